@@ -1,0 +1,138 @@
+import { Command, Flags, Interfaces } from '@oclif/core';
+import chalk from 'chalk';
+import { EectlError, ExitCode, toEectlError } from './errors.js';
+import { loadCluster, type LoadedCluster } from './config/load.js';
+import { clusterDir, LOG_LEVELS, RunLog, type Logger, type LogLevel } from './ui/log.js';
+import { join } from 'node:path';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+
+/** The exit-code table, shown at the end of every command's --help. */
+export const EXIT_CODES_HELP = `Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 preflight failed (nothing changed),
+4 apply failed part-way (run again to converge), 5 another run holds the cluster lock, 130 interrupted.`;
+
+/**
+ * Every eectl command extends this: shared flags (`-c/--config`, `--json`, `--log-level`), one run log,
+ * errors rendered with a code, the cause and "try this", and the exit-code table of design.md.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    config: Flags.string({
+      char: 'c',
+      description: 'Cluster file',
+      env: 'EECTL_CONFIG',
+      default: 'cluster.yaml',
+      helpGroup: 'GLOBAL',
+    }),
+    'log-level': Flags.option({
+      options: LOG_LEVELS,
+      description: 'Lowest level shown on the terminal (the log file always has debug)',
+      default: 'warn' as LogLevel,
+      helpGroup: 'GLOBAL',
+    })(),
+  };
+
+  protected flags!: BaseFlags<T>;
+  protected args!: Interfaces.InferredArgs<T['args']>;
+  protected runLog = new RunLog();
+  protected log_!: Logger;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { flags, args } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as BaseFlags<T>;
+    this.args = args as Interfaces.InferredArgs<T['args']>;
+    this.runLog.consoleLevel = this.flags['log-level'];
+    this.log_ = this.runLog.logger();
+    process.once('SIGINT', () => {
+      this.log_.warn('interrupted');
+      this.runLog.close();
+      process.exit(ExitCode.interrupted);
+    });
+  }
+
+  /** Loads the cluster file named by --config and opens the run's log file under ~/.eectl/<cluster>/logs. */
+  protected async loadCluster(): Promise<LoadedCluster> {
+    const loaded = await loadCluster(this.flags.config);
+    this.runLog.openFile(join(clusterDir(loaded.config.metadata.name), 'logs'), this.id ?? 'eectl');
+    this.log_.debug(`eectl ${this.config.version} ${this.id ?? ''} ${this.argv.join(' ')}`);
+    for (const w of loaded.warnings) this.log_.warn(formatProblemLine(w));
+    return loaded;
+  }
+
+  /** True when prompts may be shown: a terminal on both ends, not --json, not CI. */
+  protected get interactive(): boolean {
+    return Boolean(process.stdin.isTTY && process.stdout.isTTY && !this.jsonEnabled() && !process.env.CI);
+  }
+
+  protected override toSuccessJson(result: unknown): unknown {
+    return { status: 0, result };
+  }
+
+  protected override toErrorJson(err: unknown): unknown {
+    const e = toEectlError(err);
+    return {
+      status: e.exitCode,
+      error: { code: e.code, message: e.message, host: e.host, suggestions: e.suggestions, log: this.runLog.path },
+    };
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    // oclif's own parse errors (unknown flag, missing arg) are usage errors.
+    if (!(err instanceof EectlError) && err.oclif?.exit !== undefined) {
+      if (err.oclif.exit === 0) throw err;
+      if (this.jsonEnabled()) {
+        this.logJson({ status: ExitCode.usage, error: { code: 'EUSAGE', message: err.message, suggestions: [] } });
+        this.exit(ExitCode.usage);
+      }
+      err.oclif.exit = ExitCode.usage;
+      throw err;
+    }
+    const e = toEectlError(err);
+    this.runLog.write('debug', '', `error: ${e.code} ${e.stack ?? e.message}`);
+    if (this.jsonEnabled()) {
+      this.logJson(this.toErrorJson(e));
+    } else {
+      process.stderr.write(renderError(e, this.runLog.path));
+    }
+    this.runLog.close();
+    this.exit(e.exitCode);
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    this.runLog.close();
+    return super.finally(err);
+  }
+}
+
+/** `cluster.yaml:12:7: spec.hosts[2].role: must be one of …` */
+export function formatProblemLine(p: {
+  file: string;
+  line?: number;
+  col?: number;
+  path: string;
+  message: string;
+}): string {
+  const pos = p.line === undefined ? p.file : `${p.file}:${p.line}:${p.col ?? 1}`;
+  return `${pos}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
+}
+
+/** The human rendering of an error: code, message, "try this" and where the log is. */
+export function renderError(e: EectlError, logPath: string | undefined): string {
+  const lines = [`${chalk.red('Error')} ${chalk.dim(`[${e.code}]`)} ${e.message}`];
+  if (e.cause instanceof Error && e.kind !== 'bug') lines.push(chalk.dim(`  cause: ${e.cause.message}`));
+  if (e.suggestions.length > 0) {
+    lines.push('Try this:');
+    for (const s of e.suggestions) lines.push(`  - ${s}`);
+  }
+  if (logPath) lines.push(chalk.dim(`Log: ${logPath}`));
+  return `${lines.join('\n')}\n`;
+}

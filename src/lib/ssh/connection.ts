@@ -1,0 +1,58 @@
+import type { Logger } from '../ui/log.js';
+
+/** A command to run on a host: an argv (quoted in one place, `quote.ts`), never a concatenated string. */
+export type RemoteCommand = readonly string[];
+
+export interface ExecOptions {
+  /** Run as root: nothing when the login user is root, `sudo -n` otherwise (detected once per host). */
+  sudo?: boolean;
+  /** Bytes written to the command's stdin, then stdin is closed. */
+  stdin?: string | Buffer;
+  /** Environment for the command. Values never appear on a command line or in a log. */
+  env?: Record<string, string>;
+  /** Kill the command after this many milliseconds (CommandFailedError with reason "timed out"). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Streaming callbacks, called per complete line (without the newline), already redacted. */
+  onStdout?: (line: string) => void;
+  onStderr?: (line: string) => void;
+  /** Extra values to redact in logs and errors for this command (registered globally as secrets). */
+  secrets?: string[];
+  /** Throw CommandFailedError on a non-zero exit (default true). */
+  check?: boolean;
+}
+
+export interface ExecResult {
+  /** Exit code; null when killed by a signal. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface UploadOptions {
+  /** File mode, default 0o644. Secrets: 0o600. */
+  mode?: number;
+  /** `user:group` after upload (needs root or sudo); default root-owned when `sudo` is set. */
+  owner?: string;
+  /** Write as root (to root-owned paths) even when the login user is not root. */
+  sudo?: boolean;
+}
+
+/**
+ * One connection per host, reused for the whole run. Implemented over ssh2 (`ssh2-connection.ts`) and
+ * locally over execa (`local-connection.ts`, `localhost: true`).
+ */
+export interface Connection {
+  /** The host as the user named it in cluster.yaml; every log line and error starts with it. */
+  readonly name: string;
+  readonly log: Logger;
+  connect(): Promise<void>;
+  /** Whether commands run as root without sudo (the login user is root). Known after connect(). */
+  readonly isRoot: boolean;
+  exec(command: RemoteCommand, options?: ExecOptions): Promise<ExecResult>;
+  /** Atomic upload (temp file + rename) with mode and owner, also to root-owned paths. */
+  upload(remotePath: string, content: string | Buffer, options?: UploadOptions): Promise<void>;
+  /** Reads a remote file (as root when `sudo`), or undefined when it does not exist. */
+  readFile(remotePath: string, options?: { sudo?: boolean }): Promise<Buffer | undefined>;
+  close(): Promise<void>;
+}

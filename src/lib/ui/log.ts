@@ -1,0 +1,98 @@
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { redact } from './redact.js';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+const rank: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+/** A logger bound to a prefix (usually a host address), so every line names the host it is about. */
+export interface Logger {
+  error(message: string): void;
+  warn(message: string): void;
+  info(message: string): void;
+  debug(message: string): void;
+  /** A logger whose lines start with `[prefix]`. */
+  child(prefix: string): Logger;
+}
+
+/**
+ * One per run: writes every line at debug level to the run's log file (secrets redacted) and lines at or
+ * above the console level to stderr. Lines logged before the file is known are kept and written when it is.
+ */
+export class RunLog {
+  private fd: number | undefined;
+  private pending: string[] = [];
+  path: string | undefined;
+  consoleLevel: LogLevel;
+  /** Set while a progress renderer owns the terminal; console lines are then routed through it. */
+  consoleSink: ((line: string) => void) | undefined;
+
+  constructor(consoleLevel: LogLevel = 'warn') {
+    this.consoleLevel = consoleLevel;
+  }
+
+  /** Opens `<dir>/<timestamp>-<command>.log` (0600) and flushes what was logged so far. */
+  openFile(dir: string, command: string): string {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const path = join(dir, `${stamp}-${command.replace(/[^a-z0-9-]+/gi, '-')}.log`);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.fd = openSync(path, 'a', 0o600);
+    this.path = path;
+    for (const line of this.pending) writeSync(this.fd, line);
+    this.pending = [];
+    return path;
+  }
+
+  write(level: LogLevel, prefix: string, message: string): void {
+    const text = redact(message);
+    const head = prefix ? `[${prefix}] ` : '';
+    const fileLine = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${head}${text}\n`;
+    if (this.fd === undefined) {
+      if (this.pending.length < 10_000) this.pending.push(fileLine);
+    } else {
+      writeSync(this.fd, fileLine);
+    }
+    if (rank[level] <= rank[this.consoleLevel]) {
+      const consoleLine = `${level === 'info' ? '' : `${level}: `}${head}${text}`;
+      if (this.consoleSink) this.consoleSink(consoleLine);
+      else process.stderr.write(`${consoleLine}\n`);
+    }
+  }
+
+  logger(prefix = ''): Logger {
+    const make = (p: string): Logger => ({
+      error: (m) => this.write('error', p, m),
+      warn: (m) => this.write('warn', p, m),
+      info: (m) => this.write('info', p, m),
+      debug: (m) => this.write('debug', p, m),
+      child: (c) => make(p ? `${p} ${c}` : c),
+    });
+    return make(prefix);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** `~/.eectl` unless EECTL_HOME says otherwise; per-cluster state lives in `<home>/<cluster>/`. */
+export function eectlHome(): string {
+  return process.env.EECTL_HOME ?? join(homedir(), '.eectl');
+}
+
+export function clusterDir(cluster: string): string {
+  return join(eectlHome(), cluster);
+}
+
+/** A logger that discards everything: for library code called without a run (tests, pure helpers). */
+export const nullLogger: Logger = {
+  error: () => {},
+  warn: () => {},
+  info: () => {},
+  debug: () => {},
+  child: () => nullLogger,
+};
