@@ -5,7 +5,9 @@ import { loadCluster, type LoadedCluster } from './config/load.js';
 import { clusterDir, LOG_LEVELS, RunLog, type Logger, type LogLevel } from './ui/log.js';
 import { join } from 'node:path';
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
 
 /** The exit-code table, shown at the end of every command's --help. */
 export const EXIT_CODES_HELP = `Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 preflight failed (nothing changed),
@@ -81,16 +83,27 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const e = toEectlError(err);
     return {
       status: e.exitCode,
-      error: { code: e.code, message: e.message, host: e.host, suggestions: e.suggestions, log: this.runLog.path },
+      error: {
+        code: e.code,
+        message: e.message,
+        host: e.host,
+        suggestions: e.suggestions,
+        log: this.runLog.path,
+      },
     };
   }
 
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+  protected override async catch(
+    err: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<unknown> {
     // oclif's own parse errors (unknown flag, missing arg) are usage errors.
     if (!(err instanceof EectlError) && err.oclif?.exit !== undefined) {
       if (err.oclif.exit === 0) throw err;
       if (this.jsonEnabled()) {
-        this.logJson({ status: ExitCode.usage, error: { code: 'EUSAGE', message: err.message, suggestions: [] } });
+        this.logJson({
+          status: ExitCode.usage,
+          error: { code: 'EUSAGE', message: err.message, suggestions: [] },
+        });
         this.exit(ExitCode.usage);
       }
       err.oclif.exit = ExitCode.usage;

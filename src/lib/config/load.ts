@@ -21,7 +21,10 @@ export interface LoadedCluster {
 }
 
 /** Loads, substitutes and validates a cluster file. Throws UsageError listing every problem (exit 2). */
-export async function loadCluster(path: string, _env: NodeJS.ProcessEnv = process.env): Promise<LoadedCluster> {
+export async function loadCluster(
+  path: string,
+  _env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedCluster> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read ${path}: ${error.code ?? error.message}`, {
       code: 'ECONFIG',

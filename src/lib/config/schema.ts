@@ -43,7 +43,9 @@ export const engineSchema = z.strictObject({
   source: z
     .enum(['docker', 'distro', 'mirror'])
     .default('docker')
-    .describe("docker: Docker's repositories (docker-ce); distro: the distribution's docker.io; mirror: repoUrl"),
+    .describe(
+      "docker: Docker's repositories (docker-ce); distro: the distribution's docker.io; mirror: repoUrl",
+    ),
   version: z.string().min(1).optional().describe('Exact package version or a prefix such as "26.1"'),
   repoUrl: z.string().url().optional().describe('Package repository for source: mirror (air-gapped sites)'),
   daemon: z.record(z.string(), z.unknown()).default({}).describe('Merged into /etc/docker/daemon.json'),
@@ -97,7 +99,10 @@ export const registrySchema = z.strictObject({
 });
 
 export const imagesSchema = z.strictObject({
-  bundles: z.array(z.string().min(1)).default([]).describe('Image archives (docker save) loaded on every host'),
+  bundles: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('Image archives (docker save) loaded on every host'),
 });
 
 export const clusterSchema = z.strictObject({
