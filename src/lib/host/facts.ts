@@ -1,0 +1,205 @@
+import { EectlError, ExitCode } from '../errors.js';
+import type { Connection } from '../ssh/connection.js';
+import type {
+  EngineFacts,
+  Facts,
+  InitSystem,
+  OsFacts,
+  PackageManager,
+  SwarmFacts,
+  SwarmState,
+} from './facts-types.js';
+
+// dpkg-query's own ${field} syntax, kept out of the template literal below.
+const DPKG_FORMAT = '${db:Status-Abbrev} ${Package} ${Version}\\n';
+
+/**
+ * One POSIX sh script that prints every fact eectl needs, so facts cost one round trip per host.
+ * It runs as the login user and uses `sudo -n` itself only for the engine's socket, so it also works
+ * before we know whether sudo works. Output: `key=value` lines and `@@section` blocks.
+ */
+export const FACTS_SCRIPT = String.raw`
+export LC_ALL=C
+echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
+echo "kernel=$(uname -r)"
+echo "machine=$(uname -m)"
+echo "time=$(date +%s)"
+echo "user=$(id -un)"
+echo "uid=$(id -u)"
+S=""
+if [ "$(id -u)" = 0 ]; then echo "sudo=1"; elif sudo -n true >/dev/null 2>&1; then S="sudo -n"; echo "sudo=1"; else echo "sudo=0"; fi
+echo "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null)"
+echo "mem_kb=$(awk '/^MemTotal:/{print $2}' /proc/meminfo)"
+echo "disk_free_kb=$(df -Pk /var/lib 2>/dev/null | awk 'NR==2{print $4}')"
+if [ -d /run/systemd/system ]; then echo "init=systemd";
+elif command -v openrc >/dev/null 2>&1 || command -v rc-service >/dev/null 2>&1; then echo "init=openrc";
+elif [ -d /etc/init.d ]; then echo "init=sysvinit"; else echo "init=unknown"; fi
+if command -v apt-get >/dev/null 2>&1; then echo "pm=apt";
+elif command -v dnf >/dev/null 2>&1; then echo "pm=dnf";
+elif command -v yum >/dev/null 2>&1; then echo "pm=yum";
+elif command -v zypper >/dev/null 2>&1; then echo "pm=zypper"; else echo "pm=unknown"; fi
+echo "route_src=$(ip -o -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')"
+echo "@@addresses"
+ip -o -4 addr show scope global 2>/dev/null | awk '{print $2, $4}'
+echo "@@os-release"
+cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+echo "@@packages"
+if command -v dpkg-query >/dev/null 2>&1; then
+  dpkg-query -W -f='${DPKG_FORMAT}' docker-ce docker.io docker-ee 2>/dev/null | awk '$1 == "ii" {print $2, $3}'
+elif command -v rpm >/dev/null 2>&1; then
+  rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\n' docker-ce docker docker-ee 2>/dev/null | grep -v 'not installed'
+fi
+echo "@@engine"
+if command -v docker >/dev/null 2>&1; then
+  T=""; command -v timeout >/dev/null 2>&1 && T="timeout 15"
+  echo "active=$( (systemctl is-active docker 2>/dev/null || rc-service docker status 2>/dev/null || service docker status 2>/dev/null) | head -n1)"
+  echo "server=$($T $S docker version --format '{{.Server.Version}}' 2>/dev/null)"
+  echo "swarm=$($T $S docker info --format '{{json .Swarm}}' 2>/dev/null)"
+fi
+echo "@@end"
+`;
+
+type Sections = { vars: Map<string, string>; blocks: Map<string, string[]> };
+
+function splitSections(stdout: string): Sections {
+  const vars = new Map<string, string>();
+  const blocks = new Map<string, string[]>();
+  let block: string[] | undefined;
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('@@')) {
+      block = [];
+      blocks.set(line.slice(2).trim(), block);
+    } else if (block) {
+      if (line.trim() !== '') block.push(line);
+    } else {
+      const eq = line.indexOf('=');
+      if (eq > 0) vars.set(line.slice(0, eq), line.slice(eq + 1).trim());
+    }
+  }
+  return { vars, blocks };
+}
+
+function parseOsRelease(lines: string[]): OsFacts {
+  const kv = new Map<string, string>();
+  for (const line of lines) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) kv.set(m[1]!, m[2]!.replace(/^(["'])(.*)\1$/, '$2'));
+  }
+  return {
+    id: (kv.get('ID') ?? 'unknown').toLowerCase(),
+    idLike: (kv.get('ID_LIKE') ?? '').toLowerCase().split(/\s+/).filter(Boolean),
+    versionId: kv.get('VERSION_ID') ?? '',
+    codename: kv.get('VERSION_CODENAME') || undefined,
+    prettyName: kv.get('PRETTY_NAME') ?? kv.get('NAME') ?? 'unknown',
+  };
+}
+
+const ARCH: Record<string, string> = {
+  x86_64: 'amd64',
+  aarch64: 'arm64',
+  armv7l: 'armhf',
+  ppc64le: 'ppc64el',
+};
+
+/** RFC 1918 ranges: the addresses a swarm should advertise on. */
+export function isPrivateIPv4(address: string): boolean {
+  const [a, b] = address.split('.').map(Number);
+  return a === 10 || (a === 172 && b !== undefined && b >= 16 && b <= 31) || (a === 192 && b === 168);
+}
+
+function parseSwarm(json: string | undefined): SwarmFacts | undefined {
+  if (!json) return undefined;
+  let raw: {
+    NodeID?: string;
+    NodeAddr?: string;
+    LocalNodeState?: string;
+    ControlAvailable?: boolean;
+    RemoteManagers?: { Addr?: string }[] | null;
+    Cluster?: { ID?: string } | null;
+  };
+  try {
+    raw = JSON.parse(json) as typeof raw;
+  } catch {
+    return undefined;
+  }
+  const state = (raw.LocalNodeState || 'inactive') as SwarmState;
+  return {
+    state,
+    nodeId: raw.NodeID || undefined,
+    clusterId: raw.Cluster?.ID || undefined,
+    isManager: raw.ControlAvailable === true,
+    remoteManagers: (raw.RemoteManagers ?? []).map((m) => m.Addr ?? '').filter(Boolean),
+    nodeAddr: raw.NodeAddr || undefined,
+  };
+}
+
+function parseEngine(sections: Sections): EngineFacts | undefined {
+  const pkg = sections.blocks.get('packages')?.[0]?.split(/\s+/);
+  const engineBlock = splitSections((sections.blocks.get('engine') ?? []).join('\n')).vars;
+  if (!pkg && engineBlock.size === 0) return undefined;
+  const server = engineBlock.get('server') || undefined;
+  return {
+    serverVersion: server,
+    packageName: pkg?.[0],
+    packageVersion: pkg?.[1],
+    running: server !== undefined || engineBlock.get('active') === 'active',
+  };
+}
+
+/** Parses FACTS_SCRIPT's output. Throws when the output is not from the script (e.g. a login banner ate it). */
+export function parseFacts(stdout: string): Facts {
+  const sections = splitSections(stdout);
+  const v = sections.vars;
+  if (!sections.blocks.has('end')) throw new Error('facts output is incomplete');
+  const addressLines = sections.blocks.get('addresses') ?? [];
+  const addresses = addressLines
+    .map((l) => l.split(/\s+/)[1]?.split('/')[0] ?? '')
+    .filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
+  const routeSrc = v.get('route_src') ?? '';
+  const privateAddresses = addresses.filter(isPrivateIPv4);
+  if (routeSrc && privateAddresses.includes(routeSrc)) {
+    privateAddresses.splice(privateAddresses.indexOf(routeSrc), 1);
+    privateAddresses.unshift(routeSrc);
+  }
+  const engine = parseEngine(sections);
+  const swarmJson = splitSections((sections.blocks.get('engine') ?? []).join('\n')).vars.get('swarm');
+  const machine = v.get('machine') ?? 'unknown';
+  return {
+    hostname: v.get('hostname') ?? '',
+    os: parseOsRelease(sections.blocks.get('os-release') ?? []),
+    arch: ARCH[machine] ?? machine,
+    kernel: v.get('kernel') ?? '',
+    initSystem: (v.get('init') ?? 'unknown') as InitSystem,
+    packageManager: (v.get('pm') ?? 'unknown') as PackageManager,
+    cpus: Number(v.get('cpus') ?? 0),
+    memoryBytes: Number(v.get('mem_kb') ?? 0) * 1024,
+    diskFreeBytes: Number(v.get('disk_free_kb') ?? 0) * 1024,
+    privateAddresses,
+    addresses,
+    time: Number(v.get('time') ?? 0),
+    user: v.get('user') ?? '',
+    isRoot: v.get('uid') === '0',
+    sudo: v.get('sudo') === '1',
+    engine,
+    swarm: engine ? parseSwarm(swarmJson) : undefined,
+  };
+}
+
+/** Gathers a host's facts in one round trip. */
+export async function gatherFacts(conn: Connection, signal?: AbortSignal): Promise<Facts> {
+  const result = await conn.exec(['sh', '-s'], { stdin: FACTS_SCRIPT, timeoutMs: 60_000, signal });
+  try {
+    return parseFacts(result.stdout);
+  } catch (error) {
+    throw new EectlError(`${conn.name}: could not read host facts (${(error as Error).message})`, {
+      code: 'EFACTS',
+      kind: 'external',
+      exitCode: ExitCode.failure,
+      host: conn.name,
+      cause: error,
+      suggestions: [
+        'Check that the login shell prints nothing on non-interactive logins (~/.bashrc, /etc/profile).',
+      ],
+    });
+  }
+}
