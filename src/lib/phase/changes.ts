@@ -1,0 +1,42 @@
+import type { Logger } from '../ui/log.js';
+
+/** One change to one host: made, or (under --dry-run) only described. */
+export interface Change {
+  host: string;
+  description: string;
+  applied: boolean;
+}
+
+/**
+ * Every change to a host goes through `apply()` (after k0sctl), so --dry-run cannot forget one: under
+ * dry-run it records what would change and skips the work; otherwise it logs, records and does it.
+ */
+export class ChangeLog {
+  readonly entries: Change[] = [];
+
+  constructor(readonly dryRun: boolean) {}
+
+  async apply<T>(
+    target: { name: string; log: Logger },
+    description: string,
+    work: () => Promise<T>,
+  ): Promise<T | undefined> {
+    if (this.dryRun) {
+      this.entries.push({ host: target.name, description, applied: false });
+      target.log.info(`would ${description}`);
+      return undefined;
+    }
+    target.log.info(description);
+    const result = await work();
+    this.entries.push({ host: target.name, description, applied: true });
+    return result;
+  }
+
+  get count(): number {
+    return this.entries.length;
+  }
+
+  forHost(host: string): string[] {
+    return this.entries.filter((c) => c.host === host).map((c) => c.description);
+  }
+}
