@@ -1,0 +1,55 @@
+/** A swarm node as `docker node inspect` reports it, reduced to what eectl decides on. */
+export interface SwarmNode {
+  id: string;
+  hostname: string;
+  role: 'manager' | 'worker';
+  /** ready | down | unknown | disconnected */
+  state: string;
+  /** active | pause | drain */
+  availability: string;
+  /** Address the node is seen at (Status.Addr). */
+  addr: string;
+  engineVersion: string;
+  leader: boolean;
+  /** reachable | unreachable | unknown — managers only. */
+  reachability: string | undefined;
+  labels: Record<string, string>;
+}
+
+interface RawNode {
+  ID: string;
+  Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> | null };
+  Description?: { Hostname?: string; Engine?: { EngineVersion?: string } };
+  Status?: { State?: string; Addr?: string };
+  ManagerStatus?: { Leader?: boolean; Reachability?: string; Addr?: string };
+}
+
+/** Parses `docker node inspect <ids…>` (a JSON array). */
+export function parseNodeInspect(json: string): SwarmNode[] {
+  const raw = JSON.parse(json) as RawNode[];
+  return raw.map((n) => ({
+    id: n.ID,
+    hostname: n.Description?.Hostname ?? '',
+    role: n.Spec?.Role === 'manager' ? 'manager' : 'worker',
+    state: n.Status?.State ?? 'unknown',
+    availability: n.Spec?.Availability ?? 'active',
+    // A manager's Status.Addr can be 0.0.0.0 on older engines; its ManagerStatus.Addr is host:2377.
+    addr:
+      n.Status?.Addr && n.Status.Addr !== '0.0.0.0'
+        ? n.Status.Addr
+        : (n.ManagerStatus?.Addr?.replace(/:\d+$/, '') ?? ''),
+    engineVersion: n.Description?.Engine?.EngineVersion ?? '',
+    leader: n.ManagerStatus?.Leader === true,
+    reachability: n.ManagerStatus?.Reachability,
+    labels: n.Spec?.Labels ?? {},
+  }));
+}
+
+/** Managers counted for quorum, from the node list. */
+export function managerCounts(nodes: readonly SwarmNode[]): { managers: number; reachable: number } {
+  const managers = nodes.filter((n) => n.role === 'manager');
+  return {
+    managers: managers.length,
+    reachable: managers.filter((n) => n.reachability === 'reachable').length,
+  };
+}
