@@ -1,0 +1,83 @@
+import type { ExecOptions } from '../ssh/connection.js';
+import { parseNodeInspect, type SwarmNode } from '../swarm/nodes.js';
+import type { Host } from './host.js';
+
+/**
+ * The Docker CLI on a host (style.md rule 2: one module owns it). Every call runs as root, because the
+ * engine's socket is root's; join tokens are registered as secrets so they never reach a log.
+ */
+export class HostDocker {
+  constructor(private readonly host: Host) {}
+
+  private run(args: string[], options: ExecOptions = {}) {
+    return this.host.sudo(['docker', ...args], { timeoutMs: 120_000, ...options });
+  }
+
+  async swarmInit(options: {
+    advertiseAddr: string;
+    defaultAddrPool: string[];
+    subnetSize?: number;
+    dataPathPort: number;
+  }): Promise<void> {
+    const args = [
+      'swarm',
+      'init',
+      '--advertise-addr',
+      options.advertiseAddr,
+      '--listen-addr',
+      `${options.advertiseAddr}:2377`,
+    ];
+    for (const pool of options.defaultAddrPool) args.push('--default-addr-pool', pool);
+    if (options.subnetSize !== undefined && options.defaultAddrPool.length > 0) {
+      args.push('--default-addr-pool-mask-length', String(options.subnetSize));
+    }
+    if (options.dataPathPort !== 4789) args.push('--data-path-port', String(options.dataPathPort));
+    await this.run(args);
+  }
+
+  async joinToken(role: 'manager' | 'worker'): Promise<string> {
+    const { stdout } = await this.run(['swarm', 'join-token', '--quiet', role]);
+    return stdout.trim();
+  }
+
+  /** Joins the swarm; the token is passed through stdin-safe env, never on the command line. */
+  async swarmJoin(options: { token: string; managerAddr: string; advertiseAddr: string }): Promise<void> {
+    await this.host.sudo(
+      [
+        'sh',
+        '-c',
+        'exec docker swarm join --token "$EECTL_JOIN_TOKEN" --advertise-addr "$1" --listen-addr "$1:2377" "$2:2377"',
+        'sh',
+        options.advertiseAddr,
+        options.managerAddr,
+      ],
+      { env: { EECTL_JOIN_TOKEN: options.token }, secrets: [options.token], timeoutMs: 120_000 },
+    );
+  }
+
+  async swarmLeave(force: boolean): Promise<void> {
+    await this.run(['swarm', 'leave', ...(force ? ['--force'] : [])]);
+  }
+
+  /** Every node of the swarm, as this manager sees it. */
+  async nodes(): Promise<SwarmNode[]> {
+    const ids = (await this.run(['node', 'ls', '--quiet'])).stdout.split('\n').filter(Boolean);
+    if (ids.length === 0) return [];
+    return parseNodeInspect((await this.run(['node', 'inspect', ...ids])).stdout);
+  }
+
+  async nodeUpdate(
+    nodeId: string,
+    changes: { labels?: Record<string, string>; availability?: string; role?: string },
+  ): Promise<void> {
+    const args = ['node', 'update'];
+    for (const [k, v] of Object.entries(changes.labels ?? {})) args.push('--label-add', `${k}=${v}`);
+    if (changes.availability) args.push('--availability', changes.availability);
+    if (changes.role) args.push('--role', changes.role);
+    await this.run([...args, nodeId]);
+  }
+
+  async nodeRemove(nodeId: string, force: boolean): Promise<void> {
+    await this.run(['node', 'rm', ...(force ? ['--force'] : []), nodeId]);
+  }
+}
