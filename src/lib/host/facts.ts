@@ -41,6 +41,8 @@ elif command -v zypper >/dev/null 2>&1; then echo "pm=zypper"; else echo "pm=unk
 echo "route_src=$(ip -o -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')"
 echo "@@addresses"
 ip -o -4 addr show scope global 2>/dev/null | awk '{print $2, $4}'
+echo "@@listening"
+ss -Hltun 2>/dev/null | awk '{print $1, $5}'
 echo "@@os-release"
 cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
 echo "@@packages"
@@ -146,6 +148,17 @@ function parseEngine(sections: Sections): EngineFacts | undefined {
   };
 }
 
+/** `ss -Hltun` lines ("tcp 0.0.0.0:22", "udp [::]:7946") → "22/tcp", "7946/udp". */
+function parseListening(lines: string[]): string[] {
+  const ports = new Set<string>();
+  for (const line of lines) {
+    const [proto, local] = line.split(/\s+/);
+    const port = local?.slice(local.lastIndexOf(':') + 1);
+    if (proto && port && /^\d+$/.test(port)) ports.add(`${port}/${proto}`);
+  }
+  return [...ports];
+}
+
 /** Parses FACTS_SCRIPT's output. Throws when the output is not from the script (e.g. a login banner ate it). */
 export function parseFacts(stdout: string): Facts {
   const sections = splitSections(stdout);
@@ -180,6 +193,7 @@ export function parseFacts(stdout: string): Facts {
     user: v.get('user') ?? '',
     isRoot: v.get('uid') === '0',
     sudo: v.get('sudo') === '1',
+    listening: parseListening(sections.blocks.get('listening') ?? []),
     engine,
     swarm: engine ? parseSwarm(swarmJson) : undefined,
   };

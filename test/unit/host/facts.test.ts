@@ -17,6 +17,11 @@ disk_free_kb=1000
 init=systemd
 pm=dnf
 route_src=10.77.0.11
+@@listening
+tcp 0.0.0.0:22
+tcp 10.77.0.11:2377
+udp *:7946
+tcp [::]:7946
 @@addresses
 eth1 192.168.5.3/24
 eth0 10.77.0.11/24
@@ -61,6 +66,7 @@ describe('parseFacts', () => {
     expect(f.sudo).toBe(true);
     expect(f.privateAddresses).toEqual(['10.77.0.11', '192.168.5.3']);
     expect(f.addresses).toContain('203.0.113.9');
+    expect(f.listening).toEqual(['22/tcp', '2377/tcp', '7946/udp', '7946/tcp']);
     expect(f.swarm).toEqual({
       state: 'active',
       nodeId: 'abc',
