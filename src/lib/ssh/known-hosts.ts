@@ -1,0 +1,119 @@
+import { createHash, createHmac } from 'node:crypto';
+
+/** One key line of a known_hosts file, with where it came from (for "remove FILE:LINE" messages). */
+export interface KnownHostEntry {
+  file: string;
+  line: number;
+  /** `@revoked` refuses the key for the hosts it names; `@cert-authority` lines are kept but never match. */
+  marker: '@revoked' | '@cert-authority' | undefined;
+  /** The host field as written: a comma-separated pattern list, or one `|1|salt|hash` hashed name. */
+  hosts: string;
+  keyType: string;
+  key: Buffer;
+}
+
+/** What a known_hosts file set says about a presented key. */
+export type HostKeyVerdict =
+  | { kind: 'known'; entry: KnownHostEntry }
+  | { kind: 'revoked'; entry: KnownHostEntry }
+  | { kind: 'changed'; entry: KnownHostEntry }
+  | { kind: 'unknown' };
+
+/** Parses known_hosts text; malformed lines are skipped, as OpenSSH does. */
+export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
+  const entries: KnownHostEntry[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const fields = raw.trim().split(/\s+/);
+    if (fields[0] === undefined || fields[0] === '' || fields[0].startsWith('#')) return;
+    let marker: KnownHostEntry['marker'];
+    if (fields[0] === '@revoked' || fields[0] === '@cert-authority') {
+      marker = fields[0];
+      fields.shift();
+    } else if (fields[0].startsWith('@')) {
+      return;
+    }
+    const [hosts, keyType, keyBase64] = fields;
+    if (hosts === undefined || keyType === undefined || keyBase64 === undefined) return;
+    const key = Buffer.from(keyBase64, 'base64');
+    if (key.length === 0 || keyTypeOf(key) !== keyType) return;
+    entries.push({ file, line: index + 1, marker, hosts, keyType, key });
+  });
+  return entries;
+}
+
+/** The name a host is recorded under: `host` on port 22, `[host]:port` otherwise (as OpenSSH writes it). */
+export function hostToken(hostname: string, port: number): string {
+  return port === 22 ? hostname : `[${hostname}]:${port}`;
+}
+
+/** Whether an entry's host field names this host (hashed names, wildcards, negations, lists). */
+export function entryMatchesHost(entry: KnownHostEntry, token: string): boolean {
+  if (entry.hosts.startsWith('|1|')) return hashedNameMatches(entry.hosts, token);
+  let matched = false;
+  for (const pattern of entry.hosts.split(',')) {
+    if (pattern.startsWith('!')) {
+      // A matching negation excludes the host whatever else in the list matches.
+      if (wildcardMatches(pattern.slice(1), token)) return false;
+    } else if (wildcardMatches(pattern, token)) {
+      matched = true;
+    }
+  }
+  return matched;
+}
+
+/** Decides about a presented key: revoked beats known, known beats changed, else unknown. */
+export function checkHostKey(entries: KnownHostEntry[], token: string, key: Buffer): HostKeyVerdict {
+  const revoked = entries.find(
+    (e) => e.marker === '@revoked' && e.key.equals(key) && entryMatchesHost(e, token),
+  );
+  if (revoked) return { kind: 'revoked', entry: revoked };
+  const forHost = entries.filter((e) => e.marker === undefined && entryMatchesHost(e, token));
+  const known = forHost.find((e) => e.key.equals(key));
+  if (known) return { kind: 'known', entry: known };
+  const type = keyTypeOf(key);
+  const changed = forHost.find((e) => e.keyType === type);
+  if (changed) return { kind: 'changed', entry: changed };
+  return { kind: 'unknown' };
+}
+
+/** Key types recorded for a host, in file order: the server is asked for these first. */
+export function knownKeyTypes(entries: KnownHostEntry[], token: string): string[] {
+  const types = entries
+    .filter((e) => e.marker === undefined && entryMatchesHost(e, token))
+    .map((e) => e.keyType);
+  return [...new Set(types)];
+}
+
+/** OpenSSH's fingerprint format: `SHA256:` and the unpadded base64 of the key blob's SHA-256. */
+export function fingerprintSha256(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The algorithm name inside an SSH public key blob (its first length-prefixed string). */
+export function keyTypeOf(key: Buffer): string {
+  if (key.length < 4) return '';
+  const length = key.readUInt32BE(0);
+  if (length > key.length - 4) return '';
+  return key.subarray(4, 4 + length).toString('latin1');
+}
+
+/** A known_hosts line for a host and key, unhashed so an operator can read which host it is. */
+export function formatKnownHostsLine(token: string, key: Buffer): string {
+  return `${token} ${keyTypeOf(key)} ${key.toString('base64')}`;
+}
+
+function hashedNameMatches(field: string, token: string): boolean {
+  const [, , salt, hash] = field.split('|');
+  if (salt === undefined || hash === undefined) return false;
+  const digest = createHmac('sha1', Buffer.from(salt, 'base64')).update(token).digest('base64');
+  return digest === hash;
+}
+
+function wildcardMatches(pattern: string, text: string): boolean {
+  const source = pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+    .join('');
+  // Host names compare case-insensitively in OpenSSH's match_hostname().
+  return new RegExp(`^${source}$`, 'i').test(text);
+}

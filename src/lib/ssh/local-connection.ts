@@ -1,0 +1,169 @@
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { execa } from 'execa';
+import { EectlError } from '../errors.js';
+import type { Logger } from '../ui/log.js';
+import { CommandOutput, settleCommand, type CommandEnd } from './command-output.js';
+import type { Connection, ExecOptions, ExecResult, RemoteCommand, UploadOptions } from './connection.js';
+import { abortedError } from './exec-errors.js';
+import {
+  installAsRootArgv,
+  MISSING_FILE_EXIT,
+  moveIntoPlaceArgv,
+  octalMode,
+  privateTempPath,
+  readFileArgv,
+  siblingTempPath,
+} from './file-transfer.js';
+import { prepareCommand, type PreparedCommand } from './prepare-command.js';
+import { detectSudo, sudoPrefix, type SudoState } from './sudo.js';
+
+/** Exit status of a shell for "command not found", used when the program cannot be spawned at all. */
+const NOT_FOUND_EXIT = 127;
+
+/**
+ * A Connection to this machine (`localhost: true`), on execa: the same contract, errors and sudo rule as
+ * over SSH, so phases cannot tell the difference.
+ */
+export class LocalConnection implements Connection {
+  readonly name: string;
+  private sudo: SudoState | undefined;
+
+  constructor(
+    name: string,
+    readonly log: Logger,
+  ) {
+    this.name = name;
+  }
+
+  get isRoot(): boolean {
+    return this.sudo?.isRoot ?? false;
+  }
+
+  async connect(): Promise<void> {
+    if (this.sudo) return;
+    this.sudo = await detectSudo(async (argv) => {
+      const { end, output } = await this.run(prepareCommand(this.name, argv, {}, undefined, false), {}, true);
+      return { code: end.code, stdout: output.stdout().toString(), stderr: output.stderr().toString() };
+    });
+    this.log.debug(
+      `local commands run as ${this.sudo.user}${this.sudo.isRoot ? '' : this.sudo.passwordless ? ' (sudo -n)' : ' (no sudo)'}`,
+    );
+  }
+
+  async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
+    await this.connect();
+    // sudo drops the environment, so env goes through stdin then; otherwise the process env carries it.
+    const envViaStdin = options.sudo === true && !this.isRoot;
+    const prepared = prepareCommand(this.name, command, options, this.sudo, envViaStdin);
+    const { end, output } = await this.run(prepared, options, true);
+    return settleCommand(this.log, end, output);
+  }
+
+  async upload(path: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
+    await this.connect();
+    const mode = options.mode ?? 0o644;
+    const viaSudo = options.sudo === true && !this.isRoot;
+    if (viaSudo) sudoPrefix(this.sudo as SudoState, this.name);
+    const temp = viaSudo ? privateTempPath(tmpdir()) : siblingTempPath(path);
+    const owner = options.owner ?? (options.sudo ? '0:0' : undefined);
+    try {
+      // 'wx' refuses an existing file or a planted symlink; the mode is set again against the umask.
+      await writeFile(temp, content, { mode: viaSudo ? 0o600 : mode, flag: 'wx' });
+      await chmod(temp, viaSudo ? 0o600 : mode);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw new EectlError(`${this.name}: cannot write ${temp}: ${(error as Error).message}`, {
+        code: 'ETRANSFER',
+        kind: 'external',
+        host: this.name,
+        cause: error,
+      });
+    }
+    const place = viaSudo
+      ? installAsRootArgv(temp, path, mode, owner ?? '0:0')
+      : moveIntoPlaceArgv(temp, path, owner);
+    await this.exec(place, { sudo: viaSudo });
+    this.log.debug(
+      `wrote ${Buffer.byteLength(content)} bytes to ${path} (mode ${octalMode(mode)}${owner ? `, owner ${owner}` : ''})`,
+    );
+  }
+
+  async readFile(path: string, options: { sudo?: boolean } = {}): Promise<Buffer | undefined> {
+    await this.connect();
+    if (options.sudo && !this.isRoot) {
+      const prepared = prepareCommand(this.name, readFileArgv(path), { sudo: true }, this.sudo, true);
+      const { end, output } = await this.run(prepared, {}, false);
+      if (end.code === MISSING_FILE_EXIT) return undefined;
+      settleCommand(this.log, end, output);
+      return output.stdout();
+    }
+    try {
+      return await readFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new EectlError(`${this.name}: cannot read ${path}: ${(error as Error).message}`, {
+        code: 'ETRANSFER',
+        kind: 'external',
+        host: this.name,
+        cause: error,
+      });
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  private async run(
+    prepared: PreparedCommand,
+    options: ExecOptions,
+    logStdout: boolean,
+  ): Promise<{ end: CommandEnd; output: CommandOutput }> {
+    const { signal, timeoutMs } = options;
+    if (signal?.aborted) throw abortedError(this.name, prepared.display, signal);
+    const output = new CommandOutput(this.log, {
+      onStdout: options.onStdout,
+      onStderr: options.onStderr,
+      logStdout,
+    });
+    const end: CommandEnd = {
+      host: this.name,
+      display: prepared.display,
+      code: null,
+      check: options.check ?? true,
+      startedAt: Date.now(),
+    };
+    this.log.debug(`$ ${prepared.display}`);
+    const [file, ...args] = prepared.argv as [string, ...string[]];
+    const subprocess = execa(file, args, {
+      reject: false,
+      buffer: false,
+      stripFinalNewline: false,
+      // Without input the child gets an empty stdin, as an SSH channel whose stdin was closed.
+      input: prepared.input ?? '',
+      // Harmless under sudo, which drops it: then the values come through the stdin preamble.
+      env: options.env,
+      extendEnv: true,
+      ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
+      ...(signal === undefined ? {} : { cancelSignal: signal }),
+    });
+    subprocess.stdout.on('data', (chunk: Buffer) => output.push('stdout', chunk));
+    subprocess.stderr.on('data', (chunk: Buffer) => output.push('stderr', chunk));
+    const result = await subprocess;
+    if (
+      result.exitCode === undefined &&
+      result.signal === undefined &&
+      !result.isCanceled &&
+      !result.timedOut
+    ) {
+      // Spawning failed (no such program): report it as a shell would, with the reason in the output.
+      end.code = NOT_FOUND_EXIT;
+      output.push('stderr', Buffer.from(`${result.shortMessage}\n`));
+    } else {
+      end.code = result.exitCode ?? null;
+    }
+    output.end();
+    if (result.isCanceled && signal) throw abortedError(this.name, prepared.display, signal);
+    if (result.timedOut) end.reason = `timed out after ${(timeoutMs ?? 0) / 1000}s`;
+    return { end, output };
+  }
+}
