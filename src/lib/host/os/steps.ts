@@ -1,0 +1,62 @@
+import type { RemoteCommand } from '../../ssh/connection.js';
+
+/**
+ * A command for the install phase to run on a host. Configurers only describe steps; the phase runs them in
+ * order, which keeps dry-run honest (it prints the same list) and keeps this code free of I/O.
+ */
+export interface CommandStep {
+  readonly kind: 'command';
+  readonly command: RemoteCommand;
+  /** Run as root: `sudo -n` when the login user is not root. */
+  readonly sudo: boolean;
+  /** Says what the step is for, in the plan and in logs ("hold docker-ce at 5:26.1.4-1~debian.12~bookworm"). */
+  readonly description: string;
+  readonly stdin?: string;
+  /**
+   * false: a non-zero exit is not an error. The step is optional (a version lock plugin that may be
+   * missing) or its caller reads the result (a listing that finds nothing, a status probe).
+   */
+  readonly check: boolean;
+}
+
+/** A file to write on a host as root (atomic upload), instead of shell `echo … > file`. */
+export interface UploadStep {
+  readonly kind: 'upload';
+  readonly path: string;
+  readonly content: string;
+  readonly mode: number;
+  readonly description: string;
+}
+
+/** What configurers and service managers return: run or upload each, in order. */
+export type Step = CommandStep | UploadStep;
+
+/** A checked command run as root, the common case. */
+export function rootCommand(
+  command: RemoteCommand,
+  description: string,
+  options: { check?: boolean; stdin?: string } = {},
+): CommandStep {
+  return {
+    kind: 'command',
+    command,
+    sudo: true,
+    description,
+    check: options.check ?? true,
+    ...stdinOf(options),
+  };
+}
+
+/** A command that needs no privileges (status probes, queries). */
+export function userCommand(command: RemoteCommand, description: string, check = true): CommandStep {
+  return { kind: 'command', command, sudo: false, description, check };
+}
+
+/** A file written as root with the given mode (0644: package sources and keys are public). */
+export function upload(path: string, content: string, description: string, mode = 0o644): UploadStep {
+  return { kind: 'upload', path, content, mode, description };
+}
+
+function stdinOf(options: { stdin?: string }): { stdin?: string } {
+  return options.stdin === undefined ? {} : { stdin: options.stdin };
+}
