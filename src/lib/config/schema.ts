@@ -3,96 +3,141 @@ import { z } from 'zod';
 /**
  * The cluster file's schema (apiVersion eectl/v1, kind Cluster). The single source of truth: types are
  * inferred from it, defaults live in it, and `schema/cluster.schema.json` is generated from it.
+ * Relations between fields (a manager exists, addresses are unique, registry storage is shared) are
+ * checked in `checks.ts`, where each can name the lines involved.
  */
 
 export const ROLES = ['manager', 'worker', 'registry'] as const;
 export type Role = (typeof ROLES)[number];
 
+export const ENGINE_SOURCES = ['docker', 'distro', 'mirror'] as const;
+export type EngineSource = (typeof ENGINE_SOURCES)[number];
+
+/** Default registry storage: one replica's local disk, so a second replica needs shared storage or s3. */
+export const DEFAULT_REGISTRY_PATH = '/var/lib/eectl/registry';
+
 const port = z.number().int().min(1).max(65535);
-const envName = z
+
+/** A URL eectl fetches packages or objects from. */
+const fetchUrl = z.url({ protocol: /^(https?|file)$/ });
+
+/** The name of an environment variable holding a secret: secrets never live in the file. */
+export const envNameSchema = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable (letters, digits, _)')
   .describe('Name of an environment variable that holds the secret (secrets never live in the file)');
 
-export const bastionSchema = z.strictObject({
-  address: z.string().min(1).describe('Jump host, reached first; the target is reached through it'),
-  user: z.string().min(1).optional(),
-  port: port.optional(),
-  keyPath: z.string().min(1).optional(),
-});
+/** A cluster name: used in paths (~/.eectl/<name>) and in labels, so DNS-label shaped. */
+export const clusterNameSchema = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be lower-case letters, digits and dashes')
+  .describe('Names the cluster in logs and under ~/.eectl/<name>/');
+
+export const bastionSchema = z
+  .strictObject({
+    address: z.string().min(1).describe('Jump host, reached first; the target is reached through it'),
+    user: z.string().min(1).optional(),
+    port: port.optional(),
+    keyPath: z.string().min(1).optional().describe('Relative to the cluster file; ~ is the home directory'),
+  })
+  .describe('Reach the host through this jump host');
 
 export const sshSchema = z.strictObject({
   user: z.string().min(1).optional().describe('Login user; default from ~/.ssh/config, else root'),
   port: port.optional().describe('Default from ~/.ssh/config, else 22'),
-  keyPath: z.string().min(1).optional().describe('Private key file; ssh-agent is used when absent'),
-  keyPassphraseEnv: envName.optional(),
-  passwordEnv: envName.optional().describe('Password authentication, from this environment variable only'),
+  keyPath: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Private key file, relative to the cluster file; ssh-agent is used when absent'),
+  keyPassphraseEnv: envNameSchema.optional(),
+  passwordEnv: envNameSchema
+    .optional()
+    .describe('Password authentication, from this environment variable only'),
   bastion: bastionSchema.optional(),
 });
 
 export const hostSchema = z.strictObject({
   address: z.string().min(1).describe('Address eectl connects to over SSH'),
-  role: z.enum(ROLES),
+  role: z
+    .enum(ROLES)
+    .describe(
+      'manager: Swarm manager and control plane; worker: runs services; registry: runs a registry replica',
+    ),
   ssh: sshSchema.prefault({}),
   localhost: z.boolean().default(false).describe('Run commands locally instead of over SSH'),
   privateAddress: z.string().min(1).optional().describe('Swarm advertise address; detected when absent'),
-  labels: z.record(z.string(), z.string()).default({}),
+  labels: z.record(z.string(), z.string()).default({}).describe('Swarm node labels'),
 });
 
 export const engineSchema = z.strictObject({
   source: z
-    .enum(['docker', 'distro', 'mirror'])
+    .enum(ENGINE_SOURCES)
     .default('docker')
     .describe(
       "docker: Docker's repositories (docker-ce); distro: the distribution's docker.io; mirror: repoUrl",
     ),
-  version: z.string().min(1).optional().describe('Exact package version or a prefix such as "26.1"'),
-  repoUrl: z.string().url().optional().describe('Package repository for source: mirror (air-gapped sites)'),
+  version: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Exact package version or a prefix such as "26.1" (quoted: it is text, not a number)'),
+  repoUrl: fetchUrl.optional().describe('Package repository for source: mirror (air-gapped sites)'),
   daemon: z.record(z.string(), z.unknown()).default({}).describe('Merged into /etc/docker/daemon.json'),
 });
 
 export const swarmSchema = z.strictObject({
-  defaultAddrPool: z.array(z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, 'must be a CIDR')).default([]),
+  defaultAddrPool: z
+    .array(z.cidrv4())
+    .default([])
+    .describe('Address pools for overlay networks, e.g. 10.20.0.0/16'),
   subnetSize: z.number().int().min(8).max(29).optional(),
   dataPathPort: port.default(4789),
 });
 
 export const controlPlaneSchema = z.strictObject({
-  apiPort: port.default(2376),
-  san: z.array(z.string().min(1)).default([]),
+  apiPort: port.default(2376).describe('Engine API port on every manager, protected by mutual TLS'),
+  san: z.array(z.string().min(1)).default([]).describe('Extra names and addresses in the API certificates'),
   ca: z
     .strictObject({ certPath: z.string().min(1), keyPath: z.string().min(1) })
     .optional()
-    .describe('An existing CA to sign with; eectl creates one when absent'),
+    .describe(
+      'An existing CA to sign with (paths relative to the cluster file); eectl creates one when absent',
+    ),
 });
 
-const filesystemStorage = z.strictObject({
+export const filesystemStorageSchema = z.strictObject({
   filesystem: z.strictObject({
     path: z.string().min(1),
-    shared: z.boolean().default(false).describe('The path is shared storage mounted on every registry node'),
+    shared: z
+      .boolean()
+      .default(false)
+      .describe('The path is shared storage mounted on every registry host (required for more than one)'),
   }),
 });
-const s3Storage = z.strictObject({
+
+export const s3StorageSchema = z.strictObject({
   s3: z.strictObject({
     bucket: z.string().min(1),
     region: z.string().min(1),
-    endpoint: z.string().url().optional(),
-    accessKeyEnv: envName,
-    secretKeyEnv: envName,
+    endpoint: fetchUrl.optional().describe('For S3-compatible stores (MinIO, Ceph); AWS when absent'),
+    accessKeyEnv: envNameSchema,
+    secretKeyEnv: envNameSchema,
   }),
 });
 
 export const registrySchema = z.strictObject({
   image: z.string().min(1).default('registry:2.8.3'),
   port: port.default(5443),
-  externalUrl: z.string().min(1).optional(),
-  storage: z.union([filesystemStorage, s3Storage]).default({
-    filesystem: { path: '/var/lib/eectl/registry', shared: false },
-  }),
+  externalUrl: z.string().min(1).optional().describe('How clients reach the registry (a load balancer)'),
+  storage: z
+    .union([filesystemStorageSchema, s3StorageSchema])
+    .default({ filesystem: { path: DEFAULT_REGISTRY_PATH, shared: false } })
+    .describe('Where every replica keeps images: one shared filesystem path, or an S3 bucket'),
   auth: z
     .strictObject({
       htpasswd: z.strictObject({
-        users: z.array(z.strictObject({ name: z.string().min(1), passwordEnv: envName })).default([]),
+        users: z.array(z.strictObject({ name: z.string().min(1), passwordEnv: envNameSchema })).default([]),
       }),
     })
     .optional(),
@@ -102,23 +147,19 @@ export const imagesSchema = z.strictObject({
   bundles: z
     .array(z.string().min(1))
     .default([])
-    .describe('Image archives (docker save) loaded on every host'),
+    .describe('Image archives (docker save), relative to the cluster file, loaded on every host'),
 });
 
 export const clusterSchema = z.strictObject({
   apiVersion: z.literal('eectl/v1'),
   kind: z.literal('Cluster'),
-  metadata: z.strictObject({
-    name: z
-      .string()
-      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be lower-case letters, digits and dashes'),
-  }),
+  metadata: z.strictObject({ name: clusterNameSchema }),
   spec: z.strictObject({
-    hosts: z.array(hostSchema).min(1),
-    engine: engineSchema.prefault({}),
+    hosts: z.array(hostSchema).min(1, 'must list at least one host').describe('Every machine eectl manages'),
+    engine: engineSchema.prefault({}).describe('Docker Engine: where it comes from and how it is configured'),
     swarm: swarmSchema.prefault({}),
     controlPlane: controlPlaneSchema.prefault({}),
-    registry: registrySchema.prefault({}),
+    registry: registrySchema.prefault({}).describe('Registry replicas, one per host with role registry'),
     images: imagesSchema.prefault({}),
   }),
 });
@@ -126,4 +167,10 @@ export const clusterSchema = z.strictObject({
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type HostSpec = z.output<typeof hostSchema>;
 export type SshSpec = z.output<typeof sshSchema>;
+export type BastionSpec = z.output<typeof bastionSchema>;
 export type EngineSpec = z.output<typeof engineSchema>;
+export type SwarmSpec = z.output<typeof swarmSchema>;
+export type ControlPlaneSpec = z.output<typeof controlPlaneSchema>;
+export type RegistrySpec = z.output<typeof registrySchema>;
+export type RegistryStorage = RegistrySpec['storage'];
+export type ImagesSpec = z.output<typeof imagesSchema>;

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { clusterSchema } from './schema.js';
+
+/**
+ * Where the published JSON Schema lives: its `$id`, and what `eectl init` puts on the
+ * `# yaml-language-server: $schema=` line so editors complete and check the file.
+ */
+export const CLUSTER_SCHEMA_URL =
+  'https://raw.githubusercontent.com/eectl/eectl/main/schema/cluster.schema.json';
+
+/** The JSON Schema of the cluster file, generated from the zod schema (defaulted fields are optional). */
+export function clusterJsonSchema(): Record<string, unknown> {
+  const { $schema, ...rest } = z.toJSONSchema(clusterSchema, { io: 'input' });
+  return {
+    $schema,
+    $id: CLUSTER_SCHEMA_URL,
+    title: 'eectl cluster file',
+    description: 'A cluster eectl installs and operates over SSH (apiVersion eectl/v1, kind Cluster)',
+    ...rest,
+  };
+}
+
+/** The committed file's exact text, so a drift test can compare byte for byte. */
+export function clusterJsonSchemaText(): string {
+  return `${JSON.stringify(clusterJsonSchema(), null, 2)}\n`;
+}
