@@ -1,18 +1,20 @@
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
-import { UsageError } from '../errors.js';
+import { dirname, resolve } from 'node:path';
+import { relationProblems } from './checks.js';
+import { schemaProblems } from './issues.js';
+import { resolveConfigPaths } from './paths.js';
+import {
+  byPosition,
+  ConfigError,
+  formatProblem,
+  type ConfigProblem,
+  type ProblemReport,
+} from './problems.js';
 import { clusterSchema, type ClusterConfig } from './schema.js';
+import { ClusterSource } from './source.js';
+import { substituteEnv } from './substitute.js';
 
-/** A problem found in the cluster file, with its position when known. */
-export interface ConfigProblem {
-  severity: 'error' | 'warning';
-  file: string;
-  line?: number;
-  col?: number;
-  /** Path into the document, e.g. `spec.hosts[2].role`. */
-  path: string;
-  message: string;
-}
+export { ConfigError, formatProblem, type ConfigProblem, type ProblemReport } from './problems.js';
 
 export interface LoadedCluster {
   path: string;
@@ -20,20 +22,88 @@ export interface LoadedCluster {
   warnings: ConfigProblem[];
 }
 
-/** Loads, substitutes and validates a cluster file. Throws UsageError listing every problem (exit 2). */
+/** What checking a cluster file found; `config` is there when there are no errors. */
+export interface ClusterCheck extends ProblemReport {
+  config?: ClusterConfig;
+}
+
+export interface CheckOptions {
+  /** The name problems are reported under, as the user wrote it (`cluster.yaml`). */
+  file: string;
+  env?: NodeJS.ProcessEnv;
+  /** Relative paths in the file are relative to this directory (the file's own). */
+  baseDir?: string;
+  home?: string;
+}
+
+/** Loads, substitutes and validates a cluster file. Throws ConfigError (a UsageError, exit 2) listing every error. */
 export async function loadCluster(
   path: string,
-  _env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<LoadedCluster> {
-  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read ${path}: ${error.code ?? error.message}`, {
-      code: 'ECONFIG',
-      suggestions: ['Write one with `eectl init`, or name another with -c FILE.'],
-    });
-  });
-  const result = clusterSchema.safeParse(parse(text));
-  if (!result.success) {
-    throw new UsageError(`${path} is not valid:\n${result.error.message}`, { code: 'ECONFIG' });
+  const check = await checkClusterFile(path, env);
+  if (!check.config || check.errors.length > 0) {
+    const count = `${check.errors.length} error${check.errors.length === 1 ? '' : 's'}`;
+    throw new ConfigError(`${path} has ${count}:\n${check.errors.map(formatProblem).join('\n')}`, check);
   }
-  return { path, config: result.data, warnings: [] };
+  return { path, config: check.config, warnings: check.warnings };
+}
+
+/** Reads and checks a cluster file; every problem is returned, none thrown, unless the file cannot be read. */
+export async function checkClusterFile(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ClusterCheck> {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    const reason = READ_ERRORS[error.code ?? ''] ?? error.code ?? error.message;
+    const problem: ConfigProblem = {
+      severity: 'error',
+      file: path,
+      path: '',
+      message: `cannot read: ${reason}`,
+    };
+    throw new ConfigError(`cannot read ${path}: ${reason}`, { errors: [problem], warnings: [] }, [
+      'Write one with `eectl init`, or name another with -c FILE (or EECTL_CONFIG).',
+    ]);
+  });
+  return checkClusterText(text, { file: path, env, baseDir: dirname(resolve(path)) });
+}
+
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+};
+
+/**
+ * Checks cluster file text: YAML syntax, then `$VAR` substitution, then the schema, then the relations
+ * between fields (checks.ts). Without I/O, so tests can feed it small documents.
+ */
+export function checkClusterText(text: string, options: CheckOptions): ClusterCheck {
+  const source = new ClusterSource(options.file, text);
+  const syntax = source.syntaxProblems();
+  if (syntax.some((p) => p.severity === 'error')) return report(syntax);
+
+  const substitution = substituteEnv(source, options.env ?? process.env);
+  const data = source.toData();
+  if (data === null || data === undefined) {
+    return report([source.at('error', 0, '', 'the file is empty: write one with `eectl init`')]);
+  }
+  const schema = schemaProblems(clusterSchema, data, source, substitution.failedPaths);
+  // Relations read values; with a variable missing they would be judged on `$VAR` text.
+  const relations = substitution.problems.length === 0 ? relationProblems(data, source) : [];
+  const result = report([...syntax, ...substitution.problems, ...schema.problems, ...relations]);
+  if (schema.data && result.errors.length === 0) {
+    resolveConfigPaths(schema.data, options.baseDir ?? process.cwd(), options.home);
+    result.config = schema.data;
+  }
+  return result;
+}
+
+function report(problems: ConfigProblem[]): ClusterCheck {
+  const sorted = [...problems].sort(byPosition);
+  return {
+    errors: sorted.filter((p) => p.severity === 'error'),
+    warnings: sorted.filter((p) => p.severity === 'warning'),
+  };
 }

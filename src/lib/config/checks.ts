@@ -1,0 +1,119 @@
+import type { ConfigProblem } from './problems.js';
+import { clusterSchema, hostSchema, type EngineSpec, type HostSpec, type RegistrySpec } from './schema.js';
+import type { Locator } from './source.js';
+
+const spec = clusterSchema.shape.spec.shape;
+
+/**
+ * Checks what the schema cannot see field by field: a manager exists, addresses are unique, registry
+ * replicas share storage, the manager count tolerates failures. Each check runs when the parts it reads
+ * are valid on their own, so a typo elsewhere in the file does not hide these problems.
+ */
+export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
+  const raw = field(data, 'spec');
+  const hostList = field(raw, 'hosts');
+  const hosts = spec.hosts.safeParse(hostList);
+  const engine = spec.engine.safeParse(field(raw, 'engine'));
+  const registry = spec.registry.safeParse(field(raw, 'registry'));
+  const problems: ConfigProblem[] = [];
+  // Duplicates are judged among the hosts that are valid, even when another host has a typo.
+  const eachHost = Array.isArray(hostList) ? hostList.map((h) => hostSchema.safeParse(h).data) : [];
+  problems.push(...duplicateProblems(eachHost, loc));
+  // A host whose role is not written as manager is not one, whatever else is wrong with the hosts; the
+  // count's warnings wait until every host is right (a mistyped role may be a manager-to-be).
+  if (Array.isArray(hostList) && hostList.length > 0) {
+    const managers = hostList.filter((h) => field(h, 'role') === 'manager').length;
+    if (managers === 0 || hosts.success) problems.push(...managerProblems(managers, loc));
+  }
+  if (engine.success) problems.push(...engineProblems(engine.data, loc));
+  if (hosts.success && registry.success) problems.push(...registryProblems(hosts.data, registry.data, loc));
+  return problems;
+}
+
+function managerProblems(count: number, loc: Locator): ConfigProblem[] {
+  const at = ['spec', 'hosts'];
+  if (count === 0) {
+    return [
+      loc.problem(
+        'error',
+        at,
+        'no manager: at least one host needs role: manager (3 managers tolerate 1 failure)',
+      ),
+    ];
+  }
+  if (count === 1) {
+    return [
+      loc.problem('warning', at, '1 manager: no fault tolerance: lose it and the cluster cannot be managed'),
+    ];
+  }
+  if (count % 2 === 0) {
+    // Raft needs a majority: n managers survive floor((n-1)/2) failures, so an even n buys nothing over n-1.
+    const tolerated = Math.floor((count - 1) / 2);
+    const failures = `${tolerated} failure${tolerated === 1 ? '' : 's'}`;
+    const fewer = `${count - 1} ${count - 1 === 1 ? 'does' : 'do'}`;
+    return [
+      loc.problem('warning', at, `${count} managers tolerate ${failures}, as ${fewer}: use an odd number`),
+    ];
+  }
+  return [];
+}
+
+function duplicateProblems(hosts: (HostSpec | undefined)[], loc: Locator): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  // Sandbox hosts share 127.0.0.1 on different ports, so a host is its address and port.
+  const endpoints = new Map<string, number>();
+  const privateAddresses = new Map<string, number>();
+  hosts.forEach((host, i) => {
+    if (!host) return;
+    const endpoint = `${host.address}:${host.ssh.port ?? 22}`;
+    const first = endpoints.get(endpoint);
+    if (first === undefined) endpoints.set(endpoint, i);
+    else {
+      const where = host.ssh.port === undefined ? host.address : `${host.address} port ${host.ssh.port}`;
+      const message = `duplicate address ${where}: spec.hosts[${first}] has it too`;
+      problems.push(loc.problem('error', ['spec', 'hosts', i, 'address'], message));
+    }
+    if (host.privateAddress === undefined) return;
+    const other = privateAddresses.get(host.privateAddress);
+    if (other === undefined) privateAddresses.set(host.privateAddress, i);
+    else {
+      const message = `duplicate privateAddress ${host.privateAddress}: spec.hosts[${other}] has it too (each node advertises its own)`;
+      problems.push(loc.problem('error', ['spec', 'hosts', i, 'privateAddress'], message));
+    }
+  });
+  return problems;
+}
+
+function engineProblems(engine: EngineSpec, loc: Locator): ConfigProblem[] {
+  if (engine.source === 'mirror' && !engine.repoUrl) {
+    const message = 'mirror needs repoUrl: the package repository to install the engine from';
+    return [loc.problem('error', ['spec', 'engine', 'source'], message)];
+  }
+  if (engine.source !== 'mirror' && engine.repoUrl) {
+    const message = `is used only with source: mirror, and source is ${engine.source}`;
+    return [loc.problem('warning', ['spec', 'engine', 'repoUrl'], message)];
+  }
+  return [];
+}
+
+function registryProblems(hosts: HostSpec[], registry: RegistrySpec, loc: Locator): ConfigProblem[] {
+  const replicas = hosts.flatMap((h, i) => (h.role === 'registry' ? [{ address: h.address, i }] : []));
+  const storage = registry.storage;
+  if (replicas.length < 2 || !('filesystem' in storage) || storage.filesystem.shared) return [];
+  const message =
+    `registry replicas must share storage: ${replicas.length} registry hosts (${replicas.map((r) => r.address).join(', ')}) ` +
+    `would each keep their own images in ${storage.filesystem.path}; mark it shared: true if the path is on ` +
+    'shared storage, use s3, or keep one registry host';
+  // Point at the storage the file names; when it names none (the default), at the second replica.
+  const second = replicas[1] as { i: number };
+  const at = loc.sourceText(['spec', 'registry', 'storage'])
+    ? ['spec', 'registry', 'storage', 'filesystem', 'shared']
+    : ['spec', 'hosts', second.i, 'role'];
+  return [{ ...loc.problem('error', at, message), path: 'spec.registry.storage' }];
+}
+
+function field(value: unknown, key: string): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
+}
