@@ -1,0 +1,22 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { checkClusterText } from '../../../src/lib/config/load.js';
+import { formatProblem } from '../../../src/lib/config/problems.js';
+
+const dir = fileURLToPath(new URL('../../../examples/', import.meta.url));
+// Listed, not named: a new example that does not validate fails here.
+const examples = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+
+describe('examples/', () => {
+  it('has examples', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each(examples)('%s is valid and points editors at the schema', (name) => {
+    const text = readFileSync(`${dir}${name}`, 'utf8');
+    const check = checkClusterText(text, { file: `examples/${name}`, env: {}, baseDir: dir });
+    expect(check.errors.map(formatProblem)).toEqual([]);
+    expect(text.split('\n')[0]).toMatch(/^# yaml-language-server: \$schema=\S+cluster\.schema\.json$/);
+  });
+});
