@@ -101,12 +101,16 @@ export async function askForAnswers(
   const addresses = async (list: string[], message: string, required: boolean) => {
     if (list.length > 0) return remember(seen, list);
     const answer = await ask.input({
-      message: `${message} (separate several with spaces or commas)`,
+      message,
       validate: (v) => addressListProblem(splitAddresses(v), seen, required) ?? true,
     });
     return remember(seen, splitAddresses(answer));
   };
-  const managers = await addresses(given.managers, 'Manager addresses (an odd number: 1, 3 or 5)', true);
+  const managers = await addresses(
+    given.managers,
+    'Manager addresses, separated by spaces (1, 3 or 5 of them)',
+    true,
+  );
   const workers = await addresses(given.workers, 'Worker addresses (empty for none)', false);
   const registries = await addresses(given.registries, 'Registry host addresses (empty for none)', false);
   const registryPath =
