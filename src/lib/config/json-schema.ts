@@ -10,7 +10,8 @@ export const CLUSTER_SCHEMA_URL =
 
 /** The JSON Schema of the cluster file, generated from the zod schema (defaulted fields are optional). */
 export function clusterJsonSchema(): Record<string, unknown> {
-  const { $schema, ...rest } = z.toJSONSchema(clusterSchema, { io: 'input' });
+  // draft-07: the dialect yaml-language-server and editors' JSON services implement fully.
+  const { $schema, ...rest } = z.toJSONSchema(clusterSchema, { io: 'input', target: 'draft-7' });
   return {
     $schema,
     $id: CLUSTER_SCHEMA_URL,
