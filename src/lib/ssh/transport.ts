@@ -109,6 +109,8 @@ export function openClient(endpoint: SshEndpoint, options: TransportOptions, soc
     log.debug(`ssh: connecting to ${where(endpoint)}${sock ? ' through the jump host' : ''}`);
     timer.start();
     client.connect(config);
+    // Many small request/response round trips (handshake, one per command): Nagle's delay would add up.
+    client.setNoDelay(true);
   });
 }
 
