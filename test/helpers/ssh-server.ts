@@ -58,6 +58,7 @@ export function lookupUser(name: string): RunAs | undefined {
   return undefined;
 }
 
+/** Who may log in and how; everything has a default. */
 export interface TestSshServerOptions {
   /** The server's private host key(s); a fresh ed25519 key by default. */
   hostKey?: string | string[];
@@ -162,6 +163,11 @@ export class TestSshServer {
   /** Cuts every client connection at the TCP level, as a network failure or a host reboot would. */
   dropConnections(): void {
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  /** Stops reading from every client connection, as a hung host or a silent network would: nothing is answered. */
+  freezeConnections(): void {
+    for (const socket of this.sockets) socket.pause();
   }
 
   async close(): Promise<void> {

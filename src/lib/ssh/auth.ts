@@ -7,6 +7,7 @@ import type { SshEndpoint } from './endpoint.js';
 /** Asks the person at the terminal a question (a passphrase); absent when nobody is there. */
 export type Prompt = (question: string) => Promise<string>;
 
+/** What auth needs to know about one hop: whom to log in as, where secrets come from, who can be asked. */
 export interface AuthContext {
   endpoint: SshEndpoint;
   /** Where secrets named by `*Env` settings and SSH_AUTH_SOCK are read from. */

@@ -6,6 +6,7 @@ import type { ExecResult } from './connection.js';
 
 const TAIL_LINES = 20;
 
+/** Where a command's lines go besides the result. */
 export interface OutputOptions {
   onStdout?: ((line: string) => void) | undefined;
   onStderr?: ((line: string) => void) | undefined;

@@ -3,12 +3,17 @@ import type { Logger } from '../ui/log.js';
 /** A command to run on a host: an argv (quoted in one place, `quote.ts`), never a concatenated string. */
 export type RemoteCommand = readonly string[];
 
+/** How to run one command; everything is optional. */
 export interface ExecOptions {
   /** Run as root: nothing when the login user is root, `sudo -n` otherwise (detected once per host). */
   sudo?: boolean;
   /** Bytes written to the command's stdin, then stdin is closed. */
   stdin?: string | Buffer;
-  /** Environment for the command. Values never appear on a command line or in a log. */
+  /**
+   * Environment for the command. Values never appear on a command line or in a log: they travel on stdin
+   * (see env-preamble.ts) and are registered as secrets, so they are redacted wherever they are shown.
+   * For a value that is not secret, put `env NAME=value` in front of the command instead.
+   */
   env?: Record<string, string>;
   /** Kill the command after this many milliseconds (CommandFailedError with reason "timed out"). */
   timeoutMs?: number;
@@ -22,6 +27,7 @@ export interface ExecOptions {
   check?: boolean;
 }
 
+/** How a command ended; stdout and stderr are exactly what it wrote (not redacted, not trimmed). */
 export interface ExecResult {
   /** Exit code; null when killed by a signal. */
   code: number | null;
@@ -29,6 +35,7 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** Mode, owner and privilege of an uploaded file. */
 export interface UploadOptions {
   /** File mode, default 0o644. Secrets: 0o600. */
   mode?: number;

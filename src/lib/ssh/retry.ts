@@ -24,6 +24,7 @@ export function isTransient(error: unknown): boolean {
   return typeof code === 'string' && TRANSIENT_CODES.has(code);
 }
 
+/** How often and how patiently to retry. */
 export interface RetryOptions {
   attempts: number;
   /** Delay before the second attempt; doubled after each further failure. */

@@ -177,13 +177,22 @@ export class Ssh2Connection implements Connection {
     client.on('close', () => this.dropped(client));
     this.client = client;
     if (this.sudo === undefined) {
-      this.sudo = await detectSudo((argv) =>
-        this.run(prepareCommand(this.name, argv, {}, undefined, true), {}, true).then(({ end, output }) => ({
-          code: end.code,
-          stdout: output.stdout().toString(),
-          stderr: output.stderr().toString(),
-        })),
-      );
+      try {
+        this.sudo = await detectSudo((argv) =>
+          this.run(prepareCommand(this.name, argv, {}, undefined, true), {}, true).then(
+            ({ end, output }) => ({
+              code: end.code,
+              stdout: output.stdout().toString(),
+              stderr: output.stderr().toString(),
+            }),
+          ),
+        );
+      } catch (error) {
+        // Not knowing how to become root is not a usable connection: the next call starts over.
+        this.client = undefined;
+        client.end();
+        throw error;
+      }
       const how = this.sudo.isRoot
         ? 'root'
         : this.sudo.passwordless

@@ -133,6 +133,16 @@ describe('Ssh2Connection.exec', () => {
     expect((await connection.exec(['echo', 'back'])).stdout).toBe('back\n');
   });
 
+  it('notices a host that stopped answering through keepalives, as ECONNLOST', async () => {
+    const connection = await connectRoot({ keepaliveIntervalMs: 100 });
+    setTimeout(() => server.freezeConnections(), 300);
+    const started = Date.now();
+    const error = await connection.exec(['sleep', '30']).catch((e: unknown) => e);
+    expect((error as EectlError).code).toBe('ECONNLOST');
+    expect(Date.now() - started).toBeLessThan(5000);
+    server.dropConnections();
+  });
+
   it('queues channels beyond maxChannels instead of exceeding sshd MaxSessions', async () => {
     const connection = await connectRoot();
     server.record.maxConcurrentChannels = 0;
