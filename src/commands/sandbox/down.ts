@@ -1,0 +1,50 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../lib/base-command.js';
+import { sandboxDown, type SandboxDownResult } from '../../lib/sandbox/down.js';
+import { sandboxList } from '../../lib/sandbox/list.js';
+import { DEFAULT_SANDBOX_NAME } from '../../lib/sandbox/state.js';
+
+export default class SandboxDown extends BaseCommand<typeof SandboxDown> {
+  static override summary =
+    'Remove a sandbox: its containers, volumes, network, mirror server, keys and cluster file';
+  static override description = `Removes exactly what \`eectl sandbox up\` made (everything labelled eectl.sandbox=<name>, and
+~/.eectl/sandboxes/<name>/ and its known_hosts entries) and nothing else; the cache in
+/var/cache/eectl-sandbox stays for the next up. Removing a sandbox that does not exist is not an error.`;
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --name dev',
+    '<%= config.bin %> <%= command.id %> --all',
+  ];
+
+  static override flags = {
+    name: Flags.string({
+      description: 'Sandbox to remove',
+      default: DEFAULT_SANDBOX_NAME,
+      exclusive: ['all'],
+    }),
+    all: Flags.boolean({ description: 'Remove every sandbox on this machine', default: false }),
+  };
+
+  async run(): Promise<{ removed: SandboxDownResult[] }> {
+    const names = this.flags.all
+      ? (await sandboxList({ logger: this.log_ })).map((s) => s.name)
+      : [this.flags.name];
+    const removed: SandboxDownResult[] = [];
+    for (const name of names) {
+      const result = await sandboxDown(name, { logger: this.log_ });
+      removed.push(result);
+      if (this.jsonEnabled()) continue;
+      const nothing =
+        result.containers.length + result.volumes.length + result.networks.length + result.files.length;
+      this.log(
+        nothing === 0
+          ? `No sandbox named "${name}": nothing to remove.`
+          : `Removed sandbox "${name}": ${result.containers.length} containers, ${result.volumes.length} volumes, ` +
+              `${result.networks.length} network, ${result.files.length === 0 ? 'no files' : result.files.join(', ')}`,
+      );
+    }
+    if (names.length === 0 && !this.jsonEnabled()) this.log('No sandboxes on this machine.');
+    return { removed };
+  }
+}

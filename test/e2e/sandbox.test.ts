@@ -1,0 +1,208 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { clusterSchema } from '../../src/lib/config/schema.js';
+import { DockerCli } from '../../src/lib/sandbox/docker.js';
+import { runLocal } from '../../src/lib/sandbox/exec.js';
+import { LABEL, type SandboxDescription } from '../../src/lib/sandbox/state.js';
+import { useSandbox } from './helpers/sandbox.js';
+
+const BOOKWORM_DOCKER = '20.10.24+dfsg1-1+deb12u1+b6';
+const TRIXIE_DOCKER = '26.1.5+dfsg1-9+deb13u1+b1';
+
+describe('eectl sandbox: 3 managers, 2 workers, 1 registry host', () => {
+  const sandbox = useSandbox({ name: 'e2e-sandbox', managers: 3, workers: 2, registries: 1 });
+
+  it('gives six Debian 12 machines booting systemd, each with its own host keys and machine id', async () => {
+    expect(sandbox.hosts.map((h) => h.hostname)).toEqual(['m1', 'm2', 'm3', 'w1', 'w2', 'r1']);
+    const seen = await Promise.all(
+      sandbox.hosts.map(async (host) => {
+        const r = await sandbox.exec(
+          host,
+          '. /etc/os-release; echo "$ID $VERSION_ID"; ps -p 1 -o comm=; systemctl is-system-running; hostname; ' +
+            'cat /etc/machine-id; cut -d" " -f2 /etc/ssh/ssh_host_ed25519_key.pub',
+          { check: true },
+        );
+        const [os, pid1, state, hostname, machineId, hostKey] = r.stdout.split('\n');
+        expect(os).toBe('debian 12');
+        expect(pid1).toBe('systemd');
+        expect(['running', 'degraded']).toContain(state);
+        expect(hostname).toBe(host.hostname);
+        return { machineId, hostKey, address: host.address };
+      }),
+    );
+    expect(new Set(seen.map((s) => s.hostKey)).size).toBe(6);
+    expect(new Set(seen.map((s) => s.machineId)).size).toBe(6);
+    const knownHosts = readFileSync(sandbox.knownHostsFile, 'utf8');
+    for (const s of seen) expect(knownHosts).toContain(`${s.address} ssh-ed25519 ${s.hostKey}`);
+  });
+
+  it('lets the sandbox key log in over real SSH with strict host key checking: root, and eectl with sudo', async () => {
+    for (const host of sandbox.hosts) {
+      const r = await sandbox.ssh(host, 'id -un && sudo -n true && echo sudo-ok');
+      expect(r.stderr).not.toMatch(/warning/i);
+      expect(r.stdout.split('\n'), `${host.hostname}: ${r.stderr}`).toEqual([host.user, 'sudo-ok']);
+    }
+    expect(sandbox.hosts.filter((h) => h.role === 'manager').every((h) => h.user === 'root')).toBe(true);
+    expect(sandbox.hosts.filter((h) => h.role !== 'manager').every((h) => h.user === 'eectl')).toBe(true);
+    // Strict checking really is on: without the sandbox's known_hosts the login is refused.
+    const empty = join(sandbox.description.stateDir, 'empty_known_hosts');
+    await writeFile(empty, '');
+    const refused = await sandbox.ssh('w1', 'true', { knownHostsFile: empty });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/host key verification failed/i);
+  });
+
+  it('writes a cluster file that satisfies the schema and names the hosts, the mirror and the registry bundle', () => {
+    const config = clusterSchema.parse(parse(readFileSync(sandbox.clusterFile, 'utf8')));
+    const d: SandboxDescription = sandbox.description;
+    expect(config.metadata.name).toBe('e2e-sandbox');
+    expect(config.spec.hosts.map((h) => [h.address, h.role, h.ssh.user, h.ssh.keyPath])).toEqual(
+      d.hosts.map((h) => [h.address, h.role, h.user, d.keyPath]),
+    );
+    expect(config.spec.engine).toMatchObject({ source: 'mirror', repoUrl: d.mirrorUrl });
+    expect(config.spec.registry.image).toBe(d.registry?.image);
+    expect(config.spec.images.bundles).toEqual([d.registry?.bundle]);
+    expect(existsSync(d.registry?.bundle ?? '')).toBe(true);
+  });
+
+  it('points apt at the mirror only, which has docker.io 20.10.24 and 26.1.5 with their dependencies', async () => {
+    const r = await sandbox.exec(
+      'w1',
+      `set -e
+       grep -rhs '^deb' /etc/apt/sources.list /etc/apt/sources.list.d/ || true
+       apt-get update -qq
+       apt-cache policy docker.io
+       apt-get install -y -qq --download-only docker.io=${BOOKWORM_DOCKER} >/dev/null
+       apt-get install -y -qq --download-only docker.io=${TRIXIE_DOCKER} docker-cli=${TRIXIE_DOCKER} >/dev/null
+       echo download-ok`,
+      { timeoutMs: 300_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const sources = r.stdout.split('\n').filter((l) => l.startsWith('deb'));
+    expect(sources).toEqual([`deb [trusted=yes] ${sandbox.description.mirrorUrl} bookworm main`]);
+    expect(r.stdout).toContain(BOOKWORM_DOCKER);
+    expect(r.stdout).toContain(TRIXIE_DOCKER);
+    expect(r.stdout).toContain('download-ok');
+  });
+
+  it('installs docker.io from the mirror and serves the registry bundle on the registry host', async () => {
+    const bundle = sandbox.description.registry?.bundle ?? '';
+    await sandbox.copyTo('r1', bundle, '/root/registry.tar');
+    const r = await sandbox.exec(
+      'r1',
+      `set -e
+       export DEBIAN_FRONTEND=noninteractive
+       apt-get update -qq && apt-get install -y -qq docker.io=${BOOKWORM_DOCKER} >/dev/null
+       docker version --format '{{.Server.Version}}'
+       docker load -i /root/registry.tar
+       docker run -d --name registry -p 5000:5000 -v /var/lib/eectl/registry:/var/lib/registry ${sandbox.description.registry?.image}
+       for i in $(seq 1 30); do curl -fsS http://127.0.0.1:5000/v2/ && break; sleep 1; done`,
+      { timeoutMs: 600_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('20.10.24');
+    expect(r.stdout).toContain(`Loaded image: ${sandbox.description.registry?.image}`);
+    expect(r.stdout.trim().endsWith('{}')).toBe(true);
+  });
+
+  it('stops and starts a host: it boots again with the same identity', async () => {
+    await sandbox.stop('w2');
+    expect((await sandbox.ssh('w2', 'true')).code).not.toBe(0);
+    await sandbox.start('w2');
+    const r = await sandbox.ssh('w2', 'systemctl is-system-running; ip -4 -o addr show eth0');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(sandbox.host('w2').address);
+  });
+
+  it('partitions a host from everyone or from some peers, and heals it', async () => {
+    const w1 = sandbox.host('w1').address;
+    const probe = `timeout 3 bash -c '</dev/tcp/${w1}/22' && echo reachable || echo unreachable`;
+    const from = async (hostname: string): Promise<string> =>
+      (await sandbox.exec(hostname, probe)).stdout.trim();
+
+    await sandbox.partition('w1');
+    expect(await from('m1')).toBe('unreachable');
+    expect((await sandbox.ssh('w1', 'true')).code).not.toBe(0);
+    expect((await sandbox.exec('w1', 'echo still-here')).stdout).toBe('still-here');
+
+    await sandbox.partition('w1', { peers: [sandbox.host('m1').address] });
+    expect(await from('m1')).toBe('unreachable');
+    expect(await from('m2')).toBe('reachable');
+
+    await sandbox.heal('w1');
+    expect(await from('m1')).toBe('reachable');
+    expect((await sandbox.ssh('w1', 'true')).code).toBe(0);
+  });
+});
+
+describe('eectl sandbox up / ls / down (the commands)', () => {
+  let home = '';
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), 'eectl-e2e-cli-'));
+  });
+  afterAll(async () => {
+    await eectl('down', '--name', 'e2e-down');
+    await rm(home, { recursive: true, force: true });
+  });
+  const eectl = (...args: string[]) =>
+    runLocal(process.execPath, [join(import.meta.dirname, '../../bin/run.js'), 'sandbox', ...args], {
+      check: false,
+      timeoutMs: 900_000,
+      env: { EECTL_HOME: home },
+    });
+
+  it('down removes every container, volume, network, process and file that up made, and nothing else', async () => {
+    const docker = new DockerCli();
+    const name = 'e2e-down';
+    await eectl('down', '--name', name);
+    const before = {
+      containers: (await docker.containersLabelled(LABEL.sandbox)).map((c) => c.name).sort(),
+      networks: (await docker.networksLabelled(LABEL.sandbox)).sort(),
+    };
+
+    const up = await eectl(
+      'up',
+      '--name',
+      name,
+      '--managers',
+      '1',
+      '--workers',
+      '1',
+      '--registries',
+      '1',
+      '--json',
+    );
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    const made = JSON.parse(up.stdout).result as SandboxDescription;
+    const listed = JSON.parse((await eectl('ls', '--json')).stdout).result.sandboxes as {
+      name: string;
+      complete: boolean;
+    }[];
+    expect(listed.find((s) => s.name === name)).toMatchObject({ complete: true });
+    const ids = (await docker.containersLabelled(`${LABEL.sandbox}=${name}`)).map((c) => c.id);
+    expect(ids).toHaveLength(4); // m1, w1, r1 and the mirror server
+    expect(existsSync(made.knownHostsFile)).toBe(true);
+
+    const down = await eectl('down', '--name', name, '--json');
+    expect(down.code, down.stdout + down.stderr).toBe(0);
+
+    const label = `${LABEL.sandbox}=${name}`;
+    expect(await docker.containersLabelled(label)).toEqual([]);
+    expect(await docker.volumesLabelled(label)).toEqual([]);
+    expect(await docker.networksLabelled(label)).toEqual([]);
+    expect(existsSync(made.stateDir)).toBe(false);
+    expect(existsSync(made.knownHostsFile)).toBe(false);
+    const processes = (await runLocal('ps', ['-eo', 'args'])).stdout;
+    for (const id of ids) expect(processes).not.toContain(id);
+    expect(processes).not.toContain(`${made.network.gateway}:`);
+    // Nothing else was touched: whatever other sandboxes had is still there.
+    expect((await docker.containersLabelled(LABEL.sandbox)).map((c) => c.name).sort()).toEqual(
+      before.containers,
+    );
+    expect((await docker.networksLabelled(LABEL.sandbox)).sort()).toEqual(before.networks);
+  });
+});
