@@ -4,10 +4,25 @@ import { EectlError, ExitCode, toEectlError } from './errors.js';
 import { loadCluster, type LoadedCluster } from './config/load.js';
 import { clusterDir, LOG_LEVELS, RunLog, type Logger, type LogLevel } from './ui/log.js';
 import { join } from 'node:path';
+import { openSession, type Session } from './cluster/session.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
 >;
+
+/** Flags of every command that reaches hosts. */
+export const hostFlags = {
+  'accept-new-host-keys': Flags.boolean({
+    description: 'Trust and record host keys never seen before (a changed key is always refused)',
+  }),
+  concurrency: Flags.integer({ description: 'Hosts worked on in parallel', default: 10, min: 1 }),
+};
+
+/** Flags of every command that changes hosts. */
+export const changeFlags = {
+  'dry-run': Flags.boolean({ description: 'Connect and show what would change; change nothing' }),
+  yes: Flags.boolean({ char: 'y', description: 'Answer yes to confirmations (needed without a terminal)' }),
+};
 
 /** The exit-code table, shown at the end of every command's --help. */
 export const EXIT_CODES_HELP = `Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 preflight failed (nothing changed),
@@ -62,12 +77,28 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Loads the cluster file named by --config and opens the run's log file under ~/.eectl/<cluster>/logs. */
-  protected async loadCluster(): Promise<LoadedCluster> {
+  protected async loadCluster(options: { showWarnings?: boolean } = {}): Promise<LoadedCluster> {
     const loaded = await loadCluster(this.flags.config);
     this.runLog.openFile(join(clusterDir(loaded.config.metadata.name), 'logs'), this.id ?? 'eectl');
     this.log_.debug(`eectl ${this.config.version} ${this.id ?? ''} ${this.argv.join(' ')}`);
-    for (const w of loaded.warnings) this.log_.warn(formatProblemLine(w));
+    // Warnings matter where the file is acted on (install) or checked; elsewhere they would only be noise.
+    for (const w of loaded.warnings)
+      this.runLog.write(options.showWarnings ? 'warn' : 'debug', '', formatProblemLine(w));
     return loaded;
+  }
+
+  /** A pooled connection per host for this run, with the host-key policy of the flags; close it at the end. */
+  protected openSession(
+    clusterName: string,
+    flags: { 'accept-new-host-keys': boolean; concurrency: number },
+  ): Session {
+    return openSession({
+      clusterName,
+      log: this.log_,
+      acceptNewHostKeys: flags['accept-new-host-keys'],
+      interactive: this.interactive,
+      concurrency: flags.concurrency,
+    });
   }
 
   /** True when prompts may be shown: a terminal on both ends, not --json, not CI. */
@@ -98,7 +129,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   ): Promise<unknown> {
     // oclif's own parse errors (unknown flag, missing arg) are usage errors.
     if (!(err instanceof EectlError) && err.oclif?.exit !== undefined) {
-      if (err.oclif.exit === 0) throw err;
+      // this.exit(n) throws an ExitError: the command already reported, only the exit code is left to do.
+      if (err.oclif.exit === 0 || (err as { code?: string }).code === 'EEXIT') throw err;
       if (this.jsonEnabled()) {
         this.logJson({
           status: ExitCode.usage,

@@ -1,0 +1,35 @@
+import { BaseCommand, hostFlags } from '../../lib/base-command.js';
+import { describeHosts, renderHostTable, type HostDescription } from '../../lib/cluster/describe.js';
+import { ExitCode } from '../../lib/errors.js';
+
+export default class DescribeHosts extends BaseCommand<typeof DescribeHosts> {
+  static override summary =
+    'Show the facts of every host: OS, arch, init, resources, addresses, engine, swarm';
+  static override description =
+    'Connects to all hosts of the cluster file in parallel and reads their facts in one round trip each. ' +
+    'Exits 1 when a host cannot be reached or read (the others are still shown).';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> -c prod.yaml --json',
+    '<%= config.bin %> <%= command.id %> --accept-new-host-keys',
+  ];
+  static override flags = { ...hostFlags };
+
+  async run(): Promise<HostDescription[]> {
+    const { config } = await this.loadCluster();
+    const session = this.openSession(config.metadata.name, this.flags);
+    try {
+      const rows = await describeHosts(config.spec.hosts, session, this.flags.concurrency);
+      if (!this.jsonEnabled()) this.log(renderHostTable(rows));
+      const failed = rows.filter((r) => !r.ok);
+      for (const r of failed) if (!r.ok) this.log_.error(r.error.message);
+      if (failed.length > 0) {
+        if (this.jsonEnabled()) this.logJson({ status: ExitCode.failure, result: rows });
+        this.exit(ExitCode.failure);
+      }
+      return rows;
+    } finally {
+      await session.close();
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import type { HostSpec } from '../config/schema.js';
+import { ConnectionPool } from '../ssh/pool.js';
+import type { Connection } from '../ssh/connection.js';
+import type { Logger } from '../ui/log.js';
+import { askSecret, confirmNewHostKey } from '../ui/prompts.js';
+
+export interface SessionOptions {
+  clusterName: string;
+  log: Logger;
+  acceptNewHostKeys: boolean;
+  /** Prompts allowed (a terminal, not --json). */
+  interactive: boolean;
+  concurrency: number;
+}
+
+/** A run's way to the hosts: one pooled connection per host, closed together at the end. */
+export interface Session {
+  connect(spec: HostSpec): Promise<Connection>;
+  close(): Promise<void>;
+}
+
+export function openSession(options: SessionOptions): Session {
+  const pool = new ConnectionPool({
+    clusterName: options.clusterName,
+    acceptNewHostKeys: options.acceptNewHostKeys,
+    log: options.log,
+    concurrency: options.concurrency,
+    ...(options.interactive ? { confirmHostKey: confirmNewHostKey, prompt: askSecret } : {}),
+  });
+  return { connect: (spec) => pool.get(spec), close: () => pool.closeAll() };
+}
