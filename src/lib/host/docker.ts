@@ -1,5 +1,8 @@
+import { EectlError, ExitCode } from '../errors.js';
 import type { ExecOptions } from '../ssh/connection.js';
 import { parseNodeInspect, type SwarmNode } from '../swarm/nodes.js';
+import { parseSwarm } from './facts.js';
+import type { SwarmFacts } from './facts-types.js';
 import type { Host } from './host.js';
 
 /**
@@ -33,6 +36,34 @@ export class HostDocker {
     }
     if (options.dataPathPort !== 4789) args.push('--data-path-port', String(options.dataPathPort));
     await this.run(args);
+  }
+
+  /** Waits until the daemon answers (after a start or restart); returns the version it reports. */
+  async waitUntilUp(timeoutMs = 60_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.run(['version', '--format', '{{.Server.Version}}'], {
+        check: false,
+        timeoutMs: 15_000,
+      });
+      if (r.code === 0 && r.stdout.trim()) return r.stdout.trim();
+      if (Date.now() > deadline) {
+        throw new EectlError(`${this.host.name}: the engine does not answer after ${timeoutMs / 1000}s`, {
+          code: 'EENGINE_DOWN',
+          kind: 'external',
+          exitCode: ExitCode.partial,
+          host: this.host.name,
+          suggestions: [`Look at \`journalctl -u docker\` on ${this.host.name}, then run install again.`],
+        });
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  /** This node's own view of the swarm (state, node ID, whether it is a manager). */
+  async swarmInfo(): Promise<SwarmFacts | undefined> {
+    const { stdout } = await this.run(['info', '--format', '{{json .Swarm}}']);
+    return parseSwarm(stdout.trim());
   }
 
   async joinToken(role: 'manager' | 'worker'): Promise<string> {

@@ -53,6 +53,8 @@ export interface Facts {
   addresses: string[];
   /** Seconds since the epoch on the host when the facts were gathered (clock skew check). */
   time: number;
+  /** Content of the readable MANAGED_FILES (path → text); a missing path means the file does not exist. */
+  files: Record<string, string>;
   /** Ports something listens on, as "2377/tcp", "4789/udp". */
   listening: string[];
   /** User the connection logged in as, and whether it is root. */

@@ -9,6 +9,15 @@ import type {
   SwarmFacts,
   SwarmState,
 } from './facts-types.js';
+import { APT_SOURCE_FILE } from './os/apt.js';
+import { YUM_REPO_FILE } from './os/dnf.js';
+import { ZYPPER_REPO_FILE } from './os/zypper.js';
+
+/** The engine's configuration file, which eectl merges `engine.daemon` into. */
+export const DAEMON_JSON = '/etc/docker/daemon.json';
+
+/** Files eectl writes whose content decides whether a change is needed: read with the facts, no extra trip. */
+export const MANAGED_FILES = [DAEMON_JSON, APT_SOURCE_FILE, YUM_REPO_FILE, ZYPPER_REPO_FILE];
 
 // dpkg-query's own ${field} syntax, kept out of the template literal below.
 const DPKG_FORMAT = '${db:Status-Abbrev} ${Package} ${Version}\\n';
@@ -20,6 +29,7 @@ const DPKG_FORMAT = '${db:Status-Abbrev} ${Package} ${Version}\\n';
  */
 export const FACTS_SCRIPT = String.raw`
 export LC_ALL=C
+MANAGED_FILES="${MANAGED_FILES.join(' ')}"
 echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
 echo "kernel=$(uname -r)"
 echo "machine=$(uname -m)"
@@ -58,6 +68,9 @@ if command -v docker >/dev/null 2>&1; then
   echo "server=$($T $S docker version --format '{{.Server.Version}}' 2>/dev/null)"
   echo "swarm=$($T $S docker info --format '{{json .Swarm}}' 2>/dev/null)"
 fi
+for f in $MANAGED_FILES; do
+  [ -r "$f" ] && { echo "@@file $f"; base64 -w0 "$f"; echo; }
+done
 echo "@@end"
 `;
 
@@ -109,7 +122,8 @@ export function isPrivateIPv4(address: string): boolean {
   return a === 10 || (a === 172 && b !== undefined && b >= 16 && b <= 31) || (a === 192 && b === 168);
 }
 
-function parseSwarm(json: string | undefined): SwarmFacts | undefined {
+/** Parses `docker info --format '{{json .Swarm}}'`. */
+export function parseSwarm(json: string | undefined): SwarmFacts | undefined {
   if (!json) return undefined;
   let raw: {
     NodeID?: string;
@@ -146,6 +160,15 @@ function parseEngine(sections: Sections): EngineFacts | undefined {
     packageVersion: pkg?.[1],
     running: server !== undefined || engineBlock.get('active') === 'active',
   };
+}
+
+function parseFiles(blocks: Map<string, string[]>): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const [name, lines] of blocks) {
+    if (name.startsWith('file '))
+      files[name.slice(5)] = Buffer.from(lines.join(''), 'base64').toString('utf8');
+  }
+  return files;
 }
 
 /** `ss -Hltun` lines ("tcp 0.0.0.0:22", "udp [::]:7946") → "22/tcp", "7946/udp". */
@@ -193,6 +216,7 @@ export function parseFacts(stdout: string): Facts {
     user: v.get('user') ?? '',
     isRoot: v.get('uid') === '0',
     sudo: v.get('sudo') === '1',
+    files: parseFiles(sections.blocks),
     listening: parseListening(sections.blocks.get('listening') ?? []),
     engine,
     swarm: engine ? parseSwarm(swarmJson) : undefined,

@@ -37,6 +37,8 @@ docker-ce 26.1.4-1.el9
 active=active
 server=26.1.4
 swarm={"NodeID":"abc","NodeAddr":"10.77.0.11","LocalNodeState":"active","ControlAvailable":true,"Error":"","RemoteManagers":[{"NodeID":"abc","Addr":"10.77.0.11:2377"},{"NodeID":"def","Addr":"10.77.0.12:2377"}],"Nodes":3,"Managers":2,"Cluster":{"ID":"cid"}}
+@@file /etc/docker/daemon.json
+eyJsb2ctZHJpdmVyIjogImpzb24tZmlsZSJ9Cg==
 @@end
 `;
 
@@ -66,6 +68,7 @@ describe('parseFacts', () => {
     expect(f.sudo).toBe(true);
     expect(f.privateAddresses).toEqual(['10.77.0.11', '192.168.5.3']);
     expect(f.addresses).toContain('203.0.113.9');
+    expect(f.files).toEqual({ '/etc/docker/daemon.json': '{"log-driver": "json-file"}\n' });
     expect(f.listening).toEqual(['22/tcp', '2377/tcp', '7946/udp', '7946/tcp']);
     expect(f.swarm).toEqual({
       state: 'active',

@@ -31,6 +31,7 @@ function facts(overrides: Partial<Facts> = {}): Facts {
     addresses: ['10.0.0.11'],
     time: 1000,
     listening: ['22/tcp'],
+    files: {},
     user: 'root',
     isRoot: true,
     sudo: true,

@@ -1,0 +1,39 @@
+import { BaseCommand, changeFlags, hostFlags } from '../lib/base-command.js';
+import { install, type InstallResult } from '../lib/actions/install.js';
+import { progressMode } from '../lib/ui/progress.js';
+import { renderInstallSummary } from '../lib/ui/install-summary.js';
+
+export default class Install extends BaseCommand<typeof Install> {
+  static override aliases = ['apply'];
+  static override summary = 'Converge the hosts to the cluster file: engines, then a highly available swarm';
+  static override description =
+    'Connects to every host, gathers facts, runs preflight checks on all hosts before changing any ' +
+    '(exit 3 when one fails), installs the pinned engine, forms the swarm and waits until every node is ' +
+    'Ready. Idempotent: on a converged cluster it changes nothing and says so. Interrupted or failed ' +
+    'runs (exit 4) are converged by running it again.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> -c prod.yaml --dry-run',
+    '<%= config.bin %> <%= command.id %> --accept-new-host-keys --json',
+  ];
+  static override flags = { ...hostFlags, ...changeFlags };
+
+  async run(): Promise<InstallResult> {
+    const { config } = await this.loadCluster({ showWarnings: true });
+    const session = this.openSession(config.metadata.name, this.flags);
+    try {
+      const result = await install({
+        config,
+        session,
+        log: this.log_,
+        dryRun: this.flags['dry-run'],
+        concurrency: this.flags.concurrency,
+        progress: progressMode(this.jsonEnabled()),
+      });
+      if (!this.jsonEnabled()) this.log(renderInstallSummary(result));
+      return result;
+    } finally {
+      await session.close();
+    }
+  }
+}

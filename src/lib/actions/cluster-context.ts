@@ -1,0 +1,37 @@
+import type { ClusterConfig, HostSpec } from '../config/schema.js';
+import type { ClusterLock } from '../cluster/lock.js';
+import type { Host } from '../host/host.js';
+import type { PackageOffer } from '../host/os/index.js';
+import type { PhaseContext } from '../phase/phase.js';
+import type { Connection } from '../ssh/connection.js';
+
+/** Join tokens, known once a manager of the swarm is reachable. Both are secrets. */
+export interface JoinTokens {
+  manager: string;
+  worker: string;
+}
+
+/** Everything the phases of a cluster action share: the file, the hosts, and what was learnt on the way. */
+export interface ClusterContext extends PhaseContext {
+  config: ClusterConfig;
+  dryRun: boolean;
+  /** Opens (or reuses: one connection per host per run) the connection to a host of the file. */
+  connect: (spec: HostSpec) => Promise<Connection>;
+  /** The hosts of the file, in file order, once connected. */
+  hosts: Host[];
+  /** Local clock (epoch seconds) when facts were read, to measure the hosts' clock skew. */
+  factsReadAt: number;
+  lock?: ClusterLock;
+  /** Exact engine package version per host name, once resolved. */
+  engineVersions: Map<string, string>;
+  /** What each host's package manager offers (only for hosts whose engine must be installed). */
+  engineOffers: Map<string, PackageOffer[]>;
+  /** A manager that is in the swarm (the leader when known): swarm-wide commands go through it. */
+  swarmManager?: Host;
+  tokens?: JoinTokens;
+}
+
+export const managers = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) => h.isManager);
+export const nonManagers = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) => !h.isManager);
+/** Hosts that are in the swarm now, by their facts. */
+export const inSwarm = (h: Host): boolean => h.facts?.swarm?.state === 'active';

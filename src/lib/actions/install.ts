@@ -1,0 +1,116 @@
+import type { ClusterConfig } from '../config/schema.js';
+import type { Session } from '../cluster/session.js';
+import { ChangeLog } from '../phase/changes.js';
+import type { Phase, PhaseTiming } from '../phase/phase.js';
+import { runPhases } from '../phase/runner.js';
+import { connectPhase } from '../phases/connect.js';
+import { convergePhase } from '../phases/converge.js';
+import { engineVersionPhase } from '../phases/engine-version.js';
+import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { labelNodesPhase } from '../phases/label-nodes.js';
+import { lockPhase } from '../phases/lock.js';
+import { packageSourcePhase } from '../phases/package-source.js';
+import { preflightPhase } from '../phases/preflight.js';
+import { waitReadyPhase } from '../phases/wait-ready.js';
+import type { SwarmNode } from '../swarm/nodes.js';
+import { describeQuorum, type QuorumState } from '../swarm/quorum.js';
+import { managerCounts } from '../swarm/nodes.js';
+import type { ProgressMode } from '../ui/progress.js';
+import type { Logger } from '../ui/log.js';
+import type { ClusterContext } from './cluster-context.js';
+
+/** `eectl install`: file → facts → preflight → package sources → version → engines + swarm → labels → Ready. */
+export const INSTALL_PHASES: Phase<InstallContext>[] = [
+  connectPhase,
+  gatherFactsPhase,
+  preflightPhase,
+  lockPhase,
+  packageSourcePhase,
+  engineVersionPhase,
+  convergePhase,
+  labelNodesPhase,
+  waitReadyPhase,
+];
+
+type InstallContext = ClusterContext & { nodes?: SwarmNode[] };
+
+/** What `install` reports (the `--json` result). */
+export interface InstallResult {
+  cluster: string;
+  dryRun: boolean;
+  /** True when nothing had to change. */
+  converged: boolean;
+  changes: { host: string; description: string; applied: boolean }[];
+  engineVersion: string | undefined;
+  nodes: {
+    hostname: string;
+    address: string;
+    role: string;
+    state: string;
+    availability: string;
+    leader: boolean;
+    reachability?: string;
+    engineVersion: string;
+  }[];
+  quorum: (QuorumState & { description: string }) | undefined;
+  phases: { title: string; seconds: number; skipped: boolean }[];
+  seconds: number;
+}
+
+export interface InstallOptions {
+  config: ClusterConfig;
+  session: Session;
+  log: Logger;
+  dryRun: boolean;
+  concurrency: number;
+  progress: ProgressMode;
+  signal?: AbortSignal;
+}
+
+export async function install(options: InstallOptions): Promise<InstallResult> {
+  const started = performance.now();
+  const ctx: InstallContext = {
+    config: options.config,
+    dryRun: options.dryRun,
+    log: options.log,
+    changes: new ChangeLog(options.dryRun),
+    concurrency: options.concurrency,
+    signal: options.signal,
+    connect: (spec) => options.session.connect(spec),
+    hosts: [],
+    factsReadAt: 0,
+    engineVersions: new Map(),
+    engineOffers: new Map(),
+  };
+  const timings: PhaseTiming[] = [];
+  try {
+    await runPhases(INSTALL_PHASES, ctx, options.progress, timings);
+  } finally {
+    await ctx.lock
+      ?.release()
+      .catch((e: unknown) => options.log.warn(`could not release the cluster lock: ${String(e)}`));
+  }
+  const nodes = ctx.nodes ?? [];
+  const counts = nodes.length > 0 ? managerCounts(nodes) : undefined;
+  const [firstVersion] = ctx.engineVersions.values();
+  return {
+    cluster: options.config.metadata.name,
+    dryRun: options.dryRun,
+    converged: ctx.changes.count === 0,
+    changes: ctx.changes.entries,
+    engineVersion: firstVersion,
+    nodes: nodes.map((n) => ({
+      hostname: n.hostname,
+      address: n.addr,
+      role: n.role,
+      state: n.state,
+      availability: n.availability,
+      leader: n.leader,
+      reachability: n.reachability,
+      engineVersion: n.engineVersion,
+    })),
+    quorum: counts ? { ...counts, description: describeQuorum(counts) } : undefined,
+    phases: timings.map((t) => ({ title: t.title, seconds: Math.round(t.ms) / 1000, skipped: t.skipped })),
+    seconds: Math.round(performance.now() - started) / 1000,
+  };
+}

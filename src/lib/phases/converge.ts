@@ -1,0 +1,92 @@
+import { inSwarm, managers, type ClusterContext } from '../actions/cluster-context.js';
+import { EectlError, ExitCode, toEectlError } from '../errors.js';
+import type { Host } from '../host/host.js';
+import type { Phase } from '../phase/phase.js';
+import { mapSettled } from '../util/concurrency.js';
+import { convergeEngine } from './engine.js';
+import { fetchTokens, initSwarm, joinManager, joinWorker } from './swarm-membership.js';
+
+/** A promise with its resolve/reject exposed: "the swarm exists" for hosts waiting to join. */
+function signal(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** Runs `work` one at a time: Raft membership changes (manager joins) must never overlap. */
+function serial(): <T>(work: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const run = tail.then(work, work);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/**
+ * Engines and swarm membership, per host, without waiting for the slowest host: the first manager
+ * initialises the swarm as soon as its own engine runs, and every other host joins as soon as its own
+ * engine runs and the swarm exists — managers one at a time with a quorum check, workers in parallel.
+ */
+export const convergePhase: Phase<ClusterContext> = {
+  title: 'Install engines and form the swarm',
+  prepare(ctx) {
+    ctx.swarmManager ??= managers(ctx).find((m) => inSwarm(m) && m.facts?.swarm?.isManager);
+  },
+  async run(ctx, out) {
+    const swarmExists = signal();
+    const managerJoins = serial();
+    const founder = ctx.swarmManager ? undefined : managers(ctx)[0];
+    if (ctx.swarmManager) {
+      await fetchTokens(ctx);
+      swarmExists.resolve();
+    }
+    // The founder first, so it is never queued behind hosts that wait for it.
+    const ordered = founder ? [founder, ...ctx.hosts.filter((h) => h !== founder)] : ctx.hosts;
+    const settled = await mapSettled(ordered, ctx.concurrency, async (host: Host) => {
+      try {
+        await convergeEngine(ctx, host, out);
+        if (host === founder) {
+          await initSwarm(ctx, host);
+          if (!ctx.dryRun) await fetchTokens(ctx);
+          swarmExists.resolve();
+          return;
+        }
+      } catch (error) {
+        if (host === founder) swarmExists.reject(error);
+        throw error;
+      }
+      await swarmExists.promise.catch(() => {
+        throw new EectlError(`${host.name}: not joined, because the swarm could not be initialised`, {
+          code: 'ENO_SWARM',
+          kind: 'external',
+          host: host.name,
+        });
+      });
+      if (host.isManager) await managerJoins(() => joinManager(ctx, host));
+      else await joinWorker(ctx, host);
+      out.report(host.name, 'in the swarm');
+    });
+    const failed = settled.filter((s) => !s.ok);
+    if (failed.length > 0) {
+      const errors = failed.map((s) => toEectlError((s as { error: unknown }).error));
+      throw new EectlError(
+        `${failed.length} of ${ctx.hosts.length} hosts did not converge:\n` +
+          errors.map((e) => `  ${e.message.split('\n').join('\n  ')}`).join('\n'),
+        {
+          code: errors.length === 1 ? errors[0]!.code : 'EAPPLY',
+          kind: 'external',
+          exitCode: ExitCode.partial,
+          suggestions: [
+            ...new Set([
+              ...errors.flatMap((e) => e.suggestions),
+              'Run install again: it continues where it stopped.',
+            ]),
+          ],
+        },
+      );
+    }
+  },
+};

@@ -1,0 +1,74 @@
+import type { ClusterContext } from '../actions/cluster-context.js';
+import type { Host } from '../host/host.js';
+import { configurerFor, engineVersions } from '../host/os/index.js';
+import {
+  assertSameUpstreamVersion,
+  matchingVersions,
+  resolveAcrossHosts,
+  upstreamVersion,
+} from '../host/version.js';
+import type { Phase } from '../phase/phase.js';
+import { mapAll } from '../util/concurrency.js';
+import { sourceSpec } from './package-source.js';
+import { applySteps } from './steps.js';
+
+/**
+ * The engine package a host already has, when it satisfies engine.version. `install` never upgrades an
+ * engine that satisfies the file (that is `eectl upgrade`'s job), which also keeps a converged run fast:
+ * no metadata refresh, no listing.
+ */
+export function satisfiedVersion(ctx: ClusterContext, host: Host): string | undefined {
+  const engine = host.facts?.engine;
+  if (!engine?.packageVersion || !engine.packageName) return undefined;
+  const wanted = configurerFor(host.known).enginePackages(sourceSpec(ctx)).engine;
+  if (engine.packageName !== wanted) return undefined;
+  const ok = matchingVersions(ctx.config.spec.engine.version, [engine.packageVersion]).length > 0;
+  return ok ? engine.packageVersion : undefined;
+}
+
+/**
+ * Resolves engine.version to an exact package version on every host, all of one upstream version. Hosts
+ * that already satisfy the file keep theirs, and the others are resolved to the same upstream version.
+ */
+export const engineVersionPhase: Phase<ClusterContext> = {
+  title: 'Resolve the engine version',
+  async run(ctx, out) {
+    const spec = sourceSpec(ctx);
+    const pending: Host[] = [];
+    for (const host of ctx.hosts) {
+      const satisfied = satisfiedVersion(ctx, host);
+      if (satisfied) ctx.engineVersions.set(host.name, satisfied);
+      else pending.push(host);
+    }
+    if (pending.length > 0 && !ctx.dryRun) {
+      const offers = await mapAll(pending, ctx.concurrency, async (host) => {
+        const configurer = configurerFor(host.known);
+        await applySteps(ctx, host, configurer.refreshMetadata(spec), out);
+        const listing = await host.exec(configurer.listVersions(spec).command, {
+          check: false,
+          timeoutMs: 120_000,
+        });
+        const available = engineVersions(
+          configurer.parseAvailable(listing.stdout),
+          configurer.enginePackages(spec),
+        );
+        return { host: host.name, available, family: configurer.packageFamily };
+      });
+      // Hosts that already run the engine fix the upstream version for the rest.
+      const kept = [...ctx.engineVersions.values()];
+      const requested = kept.length > 0 ? upstreamVersion(kept[0]!) : ctx.config.spec.engine.version;
+      for (const [host, version] of resolveAcrossHosts(requested, offers))
+        ctx.engineVersions.set(host, version);
+    } else if (pending.length > 0) {
+      for (const host of pending)
+        ctx.engineVersions.set(
+          host.name,
+          `${ctx.config.spec.engine.version ?? 'newest'} (resolved when run)`,
+        );
+    }
+    if (ctx.engineVersions.size > 0 && !ctx.dryRun) {
+      const upstream = assertSameUpstreamVersion(ctx.engineVersions);
+      out.report(ctx.hosts[0]!.name, `engine ${upstream}`);
+    }
+  },
+};

@@ -1,0 +1,75 @@
+import type { ClusterContext } from '../actions/cluster-context.js';
+import { UsageError } from '../errors.js';
+import { HostDocker } from '../host/docker.js';
+import { DAEMON_JSON } from '../host/facts.js';
+import type { Host } from '../host/host.js';
+import { configurerFor } from '../host/os/index.js';
+import { serviceManagerFor } from '../host/service/index.js';
+import { upstreamVersion } from '../host/version.js';
+import type { PhaseOutput } from '../phase/phase.js';
+import { sourceSpec } from './package-source.js';
+import { satisfiedVersion } from './engine-version.js';
+import { applySteps } from './steps.js';
+
+/**
+ * daemon.json with engine.daemon merged over what the host has (keys of the file win, others are kept),
+ * or undefined when the host's file already says that.
+ */
+export function mergedDaemonJson(host: Host, wanted: Record<string, unknown>): string | undefined {
+  const text = host.facts?.files[DAEMON_JSON];
+  let current: Record<string, unknown> = {};
+  if (text !== undefined && text.trim() !== '') {
+    try {
+      current = JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new UsageError(`${host.name}: ${DAEMON_JSON} is not valid JSON (${(error as Error).message})`, {
+        host: host.name,
+        code: 'EDAEMON_JSON',
+        suggestions: [`Fix or remove ${DAEMON_JSON} on ${host.name}, then run install again.`],
+      });
+    }
+  }
+  const merged = { ...current, ...wanted };
+  if (text !== undefined && JSON.stringify(merged) === JSON.stringify(current)) return undefined;
+  if (text === undefined && Object.keys(wanted).length === 0) return undefined;
+  return `${JSON.stringify(merged, null, 2)}\n`;
+}
+
+/**
+ * Converges one host's engine: daemon.json first (so a fresh package starts with it and needs no restart),
+ * then the pinned package, then the service — started when it is not running, restarted when its
+ * configuration changed or the daemon still runs another version than the package.
+ */
+export async function convergeEngine(ctx: ClusterContext, host: Host, out: PhaseOutput): Promise<void> {
+  const configurer = configurerFor(host.known);
+  const service = serviceManagerFor(host.known.initSystem);
+  const daemonJson = mergedDaemonJson(host, ctx.config.spec.engine.daemon);
+  if (daemonJson !== undefined) {
+    await ctx.changes.apply(host, `write ${DAEMON_JSON}`, async () => {
+      await host.sudo(['mkdir', '-p', '/etc/docker']);
+      await host.conn.upload(DAEMON_JSON, daemonJson, { mode: 0o644, sudo: true });
+    });
+  }
+  const version = ctx.engineVersions.get(host.name)!;
+  const installed = satisfiedVersion(ctx, host) !== undefined;
+  if (!installed) {
+    const offers = ctx.engineOffers.get(host.name) ?? [];
+    await applySteps(ctx, host, configurer.installEngine(sourceSpec(ctx), version, offers), out);
+  }
+  const running = host.facts?.engine?.running === true;
+  if (!running || !installed) {
+    await applySteps(ctx, host, service.enableAndStart('docker'), out);
+  }
+  const serverVersion = host.facts?.engine?.serverVersion;
+  const stale =
+    running &&
+    serverVersion !== undefined &&
+    !ctx.dryRun &&
+    upstreamVersion(serverVersion) !== upstreamVersion(version);
+  if (running && (daemonJson !== undefined || stale)) {
+    await applySteps(ctx, host, service.restart('docker'), out);
+  }
+  if (ctx.dryRun) return;
+  const reported = await new HostDocker(host).waitUntilUp();
+  host.log.debug(`engine answers, version ${reported}`);
+}

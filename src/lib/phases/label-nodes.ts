@@ -1,0 +1,33 @@
+import { inSwarm, type ClusterContext } from '../actions/cluster-context.js';
+import { HostDocker } from '../host/docker.js';
+import type { Host } from '../host/host.js';
+import type { Phase } from '../phase/phase.js';
+
+/** Labels eectl keeps on every node: its role in the file, that eectl manages it, and the file's labels. */
+export function desiredLabels(host: Host): Record<string, string> {
+  return { ...host.spec.labels, 'eectl.role': host.role, 'eectl.managed': 'true' };
+}
+
+/** Adds the labels a node lacks (one `node update` per node that needs one). */
+export const labelNodesPhase: Phase<ClusterContext> = {
+  title: 'Label nodes',
+  shouldRun: (ctx) => ctx.swarmManager !== undefined && inSwarm(ctx.swarmManager),
+  async run(ctx) {
+    const docker = new HostDocker(ctx.swarmManager!);
+    const nodes = new Map((await docker.nodes()).map((n) => [n.id, n]));
+    for (const host of ctx.hosts) {
+      const node = nodes.get(host.facts?.swarm?.nodeId ?? '');
+      if (!node) continue;
+      const missing = Object.fromEntries(
+        Object.entries(desiredLabels(host)).filter(([k, v]) => node.labels[k] !== v),
+      );
+      if (Object.keys(missing).length === 0) continue;
+      const text = Object.entries(missing)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
+      await ctx.changes.apply(host, `label node ${node.hostname}: ${text}`, () =>
+        docker.nodeUpdate(node.id, { labels: missing }),
+      );
+    }
+  },
+};

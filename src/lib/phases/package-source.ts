@@ -1,0 +1,33 @@
+import type { ClusterContext } from '../actions/cluster-context.js';
+import { DAEMON_JSON } from '../host/facts.js';
+import type { Host } from '../host/host.js';
+import { configurerFor, type EngineSourceSpec } from '../host/os/index.js';
+import type { Phase } from '../phase/phase.js';
+import { mapAll } from '../util/concurrency.js';
+import { applySteps, uploadsInPlace } from './steps.js';
+
+/** engine.source and repoUrl from the file, as the configurers take them. */
+export function sourceSpec(ctx: ClusterContext): EngineSourceSpec {
+  const { source, repoUrl } = ctx.config.spec.engine;
+  return { source, repoUrl };
+}
+
+/** Whether the host's package source is already what the file asks for (its files have the right content). */
+export function sourceInPlace(ctx: ClusterContext, host: Host): boolean {
+  const steps = configurerFor(host.known).setupSource(sourceSpec(ctx));
+  if (steps.some((s) => s.kind === 'upload')) return uploadsInPlace(host, steps);
+  // The distribution's own source: in place once no eectl source file is left over.
+  return Object.keys(host.known.files).every((path) => path === DAEMON_JSON);
+}
+
+/** Points each host's package manager at the engine's source: Docker's repository, the distro's, or a mirror. */
+export const packageSourcePhase: Phase<ClusterContext> = {
+  title: 'Configure package sources',
+  shouldRun: (ctx) => ctx.hosts.some((h) => !sourceInPlace(ctx, h)),
+  async run(ctx, out) {
+    await mapAll(ctx.hosts, ctx.concurrency, async (host) => {
+      if (sourceInPlace(ctx, host)) return;
+      await applySteps(ctx, host, configurerFor(host.known).setupSource(sourceSpec(ctx)), out);
+    });
+  },
+};

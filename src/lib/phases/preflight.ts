@@ -1,0 +1,93 @@
+import { managers, type ClusterContext } from '../actions/cluster-context.js';
+import { EectlError, ExitCode, toEectlError } from '../errors.js';
+import type { Host } from '../host/host.js';
+import { configurerFor } from '../host/os/index.js';
+import { serviceManagerFor } from '../host/service/index.js';
+import type { Phase } from '../phase/phase.js';
+import { mapAll } from '../util/concurrency.js';
+import { sourceSpec } from './package-source.js';
+import { checkHosts, type PreflightProblem } from './preflight-checks.js';
+
+/**
+ * From a host, TCP to every manager's 2377: "open" when something answers, "refused" when the host is
+ * reachable but nothing listens yet (a fresh manager), "unreachable" on a timeout or no route. Uses bash's
+ * /dev/tcp, so no tool needs installing; `timeout` bounds a dropped SYN.
+ */
+const PROBE_MANAGERS = String.raw`
+for a in "$@"; do
+  out=$(timeout 3 bash -c "exec 3<>/dev/tcp/$a/2377" 2>&1); rc=$?
+  if [ $rc -eq 0 ]; then echo "$a open"; elif echo "$out" | grep -qi refused; then echo "$a refused"; else echo "$a unreachable"; fi
+done`;
+
+async function probeManagers(host: Host, addresses: string[]): Promise<PreflightProblem[]> {
+  const r = await host.exec(
+    ['sh', '-c', `command -v bash >/dev/null || exit 0; ${PROBE_MANAGERS}`, 'sh', ...addresses],
+    {
+      check: false,
+      timeoutMs: 10_000 + addresses.length * 4000,
+    },
+  );
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(' '))
+    .filter(([, verdict]) => verdict === 'unreachable')
+    .map(([addr]) => ({
+      host: host.name,
+      severity: 'error' as const,
+      message: `cannot reach manager ${addr} on 2377/tcp (firewall or routing): the swarm needs it from every node`,
+    }));
+}
+
+/** Every check on every host before anything changes; any error stops the run with exit 3. */
+export const preflightPhase: Phase<ClusterContext> = {
+  title: 'Preflight checks',
+  async run(ctx, out) {
+    const problems: PreflightProblem[] = [];
+    const unsupported = new Map<string, string>();
+    for (const host of ctx.hosts) {
+      try {
+        configurerFor(host.known).checkSource(sourceSpec(ctx));
+        serviceManagerFor(host.known.initSystem);
+      } catch (error) {
+        unsupported.set(host.name, toEectlError(error).message.replace(`${host.known.hostname}: `, ''));
+      }
+    }
+    problems.push(
+      ...checkHosts(
+        ctx.hosts.map((h) => ({
+          name: h.name,
+          role: h.role,
+          facts: h.known,
+          localTime: ctx.factsReadAt,
+          unsupportedOs: unsupported.get(h.name),
+        })),
+        ctx.config,
+      ),
+    );
+    const managerAddresses = managers(ctx).map((m) => m.advertiseAddress);
+    const probes = await mapAll(ctx.hosts, ctx.concurrency, (h) =>
+      probeManagers(
+        h,
+        managerAddresses.filter((a) => a !== h.advertiseAddress),
+      ),
+    );
+    problems.push(...probes.flat());
+
+    for (const w of problems.filter((p) => p.severity === 'warning'))
+      ctx.hosts.find((h) => h.name === w.host)?.log.warn(w.message);
+    const errors = problems.filter((p) => p.severity === 'error');
+    if (errors.length > 0) {
+      throw new EectlError(
+        `preflight found ${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was changed:\n` +
+          errors.map((p) => `  ${p.host}: ${p.message}`).join('\n'),
+        {
+          code: 'EPREFLIGHT',
+          kind: 'user',
+          exitCode: ExitCode.preflight,
+          suggestions: ['Fix the hosts (or the file), then run install again.'],
+        },
+      );
+    }
+    out.report(ctx.hosts[0]!.name, `${ctx.hosts.length} hosts passed`);
+  },
+};

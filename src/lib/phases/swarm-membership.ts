@@ -1,0 +1,116 @@
+import { inSwarm, type ClusterContext } from '../actions/cluster-context.js';
+import { EectlError, ExitCode } from '../errors.js';
+import { HostDocker } from '../host/docker.js';
+import type { Host } from '../host/host.js';
+import { managerCounts } from '../swarm/nodes.js';
+import { describeQuorum, hasQuorum } from '../swarm/quorum.js';
+import { addSecret } from '../ui/redact.js';
+
+/** How long a joined manager may take to become Reachable before the run stops. */
+const MANAGER_READY_TIMEOUT_MS = 90_000;
+
+/** Initialises the swarm on `host` (the first manager of the file) and makes it the swarm's contact. */
+export async function initSwarm(ctx: ClusterContext, host: Host): Promise<void> {
+  const swarm = ctx.config.spec.swarm;
+  await ctx.changes.apply(host, `initialise the swarm, advertising ${host.advertiseAddress}`, async () => {
+    await new HostDocker(host).swarmInit({
+      advertiseAddr: host.advertiseAddress,
+      defaultAddrPool: swarm.defaultAddrPool,
+      subnetSize: swarm.subnetSize,
+      dataPathPort: swarm.dataPathPort,
+    });
+    await refreshSwarmFacts(host);
+  });
+  ctx.swarmManager = host;
+}
+
+/** Reads the join tokens from the swarm's contact manager (registered as secrets). */
+export async function fetchTokens(ctx: ClusterContext): Promise<void> {
+  const manager = ctx.swarmManager;
+  if (!manager || ctx.tokens || !inSwarm(manager)) return;
+  const docker = new HostDocker(manager);
+  const [managerToken, workerToken] = [await docker.joinToken('manager'), await docker.joinToken('worker')];
+  addSecret(managerToken);
+  addSecret(workerToken);
+  ctx.tokens = { manager: managerToken, worker: workerToken };
+}
+
+/**
+ * Brings a manager of the file into the swarm: joins it (or promotes it when it is a worker), then waits
+ * until it is Reachable and the swarm still has its quorum. Callers run this one host at a time.
+ */
+export async function joinManager(ctx: ClusterContext, host: Host): Promise<void> {
+  if (inSwarm(host) && host.facts?.swarm?.isManager) return;
+  const contact = ctx.swarmManager!;
+  if (inSwarm(host)) {
+    await ctx.changes.apply(host, 'promote to manager', async () => {
+      await new HostDocker(contact).nodeUpdate(host.facts!.swarm!.nodeId!, { role: 'manager' });
+    });
+  } else {
+    await ctx.changes.apply(
+      host,
+      `join the swarm as a manager through ${contact.advertiseAddress}`,
+      async () => {
+        await new HostDocker(host).swarmJoin({
+          token: ctx.tokens!.manager,
+          managerAddr: contact.advertiseAddress,
+          advertiseAddr: host.advertiseAddress,
+        });
+      },
+    );
+  }
+  if (ctx.dryRun) return;
+  await refreshSwarmFacts(host);
+  await waitForManagerQuorum(ctx, host);
+}
+
+/** Joins a worker or registry node to the swarm. Safe to run for many hosts at once. */
+export async function joinWorker(ctx: ClusterContext, host: Host): Promise<void> {
+  if (inSwarm(host)) return;
+  const contact = ctx.swarmManager!;
+  await ctx.changes.apply(
+    host,
+    `join the swarm as a worker through ${contact.advertiseAddress}`,
+    async () => {
+      await new HostDocker(host).swarmJoin({
+        token: ctx.tokens!.worker,
+        managerAddr: contact.advertiseAddress,
+        advertiseAddr: host.advertiseAddress,
+      });
+      await refreshSwarmFacts(host);
+    },
+  );
+}
+
+async function refreshSwarmFacts(host: Host): Promise<void> {
+  const swarm = await new HostDocker(host).swarmInfo();
+  if (host.facts) host.facts.swarm = swarm;
+}
+
+async function waitForManagerQuorum(ctx: ClusterContext, host: Host): Promise<void> {
+  const docker = new HostDocker(ctx.swarmManager!);
+  const nodeId = host.facts?.swarm?.nodeId;
+  const deadline = Date.now() + MANAGER_READY_TIMEOUT_MS;
+  let last = '';
+  while (Date.now() < deadline) {
+    const nodes = await docker.nodes();
+    const me = nodes.find((n) => n.id === nodeId);
+    const counts = managerCounts(nodes);
+    last = describeQuorum(counts);
+    if (me?.role === 'manager' && me.reachability === 'reachable' && hasQuorum(counts)) {
+      host.log.info(`manager reachable; ${last}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new EectlError(`${host.name}: joined as a manager but did not become reachable in time (${last})`, {
+    code: 'EMANAGER_NOT_READY',
+    kind: 'external',
+    exitCode: ExitCode.partial,
+    host: host.name,
+    suggestions: [
+      `Check that ${host.advertiseAddress} reaches the other managers on 2377/tcp, 7946/tcp+udp and 4789/udp.`,
+      'Then run install again: it continues from where it stopped.',
+    ],
+  });
+}

@@ -1,0 +1,37 @@
+import { inSwarm, type ClusterContext } from '../actions/cluster-context.js';
+import { EectlError, ExitCode } from '../errors.js';
+import { HostDocker } from '../host/docker.js';
+import type { Phase } from '../phase/phase.js';
+import type { SwarmNode } from '../swarm/nodes.js';
+
+const READY_TIMEOUT_MS = 120_000;
+
+/** Waits until the node of every host of the file is Ready; the nodes seen last are kept for the summary. */
+export const waitReadyPhase: Phase<ClusterContext & { nodes?: SwarmNode[] }> = {
+  title: 'Wait until every node is Ready',
+  shouldRun: (ctx) => !ctx.dryRun && ctx.swarmManager !== undefined && inSwarm(ctx.swarmManager),
+  async run(ctx, out) {
+    const docker = new HostDocker(ctx.swarmManager!);
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let waiting: string[] = [];
+    while (Date.now() < deadline) {
+      const nodes = await docker.nodes();
+      const byId = new Map(nodes.map((n) => [n.id, n]));
+      waiting = ctx.hosts
+        .filter((h) => byId.get(h.facts?.swarm?.nodeId ?? '')?.state !== 'ready')
+        .map((h) => h.name);
+      if (waiting.length === 0) {
+        ctx.nodes = nodes;
+        return;
+      }
+      out.report(ctx.swarmManager!.name, `waiting for ${waiting.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new EectlError(`nodes not Ready after ${READY_TIMEOUT_MS / 1000}s: ${waiting.join(', ')}`, {
+      code: 'ENODES_NOT_READY',
+      kind: 'external',
+      exitCode: ExitCode.partial,
+      suggestions: ['Look at `journalctl -u docker` on those hosts, then run install again.'],
+    });
+  },
+};

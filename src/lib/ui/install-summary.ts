@@ -1,0 +1,44 @@
+import chalk from 'chalk';
+import type { InstallResult } from '../actions/install.js';
+import { renderTable } from './table.js';
+
+/** The human summary after install: what changed (or would), the nodes, the quorum, time per phase. */
+export function renderInstallSummary(r: InstallResult): string {
+  const lines: string[] = [];
+  if (r.dryRun) {
+    lines.push(
+      r.changes.length === 0
+        ? 'Dry run: nothing would change.'
+        : `Dry run: ${r.changes.length} changes would be made:`,
+    );
+    for (const c of r.changes) lines.push(`  ${c.host}: ${c.description}`);
+  } else if (r.converged) {
+    lines.push(chalk.green(`Cluster ${r.cluster} is already converged: nothing changed.`));
+  } else {
+    lines.push(chalk.green(`Cluster ${r.cluster} converged: ${r.changes.length} changes.`));
+  }
+  if (r.nodes.length > 0) {
+    lines.push('');
+    lines.push(
+      renderTable(
+        ['NODE', 'ADDRESS', 'ROLE', 'STATE', 'AVAILABILITY', 'MANAGER', 'ENGINE'],
+        r.nodes.map((n) => [
+          n.hostname,
+          n.address,
+          n.role,
+          n.state,
+          n.availability,
+          n.leader ? 'Leader' : (n.reachability ?? ''),
+          n.engineVersion,
+        ]),
+      ),
+    );
+  }
+  if (r.quorum) lines.push('', `Quorum: ${r.quorum.description}`);
+  lines.push(
+    '',
+    `Phases: ${r.phases.map((p) => `${p.title} ${p.skipped ? 'skipped' : `${p.seconds.toFixed(1)}s`}`).join(', ')}`,
+  );
+  lines.push(`Total: ${r.seconds.toFixed(1)}s`);
+  return lines.join('\n');
+}
