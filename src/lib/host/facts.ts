@@ -23,6 +23,7 @@ export const MANAGED_FILES = [DAEMON_JSON, APT_SOURCE_FILE, YUM_REPO_FILE, ZYPPE
 const DPKG_FORMAT = '${db:Status-Abbrev} ${Package} ${Version}\\n';
 
 /**
+ * (printf, not echo, for command output: dash's echo turns the `\n` inside docker's JSON into newlines.)
  * One POSIX sh script that prints every fact eectl needs, so facts cost one round trip per host.
  * It runs as the login user and uses `sudo -n` itself only for the engine's socket, so it also works
  * before we know whether sudo works. Output: `key=value` lines and `@@section` blocks.
@@ -30,17 +31,17 @@ const DPKG_FORMAT = '${db:Status-Abbrev} ${Package} ${Version}\\n';
 export const FACTS_SCRIPT = String.raw`
 export LC_ALL=C
 MANAGED_FILES="${MANAGED_FILES.join(' ')}"
-echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
-echo "kernel=$(uname -r)"
-echo "machine=$(uname -m)"
-echo "time=$(date +%s)"
-echo "user=$(id -un)"
-echo "uid=$(id -u)"
+printf '%s\n' "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
+printf '%s\n' "kernel=$(uname -r)"
+printf '%s\n' "machine=$(uname -m)"
+printf '%s\n' "time=$(date +%s)"
+printf '%s\n' "user=$(id -un)"
+printf '%s\n' "uid=$(id -u)"
 S=""
 if [ "$(id -u)" = 0 ]; then echo "sudo=1"; elif sudo -n true >/dev/null 2>&1; then S="sudo -n"; echo "sudo=1"; else echo "sudo=0"; fi
-echo "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null)"
-echo "mem_kb=$(awk '/^MemTotal:/{print $2}' /proc/meminfo)"
-echo "disk_free_kb=$(df -Pk /var/lib 2>/dev/null | awk 'NR==2{print $4}')"
+printf '%s\n' "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null)"
+printf '%s\n' "mem_kb=$(awk '/^MemTotal:/{print $2}' /proc/meminfo)"
+printf '%s\n' "disk_free_kb=$(df -Pk /var/lib 2>/dev/null | awk 'NR==2{print $4}')"
 if [ -d /run/systemd/system ]; then echo "init=systemd";
 elif command -v openrc >/dev/null 2>&1 || command -v rc-service >/dev/null 2>&1; then echo "init=openrc";
 elif [ -d /etc/init.d ]; then echo "init=sysvinit"; else echo "init=unknown"; fi
@@ -48,7 +49,7 @@ if command -v apt-get >/dev/null 2>&1; then echo "pm=apt";
 elif command -v dnf >/dev/null 2>&1; then echo "pm=dnf";
 elif command -v yum >/dev/null 2>&1; then echo "pm=yum";
 elif command -v zypper >/dev/null 2>&1; then echo "pm=zypper"; else echo "pm=unknown"; fi
-echo "route_src=$(ip -o -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')"
+printf '%s\n' "route_src=$(ip -o -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')"
 echo "@@addresses"
 ip -o -4 addr show scope global 2>/dev/null | awk '{print $2, $4}'
 echo "@@listening"
@@ -57,16 +58,16 @@ echo "@@os-release"
 cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
 echo "@@packages"
 if command -v dpkg-query >/dev/null 2>&1; then
-  dpkg-query -W -f='${DPKG_FORMAT}' docker-ce docker.io docker-ee 2>/dev/null | awk '$1 == "ii" {print $2, $3}'
+  dpkg-query -W -f='${DPKG_FORMAT}' docker-ce docker.io docker-ee 2>/dev/null | awk 'substr($1, 2, 1) == "i" {print $2, $3}'
 elif command -v rpm >/dev/null 2>&1; then
   rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\n' docker-ce docker docker-ee 2>/dev/null | grep -v 'not installed'
 fi
 echo "@@engine"
 if command -v docker >/dev/null 2>&1; then
   T=""; command -v timeout >/dev/null 2>&1 && T="timeout 15"
-  echo "active=$( (systemctl is-active docker 2>/dev/null || rc-service docker status 2>/dev/null || service docker status 2>/dev/null) | head -n1)"
-  echo "server=$($T $S docker version --format '{{.Server.Version}}' 2>/dev/null)"
-  echo "swarm=$($T $S docker info --format '{{json .Swarm}}' 2>/dev/null)"
+  printf '%s\n' "active=$( (systemctl is-active docker 2>/dev/null || rc-service docker status 2>/dev/null || service docker status 2>/dev/null) | head -n1)"
+  printf '%s\n' "server=$($T $S docker version --format '{{.Server.Version}}' 2>/dev/null)"
+  printf '%s\n' "swarm=$($T $S docker info --format '{{json .Swarm}}' 2>/dev/null)"
 fi
 for f in $MANAGED_FILES; do
   [ -r "$f" ] && { echo "@@file $f"; base64 -w0 "$f"; echo; }
@@ -115,6 +116,9 @@ const ARCH: Record<string, string> = {
   armv7l: 'armhf',
   ppc64le: 'ppc64el',
 };
+
+/** Bridges and tunnels of container engines and CNIs: their addresses are not the host's. */
+const CONTAINER_INTERFACES = /^(docker0|docker_gwbridge|br-|veth|cni|flannel|cali|tunl|vxlan|weave|kube-)/;
 
 /** RFC 1918 ranges: the addresses a swarm should advertise on. */
 export function isPrivateIPv4(address: string): boolean {
@@ -189,6 +193,7 @@ export function parseFacts(stdout: string): Facts {
   if (!sections.blocks.has('end')) throw new Error('facts output is incomplete');
   const addressLines = sections.blocks.get('addresses') ?? [];
   const addresses = addressLines
+    .filter((l) => !CONTAINER_INTERFACES.test(l.split(/\s+/)[0] ?? ''))
     .map((l) => l.split(/\s+/)[1]?.split('/')[0] ?? '')
     .filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
   const routeSrc = v.get('route_src') ?? '';

@@ -52,7 +52,11 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
   }
   const version = ctx.engineVersions.get(host.name)!;
   const installed = satisfiedVersion(ctx, host) !== undefined;
-  if (!installed) {
+  if (!installed && ctx.dryRun) {
+    // Versions are listed only after the package source is set up, which a dry run does not do.
+    const engine = configurer.enginePackages(sourceSpec(ctx)).engine;
+    await ctx.changes.apply(host, `install ${engine} ${version}`, async () => undefined);
+  } else if (!installed) {
     const offers = ctx.engineOffers.get(host.name) ?? [];
     await applySteps(ctx, host, configurer.installEngine(sourceSpec(ctx), version, offers), out);
   }

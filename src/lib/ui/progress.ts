@@ -1,4 +1,11 @@
-import { Listr, ListrLogger, ProcessOutput, type ListrRendererValue, type ListrTask } from 'listr2';
+import {
+  Listr,
+  ListrLogger,
+  PRESET_TIMER,
+  ProcessOutput,
+  type ListrRendererValue,
+  type ListrTask,
+} from 'listr2';
 
 export type Progress<C> = Listr<C, ListrRendererValue, ListrRendererValue>;
 
@@ -19,7 +26,7 @@ export const formatSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s
  */
 export function createProgress<C>(tasks: ListrTask<C>[], mode: ProgressMode, ctx: C): Progress<C> {
   const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
-  const timer = { condition: true, field: formatSeconds };
+  const timer = PRESET_TIMER;
   const common = { ctx, exitOnError: true, concurrent: false, registerSignalListeners: false } as const;
   if (mode === 'tty') {
     return new Listr<C, 'default', 'simple'>(tasks, {

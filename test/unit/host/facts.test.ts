@@ -26,6 +26,9 @@ tcp [::]:7946
 eth1 192.168.5.3/24
 eth0 10.77.0.11/24
 eth2 203.0.113.9/24
+docker0 172.17.0.1/16
+docker_gwbridge 172.18.0.1/16
+br-0123abcd 172.19.0.1/16
 @@os-release
 ID="rocky"
 ID_LIKE="rhel centos fedora"
@@ -67,7 +70,7 @@ describe('parseFacts', () => {
     expect(f.isRoot).toBe(false);
     expect(f.sudo).toBe(true);
     expect(f.privateAddresses).toEqual(['10.77.0.11', '192.168.5.3']);
-    expect(f.addresses).toContain('203.0.113.9');
+    expect(f.addresses).toEqual(['192.168.5.3', '10.77.0.11', '203.0.113.9']);
     expect(f.files).toEqual({ '/etc/docker/daemon.json': '{"log-driver": "json-file"}\n' });
     expect(f.listening).toEqual(['22/tcp', '2377/tcp', '7946/udp', '7946/tcp']);
     expect(f.swarm).toEqual({
