@@ -15,6 +15,7 @@ export default class SandboxDown extends BaseCommand<typeof SandboxDown> {
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --name dev',
     '<%= config.bin %> <%= command.id %> --all',
+    '<%= config.bin %> <%= command.id %> --all --prefix e2e-',
   ];
 
   static override flags = {
@@ -24,6 +25,10 @@ export default class SandboxDown extends BaseCommand<typeof SandboxDown> {
       exclusive: ['all'],
     }),
     all: Flags.boolean({ description: 'Remove every sandbox on this machine', default: false }),
+    prefix: Flags.string({
+      description: 'With --all: only the sandboxes whose name starts with this (CI removes its e2e- ones)',
+      dependsOn: ['all'],
+    }),
   };
 
   async run(): Promise<{ removed: SandboxDownResult[] }> {

@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { nullLogger, type Logger } from '../ui/log.js';
 import { assertCounts, planHosts, type HostCounts } from './addresses.js';
 import { hostAptSources, machineDebianMirrors } from './apt.js';
+import { withCacheLock } from './cache-lock.js';
 import { writeSandboxClusterFile } from './cluster-file.js';
 import { DockerCli } from './docker.js';
 import { sandboxDown } from './down.js';
@@ -74,8 +75,14 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxDescr
         title: 'Host image (Debian 12: systemd, sshd, sudo)',
         task: async (ctx, task) => {
           const base = { docker, cacheDir, mirrors, logger, progress: progress(task) };
-          ctx.rootfs = await ensureHostRootfs(base);
-          ctx.image = await ensureHostImage(base);
+          await withCacheLock(
+            cacheDir,
+            async () => {
+              ctx.rootfs = await ensureHostRootfs(base);
+              ctx.image = await ensureHostImage(base);
+            },
+            base.progress,
+          );
           task.title = `Host image ${ctx.image}`;
         },
       },
@@ -83,21 +90,19 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxDescr
         title: 'Package mirror (docker.io 20.10.24 and 26.1.5)',
         task: async (ctx, task) => {
           const rootfs = required(ctx.rootfs);
-          await ensureMirrorRepository({
-            docker,
-            cacheDir,
-            mirrors,
-            rootfs,
-            logger,
-            progress: progress(task),
-          });
+          const mirrorContext = { docker, cacheDir, mirrors, rootfs, logger, progress: progress(task) };
+          await withCacheLock(cacheDir, () => ensureMirrorRepository(mirrorContext), mirrorContext.progress);
         },
       },
       {
         title: 'Registry image bundle',
         skip: () => (options.registries === 0 ? 'Registry image bundle: not needed (--registries 0)' : false),
         task: async (ctx, task) => {
-          ctx.registry = await ensureRegistryBundle({ docker, cacheDir, logger });
+          ctx.registry = await withCacheLock(
+            cacheDir,
+            () => ensureRegistryBundle({ docker, cacheDir, logger }),
+            progress(task),
+          );
           task.title = `Registry image ${ctx.registry.image}: ${ctx.registry.bundle}`;
         },
       },

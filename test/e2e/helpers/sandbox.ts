@@ -45,7 +45,10 @@ export interface UseSandboxOptions {
   managers?: number;
   workers?: number;
   registries?: number;
-  /** Unique per test file; a leftover of the same name (an earlier crashed run) is removed first. */
+  /**
+   * Unique per test file and starting with `e2e-` (.ci/run removes leftovers by that prefix); a leftover
+   * of the same name (an earlier crashed run) is removed first.
+   */
   name: string;
 }
 
@@ -56,6 +59,7 @@ export interface UseSandboxOptions {
  * sandbox goes to $TMPDIR/eectl-e2e-logs/.
  */
 export function useSandbox(options: UseSandboxOptions): SandboxUnderTest {
+  if (!options.name.startsWith('e2e-')) throw new Error(`e2e sandbox names start with e2e-: ${options.name}`);
   let description: SandboxDescription | undefined;
   let ownHome: string | undefined;
   const runLog = new RunLog('warn');
