@@ -7,8 +7,9 @@ import { parse } from 'yaml';
 import { clusterSchema } from '../../src/lib/config/schema.js';
 import { DockerCli } from '../../src/lib/sandbox/docker.js';
 import { runLocal } from '../../src/lib/sandbox/exec.js';
+import type { ListedSandbox } from '../../src/lib/sandbox/list.js';
 import { LABEL, type SandboxDescription } from '../../src/lib/sandbox/state.js';
-import { useSandbox } from './helpers/sandbox.js';
+import { uniqueSandboxName, useSandbox } from './helpers/sandbox.js';
 
 const BOOKWORM_DOCKER = '20.10.24+dfsg1-1+deb12u1+b6';
 const TRIXIE_DOCKER = '26.1.5+dfsg1-9+deb13u1+b1';
@@ -59,7 +60,7 @@ describe('eectl sandbox: 3 managers, 2 workers, 1 registry host', () => {
   it('writes a cluster file that satisfies the schema and names the hosts, the mirror and the registry bundle', () => {
     const config = clusterSchema.parse(parse(readFileSync(sandbox.clusterFile, 'utf8')));
     const d: SandboxDescription = sandbox.description;
-    expect(config.metadata.name).toBe('e2e-sandbox');
+    expect(config.metadata.name).toBe(sandbox.name);
     expect(config.spec.hosts.map((h) => [h.address, h.role, h.ssh.user, h.ssh.keyPath])).toEqual(
       d.hosts.map((h) => [h.address, h.role, h.user, d.keyPath]),
     );
@@ -140,57 +141,51 @@ describe('eectl sandbox: 3 managers, 2 workers, 1 registry host', () => {
 });
 
 describe('eectl sandbox up / ls / down (the commands)', () => {
+  const target = uniqueSandboxName('e2e-down');
+  const bystander = uniqueSandboxName('e2e-keep');
   let home = '';
-  beforeAll(() => {
-    home = mkdtempSync(join(tmpdir(), 'eectl-e2e-cli-'));
-  });
-  afterAll(async () => {
-    await eectl('down', '--name', 'e2e-down');
-    await rm(home, { recursive: true, force: true });
-  });
   const eectl = (...args: string[]) =>
     runLocal(process.execPath, [join(import.meta.dirname, '../../bin/run.js'), 'sandbox', ...args], {
       check: false,
       timeoutMs: 900_000,
       env: { EECTL_HOME: home },
     });
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), 'eectl-e2e-cli-'));
+  });
+  afterAll(async () => {
+    await eectl('down', '--name', target);
+    await eectl('down', '--name', bystander);
+    await rm(home, { recursive: true, force: true });
+  });
 
-  it('down removes every container, volume, network, process and file that up made, and nothing else', async () => {
+  it('brings up two sandboxes at once; down removes all that one made (containers, volumes, network, processes, files) and nothing of the other', async () => {
     const docker = new DockerCli();
-    const name = 'e2e-down';
-    await eectl('down', '--name', name);
-    const before = {
-      containers: (await docker.containersLabelled(LABEL.sandbox)).map((c) => c.name).sort(),
-      networks: (await docker.networksLabelled(LABEL.sandbox)).sort(),
-    };
-
-    const up = await eectl(
-      'up',
-      '--name',
-      name,
-      '--managers',
-      '1',
-      '--workers',
-      '1',
-      '--registries',
-      '1',
-      '--json',
-    );
+    const [up, kept] = await Promise.all([
+      eectl('up', '--name', target, '--managers', '1', '--workers', '1', '--registries', '1', '--json'),
+      eectl('up', '--name', bystander, '--managers', '1', '--workers', '0', '--json'),
+    ]);
     expect(up.code, up.stdout + up.stderr).toBe(0);
+    expect(kept.code, kept.stdout + kept.stderr).toBe(0);
     const made = JSON.parse(up.stdout).result as SandboxDescription;
-    const listed = JSON.parse((await eectl('ls', '--json')).stdout).result.sandboxes as {
-      name: string;
-      complete: boolean;
-    }[];
-    expect(listed.find((s) => s.name === name)).toMatchObject({ complete: true });
-    const ids = (await docker.containersLabelled(`${LABEL.sandbox}=${name}`)).map((c) => c.id);
-    expect(ids).toHaveLength(4); // m1, w1, r1 and the mirror server
-    expect(existsSync(made.knownHostsFile)).toBe(true);
+    const other = JSON.parse(kept.stdout).result as SandboxDescription;
+    expect(made.network.subnet).not.toBe(other.network.subnet);
 
-    const down = await eectl('down', '--name', name, '--json');
+    const listed = JSON.parse((await eectl('ls', '--json')).stdout).result.sandboxes as ListedSandbox[];
+    expect(listed.find((s) => s.name === target)).toMatchObject({ complete: true, mirror: 'running' });
+    expect(listed.find((s) => s.name === target)?.hosts.map((h) => [h.hostname, h.state])).toEqual([
+      ['m1', 'running'],
+      ['w1', 'running'],
+      ['r1', 'running'],
+    ]);
+    const ids = (await docker.containersLabelled(`${LABEL.sandbox}=${target}`)).map((c) => c.id);
+    expect(ids).toHaveLength(4); // m1, w1, r1 and the mirror server
+    const otherBefore = await snapshot(docker, other);
+
+    const down = await eectl('down', '--name', target, '--json');
     expect(down.code, down.stdout + down.stderr).toBe(0);
 
-    const label = `${LABEL.sandbox}=${name}`;
+    const label = `${LABEL.sandbox}=${target}`;
     expect(await docker.containersLabelled(label)).toEqual([]);
     expect(await docker.volumesLabelled(label)).toEqual([]);
     expect(await docker.networksLabelled(label)).toEqual([]);
@@ -199,10 +194,20 @@ describe('eectl sandbox up / ls / down (the commands)', () => {
     const processes = (await runLocal('ps', ['-eo', 'args'])).stdout;
     for (const id of ids) expect(processes).not.toContain(id);
     expect(processes).not.toContain(`${made.network.gateway}:`);
-    // Nothing else was touched: whatever other sandboxes had is still there.
-    expect((await docker.containersLabelled(LABEL.sandbox)).map((c) => c.name).sort()).toEqual(
-      before.containers,
-    );
-    expect((await docker.networksLabelled(LABEL.sandbox)).sort()).toEqual(before.networks);
+    // The other sandbox is exactly as it was.
+    expect(await snapshot(docker, other)).toEqual(otherBefore);
+    expect(otherBefore.containers.every((c) => c.endsWith('running'))).toBe(true);
   });
 });
+
+/** What `down` must leave alone of a sandbox: its containers, volumes, network and files. */
+async function snapshot(docker: DockerCli, sandbox: SandboxDescription) {
+  const label = `${LABEL.sandbox}=${sandbox.name}`;
+  return {
+    containers: (await docker.containersLabelled(label)).map((c) => `${c.name} ${c.state}`).sort(),
+    volumes: (await docker.volumesLabelled(label)).sort(),
+    networks: await docker.networksLabelled(label),
+    files: [sandbox.clusterFile, sandbox.keyPath, sandbox.knownHostsFile].map((f) => existsSync(f)),
+    knownHosts: readFileSync(sandbox.knownHostsFile, 'utf8'),
+  };
+}

@@ -46,8 +46,8 @@ export interface UseSandboxOptions {
   workers?: number;
   registries?: number;
   /**
-   * Unique per test file and starting with `e2e-` (.ci/run removes leftovers by that prefix); a leftover
-   * of the same name (an earlier crashed run) is removed first.
+   * Unique per test file and starting with `e2e-` (.ci/run removes leftovers by that prefix). The process
+   * id is appended, so two runs of the suite on one machine do not take each other's sandbox.
    */
   name: string;
 }
@@ -60,10 +60,11 @@ export interface UseSandboxOptions {
  */
 export function useSandbox(options: UseSandboxOptions): SandboxUnderTest {
   if (!options.name.startsWith('e2e-')) throw new Error(`e2e sandbox names start with e2e-: ${options.name}`);
+  const name = uniqueSandboxName(options.name);
   let description: SandboxDescription | undefined;
   let ownHome: string | undefined;
   const runLog = new RunLog('warn');
-  const logger = runLog.logger(options.name);
+  const logger = runLog.logger(name);
   const docker = new DockerCli({ logger });
 
   beforeAll(async () => {
@@ -72,10 +73,9 @@ export function useSandbox(options: UseSandboxOptions): SandboxUnderTest {
       process.env.EECTL_HOME = ownHome;
     }
     // Outside the temporary home, so a failed run's log survives afterAll.
-    runLog.openFile(join(tmpdir(), 'eectl-e2e-logs'), options.name);
-    await sandboxDown(options.name, { logger });
+    runLog.openFile(join(tmpdir(), 'eectl-e2e-logs'), name);
     description = await sandboxUp({
-      name: options.name,
+      name,
       managers: options.managers ?? 1,
       workers: options.workers ?? 0,
       registries: options.registries ?? 0,
@@ -86,7 +86,7 @@ export function useSandbox(options: UseSandboxOptions): SandboxUnderTest {
 
   afterAll(async () => {
     try {
-      await sandboxDown(options.name, { logger });
+      await sandboxDown(name, { logger });
     } finally {
       runLog.close();
       if (ownHome) {
@@ -97,13 +97,13 @@ export function useSandbox(options: UseSandboxOptions): SandboxUnderTest {
   });
 
   const ready = (): SandboxDescription => {
-    if (!description) throw new Error(`sandbox ${options.name} is not up (did its beforeAll fail?)`);
+    if (!description) throw new Error(`sandbox ${name} is not up (did its beforeAll fail?)`);
     return description;
   };
   const host = (ref: HostRef): SandboxHost => {
     if (typeof ref !== 'string') return ref;
     const found = ready().hosts.find((h) => h.hostname === ref || h.address === ref);
-    if (!found) throw new Error(`sandbox ${options.name} has no host ${ref}`);
+    if (!found) throw new Error(`sandbox ${name} has no host ${ref}`);
     return found;
   };
 
@@ -111,7 +111,7 @@ export function useSandbox(options: UseSandboxOptions): SandboxUnderTest {
     get description() {
       return ready();
     },
-    name: options.name,
+    name,
     get clusterFile() {
       return ready().clusterFile;
     },
@@ -140,6 +140,11 @@ export function useSandbox(options: UseSandboxOptions): SandboxUnderTest {
     partition: (ref, partitionOptions) => partitionHost(docker, host(ref), partitionOptions),
     heal: (ref) => healHost(docker, host(ref)),
   };
+}
+
+/** `e2e-x` → `e2e-x-<pid in base 36>`: one name per run of the suite. */
+export function uniqueSandboxName(name: string): string {
+  return `${name}-${process.pid.toString(36)}`;
 }
 
 /** ssh arguments that use nothing of the user's own SSH setup: the sandbox key and known_hosts only. */
