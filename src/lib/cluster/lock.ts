@@ -39,10 +39,11 @@ export class ClusterLock {
   private constructor(
     private readonly host: Host,
     readonly owner: LockOwner,
+    private readonly dir: string,
   ) {}
 
   /** Takes the lock or throws (exit 5) naming who holds it and since when; breaks a stale lock. */
-  static async acquire(host: Host, command: string): Promise<ClusterLock> {
+  static async acquire(host: Host, command: string, dir = LOCK_DIR): Promise<ClusterLock> {
     const owner: LockOwner = {
       id: randomUUID(),
       user: userInfo().username,
@@ -52,21 +53,22 @@ export class ClusterLock {
       since: new Date().toISOString(),
     };
     for (let attempt = 0; attempt < 2; attempt++) {
-      const { stdout } = await host.sudo(['sh', '-c', ACQUIRE, 'sh', LOCK_DIR, JSON.stringify(owner)]);
+      const { stdout } = await host.sudo(['sh', '-c', ACQUIRE, 'sh', dir, JSON.stringify(owner)]);
       if (stdout.trim() === 'acquired') {
-        const lock = new ClusterLock(host, owner);
+        const lock = new ClusterLock(host, owner, dir);
         lock.timer = setInterval(() => void lock.heartbeat(), HEARTBEAT_MS).unref();
-        host.log.debug(`cluster lock taken (${LOCK_DIR})`);
+        host.log.debug(`cluster lock taken (${dir})`);
         return lock;
       }
       const m = /^held (\d+) (.*)$/s.exec(stdout.trim());
       const age = Number(m?.[1] ?? 0);
       const holder = parseOwner(m?.[2]);
-      if (age >= STALE_AFTER_S && attempt === 0) {
-        host.log.warn(
-          `breaking a stale cluster lock (not refreshed for ${age}s) held by ${describeOwner(holder)}`,
-        );
-        await host.sudo(['sh', '-c', BREAK_STALE, 'sh', LOCK_DIR, String(STALE_AFTER_S)]);
+      // A run of this machine that was killed (kill -9, a closed laptop lid) cannot refresh or release.
+      const dead = holder !== undefined && holder.machine === hostname() && !processAlive(holder.pid);
+      if ((age >= STALE_AFTER_S || dead) && attempt === 0) {
+        const why = dead ? `its process ${holder.pid} on this machine is gone` : `not refreshed for ${age}s`;
+        host.log.warn(`breaking a stale cluster lock (${why}) held by ${describeOwner(holder)}`);
+        await host.sudo(['sh', '-c', BREAK_STALE, 'sh', dir, dead ? '0' : String(STALE_AFTER_S)]);
         continue;
       }
       throw new EectlError(
@@ -87,7 +89,7 @@ export class ClusterLock {
   }
 
   private async heartbeat(): Promise<void> {
-    await this.host.sudo(['sh', '-c', HEARTBEAT, 'sh', LOCK_DIR, this.owner.id]).catch((e: unknown) => {
+    await this.host.sudo(['sh', '-c', HEARTBEAT, 'sh', this.dir, this.owner.id]).catch((e: unknown) => {
       this.host.log.warn(`could not refresh the cluster lock: ${String(e)}`);
     });
   }
@@ -95,8 +97,18 @@ export class ClusterLock {
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.host.sudo(['sh', '-c', RELEASE, 'sh', LOCK_DIR, this.owner.id]);
+    await this.host.sudo(['sh', '-c', RELEASE, 'sh', this.dir, this.owner.id]);
     this.host.log.debug('cluster lock released');
+  }
+}
+
+/** Whether a process of this machine still runs (signal 0 checks without signalling). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
