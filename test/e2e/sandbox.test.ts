@@ -15,7 +15,7 @@ const BOOKWORM_DOCKER = '20.10.24+dfsg1-1+deb12u1+b6';
 const TRIXIE_DOCKER = '26.1.5+dfsg1-9+deb13u1+b1';
 
 describe('eectl sandbox: 3 managers, 2 workers, 1 registry host', () => {
-  const sandbox = useSandbox({ name: 'e2e-sandbox', managers: 3, workers: 2, registries: 1 });
+  const sandbox = useSandbox({ name: 'sandbox', managers: 3, workers: 2, registries: 1 });
 
   it('gives six Debian 12 machines booting systemd, each with its own host keys and machine id', async () => {
     expect(sandbox.hosts.map((h) => h.hostname)).toEqual(['m1', 'm2', 'm3', 'w1', 'w2', 'r1']);
@@ -141,8 +141,8 @@ describe('eectl sandbox: 3 managers, 2 workers, 1 registry host', () => {
 });
 
 describe('eectl sandbox up / ls / down (the commands)', () => {
-  const target = uniqueSandboxName('e2e-down');
-  const bystander = uniqueSandboxName('e2e-keep');
+  const target = uniqueSandboxName('down');
+  const bystander = uniqueSandboxName('keep');
   let home = '';
   const eectl = (...args: string[]) =>
     runLocal(process.execPath, [join(import.meta.dirname, '../../bin/run.js'), 'sandbox', ...args], {

@@ -45,10 +45,7 @@ export interface UseSandboxOptions {
   managers?: number;
   workers?: number;
   registries?: number;
-  /**
-   * Unique per test file and starting with `e2e-` (.ci/run removes leftovers by that prefix). The process
-   * id is appended, so two runs of the suite on one machine do not take each other's sandbox.
-   */
+  /** Unique per test file, e.g. `swarm`; the sandbox is named `e2e-<run>-swarm` (see uniqueSandboxName). */
   name: string;
 }
 
@@ -59,7 +56,6 @@ export interface UseSandboxOptions {
  * sandbox goes to $TMPDIR/eectl-e2e-logs/.
  */
 export function useSandbox(options: UseSandboxOptions): SandboxUnderTest {
-  if (!options.name.startsWith('e2e-')) throw new Error(`e2e sandbox names start with e2e-: ${options.name}`);
   const name = uniqueSandboxName(options.name);
   let description: SandboxDescription | undefined;
   let ownHome: string | undefined;
@@ -142,9 +138,13 @@ export function useSandbox(options: UseSandboxOptions): SandboxUnderTest {
   };
 }
 
-/** `e2e-x` → `e2e-x-<pid in base 36>`: one name per run of the suite. */
-export function uniqueSandboxName(name: string): string {
-  return `${name}-${process.pid.toString(36)}`;
+/**
+ * `swarm` → `e2e-<run>-swarm`, where the run is EECTL_E2E_RUN (set by .ci/run, which removes the
+ * leftovers of its own run by that prefix) or else this process: two runs of the suite on one machine
+ * never take each other's sandboxes.
+ */
+export function uniqueSandboxName(label: string): string {
+  return `e2e-${process.env.EECTL_E2E_RUN ?? process.pid.toString(36)}-${label}`;
 }
 
 /** ssh arguments that use nothing of the user's own SSH setup: the sandbox key and known_hosts only. */
