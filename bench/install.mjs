@@ -1,0 +1,103 @@
+/**
+ * `npm run bench`: installs a 3 manager + 2 worker cluster into a fresh sandbox, then installs again on
+ * the converged cluster, and writes bench/results/install.json: wall time per phase, totals, and the SSH
+ * round trips (exec, upload, read) per host of each run. Needs root and a Docker engine, like the e2e tests.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { install } from '../dist/lib/actions/install.js';
+import { loadCluster } from '../dist/lib/config/load.js';
+import { openSession } from '../dist/lib/cluster/session.js';
+import { sandboxDown } from '../dist/lib/sandbox/down.js';
+import { sandboxUp } from '../dist/lib/sandbox/up.js';
+import { RunLog } from '../dist/lib/ui/log.js';
+
+/** A session whose connections count their round trips (exec, upload, readFile) per host. */
+function countingSession(inner, counts) {
+  const wrap = (conn) => {
+    const bump = () => counts.set(conn.name, (counts.get(conn.name) ?? 0) + 1);
+    return new Proxy(conn, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        if (prop === 'exec' || prop === 'upload' || prop === 'readFile') {
+          return (...args) => {
+            bump();
+            return value.apply(target, args);
+          };
+        }
+        return value.bind(target);
+      },
+    });
+  };
+  return { connect: async (spec) => wrap(await inner.connect(spec)), close: () => inner.close() };
+}
+
+async function run(clusterFile, log, label) {
+  const { config } = await loadCluster(clusterFile);
+  const counts = new Map();
+  const session = countingSession(
+    openSession({
+      clusterName: config.metadata.name,
+      log: log.logger(label),
+      acceptNewHostKeys: false,
+      interactive: false,
+      concurrency: 10,
+    }),
+    counts,
+  );
+  const started = performance.now();
+  let result;
+  try {
+    result = await install({
+      config,
+      session,
+      log: log.logger(label),
+      dryRun: false,
+      concurrency: 10,
+      progress: 'plain',
+    });
+  } finally {
+    await session.close();
+  }
+  return {
+    seconds: Math.round(performance.now() - started) / 1000,
+    changes: result.changes.length,
+    converged: result.converged,
+    phases: result.phases,
+    roundTripsPerHost: Object.fromEntries([...counts.entries()].sort()),
+  };
+}
+
+const name = `bench-${process.pid.toString(36)}`;
+process.env.EECTL_HOME ??= mkdtempSync(join(tmpdir(), 'eectl-bench-'));
+const log = new RunLog('warn');
+log.openFile(join(tmpdir(), 'eectl-bench-logs'), name);
+const upStarted = performance.now();
+const sandbox = await sandboxUp({
+  name,
+  managers: 3,
+  workers: 2,
+  renderer: 'simple',
+  logger: log.logger('sandbox'),
+});
+const sandboxSeconds = Math.round(performance.now() - upStarted) / 1000;
+try {
+  const fresh = await run(sandbox.clusterFile, log, 'fresh');
+  const noop = await run(sandbox.clusterFile, log, 'noop');
+  const results = {
+    date: new Date().toISOString(),
+    hosts: '3 managers + 2 workers (sandbox, Debian 12, engine from the sandbox mirror)',
+    machine: `${(await import('node:os')).cpus().length} cores`,
+    sandboxUpSeconds: sandboxSeconds,
+    install: fresh,
+    noopReinstall: noop,
+  };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/install.json', `${JSON.stringify(results, null, 2)}\n`);
+  console.log(JSON.stringify(results, null, 2));
+} finally {
+  await sandboxDown(name, { logger: log.logger('sandbox') });
+  log.close();
+}
