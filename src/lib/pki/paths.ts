@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { clusterDir } from '../ui/log.js';
+
+/**
+ * Where the control plane's PKI lives on every manager: under /etc/eectl (design.md), where backup and
+ * reset find it. The directory is world-readable so the facts script, which runs as the login user, can
+ * read the public certificates; the keys in it are root-only (0600).
+ */
+export const HOST_PKI_DIR = '/etc/eectl/pki';
+/** The cluster CA's certificate on a manager (public). */
+export const HOST_CA_CERT = `${HOST_PKI_DIR}/ca.pem`;
+/** The cluster CA's key on a manager (root, 0600): any operator machine can recover the CA from a manager. */
+export const HOST_CA_KEY = `${HOST_PKI_DIR}/ca-key.pem`;
+/** The engine API's server certificate on a manager (public). */
+export const HOST_SERVER_CERT = `${HOST_PKI_DIR}/server-cert.pem`;
+/** The engine API's server key on a manager (root, 0600). */
+export const HOST_SERVER_KEY = `${HOST_PKI_DIR}/server-key.pem`;
+/** The systemd drop-in that makes the engine listen on the API port with mutual TLS. */
+export const API_DROP_IN = '/etc/systemd/system/docker.service.d/eectl-api.conf';
+
+/**
+ * Present while a manager's engine still runs with API files older than those on disk: written before
+ * them, removed once the engine restarted. A run that stopped in between (another host failed, Ctrl-C)
+ * leaves it, and the next run restarts that engine although its files are already right.
+ */
+export const HOST_RESTART_PENDING = `${HOST_PKI_DIR}/engine-restart-pending`;
+
+/** Files of the control plane read with the facts: certificates, the drop-in and the marker, never a key. */
+export const PKI_MANAGED_FILES = [HOST_CA_CERT, HOST_SERVER_CERT, API_DROP_IN, HOST_RESTART_PENDING];
+
+/** The operator machine's copy of the cluster CA (directory 0700, key 0600). */
+export function localPkiDir(cluster: string): string {
+  return join(clusterDir(cluster), 'pki');
+}
+
+/** The file names of a CA in a directory, on the operator machine as on the hosts. */
+export const CA_CERT_FILE = 'ca.pem';
+export const CA_KEY_FILE = 'ca-key.pem';

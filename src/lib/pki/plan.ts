@@ -1,0 +1,23 @@
+import type { Host } from '../host/host.js';
+import type { CertifiedKey } from './certificates.js';
+
+/** What one manager needs for the engine API, decided from its facts before anything changes. */
+export interface ManagerApiPlan {
+  /** The manager has no copy of the cluster CA yet: write its key and certificate. */
+  writeCa: boolean;
+  /** A new server certificate and key, and why the one the manager has will not do. */
+  serverCert?: CertifiedKey & { reason: string };
+  /** The drop-in's content, when the manager's differs (or is missing). */
+  dropIn?: string;
+  /** A restart left pending by an earlier run (the marker file is there). */
+  restartPending: boolean;
+}
+
+/** The control plane's part of an install: the CA every place agrees on and each manager's plan. */
+export interface ControlPlanePlan {
+  /** The cluster CA; the key is there only when this run had to read it (something to sign or copy). */
+  ca: { certPem: string; keyPem?: string | undefined };
+  managers: Map<string, ManagerApiPlan>;
+  /** Managers in the swarm whose engine must restart for new API files: one at a time, after converge. */
+  restarts: Host[];
+}
