@@ -3,6 +3,7 @@ import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';
 import type { PackageOffer } from '../host/os/index.js';
 import type { PhaseContext } from '../phase/phase.js';
+import type { ControlPlanePlan } from '../pki/plan.js';
 import type { Connection } from '../ssh/connection.js';
 
 /** Join tokens, known once a manager of the swarm is reachable. Both are secrets. */
@@ -29,6 +30,8 @@ export interface ClusterContext extends PhaseContext {
   /** A manager that is in the swarm (the leader when known): swarm-wide commands go through it. */
   swarmManager?: Host;
   tokens?: JoinTokens;
+  /** The cluster CA and what each manager needs for the engine API (phases/pki.ts), once decided. */
+  controlPlane?: ControlPlanePlan;
 }
 
 export const managers = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) => h.isManager);

@@ -10,6 +10,8 @@ import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { labelNodesPhase } from '../phases/label-nodes.js';
 import { lockPhase } from '../phases/lock.js';
 import { packageSourcePhase } from '../phases/package-source.js';
+import { pkiPhase } from '../phases/pki.js';
+import { restartManagersPhase } from '../phases/api.js';
 import { preflightPhase } from '../phases/preflight.js';
 import { waitReadyPhase } from '../phases/wait-ready.js';
 import type { SwarmNode } from '../swarm/nodes.js';
@@ -19,15 +21,17 @@ import type { ProgressMode } from '../ui/progress.js';
 import type { Logger } from '../ui/log.js';
 import type { ClusterContext } from './cluster-context.js';
 
-/** `eectl install`: file → facts → preflight → package sources → version → engines + swarm → labels → Ready. */
+/** `eectl install`: file → facts → preflight → CA → package sources → version → engines + API + swarm → labels → Ready. */
 export const INSTALL_PHASES: Phase<InstallContext>[] = [
   connectPhase,
   gatherFactsPhase,
   preflightPhase,
   lockPhase,
+  pkiPhase,
   packageSourcePhase,
   engineVersionPhase,
   convergePhase,
+  restartManagersPhase,
   labelNodesPhase,
   waitReadyPhase,
 ];

@@ -12,12 +12,19 @@ import type {
 import { APT_SOURCE_FILE } from './os/apt.js';
 import { YUM_REPO_FILE } from './os/dnf.js';
 import { ZYPPER_REPO_FILE } from './os/zypper.js';
+import { PKI_MANAGED_FILES } from '../pki/paths.js';
 
 /** The engine's configuration file, which eectl merges `engine.daemon` into. */
 export const DAEMON_JSON = '/etc/docker/daemon.json';
 
 /** Files eectl writes whose content decides whether a change is needed: read with the facts, no extra trip. */
-export const MANAGED_FILES = [DAEMON_JSON, APT_SOURCE_FILE, YUM_REPO_FILE, ZYPPER_REPO_FILE];
+export const MANAGED_FILES = [
+  DAEMON_JSON,
+  APT_SOURCE_FILE,
+  YUM_REPO_FILE,
+  ZYPPER_REPO_FILE,
+  ...PKI_MANAGED_FILES,
+];
 
 // dpkg-query's own ${field} syntax, kept out of the template literal below.
 const DPKG_FORMAT = '${db:Status-Abbrev} ${Package} ${Version}\\n';

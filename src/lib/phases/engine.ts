@@ -7,6 +7,7 @@ import { configurerFor } from '../host/os/index.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import { upstreamVersion } from '../host/version.js';
 import type { PhaseOutput } from '../phase/phase.js';
+import { writeApiFiles } from './api.js';
 import { sourceSpec } from './package-source.js';
 import { satisfiedVersion } from './engine-version.js';
 import { applySteps } from './steps.js';
@@ -50,6 +51,7 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
       await host.conn.upload(DAEMON_JSON, daemonJson, { mode: 0o644, sudo: true });
     });
   }
+  await writeApiFiles(ctx, host, out); // managers: CA, server certificate and API drop-in, also before the package
   const version = ctx.engineVersions.get(host.name)!;
   const installed = satisfiedVersion(ctx, host) !== undefined;
   if (!installed && ctx.dryRun) {
