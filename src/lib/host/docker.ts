@@ -1,9 +1,19 @@
 import { EectlError, ExitCode } from '../errors.js';
 import type { ExecOptions } from '../ssh/connection.js';
 import { parseNodeInspect, type SwarmNode } from '../swarm/nodes.js';
+import {
+  parseServiceList,
+  parseTaskInspect,
+  SERVICE_LIST_FORMAT,
+  type SwarmService,
+  type SwarmTask,
+} from '../swarm/tasks.js';
 import { parseSwarm } from './facts.js';
 import type { SwarmFacts } from './facts-types.js';
 import type { Host } from './host.js';
+
+/** `node ps` / `service ps` arguments: full IDs of the tasks that should be running. */
+const WANTED_TASKS = ['--quiet', '--no-trunc', '--filter', 'desired-state=running'];
 
 /**
  * The Docker CLI on a host (style.md rule 2: one module owns it). Every call runs as root, because the
@@ -110,5 +120,31 @@ export class HostDocker {
 
   async nodeRemove(nodeId: string, force: boolean): Promise<void> {
     await this.run(['node', 'rm', ...(force ? ['--force'] : []), nodeId]);
+  }
+
+  /** Tasks the orchestrator wants running on a node, with their service (what draining it waits for). */
+  async nodeTasks(nodeId: string): Promise<SwarmTask[]> {
+    const listed = await this.run(['node', 'ps', ...WANTED_TASKS, nodeId]);
+    return this.inspectTasks(listed.stdout);
+  }
+
+  /** Tasks the orchestrator wants running for these services, wherever they are. */
+  async serviceTasks(serviceIds: string[]): Promise<SwarmTask[]> {
+    if (serviceIds.length === 0) return [];
+    const listed = await this.run(['service', 'ps', ...WANTED_TASKS, ...serviceIds]);
+    return this.inspectTasks(listed.stdout);
+  }
+
+  private async inspectTasks(idLines: string): Promise<SwarmTask[]> {
+    const ids = [...new Set(idLines.split('\n').filter(Boolean))];
+    if (ids.length === 0) return [];
+    // A task can vanish between the two calls: inspect then prints the others and exits 1.
+    const { stdout } = await this.run(['inspect', '--type', 'task', ...ids], { check: false });
+    return stdout.trim().startsWith('[') ? parseTaskInspect(stdout) : [];
+  }
+
+  /** Every service with its running and desired replica counts. */
+  async services(): Promise<SwarmService[]> {
+    return parseServiceList((await this.run(['service', 'ls', '--format', SERVICE_LIST_FORMAT])).stdout);
   }
 }

@@ -1,0 +1,92 @@
+/** Swarm tasks and services, reduced to what draining a node waits for. */
+
+/** A task as `docker inspect` of a task reports it. */
+export interface SwarmTask {
+  id: string;
+  serviceId: string;
+  nodeId: string;
+  /** running | shutdown | … : what the orchestrator wants. */
+  desiredState: string;
+  /** new | pending | preparing | running | shutdown | failed | … : what the task is. */
+  state: string;
+}
+
+/** A service as `docker service ls` reports it. */
+export interface SwarmService {
+  id: string;
+  name: string;
+  /** replicated | global | replicated-job | global-job */
+  mode: string;
+  /** `service ls`'s count, which still includes a task shutting down on a drained node. */
+  running: number;
+  desired: number;
+}
+
+interface RawTask {
+  ID: string;
+  ServiceID?: string;
+  NodeID?: string;
+  DesiredState?: string;
+  Status?: { State?: string };
+}
+
+/** Parses `docker inspect <task ids…>` (a JSON array). */
+export function parseTaskInspect(json: string): SwarmTask[] {
+  return (JSON.parse(json) as RawTask[]).map((t) => ({
+    id: t.ID,
+    serviceId: t.ServiceID ?? '',
+    nodeId: t.NodeID ?? '',
+    desiredState: t.DesiredState ?? '',
+    state: t.Status?.State ?? '',
+  }));
+}
+
+/** The `--format` that `parseServiceList` reads: ID, name, mode and "running/desired", tab-separated. */
+export const SERVICE_LIST_FORMAT = '{{.ID}}\t{{.Name}}\t{{.Mode}}\t{{.Replicas}}';
+
+/** Parses `docker service ls --format SERVICE_LIST_FORMAT`; Replicas may carry a note: `2/3 (max 1 per node)`. */
+export function parseServiceList(text: string): SwarmService[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [id = '', name = '', mode = '', replicas = ''] = line.split('\t');
+      const m = /^(\d+)\/(\d+)/.exec(replicas.trim());
+      return { id, name, mode, running: Number(m?.[1] ?? 0), desired: Number(m?.[2] ?? 0) };
+    });
+}
+
+/** Where draining a node stands: done, or what is still being waited for. */
+export interface DrainProgress {
+  done: boolean;
+  /** Tasks the orchestrator still wants running on the drained node. */
+  tasksOnNode: number;
+  /** Replicated services that ran on the node and do not run their replica count on other nodes yet. */
+  servicesShort: string[];
+}
+
+/**
+ * A drained node is done when no task is wanted on it any more and every replicated service that had a
+ * task there runs its full replica count on other nodes. Counted from the tasks themselves, not from
+ * `service ls`, whose count still includes a task that is shutting down on the drained node. Global
+ * services are not waited for: their task on the drained node goes away and runs nowhere else.
+ */
+export function drainProgress(
+  nodeId: string,
+  tasks: readonly SwarmTask[],
+  services: readonly SwarmService[],
+  watchedServiceIds: ReadonlySet<string>,
+): DrainProgress {
+  const wanted = tasks.filter((t) => t.desiredState === 'running');
+  const tasksOnNode = wanted.filter((t) => t.nodeId === nodeId).length;
+  const servicesShort = services
+    .filter((s) => watchedServiceIds.has(s.id) && s.mode === 'replicated')
+    .map((s) => ({
+      s,
+      running: wanted.filter((t) => t.serviceId === s.id && t.nodeId !== nodeId && t.state === 'running')
+        .length,
+    }))
+    .filter(({ s, running }) => running < s.desired)
+    .map(({ s, running }) => `${s.name} (${running}/${s.desired} running elsewhere)`);
+  return { done: tasksOnNode === 0 && servicesShort.length === 0, tasksOnNode, servicesShort };
+}

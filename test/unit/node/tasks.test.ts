@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import {
+  drainProgress,
+  parseServiceList,
+  parseTaskInspect,
+  type SwarmTask,
+} from '../../../src/lib/swarm/tasks.js';
+
+const task = (
+  id: string,
+  serviceId: string,
+  nodeId: string,
+  state = 'running',
+  desiredState = 'running',
+): SwarmTask => ({
+  id,
+  serviceId,
+  nodeId,
+  state,
+  desiredState,
+});
+
+describe('services and tasks from the Docker CLI', () => {
+  it('reads `service ls` lines, with notes after the replica count', () => {
+    expect(
+      parseServiceList(
+        's1\tweb\treplicated\t2/3\ns2\tagent\tglobal\t4/4\ns3\tapi\treplicated\t1/1 (max 1 per node)\n',
+      ),
+    ).toEqual([
+      { id: 's1', name: 'web', mode: 'replicated', running: 2, desired: 3 },
+      { id: 's2', name: 'agent', mode: 'global', running: 4, desired: 4 },
+      { id: 's3', name: 'api', mode: 'replicated', running: 1, desired: 1 },
+    ]);
+  });
+
+  it('reads `docker inspect` of tasks', () => {
+    const json = JSON.stringify([
+      { ID: 't1', ServiceID: 's1', NodeID: 'n1', DesiredState: 'running', Status: { State: 'preparing' } },
+    ]);
+    expect(parseTaskInspect(json)).toEqual([task('t1', 's1', 'n1', 'preparing')]);
+  });
+});
+
+describe('waiting for a drained node', () => {
+  const services = parseServiceList('s1\tweb\treplicated\t3/3\ns2\tagent\tglobal\t3/3\n');
+  const watched = new Set(['s1', 's2']);
+
+  it('is not done while a task is still wanted on the node', () => {
+    const tasks = [task('a', 's1', 'w3'), task('b', 's1', 'w1'), task('c', 's1', 'w2')];
+    expect(drainProgress('w3', tasks, services, watched)).toMatchObject({ done: false, tasksOnNode: 1 });
+  });
+
+  it('does not count a replacement that is not running yet, nor a task shutting down on the node', () => {
+    const tasks = [
+      task('a', 's1', 'w3', 'running', 'shutdown'),
+      task('b', 's1', 'w1'),
+      task('c', 's1', 'w2'),
+      task('d', 's1', 'w1', 'preparing'),
+    ];
+    expect(drainProgress('w3', tasks, services, watched)).toEqual({
+      done: false,
+      tasksOnNode: 0,
+      servicesShort: ['web (2/3 running elsewhere)'],
+    });
+  });
+
+  it('is done when the replicated services run their full count elsewhere; global ones are not waited for', () => {
+    const tasks = [
+      task('b', 's1', 'w1'),
+      task('c', 's1', 'w2'),
+      task('d', 's1', 'w1'),
+      task('g', 's2', 'w1'),
+    ];
+    expect(drainProgress('w3', tasks, services, watched)).toEqual({
+      done: true,
+      tasksOnNode: 0,
+      servicesShort: [],
+    });
+  });
+
+  it('ignores services that had no task on the node', () => {
+    const short = parseServiceList('s9\tother\treplicated\t0/2\n');
+    expect(drainProgress('w3', [], short, watched).done).toBe(true);
+  });
+});
