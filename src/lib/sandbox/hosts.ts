@@ -3,6 +3,7 @@ import { quoteArg } from '../ssh/quote.js';
 import { pickSubnetIndex, subnetFor } from './addresses.js';
 import { hostRunArgs, type DockerCli } from './docker.js';
 import { tail } from './exec.js';
+import { INOTIFY_ADVICE } from './inotify.js';
 import { knownHostsLines } from './ssh-keys.js';
 import {
   LABEL,
@@ -113,6 +114,9 @@ export async function waitForBoot(
   const failed = await docker.exec(host.container, ['systemctl', '--failed', '--no-legend', '--plain'], {
     timeoutMs: 15_000,
   });
+  const jobs = await docker.exec(host.container, ['systemctl', 'list-jobs', '--no-legend'], {
+    timeoutMs: 15_000,
+  });
   throw new EectlError(
     `${host.hostname} (${host.address}) did not boot within ${Math.round(timeoutMs / 1000)} s: systemd says "${state}"`,
     {
@@ -121,8 +125,9 @@ export async function waitForBoot(
       host: host.address,
       suggestions: [
         ...tail(failed.stdout, 5).map((l) => `failed unit: ${l}`),
+        ...tail(jobs.stdout, 5).map((l) => `waiting job: ${l}`),
+        `Failed .path units mean inotify instances ran out (many hosts on this machine): ${INOTIFY_ADVICE}`,
         `Look inside: docker exec ${host.container} journalctl -b --no-pager | tail -50`,
-        'On cgroup v2 machines the engine needs the cgroup mount shared: check `docker info` for the cgroup version.',
       ],
     },
   );

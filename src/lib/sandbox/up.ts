@@ -10,6 +10,7 @@ import { DockerCli } from './docker.js';
 import { sandboxDown } from './down.js';
 import { createHosts, createSandboxNetwork, provisionHost, waitForBoot } from './hosts.js';
 import { ensureHostImage, ensureHostRootfs, type HostRootfs } from './image.js';
+import { inotifyInstanceLimit, inotifyWarning } from './inotify.js';
 import { ensureMirrorRepository, mirrorUrl, startMirrorServer } from './mirror.js';
 import { ensureRegistryBundle, type RegistryBundle } from './registry-image.js';
 import { generateKeyPair, recordHostKeys } from './ssh-keys.js';
@@ -139,6 +140,14 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxDescr
         title: `Hosts (${options.managers + options.workers + options.registries})`,
         task: async (ctx, task) => {
           const desc = required(ctx.description);
+          const running = (await docker.containersLabelled(`${LABEL.kind}=host`)).filter(
+            (c) => c.state === 'running',
+          );
+          const warning = inotifyWarning(await inotifyInstanceLimit(), running.length, desc.hosts.length);
+          if (warning) {
+            logger.warn(warning);
+            task.output = warning;
+          }
           await createHosts(docker, name, desc.network.name, required(ctx.image), desc.hosts);
           task.title = `Hosts ${desc.hosts.map((h) => `${h.hostname} ${h.address}`).join(', ')}`;
         },
