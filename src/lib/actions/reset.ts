@@ -1,0 +1,129 @@
+import type { ClusterConfig, Role } from '../config/schema.js';
+import type { Session } from '../cluster/session.js';
+import { ChangeLog } from '../phase/changes.js';
+import type { Phase, PhaseTiming } from '../phase/phase.js';
+import { runPhases } from '../phase/runner.js';
+import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { lockHost, lockPhaseFor } from '../phases/lock.js';
+import { resetConnectPhase } from '../phases/reset-connect.js';
+import { notResetError, resetHostsPhase, type ResetContext } from '../phases/reset-host.js';
+import { isClean, resetInventoryPhase } from '../phases/reset-inventory.js';
+import { EECTL_PATHS } from '../phases/reset-leftovers.js';
+import { leaveSwarmPhase } from '../phases/reset-swarm.js';
+import type { ProgressMode } from '../ui/progress.js';
+import type { Logger } from '../ui/log.js';
+
+/** `eectl reset`: reachable hosts → facts → lock → what is there → swarm left → engines and files removed. */
+export const RESET_PHASES: Phase<ResetContext>[] = [
+  resetConnectPhase,
+  gatherFactsPhase,
+  lockPhaseFor('reset'),
+  resetInventoryPhase,
+  leaveSwarmPhase,
+  resetHostsPhase,
+];
+
+/** What `reset` reports (the `--json` result). */
+export interface ResetResult {
+  cluster: string;
+  dryRun: boolean;
+  /** True when no host had anything to remove: nothing changed (under --dry-run: nothing would). */
+  alreadyClean: boolean;
+  hosts: {
+    host: string;
+    role: Role;
+    /** Nothing of the engine or eectl was found there. */
+    clean: boolean;
+    /** What was removed (under --dry-run: what would be), in order. */
+    removed: string[];
+  }[];
+  changes: { host: string; description: string; applied: boolean }[];
+  phases: { title: string; seconds: number; skipped: boolean }[];
+  seconds: number;
+}
+
+export interface ResetOptions {
+  config: ClusterConfig;
+  session: Session;
+  log: Logger;
+  dryRun: boolean;
+  concurrency: number;
+  progress: ProgressMode;
+  signal?: AbortSignal;
+}
+
+/** The confirmation question: what is destroyed, on how many hosts, and that quorum is not protected. */
+export function resetWarning(config: ClusterConfig): string {
+  const hosts = config.spec.hosts.map((h) => h.address);
+  const named = hosts.length <= 5 ? hosts.join(', ') : `${hosts.slice(0, 5).join(', ')}, …`;
+  return (
+    `This destroys cluster ${config.metadata.name}: its ${hosts.length} host${hosts.length === 1 ? '' : 's'} ` +
+    `(${named}) leave the swarm without quorum protection, and lose the engine and all services, ` +
+    `containers, volumes and images on them, and every file eectl wrote. Reset?`
+  );
+}
+
+/**
+ * Resets the hosts of the file to how they were before install. Hosts that cannot be reached are skipped
+ * and reported at the end (exit 4) after the others are reset.
+ */
+export async function reset(options: ResetOptions): Promise<ResetResult> {
+  const started = performance.now();
+  const ctx: ResetContext = {
+    config: options.config,
+    dryRun: options.dryRun,
+    log: options.log,
+    changes: new ChangeLog(options.dryRun),
+    concurrency: options.concurrency,
+    signal: options.signal,
+    connect: (spec) => options.session.connect(spec),
+    hosts: [],
+    factsReadAt: 0,
+    engineVersions: new Map(),
+    engineOffers: new Map(),
+    inventory: new Map(),
+    unreachable: [],
+  };
+  const timings: PhaseTiming[] = [];
+  try {
+    await runPhases(RESET_PHASES, ctx, options.progress, timings);
+  } finally {
+    await releaseLock(ctx, options.log);
+  }
+  if (ctx.unreachable.length > 0) throw notResetError(ctx, []);
+  return {
+    cluster: options.config.metadata.name,
+    dryRun: options.dryRun,
+    alreadyClean: ctx.changes.count === 0,
+    hosts: ctx.hosts.map((h) => {
+      const inventory = ctx.inventory.get(h.name);
+      return {
+        host: h.name,
+        role: h.role,
+        clean: inventory !== undefined && isClean(inventory),
+        removed: ctx.changes.forHost(h.name),
+      };
+    }),
+    changes: ctx.changes.entries,
+    phases: timings.map((t) => ({ title: t.title, seconds: Math.round(t.ms) / 1000, skipped: t.skipped })),
+    seconds: Math.round(performance.now() - started) / 1000,
+  };
+}
+
+/**
+ * Releases the lock, then removes the directory it lived in. The reset of the lock host removed everything
+ * of /var/lib/eectl but the lock it held; `rmdir` now takes the empty directory, and leaves it when another
+ * run has taken the lock in the meantime (the directory is not empty then). Not a recorded change: it only
+ * undoes what taking the lock created.
+ */
+async function releaseLock(ctx: ResetContext, log: Logger): Promise<void> {
+  const lock = ctx.lock;
+  if (!lock) return;
+  const host = lockHost(ctx)!;
+  try {
+    await lock.release();
+    await host.sudo(['rmdir', EECTL_PATHS[1]], { check: false });
+  } catch (error) {
+    log.warn(`could not release the cluster lock on ${host.name}: ${String(error)}`);
+  }
+}

@@ -1,0 +1,117 @@
+import type { ClusterContext } from '../actions/cluster-context.js';
+import { EectlError, ExitCode, toEectlError } from '../errors.js';
+import type { Facts } from '../host/facts-types.js';
+import { configurerFor, type Step } from '../host/os/index.js';
+import { removeEngineData } from '../host/os/packages.js';
+import { rootCommand } from '../host/os/steps.js';
+import { serviceManagerFor } from '../host/service/index.js';
+import type { Phase } from '../phase/phase.js';
+import { mapSettled } from '../util/concurrency.js';
+import { lockHost } from './lock.js';
+import type { UnreachableHost } from './reset-connect.js';
+import type { ResetInventory } from './reset-inventory.js';
+import {
+  KEPT_WHILE_LOCKED,
+  REMOVE_FIREWALL_SCRIPT,
+  REMOVE_LINKS_SCRIPT,
+  REMOVE_PATHS_SCRIPT,
+} from './reset-leftovers.js';
+import { applySteps } from './steps.js';
+
+/** Lists names for a step's description: "a, b and c". */
+const list = (names: readonly string[]): string =>
+  names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+
+/**
+ * The steps that reset one host, from what the probe found there (nothing found: no steps): stop the
+ * engine, purge its packages and what they pulled in, remove eectl's package source, the engine's data and
+ * eectl's files, the engine's bridges, firewall chains and group. `keep` is the lock this run holds there.
+ */
+export function resetSteps(facts: Facts, inventory: ResetInventory, keep: string | undefined): Step[] {
+  const steps: Step[] = [];
+  const service = serviceManagerFor(facts.initSystem);
+  for (const name of inventory.activeServices) steps.push(...service.stop(name));
+
+  // The configurer's removal ends with removeEngineData's two steps: its `rm -rf` of the engine's data
+  // fails on a mount point (a data disk at /var/lib/docker) and both would run on a clean host too, so
+  // reset takes only the package steps from it and removes the rest from what the probe found.
+  const [dataStep, sourceStep] = removeEngineData([]).map((s) => s.description);
+  const removal = configurerFor(facts).removeEngine([...inventory.packages, ...inventory.pulledIn]);
+  if (inventory.packages.length > 0)
+    steps.push(...removal.filter((s) => s.description !== dataStep && s.description !== sourceStep));
+  if (inventory.sourceFiles.length > 0) steps.push(...removal.filter((s) => s.description === sourceStep));
+
+  if (inventory.paths.length > 0) {
+    steps.push(
+      rootCommand(
+        ['sh', '-c', REMOVE_PATHS_SCRIPT, 'sh', keep ?? '', ...inventory.paths],
+        `remove ${list(inventory.paths)}`,
+      ),
+    );
+  }
+  if (inventory.links.length > 0) {
+    steps.push(
+      rootCommand(
+        ['sh', '-c', REMOVE_LINKS_SCRIPT],
+        `delete the engine's network links ${list(inventory.links)}`,
+      ),
+    );
+  }
+  if (inventory.firewall.length > 0) {
+    const chains = [...new Set(inventory.firewall.flatMap((c) => /-X (\S+)$/.exec(c)?.[1] ?? []))];
+    const what = chains.length > 0 ? `chains ${list(chains)} and the rules that use them` : 'rules';
+    steps.push(rootCommand(['sh', '-c', REMOVE_FIREWALL_SCRIPT], `remove the engine's firewall ${what}`));
+  }
+  // Unchecked: groupdel refuses when the group is some user's primary group, which is theirs to sort out.
+  if (inventory.dockerGroup)
+    steps.push(rootCommand(['groupdel', 'docker'], 'delete the docker group', { check: false }));
+  return steps;
+}
+
+/** Context of the reset phases. */
+export interface ResetContext extends ClusterContext {
+  inventory: Map<string, ResetInventory>;
+  unreachable: UnreachableHost[];
+}
+
+/**
+ * The error for hosts that were not reset (unreachable, or failed part-way): exit 4, because running reset
+ * again finishes the job.
+ */
+export function notResetError(ctx: ResetContext, failed: EectlError[]): EectlError {
+  const total = ctx.config.spec.hosts.length;
+  const lines = [
+    ...ctx.unreachable.map((u) => `  ${u.host}: not reached: ${u.message.split('\n')[0]}`),
+    ...failed.map((e) => `  ${e.message.split('\n').join('\n  ')}`),
+  ];
+  const notReset = ctx.unreachable.length + failed.length;
+  const verb = ctx.dryRun ? 'could not plan the reset of' : 'did not reset';
+  return new EectlError(`${verb} ${notReset} of ${total} hosts:\n${lines.join('\n')}`, {
+    code: ctx.unreachable.length > 0 && failed.length === 0 ? 'EUNREACHABLE' : 'ERESET',
+    kind: 'external',
+    exitCode: ExitCode.partial,
+    suggestions: [
+      ...new Set([
+        ...failed.flatMap((e) => e.suggestions),
+        'Run reset again once those hosts can be reached: hosts already reset are left as they are.',
+      ]),
+    ],
+  });
+}
+
+/** Resets every reachable host, in parallel: whatever fails on one host, the others are still reset. */
+export const resetHostsPhase: Phase<ResetContext> = {
+  title: 'Remove engines and eectl files',
+  async run(ctx, out) {
+    // The lock host keeps the lock's directory; the action removes it after releasing the lock.
+    const keepOn = lockHost(ctx);
+    const settled = await mapSettled(ctx.hosts, ctx.concurrency, async (host) => {
+      const inventory = ctx.inventory.get(host.name)!;
+      const steps = resetSteps(host.known, inventory, host === keepOn ? KEPT_WHILE_LOCKED : undefined);
+      await applySteps(ctx, host, steps, out);
+      if (!ctx.dryRun) out.report(host.name, steps.length > 0 ? 'reset' : 'already clean');
+    });
+    const failed = settled.flatMap((s) => (s.ok ? [] : [toEectlError(s.error)]));
+    if (failed.length > 0) throw notResetError(ctx, failed);
+  },
+};

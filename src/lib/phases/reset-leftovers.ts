@@ -1,0 +1,119 @@
+import { LOCK_DIR } from '../cluster/lock.js';
+import { APT_KEYRING, APT_SOURCE_FILE } from '../host/os/apt.js';
+import { YUM_REPO_FILE } from '../host/os/dnf.js';
+import { ENGINE_DATA_PATHS } from '../host/os/packages.js';
+import { ZYPPER_REPO_FILE } from '../host/os/zypper.js';
+
+/**
+ * What an engine installed by eectl leaves on a host, beyond its packages, and the shell that finds and
+ * removes it. The probe and the removal share these fragments, so a reset removes exactly what a dry run
+ * listed, and a second reset finds nothing.
+ */
+
+/** eectl's own places (design.md): certificates and configuration, state and the cluster lock. */
+export const EECTL_PATHS = ['/etc/eectl', '/var/lib/eectl'] as const;
+
+/** The engine's sockets and runtime state; gone at the next boot anyway, but a reset should not need one. */
+export const ENGINE_RUNTIME_PATHS = ['/run/docker', '/run/docker.sock', '/run/containerd'] as const;
+
+/** containerd creates its CNI directory at start; it is a leftover only while nothing else put files in it. */
+export const CNI_DIR = '/etc/cni';
+
+/** Paths a reset removes (when present), in the order it removes them. */
+export const RESET_PATHS = [...ENGINE_DATA_PATHS, ...EECTL_PATHS, ...ENGINE_RUNTIME_PATHS] as const;
+
+/** Every package source file any configurer writes; the configurer's own step removes those of its OS. */
+export const SOURCE_FILES = [APT_SOURCE_FILE, APT_KEYRING, YUM_REPO_FILE, ZYPPER_REPO_FILE] as const;
+
+/** The directory this run's lock lives in on the lock host: kept until the lock is released. */
+export const KEPT_WHILE_LOCKED = LOCK_DIR;
+
+/**
+ * Prints one `iptables -t T -D|-F|-X …` command per line that removes the engine's chains (DOCKER,
+ * DOCKER-USER, DOCKER-ISOLATION-STAGE-1/2, DOCKER-INGRESS, …) and the rules of other chains that jump to
+ * them or name its bridges. Chains are matched as DOCKER or DOCKER-…: DOCKER_OUTPUT and DOCKER_POSTROUTING
+ * (underscore) belong to an outer engine's embedded DNS when the host is itself a container, and stay.
+ * The rules are copied from iptables-save, whose output iptables reads back.
+ */
+const FIREWALL_COMMANDS = String.raw`
+engine_firewall() {
+  for ipt in iptables ip6tables; do
+    command -v "$ipt-save" >/dev/null 2>&1 || continue
+    for t in filter nat mangle raw; do
+      "$ipt-save" -t "$t" 2>/dev/null | awk -v ipt="$ipt" -v t="$t" '
+        /^:DOCKER(-[A-Z0-9-]+)? / { sub(/^:/, ""); print ipt " -t " t " -F " $1; chains = chains " " $1; next }
+        /^-A / && $2 !~ /^DOCKER(-|$)/ && ($0 ~ / -j DOCKER(-[A-Z0-9-]+)?( |$)/ || $0 ~ / -[io] (docker0|docker_gwbridge|br-[0-9a-f]+)( |$)/) {
+          sub(/^-A /, ""); print ipt " -t " t " -D " $0
+        }
+        END { n = split(chains, c, " "); for (i = 1; i <= n; i++) print ipt " -t " t " -X " c[i] }'
+    done
+  done
+}
+`;
+
+/**
+ * present PATH: whether PATH holds something a reset removes. Mount points below PATH (or PATH itself) are
+ * the operator's — a disk for /var/lib/docker, shared registry storage — and rm cannot remove them: then
+ * only files on PATH's own filesystem count. On the lock host, the lock ($KEEP) does not count.
+ */
+const PRESENT = String.raw`
+[ -n "$KEEP" ] || KEEP=/nonexistent/eectl-keep
+KEEP_PARENT=$(dirname "$KEEP"); KEEP_NAME=$(basename "$KEEP")
+has_mounts() { awk -v p="$1" '$2 == p || index($2, p "/") == 1 { found = 1 } END { exit !found }' /proc/mounts; }
+files_on_fs() { find "$1" -xdev ! -type d ! -path "$KEEP" ! -path "$KEEP/*" 2>/dev/null | head -n 1; }
+present() {
+  [ -e "$1" ] || [ -L "$1" ] || return 1
+  if has_mounts "$1"; then [ -n "$(files_on_fs "$1")" ]; return; fi
+  if [ "$KEEP_PARENT" = "$1" ]; then [ -n "$(ls -A "$1" | grep -vx "$KEEP_NAME")" ]; return; fi
+  return 0
+}
+`;
+
+/** The engine's bridges: the default one, the swarm's gateway bridge, and user-defined bridge networks. */
+const ENGINE_LINKS = String.raw`
+engine_links() { ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep -E '^(docker0|docker_gwbridge|br-[0-9a-f]{12})$'; }
+`;
+
+/**
+ * The read-only probe, run as root: `path P`, `source F`, `link L`, `firewall CMD`, `group docker` and
+ * `cni` lines for what is there. Arguments: the kept lock directory (or ""), then the candidate paths.
+ */
+export const PROBE_SCRIPT = String.raw`
+export LC_ALL=C
+KEEP="$1"; shift
+${PRESENT}${FIREWALL_COMMANDS}${ENGINE_LINKS}
+for p in "$@"; do present "$p" && printf 'path %s\n' "$p"; done
+for f in ${SOURCE_FILES.join(' ')}; do [ -e "$f" ] && printf 'source %s\n' "$f"; done
+engine_links | sed 's/^/link /'
+engine_firewall | sed 's/^/firewall /'
+getent group docker >/dev/null 2>&1 && echo 'group docker'
+[ -d ${CNI_DIR} ] && [ -z "$(find ${CNI_DIR} ! -type d | head -n 1)" ] && echo cni
+true
+`;
+
+/**
+ * Removes the paths given after the kept lock directory (or ""). rm stays on each path's filesystem, so it
+ * never follows a bind mount into the host's own files and leaves mount points in place; anything else
+ * left behind is a failure.
+ */
+export const REMOVE_PATHS_SCRIPT = String.raw`
+KEEP="$1"; shift
+${PRESENT}
+status=0
+for p in "$@"; do
+  if [ "$KEEP_PARENT" = "$p" ]; then
+    find "$p" -mindepth 1 -maxdepth 1 ! -path "$KEEP" -exec rm -rf --one-file-system {} + 2>/dev/null
+  else
+    rm -rf --one-file-system "$p" 2>/dev/null
+  fi
+  left=$(files_on_fs "$p")
+  if [ -n "$left" ]; then echo "could not remove $left" >&2; status=1; fi
+done
+exit $status
+`;
+
+/** Deletes the engine's bridges that are still there. */
+export const REMOVE_LINKS_SCRIPT = `${ENGINE_LINKS}engine_links | while read -r l; do ip link delete "$l" || exit 1; done`;
+
+/** Runs the firewall commands as they are now (not as probed: the engine was stopped in between). */
+export const REMOVE_FIREWALL_SCRIPT = `${FIREWALL_COMMANDS}cmds=$(engine_firewall); [ -z "$cmds" ] || printf '%s\\n' "$cmds" | sh -e`;
