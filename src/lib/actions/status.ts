@@ -1,0 +1,405 @@
+import type { HostDescription } from '../cluster/describe.js';
+import type { Session, SessionOptions } from '../cluster/session.js';
+import type { ClusterConfig, HostSpec, Role } from '../config/schema.js';
+import { EectlError, ExitCode, toEectlError } from '../errors.js';
+import { HostDocker } from '../host/docker.js';
+import { gatherFacts } from '../host/facts.js';
+import type { Facts } from '../host/facts-types.js';
+import { Host } from '../host/host.js';
+import { matchingVersions, upstreamVersion } from '../host/version.js';
+import { daysLeft, isDue, summarizeCertificate } from '../pki/inspect.js';
+import { HOST_CA_CERT, HOST_SERVER_CERT } from '../pki/paths.js';
+import { ConnectionPool } from '../ssh/pool.js';
+import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
+import { askSecret, confirmNewHostKey } from '../ui/prompts.js';
+import { mapSettled } from '../util/concurrency.js';
+import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
+
+/**
+ * healthy: every host of the file is a Ready node, managers reachable, API listening, quorum held.
+ * degraded: the quorum holds, but something of the file is down, missing or unreachable.
+ * quorum-lost: the swarm cannot be managed (no leader, or no manager answers).
+ */
+export type Health = 'healthy' | 'degraded' | 'quorum-lost';
+
+/** A certificate's expiry, as status shows it. */
+export interface Expiry {
+  notAfter: string;
+  daysLeft: number;
+  /** In its last 30 days (or expired): install renews server certificates then. */
+  due: boolean;
+}
+
+/** One node: a host of the file, a swarm node, or both. */
+export interface StatusNode {
+  /** The host's address in the file; undefined for a node the file does not name. */
+  host: string | undefined;
+  fileRole: Role | undefined;
+  hostname: string;
+  address: string;
+  /** Swarm role; undefined when the host is not in the swarm (or the swarm could not be read). */
+  role: 'manager' | 'worker' | undefined;
+  /** ready | down | unknown | disconnected, or "unreachable" when only SSH could tell (and failed). */
+  state: string;
+  availability: string;
+  leader: boolean;
+  reachability: string | undefined;
+  engineVersion: string;
+  /** Managers: whether the engine listens on the API port (from the host's facts). */
+  apiListening: boolean | undefined;
+  /** Managers: the API server certificate's expiry. */
+  certificate: Expiry | undefined;
+}
+
+/** The registry's replicas: filled by the registry module once eectl installs registries. */
+export interface RegistryStatus {
+  /** False until eectl deploys registry replicas: nothing was checked. */
+  checked: boolean;
+  replicas: { host: string; healthy: boolean; detail: string }[];
+  note: string;
+}
+
+/** What differs between the file and the cluster. */
+export interface Drift {
+  /** Hosts of the file whose node is not in the swarm. */
+  missingFromSwarm: string[];
+  /** Swarm nodes (hostname and address) that no host of the file is. */
+  notInFile: string[];
+  /** Nodes whose engine is not the file's engine.version (or, without one, not the most common version). */
+  engineVersions: { node: string; version: string; expected: string }[];
+}
+
+/** What `eectl status` reports (the `--json` result). */
+export interface StatusResult {
+  cluster: string;
+  health: Health;
+  quorum: {
+    managers: number;
+    reachable: number;
+    hasQuorum: boolean;
+    faultTolerance: number;
+    description: string;
+  };
+  nodes: StatusNode[];
+  drift: Drift;
+  ca: Expiry | undefined;
+  registry: RegistryStatus;
+  /** What makes the cluster degraded or lost (empty when healthy). */
+  problems: string[];
+  /** Worth knowing, not unhealthy: drift, certificates due, drained nodes. */
+  warnings: string[];
+}
+
+export interface StatusOptions {
+  config: ClusterConfig;
+  session: Session;
+  concurrency: number;
+}
+
+/** Thrown (after the report is shown) when the cluster is not healthy: exit 1, with the report. */
+export class ClusterUnhealthyError extends EectlError {
+  constructor(readonly result: StatusResult) {
+    const lost = result.health === 'quorum-lost';
+    const what = lost ? `has lost its quorum (${result.quorum.description})` : 'is degraded, in quorum';
+    const count = `${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`;
+    super(`cluster ${result.cluster} ${what}: ${count}, listed above (--json: result.problems)`, {
+      code: result.health === 'quorum-lost' ? 'EQUORUM_LOST' : 'EDEGRADED',
+      kind: 'external',
+      exitCode: ExitCode.failure,
+      suggestions:
+        result.health === 'quorum-lost'
+          ? ['Start the managers that are down: the swarm is managed again once a majority of them is back.']
+          : ['Bring the hosts named above back, or run `eectl install` to converge them.'],
+    });
+  }
+}
+
+/**
+ * A session for status: like openSession's, but a host that does not answer is given up after two
+ * short attempts, because status reports a down host rather than waiting a minute for it.
+ */
+export function openStatusSession(options: SessionOptions): Session {
+  const pool = new ConnectionPool({
+    clusterName: options.clusterName,
+    acceptNewHostKeys: options.acceptNewHostKeys,
+    log: options.log,
+    concurrency: options.concurrency,
+    readyTimeoutMs: 8_000,
+    connectAttempts: 2,
+    ...(options.interactive ? { confirmHostKey: confirmNewHostKey, prompt: askSecret } : {}),
+  });
+  return { connect: (spec) => pool.get(spec), close: () => pool.closeAll() };
+}
+
+/**
+ * Reads the cluster's state: every host's facts (one round trip each, hosts that cannot be reached are
+ * reported, not fatal) and the node list from the first manager that answers. Nothing changes.
+ */
+export async function clusterStatus(options: StatusOptions): Promise<StatusResult> {
+  const { described, swarm } = await readCluster(
+    options.config.spec.hosts,
+    options.session,
+    options.concurrency,
+  );
+  return assessCluster(options.config, described, swarm);
+}
+
+/** What the swarm said: its nodes, or why no manager listed them. */
+export interface SwarmView {
+  nodes: SwarmNode[] | undefined;
+  error: string | undefined;
+}
+
+/** Judges the cluster from the hosts' facts and the node list (pure: the tests feed it states). */
+export function assessCluster(
+  config: ClusterConfig,
+  described: readonly HostDescription[],
+  swarm: SwarmView,
+  now = new Date(),
+): StatusResult {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const quorum = quorumOf(config, described, swarm);
+  if (!quorum.hasQuorum)
+    problems.push(`the swarm has no leader: ${quorum.description} (${swarm.error ?? 'no manager answered'})`);
+
+  const apiPort = `${config.spec.controlPlane.apiPort}/tcp`;
+  const nodes: StatusNode[] = [];
+  const matched = new Set<string>();
+  const missingFromSwarm: string[] = [];
+  for (const d of described) {
+    const facts = d.ok ? d.facts : undefined;
+    const node = swarm.nodes && findNode(swarm.nodes, d, facts);
+    if (node) matched.add(node.id);
+    const isManager = d.role === 'manager';
+    const row = nodeRow(d, facts, node, isManager ? apiPort : undefined, now);
+    nodes.push(row);
+    // One line per host, so a host that is down reads as one problem with its reasons.
+    const issues: string[] = [];
+    if (d.ok && swarm.nodes && !node) {
+      missingFromSwarm.push(d.address);
+      issues.push('not in the swarm');
+    }
+    if (node && node.state !== 'ready') issues.push(node.state);
+    if (node?.role === 'manager' && node.reachability !== 'reachable') {
+      issues.push(`manager ${node.reachability ?? 'not reachable'}`);
+    }
+    if (isManager && facts?.engine?.running && row.apiListening === false) {
+      issues.push(`engine API not listening on ${apiPort}`);
+    }
+    const cert = row.certificate;
+    if (cert && cert.daysLeft < 0) issues.push(`API certificate expired ${-cert.daysLeft} days ago`);
+    if (!d.ok) issues.push(`SSH: ${lastLine(d.error.message).replace(`${d.address}: `, '')}`);
+    if (issues.length > 0)
+      problems.push(`${d.address}${row.hostname ? ` (${row.hostname})` : ''}: ${issues.join(', ')}`);
+
+    if (node && node.role !== (isManager ? 'manager' : 'worker')) {
+      warnings.push(`${d.address} is a swarm ${node.role}, the file says ${d.role}: run eectl install`);
+    }
+    if (node && node.availability !== 'active')
+      warnings.push(`${d.address} (${node.hostname}) is ${node.availability}`);
+    if (cert?.due && cert.daysLeft >= 0) {
+      warnings.push(
+        `${d.address}: the API certificate expires in ${cert.daysLeft} days: eectl install renews it`,
+      );
+    }
+  }
+  const notInFile = (swarm.nodes ?? []).filter((n) => !matched.has(n.id));
+  for (const n of notInFile) {
+    nodes.push(nodeRow(undefined, undefined, n, undefined, now));
+    warnings.push(`node ${n.hostname} (${n.addr}) is in the swarm but not in the file`);
+  }
+  const engineVersions = versionDrift(config, nodes);
+  for (const v of engineVersions) warnings.push(`${v.node} runs engine ${v.version}, expected ${v.expected}`);
+
+  const ca = caExpiry(described, now);
+  if (ca?.due) warnings.push(`the cluster CA expires in ${ca.daysLeft} days`);
+  const health: Health = !quorum.hasQuorum ? 'quorum-lost' : problems.length > 0 ? 'degraded' : 'healthy';
+  return {
+    cluster: config.metadata.name,
+    health,
+    quorum,
+    nodes,
+    drift: { missingFromSwarm, notInFile: notInFile.map((n) => `${n.hostname} (${n.addr})`), engineVersions },
+    ca,
+    registry: registryStatus(config),
+    problems,
+    warnings,
+  };
+}
+
+/**
+ * Every host's facts, and the node list from the first manager of the file (in file order) that
+ * answers. Each manager's `node ls` starts as soon as its own facts are in, alongside the hosts still
+ * connecting: without a leader `node ls` takes its 20 s deadline to fail, and a down host its SSH
+ * timeout, and status should wait for the longer of the two, not their sum.
+ */
+async function readCluster(
+  specs: readonly HostSpec[],
+  session: Session,
+  concurrency: number,
+): Promise<{
+  described: HostDescription[];
+  swarm: { nodes: SwarmNode[] | undefined; error: string | undefined };
+}> {
+  const listings = new Map<string, Promise<SwarmNode[]>>();
+  const settled = await mapSettled(specs, concurrency, async (spec) => {
+    const conn = await session.connect(spec);
+    const facts = await gatherFacts(conn);
+    if (spec.role === 'manager' && facts.swarm?.state === 'active' && facts.swarm.isManager) {
+      const host = new Host(spec, conn);
+      host.facts = facts;
+      const listing = new HostDocker(host).nodes();
+      listing.catch(() => undefined);
+      listings.set(spec.address, listing);
+    }
+    return facts;
+  });
+  const described = settled.map((s): HostDescription => {
+    const base = { address: s.item.address, role: s.item.role };
+    if (s.ok) return { ...base, ok: true, facts: s.value };
+    const e = toEectlError(s.error);
+    return { ...base, ok: false, error: { code: e.code, message: e.message } };
+  });
+  const errors: string[] = [];
+  for (const spec of specs) {
+    const listing = listings.get(spec.address);
+    if (!listing) continue;
+    try {
+      return { described, swarm: { nodes: await listing, error: undefined } };
+    } catch (e) {
+      // With the quorum lost, `node ls` says "The swarm does not have a leader" or times out.
+      errors.push(`${spec.address}: ${lastLine(toEectlError(e).message)}`);
+    }
+  }
+  const error =
+    errors.length > 0 ? errors.join('; ') : 'no manager of the file is in the swarm and reachable';
+  return { described, swarm: { nodes: undefined, error } };
+}
+
+/**
+ * Quorum from the node list; without one (no leader), from what the managers still know: the Raft
+ * membership a reachable manager reports, against the managers whose engine still answers.
+ */
+function quorumOf(
+  config: ClusterConfig,
+  described: readonly HostDescription[],
+  swarm: SwarmView,
+): StatusResult['quorum'] {
+  let counts: { managers: number; reachable: number };
+  if (swarm.nodes) {
+    counts = managerCounts(swarm.nodes);
+  } else {
+    const alive = described.filter(
+      (d) => d.ok && d.facts.swarm?.state === 'active' && d.facts.swarm.isManager,
+    );
+    const members = Math.max(
+      config.spec.hosts.filter((h) => h.role === 'manager').length,
+      ...alive.map((d) => (d.ok ? (d.facts.swarm?.remoteManagers.length ?? 0) : 0)),
+    );
+    counts = { managers: members, reachable: alive.length };
+  }
+  const quorate = swarm.nodes !== undefined && hasQuorum(counts);
+  const description = describeQuorum(counts) + (quorate || !hasQuorum(counts) ? '' : ', NO LEADER');
+  return { ...counts, hasQuorum: quorate, faultTolerance: faultTolerance(counts.managers), description };
+}
+
+/** The swarm node of a host of the file: by the node ID its engine reports, else by address. */
+function findNode(
+  nodes: readonly SwarmNode[],
+  d: HostDescription,
+  facts: Facts | undefined,
+): SwarmNode | undefined {
+  const id = facts?.swarm?.nodeId;
+  if (id) return nodes.find((n) => n.id === id);
+  const addresses = new Set([d.address, ...(facts?.privateAddresses ?? [])]);
+  return nodes.find((n) => addresses.has(n.addr));
+}
+
+function nodeRow(
+  d: HostDescription | undefined,
+  facts: Facts | undefined,
+  node: SwarmNode | undefined,
+  apiPort: string | undefined,
+  now: Date,
+): StatusNode {
+  const certPem = facts?.files[HOST_SERVER_CERT];
+  return {
+    host: d?.address,
+    fileRole: d?.role,
+    hostname: node?.hostname ?? facts?.hostname ?? '',
+    address: node?.addr ?? d?.address ?? '',
+    role: node?.role,
+    state: node?.state ?? hostState(d, facts),
+    availability: node?.availability ?? '',
+    leader: node?.leader ?? false,
+    reachability: node?.reachability,
+    engineVersion: node?.engineVersion ?? facts?.engine?.serverVersion ?? '',
+    apiListening: apiPort && facts ? facts.listening.includes(apiPort) : undefined,
+    certificate: certPem ? expiryOf(certPem, now) : undefined,
+  };
+}
+
+/** A host's state when the node list does not say: SSH, engine and swarm as its facts tell. */
+function hostState(d: HostDescription | undefined, facts: Facts | undefined): string {
+  if (d && !d.ok) return 'unreachable';
+  if (facts?.swarm?.state === 'active') return 'unknown';
+  return facts?.engine?.running ? 'not in swarm' : 'engine stopped';
+}
+
+function expiryOf(pem: string, now: Date): Expiry | undefined {
+  try {
+    const { notAfter } = summarizeCertificate(pem);
+    return { notAfter: notAfter.toISOString(), daysLeft: daysLeft(notAfter, now), due: isDue(notAfter, now) };
+  } catch {
+    return undefined;
+  }
+}
+
+function caExpiry(described: readonly HostDescription[], now: Date): Expiry | undefined {
+  for (const d of described) {
+    const pem = d.ok ? d.facts.files[HOST_CA_CERT] : undefined;
+    if (pem) return expiryOf(pem, now);
+  }
+  return undefined;
+}
+
+/** Engines that are not the file's version (prefix or exact), or not the version most nodes run. */
+function versionDrift(config: ClusterConfig, nodes: readonly StatusNode[]): Drift['engineVersions'] {
+  const running = nodes.filter((n) => n.engineVersion !== '');
+  const wanted = config.spec.engine.version;
+  if (wanted) {
+    const fits = (v: string) =>
+      matchingVersions(wanted, [v]).length > 0 || upstreamVersion(v) === upstreamVersion(wanted);
+    return running
+      .filter((n) => !fits(n.engineVersion))
+      .map((n) => ({ node: n.hostname || n.address, version: n.engineVersion, expected: wanted }));
+  }
+  const tally = new Map<string, number>();
+  for (const n of running) tally.set(n.engineVersion, (tally.get(n.engineVersion) ?? 0) + 1);
+  const common = [...tally.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  return running
+    .filter((n) => n.engineVersion !== common)
+    .map((n) => ({ node: n.hostname || n.address, version: n.engineVersion, expected: common ?? '' }));
+}
+
+/**
+ * Extension point for the registry (design.md: one replica per registry host). eectl does not deploy
+ * registries yet; when it does, this checks each replica (`/v2/` over TLS from the cluster CA on every
+ * host with role registry) and its problems join the cluster's health.
+ */
+function registryStatus(config: ClusterConfig): RegistryStatus {
+  const hosts = config.spec.hosts.filter((h) => h.role === 'registry').length;
+  return {
+    checked: false,
+    replicas: [],
+    note: `not checked: this eectl does not deploy registry replicas yet (${hosts} registry host${hosts === 1 ? '' : 's'} in the file)`,
+  };
+}
+
+const lastLine = (text: string): string =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .at(-1) ?? text;
