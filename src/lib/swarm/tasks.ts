@@ -13,6 +13,7 @@ export interface SwarmTask {
 
 /** A service as `docker service ls` reports it. */
 export interface SwarmService {
+  /** As `service ls` prints it: a prefix of the full ID that tasks carry (it has no --no-trunc). */
   id: string;
   name: string;
   /** replicated | global | replicated-job | global-job */
@@ -79,12 +80,14 @@ export function drainProgress(
 ): DrainProgress {
   const wanted = tasks.filter((t) => t.desiredState === 'running');
   const tasksOnNode = wanted.filter((t) => t.nodeId === nodeId).length;
+  const watched = [...watchedServiceIds];
   const servicesShort = services
-    .filter((s) => watchedServiceIds.has(s.id) && s.mode === 'replicated')
+    .filter((s) => s.mode === 'replicated' && watched.some((id) => id.startsWith(s.id)))
     .map((s) => ({
       s,
-      running: wanted.filter((t) => t.serviceId === s.id && t.nodeId !== nodeId && t.state === 'running')
-        .length,
+      running: wanted.filter(
+        (t) => t.serviceId.startsWith(s.id) && t.nodeId !== nodeId && t.state === 'running',
+      ).length,
     }))
     .filter(({ s, running }) => running < s.desired)
     .map(({ s, running }) => `${s.name} (${running}/${s.desired} running elsewhere)`);

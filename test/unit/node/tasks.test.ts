@@ -42,20 +42,25 @@ describe('services and tasks from the Docker CLI', () => {
 });
 
 describe('waiting for a drained node', () => {
-  const services = parseServiceList('s1\tweb\treplicated\t3/3\ns2\tagent\tglobal\t3/3\n');
-  const watched = new Set(['s1', 's2']);
+  // `service ls` prints short IDs; tasks carry the full ones.
+  const WEB = 'pq6cq8mwfymmtj1xiuzn6mpss';
+  const AGENT = 'x7d0ub3kq1zzabcdefghijklm';
+  const services = parseServiceList(
+    `${WEB.slice(0, 12)}\tweb\treplicated\t3/3\n${AGENT.slice(0, 12)}\tagent\tglobal\t3/3\n`,
+  );
+  const watched = new Set([WEB, AGENT]);
 
   it('is not done while a task is still wanted on the node', () => {
-    const tasks = [task('a', 's1', 'w3'), task('b', 's1', 'w1'), task('c', 's1', 'w2')];
+    const tasks = [task('a', WEB, 'w3'), task('b', WEB, 'w1'), task('c', WEB, 'w2')];
     expect(drainProgress('w3', tasks, services, watched)).toMatchObject({ done: false, tasksOnNode: 1 });
   });
 
   it('does not count a replacement that is not running yet, nor a task shutting down on the node', () => {
     const tasks = [
-      task('a', 's1', 'w3', 'running', 'shutdown'),
-      task('b', 's1', 'w1'),
-      task('c', 's1', 'w2'),
-      task('d', 's1', 'w1', 'preparing'),
+      task('a', WEB, 'w3', 'running', 'shutdown'),
+      task('b', WEB, 'w1'),
+      task('c', WEB, 'w2'),
+      task('d', WEB, 'w1', 'preparing'),
     ];
     expect(drainProgress('w3', tasks, services, watched)).toEqual({
       done: false,
@@ -65,12 +70,7 @@ describe('waiting for a drained node', () => {
   });
 
   it('is done when the replicated services run their full count elsewhere; global ones are not waited for', () => {
-    const tasks = [
-      task('b', 's1', 'w1'),
-      task('c', 's1', 'w2'),
-      task('d', 's1', 'w1'),
-      task('g', 's2', 'w1'),
-    ];
+    const tasks = [task('b', WEB, 'w1'), task('c', WEB, 'w2'), task('d', WEB, 'w1'), task('g', AGENT, 'w1')];
     expect(drainProgress('w3', tasks, services, watched)).toEqual({
       done: true,
       tasksOnNode: 0,
@@ -79,7 +79,7 @@ describe('waiting for a drained node', () => {
   });
 
   it('ignores services that had no task on the node', () => {
-    const short = parseServiceList('s9\tother\treplicated\t0/2\n');
+    const short = parseServiceList('9a9a9a9a9a9a\tother\treplicated\t0/2\n');
     expect(drainProgress('w3', [], short, watched).done).toBe(true);
   });
 });

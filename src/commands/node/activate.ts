@@ -1,0 +1,8 @@
+import { activateNode } from '../../lib/actions/node-availability.js';
+import { NodeChangeCommand } from '../../lib/actions/node-command.js';
+
+export default class NodeActivate extends NodeChangeCommand {
+  static override summary = 'Let the swarm schedule tasks on a node again (after a drain)';
+  static override examples = ['<%= config.bin %> <%= command.id %> 10.0.0.21'];
+  protected action = activateNode;
+}

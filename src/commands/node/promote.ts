@@ -1,0 +1,16 @@
+import { promoteNode } from '../../lib/actions/node-role.js';
+import { NodeChangeCommand } from '../../lib/actions/node-command.js';
+
+export default class NodePromote extends NodeChangeCommand {
+  static override summary = 'Make a worker a manager, and a manager in the cluster file';
+  static override description =
+    'One manager at a time: refused (exit 3) when the swarm has no quorum, the node is not Ready, or the ' +
+    'file makes it a registry host; warns when the manager count becomes even (no more failures ' +
+    'tolerated than one manager fewer). Waits until the node is a reachable manager, then sets its role in ' +
+    'the cluster file (comments kept), so the next install agrees.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> 10.0.0.21',
+    '<%= config.bin %> <%= command.id %> w1 --dry-run',
+  ];
+  protected action = promoteNode;
+}

@@ -1,0 +1,44 @@
+import type { Phase } from '../phase/phase.js';
+import { nodeCheckPhase, notInSwarm } from '../phases/node-check.js';
+import { nodeConnectPhase, nodeLockPhase } from '../phases/node-connect.js';
+import { activatePhase, drainPhase } from '../phases/node-drain.js';
+import { nodeTargetPhase } from '../phases/node-target.js';
+import { drainVerdict } from '../swarm/node-safety.js';
+import {
+  runNodeAction,
+  type NodeActionOptions,
+  type NodeActionResult,
+  type NodeContext,
+} from './node-context.js';
+
+/** `eectl node drain`: no new tasks on the node, and its tasks moved elsewhere before it returns. */
+export const NODE_DRAIN_PHASES: Phase<NodeContext>[] = [
+  nodeConnectPhase,
+  nodeLockPhase,
+  nodeTargetPhase,
+  nodeCheckPhase({
+    verdict: (change) => {
+      const verdict = drainVerdict(change);
+      verdict.refusals.unshift(...notInSwarm(change));
+      return verdict;
+    },
+  }),
+  drainPhase,
+];
+
+/** `eectl node activate`: the node takes tasks again (after a drain). */
+export const NODE_ACTIVATE_PHASES: Phase<NodeContext>[] = [
+  nodeConnectPhase,
+  nodeLockPhase,
+  nodeTargetPhase,
+  nodeCheckPhase({ verdict: (change) => ({ refusals: notInSwarm(change), warnings: [] }) }),
+  activatePhase,
+];
+
+export function drainNode(options: NodeActionOptions): Promise<NodeActionResult> {
+  return runNodeAction('drain', NODE_DRAIN_PHASES, options);
+}
+
+export function activateNode(options: NodeActionOptions): Promise<NodeActionResult> {
+  return runNodeAction('activate', NODE_ACTIVATE_PHASES, options);
+}

@@ -1,0 +1,138 @@
+import type { ClusterFile } from '../config/cluster-file.js';
+import type { HostSpec, Role } from '../config/schema.js';
+import type { Session } from '../cluster/session.js';
+import type { EectlError } from '../errors.js';
+import type { SwarmFacts } from '../host/facts-types.js';
+import { HostDocker } from '../host/docker.js';
+import { Host } from '../host/host.js';
+import { reachManagers, type ManagerContext } from '../phases/node-connect.js';
+import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
+import { describeQuorum, type QuorumState } from '../swarm/quorum.js';
+import type { Logger } from '../ui/log.js';
+import { mapSettled } from '../util/concurrency.js';
+
+/** One row of `eectl node ls`: a node of the swarm, a host of the file, or both. */
+export interface NodeListRow {
+  /** The address in the file, else the node's swarm address. */
+  address: string;
+  hostname: string | undefined;
+  id: string | undefined;
+  /** The swarm's role; undefined when not in the swarm. */
+  role: 'manager' | 'worker' | undefined;
+  /** The file's role; undefined when the file does not list it. */
+  fileRole: Role | undefined;
+  /** ready | down | … ; or `not in swarm`, `unreachable` for file hosts the swarm does not have. */
+  state: string;
+  availability: string | undefined;
+  /** leader | reachable | unreachable, for managers. */
+  manager: string | undefined;
+  engineVersion: string | undefined;
+  inFile: boolean;
+  inSwarm: boolean;
+}
+
+export interface NodeListResult {
+  cluster: string;
+  /** The manager the list came from. */
+  contact: string;
+  nodes: NodeListRow[];
+  quorum: QuorumState & { description: string };
+}
+
+export interface NodeListOptions {
+  file: ClusterFile;
+  session: Session;
+  log: Logger;
+  concurrency: number;
+}
+
+/** The swarm address of a file host's node: its privateAddress, else its SSH address. */
+const advertised = (spec: HostSpec): string => spec.privateAddress ?? spec.address;
+
+/**
+ * Pairs the file's hosts with the swarm's nodes: by the node ID a host reported itself, else by its
+ * advertised address. Returns the node of each host (in file order) and the nodes no host claims.
+ */
+export function pairHostsWithNodes(
+  specs: readonly HostSpec[],
+  nodes: readonly SwarmNode[],
+  ownNodeIds: ReadonlyMap<string, string | undefined>,
+): { paired: (SwarmNode | undefined)[]; unclaimed: SwarmNode[] } {
+  const claimed = new Set<string>();
+  const paired = specs.map((spec) => {
+    const own = ownNodeIds.get(spec.address);
+    const node = own
+      ? nodes.find((n) => n.id === own)
+      : nodes.find((n) => n.addr === advertised(spec) && !claimed.has(n.id));
+    if (node) claimed.add(node.id);
+    return node;
+  });
+  return { paired, unclaimed: nodes.filter((n) => !claimed.has(n.id)) };
+}
+
+/**
+ * `eectl node ls`: every node as a manager sees it, and whether the file lists it; every host of the file
+ * the swarm lacks. Hosts whose address the swarm does not show are asked for their node ID. Read-only:
+ * takes no lock.
+ */
+export async function listNodes(options: NodeListOptions): Promise<NodeListResult> {
+  const ctx: ManagerContext = {
+    config: options.file.config,
+    connect: (spec) => options.session.connect(spec),
+    log: options.log,
+    managers: [],
+    unreachable: new Map<string, EectlError>(),
+    swarm: new Map<string, SwarmFacts | undefined>(),
+  };
+  await reachManagers(ctx);
+  const nodes = await new HostDocker(ctx.contact!).nodes();
+  const specs = ctx.config.spec.hosts;
+  const ownIds = new Map([...ctx.swarm].map(([address, swarm]) => [address, swarm?.nodeId]));
+  const byAddress = new Set(nodes.map((n) => n.addr));
+  // Only hosts the node list does not show by address cost a login.
+  const unknown = specs.filter(
+    (s) => !ownIds.has(s.address) && !ctx.unreachable.has(s.address) && !byAddress.has(advertised(s)),
+  );
+  const asked = await mapSettled(unknown, options.concurrency, async (spec) => {
+    const swarm = await new HostDocker(new Host(spec, await ctx.connect(spec))).swarmInfo();
+    return swarm?.state === 'active' ? swarm.nodeId : undefined;
+  });
+  const unreachable = new Set(ctx.unreachable.keys());
+  for (const a of asked) {
+    if (a.ok) ownIds.set(a.item.address, a.value);
+    else unreachable.add(a.item.address);
+  }
+  const { paired, unclaimed } = pairHostsWithNodes(specs, nodes, ownIds);
+  const rows: NodeListRow[] = [
+    ...specs.map((spec, i) => row(spec.address, paired[i], spec.role, unreachable.has(spec.address))),
+    ...unclaimed.map((n) => row(n.addr, n, undefined, false)),
+  ];
+  const counts = managerCounts(nodes);
+  return {
+    cluster: ctx.config.metadata.name,
+    contact: ctx.contact!.name,
+    nodes: rows,
+    quorum: { ...counts, description: describeQuorum(counts) },
+  };
+}
+
+function row(
+  address: string,
+  node: SwarmNode | undefined,
+  fileRole: Role | undefined,
+  unreachable: boolean,
+): NodeListRow {
+  return {
+    address,
+    hostname: node?.hostname,
+    id: node?.id,
+    role: node?.role,
+    fileRole,
+    state: node?.state ?? (unreachable ? 'unreachable' : 'not in swarm'),
+    availability: node?.availability,
+    manager: node ? (node.leader ? 'leader' : node.reachability) : undefined,
+    engineVersion: node?.engineVersion,
+    inFile: fileRole !== undefined,
+    inSwarm: node !== undefined,
+  };
+}

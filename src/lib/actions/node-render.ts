@@ -1,0 +1,75 @@
+import chalk from 'chalk';
+import { renderTable } from '../ui/table.js';
+import type { NodeActionResult, NodeSummary } from './node-context.js';
+import type { NodeListResult, NodeListRow } from './node-list.js';
+
+const DONE: Record<NodeActionResult['command'], string> = {
+  remove: 'removed from the swarm',
+  promote: 'is a manager',
+  demote: 'is a worker',
+  drain: 'is drained: its tasks run elsewhere',
+  activate: 'is active: it takes tasks again',
+};
+
+/** The human summary of a node command: what changed (or would), the node now, the time taken. */
+export function renderNodeResult(r: NodeActionResult): string {
+  const lines: string[] = [];
+  if (r.dryRun) {
+    lines.push(
+      r.changes.length === 0
+        ? 'Dry run: nothing would change.'
+        : `Dry run: ${r.changes.length} changes would be made:`,
+    );
+    for (const c of r.changes) lines.push(`  ${c.host}: ${c.description}`);
+  } else {
+    const file = r.file.changed ? ` (${r.file.path} updated)` : '';
+    const head = `${r.target} ${DONE[r.command]}${file}`;
+    lines.push(r.changes.length === 0 ? `${r.target}: nothing to change.` : chalk.green(`${head}.`));
+    for (const c of r.changes) lines.push(`  ${c.host}: ${c.description}`);
+  }
+  if (r.node) lines.push('', nodeTable([r.node]));
+  lines.push('', `Total: ${r.seconds.toFixed(1)}s`);
+  return lines.join('\n');
+}
+
+function nodeTable(nodes: NodeSummary[]): string {
+  return renderTable(
+    ['NODE', 'ADDRESS', 'ROLE', 'STATE', 'AVAILABILITY', 'MANAGER', 'ENGINE'],
+    nodes.map((n) => [
+      n.hostname,
+      n.address,
+      n.role,
+      n.state,
+      n.availability,
+      n.manager ?? '',
+      n.engineVersion,
+    ]),
+  );
+}
+
+/** `eectl node ls` as a table: swarm nodes and file hosts, with what the file says about each. */
+export function renderNodeList(r: NodeListResult): string {
+  const table = renderTable(
+    ['NODE', 'ADDRESS', 'ROLE', 'STATE', 'AVAILABILITY', 'MANAGER', 'ENGINE', 'IN FILE'],
+    r.nodes.map((n) => [
+      n.hostname ?? '-',
+      n.address,
+      role(n),
+      n.inSwarm ? n.state : chalk.yellow(n.state),
+      n.availability ?? '',
+      n.manager ?? '',
+      n.engineVersion ?? '',
+      n.inFile ? 'yes' : chalk.yellow('no'),
+    ]),
+  );
+  return `${table}\n\nQuorum: ${r.quorum.description} (seen from ${r.contact})`;
+}
+
+/** The swarm's role, with the file's when they disagree (a registry host is a swarm worker). */
+function role(n: NodeListRow): string {
+  if (!n.role) return n.fileRole ?? '';
+  if (!n.fileRole || n.fileRole === n.role || (n.fileRole === 'registry' && n.role === 'worker')) {
+    return n.fileRole ?? n.role;
+  }
+  return `${n.role} ${chalk.yellow(`(file: ${n.fileRole})`)}`;
+}

@@ -1,0 +1,88 @@
+import type { NodeContext } from '../actions/node-context.js';
+import { ClusterLock } from '../cluster/lock.js';
+import { EectlError, ExitCode, toEectlError } from '../errors.js';
+import { HostDocker } from '../host/docker.js';
+import { Host } from '../host/host.js';
+import type { Phase } from '../phase/phase.js';
+
+/** The context a node command needs to reach the swarm (ls uses it too, without a target). */
+export type ManagerContext = Pick<
+  NodeContext,
+  'config' | 'connect' | 'log' | 'managers' | 'unreachable' | 'swarm' | 'contact' | 'nextContact'
+>;
+
+/**
+ * Connects to the managers of the file one after the other, in file order, until one is a manager of an
+ * active swarm: that one is the contact. The first reachable manager is where the lock goes, so the ones
+ * before it must be tried anyway; the ones after it are never touched (a dead manager costs a connect
+ * timeout). Unreachable managers are remembered, not fatal: a node command must work while one is down.
+ */
+export async function reachManagers(ctx: ManagerContext): Promise<void> {
+  const specs = ctx.config.spec.hosts.filter((h) => h.role === 'manager');
+  let next = 0;
+  const nextManager = async (): Promise<Host | undefined> => {
+    while (next < specs.length) {
+      const spec = specs[next++]!;
+      try {
+        const host = new Host(spec, await ctx.connect(spec));
+        const swarm = await new HostDocker(host)
+          .swarmInfo()
+          .catch((e: unknown) => void host.log.debug(`no swarm information: ${String(e)}`));
+        ctx.managers.push(host);
+        ctx.swarm.set(host.name, swarm ?? undefined);
+        if (isSwarmManager(ctx, host)) return host;
+      } catch (error) {
+        ctx.unreachable.set(spec.address, toEectlError(error));
+      }
+    }
+    return undefined;
+  };
+  ctx.contact = await nextManager();
+  ctx.nextContact = nextManager;
+  if (ctx.contact) return;
+  const reasons = [...ctx.unreachable.entries()].map(([a, e]) => `  ${a}: ${e.message.split('\n')[0]}`);
+  const inactive = ctx.managers.map((m) => `  ${m.name}: not a manager of an active swarm`);
+  throw new EectlError(
+    `no manager of the cluster file could be reached in a swarm; nothing was changed:\n${[...reasons, ...inactive].join('\n')}`,
+    {
+      code: 'ENO_MANAGER',
+      kind: 'user',
+      exitCode: ExitCode.preflight,
+      suggestions: [
+        ctx.managers.length > 0 && ctx.unreachable.size === 0
+          ? 'Run `eectl install` first: it forms the swarm.'
+          : 'Check that the managers are up and reachable over SSH, then run again.',
+      ],
+    },
+  );
+}
+
+/** Whether a reached host is a manager of an active swarm, by its own account. */
+export function isSwarmManager(ctx: Pick<NodeContext, 'swarm'>, host: Host): boolean {
+  const swarm = ctx.swarm.get(host.name);
+  return swarm?.state === 'active' && swarm.isManager;
+}
+
+/** Reaches the managers and picks the contact (see `reachManagers`). */
+export const nodeConnectPhase: Phase<NodeContext> = {
+  title: 'Reach the managers',
+  async run(ctx, out) {
+    await reachManagers(ctx);
+    for (const [address, error] of ctx.unreachable) {
+      ctx.log.warn(`${address}: manager unreachable (${error.message.split('\n')[0]})`);
+    }
+    out.report(ctx.contact!.name, 'in the swarm');
+  },
+};
+
+/**
+ * Takes the cluster lock on the first reachable manager of the file — the host `install` locks when it
+ * is up — so a node command and an install cannot change the cluster at once. A dry run takes none.
+ */
+export const nodeLockPhase: Phase<NodeContext> = {
+  title: 'Lock the cluster',
+  shouldRun: (ctx) => !ctx.dryRun,
+  async run(ctx) {
+    ctx.lock = await ClusterLock.acquire(ctx.managers[0]!, `node ${ctx.command} ${ctx.target}`);
+  },
+};

@@ -1,0 +1,80 @@
+import { nodeName, type NodeContext } from '../actions/node-context.js';
+import { EectlError, ExitCode } from '../errors.js';
+import { HostDocker } from '../host/docker.js';
+import type { Phase } from '../phase/phase.js';
+import { drainProgress } from '../swarm/tasks.js';
+import { changeTarget } from './node-wait.js';
+
+const POLL_MS = 1000;
+
+/**
+ * Sets the node's availability to drain, then waits until its tasks run elsewhere: no task is wanted on
+ * it and every replicated service that ran there has its full count on other nodes. Skipped for a dead
+ * host under --force (its tasks are rescheduled once the node is removed).
+ */
+export const drainPhase: Phase<NodeContext> = {
+  title: 'Drain the node and wait until its tasks run elsewhere',
+  shouldRun: (ctx) => ctx.node !== undefined && !(ctx.force && ctx.host === undefined),
+  async run(ctx, out) {
+    const node = ctx.node!;
+    const docker = new HostDocker(ctx.contact!);
+    const watched = new Set((await docker.nodeTasks(node.id)).map((t) => t.serviceId));
+    if (node.availability !== 'drain') {
+      await ctx.changes.apply(changeTarget(ctx), `drain node ${node.hostname}`, () =>
+        docker.nodeUpdate(node.id, { availability: 'drain' }),
+      );
+    }
+    if (ctx.dryRun) return;
+    ctx.node = { ...node, availability: 'drain' };
+    const elsewhere = ctx.nodes.some(
+      (n) => n.id !== node.id && n.availability === 'active' && n.state === 'ready',
+    );
+    if (!elsewhere) return; // the check warned: the tasks have nowhere to go, so there is nothing to wait for
+    const deadline = Date.now() + ctx.drainTimeoutMs;
+    for (;;) {
+      const services = await docker.services();
+      // Full IDs of the watched services that still exist (`service ls` shows short ones).
+      const ids = [...watched].filter((id) => services.some((s) => id.startsWith(s.id)));
+      const tasks = [...(await docker.nodeTasks(node.id)), ...(await docker.serviceTasks(ids))];
+      const progress = drainProgress(node.id, tasks, services, watched);
+      if (progress.done) {
+        changeTarget(ctx).log.info(`drained: ${watched.size} service(s) that ran here run elsewhere`);
+        return;
+      }
+      const waiting = [
+        ...(progress.tasksOnNode > 0 ? [`${progress.tasksOnNode} task(s) still on it`] : []),
+        ...progress.servicesShort,
+      ].join(', ');
+      if (Date.now() > deadline) {
+        throw new EectlError(
+          `${nodeName(ctx)} is drained, but after ${ctx.drainTimeoutMs / 1000}s its tasks do not all run elsewhere: ${waiting}`,
+          {
+            code: 'EDRAIN_TIMEOUT',
+            kind: 'external',
+            exitCode: ExitCode.partial,
+            host: ctx.spec?.address,
+            suggestions: [
+              'Look at `docker service ps SERVICE` on a manager: placement constraints, resources, or an image the other nodes lack.',
+              `Run the command again to go on waiting, or undo the drain with eectl node activate ${ctx.target}.`,
+            ],
+          },
+        );
+      }
+      out.report(changeTarget(ctx).name, `waiting for ${waiting}`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  },
+};
+
+/** Sets the node's availability back to active: the swarm may schedule tasks on it again. */
+export const activatePhase: Phase<NodeContext> = {
+  title: 'Activate the node',
+  shouldRun: (ctx) => ctx.node !== undefined && ctx.node.availability !== 'active',
+  async run(ctx) {
+    const node = ctx.node!;
+    await ctx.changes.apply(changeTarget(ctx), `activate node ${node.hostname}`, () =>
+      new HostDocker(ctx.contact!).nodeUpdate(node.id, { availability: 'active' }),
+    );
+    if (!ctx.dryRun) ctx.node = { ...node, availability: 'active' };
+  },
+};

@@ -1,0 +1,52 @@
+import { nodeName, type NodeContext } from '../actions/node-context.js';
+import { EectlError, ExitCode } from '../errors.js';
+import { HostDocker } from '../host/docker.js';
+import type { PhaseOutput } from '../phase/phase.js';
+import type { SwarmNode } from '../swarm/nodes.js';
+
+const POLL_MS = 1000;
+
+/** Where a node change is recorded and logged: the host when it was reached, else the node's name. */
+export function changeTarget(ctx: NodeContext): { name: string; log: NodeContext['log'] } {
+  const name = ctx.spec?.address ?? ctx.node?.hostname ?? ctx.target;
+  return { name, log: ctx.host?.log ?? ctx.log.child(name) };
+}
+
+/**
+ * Polls the node list through the contact until `ready(node, nodes)` holds for the target node, then
+ * keeps that list; throws (exit 4: the change was made, the wait was not over) after `timeoutMs`.
+ */
+export async function waitForNode(
+  ctx: NodeContext,
+  what: string,
+  ready: (node: SwarmNode | undefined, nodes: SwarmNode[]) => boolean,
+  timeoutMs: number,
+  out: PhaseOutput,
+): Promise<void> {
+  const docker = new HostDocker(ctx.contact!);
+  const id = ctx.node!.id;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const nodes = await docker.nodes();
+    const node = nodes.find((n) => n.id === id);
+    if (ready(node, nodes)) {
+      ctx.nodes = nodes;
+      if (node) ctx.node = node;
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new EectlError(
+        `${nodeName(ctx)}: not ${what} after ${timeoutMs / 1000}s (now ${node ? `${node.role}, ${node.state}` : 'gone'})`,
+        {
+          code: 'ENODE_WAIT',
+          kind: 'external',
+          exitCode: ExitCode.partial,
+          host: ctx.spec?.address,
+          suggestions: ['Look at `docker node ls` on a manager and `journalctl -u docker` on the node.'],
+        },
+      );
+    }
+    out.report(changeTarget(ctx).name, `waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
