@@ -77,7 +77,10 @@ describe('eectl install: 3 managers + 2 workers from fresh hosts', () => {
         check: true,
       },
     );
-    const nodes = r.stdout.split('\n').map((l) => l.trim()).sort();
+    const nodes = r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .sort();
     expect(nodes).toEqual([
       'm1 Ready Leader',
       'm2 Ready Reachable',

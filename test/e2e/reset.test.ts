@@ -26,7 +26,8 @@ const LEFTOVERS = String.raw`
 for b in docker dockerd containerd runc; do command -v "$b" >/dev/null && echo "binary $b"; done
 dpkg -l | grep -E 'docker|containerd' | awk '$1 ~ /^.i/ {print "package " $2}'
 for p in /etc/docker /etc/eectl /var/lib/eectl /var/lib/containerd /run/docker /run/docker.sock /run/containerd \
-         /etc/apt/sources.list.d/eectl-engine.list /etc/apt/keyrings/eectl-docker.asc /etc/cni; do
+         /etc/apt/sources.list.d/eectl-engine.list /etc/apt/keyrings/eectl-docker.asc /etc/cni \
+         /etc/systemd/system/docker.service.d; do
   [ -e "$p" ] && echo "path $p"
 done
 [ -n "$(ls -A /var/lib/docker 2>/dev/null)" ] && echo "path /var/lib/docker (not empty)"

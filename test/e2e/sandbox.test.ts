@@ -8,11 +8,16 @@ import { clusterSchema } from '../../src/lib/config/schema.js';
 import { DockerCli } from '../../src/lib/sandbox/docker.js';
 import { runLocal } from '../../src/lib/sandbox/exec.js';
 import type { ListedSandbox } from '../../src/lib/sandbox/list.js';
-import { LABEL, type SandboxDescription } from '../../src/lib/sandbox/state.js';
+import { mirrorDockerVersions } from '../../src/lib/sandbox/mirror.js';
+import { LABEL, sandboxCacheDir, type SandboxDescription } from '../../src/lib/sandbox/state.js';
 import { uniqueSandboxName, useSandbox } from './helpers/sandbox.js';
 
-const BOOKWORM_DOCKER = '20.10.24+dfsg1-1+deb12u1+b6';
-const TRIXIE_DOCKER = '26.1.5+dfsg1-9+deb13u1+b1';
+// Read from the mirror's index, so a Debian point release (…+deb12u2) does not break the suite.
+const dockerVersions = async (): Promise<{ bookworm: string; trixie: string }> => {
+  const versions = await mirrorDockerVersions(sandboxCacheDir());
+  const find = (line: string): string => versions.find((v) => v.startsWith(line)) ?? `${line}?`;
+  return { bookworm: find('20.10.24'), trixie: find('26.1.5') };
+};
 
 describe('eectl sandbox: 3 managers, 2 workers, 1 registry host', () => {
   const sandbox = useSandbox({ name: 'sandbox', managers: 3, workers: 2, registries: 1 });
@@ -71,33 +76,35 @@ describe('eectl sandbox: 3 managers, 2 workers, 1 registry host', () => {
   });
 
   it('points apt at the mirror only, which has docker.io 20.10.24 and 26.1.5 with their dependencies', async () => {
+    const { bookworm, trixie } = await dockerVersions();
     const r = await sandbox.exec(
       'w1',
       `set -e
        grep -rhs '^deb' /etc/apt/sources.list /etc/apt/sources.list.d/ || true
        apt-get update -qq
        apt-cache policy docker.io
-       apt-get install -y -qq --download-only docker.io=${BOOKWORM_DOCKER} >/dev/null
-       apt-get install -y -qq --download-only docker.io=${TRIXIE_DOCKER} docker-cli=${TRIXIE_DOCKER} >/dev/null
+       apt-get install -y -qq --download-only docker.io=${bookworm} >/dev/null
+       apt-get install -y -qq --download-only docker.io=${trixie} docker-cli >/dev/null
        echo download-ok`,
       { timeoutMs: 300_000 },
     );
     expect(r.code, r.stderr).toBe(0);
     const sources = r.stdout.split('\n').filter((l) => l.startsWith('deb'));
     expect(sources).toEqual([`deb [trusted=yes] ${sandbox.description.mirrorUrl} bookworm main`]);
-    expect(r.stdout).toContain(BOOKWORM_DOCKER);
-    expect(r.stdout).toContain(TRIXIE_DOCKER);
+    expect(r.stdout).toContain(bookworm);
+    expect(r.stdout).toContain(trixie);
     expect(r.stdout).toContain('download-ok');
   });
 
   it('installs docker.io from the mirror and serves the registry bundle on the registry host', async () => {
+    const { bookworm } = await dockerVersions();
     const bundle = sandbox.description.registry?.bundle ?? '';
     await sandbox.copyTo('r1', bundle, '/root/registry.tar');
     const r = await sandbox.exec(
       'r1',
       `set -e
        export DEBIAN_FRONTEND=noninteractive
-       apt-get update -qq && apt-get install -y -qq docker.io=${BOOKWORM_DOCKER} >/dev/null
+       apt-get update -qq && apt-get install -y -qq docker.io=${bookworm} >/dev/null
        docker version --format '{{.Server.Version}}'
        docker load -i /root/registry.tar
        docker run -d --name registry -p 5000:5000 -v /var/lib/eectl/registry:/var/lib/registry ${sandbox.description.registry?.image}

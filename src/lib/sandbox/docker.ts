@@ -183,14 +183,6 @@ export class DockerCli {
     if (ids.length > 0) await this.run(['network', 'rm', ...ids]);
   }
 
-  async connectNetwork(network: string, container: string, address: string): Promise<void> {
-    await this.run(['network', 'connect', `--ip=${address}`, network, container]);
-  }
-
-  async disconnectNetwork(network: string, container: string): Promise<void> {
-    await this.run(['network', 'disconnect', network, container]);
-  }
-
   // --- volumes --------------------------------------------------------------------------------------
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {

@@ -146,7 +146,13 @@ export function versionsInIndex(packagesText: string, name: string): string[] {
     .filter(Boolean);
 }
 
-/** The docker.io versions the cached mirror serves (for `up`'s summary). */
+/** Engine lines the mirror must offer: one to install, one to upgrade to. */
+export const MIRROR_DOCKER_LINES = ['20.10.', '26.1.'];
+
+/**
+ * The docker.io versions the mirror serves, checked to hold both engine lines (Debian may publish a newer
+ * point release of either; a new major version in a suite would need this sandbox to change).
+ */
 export async function mirrorDockerVersions(cacheDir: string): Promise<string[]> {
   const index = join(
     mirrorRoot(cacheDir),
@@ -157,7 +163,19 @@ export async function mirrorDockerVersions(cacheDir: string): Promise<string[]> 
     'binary-amd64',
     'Packages',
   );
-  return existsSync(index) ? versionsInIndex(await readFile(index, 'utf8'), 'docker.io') : [];
+  const versions = existsSync(index) ? versionsInIndex(await readFile(index, 'utf8'), 'docker.io') : [];
+  const missing = MIRROR_DOCKER_LINES.filter((line) => !versions.some((v) => v.startsWith(line)));
+  if (missing.length > 0) {
+    throw new EectlError(
+      `the sandbox mirror has no docker.io ${missing.join(' or ')}x (it has ${versions.join(', ') || 'none'})`,
+      {
+        code: 'ESANDBOXMIRROR',
+        kind: 'external',
+        suggestions: [`Remove ${mirrorRoot(cacheDir)} and run eectl sandbox up again to rebuild it.`],
+      },
+    );
+  }
+  return versions.sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
 }
 
 /** Starts the sandbox's mirror server on the gateway and waits until it serves the index. */

@@ -11,7 +11,7 @@ import { sandboxDown } from './down.js';
 import { createHosts, createSandboxNetwork, provisionHost, waitForBoot } from './hosts.js';
 import { ensureHostImage, ensureHostRootfs, type HostRootfs } from './image.js';
 import { inotifyInstanceLimit, inotifyWarning } from './inotify.js';
-import { ensureMirrorRepository, mirrorUrl, startMirrorServer } from './mirror.js';
+import { ensureMirrorRepository, mirrorDockerVersions, mirrorUrl, startMirrorServer } from './mirror.js';
 import { ensureRegistryBundle, type RegistryBundle } from './registry-image.js';
 import { generateKeyPair, recordHostKeys } from './ssh-keys.js';
 import {
@@ -88,11 +88,12 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxDescr
         },
       },
       {
-        title: 'Package mirror (docker.io 20.10.24 and 26.1.5)',
+        title: 'Package mirror (docker.io 20.10 and 26.1)',
         task: async (ctx, task) => {
           const rootfs = required(ctx.rootfs);
           const mirrorContext = { docker, cacheDir, mirrors, rootfs, logger, progress: progress(task) };
           await withCacheLock(cacheDir, () => ensureMirrorRepository(mirrorContext), mirrorContext.progress);
+          task.title = `Package mirror: docker.io ${(await mirrorDockerVersions(cacheDir)).join(', ')}`;
         },
       },
       {

@@ -1,0 +1,243 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isMap, isSeq, parseDocument } from 'yaml';
+import { runEectl } from '../helpers/cli.js';
+import { loadBusybox } from './helpers/images.js';
+import { useSandbox } from './helpers/sandbox.js';
+
+interface NodeResultJson {
+  command: string;
+  dryRun: boolean;
+  changes: { host: string; description: string; applied: boolean }[];
+  warnings: string[];
+  file: { path: string; changed: boolean };
+  node?: { role: string; manager?: string; availability: string };
+  seconds: number;
+}
+
+interface NodeLsJson {
+  nodes: {
+    address: string;
+    hostname?: string;
+    role?: string;
+    state: string;
+    inFile: boolean;
+    inSwarm: boolean;
+  }[];
+  quorum: { managers: number; reachable: number };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Lines of `after` that `before` lacks, when `after` only adds lines (else undefined). */
+function addedLines(before: string, after: string): string[] | undefined {
+  const b = before.split('\n');
+  const added: string[] = [];
+  let i = 0;
+  for (const line of after.split('\n')) {
+    if (i < b.length && line === b[i]) i++;
+    else added.push(line);
+  }
+  return i === b.length ? added : undefined;
+}
+
+describe('eectl node: grow with join, promote/demote, remove under a service, quorum refusal, dead worker', () => {
+  const sandbox = useSandbox({ name: 'node', managers: 3, workers: 3 });
+  let file = '';
+  const eectl = (...args: string[]) => runEectl([...args, '-c', file, '--json']);
+  const address = (hostname: string) => sandbox.host(hostname).address;
+  const swarmNodes = async () =>
+    (
+      await sandbox.exec('m1', "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'", {
+        check: true,
+      })
+    ).stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .sort();
+
+  it('installs 3 managers + 1 worker from the sandbox file without w2 and w3', async () => {
+    const doc = parseDocument(readFileSync(sandbox.clusterFile, 'utf8'));
+    const hosts = doc.getIn(['spec', 'hosts'], true);
+    if (!isSeq(hosts)) throw new Error('no spec.hosts in the sandbox file');
+    const dropped = new Set([address('w2'), address('w3')]);
+    hosts.items = hosts.items.filter((item) => !(isMap(item) && dropped.has(String(item.get('address')))));
+    file = join(dirname(sandbox.clusterFile), 'grow.yaml');
+    writeFileSync(file, doc.toString({ lineWidth: 0 }), { mode: 0o600 });
+
+    const r = await runEectl(['install', '-c', file, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await swarmNodes()).toEqual([
+      'm1 Ready Leader',
+      'm2 Ready Reachable',
+      'm3 Ready Reachable',
+      'w1 Ready',
+    ]);
+  });
+
+  it('node join grows it by two workers and adds them to the file, whose comments and lines stay', async () => {
+    const before = readFileSync(file, 'utf8');
+    expect(before).toContain('# eectl sandbox');
+    const seconds: number[] = [];
+    for (const hostname of ['w2', 'w3']) {
+      const h = sandbox.host(hostname);
+      const r = await eectl(
+        'node',
+        'join',
+        '--address',
+        h.address,
+        '--role',
+        'worker',
+        '--ssh-user',
+        h.user,
+        '--ssh-key',
+        sandbox.keyPath,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const result = r.json?.result as { file: { changed: boolean }; seconds: number };
+      expect(result.file.changed).toBe(true);
+      seconds.push(result.seconds);
+    }
+    console.log(`node join (engine install + join): ${seconds.join('s, ')}s`);
+
+    const after = readFileSync(file, 'utf8');
+    expect(addedLines(before, after)).toEqual([
+      `    - address: ${address('w2')}`,
+      '      role: worker',
+      `      ssh: { user: eectl, keyPath: ${sandbox.keyPath} }`,
+      `    - address: ${address('w3')}`,
+      '      role: worker',
+      `      ssh: { user: eectl, keyPath: ${sandbox.keyPath} }`,
+    ]);
+    expect(await swarmNodes()).toEqual([
+      'm1 Ready Leader',
+      'm2 Ready Reachable',
+      'm3 Ready Reachable',
+      'w1 Ready',
+      'w2 Ready',
+      'w3 Ready',
+    ]);
+    const ls = await eectl('node', 'ls');
+    expect(ls.code, ls.stderr).toBe(0);
+    const listed = (ls.json?.result as NodeLsJson).nodes;
+    expect(listed.map((n) => [n.hostname, n.role, n.state, n.inFile, n.inSwarm])).toEqual([
+      ['m1', 'manager', 'ready', true, true],
+      ['m2', 'manager', 'ready', true, true],
+      ['m3', 'manager', 'ready', true, true],
+      ['w1', 'worker', 'ready', true, true],
+      ['w2', 'worker', 'ready', true, true],
+      ['w3', 'worker', 'ready', true, true],
+    ]);
+  });
+
+  it('promotes a worker (warning: 4 managers) and demotes it back; the file follows, byte for byte', async () => {
+    const original = readFileSync(file, 'utf8');
+    const promoted = await eectl('node', 'promote', 'w1');
+    expect(promoted.code, promoted.stderr).toBe(0);
+    const p = promoted.json?.result as NodeResultJson;
+    expect(p.warnings.join('\n')).toContain('4 managers tolerate 1 failure');
+    expect(p.node).toMatchObject({ role: 'manager', manager: 'reachable' });
+    expect(readFileSync(file, 'utf8')).toBe(
+      original.replace(
+        `address: ${address('w1')}\n      role: worker`,
+        `address: ${address('w1')}\n      role: manager`,
+      ),
+    );
+    expect(await swarmNodes()).toContain('w1 Ready Reachable');
+
+    const demoted = await eectl('node', 'demote', address('w1'));
+    expect(demoted.code, demoted.stderr).toBe(0);
+    expect((demoted.json?.result as NodeResultJson).node).toMatchObject({ role: 'worker' });
+    expect(readFileSync(file, 'utf8')).toBe(original);
+    expect(await swarmNodes()).toContain('w1 Ready');
+    expect(await swarmNodes()).not.toContain('w1 Ready Reachable');
+  });
+
+  it('removes a worker while a replicated service runs there: the service keeps its replica count', async () => {
+    const image = await loadBusybox(sandbox, ['w1', 'w2', 'w3']);
+    await sandbox.exec(
+      'm1',
+      `docker service create --detach --name web --replicas 3 --no-resolve-image --constraint node.role==worker ${image} /bin/busybox sleep 100000`,
+      { check: true },
+    );
+    const running = async () =>
+      (
+        await sandbox.exec(
+          'm1',
+          "docker service ps web --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'",
+          { check: true },
+        )
+      ).stdout
+        .split('\n')
+        .filter((l) => l.includes('Running'))
+        .map((l) => l.split(' ')[0]);
+    await waitFor('3 replicas of web running', async () => (await running()).length === 3, 180_000);
+    expect(await running(), 'the scheduler spreads the replicas over the workers').toContain('w3');
+
+    const dryRun = await eectl('node', 'remove', address('w3'), '--dry-run');
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect((dryRun.json?.result as NodeResultJson).changes.map((c) => c.description)).toEqual([
+      'drain node w3',
+      'leave the swarm',
+      'remove node w3 from the swarm',
+      `remove host ${address('w3')}`,
+    ]);
+    expect(readFileSync(file, 'utf8')).toContain(address('w3'));
+
+    const r = await eectl('node', 'remove', address('w3'), '--yes');
+    expect(r.code, r.stderr).toBe(0);
+    // The command returned only once the tasks of w3 ran elsewhere: the count is whole right away.
+    const now = await running();
+    expect(now).toHaveLength(3);
+    expect(now).not.toContain('w3');
+    console.log(`node remove of a worker running a replica: ${(r.json?.result as NodeResultJson).seconds}s`);
+
+    expect(await swarmNodes()).not.toContain('w3 Ready');
+    expect((await swarmNodes()).some((n) => n.startsWith('w3'))).toBe(false);
+    expect((await sandbox.exec('w3', "docker info --format '{{.Swarm.LocalNodeState}}'")).stdout.trim()).toBe(
+      'inactive',
+    );
+    expect(readFileSync(file, 'utf8')).not.toContain(address('w3'));
+  });
+
+  it('refuses to remove a manager when only two of three are up, and changes nothing', async () => {
+    await sandbox.stop('m3');
+    await waitFor(
+      'm3 unreachable',
+      async () => (await swarmNodes()).includes('m3 Down Unreachable'),
+      120_000,
+    );
+    const before = readFileSync(file, 'utf8');
+    const r = await eectl('node', 'remove', address('m2'), '--yes');
+    expect(r.code).toBe(3);
+    expect(r.json?.error?.code).toBe('EQUORUM');
+    expect(r.json?.error?.message).toContain('would lose the quorum');
+    expect(await swarmNodes()).toContain('m2 Ready Reachable');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('removes a dead worker only with --force, and says what that risks', async () => {
+    await sandbox.stop('w2', { hard: true });
+    const refused = await eectl('node', 'remove', address('w2'), '--yes');
+    expect(refused.code).toBe(3);
+    expect(refused.json?.error?.code).toBe('ENODE_UNREACHABLE');
+
+    const r = await eectl('node', 'remove', address('w2'), '--yes', '--force');
+    expect(r.code, r.stderr).toBe(0);
+    const result = r.json?.result as NodeResultJson;
+    expect(result.warnings.join('\n')).toContain('--force: its tasks are not drained first');
+    expect(result.changes.map((c) => c.description)).toEqual([
+      'remove node w2 from the swarm (--force)',
+      `remove host ${address('w2')}`,
+    ]);
+    expect((await swarmNodes()).some((n) => n.startsWith('w2'))).toBe(false);
+    expect(readFileSync(file, 'utf8')).not.toContain(address('w2'));
+  });
+});
