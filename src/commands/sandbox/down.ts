@@ -7,9 +7,7 @@ import { DEFAULT_SANDBOX_NAME } from '../../lib/sandbox/state.js';
 export default class SandboxDown extends BaseCommand<typeof SandboxDown> {
   static override summary =
     'Remove a sandbox: its containers, volumes, network, mirror server, keys and cluster file';
-  static override description = `Removes exactly what \`eectl sandbox up\` made (everything labelled eectl.sandbox=<name>, and
-~/.eectl/sandboxes/<name>/ and its known_hosts entries) and nothing else; the cache in
-/var/cache/eectl-sandbox stays for the next up. Removing a sandbox that does not exist is not an error.`;
+  static override description = `Removes exactly what \`eectl sandbox up\` made (everything labelled eectl.sandbox=<name>, and ~/.eectl/sandboxes/<name>/ and its known_hosts entries) and nothing else; the cache in /var/cache/eectl-sandbox stays for the next up. Removing a sandbox that does not exist is not an error.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',

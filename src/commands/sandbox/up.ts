@@ -13,10 +13,7 @@ import { join } from 'node:path';
 export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
   static override summary =
     'Create throwaway hosts (Debian 12 containers with systemd and sshd) and a cluster file for them';
-  static override description = `Needs a Docker engine (DOCKER_HOST or the default socket) and root the first time, when the host
-image (debootstrap), the package mirror (docker.io 20.10.24 and 26.1.5) and the registry image are built
-into /var/cache/eectl-sandbox; later runs reuse them. Managers log in as root, the other hosts as "eectl"
-with sudo. Keys, cluster.yaml and the log go to ~/.eectl/sandboxes/<name>/.`;
+  static override description = `Needs a Docker engine (DOCKER_HOST or the default socket) and root the first time, when the host image (debootstrap), the package mirror (docker.io 20.10 and 26.1) and the registry image are built into /var/cache/eectl-sandbox; later runs reuse them. Managers log in as root, the other hosts as "eectl" with sudo. Keys, cluster.yaml and the log go to ~/.eectl/sandboxes/<name>/.\n\nEnvironment: EECTL_SANDBOX_CACHE (another cache directory), EECTL_SANDBOX_DEBIAN_MIRROR (the Debian archive to build from; default: the one in this machine's apt sources).`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',

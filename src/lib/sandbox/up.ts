@@ -39,7 +39,6 @@ interface UpContext {
   image?: string;
   registry?: RegistryBundle;
   description?: SandboxDescription;
-  publicKey?: string;
 }
 
 /**
@@ -54,7 +53,8 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxDescr
   const logger = options.logger ?? nullLogger;
   const docker = new DockerCli({ logger, ...(options.signal ? { signal: options.signal } : {}) });
   await docker.serverVersion();
-  if ((await docker.containersLabelled(`${LABEL.sandbox}=${name}`)).length > 0) {
+  const label = `${LABEL.sandbox}=${name}`;
+  if ((await docker.containersLabelled(label)).length + (await docker.networksLabelled(label)).length > 0) {
     throw new UsageError(`a sandbox named "${name}" exists already`, {
       code: 'ESANDBOXEXISTS',
       suggestions: [`Remove it first: eectl sandbox down --name ${name}`, 'or name another: --name dev2'],
