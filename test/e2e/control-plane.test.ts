@@ -215,6 +215,8 @@ describe('control plane: cluster CA, mutual-TLS engine API on every manager, cli
       'chown root:root /etc/eectl/pki/server-*.pem; chmod 600 /etc/eectl/pki/server-key.pem; systemctl restart docker',
     );
     expect(daysServed(await servedCertificate(address('m1')))).toBeLessThan(30);
+    // install restarts a manager only while the others hold the quorum: let m1 rejoin first.
+    expect((await statusUntil((r) => r.health === 'healthy')).code).toBe(0);
 
     const renewed = await install(sandbox.clusterFile);
     const changes = renewed.changes.map((c) => `${c.host} ${c.description}`);

@@ -15,7 +15,7 @@ import {
   HOST_SERVER_KEY,
 } from '../pki/paths.js';
 import { managerCounts } from '../swarm/nodes.js';
-import { describeQuorum, hasQuorum, quorumAfterRemoval } from '../swarm/quorum.js';
+import { describeQuorum, hasQuorum, type QuorumState } from '../swarm/quorum.js';
 import { applySteps } from './steps.js';
 
 /** How long a restarted manager may take to be Reachable again. */
@@ -106,13 +106,25 @@ export const restartManagersPhase: Phase<ClusterContext> = {
   },
 };
 
+/**
+ * Whether a manager's engine may restart now. A restart keeps the membership (unlike a removal), so the
+ * others must hold the quorum alone: 'safe'. With one or two managers they never can, yet the restart is
+ * the only way to a new certificate: 'pause' (management stops for a few seconds) when every manager is
+ * up. When one is already down and this restart would lose the quorum: 'refuse'.
+ */
+export function restartVerdict(counts: QuorumState): 'safe' | 'pause' | 'refuse' {
+  if (hasQuorum({ managers: counts.managers, reachable: counts.reachable - 1 })) return 'safe';
+  return counts.reachable >= counts.managers ? 'pause' : 'refuse';
+}
+
 async function restartManager(ctx: ClusterContext, host: Host, out: PhaseOutput): Promise<void> {
   // Another manager watches the restart; a single manager can only watch itself come back.
   const contact = managers(ctx).find((m) => m !== host && isSwarmManager(m)) ?? host;
   const docker = new HostDocker(contact);
   if (!ctx.dryRun && contact !== host) {
     const counts = managerCounts(await docker.nodes());
-    if (!quorumAfterRemoval(counts, true)) {
+    const verdict = restartVerdict(counts);
+    if (verdict === 'refuse') {
       throw new EectlError(
         `${host.name}: not restarting its engine for the new API files: the swarm could not spare it (${describeQuorum(counts)})`,
         {
@@ -125,6 +137,9 @@ async function restartManager(ctx: ClusterContext, host: Host, out: PhaseOutput)
           ],
         },
       );
+    }
+    if (verdict === 'pause') {
+      host.log.warn(`restarting the engine pauses swarm management for a moment (${describeQuorum(counts)})`);
     }
   }
   await applySteps(ctx, host, serviceManagerFor(host.known.initSystem).restart('docker'), out);
