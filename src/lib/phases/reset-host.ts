@@ -5,12 +5,14 @@ import { configurerFor, type Step } from '../host/os/index.js';
 import { removeEngineData } from '../host/os/packages.js';
 import { rootCommand } from '../host/os/steps.js';
 import { serviceManagerFor } from '../host/service/index.js';
+import { API_DROP_IN } from '../pki/paths.js';
 import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
 import { lockHost } from './lock.js';
 import type { UnreachableHost } from './reset-connect.js';
 import type { ResetInventory } from './reset-inventory.js';
 import {
+  DROP_IN_DIR,
   KEPT_WHILE_LOCKED,
   REMOVE_FIREWALL_SCRIPT,
   REMOVE_LINKS_SCRIPT,
@@ -48,6 +50,9 @@ export function resetSteps(facts: Facts, inventory: ResetInventory, keep: string
         `remove ${list(inventory.paths)}`,
       ),
     );
+    // Without a reload, systemd keeps the removed API drop-in in effect for a docker.service started later.
+    if (inventory.paths.some((p) => p === API_DROP_IN || p === DROP_IN_DIR))
+      steps.push(...service.daemonReload());
   }
   if (inventory.links.length > 0) {
     steps.push(

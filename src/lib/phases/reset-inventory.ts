@@ -16,7 +16,7 @@ export interface ResetInventory {
   pulledIn: string[];
   /** Engine services running now, in the order they are stopped. */
   activeServices: string[];
-  /** Paths of RESET_PATHS (and /etc/cni, when containerd left it empty) with something to remove. */
+  /** Paths with something to remove: RESET_PATHS, the API drop-in, /etc/cni when containerd left it empty. */
   paths: string[];
   /** eectl's package source files present. */
   sourceFiles: string[];
@@ -43,7 +43,6 @@ export function parseProbe(
     else if (kind === 'link') found.links.push(value);
     else if (kind === 'firewall') firewall.push(value);
     else if (kind === 'group' && value === 'docker') dockerGroup = true;
-    else if (kind === 'cni') found.paths.push('/etc/cni');
   }
   // Sorted: `ip link` lists them in creation order, which says nothing to the reader.
   return { ...found, links: found.links.sort(), firewall, dockerGroup };

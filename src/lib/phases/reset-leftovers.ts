@@ -3,6 +3,7 @@ import { APT_KEYRING, APT_SOURCE_FILE } from '../host/os/apt.js';
 import { YUM_REPO_FILE } from '../host/os/dnf.js';
 import { ENGINE_DATA_PATHS } from '../host/os/packages.js';
 import { ZYPPER_REPO_FILE } from '../host/os/zypper.js';
+import { API_DROP_IN } from '../pki/paths.js';
 
 /**
  * What an engine installed by eectl leaves on a host, beyond its packages, and the shell that finds and
@@ -18,6 +19,10 @@ export const ENGINE_RUNTIME_PATHS = ['/run/docker', '/run/docker.sock', '/run/co
 
 /** containerd creates its CNI directory at start; it is a leftover only while nothing else put files in it. */
 export const CNI_DIR = '/etc/cni';
+
+/** The directory of eectl's systemd drop-in for the engine API: removed with it when nothing else is in it. */
+export const DROP_IN_DIR = API_DROP_IN.slice(0, API_DROP_IN.lastIndexOf('/'));
+const DROP_IN_NAME = API_DROP_IN.slice(DROP_IN_DIR.length + 1);
 
 /** Paths a reset removes (when present), in the order it removes them. */
 export const RESET_PATHS = [...ENGINE_DATA_PATHS, ...EECTL_PATHS, ...ENGINE_RUNTIME_PATHS] as const;
@@ -52,19 +57,24 @@ engine_firewall() {
 `;
 
 /**
- * present PATH: whether PATH holds something a reset removes. Mount points below PATH (or PATH itself) are
- * the operator's — a disk for /var/lib/docker, shared registry storage — and rm cannot remove them: then
- * only files on PATH's own filesystem count. On the lock host, the lock ($KEEP) does not count.
+ * present PATH: whether PATH holds something a reset removes. Mount points at or below PATH are the
+ * operator's (a disk for /var/lib/docker, shared registry storage) and cannot be removed: then PATH is
+ * emptied around them, and only what is left around them counts. On the lock host, the held lock ($KEEP)
+ * does not count.
  */
 const PRESENT = String.raw`
 [ -n "$KEEP" ] || KEEP=/nonexistent/eectl-keep
-KEEP_PARENT=$(dirname "$KEEP"); KEEP_NAME=$(basename "$KEEP")
+KEEP_PARENT=$(dirname "$KEEP")
 has_mounts() { awk -v p="$1" '$2 == p || index($2, p "/") == 1 { found = 1 } END { exit !found }' /proc/mounts; }
-files_on_fs() { find "$1" -xdev ! -type d ! -path "$KEEP" ! -path "$KEEP/*" 2>/dev/null | head -n 1; }
+# The first entry below $1 a reset would remove: not the lock, not a mount point or a directory on the way to one.
+removable_below() {
+  find "$1" -xdev -mindepth 1 ! -path "$KEEP" ! -path "$KEEP/*" 2>/dev/null | awk -v p="$1" '
+    NR == FNR { if (index($2, p "/") == 1) for (m = $2; m != p; sub(/\/[^\/]*$/, "", m)) kept[m] = 1; next }
+    !($0 in kept) { print; exit }' /proc/mounts -
+}
 present() {
   [ -e "$1" ] || [ -L "$1" ] || return 1
-  if has_mounts "$1"; then [ -n "$(files_on_fs "$1")" ]; return; fi
-  if [ "$KEEP_PARENT" = "$1" ]; then [ -n "$(ls -A "$1" | grep -vx "$KEEP_NAME")" ]; return; fi
+  if has_mounts "$1" || [ "$KEEP_PARENT" = "$1" ]; then [ -n "$(removable_below "$1")" ]; return; fi
   return 0
 }
 `;
@@ -75,39 +85,48 @@ engine_links() { ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2);
 `;
 
 /**
- * The read-only probe, run as root: `path P`, `source F`, `link L`, `firewall CMD`, `group docker` and
- * `cni` lines for what is there. Arguments: the kept lock directory (or ""), then the candidate paths.
+ * The read-only probe, run as root: `path P`, `source F`, `link L`, `firewall CMD` and `group docker` lines
+ * for what is there. Arguments: the kept lock directory (or ""), then the candidate paths.
  */
 export const PROBE_SCRIPT = String.raw`
 export LC_ALL=C
 KEEP="$1"; shift
 ${PRESENT}${FIREWALL_COMMANDS}${ENGINE_LINKS}
 for p in "$@"; do present "$p" && printf 'path %s\n' "$p"; done
+if [ -d ${DROP_IN_DIR} ] && [ -z "$(ls -A ${DROP_IN_DIR} | grep -vx ${DROP_IN_NAME})" ]; then
+  echo 'path ${DROP_IN_DIR}'
+elif [ -e ${API_DROP_IN} ]; then echo 'path ${API_DROP_IN}'; fi
 for f in ${SOURCE_FILES.join(' ')}; do [ -e "$f" ] && printf 'source %s\n' "$f"; done
 engine_links | sed 's/^/link /'
 engine_firewall | sed 's/^/firewall /'
 getent group docker >/dev/null 2>&1 && echo 'group docker'
-[ -d ${CNI_DIR} ] && [ -z "$(find ${CNI_DIR} ! -type d | head -n 1)" ] && echo cni
+[ -d ${CNI_DIR} ] && [ -z "$(find ${CNI_DIR} ! -type d | head -n 1)" ] && echo 'path ${CNI_DIR}'
 true
 `;
 
 /**
  * Removes the paths given after the kept lock directory (or ""). rm stays on each path's filesystem, so it
- * never follows a bind mount into the host's own files and leaves mount points in place; anything else
- * left behind is a failure.
+ * never follows a bind mount into the host's own files; a path that holds mount points (or the lock) is
+ * emptied around them. Anything a reset would remove that is still there afterwards is a failure.
  */
 export const REMOVE_PATHS_SCRIPT = String.raw`
 KEEP="$1"; shift
 ${PRESENT}
+is_mount() { awk -v p="$1" '$2 == p { found = 1 } END { exit !found }' /proc/mounts; }
+# Removes what is in $1 but the lock and mount points, descending only into directories on the way to a
+# mount point: rm -rf --one-file-system on a mount point itself would empty it (it stays on the argument's
+# filesystem, which is the mounted one).
+empty_around_mounts() {
+  for c in "$1"/* "$1"/.[!.]* "$1"/..?*; do
+    [ -e "$c" ] || [ -L "$c" ] || continue
+    if [ "$c" = "$KEEP" ] || is_mount "$c"; then continue; fi
+    if has_mounts "$c"; then empty_around_mounts "$c"; else rm -rf --one-file-system "$c"; fi
+  done
+}
 status=0
 for p in "$@"; do
-  if [ "$KEEP_PARENT" = "$p" ]; then
-    find "$p" -mindepth 1 -maxdepth 1 ! -path "$KEEP" -exec rm -rf --one-file-system {} + 2>/dev/null
-  else
-    rm -rf --one-file-system "$p" 2>/dev/null
-  fi
-  left=$(files_on_fs "$p")
-  if [ -n "$left" ]; then echo "could not remove $left" >&2; status=1; fi
+  if has_mounts "$p" || [ "$KEEP_PARENT" = "$p" ]; then empty_around_mounts "$p"; else rm -rf --one-file-system "$p"; fi
+  if present "$p"; then echo "could not remove all of $p" >&2; status=1; fi
 done
 exit $status
 `;

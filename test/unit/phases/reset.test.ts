@@ -14,6 +14,7 @@ import {
   type ResetInventory,
 } from '../../../src/lib/phases/reset-inventory.js';
 import { leaveOrder } from '../../../src/lib/phases/reset-swarm.js';
+import { API_DROP_IN } from '../../../src/lib/pki/paths.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 
 const config = clusterSchema.parse({
@@ -69,7 +70,7 @@ const FULL: ResetInventory = {
   packages: ['docker.io'],
   pulledIn: ['containerd', 'runc', 'tini'],
   activeServices: ['docker.socket', 'docker', 'containerd'],
-  paths: ['/var/lib/docker', '/etc/docker', '/var/lib/eectl', '/etc/cni'],
+  paths: ['/var/lib/docker', '/etc/docker', '/var/lib/eectl', '/etc/systemd/system/docker.service.d'],
   sourceFiles: ['/etc/apt/sources.list.d/eectl-engine.list'],
   links: ['docker0', 'docker_gwbridge'],
   firewall: [
@@ -95,7 +96,7 @@ describe('reset: what the probe finds', () => {
         'firewall iptables -t filter -D FORWARD -m comment --comment "a b" -o docker0 -j ACCEPT',
         'firewall iptables -t nat -X DOCKER',
         'group docker',
-        'cni',
+        'path /etc/cni',
         'some noise from a login script',
         '',
       ].join('\n'),
@@ -185,7 +186,8 @@ describe('reset: the steps for one host', () => {
       'stop containerd',
       'purge docker.io, containerd, runc, tini',
       "remove eectl's package source",
-      'remove /var/lib/docker, /etc/docker, /var/lib/eectl and /etc/cni',
+      'remove /var/lib/docker, /etc/docker, /var/lib/eectl and /etc/systemd/system/docker.service.d',
+      'reload systemd unit files',
       "delete the engine's network links docker0 and docker_gwbridge",
       "remove the engine's firewall chains DOCKER and DOCKER-USER and the rules that use them",
       'delete the docker group',
@@ -204,6 +206,13 @@ describe('reset: the steps for one host', () => {
       commandOf(resetSteps(facts(), { ...CLEAN, paths: ['/var/lib/eectl'] }, keep)[0]!);
     expect(paths(LOCK_DIR).slice(4)).toEqual([LOCK_DIR, '/var/lib/eectl']);
     expect(paths(undefined).slice(4)).toEqual(['', '/var/lib/eectl']);
+  });
+
+  it('reloads systemd only when it removed the API drop-in', () => {
+    const steps = (paths: string[]) =>
+      resetSteps(facts(), { ...CLEAN, paths }, undefined).map((s) => s.description);
+    expect(steps([API_DROP_IN])).toEqual([`remove ${API_DROP_IN}`, 'reload systemd unit files']);
+    expect(steps(['/etc/eectl'])).toEqual(['remove /etc/eectl']);
   });
 
   it('removes only the source when the packages are gone already, and stops only running services', () => {
