@@ -13,7 +13,11 @@ async function eectl(...args: string[]) {
     env: { NO_COLOR: '1' },
   });
   let json: { status: number; result?: unknown; error?: { code: string; message: string } } | undefined;
-  if (args.includes('--json')) json = JSON.parse(r.stdout) as typeof json;
+  try {
+    if (args.includes('--json')) json = JSON.parse(r.stdout) as typeof json;
+  } catch {
+    throw new Error(`eectl ${args.join(' ')} exited ${r.code} without JSON:\n${r.stdout}\n${r.stderr}`);
+  }
   return { ...r, json };
 }
 
