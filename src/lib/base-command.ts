@@ -20,7 +20,10 @@ export const hostFlags = {
 
 /** Flags of every command that changes hosts. */
 export const changeFlags = {
-  'dry-run': Flags.boolean({ description: 'Connect and show what would change; change nothing' }),
+  'dry-run': Flags.boolean({
+    description: 'Connect and show what would change; change nothing',
+    default: false,
+  }),
   yes: Flags.boolean({ char: 'y', description: 'Answer yes to confirmations (needed without a terminal)' }),
 };
 
