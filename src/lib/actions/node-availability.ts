@@ -35,10 +35,12 @@ export const NODE_ACTIVATE_PHASES: Phase<NodeContext>[] = [
   activatePhase,
 ];
 
+/** Runs `eectl node drain` (see NODE_DRAIN_PHASES). */
 export function drainNode(options: NodeActionOptions): Promise<NodeActionResult> {
   return runNodeAction('drain', NODE_DRAIN_PHASES, options);
 }
 
+/** Runs `eectl node activate`. */
 export function activateNode(options: NodeActionOptions): Promise<NodeActionResult> {
   return runNodeAction('activate', NODE_ACTIVATE_PHASES, options);
 }

@@ -58,6 +58,7 @@ export interface NodeContext extends PhaseContext {
   fileChanged: boolean;
 }
 
+/** What a node command's action is given by its command. */
 export interface NodeActionOptions {
   file: ClusterFile;
   session: Session;
@@ -99,6 +100,7 @@ export interface NodeSummary {
   engineVersion: string;
 }
 
+/** A swarm node as the result of a node command shows it. */
 export function summarizeNode(n: SwarmNode): NodeSummary {
   return {
     id: n.id,

@@ -6,6 +6,7 @@ import type { Logger } from '../ui/log.js';
 import type { ProgressMode } from '../ui/progress.js';
 import { install, type InstallResult } from './install.js';
 
+/** What `node join` is given: the file, the host to add, and how to reach the hosts. */
 export interface JoinOptions {
   file: ClusterFile;
   host: NewHost;

@@ -31,6 +31,7 @@ export interface NodeListRow {
   inSwarm: boolean;
 }
 
+/** What `node ls` reports (the `--json` result). */
 export interface NodeListResult {
   cluster: string;
   /** The manager the list came from. */
@@ -39,6 +40,7 @@ export interface NodeListResult {
   quorum: QuorumState & { description: string };
 }
 
+/** What `node ls` is given. */
 export interface NodeListOptions {
   file: ClusterFile;
   session: Session;

@@ -73,6 +73,7 @@ export const NODE_REMOVE_PHASES: Phase<NodeContext>[] = [
   nodeFilePhase,
 ];
 
+/** Runs `eectl node remove` (see NODE_REMOVE_PHASES). */
 export function removeNode(options: NodeActionOptions): Promise<NodeActionResult> {
   return runNodeAction('remove', NODE_REMOVE_PHASES, options);
 }

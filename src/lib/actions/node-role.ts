@@ -59,10 +59,12 @@ export const NODE_DEMOTE_PHASES: Phase<NodeContext>[] = [
   nodeFilePhase,
 ];
 
+/** Runs `eectl node promote`. */
 export function promoteNode(options: NodeActionOptions): Promise<NodeActionResult> {
   return runNodeAction('promote', NODE_PROMOTE_PHASES, options);
 }
 
+/** Runs `eectl node demote`. */
 export function demoteNode(options: NodeActionOptions): Promise<NodeActionResult> {
   return runNodeAction('demote', NODE_DEMOTE_PHASES, options);
 }
