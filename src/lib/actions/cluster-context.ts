@@ -4,6 +4,8 @@ import type { Host } from '../host/host.js';
 import type { PackageOffer } from '../host/os/index.js';
 import type { PhaseContext } from '../phase/phase.js';
 import type { ControlPlanePlan } from '../pki/plan.js';
+import type { RegistryPlan } from '../registry/plan.js';
+import type { RegistryState } from '../registry/state.js';
 import type { Connection } from '../ssh/connection.js';
 
 /** Join tokens, known once a manager of the swarm is reachable. Both are secrets. */
@@ -32,6 +34,10 @@ export interface ClusterContext extends PhaseContext {
   tokens?: JoinTokens;
   /** The cluster CA and what each manager needs for the engine API (phases/pki.ts), once decided. */
   controlPlane?: ControlPlanePlan;
+  /** The registry's replicas, secrets and configuration (phases/registry-plan.ts), once decided. */
+  registry?: RegistryPlan;
+  /** What each manager keeps in /etc/eectl/registry, by manager name, as read before any change. */
+  registryState?: Map<string, RegistryState>;
 }
 
 export const managers = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) => h.isManager);

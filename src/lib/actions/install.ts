@@ -13,6 +13,11 @@ import { packageSourcePhase } from '../phases/package-source.js';
 import { pkiPhase } from '../phases/pki.js';
 import { restartManagersPhase } from '../phases/api.js';
 import { preflightPhase } from '../phases/preflight.js';
+import { imageBundlesPhase } from '../phases/image-bundles.js';
+import { registryDeployPhase } from '../phases/registry-deploy.js';
+import { registryPlanPhase } from '../phases/registry-plan.js';
+import { registryTrustPhase } from '../phases/registry-trust.js';
+import type { ReplicaHealth } from '../registry/plan.js';
 import { waitReadyPhase } from '../phases/wait-ready.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum, type QuorumState } from '../swarm/quorum.js';
@@ -21,19 +26,23 @@ import type { ProgressMode } from '../ui/progress.js';
 import type { Logger } from '../ui/log.js';
 import type { ClusterContext } from './cluster-context.js';
 
-/** `eectl install`: file → facts → preflight → CA → package sources → version → engines + API + swarm → labels → Ready. */
+/** `eectl install`: file → facts → preflight → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
 export const INSTALL_PHASES: Phase<InstallContext>[] = [
   connectPhase,
   gatherFactsPhase,
   preflightPhase,
   lockPhase,
   pkiPhase,
+  registryPlanPhase,
   packageSourcePhase,
   engineVersionPhase,
   convergePhase,
   restartManagersPhase,
   labelNodesPhase,
+  imageBundlesPhase,
+  registryTrustPhase,
   waitReadyPhase,
+  registryDeployPhase,
 ];
 
 type InstallContext = ClusterContext & { nodes?: SwarmNode[] };
@@ -59,6 +68,8 @@ export interface InstallResult {
   quorum: (QuorumState & { description: string }) | undefined;
   phases: { title: string; seconds: number; skipped: boolean }[];
   seconds: number;
+  /** Registry replicas as checked after the rollout; the admin password only on the run that generated it. */
+  registry?: { replicas: ReplicaHealth[]; adminPassword?: string };
 }
 
 export interface InstallOptions {
@@ -116,5 +127,11 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     quorum: counts ? { ...counts, description: describeQuorum(counts) } : undefined,
     phases: timings.map((t) => ({ title: t.title, seconds: Math.round(t.ms) / 1000, skipped: t.skipped })),
     seconds: Math.round(performance.now() - started) / 1000,
+    ...(ctx.registry && {
+      registry: {
+        replicas: ctx.registry.replicas,
+        ...(!options.dryRun && { adminPassword: ctx.registry.generatedAdminPassword }),
+      },
+    }),
   };
 }

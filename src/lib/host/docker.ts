@@ -12,6 +12,32 @@ import { parseSwarm } from './facts.js';
 import type { SwarmFacts } from './facts-types.js';
 import type { Host } from './host.js';
 
+/** A swarm config or secret reference: the object's name and where the task sees it. */
+export interface ObjectRef {
+  source: string;
+  target: string;
+}
+
+/** A swarm service as eectl defines it: global, constrained, ports in host mode, configs and secrets by name. */
+export interface ServiceDefinition {
+  name: string;
+  image: string;
+  constraints: string[];
+  /** Published in host mode on each node that runs a task (no routing mesh needed). */
+  hostPorts: { target: number; published: number }[];
+  configs: ObjectRef[];
+  secrets: ObjectRef[];
+  binds: ObjectRef[];
+  /** One task at a time; stop-first, since a host-mode port cannot be held by two tasks of a node. */
+  rolling: { parallelism: number; order: 'stop-first' | 'start-first' };
+}
+
+/** What `service inspect` says of the parts of a service that eectl defines. */
+export type ServiceState = Omit<ServiceDefinition, 'rolling'> & { id: string; mode: string };
+
+/** Waits of service create/update: until every task of the rollout runs (or the update rolled back). */
+const ROLLOUT_TIMEOUT_MS = 600_000;
+
 /** `node ps` / `service ps` arguments: full IDs of the tasks that should be running. */
 const WANTED_TASKS = ['--quiet', '--no-trunc', '--filter', 'desired-state=running'];
 
@@ -143,8 +169,144 @@ export class HostDocker {
     return stdout.trim().startsWith('[') ? parseTaskInspect(stdout) : [];
   }
 
+  /** The service, or undefined when there is none of that name. */
+  async serviceInspect(name: string): Promise<ServiceState | undefined> {
+    const r = await this.run(['service', 'inspect', name], { check: false });
+    if (r.code !== 0 && /no such service/i.test(r.stderr + r.stdout)) return undefined;
+    if (r.code !== 0) await this.run(['service', 'inspect', name]); // throws with the real failure
+    return parseServiceInspect(r.stdout);
+  }
+
+  /** Creates a global service and waits until its tasks run (`--detach=false`). */
+  async serviceCreate(def: ServiceDefinition): Promise<void> {
+    const args = ['service', 'create', '--detach=false', '--quiet', '--no-resolve-image', '--name', def.name];
+    args.push('--mode', 'global', ...rollingArgs(def));
+    for (const c of def.constraints) args.push('--constraint', c);
+    for (const p of def.hostPorts) args.push('--publish', hostPort(p));
+    for (const c of def.configs) args.push('--config', `source=${c.source},target=${c.target}`);
+    for (const s of def.secrets) args.push('--secret', `source=${s.source},target=${s.target}`);
+    for (const b of def.binds) args.push('--mount', bindMount(b));
+    await this.run([...args, def.image], { timeoutMs: ROLLOUT_TIMEOUT_MS });
+  }
+
+  /**
+   * Brings a service to `def` in one update (removals before additions, as the CLI applies them) and
+   * waits for the rollout: one task at a time, rolled back when a new task fails.
+   */
+  async serviceUpdate(def: ServiceDefinition, current: ServiceState): Promise<void> {
+    const args = ['service', 'update', '--detach=false', '--quiet', '--no-resolve-image'];
+    args.push('--image', def.image, ...rollingArgs(def));
+    const diff = <T extends ObjectRef>(want: T[], have: T[]) => ({
+      remove: have.filter((h) => !want.some((w) => sameRef(w, h))),
+      add: want.filter((w) => !have.some((h) => sameRef(w, h))),
+    });
+    const configs = diff(def.configs, current.configs);
+    for (const c of configs.remove) args.push('--config-rm', c.source);
+    for (const c of configs.add) args.push('--config-add', `source=${c.source},target=${c.target}`);
+    const secrets = diff(def.secrets, current.secrets);
+    for (const s of secrets.remove) args.push('--secret-rm', s.source);
+    for (const s of secrets.add) args.push('--secret-add', `source=${s.source},target=${s.target}`);
+    const binds = diff(def.binds, current.binds);
+    for (const b of binds.remove) args.push('--mount-rm', b.target);
+    for (const b of binds.add) args.push('--mount-add', bindMount(b));
+    const portKey = (p: { target: number; published: number }) => hostPort(p);
+    const wantPorts = def.hostPorts.map(portKey);
+    const havePorts = current.hostPorts.map(portKey);
+    if (wantPorts.join() !== havePorts.join()) {
+      for (const p of current.hostPorts) args.push('--publish-rm', String(p.target));
+      for (const p of wantPorts) args.push('--publish-add', p);
+    }
+    await this.run([...args, def.name], { timeoutMs: ROLLOUT_TIMEOUT_MS });
+  }
+
+  /** Names of every swarm config (`kind` config) or secret. */
+  async objectNames(kind: 'config' | 'secret'): Promise<string[]> {
+    const { stdout } = await this.run([kind, 'ls', '--format', '{{.Name}}']);
+    return stdout.split('\n').filter(Boolean);
+  }
+
+  /** Creates a secret; its content goes through stdin, never on a command line. */
+  async secretCreate(name: string, content: string): Promise<void> {
+    await this.run(['secret', 'create', name, '-'], { stdin: content, secrets: [content.trim()] });
+  }
+
+  /** Creates a config; `template` makes the swarm render it per task (Go template, may read secrets). */
+  async configCreate(name: string, content: string, options: { template?: boolean } = {}): Promise<void> {
+    const driver = options.template ? ['--template-driver', 'golang'] : [];
+    await this.run(['config', 'create', ...driver, name, '-'], { stdin: content });
+  }
+
+  /** Removes configs or secrets (the swarm refuses those a service still uses). */
+  async objectRemove(kind: 'config' | 'secret', names: string[]): Promise<void> {
+    if (names.length > 0) await this.run([kind, 'rm', ...names]);
+  }
+
+  /** Loads images from a `docker save` archive on the host; returns the `Loaded image:` lines. */
+  async load(archive: string): Promise<string[]> {
+    const { stdout } = await this.run(['load', '--input', archive], { timeoutMs: 600_000 });
+    return stdout.split('\n').filter((l) => l.startsWith('Loaded image'));
+  }
+
   /** Every service with its running and desired replica counts. */
   async services(): Promise<SwarmService[]> {
     return parseServiceList((await this.run(['service', 'ls', '--format', SERVICE_LIST_FORMAT])).stdout);
   }
+}
+
+const sameRef = (a: ObjectRef, b: ObjectRef): boolean => a.source === b.source && a.target === b.target;
+const hostPort = (p: { target: number; published: number }): string =>
+  `mode=host,target=${p.target},published=${p.published}`;
+const bindMount = (b: ObjectRef): string => `type=bind,source=${b.source},target=${b.target}`;
+const rollingArgs = (def: ServiceDefinition): string[] => [
+  '--update-parallelism',
+  String(def.rolling.parallelism),
+  '--update-order',
+  def.rolling.order,
+  '--update-failure-action',
+  'rollback',
+  '--rollback-parallelism',
+  String(def.rolling.parallelism),
+  '--rollback-order',
+  def.rolling.order,
+];
+
+interface RawService {
+  ID: string;
+  Spec: {
+    Name: string;
+    Mode?: { Global?: unknown; Replicated?: unknown };
+    TaskTemplate?: {
+      ContainerSpec?: {
+        Image?: string;
+        Configs?: { ConfigName: string; File?: { Name?: string } }[];
+        Secrets?: { SecretName: string; File?: { Name?: string } }[];
+        Mounts?: { Type?: string; Source?: string; Target?: string }[];
+      };
+      Placement?: { Constraints?: string[] };
+    };
+    EndpointSpec?: { Ports?: { TargetPort?: number; PublishedPort?: number; PublishMode?: string }[] };
+  };
+}
+
+/** Parses `docker service inspect` of one service into the parts eectl defines. */
+export function parseServiceInspect(json: string): ServiceState {
+  const [raw] = JSON.parse(json) as RawService[];
+  if (!raw) throw new Error('service inspect printed no service');
+  const container = raw.Spec.TaskTemplate?.ContainerSpec ?? {};
+  return {
+    id: raw.ID,
+    name: raw.Spec.Name,
+    mode: raw.Spec.Mode?.Global !== undefined ? 'global' : 'replicated',
+    // The swarm may pin the image to a digest (image@sha256:…): the name as given is what eectl compares.
+    image: (container.Image ?? '').replace(/@sha256:[0-9a-f]+$/, ''),
+    constraints: raw.Spec.TaskTemplate?.Placement?.Constraints ?? [],
+    hostPorts: (raw.Spec.EndpointSpec?.Ports ?? [])
+      .filter((p) => p.PublishMode === 'host')
+      .map((p) => ({ target: p.TargetPort ?? 0, published: p.PublishedPort ?? 0 })),
+    configs: (container.Configs ?? []).map((c) => ({ source: c.ConfigName, target: c.File?.Name ?? '' })),
+    secrets: (container.Secrets ?? []).map((c) => ({ source: c.SecretName, target: c.File?.Name ?? '' })),
+    binds: (container.Mounts ?? [])
+      .filter((m) => m.Type === 'bind')
+      .map((m) => ({ source: m.Source ?? '', target: m.Target ?? '' })),
+  };
 }

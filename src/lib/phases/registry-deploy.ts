@@ -1,0 +1,155 @@
+import { inSwarm, managers, type ClusterContext } from '../actions/cluster-context.js';
+import { EectlError, ExitCode } from '../errors.js';
+import { HostDocker, type ServiceDefinition, type ServiceState } from '../host/docker.js';
+import type { Host } from '../host/host.js';
+import type { Phase } from '../phase/phase.js';
+import { waitForReplica } from '../registry/health.js';
+import { REGISTRY_OBJECT_PREFIX } from '../registry/names.js';
+import { REGISTRY_STATE_DIR } from '../registry/paths.js';
+import type { RegistryPlan } from '../registry/plan.js';
+import { mapAll } from '../util/concurrency.js';
+import { registryHosts } from './registry-plan.js';
+
+/** How long a replica may take to answer `/v2/` after its rollout. */
+const REPLICA_TIMEOUT_MS = 90_000;
+
+/**
+ * Converges the registry: the managers keep its state, the registry hosts have the storage path, the
+ * swarm has its configs and secrets, and the one global service runs them, rolled out one replica at a
+ * time when anything changed; then every replica's `/v2/` must answer.
+ */
+export const registryDeployPhase: Phase<ClusterContext> = {
+  title: 'Deploy the registry replicas',
+  shouldRun: (ctx) =>
+    ctx.registry !== undefined &&
+    (ctx.dryRun || (ctx.swarmManager !== undefined && inSwarm(ctx.swarmManager))),
+  async run(ctx, out) {
+    const plan = ctx.registry!;
+    await mapAll(managers(ctx), ctx.concurrency, (m) => keepState(ctx, m, plan));
+    await mapAll(registryHosts(ctx), ctx.concurrency, (h) => ensureStorage(ctx, h));
+    const manager = ctx.swarmManager && inSwarm(ctx.swarmManager) ? ctx.swarmManager : undefined;
+    if (!manager) {
+      // A dry run on a cluster that does not exist yet: everything would be created.
+      for (const o of plan.objects)
+        await ctx.changes.apply(ctx.hosts[0]!, `create registry ${o.kind} ${o.name}`, noop);
+      await ctx.changes.apply(ctx.hosts[0]!, `create service ${plan.service.name}`, noop);
+      return;
+    }
+    const docker = new HostDocker(manager);
+    const existing = {
+      config: await docker.objectNames('config'),
+      secret: await docker.objectNames('secret'),
+    };
+    for (const o of plan.objects.filter((o) => !existing[o.kind].includes(o.name))) {
+      await ctx.changes.apply(manager, `create registry ${o.kind} ${o.name}`, () =>
+        o.kind === 'config'
+          ? docker.configCreate(o.name, o.content, { template: o.template ?? false })
+          : docker.secretCreate(o.name, o.content),
+      );
+    }
+    const current = await docker.serviceInspect(plan.service.name);
+    const changed = current && differences(plan.service, current);
+    if (!current) {
+      out.report(manager.name, `creating ${plan.service.name}`);
+      await ctx.changes.apply(
+        manager,
+        `create service ${plan.service.name} (one replica per registry host)`,
+        () => docker.serviceCreate(plan.service),
+      );
+    } else if (changed && changed.length > 0) {
+      out.report(manager.name, `rolling out ${plan.service.name}, one replica at a time`);
+      await ctx.changes.apply(
+        manager,
+        `roll out ${plan.service.name} one replica at a time (${changed.join(', ')})`,
+        () => docker.serviceUpdate(plan.service, current),
+      );
+    }
+    await pruneObjects(ctx, manager, docker, plan);
+    if (!ctx.dryRun) await checkReplicas(ctx, plan, out);
+  },
+};
+
+const noop = async (): Promise<void> => undefined;
+
+/** What differs between the service and its definition, in words (empty: nothing to roll out). */
+export function differences(want: ServiceDefinition, have: ServiceState): string[] {
+  const names = (refs: { source: string; target: string }[]) =>
+    refs
+      .map((r) => `${r.source}>${r.target}`)
+      .sort()
+      .join();
+  const out: string[] = [];
+  if (want.image !== have.image) out.push(`image ${have.image} → ${want.image}`);
+  if (names(want.configs) !== names(have.configs)) out.push('configuration');
+  if (names(want.secrets) !== names(have.secrets)) out.push('secrets');
+  if (names(want.binds) !== names(have.binds)) out.push('storage');
+  const ports = (p: { target: number; published: number }[]) =>
+    p.map((x) => `${x.published}:${x.target}`).join();
+  if (ports(want.hostPorts) !== ports(have.hostPorts)) out.push('port');
+  return out;
+}
+
+/** Writes the registry's state files a manager lacks or has otherwise (read before any change). */
+async function keepState(ctx: ClusterContext, manager: Host, plan: RegistryPlan): Promise<void> {
+  const have = ctx.registryState?.get(manager.name) ?? new Map<string, string>();
+  const stale = [...plan.stateFiles].filter(([path, f]) => have.get(path) !== f.content);
+  if (stale.length === 0) return;
+  const what = stale.map(([path]) => path.slice(REGISTRY_STATE_DIR.length + 1)).join(', ');
+  await ctx.changes.apply(manager, `keep the registry's ${what} in ${REGISTRY_STATE_DIR}`, async () => {
+    await manager.sudo(['mkdir', '-p', '-m', '0755', REGISTRY_STATE_DIR]);
+    for (const [path, f] of stale) await manager.conn.upload(path, f.content, { sudo: true, mode: f.mode });
+  });
+}
+
+/** The storage path must exist on every registry host: a bind mount of a missing path fails the task. */
+async function ensureStorage(ctx: ClusterContext, host: Host): Promise<void> {
+  const storage = ctx.config.spec.registry.storage;
+  if (!('filesystem' in storage)) return;
+  const path = storage.filesystem.path;
+  const exists = await host.sudo(['test', '-d', path], { check: false });
+  if (exists.code === 0) return;
+  await ctx.changes.apply(host, `create the registry storage directory ${path}`, () =>
+    host.sudo(['mkdir', '-p', '-m', '0700', path]),
+  );
+}
+
+/** Removes the registry's configs and secrets that the service no longer uses (older contents). */
+async function pruneObjects(ctx: ClusterContext, manager: Host, docker: HostDocker, plan: RegistryPlan) {
+  const wanted = new Set(plan.objects.map((o) => o.name));
+  for (const kind of ['config', 'secret'] as const) {
+    const old = (await docker.objectNames(kind)).filter(
+      (n) => n.startsWith(REGISTRY_OBJECT_PREFIX) && !wanted.has(n),
+    );
+    if (old.length === 0) continue;
+    await ctx.changes.apply(manager, `remove unused registry ${kind}s ${old.join(', ')}`, () =>
+      docker
+        .objectRemove(kind, old)
+        .catch((e: unknown) => manager.log.warn(`could not remove ${old.join(', ')}: ${String(e)}`)),
+    );
+  }
+}
+
+/** Every replica must answer `/v2/` (200, or 401 with auth) over TLS from the cluster CA. */
+async function checkReplicas(
+  ctx: ClusterContext,
+  plan: RegistryPlan,
+  out: { report(h: string, l: string): void },
+) {
+  plan.replicas = await mapAll(registryHosts(ctx), ctx.concurrency, async (host) => {
+    out.report(host.name, 'checking /v2/');
+    return waitForReplica(host, ctx.config.spec.registry, REPLICA_TIMEOUT_MS);
+  });
+  const down = plan.replicas.filter((r) => !r.healthy);
+  if (down.length === 0) return;
+  throw new EectlError(
+    `registry replicas do not answer: ${down.map((r) => `${r.url} (${r.detail})`).join(', ')}`,
+    {
+      code: 'EREGISTRY_DOWN',
+      kind: 'external',
+      exitCode: ExitCode.partial,
+      suggestions: [
+        'Look at `docker service ps eectl-registry --no-trunc` on a manager, then run install again.',
+      ],
+    },
+  );
+}

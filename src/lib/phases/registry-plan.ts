@@ -1,0 +1,66 @@
+import { inSwarm, managers, type ClusterContext } from '../actions/cluster-context.js';
+import { EectlError, ExitCode } from '../errors.js';
+import type { Host } from '../host/host.js';
+import type { Phase } from '../phase/phase.js';
+import { completeCa, readLocalCa } from '../pki/ca-store.js';
+import { keyMatchesCert } from '../pki/keys.js';
+import { HOST_CA_KEY } from '../pki/paths.js';
+import { planRegistry } from '../registry/plan.js';
+import { readRegistryState, type RegistryState } from '../registry/state.js';
+import { addSecret } from '../ui/redact.js';
+
+/** The hosts of the file that run a registry replica. */
+export const registryHosts = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) => h.role === 'registry');
+
+/**
+ * Decides the registry before any host changes, so a missing password variable stops the run here:
+ * reads what the managers kept (one round trip each), reuses it, and issues the certificate only when
+ * the kept one does not cover the registry hosts (the CA key is read only then).
+ */
+export const registryPlanPhase: Phase<ClusterContext> = {
+  title: 'Prepare the registry configuration',
+  shouldRun: (ctx) => registryHosts(ctx).length > 0,
+  async run(ctx) {
+    const kept = await Promise.all(
+      managers(ctx).map(async (m) => [m.name, inSwarm(m) ? await readRegistryState(m) : new Map()] as const),
+    );
+    ctx.registryState = new Map(kept);
+    const state: RegistryState = kept.find(([, s]) => s.size > 0)?.[1] ?? new Map();
+    const ca = ctx.controlPlane?.ca;
+    if (!ca) throw new Error('the registry plan needs the cluster CA: run the PKI phase first');
+    ctx.registry = await planRegistry({
+      spec: ctx.config.spec.registry,
+      cluster: ctx.config.metadata.name,
+      registryHosts: registryHosts(ctx),
+      env: process.env,
+      state,
+      caCertPem: ca.certPem,
+      caKey: () => caKey(ctx, ca),
+    });
+    if (ctx.registry.certReason) ctx.log.info(`${ctx.registry.certReason}: issuing a new one`);
+  },
+};
+
+/** The CA key: from this run, from this machine's copy, else read as root from a manager. */
+async function caKey(
+  ctx: ClusterContext,
+  ca: { certPem: string; keyPem?: string | undefined },
+): Promise<string> {
+  if (ca.keyPem) return ca.keyPem;
+  const local = await readLocalCa(ctx.config.metadata.name);
+  const complete = local && completeCa(local);
+  if (complete && complete.certPem === ca.certPem) return complete.keyPem;
+  for (const m of managers(ctx).filter(inSwarm)) {
+    const key = (await m.conn.readFile(HOST_CA_KEY, { sudo: true }))?.toString('utf8');
+    addSecret(key);
+    if (key && keyMatchesCert(key, ca.certPem)) return key;
+  }
+  throw new EectlError('the registry certificate must be issued, and the cluster CA key was not found', {
+    code: 'ECA_KEY_MISSING',
+    kind: 'user',
+    exitCode: ExitCode.preflight,
+    suggestions: [
+      `Put the CA key back in ${HOST_CA_KEY} on a manager, or in ~/.eectl/<cluster>/pki/ca-key.pem.`,
+    ],
+  });
+}

@@ -1,0 +1,30 @@
+import { posix } from 'node:path';
+import type { ClusterContext } from '../actions/cluster-context.js';
+import type { Host } from '../host/host.js';
+import type { Phase } from '../phase/phase.js';
+import { trustFiles } from '../registry/trust.js';
+import { mapAll } from '../util/concurrency.js';
+import { registryHosts } from './registry-plan.js';
+
+/**
+ * Puts the cluster CA in /etc/docker/certs.d/<endpoint>/ca.crt on every node, for every name of every
+ * registry host and the external URL, so each engine pulls from the replicas with no step of its own.
+ * Runs on every install, so hosts that join later get it too; the files came with the facts.
+ */
+export const registryTrustPhase: Phase<ClusterContext> = {
+  title: 'Trust the registry on every node',
+  shouldRun: (ctx) => registryHosts(ctx).length > 0 && ctx.controlPlane !== undefined,
+  async run(ctx) {
+    const caPem = ctx.controlPlane!.ca.certPem;
+    const files = trustFiles(registryHosts(ctx), ctx.config.spec.registry);
+    await mapAll(ctx.hosts, ctx.concurrency, async (host: Host) => {
+      const missing = files.filter((f) => host.facts?.files[f] !== caPem);
+      if (missing.length === 0) return;
+      const endpoints = missing.map((f) => posix.basename(posix.dirname(f)));
+      await ctx.changes.apply(host, `trust the cluster CA for registry ${endpoints.join(', ')}`, async () => {
+        await host.sudo(['mkdir', '-p', ...missing.map((f) => posix.dirname(f))]);
+        for (const file of missing) await host.conn.upload(file, caPem, { sudo: true, mode: 0o644 });
+      });
+    });
+  },
+};

@@ -1,0 +1,46 @@
+import type { RegistrySpec } from '../config/schema.js';
+import type { Host } from '../host/host.js';
+import { certsDCaFile } from './paths.js';
+import type { ReplicaHealth } from './plan.js';
+
+/**
+ * Asks one replica for `/v2/` from its own host, over TLS checked against the CA in certs.d (what every
+ * engine trusts): 200, or 401 with auth, is a replica that serves.
+ */
+export async function checkReplica(host: Host, spec: RegistrySpec): Promise<ReplicaHealth> {
+  const endpoint = `${host.spec.address}:${spec.port}`;
+  const url = `https://${endpoint}/v2/`;
+  const curl = ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10'];
+  const r = await host.sudo([...curl, '--cacert', certsDCaFile(endpoint), url], {
+    check: false,
+    timeoutMs: 20_000,
+  });
+  const status = r.stdout.trim();
+  const healthy = status === '200' || status === '401';
+  const detail =
+    /^\d{3}$/.test(status) && status !== '000' ? `HTTP ${status}` : r.stderr.trim() || 'no answer';
+  return { host: host.name, url, healthy, detail };
+}
+
+/** Checks the replica until it serves or `timeoutMs` passes (a task just started takes a moment). */
+export async function waitForReplica(
+  host: Host,
+  spec: RegistrySpec,
+  timeoutMs: number,
+): Promise<ReplicaHealth> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const health = await checkReplica(host, spec);
+    if (health.healthy || Date.now() > deadline) return health;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+/** Every replica's health: the registry part of `eectl status`. */
+export async function registryHealth(ctx: {
+  hosts: readonly Host[];
+  config: { spec: { registry: RegistrySpec } };
+}): Promise<ReplicaHealth[]> {
+  const replicas = ctx.hosts.filter((h) => h.role === 'registry');
+  return Promise.all(replicas.map((h) => checkReplica(h, ctx.config.spec.registry)));
+}

@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import type { RegistrySpec } from '../config/schema.js';
+import { UsageError } from '../errors.js';
+import type { ObjectRef, ServiceDefinition } from '../host/docker.js';
+import type { Host } from '../host/host.js';
+import { issueServerCert, type CertifiedKey } from '../pki/certificates.js';
+import { serverCertificateProblem } from '../pki/inspect.js';
+import { addSecret } from '../ui/redact.js';
+import { CONFIG_TARGET, registryConfigYaml, SECRET_TARGETS, STORAGE_TARGET } from './config-file.js';
+import { htpasswdFile, type RegistryUser } from './htpasswd.js';
+import { contentName, REGISTRY_SERVICE } from './names.js';
+import {
+  REGISTRY_ADMIN_PASSWORD_FILE,
+  REGISTRY_CERT_FILE,
+  REGISTRY_HTPASSWD_FILE,
+  REGISTRY_HTTP_SECRET_FILE,
+  REGISTRY_KEY_FILE,
+} from './paths.js';
+import type { RegistryState } from './state.js';
+import { registryCertNames } from './trust.js';
+
+/** The user whose password eectl generates when the file names none. */
+export const ADMIN_USER = 'admin';
+
+/** A swarm config or secret the registry needs, by its content-addressed name. */
+export interface RegistryObject {
+  kind: 'config' | 'secret';
+  name: string;
+  content: string;
+  /** Rendered by the swarm per task (the config reads secrets this way). */
+  template?: boolean;
+}
+
+/** A replica's `/v2/` as last checked. */
+export interface ReplicaHealth {
+  host: string;
+  url: string;
+  healthy: boolean;
+  /** HTTP status, or why there is none. */
+  detail: string;
+}
+
+/** Everything the registry needs, decided before any host changes (phases/registry-plan.ts). */
+export interface RegistryPlan {
+  service: ServiceDefinition;
+  objects: RegistryObject[];
+  /** What every manager keeps in /etc/eectl/registry (path → content and mode). */
+  stateFiles: Map<string, { content: string; mode: number }>;
+  /** Set only on the run that generated the admin password: shown once, in the install result. */
+  generatedAdminPassword?: string;
+  /** Why the server certificate was issued on this run, when it was. */
+  certReason?: string;
+  replicas: ReplicaHealth[];
+}
+
+/** What the plan is made from: the file's registry section, the environment and what a manager kept. */
+export interface RegistryPlanInput {
+  spec: RegistrySpec;
+  cluster: string;
+  registryHosts: readonly Host[];
+  env: NodeJS.ProcessEnv;
+  /** The state files a manager has (empty on a new cluster). */
+  state: RegistryState;
+  caCertPem: string;
+  /** The CA's key, read only when a certificate must be issued. */
+  caKey: () => Promise<string>;
+  now?: Date;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv, name: string, what: string): string {
+  const value = env[name];
+  if (!value) {
+    throw new UsageError(`${what}: the environment variable ${name} is not set`, {
+      code: 'EREGISTRY_SECRET_ENV',
+      suggestions: [`Export ${name} before running eectl (secrets come from the environment only).`],
+    });
+  }
+  addSecret(value);
+  return value;
+}
+
+/** The file's users with their passwords, plus `admin` with a kept or new password when the file has none. */
+function registryUsers(input: RegistryPlanInput): { users: RegistryUser[]; generated?: string } {
+  const listed = input.spec.auth?.htpasswd.users ?? [];
+  const users = listed.map((u) => ({
+    name: u.name,
+    password: fromEnv(input.env, u.passwordEnv, `registry user ${u.name}`),
+  }));
+  if (users.some((u) => u.name === ADMIN_USER)) return { users };
+  const kept = input.state.get(REGISTRY_ADMIN_PASSWORD_FILE)?.trim();
+  const password = kept || randomBytes(18).toString('base64url');
+  addSecret(password);
+  return { users: [{ name: ADMIN_USER, password }, ...users], ...(kept ? {} : { generated: password }) };
+}
+
+/** The kept server certificate while it is valid for the registry's names, else a new one. */
+async function serverCert(input: RegistryPlanInput): Promise<CertifiedKey & { reason?: string }> {
+  const names = registryCertNames(input.registryHosts, input.spec);
+  const certPem = input.state.get(REGISTRY_CERT_FILE);
+  const keyPem = input.state.get(REGISTRY_KEY_FILE);
+  const problem =
+    keyPem === undefined
+      ? 'no registry certificate yet'
+      : serverCertificateProblem(certPem, input.caCertPem, names, input.now);
+  if (!problem) return { certPem: certPem!, keyPem: keyPem! };
+  const caKey = await input.caKey();
+  const cert = await issueServerCert({ certPem: input.caCertPem, keyPem: caKey }, names, input.now);
+  addSecret(cert.keyPem);
+  return { ...cert, reason: problem.replace('server certificate', 'registry certificate') };
+}
+
+/** Decides the registry: users and htpasswd, http secret, certificate, config, secrets, the service. */
+export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPlan> {
+  const { spec } = input;
+  const { users, generated } = registryUsers(input);
+  const htpasswd = await htpasswdFile(users, input.state.get(REGISTRY_HTPASSWD_FILE));
+  const httpSecret = input.state.get(REGISTRY_HTTP_SECRET_FILE)?.trim() || randomBytes(32).toString('hex');
+  addSecret(httpSecret);
+  const cert = await serverCert(input);
+  const config = registryConfigYaml(spec, input.cluster);
+
+  const secrets: [keyof typeof SECRET_TARGETS, string, string][] = [
+    ['httpSecret', 'http-secret', httpSecret],
+    ['htpasswd', 'htpasswd', htpasswd],
+    ['cert', 'cert', cert.certPem],
+    ['key', 'key', cert.keyPem],
+  ];
+  if ('s3' in spec.storage) {
+    const s3 = spec.storage.s3;
+    secrets.push([
+      's3AccessKey',
+      's3-access-key',
+      fromEnv(input.env, s3.accessKeyEnv, 'registry S3 access key'),
+    ]);
+    secrets.push([
+      's3SecretKey',
+      's3-secret-key',
+      fromEnv(input.env, s3.secretKeyEnv, 'registry S3 secret key'),
+    ]);
+  }
+  const objects: RegistryObject[] = [
+    { kind: 'config', name: contentName('config', config), content: config, template: true },
+    ...secrets.map(([, kind, content]) => ({
+      kind: 'secret' as const,
+      name: contentName(kind, content),
+      content,
+    })),
+  ];
+  const secretRefs: ObjectRef[] = secrets.map(([target], i) => ({
+    source: objects[i + 1]!.name,
+    target: SECRET_TARGETS[target],
+  }));
+  const service: ServiceDefinition = {
+    name: REGISTRY_SERVICE,
+    image: spec.image,
+    constraints: ['node.labels.eectl.role==registry'],
+    hostPorts: [{ target: spec.port, published: spec.port }],
+    configs: [{ source: objects[0]!.name, target: CONFIG_TARGET }],
+    secrets: secretRefs,
+    binds:
+      'filesystem' in spec.storage ? [{ source: spec.storage.filesystem.path, target: STORAGE_TARGET }] : [],
+    rolling: { parallelism: 1, order: 'stop-first' },
+  };
+  const stateFiles = new Map([
+    [REGISTRY_CERT_FILE, { content: cert.certPem, mode: 0o644 }],
+    [REGISTRY_KEY_FILE, { content: cert.keyPem, mode: 0o600 }],
+    [REGISTRY_HTPASSWD_FILE, { content: htpasswd, mode: 0o600 }],
+    [REGISTRY_HTTP_SECRET_FILE, { content: `${httpSecret}\n`, mode: 0o600 }],
+  ]);
+  const admin = users.find((u) => u.name === ADMIN_USER);
+  if (!spec.auth?.htpasswd.users.some((u) => u.name === ADMIN_USER) && admin) {
+    stateFiles.set(REGISTRY_ADMIN_PASSWORD_FILE, { content: `${admin.password}\n`, mode: 0o600 });
+  }
+  return {
+    service,
+    objects,
+    stateFiles,
+    ...(generated ? { generatedAdminPassword: generated } : {}),
+    ...(cert.reason ? { certReason: cert.reason } : {}),
+    replicas: [],
+  };
+}
