@@ -1,3 +1,4 @@
+import { EXIT_CODES_HELP } from '../../lib/base-command.js';
 import { promoteNode } from '../../lib/actions/node-role.js';
 import { NodeChangeCommand } from '../../lib/actions/node-command.js';
 
@@ -7,7 +8,8 @@ export default class NodePromote extends NodeChangeCommand {
     'One manager at a time: refused (exit 3) when the swarm has no quorum, the node is not Ready, or the ' +
     'file makes it a registry host; warns when the manager count becomes even (no more failures ' +
     'tolerated than one manager fewer). Waits until the node is a reachable manager, then sets its role in ' +
-    'the cluster file (comments kept), so the next install agrees.';
+    'the cluster file (comments kept), so the next install agrees.' +
+    `\n\n${EXIT_CODES_HELP}`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> 10.0.0.21',
     '<%= config.bin %> <%= command.id %> w1 --dry-run',
