@@ -3,8 +3,20 @@ import { parse } from 'yaml';
 import { registryConfigYaml, SECRET_TARGETS } from '../../../src/lib/registry/config-file.js';
 import { registrySpec } from './fixtures.js';
 
+/** The parts of a rendered config.yml the tests read. */
+interface RenderedConfig {
+  version: number;
+  http: { addr: string; secret: string; tls: unknown };
+  auth: { htpasswd: { path: string } };
+  storage: {
+    filesystem?: { rootdirectory: string };
+    s3?: unknown;
+    maintenance: { uploadpurging: { enabled: boolean } };
+  };
+}
+
 /** Renders the template as the swarm does for a task: `{{ printf "%q" (secret "T") }}` → quoted value. */
-function render(template: string, secrets: Record<string, string>): unknown {
+function render(template: string, secrets: Record<string, string>): RenderedConfig {
   const text = template.replace(/\{\{ printf "%q" \(secret "([^"]+)"\) \}\}/g, (_, target: string) => {
     const value = secrets[target];
     if (value === undefined)
@@ -12,13 +24,13 @@ function render(template: string, secrets: Record<string, string>): unknown {
     return JSON.stringify(value);
   });
   expect(text).not.toContain('{{');
-  return parse(text);
+  return parse(text) as RenderedConfig;
 }
 
 describe('registry config.yml', () => {
   it('serves TLS on the port with the mounted certificate, htpasswd auth and the shared http secret from a secret', () => {
     const yaml = registryConfigYaml(registrySpec({ port: 5443 }), 'prod');
-    const config = render(yaml, { [SECRET_TARGETS.httpSecret]: 'shared-secret' }) as Record<string, any>;
+    const config = render(yaml, { [SECRET_TARGETS.httpSecret]: 'shared-secret' });
     expect(config.version).toBe(0.1);
     expect(config.http.addr).toBe(':5443');
     expect(config.http.secret).toBe('shared-secret');
@@ -27,7 +39,7 @@ describe('registry config.yml', () => {
       key: `/run/secrets/${SECRET_TARGETS.key}`,
     });
     expect(config.auth.htpasswd.path).toBe(`/run/secrets/${SECRET_TARGETS.htpasswd}`);
-    expect(config.storage.filesystem.rootdirectory).toBe('/var/lib/registry');
+    expect(config.storage.filesystem?.rootdirectory).toBe('/var/lib/registry');
     // Replicas on shared storage must not purge each other's uploads.
     expect(config.storage.maintenance.uploadpurging.enabled).toBe(false);
   });
@@ -56,7 +68,7 @@ describe('registry config.yml', () => {
       [SECRET_TARGETS.httpSecret]: 'x',
       [SECRET_TARGETS.s3AccessKey]: 'AKIA123',
       [SECRET_TARGETS.s3SecretKey]: 'a/b+c"d: e',
-    }) as Record<string, any>;
+    });
     expect(config.storage.s3).toEqual({
       region: 'eu-west-1',
       bucket: 'images',
