@@ -25,10 +25,11 @@ const REACHABLE_TIMEOUT_MS = 90_000;
 const isSwarmManager = (host: Host): boolean => inSwarm(host) && host.facts?.swarm?.isManager === true;
 
 /**
- * Writes a manager's API files as planned (CA, server certificate, drop-in), before convergeEngine
+ * Writes a manager's API files as planned (CA, server certificate, drop-in) before convergeEngine
  * installs the package: a fresh engine then starts with them and needs no restart. A running engine
  * must restart to read them: at once when it is not a swarm manager (nothing to keep), otherwise later,
- * one manager at a time (restartManagersPhase), with a marker on the host until it has.
+ * one manager at a time (restartManagersPhase), with a marker on the host until it has. /etc/eectl/pki
+ * is readable by all, because the facts read its certificates as the login user; its keys are 0600.
  */
 export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseOutput): Promise<void> {
   const plan = ctx.controlPlane?.managers.get(host.name);
@@ -36,9 +37,13 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
   const changed = plan.writeCa || plan.serverCert !== undefined || plan.dropIn !== undefined;
   const restartNeeded = host.facts?.engine?.running === true && (changed || plan.restartPending);
   const deferred = restartNeeded && isSwarmManager(host);
+  // One round trip makes both directories, the first time any file is written.
+  let dirs: Promise<unknown> | undefined;
+  const prepareDirs = () =>
+    (dirs ??= host.sudo(['install', '-d', '-m', '0755', HOST_PKI_DIR, dirname(API_DROP_IN)]));
   if (deferred && !plan.restartPending) {
     await ctx.changes.apply(host, 'mark the engine for a restart', async () => {
-      await preparePkiDir(host);
+      await prepareDirs();
       await host.conn.upload(HOST_RESTART_PENDING, 'new control-plane API files\n', {
         mode: 0o644,
         sudo: true,
@@ -48,7 +53,7 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
   if (plan.writeCa) {
     const ca = ctx.controlPlane!.ca;
     await ctx.changes.apply(host, `write the cluster CA to ${HOST_PKI_DIR}`, async () => {
-      await preparePkiDir(host);
+      await prepareDirs();
       // Key first: a certificate on a host promises its key is there too (the facts see only certificates).
       await host.conn.upload(HOST_CA_KEY, ca.keyPem!, { mode: 0o600, sudo: true });
       await host.conn.upload(HOST_CA_CERT, ca.certPem, { mode: 0o644, sudo: true });
@@ -60,7 +65,7 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
       host,
       `write a server certificate for the engine API (${cert.reason})`,
       async () => {
-        await preparePkiDir(host);
+        await prepareDirs();
         await host.conn.upload(HOST_SERVER_KEY, cert.keyPem, { mode: 0o600, sudo: true });
         await host.conn.upload(HOST_SERVER_CERT, cert.certPem, { mode: 0o644, sudo: true });
       },
@@ -73,7 +78,7 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
       host,
       `write ${API_DROP_IN} (engine API on port ${port}, mutual TLS)`,
       async () => {
-        await host.sudo(['mkdir', '-p', dirname(API_DROP_IN)]);
+        await prepareDirs();
         await host.conn.upload(API_DROP_IN, dropIn, { mode: 0o644, sudo: true });
       },
     );
@@ -85,12 +90,6 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
     await applySteps(ctx, host, serviceManagerFor(host.known.initSystem).restart('docker'), out);
     if (plan.restartPending) await host.sudo(['rm', '-f', HOST_RESTART_PENDING]);
   }
-}
-
-/** /etc/eectl/pki, readable by all (the facts read its certificates as the login user); its keys are 0600. */
-async function preparePkiDir(host: Host): Promise<void> {
-  await host.sudo(['mkdir', '-p', HOST_PKI_DIR]);
-  await host.sudo(['chmod', '0755', HOST_PKI_DIR]);
 }
 
 /**
