@@ -14,6 +14,7 @@ import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
 import { askSecret, confirmNewHostKey } from '../ui/prompts.js';
 import { mapSettled } from '../util/concurrency.js';
 import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
+import { registryReplicaHealth, withRegistryHealth } from '../registry/status.js';
 
 /**
  * healthy: every host of the file is a Ready node, managers reachable, API listening, quorum held.
@@ -141,7 +142,8 @@ export async function clusterStatus(options: StatusOptions): Promise<StatusResul
     options.session,
     options.concurrency,
   );
-  return assessCluster(options.config, described, swarm);
+  const replicas = await registryReplicaHealth(options.config, described, options.session);
+  return withRegistryHealth(assessCluster(options.config, described, swarm), replicas);
 }
 
 /** What the swarm said: its nodes, or why no manager listed them. */
@@ -384,16 +386,15 @@ function versionDrift(config: ClusterConfig, nodes: readonly StatusNode[]): Drif
 }
 
 /**
- * Extension point for the registry (design.md: one replica per registry host). eectl does not deploy
- * registries yet; when it does, this checks each replica (`/v2/` over TLS from the cluster CA on every
- * host with role registry) and its problems join the cluster's health.
+ * The registry before its replicas are asked: clusterStatus replaces it with each replica's `/v2/`
+ * (registry/status.ts) when the file has registry hosts.
  */
 function registryStatus(config: ClusterConfig): RegistryStatus {
   const hosts = config.spec.hosts.filter((h) => h.role === 'registry').length;
   return {
     checked: false,
     replicas: [],
-    note: `not checked: this eectl does not deploy registry replicas yet (${hosts} registry host${hosts === 1 ? '' : 's'} in the file)`,
+    note: `not checked: ${hosts} registry host${hosts === 1 ? '' : 's'} in the file`,
   };
 }
 
