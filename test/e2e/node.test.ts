@@ -144,6 +144,19 @@ describe('eectl node: grow with join, promote/demote, remove under a service, qu
     const p = promoted.json?.result as NodeResultJson;
     expect(p.warnings.join('\n')).toContain('4 managers tolerate 1 failure');
     expect(p.node).toMatchObject({ role: 'manager', manager: 'reachable' });
+    // install ran after the promotion: the new manager has the engine API every manager has.
+    const w1Changes = p.changes.filter((c) => c.host === address('w1')).map((c) => c.description);
+    expect(w1Changes).toContain('promote node w1 to manager');
+    expect(w1Changes.some((d) => d.startsWith('write a server certificate for the engine API'))).toBe(true);
+    expect(
+      (
+        await sandbox.exec(
+          'w1',
+          'test -s /etc/eectl/pki/server-cert.pem && systemctl show docker -p DropInPaths',
+        )
+      ).stdout,
+    ).toContain('eectl-api.conf');
+    console.log(`node promote (with install for the API): ${p.seconds}s`);
     expect(readFileSync(file, 'utf8')).toBe(
       original.replace(
         `address: ${address('w1')}\n      role: worker`,
@@ -154,6 +167,7 @@ describe('eectl node: grow with join, promote/demote, remove under a service, qu
 
     const demoted = await eectl('node', 'demote', address('w1'));
     expect(demoted.code, demoted.stderr).toBe(0);
+    console.log(`node demote: ${(demoted.json?.result as NodeResultJson).seconds}s`);
     expect((demoted.json?.result as NodeResultJson).node).toMatchObject({ role: 'worker' });
     expect(readFileSync(file, 'utf8')).toBe(original);
     expect(await swarmNodes()).toContain('w1 Ready');

@@ -3,6 +3,7 @@ import type { Role } from '../config/schema.js';
 import type { Phase } from '../phase/phase.js';
 import { nodeCheckPhase, notInSwarm } from '../phases/node-check.js';
 import { nodeConnectPhase, nodeLockPhase } from '../phases/node-connect.js';
+import { nodeConvergePhase } from '../phases/node-converge.js';
 import { nodeFilePhase } from '../phases/node-file.js';
 import { demotePhase, promotePhase } from '../phases/node-role.js';
 import { nodeTargetPhase } from '../phases/node-target.js';
@@ -39,7 +40,10 @@ const inSwarm =
     return notInFile(ctx, verdict);
   };
 
-/** `eectl node promote`: worker → manager (one at a time, waiting for quorum), and manager in the file. */
+/**
+ * `eectl node promote`: worker → manager (one at a time, waiting for quorum), manager in the file, then
+ * install so it gets the control-plane API every manager has.
+ */
 export const NODE_PROMOTE_PHASES: Phase<NodeContext>[] = [
   nodeConnectPhase,
   nodeLockPhase,
@@ -47,6 +51,7 @@ export const NODE_PROMOTE_PHASES: Phase<NodeContext>[] = [
   nodeCheckPhase({ verdict: inSwarm(promotionVerdict), nextFile: (ctx) => withRole(ctx, 'manager') }),
   promotePhase,
   nodeFilePhase,
+  nodeConvergePhase,
 ];
 
 /** `eectl node demote`: manager → worker when the quorum survives it, and worker in the file. */
