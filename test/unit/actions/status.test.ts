@@ -7,6 +7,7 @@ import { createCa, issueServerCert } from '../../../src/lib/pki/certificates.js'
 import { serverNames } from '../../../src/lib/pki/inspect.js';
 import { HOST_CA_CERT, HOST_SERVER_CERT } from '../../../src/lib/pki/paths.js';
 import type { SwarmNode } from '../../../src/lib/swarm/nodes.js';
+import { makeFacts } from '../../helpers/facts.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const DAY = 86_400_000;
@@ -41,24 +42,13 @@ function facts(address: string, hostname: string, role: string): Facts {
   const files: Record<string, string> = isManager
     ? { [HOST_CA_CERT]: ca.certPem, [HOST_SERVER_CERT]: certs.get(address)! }
     : {};
-  return {
+  return makeFacts({
     hostname,
-    os: { id: 'debian', idLike: [], versionId: '12', codename: 'bookworm', prettyName: 'Debian 12' },
-    arch: 'amd64',
-    kernel: '6.1',
-    initSystem: 'systemd',
-    packageManager: 'apt',
-    cpus: 2,
-    memoryBytes: 2 ** 31,
-    diskFreeBytes: 2 ** 34,
     privateAddresses: [address],
     addresses: [address],
     time: NOW.getTime() / 1000,
     files,
     listening: isManager ? ['22/tcp', '2377/tcp', '2376/tcp'] : ['22/tcp'],
-    user: 'root',
-    isRoot: true,
-    sudo: true,
     engine: {
       serverVersion: '20.10.24+dfsg1',
       packageVersion: '20.10.24',
@@ -73,7 +63,7 @@ function facts(address: string, hostname: string, role: string): Facts {
       remoteManagers: ['10.0.0.11:2377', '10.0.0.12:2377', '10.0.0.13:2377'],
       nodeAddr: address,
     },
-  };
+  });
 }
 
 function node(address: string, hostname: string, role: string, changes: Partial<SwarmNode> = {}): SwarmNode {

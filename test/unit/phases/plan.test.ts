@@ -10,6 +10,7 @@ import { satisfiedVersion } from '../../../src/lib/phases/engine-version.js';
 import { sourceInPlace } from '../../../src/lib/phases/package-source.js';
 import type { Connection } from '../../../src/lib/ssh/connection.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
+import { makeFacts } from '../../helpers/facts.js';
 
 // The decisions install takes from facts alone: what is already in place needs no change.
 
@@ -24,28 +25,7 @@ const config = (engine: Record<string, unknown>) =>
 function host(facts: Partial<Facts>): Host {
   const conn = { name: 'h1', log: nullLogger } as unknown as Connection;
   const h = new Host(config({}).spec.hosts[0]!, conn);
-  h.facts = {
-    hostname: 'h1',
-    os: { id: 'debian', idLike: [], versionId: '12', codename: 'bookworm', prettyName: 'Debian 12' },
-    arch: 'amd64',
-    kernel: '6.1',
-    initSystem: 'systemd',
-    packageManager: 'apt',
-    cpus: 2,
-    memoryBytes: 2 ** 32,
-    diskFreeBytes: 2 ** 35,
-    privateAddresses: ['10.0.0.1'],
-    addresses: ['10.0.0.1'],
-    time: 0,
-    files: {},
-    listening: [],
-    user: 'root',
-    isRoot: true,
-    sudo: true,
-    engine: undefined,
-    swarm: undefined,
-    ...facts,
-  };
+  h.facts = makeFacts({ hostname: 'h1', privateAddresses: ['10.0.0.1'], addresses: ['10.0.0.1'], ...facts });
   return h;
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import type { Facts } from '../../../src/lib/host/facts-types.js';
 import { checkHosts, requiredPorts, type HostUnderCheck } from '../../../src/lib/phases/preflight-checks.js';
+import { makeFacts } from '../../helpers/facts.js';
 
 const config = clusterSchema.parse({
   apiVersion: 'eectl/v1',
@@ -16,30 +17,15 @@ const config = clusterSchema.parse({
 });
 
 const GiB = 1024 ** 3;
-function facts(overrides: Partial<Facts> = {}): Facts {
-  return {
+const facts = (overrides: Partial<Facts> = {}): Facts =>
+  makeFacts({
     hostname: 'h',
-    os: { id: 'debian', idLike: [], versionId: '12', codename: 'bookworm', prettyName: 'Debian 12' },
-    arch: 'amd64',
-    kernel: '6.1',
-    initSystem: 'systemd',
-    packageManager: 'apt',
-    cpus: 2,
-    memoryBytes: 4 * GiB,
-    diskFreeBytes: 40 * GiB,
     privateAddresses: ['10.0.0.11'],
     addresses: ['10.0.0.11'],
     time: 1000,
     listening: ['22/tcp'],
-    files: {},
-    user: 'root',
-    isRoot: true,
-    sudo: true,
-    engine: undefined,
-    swarm: undefined,
     ...overrides,
-  };
-}
+  });
 const host = (name: string, f: Partial<Facts>, role: 'manager' | 'worker' = 'manager'): HostUnderCheck => ({
   name,
   role,

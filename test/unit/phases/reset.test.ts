@@ -16,6 +16,7 @@ import {
 import { leaveOrder } from '../../../src/lib/phases/reset-swarm.js';
 import { API_DROP_IN } from '../../../src/lib/pki/paths.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
+import { makeFacts } from '../../helpers/facts.js';
 
 const config = clusterSchema.parse({
   apiVersion: 'eectl/v1',
@@ -30,30 +31,7 @@ const config = clusterSchema.parse({
   },
 });
 
-function facts(overrides: Partial<Facts> = {}): Facts {
-  return {
-    hostname: 'h',
-    os: { id: 'debian', idLike: [], versionId: '12', codename: 'bookworm', prettyName: 'Debian 12' },
-    arch: 'amd64',
-    kernel: '6.1',
-    initSystem: 'systemd',
-    packageManager: 'apt',
-    cpus: 2,
-    memoryBytes: 4 * 1024 ** 3,
-    diskFreeBytes: 40 * 1024 ** 3,
-    privateAddresses: [],
-    addresses: [],
-    time: 0,
-    listening: [],
-    files: {},
-    user: 'root',
-    isRoot: true,
-    sudo: true,
-    engine: undefined,
-    swarm: undefined,
-    ...overrides,
-  };
-}
+const facts = (overrides: Partial<Facts> = {}): Facts => makeFacts(overrides);
 
 const CLEAN: ResetInventory = {
   packages: [],
