@@ -31,7 +31,8 @@ export interface ClusterContext extends PhaseContext {
   engineOffers: Map<string, PackageOffer[]>;
   /** A manager that is in the swarm (the leader when known): swarm-wide commands go through it. */
   swarmManager?: Host;
-  tokens?: JoinTokens;
+  /** Read once, when the first host needs to join (a converged run never reads them). */
+  tokens?: Promise<JoinTokens>;
   /** The cluster CA and what each manager needs for the engine API (phases/pki.ts), once decided. */
   controlPlane?: ControlPlanePlan;
   /** The registry's replicas, secrets and configuration (phases/registry-plan.ts), once decided. */

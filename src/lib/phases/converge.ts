@@ -4,7 +4,7 @@ import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
 import { convergeEngine } from './engine.js';
-import { fetchTokens, initSwarm, joinManager, joinWorker } from './swarm-membership.js';
+import { initSwarm, joinManager, joinWorker } from './swarm-membership.js';
 
 /** A promise with its resolve/reject exposed: "the swarm exists" for hosts waiting to join. */
 function signal(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
@@ -39,10 +39,7 @@ export const convergePhase: Phase<ClusterContext> = {
     const swarmExists = signal();
     const managerJoins = serial();
     const founder = ctx.swarmManager ? undefined : managers(ctx)[0];
-    if (ctx.swarmManager) {
-      await fetchTokens(ctx);
-      swarmExists.resolve();
-    }
+    if (ctx.swarmManager) swarmExists.resolve();
     // The founder first, so it is never queued behind hosts that wait for it.
     const ordered = founder ? [founder, ...ctx.hosts.filter((h) => h !== founder)] : ctx.hosts;
     const settled = await mapSettled(ordered, ctx.concurrency, async (host: Host) => {
@@ -50,7 +47,6 @@ export const convergePhase: Phase<ClusterContext> = {
         await convergeEngine(ctx, host, out);
         if (host === founder) {
           await initSwarm(ctx, host);
-          if (!ctx.dryRun) await fetchTokens(ctx);
           swarmExists.resolve();
           return;
         }

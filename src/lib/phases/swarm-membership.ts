@@ -24,15 +24,16 @@ export async function initSwarm(ctx: ClusterContext, host: Host): Promise<void> 
   ctx.swarmManager = host;
 }
 
-/** Reads the join tokens from the swarm's contact manager (registered as secrets). */
-export async function fetchTokens(ctx: ClusterContext): Promise<void> {
-  const manager = ctx.swarmManager;
-  if (!manager || ctx.tokens || !inSwarm(manager)) return;
-  const docker = new HostDocker(manager);
-  const [managerToken, workerToken] = [await docker.joinToken('manager'), await docker.joinToken('worker')];
-  addSecret(managerToken);
-  addSecret(workerToken);
-  ctx.tokens = { manager: managerToken, worker: workerToken };
+/** A join token, read once per run from the swarm's contact manager (registered as a secret). */
+async function joinToken(ctx: ClusterContext, role: 'manager' | 'worker'): Promise<string> {
+  ctx.tokens ??= (async () => {
+    const docker = new HostDocker(ctx.swarmManager!);
+    const tokens = { manager: await docker.joinToken('manager'), worker: await docker.joinToken('worker') };
+    addSecret(tokens.manager);
+    addSecret(tokens.worker);
+    return tokens;
+  })();
+  return (await ctx.tokens)[role];
 }
 
 /**
@@ -52,7 +53,7 @@ export async function joinManager(ctx: ClusterContext, host: Host): Promise<void
       `join the swarm as a manager through ${contact.advertiseAddress}`,
       async () => {
         await new HostDocker(host).swarmJoin({
-          token: ctx.tokens!.manager,
+          token: await joinToken(ctx, 'manager'),
           managerAddr: contact.advertiseAddress,
           advertiseAddr: host.advertiseAddress,
         });
@@ -73,7 +74,7 @@ export async function joinWorker(ctx: ClusterContext, host: Host): Promise<void>
     `join the swarm as a worker through ${contact.advertiseAddress}`,
     async () => {
       await new HostDocker(host).swarmJoin({
-        token: ctx.tokens!.worker,
+        token: await joinToken(ctx, 'worker'),
         managerAddr: contact.advertiseAddress,
         advertiseAddr: host.advertiseAddress,
       });
