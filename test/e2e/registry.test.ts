@@ -60,6 +60,14 @@ describe('eectl install: registry replicas on two registry hosts with shared sto
         expect(trusted.stdout, `${h.hostname} trusts ${name}`).toBe(caSum);
       }
     }
+    // The service names the bundled image by ID, so no replica start tries to pull it from Docker Hub.
+    const bundled = sandbox.description.registry?.image ?? '';
+    const id = await run('r1', `docker image inspect --format '{{.Id}}' ${bundled}`);
+    const serviceImage = await run(
+      'm1',
+      "docker service inspect eectl-registry --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}'",
+    );
+    expect(serviceImage.stdout.trim()).toBe(id.stdout.trim());
     const kept = await run('m1', "stat -c '%a %U' /etc/eectl/registry/admin-password");
     expect(kept.stdout.trim()).toBe('600 root');
   });

@@ -5,6 +5,7 @@ import type { Phase } from '../phase/phase.js';
 import { completeCa, readLocalCa } from '../pki/ca-store.js';
 import { keyMatchesCert } from '../pki/keys.js';
 import { HOST_CA_KEY } from '../pki/paths.js';
+import { bundledImageId } from '../registry/bundle-images.js';
 import { planRegistry } from '../registry/plan.js';
 import { readRegistryState, type RegistryState } from '../registry/state.js';
 import { addSecret } from '../ui/redact.js';
@@ -36,6 +37,7 @@ export const registryPlanPhase: Phase<ClusterContext> = {
       state,
       caCertPem: ca.certPem,
       caKey: () => caKey(ctx, ca),
+      imageId: await bundledImageId(ctx.config.spec.images.bundles, ctx.config.spec.registry.image),
     });
     if (ctx.registry.certReason) ctx.log.info(`${ctx.registry.certReason}: issuing a new one`);
   },

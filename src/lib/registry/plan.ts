@@ -64,6 +64,8 @@ export interface RegistryPlanInput {
   caCertPem: string;
   /** The CA's key, read only when a certificate must be issued. */
   caKey: () => Promise<string>;
+  /** The image's ID when a bundle brings it: the service names it so, and no replica start pulls. */
+  imageId?: string | undefined;
   now?: Date;
 }
 
@@ -152,7 +154,7 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
   }));
   const service: ServiceDefinition = {
     name: REGISTRY_SERVICE,
-    image: spec.image,
+    image: input.imageId ?? spec.image,
     constraints: ['node.labels.eectl.role==registry'],
     hostPorts: [{ target: spec.port, published: spec.port }],
     configs: [{ source: objects[0]!.name, target: CONFIG_TARGET }],
