@@ -35,6 +35,12 @@ export function renderInstallSummary(r: InstallResult): string {
     );
   }
   if (r.quorum) lines.push('', `Quorum: ${r.quorum.description}`);
+  if (r.registry?.adminPassword) {
+    lines.push(
+      '',
+      `Registry admin password (shown once; kept root-only in /etc/eectl/registry/admin-password on the managers): ${r.registry.adminPassword}`,
+    );
+  }
   lines.push(
     '',
     `Phases: ${r.phases.map((p) => `${p.title} ${p.skipped ? 'skipped' : `${p.seconds.toFixed(1)}s`}`).join(', ')}`,
