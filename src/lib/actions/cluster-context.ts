@@ -2,7 +2,11 @@ import type { ClusterConfig, HostSpec } from '../config/schema.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';
 import type { PackageOffer } from '../host/os/index.js';
+import { ChangeLog } from '../phase/changes.js';
 import type { PhaseContext } from '../phase/phase.js';
+import type { Session } from '../cluster/session.js';
+import type { Logger } from '../ui/log.js';
+import type { ProgressMode } from '../ui/progress.js';
 import type { ControlPlanePlan } from '../pki/plan.js';
 import type { RegistryPlan } from '../registry/plan.js';
 import type { RegistryState } from '../registry/state.js';
@@ -45,3 +49,31 @@ export const managers = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) =>
 export const nonManagers = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) => !h.isManager);
 /** Hosts that are in the swarm now, by their facts. */
 export const inSwarm = (h: Host): boolean => h.facts?.swarm?.state === 'active';
+
+/** What a cluster action (install, reset) is given: the file, the way to the hosts, and how to run. */
+export interface ActionOptions {
+  config: ClusterConfig;
+  session: Session;
+  log: Logger;
+  dryRun: boolean;
+  concurrency: number;
+  progress: ProgressMode;
+  signal?: AbortSignal;
+}
+
+/** A fresh context for an action over the hosts of the file. */
+export function newClusterContext(options: ActionOptions): ClusterContext {
+  return {
+    config: options.config,
+    dryRun: options.dryRun,
+    log: options.log,
+    changes: new ChangeLog(options.dryRun),
+    concurrency: options.concurrency,
+    signal: options.signal,
+    connect: (spec) => options.session.connect(spec),
+    hosts: [],
+    factsReadAt: 0,
+    engineVersions: new Map(),
+    engineOffers: new Map(),
+  };
+}

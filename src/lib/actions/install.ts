@@ -1,8 +1,5 @@
-import type { ClusterConfig } from '../config/schema.js';
-import type { Session } from '../cluster/session.js';
-import { ChangeLog } from '../phase/changes.js';
-import type { Phase, PhaseTiming } from '../phase/phase.js';
-import { runPhases } from '../phase/runner.js';
+import type { Phase } from '../phase/phase.js';
+import { runAction } from '../phase/runner.js';
 import { connectPhase } from '../phases/connect.js';
 import { convergePhase } from '../phases/converge.js';
 import { engineVersionPhase } from '../phases/engine-version.js';
@@ -22,9 +19,7 @@ import { waitReadyPhase } from '../phases/wait-ready.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum, type QuorumState } from '../swarm/quorum.js';
 import { managerCounts } from '../swarm/nodes.js';
-import type { ProgressMode } from '../ui/progress.js';
-import type { Logger } from '../ui/log.js';
-import type { ClusterContext } from './cluster-context.js';
+import { newClusterContext, type ActionOptions, type ClusterContext } from './cluster-context.js';
 
 /** `eectl install`: file → facts → preflight → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
 export const INSTALL_PHASES: Phase<InstallContext>[] = [
@@ -72,39 +67,13 @@ export interface InstallResult {
   registry?: { replicas: ReplicaHealth[]; adminPassword?: string };
 }
 
-export interface InstallOptions {
-  config: ClusterConfig;
-  session: Session;
-  log: Logger;
-  dryRun: boolean;
-  concurrency: number;
-  progress: ProgressMode;
-  signal?: AbortSignal;
-}
+/** What install is given. */
+export type InstallOptions = ActionOptions;
 
 export async function install(options: InstallOptions): Promise<InstallResult> {
-  const started = performance.now();
-  const ctx: InstallContext = {
-    config: options.config,
-    dryRun: options.dryRun,
-    log: options.log,
-    changes: new ChangeLog(options.dryRun),
-    concurrency: options.concurrency,
-    signal: options.signal,
-    connect: (spec) => options.session.connect(spec),
-    hosts: [],
-    factsReadAt: 0,
-    engineVersions: new Map(),
-    engineOffers: new Map(),
-  };
-  const timings: PhaseTiming[] = [];
-  try {
-    await runPhases(INSTALL_PHASES, ctx, options.progress, timings);
-  } finally {
-    await ctx.lock
-      ?.release()
-      .catch((e: unknown) => options.log.warn(`could not release the cluster lock: ${String(e)}`));
-  }
+  const ctx: InstallContext = newClusterContext(options);
+
+  const report = await runAction(INSTALL_PHASES, ctx, options.progress, async () => ctx.lock?.release());
   const nodes = ctx.nodes ?? [];
   const counts = nodes.length > 0 ? managerCounts(nodes) : undefined;
   const [firstVersion] = ctx.engineVersions.values();
@@ -125,8 +94,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
       engineVersion: n.engineVersion,
     })),
     quorum: counts ? { ...counts, description: describeQuorum(counts) } : undefined,
-    phases: timings.map((t) => ({ title: t.title, seconds: Math.round(t.ms) / 1000, skipped: t.skipped })),
-    seconds: Math.round(performance.now() - started) / 1000,
+    ...report,
     ...(ctx.registry && {
       registry: {
         replicas: ctx.registry.replicas,

@@ -2,12 +2,12 @@ import type { ClusterFile } from '../config/cluster-file.js';
 import type { ClusterConfig, HostSpec } from '../config/schema.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { Session } from '../cluster/session.js';
-import { EectlError, ExitCode, toEectlError } from '../errors.js';
+import { EectlError } from '../errors.js';
 import type { SwarmFacts } from '../host/facts-types.js';
 import type { Host } from '../host/host.js';
 import { ChangeLog, type Change } from '../phase/changes.js';
-import type { Phase, PhaseContext, PhaseTiming } from '../phase/phase.js';
-import { runPhases } from '../phase/runner.js';
+import type { Phase, PhaseContext } from '../phase/phase.js';
+import { runAction } from '../phase/runner.js';
 import type { Connection } from '../ssh/connection.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import type { ProgressMode } from '../ui/progress.js';
@@ -120,7 +120,6 @@ export async function runNodeAction(
   phases: readonly Phase<NodeContext>[],
   options: NodeActionOptions,
 ): Promise<NodeActionResult> {
-  const started = performance.now();
   const ctx: NodeContext = {
     command,
     file: options.file,
@@ -142,16 +141,7 @@ export async function runNodeAction(
     warnings: [],
     fileChanged: false,
   };
-  const timings: PhaseTiming[] = [];
-  try {
-    await runPhases(phases, ctx, options.progress, timings);
-  } catch (error) {
-    throw ctx.changes.entries.some((c) => c.applied) ? partialFailure(error) : error;
-  } finally {
-    await ctx.lock
-      ?.release()
-      .catch((e: unknown) => options.log.warn(`could not release the cluster lock: ${String(e)}`));
-  }
+  const report = await runAction(phases, ctx, options.progress, async () => ctx.lock?.release());
   return {
     cluster: ctx.config.metadata.name,
     command,
@@ -161,23 +151,8 @@ export async function runNodeAction(
     changes: ctx.changes.entries,
     warnings: ctx.warnings,
     file: { path: ctx.file.path, changed: ctx.fileChanged },
-    phases: timings.map((t) => ({ title: t.title, seconds: Math.round(t.ms) / 1000, skipped: t.skipped })),
-    seconds: Math.round(performance.now() - started) / 1000,
+    ...report,
   };
-}
-
-/** A failure after the first change: exit 4, and the same command continues where it stopped. */
-function partialFailure(error: unknown): EectlError {
-  const e = toEectlError(error);
-  if (e.exitCode === ExitCode.partial) return e;
-  return new EectlError(e.message, {
-    code: e.code,
-    kind: e.kind,
-    exitCode: ExitCode.partial,
-    host: e.host,
-    cause: e.cause,
-    suggestions: [...e.suggestions, 'Then run the same command again: it continues where it stopped.'],
-  });
 }
 
 /** The name a node goes by in messages: `10.0.0.21 (w1)`. */

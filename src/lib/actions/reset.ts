@@ -1,8 +1,6 @@
 import type { ClusterConfig, Role } from '../config/schema.js';
-import type { Session } from '../cluster/session.js';
-import { ChangeLog } from '../phase/changes.js';
-import type { Phase, PhaseTiming } from '../phase/phase.js';
-import { runPhases } from '../phase/runner.js';
+import type { Phase } from '../phase/phase.js';
+import { runAction } from '../phase/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { lockHost, lockPhaseFor } from '../phases/lock.js';
 import { resetConnectPhase } from '../phases/reset-connect.js';
@@ -10,8 +8,8 @@ import { notResetError, resetHostsPhase, type ResetContext } from '../phases/res
 import { isClean, resetInventoryPhase } from '../phases/reset-inventory.js';
 import { EECTL_PATHS } from '../phases/reset-leftovers.js';
 import { leaveSwarmPhase } from '../phases/reset-swarm.js';
-import type { ProgressMode } from '../ui/progress.js';
 import type { Logger } from '../ui/log.js';
+import { newClusterContext, type ActionOptions } from './cluster-context.js';
 
 /** `eectl reset`: reachable hosts → facts → lock → what is there → swarm left → engines and files removed. */
 export const RESET_PHASES: Phase<ResetContext>[] = [
@@ -42,15 +40,8 @@ export interface ResetResult {
   seconds: number;
 }
 
-export interface ResetOptions {
-  config: ClusterConfig;
-  session: Session;
-  log: Logger;
-  dryRun: boolean;
-  concurrency: number;
-  progress: ProgressMode;
-  signal?: AbortSignal;
-}
+/** What reset is given. */
+export type ResetOptions = ActionOptions;
 
 /** The confirmation question: what is destroyed, on how many hosts, and that quorum is not protected. */
 export function resetWarning(config: ClusterConfig): string {
@@ -68,28 +59,8 @@ export function resetWarning(config: ClusterConfig): string {
  * and reported at the end (exit 4) after the others are reset.
  */
 export async function reset(options: ResetOptions): Promise<ResetResult> {
-  const started = performance.now();
-  const ctx: ResetContext = {
-    config: options.config,
-    dryRun: options.dryRun,
-    log: options.log,
-    changes: new ChangeLog(options.dryRun),
-    concurrency: options.concurrency,
-    signal: options.signal,
-    connect: (spec) => options.session.connect(spec),
-    hosts: [],
-    factsReadAt: 0,
-    engineVersions: new Map(),
-    engineOffers: new Map(),
-    inventory: new Map(),
-    unreachable: [],
-  };
-  const timings: PhaseTiming[] = [];
-  try {
-    await runPhases(RESET_PHASES, ctx, options.progress, timings);
-  } finally {
-    await releaseLock(ctx, options.log);
-  }
+  const ctx: ResetContext = { ...newClusterContext(options), inventory: new Map(), unreachable: [] };
+  const report = await runAction(RESET_PHASES, ctx, options.progress, () => releaseLock(ctx, options.log));
   if (ctx.unreachable.length > 0) throw notResetError(ctx, []);
   return {
     cluster: options.config.metadata.name,
@@ -105,8 +76,7 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
       };
     }),
     changes: ctx.changes.entries,
-    phases: timings.map((t) => ({ title: t.title, seconds: Math.round(t.ms) / 1000, skipped: t.skipped })),
-    seconds: Math.round(performance.now() - started) / 1000,
+    ...report,
   };
 }
 

@@ -1,3 +1,4 @@
+import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import { createProgress, type ProgressMode } from '../ui/progress.js';
 import type { Phase, PhaseContext, PhaseTiming } from './phase.js';
 
@@ -40,4 +41,62 @@ export async function runPhases<C extends PhaseContext>(
     throw error;
   }
   return timings;
+}
+
+/** A phase's time as results report it (`--json`, summaries, benchmarks). */
+export interface PhaseReport {
+  title: string;
+  seconds: number;
+  skipped: boolean;
+}
+
+/** What every action reports besides its own result. */
+export interface ActionReport {
+  phases: PhaseReport[];
+  seconds: number;
+}
+
+/**
+ * Runs an action: its phases with progress, then `finish` whatever happened (it releases the cluster lock).
+ * A failure after the first applied change exits 4 — the hosts are part-way and the same command, run
+ * again, continues where it stopped — unless the error already has a more telling code (locked, interrupted).
+ */
+export async function runAction<C extends PhaseContext>(
+  phases: readonly Phase<C>[],
+  ctx: C,
+  mode: ProgressMode,
+  finish: () => Promise<void>,
+): Promise<ActionReport> {
+  const started = performance.now();
+  const timings: PhaseTiming[] = [];
+  try {
+    await runPhases(phases, ctx, mode, timings);
+  } catch (error) {
+    throw ctx.changes.entries.some((c) => c.applied) ? partialFailure(error) : error;
+  } finally {
+    await finish().catch((e: unknown) => ctx.log.warn(`could not finish cleanly: ${String(e)}`));
+  }
+  return {
+    phases: timings.map((t) => ({ title: t.title, seconds: Math.round(t.ms) / 1000, skipped: t.skipped })),
+    seconds: Math.round(performance.now() - started) / 1000,
+  };
+}
+
+function partialFailure(error: unknown): EectlError {
+  const e = toEectlError(error);
+  if (
+    e.exitCode === ExitCode.partial ||
+    e.exitCode === ExitCode.locked ||
+    e.exitCode === ExitCode.interrupted
+  ) {
+    return e;
+  }
+  return new EectlError(e.message, {
+    code: e.code,
+    kind: e.kind,
+    exitCode: ExitCode.partial,
+    host: e.host,
+    cause: e.cause,
+    suggestions: [...e.suggestions, 'Then run the same command again: it continues where it stopped.'],
+  });
 }

@@ -1,6 +1,7 @@
 import chalk from 'chalk';
 import type { InstallResult } from '../actions/install.js';
 import { renderTable } from './table.js';
+import { formatPhaseLine } from './progress.js';
 
 /** The human summary after install: what changed (or would), the nodes, the quorum, time per phase. */
 export function renderInstallSummary(r: InstallResult): string {
@@ -41,10 +42,7 @@ export function renderInstallSummary(r: InstallResult): string {
       `Registry admin password (shown once; kept root-only in /etc/eectl/registry/admin-password on the managers): ${r.registry.adminPassword}`,
     );
   }
-  lines.push(
-    '',
-    `Phases: ${r.phases.map((p) => `${p.title} ${p.skipped ? 'skipped' : `${p.seconds.toFixed(1)}s`}`).join(', ')}`,
-  );
+  lines.push('', formatPhaseLine(r.phases));
   lines.push(`Total: ${r.seconds.toFixed(1)}s`);
   return lines.join('\n');
 }

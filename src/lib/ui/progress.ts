@@ -44,3 +44,10 @@ export function createProgress<C>(tasks: ListrTask<C>[], mode: ProgressMode, ctx
   }
   return new Listr<C, 'silent', 'silent'>(tasks, { ...common, renderer: 'silent' });
 }
+
+/** "Phases: Connect to hosts 0.1s, Lock the cluster skipped, …" for summaries. */
+export function formatPhaseLine(
+  phases: readonly { title: string; seconds: number; skipped: boolean }[],
+): string {
+  return `Phases: ${phases.map((p) => `${p.title} ${p.skipped ? 'skipped' : `${p.seconds.toFixed(1)}s`}`).join(', ')}`;
+}

@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import type { ResetResult } from '../actions/reset.js';
+import { formatPhaseLine } from './progress.js';
 
 /** The human summary after reset: per host what was removed (or would be), or that it was already clean. */
 export function renderResetSummary(r: ResetResult): string {
@@ -26,10 +27,6 @@ export function renderResetSummary(r: ResetResult): string {
       for (const d of h.removed) lines.push(`    - ${d}`);
     }
   }
-  lines.push(
-    '',
-    `Phases: ${r.phases.map((p) => `${p.title} ${p.skipped ? 'skipped' : `${p.seconds.toFixed(1)}s`}`).join(', ')}`,
-    `Total: ${r.seconds.toFixed(1)}s`,
-  );
+  lines.push('', formatPhaseLine(r.phases), `Total: ${r.seconds.toFixed(1)}s`);
   return lines.join('\n');
 }
