@@ -1,7 +1,7 @@
 import {
   clusterStatus,
   ClusterUnhealthyError,
-  openStatusSession,
+  STATUS_TIMEOUTS,
   type StatusResult,
 } from '../lib/actions/status.js';
 import { BaseCommand, EXIT_CODES_HELP, hostFlags } from '../lib/base-command.js';
@@ -25,13 +25,8 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<StatusResult> {
     const { config } = await this.loadCluster();
-    const session = openStatusSession({
-      clusterName: config.metadata.name,
-      log: this.log_,
-      acceptNewHostKeys: this.flags['accept-new-host-keys'],
-      interactive: this.interactive,
-      concurrency: this.flags.concurrency,
-    });
+    // A report should not wait a minute per dead host: two short attempts, then it is reported down.
+    const session = this.openSession(config.metadata.name, this.flags, STATUS_TIMEOUTS);
     try {
       const result = await clusterStatus({ config, session, concurrency: this.flags.concurrency });
       if (!this.jsonEnabled()) this.log(renderStatus(result));

@@ -4,7 +4,7 @@ import { EectlError, ExitCode, toEectlError } from './errors.js';
 import { loadCluster, type LoadedCluster } from './config/load.js';
 import { clusterDir, LOG_LEVELS, RunLog, type Logger, type LogLevel } from './ui/log.js';
 import { join } from 'node:path';
-import { openSession, type Session } from './cluster/session.js';
+import { openSession, type Session, type SessionOptions } from './cluster/session.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -94,6 +94,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected openSession(
     clusterName: string,
     flags: { 'accept-new-host-keys': boolean; concurrency: number },
+    timeouts: Pick<SessionOptions, 'readyTimeoutMs' | 'connectAttempts'> = {},
   ): Session {
     return openSession({
       clusterName,
@@ -101,6 +102,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       acceptNewHostKeys: flags['accept-new-host-keys'],
       interactive: this.interactive,
       concurrency: flags.concurrency,
+      ...timeouts,
     });
   }
 

@@ -1,5 +1,5 @@
 import type { HostDescription } from '../cluster/describe.js';
-import type { Session, SessionOptions } from '../cluster/session.js';
+import type { Session } from '../cluster/session.js';
 import type { ClusterConfig, HostSpec, Role } from '../config/schema.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
@@ -9,9 +9,7 @@ import { Host } from '../host/host.js';
 import { matchingVersions, upstreamVersion } from '../host/version.js';
 import { daysLeft, isDue, summarizeCertificate } from '../pki/inspect.js';
 import { HOST_CA_CERT, HOST_SERVER_CERT } from '../pki/paths.js';
-import { ConnectionPool } from '../ssh/pool.js';
 import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
-import { askSecret, confirmNewHostKey } from '../ui/prompts.js';
 import { mapSettled } from '../util/concurrency.js';
 import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
 import { registryReplicaHealth, withRegistryHealth } from '../registry/status.js';
@@ -115,22 +113,8 @@ export class ClusterUnhealthyError extends EectlError {
   }
 }
 
-/**
- * A session for status: like openSession's, but a host that does not answer is given up after two
- * short attempts, because status reports a down host rather than waiting a minute for it.
- */
-export function openStatusSession(options: SessionOptions): Session {
-  const pool = new ConnectionPool({
-    clusterName: options.clusterName,
-    acceptNewHostKeys: options.acceptNewHostKeys,
-    log: options.log,
-    concurrency: options.concurrency,
-    readyTimeoutMs: 8_000,
-    connectAttempts: 2,
-    ...(options.interactive ? { confirmHostKey: confirmNewHostKey, prompt: askSecret } : {}),
-  });
-  return { connect: (spec) => pool.get(spec), close: () => pool.closeAll() };
-}
+/** Connect timeouts of status: a host that does not answer is given up after two short attempts. */
+export const STATUS_TIMEOUTS = { readyTimeoutMs: 8_000, connectAttempts: 2 };
 
 /**
  * Reads the cluster's state: every host's facts (one round trip each, hosts that cannot be reached are

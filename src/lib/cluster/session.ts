@@ -11,6 +11,9 @@ export interface SessionOptions {
   /** Prompts allowed (a terminal, not --json). */
   interactive: boolean;
   concurrency: number;
+  /** Fail faster on dead hosts (status: a report should not wait a minute per host); ssh layer defaults otherwise. */
+  readyTimeoutMs?: number;
+  connectAttempts?: number;
 }
 
 /** A run's way to the hosts: one pooled connection per host, closed together at the end. */
@@ -25,6 +28,8 @@ export function openSession(options: SessionOptions): Session {
     acceptNewHostKeys: options.acceptNewHostKeys,
     log: options.log,
     concurrency: options.concurrency,
+    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+    ...(options.connectAttempts === undefined ? {} : { connectAttempts: options.connectAttempts }),
     ...(options.interactive ? { confirmHostKey: confirmNewHostKey, prompt: askSecret } : {}),
   });
   return { connect: (spec) => pool.get(spec), close: () => pool.closeAll() };
