@@ -12,7 +12,11 @@ export function renderInstallSummary(r: InstallResult): string {
         ? 'Dry run: nothing would change.'
         : `Dry run: ${r.changes.length} changes would be made:`,
     );
-    for (const c of r.changes) lines.push(`  ${c.host}: ${c.description}`);
+    const hosts = [...new Set(r.changes.map((c) => c.host))];
+    for (const host of hosts) {
+      lines.push(`  ${host}:`);
+      for (const c of r.changes.filter((x) => x.host === host)) lines.push(`    - ${c.description}`);
+    }
   } else if (r.converged) {
     lines.push(chalk.green(`Cluster ${r.cluster} is already converged: nothing changed.`));
   } else {
