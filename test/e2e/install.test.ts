@@ -28,6 +28,27 @@ describe('eectl install: 3 managers + 2 workers from fresh hosts', () => {
   const install = (...extra: string[]) =>
     runEectl(['install', '-c', sandbox.clusterFile, '--json', ...extra]);
 
+  it('describe hosts reads five Debian 12 hosts over real sshd: systemd, root or working sudo', async () => {
+    const r = await runEectl(['describe', 'hosts', '-c', sandbox.clusterFile, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.json?.result as { address: string; ok: boolean; facts: Record<string, unknown> }[];
+    expect(rows.map((row) => row.address)).toEqual(sandbox.hosts.map((h) => h.address));
+    for (const row of rows) {
+      const host = sandbox.hosts.find((h) => h.address === row.address)!;
+      expect(row.facts).toMatchObject({
+        hostname: host.hostname,
+        os: { id: 'debian', versionId: '12' },
+        initSystem: 'systemd',
+        packageManager: 'apt',
+        user: host.user,
+        isRoot: host.user === 'root',
+        sudo: true,
+        privateAddresses: [host.address],
+      });
+      expect(row.facts.engine, `${host.hostname} has no engine yet`).toBeUndefined();
+    }
+  });
+
   it('--dry-run lists what would change per host and changes nothing', async () => {
     const r = await install('--dry-run');
     expect(r.code, r.stderr).toBe(0);
