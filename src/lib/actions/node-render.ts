@@ -2,6 +2,7 @@ import chalk from 'chalk';
 import { renderTable } from '../ui/table.js';
 import type { NodeActionResult, NodeSummary } from './node-context.js';
 import type { NodeListResult, NodeListRow } from './node-list.js';
+import { renderDryRun } from '../ui/changes.js';
 
 const DONE: Record<NodeActionResult['command'], string> = {
   remove: 'removed from the swarm',
@@ -15,12 +16,7 @@ const DONE: Record<NodeActionResult['command'], string> = {
 export function renderNodeResult(r: NodeActionResult): string {
   const lines: string[] = [];
   if (r.dryRun) {
-    lines.push(
-      r.changes.length === 0
-        ? 'Dry run: nothing would change.'
-        : `Dry run: ${r.changes.length} changes would be made:`,
-    );
-    for (const c of r.changes) lines.push(`  ${c.host}: ${c.description}`);
+    lines.push(...renderDryRun(r.changes));
   } else {
     const file = r.file.changed ? ` (${r.file.path} updated)` : '';
     const head = `${r.target} ${DONE[r.command]}${file}`;

@@ -1,22 +1,14 @@
 import chalk from 'chalk';
 import type { InstallResult } from '../actions/install.js';
 import { renderTable } from './table.js';
+import { renderDryRun } from './changes.js';
 import { formatPhaseLine } from './progress.js';
 
 /** The human summary after install: what changed (or would), the nodes, the quorum, time per phase. */
 export function renderInstallSummary(r: InstallResult): string {
   const lines: string[] = [];
   if (r.dryRun) {
-    lines.push(
-      r.changes.length === 0
-        ? 'Dry run: nothing would change.'
-        : `Dry run: ${r.changes.length} changes would be made:`,
-    );
-    const hosts = [...new Set(r.changes.map((c) => c.host))];
-    for (const host of hosts) {
-      lines.push(`  ${host}:`);
-      for (const c of r.changes.filter((x) => x.host === host)) lines.push(`    - ${c.description}`);
-    }
+    lines.push(...renderDryRun(r.changes));
   } else if (r.converged) {
     lines.push(chalk.green(`Cluster ${r.cluster} is already converged: nothing changed.`));
   } else {
