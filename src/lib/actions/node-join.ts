@@ -1,21 +1,14 @@
 import type { ClusterFile } from '../config/cluster-file.js';
 import { addHost, type NewHost } from '../config/edit.js';
-import type { Session } from '../cluster/session.js';
 import { EectlError, UsageError, toEectlError } from '../errors.js';
-import type { Logger } from '../ui/log.js';
 import type { ProgressMode } from '../ui/progress.js';
+import type { ActionOptions } from './cluster-context.js';
 import { install, type InstallResult } from './install.js';
 
 /** What `node join` is given: the file, the host to add, and how to reach the hosts. */
-export interface JoinOptions {
+export interface JoinOptions extends Omit<ActionOptions, 'config'> {
   file: ClusterFile;
   host: NewHost;
-  session: Session;
-  log: Logger;
-  dryRun: boolean;
-  concurrency: number;
-  progress: ProgressMode;
-  signal?: AbortSignal;
   /** Told (before the install starts) that the file now lists the host. */
   onFileWritten?: (message: string) => void;
 }
