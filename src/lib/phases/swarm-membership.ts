@@ -46,35 +46,29 @@ export async function joinManager(ctx: ClusterContext, host: Host): Promise<void
   if (inSwarm(host)) {
     await ctx.changes.apply(host, 'promote to manager', async () => {
       await new HostDocker(contact).nodeUpdate(host.facts!.swarm!.nodeId!, { role: 'manager' });
+      await refreshSwarmFacts(host);
     });
   } else {
-    await ctx.changes.apply(
-      host,
-      `join the swarm as a manager through ${contact.advertiseAddress}`,
-      async () => {
-        await new HostDocker(host).swarmJoin({
-          token: await joinToken(ctx, 'manager'),
-          managerAddr: contact.advertiseAddress,
-          advertiseAddr: host.advertiseAddress,
-        });
-      },
-    );
+    await joinAs(ctx, host, 'manager');
   }
-  if (ctx.dryRun) return;
-  await refreshSwarmFacts(host);
-  await waitForManagerQuorum(ctx, host);
+  if (!ctx.dryRun) await waitForManagerQuorum(ctx, host);
 }
 
 /** Joins a worker or registry node to the swarm. Safe to run for many hosts at once. */
 export async function joinWorker(ctx: ClusterContext, host: Host): Promise<void> {
   if (inSwarm(host)) return;
+  await joinAs(ctx, host, 'worker');
+}
+
+/** `docker swarm join` through the swarm's contact manager, then the host's own view of the swarm. */
+async function joinAs(ctx: ClusterContext, host: Host, role: 'manager' | 'worker'): Promise<void> {
   const contact = ctx.swarmManager!;
   await ctx.changes.apply(
     host,
-    `join the swarm as a worker through ${contact.advertiseAddress}`,
+    `join the swarm as a ${role} through ${contact.advertiseAddress}`,
     async () => {
       await new HostDocker(host).swarmJoin({
-        token: await joinToken(ctx, 'worker'),
+        token: await joinToken(ctx, role),
         managerAddr: contact.advertiseAddress,
         advertiseAddr: host.advertiseAddress,
       });
