@@ -1,6 +1,6 @@
 import type { OsFacts } from '../facts-types.js';
 import { assertPackageVersionSyntax } from '../version.js';
-import { pinnedCompanions, removeEngineData } from './packages.js';
+import { DOCKER_REPO_PACKAGES, pinnedCompanions, removeEngineData } from './packages.js';
 import {
   DOCKER_DOWNLOAD,
   EECTL_REPO,
@@ -18,18 +18,7 @@ export const APT_SOURCE_FILE = `/etc/apt/sources.list.d/${EECTL_REPO}.list`;
 export const APT_KEYRING = '/etc/apt/keyrings/eectl-docker.asc';
 
 /** Every package dpkg-query asks about: engines, their companions, and what Docker's packages pull in. */
-const QUERIED = [
-  'docker-ce',
-  'docker-ce-cli',
-  'containerd.io',
-  'docker-buildx-plugin',
-  'docker-compose-plugin',
-  'docker-ce-rootless-extras',
-  'docker.io',
-  'docker-cli',
-  'docker-ee',
-  'docker-ee-cli',
-];
+const QUERIED = [...DOCKER_REPO_PACKAGES, 'docker.io', 'docker-cli'];
 
 /**
  * apt-get, non-interactive (no debconf questions over SSH), waiting for the dpkg lock because fresh cloud

@@ -5,6 +5,18 @@ import type { EnginePackages, PackageOffer } from './types.js';
 /** Packages that are an engine, in the order one is taken as "the" engine when several are installed. */
 export const ENGINE_PACKAGE_NAMES = ['docker-ee', 'docker-ce', 'docker.io', 'moby-engine', 'docker'] as const;
 
+/** Packages of Docker's own repositories and of Mirantis', the same on deb and rpm hosts. */
+export const DOCKER_REPO_PACKAGES = [
+  'docker-ce',
+  'docker-ce-cli',
+  'containerd.io',
+  'docker-buildx-plugin',
+  'docker-compose-plugin',
+  'docker-ce-rootless-extras',
+  'docker-ee',
+  'docker-ee-cli',
+] as const;
+
 /** Where the engine keeps its state and configuration; reset removes them. */
 export const ENGINE_DATA_PATHS = ['/var/lib/docker', '/var/lib/containerd', '/etc/docker'] as const;
 

@@ -1,19 +1,9 @@
 import { userCommand, type CommandStep } from './steps.js';
 import type { PackageOffer } from './types.js';
+import { DOCKER_REPO_PACKAGES } from './packages.js';
 
 /** Every package rpm is asked about: engines, their companions, and what Docker's packages pull in. */
-const QUERIED = [
-  'docker-ce',
-  'docker-ce-cli',
-  'containerd.io',
-  'docker-buildx-plugin',
-  'docker-compose-plugin',
-  'docker-ce-rootless-extras',
-  'docker',
-  'moby-engine',
-  'docker-ee',
-  'docker-ee-cli',
-];
+const QUERIED = [...DOCKER_REPO_PACKAGES, 'docker', 'moby-engine'];
 
 /**
  * `rpm -q` for the engine packages. The epoch is printed only when set, as dnf and zypper list versions, so
