@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EectlError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
@@ -24,19 +24,45 @@ export interface HostKeyPolicy {
   confirmHostKey?: (host: string, fingerprint: string) => Promise<boolean>;
 }
 
-/** Reads every known_hosts file of the policy; a missing file holds no entries. */
+/** Parsed files by path, kept while the file's size and mtime stay the same. */
+const parsed = new Map<string, { stamp: string; entries: KnownHostEntry[] }>();
+/** The last combined list per set of files, so lookups can reuse its index (known-hosts.ts). */
+const combined = new Map<string, { stamp: string; entries: KnownHostEntry[] }>();
+
+/**
+ * Reads every known_hosts file of the policy; a missing file holds no entries. Every connection asks, so
+ * a file is parsed again only when it changed (its size or mtime), not once per host.
+ */
 export function loadKnownHosts(policy: HostKeyPolicy): KnownHostEntry[] {
-  const entries: KnownHostEntry[] = [];
-  for (const file of [...policy.userKnownHostsPaths, policy.clusterKnownHostsPath]) {
-    let text: string;
+  const files = [...policy.userKnownHostsPaths, policy.clusterKnownHostsPath];
+  const stamps: string[] = [];
+  const lists: KnownHostEntry[][] = [];
+  for (const file of files) {
+    let stamp: string;
     try {
-      text = readFileSync(file, 'utf8');
+      const s = statSync(file);
+      stamp = `${s.ino}:${s.size}:${s.mtimeMs}`;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        stamps.push('-');
+        continue;
+      }
       throw error;
     }
-    entries.push(...parseKnownHosts(text, file));
+    let cached = parsed.get(file);
+    if (cached?.stamp !== stamp) {
+      cached = { stamp, entries: parseKnownHosts(readFileSync(file, 'utf8'), file) };
+      parsed.set(file, cached);
+    }
+    stamps.push(stamp);
+    lists.push(cached.entries);
   }
+  const key = files.join('\0');
+  const stamp = stamps.join('\0');
+  const hit = combined.get(key);
+  if (hit?.stamp === stamp) return hit.entries;
+  const entries = lists.flat();
+  combined.set(key, { stamp, entries });
   return entries;
 }
 

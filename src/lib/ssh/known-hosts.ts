@@ -63,11 +63,10 @@ export function entryMatchesHost(entry: KnownHostEntry, token: string): boolean 
 
 /** Decides about a presented key: revoked beats known, known beats changed, else unknown. */
 export function checkHostKey(entries: KnownHostEntry[], token: string, key: Buffer): HostKeyVerdict {
-  const revoked = entries.find(
-    (e) => e.marker === '@revoked' && e.key.equals(key) && entryMatchesHost(e, token),
-  );
+  const named = entriesNaming(entries, token);
+  const revoked = named.find((e) => e.marker === '@revoked' && e.key.equals(key));
   if (revoked) return { kind: 'revoked', entry: revoked };
-  const forHost = entries.filter((e) => e.marker === undefined && entryMatchesHost(e, token));
+  const forHost = named.filter((e) => e.marker === undefined);
   const known = forHost.find((e) => e.key.equals(key));
   if (known) return { kind: 'known', entry: known };
   const type = keyTypeOf(key);
@@ -78,10 +77,50 @@ export function checkHostKey(entries: KnownHostEntry[], token: string, key: Buff
 
 /** Key types recorded for a host, in file order: the server is asked for these first. */
 export function knownKeyTypes(entries: KnownHostEntry[], token: string): string[] {
-  const types = entries
-    .filter((e) => e.marker === undefined && entryMatchesHost(e, token))
+  const types = entriesNaming(entries, token)
+    .filter((e) => e.marker === undefined)
     .map((e) => e.keyType);
   return [...new Set(types)];
+}
+
+/** Entries by plain host name, and the rest (hashed, wildcard, negated) that must be matched one by one. */
+interface EntryIndex {
+  byName: Map<string, KnownHostEntry[]>;
+  patterns: KnownHostEntry[];
+  position: Map<KnownHostEntry, number>;
+}
+
+const indexes = new WeakMap<KnownHostEntry[], EntryIndex>();
+
+/**
+ * The entries that name `token`, in file order. A cluster's file has a line per host and every host is
+ * looked up at connect: matching each line's patterns would make connecting N hosts cost N² matches, so
+ * plain names are looked up in an index built once per entry list.
+ */
+function entriesNaming(entries: KnownHostEntry[], token: string): KnownHostEntry[] {
+  let index = indexes.get(entries);
+  if (!index) {
+    index = { byName: new Map(), patterns: [], position: new Map() };
+    for (const [i, e] of entries.entries()) {
+      index.position.set(e, i);
+      if (e.hosts.startsWith('|1|') || /[*?!]/.test(e.hosts)) {
+        index.patterns.push(e);
+        continue;
+      }
+      for (const name of new Set(e.hosts.toLowerCase().split(','))) {
+        const list = index.byName.get(name) ?? [];
+        list.push(e);
+        index.byName.set(name, list);
+      }
+    }
+    indexes.set(entries, index);
+  }
+  const named = [
+    ...(index.byName.get(token.toLowerCase()) ?? []),
+    ...index.patterns.filter((e) => entryMatchesHost(e, token)),
+  ];
+  const at = index.position;
+  return named.sort((a, b) => at.get(a)! - at.get(b)!);
 }
 
 /** OpenSSH's fingerprint format: `SHA256:` and the unpadded base64 of the key blob's SHA-256. */

@@ -129,3 +129,36 @@ describe('formatting', () => {
     expect(fingerprintSha256(real)).toBe('SHA256:fdKsImUlhTYP0KW6DZXLsJJDbJeHCum/ncSTmI09bag');
   });
 });
+
+describe('looking hosts up in a large file', () => {
+  it('finds plain names through the index and patterns one by one, in file order, case-insensitively', () => {
+    const text = [
+      line('*.example', RSA),
+      line('A.Example,10.0.0.1', ED_A),
+      `@revoked ${line(hashed('b.example'), ED_B)}`,
+      line('b.example', ED_B),
+      line('c.example,!b.example', RSA),
+    ].join('\n');
+    const entries = parseKnownHosts(text, 'f');
+    expect(knownKeyTypes(entries, 'a.example')).toEqual(['ssh-rsa', 'ssh-ed25519']);
+    expect(checkHostKey(entries, 'a.EXAMPLE', ED_A)).toMatchObject({ kind: 'known', entry: { line: 2 } });
+    expect(checkHostKey(entries, 'b.example', ED_B).kind).toBe('revoked');
+    expect(checkHostKey(entries, 'c.example', blob('ssh-rsa', 4))).toMatchObject({
+      kind: 'changed',
+      entry: { line: 1 },
+    });
+    expect(checkHostKey(entries, 'd.other', ED_A).kind).toBe('unknown');
+  });
+
+  it('answers for every host of a 1000-line file from one parse (no per-host rescan needed)', () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => line(`[10.1.${i >> 8}.${i & 255}]:2222`, ED_A));
+    const entries = parseKnownHosts(lines.join('\n'), 'f');
+    for (let i = 0; i < 1000; i += 97) {
+      expect(checkHostKey(entries, `[10.1.${i >> 8}.${i & 255}]:2222`, ED_A)).toMatchObject({
+        kind: 'known',
+        entry: { line: i + 1 },
+      });
+    }
+    expect(checkHostKey(entries, '[10.1.9.9]:2222', ED_A).kind).toBe('unknown');
+  });
+});
