@@ -13,6 +13,8 @@ export interface Change {
  */
 export class ChangeLog {
   readonly entries: Change[] = [];
+  /** Changes made through apply() per host, so a per-host question does not scan every host's changes. */
+  private readonly perHost = new Map<string, number>();
 
   constructor(readonly dryRun: boolean) {}
 
@@ -21,6 +23,7 @@ export class ChangeLog {
     description: string,
     work: () => Promise<T>,
   ): Promise<T | undefined> {
+    this.perHost.set(target.name, (this.perHost.get(target.name) ?? 0) + 1);
     if (this.dryRun) {
       this.entries.push({ host: target.name, description, applied: false });
       target.log.info(`would ${description}`);
@@ -34,6 +37,11 @@ export class ChangeLog {
 
   get count(): number {
     return this.entries.length;
+  }
+
+  /** How many changes apply() has made (or, under --dry-run, described) on a host so far. */
+  countFor(host: string): number {
+    return this.perHost.get(host) ?? 0;
   }
 
   forHost(host: string): string[] {

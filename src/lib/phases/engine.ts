@@ -45,6 +45,7 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
   const configurer = configurerFor(host.known);
   const service = serviceManagerFor(host.known.initSystem);
   const daemonJson = mergedDaemonJson(host, ctx.config.spec.engine.daemon);
+  const changesBefore = ctx.changes.countFor(host.name);
   if (daemonJson !== undefined) {
     await ctx.changes.apply(host, `write ${DAEMON_JSON}`, async () => {
       await host.sudo(['mkdir', '-p', '/etc/docker']);
@@ -76,6 +77,8 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
     await applySteps(ctx, host, service.restart('docker'), out);
   }
   if (ctx.dryRun) return;
+  // The engine answered with the facts and nothing here touched it: asking again costs a round trip per host.
+  if (serverVersion !== undefined && ctx.changes.countFor(host.name) === changesBefore) return;
   const reported = await new HostDocker(host).waitUntilUp();
   host.log.debug(`engine answers, version ${reported}`);
 }
