@@ -1,4 +1,4 @@
-import { managers, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, managers, type ClusterContext } from '../actions/cluster-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { configurerFor } from '../host/os/index.js';
@@ -19,7 +19,24 @@ for a in "$@"; do
   if [ $rc -eq 0 ]; then echo "$a open"; elif echo "$out" | grep -qi refused; then echo "$a refused"; else echo "$a unreachable"; fi
 done`;
 
+/**
+ * The manager addresses a host must show it reaches on 2377/tcp: every other manager, except that a node
+ * already in the swarm has shown it for the managers already in it (the swarm itself keeps that path up),
+ * so a converged cluster costs no probe at all.
+ */
+export function probeTargets(host: Host, allManagers: readonly Host[]): string[] {
+  const proven = inSwarm(host)
+    ? new Set(
+        allManagers.filter((m) => inSwarm(m) && m.facts?.swarm?.isManager).map((m) => m.advertiseAddress),
+      )
+    : new Set<string>();
+  return allManagers
+    .map((m) => m.advertiseAddress)
+    .filter((a) => a !== host.advertiseAddress && !proven.has(a));
+}
+
 async function probeManagers(host: Host, addresses: string[]): Promise<PreflightProblem[]> {
+  if (addresses.length === 0) return [];
   const r = await host.exec(
     ['sh', '-c', `command -v bash >/dev/null || exit 0; ${PROBE_MANAGERS}`, 'sh', ...addresses],
     {
@@ -64,17 +81,14 @@ export const preflightPhase: Phase<ClusterContext> = {
         ctx.config,
       ),
     );
-    const managerAddresses = managers(ctx).map((m) => m.advertiseAddress);
+    const allManagers = managers(ctx);
     const probes = await mapAll(ctx.hosts, ctx.concurrency, (h) =>
-      probeManagers(
-        h,
-        managerAddresses.filter((a) => a !== h.advertiseAddress),
-      ),
+      probeManagers(h, probeTargets(h, allManagers)),
     );
     problems.push(...probes.flat());
 
-    for (const w of problems.filter((p) => p.severity === 'warning'))
-      ctx.hosts.find((h) => h.name === w.host)?.log.warn(w.message);
+    const byName = new Map(ctx.hosts.map((h) => [h.name, h]));
+    for (const w of problems.filter((p) => p.severity === 'warning')) byName.get(w.host)?.log.warn(w.message);
     const errors = problems.filter((p) => p.severity === 'error');
     if (errors.length > 0) {
       throw new EectlError(
