@@ -153,9 +153,10 @@ export function assessCluster(
   const nodes: StatusNode[] = [];
   const matched = new Set<string>();
   const missingFromSwarm: string[] = [];
+  const lookup = swarm.nodes && nodeLookup(swarm.nodes);
   for (const d of described) {
     const facts = d.ok ? d.facts : undefined;
-    const node = swarm.nodes && findNode(swarm.nodes, d, facts);
+    const node = lookup && findNode(lookup, d, facts);
     if (node) matched.add(node.id);
     const isManager = d.role === 'manager';
     const row = nodeRow(d, facts, node, isManager ? apiPort : undefined, now);
@@ -290,16 +291,26 @@ function quorumOf(
   return { ...counts, hasQuorum: quorate, faultTolerance: faultTolerance(counts.managers), description };
 }
 
+/** The node list by ID and by address, so finding each host's node does not scan every node. */
+function nodeLookup(nodes: readonly SwarmNode[]) {
+  const byAddr = new Map<string, SwarmNode>();
+  for (const n of nodes) if (!byAddr.has(n.addr)) byAddr.set(n.addr, n);
+  return { byId: new Map(nodes.map((n) => [n.id, n])), byAddr, order: new Map(nodes.map((n, i) => [n, i])) };
+}
+
 /** The swarm node of a host of the file: by the node ID its engine reports, else by address. */
 function findNode(
-  nodes: readonly SwarmNode[],
+  lookup: ReturnType<typeof nodeLookup>,
   d: HostDescription,
   facts: Facts | undefined,
 ): SwarmNode | undefined {
   const id = facts?.swarm?.nodeId;
-  if (id) return nodes.find((n) => n.id === id);
-  const addresses = new Set([d.address, ...(facts?.privateAddresses ?? [])]);
-  return nodes.find((n) => addresses.has(n.addr));
+  if (id) return lookup.byId.get(id);
+  // The first node in list order at any of the host's addresses, as a scan of the list would find.
+  const candidates = [d.address, ...(facts?.privateAddresses ?? [])].flatMap(
+    (a) => lookup.byAddr.get(a) ?? [],
+  );
+  return candidates.sort((a, b) => lookup.order.get(a)! - lookup.order.get(b)!)[0];
 }
 
 function nodeRow(
