@@ -1,5 +1,5 @@
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
-import { createProgress, type ProgressMode } from '../ui/progress.js';
+import { createProgress, PhaseProgress, PROGRESS_INTERVAL_MS, type ProgressMode } from '../ui/progress.js';
 import type { Phase, PhaseContext, PhaseTiming } from './phase.js';
 
 /**
@@ -25,7 +25,10 @@ export async function runPhases<C extends PhaseContext>(
       }
       ran.push(phase);
       ctx.log.debug(`phase: ${phase.title}`);
-      await phase.run(ctx, { report: (host, line) => (task.output = `[${host}] ${line}`) });
+      const firstChange = ctx.changes.count;
+      const progress = new PhaseProgress((line) => (task.output = line), PROGRESS_INTERVAL_MS[mode]);
+      await phase.run(ctx, { report: (host, line) => progress.report(host, line) });
+      progress.finish(ctx.changes.entries.slice(firstChange), ctx.changes.dryRun);
       timings.push({ title: phase.title, ms: performance.now() - started, skipped: false });
     },
   }));

@@ -24,7 +24,8 @@ export const waitReadyPhase: Phase<ClusterContext & { nodes?: SwarmNode[] }> = {
         ctx.nodes = nodes;
         return;
       }
-      out.report(ctx.swarmManager!.name, `waiting for ${waiting.join(', ')}`);
+      const some = waiting.slice(0, 5).join(', ') + (waiting.length > 5 ? ', …' : '');
+      out.report(ctx.swarmManager!.name, `waiting for ${waiting.length} of ${ctx.hosts.length}: ${some}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
     throw new EectlError(`nodes not Ready after ${READY_TIMEOUT_MS / 1000}s: ${waiting.join(', ')}`, {

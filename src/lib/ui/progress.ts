@@ -51,3 +51,42 @@ export function formatPhaseLine(
 ): string {
   return `Phases: ${phases.map((p) => `${p.title} ${p.skipped ? 'skipped' : `${p.seconds.toFixed(1)}s`}`).join(', ')}`;
 }
+
+/**
+ * A phase's progress line at any number of hosts: the latest host's line with how many hosts have reported
+ * (`[37 hosts] 10.0.0.9: install docker-ce`), shown at most once per `intervalMs` (the plain renderer
+ * prints every update as a line), then one summary line with the counts when the phase ends.
+ */
+export class PhaseProgress {
+  private readonly hosts = new Set<string>();
+  private shownAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly show: (line: string) => void,
+    private readonly intervalMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  report(host: string, line: string): void {
+    this.hosts.add(host);
+    const t = this.now();
+    if (t - this.shownAt < this.intervalMs) return;
+    this.shownAt = t;
+    this.show(this.hosts.size > 1 ? `[${this.hosts.size} hosts] ${host}: ${line}` : `[${host}] ${line}`);
+  }
+
+  /** The phase's last line: how many hosts it changed (or, under --dry-run, would), and how much. */
+  finish(changes: readonly { host: string }[], dryRun: boolean): void {
+    if (this.hosts.size <= 1 && changes.length === 0) return;
+    const changed = new Set(changes.map((c) => c.host)).size;
+    const verb = dryRun ? 'would change' : 'changed';
+    this.show(
+      changes.length === 0
+        ? `${this.hosts.size} hosts, nothing ${dryRun ? 'would change' : 'changed'}`
+        : `${changes.length} change${changes.length === 1 ? '' : 's'}: ${verb} ${changed} host${changed === 1 ? '' : 's'}`,
+    );
+  }
+}
+
+/** How often a phase's progress line may change: a terminal redraws one line, plain output adds one each time. */
+export const PROGRESS_INTERVAL_MS: Record<ProgressMode, number> = { tty: 100, plain: 2000, silent: 0 };
