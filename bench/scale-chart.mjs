@@ -1,5 +1,5 @@
 /**
- * docs/scale.svg from bench/results/scale.json: wall time and peak RSS of each scenario against hosts,
+ * docs/scale.svg from bench/results/scale.json: wall time, CPU time and peak RSS of each scenario against hosts,
  * drawn by vega-lite, rendered to SVG by vega without a browser. `node bench/scale-chart.mjs` redraws it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import * as vega from 'vega';
 import { compile } from 'vega-lite';
 
 const panel = (field, title) => ({
-  width: 300,
+  width: 260,
   height: 220,
   title,
   mark: { type: 'line', point: true },
@@ -26,7 +26,11 @@ export async function writeChart(result, path) {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `eectl against simulated hosts (${result.simulator.latencyMs} ± ${result.simulator.jitterMs} ms per round trip, --concurrency ${result.concurrency})`,
     data: { values: result.runs },
-    hconcat: [panel('wallSeconds', 'wall time (s)'), panel('peakRssMb', 'peak RSS of eectl (MB)')],
+    hconcat: [
+      panel('wallSeconds', 'wall time (s)'),
+      panel('cpuSeconds', 'CPU time of eectl (s)'),
+      panel('peakRssMb', 'peak RSS of eectl (MB)'),
+    ],
     config: { background: 'white' },
   };
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });

@@ -5,12 +5,13 @@
  * and peak RSS are its own. Writes bench/results/scale.json and docs/scale.svg (bench/scale-chart.mjs).
  * The simulator answers what eectl sends from a small state machine; it never shows that a feature works.
  *
- * Options: --sizes 5,50 --latency 20 --jitter 5 --concurrency 50 --no-chart
+ * Options: --sizes 5,50 --latency 20 --jitter 5 --concurrency 50 --no-chart, --out FILE (instead of
+ * bench/results/scale.json), --node-args "--cpu-prof --cpu-prof-dir=/tmp/prof" (for the eectl processes).
  */
 import { spawn } from 'node:child_process';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { keyPair, startSimulator } from './simulator/server.mjs';
@@ -24,6 +25,8 @@ const sizes = arg('sizes', '5,50,200,500').split(',').map(Number);
 const latencyMs = Number(arg('latency', '20'));
 const jitterMs = Number(arg('jitter', '5'));
 const concurrency = Number(arg('concurrency', '50'));
+const nodeArgs = arg('node-args', '').split(' ').filter(Boolean);
+const outFile = resolve(arg('out', join(root, 'bench/results/scale.json')));
 const CLUSTER = 'scale';
 const PORT = 2222;
 /** No eectl run may take longer than this (the simulator also closes itself after 30 minutes). */
@@ -60,7 +63,13 @@ function eectl(args, env, dir) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       join(root, 'node_modules/.bin/node'),
-      ['--import', join(root, 'bench/simulator/usage-preload.mjs'), join(root, 'bin/run.js'), ...args],
+      [
+        ...nodeArgs,
+        '--import',
+        join(root, 'bench/simulator/usage-preload.mjs'),
+        join(root, 'bin/run.js'),
+        ...args,
+      ],
       { cwd: dir, env: { ...env, EECTL_BENCH_USAGE: usageFile }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -128,6 +137,7 @@ async function benchSize(n, work) {
   const runs = [];
   const measure = async (scenario, args, check) => {
     const before = totals(sim.hosts);
+    const loadBefore = loadavg()[0];
     const r = await eectl(
       [...args, '-c', 'cluster.yaml', '--json', '--concurrency', String(concurrency)],
       env,
@@ -155,6 +165,8 @@ async function benchSize(n, work) {
       peakRssMb: round(r.peakRssMb, 1),
       roundTripsPerHost: round((d.execs + d.sftpSessions) / hostsNow),
       connections: d.connections,
+      /** The machine's 1-minute load average before and after: wall times on a shared machine vary with it. */
+      loadAverage: [round(loadBefore, 1), round(loadavg()[0], 1)],
       execs: d.execs,
       sftpSessions: d.sftpSessions,
       sftpRequests: d.sftpRequests,
@@ -225,9 +237,9 @@ const result = {
   concurrency,
   runs,
 };
-mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, 'bench/results/scale.json'), `${JSON.stringify(result, null, 2)}\n`);
-console.error('wrote bench/results/scale.json');
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+console.error(`wrote ${outFile}`);
 if (!process.argv.includes('--no-chart')) {
   const { writeChart } = await import('./scale-chart.mjs');
   await writeChart(result, join(root, 'docs/scale.svg'));
