@@ -1,5 +1,12 @@
 import type { ConfigProblem } from './problems.js';
-import { clusterSchema, hostSchema, type EngineSpec, type HostSpec, type RegistrySpec } from './schema.js';
+import {
+  clusterSchema,
+  hostSchema,
+  type EngineSpec,
+  type HostSpec,
+  type ImagePolicySpec,
+  type RegistrySpec,
+} from './schema.js';
 import type { Locator } from './source.js';
 
 const spec = clusterSchema.shape.spec.shape;
@@ -26,6 +33,8 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
     if (managers === 0 || hosts.success) problems.push(...managerProblems(managers, loc));
   }
   if (engine.success) problems.push(...engineProblems(engine.data, loc));
+  const images = spec.images.safeParse(field(raw, 'images'));
+  if (images.success) problems.push(...imagePolicyProblems(images.data.policy, loc));
   if (hosts.success && registry.success) problems.push(...registryProblems(hosts.data, registry.data, loc));
   return problems;
 }
@@ -116,4 +125,26 @@ function field(value: unknown, key: string): unknown {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
     ? (value as Record<string, unknown>)[key]
     : undefined;
+}
+
+function imagePolicyProblems(policy: ImagePolicySpec, loc: Locator): ConfigProblem[] {
+  const at = ['spec', 'images', 'policy'];
+  const problems: ConfigProblem[] = [];
+  policy.trust.forEach((scope, i) => {
+    if ((scope.collection === undefined) === (scope.team === undefined)) {
+      problems.push(
+        loc.problem('error', [...at, 'trust', i], 'name exactly one of collection or team for these keys'),
+      );
+    }
+  });
+  if (policy.requireSigned && policy.keys.length === 0 && policy.trust.length === 0) {
+    problems.push(
+      loc.problem(
+        'error',
+        [...at, 'requireSigned'],
+        'requireSigned with no key: no image could run; list public keys under keys (cosign .pub files)',
+      ),
+    );
+  }
+  return problems;
 }

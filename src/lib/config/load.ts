@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { p256PublicKey } from '../util/p256-key.js';
 import { dirname, resolve } from 'node:path';
 import { relationProblems } from './checks.js';
 import { schemaProblems } from './issues.js';
@@ -11,7 +13,7 @@ import {
   type ProblemReport,
 } from './problems.js';
 import { clusterSchema, type ClusterConfig } from './schema.js';
-import { ClusterSource } from './source.js';
+import { ClusterSource, type DocPath } from './source.js';
 import { substituteEnv } from './substitute.js';
 
 export { ConfigError, formatProblem, type ConfigProblem, type ProblemReport } from './problems.js';
@@ -34,6 +36,8 @@ export interface CheckOptions {
   /** Relative paths in the file are relative to this directory (the file's own). */
   baseDir?: string;
   home?: string;
+  /** Reads a file the cluster file names (its keys are checked at load); without it, no file is read. */
+  readFile?: (path: string) => string;
 }
 
 /** Loads, substitutes and validates a cluster file. Throws ConfigError (a UsageError, exit 2) listing every error. */
@@ -66,7 +70,12 @@ export async function checkClusterFile(
       'Write one with `eectl init`, or name another with -c FILE (or EECTL_CONFIG).',
     ]);
   });
-  return checkClusterText(text, { file: path, env, baseDir: dirname(resolve(path)) });
+  return checkClusterText(text, {
+    file: path,
+    env,
+    baseDir: dirname(resolve(path)),
+    readFile: (p) => readFileSync(p, 'utf8'),
+  });
 }
 
 const READ_ERRORS: Record<string, string> = {
@@ -95,9 +104,45 @@ export function checkClusterText(text: string, options: CheckOptions): ClusterCh
   const result = report([...syntax, ...substitution.problems, ...schema.problems, ...relations]);
   if (schema.data && result.errors.length === 0) {
     resolveConfigPaths(schema.data, options.baseDir ?? process.cwd(), options.home);
+    const files = options.readFile ? keyFileProblems(schema.data, source, options.readFile) : [];
+    if (files.length > 0) return report([...problems(result), ...files]);
     result.config = schema.data;
   }
   return result;
+}
+
+const problems = (r: ProblemReport): ConfigProblem[] => [...r.errors, ...r.warnings];
+
+/** Every public key of the image policy must be a readable cosign key (ECDSA P-256 PEM). */
+function keyFileProblems(
+  config: ClusterConfig,
+  source: ClusterSource,
+  read: (path: string) => string,
+): ConfigProblem[] {
+  const policy = config.spec.images.policy;
+  const entries: [DocPath, string][] = [
+    ...policy.keys.map((k, i): [DocPath, string] => [['spec', 'images', 'policy', 'keys', i], k]),
+    ...policy.trust.flatMap((scope, i) =>
+      scope.keys.map((k, j): [DocPath, string] => [['spec', 'images', 'policy', 'trust', i, 'keys', j], k]),
+    ),
+  ];
+  const found: ConfigProblem[] = [];
+  for (const [at, path] of entries) {
+    let text: string;
+    try {
+      text = read(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      found.push(source.problem('error', at, `cannot read the key ${path}: ${READ_ERRORS[code] ?? code}`));
+      continue;
+    }
+    try {
+      p256PublicKey(text);
+    } catch (error) {
+      found.push(source.problem('error', at, `${path}: ${(error as Error).message}`));
+    }
+  }
+  return found;
 }
 
 function report(problems: ConfigProblem[]): ClusterCheck {

@@ -22,6 +22,9 @@ export function resolveConfigPaths(config: ClusterConfig, baseDir: string, home:
     if (host.ssh.bastion?.keyPath) host.ssh.bastion.keyPath = fix(host.ssh.bastion.keyPath);
   }
   config.spec.images.bundles = config.spec.images.bundles.map(fix);
+  const policy = config.spec.images.policy;
+  policy.keys = policy.keys.map(fix);
+  for (const scope of policy.trust) scope.keys = scope.keys.map(fix);
   const ca = config.spec.controlPlane.ca;
   if (ca) {
     ca.certPath = fix(ca.certPath);

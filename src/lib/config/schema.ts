@@ -143,11 +143,43 @@ export const registrySchema = z.strictObject({
     .optional(),
 });
 
+/** A collection: an absolute path of the access tree (`/Shared/team`). */
+const collectionPathSchema = z
+  .string()
+  .regex(/^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, 'must be a collection path such as /Shared/team')
+  .refine((p) => !p.split('/').some((part) => part === '.' || part === '..'), 'must not contain . or ..');
+
+/** A cosign public key file (ECDSA P-256 PEM), relative to the cluster file. */
+const publicKeyPathSchema = z.string().min(1).describe('A cosign public key file (PEM), relative to the cluster file');
+
+export const imagePolicySchema = z.strictObject({
+  requireSigned: z
+    .boolean()
+    .default(false)
+    .describe('Workloads start only from images pinned by digest and signed by a trusted key'),
+  keys: z.array(publicKeyPathSchema).default([]).describe('Keys trusted for every workload'),
+  trust: z
+    .array(
+      z.strictObject({
+        collection: collectionPathSchema.optional().describe('Workloads in this collection and its children'),
+        team: z.string().min(1).optional().describe("Workloads created by this team's members"),
+        keys: z.array(publicKeyPathSchema).min(1),
+      }),
+    )
+    .default([])
+    .describe('Keys trusted only for a collection or a team, besides `keys`'),
+  allowUnsigned: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('Image patterns that may run unsigned (`*` within a path part, `**` across parts)'),
+});
+
 export const imagesSchema = z.strictObject({
   bundles: z
     .array(z.string().min(1))
     .default([])
     .describe('Image archives (docker save), relative to the cluster file, loaded on every host'),
+  policy: imagePolicySchema.prefault({}).describe('Run only signed images (cosign signatures)'),
 });
 
 export const clusterSchema = z.strictObject({
@@ -174,3 +206,4 @@ export type ControlPlaneSpec = z.output<typeof controlPlaneSchema>;
 export type RegistrySpec = z.output<typeof registrySchema>;
 export type RegistryStorage = RegistrySpec['storage'];
 export type ImagesSpec = z.output<typeof imagesSchema>;
+export type ImagePolicySpec = z.output<typeof imagePolicySchema>;
