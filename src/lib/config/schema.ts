@@ -150,7 +150,10 @@ const collectionPathSchema = z
   .refine((p) => !p.split('/').some((part) => part === '.' || part === '..'), 'must not contain . or ..');
 
 /** A cosign public key file (ECDSA P-256 PEM), relative to the cluster file. */
-const publicKeyPathSchema = z.string().min(1).describe('A cosign public key file (PEM), relative to the cluster file');
+const publicKeyPathSchema = z
+  .string()
+  .min(1)
+  .describe('A cosign public key file (PEM), relative to the cluster file');
 
 export const imagePolicySchema = z.strictObject({
   requireSigned: z

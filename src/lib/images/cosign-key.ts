@@ -54,7 +54,9 @@ export function openCosignPrivateKey(pem: string, password: string, name = 'the 
   }
   let file: EncryptedKeyFile;
   try {
-    file = JSON.parse(Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64').toString('utf8')) as EncryptedKeyFile;
+    file = JSON.parse(
+      Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64').toString('utf8'),
+    ) as EncryptedKeyFile;
   } catch {
     throw new UsageError(`${name}: the encrypted key's body is not cosign's JSON`, { code: 'ECOSIGN_KEY' });
   }

@@ -1,5 +1,10 @@
 import type { TrustedKey } from './cosign-key.js';
-import { matchesImagePattern, parseImageReference, repositoryName, type ImageReference } from './reference.js';
+import {
+  matchesImagePattern,
+  parseImageReference,
+  repositoryName,
+  type ImageReference,
+} from './reference.js';
 
 /**
  * "Run only signed images": whether a workload may start from an image. The decision is pure (the
@@ -38,7 +43,8 @@ export type Admission = { allow: true; reason: string } | { allow: false; reason
 export function keysFor(policy: SignedImagePolicy, subject: AdmissionSubject): TrustedKey[] {
   const inCollection = (scope: string): boolean =>
     subject.collection !== undefined &&
-    (subject.collection === scope || subject.collection.startsWith(scope.endsWith('/') ? scope : `${scope}/`));
+    (subject.collection === scope ||
+      subject.collection.startsWith(scope.endsWith('/') ? scope : `${scope}/`));
   const extra = policy.scoped.filter(
     (s) =>
       (s.collection !== undefined && inCollection(s.collection)) ||
@@ -88,10 +94,14 @@ export async function admitImage(
     found = await lookup(ref, ref.digest, keys);
   } catch (error) {
     // Fail closed: an unreadable registry vouches for nothing.
-    return { allow: false, reason: `the signatures of ${ref.digest} could not be read: ${(error as Error).message}` };
+    return {
+      allow: false,
+      reason: `the signatures of ${ref.digest} could not be read: ${(error as Error).message}`,
+    };
   }
   if (found.signedBy) return { allow: true, reason: `${ref.digest} signed by ${found.signedBy}` };
-  if (found.signatures === 0) return { allow: false, reason: `${repositoryName(ref)}@${ref.digest} has no signature` };
+  if (found.signatures === 0)
+    return { allow: false, reason: `${repositoryName(ref)}@${ref.digest} has no signature` };
   return {
     allow: false,
     reason: `no signature of ${repositoryName(ref)}@${ref.digest} is by a trusted key (${found.rejected.join('; ')})`,

@@ -25,7 +25,9 @@ export function parseImageReference(ref: string): ImageReference {
   const bad = (why: string): UsageError =>
     new UsageError(`not an image reference: "${ref}" (${why})`, {
       code: 'EIMAGE_REF',
-      suggestions: ['Write it as REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST], e.g. 10.0.0.31:5443/team/app:1.0.'],
+      suggestions: [
+        'Write it as REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST], e.g. 10.0.0.31:5443/team/app:1.0.',
+      ],
     });
   let rest = ref.trim();
   if (rest === '' || /\s/.test(rest)) throw bad('empty or contains spaces');

@@ -46,7 +46,8 @@ interface Reply {
   body: Buffer;
 }
 
-export const sha256Digest = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+export const sha256Digest = (data: Buffer): string =>
+  `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 export class RegistryClient {
   private readonly authorization: string | undefined;
@@ -70,14 +71,17 @@ export class RegistryClient {
     const digest = sha256Digest(reply.body);
     const served = header(reply, 'docker-content-digest');
     if (served && served !== digest) {
-      throw this.error(`the registry says ${repository}:${reference} is ${served}, but its bytes are ${digest}`);
+      throw this.error(
+        `the registry says ${repository}:${reference} is ${served}, but its bytes are ${digest}`,
+      );
     }
     if (reference.startsWith('sha256:') && reference !== digest) {
       throw this.error(`the manifest served for ${reference} has the digest ${digest}`);
     }
     const mediaType =
       header(reply, 'content-type')?.split(';')[0] ??
-      ((JSON.parse(reply.body.toString('utf8')) as { mediaType?: string }).mediaType ?? '');
+      (JSON.parse(reply.body.toString('utf8')) as { mediaType?: string }).mediaType ??
+      '';
     return { digest, mediaType, body: reply.body };
   }
 
@@ -85,7 +89,8 @@ export class RegistryClient {
   async blob(repository: string, digest: string): Promise<Buffer> {
     const reply = await this.send('GET', `/v2/${repository}/blobs/${digest}`, {}, 0);
     this.expect(reply, [200], `read the blob ${digest} of ${repository}`);
-    if (sha256Digest(reply.body) !== digest) throw this.error(`the blob ${digest} of ${repository} does not match its digest`);
+    if (sha256Digest(reply.body) !== digest)
+      throw this.error(`the blob ${digest} of ${repository} does not match its digest`);
     return reply.body;
   }
 
@@ -100,14 +105,26 @@ export class RegistryClient {
     if (!location) throw this.error(`the registry gave no upload location for ${repository}`);
     const url = new URL(location, `https://${this.options.registry}`);
     url.searchParams.set('digest', digest);
-    const put = await this.send('PUT', `${url.pathname}${url.search}`, { 'content-type': 'application/octet-stream' }, 0, data);
+    const put = await this.send(
+      'PUT',
+      `${url.pathname}${url.search}`,
+      { 'content-type': 'application/octet-stream' },
+      0,
+      data,
+    );
     this.expect(put, [201], `upload the blob ${digest} to ${repository}`);
     return digest;
   }
 
   /** Writes a manifest under `tag`; returns its digest. */
   async putManifest(repository: string, tag: string, body: Buffer, mediaType: string): Promise<string> {
-    const reply = await this.send('PUT', `/v2/${repository}/manifests/${tag}`, { 'content-type': mediaType }, 0, body);
+    const reply = await this.send(
+      'PUT',
+      `/v2/${repository}/manifests/${tag}`,
+      { 'content-type': mediaType },
+      0,
+      body,
+    );
     this.expect(reply, [201], `write the manifest ${repository}:${tag}`);
     return sha256Digest(body);
   }

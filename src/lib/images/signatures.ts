@@ -139,7 +139,11 @@ export function buildSignatureManifest(layers: readonly Descriptor[]): { config:
   const manifest: SignatureManifest = {
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: config.length, digest: sha256Digest(config) },
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      size: config.length,
+      digest: sha256Digest(config),
+    },
     layers: [...layers],
   };
   return { config, manifest: Buffer.from(JSON.stringify(manifest)) };

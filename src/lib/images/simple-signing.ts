@@ -31,9 +31,7 @@ export function signPayload(payload: Buffer, key: KeyObject): string {
 }
 
 /** Why one signature does or does not vouch for a digest. */
-export type SignatureCheck =
-  | { valid: true; key: string }
-  | { valid: false; reason: string };
+export type SignatureCheck = { valid: true; key: string } | { valid: false; reason: string };
 
 /**
  * Whether `signature` over `payload` is by one of `keys` and the payload claims `digest` (the digest is
@@ -52,7 +50,8 @@ export function checkSignature(
     return { valid: false, reason: 'the payload is not JSON' };
   }
   const critical = (claimed as { critical?: { type?: unknown; image?: Record<string, unknown> } })?.critical;
-  if (critical?.type !== SIGNATURE_TYPE) return { valid: false, reason: 'the payload is not a cosign signature' };
+  if (critical?.type !== SIGNATURE_TYPE)
+    return { valid: false, reason: 'the payload is not a cosign signature' };
   const claimedDigest = critical.image?.['docker-manifest-digest'];
   if (claimedDigest !== digest) {
     return { valid: false, reason: `the payload signs ${String(claimedDigest)}, not ${digest}` };

@@ -38,7 +38,10 @@ describe('cosign signatures', () => {
   });
 
   it("accepts cosign's signature with cosign's public key", () => {
-    expect(checkSignature(payload, cosignSignature, DIGEST, trusted)).toEqual({ valid: true, key: 'cosign.pub' });
+    expect(checkSignature(payload, cosignSignature, DIGEST, trusted)).toEqual({
+      valid: true,
+      key: 'cosign.pub',
+    });
   });
 
   it('rejects it with another key, for another digest, or with a changed payload', () => {

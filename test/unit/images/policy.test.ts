@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { parseCosignPublicKey } from '../../../src/lib/images/cosign-key.js';
-import { admitImage, keysFor, type SignatureLookup, type SignedImagePolicy } from '../../../src/lib/images/policy.js';
 import {
-  matchesImagePattern,
-  parseImageReference,
-  signatureTag,
-} from '../../../src/lib/images/reference.js';
+  admitImage,
+  keysFor,
+  type SignatureLookup,
+  type SignedImagePolicy,
+} from '../../../src/lib/images/policy.js';
+import { matchesImagePattern, parseImageReference, signatureTag } from '../../../src/lib/images/reference.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/cosign');
 const release = parseCosignPublicKey(readFileSync(join(dir, 'cosign.pub'), 'utf8'), 'release.pub');
@@ -18,7 +19,10 @@ const REG = '10.0.0.31:5443';
 const policy = (over: Partial<SignedImagePolicy> = {}): SignedImagePolicy => ({
   requireSigned: true,
   keys: [release],
-  scoped: [{ collection: '/Shared/team', keys: [teamKey] }, { team: 'ops', keys: [teamKey] }],
+  scoped: [
+    { collection: '/Shared/team', keys: [teamKey] },
+    { team: 'ops', keys: [teamKey] },
+  ],
   allowUnsigned: [`${REG}/eectl/registry*`],
   registries: [REG],
   ...over,
@@ -65,7 +69,9 @@ describe('image references', () => {
 describe('admission of images', () => {
   it('allows anything when signatures are not required', async () => {
     const lookup = vi.fn(lookupSignedBy(undefined));
-    expect(await admitImage('busybox', policy({ requireSigned: false }), {}, lookup)).toMatchObject({ allow: true });
+    expect(await admitImage('busybox', policy({ requireSigned: false }), {}, lookup)).toMatchObject({
+      allow: true,
+    });
     expect(lookup).not.toHaveBeenCalled();
   });
 
@@ -96,7 +102,9 @@ describe('admission of images', () => {
   it('trusts scoped keys only for their collection (and children) or team', async () => {
     const image = `${REG}/team/app@${D}`;
     const byTeamKey = lookupSignedBy('team.pub');
-    expect((await admitImage(image, policy(), { collection: '/Shared/team/sub' }, byTeamKey)).allow).toBe(true);
+    expect((await admitImage(image, policy(), { collection: '/Shared/team/sub' }, byTeamKey)).allow).toBe(
+      true,
+    );
     expect((await admitImage(image, policy(), { collection: '/Shared/teamx' }, byTeamKey)).allow).toBe(false);
     expect((await admitImage(image, policy(), { teams: ['ops'] }, byTeamKey)).allow).toBe(true);
     expect((await admitImage(image, policy(), { collection: '/Shared' }, byTeamKey)).allow).toBe(false);
