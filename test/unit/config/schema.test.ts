@@ -24,7 +24,10 @@ describe('cluster schema defaults', () => {
       port: 5443,
       storage: { filesystem: { path: '/var/lib/eectl/registry', shared: false } },
     });
-    expect(config.spec.images).toEqual({ bundles: [] });
+    expect(config.spec.images).toEqual({
+      bundles: [],
+      policy: { requireSigned: false, keys: [], trust: [], allowUnsigned: [] },
+    });
   });
 
   it('defaults inside a section that is partly written', () => {
