@@ -1,0 +1,80 @@
+/**
+ * The access model after UCP 3.x, as the managers enforce it. This folder is uploaded to every manager and
+ * run there by the authorization plugin, so its modules import only node: built-ins and each other.
+ */
+
+/** Roles of a grant, weakest first; `scheduler` stands apart (nodes, not workloads). */
+export const ACCESS_ROLES = ['none', 'viewOnly', 'restrictedControl', 'scheduler', 'fullControl'] as const;
+export type AccessRole = (typeof ACCESS_ROLES)[number];
+
+/** What a role allows on the resources of a collection. */
+export type Permission =
+  | 'view' // inspect, list, logs
+  | 'viewNodes' // nodes of the collection
+  | 'create'
+  | 'update'
+  | 'delete'
+  | 'exec' // exec, attach, copy files in and out
+  | 'unrestricted'; // options that reach the node: privileged, capabilities, host mounts and namespaces, devices
+
+export const ROLE_PERMISSIONS: Record<AccessRole, readonly Permission[]> = {
+  none: [],
+  viewOnly: ['view', 'viewNodes'],
+  scheduler: ['viewNodes'],
+  restrictedControl: ['view', 'viewNodes', 'create', 'update', 'delete'],
+  fullControl: ['view', 'viewNodes', 'create', 'update', 'delete', 'exec', 'unrestricted'],
+};
+
+/** The label that puts a resource in a collection. */
+export const COLLECTION_LABEL = 'eectl.collection';
+/** Managers and eectl's own services (the registry): admins only, whatever the grants say. */
+export const SYSTEM_COLLECTION = '/System';
+/** Where workers are, and every user's private collection below it. */
+export const SHARED_COLLECTION = '/Shared';
+export const privateCollection = (user: string): string => `${SHARED_COLLECTION}/Private/${user}`;
+
+/** A collection path: `/` or `/A/B`, each part letters, digits, `.`, `_`, `-` or `@`. */
+export const COLLECTION_PATH = /^\/$|^(\/[A-Za-z0-9][A-Za-z0-9._@-]{0,63})+$/;
+
+/** Whether `collection` is `ancestor` or below it (grants are inherited by child collections). */
+export function within(collection: string, ancestor: string): boolean {
+  if (ancestor === '/') return true;
+  return collection === ancestor || collection.startsWith(`${ancestor}/`);
+}
+
+/** One grant: a role on a collection, for a user or a team. */
+export interface PolicyGrant {
+  user?: string;
+  team?: string;
+  role: AccessRole;
+  collection: string;
+}
+
+/** A user refused from a moment on: every certificate of that name issued before `since`. */
+export interface RevokedUser {
+  user: string;
+  /** ISO 8601. */
+  since: string;
+}
+
+/** The policy file on every manager (what install writes from `spec.access`). */
+export interface AccessPolicy {
+  version: 1;
+  cluster: string;
+  users: { name: string; admin: boolean; defaultCollection: string }[];
+  teams: { name: string; members: string[] }[];
+  grants: PolicyGrant[];
+  revoked: RevokedUser[];
+}
+
+/** What the plugin and `eectl access check` answer for one request. */
+export interface Decision {
+  allow: boolean;
+  /** Why: shown to the client on a denial (the engine prefixes the plugin's name), and in the audit log. */
+  reason: string;
+  /** The user, `(local socket)` without a certificate, or `(unknown)`. */
+  user: string;
+  /** What the request is about, e.g. `service web in /Shared/team`, or `info`. */
+  resource: string;
+  action: string;
+}

@@ -1,0 +1,454 @@
+import { AmbiguousBodyError, field, list, path, stringMap, text } from './json-fields.js';
+import {
+  COLLECTION_LABEL,
+  COLLECTION_PATH,
+  privateCollection,
+  ROLE_PERMISSIONS,
+  SHARED_COLLECTION,
+  SYSTEM_COLLECTION,
+  within,
+  type AccessPolicy,
+  type Decision,
+  type Permission,
+} from './model.js';
+import { containerFindings, networkFindings, serviceFindings, volumeFindings } from './restricted.js';
+import { route, type Operation, type ResourceKind } from './routes.js';
+
+/** Who sent a request: nobody on the local socket (root on the host), or a client certificate's subject. */
+export type Identity =
+  | { kind: 'local' }
+  | { kind: 'certificate'; user: string; issuedAt: Date }
+  /** A certificate the cluster CA did not issue, or that could not be read. */
+  | { kind: 'invalid'; why: string };
+
+/** The engine's view of existing resources: the JSON of their inspect endpoint, undefined when not found. */
+export interface Lookup {
+  inspect(kind: ResourceKind, id: string): Promise<unknown>;
+}
+
+/** One request to decide. `body` is the raw JSON body as the engine passed it (absent when it did not). */
+export interface AccessRequest {
+  method: string;
+  uri: string;
+  body?: Buffer | undefined;
+  identity: Identity;
+}
+
+/** What every check sees. */
+export interface CheckContext {
+  policy: AccessPolicy;
+  user: string;
+  admin: boolean;
+  op: Operation;
+  request: AccessRequest;
+  lookup: Lookup;
+  /** The permissions of the user on a collection (grants of the user and its teams, inherited). */
+  can(collection: string, permission: Permission): boolean;
+  /** The parsed body; throws a Denied when the request needs one the engine did not pass. */
+  body(): unknown;
+  /** The collection of an existing resource (its label, its service's, its node's role), cached. */
+  collectionOf(kind: ResourceKind, id: string): Promise<string>;
+  /** What the request is about, for the log; checks fill it in as they learn it. */
+  resource: string;
+}
+
+/** A refusal with its reason, thrown by checks and helpers. */
+export class Denied extends Error {}
+
+/**
+ * A check objects (returns a reason) or not (undefined). The checks run in order and the first objection
+ * decides; checks that say so also apply to admins (none does yet: image signatures will).
+ */
+export interface Check {
+  name: string;
+  appliesToAdmins?: boolean;
+  run(ctx: CheckContext): Promise<string | undefined>;
+}
+
+const LOCAL_USER = '(local socket)';
+
+/** Decides one request: the function the managers' plugin runs and `eectl access check` runs too. */
+export async function decide(
+  policy: AccessPolicy | undefined,
+  request: AccessRequest,
+  lookup: Lookup,
+  checks: readonly Check[] = CHECKS,
+): Promise<Decision> {
+  const op = route(request.method, request.uri);
+  const action = describeAction(request, op);
+  const id = request.identity;
+  if (id.kind === 'local') {
+    return {
+      allow: true,
+      reason: 'local socket (root on the host): break-glass',
+      user: LOCAL_USER,
+      resource: resourceOf(op),
+      action,
+    };
+  }
+  if (id.kind === 'invalid') {
+    return {
+      allow: false,
+      reason: `client certificate refused: ${id.why}`,
+      user: '(unknown)',
+      resource: resourceOf(op),
+      action,
+    };
+  }
+  const deny = (reason: string, resource = resourceOf(op)): Decision => ({
+    allow: false,
+    reason,
+    user: id.user,
+    resource,
+    action,
+  });
+  if (!policy)
+    return deny('no access policy on this manager: every client certificate is refused (fail closed)');
+  const user = policy.users.find((u) => u.name === id.user);
+  if (!user) return deny(`user ${id.user} is not in the access policy (spec.access.users)`);
+  const revoked = policy.revoked.find((r) => r.user === id.user && id.issuedAt < new Date(r.since));
+  if (revoked) {
+    return deny(
+      `the certificates of ${id.user} issued before ${revoked.since} are revoked: get a new bundle with eectl client-config`,
+    );
+  }
+  const ctx = newContext(policy, user, op, request, lookup);
+  try {
+    for (const check of checks) {
+      if (user.admin && !check.appliesToAdmins) continue;
+      const objection = await check.run(ctx);
+      if (objection !== undefined) return deny(objection, ctx.resource);
+    }
+  } catch (error) {
+    if (error instanceof Denied || error instanceof AmbiguousBodyError)
+      return deny(error.message, ctx.resource);
+    return deny(`could not decide (${(error as Error).message}): refused`, ctx.resource);
+  }
+  return {
+    allow: true,
+    reason: user.admin ? 'admin' : 'granted',
+    user: id.user,
+    resource: ctx.resource,
+    action,
+  };
+}
+
+function describeAction(request: AccessRequest, op: Operation): string {
+  const verb = op.type === 'existing' ? op.action : op.type;
+  return `${verb} (${request.method.toUpperCase()} ${request.uri.split('?')[0]})`;
+}
+
+function resourceOf(op: Operation): string {
+  switch (op.type) {
+    case 'public':
+    case 'admin':
+      return op.what;
+    case 'list':
+      return `${op.kind} list`;
+    case 'existing':
+    case 'update':
+      return `${'kind' in op ? op.kind : 'network'} ${op.id}`;
+    case 'network-attach':
+      return `network ${op.id}`;
+    case 'create':
+      return `new ${op.kind}`;
+    default:
+      return 'unknown endpoint';
+  }
+}
+
+/** The permissions each collection gives a user: explicit grants (user and teams) plus the private one. */
+export function permissionsOf(policy: AccessPolicy, userName: string, collection: string): Set<Permission> {
+  const teams = new Set(policy.teams.filter((t) => t.members.includes(userName)).map((t) => t.name));
+  const granted = new Set<Permission>();
+  if (collection === SYSTEM_COLLECTION || within(collection, SYSTEM_COLLECTION)) return granted;
+  for (const g of policy.grants) {
+    const forMe = g.user === userName || (g.team !== undefined && teams.has(g.team));
+    if (forMe && within(collection, g.collection)) for (const p of ROLE_PERMISSIONS[g.role]) granted.add(p);
+  }
+  if (within(collection, privateCollection(userName))) {
+    for (const p of ROLE_PERMISSIONS.restrictedControl) granted.add(p);
+  }
+  return granted;
+}
+
+/** Whether the user has `permission` on some collection (for lists, which the engine cannot filter). */
+function canAnywhere(policy: AccessPolicy, userName: string, permission: Permission): boolean {
+  const teams = new Set(policy.teams.filter((t) => t.members.includes(userName)).map((t) => t.name));
+  const own = ROLE_PERMISSIONS.restrictedControl.includes(permission);
+  return (
+    own ||
+    policy.grants.some(
+      (g) =>
+        (g.user === userName || (g.team !== undefined && teams.has(g.team))) &&
+        ROLE_PERMISSIONS[g.role].includes(permission),
+    )
+  );
+}
+
+function newContext(
+  policy: AccessPolicy,
+  user: AccessPolicy['users'][number],
+  op: Operation,
+  request: AccessRequest,
+  lookup: Lookup,
+): CheckContext {
+  const collections = new Map<string, Promise<string>>();
+  let parsed: { value: unknown } | undefined;
+  const ctx: CheckContext = {
+    policy,
+    user: user.name,
+    admin: user.admin,
+    op,
+    request,
+    lookup,
+    resource: resourceOf(op),
+    can: (collection, permission) => permissionsOf(policy, user.name, collection).has(permission),
+    body() {
+      if (parsed) return parsed.value;
+      if (request.body === undefined || request.body.length === 0) {
+        throw new Denied(
+          'the engine passed no request body to the plugin (not application/json, chunked, or over 1 MiB), and this request is decided by its body: refused',
+        );
+      }
+      try {
+        parsed = { value: JSON.parse(request.body.toString('utf8')) as unknown };
+      } catch {
+        throw new Denied('the request body is not valid JSON: refused');
+      }
+      return parsed.value;
+    },
+    collectionOf(kind, id) {
+      const key = `${kind}/${id}`;
+      let found = collections.get(key);
+      if (!found) {
+        found = resolveCollection(lookup, kind, id);
+        collections.set(key, found);
+      }
+      return found;
+    },
+  };
+  return ctx;
+}
+
+/** The collection a label names, checked: a label that is not a collection path is refused. */
+function labelCollection(labels: Record<string, string>, what: string): string | undefined {
+  const value = labels[COLLECTION_LABEL];
+  if (value === undefined) return undefined;
+  if (!COLLECTION_PATH.test(value))
+    throw new Denied(`${what} has ${COLLECTION_LABEL}=${value}, which is not a collection path`);
+  return value;
+}
+
+async function resolveCollection(lookup: Lookup, kind: ResourceKind, id: string): Promise<string> {
+  const found = await lookup.inspect(kind, id);
+  if (found === undefined || found === null) throw new Denied(`${kind} ${id} not found`);
+  const what = `${kind} ${id}`;
+  switch (kind) {
+    case 'service':
+    case 'secret':
+    case 'config':
+      return labelCollection(stringMap(path(found, 'Spec', 'Labels')), what) ?? SYSTEM_COLLECTION;
+    case 'network':
+    case 'volume':
+      return labelCollection(stringMap(field(found, 'Labels')), what) ?? SYSTEM_COLLECTION;
+    case 'node': {
+      const own = labelCollection(stringMap(path(found, 'Spec', 'Labels')), what);
+      return own ?? (text(path(found, 'Spec', 'Role')) === 'worker' ? SHARED_COLLECTION : SYSTEM_COLLECTION);
+    }
+    case 'task':
+      return resolveCollection(lookup, 'service', text(field(found, 'ServiceID')));
+    case 'exec':
+      return resolveCollection(lookup, 'container', text(field(found, 'ContainerID')));
+    case 'container': {
+      const labels = stringMap(path(found, 'Config', 'Labels'));
+      const own = labelCollection(labels, what);
+      if (own) return own;
+      const service = labels['com.docker.swarm.service.id'];
+      return service ? resolveCollection(lookup, 'service', service) : SYSTEM_COLLECTION;
+    }
+  }
+}
+
+/** Denial text for a missing permission. */
+function lacks(ctx: CheckContext, permission: Permission, collection: string, what: string): string {
+  if (within(collection, SYSTEM_COLLECTION)) return `${what}: ${SYSTEM_COLLECTION} is for admins only`;
+  return `${what}: ${ctx.user} has no ${permission} permission on ${collection}`;
+}
+
+/** The collection a create names in its labels; a create without one is refused (a plugin cannot add it). */
+function createCollection(ctx: CheckContext, labels: Record<string, string>, kind: string): string {
+  const named = labelCollection(labels, `the new ${kind}`);
+  if (named) return named;
+  const fallback =
+    ctx.policy.users.find((u) => u.name === ctx.user)?.defaultCollection ?? privateCollection(ctx.user);
+  throw new Denied(
+    `a new ${kind} needs the label ${COLLECTION_LABEL} (the plugin cannot add it): add --label ${COLLECTION_LABEL}=${fallback} (your default collection) or another collection you may create in`,
+  );
+}
+
+/** Labels of a create or update body: top-level `Labels` in every spec the engine takes. */
+function bodyLabels(_kind: string, body: unknown): Record<string, string> {
+  return stringMap(field(body, 'Labels'));
+}
+
+const REQUIRED: Record<string, Permission> = {
+  view: 'view',
+  update: 'update',
+  delete: 'delete',
+  exec: 'exec',
+};
+
+/** Who may touch what: the role of the user on the resource's collection (and on the new one). */
+export const collectionCheck: Check = {
+  name: 'collection',
+  async run(ctx) {
+    const op = ctx.op;
+    switch (op.type) {
+      case 'public':
+        return undefined;
+      case 'unknown':
+        return 'this endpoint is not known to the access policy: admins only (fail closed)';
+      case 'admin':
+        return `${op.what} are for admins only`;
+      case 'list': {
+        const permission: Permission = op.kind === 'node' ? 'viewNodes' : 'view';
+        return canAnywhere(ctx.policy, ctx.user, permission)
+          ? undefined
+          : `${ctx.user} may view no ${op.kind}s`;
+      }
+      case 'existing': {
+        const collection = await ctx.collectionOf(op.kind, op.id);
+        ctx.resource = `${op.kind} ${op.id} in ${collection}`;
+        const permission: Permission =
+          op.kind === 'node' && op.action === 'view' ? 'viewNodes' : REQUIRED[op.action]!;
+        return ctx.can(collection, permission) ? undefined : lacks(ctx, permission, collection, ctx.resource);
+      }
+      case 'create': {
+        if (op.kind === 'exec') {
+          const collection = await ctx.collectionOf('container', op.id!);
+          ctx.resource = `container ${op.id} in ${collection}`;
+          return ctx.can(collection, 'exec')
+            ? undefined
+            : lacks(ctx, 'exec', collection, `exec into ${ctx.resource}`);
+        }
+        const collection = createCollection(ctx, bodyLabels(op.kind, ctx.body()), op.kind);
+        const name = text(field(ctx.body(), 'Name'));
+        ctx.resource = `new ${op.kind}${name ? ` ${name}` : ''} in ${collection}`;
+        return ctx.can(collection, 'create') ? undefined : lacks(ctx, 'create', collection, ctx.resource);
+      }
+      case 'update': {
+        const current = await ctx.collectionOf(op.kind, op.id);
+        ctx.resource = `${op.kind} ${op.id} in ${current}`;
+        if (!ctx.can(current, 'update')) return lacks(ctx, 'update', current, ctx.resource);
+        // A volume update (cluster volumes) carries no labels; specs carry all of them, the label included.
+        if (op.kind === 'volume') return undefined;
+        const next = labelCollection(bodyLabels(op.kind, ctx.body()), `the new spec of ${op.kind} ${op.id}`);
+        if (next === undefined)
+          return `${ctx.resource}: the new spec drops the label ${COLLECTION_LABEL}; keep it`;
+        if (next !== current) {
+          ctx.resource = `${op.kind} ${op.id} from ${current} to ${next}`;
+          if (!ctx.can(next, 'create')) return lacks(ctx, 'create', next, `moving ${op.kind} ${op.id}`);
+        }
+        return undefined;
+      }
+      case 'network-attach': {
+        const network = await ctx.collectionOf('network', op.id);
+        ctx.resource = `network ${op.id} in ${network}`;
+        if (!ctx.can(network, 'update')) return lacks(ctx, 'update', network, ctx.resource);
+        const container = text(field(ctx.body(), 'Container'));
+        const where = await ctx.collectionOf('container', container);
+        return ctx.can(where, 'update')
+          ? undefined
+          : lacks(ctx, 'update', where, `container ${container} in ${where}`);
+      }
+    }
+  },
+};
+
+/** The collection a create or update puts the resource in (after collectionCheck has accepted it). */
+function targetCollection(ctx: CheckContext): string | undefined {
+  const op = ctx.op;
+  if ((op.type === 'create' && op.kind !== 'exec') || (op.type === 'update' && op.kind !== 'volume')) {
+    return labelCollection(bodyLabels(op.kind, ctx.body()), 'the body');
+  }
+  return undefined;
+}
+
+/** What restrictedControl refuses: options that reach the node (privileged, capabilities, host paths…). */
+export const restrictedOptionsCheck: Check = {
+  name: 'restricted options',
+  async run(ctx) {
+    const op = ctx.op;
+    if (op.type !== 'create' && op.type !== 'update') return undefined;
+    const collection = targetCollection(ctx);
+    if (collection === undefined || ctx.can(collection, 'unrestricted')) return undefined;
+    const body = ctx.body();
+    const findings =
+      op.kind === 'service'
+        ? serviceFindings(body)
+        : op.kind === 'container'
+          ? containerFindings(body)
+          : op.kind === 'network'
+            ? networkFindings(body)
+            : op.kind === 'volume'
+              ? volumeFindings(body)
+              : [];
+    if (findings.length === 0) return undefined;
+    return `${ctx.resource}: ${findings.join(', ')} ${findings.length === 1 ? 'needs' : 'need'} fullControl on ${collection} (restrictedControl refuses what reaches the node)`;
+  },
+};
+
+/** A service's networks, secrets and configs: each must be visible to the user, and no host network. */
+export const referencesCheck: Check = {
+  name: 'references',
+  async run(ctx) {
+    const op = ctx.op;
+    if (!((op.type === 'create' || op.type === 'update') && op.kind === 'service')) return undefined;
+    const spec = ctx.body();
+    const task = field(spec, 'TaskTemplate');
+    const collection = targetCollection(ctx)!;
+    const networks = [...list(field(task, 'Networks')), ...list(field(spec, 'Networks'))].map((n) =>
+      text(field(n, 'Target')),
+    );
+    for (const target of networks) {
+      const network = await ctx.lookup.inspect('network', target);
+      if (network === undefined) return `network ${target} not found`;
+      const driver = text(field(network, 'Driver')).toLowerCase();
+      const name = text(field(network, 'Name'));
+      if ((driver === 'host' || name === 'host') && !ctx.can(collection, 'unrestricted')) {
+        return `${ctx.resource}: the host network needs fullControl on ${collection} (restrictedControl refuses what reaches the node)`;
+      }
+      if (driver === 'host' || driver === 'null') continue;
+      const where = await ctx.collectionOf('network', target);
+      if (!ctx.can(where, 'view')) return lacks(ctx, 'view', where, `network ${name || target} in ${where}`);
+    }
+    const container = field(task, 'ContainerSpec');
+    for (const [kind, key, idKey] of [
+      ['secret', 'Secrets', 'SecretID'],
+      ['config', 'Configs', 'ConfigID'],
+    ] as const) {
+      for (const ref of list(field(container, key))) {
+        const id =
+          text(field(ref, idKey)) || text(field(ref, `${kind[0]!.toUpperCase()}${kind.slice(1)}Name`));
+        const where = await ctx.collectionOf(kind, id);
+        if (!ctx.can(where, 'view')) return lacks(ctx, 'view', where, `${kind} ${id} in ${where}`);
+      }
+    }
+    return undefined;
+  },
+};
+
+/** Containers made through a manager's API run on that manager, which is in /System. */
+export const nodeCheck: Check = {
+  name: 'node',
+  async run(ctx) {
+    if (ctx.op.type === 'create' && ctx.op.kind === 'container') {
+      return `${ctx.resource}: containers created through this API run on a manager, and managers are in ${SYSTEM_COLLECTION} (admins only): create a service instead`;
+    }
+    return undefined;
+  },
+};
+
+/** The checks of every decision, in order. */
+export const CHECKS: readonly Check[] = [collectionCheck, restrictedOptionsCheck, referencesCheck, nodeCheck];
