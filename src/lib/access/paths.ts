@@ -1,0 +1,22 @@
+/** Where the authorization plugin lives on every manager. */
+
+/** The name in daemon.json's `authorization-plugins`; the engine finds the socket by it. */
+export const PLUGIN_NAME = 'eectl-authz';
+/** The engine looks for legacy plugins' sockets here. */
+export const PLUGIN_SOCKET = `/run/docker/plugins/${PLUGIN_NAME}.sock`;
+/** The Node.js runtime and the plugin's modules. */
+export const AUTHZ_DIR = '/opt/eectl/authz';
+export const AUTHZ_NODE = `${AUTHZ_DIR}/node`;
+/** What is installed in AUTHZ_DIR (checksums), read with the facts to know whether to upload again. */
+export const AUTHZ_MANIFEST = `${AUTHZ_DIR}/manifest.json`;
+export const AUTHZ_UNIT_NAME = `${PLUGIN_NAME}.service`;
+export const AUTHZ_UNIT = `/etc/systemd/system/${AUTHZ_UNIT_NAME}`;
+/** The policy the plugin enforces; it reads the file again when it changes (no engine restart). */
+export const ACCESS_DIR = '/etc/eectl/access';
+export const POLICY_FILE = `${ACCESS_DIR}/policy.json`;
+/** The cluster CA the plugin checks client certificates against (as the engine does). */
+export const CA_FILE = '/etc/eectl/pki/ca.pem';
+/** The engine's local socket: the plugin looks resources up through it. */
+export const ENGINE_SOCKET = '/var/run/docker.sock';
+/** Client certificates start this long before they were issued (pki/certificates.ts backdates them). */
+export const CERT_BACKDATE_MS = 5 * 60_000;
