@@ -6,7 +6,9 @@ export default class ClientConfig extends BaseCommand<typeof ClientConfig> {
   static override summary = 'Write a client bundle (CA, certificate, key, env.sh) and a docker context';
   static override description = `Issues a client certificate (CN = the user) from the cluster CA and writes ca.pem, cert.pem, key.pem (0600), env.sh and env.ps1 to --out (default ~/.eectl/<cluster>/bundles/<user>, mode 0700). With a docker CLI on PATH it also creates or updates the docker context --context (default eectl-<cluster>-<user>).
 
-The CA comes from ~/.eectl/<cluster>/pki (install keeps it there), else from the first manager that has it in /etc/eectl/pki (kept here from then on), else from controlPlane.ca. Any valid client certificate can use the whole engine API: hand bundles out as you would root access to the managers.
+The CA comes from ~/.eectl/<cluster>/pki (install keeps it there), else from the first manager that has it in /etc/eectl/pki (kept here from then on), else from controlPlane.ca.
+
+With spec.access in the file, --user must be one of spec.access.users (default: the first admin), and what the bundle may do is what the grants say (the managers' authorization plugin decides). Without spec.access, any valid client certificate can use the whole engine API: hand bundles out as you would root access to the managers.
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
@@ -16,7 +18,10 @@ ${EXIT_CODES_HELP}`;
     'docker --context eectl-prod-admin node ls',
   ];
   static override flags = {
-    user: Flags.string({ description: 'User the certificate is for (its CN)', default: 'admin' }),
+    user: Flags.string({
+      description:
+        'User the certificate is for (its CN); with spec.access, one of its users (default: the first admin, else admin)',
+    }),
     out: Flags.string({
       description: 'Directory to write the bundle to (default ~/.eectl/<cluster>/bundles/<user>)',
     }),
@@ -35,7 +40,7 @@ ${EXIT_CODES_HELP}`;
       config,
       session: () => this.openSession(config.metadata.name, this.flags),
       log: this.log_,
-      user: this.flags.user,
+      user: this.flags.user ?? config.spec.access?.users.find((u) => u.admin)?.name ?? 'admin',
       out: this.flags.out,
       context: this.flags.context,
       endpoint: this.flags.endpoint,

@@ -2,8 +2,12 @@
 
 /** The name in daemon.json's `authorization-plugins`; the engine finds the socket by it. */
 export const PLUGIN_NAME = 'eectl-authz';
-/** The engine looks for legacy plugins' sockets here. */
-export const PLUGIN_SOCKET = `/run/docker/plugins/${PLUGIN_NAME}.sock`;
+/**
+ * The plugin's socket, outside /run/docker/plugins (the engine's own directory for managed plugins): the
+ * engine finds it through PLUGIN_SPEC, a legacy plugin spec file that holds its address.
+ */
+export const PLUGIN_SOCKET = `/run/${PLUGIN_NAME}/${PLUGIN_NAME}.sock`;
+export const PLUGIN_SPEC = `/etc/docker/plugins/${PLUGIN_NAME}.spec`;
 /** The Node.js runtime and the plugin's modules. */
 export const AUTHZ_DIR = '/opt/eectl/authz';
 export const AUTHZ_NODE = `${AUTHZ_DIR}/node`;

@@ -59,6 +59,19 @@ export async function clientConfig(options: ClientConfigOptions): Promise<Client
       `--user ${JSON.stringify(user)}: use letters, digits, '.', '_', '@' or '-' (64 at most)`,
     );
   }
+  const access = config.spec.access;
+  if (access && !access.users.some((u) => u.name === user)) {
+    throw new UsageError(
+      `--user ${user}: not in spec.access.users of the cluster file, so the managers would refuse the bundle`,
+      {
+        code: 'EACCESS_USER',
+        suggestions: [
+          `Add { name: ${user} } to spec.access.users (and grants), run eectl install, then issue the bundle.`,
+          `Users in the file: ${access.users.map((u) => u.name).join(', ')}.`,
+        ],
+      },
+    );
+  }
   const contextName = options.context ?? `eectl-${cluster}-${user}`;
   if (!CONTEXT_NAME.test(contextName)) {
     throw new UsageError(`--context ${JSON.stringify(contextName)} is not a name docker accepts`, {

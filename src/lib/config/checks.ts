@@ -1,7 +1,9 @@
 import type { ConfigProblem } from './problems.js';
+import { SYSTEM_COLLECTION, within } from '../access/model.js';
 import {
   clusterSchema,
   hostSchema,
+  type AccessSpec,
   type EngineSpec,
   type HostSpec,
   type ImagePolicySpec,
@@ -36,6 +38,8 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
   const images = spec.images.safeParse(field(raw, 'images'));
   if (images.success) problems.push(...imagePolicyProblems(images.data.policy, loc));
   if (hosts.success && registry.success) problems.push(...registryProblems(hosts.data, registry.data, loc));
+  const access = spec.access.safeParse(field(raw, 'access'));
+  if (access.success && access.data) problems.push(...accessProblems(access.data, loc));
   return problems;
 }
 
@@ -119,6 +123,62 @@ function registryProblems(hosts: HostSpec[], registry: RegistrySpec, loc: Locato
     ? ['spec', 'registry', 'storage', 'filesystem', 'shared']
     : ['spec', 'hosts', second.i, 'role'];
   return [{ ...loc.problem('error', at, message), path: 'spec.registry.storage' }];
+}
+
+/** Names are unique, grants name one known user or team, /System is never granted, an admin exists. */
+function accessProblems(access: AccessSpec, loc: Locator): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (...path: (string | number)[]) => ['spec', 'access', ...path];
+  const users = new Map<string, number>();
+  access.users.forEach((u, i) => {
+    if (users.has(u.name))
+      problems.push(
+        loc.problem(
+          'error',
+          at('users', i, 'name'),
+          `duplicate user ${u.name}: spec.access.users[${users.get(u.name)}] has it too`,
+        ),
+      );
+    else users.set(u.name, i);
+  });
+  if (!access.users.some((u) => u.admin)) {
+    problems.push(
+      loc.problem(
+        'warning',
+        at('users'),
+        'no user has admin: true: nobody but root on a manager can manage nodes or /System',
+      ),
+    );
+  }
+  const teams = new Map<string, number>();
+  access.teams.forEach((t, i) => {
+    if (teams.has(t.name))
+      problems.push(loc.problem('error', at('teams', i, 'name'), `duplicate team ${t.name}`));
+    else teams.set(t.name, i);
+    t.members.forEach((m, j) => {
+      if (!users.has(m))
+        problems.push(loc.problem('error', at('teams', i, 'members', j), `${m} is not in spec.access.users`));
+    });
+  });
+  access.grants.forEach((g, i) => {
+    if ((g.user === undefined) === (g.team === undefined)) {
+      problems.push(loc.problem('error', at('grants', i), 'a grant names exactly one of user or team'));
+    }
+    if (g.user !== undefined && !users.has(g.user))
+      problems.push(loc.problem('error', at('grants', i, 'user'), `${g.user} is not in spec.access.users`));
+    if (g.team !== undefined && !teams.has(g.team))
+      problems.push(loc.problem('error', at('grants', i, 'team'), `${g.team} is not in spec.access.teams`));
+    if (within(g.collection, SYSTEM_COLLECTION)) {
+      problems.push(
+        loc.problem(
+          'error',
+          at('grants', i, 'collection'),
+          `${SYSTEM_COLLECTION} is for admins only: make the user admin: true instead`,
+        ),
+      );
+    }
+  });
+  return problems;
 }
 
 function field(value: unknown, key: string): unknown {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ACCESS_ROLES, COLLECTION_PATH } from '../access/model.js';
 
 /**
  * The cluster file's schema (apiVersion eectl/v1, kind Cluster). The single source of truth: types are
@@ -185,6 +186,49 @@ export const imagesSchema = z.strictObject({
   policy: imagePolicySchema.prefault({}).describe('Run only signed images (cosign signatures)'),
 });
 
+/** A user name: a certificate's CN and a directory name, so plain. */
+export const accessUserNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "must be letters, digits, '.', '_', '@' or '-' (64 at most)");
+const collectionSchema = z
+  .string()
+  .regex(COLLECTION_PATH, 'must be a collection path such as /Shared/team (parts: letters, digits, . _ @ -)');
+
+export const accessSchema = z
+  .strictObject({
+    users: z
+      .array(
+        z.strictObject({
+          name: accessUserNameSchema,
+          admin: z.boolean().default(false).describe('Admins may do everything, nodes and /System included'),
+          defaultCollection: collectionSchema
+            .optional()
+            .describe(
+              'Named in refusals of creates without a collection label; default /Shared/Private/<name>',
+            ),
+        }),
+      )
+      .min(1, 'must list at least one user (an admin)')
+      .describe('Who may get a client bundle (eectl client-config --user NAME); removing one revokes it'),
+    teams: z
+      .array(
+        z.strictObject({ name: accessUserNameSchema, members: z.array(accessUserNameSchema).default([]) }),
+      )
+      .default([]),
+    grants: z
+      .array(
+        z.strictObject({
+          user: accessUserNameSchema.optional(),
+          team: accessUserNameSchema.optional(),
+          role: z.enum(ACCESS_ROLES),
+          collection: collectionSchema.describe('Inherited by every collection below it; never /System'),
+        }),
+      )
+      .default([])
+      .describe('A role on a collection for a user or a team (exactly one of them); grants add up'),
+  })
+  .describe('Access control on the engine API of the managers (an authorization plugin); off when absent');
+
 export const clusterSchema = z.strictObject({
   apiVersion: z.literal('eectl/v1'),
   kind: z.literal('Cluster'),
@@ -196,6 +240,7 @@ export const clusterSchema = z.strictObject({
     controlPlane: controlPlaneSchema.prefault({}),
     registry: registrySchema.prefault({}).describe('Registry replicas, one per host with role registry'),
     images: imagesSchema.prefault({}),
+    access: accessSchema.optional(),
   }),
 });
 
@@ -210,3 +255,4 @@ export type RegistrySpec = z.output<typeof registrySchema>;
 export type RegistryStorage = RegistrySpec['storage'];
 export type ImagesSpec = z.output<typeof imagesSchema>;
 export type ImagePolicySpec = z.output<typeof imagePolicySchema>;
+export type AccessSpec = z.output<typeof accessSchema>;

@@ -13,6 +13,7 @@ import { APT_SOURCE_FILE } from './os/apt.js';
 import { YUM_REPO_FILE } from './os/dnf.js';
 import { ZYPPER_REPO_FILE } from './os/zypper.js';
 import { PKI_MANAGED_FILES } from '../pki/paths.js';
+import { AUTHZ_MANIFEST, POLICY_FILE } from '../access/paths.js';
 import { REGISTRY_MANAGED_FILES } from '../registry/paths.js';
 
 /** The engine's configuration file, which eectl merges `engine.daemon` into. */
@@ -25,6 +26,8 @@ export const MANAGED_FILES = [
   YUM_REPO_FILE,
   ZYPPER_REPO_FILE,
   ...PKI_MANAGED_FILES,
+  POLICY_FILE,
+  AUTHZ_MANIFEST,
   // Globs (the script's unquoted loop expands them): registry trust files and loaded-bundle markers.
   ...REGISTRY_MANAGED_FILES,
 ];

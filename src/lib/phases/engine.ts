@@ -7,6 +7,7 @@ import { configurerFor } from '../host/os/index.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import { upstreamVersion } from '../host/version.js';
 import type { PhaseOutput } from '../phase/phase.js';
+import { accessDaemonKeys, deployAuthz } from './access.js';
 import { writeApiFiles } from './api.js';
 import { sourceSpec } from './package-source.js';
 import { satisfiedVersion } from './engine-version.js';
@@ -44,7 +45,8 @@ export function mergedDaemonJson(host: Host, wanted: Record<string, unknown>): s
 export async function convergeEngine(ctx: ClusterContext, host: Host, out: PhaseOutput): Promise<void> {
   const configurer = configurerFor(host.known);
   const service = serviceManagerFor(host.known.initSystem);
-  const daemonJson = mergedDaemonJson(host, ctx.config.spec.engine.daemon);
+  const wanted = { ...ctx.config.spec.engine.daemon, ...(await accessDaemonKeys(ctx, host)) };
+  const daemonJson = mergedDaemonJson(host, wanted);
   const changesBefore = ctx.changes.countFor(host.name);
   if (daemonJson !== undefined) {
     await ctx.changes.apply(host, `write ${DAEMON_JSON}`, async () => {
@@ -53,6 +55,7 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
     });
   }
   await writeApiFiles(ctx, host, out); // managers: CA, server certificate and API drop-in, also before the package
+  await deployAuthz(ctx, host, out); // managers with spec.access: the plugin answers before the engine starts
   const version = ctx.engineVersions.get(host.name)!;
   const installed = satisfiedVersion(ctx, host) !== undefined;
   if (!installed && ctx.dryRun) {
