@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compilePolicy } from '../../../src/lib/access/compile.js';
+import type { AccessPolicy } from '../../../src/lib/access/model.js';
+import { PLUGIN_MODULES } from '../../../src/lib/phases/access.js';
+import { check, HEAD, lines, THREE_MANAGERS } from '../config/helpers.js';
+
+const withAccess = (access: string) => `${HEAD}${THREE_MANAGERS}  access:\n${access}`;
+
+describe('spec.access in the cluster file', () => {
+  it('accepts users, teams and grants', () => {
+    const text = withAccess(`    users: [{ name: ops, admin: true }, { name: alice }]
+    teams: [{ name: web, members: [alice] }]
+    grants:
+      - { team: web, role: restrictedControl, collection: /Shared/web }
+      - { user: alice, role: viewOnly, collection: / }
+`);
+    const r = check(text);
+    expect(r.errors).toEqual([]);
+    expect(r.config?.spec.access?.users[1]).toEqual({ name: 'alice', admin: false });
+  });
+
+  it('places every mistake on its line', () => {
+    const text = withAccess(`    users: [{ name: ops, admin: true }, { name: ops }]
+    teams: [{ name: web, members: [bob] }]
+    grants:
+      - { user: alice, role: viewOnly, collection: /Shared }
+      - { team: nobody, role: viewOnly, collection: /Shared }
+      - { user: ops, team: web, role: viewOnly, collection: /Shared }
+      - { user: ops, role: fullControl, collection: /System/registry }
+`);
+    expect(lines(text)).toEqual([
+      'cluster.yaml:14:49: spec.access.users[1].name: duplicate user ops: spec.access.users[0] has it too',
+      'cluster.yaml:15:36: spec.access.teams[0].members[0]: bob is not in spec.access.users',
+      'cluster.yaml:17:17: spec.access.grants[0].user: alice is not in spec.access.users',
+      'cluster.yaml:18:17: spec.access.grants[1].team: nobody is not in spec.access.teams',
+      'cluster.yaml:19:9: spec.access.grants[2]: a grant names exactly one of user or team',
+      'cluster.yaml:20:53: spec.access.grants[3].collection: /System is for admins only: make the user admin: true instead',
+      expect.stringMatching(/^cluster\.yaml:21:35: spec\.access\.grants\[4\]\.role: /),
+      expect.stringMatching(
+        /^cluster\.yaml:21:54: spec\.access\.grants\[4\]\.collection: must be a collection path/,
+      ),
+    ]);
+  });
+
+  it('warns when nobody is admin', () => {
+    expect(lines(withAccess('    users: [{ name: alice }]\n'))).toEqual([
+      'cluster.yaml:14:12: warning: spec.access.users: no user has admin: true: nobody but root on a manager can manage nodes or /System',
+    ]);
+  });
+});
+
+describe('the policy file install writes', () => {
+  const access = {
+    users: [
+      { name: 'ops', admin: true },
+      { name: 'alice', admin: false },
+    ],
+    teams: [],
+    grants: [{ user: 'alice', role: 'viewOnly' as const, collection: '/Shared' }],
+  };
+  const t0 = new Date('2026-12-01T10:00:00Z');
+
+  it('fills in default collections', () => {
+    const p = compilePolicy('prod', access, [], t0);
+    expect(p.users[1]).toEqual({ name: 'alice', admin: false, defaultCollection: '/Shared/Private/alice' });
+    expect(p.revoked).toEqual([]);
+  });
+
+  it('revokes a user the managers knew and the file dropped, and keeps that moment on later runs', () => {
+    const before = compilePolicy('prod', access, [], t0);
+    const dropped = { ...access, users: [access.users[0]!], grants: [] };
+    const after = compilePolicy('prod', dropped, [before], t0);
+    expect(after.revoked).toEqual([{ user: 'alice', since: t0.toISOString() }]);
+    const later = compilePolicy('prod', dropped, [after], new Date('2026-12-02T00:00:00Z'));
+    expect(later).toEqual(after);
+    // Back in the file: the old revocation stays (old bundles stay refused), new bundles work.
+    const back = compilePolicy('prod', access, [later], new Date('2026-12-03T00:00:00Z'));
+    expect(back.revoked).toEqual(after.revoked);
+  });
+
+  it('merges what different managers have (one missed the last run)', () => {
+    const a: AccessPolicy = {
+      ...compilePolicy('prod', access, [], t0),
+      revoked: [{ user: 'x', since: '2026-01-01T00:00:00.000Z' }],
+    };
+    const b: AccessPolicy = { ...a, revoked: [{ user: 'x', since: '2026-02-01T00:00:00.000Z' }] };
+    expect(compilePolicy('prod', access, [a, b], t0).revoked).toEqual([
+      { user: 'x', since: '2026-02-01T00:00:00.000Z' },
+    ]);
+  });
+});
+
+describe('the plugin’s modules are self-contained', () => {
+  it('import only node: built-ins and each other (they are uploaded to the managers as they are)', () => {
+    for (const name of PLUGIN_MODULES) {
+      const source = readFileSync(
+        new URL(`../../../src/lib/access/${name.replace(/\.js$/, '.ts')}`, import.meta.url),
+        'utf8',
+      );
+      const imports = [...source.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]!);
+      for (const spec of imports) {
+        const ok = spec.startsWith('node:') || PLUGIN_MODULES.includes(spec.replace(/^\.\//, ''));
+        expect(ok, `${name} imports ${spec}`).toBe(true);
+      }
+    }
+  });
+});
