@@ -146,27 +146,6 @@ describe('access control: users, teams, grants and collections enforced by the m
     const started = Date.now();
     await install();
     console.log(`fresh install with access control: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    for (const m of ['m1', 'm2']) {
-      const daemon = JSON.parse((await sandbox.exec(m, 'cat /etc/docker/daemon.json')).stdout) as Record<
-        string,
-        unknown
-      >;
-      expect(daemon['authorization-plugins']).toEqual(['eectl-authz']);
-      expect(
-        (await sandbox.exec(m, 'systemctl is-active eectl-authz; systemctl is-enabled eectl-authz')).stdout,
-      ).toBe('active\nenabled\n');
-      // The engine started once, after the plugin, and never needed a restart for it.
-      const t = await sandbox.exec(
-        m,
-        'systemctl show -p ActiveEnterTimestampMonotonic --value eectl-authz docker',
-      );
-      const [plugin, engine] = t.stdout.trim().split('\n').map(Number);
-      expect(plugin!).toBeLessThan(engine!);
-      expect((await sandbox.exec(m, 'systemctl show -p NRestarts --value docker')).stdout.trim()).toBe('0');
-    }
-    expect(
-      (await sandbox.exec('w1', 'test -e /opt/eectl/authz/node && echo yes || echo no')).stdout.trim(),
-    ).toBe('no');
     for (const user of ['root', 'viewer', 'dev', 'full', 'gone']) {
       const r = await runEectl([
         'client-config',
@@ -199,6 +178,29 @@ describe('access control: users, teams, grants and collections enforced by the m
     // The local socket is root's break-glass path; it also loads the test image (no registry involved).
     image = await loadBusybox(sandbox, ['m1', 'm2', 'w1']);
     image = (await sandbox.exec('w1', `docker image inspect --format '{{.Id}}' ${image}`)).stdout.trim();
+    for (const m of ['m1', 'm2']) {
+      const daemon = JSON.parse((await sandbox.exec(m, 'cat /etc/docker/daemon.json')).stdout) as Record<
+        string,
+        unknown
+      >;
+      expect(daemon['authorization-plugins']).toEqual(['eectl-authz']);
+      expect(
+        (
+          await sandbox.exec(m, 'systemctl is-active eectl-authz; systemctl is-enabled eectl-authz')
+        ).stdout.trim(),
+      ).toBe('active\nenabled');
+      // The engine started once, after the plugin, and never needed a restart for it.
+      const t = await sandbox.exec(
+        m,
+        'systemctl show -p ActiveEnterTimestampMonotonic --value eectl-authz docker',
+      );
+      const [plugin, engine] = t.stdout.trim().split('\n').map(Number);
+      expect(plugin!).toBeLessThan(engine!);
+      expect((await sandbox.exec(m, 'systemctl show -p NRestarts --value docker')).stdout.trim()).toBe('0');
+    }
+    expect(
+      (await sandbox.exec('w1', 'test -e /opt/eectl/authz/node && echo yes || echo no')).stdout.trim(),
+    ).toBe('no');
   });
 
   it('a TCP client without a certificate never reaches the break-glass case', async () => {

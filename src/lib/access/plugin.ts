@@ -116,6 +116,26 @@ export function parsePolicy(text: string): AccessPolicy {
   return { ...value, teams: value.teams ?? [], revoked: value.revoked ?? [] };
 }
 
+/** Certificates already checked against the CA (a client sends the same one on every request). */
+const verified = new Map<string, { ca: X509Certificate; cert: X509Certificate | string }>();
+const VERIFIED_MAX = 1000;
+
+/** The client certificate, signed by the CA; else why not. Cached: a signature check costs more than a decision. */
+function verifiedCertificate(encoded: string, ca: X509Certificate): X509Certificate | string {
+  const hit = verified.get(encoded);
+  if (hit && hit.ca === ca) return hit.cert;
+  let cert: X509Certificate | string;
+  try {
+    const parsed = new X509Certificate(Buffer.from(encoded, 'base64').toString('utf8'));
+    cert = parsed.checkIssued(ca) && parsed.verify(ca.publicKey) ? parsed : 'not issued by the cluster CA';
+  } catch {
+    cert = 'the client certificate could not be read';
+  }
+  if (verified.size >= VERIFIED_MAX) verified.clear();
+  verified.set(encoded, { ca, cert });
+  return cert;
+}
+
 /** Who sent a request, from the engine's User field and the client certificate chain. */
 export function identify(req: EngineAuthzRequest, ca: X509Certificate | undefined): Identity {
   const chain = req.RequestPeerCertificates ?? [];
@@ -123,16 +143,9 @@ export function identify(req: EngineAuthzRequest, ca: X509Certificate | undefine
     // Every TCP listener has --tlsverify, so only the local socket has no client certificate.
     return req.User ? { kind: 'invalid', why: 'a user without a certificate' } : { kind: 'local' };
   }
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(Buffer.from(chain[0]!, 'base64').toString('utf8'));
-  } catch {
-    return { kind: 'invalid', why: 'the client certificate could not be read' };
-  }
   if (!ca) return { kind: 'invalid', why: `no cluster CA in ${CA_FILE} to check it against` };
-  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
-    return { kind: 'invalid', why: 'not issued by the cluster CA' };
-  }
+  const cert = verifiedCertificate(chain[0]!, ca);
+  if (typeof cert === 'string') return { kind: 'invalid', why: cert };
   const now = Date.now();
   if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) {
     return { kind: 'invalid', why: 'expired or not yet valid' };
