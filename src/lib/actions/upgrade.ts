@@ -2,11 +2,14 @@ import type { ClusterFile } from '../config/cluster-file.js';
 import { setEngineVersion } from '../config/edit.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
+import type { EngineFacts } from '../host/facts-types.js';
 import type { Host } from '../host/host.js';
 import { configurerFor, engineVersions, type PackageOffer } from '../host/os/index.js';
 import {
   assertPackageVersionSyntax,
   comparePackageVersions,
+  compareUpstream,
+  type PackageFamily,
   resolveAcrossHosts,
   samePackageVersion,
   upstreamVersion,
@@ -122,15 +125,9 @@ const planPhase: Phase<UpgradeContext> = {
     });
     const targets = hosts.length > 0 ? resolveAcrossHosts(requested, listed) : new Map<string, string>();
     ctx.targets = targets;
-    const downgrades = hosts.filter((h) => {
-      const to = targets.get(h.name)!;
-      const family = configurerFor(h.known).packageFamily;
-      const daemon = h.facts?.engine?.serverVersion;
-      return (
-        comparePackageVersions(h.known.engine!.packageVersion!, to, family) > 0 ||
-        (daemon !== undefined && compareDaemon(daemon, to) > 0)
-      );
-    });
+    const downgrades = hosts.filter((h) =>
+      isDowngrade(h.known.engine!, targets.get(h.name)!, configurerFor(h.known).packageFamily),
+    );
     if (downgrades.length > 0) {
       throw new EectlError(
         `refusing to downgrade ${downgrades.map((h) => `${h.name} (${h.known.engine!.packageVersion})`).join(', ')} to ${upstreamVersion(targets.get(downgrades[0]!.name)!)}: eectl upgrade only moves engines forward`,
@@ -161,7 +158,7 @@ const planPhase: Phase<UpgradeContext> = {
           role: h.role,
           from: { package: h.known.engine!.packageVersion!, daemon: h.known.engine!.serverVersion },
           to,
-          changes: needsUpgrade(h, to),
+          changes: needsUpgrade(h.known.engine!, to),
         };
       });
     const [first] = targets.values();
@@ -181,17 +178,17 @@ const planPhase: Phase<UpgradeContext> = {
   },
 };
 
-const compareDaemon = (daemon: string, pkg: string): number => {
-  const a = upstreamVersion(daemon).split('.').map(Number);
-  const b = upstreamVersion(pkg).split('.').map(Number);
-  for (let i = 0; i < Math.max(a.length, b.length); i++)
-    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
-  return 0;
-};
+/** Whether moving this engine (its package or its running daemon) to `to` would go backwards. */
+export function isDowngrade(engine: EngineFacts, to: string, family: PackageFamily): boolean {
+  const daemon = engine.serverVersion;
+  return (
+    comparePackageVersions(engine.packageVersion!, to, family) > 0 ||
+    (daemon !== undefined && compareUpstream(upstreamVersion(daemon), upstreamVersion(to)) > 0)
+  );
+}
 
-/** The host's package or its daemon is not at the target yet. */
-function needsUpgrade(host: Host, to: string): boolean {
-  const engine = host.known.engine!;
+/** The host's package or its daemon is not at the target yet: what a resumed run decides from the host. */
+export function needsUpgrade(engine: EngineFacts, to: string): boolean {
   const daemonOk =
     engine.running &&
     engine.serverVersion !== undefined &&
