@@ -14,13 +14,10 @@ import {
 } from '../pki/paths.js';
 import { applySteps } from './steps.js';
 
-/** A running engine that is a swarm manager: restarting it takes it out of Raft for a moment. */
-const isSwarmManager = (host: Host): boolean => inSwarm(host) && host.facts?.swarm?.isManager === true;
-
 /**
  * Writes a manager's API files as planned (CA, server certificate, drop-in) before convergeEngine
  * installs the package: a fresh engine then starts with them and needs no restart. A running engine
- * must restart to read them: at once when it is not a swarm manager (nothing to keep), otherwise later, in
+ * must restart to read them: at once when it is not in the swarm (nothing to keep), otherwise later, in
  * the rolling change (one manager at a time), with a marker on the host until it has. /etc/eectl/pki
  * is readable by all, because the facts read its certificates as the login user; its keys are 0600.
  */
@@ -29,7 +26,8 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
   if (!plan) return;
   const changed = plan.writeCa || plan.serverCert !== undefined || plan.dropIn !== undefined;
   const restartNeeded = host.facts?.engine?.running === true && (changed || plan.restartPending);
-  const deferred = restartNeeded && isSwarmManager(host);
+  // In the swarm (a manager, or a worker about to be promoted): its restart is the rolling change's.
+  const deferred = restartNeeded && inSwarm(host);
   // One round trip makes both directories, the first time any file is written.
   let dirs: Promise<unknown> | undefined;
   const prepareDirs = () =>
