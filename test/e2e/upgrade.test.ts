@@ -227,10 +227,22 @@ describe('eectl upgrade: 3 managers + 2 workers from 20.10 to 26.1 under a runni
 
   it('upgrade --to 26.1, killed after the first manager: the rerun finishes without touching it again', async () => {
     const textBefore = readFileSync(file(), 'utf8');
+    // The first manager in the order: the first non-leader of the file (leadership moved in the roll above).
+    const leader = (
+      await sandbox.exec(
+        'm1',
+        "docker node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}'",
+        {
+          check: true,
+        },
+      )
+    ).stdout
+      .split('\n')
+      .find((l) => l.endsWith('Leader'))
+      ?.split(' ')[0];
+    firstManager = managers.find((m) => m !== leader)!;
     const s = sampler();
     const killed = startEectl(['upgrade', '-c', file(), '--to', '26.1', '--yes', '--log-level', 'info']);
-    // The first manager in the order: a non-leader (m1 founded the swarm and leads).
-    firstManager = 'm2';
     await waitFor(
       `${firstManager} upgraded, Ready, Reachable and active again`,
       async () => {
