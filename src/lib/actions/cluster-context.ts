@@ -43,6 +43,33 @@ export interface ClusterContext extends PhaseContext {
   registry?: RegistryPlan;
   /** What each manager keeps in /etc/eectl/registry, by manager name, as read before any change. */
   registryState?: Map<string, RegistryState>;
+  /** Hosts in the swarm whose engine must restart, by host name: one at a time, by the rolling change. */
+  restarts?: Map<string, PendingRestart>;
+  /** Running engines that differ from engine.version, by host name (their package version): install leaves them. */
+  heldBack?: Map<string, string>;
+  /** Said to the user at the end of the run (and in --json). */
+  warnings?: string[];
+}
+
+/** Why a serving host's engine must restart, and what its turn puts in place first. */
+export interface PendingRestart {
+  host: Host;
+  reasons: string[];
+  daemonJson?: string;
+  expectVersion?: string;
+}
+
+/** Asks for an engine restart of a host in the swarm in the rolling change at the end of the converge. */
+export function requestRestart(
+  ctx: ClusterContext,
+  host: Host,
+  reason: string,
+  extra: Partial<PendingRestart> = {},
+): void {
+  ctx.restarts ??= new Map();
+  const pending = ctx.restarts.get(host.name) ?? { host, reasons: [] };
+  if (!pending.reasons.includes(reason)) pending.reasons.push(reason);
+  ctx.restarts.set(host.name, { ...pending, ...extra, reasons: pending.reasons });
 }
 
 export const managers = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) => h.isManager);

@@ -8,7 +8,8 @@ import { labelNodesPhase } from '../phases/label-nodes.js';
 import { lockPhase } from '../phases/lock.js';
 import { packageSourcePhase } from '../phases/package-source.js';
 import { pkiPhase } from '../phases/pki.js';
-import { restartManagersPhase } from '../phases/api.js';
+import { rollingRestartPhase } from '../phases/rolling-restart.js';
+import { daemonConfigPhase } from '../phases/daemon-config.js';
 import { preflightPhase } from '../phases/preflight.js';
 import { imageBundlesPhase } from '../phases/image-bundles.js';
 import { registryDeployPhase } from '../phases/registry-deploy.js';
@@ -26,13 +27,14 @@ export const INSTALL_PHASES: Phase<InstallContext>[] = [
   connectPhase,
   gatherFactsPhase,
   preflightPhase,
+  daemonConfigPhase,
   lockPhase,
   pkiPhase,
   registryPlanPhase,
   packageSourcePhase,
   engineVersionPhase,
   convergePhase,
-  restartManagersPhase,
+  rollingRestartPhase(),
   labelNodesPhase,
   imageBundlesPhase,
   registryTrustPhase,
@@ -63,6 +65,8 @@ export interface InstallResult {
   quorum: (QuorumState & { description: string }) | undefined;
   phases: { title: string; seconds: number; skipped: boolean }[];
   seconds: number;
+  /** What the run left alone and why (running engines that differ from engine.version). */
+  warnings: string[];
   /** Registry replicas as checked after the rollout; the admin password only on the run that generated it. */
   registry?: { replicas: ReplicaHealth[]; adminPassword?: string };
 }
@@ -82,6 +86,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     dryRun: options.dryRun,
     converged: ctx.changes.count === 0,
     changes: ctx.changes.entries,
+    warnings: ctx.warnings ?? [],
     engineVersion: firstVersion,
     nodes: nodes.map((n) => ({
       hostname: n.hostname,

@@ -183,3 +183,15 @@ class Lines {
     return m ? m[1]!.length : undefined;
   }
 }
+
+/** The text with spec.engine.version set to `version` (always quoted: a plain 26.1 would be a number). */
+export function setEngineVersion(text: string, version: string): string {
+  const doc = parseCluster(text);
+  const expected = doc.clone();
+  expected.setIn(['spec', 'engine', 'version'], version);
+  const scalar = doc.getIn(['spec', 'engine', 'version'], true);
+  if (!isScalar(scalar) || !scalar.range) return fallback(expected, text);
+  const [start, end] = scalar.range;
+  const quote = scalar.type === 'QUOTE_SINGLE' ? "'" : '"';
+  return verified(`${text.slice(0, start)}${quote}${version}${quote}${text.slice(end)}`, expected, text);
+}

@@ -96,6 +96,12 @@ export class HostDocker {
     }
   }
 
+  /** `docker info` as JSON: what the running daemon reports (version, options, start time). */
+  async info(): Promise<Record<string, unknown>> {
+    const { stdout } = await this.run(['info', '--format', '{{json .}}'], { timeoutMs: 30_000 });
+    return JSON.parse(stdout) as Record<string, unknown>;
+  }
+
   /** This node's own view of the swarm (state, node ID, whether it is a manager). */
   async swarmInfo(): Promise<SwarmFacts | undefined> {
     const { stdout } = await this.run(['info', '--format', '{{json .Swarm}}']);
@@ -135,10 +141,16 @@ export class HostDocker {
 
   async nodeUpdate(
     nodeId: string,
-    changes: { labels?: Record<string, string>; availability?: string; role?: string },
+    changes: {
+      labels?: Record<string, string>;
+      removeLabels?: string[];
+      availability?: string;
+      role?: string;
+    },
   ): Promise<void> {
     const args = ['node', 'update'];
     for (const [k, v] of Object.entries(changes.labels ?? {})) args.push('--label-add', `${k}=${v}`);
+    for (const k of changes.removeLabels ?? []) args.push('--label-rm', k);
     if (changes.availability) args.push('--availability', changes.availability);
     if (changes.role) args.push('--role', changes.role);
     await this.run([...args, nodeId]);

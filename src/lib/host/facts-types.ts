@@ -64,4 +64,12 @@ export interface Facts {
   sudo: boolean;
   engine: EngineFacts | undefined;
   swarm: SwarmFacts | undefined;
+  /** Installed engine packages (engines and their clients) and whether the package manager holds them. */
+  packageHolds?: PackageHold[];
+}
+
+/** An installed engine package, and whether apt-mark / dnf versionlock / zypper addlock holds it. */
+export interface PackageHold {
+  name: string;
+  held: boolean;
 }

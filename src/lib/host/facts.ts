@@ -34,6 +34,10 @@ export const MANAGED_FILES = [
 
 // dpkg-query's own ${field} syntax, kept out of the template literal below.
 const DPKG_FORMAT = '${db:Status-Abbrev} ${Package} ${Version}\\n';
+const HOLD_FORMAT = '${db:Status-Abbrev} ${Package}\\n';
+/** Engine packages and their clients whose holds the facts report. */
+const HELD_PACKAGES =
+  'docker-ce docker-ce-cli docker.io docker-cli docker-ee docker-ee-cli docker moby-engine';
 
 /**
  * (printf, not echo, for command output: dash's echo turns the `\n` inside docker's JSON into newlines.)
@@ -74,6 +78,14 @@ if command -v dpkg-query >/dev/null 2>&1; then
   dpkg-query -W -f='${DPKG_FORMAT}' docker-ce docker.io docker-ee 2>/dev/null | awk 'substr($1, 2, 1) == "i" {print $2, $3}'
 elif command -v rpm >/dev/null 2>&1; then
   rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\n' docker-ce docker docker-ee 2>/dev/null | grep -v 'not installed'
+fi
+echo "@@holds"
+if command -v dpkg-query >/dev/null 2>&1; then
+  dpkg-query -W -f='${HOLD_FORMAT}' ${HELD_PACKAGES} 2>/dev/null | awk 'substr($1, 2, 1) == "i" {print $2, (substr($1, 1, 1) == "h" ? "held" : "free")}'
+elif command -v rpm >/dev/null 2>&1; then
+  for p in $(rpm -q --qf '%{NAME}\n' ${HELD_PACKAGES} 2>/dev/null | grep -v ' '); do
+    if grep -qs "^$p-[0-9]" /etc/dnf/plugins/versionlock.list || grep -qs "^solvable_name: *$p\$" /etc/zypp/locks; then echo "$p held"; else echo "$p free"; fi
+  done
 fi
 echo "@@engine"
 if command -v docker >/dev/null 2>&1; then
@@ -238,6 +250,10 @@ export function parseFacts(stdout: string): Facts {
     listening: parseListening(sections.blocks.get('listening') ?? []),
     engine,
     swarm: engine ? parseSwarm(swarmJson) : undefined,
+    packageHolds: (sections.blocks.get('holds') ?? []).flatMap((line) => {
+      const [name, state] = line.trim().split(/\s+/);
+      return name && state ? [{ name, held: state === 'held' }] : [];
+    }),
   };
 }
 

@@ -27,6 +27,20 @@ export function satisfiedVersion(ctx: ClusterContext, host: Host): string | unde
 }
 
 /**
+ * Running engines that differ from the file stay as they are (restarting them all at once is an outage):
+ * said once, naming the hosts and the command that moves them one at a time.
+ */
+function warnHeldBack(ctx: ClusterContext, heldBack: Map<string, string>): void {
+  const runs = [...new Set([...heldBack.values()].map(upstreamVersion))].join(', ');
+  const message =
+    `engine not upgraded on ${[...heldBack.keys()].join(', ')}: running ${runs}, engine.version asks for ` +
+    `${ctx.config.spec.engine.version ?? 'the newest'}. install never upgrades a running engine; ` +
+    '`eectl upgrade` moves them one host at a time, drained first.';
+  ctx.log.warn(message);
+  (ctx.warnings ??= []).push(message);
+}
+
+/**
  * Resolves engine.version to an exact package version on every host, all of one upstream version. Hosts
  * that already satisfy the file keep theirs, and the others are resolved to the same upstream version.
  */
@@ -37,9 +51,13 @@ export const engineVersionPhase: Phase<ClusterContext> = {
     const pending: Host[] = [];
     for (const host of ctx.hosts) {
       const satisfied = satisfiedVersion(ctx, host);
+      const engine = host.facts?.engine;
       if (satisfied) ctx.engineVersions.set(host.name, satisfied);
+      else if (engine?.running && engine.packageVersion)
+        (ctx.heldBack ??= new Map()).set(host.name, engine.packageVersion);
       else pending.push(host);
     }
+    if (ctx.heldBack) warnHeldBack(ctx, ctx.heldBack);
     if (pending.length > 0 && !ctx.dryRun) {
       const offers = await mapAll(pending, ctx.concurrency, async (host) => {
         const configurer = configurerFor(host.known);

@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, requestRestart, type ClusterContext } from '../actions/cluster-context.js';
 import { UsageError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import { DAEMON_JSON } from '../host/facts.js';
@@ -6,6 +6,7 @@ import type { Host } from '../host/host.js';
 import { configurerFor } from '../host/os/index.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import { upstreamVersion } from '../host/version.js';
+import { HOST_RESTART_PENDING } from '../pki/paths.js';
 import type { PhaseOutput } from '../phase/phase.js';
 import { accessDaemonKeys, deployAuthz } from './access.js';
 import { writeApiFiles } from './api.js';
@@ -40,24 +41,34 @@ export function mergedDaemonJson(host: Host, wanted: Record<string, unknown>): s
 /**
  * Converges one host's engine: daemon.json first (so a fresh package starts with it and needs no restart),
  * then the pinned package, then the service — started when it is not running, restarted when its
- * configuration changed or the daemon still runs another version than the package.
+ * configuration changed or the daemon still runs another version than the package. A host that serves in
+ * the swarm is never restarted here: its restart goes to the rolling change (one host at a time, drained),
+ * with its new daemon.json written in its turn; and its engine is never upgraded (that is `eectl upgrade`).
  */
 export async function convergeEngine(ctx: ClusterContext, host: Host, out: PhaseOutput): Promise<void> {
   const configurer = configurerFor(host.known);
   const service = serviceManagerFor(host.known.initSystem);
+  const running = host.facts?.engine?.running === true;
+  const serving = running && inSwarm(host);
   const wanted = { ...ctx.config.spec.engine.daemon, ...(await accessDaemonKeys(ctx, host)) };
   const daemonJson = mergedDaemonJson(host, wanted);
   const changesBefore = ctx.changes.countFor(host.name);
-  if (daemonJson !== undefined) {
+  if (daemonJson !== undefined && serving) {
+    requestRestart(ctx, host, `new ${DAEMON_JSON}`, { daemonJson });
+  } else if (daemonJson !== undefined) {
     await ctx.changes.apply(host, `write ${DAEMON_JSON}`, async () => {
       await host.sudo(['mkdir', '-p', '/etc/docker']);
       await host.conn.upload(DAEMON_JSON, daemonJson, { mode: 0o644, sudo: true });
     });
   }
+  if (serving && host.facts?.files[HOST_RESTART_PENDING] !== undefined && !host.isManager) {
+    requestRestart(ctx, host, 'a restart an earlier run left pending');
+  }
   await writeApiFiles(ctx, host, out); // managers: CA, server certificate and API drop-in, also before the package
   await deployAuthz(ctx, host, out); // managers with spec.access: the plugin answers before the engine starts
-  const version = ctx.engineVersions.get(host.name)!;
-  const installed = satisfiedVersion(ctx, host) !== undefined;
+  const heldBack = ctx.heldBack?.get(host.name);
+  const version = heldBack ?? ctx.engineVersions.get(host.name)!;
+  const installed = heldBack !== undefined || satisfiedVersion(ctx, host) !== undefined;
   if (!installed && ctx.dryRun) {
     // Versions are listed only after the package source is set up, which a dry run does not do.
     const engine = configurer.enginePackages(sourceSpec(ctx)).engine;
@@ -65,8 +76,9 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
   } else if (!installed) {
     const offers = ctx.engineOffers.get(host.name) ?? [];
     await applySteps(ctx, host, configurer.installEngine(sourceSpec(ctx), version, offers), out);
+  } else {
+    await holdPackages(ctx, host, out);
   }
-  const running = host.facts?.engine?.running === true;
   if (!running || !installed) {
     await applySteps(ctx, host, service.enableAndStart('docker'), out);
   }
@@ -76,7 +88,11 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
     serverVersion !== undefined &&
     !ctx.dryRun &&
     upstreamVersion(serverVersion) !== upstreamVersion(version);
-  if (running && (daemonJson !== undefined || stale)) {
+  if (serving && stale) {
+    requestRestart(ctx, host, `the daemon runs ${serverVersion}, the package is ${version}`, {
+      expectVersion: version,
+    });
+  } else if (running && !serving && (daemonJson !== undefined || stale)) {
     await applySteps(ctx, host, service.restart('docker'), out);
   }
   if (ctx.dryRun) return;
@@ -84,4 +100,16 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
   if (serverVersion !== undefined && ctx.changes.countFor(host.name) === changesBefore) return;
   const reported = await new HostDocker(host).waitUntilUp();
   host.log.debug(`engine answers, version ${reported}`);
+}
+
+/**
+ * Holds the engine's installed packages where nothing holds them yet (whatever installed them, or a run
+ * stopped between the install and the hold), so the host's own upgrades never move the engine.
+ */
+async function holdPackages(ctx: ClusterContext, host: Host, out: PhaseOutput): Promise<void> {
+  const configurer = configurerFor(host.known);
+  const packages = configurer.enginePackages(sourceSpec(ctx));
+  const ours = new Set([packages.engine, ...packages.companions]);
+  const free = (host.facts?.packageHolds ?? []).filter((p) => ours.has(p.name) && !p.held).map((p) => p.name);
+  if (free.length > 0) await applySteps(ctx, host, configurer.holdPackages(free), out);
 }

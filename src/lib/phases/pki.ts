@@ -90,7 +90,7 @@ export const pkiPhase: Phase<ClusterContext> = {
       const cert = await issueServerCert(ca!, namesOf(host, san), now);
       plans.get(host.name)!.serverCert = { ...cert, reason };
     }
-    const plan: ControlPlanePlan = { ca: ca ?? { certPem: chosen!.certPem }, managers: plans, restarts: [] };
+    const plan: ControlPlanePlan = { ca: ca ?? { certPem: chosen!.certPem }, managers: plans };
     ctx.controlPlane = plan;
   },
 };

@@ -1,4 +1,3 @@
-import type { Host } from '../host/host.js';
 import type { CertifiedKey } from './certificates.js';
 
 /** What one manager needs for the engine API, decided from its facts before anything changes. */
@@ -18,6 +17,4 @@ export interface ControlPlanePlan {
   /** The cluster CA; the key is there only when this run had to read it (something to sign or copy). */
   ca: { certPem: string; keyPem?: string | undefined };
   managers: Map<string, ManagerApiPlan>;
-  /** Managers in the swarm whose engine must restart for new API files: one at a time, after converge. */
-  restarts: Host[];
 }

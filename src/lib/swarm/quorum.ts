@@ -29,6 +29,17 @@ export function quorumAfterRemoval(state: QuorumState, removedIsReachable: boole
   return managers > 0 && reachable >= quorumSize(managers);
 }
 
+/**
+ * Whether a manager's engine may restart now. A restart keeps the membership (unlike a removal), so the
+ * others must hold the quorum alone: 'safe'. With one or two managers they never can, yet a restart may be
+ * the only way to a change: 'pause' (management stops for a few seconds) when every manager is up. When
+ * one is already down and this restart would lose the quorum: 'refuse'.
+ */
+export function restartVerdict(counts: QuorumState): 'safe' | 'pause' | 'refuse' {
+  if (hasQuorum({ managers: counts.managers, reachable: counts.reachable - 1 })) return 'safe';
+  return counts.reachable >= counts.managers ? 'pause' : 'refuse';
+}
+
 /** "3 managers, tolerates 1 failure, all reachable" */
 export function describeQuorum(state: QuorumState): string {
   const tolerates = faultTolerance(state.managers);

@@ -32,6 +32,7 @@ export function renderInstallSummary(r: InstallResult): string {
     );
   }
   if (r.quorum) lines.push('', `Quorum: ${r.quorum.description}`);
+  for (const w of r.warnings) lines.push('', chalk.yellow(`Warning: ${w}`));
   if (r.registry?.adminPassword) {
     lines.push(
       '',

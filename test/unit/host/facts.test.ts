@@ -90,6 +90,18 @@ describe('parseFacts', () => {
     expect(f.swarm).toBeUndefined();
   });
 
+  it('reads which engine packages are held, so every converge can hold those that are not', () => {
+    const held = swarmManager.replace(
+      '@@packages',
+      '@@holds\ndocker-ce held\ndocker-ce-cli free\n@@packages',
+    );
+    expect(parseFacts(held).packageHolds).toEqual([
+      { name: 'docker-ce', held: true },
+      { name: 'docker-ce-cli', held: false },
+    ]);
+    expect(parseFacts(swarmManager).packageHolds).toEqual([]);
+  });
+
   it('refuses truncated output', () => {
     expect(() => parseFacts(swarmManager.replace('@@end', ''))).toThrow(/incomplete/);
   });

@@ -144,6 +144,18 @@ export class AptConfigurer implements OsConfigurer {
     ];
   }
 
+  holdPackages(names: readonly string[]): Step[] {
+    return [rootCommand(['apt-mark', 'hold', ...names], `hold ${names.join(', ')}`)];
+  }
+
+  downloadEngine(spec: EngineSourceSpec, version: string, available: readonly PackageOffer[]): Step[] {
+    const install = this.installEngine(spec, version, available)[0] as CommandStep;
+    const args = [...install.command];
+    // apt-get install --download-only: the same resolution as the install, into /var/cache/apt/archives.
+    args.splice(args.indexOf('install') + 1, 0, '--download-only');
+    return [rootCommand(args, `download ${this.enginePackages(spec).engine} ${version} (not installed yet)`)];
+  }
+
   installedQuery(): CommandStep {
     return userCommand(
       ['dpkg-query', '-W', '-f', '${Package}\\t${db:Status-Abbrev}\\t${Version}\\n', ...QUERIED],

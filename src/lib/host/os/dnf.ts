@@ -125,6 +125,24 @@ export class DnfConfigurer implements OsConfigurer {
     ];
   }
 
+  holdPackages(names: readonly string[]): Step[] {
+    if (this.packageManager === 'yum') return [];
+    return [
+      rootCommand(['dnf', 'versionlock', 'add', ...names], `lock ${names.join(', ')}`, { check: false }),
+    ];
+  }
+
+  downloadEngine(spec: EngineSourceSpec, version: string, available: readonly PackageOffer[]): Step[] {
+    const install = this.installEngine(spec, version, available).find((s) =>
+      s.description.startsWith('install'),
+    );
+    const args = [...(install as CommandStep).command];
+    // The lock of the running version would hide the new one; the install in the host's turn unlocks it.
+    const unlocked = this.packageManager === 'dnf' ? ['--disableplugin=versionlock'] : [];
+    args.splice(args.indexOf('install') + 1, 0, '--downloadonly', ...unlocked);
+    return [rootCommand(args, `download ${this.enginePackages(spec).engine} ${version} (not installed yet)`)];
+  }
+
   installedQuery(): CommandStep {
     return rpmInstalledQuery();
   }

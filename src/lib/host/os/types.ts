@@ -51,6 +51,13 @@ export interface OsConfigurer {
   parseAvailable(stdout: string): PackageOffer[];
   /** Installs the engine at an exact package version (from resolveEngineVersion) and holds it there. */
   installEngine(spec: EngineSourceSpec, version: string, available: readonly PackageOffer[]): Step[];
+  /** Holds installed packages at their version (apt-mark hold, dnf versionlock, zypper addlock); none on yum. */
+  holdPackages(names: readonly string[]): Step[];
+  /**
+   * Downloads the packages of installEngine into the package manager's cache without installing them, so
+   * the install in a host's turn of a rolling upgrade is short.
+   */
+  downloadEngine(spec: EngineSourceSpec, version: string, available: readonly PackageOffer[]): Step[];
   /** Queries which engine packages are installed, at which versions (unchecked: absent packages exit 1). */
   installedQuery(): CommandStep;
   parseInstalled(stdout: string): PackageOffer[];

@@ -105,6 +105,22 @@ export class ZypperConfigurer implements OsConfigurer {
     ];
   }
 
+  holdPackages(names: readonly string[]): Step[] {
+    return [rootCommand(zypper('addlock', ...names), `lock ${names.join(', ')}`)];
+  }
+
+  downloadEngine(spec: EngineSourceSpec, version: string, available: readonly PackageOffer[]): Step[] {
+    // Locks are by name: lifted for the download (it installs nothing), put back right after.
+    const [unlock, install, lock] = this.installEngine(spec, version, available) as CommandStep[];
+    const args = [...install!.command];
+    args.splice(args.indexOf('install') + 1, 0, '--download-only');
+    return [
+      unlock!,
+      rootCommand(args, `download ${this.enginePackages(spec).engine} ${version} (not installed yet)`),
+      lock!,
+    ];
+  }
+
   installedQuery(): CommandStep {
     return rpmInstalledQuery();
   }

@@ -156,6 +156,17 @@ describe('AptConfigurer: engine.source distro', () => {
     ]);
   });
 
+  it('downloads the same packages without installing them (the short window of a rolling upgrade), and holds', () => {
+    const offers = parseMadison(MADISON_TRIXIE);
+    const version = '26.1.5+dfsg1-9+deb13u1+b1';
+    const [download] = commands(trixie.downloadEngine(spec, version, offers));
+    const [install] = commands(trixie.installEngine(spec, version, offers));
+    expect(download).toEqual([...APT, 'install', '--download-only', ...install!.slice(APT.length + 1)]);
+    expect(commands(trixie.holdPackages(['docker.io', 'docker-cli']))).toEqual([
+      ['apt-mark', 'hold', 'docker.io', 'docker-cli'],
+    ]);
+  });
+
   it('installs docker.io alone where there is no docker-cli (Debian 12, Ubuntu)', () => {
     const offers = parseMadison(
       ' docker.io | 20.10.24+dfsg1-1+b3 | http://deb.debian.org/debian bookworm/main amd64 Packages\n',

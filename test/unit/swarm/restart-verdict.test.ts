@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { restartVerdict } from '../../../src/lib/phases/api.js';
+import { restartVerdict } from '../../../src/lib/swarm/quorum.js';
 
 describe('restartVerdict: may a manager restart its engine for new API files now?', () => {
   it('safe when the other managers hold the quorum without it', () => {

@@ -1,0 +1,119 @@
+/**
+ * `npm run bench:upgrade`: installs engine 20.10 on a fresh 3 manager + 2 worker sandbox, runs a 4-replica
+ * service, then `eectl upgrade --to 26.1` through the library, sampling the service every second; writes
+ * bench/results/upgrade.json: total time, each host's window (drained to active again), and availability
+ * (share of samples at the full replica count, the fewest seen). Needs root and a Docker engine.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { install } from '../dist/lib/actions/install.js';
+import { upgrade } from '../dist/lib/actions/upgrade.js';
+import { ClusterFile } from '../dist/lib/config/cluster-file.js';
+import { loadCluster } from '../dist/lib/config/load.js';
+import { openSession } from '../dist/lib/cluster/session.js';
+import { sandboxDown } from '../dist/lib/sandbox/down.js';
+import { sandboxUp } from '../dist/lib/sandbox/up.js';
+import { RunLog } from '../dist/lib/ui/log.js';
+
+const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+const onHost = (name, host, script) => docker('exec', `eectl-${name}-${host}`, 'bash', '-c', script);
+
+async function withSession(config, log, work) {
+  const session = openSession({
+    clusterName: config.metadata.name,
+    log,
+    acceptNewHostKeys: false,
+    interactive: false,
+    concurrency: 10,
+  });
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}
+
+const name = `bench-upgrade-${process.pid.toString(36)}`;
+process.env.EECTL_HOME ??= mkdtempSync(join(tmpdir(), 'eectl-bench-'));
+const runLog = new RunLog('warn');
+runLog.openFile(join(tmpdir(), 'eectl-bench-logs'), name);
+const log = runLog.logger('bench');
+const sandbox = await sandboxUp({ name, managers: 3, workers: 2, renderer: 'simple', logger: log });
+const hosts = sandbox.hosts.map((h) => h.hostname);
+try {
+  const { config } = await loadCluster(sandbox.clusterFile);
+  const base = { config, log, dryRun: false, concurrency: 10, progress: 'plain' };
+  await withSession(config, log, (session) => install({ ...base, session }));
+
+  const image = docker('images', 'eectl-sandbox/busybox', '--format', '{{.Repository}}:{{.Tag}}').split(
+    '\n',
+  )[0];
+  const dir = mkdtempSync(join(tmpdir(), 'eectl-bench-image-'));
+  docker('save', '-o', join(dir, 'busybox.tar'), image);
+  for (const h of hosts) {
+    docker('cp', join(dir, 'busybox.tar'), `eectl-${name}-${h}:/tmp/busybox.tar`);
+    onHost(name, h, 'docker load -i /tmp/busybox.tar >/dev/null && rm /tmp/busybox.tar');
+  }
+  rmSync(dir, { recursive: true, force: true });
+  onHost(
+    name,
+    'm1',
+    `docker service create --quiet --name web --replicas 4 --replicas-max-per-node 1 --no-resolve-image ${image} /bin/busybox sleep 100000`,
+  );
+
+  const samples = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const started = Date.now();
+      const running = hosts
+        .map((h) => {
+          try {
+            return Number(
+              onHost(name, h, 'docker ps -q --filter label=com.docker.swarm.service.name=web | wc -l').trim(),
+            );
+          } catch {
+            return 0;
+          }
+        })
+        .reduce((a, b) => a + b, 0);
+      samples.push(running);
+      await sleep(Math.max(0, 1000 - (Date.now() - started)));
+    }
+  })();
+
+  const started = performance.now();
+  const file = await ClusterFile.read(sandbox.clusterFile);
+  const result = await withSession(config, log, (session) =>
+    upgrade({ ...base, session, file, to: '26.1', skipBackup: true, confirm: async () => undefined }),
+  );
+  const seconds = Math.round(performance.now() - started) / 1000;
+  sampling = false;
+  await sampler;
+
+  const results = {
+    date: new Date().toISOString(),
+    hosts: '3 managers + 2 workers (sandbox, Debian 12), a 4-replica service (max 1 per node)',
+    machine: `${(await import('node:os')).cpus().length} cores`,
+    from: '20.10.24',
+    to: result.plan.target,
+    totalSeconds: seconds,
+    phases: result.phases,
+    windows: result.rolling.hosts,
+    availability: {
+      samples: samples.length,
+      atFullCount: Math.round((samples.filter((n) => n >= 4).length / samples.length) * 1000) / 1000,
+      fewestRunning: Math.min(...samples),
+      desired: 4,
+    },
+  };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/upgrade.json', `${JSON.stringify(results, null, 2)}\n`);
+  console.log(JSON.stringify(results, null, 2));
+} finally {
+  await sandboxDown(name, { logger: log });
+  runLog.close();
+}

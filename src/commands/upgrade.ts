@@ -1,0 +1,90 @@
+import { Flags } from '@oclif/core';
+import { upgrade, type UpgradePlan, type UpgradeResult } from '../lib/actions/upgrade.js';
+import { BaseCommand, changeFlags, EXIT_CODES_HELP, hostFlags } from '../lib/base-command.js';
+import { ClusterFile } from '../lib/config/cluster-file.js';
+import { UsageError } from '../lib/errors.js';
+import { confirmAction } from '../lib/ui/prompts.js';
+import { progressMode } from '../lib/ui/progress.js';
+import { renderUpgradePlan, renderUpgradeSummary } from '../lib/ui/upgrade-summary.js';
+
+export default class Upgrade extends BaseCommand<typeof Upgrade> {
+  static override summary =
+    'Upgrade the engines one host at a time, keeping the quorum and the services running';
+  static override description =
+    'Shows the plan first (hosts in order, from → to, batch size), then asks (--yes without a terminal). ' +
+    'Downloads the new packages on every host at once, then gives each host its turn: managers one at a ' +
+    'time with the leader last and only while the quorum can spare one, then workers in batches ' +
+    '(--max-unavailable), then registry nodes one at a time. A turn drains the node when it runs tasks and ' +
+    'waits until they run elsewhere, installs from the local cache, restarts the engine, checks the version ' +
+    'the daemon reports, waits until the node is Ready (and Reachable), and makes it active again. It stops ' +
+    'at the first host that fails and says where; run it again to resume (hosts already upgraded are left ' +
+    'alone). A downgrade is refused (exit 3, nothing changed). With --to, engine.version in the file is set ' +
+    'first, comments and layout kept. Reading the package lists is the only thing --dry-run does on hosts.' +
+    `\n\n${EXIT_CODES_HELP}`;
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --to 26.1 --dry-run',
+    '<%= config.bin %> <%= command.id %> --to 26.1 --yes',
+    '<%= config.bin %> <%= command.id %> --max-unavailable 3 --yes --json',
+  ];
+  static override flags = {
+    ...hostFlags,
+    ...changeFlags,
+    to: Flags.string({
+      description:
+        'Engine version to move to (a prefix such as 26.1, or an exact package version); written to the file',
+    }),
+    'max-unavailable': Flags.integer({
+      description: 'Workers upgraded at once (default: 10% of the workers, at least 1)',
+      min: 1,
+    }),
+    'drain-timeout': Flags.integer({
+      description: "Seconds to wait until a drained node's tasks run elsewhere",
+      default: 300,
+      min: 1,
+    }),
+    'skip-backup': Flags.boolean({
+      description: 'Do not take a backup before the first change',
+      default: false,
+    }),
+  };
+
+  async run(): Promise<UpgradeResult> {
+    const { config, path } = await this.loadCluster({ showWarnings: true });
+    const file = await ClusterFile.read(path);
+    const session = this.openSession(config.metadata.name, this.flags);
+    try {
+      const result = await upgrade({
+        config,
+        file,
+        session,
+        log: this.log_,
+        dryRun: this.flags['dry-run'],
+        concurrency: this.flags.concurrency,
+        progress: progressMode(this.jsonEnabled()),
+        skipBackup: this.flags['skip-backup'],
+        drainTimeoutMs: this.flags['drain-timeout'] * 1000,
+        ...(this.flags.to !== undefined && { to: this.flags.to }),
+        ...(this.flags['max-unavailable'] !== undefined && { maxUnavailable: this.flags['max-unavailable'] }),
+        confirm: (plan) => this.confirmPlan(plan),
+      });
+      if (!this.jsonEnabled()) this.log(renderUpgradeSummary(result));
+      return result;
+    } finally {
+      await session.close();
+    }
+  }
+
+  private async confirmPlan(plan: UpgradePlan): Promise<void> {
+    if (!plan.hosts.some((h) => h.changes)) return;
+    if (!this.jsonEnabled()) process.stderr.write(`${renderUpgradePlan(plan)}\n`);
+    if (this.flags.yes) return;
+    if (!this.interactive) {
+      throw new UsageError('Upgrade the engines as planned? Without a terminal, confirm with --yes.', {
+        code: 'ECONFIRM',
+        suggestions: [`${this.config.bin} upgrade ${this.argv.join(' ')} --yes`],
+      });
+    }
+    if (!(await confirmAction('Upgrade the engines as planned?')))
+      throw new UsageError('cancelled; nothing was changed', { code: 'ECANCELLED' });
+  }
+}

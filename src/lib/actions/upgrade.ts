@@ -1,0 +1,316 @@
+import type { ClusterFile } from '../config/cluster-file.js';
+import { setEngineVersion } from '../config/edit.js';
+import { EectlError, ExitCode } from '../errors.js';
+import { HostDocker } from '../host/docker.js';
+import type { EngineFacts } from '../host/facts-types.js';
+import type { Host } from '../host/host.js';
+import { configurerFor, engineVersions, type PackageOffer } from '../host/os/index.js';
+import {
+  assertPackageVersionSyntax,
+  comparePackageVersions,
+  compareUpstream,
+  type PackageFamily,
+  resolveAcrossHosts,
+  samePackageVersion,
+  upstreamVersion,
+} from '../host/version.js';
+import type { Phase } from '../phase/phase.js';
+import { runAction } from '../phase/runner.js';
+import { connectPhase } from '../phases/connect.js';
+import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { imageBundlesPhase } from '../phases/image-bundles.js';
+import { lockPhaseFor } from '../phases/lock.js';
+import { sourceSpec } from '../phases/package-source.js';
+import { pkiPhase } from '../phases/pki.js';
+import { registryDeployPhase } from '../phases/registry-deploy.js';
+import { registryHosts, registryPlanPhase } from '../phases/registry-plan.js';
+import { registryTrustPhase } from '../phases/registry-trust.js';
+import { applySteps } from '../phases/steps.js';
+import { rollingOrder } from '../rolling/plan.js';
+import { rollHosts, type HostTurn, type RollingReport } from '../rolling/roll.js';
+import { mapAll } from '../util/concurrency.js';
+import { inSwarm, newClusterContext, type ActionOptions, type ClusterContext } from './cluster-context.js';
+
+/** One host in the upgrade plan, in the order the hosts take their turns. */
+export interface UpgradeHostPlan {
+  host: string;
+  role: string;
+  /** Installed package version and what the daemon reports now. */
+  from: { package: string; daemon: string | undefined };
+  to: string;
+  /** False when the host already runs the target (a resumed run leaves it alone). */
+  changes: boolean;
+}
+
+/** What `eectl upgrade` will do, shown before anything changes. */
+export interface UpgradePlan {
+  requested: string | undefined;
+  /** The engine version every host ends on (upstream, as daemons report it). */
+  target: string | undefined;
+  hosts: UpgradeHostPlan[];
+  /** Workers restarted at once. */
+  batchSize: number;
+  /** What happens about a backup first. */
+  backup: string;
+  /** Hosts without an engine: `eectl install` sets them up, upgrade leaves them. */
+  skipped: string[];
+}
+
+/** What upgrade is given. */
+export interface UpgradeOptions extends ActionOptions {
+  file: ClusterFile;
+  /** --to: the version to move to; the file is edited to say it (comments and layout kept). */
+  to?: string;
+  maxUnavailable?: number;
+  drainTimeoutMs?: number;
+  skipBackup: boolean;
+  /** Takes a backup before the first change and returns where it is; absent while eectl has no backup. */
+  backup?: () => Promise<string>;
+  /** Shown the plan before any change; throws to stop (declined, or no terminal without --yes). */
+  confirm: (plan: UpgradePlan) => Promise<void>;
+}
+
+/** What `upgrade` reports (the `--json` result). */
+export interface UpgradeResult {
+  cluster: string;
+  dryRun: boolean;
+  plan: UpgradePlan;
+  file: { path: string; changed: boolean };
+  backup?: string;
+  changes: { host: string; description: string; applied: boolean }[];
+  rolling: RollingReport;
+  phases: { title: string; seconds: number; skipped: boolean }[];
+  seconds: number;
+}
+
+type UpgradeContext = ClusterContext & {
+  options: UpgradeOptions;
+  plan?: UpgradePlan;
+  offers: Map<string, PackageOffer[]>;
+  targets: Map<string, string>;
+  fileChanged: boolean;
+  backupPath?: string;
+  rolling: RollingReport;
+};
+
+const withEngine = (h: Host): boolean => h.facts?.engine?.packageVersion !== undefined;
+
+/** Reads every host's package lists and resolves the target; refuses a downgrade before anything changes. */
+const planPhase: Phase<UpgradeContext> = {
+  title: 'Plan the upgrade',
+  async run(ctx, out) {
+    const { options } = ctx;
+    const requested = options.to ?? ctx.config.spec.engine.version;
+    if (requested !== undefined) assertPackageVersionSyntax(requested);
+    const spec = sourceSpec(ctx);
+    const hosts = ctx.hosts.filter(withEngine);
+    const listed = await mapAll(hosts, ctx.concurrency, async (host) => {
+      const configurer = configurerFor(host.known);
+      // Reading the package lists is the one thing a dry run does to hosts: the plan needs the versions.
+      for (const step of configurer.refreshMetadata(spec)) {
+        out.report(host.name, step.description);
+        if (step.kind === 'command') await host.exec(step.command, { sudo: step.sudo, timeoutMs: 600_000 });
+      }
+      const listing = await host.exec(configurer.listVersions(spec).command, {
+        check: false,
+        timeoutMs: 120_000,
+      });
+      const offers = configurer.parseAvailable(listing.stdout);
+      ctx.offers.set(host.name, offers);
+      return {
+        host: host.name,
+        available: engineVersions(offers, configurer.enginePackages(spec)),
+        family: configurer.packageFamily,
+      };
+    });
+    const targets = hosts.length > 0 ? resolveAcrossHosts(requested, listed) : new Map<string, string>();
+    ctx.targets = targets;
+    const downgrades = hosts.filter((h) =>
+      isDowngrade(h.known.engine!, targets.get(h.name)!, configurerFor(h.known).packageFamily),
+    );
+    if (downgrades.length > 0) {
+      throw new EectlError(
+        `refusing to downgrade ${downgrades.map((h) => `${h.name} (${h.known.engine!.packageVersion})`).join(', ')} to ${upstreamVersion(targets.get(downgrades[0]!.name)!)}: eectl upgrade only moves engines forward`,
+        {
+          code: 'EDOWNGRADE',
+          exitCode: ExitCode.preflight,
+          suggestions: ['Nothing was changed. Ask for the version the cluster runs or a newer one (--to).'],
+        },
+      );
+    }
+    ctx.swarmManager = ctx.hosts.find((h) => h.isManager && inSwarm(h) && h.facts?.swarm?.isManager);
+    const nodes = ctx.swarmManager ? await new HostDocker(ctx.swarmManager).nodes() : [];
+    const leader = nodes.find((n) => n.leader)?.id;
+    const order = rollingOrder(
+      hosts.map((h) => ({
+        item: h,
+        role: h.role,
+        leader: leader !== undefined && h.facts?.swarm?.nodeId === leader,
+      })),
+      options.maxUnavailable,
+    );
+    const rows: UpgradeHostPlan[] = [...order.managers, ...order.workers, ...order.registries]
+      .flat()
+      .map((h) => {
+        const to = targets.get(h.name)!;
+        return {
+          host: h.name,
+          role: h.role,
+          from: { package: h.known.engine!.packageVersion!, daemon: h.known.engine!.serverVersion },
+          to,
+          changes: needsUpgrade(h.known.engine!, to),
+        };
+      });
+    const [first] = targets.values();
+    ctx.plan = {
+      requested,
+      target: first === undefined ? undefined : upstreamVersion(first),
+      hosts: rows,
+      batchSize: order.batchSize,
+      backup: options.skipBackup
+        ? 'skipped (--skip-backup)'
+        : options.backup
+          ? 'taken first, with eectl backup'
+          : 'none: this eectl has no backup command yet (take one by hand, or pass --skip-backup)',
+      skipped: ctx.hosts.filter((h) => !withEngine(h)).map((h) => h.name),
+    };
+    if (!ctx.dryRun) await options.confirm(ctx.plan);
+  },
+};
+
+/** Whether moving this engine (its package or its running daemon) to `to` would go backwards. */
+export function isDowngrade(engine: EngineFacts, to: string, family: PackageFamily): boolean {
+  const daemon = engine.serverVersion;
+  return (
+    comparePackageVersions(engine.packageVersion!, to, family) > 0 ||
+    (daemon !== undefined && compareUpstream(upstreamVersion(daemon), upstreamVersion(to)) > 0)
+  );
+}
+
+/** The host's package or its daemon is not at the target yet: what a resumed run decides from the host. */
+export function needsUpgrade(engine: EngineFacts, to: string): boolean {
+  const daemonOk =
+    engine.running &&
+    engine.serverVersion !== undefined &&
+    upstreamVersion(engine.serverVersion) === upstreamVersion(to);
+  return !samePackageVersion(engine.packageVersion!, to) || !daemonOk;
+}
+
+/** --to: the file says the new version before any host changes (a failed run is resumed from the file). */
+const fileAndBackupPhase: Phase<UpgradeContext> = {
+  title: 'Update the cluster file and take a backup',
+  shouldRun: (ctx) => !ctx.dryRun && (ctx.plan!.hosts.some((h) => h.changes) || ctx.options.to !== undefined),
+  async run(ctx) {
+    const { options } = ctx;
+    if (options.to !== undefined && options.file.config.spec.engine.version !== options.to) {
+      const next = options.file.edited(
+        setEngineVersion(options.file.text, options.to),
+        `with engine.version ${options.to}`,
+      );
+      await next.write();
+      ctx.fileChanged = true;
+      ctx.log.info(`${options.file.path}: engine.version is now "${options.to}"`);
+    }
+    if (!options.skipBackup && options.backup && ctx.plan!.hosts.some((h) => h.changes)) {
+      ctx.backupPath = await options.backup();
+    }
+  },
+};
+
+/** The new packages into every host's package cache at once, so each host's turn is only the install. */
+const downloadPhase: Phase<UpgradeContext> = {
+  title: 'Download the new engine packages on every host',
+  shouldRun: (ctx) => ctx.plan!.hosts.some((h) => h.changes),
+  async run(ctx, out) {
+    const pending = ctx.hosts.filter((h) => ctx.plan!.hosts.some((p) => p.host === h.name && p.changes));
+    await mapAll(pending, ctx.concurrency, async (host) => {
+      const to = ctx.targets.get(host.name)!;
+      const steps = configurerFor(host.known).downloadEngine(
+        sourceSpec(ctx),
+        to,
+        ctx.offers.get(host.name) ?? [],
+      );
+      await applySteps(ctx, host, steps, out);
+    });
+  },
+};
+
+/** Each host in its turn: install from the cache, restart, verify, Ready again. */
+const rollPhase: Phase<UpgradeContext> = {
+  title: 'Upgrade engines, one manager at a time, workers in batches',
+  async run(ctx, out) {
+    const turns: HostTurn[] = [];
+    for (const row of ctx.plan!.hosts.filter((h) => h.changes)) {
+      const host = ctx.hosts.find((h) => h.name === row.host)!;
+      const configurer = configurerFor(host.known);
+      turns.push({
+        host,
+        reasons: [
+          `engine ${upstreamVersion(row.from.daemon ?? row.from.package)} → ${upstreamVersion(row.to)}`,
+        ],
+        expectVersion: row.to,
+        apply: (o) =>
+          applySteps(
+            ctx,
+            host,
+            configurer.installEngine(sourceSpec(ctx), row.to, ctx.offers.get(host.name) ?? []),
+            o,
+          ),
+      });
+    }
+    const swarmTurns = turns.filter((t) => inSwarm(t.host));
+    ctx.rolling = await rollHosts(ctx, swarmTurns, out, {
+      ...(ctx.options.maxUnavailable !== undefined && { maxUnavailable: ctx.options.maxUnavailable }),
+      ...(ctx.options.drainTimeoutMs !== undefined && { drainTimeoutMs: ctx.options.drainTimeoutMs }),
+    });
+    // Engines outside the swarm serve nothing: one pass, no drain.
+    const outside = turns.filter((t) => !inSwarm(t.host));
+    if (outside.length > 0) await rollHosts({ ...ctx, swarmManager: undefined }, outside, out, {});
+  },
+};
+
+/** `eectl upgrade`: plan → confirm → file → download everywhere → rolling engine upgrade → registry image. */
+export const UPGRADE_PHASES: Phase<UpgradeContext>[] = [
+  connectPhase,
+  gatherFactsPhase,
+  lockPhaseFor('upgrade'),
+  planPhase,
+  fileAndBackupPhase,
+  downloadPhase,
+  rollPhase,
+  // The registry replicas' image, when the file names another: the registry's own rollout, one task at a time.
+  { ...pkiPhase, shouldRun: (ctx) => registryHosts(ctx).length > 0 },
+  registryPlanPhase,
+  imageBundlesPhase,
+  registryTrustPhase,
+  registryDeployPhase,
+];
+
+export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
+  const ctx: UpgradeContext = {
+    ...newClusterContext(options),
+    options,
+    offers: new Map(),
+    targets: new Map(),
+    fileChanged: false,
+    rolling: { batchSize: 0, hosts: [] },
+  };
+  const report = await runAction(UPGRADE_PHASES, ctx, options.progress, async () => ctx.lock?.release());
+  return {
+    cluster: options.config.metadata.name,
+    dryRun: options.dryRun,
+    plan: ctx.plan!,
+    file: {
+      path: options.file.path,
+      changed:
+        ctx.fileChanged ||
+        (options.dryRun &&
+          options.to !== undefined &&
+          options.to !== options.file.config.spec.engine.version),
+    },
+    ...(ctx.backupPath !== undefined && { backup: ctx.backupPath }),
+    changes: ctx.changes.entries,
+    rolling: ctx.rolling,
+    ...report,
+  };
+}

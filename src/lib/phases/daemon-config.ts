@@ -1,0 +1,20 @@
+import type { ClusterContext } from '../actions/cluster-context.js';
+import type { Phase } from '../phase/phase.js';
+import { validateDaemonConfig } from '../rolling/daemon-config.js';
+import { mapAll } from '../util/concurrency.js';
+import { mergedDaemonJson } from './engine.js';
+
+/**
+ * Checks every daemon.json the run would write before any host changes (exit 3 when one is refused):
+ * an option the engine rejects would otherwise stop each engine that restarts with it.
+ */
+export const daemonConfigPhase: Phase<ClusterContext> = {
+  title: 'Check the engine configuration',
+  shouldRun: (ctx) => ctx.hosts.some((h) => mergedDaemonJson(h, ctx.config.spec.engine.daemon) !== undefined),
+  async run(ctx) {
+    await mapAll(ctx.hosts, ctx.concurrency, async (host) => {
+      const text = mergedDaemonJson(host, ctx.config.spec.engine.daemon);
+      if (text !== undefined) await validateDaemonConfig(host, text);
+    });
+  },
+};

@@ -1,0 +1,24 @@
+import type { ClusterContext } from '../actions/cluster-context.js';
+import type { Phase } from '../phase/phase.js';
+import { rollHosts, type RollingOptions } from '../rolling/roll.js';
+
+/**
+ * The engine restarts that converging asked for on hosts in the swarm (a new daemon.json, new API files,
+ * a restart an earlier run left pending), through the rolling change: one manager at a time, workers in
+ * batches, each drained and checked.
+ */
+export function rollingRestartPhase(options: RollingOptions = {}): Phase<ClusterContext> {
+  return {
+    title: 'Restart engines in the swarm, one at a time',
+    shouldRun: (ctx) => (ctx.restarts?.size ?? 0) > 0,
+    async run(ctx, out) {
+      const turns = [...ctx.restarts!.values()].map((r) => ({
+        host: r.host,
+        reasons: r.reasons,
+        ...(r.daemonJson !== undefined && { daemonJson: r.daemonJson }),
+        ...(r.expectVersion !== undefined && { expectVersion: r.expectVersion }),
+      }));
+      await rollHosts(ctx, turns, out, options);
+    },
+  };
+}

@@ -1,0 +1,414 @@
+import { managers, inSwarm, type ClusterContext } from '../actions/cluster-context.js';
+import { EectlError, ExitCode, toEectlError } from '../errors.js';
+import { HostDocker } from '../host/docker.js';
+import { DAEMON_JSON } from '../host/facts.js';
+import type { Host } from '../host/host.js';
+import { serviceManagerFor } from '../host/service/index.js';
+import { upstreamVersion } from '../host/version.js';
+import type { PhaseOutput } from '../phase/phase.js';
+import { applySteps } from '../phases/steps.js';
+import { HOST_PKI_DIR, HOST_RESTART_PENDING } from '../pki/paths.js';
+import { waitForReplica } from '../registry/health.js';
+import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
+import { describeQuorum, hasQuorum, restartVerdict } from '../swarm/quorum.js';
+import { drainProgress } from '../swarm/tasks.js';
+import { expectedInfo, infoMismatches, lastLines } from './daemon-config.js';
+import { rollingOrder } from './plan.js';
+
+/** The node label that says a rolling change drained the node (so a later run makes it active again). */
+export const ROLLING_DRAIN_LABEL = 'eectl.rolling-drained';
+/** Where a host keeps its previous daemon.json while a new one is tried. */
+export const DAEMON_JSON_PREVIOUS = `${DAEMON_JSON}.eectl-previous`;
+
+const POLL_MS = 1000;
+const READY_TIMEOUT_MS = 120_000;
+const REPLICA_TIMEOUT_MS = 90_000;
+
+/** One host's turn in a rolling change: what changes, then one engine restart, then the checks. */
+export interface HostTurn {
+  host: Host;
+  /** Why the engine restarts, for the plan and the logs ("new control-plane API files", "engine 20.10.24 → 26.1.5"). */
+  reasons: string[];
+  /** A daemon.json to put in place just before the restart; the old one comes back if the engine does not. */
+  daemonJson?: string;
+  /** Work of this host's turn before the restart (installing the new packages from the local cache). */
+  apply?: (out: PhaseOutput) => Promise<void>;
+  /** The version the daemon must report after the restart. */
+  expectVersion?: string;
+}
+
+/** How a rolling change runs. */
+export interface RollingOptions {
+  /** Workers restarted at once (default 10 % of the workers, at least 1). */
+  maxUnavailable?: number;
+  drainTimeoutMs?: number;
+}
+
+/** How each host's turn went: its window is from the drain until it is active again. */
+export interface RollingReport {
+  batchSize: number;
+  hosts: { host: string; role: string; seconds: number; drained: boolean }[];
+}
+
+/**
+ * The one way eectl restarts engines of hosts in the swarm: managers one at a time (leader last, only when
+ * the quorum survives losing it), then workers in batches, then registry nodes one at a time, each drained
+ * when it runs tasks, changed, restarted, checked by what its daemon reports, Ready (and Reachable) again,
+ * made active again. Stops at the first host that fails; what is left is found again from the hosts by the
+ * next run (versions, the restart marker, the drain label), so the same command resumes.
+ */
+export async function rollHosts(
+  ctx: ClusterContext,
+  turns: readonly HostTurn[],
+  out: PhaseOutput,
+  options: RollingOptions = {},
+): Promise<RollingReport> {
+  const contact = ctx.swarmManager ?? managers(ctx).find((m) => inSwarm(m) && m.facts?.swarm?.isManager);
+  const nodes = contact ? await new HostDocker(contact).nodes() : [];
+  const nodeOf = (h: Host) => nodes.find((n) => n.id === h.facts?.swarm?.nodeId);
+  const report: RollingReport = { batchSize: 0, hosts: [] };
+  await activateLeftDrained(ctx, nodes, turns, contact);
+  if (turns.length === 0) return report;
+  const order = rollingOrder(
+    turns.map((t) => ({ item: t, role: t.host.role, leader: nodeOf(t.host)?.leader === true })),
+    options.maxUnavailable,
+  );
+  report.batchSize = order.batchSize;
+  const groups = [...order.managers, ...order.workers, ...order.registries];
+  const done: string[] = [];
+  for (const [i, group] of groups.entries()) {
+    const settled = await Promise.allSettled(
+      group.map((turn) => runTurn(ctx, turn, nodeOf(turn.host), out, options)),
+    );
+    settled.forEach((s) => s.status === 'fulfilled' && report.hosts.push(s.value));
+    const failed = settled.flatMap((s, j) =>
+      s.status === 'rejected' ? [{ turn: group[j]!, error: s.reason }] : [],
+    );
+    done.push(...group.filter((_, j) => settled[j]!.status === 'fulfilled').map((t) => t.host.name));
+    if (failed.length === 0) continue;
+    const left = groups
+      .slice(i + 1)
+      .flat()
+      .map((t) => t.host.name);
+    throw stopped(failed, done, left);
+  }
+  return report;
+}
+
+function stopped(failed: { turn: HostTurn; error: unknown }[], done: string[], left: string[]): EectlError {
+  const errors = failed.map((f) => toEectlError(f.error));
+  const where = failed.map((f) => f.turn.host.name).join(', ');
+  const message =
+    `rolling change stopped at ${where}: ${errors.map((e) => e.message).join('; ')}\n` +
+    `  done: ${done.length > 0 ? done.join(', ') : 'none'}; not touched: ${left.length > 0 ? left.join(', ') : 'none'}`;
+  return new EectlError(message, {
+    code: errors[0]!.code,
+    kind: 'external',
+    exitCode:
+      errors.every((e) => e.exitCode === ExitCode.preflight) && done.length === 0
+        ? ExitCode.preflight
+        : ExitCode.partial,
+    host: failed[0]!.turn.host.name,
+    suggestions: [
+      ...new Set(errors.flatMap((e) => e.suggestions)),
+      `Once ${where} is fixed, run the same command again: it resumes there and leaves the hosts already done alone.`,
+    ],
+  });
+}
+
+/** Nodes an earlier, interrupted run drained and that have no turn now: active again. */
+async function activateLeftDrained(
+  ctx: ClusterContext,
+  nodes: SwarmNode[],
+  turns: readonly HostTurn[],
+  contact: Host | undefined,
+): Promise<void> {
+  if (!contact) return;
+  const turnIds = new Set(turns.map((t) => t.host.facts?.swarm?.nodeId));
+  for (const node of nodes) {
+    if (node.labels[ROLLING_DRAIN_LABEL] === undefined || turnIds.has(node.id)) continue;
+    const host = ctx.hosts.find((h) => h.facts?.swarm?.nodeId === node.id);
+    await ctx.changes.apply(
+      host ?? { name: node.hostname, log: ctx.log.child(node.hostname) },
+      `activate node ${node.hostname} (drained by an earlier, interrupted run)`,
+      () =>
+        new HostDocker(contact).nodeUpdate(node.id, {
+          availability: 'active',
+          removeLabels: [ROLLING_DRAIN_LABEL],
+        }),
+    );
+  }
+}
+
+/** Another manager in the swarm, to watch this host from; the host itself when it is the only one. */
+function contactFor(ctx: ClusterContext, host: Host): Host {
+  const others = managers(ctx).filter((m) => m !== host && inSwarm(m) && m.facts?.swarm?.isManager);
+  return others.find((m) => m === ctx.swarmManager) ?? others[0] ?? host;
+}
+
+async function runTurn(
+  ctx: ClusterContext,
+  turn: HostTurn,
+  node: SwarmNode | undefined,
+  out: PhaseOutput,
+  options: RollingOptions,
+): Promise<RollingReport['hosts'][number]> {
+  const { host } = turn;
+  const started = performance.now();
+  const contact = contactFor(ctx, host);
+  const docker = new HostDocker(contact);
+  const why = turn.reasons.join(', ');
+  if (ctx.dryRun) {
+    await ctx.changes.apply(
+      host,
+      `restart the engine in its turn of the rolling change (${why})`,
+      async () => undefined,
+    );
+    return { host: host.name, role: host.role, seconds: 0, drained: false };
+  }
+  out.report(host.name, `its turn: ${why}`);
+  if (host.isManager && node && contact !== host) {
+    const counts = managerCounts(await docker.nodes());
+    const verdict = restartVerdict(counts);
+    if (verdict === 'refuse') {
+      throw new EectlError(
+        `${host.name}: not restarting its engine: the swarm could not spare this manager (${describeQuorum(counts)})`,
+        {
+          code: 'EQUORUM_RISK',
+          kind: 'external',
+          exitCode: ExitCode.partial,
+          host: host.name,
+          suggestions: ['Bring the unreachable managers back, then run the same command again.'],
+        },
+      );
+    }
+    if (verdict === 'pause')
+      host.log.warn(`restarting the engine pauses swarm management for a moment (${describeQuorum(counts)})`);
+  }
+  const drained = node ? await drain(ctx, turn, node, docker, out, options) : false;
+  if (turn.daemonJson !== undefined && host.facts?.files[HOST_RESTART_PENDING] === undefined) {
+    await ctx.changes.apply(host, 'mark the engine for a restart', async () => {
+      await host.sudo(['install', '-d', '-m', '0755', HOST_PKI_DIR]);
+      await host.conn.upload(HOST_RESTART_PENDING, `${why}\n`, { mode: 0o644, sudo: true });
+    });
+  }
+  await turn.apply?.(out);
+  if (turn.daemonJson !== undefined) {
+    await ctx.changes.apply(
+      host,
+      `write ${DAEMON_JSON} (the previous one kept as ${DAEMON_JSON_PREVIOUS})`,
+      async () => {
+        await host.sudo([
+          'sh',
+          '-c',
+          'if [ -f "$1" ]; then cp -p "$1" "$2"; else rm -f "$2"; fi',
+          'sh',
+          DAEMON_JSON,
+          DAEMON_JSON_PREVIOUS,
+        ]);
+        await host.sudo(['mkdir', '-p', '/etc/docker']);
+        await host.conn.upload(DAEMON_JSON, turn.daemonJson!, { mode: 0o644, sudo: true });
+      },
+    );
+  }
+  await restartAndVerify(ctx, turn, out);
+  if (node) await waitReady(host, node, docker, turn, out);
+  if (drained && node) {
+    await ctx.changes.apply(host, `activate node ${node.hostname} again`, () =>
+      docker.nodeUpdate(node.id, { availability: 'active', removeLabels: [ROLLING_DRAIN_LABEL] }),
+    );
+  }
+  if (host.role === 'registry' && ctx.config.spec.registry) {
+    out.report(host.name, 'waiting until its registry replica serves /v2/');
+    const health = await waitForReplica(host, ctx.config.spec.registry, REPLICA_TIMEOUT_MS);
+    if (!health.healthy) {
+      throw new EectlError(
+        `${host.name}: engine back, but its registry replica does not serve ${health.url} (${health.detail})`,
+        {
+          code: 'EREGISTRY_DOWN',
+          kind: 'external',
+          exitCode: ExitCode.partial,
+          host: host.name,
+          suggestions: [
+            `Look at \`docker service ps\` of the registry service on a manager, then run the same command again.`,
+          ],
+        },
+      );
+    }
+  }
+  if (host.facts?.files[HOST_RESTART_PENDING] !== undefined || turn.daemonJson !== undefined) {
+    await host.sudo(['rm', '-f', HOST_RESTART_PENDING, DAEMON_JSON_PREVIOUS]);
+    if (host.facts) delete host.facts.files[HOST_RESTART_PENDING];
+  }
+  const seconds = Math.round(performance.now() - started) / 1000;
+  host.log.info(`turn done in ${seconds}s (${why})`);
+  return { host: host.name, role: host.role, seconds, drained };
+}
+
+/**
+ * Drains the node when it runs tasks (and some other node can take them), then waits until no task is
+ * wanted on it and every replicated service that ran there has its count elsewhere. A node already drained
+ * by an operator stays drained afterwards; one drained by an interrupted run carries the label.
+ */
+async function drain(
+  ctx: ClusterContext,
+  turn: HostTurn,
+  node: SwarmNode,
+  docker: HostDocker,
+  out: PhaseOutput,
+  options: RollingOptions,
+): Promise<boolean> {
+  const ours = node.labels[ROLLING_DRAIN_LABEL] !== undefined;
+  if (node.availability !== 'active' && !ours) return false;
+  const tasks = await docker.nodeTasks(node.id);
+  if (!ours && tasks.length === 0) return false;
+  const nodes = await docker.nodes();
+  const elsewhere = nodes.some((n) => n.id !== node.id && n.availability === 'active' && n.state === 'ready');
+  if (!ours && !elsewhere) {
+    turn.host.log.warn('runs tasks, but no other node could take them: restarting without a drain');
+    return false;
+  }
+  if (!ours) {
+    await ctx.changes.apply(turn.host, `drain node ${node.hostname}`, () =>
+      docker.nodeUpdate(node.id, { availability: 'drain', labels: { [ROLLING_DRAIN_LABEL]: 'true' } }),
+    );
+  }
+  const watched = new Set(tasks.map((t) => t.serviceId));
+  const timeoutMs = options.drainTimeoutMs ?? 300_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const services = await docker.services();
+    const ids = [...watched].filter((id) => services.some((s) => id.startsWith(s.id)));
+    const all = [...(await docker.nodeTasks(node.id)), ...(await docker.serviceTasks(ids))];
+    const progress = drainProgress(node.id, all, services, watched);
+    if (progress.done) return true;
+    const waiting = [
+      ...(progress.tasksOnNode > 0 ? [`${progress.tasksOnNode} task(s) still on it`] : []),
+      ...progress.servicesShort,
+    ].join(', ');
+    if (Date.now() > deadline) {
+      throw new EectlError(
+        `${turn.host.name}: drained, but after ${timeoutMs / 1000}s its tasks do not all run elsewhere: ${waiting}`,
+        {
+          code: 'EDRAIN_TIMEOUT',
+          kind: 'external',
+          exitCode: ExitCode.partial,
+          host: turn.host.name,
+          suggestions: [
+            'Look at `docker service ps SERVICE` on a manager: placement constraints, resources, or an image the other nodes lack.',
+          ],
+        },
+      );
+    }
+    out.report(turn.host.name, `draining: waiting for ${waiting}`);
+    await sleep(POLL_MS);
+  }
+}
+
+/**
+ * Restarts the engine and checks what the daemon reports. When it does not come back and this turn wrote
+ * a new daemon.json, the previous file is put back and the engine restarted with it, and the turn fails
+ * with the daemon's own words.
+ */
+async function restartAndVerify(ctx: ClusterContext, turn: HostTurn, out: PhaseOutput): Promise<void> {
+  const { host } = turn;
+  const service = serviceManagerFor(host.known.initSystem);
+  const engine = new HostDocker(host);
+  let reported: string;
+  try {
+    await applySteps(ctx, host, service.restart('docker'), out);
+    reported = await engine.waitUntilUp(90_000);
+  } catch (error) {
+    if (turn.daemonJson === undefined) throw error;
+    const said = await daemonLog(host);
+    host.log.warn(`the engine did not come back with the new ${DAEMON_JSON}: putting the previous one back`);
+    await host.sudo([
+      'sh',
+      '-c',
+      'if [ -f "$2" ]; then mv "$2" "$1"; else rm -f "$1"; fi',
+      'sh',
+      DAEMON_JSON,
+      DAEMON_JSON_PREVIOUS,
+    ]);
+    await host.sudo(['rm', '-f', HOST_RESTART_PENDING]);
+    if (host.known.initSystem === 'systemd')
+      await host.sudo(['systemctl', 'reset-failed', 'docker'], { check: false });
+    await applySteps(ctx, host, service.restart('docker'), out);
+    await engine.waitUntilUp(90_000);
+    throw new EectlError(
+      `${host.name}: the engine did not start with the new ${DAEMON_JSON}; the previous file is back and the engine runs with it. The daemon said:\n${said}`,
+      {
+        code: 'EDAEMON_CONFIG',
+        kind: 'external',
+        exitCode: ExitCode.partial,
+        host: host.name,
+        cause: error,
+        suggestions: ['Fix engine.daemon in the cluster file, then run the same command again.'],
+      },
+    );
+  }
+  const problems: string[] = [];
+  if (turn.expectVersion && upstreamVersion(reported) !== upstreamVersion(turn.expectVersion))
+    problems.push(`the daemon reports ${reported}, not ${upstreamVersion(turn.expectVersion)}`);
+  if (turn.daemonJson !== undefined) {
+    const wanted = expectedInfo(JSON.parse(turn.daemonJson) as Record<string, unknown>);
+    if (Object.keys(wanted).length > 0) problems.push(...infoMismatches(await engine.info(), wanted));
+  }
+  if (problems.length > 0) {
+    throw new EectlError(`${host.name}: restarted, but ${problems.join('; ')}`, {
+      code: 'EVERIFY',
+      kind: 'external',
+      exitCode: ExitCode.partial,
+      host: host.name,
+      suggestions: [`Look at \`journalctl -u docker\` and the installed packages on ${host.name}.`],
+    });
+  }
+  host.log.info(`engine restarted, daemon ${reported}`);
+}
+
+async function daemonLog(host: Host): Promise<string> {
+  const r = await host.sudo(['journalctl', '-u', 'docker', '-n', '15', '--no-pager', '-o', 'cat'], {
+    check: false,
+  });
+  return lastLines(r.stdout || r.stderr || 'nothing in the journal', 8);
+}
+
+/** Waits until the node is Ready, on the new version, and (managers) Reachable with the quorum kept. */
+async function waitReady(
+  host: Host,
+  node: SwarmNode,
+  docker: HostDocker,
+  turn: HostTurn,
+  out: PhaseOutput,
+): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const nodes = await docker.nodes().catch(() => [] as SwarmNode[]);
+    const me = nodes.find((n) => n.id === node.id);
+    const counts = managerCounts(nodes);
+    const versionOk =
+      !turn.expectVersion ||
+      (me !== undefined && upstreamVersion(me.engineVersion) === upstreamVersion(turn.expectVersion));
+    const managerOk = !host.isManager || (me?.reachability === 'reachable' && hasQuorum(counts));
+    if (me?.state === 'ready' && versionOk && managerOk) return;
+    const last = me
+      ? `${me.state}${me.reachability ? `, ${me.reachability}` : ''}, engine ${me.engineVersion}`
+      : 'not listed yet';
+    if (Date.now() > deadline) {
+      throw new EectlError(
+        `${host.name}: restarted, but not Ready${host.isManager ? ' and Reachable' : ''} again in time (${last})`,
+        {
+          code: 'ENODE_NOT_READY',
+          kind: 'external',
+          exitCode: ExitCode.partial,
+          host: host.name,
+          suggestions: [`Look at \`journalctl -u docker\` on ${host.name}, then run the same command again.`],
+        },
+      );
+    }
+    out.report(host.name, `waiting until Ready again (${last})`);
+    await sleep(POLL_MS);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
