@@ -44,7 +44,8 @@ ${EXIT_CODES_HELP}`;
       log: this.log_,
     });
     // Printed now, not at the end: the server runs until interrupted.
-    if (this.jsonEnabled()) this.logJson({ status: 0, result });
+    // One line, so a script reads the URL as soon as it is there.
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({ status: 0, result })}\n`);
     else {
       this.log(`eectl dashboard for cluster ${result.cluster}, as ${result.user} (bundle ${result.bundle})`);
       this.log(`Managers: ${result.managers.join(', ')}`);

@@ -158,7 +158,7 @@ function overview(s) {
         h(
           'p',
           { class: 'muted' },
-          `${s.services.length} services · ${s.tasks.filter((t) => t.state === 'running').length} tasks running`,
+          `${s.services.length} service${s.services.length === 1 ? '' : 's'} · ${s.tasks.filter((t) => t.state === 'running').length} tasks running`,
         ),
       ),
       h(
@@ -213,19 +213,21 @@ function overview(s) {
       panel(
         'Registry replicas',
         h('p', { class: 'muted' }, s.registry.note),
-        table(
-          ['Replica', 'Task', '/v2/'],
-          s.registry.replicas.map((r) =>
-            h(
-              'tr',
-              {},
-              h('td', { class: 'mono' }, r.url),
-              h('td', {}, r.task ? badge(r.task, stateTone(r.task)) : '-'),
-              h('td', {}, badge(r.healthy ? 'healthy' : r.detail, r.healthy ? 'ok' : 'bad')),
+        s.registry.replicas.length === 0
+          ? ''
+          : table(
+              ['Replica', 'Task', '/v2/'],
+              s.registry.replicas.map((r) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', { class: 'mono' }, r.url),
+                  h('td', {}, r.task ? badge(r.task, stateTone(r.task)) : '-'),
+                  h('td', {}, badge(r.healthy ? 'healthy' : r.detail, r.healthy ? 'ok' : 'bad')),
+                ),
+              ),
+              'Registry replicas',
             ),
-          ),
-          'Registry replicas',
-        ),
       ),
       panel('Drift from the cluster file', driftList(s.drift)),
     ),
@@ -235,7 +237,14 @@ function overview(s) {
 function summaryByRole(nodes) {
   const count = (f) => nodes.filter(f).length;
   const versions = [...new Set(nodes.map((n) => n.engineVersion).filter(Boolean))];
-  return `${count((n) => n.role === 'manager')} managers, ${count((n) => n.role === 'worker')} workers · ${count((n) => n.availability !== 'active')} not active · engine ${versions.join(', ') || '?'}`;
+  const plural = (n, w) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  return `${plural(
+    count((n) => n.role === 'manager'),
+    'manager',
+  )}, ${plural(
+    count((n) => n.role === 'worker'),
+    'worker',
+  )} · ${count((n) => n.availability !== 'active')} not active · engine ${versions.join(', ') || '?'}`;
 }
 
 function problemsPanel(s) {

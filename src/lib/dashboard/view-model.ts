@@ -175,7 +175,9 @@ export function buildSnapshot(config: ClusterConfig, answers: ApiAnswers, now = 
   if (answers.errors.nodes) problems.push(`node list: ${answers.errors.nodes}`);
 
   const quorum = quorumView(config, managers, nodes);
-  const nodeViews = (nodes ?? []).map((n) => nodeView(n, config, tasks));
+  const nodeViews = (nodes ?? [])
+    .map((n) => nodeView(n, config, tasks))
+    .sort((a, b) => a.role.localeCompare(b.role) || a.hostname.localeCompare(b.hostname));
   for (const n of nodeViews) {
     if (n.state !== 'ready') problems.push(`node ${n.hostname} (${n.address}) is ${n.state}`);
     if (n.availability !== 'active') warnings.push(`node ${n.hostname} is ${n.availability}`);

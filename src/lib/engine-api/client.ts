@@ -210,11 +210,11 @@ export class EngineApi {
           },
         },
         (res) => {
+          // Read now: once the body is in, a kept-alive socket goes back to the agent and res.socket is null.
+          const validTo = (res.socket as TLSSocket | null)?.getPeerCertificate?.()?.valid_to;
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            const socket = res.socket as TLSSocket;
-            const validTo = socket.getPeerCertificate?.()?.valid_to;
             resolve({
               status: res.statusCode ?? 0,
               body: Buffer.concat(chunks).toString('utf8'),
