@@ -16,6 +16,9 @@ const EVENTS = readFileSync(join(FIXTURES, 'events.jsonl'), 'utf8')
   .filter(Boolean)
   .map((l) => JSON.parse(l) as unknown);
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are edited freely below
+type Raw = Record<string, any>;
+
 const NOW = new Date('2026-12-01T19:45:00Z');
 const MANAGERS = ['10.77.0.11', '10.77.0.12', '10.77.0.13'];
 
@@ -185,9 +188,9 @@ describe('dashboard view model, from engine API answers', () => {
   });
 
   it('a service short of replicas, one with a digest and a paused update, a global one; a failed task keeps its error', () => {
-    const web = structuredClone(SERVICES[0]) as Record<string, any>;
+    const web = structuredClone(SERVICES[0]) as Raw;
     web.ServiceStatus = { RunningTasks: 1, DesiredTasks: 3 };
-    const api = structuredClone(SERVICES[0]) as Record<string, any>;
+    const api = structuredClone(SERVICES[0]) as Raw;
     api.ID = 'apiid';
     api.Spec.Name = 'shop_api';
     api.Spec.Labels = { 'com.docker.stack.namespace': 'shop', 'eectl.collection': 'team-shop' };
@@ -197,12 +200,12 @@ describe('dashboard view model, from engine API answers', () => {
       Message: 'update paused due to failure or early termination of task x',
     };
     api.Endpoint = { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' }] };
-    const agent = structuredClone(SERVICES[0]) as Record<string, any>;
+    const agent = structuredClone(SERVICES[0]) as Raw;
     agent.ID = 'agentid';
     agent.Spec.Name = 'agent';
     agent.Spec.Mode = { Global: {} };
     agent.ServiceStatus = { RunningTasks: 4, DesiredTasks: 4 };
-    const failed = structuredClone(TASKS[0]) as Record<string, any>;
+    const failed = structuredClone(TASKS[0]) as Raw;
     failed.ID = 'failedtask';
     failed.DesiredState = 'shutdown';
     failed.Status = {
