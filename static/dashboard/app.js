@@ -249,7 +249,14 @@ function summaryByRole(nodes) {
 
 function problemsPanel(s) {
   if (s.problems.length === 0 && s.warnings.length === 0)
-    return h('p', { class: 'ok' }, 'No problems, no warnings.');
+    return panel(
+      'Problems and warnings',
+      h(
+        'p',
+        { class: 'ok' },
+        'None: every node is ready, every manager reachable, every service at its count.',
+      ),
+    );
   return panel(
     'Problems and warnings',
     h(

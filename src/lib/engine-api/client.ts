@@ -98,6 +98,8 @@ export class EngineApi {
   private readonly agent: Agent;
   private readonly timeoutMs: number;
   private preferred = 0;
+  /** A resumed TLS session may not show the peer certificate again: the last one seen per manager. */
+  private readonly certificates = new Map<string, string>();
 
   constructor(options: EngineApiOptions) {
     if (options.endpoints.length === 0) throw new Error('EngineApi needs at least one manager endpoint');
@@ -212,13 +214,14 @@ export class EngineApi {
         (res) => {
           // Read now: once the body is in, a kept-alive socket goes back to the agent and res.socket is null.
           const validTo = (res.socket as TLSSocket | null)?.getPeerCertificate?.()?.valid_to;
+          if (validTo) this.certificates.set(endpoint, new Date(validTo).toISOString());
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             resolve({
               status: res.statusCode ?? 0,
               body: Buffer.concat(chunks).toString('utf8'),
-              notAfter: validTo ? new Date(validTo).toISOString() : undefined,
+              notAfter: this.certificates.get(endpoint),
             });
           });
           res.on('error', reject);
