@@ -105,11 +105,9 @@ async function main() {
       contexts.push(context);
       const page = context.pages()[0] ?? (await context.newPage());
       await page.goto(url);
-      await page.waitForFunction(
-        `document.querySelector('[data-testid=quorum-sentence]')?.textContent?.startsWith('In quorum')`,
-        undefined,
-        { timeout: 30_000, polling: 'raf' },
-      );
+      await page
+        .locator('[data-testid=quorum-sentence]', { hasText: 'In quorum' })
+        .waitFor({ timeout: 30_000 });
       const ready = await page.evaluate('performance.now()');
       const fcp = await page.evaluate(
         `performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null`,
