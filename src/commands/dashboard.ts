@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { isLoopback, startDashboard, type DashboardResult } from '../lib/actions/dashboard.js';
+import { startDashboard, type DashboardResult } from '../lib/actions/dashboard.js';
 import { BaseCommand, EXIT_CODES_HELP } from '../lib/base-command.js';
 import { LocalConnection } from '../lib/ssh/local-connection.js';
 
@@ -31,11 +31,6 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<DashboardResult> {
     const { config } = await this.loadCluster();
-    if (!isLoopback(this.flags.listen)) {
-      this.log_.warn(
-        `listening on ${this.flags.listen}: the dashboard is reachable from other machines (plain HTTP; the token in the URL is all that guards it)`,
-      );
-    }
     const { result, openUrl, close } = await startDashboard({
       config,
       bundleDir: this.flags.bundle,

@@ -79,6 +79,11 @@ export async function startDashboard(
       suggestions: ['Use 127.0.0.1 (the default), ::1, or the address of one of this machine’s interfaces.'],
     });
   }
+  if (!isLoopback(options.listen)) {
+    options.log.warn(
+      `listening on ${options.listen}: the dashboard is reachable from other machines (plain HTTP; the token in the URL is all that guards it)`,
+    );
+  }
   const { api, tls, dir, user, caNotAfter } = await openClusterApi(options.config, options.bundleDir);
   const collector = new ClusterCollector({
     config: options.config,
