@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import type { StatusNode, StatusResult } from '../actions/status.js';
+import type { Workloads } from '../actions/workloads.js';
 import { renderTable } from './table.js';
 
 const HEALTH = {
@@ -48,4 +49,36 @@ export function renderStatus(r: StatusResult): string {
   if (r.problems.length > 0) lines.push('', 'Problems:', ...r.problems.map((p) => `  - ${p}`));
   lines.push('', `Health:   ${HEALTH[r.health]}`);
   return lines.join('\n');
+}
+
+/** The services and tasks part of `eectl status --services`. */
+export function renderWorkloads(w: Workloads | undefined, error: string | undefined): string {
+  if (!w) return `Services: ${chalk.yellow(`not read: ${error ?? 'unknown error'}`)}`;
+  const services = renderTable(
+    ['SERVICE', 'MODE', 'REPLICAS', 'IMAGE', 'UPDATE', 'PORTS', 'COLLECTION'],
+    w.services.map((s) => {
+      const replicas = `${s.running}/${s.desired ?? '-'}`;
+      const short = s.desired !== undefined && s.running < s.desired && !s.mode.endsWith('job');
+      return [
+        s.name,
+        s.mode,
+        short ? chalk.yellow(replicas) : replicas,
+        s.image + (s.digest ? `@${s.digest.slice(0, 19)}` : ''),
+        s.updateState ?? '-',
+        s.ports.map((p) => `${p.published ?? ''}:${p.target}/${p.protocol}`).join(',') || '-',
+        s.collection ?? '-',
+      ];
+    }),
+  );
+  const tasks = renderTable(
+    ['TASK', 'NODE', 'DESIRED', 'STATE', 'ERROR'],
+    w.tasks.map((t) => [
+      `${t.serviceName}${t.slot ? `.${t.slot}` : ''}`,
+      t.nodeHostname || '-',
+      t.desiredState,
+      t.state === 'running' ? t.state : chalk.yellow(t.state),
+      t.error ?? '',
+    ]),
+  );
+  return [`Services (from ${w.answeredBy}):`, services, '', 'Tasks:', tasks].join('\n');
 }

@@ -1,0 +1,70 @@
+import { Flags } from '@oclif/core';
+import { startDashboard, type DashboardResult } from '../lib/actions/dashboard.js';
+import { BaseCommand, EXIT_CODES_HELP } from '../lib/base-command.js';
+import { LocalConnection } from '../lib/ssh/local-connection.js';
+
+export default class Dashboard extends BaseCommand<typeof Dashboard> {
+  static override summary = 'Serve a local web page of the cluster and its workloads, live';
+  static override description = `Reads the cluster through the managers' mutual-TLS engine API with your client bundle (the next manager when one does not answer), so the managers' access control applies to what it shows and does. Pages: overview (quorum, managers, nodes, certificates, registry replicas, drift from the file), services, tasks, events, and a page per node and service; updated live (within about 2 s). Actions, each behind a confirmation: drain or activate a node, scale a service, deploy a Compose v3 file as a stack (with the docker CLI of this machine and the bundle).
+
+Listens on 127.0.0.1 with a random port unless told otherwise, and prints a URL with a one-time access token: anyone with the URL acts with your bundle's rights, so do not share it. --listen on another address makes the page reachable from the network (with a warning). Stop it with Ctrl-C.
+
+${EXIT_CODES_HELP}`;
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --port 8443 --open',
+    '<%= config.bin %> <%= command.id %> --bundle ~/.eectl/prod/bundles/alice',
+  ];
+  static override flags = {
+    port: Flags.integer({
+      description: 'Port to listen on (0: any free port)',
+      default: 0,
+      min: 0,
+      max: 65535,
+    }),
+    listen: Flags.string({ description: 'Address to listen on', default: '127.0.0.1' }),
+    open: Flags.boolean({ description: 'Open the page in the default browser (xdg-open)', default: false }),
+    bundle: Flags.string({
+      description: 'Client bundle directory (default ~/.eectl/<cluster>/bundles/admin)',
+    }),
+  };
+
+  async run(): Promise<DashboardResult> {
+    const { config } = await this.loadCluster();
+    const { result, openUrl, close } = await startDashboard({
+      config,
+      bundleDir: this.flags.bundle,
+      listen: this.flags.listen,
+      port: this.flags.port,
+      log: this.log_,
+    });
+    // Printed now, not at the end: the server runs until interrupted.
+    // One line, so a script reads the URL as soon as it is there.
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({ status: 0, result })}\n`);
+    else {
+      this.log(`eectl dashboard for cluster ${result.cluster}, as ${result.user} (bundle ${result.bundle})`);
+      this.log(`Managers: ${result.managers.join(', ')}`);
+      this.log(
+        `\n  ${result.url}\n\nOpen it in a browser; the token in it is your access. Ctrl-C stops the server.`,
+      );
+    }
+    if (this.flags.open) {
+      // A single-use token: a command line is visible to the machine's other users.
+      const url = openUrl();
+      const opened = await new LocalConnection('localhost', this.log_)
+        .exec(['xdg-open', url], {
+          check: false,
+          timeoutMs: 10_000,
+          secrets: [new URL(url).searchParams.get('token')!],
+        })
+        .catch((e: Error) => ({ code: 1, stderr: e.message }));
+      if (opened.code !== 0)
+        this.log_.warn(`could not open a browser (xdg-open): open the URL above yourself`);
+    }
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve);
+    });
+    await close();
+    return result;
+  }
+}

@@ -1,0 +1,124 @@
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { ClusterConfig } from '../config/schema.js';
+import { UsageError } from '../errors.js';
+import { EngineApi, readClientBundle, type ClientTls } from '../engine-api/client.js';
+import { ClusterCollector } from '../dashboard/collector.js';
+import { fullControlPermissions, type PermissionsSource } from '../dashboard/permissions.js';
+import { dashboardApp, startDashboardServer } from '../dashboard/server.js';
+import { AccessTokens } from '../dashboard/token.js';
+import { summarizeCertificate } from '../pki/inspect.js';
+import { clusterDir, type Logger } from '../ui/log.js';
+
+/** Where `eectl client-config` writes the admin bundle, which the dashboard uses unless told otherwise. */
+export function defaultBundleDir(cluster: string): string {
+  return join(clusterDir(cluster), 'bundles', 'admin');
+}
+
+/** The managers' engine API endpoints, in file order. */
+export function managerEndpoints(config: ClusterConfig): string[] {
+  const port = config.spec.controlPlane.apiPort;
+  return config.spec.hosts
+    .filter((h) => h.role === 'manager')
+    .map((h) => (isIP(h.address) === 6 ? `[${h.address}]:${port}` : `${h.address}:${port}`));
+}
+
+/** The engine API of the file's managers with a client bundle, and who the bundle is. */
+export async function openClusterApi(
+  config: ClusterConfig,
+  bundleDir: string | undefined,
+): Promise<{ api: EngineApi; tls: ClientTls; dir: string; user: string; caNotAfter: string | undefined }> {
+  const dir = resolve(bundleDir ?? defaultBundleDir(config.metadata.name));
+  const tls = await readClientBundle(dir);
+  const user = /CN=([^,]+)/.exec(summarizeCertificate(tls.cert).subject)?.[1] ?? 'unknown';
+  let caNotAfter: string | undefined;
+  try {
+    caNotAfter = summarizeCertificate(tls.ca).notAfter.toISOString();
+  } catch {
+    caNotAfter = undefined;
+  }
+  return { api: new EngineApi({ endpoints: managerEndpoints(config), tls }), tls, dir, user, caNotAfter };
+}
+
+export interface DashboardOptions {
+  config: ClusterConfig;
+  bundleDir: string | undefined;
+  listen: string;
+  port: number;
+  log: Logger;
+  permissions?: PermissionsSource;
+  /** Time between two reads of the cluster while a page is open. */
+  intervalMs?: number;
+}
+
+/** What `eectl dashboard` serves (the `--json` result, printed once it listens). */
+export interface DashboardResult {
+  cluster: string;
+  url: string;
+  listen: string;
+  port: number;
+  user: string;
+  bundle: string;
+  managers: string[];
+}
+
+/** Loopback addresses: the only ones where the dashboard is not reachable by other machines. */
+export function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(address);
+}
+
+/**
+ * Starts the dashboard: a local web server over the managers' mutual-TLS engine API with the user's client
+ * bundle, behind a random access token. Resolves once it listens; `close` stops it.
+ */
+export async function startDashboard(
+  options: DashboardOptions,
+): Promise<{ result: DashboardResult; openUrl: () => string; close: () => Promise<void> }> {
+  if (isIP(options.listen) === 0 && options.listen !== 'localhost') {
+    throw new UsageError(`--listen ${JSON.stringify(options.listen)} is not an IP address`, {
+      suggestions: ['Use 127.0.0.1 (the default), ::1, or the address of one of this machine’s interfaces.'],
+    });
+  }
+  if (!isLoopback(options.listen)) {
+    options.log.warn(
+      `listening on ${options.listen}: the dashboard is reachable from other machines (plain HTTP; the token in the URL is all that guards it)`,
+    );
+  }
+  const { api, tls, dir, user, caNotAfter } = await openClusterApi(options.config, options.bundleDir);
+  const collector = new ClusterCollector({
+    config: options.config,
+    api,
+    caPem: tls.ca,
+    caNotAfter,
+    intervalMs: options.intervalMs,
+  });
+  const tokens = new AccessTokens();
+  const app = dashboardApp({
+    tokens,
+    collector,
+    api,
+    bundleDir: dir,
+    user: { name: user },
+    permissions: options.permissions ?? fullControlPermissions,
+    log: options.log,
+  });
+  const server = await startDashboardServer(app, options.listen, options.port);
+  const result: DashboardResult = {
+    cluster: options.config.metadata.name,
+    url: `${server.url}?token=${tokens.main}`,
+    listen: options.listen,
+    port: server.port,
+    user,
+    bundle: dir,
+    managers: api.endpoints,
+  };
+  return {
+    result,
+    openUrl: () => `${server.url}?token=${tokens.issueOneTime()}`,
+    close: async () => {
+      collector.stop();
+      await server.close();
+      api.close();
+    },
+  };
+}
