@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { AGE_RECIPIENT } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { addSecret } from '../ui/redact.js';
 
@@ -11,12 +12,11 @@ export type EncryptionKeys = { recipients: string[] } | { passphrase: string };
 /** How an archive is opened: age identities (`AGE-SECRET-KEY-1…`), or the passphrase. */
 export type DecryptionKeys = { identities: string[] } | { passphrase: string };
 
-const RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
 
 /** Checks age public keys (`age1…`, as `age-keygen` prints them) before anything is read or stopped. */
 export function checkRecipients(recipients: readonly string[], where: string): string[] {
   for (const r of recipients) {
-    if (!RECIPIENT.test(r)) {
+    if (!AGE_RECIPIENT.test(r)) {
       throw new UsageError(`${where}: "${r}" is not an age public key (age1… , 62 characters)`, {
         code: 'EBACKUP_RECIPIENT',
         suggestions: ['Make a key pair with `age-keygen -o key.txt`; its "public key:" line is the recipient.'],
@@ -49,4 +49,49 @@ export async function readIdentityFile(path: string): Promise<string[]> {
     });
   }
   return identities;
+}
+
+/** Where keys can come from, as the command sees them. */
+export interface KeySources {
+  env: NodeJS.ProcessEnv;
+  /** A terminal to ask on (not --json, not CI). */
+  interactive: boolean;
+  ask: (question: string) => Promise<string>;
+}
+
+/** Recipients when any are given (flags, then the file's backup.recipients), else the passphrase. */
+export async function encryptionKeys(recipients: string[], sources: KeySources): Promise<EncryptionKeys> {
+  if (recipients.length > 0) return { recipients };
+  const passphrase = await passphraseFrom(sources, true);
+  return { passphrase };
+}
+
+/** The identities of --identity FILE, else the passphrase. */
+export async function decryptionKeys(identityFile: string | undefined, sources: KeySources): Promise<DecryptionKeys> {
+  if (identityFile !== undefined) return { identities: await readIdentityFile(identityFile) };
+  return { passphrase: await passphraseFrom(sources, false) };
+}
+
+async function passphraseFrom(sources: KeySources, confirm: boolean): Promise<string> {
+  const fromEnv = sources.env[PASSPHRASE_ENV];
+  if (fromEnv) {
+    addSecret(fromEnv);
+    return fromEnv;
+  }
+  if (!sources.interactive) {
+    throw new UsageError(`no key for the archive: no --recipient, no backup.recipients and no ${PASSPHRASE_ENV}`, {
+      code: 'EBACKUP_NO_KEY',
+      suggestions: [
+        `Set ${PASSPHRASE_ENV}, or encrypt to an age public key: --recipient age1… (or backup.recipients in the file).`,
+        'Archives made for recipients open with --identity FILE (the file age-keygen wrote).',
+      ],
+    });
+  }
+  const first = await sources.ask('Backup passphrase:');
+  addSecret(first);
+  if (first.length === 0) throw new UsageError('the passphrase is empty', { code: 'EBACKUP_NO_KEY' });
+  if (confirm && (await sources.ask('The same passphrase again:')) !== first) {
+    throw new UsageError('the two passphrases differ; nothing was changed', { code: 'EBACKUP_NO_KEY' });
+  }
+  return first;
 }

@@ -185,6 +185,18 @@ export const imagesSchema = z.strictObject({
   policy: imagePolicySchema.prefault({}).describe('Run only signed images (cosign signatures)'),
 });
 
+/** An age public key, as `age-keygen` prints it. */
+export const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
+
+export const backupSchema = z.strictObject({
+  recipients: z
+    .array(z.string().regex(AGE_RECIPIENT, 'must be an age public key (age1…, as age-keygen prints it)'))
+    .default([])
+    .describe(
+      'age public keys every backup is encrypted to (no secret needed to write one); the passphrase from EECTL_BACKUP_PASSPHRASE when empty',
+    ),
+});
+
 export const clusterSchema = z.strictObject({
   apiVersion: z.literal('eectl/v1'),
   kind: z.literal('Cluster'),
@@ -196,6 +208,7 @@ export const clusterSchema = z.strictObject({
     controlPlane: controlPlaneSchema.prefault({}),
     registry: registrySchema.prefault({}).describe('Registry replicas, one per host with role registry'),
     images: imagesSchema.prefault({}),
+    backup: backupSchema.prefault({}).describe('How `eectl backup` encrypts its archives'),
   }),
 });
 
