@@ -1,9 +1,11 @@
 import { extractToHosts, type ExtractRoute } from '../backup/extract.js';
 import { HostDocker } from '../host/docker.js';
+import { gatherFacts } from '../host/facts.js';
 import type { Host } from '../host/host.js';
 import type { Step } from '../host/os/index.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import type { Phase } from '../phase/phase.js';
+import { mapAll } from '../util/concurrency.js';
 import { convergeEngine } from './engine.js';
 import { EECTL_ETC_DIR, REGISTRY_DATA_PREFIX, SWARM_PARENT_DIR } from './backup-write.js';
 import type { RestoreContext } from './restore-guard.js';
@@ -38,11 +40,17 @@ export const restoreFilesPhase: Phase<RestoreContext> = {
       `put back ${hosts.map((h) => `${describe(h)} on ${h.name}`).join('; ')}`,
       () => extractToHosts(ctx.request.archive, ctx.request.keys, routes),
     );
+    // The next phases (CA, registry) decide from the facts: they must see the files that are back.
+    if (!ctx.dryRun) {
+      await mapAll(hosts, ctx.concurrency, async (host) => {
+        host.facts = await gatherFacts(host.conn, ctx.signal);
+      });
+    }
   },
 };
 
 /**
- * The swarm comes back on the target manager: its engine installed as install does, the hosts that are in a
+ * The swarm comes back on the target manager: the engines installed as install does, the hosts that are in a
  * swarm leave it (--force), the swarm state put in place with the engine stopped, then started as a new
  * one-manager cluster (`--force-new-cluster`, its own address) that keeps every object of the backup. The
  * nodes of the old cluster are removed, so the hosts join again as new nodes in install's next phase.
@@ -58,7 +66,9 @@ export const restoreSwarmPhase: Phase<RestoreContext> = {
         host.facts!.swarm = await new HostDocker(host).swarmInfo();
       });
     }
-    await convergeEngine(ctx, target, out);
+    // Every engine at once (install's own step, which the next phase then finds done): the target's swarm
+    // start does not wait on the slowest host's packages, nor do the others wait on the target's.
+    await mapAll(ctx.hosts, ctx.concurrency, (host) => convergeEngine(ctx, host, out));
     await ctx.changes.apply(
       target,
       `put back the swarm state of ${m.source.hostname} (swarm ${m.swarmId}) and start it with --force-new-cluster, advertising ${target.advertiseAddress}`,
@@ -81,6 +91,12 @@ export const restoreSwarmPhase: Phase<RestoreContext> = {
       },
     );
     ctx.swarmManager = target;
+    // Install's next phase decides from the facts: read them again, so it finds the engines it would install.
+    if (!ctx.dryRun) {
+      await mapAll(ctx.hosts, ctx.concurrency, async (host) => {
+        host.facts = await gatherFacts(host.conn, ctx.signal);
+      });
+    }
   },
 };
 
