@@ -48,7 +48,9 @@ ${EXIT_CODES_HELP}`;
       addSecret(unlockKey);
     });
     if (check.manifest.cluster !== config.metadata.name) {
-      this.log_.warn(`the archive is of cluster ${check.manifest.cluster}; restoring it as ${config.metadata.name}`);
+      this.log_.warn(
+        `the archive is of cluster ${check.manifest.cluster}; restoring it as ${config.metadata.name}`,
+      );
     }
     const session = this.openSession(config.metadata.name, this.flags);
     try {
@@ -78,13 +80,20 @@ ${EXIT_CODES_HELP}`;
   private async confirmReplace(message: string): Promise<boolean> {
     if (this.flags.yes) return true;
     if (!this.interactive) {
-      throw new UsageError(`${message.replace(/\nReplace it\?$/, '')}\nWithout a terminal, --yes is needed; nothing was changed.`, {
-        code: 'ECONFIRM',
-        suggestions: ['Pass --force --yes to replace it.'],
-      });
+      throw new UsageError(
+        `${message.replace(/\nReplace it\?$/, '')}\nWithout a terminal, --yes is needed; nothing was changed.`,
+        {
+          code: 'ECONFIRM',
+          suggestions: ['Pass --force --yes to replace it.'],
+        },
+      );
     }
     const yes = await confirmAction(message);
-    if (!yes) throw new EectlError('restore cancelled: nothing was changed', { code: 'ECANCELLED', exitCode: ExitCode.failure });
+    if (!yes)
+      throw new EectlError('restore cancelled: nothing was changed', {
+        code: 'ECANCELLED',
+        exitCode: ExitCode.failure,
+      });
     return yes;
   }
 }

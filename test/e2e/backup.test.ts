@@ -21,7 +21,14 @@ interface ManifestJson {
   swarmId: string;
   source: { address: string; hostname: string };
   nodes: { hostname: string; role: string }[];
-  services: { name: string; mode: string; replicas?: number; secrets: string[]; configs: string[]; networks: string[] }[];
+  services: {
+    name: string;
+    mode: string;
+    replicas?: number;
+    secrets: string[];
+    configs: string[];
+    networks: string[];
+  }[];
   secrets: { name: string; id: string }[];
   configs: { name: string; id: string }[];
   networks: { name: string; id: string }[];
@@ -38,7 +45,9 @@ function sampleQuorum(sandbox: SandboxUnderTest, managers: string[]) {
   const loop = (async () => {
     while (running) {
       for (const m of managers) {
-        const r = await sandbox.exec(m, "docker node ls --format '{{.ManagerStatus}}' 2>/dev/null", { timeoutMs: 20_000 });
+        const r = await sandbox.exec(m, "docker node ls --format '{{.ManagerStatus}}' 2>/dev/null", {
+          timeoutMs: 20_000,
+        });
         if (r.code !== 0) continue;
         const statuses = r.stdout.split('\n').filter((l) => l.trim() !== '');
         samples.push({
@@ -111,9 +120,20 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
   });
 
   it('backs up from a non-leader manager, stopped only for the copy, with the quorum kept every second; age and tar open the archive', async () => {
-    const leader = (await run('m1', "docker node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}'")).stdout;
+    const leader = (
+      await run('m1', "docker node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}'")
+    ).stdout;
     const sampler = sampleQuorum(sandbox, managers);
-    const r = await runEectl(['backup', '-c', sandbox.clusterFile, '--recipient', recipient, '--out', `${archives}/`, '--json']);
+    const r = await runEectl([
+      'backup',
+      '-c',
+      sandbox.clusterFile,
+      '--recipient',
+      recipient,
+      '--out',
+      `${archives}/`,
+      '--json',
+    ]);
     const samples = await sampler.stop();
     expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
     const result = r.json?.result as BackupJson;
@@ -122,7 +142,10 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     expect(result.outage).toBe(false);
     expect(statSync(archive).mode & 0o777).toBe(0o600);
     expect(samples.length).toBeGreaterThanOrEqual(5);
-    expect(samples.filter((s) => s.reachable < 2), JSON.stringify(samples)).toEqual([]);
+    expect(
+      samples.filter((s) => s.reachable < 2),
+      JSON.stringify(samples),
+    ).toEqual([]);
     // The stopped manager is back in the quorum when backup returns.
     expect((await swarmPicture()).split('\n').filter((l) => / Ready$/.test(l))).toHaveLength(5);
 
@@ -131,10 +154,16 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     execFileSync('sh', ['-c', 'age -d -i "$1" "$2" | tar -x -C "$3"', 'sh', keyFile, archive, plain]);
     manifest = JSON.parse(readFileSync(join(plain, 'manifest.json'), 'utf8')) as ManifestJson;
     expect(readdirSync(join(plain, 'swarm', 'raft')).length).toBeGreaterThan(0);
-    expect(readFileSync(join(plain, 'pki', 'ca.pem'), 'utf8')).toBe(readFileSync(join(bundleDir, 'ca.pem'), 'utf8'));
-    expect(readdirSync(join(plain, 'registry'))).toEqual(expect.arrayContaining(['htpasswd', 'server-cert.pem']));
+    expect(readFileSync(join(plain, 'pki', 'ca.pem'), 'utf8')).toBe(
+      readFileSync(join(bundleDir, 'ca.pem'), 'utf8'),
+    );
+    expect(readdirSync(join(plain, 'registry'))).toEqual(
+      expect.arrayContaining(['htpasswd', 'server-cert.pem']),
+    );
     for (const entry of manifest.entries.filter((e) => e.name.startsWith('pki/'))) {
-      const sum = execFileSync('sha256sum', [join(plain, entry.name)]).toString().split(' ')[0];
+      const sum = execFileSync('sha256sum', [join(plain, entry.name)])
+        .toString()
+        .split(' ')[0];
       expect(sum, entry.name).toBe(entry.sha256);
     }
     expect(manifest.services.map((s) => [s.name, s.mode, s.replicas])).toEqual(
@@ -164,9 +193,12 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     for (const stamp of ['20200101T000000Z', '20200102T000000Z'])
       writeFileSync(join(archives, `${cluster}-backup-${stamp}.tar.age`), 'old');
     writeFileSync(join(archives, 'other-backup-20200101T000000Z.tar.age'), 'not ours');
-    const second = await runEectl(['backup', '-c', sandbox.clusterFile, '--out', `${archives}/`, '--keep', '2', '--json'], {
-      env: { EECTL_BACKUP_PASSPHRASE: PASSPHRASE },
-    });
+    const second = await runEectl(
+      ['backup', '-c', sandbox.clusterFile, '--out', `${archives}/`, '--keep', '2', '--json'],
+      {
+        env: { EECTL_BACKUP_PASSPHRASE: PASSPHRASE },
+      },
+    );
     expect(second.code, second.stderr).toBe(0);
     const result = second.json?.result as BackupJson;
     passphraseArchive = result.archive;
@@ -175,13 +207,19 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
       `${cluster}-backup-20200102T000000Z.tar.age`,
     ]);
     expect(readdirSync(archives).sort()).toEqual(
-      [archive, passphraseArchive, join(archives, 'other-backup-20200101T000000Z.tar.age')].map((p) => p.split('/').pop()).sort(),
+      [archive, passphraseArchive, join(archives, 'other-backup-20200101T000000Z.tar.age')]
+        .map((p) => p.split('/').pop())
+        .sort(),
     );
-    const ok = await runEectl(['backup', 'verify', passphraseArchive, '--json'], { env: { EECTL_BACKUP_PASSPHRASE: PASSPHRASE } });
+    const ok = await runEectl(['backup', 'verify', passphraseArchive, '--json'], {
+      env: { EECTL_BACKUP_PASSPHRASE: PASSPHRASE },
+    });
     expect(ok.code, ok.stderr).toBe(0);
 
     const before = await swarmPicture();
-    const wrong = await runEectl(['backup', 'verify', passphraseArchive, '--json'], { env: { EECTL_BACKUP_PASSPHRASE: 'wrong' } });
+    const wrong = await runEectl(['backup', 'verify', passphraseArchive, '--json'], {
+      env: { EECTL_BACKUP_PASSPHRASE: 'wrong' },
+    });
     expect([wrong.code, wrong.json?.error?.code]).toEqual([2, 'EBACKUP_DECRYPT']);
     const bytes = readFileSync(archive);
     const truncated = join(work, 'truncated.tar.age');
@@ -197,28 +235,53 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
       const v = await runEectl(['backup', 'verify', file, '--identity', keyFile, '--json']);
       expect([v.code, v.json?.error?.code], file).toEqual([2, code]);
       // restore --force would replace the swarm; a damaged archive stops it before any host is reached.
-      const r = await runEectl(['restore', file, '-c', sandbox.clusterFile, '--identity', keyFile, '--force', '--yes', '--json']);
+      const r = await runEectl([
+        'restore',
+        file,
+        '-c',
+        sandbox.clusterFile,
+        '--identity',
+        keyFile,
+        '--force',
+        '--yes',
+        '--json',
+      ]);
       expect([r.code, r.json?.error?.code], file).toEqual([2, code]);
     }
-    const r = await runEectl(['restore', passphraseArchive, '-c', sandbox.clusterFile, '--force', '--yes', '--json'], {
-      env: { EECTL_BACKUP_PASSPHRASE: 'wrong' },
-    });
+    const r = await runEectl(
+      ['restore', passphraseArchive, '-c', sandbox.clusterFile, '--force', '--yes', '--json'],
+      {
+        env: { EECTL_BACKUP_PASSPHRASE: 'wrong' },
+      },
+    );
     expect([r.code, r.json?.error?.code]).toEqual([2, 'EBACKUP_DECRYPT']);
     expect(await swarmPicture()).toBe(before);
   });
 
   it('refuses to restore over the running swarm without --force, says what it would replace, and changes nothing', async () => {
     const before = await swarmPicture();
-    const r = await runEectl(['restore', archive, '-c', sandbox.clusterFile, '--identity', keyFile, '--json']);
+    const r = await runEectl([
+      'restore',
+      archive,
+      '-c',
+      sandbox.clusterFile,
+      '--identity',
+      keyFile,
+      '--json',
+    ]);
     expect([r.code, r.json?.error?.code]).toEqual([3, 'ERESTORE_LIVE']);
-    expect(r.json?.error?.message).toContain(`swarm ${manifest?.swarmId} (the one in the archive) is running`);
+    expect(r.json?.error?.message).toContain(
+      `swarm ${manifest?.swarmId} (the one in the archive) is running`,
+    );
     expect(await swarmPicture()).toBe(before);
     const lock = await sandbox.exec('m1', 'ls /var/lib/eectl/lock* 2>/dev/null');
     expect(lock.stdout.trim()).toBe('');
   });
 
   it('refuses a backup before any change when a second manager cannot be spared, and the quorum is never lost', async () => {
-    const statuses = (await run('m1', "docker node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}'")).stdout;
+    const statuses = (
+      await run('m1', "docker node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}'")
+    ).stdout;
     const down = managers.find((m) => !statuses.includes(`${m} Leader`) && m !== 'm1')!;
     await run(down, 'systemctl stop docker.socket docker');
     const up = managers.filter((m) => m !== down);
@@ -228,13 +291,25 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
       if (s.includes(`${down} Unreachable`)) break;
       await new Promise((res) => setTimeout(res, 1000));
     }
-    const engines = async () => Promise.all(up.map(async (m) => (await sandbox.exec(m, 'systemctl is-active docker')).stdout.trim()));
+    const engines = async () =>
+      Promise.all(up.map(async (m) => (await sandbox.exec(m, 'systemctl is-active docker')).stdout.trim()));
     const sampler = sampleQuorum(sandbox, up);
-    const r = await runEectl(['backup', '-c', sandbox.clusterFile, '--recipient', recipient, '--out', `${archives}/`, '--json']);
+    const r = await runEectl([
+      'backup',
+      '-c',
+      sandbox.clusterFile,
+      '--recipient',
+      recipient,
+      '--out',
+      `${archives}/`,
+      '--json',
+    ]);
     await new Promise((res) => setTimeout(res, 3000));
     const samples = await sampler.stop();
     expect([r.code, r.json?.error?.code], r.stdout).toEqual([3, 'EBACKUP_QUORUM']);
-    expect(r.json?.error?.message).toMatch(/2 of 3 managers are reachable .*fewer than the 2 a majority needs/);
+    expect(r.json?.error?.message).toMatch(
+      /2 of 3 managers are reachable .*fewer than the 2 a majority needs/,
+    );
     expect(await engines()).toEqual(['active', 'active']);
     expect(samples.length).toBeGreaterThanOrEqual(3);
     expect(samples.filter((s) => s.reachable < 2)).toEqual([]);
@@ -245,23 +320,38 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     await sandbox.recreateHosts();
     const fresh = await sandbox.exec('m1', 'command -v docker || echo none');
     expect(fresh.stdout.trim()).toBe('none');
-    const r = await runEectl(['restore', archive, '-c', sandbox.clusterFile, '--identity', keyFile, '--json'], {
-      timeoutMs: 1_500_000,
-    });
+    const r = await runEectl(
+      ['restore', archive, '-c', sandbox.clusterFile, '--identity', keyFile, '--json'],
+      {
+        timeoutMs: 1_500_000,
+      },
+    );
     expect(r.code, `${r.stderr}\n${r.stdout.slice(0, 3000)}`).toBe(0);
-    const result = r.json?.result as { differences: string[]; services: { name: string; running: number; desired: number }[] };
+    const result = r.json?.result as {
+      differences: string[];
+      services: { name: string; running: number; desired: number }[];
+    };
     expect(result.differences).toEqual([]);
-    const services = (await run('m1', "docker service ls --format '{{.Name}} {{.Mode}} {{.Replicas}}'")).stdout;
+    const services = (await run('m1', "docker service ls --format '{{.Name}} {{.Mode}} {{.Replicas}}'"))
+      .stdout;
     expect(services).toContain('e2e-web replicated 3/3');
     expect(services).toContain('e2e-agent global 5/5');
-    const ids = (await run('m1', "docker network ls --no-trunc --filter name=e2e-net --format '{{.ID}}'; docker secret ls --format '{{.ID}} {{.Name}}'; docker config ls --format '{{.ID}} {{.Name}}'")).stdout;
+    const ids = (
+      await run(
+        'm1',
+        "docker network ls --no-trunc --filter name=e2e-net --format '{{.ID}}'; docker secret ls --format '{{.ID}} {{.Name}}'; docker config ls --format '{{.ID}} {{.Name}}'",
+      )
+    ).stdout;
     expect(ids).toContain(manifest!.networks.find((n) => n.name === 'e2e-net')!.id);
     expect(ids).toContain(`${manifest!.secrets.find((n) => n.name === 'e2e-secret')!.id} e2e-secret`);
     expect(ids).toContain(`${manifest!.configs.find((n) => n.name === 'e2e-config')!.id} e2e-config`);
     // The secret and the config are inside a running task of e2e-web.
     let seen = '';
     for (const h of sandbox.hosts) {
-      const c = await sandbox.exec(h, "id=$(docker ps -q --filter label=com.docker.swarm.service.name=e2e-web | head -1); [ -n \"$id\" ] && docker exec \"$id\" cat /run/secrets/e2e-secret /etc/e2e.conf");
+      const c = await sandbox.exec(
+        h,
+        'id=$(docker ps -q --filter label=com.docker.swarm.service.name=e2e-web | head -1); [ -n "$id" ] && docker exec "$id" cat /run/secrets/e2e-secret /etc/e2e.conf',
+      );
       if (c.code === 0 && c.stdout) {
         seen = c.stdout;
         break;
@@ -269,13 +359,30 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     }
     expect(seen).toBe('s3crethello');
     // The image pulls from the restored registry (same users, same certificate).
-    await run('w1', `printf '%s' '${adminPassword}' | docker login -u admin --password-stdin ${endpoint()} >/dev/null && docker rmi -f ${image()} >/dev/null 2>&1; docker pull ${image()}`);
+    await run(
+      'w1',
+      `printf '%s' '${adminPassword}' | docker login -u admin --password-stdin ${endpoint()} >/dev/null && docker rmi -f ${image()} >/dev/null 2>&1; docker pull ${image()}`,
+    );
     // The client bundle issued before the backup still works: same CA.
     const env = readFileSync(join(bundleDir, 'env.sh'), 'utf8');
     const host = /DOCKER_HOST=['"]?(tcp:\/\/[^'"\s]+)/.exec(env)?.[1] ?? '';
     const viaBundle = await execa(
       'docker',
-      ['--tlsverify', '--tlscacert', join(bundleDir, 'ca.pem'), '--tlscert', join(bundleDir, 'cert.pem'), '--tlskey', join(bundleDir, 'key.pem'), '-H', host, 'node', 'ls', '--format', '{{.Hostname}}'],
+      [
+        '--tlsverify',
+        '--tlscacert',
+        join(bundleDir, 'ca.pem'),
+        '--tlscert',
+        join(bundleDir, 'cert.pem'),
+        '--tlskey',
+        join(bundleDir, 'key.pem'),
+        '-H',
+        host,
+        'node',
+        'ls',
+        '--format',
+        '{{.Hostname}}',
+      ],
       { reject: false, env: { DOCKER_CONFIG: work } },
     );
     expect(viaBundle.exitCode, viaBundle.stderr).toBe(0);

@@ -25,10 +25,16 @@ ${EXIT_CODES_HELP}`;
   ];
   static override flags = {
     out: Flags.string({
-      description: 'Archive file, or a folder (trailing /) for a time-stamped name; default ~/.eectl/<cluster>/backups/',
+      description:
+        'Archive file, or a folder (trailing /) for a time-stamped name; default ~/.eectl/<cluster>/backups/',
     }),
-    keep: Flags.integer({ description: "Keep this many of the cluster's archives in that folder (oldest removed)", min: 1 }),
-    'include-registry-data': Flags.boolean({ description: "Also copy the registry's storage (image layers)" }),
+    keep: Flags.integer({
+      description: "Keep this many of the cluster's archives in that folder (oldest removed)",
+      min: 1,
+    }),
+    'include-registry-data': Flags.boolean({
+      description: "Also copy the registry's storage (image layers)",
+    }),
     recipient: Flags.string({ description: 'age public key to encrypt to (repeatable)', multiple: true }),
     ...hostFlags,
     ...changeFlags,
@@ -75,10 +81,15 @@ ${EXIT_CODES_HELP}`;
   private async confirmOutage(question: string): Promise<boolean> {
     if (this.flags.yes) return true;
     if (!this.interactive) {
-      throw new UsageError(`${question.replace(/ Go on\?$/, '')} Without a terminal, --yes is needed; nothing was changed.`, {
-        code: 'ECONFIRM',
-        suggestions: ['Pass --yes to accept the short outage, or add managers (three keep a majority during the copy).'],
-      });
+      throw new UsageError(
+        `${question.replace(/ Go on\?$/, '')} Without a terminal, --yes is needed; nothing was changed.`,
+        {
+          code: 'ECONFIRM',
+          suggestions: [
+            'Pass --yes to accept the short outage, or add managers (three keep a majority during the copy).',
+          ],
+        },
+      );
     }
     return confirmAction(question);
   }

@@ -29,7 +29,14 @@ export interface BackupResult {
   outage: boolean;
   swarmId: string;
   registryData: boolean;
-  counts: { nodes: number; services: number; secrets: number; configs: number; networks: number; files?: number };
+  counts: {
+    nodes: number;
+    services: number;
+    secrets: number;
+    configs: number;
+    networks: number;
+    files?: number;
+  };
   /** Older archives removed by --keep. */
   pruned: string[];
   unreachable: { host: string; message: string }[];

@@ -107,11 +107,16 @@ function checkAgainstManifest(
   for (const entry of manifest.entries) {
     const found = sums.get(entry.name);
     if (!found) bad.push(`${entry.name}: missing`);
-    else if (found.sha256 !== entry.sha256 || found.size !== entry.size) bad.push(`${entry.name}: checksum differs`);
+    else if (found.sha256 !== entry.sha256 || found.size !== entry.size)
+      bad.push(`${entry.name}: checksum differs`);
   }
   for (const name of sums.keys())
     if (!manifest.entries.some((e) => e.name === name)) bad.push(`${name}: not in the manifest`);
-  if (bad.length > 0) throw damagedError(path, `${bad.length} entries fail their checksum:\n  ${bad.slice(0, 10).join('\n  ')}`);
+  if (bad.length > 0)
+    throw damagedError(
+      path,
+      `${bad.length} entries fail their checksum:\n  ${bad.slice(0, 10).join('\n  ')}`,
+    );
   let bytes = 0;
   for (const s of sums.values()) bytes += s.size;
   return { manifest, files: sums.size, bytes };
@@ -126,15 +131,26 @@ function decryptError(path: string, keys: DecryptionKeys, cause: unknown): Usage
       cause,
       suggestions:
         'passphrase' in keys
-          ? ['Set EECTL_BACKUP_PASSPHRASE to the passphrase the backup was made with.', 'Archives made for age recipients open with --identity FILE.']
-          : ['Pass the identity file whose public key the backup was encrypted to.', 'Archives made with a passphrase open with EECTL_BACKUP_PASSPHRASE.'],
+          ? [
+              'Set EECTL_BACKUP_PASSPHRASE to the passphrase the backup was made with.',
+              'Archives made for age recipients open with --identity FILE.',
+            ]
+          : [
+              'Pass the identity file whose public key the backup was encrypted to.',
+              'Archives made with a passphrase open with EECTL_BACKUP_PASSPHRASE.',
+            ],
     },
   );
 }
 
 function damagedError(path: string, detail: string): UsageError {
-  return new UsageError(`${path}: the archive is damaged (truncated or altered): ${detail}; nothing was changed`, {
-    code: 'EBACKUP_DAMAGED',
-    suggestions: ['Use another copy of the archive; `eectl backup verify FILE` checks one without changing anything.'],
-  });
+  return new UsageError(
+    `${path}: the archive is damaged (truncated or altered): ${detail}; nothing was changed`,
+    {
+      code: 'EBACKUP_DAMAGED',
+      suggestions: [
+        'Use another copy of the archive; `eectl backup verify FILE` checks one without changing anything.',
+      ],
+    },
+  );
 }

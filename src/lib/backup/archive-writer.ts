@@ -35,7 +35,9 @@ export class ArchiveWriter {
     if ('passphrase' in keys) encrypter.setPassphrase(keys.passphrase);
     else for (const r of keys.recipients) encrypter.addRecipient(r);
     const pack = tarStream.pack();
-    const encrypted = await encrypter.encrypt(Readable.toWeb(Readable.from(pack)) as ReadableStream<Uint8Array>);
+    const encrypted = await encrypter.encrypt(
+      Readable.toWeb(Readable.from(pack)) as ReadableStream<Uint8Array>,
+    );
     return new ArchiveWriter(path, `${path}.${process.pid}.partial`, pack, encrypted);
   }
 
@@ -94,12 +96,16 @@ export class ArchiveWriter {
   }
 
   /** Appends the manifest (with every entry's checksum), closes the tar, and renames the archive into place. */
-  async finish(manifest: Omit<Manifest, 'entries'>): Promise<{ path: string; bytes: number; manifest: Manifest }> {
+  async finish(
+    manifest: Omit<Manifest, 'entries'>,
+  ): Promise<{ path: string; bytes: number; manifest: Manifest }> {
     const full: Manifest = { ...manifest, entries: [...this.entries] };
     const body = Buffer.from(`${JSON.stringify(full, null, 2)}\n`);
     await new Promise<void>((resolve, reject) =>
-      this.pack.entry({ name: MANIFEST_ENTRY, mode: 0o600, size: body.length, mtime: new Date() }, body, (e) =>
-        e ? reject(e) : resolve(),
+      this.pack.entry(
+        { name: MANIFEST_ENTRY, mode: 0o600, size: body.length, mtime: new Date() },
+        body,
+        (e) => (e ? reject(e) : resolve()),
       ),
     );
     this.pack.finalize();

@@ -12,14 +12,15 @@ export type EncryptionKeys = { recipients: string[] } | { passphrase: string };
 /** How an archive is opened: age identities (`AGE-SECRET-KEY-1…`), or the passphrase. */
 export type DecryptionKeys = { identities: string[] } | { passphrase: string };
 
-
 /** Checks age public keys (`age1…`, as `age-keygen` prints them) before anything is read or stopped. */
 export function checkRecipients(recipients: readonly string[], where: string): string[] {
   for (const r of recipients) {
     if (!AGE_RECIPIENT.test(r)) {
       throw new UsageError(`${where}: "${r}" is not an age public key (age1… , 62 characters)`, {
         code: 'EBACKUP_RECIPIENT',
-        suggestions: ['Make a key pair with `age-keygen -o key.txt`; its "public key:" line is the recipient.'],
+        suggestions: [
+          'Make a key pair with `age-keygen -o key.txt`; its "public key:" line is the recipient.',
+        ],
       });
     }
   }
@@ -67,7 +68,10 @@ export async function encryptionKeys(recipients: string[], sources: KeySources):
 }
 
 /** The identities of --identity FILE, else the passphrase. */
-export async function decryptionKeys(identityFile: string | undefined, sources: KeySources): Promise<DecryptionKeys> {
+export async function decryptionKeys(
+  identityFile: string | undefined,
+  sources: KeySources,
+): Promise<DecryptionKeys> {
   if (identityFile !== undefined) return { identities: await readIdentityFile(identityFile) };
   return { passphrase: await passphraseFrom(sources, false) };
 }
@@ -79,13 +83,16 @@ async function passphraseFrom(sources: KeySources, confirm: boolean): Promise<st
     return fromEnv;
   }
   if (!sources.interactive) {
-    throw new UsageError(`no key for the archive: no --recipient, no backup.recipients and no ${PASSPHRASE_ENV}`, {
-      code: 'EBACKUP_NO_KEY',
-      suggestions: [
-        `Set ${PASSPHRASE_ENV}, or encrypt to an age public key: --recipient age1… (or backup.recipients in the file).`,
-        'Archives made for recipients open with --identity FILE (the file age-keygen wrote).',
-      ],
-    });
+    throw new UsageError(
+      `no key for the archive: no --recipient, no backup.recipients and no ${PASSPHRASE_ENV}`,
+      {
+        code: 'EBACKUP_NO_KEY',
+        suggestions: [
+          `Set ${PASSPHRASE_ENV}, or encrypt to an age public key: --recipient age1… (or backup.recipients in the file).`,
+          'Archives made for recipients open with --identity FILE (the file age-keygen wrote).',
+        ],
+      },
+    );
   }
   const first = await sources.ask('Backup passphrase:');
   addSecret(first);

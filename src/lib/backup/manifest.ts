@@ -109,7 +109,8 @@ export function diffInventory(expected: SwarmInventory, actual: SwarmInventory):
       ['network', service.networks, found.networks],
     ] as const) {
       const missing = want.filter((w) => !have.includes(w));
-      if (missing.length > 0) problems.push(`${what}${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not attached`);
+      if (missing.length > 0)
+        problems.push(`${what}${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not attached`);
     }
     for (const problem of problems) differences.push({ kind: 'service', name: service.name, problem });
   }

@@ -5,7 +5,10 @@ export const ARCHIVE_SUFFIX = '.tar.age';
 
 /** `<cluster>-backup-<UTC time>.tar.age`: the name sorts by time, and `--keep` finds a cluster's archives by it. */
 export function archiveName(cluster: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${cluster}-backup-${stamp}${ARCHIVE_SUFFIX}`;
 }
 

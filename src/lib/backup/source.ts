@@ -18,7 +18,8 @@ export function chooseBackupSource(nodes: readonly SwarmNode[], addresses: reado
   const reachable = managers.filter((n) => n.reachability === 'reachable');
   if (managers.length === 1) {
     const [only] = managers;
-    if (only && addresses.includes(only.addr)) return { ok: true, node: only, address: only.addr, outage: true };
+    if (only && addresses.includes(only.addr))
+      return { ok: true, node: only, address: only.addr, outage: true };
     return {
       ok: false,
       reason: `the only manager (${only?.hostname ?? '?'} at ${only?.addr ?? '?'}) is not a manager of the file eectl can reach`,
@@ -27,7 +28,9 @@ export function chooseBackupSource(nodes: readonly SwarmNode[], addresses: reado
   }
   const needed = quorumSize(managers.length);
   if (reachable.length - 1 < needed) {
-    const down = managers.filter((n) => n.reachability !== 'reachable').map((n) => `${n.hostname} (${n.addr})`);
+    const down = managers
+      .filter((n) => n.reachability !== 'reachable')
+      .map((n) => `${n.hostname} (${n.addr})`);
     return {
       ok: false,
       reason:

@@ -299,9 +299,7 @@ export class HostDocker {
   /** `ID NAME` lines of every secret, config or swarm-scoped network (full IDs). */
   async objectsWithIds(kind: 'secret' | 'config' | 'network'): Promise<string> {
     const args =
-      kind === 'network'
-        ? ['network', 'ls', '--no-trunc', '--filter', 'scope=swarm']
-        : [kind, 'ls'];
+      kind === 'network' ? ['network', 'ls', '--no-trunc', '--filter', 'scope=swarm'] : [kind, 'ls'];
     return (await this.run([...args, '--format', '{{.ID}} {{.Name}}'])).stdout;
   }
 

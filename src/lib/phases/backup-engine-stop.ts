@@ -57,7 +57,12 @@ async function checkQuorumBeforeStop(plan: BackupPlan): Promise<void> {
   }
 }
 
-async function waitBackInQuorum(source: Host, contact: Host, plan: BackupPlan, out: PhaseOutput): Promise<void> {
+async function waitBackInQuorum(
+  source: Host,
+  contact: Host,
+  plan: BackupPlan,
+  out: PhaseOutput,
+): Promise<void> {
   const deadline = Date.now() + BACK_IN_QUORUM_TIMEOUT_MS;
   let last = '';
   while (Date.now() < deadline) {
@@ -72,11 +77,14 @@ async function waitBackInQuorum(source: Host, contact: Host, plan: BackupPlan, o
     out.report(source.name, `waiting until the manager is reachable again (${last})`);
     await new Promise((r) => setTimeout(r, 1000));
   }
-  throw new EectlError(`${source.name}: its engine started again but the manager is not reachable (${last})`, {
-    code: 'EBACKUP_NOT_BACK',
-    kind: 'external',
-    exitCode: ExitCode.partial,
-    host: source.name,
-    suggestions: [`Look at \`journalctl -u docker\` on ${source.name}; \`eectl status\` shows the quorum.`],
-  });
+  throw new EectlError(
+    `${source.name}: its engine started again but the manager is not reachable (${last})`,
+    {
+      code: 'EBACKUP_NOT_BACK',
+      kind: 'external',
+      exitCode: ExitCode.partial,
+      host: source.name,
+      suggestions: [`Look at \`journalctl -u docker\` on ${source.name}; \`eectl status\` shows the quorum.`],
+    },
+  );
 }

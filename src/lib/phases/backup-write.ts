@@ -47,7 +47,14 @@ export const backupWritePhase: Phase<BackupContext> = {
         'certificates and registry files',
       );
       if (plan.registryHost && plan.registryPath) {
-        await copyTar(writer, plan.registryHost, ['-C', plan.registryPath, '.'], REGISTRY_DATA_PREFIX, out, 'registry storage');
+        await copyTar(
+          writer,
+          plan.registryHost,
+          ['-C', plan.registryPath, '.'],
+          REGISTRY_DATA_PREFIX,
+          out,
+          'registry storage',
+        );
       }
       if (plan.unlockKey) await writer.addFile(UNLOCK_KEY_ENTRY, Buffer.from(`${plan.unlockKey}\n`));
       await writer.addFile(CLUSTER_FILE_ENTRY, ctx.request.clusterFile);

@@ -60,18 +60,16 @@ export const restoreGuardPhase: Phase<RestoreContext> = {
     if (inASwarm.length === 0) return;
     const same = inASwarm.filter((h) => h.facts?.swarm?.clusterId === m.swarmId);
     const running = same.filter((h) => h.facts?.swarm?.isManager);
-    const describe = inASwarm.map(
-      (h) =>
-        h.facts?.swarm?.isManager
-          ? `  ${h.name}: manager of swarm ${h.facts.swarm.clusterId ?? '(unknown)'}`
-          : `  ${h.name}: worker in a swarm (managed from ${h.facts?.swarm?.remoteManagers.join(', ') || 'unknown managers'})`,
+    const describe = inASwarm.map((h) =>
+      h.facts?.swarm?.isManager
+        ? `  ${h.name}: manager of swarm ${h.facts.swarm.clusterId ?? '(unknown)'}`
+        : `  ${h.name}: worker in a swarm (managed from ${h.facts?.swarm?.remoteManagers.join(', ') || 'unknown managers'})`,
     );
     const what =
       running.length > 0
         ? `swarm ${m.swarmId} (the one in the archive) is running on ${running.map((h) => h.name).join(', ')}`
         : `${inASwarm.length} host${inASwarm.length === 1 ? ' is' : 's are'} in a swarm now`;
-    const replaceMessage =
-      `${what}; a restore replaces it: every host leaves its swarm, the swarm state of ${target.name} is replaced by the archive's, and services, secrets, configs and networks made since ${m.createdAt} are lost:\n${describe.join('\n')}`;
+    const replaceMessage = `${what}; a restore replaces it: every host leaves its swarm, the swarm state of ${target.name} is replaced by the archive's, and services, secrets, configs and networks made since ${m.createdAt} are lost:\n${describe.join('\n')}`;
     if (!ctx.request.force) {
       throw new EectlError(`refusing to restore over a swarm: ${replaceMessage}\nNothing was changed.`, {
         code: 'ERESTORE_LIVE',
@@ -84,7 +82,10 @@ export const restoreGuardPhase: Phase<RestoreContext> = {
       });
     }
     if (!ctx.dryRun && !(await ctx.request.confirmReplace(`${replaceMessage}\nReplace it?`))) {
-      throw new EectlError('restore cancelled: nothing was changed', { code: 'ECANCELLED', exitCode: ExitCode.failure });
+      throw new EectlError('restore cancelled: nothing was changed', {
+        code: 'ECANCELLED',
+        exitCode: ExitCode.failure,
+      });
     }
     ctx.replacing = inASwarm;
   },

@@ -26,7 +26,12 @@ export const restoreFilesPhase: Phase<RestoreContext> = {
     const storage = ctx.config.spec.registry.storage;
     const registryHost = ctx.hosts.find((h) => h.role === 'registry');
     if (ctx.request.manifest.registryData && registryHost && 'filesystem' in storage) {
-      routes.push({ prefix: `${REGISTRY_DATA_PREFIX}/`, host: registryHost, dir: storage.filesystem.path, strip: true });
+      routes.push({
+        prefix: `${REGISTRY_DATA_PREFIX}/`,
+        host: registryHost,
+        dir: storage.filesystem.path,
+        strip: true,
+      });
     }
     const hosts = [...new Set(routes.map((r) => r.host))];
     const describe = (h: Host) =>
@@ -102,12 +107,16 @@ export const restoreSwarmPhase: Phase<RestoreContext> = {
 
 async function runSteps(host: Host, steps: readonly Step[]): Promise<void> {
   for (const step of steps) {
-    if (step.kind === 'command') await host.exec(step.command, { sudo: step.sudo, check: step.check, timeoutMs: 120_000 });
+    if (step.kind === 'command')
+      await host.exec(step.command, { sudo: step.sudo, check: step.check, timeoutMs: 120_000 });
   }
 }
 
 /** The old cluster's other nodes are gone (fresh hosts) or leave (--force): their entries go, managers demoted first. */
-async function removeOldNodes(target: Host, out: { report(host: string, line: string): void }): Promise<void> {
+async function removeOldNodes(
+  target: Host,
+  out: { report(host: string, line: string): void },
+): Promise<void> {
   const docker = new HostDocker(target);
   const self = target.facts?.swarm?.nodeId;
   const stale = (await docker.nodes()).filter((n) => n.id !== self);

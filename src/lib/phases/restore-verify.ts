@@ -19,20 +19,25 @@ export const restoreServicesPhase: Phase<RestoreContext> = {
     let behind: string[] = [];
     while (Date.now() < deadline) {
       const services = (await docker.services()).filter((s) => wanted.has(s.name));
-      behind = services.filter((s) => s.desired === 0 || s.running < s.desired).map((s) => `${s.name} ${s.running}/${s.desired}`);
+      behind = services
+        .filter((s) => s.desired === 0 || s.running < s.desired)
+        .map((s) => `${s.name} ${s.running}/${s.desired}`);
       if (behind.length === 0 && services.length === wanted.size) return;
       out.report(ctx.swarmManager!.name, `waiting for ${behind.join(', ') || 'services'}`);
       await new Promise((r) => setTimeout(r, 2000));
     }
-    throw new EectlError(`services did not converge in ${CONVERGE_TIMEOUT_MS / 1000}s: ${behind.join(', ')}`, {
-      code: 'ERESTORE_SERVICES',
-      kind: 'external',
-      exitCode: ExitCode.partial,
-      suggestions: [
-        '`docker service ps --no-trunc SERVICE` on a manager says why tasks do not start (an image that cannot be pulled?).',
-        'Run restore again to continue, or `eectl status`.',
-      ],
-    });
+    throw new EectlError(
+      `services did not converge in ${CONVERGE_TIMEOUT_MS / 1000}s: ${behind.join(', ')}`,
+      {
+        code: 'ERESTORE_SERVICES',
+        kind: 'external',
+        exitCode: ExitCode.partial,
+        suggestions: [
+          '`docker service ps --no-trunc SERVICE` on a manager says why tasks do not start (an image that cannot be pulled?).',
+          'Run restore again to continue, or `eectl status`.',
+        ],
+      },
+    );
   },
 };
 

@@ -14,7 +14,9 @@ import { registryVolumeName, volumeName, type SandboxDescription } from './state
 export async function recreateSandboxHosts(docker: DockerCli, sandbox: SandboxDescription): Promise<void> {
   const first = sandbox.hosts[0];
   if (!first) return;
-  const image = (await docker.run(['container', 'inspect', '--format', '{{.Config.Image}}', first.container])).stdout.trim();
+  const image = (
+    await docker.run(['container', 'inspect', '--format', '{{.Config.Image}}', first.container])
+  ).stdout.trim();
   await docker.removeContainers(sandbox.hosts.map((h) => h.container));
   const volumes = sandbox.hosts.map((h) => volumeName(sandbox.name, h.hostname));
   if (sandbox.hosts.some((h) => h.role === 'registry')) volumes.push(registryVolumeName(sandbox.name));

@@ -40,7 +40,9 @@ export function parseServiceInventory(json: string, networks: readonly NamedObje
       ...(global ? {} : { replicas: s.Spec.Mode?.Replicated?.Replicas ?? 1 }),
       secrets: (container.Secrets ?? []).map((x) => x.SecretName).sort(),
       configs: (container.Configs ?? []).map((x) => x.ConfigName).sort(),
-      networks: (s.Spec.TaskTemplate?.Networks ?? s.Spec.Networks ?? []).map((n) => networkName(n.Target)).sort(),
+      networks: (s.Spec.TaskTemplate?.Networks ?? s.Spec.Networks ?? [])
+        .map((n) => networkName(n.Target))
+        .sort(),
     };
   });
 }

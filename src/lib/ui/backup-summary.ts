@@ -21,7 +21,8 @@ export function renderBackupSummary(r: BackupResult): string {
           ? '  with the registry storage'
           : "  without the registry's image data (left to the storage's own snapshots; --include-registry-data adds it)",
       ];
-  if (r.outage) lines.push('  The only manager was stopped for the copy (a short outage of swarm management).');
+  if (r.outage)
+    lines.push('  The only manager was stopped for the copy (a short outage of swarm management).');
   for (const p of r.pruned) lines.push(`  removed ${p} (--keep)`);
   for (const u of r.unreachable) lines.push(`  not reached: ${u.host}`);
   return lines.join('\n');
@@ -36,10 +37,14 @@ export function renderManifest(path: string, check: ArchiveCheck): string {
     `  from ${m.source.hostname} (${m.source.address})${m.autolock ? ', autolocked (unlock key inside)' : ''}`,
     `  registry storage: ${m.registryData ? 'included' : 'not included'}`,
     'Nodes:',
-    ...m.nodes.map((n) => `  ${n.hostname.padEnd(16)} ${n.address.padEnd(15)} ${n.role.padEnd(8)} engine ${n.engineVersion}`),
+    ...m.nodes.map(
+      (n) =>
+        `  ${n.hostname.padEnd(16)} ${n.address.padEnd(15)} ${n.role.padEnd(8)} engine ${n.engineVersion}`,
+    ),
     'Services:',
     ...m.services.map(
-      (s) => `  ${s.name} (${s.mode === 'global' ? 'global' : `${s.replicas} replicas`})` +
+      (s) =>
+        `  ${s.name} (${s.mode === 'global' ? 'global' : `${s.replicas} replicas`})` +
         (s.secrets.length ? ` secrets: ${s.secrets.join(', ')}` : '') +
         (s.configs.length ? ` configs: ${s.configs.join(', ')}` : '') +
         (s.networks.length ? ` networks: ${s.networks.join(', ')}` : ''),

@@ -92,7 +92,9 @@ describe('backup archive: age-encrypted tar with a manifest of checksums', () =>
     execFileSync('tar', ['-x', '-C', out], { input: plain });
     expect(readFileSync(join(out, 'swarm', 'raft', 'wal')).length).toBe(300_000);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
-    const sum = execFileSync('sha256sum', [join(out, 'swarm', 'state.json')]).toString().split(' ')[0];
+    const sum = execFileSync('sha256sum', [join(out, 'swarm', 'state.json')])
+      .toString()
+      .split(' ')[0];
     expect(manifest.entries.find((e) => e.name === 'swarm/state.json')?.sha256).toBe(sum);
   });
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { diffInventory, describeDifference, manifestProblems, type SwarmInventory } from '../../../src/lib/backup/manifest.js';
+import {
+  diffInventory,
+  describeDifference,
+  manifestProblems,
+  type SwarmInventory,
+} from '../../../src/lib/backup/manifest.js';
 import { archiveName, archivesToPrune, archiveStamp } from '../../../src/lib/backup/retention.js';
 import { chooseBackupSource } from '../../../src/lib/backup/source.js';
 import { joinEntryName } from '../../../src/lib/backup/archive-writer.js';
@@ -30,7 +35,10 @@ describe('which manager a backup copies from', () => {
   it('takes the first reachable non-leader manager of the file, never the leader', () => {
     const choice = chooseBackupSource([m1, m2, m3, w1], all);
     expect(choice).toMatchObject({ ok: true, outage: false, address: '10.0.0.12' });
-    expect(chooseBackupSource([m1, m2, m3], ['10.0.0.11', '10.0.0.13'])).toMatchObject({ ok: true, address: '10.0.0.13' });
+    expect(chooseBackupSource([m1, m2, m3], ['10.0.0.11', '10.0.0.13'])).toMatchObject({
+      ok: true,
+      address: '10.0.0.13',
+    });
     expect(chooseBackupSource([m1, m2, m3], ['10.0.0.11']).ok).toBe(false);
   });
 
@@ -45,7 +53,13 @@ describe('which manager a backup copies from', () => {
   });
 
   it('with five managers, one down, still finds one to stop (3 of 5 stay up)', () => {
-    const five = [m1, m2, m3, node('m4', '10.0.0.14', { reachability: 'unreachable' }), node('m5', '10.0.0.15')];
+    const five = [
+      m1,
+      m2,
+      m3,
+      node('m4', '10.0.0.14', { reachability: 'unreachable' }),
+      node('m5', '10.0.0.15'),
+    ];
     expect(chooseBackupSource(five, all).ok).toBe(true);
   });
 
@@ -56,7 +70,9 @@ describe('which manager a backup copies from', () => {
 
 describe('retention (--keep)', () => {
   it('names archives by cluster and UTC time, so the names sort by age', () => {
-    expect(archiveName('prod', new Date('2026-01-02T03:04:05.678Z'))).toBe('prod-backup-20260102T030405Z.tar.age');
+    expect(archiveName('prod', new Date('2026-01-02T03:04:05.678Z'))).toBe(
+      'prod-backup-20260102T030405Z.tar.age',
+    );
     expect(archiveStamp('prod', '/b/prod-backup-20260102T030405Z.tar.age')).toBe('20260102T030405Z');
     expect(archiveStamp('prod', '/b/prod-dev-backup-20260102T030405Z.tar.age')).toBeUndefined();
   });
@@ -83,7 +99,15 @@ describe('retention (--keep)', () => {
 describe('manifest diff after a restore', () => {
   const expected: SwarmInventory = {
     services: [
-      { name: 'web', id: 's1', mode: 'replicated', replicas: 3, secrets: ['pw'], configs: ['conf'], networks: ['net'] },
+      {
+        name: 'web',
+        id: 's1',
+        mode: 'replicated',
+        replicas: 3,
+        secrets: ['pw'],
+        configs: ['conf'],
+        networks: ['net'],
+      },
       { name: 'agent', id: 's2', mode: 'global', secrets: [], configs: [], networks: ['net'] },
     ],
     secrets: [{ name: 'pw', id: 'x1' }],
@@ -98,7 +122,17 @@ describe('manifest diff after a restore', () => {
 
   it('names every missing object, changed ID, replica count and detached secret', () => {
     const actual: SwarmInventory = {
-      services: [{ name: 'web', id: 's1', mode: 'replicated', replicas: 1, secrets: [], configs: ['conf'], networks: ['net'] }],
+      services: [
+        {
+          name: 'web',
+          id: 's1',
+          mode: 'replicated',
+          replicas: 1,
+          secrets: [],
+          configs: ['conf'],
+          networks: ['net'],
+        },
+      ],
       secrets: [{ name: 'pw', id: 'other' }],
       configs: [],
       networks: [{ name: 'net', id: 'n1' }],
@@ -113,7 +147,9 @@ describe('manifest diff after a restore', () => {
   });
 
   it('checks a manifest read from an archive', () => {
-    expect(manifestProblems({ format: 2 })).toContain('format 2 is newer than this eectl reads (1): upgrade eectl');
+    expect(manifestProblems({ format: 2 })).toContain(
+      'format 2 is newer than this eectl reads (1): upgrade eectl',
+    );
     expect(manifestProblems(null)).toEqual(['the manifest is not a JSON object']);
   });
 });
@@ -146,7 +182,15 @@ describe('archive entry names and inventories', () => {
       networks,
     );
     expect(services).toEqual([
-      { name: 'web', id: 's1', mode: 'replicated', replicas: 3, secrets: ['pw'], configs: ['conf'], networks: ['e2e-net'] },
+      {
+        name: 'web',
+        id: 's1',
+        mode: 'replicated',
+        replicas: 3,
+        secrets: ['pw'],
+        configs: ['conf'],
+        networks: ['e2e-net'],
+      },
       { name: 'agent', id: 's2', mode: 'global', secrets: [], configs: [], networks: [] },
     ]);
   });
