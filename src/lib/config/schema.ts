@@ -228,6 +228,17 @@ export const accessSchema = z
       .describe('A role on a collection for a user or a team (exactly one of them); grants add up'),
   })
   .describe('Access control on the engine API of the managers (an authorization plugin); off when absent');
+/** An age public key, as `age-keygen` prints it. */
+export const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
+
+export const backupSchema = z.strictObject({
+  recipients: z
+    .array(z.string().regex(AGE_RECIPIENT, 'must be an age public key (age1…, as age-keygen prints it)'))
+    .default([])
+    .describe(
+      'age public keys every backup is encrypted to (no secret needed to write one); the passphrase from EECTL_BACKUP_PASSPHRASE when empty',
+    ),
+});
 
 export const clusterSchema = z.strictObject({
   apiVersion: z.literal('eectl/v1'),
@@ -241,6 +252,7 @@ export const clusterSchema = z.strictObject({
     registry: registrySchema.prefault({}).describe('Registry replicas, one per host with role registry'),
     images: imagesSchema.prefault({}),
     access: accessSchema.optional(),
+    backup: backupSchema.prefault({}).describe('How `eectl backup` encrypts its archives'),
   }),
 });
 

@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { EectlError, ExitCode } from '../errors.js';
+import { addSecret } from '../ui/redact.js';
 import type { ExecOptions } from '../ssh/connection.js';
 import { parseNodeInspect, type SwarmNode } from '../swarm/nodes.js';
 import {
@@ -257,6 +259,67 @@ export class HostDocker {
   async load(archive: string): Promise<string[]> {
     const { stdout } = await this.run(['load', '--input', archive], { timeoutMs: 600_000 });
     return stdout.split('\n').filter((l) => l.startsWith('Loaded image'));
+  }
+
+  /** The swarm's ID and whether its managers are autolocked (`docker info` on a manager). */
+  async swarmIdentity(): Promise<{ id: string; autolock: boolean }> {
+    const { stdout } = await this.run([
+      'info',
+      '--format',
+      '{{.Swarm.Cluster.ID}} {{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}',
+    ]);
+    const [id = '', autolock = ''] = stdout.trim().split(' ');
+    return { id, autolock: autolock === 'true' };
+  }
+
+  /** The autolock unlock key, registered as a secret; stdout goes to a sink, so no log line holds it. */
+  async unlockKey(): Promise<string> {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        chunks.push(chunk);
+        done();
+      },
+    });
+    await this.run(['swarm', 'unlock-key', '--quiet'], { stdoutTo: sink, timeoutMs: 60_000 });
+    const key = Buffer.concat(chunks).toString('utf8').trim();
+    addSecret(key);
+    return key;
+  }
+
+  /** Unlocks an autolocked manager after an engine start; the key goes through stdin. */
+  async swarmUnlock(key: string): Promise<void> {
+    await this.run(['swarm', 'unlock'], { stdin: `${key}\n`, secrets: [key] });
+  }
+
+  /**
+   * Starts a one-manager swarm from the swarm state on this host (a restored backup), keeping its objects,
+   * advertising `advertiseAddr`.
+   */
+  async swarmForceNewCluster(advertiseAddr: string): Promise<void> {
+    await this.run([
+      'swarm',
+      'init',
+      '--force-new-cluster',
+      '--advertise-addr',
+      advertiseAddr,
+      '--listen-addr',
+      `${advertiseAddr}:2377`,
+    ]);
+  }
+
+  /** `ID NAME` lines of every secret, config or swarm-scoped network (full IDs). */
+  async objectsWithIds(kind: 'secret' | 'config' | 'network'): Promise<string> {
+    const args =
+      kind === 'network' ? ['network', 'ls', '--no-trunc', '--filter', 'scope=swarm'] : [kind, 'ls'];
+    return (await this.run([...args, '--format', '{{.ID}} {{.Name}}'])).stdout;
+  }
+
+  /** `docker service inspect` of every service (a JSON array; `[]` when there is none). */
+  async inspectAllServices(): Promise<string> {
+    const ids = (await this.run(['service', 'ls', '--quiet'])).stdout.split('\n').filter(Boolean);
+    if (ids.length === 0) return '[]';
+    return (await this.run(['service', 'inspect', ...ids])).stdout;
   }
 
   /** Every service with its running and desired replica counts. */

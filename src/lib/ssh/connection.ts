@@ -18,6 +18,10 @@ export interface ExecOptions {
   /** Kill the command after this many milliseconds (CommandFailedError with reason "timed out"). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Stdout's raw bytes go here, with backpressure, instead of the result (a tar stream); never logged. */
+  stdoutTo?: NodeJS.WritableStream;
+  /** Piped into stdin after `stdin` (and the env preamble); stdin closes when it ends. */
+  stdinFrom?: NodeJS.ReadableStream;
   /** Streaming callbacks, called per complete line (without the newline), already redacted. */
   onStdout?: (line: string) => void;
   onStderr?: (line: string) => void;

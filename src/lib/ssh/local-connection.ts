@@ -139,14 +139,19 @@ export class LocalConnection implements Connection {
       buffer: false,
       stripFinalNewline: false,
       // Without input the child gets an empty stdin, as an SSH channel whose stdin was closed.
-      input: prepared.input ?? '',
+      ...(options.stdinFrom ? { stdin: 'pipe' as const } : { input: prepared.input ?? '' }),
       // Harmless under sudo, which drops it: then the values come through the stdin preamble.
       env: options.env,
       extendEnv: true,
       ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
       ...(signal === undefined ? {} : { cancelSignal: signal }),
     });
-    subprocess.stdout.on('data', (chunk: Buffer) => output.push('stdout', chunk));
+    if (options.stdinFrom) {
+      if (prepared.input) subprocess.stdin.write(prepared.input);
+      options.stdinFrom.pipe(subprocess.stdin);
+    }
+    if (options.stdoutTo) subprocess.stdout.pipe(options.stdoutTo, { end: false });
+    else subprocess.stdout.on('data', (chunk: Buffer) => output.push('stdout', chunk));
     subprocess.stderr.on('data', (chunk: Buffer) => output.push('stderr', chunk));
     const result = await subprocess;
     if (

@@ -307,14 +307,36 @@ export class Ssh2Connection implements Connection {
           }
           channel = stream;
           if (finished || killRequested) return kill();
-          stream.on('data', (chunk: Buffer) => output.push('stdout', chunk));
+          const sink = options.stdoutTo;
+          if (sink) {
+            // Backpressure: the channel waits while the sink (an archive being written) catches up.
+            sink.on('error', (sinkError: Error) => finish(sinkError));
+            stream.on('data', (chunk: Buffer) => {
+              if (!sink.write(chunk)) {
+                stream.pause();
+                sink.once('drain', () => stream.resume());
+              }
+            });
+          } else {
+            stream.on('data', (chunk: Buffer) => output.push('stdout', chunk));
+          }
           stream.stderr.on('data', (chunk: Buffer) => output.push('stderr', chunk));
           stream.on('exit', (code: number | null) => {
             end.code = typeof code === 'number' ? code : null;
           });
           stream.on('close', () => finish());
           stream.on('error', (streamError: Error) => this.log.debug(`channel: ${streamError.message}`));
-          stream.end(prepared.input);
+          const source = options.stdinFrom;
+          if (source) {
+            if (prepared.input) stream.write(prepared.input);
+            source.on('error', (sourceError: Error) => {
+              kill();
+              finish(sourceError);
+            });
+            source.pipe(stream);
+          } else {
+            stream.end(prepared.input);
+          }
         });
       });
       return { end, output };

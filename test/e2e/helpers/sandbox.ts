@@ -8,6 +8,7 @@ import { sandboxDown } from '../../../src/lib/sandbox/down.js';
 import { runLocal, type LocalResult } from '../../../src/lib/sandbox/exec.js';
 import { healHost, partitionHost, runOnHost, startHost, stopHost } from '../../../src/lib/sandbox/faults.js';
 import type { SandboxDescription, SandboxHost } from '../../../src/lib/sandbox/state.js';
+import { recreateSandboxHosts } from '../../../src/lib/sandbox/recreate.js';
 import { sandboxUp } from '../../../src/lib/sandbox/up.js';
 import { RunLog } from '../../../src/lib/ui/log.js';
 
@@ -39,6 +40,8 @@ export interface SandboxUnderTest {
   /** Cuts the host off the network (from everyone, or from `peers` only); `heal` undoes it. */
   partition(ref: HostRef, options?: { peers?: string[] }): Promise<void>;
   heal(ref: HostRef): Promise<void>;
+  /** Replaces every host with a fresh machine at the same address (new disks, new host keys). */
+  recreateHosts(): Promise<void>;
 }
 
 export interface UseSandboxOptions {
@@ -135,6 +138,7 @@ export function useSandbox(options: UseSandboxOptions): SandboxUnderTest {
     start: (ref) => startHost(docker, host(ref)),
     partition: (ref, partitionOptions) => partitionHost(docker, host(ref), partitionOptions),
     heal: (ref) => healHost(docker, host(ref)),
+    recreateHosts: () => recreateSandboxHosts(docker, ready()),
   };
 }
 

@@ -1,0 +1,82 @@
+import type { Phase } from '../phase/phase.js';
+import { runAction } from '../phase/runner.js';
+import { backupConnectPhase } from '../phases/backup-connect.js';
+import { backupPlanPhase, type BackupContext, type BackupRequest } from '../phases/backup-plan.js';
+import { backupWritePhase } from '../phases/backup-write.js';
+import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { lockPhaseFor } from '../phases/lock.js';
+import type { Manifest } from '../backup/manifest.js';
+import { newClusterContext, type ActionOptions } from './cluster-context.js';
+
+/** `eectl backup`: reachable hosts → facts → lock → plan (source, quorum) → copy with the engine stopped → archive. */
+export const BACKUP_PHASES: Phase<BackupContext>[] = [
+  backupConnectPhase,
+  gatherFactsPhase,
+  lockPhaseFor('backup'),
+  backupPlanPhase,
+  backupWritePhase,
+];
+
+/** What `backup` reports (the `--json` result). */
+export interface BackupResult {
+  cluster: string;
+  dryRun: boolean;
+  /** The archive written (under --dry-run: where it would be). */
+  archive: string;
+  bytes?: number;
+  source: { host: string; hostname: string };
+  /** One manager: the swarm could not be managed during the copy. */
+  outage: boolean;
+  swarmId: string;
+  registryData: boolean;
+  counts: {
+    nodes: number;
+    services: number;
+    secrets: number;
+    configs: number;
+    networks: number;
+    files?: number;
+  };
+  /** Older archives removed by --keep. */
+  pruned: string[];
+  unreachable: { host: string; message: string }[];
+  changes: { host: string; description: string; applied: boolean }[];
+  phases: { title: string; seconds: number; skipped: boolean }[];
+  seconds: number;
+}
+
+export type BackupOptions = ActionOptions & { request: BackupRequest };
+
+export async function backup(options: BackupOptions): Promise<BackupResult> {
+  const ctx: BackupContext = {
+    ...newClusterContext(options),
+    unreachable: [],
+    request: options.request,
+    pruned: [],
+  };
+  const report = await runAction(BACKUP_PHASES, ctx, options.progress, async () => ctx.lock?.release());
+  const plan = ctx.plan!;
+  const manifest: Omit<Manifest, 'entries' | 'createdAt'> = ctx.written?.manifest ?? plan.manifest;
+  return {
+    cluster: options.config.metadata.name,
+    dryRun: options.dryRun,
+    archive: ctx.written?.path ?? options.request.out,
+    ...(ctx.written ? { bytes: ctx.written.bytes } : {}),
+    source: { host: plan.source.name, hostname: plan.sourceNode.hostname },
+    outage: plan.outage,
+    swarmId: manifest.swarmId,
+    registryData: manifest.registryData,
+    counts: {
+      nodes: manifest.nodes.length,
+      services: manifest.services.length,
+      secrets: manifest.secrets.length,
+      configs: manifest.configs.length,
+      networks: manifest.networks.length,
+      ...(ctx.written ? { files: ctx.written.manifest.entries.length } : {}),
+    },
+    pruned: ctx.pruned,
+    unreachable: ctx.unreachable,
+    changes: ctx.changes.entries,
+    ...report,
+  };
+}

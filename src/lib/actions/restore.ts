@@ -1,0 +1,77 @@
+import { HostDocker } from '../host/docker.js';
+import type { Phase } from '../phase/phase.js';
+import { runAction } from '../phase/runner.js';
+import { convergePhase } from '../phases/converge.js';
+import { lockPhase, lockPhaseFor } from '../phases/lock.js';
+import { pkiPhase } from '../phases/pki.js';
+import { restoreGuardPhase, type RestoreContext, type RestoreRequest } from '../phases/restore-guard.js';
+import { restoreFilesPhase, restoreSwarmPhase } from '../phases/restore-swarm.js';
+import { restoreServicesPhase, restoreVerifyPhase } from '../phases/restore-verify.js';
+import { newClusterContext, type ActionOptions } from './cluster-context.js';
+import { INSTALL_PHASES } from './install.js';
+
+/**
+ * `eectl restore`: install's phases, with the restore woven in — what would be replaced is checked before the
+ * lock, eectl's files go back before install reads them (CA, registry), the swarm comes back on the target
+ * manager before the others join it — then the services converge and the result is checked against the
+ * manifest.
+ */
+export const RESTORE_PHASES: Phase<RestoreContext>[] = [
+  ...(INSTALL_PHASES as Phase<RestoreContext>[]).flatMap((phase): Phase<RestoreContext>[] => {
+    if (phase === lockPhase) return [restoreGuardPhase, lockPhaseFor('restore')];
+    if (phase === pkiPhase) return [restoreFilesPhase, phase];
+    if (phase === convergePhase) return [restoreSwarmPhase, phase];
+    return [phase];
+  }),
+  restoreServicesPhase,
+  restoreVerifyPhase,
+];
+
+/** What `restore` reports (the `--json` result). */
+export interface RestoreResult {
+  cluster: string;
+  dryRun: boolean;
+  archive: string;
+  swarmId: string;
+  /** The manager that got the swarm state. */
+  target: string;
+  /** Hosts that were in a swarm and left it (--force). */
+  replaced: string[];
+  services: { name: string; running: number; desired: number }[];
+  /** What differs from the manifest (empty: everything is back). */
+  differences: string[];
+  changes: { host: string; description: string; applied: boolean }[];
+  phases: { title: string; seconds: number; skipped: boolean }[];
+  seconds: number;
+}
+
+export type RestoreOptions = ActionOptions & { request: RestoreRequest };
+
+export async function restore(options: RestoreOptions): Promise<RestoreResult> {
+  const ctx: RestoreContext = {
+    ...newClusterContext(options),
+    request: options.request,
+    replacing: [],
+    differences: [],
+  };
+  const report = await runAction(RESTORE_PHASES, ctx, options.progress, async () => ctx.lock?.release());
+  const wanted = new Set(options.request.manifest.services.map((s) => s.name));
+  const services =
+    !options.dryRun && ctx.swarmManager
+      ? (await new HostDocker(ctx.swarmManager).services())
+          .filter((s) => wanted.has(s.name))
+          .map((s) => ({ name: s.name, running: s.running, desired: s.desired }))
+      : [];
+  return {
+    cluster: options.config.metadata.name,
+    dryRun: options.dryRun,
+    archive: options.request.archive,
+    swarmId: options.request.manifest.swarmId,
+    target: ctx.target?.name ?? '',
+    replaced: ctx.replacing.map((h) => h.name),
+    services,
+    differences: ctx.differences,
+    changes: ctx.changes.entries,
+    ...report,
+  };
+}

@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable, type Writable } from 'node:stream';
+import { Decrypter } from 'age-encryption';
+import tarStream, { type Header } from 'tar-stream';
+import { UsageError } from '../errors.js';
+import type { DecryptionKeys } from './keys.js';
+import { MANIFEST_ENTRY, manifestProblems, type Manifest } from './manifest.js';
+
+/** One entry as a reader is handed it: its tar header and its bytes, to be consumed before the next. */
+export interface ArchiveEntry {
+  name: string;
+  header: Header;
+  stream: Readable;
+}
+
+/** What `openArchive` found: the manifest, and whether every checksum held. */
+export interface ArchiveCheck {
+  manifest: Manifest;
+  /** Entries read, with their computed sizes. */
+  files: number;
+  bytes: number;
+}
+
+/**
+ * Decrypts and reads an archive to its end, hashing every entry, and checks it against its manifest. age
+ * authenticates every 64 KiB chunk and the end of the file, so a wrong key fails before any entry, and a
+ * truncated or altered archive fails where the damage is: nothing is trusted until the whole file was read.
+ * `onEntry` (restore) gets each entry's bytes as they are decrypted; it must consume the stream.
+ */
+export async function readArchive(
+  path: string,
+  keys: DecryptionKeys,
+  onEntry?: (entry: ArchiveEntry) => Promise<void>,
+): Promise<ArchiveCheck> {
+  const decrypter = new Decrypter();
+  if ('passphrase' in keys) decrypter.addPassphrase(keys.passphrase);
+  else for (const id of keys.identities) decrypter.addIdentity(id);
+  const file = createReadStream(path);
+  let plaintext: ReadableStream<Uint8Array>;
+  try {
+    plaintext = await decrypter.decrypt(Readable.toWeb(file) as ReadableStream<Uint8Array>);
+  } catch (error) {
+    file.destroy();
+    throw decryptError(path, keys, error);
+  }
+  const sums = new Map<string, { sha256: string; size: number }>();
+  let manifestText: string | undefined;
+  const extract = tarStream.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  extract.on('entry', (header, stream, next) => {
+    const hash = createHash('sha256');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const isManifest = header.name === MANIFEST_ENTRY;
+    stream.on('data', (data: unknown) => {
+      const chunk = data as Buffer;
+      hash.update(chunk);
+      size += chunk.length;
+      if (isManifest) chunks.push(chunk);
+    });
+    stream.on('end', () => {
+      if (isManifest) manifestText = Buffer.concat(chunks).toString('utf8');
+      else if (header.type === 'file') sums.set(header.name, { sha256: hash.digest('hex'), size });
+    });
+    const handed =
+      onEntry && !isManifest
+        ? onEntry({ name: header.name, header, stream: stream as unknown as Readable })
+        : (stream.resume(), Promise.resolve());
+    // Wait for both: the consumer's work and the entry's end, so the next entry never overtakes.
+    Promise.all([handed, new Promise<void>((r) => stream.on('end', () => r()))]).then(
+      () => next(),
+      (error: unknown) => next(error as Error),
+    );
+  });
+  try {
+    const source = Readable.fromWeb(plaintext as never);
+    const failed = new Promise<never>((_, reject) => source.on('error', reject));
+    source.pipe(extract as unknown as Writable);
+    await Promise.race([done, failed]);
+  } catch (error) {
+    file.destroy();
+    if (error instanceof UsageError) throw error;
+    throw damagedError(path, (error as Error).message ?? String(error));
+  }
+  return checkAgainstManifest(path, manifestText, sums);
+}
+
+function checkAgainstManifest(
+  path: string,
+  manifestText: string | undefined,
+  sums: Map<string, { sha256: string; size: number }>,
+): ArchiveCheck {
+  if (manifestText === undefined) throw damagedError(path, `it has no ${MANIFEST_ENTRY} (truncated?)`);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(manifestText) as Manifest;
+  } catch (error) {
+    throw damagedError(path, `${MANIFEST_ENTRY} is not JSON: ${(error as Error).message}`);
+  }
+  const problems = manifestProblems(manifest);
+  if (problems.length > 0) throw damagedError(path, `${MANIFEST_ENTRY}: ${problems.join('; ')}`);
+  const bad: string[] = [];
+  for (const entry of manifest.entries) {
+    const found = sums.get(entry.name);
+    if (!found) bad.push(`${entry.name}: missing`);
+    else if (found.sha256 !== entry.sha256 || found.size !== entry.size)
+      bad.push(`${entry.name}: checksum differs`);
+  }
+  for (const name of sums.keys())
+    if (!manifest.entries.some((e) => e.name === name)) bad.push(`${name}: not in the manifest`);
+  if (bad.length > 0)
+    throw damagedError(
+      path,
+      `${bad.length} entries fail their checksum:\n  ${bad.slice(0, 10).join('\n  ')}`,
+    );
+  let bytes = 0;
+  for (const s of sums.values()) bytes += s.size;
+  return { manifest, files: sums.size, bytes };
+}
+
+function decryptError(path: string, keys: DecryptionKeys, cause: unknown): UsageError {
+  const how = 'passphrase' in keys ? 'the passphrase' : 'the identity';
+  return new UsageError(
+    `${path}: cannot decrypt with ${how} (${(cause as Error).message}); nothing was changed`,
+    {
+      code: 'EBACKUP_DECRYPT',
+      cause,
+      suggestions:
+        'passphrase' in keys
+          ? [
+              'Set EECTL_BACKUP_PASSPHRASE to the passphrase the backup was made with.',
+              'Archives made for age recipients open with --identity FILE.',
+            ]
+          : [
+              'Pass the identity file whose public key the backup was encrypted to.',
+              'Archives made with a passphrase open with EECTL_BACKUP_PASSPHRASE.',
+            ],
+    },
+  );
+}
+
+function damagedError(path: string, detail: string): UsageError {
+  return new UsageError(
+    `${path}: the archive is damaged (truncated or altered): ${detail}; nothing was changed`,
+    {
+      code: 'EBACKUP_DAMAGED',
+      suggestions: [
+        'Use another copy of the archive; `eectl backup verify FILE` checks one without changing anything.',
+      ],
+    },
+  );
+}

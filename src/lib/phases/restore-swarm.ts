@@ -1,0 +1,128 @@
+import { extractToHosts, type ExtractRoute } from '../backup/extract.js';
+import { HostDocker } from '../host/docker.js';
+import { gatherFacts } from '../host/facts.js';
+import type { Host } from '../host/host.js';
+import type { Step } from '../host/os/index.js';
+import { serviceManagerFor } from '../host/service/index.js';
+import type { Phase } from '../phase/phase.js';
+import { mapAll } from '../util/concurrency.js';
+import { convergeEngine } from './engine.js';
+import { EECTL_ETC_DIR, REGISTRY_DATA_PREFIX, SWARM_PARENT_DIR } from './backup-write.js';
+import type { RestoreContext } from './restore-guard.js';
+
+/**
+ * Puts eectl's files back before install's phases read them: the CA and API certificates and the registry's
+ * files on the target manager (so the same CA signs, and the registry keeps its users and certificate), and
+ * the registry's storage on the first registry host when the archive has it.
+ */
+export const restoreFilesPhase: Phase<RestoreContext> = {
+  title: 'Put back certificates and registry files',
+  async run(ctx, out) {
+    const target = ctx.target!;
+    const routes: ExtractRoute[] = [
+      { prefix: 'pki/', host: target, dir: EECTL_ETC_DIR, strip: false },
+      { prefix: 'registry/', host: target, dir: EECTL_ETC_DIR, strip: false },
+    ];
+    const storage = ctx.config.spec.registry.storage;
+    const registryHost = ctx.hosts.find((h) => h.role === 'registry');
+    if (ctx.request.manifest.registryData && registryHost && 'filesystem' in storage) {
+      routes.push({
+        prefix: `${REGISTRY_DATA_PREFIX}/`,
+        host: registryHost,
+        dir: storage.filesystem.path,
+        strip: true,
+      });
+    }
+    const hosts = [...new Set(routes.map((r) => r.host))];
+    const describe = (h: Host) =>
+      routes
+        .filter((r) => r.host === h)
+        .map((r) => `${r.prefix.replace(/\/$/, '')} into ${r.dir}`)
+        .join(', ');
+    for (const h of hosts) out.report(h.name, `put back ${describe(h)}`);
+    await ctx.changes.apply(
+      { name: hosts.map((h) => h.name).join(', '), log: target.log },
+      `put back ${hosts.map((h) => `${describe(h)} on ${h.name}`).join('; ')}`,
+      () => extractToHosts(ctx.request.archive, ctx.request.keys, routes),
+    );
+    // The next phases (CA, registry) decide from the facts: they must see the files that are back.
+    if (!ctx.dryRun) {
+      await mapAll(hosts, ctx.concurrency, async (host) => {
+        host.facts = await gatherFacts(host.conn, ctx.signal);
+      });
+    }
+  },
+};
+
+/**
+ * The swarm comes back on the target manager: the engines installed as install does, the hosts that are in a
+ * swarm leave it (--force), the swarm state put in place with the engine stopped, then started as a new
+ * one-manager cluster (`--force-new-cluster`, its own address) that keeps every object of the backup. The
+ * nodes of the old cluster are removed, so the hosts join again as new nodes in install's next phase.
+ */
+export const restoreSwarmPhase: Phase<RestoreContext> = {
+  title: 'Restore the swarm on the first manager',
+  async run(ctx, out) {
+    const target = ctx.target!;
+    const m = ctx.request.manifest;
+    for (const host of ctx.replacing.filter((h) => h !== target)) {
+      await ctx.changes.apply(host, 'leave the swarm the restore replaces', async () => {
+        await new HostDocker(host).swarmLeave(true);
+        host.facts!.swarm = await new HostDocker(host).swarmInfo();
+      });
+    }
+    // Every engine at once (install's own step, which the next phase then finds done): the target's swarm
+    // start does not wait on the slowest host's packages, nor do the others wait on the target's.
+    await mapAll(ctx.hosts, ctx.concurrency, (host) => convergeEngine(ctx, host, out));
+    await ctx.changes.apply(
+      target,
+      `put back the swarm state of ${m.source.hostname} (swarm ${m.swarmId}) and start it with --force-new-cluster, advertising ${target.advertiseAddress}`,
+      async () => {
+        const docker = new HostDocker(target);
+        const service = serviceManagerFor(target.known.initSystem);
+        await runSteps(target, service.stop('docker'));
+        await target.sudo(['rm', '-rf', '--one-file-system', `${SWARM_PARENT_DIR}/swarm`]);
+        out.report(target.name, 'putting back the swarm state');
+        await extractToHosts(ctx.request.archive, ctx.request.keys, [
+          { prefix: 'swarm/', host: target, dir: SWARM_PARENT_DIR, strip: false },
+        ]);
+        await runSteps(target, service.enableAndStart('docker'));
+        await docker.waitUntilUp();
+        if (ctx.request.unlockKey) await docker.swarmUnlock(ctx.request.unlockKey);
+        out.report(target.name, 'starting the restored swarm (--force-new-cluster)');
+        await docker.swarmForceNewCluster(target.advertiseAddress);
+        target.facts!.swarm = await docker.swarmInfo();
+        await removeOldNodes(target, out);
+      },
+    );
+    ctx.swarmManager = target;
+    // Install's next phase decides from the facts: read them again, so it finds the engines it would install.
+    if (!ctx.dryRun) {
+      await mapAll(ctx.hosts, ctx.concurrency, async (host) => {
+        host.facts = await gatherFacts(host.conn, ctx.signal);
+      });
+    }
+  },
+};
+
+async function runSteps(host: Host, steps: readonly Step[]): Promise<void> {
+  for (const step of steps) {
+    if (step.kind === 'command')
+      await host.exec(step.command, { sudo: step.sudo, check: step.check, timeoutMs: 120_000 });
+  }
+}
+
+/** The old cluster's other nodes are gone (fresh hosts) or leave (--force): their entries go, managers demoted first. */
+async function removeOldNodes(
+  target: Host,
+  out: { report(host: string, line: string): void },
+): Promise<void> {
+  const docker = new HostDocker(target);
+  const self = target.facts?.swarm?.nodeId;
+  const stale = (await docker.nodes()).filter((n) => n.id !== self);
+  for (const node of stale) {
+    out.report(target.name, `removing the old node ${node.hostname} (${node.id})`);
+    if (node.role === 'manager') await docker.nodeUpdate(node.id, { role: 'worker' }).catch(() => undefined);
+    await docker.nodeRemove(node.id, true);
+  }
+}

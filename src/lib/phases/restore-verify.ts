@@ -1,0 +1,71 @@
+import { describeDifference, diffInventory } from '../backup/manifest.js';
+import { EectlError, ExitCode } from '../errors.js';
+import { HostDocker } from '../host/docker.js';
+import type { Phase } from '../phase/phase.js';
+import { parseIdNameLines, parseServiceInventory } from '../swarm/inventory.js';
+import type { RestoreContext } from './restore-guard.js';
+
+/** How long the restored services may take to run at their replica counts (images are pulled again). */
+const CONVERGE_TIMEOUT_MS = 600_000;
+
+/** Waits until every service of the backup runs as many tasks as it wants (replicated and global alike). */
+export const restoreServicesPhase: Phase<RestoreContext> = {
+  title: 'Wait until the services converge',
+  shouldRun: (ctx) => !ctx.dryRun,
+  async run(ctx, out) {
+    const docker = new HostDocker(ctx.swarmManager!);
+    const wanted = new Set(ctx.request.manifest.services.map((s) => s.name));
+    const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
+    let behind: string[] = [];
+    while (Date.now() < deadline) {
+      const services = (await docker.services()).filter((s) => wanted.has(s.name));
+      behind = services
+        .filter((s) => s.desired === 0 || s.running < s.desired)
+        .map((s) => `${s.name} ${s.running}/${s.desired}`);
+      if (behind.length === 0 && services.length === wanted.size) return;
+      out.report(ctx.swarmManager!.name, `waiting for ${behind.join(', ') || 'services'}`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    throw new EectlError(
+      `services did not converge in ${CONVERGE_TIMEOUT_MS / 1000}s: ${behind.join(', ')}`,
+      {
+        code: 'ERESTORE_SERVICES',
+        kind: 'external',
+        exitCode: ExitCode.partial,
+        suggestions: [
+          '`docker service ps --no-trunc SERVICE` on a manager says why tasks do not start (an image that cannot be pulled?).',
+          'Run restore again to continue, or `eectl status`.',
+        ],
+      },
+    );
+  },
+};
+
+/** Compares the restored swarm with the manifest: every service, secret, config and network, by name and ID. */
+export const restoreVerifyPhase: Phase<RestoreContext> = {
+  title: 'Verify against the manifest',
+  shouldRun: (ctx) => !ctx.dryRun,
+  async run(ctx, out) {
+    const docker = new HostDocker(ctx.swarmManager!);
+    const networks = parseIdNameLines(await docker.objectsWithIds('network'));
+    const actual = {
+      services: parseServiceInventory(await docker.inspectAllServices(), networks),
+      secrets: parseIdNameLines(await docker.objectsWithIds('secret')),
+      configs: parseIdNameLines(await docker.objectsWithIds('config')),
+      networks,
+    };
+    ctx.differences = diffInventory(ctx.request.manifest, actual).map(describeDifference);
+    if (ctx.differences.length > 0) {
+      throw new EectlError(
+        `the restored swarm differs from the backup in ${ctx.differences.length} way${ctx.differences.length === 1 ? '' : 's'}:\n  ${ctx.differences.join('\n  ')}`,
+        {
+          code: 'ERESTORE_DIFFERS',
+          kind: 'external',
+          exitCode: ExitCode.partial,
+          suggestions: ['Compare with `eectl backup verify FILE`, which prints the manifest.'],
+        },
+      );
+    }
+    out.report(ctx.swarmManager!.name, 'every service, secret, config and network is back');
+  },
+};

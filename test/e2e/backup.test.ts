@@ -1,0 +1,391 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { runEectl } from '../helpers/cli.js';
+import { loadBusybox } from './helpers/images.js';
+import { useSandbox, type SandboxUnderTest } from './helpers/sandbox.js';
+
+interface BackupJson {
+  archive: string;
+  bytes: number;
+  source: { host: string; hostname: string };
+  outage: boolean;
+  swarmId: string;
+  pruned: string[];
+  counts: { services: number; secrets: number; configs: number; networks: number };
+}
+interface ManifestJson {
+  swarmId: string;
+  source: { address: string; hostname: string };
+  nodes: { hostname: string; role: string }[];
+  services: {
+    name: string;
+    mode: string;
+    replicas?: number;
+    secrets: string[];
+    configs: string[];
+    networks: string[];
+  }[];
+  secrets: { name: string; id: string }[];
+  configs: { name: string; id: string }[];
+  networks: { name: string; id: string }[];
+  entries: { name: string; sha256: string }[];
+}
+
+const PASSPHRASE = 'e2e backup passphrase, long enough';
+const PORT = 5443;
+
+/** Samples the swarm's quorum every second from whichever manager answers, until stopped. */
+function sampleQuorum(sandbox: SandboxUnderTest, managers: string[]) {
+  const samples: { at: number; reachable: number; managers: number }[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const m of managers) {
+        const r = await sandbox.exec(m, "docker node ls --format '{{.ManagerStatus}}' 2>/dev/null", {
+          timeoutMs: 20_000,
+        });
+        if (r.code !== 0) continue;
+        const statuses = r.stdout.split('\n').filter((l) => l.trim() !== '');
+        samples.push({
+          at: Date.now(),
+          managers: statuses.length,
+          reachable: statuses.filter((s) => s === 'Leader' || s === 'Reachable').length,
+        });
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return samples;
+    },
+  };
+}
+
+describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 registry host)', () => {
+  const sandbox = useSandbox({ name: 'backup', managers: 3, workers: 1, registries: 1 });
+  const work = mkdtempSync(join(tmpdir(), 'eectl-backup-e2e-'));
+  const keyFile = join(work, 'key.txt');
+  const archives = join(work, 'archives');
+  const bundleDir = join(work, 'bundle');
+  let recipient = '';
+  let adminPassword = '';
+  let archive = '';
+  let passphraseArchive = '';
+  let manifest: ManifestJson | undefined;
+  const endpoint = () => `${sandbox.host('r1').address}:${PORT}`;
+  const image = () => `${endpoint()}/e2e/busybox:1`;
+  const run = (ref: string, script: string) => sandbox.exec(ref, script, { check: true, timeoutMs: 300_000 });
+  const managers = ['m1', 'm2', 'm3'];
+  /** What a change would show: nodes, services with their replicas, and the swarm's ID, as m1 sees them. */
+  const swarmPicture = async () =>
+    (
+      await run(
+        'm1',
+        "docker info --format '{{.Swarm.Cluster.ID}}'; docker node ls --format '{{.ID}} {{.Hostname}} {{.Status}}' | sort; docker service ls --format '{{.ID}} {{.Name}} {{.Replicas}}' | sort",
+      )
+    ).stdout;
+
+  it('installs the cluster, runs a replicated and a global service from the registry, and issues a client bundle', async () => {
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
+    recipient = /public key: (age1\S+)/.exec(readFileSync(keyFile, 'utf8'))?.[1] ?? '';
+    expect(recipient).toMatch(/^age1/);
+    const installed = await runEectl(['install', '-c', sandbox.clusterFile, '--json']);
+    expect(installed.code, installed.stderr).toBe(0);
+    adminPassword =
+      (installed.json?.result as { registry?: { adminPassword?: string } }).registry?.adminPassword ?? '';
+    const local = await loadBusybox(sandbox, ['m1']);
+    await run(
+      'm1',
+      [
+        'set -e',
+        `printf '%s' '${adminPassword}' | docker login -u admin --password-stdin ${endpoint()} >/dev/null`,
+        `docker tag ${local} ${image()} && docker push ${image()} >/dev/null`,
+        'docker network create --driver overlay e2e-net >/dev/null',
+        "printf 's3cret' | docker secret create e2e-secret - >/dev/null",
+        "printf 'hello' | docker config create e2e-config - >/dev/null",
+        `docker service create --detach=false --quiet --with-registry-auth --name e2e-web --replicas 3 --network e2e-net --secret e2e-secret --config source=e2e-config,target=/etc/e2e.conf ${image()} /bin/busybox sleep 36000`,
+        `docker service create --detach=false --quiet --with-registry-auth --name e2e-agent --mode global --network e2e-net ${image()} /bin/busybox sleep 36000`,
+      ].join('\n'),
+    );
+    const bundle = await runEectl(['client-config', '-c', sandbox.clusterFile, '--out', bundleDir, '--json']);
+    expect(bundle.code, bundle.stderr).toBe(0);
+  });
+
+  it('backs up from a non-leader manager, stopped only for the copy, with the quorum kept every second; age and tar open the archive', async () => {
+    const leader = (
+      await run('m1', "docker node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}'")
+    ).stdout;
+    const sampler = sampleQuorum(sandbox, managers);
+    const r = await runEectl([
+      'backup',
+      '-c',
+      sandbox.clusterFile,
+      '--recipient',
+      recipient,
+      '--out',
+      `${archives}/`,
+      '--json',
+    ]);
+    const samples = await sampler.stop();
+    expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
+    const result = r.json?.result as BackupJson;
+    archive = result.archive;
+    expect(leader).not.toContain(`${result.source.hostname} Leader`);
+    expect(result.outage).toBe(false);
+    expect(statSync(archive).mode & 0o777).toBe(0o600);
+    expect(samples.length).toBeGreaterThanOrEqual(5);
+    expect(
+      samples.filter((s) => s.reachable < 2),
+      JSON.stringify(samples),
+    ).toEqual([]);
+    // The stopped manager is back in the quorum when backup returns.
+    expect((await swarmPicture()).split('\n').filter((l) => / Ready$/.test(l))).toHaveLength(5);
+
+    const plain = join(work, 'plain');
+    execFileSync('mkdir', ['-p', plain]);
+    execFileSync('sh', ['-c', 'age -d -i "$1" "$2" | tar -x -C "$3"', 'sh', keyFile, archive, plain]);
+    manifest = JSON.parse(readFileSync(join(plain, 'manifest.json'), 'utf8')) as ManifestJson;
+    expect(readdirSync(join(plain, 'swarm', 'raft')).length).toBeGreaterThan(0);
+    expect(readFileSync(join(plain, 'pki', 'ca.pem'), 'utf8')).toBe(
+      readFileSync(join(bundleDir, 'ca.pem'), 'utf8'),
+    );
+    expect(readdirSync(join(plain, 'registry'))).toEqual(
+      expect.arrayContaining(['htpasswd', 'server-cert.pem']),
+    );
+    for (const entry of manifest.entries.filter((e) => e.name.startsWith('pki/'))) {
+      const sum = execFileSync('sha256sum', [join(plain, entry.name)])
+        .toString()
+        .split(' ')[0];
+      expect(sum, entry.name).toBe(entry.sha256);
+    }
+    expect(manifest.services.map((s) => [s.name, s.mode, s.replicas])).toEqual(
+      expect.arrayContaining([
+        ['e2e-web', 'replicated', 3],
+        ['e2e-agent', 'global', undefined],
+      ]),
+    );
+    expect(manifest.services.find((s) => s.name === 'e2e-web')).toMatchObject({
+      secrets: ['e2e-secret'],
+      configs: ['e2e-config'],
+      networks: ['e2e-net'],
+    });
+    expect(manifest.nodes).toHaveLength(5);
+  });
+
+  it('backup verify prints the manifest; a wrong passphrase, a truncated archive and a flipped byte exit 2, changing nothing', async () => {
+    const verified = await runEectl(['backup', 'verify', archive, '--identity', keyFile, '--json']);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect((verified.json?.result as { manifest: ManifestJson }).manifest.swarmId).toBe(manifest?.swarmId);
+    const human = await runEectl(['backup', 'verify', archive, '--identity', keyFile]);
+    expect(human.stdout).toMatch(/OK, every checksum matches/);
+    expect(human.stdout).toMatch(/e2e-web \(3 replicas\)/);
+
+    // A second backup, with a passphrase and --keep 2: the two older archives of this cluster go.
+    const cluster = sandbox.name;
+    for (const stamp of ['20200101T000000Z', '20200102T000000Z'])
+      writeFileSync(join(archives, `${cluster}-backup-${stamp}.tar.age`), 'old');
+    writeFileSync(join(archives, 'other-backup-20200101T000000Z.tar.age'), 'not ours');
+    const second = await runEectl(
+      ['backup', '-c', sandbox.clusterFile, '--out', `${archives}/`, '--keep', '2', '--json'],
+      {
+        env: { EECTL_BACKUP_PASSPHRASE: PASSPHRASE },
+      },
+    );
+    expect(second.code, second.stderr).toBe(0);
+    const result = second.json?.result as BackupJson;
+    passphraseArchive = result.archive;
+    expect(result.pruned.map((p) => p.split('/').pop()).sort()).toEqual([
+      `${cluster}-backup-20200101T000000Z.tar.age`,
+      `${cluster}-backup-20200102T000000Z.tar.age`,
+    ]);
+    expect(readdirSync(archives).sort()).toEqual(
+      [archive, passphraseArchive, join(archives, 'other-backup-20200101T000000Z.tar.age')]
+        .map((p) => p.split('/').pop())
+        .sort(),
+    );
+    const ok = await runEectl(['backup', 'verify', passphraseArchive, '--json'], {
+      env: { EECTL_BACKUP_PASSPHRASE: PASSPHRASE },
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+
+    const before = await swarmPicture();
+    const wrong = await runEectl(['backup', 'verify', passphraseArchive, '--json'], {
+      env: { EECTL_BACKUP_PASSPHRASE: 'wrong' },
+    });
+    expect([wrong.code, wrong.json?.error?.code]).toEqual([2, 'EBACKUP_DECRYPT']);
+    const bytes = readFileSync(archive);
+    const truncated = join(work, 'truncated.tar.age');
+    writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const flipped = join(work, 'flipped.tar.age');
+    const copy = Buffer.from(bytes);
+    copy[Math.floor(copy.length / 3)]! ^= 0x20;
+    writeFileSync(flipped, copy);
+    for (const [file, code] of [
+      [truncated, 'EBACKUP_DAMAGED'],
+      [flipped, 'EBACKUP_DAMAGED'],
+    ] as const) {
+      const v = await runEectl(['backup', 'verify', file, '--identity', keyFile, '--json']);
+      expect([v.code, v.json?.error?.code], file).toEqual([2, code]);
+      // restore --force would replace the swarm; a damaged archive stops it before any host is reached.
+      const r = await runEectl([
+        'restore',
+        file,
+        '-c',
+        sandbox.clusterFile,
+        '--identity',
+        keyFile,
+        '--force',
+        '--yes',
+        '--json',
+      ]);
+      expect([r.code, r.json?.error?.code], file).toEqual([2, code]);
+    }
+    const r = await runEectl(
+      ['restore', passphraseArchive, '-c', sandbox.clusterFile, '--force', '--yes', '--json'],
+      {
+        env: { EECTL_BACKUP_PASSPHRASE: 'wrong' },
+      },
+    );
+    expect([r.code, r.json?.error?.code]).toEqual([2, 'EBACKUP_DECRYPT']);
+    expect(await swarmPicture()).toBe(before);
+  });
+
+  it('refuses to restore over the running swarm without --force, says what it would replace, and changes nothing', async () => {
+    const before = await swarmPicture();
+    const r = await runEectl([
+      'restore',
+      archive,
+      '-c',
+      sandbox.clusterFile,
+      '--identity',
+      keyFile,
+      '--json',
+    ]);
+    expect([r.code, r.json?.error?.code]).toEqual([3, 'ERESTORE_LIVE']);
+    expect(r.json?.error?.message).toContain(
+      `swarm ${manifest?.swarmId} (the one in the archive) is running`,
+    );
+    expect(await swarmPicture()).toBe(before);
+    const lock = await sandbox.exec('m1', 'ls /var/lib/eectl/lock* 2>/dev/null');
+    expect(lock.stdout.trim()).toBe('');
+  });
+
+  it('refuses a backup before any change when a second manager cannot be spared, and the quorum is never lost', async () => {
+    const statuses = (
+      await run('m1', "docker node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}'")
+    ).stdout;
+    const down = managers.find((m) => !statuses.includes(`${m} Leader`) && m !== 'm1')!;
+    await run(down, 'systemctl stop docker.socket docker');
+    const up = managers.filter((m) => m !== down);
+    // Wait until the swarm sees it gone, as an operator's backup would find it.
+    for (let i = 0; i < 60; i++) {
+      const s = (await run(up[0]!, "docker node ls --format '{{.Hostname}} {{.ManagerStatus}}'")).stdout;
+      if (s.includes(`${down} Unreachable`)) break;
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+    const engines = async () =>
+      Promise.all(up.map(async (m) => (await sandbox.exec(m, 'systemctl is-active docker')).stdout.trim()));
+    const sampler = sampleQuorum(sandbox, up);
+    const r = await runEectl([
+      'backup',
+      '-c',
+      sandbox.clusterFile,
+      '--recipient',
+      recipient,
+      '--out',
+      `${archives}/`,
+      '--json',
+    ]);
+    await new Promise((res) => setTimeout(res, 3000));
+    const samples = await sampler.stop();
+    expect([r.code, r.json?.error?.code], r.stdout).toEqual([3, 'EBACKUP_QUORUM']);
+    expect(r.json?.error?.message).toMatch(
+      /2 of 3 managers are reachable .*fewer than the 2 a majority needs/,
+    );
+    expect(await engines()).toEqual(['active', 'active']);
+    expect(samples.length).toBeGreaterThanOrEqual(3);
+    expect(samples.filter((s) => s.reachable < 2)).toEqual([]);
+    expect(readdirSync(archives).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+
+  it('restores onto fresh hosts at the same addresses: services at their counts, secret and config attached, network, image, the old bundle', async () => {
+    await sandbox.recreateHosts();
+    const fresh = await sandbox.exec('m1', 'command -v docker || echo none');
+    expect(fresh.stdout.trim()).toBe('none');
+    const r = await runEectl(
+      ['restore', archive, '-c', sandbox.clusterFile, '--identity', keyFile, '--json'],
+      {
+        timeoutMs: 1_500_000,
+      },
+    );
+    expect(r.code, `${r.stderr}\n${r.stdout.slice(0, 3000)}`).toBe(0);
+    const result = r.json?.result as {
+      differences: string[];
+      services: { name: string; running: number; desired: number }[];
+    };
+    expect(result.differences).toEqual([]);
+    const services = (await run('m1', "docker service ls --format '{{.Name}} {{.Mode}} {{.Replicas}}'"))
+      .stdout;
+    expect(services).toContain('e2e-web replicated 3/3');
+    expect(services).toContain('e2e-agent global 5/5');
+    const ids = (
+      await run(
+        'm1',
+        "docker network ls --no-trunc --filter name=e2e-net --format '{{.ID}}'; docker secret ls --format '{{.ID}} {{.Name}}'; docker config ls --format '{{.ID}} {{.Name}}'",
+      )
+    ).stdout;
+    expect(ids).toContain(manifest!.networks.find((n) => n.name === 'e2e-net')!.id);
+    expect(ids).toContain(`${manifest!.secrets.find((n) => n.name === 'e2e-secret')!.id} e2e-secret`);
+    expect(ids).toContain(`${manifest!.configs.find((n) => n.name === 'e2e-config')!.id} e2e-config`);
+    // The secret and the config are inside a running task of e2e-web.
+    let seen = '';
+    for (const h of sandbox.hosts) {
+      const c = await sandbox.exec(
+        h,
+        'id=$(docker ps -q --filter label=com.docker.swarm.service.name=e2e-web | head -1); [ -n "$id" ] && docker exec "$id" cat /run/secrets/e2e-secret /etc/e2e.conf',
+      );
+      if (c.code === 0 && c.stdout) {
+        seen = c.stdout;
+        break;
+      }
+    }
+    expect(seen).toBe('s3crethello');
+    // The image pulls from the restored registry (same users, same certificate).
+    await run(
+      'w1',
+      `printf '%s' '${adminPassword}' | docker login -u admin --password-stdin ${endpoint()} >/dev/null && docker rmi -f ${image()} >/dev/null 2>&1; docker pull ${image()}`,
+    );
+    // The client bundle issued before the backup still works: same CA.
+    const env = readFileSync(join(bundleDir, 'env.sh'), 'utf8');
+    const host = /DOCKER_HOST=['"]?(tcp:\/\/[^'"\s]+)/.exec(env)?.[1] ?? '';
+    const viaBundle = await execa(
+      'docker',
+      [
+        '--tlsverify',
+        '--tlscacert',
+        join(bundleDir, 'ca.pem'),
+        '--tlscert',
+        join(bundleDir, 'cert.pem'),
+        '--tlskey',
+        join(bundleDir, 'key.pem'),
+        '-H',
+        host,
+        'node',
+        'ls',
+        '--format',
+        '{{.Hostname}}',
+      ],
+      { reject: false, env: { DOCKER_CONFIG: work } },
+    );
+    expect(viaBundle.exitCode, viaBundle.stderr).toBe(0);
+    expect(viaBundle.stdout.split('\n').sort()).toEqual(['m1', 'm2', 'm3', 'r1', 'w1']);
+  });
+});
