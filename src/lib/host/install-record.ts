@@ -20,6 +20,8 @@ export interface InstallRecord {
   dockerGroup: boolean;
   /** Whether /etc/docker existed with something in it: then reset restores its parts, else removes it. */
   etcDocker: boolean;
+  /** What /etc/docker held (top-level names): what an engine eectl installed adds there (key.json) goes. */
+  etcDockerEntries: string[];
   /** daemon.json as it was (null: there was none). */
   daemonJson: string | null;
   /** Entries of /etc/docker/certs.d that were there (an operator's trust for other registries). */
@@ -47,7 +49,7 @@ export const EECTL_TRACES = [
 
 /**
  * The read-only probe, run as root with the record's path as $1: `record B64`, `trace PATH`, `group docker`,
- * `etcdocker`, `daemon B64` and `certsd NAME` lines. The lock directory does not count as a trace (this run
+ * `etcdocker`, `etc NAME` (in /etc/docker), `daemon B64` and `certsd NAME` lines. The lock directory does not count as a trace (this run
  * may have just made it), nor the default registry storage (often the operator's own mount).
  */
 export const RECORD_PROBE_SCRIPT = String.raw`
@@ -56,7 +58,7 @@ export LC_ALL=C
 for p in ${EECTL_TRACES.join(' ')}; do [ -e "$p" ] && printf 'trace %s\n' "$p"; done
 [ -d ${INSTALL_RECORD_DIR} ] && ls -A ${INSTALL_RECORD_DIR} | grep -vx -e "$(basename ${LOCK_DIR})" -e registry | sed 's|^|trace ${INSTALL_RECORD_DIR}/|'
 getent group docker >/dev/null 2>&1 && echo 'group docker'
-[ -n "$(ls -A /etc/docker 2>/dev/null)" ] && echo 'etcdocker'
+[ -n "$(ls -A /etc/docker 2>/dev/null)" ] && echo 'etcdocker' && ls -A /etc/docker | sed 's/^/etc /'
 [ -f ${DAEMON_JSON} ] && { printf 'daemon '; base64 -w0 ${DAEMON_JSON}; echo; }
 [ -d ${CERTS_D_DIR} ] && ls -A ${CERTS_D_DIR} | sed 's/^/certsd /'
 true
@@ -69,6 +71,7 @@ export interface RecordProbe {
   traces: string[];
   dockerGroup: boolean;
   etcDocker: boolean;
+  etcDockerEntries: string[];
   daemonJson: string | null;
   certsD: string[];
 }
@@ -80,6 +83,7 @@ export function parseRecordProbe(stdout: string): RecordProbe {
     traces: [],
     dockerGroup: false,
     etcDocker: false,
+    etcDockerEntries: [],
     daemonJson: null,
     certsD: [],
   };
@@ -91,6 +95,7 @@ export function parseRecordProbe(stdout: string): RecordProbe {
     else if (kind === 'trace') probe.traces.push(value);
     else if (kind === 'group' && value === 'docker') probe.dockerGroup = true;
     else if (kind === 'etcdocker') probe.etcDocker = true;
+    else if (kind === 'etc' && value !== '') probe.etcDockerEntries.push(value);
     else if (kind === 'daemon') probe.daemonJson = decode(value.trim());
     else if (kind === 'certsd' && value !== '') probe.certsD.push(value);
   }
@@ -110,6 +115,7 @@ export function newInstallRecord(
     packages: [...packages],
     dockerGroup: probe.dockerGroup,
     etcDocker: probe.etcDocker,
+    etcDockerEntries: probe.etcDockerEntries,
     daemonJson: probe.daemonJson,
     certsD: probe.certsD,
     certsDAdded: [],
@@ -129,6 +135,7 @@ export function parseInstallRecord(text: string): InstallRecord {
     !strings(raw.packages) ||
     !strings(raw.certsD) ||
     !strings(raw.certsDAdded) ||
+    !strings(raw.etcDockerEntries) ||
     typeof raw.dockerGroup !== 'boolean' ||
     typeof raw.etcDocker !== 'boolean' ||
     typeof raw.engineActive !== 'boolean' ||

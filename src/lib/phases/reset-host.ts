@@ -83,6 +83,15 @@ export function resetSteps(facts: Facts, inventory: ResetInventory, keep: string
       upload(DAEMON_JSON, inventory.restoreDaemonJson, `put back ${DAEMON_JSON} as it was before install`),
     );
   }
+  const added = inventory.etcDockerAdded ?? [];
+  if (added.length > 0) {
+    steps.push(
+      rootCommand(
+        ['rm', '-rf', '--one-file-system', ...added.map((e) => posix.join('/etc/docker', e))],
+        `remove what the engine added to /etc/docker (${list(added)})`,
+      ),
+    );
+  }
   const certsD = inventory.certsD ?? [];
   if (certsD.length > 0) {
     steps.push(

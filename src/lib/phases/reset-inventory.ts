@@ -41,6 +41,8 @@ export interface ResetInventory {
   restoreDaemonJson?: string | null;
   /** certs.d entries eectl added that are still there. */
   certsD?: string[];
+  /** What an engine eectl installed added to a kept /etc/docker (key.json), when that engine goes. */
+  etcDockerAdded?: string[];
   /** Start the engine at the end: it was there and running before eectl, and stays. */
   startEngine?: boolean;
   /** The install record is there: removed last, so a reset that stops part-way still has it. */
@@ -208,9 +210,16 @@ export async function probeHost(host: Host, keep: string | undefined): Promise<R
   if (record.dockerGroup && probed.dockerGroup) kept.push('the docker group');
   let restoreDaemonJson: string | null | undefined;
   let certsD: string[] = [];
+  let etcDockerAdded: string[] = [];
   if (record.etcDocker) {
     if (found.daemonJson !== record.daemonJson) restoreDaemonJson = record.daemonJson;
     certsD = record.certsDAdded.filter((e) => plainEntry(e) && found.certsD.includes(e));
+    if (!plan.engineKept) {
+      etcDockerAdded = found.etcDockerEntries.filter(
+        (e) =>
+          plainEntry(e) && e !== 'daemon.json' && e !== 'certs.d' && !record.etcDockerEntries.includes(e),
+      );
+    }
     const theirs = found.certsD.filter((e) => !certsD.includes(e));
     kept.push(`/etc/docker${theirs.length > 0 ? ` (certs.d: ${theirs.join(', ')})` : ''}`);
   }
@@ -226,6 +235,7 @@ export async function probeHost(host: Host, keep: string | undefined): Promise<R
     kept,
     restoreDaemonJson,
     certsD,
+    etcDockerAdded,
     startEngine: plan.engineKept && record.engineActive,
     record: true,
   };
@@ -243,6 +253,7 @@ export function isClean(inventory: ResetInventory): boolean {
     !inventory.dockerGroup &&
     inventory.restoreDaemonJson === undefined &&
     (inventory.certsD ?? []).length === 0 &&
+    (inventory.etcDockerAdded ?? []).length === 0 &&
     !inventory.startEngine &&
     !inventory.record
   );
