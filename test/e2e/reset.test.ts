@@ -86,7 +86,7 @@ describe('eectl reset: 1 manager, 1 worker whose engine was there before eectl',
     const w1 = await sandbox.exec(
       'w1',
       `set -e
-       echo 'deb [trusted=yes] ${sandbox.description.mirrorUrl} ./' > /etc/apt/sources.list.d/operator.list
+       echo 'deb [trusted=yes] ${sandbox.description.mirrorUrl} bookworm main' > /etc/apt/sources.list.d/operator.list
        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
        rm /etc/apt/sources.list.d/operator.list && apt-get update -qq >/dev/null
        mkdir -p /tmp/own && echo mine > /tmp/own/file && tar -C /tmp/own -c . | docker import - operators:1 >/dev/null`,
