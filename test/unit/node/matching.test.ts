@@ -118,7 +118,12 @@ describe('a host of the file that matches no node', () => {
 
   it('is refused (exit 3) when the host cannot be asked: going on would leave its node in the swarm', () => {
     const e = unmatchedError(
-      { ...base, swarm: new Map(), host: undefined, hostError: new EectlError('connect ETIMEDOUT', { code: 'ECONNECT', kind: 'external' }) },
+      {
+        ...base,
+        swarm: new Map(),
+        host: undefined,
+        hostError: new EectlError('connect ETIMEDOUT', { code: 'ECONNECT', kind: 'external' }),
+      },
       dead,
     );
     expect(e?.exitCode).toBe(3);
