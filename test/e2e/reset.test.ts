@@ -82,12 +82,13 @@ describe('eectl reset: 1 manager, 1 worker whose engine was there before eectl',
        echo "operator's CA" > ${OPERATOR_CERTS_D}/ca.crt`,
     );
     expect(m1.code, m1.stderr).toBe(0);
-    // w1's engine comes from the same mirror eectl uses, installed by hand before eectl, with an image on it.
+    // w1's engine comes from the same mirror eectl uses (the version the file asks for), installed by hand
+    // before eectl, with an image on it.
     const w1 = await sandbox.exec(
       'w1',
       `set -e
        echo 'deb [trusted=yes] ${sandbox.description.mirrorUrl} bookworm main' > /etc/apt/sources.list.d/operator.list
-       apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+       apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "docker.io=$(apt-cache madison docker.io | awk '$3 ~ /^20\\.10/ { print $3; exit }')" >/dev/null
        rm /etc/apt/sources.list.d/operator.list && apt-get update -qq >/dev/null
        mkdir -p /tmp/own && echo mine > /tmp/own/file && tar -C /tmp/own -c . | docker import - operators:1 >/dev/null`,
       { timeoutMs: 300_000 },

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/base-command.js';
 import { sandboxDown, type SandboxDownResult } from '../../lib/sandbox/down.js';
-import { sandboxList } from '../../lib/sandbox/list.js';
+import { sandboxList, sandboxesWithPrefix } from '../../lib/sandbox/list.js';
 import { DEFAULT_SANDBOX_NAME } from '../../lib/sandbox/state.js';
 
 export default class SandboxDown extends BaseCommand<typeof SandboxDown> {
@@ -31,7 +31,10 @@ export default class SandboxDown extends BaseCommand<typeof SandboxDown> {
 
   async run(): Promise<{ removed: SandboxDownResult[] }> {
     const names = this.flags.all
-      ? (await sandboxList({ logger: this.log_ })).map((s) => s.name)
+      ? sandboxesWithPrefix(
+          (await sandboxList({ logger: this.log_ })).map((s) => s.name),
+          this.flags.prefix,
+        )
       : [this.flags.name];
     const removed: SandboxDownResult[] = [];
     for (const name of names) {

@@ -14,7 +14,13 @@ import {
 } from '../host/install-record.js';
 import { ENGINE_PACKAGE_NAMES } from '../host/os/packages.js';
 import { probeRecord, recordOf } from './install-record.js';
-import { ENGINE_RUNTIME_PATHS, KEPT_WHILE_LOCKED, PROBE_SCRIPT, RESET_PATHS } from './reset-leftovers.js';
+import {
+  CNI_DIR,
+  ENGINE_RUNTIME_PATHS,
+  KEPT_WHILE_LOCKED,
+  PROBE_SCRIPT,
+  RESET_PATHS,
+} from './reset-leftovers.js';
 
 /** What a reset finds on one host: everything it will remove, nothing else. Empty lists: already clean. */
 export interface ResetInventory {
@@ -228,7 +234,8 @@ export async function probeHost(host: Host, keep: string | undefined): Promise<R
     pulledIn,
     activeServices,
     ...probed,
-    // A kept engine recreates its bridges and chains when it starts again.
+    // A kept engine recreates its bridges and chains when it starts again; its CNI directory is its own.
+    paths: plan.engineKept ? probed.paths.filter((p) => p !== CNI_DIR) : probed.paths,
     links: plan.engineKept ? [] : probed.links,
     firewall: plan.engineKept ? [] : probed.firewall,
     dockerGroup: probed.dockerGroup && !record.dockerGroup,

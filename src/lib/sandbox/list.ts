@@ -79,3 +79,8 @@ export function describeListed(
     complete,
   };
 }
+
+/** The sandboxes `down --all --prefix P` removes: only those whose name starts with P (all without one). */
+export function sandboxesWithPrefix(names: readonly string[], prefix: string | undefined): string[] {
+  return prefix === undefined ? [...names] : names.filter((n) => n.startsWith(prefix));
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerInfo } from '../../../src/lib/sandbox/docker.js';
 import { healScript, partitionScript } from '../../../src/lib/sandbox/faults.js';
-import { describeListed } from '../../../src/lib/sandbox/list.js';
+import { describeListed, sandboxesWithPrefix } from '../../../src/lib/sandbox/list.js';
 import { planHosts } from '../../../src/lib/sandbox/addresses.js';
 import type { SandboxDescription } from '../../../src/lib/sandbox/state.js';
 
@@ -64,5 +64,14 @@ describe('network partitions', () => {
     expect(some).not.toContain('EECTL-PARTITION -j DROP');
     expect(healScript()).toContain('iptables -X EECTL-PARTITION');
     expect(healScript()).not.toMatch(/iptables -F (INPUT|OUTPUT|FORWARD)/);
+  });
+});
+
+describe('sandbox down --all --prefix', () => {
+  it("removes only the sandboxes with that prefix, never another run's", () => {
+    const names = ['e2e-hardenc-reset', 'e2e-access-access', 'dev', 'e2e-hardenc-node'];
+    expect(sandboxesWithPrefix(names, 'e2e-hardenc-')).toEqual(['e2e-hardenc-reset', 'e2e-hardenc-node']);
+    expect(sandboxesWithPrefix(names, 'nothing-')).toEqual([]);
+    expect(sandboxesWithPrefix(names, undefined)).toEqual(names);
   });
 });
