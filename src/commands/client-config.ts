@@ -6,7 +6,7 @@ export default class ClientConfig extends BaseCommand<typeof ClientConfig> {
   static override summary = 'Write a client bundle (CA, certificate, key, env.sh) and a docker context';
   static override description = `Issues a client certificate (CN = the user) from the cluster CA and writes ca.pem, cert.pem, key.pem (0600), env.sh and env.ps1 to --out (default ~/.eectl/<cluster>/bundles/<user>, mode 0700). With a docker CLI on PATH it also creates or updates the docker context --context (default eectl-<cluster>-<user>).
 
-The CA comes from ~/.eectl/<cluster>/pki (install keeps it there), else from the first manager that has it in /etc/eectl/pki (kept here from then on), else from controlPlane.ca.
+The CA comes from controlPlane.ca when the file names one (its key never leaves this machine), else from ~/.eectl/<cluster>/pki (install keeps the generated CA there), else from the first manager that has it in /etc/eectl/pki (kept here from then on).
 
 With spec.access in the file, --user must be one of spec.access.users (default: the first admin), and what the bundle may do is what the grants say (the managers' authorization plugin decides). Without spec.access, any valid client certificate can use the whole engine API: hand bundles out as you would root access to the managers.
 

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMap, isSeq, parseDocument } from 'yaml';
@@ -48,7 +48,7 @@ function addedLines(before: string, after: string): string[] | undefined {
   return i === b.length ? added : undefined;
 }
 
-describe('eectl node: grow with join, promote/demote, remove under a service, quorum refusal, dead worker', () => {
+describe('eectl node: grow with join, promote/demote, remove under a service, quorum refusal, dead manager, dead worker', () => {
   const sandbox = useSandbox({ name: 'node', managers: 3, workers: 3 });
   let file = '';
   const eectl = (...args: string[]) => runEectl([...args, '-c', file, '--json']);
@@ -63,12 +63,29 @@ describe('eectl node: grow with join, promote/demote, remove under a service, qu
       .map((l) => l.trim())
       .sort();
 
+  // m3 is named in the file by a second address of its own, as a host known by a DNS name or a public
+  // address is: install advertises the detected private address, so no node shows the file's address.
+  let m3FileAddress = '';
+
   it('installs 3 managers + 1 worker from the sandbox file without w2 and w3', async () => {
+    m3FileAddress = address('m3').replace(/\.\d+$/, '.113');
+    await sandbox.exec('m3', `ip addr add ${m3FileAddress}/24 dev eth0`, { check: true });
+    const m3Keys = readFileSync(sandbox.knownHostsFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith(`${address('m3')} `));
+    expect(m3Keys.length).toBeGreaterThan(0);
+    appendFileSync(
+      sandbox.knownHostsFile,
+      m3Keys.map((l) => `${m3FileAddress}${l.slice(address('m3').length)}\n`).join(''),
+    );
     const doc = parseDocument(readFileSync(sandbox.clusterFile, 'utf8'));
     const hosts = doc.getIn(['spec', 'hosts'], true);
     if (!isSeq(hosts)) throw new Error('no spec.hosts in the sandbox file');
     const dropped = new Set([address('w2'), address('w3')]);
     hosts.items = hosts.items.filter((item) => !(isMap(item) && dropped.has(String(item.get('address')))));
+    const m3 = hosts.items.find((item) => isMap(item) && item.get('address') === address('m3'));
+    if (!isMap(m3)) throw new Error('no m3 in the sandbox file');
+    m3.set('address', m3FileAddress);
     file = join(dirname(sandbox.clusterFile), 'grow.yaml');
     writeFileSync(file, doc.toString({ lineWidth: 0 }), { mode: 0o600 });
 
@@ -80,6 +97,14 @@ describe('eectl node: grow with join, promote/demote, remove under a service, qu
       'm3 Ready Reachable',
       'w1 Ready',
     ]);
+    const m3Node = await sandbox.exec(
+      'm1',
+      `docker node inspect m3 --format '{{.Status.Addr}} {{index .Spec.Labels "eectl.address"}}'`,
+      { check: true },
+    );
+    expect(m3Node.stdout.trim(), "m3 advertises its own address; its label keeps the file's").toBe(
+      `${address('m3')} ${m3FileAddress}`,
+    );
   });
 
   it('node join grows it by two workers and adds them to the file, whose comments and lines stay', async () => {
@@ -235,6 +260,33 @@ describe('eectl node: grow with join, promote/demote, remove under a service, qu
     expect(r.json?.error?.message).toContain('would lose the quorum');
     expect(await swarmNodes()).toContain('m2 Ready Reachable');
     expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('removes the dead manager m3 by its file address, which no node shows: found by its label, out of Raft', async () => {
+    // A cluster from before the label: m3 cannot be matched, so removal refuses and changes nothing.
+    await sandbox.exec('m1', 'docker node update --label-rm eectl.address m3', { check: true });
+    const before = readFileSync(file, 'utf8');
+    const refused = await eectl('node', 'remove', m3FileAddress, '--yes', '--force');
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.json?.error?.code).toBe('ENODE_UNMATCHED');
+    expect(refused.json?.error?.message).toContain('cannot tell which swarm node it is');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(await swarmNodes()).toContain('m3 Down Unreachable');
+
+    // What the refusal suggests (and what install does on every node): label the node with the address.
+    await sandbox.exec('m1', `docker node update --label-add eectl.address=${m3FileAddress} m3`, {
+      check: true,
+    });
+    const r = await eectl('node', 'remove', m3FileAddress, '--yes', '--force');
+    expect(r.code, r.stderr).toBe(0);
+    expect((r.json?.result as NodeResultJson).changes.map((c) => c.description)).toEqual([
+      'demote node m3 to worker',
+      'remove node m3 from the swarm (--force)',
+      `remove host ${m3FileAddress}`,
+    ]);
+    const managersLeft = (await swarmNodes()).filter((n) => /^m\d /.test(n));
+    expect(managersLeft.map((n) => n.split(' ').slice(0, 2).join(' '))).toEqual(['m1 Ready', 'm2 Ready']);
+    expect(readFileSync(file, 'utf8')).not.toContain(m3FileAddress);
   });
 
   it('removes a dead worker only with --force, and says what that risks', async () => {

@@ -100,12 +100,18 @@ export async function clientConfig(options: ClientConfigOptions): Promise<Client
 }
 
 /**
- * The cluster CA with its key. This machine's copy first (install keeps it the same as the managers'),
- * so a bundle needs no connection; else the first manager that has it (and this machine keeps a copy
- * from then on); else controlPlane.ca.
+ * The cluster CA with its key. controlPlane.ca when the file names one (a supplied CA's key exists only
+ * there); else this machine's copy of the generated CA (install keeps it the same as the managers'), so a
+ * bundle needs no connection; else the first manager that has it (and this machine keeps a copy from then on).
  */
 async function findCa(options: ClientConfigOptions): Promise<{ ca: CertifiedKey; source: string }> {
   const cluster = options.config.metadata.name;
+  // A supplied CA signs here, from the operator's own files: its key is on no manager, nor in ~/.eectl.
+  const given = options.config.spec.controlPlane.ca;
+  if (given) {
+    const candidate = await readGivenCa(given);
+    return { ca: completeCa(candidate)!, source: candidate.where };
+  }
   const local = await readLocalCa(cluster);
   const localCa = local && completeCa(local);
   if (localCa) return { ca: localCa, source: local.where };
@@ -127,11 +133,6 @@ async function findCa(options: ClientConfigOptions): Promise<{ ca: CertifiedKey;
     }
   } finally {
     await session.close();
-  }
-  const given = options.config.spec.controlPlane.ca;
-  if (given) {
-    const candidate = await readGivenCa(given);
-    return { ca: completeCa(candidate)!, source: candidate.where };
   }
   throw new EectlError(`cluster ${cluster} has no CA yet: no manager has ${HOST_CA_CERT}`, {
     code: 'ENO_CA',

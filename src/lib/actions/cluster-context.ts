@@ -1,4 +1,5 @@
 import type { ClusterConfig, HostSpec } from '../config/schema.js';
+import type { InstallRecord } from '../host/install-record.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';
 import type { PackageOffer } from '../host/os/index.js';
@@ -41,6 +42,8 @@ export interface ClusterContext extends PhaseContext {
   controlPlane?: ControlPlanePlan;
   /** The registry's replicas, secrets and configuration (phases/registry-plan.ts), once decided. */
   registry?: RegistryPlan;
+  /** Each host's install record (what it had before eectl), by host name; absent: none (older eectl). */
+  installRecords?: Map<string, InstallRecord>;
   /** What each manager keeps in /etc/eectl/registry, by manager name, as read before any change. */
   registryState?: Map<string, RegistryState>;
   /** Hosts in the swarm whose engine must restart, by host name: one at a time, by the rolling change. */

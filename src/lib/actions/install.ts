@@ -4,6 +4,7 @@ import { connectPhase } from '../phases/connect.js';
 import { convergePhase } from '../phases/converge.js';
 import { engineVersionPhase } from '../phases/engine-version.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { installRecordPhase } from '../phases/install-record.js';
 import { labelNodesPhase } from '../phases/label-nodes.js';
 import { lockPhase } from '../phases/lock.js';
 import { packageSourcePhase } from '../phases/package-source.js';
@@ -22,13 +23,14 @@ import { describeQuorum, type QuorumState } from '../swarm/quorum.js';
 import { managerCounts } from '../swarm/nodes.js';
 import { newClusterContext, type ActionOptions, type ClusterContext } from './cluster-context.js';
 
-/** `eectl install`: file → facts → preflight → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
+/** `eectl install`: file → facts → preflight → lock → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
 export const INSTALL_PHASES: Phase<InstallContext>[] = [
   connectPhase,
   gatherFactsPhase,
   preflightPhase,
   daemonConfigPhase,
   lockPhase,
+  installRecordPhase,
   pkiPhase,
   registryPlanPhase,
   packageSourcePhase,

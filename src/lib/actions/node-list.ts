@@ -6,7 +6,7 @@ import type { SwarmFacts } from '../host/facts-types.js';
 import { HostDocker } from '../host/docker.js';
 import { Host } from '../host/host.js';
 import { reachManagers, type ManagerContext } from '../phases/node-connect.js';
-import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
+import { ADDRESS_LABEL, managerCounts, nodesOfHost, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum, type QuorumState } from '../swarm/quorum.js';
 import type { Logger } from '../ui/log.js';
 import { mapSettled } from '../util/concurrency.js';
@@ -52,8 +52,8 @@ export interface NodeListOptions {
 const advertised = (spec: HostSpec): string => spec.privateAddress ?? spec.address;
 
 /**
- * Pairs the file's hosts with the swarm's nodes: by the node ID a host reported itself, else by its
- * advertised address. Returns the node of each host (in file order) and the nodes no host claims.
+ * Pairs the file's hosts with the swarm's nodes: by the node ID a host reported itself, else by the
+ * address label install puts on nodes, else by its advertised address (nodesOfHost). Returns the node of each host (in file order) and the nodes no host claims.
  */
 export function pairHostsWithNodes(
   specs: readonly HostSpec[],
@@ -62,10 +62,7 @@ export function pairHostsWithNodes(
 ): { paired: (SwarmNode | undefined)[]; unclaimed: SwarmNode[] } {
   const claimed = new Set<string>();
   const paired = specs.map((spec) => {
-    const own = ownNodeIds.get(spec.address);
-    const node = own
-      ? nodes.find((n) => n.id === own)
-      : nodes.find((n) => n.addr === advertised(spec) && !claimed.has(n.id));
+    const node = nodesOfHost(spec, nodes, ownNodeIds.get(spec.address)).find((n) => !claimed.has(n.id));
     if (node) claimed.add(node.id);
     return node;
   });
@@ -91,9 +88,14 @@ export async function listNodes(options: NodeListOptions): Promise<NodeListResul
   const specs = ctx.config.spec.hosts;
   const ownIds = new Map([...ctx.swarm].map(([address, swarm]) => [address, swarm?.nodeId]));
   const byAddress = new Set(nodes.map((n) => n.addr));
+  const byLabel = new Set(nodes.map((n) => n.labels[ADDRESS_LABEL]));
   // Only hosts the node list does not show by address cost a login.
   const unknown = specs.filter(
-    (s) => !ownIds.has(s.address) && !ctx.unreachable.has(s.address) && !byAddress.has(advertised(s)),
+    (s) =>
+      !ownIds.has(s.address) &&
+      !ctx.unreachable.has(s.address) &&
+      !byAddress.has(advertised(s)) &&
+      !byLabel.has(s.address),
   );
   const asked = await mapSettled(unknown, options.concurrency, async (spec) => {
     const swarm = await new HostDocker(new Host(spec, await ctx.connect(spec))).swarmInfo();

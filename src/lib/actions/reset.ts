@@ -7,15 +7,20 @@ import { resetConnectPhase } from '../phases/reset-connect.js';
 import { notResetError, resetHostsPhase, type ResetContext } from '../phases/reset-host.js';
 import { isClean, resetInventoryPhase } from '../phases/reset-inventory.js';
 import { EECTL_PATHS } from '../phases/reset-leftovers.js';
+import { resetManagersPhase } from '../phases/reset-managers.js';
 import { leaveSwarmPhase } from '../phases/reset-swarm.js';
 import type { Logger } from '../ui/log.js';
 import { newClusterContext, type ActionOptions } from './cluster-context.js';
 
-/** `eectl reset`: reachable hosts → facts → lock → what is there → swarm left → engines and files removed. */
+/**
+ * `eectl reset`: reachable hosts → facts → lock → every manager of the swarm in the file → what is there
+ * (less what the install records keep) → swarm left → engines and files removed, the rest put back.
+ */
 export const RESET_PHASES: Phase<ResetContext>[] = [
   resetConnectPhase,
   gatherFactsPhase,
   lockPhaseFor('reset'),
+  resetManagersPhase,
   resetInventoryPhase,
   leaveSwarmPhase,
   resetHostsPhase,
@@ -34,6 +39,10 @@ export interface ResetResult {
     clean: boolean;
     /** What was removed (under --dry-run: what would be), in order. */
     removed: string[];
+    /** What stays because the host's install record says it was there before eectl. */
+    kept: string[];
+    /** No install record (installed by an older eectl): reset removed the engine as it did before. */
+    legacy: boolean;
   }[];
   changes: { host: string; description: string; applied: boolean }[];
   phases: { title: string; seconds: number; skipped: boolean }[];
@@ -41,7 +50,10 @@ export interface ResetResult {
 }
 
 /** What reset is given. */
-export type ResetOptions = ActionOptions;
+export type ResetOptions = ActionOptions & {
+  /** Refuse when the swarm has managers the file lacks (default); node remove --reset resets a host it took out. */
+  checkManagers?: boolean;
+};
 
 /** The confirmation question: what is destroyed, on how many hosts, and that quorum is not protected. */
 export function resetWarning(config: ClusterConfig): string {
@@ -59,7 +71,12 @@ export function resetWarning(config: ClusterConfig): string {
  * and reported at the end (exit 4) after the others are reset.
  */
 export async function reset(options: ResetOptions): Promise<ResetResult> {
-  const ctx: ResetContext = { ...newClusterContext(options), inventory: new Map(), unreachable: [] };
+  const ctx: ResetContext = {
+    ...newClusterContext(options),
+    inventory: new Map(),
+    unreachable: [],
+    checkManagers: options.checkManagers ?? true,
+  };
   const report = await runAction(RESET_PHASES, ctx, options.progress, () => releaseLock(ctx, options.log));
   if (ctx.unreachable.length > 0) throw notResetError(ctx, []);
   return {
@@ -73,6 +90,8 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
         role: h.role,
         clean: inventory !== undefined && isClean(inventory),
         removed: ctx.changes.forHost(h.name),
+        kept: inventory?.kept ?? [],
+        legacy: inventory?.legacy === true,
       };
     }),
     changes: ctx.changes.entries,

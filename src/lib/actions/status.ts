@@ -9,7 +9,7 @@ import { Host } from '../host/host.js';
 import { matchingVersions, upstreamVersion } from '../host/version.js';
 import { daysLeft, isDue, summarizeCertificate } from '../pki/inspect.js';
 import { HOST_CA_CERT, HOST_SERVER_CERT } from '../pki/paths.js';
-import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
+import { ADDRESS_LABEL, managerCounts, type SwarmNode } from '../swarm/nodes.js';
 import { mapSettled } from '../util/concurrency.js';
 import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
 import { registryReplicaHealth, withRegistryHealth } from '../registry/status.js';
@@ -291,14 +291,24 @@ function quorumOf(
   return { ...counts, hasQuorum: quorate, faultTolerance: faultTolerance(counts.managers), description };
 }
 
-/** The node list by ID and by address, so finding each host's node does not scan every node. */
+/** The node list by ID, by address and by address label, so finding each host's node does not scan every node. */
 function nodeLookup(nodes: readonly SwarmNode[]) {
   const byAddr = new Map<string, SwarmNode>();
-  for (const n of nodes) if (!byAddr.has(n.addr)) byAddr.set(n.addr, n);
-  return { byId: new Map(nodes.map((n) => [n.id, n])), byAddr, order: new Map(nodes.map((n, i) => [n, i])) };
+  const byLabel = new Map<string, SwarmNode>();
+  for (const n of nodes) {
+    if (!byAddr.has(n.addr)) byAddr.set(n.addr, n);
+    const label = n.labels[ADDRESS_LABEL];
+    if (label !== undefined && !byLabel.has(label)) byLabel.set(label, n);
+  }
+  return {
+    byId: new Map(nodes.map((n) => [n.id, n])),
+    byAddr,
+    byLabel,
+    order: new Map(nodes.map((n, i) => [n, i])),
+  };
 }
 
-/** The swarm node of a host of the file: by the node ID its engine reports, else by address. */
+/** The swarm node of a host of the file: by the node ID its engine reports, else its address label, else by address. */
 function findNode(
   lookup: ReturnType<typeof nodeLookup>,
   d: HostDescription,
@@ -306,6 +316,8 @@ function findNode(
 ): SwarmNode | undefined {
   const id = facts?.swarm?.nodeId;
   if (id) return lookup.byId.get(id);
+  const labelled = lookup.byLabel.get(d.address);
+  if (labelled) return labelled;
   // The first node in list order at any of the host's addresses, as a scan of the list would find.
   const candidates = [d.address, ...(facts?.privateAddresses ?? [])].flatMap(
     (a) => lookup.byAddr.get(a) ?? [],

@@ -43,12 +43,19 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
   }
   if (plan.writeCa) {
     const ca = ctx.controlPlane!.ca;
-    await ctx.changes.apply(host, `write the cluster CA to ${HOST_PKI_DIR}`, async () => {
+    const what = ca.supplied ? 'certificate (its key stays on this machine)' : 'CA';
+    await ctx.changes.apply(host, `write the cluster ${what} to ${HOST_PKI_DIR}`, async () => {
       await prepareDirs();
-      // Key first: a certificate on a host promises its key is there too (the facts see only certificates).
-      await host.conn.upload(HOST_CA_KEY, ca.keyPem!, { mode: 0o600, sudo: true });
+      // Key first: a generated CA's certificate on a host promises its key is there too (the facts see
+      // only certificates). A supplied CA's key is never copied to a host.
+      if (!ca.supplied) await host.conn.upload(HOST_CA_KEY, ca.keyPem!, { mode: 0o600, sudo: true });
       await host.conn.upload(HOST_CA_CERT, ca.certPem, { mode: 0o644, sudo: true });
     });
+  }
+  if (plan.removeCaKey) {
+    await ctx.changes.apply(host, `remove the supplied CA's key from ${HOST_PKI_DIR}`, () =>
+      host.sudo(['rm', '-f', HOST_CA_KEY]),
+    );
   }
   if (plan.serverCert) {
     const cert = plan.serverCert;

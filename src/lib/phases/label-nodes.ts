@@ -2,10 +2,19 @@ import { inSwarm, type ClusterContext } from '../actions/cluster-context.js';
 import { HostDocker } from '../host/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
+import { ADDRESS_LABEL } from '../swarm/nodes.js';
 
-/** Labels eectl keeps on every node: its role in the file, that eectl manages it, and the file's labels. */
+/**
+ * Labels eectl keeps on every node: its role in the file, that eectl manages it, its address in the file
+ * (how node commands find the node of a dead host whose advertised address differs), and the file's labels.
+ */
 export function desiredLabels(host: Host): Record<string, string> {
-  return { ...host.spec.labels, 'eectl.role': host.role, 'eectl.managed': 'true' };
+  return {
+    ...host.spec.labels,
+    'eectl.role': host.role,
+    'eectl.managed': 'true',
+    [ADDRESS_LABEL]: host.spec.address,
+  };
 }
 
 /** Adds the labels a node lacks (one `node update` per node that needs one). */

@@ -28,6 +28,8 @@ export const nodeResetPhase: Phase<NodeContext> = {
       dryRun: ctx.dryRun,
       concurrency: 1,
       progress: 'silent',
+      // The host is out of the swarm (under --dry-run: would be); the other managers stay in the cluster.
+      checkManagers: false,
       signal: ctx.signal,
     });
     for (const change of result.changes) ctx.changes.entries.push(change);

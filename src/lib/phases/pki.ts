@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { managers, type ClusterContext } from '../actions/cluster-context.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { DAEMON_JSON } from '../host/facts.js';
@@ -21,6 +24,7 @@ import {
   HOST_CA_KEY,
   HOST_RESTART_PENDING,
   HOST_SERVER_CERT,
+  CA_KEY_FILE,
   localPkiDir,
 } from '../pki/paths.js';
 import type { ControlPlanePlan, ManagerApiPlan } from '../pki/plan.js';
@@ -70,8 +74,12 @@ export const pkiPhase: Phase<ClusterContext> = {
         restartPending: files[HOST_RESTART_PENDING] !== undefined,
       });
     }
+    // A supplied CA's key stays where the operator keeps it: nothing copies it to the managers or here.
+    const supplied = given !== undefined;
+    if (supplied) await planSuppliedKeyRemoval(ctx, cluster, given, onManagers, plans);
     const localComplete = local !== undefined && completeCa(local) !== undefined;
-    const needKey = toIssue.length > 0 || [...plans.values()].some((p) => p.writeCa) || !localComplete;
+    const needKey =
+      toIssue.length > 0 || (!supplied && ([...plans.values()].some((p) => p.writeCa) || !localComplete));
 
     // The key is read only when something must be signed or copied: a converged run does not touch it.
     const ca: CertifiedKey | undefined = !chosen
@@ -79,7 +87,7 @@ export const pkiPhase: Phase<ClusterContext> = {
       : needKey
         ? await caWithKey(chosen, [local, given], onManagers)
         : undefined;
-    if (!localComplete) {
+    if (!localComplete && !supplied) {
       const verb = chosen ? 'save the cluster CA' : 'create the cluster CA and save it';
       await ctx.changes.apply({ name: 'local', log: ctx.log }, `${verb} in ${localPkiDir(cluster)}`, () =>
         writeLocalCa(cluster, ca!),
@@ -90,10 +98,37 @@ export const pkiPhase: Phase<ClusterContext> = {
       const cert = await issueServerCert(ca!, namesOf(host, san), now);
       plans.get(host.name)!.serverCert = { ...cert, reason };
     }
-    const plan: ControlPlanePlan = { ca: ca ?? { certPem: chosen!.certPem }, managers: plans };
+    const plan: ControlPlanePlan = { ca: { ...(ca ?? { certPem: chosen!.certPem }), supplied }, managers: plans };
     ctx.controlPlane = plan;
   },
 };
+
+/**
+ * Copies of a supplied CA's key that an older eectl left behind: this machine's is removed now (it is the
+ * operator's own machine, and the key is in controlPlane.ca anyway); a manager's is planned for removal
+ * (one `test` per manager that has the CA's certificate, since the facts never read keys).
+ */
+async function planSuppliedKeyRemoval(
+  ctx: ClusterContext,
+  cluster: string,
+  given: CaCandidate,
+  onManagers: readonly ManagerCa[],
+  plans: Map<string, ManagerApiPlan>,
+): Promise<void> {
+  for (const { host, certPem } of onManagers) {
+    if (certPem !== given.certPem) continue;
+    const r = await host.sudo(['test', '-e', HOST_CA_KEY], { check: false, timeoutMs: 30_000 });
+    if (r.code === 0) plans.get(host.name)!.removeCaKey = true;
+  }
+  const localKey = join(localPkiDir(cluster), CA_KEY_FILE);
+  if (existsSync(localKey)) {
+    await ctx.changes.apply(
+      { name: 'local', log: ctx.log },
+      `remove the supplied CA's key from ${localPkiDir(cluster)}`,
+      () => rm(localKey, { force: true }),
+    );
+  }
+}
 
 /** The names of a manager's API certificate: hostname, the file's address, advertise and own addresses, SANs. */
 function namesOf(host: Host, san: readonly string[]) {

@@ -2,7 +2,7 @@ import { inSwarm, managers, type ClusterContext } from '../actions/cluster-conte
 import { EectlError, ExitCode } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
-import { completeCa, readLocalCa } from '../pki/ca-store.js';
+import { completeCa, readGivenCa, readLocalCa } from '../pki/ca-store.js';
 import { keyMatchesCert } from '../pki/keys.js';
 import { HOST_CA_KEY } from '../pki/paths.js';
 import { bundledImageId } from '../registry/bundle-images.js';
@@ -43,12 +43,18 @@ export const registryPlanPhase: Phase<ClusterContext> = {
   },
 };
 
-/** The CA key: from this run, from this machine's copy, else read as root from a manager. */
+/** The CA key: from this run, from controlPlane.ca, from this machine's copy, else read as root from a manager. */
 async function caKey(
   ctx: ClusterContext,
   ca: { certPem: string; keyPem?: string | undefined },
 ): Promise<string> {
   if (ca.keyPem) return ca.keyPem;
+  // A supplied CA signs on this machine only: its key is in controlPlane.ca, never on a manager.
+  const given = ctx.config.spec.controlPlane.ca;
+  if (given) {
+    const candidate = await readGivenCa(given);
+    if (candidate.certPem === ca.certPem) return candidate.keyPem!;
+  }
   const local = await readLocalCa(ctx.config.metadata.name);
   const complete = local && completeCa(local);
   if (complete && complete.certPem === ca.certPem) return complete.keyPem;

@@ -4,12 +4,14 @@ import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { trustFiles } from '../registry/trust.js';
 import { mapAll } from '../util/concurrency.js';
+import { recordCertsD } from './install-record.js';
 import { registryHosts } from './registry-plan.js';
 
 /**
  * Puts the cluster CA in /etc/docker/certs.d/<endpoint>/ca.crt on every node, for every name of every
  * registry host and the external URL, so each engine pulls from the replicas with no step of its own.
- * Runs on every install, so hosts that join later get it too; the files came with the facts.
+ * Runs on every install, so hosts that join later get it too; the files came with the facts. The entries
+ * go into the host's install record, so reset removes them and no other.
  */
 export const registryTrustPhase: Phase<ClusterContext> = {
   title: 'Trust the registry on every node',
@@ -24,6 +26,7 @@ export const registryTrustPhase: Phase<ClusterContext> = {
       await ctx.changes.apply(host, `trust the cluster CA for registry ${endpoints.join(', ')}`, async () => {
         await host.sudo(['mkdir', '-p', ...missing.map((f) => posix.dirname(f))]);
         for (const file of missing) await host.conn.upload(file, caPem, { sudo: true, mode: 0o644 });
+        await recordCertsD(ctx, host, endpoints);
       });
     });
   },

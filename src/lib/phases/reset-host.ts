@@ -1,11 +1,15 @@
+import { posix } from 'node:path';
 import type { ClusterContext } from '../actions/cluster-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import type { Facts } from '../host/facts-types.js';
+import { DAEMON_JSON } from '../host/facts.js';
+import { INSTALL_RECORD_DIR } from '../host/install-record.js';
 import { configurerFor, type Step } from '../host/os/index.js';
 import { removeEngineData } from '../host/os/packages.js';
-import { rootCommand } from '../host/os/steps.js';
+import { rootCommand, upload } from '../host/os/steps.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import { API_DROP_IN } from '../pki/paths.js';
+import { CERTS_D_DIR } from '../registry/paths.js';
 import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
 import { lockHost } from './lock.js';
@@ -27,7 +31,9 @@ const list = (names: readonly string[]): string =>
 /**
  * The steps that reset one host, from what the probe found there (nothing found: no steps): stop the
  * engine, purge its packages and what they pulled in, remove eectl's package source, the engine's data and
- * eectl's files, the engine's bridges, firewall chains and group. `keep` is the lock this run holds there.
+ * eectl's files, the engine's bridges, firewall chains and group. With an install record, what was there
+ * before eectl stays (the probe left it out) and is put back: daemon.json, certs.d, the running engine;
+ * the record goes last. `keep` is the lock this run holds there.
  */
 export function resetSteps(facts: Facts, inventory: ResetInventory, keep: string | undefined): Step[] {
   const steps: Step[] = [];
@@ -67,9 +73,47 @@ export function resetSteps(facts: Facts, inventory: ResetInventory, keep: string
     const what = chains.length > 0 ? `chains ${list(chains)} and the rules that use them` : 'rules';
     steps.push(rootCommand(['sh', '-c', REMOVE_FIREWALL_SCRIPT], `remove the engine's firewall ${what}`));
   }
+  // /etc/docker stays when it was there before eectl: only what eectl changed in it goes back.
+  if (inventory.restoreDaemonJson === null) {
+    steps.push(
+      rootCommand(['rm', '-f', DAEMON_JSON], `remove ${DAEMON_JSON} (there was none before install)`),
+    );
+  } else if (inventory.restoreDaemonJson !== undefined) {
+    steps.push(
+      upload(DAEMON_JSON, inventory.restoreDaemonJson, `put back ${DAEMON_JSON} as it was before install`),
+    );
+  }
+  const added = inventory.etcDockerAdded ?? [];
+  if (added.length > 0) {
+    steps.push(
+      rootCommand(
+        ['rm', '-rf', '--one-file-system', ...added.map((e) => posix.join('/etc/docker', e))],
+        `remove what the engine added to /etc/docker (${list(added)})`,
+      ),
+    );
+  }
+  const certsD = inventory.certsD ?? [];
+  if (certsD.length > 0) {
+    steps.push(
+      rootCommand(
+        ['rm', '-rf', '--one-file-system', ...certsD.map((e) => posix.join(CERTS_D_DIR, e))],
+        `remove eectl's registry trust in ${CERTS_D_DIR} (${list(certsD)})`,
+      ),
+    );
+  }
   // Unchecked: groupdel refuses when the group is some user's primary group, which is theirs to sort out.
   if (inventory.dockerGroup)
     steps.push(rootCommand(['groupdel', 'docker'], 'delete the docker group', { check: false }));
+  if (inventory.startEngine) steps.push(...service.enableAndStart('docker'));
+  // Last: a reset that stops before this still knows, when run again, what was there before eectl.
+  if (inventory.record) {
+    steps.push(
+      rootCommand(
+        ['sh', '-c', REMOVE_PATHS_SCRIPT, 'sh', keep ?? '', INSTALL_RECORD_DIR],
+        `remove ${INSTALL_RECORD_DIR} (eectl's state and the install record)`,
+      ),
+    );
+  }
   return steps;
 }
 
@@ -77,6 +121,8 @@ export function resetSteps(facts: Facts, inventory: ResetInventory, keep: string
 export interface ResetContext extends ClusterContext {
   inventory: Map<string, ResetInventory>;
   unreachable: UnreachableHost[];
+  /** Refuse when the swarm has managers the file does not list (off for node remove's one-host reset). */
+  checkManagers: boolean;
 }
 
 /**

@@ -6,7 +6,21 @@ import { serviceManagerFor } from '../host/service/index.js';
 import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
 import { lockHost } from './lock.js';
-import { KEPT_WHILE_LOCKED, PROBE_SCRIPT, RESET_PATHS } from './reset-leftovers.js';
+import {
+  INSTALL_RECORD,
+  INSTALL_RECORD_DIR,
+  type InstallRecord,
+  type RecordProbe,
+} from '../host/install-record.js';
+import { ENGINE_PACKAGE_NAMES } from '../host/os/packages.js';
+import { probeRecord, recordOf } from './install-record.js';
+import {
+  CNI_DIR,
+  ENGINE_RUNTIME_PATHS,
+  KEPT_WHILE_LOCKED,
+  PROBE_SCRIPT,
+  RESET_PATHS,
+} from './reset-leftovers.js';
 
 /** What a reset finds on one host: everything it will remove, nothing else. Empty lists: already clean. */
 export interface ResetInventory {
@@ -25,6 +39,20 @@ export interface ResetInventory {
   /** The iptables commands that would remove the engine's chains and rules. */
   firewall: string[];
   dockerGroup: boolean;
+  /** What stays because the install record says it was there before eectl (packages, files, the group). */
+  kept?: string[];
+  /** Installed by an older eectl (its files are there, no install record): removed as before. */
+  legacy?: boolean;
+  /** daemon.json to put back when /etc/docker stays (null: there was none), when it differs now. */
+  restoreDaemonJson?: string | null;
+  /** certs.d entries eectl added that are still there. */
+  certsD?: string[];
+  /** What an engine eectl installed added to a kept /etc/docker (key.json), when that engine goes. */
+  etcDockerAdded?: string[];
+  /** Start the engine at the end: it was there and running before eectl, and stays. */
+  startEngine?: boolean;
+  /** The install record is there: removed last, so a reset that stops part-way still has it. */
+  record?: boolean;
 }
 
 /** Parses PROBE_SCRIPT's output into the inventory's file, network and group parts. */
@@ -79,6 +107,69 @@ async function pulledInByEngine(host: Host, configurer: OsConfigurer, packages: 
   }
 }
 
+/** An inventory with nothing to do. */
+const NOTHING: ResetInventory = {
+  packages: [],
+  pulledIn: [],
+  activeServices: [],
+  paths: [],
+  sourceFiles: [],
+  links: [],
+  firewall: [],
+  dockerGroup: false,
+};
+
+/**
+ * What the install record changes in a reset: which packages and paths stay, and what is put back. A host
+ * with no record and no file of eectl, out of any swarm, is not eectl's (never installed, or reset
+ * already): nothing is removed there, whatever engine it runs.
+ */
+interface RecordPlan {
+  record: InstallRecord | undefined;
+  legacy: boolean;
+  untouched: boolean;
+  keptPackages: string[];
+  engineKept: boolean;
+  candidates: string[];
+}
+
+async function recordPlan(host: Host, packages: string[]): Promise<RecordPlan & { probe: RecordProbe }> {
+  const probe = await probeRecord(host);
+  if (probe.record !== undefined && recordOf(host, probe) === undefined) {
+    throw new EectlError(`${host.name}: ${INSTALL_RECORD} is not a readable install record`, {
+      code: 'ERECORD',
+      kind: 'user',
+      host: host.name,
+      suggestions: [
+        `Look at ${INSTALL_RECORD} on ${host.name}: fix it, or remove it to reset that host as an older eectl did (engine packages, /etc/docker and the docker group removed).`,
+      ],
+    });
+  }
+  const record = recordOf(host, probe);
+  const swarmState = host.facts?.swarm?.state ?? 'inactive';
+  const legacy = !record && (probe.traces.length > 0 || swarmState !== 'inactive');
+  const keptPackages = record ? packages.filter((p) => record.packages.includes(p)) : [];
+  const engineKept = keptPackages.some((p) => (ENGINE_PACKAGE_NAMES as readonly string[]).includes(p));
+  const dropped = new Set<string>();
+  if (record) dropped.add(INSTALL_RECORD_DIR);
+  if (record?.etcDocker) dropped.add('/etc/docker');
+  if (engineKept)
+    for (const p of ['/var/lib/docker', '/var/lib/containerd', ...ENGINE_RUNTIME_PATHS]) dropped.add(p);
+  return {
+    probe,
+    record,
+    legacy,
+    untouched: !record && !legacy,
+    keptPackages,
+    engineKept,
+    candidates: RESET_PATHS.filter((p) => !dropped.has(p)),
+  };
+}
+
+/** certs.d entry names from a record, as plain directory names (never a path elsewhere). */
+const plainEntry = (name: string): boolean =>
+  name !== '' && name !== '.' && name !== '..' && !name.includes('/');
+
 /** Probes one host (read-only) for everything a reset removes. */
 export async function probeHost(host: Host, keep: string | undefined): Promise<ResetInventory> {
   const facts = host.known;
@@ -98,7 +189,11 @@ export async function probeHost(host: Host, keep: string | undefined): Promise<R
     check: query.check,
     timeoutMs: 60_000,
   });
-  const packages = configurer.parseInstalled(installed.stdout).map((p) => p.name);
+  const installedPackages = configurer.parseInstalled(installed.stdout).map((p) => p.name);
+  const plan = await recordPlan(host, installedPackages);
+  if (plan.untouched) return { ...NOTHING };
+  const { record, probe: found } = plan;
+  const packages = installedPackages.filter((p) => !plan.keptPackages.includes(p));
   // docker.socket first: while it listens, systemd starts docker again on the next connection.
   const services =
     facts.initSystem === 'systemd' ? ['docker.socket', 'docker', 'containerd'] : ['docker', 'containerd'];
@@ -108,14 +203,48 @@ export async function probeHost(host: Host, keep: string | undefined): Promise<R
     const r = await host.exec(probe.command, { sudo: probe.sudo, check: false, timeoutMs: 30_000 });
     if (service.parseIsActive(r)) activeServices.push(name);
   }
-  const probe = await host.sudo(['sh', '-c', PROBE_SCRIPT, 'sh', keep ?? '', ...RESET_PATHS], {
+  const probe = await host.sudo(['sh', '-c', PROBE_SCRIPT, 'sh', keep ?? '', ...plan.candidates], {
     timeoutMs: 60_000,
   });
+  const probed = parseProbe(probe.stdout);
+  const pulledIn = (await pulledInByEngine(host, configurer, packages)).filter(
+    (p) => !record?.packages.includes(p),
+  );
+  if (!record) return { packages, pulledIn, activeServices, ...probed, legacy: true };
+
+  const kept = [...plan.keptPackages];
+  if (record.dockerGroup && probed.dockerGroup) kept.push('the docker group');
+  let restoreDaemonJson: string | null | undefined;
+  let certsD: string[] = [];
+  let etcDockerAdded: string[] = [];
+  if (record.etcDocker) {
+    if (found.daemonJson !== record.daemonJson) restoreDaemonJson = record.daemonJson;
+    certsD = record.certsDAdded.filter((e) => plainEntry(e) && found.certsD.includes(e));
+    if (!plan.engineKept) {
+      etcDockerAdded = found.etcDockerEntries.filter(
+        (e) =>
+          plainEntry(e) && e !== 'daemon.json' && e !== 'certs.d' && !record.etcDockerEntries.includes(e),
+      );
+    }
+    const theirs = found.certsD.filter((e) => !certsD.includes(e));
+    kept.push(`/etc/docker${theirs.length > 0 ? ` (certs.d: ${theirs.join(', ')})` : ''}`);
+  }
   return {
     packages,
-    pulledIn: await pulledInByEngine(host, configurer, packages),
+    pulledIn,
     activeServices,
-    ...parseProbe(probe.stdout),
+    ...probed,
+    // A kept engine recreates its bridges and chains when it starts again; its CNI directory is its own.
+    paths: plan.engineKept ? probed.paths.filter((p) => p !== CNI_DIR) : probed.paths,
+    links: plan.engineKept ? [] : probed.links,
+    firewall: plan.engineKept ? [] : probed.firewall,
+    dockerGroup: probed.dockerGroup && !record.dockerGroup,
+    kept,
+    restoreDaemonJson,
+    certsD,
+    etcDockerAdded,
+    startEngine: plan.engineKept && record.engineActive,
+    record: true,
   };
 }
 
@@ -128,7 +257,12 @@ export function isClean(inventory: ResetInventory): boolean {
     inventory.sourceFiles.length === 0 &&
     inventory.links.length === 0 &&
     inventory.firewall.length === 0 &&
-    !inventory.dockerGroup
+    !inventory.dockerGroup &&
+    inventory.restoreDaemonJson === undefined &&
+    (inventory.certsD ?? []).length === 0 &&
+    (inventory.etcDockerAdded ?? []).length === 0 &&
+    !inventory.startEngine &&
+    !inventory.record
   );
 }
 
@@ -145,9 +279,17 @@ export const resetInventoryPhase: Phase<ClusterContext & { inventory: Map<string
     const settled = await mapSettled(ctx.hosts, ctx.concurrency, async (host) => {
       const inventory = await probeHost(host, host === keepOn ? KEPT_WHILE_LOCKED : undefined);
       ctx.inventory.set(host.name, inventory);
+      if (inventory.legacy) {
+        host.log.warn(
+          'no install record (installed by an older eectl): its engine packages, /etc/docker and the docker group are removed as before',
+        );
+      }
+      const kept = inventory.kept?.length ? `; keeps ${inventory.kept.join(', ')}` : '';
       out.report(
         host.name,
-        isClean(inventory) ? 'already clean' : `${inventory.packages.join(', ') || 'no engine package'}`,
+        isClean(inventory)
+          ? 'already clean'
+          : `${inventory.packages.join(', ') || 'no engine package'}${kept}${inventory.legacy ? ' (no install record)' : ''}`,
       );
       host.log.debug(`reset inventory: ${JSON.stringify(inventory)}`);
     });

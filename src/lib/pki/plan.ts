@@ -2,8 +2,10 @@ import type { CertifiedKey } from './certificates.js';
 
 /** What one manager needs for the engine API, decided from its facts before anything changes. */
 export interface ManagerApiPlan {
-  /** The manager has no copy of the cluster CA yet: write its key and certificate. */
+  /** The manager has no copy of the cluster CA yet: write its certificate (and the key of a generated CA). */
   writeCa: boolean;
+  /** The manager holds the key of a supplied CA (an older eectl copied it there): remove it. */
+  removeCaKey?: boolean;
   /** A new server certificate and key, and why the one the manager has will not do. */
   serverCert?: CertifiedKey & { reason: string };
   /** The drop-in's content, when the manager's differs (or is missing). */
@@ -14,7 +16,11 @@ export interface ManagerApiPlan {
 
 /** The control plane's part of an install: the CA every place agrees on and each manager's plan. */
 export interface ControlPlanePlan {
-  /** The cluster CA; the key is there only when this run had to read it (something to sign or copy). */
-  ca: { certPem: string; keyPem?: string | undefined };
+  /**
+   * The cluster CA; the key is there only when this run had to read it (something to sign or copy).
+   * `supplied`: the CA of controlPlane.ca, whose key never leaves the operator's machine (certificates are
+   * signed here); a CA eectl generated lives on every manager, so any operator machine can sign.
+   */
+  ca: { certPem: string; keyPem?: string | undefined; supplied: boolean };
   managers: Map<string, ManagerApiPlan>;
 }

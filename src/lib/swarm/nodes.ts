@@ -53,3 +53,34 @@ export function managerCounts(nodes: readonly SwarmNode[]): { managers: number; 
     reachable: managers.filter((n) => n.reachability === 'reachable').length,
   };
 }
+
+/** The node label install keeps on every node: the host's `address` in the cluster file (reserved prefix). */
+export const ADDRESS_LABEL = 'eectl.address';
+
+/** What a file host is matched by: the address eectl logs in to, and the one it advertises when set. */
+export interface HostAddresses {
+  address: string;
+  privateAddress?: string | undefined;
+}
+
+/**
+ * The swarm nodes that can be a host of the file, by the first rule that finds any: the node ID the host
+ * reported itself (exclusive when known); the address label install put on its node; then, for clusters
+ * installed before that label, the address the node shows (privateAddress, else address) or a hostname
+ * equal to the file's address. A node labelled for another address never matches by the fallbacks. More
+ * than one candidate means the host cannot be told apart.
+ */
+export function nodesOfHost(
+  host: HostAddresses,
+  nodes: readonly SwarmNode[],
+  ownNodeId: string | undefined,
+): SwarmNode[] {
+  if (ownNodeId) return nodes.filter((n) => n.id === ownNodeId);
+  const labelled = nodes.filter((n) => n.labels[ADDRESS_LABEL] === host.address);
+  if (labelled.length > 0) return labelled;
+  const unlabelled = nodes.filter((n) => n.labels[ADDRESS_LABEL] === undefined);
+  const advertised = host.privateAddress ?? host.address;
+  const byAddress = unlabelled.filter((n) => n.addr === advertised);
+  if (byAddress.length > 0) return byAddress;
+  return unlabelled.filter((n) => n.hostname === host.address);
+}

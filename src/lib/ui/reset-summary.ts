@@ -23,8 +23,11 @@ export function renderResetSummary(r: ResetResult): string {
         lines.push(`  ${h.host} (${h.role}): already clean`);
         continue;
       }
-      lines.push(`  ${h.host} (${h.role}):`);
+      lines.push(
+        `  ${h.host} (${h.role}):${h.legacy ? ' no install record (installed by an older eectl): removed as before' : ''}`,
+      );
       for (const d of h.removed) lines.push(`    - ${d}`);
+      if (h.kept.length > 0) lines.push(`    kept (there before eectl): ${h.kept.join(', ')}`);
     }
   }
   lines.push('', formatPhaseLine(r.phases), `Total: ${r.seconds.toFixed(1)}s`);
