@@ -9,13 +9,14 @@ import { isClean, resetInventoryPhase } from '../phases/reset-inventory.js';
 import { EECTL_PATHS } from '../phases/reset-leftovers.js';
 import { leaveSwarmPhase } from '../phases/reset-swarm.js';
 import type { Logger } from '../ui/log.js';
+import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
 import { newClusterContext, type ActionOptions } from './cluster-context.js';
 
-/** `eectl reset`: reachable hosts → facts → lock → what is there → swarm left → engines and files removed. */
+/** `eectl reset`: reachable hosts → lock → facts → what is there → swarm left → engines and files removed. */
 export const RESET_PHASES: Phase<ResetContext>[] = [
   resetConnectPhase,
-  gatherFactsPhase,
   lockPhaseFor('reset'),
+  gatherFactsPhase,
   resetInventoryPhase,
   leaveSwarmPhase,
   resetHostsPhase,
@@ -92,7 +93,7 @@ async function releaseLock(ctx: ResetContext, log: Logger): Promise<void> {
   const host = lockHost(ctx)!;
   try {
     await lock.release();
-    await host.sudo(['rmdir', EECTL_PATHS[1]], { check: false });
+    await host.sudo(['rmdir', EECTL_PATHS[1]], { check: false, signal: UNINTERRUPTIBLE });
   } catch (error) {
     log.warn(`could not release the cluster lock on ${host.name}: ${String(error)}`);
   }
