@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { EectlError } from '../errors.js';
@@ -97,6 +97,9 @@ export async function ensureMirrorRepository(ctx: MirrorContext): Promise<string
 
 /** Signs the repository with the sandbox's mirror key (made once): the hosts check it (`signed-by`). */
 async function signMirror(ctx: MirrorContext, repo: string): Promise<void> {
+  // The hosts' own apt source names the repository by this second name (see hostAptSources).
+  const alias = join(mirrorRoot(ctx.cacheDir), 'debian-host');
+  if (!existsSync(alias)) await symlink('debian', alias);
   await ensureMirrorKey(ctx.cacheDir, ctx.logger);
   await signRelease(ctx.cacheDir, join(repo, 'dists', MIRROR_SUITE), ctx.logger);
 }
