@@ -29,6 +29,7 @@ export default class Install extends BaseCommand<typeof Install> {
         dryRun: this.flags['dry-run'],
         concurrency: this.flags.concurrency,
         progress: progressMode(this.jsonEnabled()),
+        signal: this.interrupt.signal,
       });
       if (!this.jsonEnabled()) this.log(renderInstallSummary(result));
       return result;

@@ -50,6 +50,7 @@ export default class Reset extends BaseCommand<typeof Reset> {
         dryRun: this.flags['dry-run'] === true,
         concurrency: this.flags.concurrency,
         progress: progressMode(this.jsonEnabled()),
+        signal: this.interrupt.signal,
       });
       if (!this.jsonEnabled()) this.log(renderResetSummary(result));
       return result;

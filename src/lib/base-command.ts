@@ -27,6 +27,9 @@ export const changeFlags = {
   yes: Flags.boolean({ char: 'y', description: 'Answer yes to confirmations (needed without a terminal)' }),
 };
 
+/** How long an interrupted run may take to stop its remote commands and release the lock. */
+const INTERRUPT_GRACE_MS = 20_000;
+
 /** The exit-code table, shown at the end of every command's --help. */
 export const EXIT_CODES_HELP = `Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 preflight failed (nothing changed),
 4 apply failed part-way (run again to converge), 5 another run holds the cluster lock, 130 interrupted.`;
@@ -58,6 +61,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected args!: Interfaces.InferredArgs<T['args']>;
   protected runLog = new RunLog();
   protected log_!: Logger;
+  /** Fires on Ctrl-C or SIGTERM: give it to actions (and sessions) so remote commands stop. */
+  protected readonly interrupt = new AbortController();
 
   public override async init(): Promise<void> {
     await super.init();
@@ -72,11 +77,25 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as Interfaces.InferredArgs<T['args']>;
     this.runLog.consoleLevel = this.flags['log-level'];
     this.log_ = this.runLog.logger();
-    process.once('SIGINT', () => {
-      this.log_.warn('interrupted');
+    process.once('SIGINT', () => this.interrupted('SIGINT'));
+    process.once('SIGTERM', () => this.interrupted('SIGTERM'));
+  }
+
+  /**
+   * The first Ctrl-C or SIGTERM stops remote commands and lets the action release the cluster lock, then
+   * the command exits 130 (through `catch`). A second one, or a run that does not wind down within
+   * INTERRUPT_GRACE_MS, exits at once.
+   */
+  private interrupted(signal: NodeJS.Signals): void {
+    const now = (): never => {
       this.runLog.close();
       process.exit(ExitCode.interrupted);
-    });
+    };
+    this.log_.warn(`interrupted (${signal}): stopping remote commands and releasing the cluster lock`);
+    this.interrupt.abort(new Error(`interrupted by ${signal}`));
+    process.once('SIGINT', now);
+    process.once('SIGTERM', now);
+    setTimeout(now, INTERRUPT_GRACE_MS).unref();
   }
 
   /** Loads the cluster file named by --config and opens the run's log file under ~/.eectl/<cluster>/logs. */
@@ -102,6 +121,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       acceptNewHostKeys: flags['accept-new-host-keys'],
       interactive: this.interactive,
       concurrency: flags.concurrency,
+      signal: this.interrupt.signal,
       ...timeouts,
     });
   }
@@ -146,7 +166,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       err.oclif.exit = ExitCode.usage;
       throw err;
     }
-    const e = toEectlError(err);
+    // Whatever failed once the run was interrupted (a cancelled command, a host error it caused) exits 130.
+    const e = this.interrupt.signal.aborted ? asInterrupted(toEectlError(err)) : toEectlError(err);
     this.runLog.write('debug', '', `error: ${e.code} ${e.stack ?? e.message}`);
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(e));
@@ -158,9 +179,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
+    // A run that got to its end although interrupted (nothing left to stop) still says it was interrupted.
+    if (!err && this.interrupt.signal.aborted) process.exitCode = ExitCode.interrupted;
     this.runLog.close();
     return super.finally(err);
   }
+}
+
+function asInterrupted(e: EectlError): EectlError {
+  if (e.exitCode === ExitCode.interrupted) return e;
+  return new EectlError(`interrupted: ${e.message}`, {
+    code: 'EINTERRUPTED',
+    kind: 'user',
+    exitCode: ExitCode.interrupted,
+    host: e.host,
+    cause: e.cause,
+    suggestions: ['Run the same command again: it continues where it stopped.'],
+  });
 }
 
 /** `cluster.yaml:12:7: spec.hosts[2].role: must be one of …` */

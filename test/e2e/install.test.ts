@@ -143,6 +143,31 @@ describe('eectl install: 3 managers + 2 workers from fresh hosts', () => {
     console.log(`no-op install of 5 hosts: ${result.seconds}s`);
   });
 
+  it('installed from the signed mirror: apt checks it with the key the cluster file names', async () => {
+    for (const h of sandbox.hosts) {
+      const list = await sandbox.exec(h, 'cat /etc/apt/sources.list.d/eectl-engine.list');
+      expect(list.stdout, h.hostname).toContain('signed-by=/etc/apt/keyrings/eectl-engine-mirror.asc');
+      expect(list.stdout, h.hostname).not.toContain('trusted=yes');
+      // apt verified the mirror's InRelease with that key (a bad signature fails the update).
+      const update = await sandbox.exec(
+        h,
+        'apt-get update -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/eectl-engine.list -o Dir::Etc::sourceparts=- 2>&1',
+      );
+      expect(update.code, update.stdout).toBe(0);
+      expect(update.stdout).not.toMatch(/NO_PUBKEY|not signed|insecure/i);
+    }
+  });
+
+  it('two installs at once: exactly one proceeds, the other is refused with exit 5, every time', async () => {
+    for (let round = 0; round < 3; round++) {
+      const runs = await Promise.all([install(), install()]);
+      const codes = runs.map((r) => r.code).sort();
+      expect(codes, runs.map((r) => r.stderr).join('\n')).toEqual([0, 5]);
+      const refused = runs.find((r) => r.code === 5)!;
+      expect(refused.json?.error?.code).toBe('ELOCKED');
+    }
+  });
+
   it('still accepts services with the leader stopped', async () => {
     const image = await loadBusybox(sandbox, ['w1', 'w2']);
     await sandbox.stop('m1');

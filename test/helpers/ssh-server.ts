@@ -70,6 +70,8 @@ export interface TestSshServerOptions {
   users?: (login: string) => RunAs | undefined;
   /** Forward `direct-tcpip` channels (to loopback only), as a bastion does. Default true. */
   allowForwarding?: boolean;
+  /** What the host runs instead of an exec request (recorded as sent): a slow host, paths kept private to a test. */
+  rewriteExec?: (command: string) => string;
 }
 
 /** What the server saw, for assertions. */
@@ -206,7 +208,8 @@ export class TestSshServer {
     session.on('exec', (accept, _reject, info) => {
       this.record.execs.push({ user: runAs.name, command: info.command });
       const channel = accept();
-      child = this.spawnAs(runAs, '/bin/sh', ['-c', info.command]);
+      const command = this.options.rewriteExec ? this.options.rewriteExec(info.command) : info.command;
+      child = this.spawnAs(runAs, '/bin/sh', ['-c', command]);
       this.owner.set(child, client);
       this.attach(channel, child, true);
     });

@@ -56,6 +56,7 @@ export default class NodeJoin extends BaseCommand<typeof NodeJoin> {
         dryRun: f['dry-run'] === true,
         concurrency: f.concurrency,
         progress: progressMode(this.jsonEnabled()),
+        signal: this.interrupt.signal,
         onFileWritten: (message) => {
           if (!this.jsonEnabled()) process.stderr.write(`${message}\n`);
         },

@@ -23,13 +23,13 @@ import { describeQuorum, type QuorumState } from '../swarm/quorum.js';
 import { managerCounts } from '../swarm/nodes.js';
 import { newClusterContext, type ActionOptions, type ClusterContext } from './cluster-context.js';
 
-/** `eectl install`: file → facts → preflight → lock → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
+/** `eectl install`: file → lock → facts → preflight → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
 export const INSTALL_PHASES: Phase<InstallContext>[] = [
   connectPhase,
+  lockPhase,
   gatherFactsPhase,
   preflightPhase,
   daemonConfigPhase,
-  lockPhase,
   installRecordPhase,
   pkiPhase,
   registryPlanPhase,

@@ -13,8 +13,8 @@ import {
 
 /** `eectl node drain`: no new tasks on the node, and its tasks moved elsewhere before it returns. */
 export const NODE_DRAIN_PHASES: Phase<NodeContext>[] = [
-  nodeConnectPhase,
   nodeLockPhase,
+  nodeConnectPhase,
   nodeTargetPhase,
   nodeCheckPhase({
     verdict: (change) => {
@@ -28,8 +28,8 @@ export const NODE_DRAIN_PHASES: Phase<NodeContext>[] = [
 
 /** `eectl node activate`: the node takes tasks again (after a drain). */
 export const NODE_ACTIVATE_PHASES: Phase<NodeContext>[] = [
-  nodeConnectPhase,
   nodeLockPhase,
+  nodeConnectPhase,
   nodeTargetPhase,
   nodeCheckPhase({ verdict: (change) => ({ refusals: notInSwarm(change), warnings: [] }) }),
   activatePhase,

@@ -48,6 +48,7 @@ export abstract class NodeChangeCommand extends BaseCommand<typeof NodeChangeCom
         dryRun: this.flags['dry-run'] === true,
         concurrency: this.flags.concurrency,
         progress: progressMode(this.jsonEnabled()),
+        signal: this.interrupt.signal,
         ...this.extraOptions(),
       });
       if (!this.jsonEnabled()) this.log(renderNodeResult(result));

@@ -53,8 +53,8 @@ export function removalRules(change: NodeChange, ctx: NodeContext): Verdict {
  * the quorum, the last manager or the last registry replica. --force removes a dead host.
  */
 export const NODE_REMOVE_PHASES: Phase<NodeContext>[] = [
-  nodeConnectPhase,
   nodeLockPhase,
+  nodeConnectPhase,
   nodeTargetPhase,
   nodeCheckPhase({
     verdict: removalRules,

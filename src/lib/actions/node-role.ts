@@ -45,8 +45,8 @@ const inSwarm =
  * install so it gets the control-plane API every manager has.
  */
 export const NODE_PROMOTE_PHASES: Phase<NodeContext>[] = [
-  nodeConnectPhase,
   nodeLockPhase,
+  nodeConnectPhase,
   nodeTargetPhase,
   nodeCheckPhase({ verdict: inSwarm(promotionVerdict), nextFile: (ctx) => withRole(ctx, 'manager') }),
   promotePhase,
@@ -56,8 +56,8 @@ export const NODE_PROMOTE_PHASES: Phase<NodeContext>[] = [
 
 /** `eectl node demote`: manager → worker when the quorum survives it, and worker in the file. */
 export const NODE_DEMOTE_PHASES: Phase<NodeContext>[] = [
-  nodeConnectPhase,
   nodeLockPhase,
+  nodeConnectPhase,
   nodeTargetPhase,
   nodeCheckPhase({ verdict: inSwarm(demotionVerdict), nextFile: (ctx) => withRole(ctx, 'worker') }),
   demotePhase,

@@ -10,16 +10,17 @@ import { EECTL_PATHS } from '../phases/reset-leftovers.js';
 import { resetManagersPhase } from '../phases/reset-managers.js';
 import { leaveSwarmPhase } from '../phases/reset-swarm.js';
 import type { Logger } from '../ui/log.js';
+import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
 import { newClusterContext, type ActionOptions } from './cluster-context.js';
 
 /**
- * `eectl reset`: reachable hosts → facts → lock → every manager of the swarm in the file → what is there
+ * `eectl reset`: reachable hosts → lock → facts → every manager of the swarm in the file → what is there
  * (less what the install records keep) → swarm left → engines and files removed, the rest put back.
  */
 export const RESET_PHASES: Phase<ResetContext>[] = [
   resetConnectPhase,
-  gatherFactsPhase,
   lockPhaseFor('reset'),
+  gatherFactsPhase,
   resetManagersPhase,
   resetInventoryPhase,
   leaveSwarmPhase,
@@ -111,7 +112,7 @@ async function releaseLock(ctx: ResetContext, log: Logger): Promise<void> {
   const host = lockHost(ctx)!;
   try {
     await lock.release();
-    await host.sudo(['rmdir', EECTL_PATHS[1]], { check: false });
+    await host.sudo(['rmdir', EECTL_PATHS[1]], { check: false, signal: UNINTERRUPTIBLE });
   } catch (error) {
     log.warn(`could not release the cluster lock on ${host.name}: ${String(error)}`);
   }

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { EectlError, ExitCode } from '../errors.js';
 import type { Host } from '../host/host.js';
+import { machineId } from './machine-id.js';
+import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
 
 /** Where the lock lives on the lock host; with the rest of eectl's state (design.md). */
 export const LOCK_DIR = '/var/lib/eectl/lock';
@@ -12,25 +14,42 @@ export const STALE_AFTER_S = 120;
 export interface LockOwner {
   id: string;
   user: string;
+  /** The hostname, for people reading the owner record. */
   machine: string;
+  /** This machine's random ID (~/.eectl/machine-id): what "a run of this machine" is judged by. */
+  machineId: string;
   pid: number;
   command: string;
   since: string;
 }
 
-// mkdir is atomic: exactly one of two racing runs creates the directory. The owner file's mtime is the
-// heartbeat. Prints "acquired", or "held <age-seconds> <owner json>".
-const ACQUIRE = String.raw`
-d="$1"; mkdir -p "$(dirname "$d")"
+// Every script runs under flock(1) on the lock's parent directory (util-linux, on every distribution eectl
+// supports), so reading the owner and acting on it is one step: no run can take, refresh, release or break
+// the lock between the two. The lock itself is a directory made by mkdir, its owner file's mtime the
+// heartbeat. Values arrive as arguments only.
+const SERIALIZED = String.raw`
+d="$1"; p=$(dirname "$d")
+mkdir -p "$p" && exec 9<"$p" && flock -w 30 9 || { echo "busy"; exit 0; }
+`;
+// $2 our owner record. With $3 = 1, $4 is the exact owner record to replace when it is at least $5 seconds
+// old: breaking a dead lock is a compare-and-swap of the record judged dead, so two runs breaking it at
+// once cannot both win, and a lock taken in the meantime by a third run is never removed. Prints
+// "acquired", "replaced", or "held <age-seconds> <owner record>".
+const ACQUIRE = String.raw`${SERIALIZED}
 if mkdir "$d" 2>/dev/null; then printf '%s' "$2" > "$d/owner"; echo acquired; exit 0; fi
 age=$(( $(date +%s) - $(stat -c %Y "$d/owner" 2>/dev/null || echo 0) ))
-echo "held $age $(cat "$d/owner" 2>/dev/null)"
+current=$(cat "$d/owner" 2>/dev/null)
+if [ "$3" = 1 ] && [ "$current" = "$4" ] && [ "$age" -ge "$5" ]; then
+  printf '%s' "$2" > "$d/owner.new" && mv -f "$d/owner.new" "$d/owner" && { echo replaced; exit 0; }
+fi
+echo "held $age $current"
 `;
-// Only the holder (same id) may refresh or release.
-const IF_OWNER = String.raw`grep -q "\"id\":\"$2\"" "$1/owner" 2>/dev/null || exit 0`;
-const HEARTBEAT = `${IF_OWNER}; touch "$1/owner"`;
-const RELEASE = `${IF_OWNER}; rm -rf "$1"`;
-const BREAK_STALE = String.raw`[ $(( $(date +%s) - $(stat -c %Y "$1/owner" 2>/dev/null || echo 0) )) -ge "$2" ] && rm -rf "$1"; true`;
+// Only the holder (the same record) may refresh or release.
+const IF_OWNER = String.raw`${SERIALIZED}
+[ "$(cat "$d/owner" 2>/dev/null)" = "$2" ] || { echo "not-owner"; exit 0; }
+`;
+const HEARTBEAT = `${IF_OWNER}touch "$d/owner"; echo ok`;
+const RELEASE = `${IF_OWNER}rm -rf "$d"; echo ok`;
 
 /** A lock on the cluster held on one host, refreshed while held. */
 export class ClusterLock {
@@ -40,6 +59,7 @@ export class ClusterLock {
     private readonly host: Host,
     readonly owner: LockOwner,
     private readonly dir: string,
+    private readonly record: string,
   ) {}
 
   /** Takes the lock or throws (exit 5) naming who holds it and since when; breaks a stale lock. */
@@ -48,48 +68,55 @@ export class ClusterLock {
       id: randomUUID(),
       user: userInfo().username,
       machine: hostname(),
+      machineId: machineId(),
       pid: process.pid,
       command,
       since: new Date().toISOString(),
     };
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const { stdout } = await host.sudo(['sh', '-c', ACQUIRE, 'sh', dir, JSON.stringify(owner)]);
-      if (stdout.trim() === 'acquired') {
-        const lock = new ClusterLock(host, owner, dir);
+    const record = JSON.stringify(owner);
+    let replace: { record: string; minAge: number } | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { stdout } = await host.sudo([
+        'sh',
+        '-c',
+        ACQUIRE,
+        'sh',
+        dir,
+        record,
+        replace ? '1' : '0',
+        replace?.record ?? '',
+        String(replace?.minAge ?? 0),
+      ]);
+      const answer = stdout.trim();
+      if (answer === 'acquired' || answer === 'replaced') {
+        const lock = new ClusterLock(host, owner, dir, record);
         lock.timer = setInterval(() => void lock.heartbeat(), HEARTBEAT_MS).unref();
         host.log.debug(`cluster lock taken (${dir})`);
         return lock;
       }
-      const m = /^held (\d+) (.*)$/s.exec(stdout.trim());
-      const age = Number(m?.[1] ?? 0);
-      const holder = parseOwner(m?.[2]);
+      const m = /^held (\d+) ?(.*)$/s.exec(answer);
+      if (!m) throw lockError(host, `the lock on ${host.name} is busy (${answer || 'no answer'})`);
+      const age = Number(m[1]);
+      const held = m[2] ?? '';
+      const holder = parseOwner(held);
       // A run of this machine that was killed (kill -9, a closed laptop lid) cannot refresh or release.
-      const dead = holder !== undefined && holder.machine === hostname() && !processAlive(holder.pid);
-      if ((age >= STALE_AFTER_S || dead) && attempt === 0) {
+      const dead = holder?.machineId === owner.machineId && !processAlive(holder.pid);
+      if ((age >= STALE_AFTER_S || dead) && replace?.record !== held) {
         const why = dead ? `its process ${holder.pid} on this machine is gone` : `not refreshed for ${age}s`;
         host.log.warn(`breaking a stale cluster lock (${why}) held by ${describeOwner(holder)}`);
-        await host.sudo(['sh', '-c', BREAK_STALE, 'sh', dir, dead ? '0' : String(STALE_AFTER_S)]);
+        replace = { record: held, minAge: dead ? 0 : STALE_AFTER_S };
         continue;
       }
-      throw new EectlError(
+      throw lockError(
+        host,
         `another eectl run holds the cluster lock on ${host.name}: ${describeOwner(holder)}`,
-        {
-          code: 'ELOCKED',
-          kind: 'user',
-          exitCode: ExitCode.locked,
-          host: host.name,
-          suggestions: [
-            'Wait for that run to finish, then run again.',
-            `If that run is dead, the lock expires by itself ${STALE_AFTER_S}s after its last refresh.`,
-          ],
-        },
       );
     }
-    throw new Error('unreachable');
+    throw lockError(host, `the cluster lock on ${host.name} changed hands while it was being taken`);
   }
 
   private async heartbeat(): Promise<void> {
-    await this.host.sudo(['sh', '-c', HEARTBEAT, 'sh', this.dir, this.owner.id]).catch((e: unknown) => {
+    await this.host.sudo(['sh', '-c', HEARTBEAT, 'sh', this.dir, this.record]).catch((e: unknown) => {
       this.host.log.warn(`could not refresh the cluster lock: ${String(e)}`);
     });
   }
@@ -97,7 +124,8 @@ export class ClusterLock {
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.host.sudo(['sh', '-c', RELEASE, 'sh', this.dir, this.owner.id]);
+    // Not under the run's signal: an interrupted run still releases its lock.
+    await this.host.sudo(['sh', '-c', RELEASE, 'sh', this.dir, this.record], { signal: UNINTERRUPTIBLE });
     this.host.log.debug('cluster lock released');
   }
 }
@@ -110,6 +138,19 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function lockError(host: Host, message: string): EectlError {
+  return new EectlError(message, {
+    code: 'ELOCKED',
+    kind: 'user',
+    exitCode: ExitCode.locked,
+    host: host.name,
+    suggestions: [
+      'Wait for that run to finish, then run again.',
+      `If that run is dead, the lock expires by itself ${STALE_AFTER_S}s after its last refresh.`,
+    ],
+  });
 }
 
 function parseOwner(text: string | undefined): LockOwner | undefined {

@@ -1,6 +1,7 @@
 import type { HostSpec } from '../config/schema.js';
 import { ConnectionPool } from '../ssh/pool.js';
 import type { Connection } from '../ssh/connection.js';
+import { withRunSignal } from '../ssh/signal-connection.js';
 import type { Logger } from '../ui/log.js';
 import { askSecret, confirmNewHostKey } from '../ui/prompts.js';
 
@@ -14,6 +15,8 @@ export interface SessionOptions {
   /** Fail faster on dead hosts (status: a report should not wait a minute per host); ssh layer defaults otherwise. */
   readyTimeoutMs?: number;
   connectAttempts?: number;
+  /** The run's interrupt (Ctrl-C, SIGTERM): every command on every host is stopped when it fires. */
+  signal?: AbortSignal;
 }
 
 /** A run's way to the hosts: one pooled connection per host, closed together at the end. */
@@ -32,5 +35,9 @@ export function openSession(options: SessionOptions): Session {
     ...(options.connectAttempts === undefined ? {} : { connectAttempts: options.connectAttempts }),
     ...(options.interactive ? { confirmHostKey: confirmNewHostKey, prompt: askSecret } : {}),
   });
-  return { connect: (spec) => pool.get(spec), close: () => pool.closeAll() };
+  const { signal } = options;
+  return {
+    connect: async (spec) => (signal ? withRunSignal(await pool.get(spec), signal) : pool.get(spec)),
+    close: () => pool.closeAll(),
+  };
 }

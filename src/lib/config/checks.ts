@@ -102,11 +102,31 @@ function engineProblems(engine: EngineSpec, loc: Locator): ConfigProblem[] {
     const message = 'mirror needs repoUrl: the package repository to install the engine from';
     return [loc.problem('error', ['spec', 'engine', 'source'], message)];
   }
-  if (engine.source !== 'mirror' && engine.repoUrl) {
-    const message = `is used only with source: mirror, and source is ${engine.source}`;
-    return [loc.problem('warning', ['spec', 'engine', 'repoUrl'], message)];
+  if (engine.source === 'mirror') {
+    if (engine.repoKey && engine.insecure) {
+      const message = 'insecure: true and a repoKey contradict each other: drop one (the key is safer)';
+      return [loc.problem('error', ['spec', 'engine', 'insecure'], message)];
+    }
+    if (engine.insecure) {
+      const message =
+        'the mirror is unsigned on purpose: packages are installed without a signature check, so whoever can alter mirror traffic gets root on every host; set repoKey instead';
+      return [loc.problem('warning', ['spec', 'engine', 'insecure'], message)];
+    }
+    if (!engine.repoKey) {
+      const message =
+        'a mirror needs repoKey: the public key that signs it (or insecure: true to install unsigned packages on purpose)';
+      return [loc.problem('error', ['spec', 'engine', 'source'], message)];
+    }
+    return [];
   }
-  return [];
+  const unused = (['repoUrl', 'repoKey', 'insecure'] as const).filter((k) => engine[k]);
+  return unused.map((k) =>
+    loc.problem(
+      'warning',
+      ['spec', 'engine', k],
+      `is used only with source: mirror, and source is ${engine.source}`,
+    ),
+  );
 }
 
 function registryProblems(hosts: HostSpec[], registry: RegistrySpec, loc: Locator): ConfigProblem[] {

@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { relationProblems } from './checks.js';
 import { schemaProblems } from './issues.js';
 import { resolveConfigPaths } from './paths.js';
+import { loadRepoKey } from './repo-key.js';
 import {
   byPosition,
   ConfigError,
@@ -106,6 +107,13 @@ export function checkClusterText(text: string, options: CheckOptions): ClusterCh
     resolveConfigPaths(schema.data, options.baseDir ?? process.cwd(), options.home);
     const files = options.readFile ? keyFileProblems(schema.data, source, options.readFile) : [];
     if (files.length > 0) return report([...problems(result), ...files]);
+    const { repoKey } = schema.data.spec.engine;
+    const keyProblem = options.readFile && repoKey ? loadRepoKey(repoKey) : undefined;
+    if (keyProblem)
+      return report([
+        ...problems(result),
+        source.problem('error', ['spec', 'engine', 'repoKey'], keyProblem),
+      ]);
     result.config = schema.data;
   }
   return result;

@@ -25,6 +25,7 @@ export function resolveConfigPaths(config: ClusterConfig, baseDir: string, home:
   const policy = config.spec.images.policy;
   policy.keys = policy.keys.map(fix);
   for (const scope of policy.trust) scope.keys = scope.keys.map(fix);
+  if (config.spec.engine.repoKey) config.spec.engine.repoKey = fix(config.spec.engine.repoKey);
   const ca = config.spec.controlPlane.ca;
   if (ca) {
     ca.certPath = fix(ca.certPath);

@@ -84,6 +84,17 @@ export const engineSchema = z.strictObject({
     .optional()
     .describe('Exact package version or a prefix such as "26.1" (quoted: it is text, not a number)'),
   repoUrl: fetchUrl.optional().describe('Package repository for source: mirror (air-gapped sites)'),
+  repoKey: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'source: mirror: the ASCII-armored public key that signs the mirror (relative to the cluster file)',
+    ),
+  insecure: z
+    .boolean()
+    .default(false)
+    .describe('source: mirror without repoKey: install unsigned packages on purpose (warned on every run)'),
   daemon: z.record(z.string(), z.unknown()).default({}).describe('Merged into /etc/docker/daemon.json'),
 });
 

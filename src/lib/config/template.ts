@@ -59,6 +59,7 @@ ${hosts.join('\n')}
     source: ${a.engineSource}
 ${a.engineVersion ? `    version: ${JSON.stringify(a.engineVersion)}` : '    # version: "26.1"'}
 ${a.repoUrl ? `    repoUrl: ${scalar(a.repoUrl)}` : '    # repoUrl: http://mirror.internal/debian'}
+${a.engineSource === 'mirror' ? '    repoKey: ./mirror-key.asc # the public key that signs the mirror: gpg --armor --export KEYID > mirror-key.asc' : '    # repoKey: ./mirror-key.asc (source: mirror: the public key that signs it)'}
     daemon: {}
   # Overlay network address pools (empty: Docker's default, 10.0.0.0/8 in /24 subnets).
   swarm:

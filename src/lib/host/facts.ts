@@ -12,6 +12,7 @@ import type {
 import { APT_SOURCE_FILE } from './os/apt.js';
 import { YUM_REPO_FILE } from './os/dnf.js';
 import { ZYPPER_REPO_FILE } from './os/zypper.js';
+import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from './os/source.js';
 import { PKI_MANAGED_FILES } from '../pki/paths.js';
 import { AUTHZ_MANIFEST, POLICY_FILE } from '../access/paths.js';
 import { REGISTRY_MANAGED_FILES } from '../registry/paths.js';
@@ -25,6 +26,8 @@ export const MANAGED_FILES = [
   APT_SOURCE_FILE,
   YUM_REPO_FILE,
   ZYPPER_REPO_FILE,
+  MIRROR_KEY_APT,
+  MIRROR_KEY_RPM,
   ...PKI_MANAGED_FILES,
   POLICY_FILE,
   AUTHZ_MANIFEST,

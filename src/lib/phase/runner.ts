@@ -16,6 +16,8 @@ export async function runPhases<C extends PhaseContext>(
   const tasks = phases.map((phase) => ({
     title: phase.title,
     task: async (_: C, task: { output: string; skip: (message?: string) => void }) => {
+      // An interrupt between phases: the next one does not start.
+      if (ctx.signal?.aborted) throw interruptedError();
       const started = performance.now();
       await phase.prepare?.(ctx);
       if (phase.shouldRun && !phase.shouldRun(ctx)) {
@@ -44,6 +46,16 @@ export async function runPhases<C extends PhaseContext>(
     throw error;
   }
   return timings;
+}
+
+/** The run was interrupted (Ctrl-C, SIGTERM): exit 130 once the lock is released. */
+export function interruptedError(): EectlError {
+  return new EectlError('interrupted', {
+    code: 'EINTERRUPTED',
+    kind: 'user',
+    exitCode: ExitCode.interrupted,
+    suggestions: ['Run the same command again: it continues where it stopped.'],
+  });
 }
 
 /** A phase's time as results report it (`--json`, summaries, benchmarks). */

@@ -3,6 +3,8 @@ import { ClusterLock } from '../cluster/lock.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import { Host } from '../host/host.js';
+import type { HostSpec } from '../config/schema.js';
+import { lockHostUnreachable } from './lock.js';
 import type { Phase } from '../phase/phase.js';
 
 /** The context a node command needs to reach the swarm (ls uses it too, without a target). */
@@ -23,6 +25,8 @@ export async function reachManagers(ctx: ManagerContext): Promise<void> {
   const nextManager = async (): Promise<Host | undefined> => {
     while (next < specs.length) {
       const spec = specs[next++]!;
+      // Already tried for the lock and found down: a second connect timeout would tell nothing new.
+      if (ctx.unreachable.has(spec.address)) continue;
       try {
         const host = new Host(spec, await ctx.connect(spec));
         const swarm = await new HostDocker(host)
@@ -76,13 +80,33 @@ export const nodeConnectPhase: Phase<NodeContext> = {
 };
 
 /**
- * Takes the cluster lock on the first reachable manager of the file — the host `install` locks when it
- * is up — so a node command and an install cannot change the cluster at once. A dry run takes none.
+ * Takes the cluster lock where every run takes it (`lockSpec`: the first manager of the file), before the
+ * swarm is read, so a node command and an install cannot change the cluster at once. One exception keeps a
+ * dead first manager removable: `node remove` naming it by its address locks the next manager of the file,
+ * the first manager of the file as the command leaves it (every other run fails to reach the dead one's
+ * lock, so none goes on beside it). A dry run takes no lock.
  */
 export const nodeLockPhase: Phase<NodeContext> = {
   title: 'Lock the cluster',
   shouldRun: (ctx) => !ctx.dryRun,
   async run(ctx) {
-    ctx.lock = await ClusterLock.acquire(ctx.managers[0]!, `node ${ctx.command} ${ctx.target}`);
+    const [first, second] = ctx.config.spec.hosts.filter((h) => h.role === 'manager');
+    const command = `node ${ctx.command} ${ctx.target}`;
+    const connect = async (spec: HostSpec) => new Host(spec, await ctx.connect(spec));
+    let host: Host;
+    try {
+      host = await connect(first!);
+    } catch (error) {
+      const removingIt = ctx.command === 'remove' && ctx.target === first!.address && second;
+      if (!removingIt) throw lockHostUnreachable(first!.address, error);
+      ctx.unreachable.set(first!.address, toEectlError(error));
+      ctx.log.warn(
+        `${first!.address}: unreachable; the lock goes to the next manager of the file, ${second.address}`,
+      );
+      host = await connect(second).catch((e: unknown) => {
+        throw lockHostUnreachable(second.address, e);
+      });
+    }
+    ctx.lock = await ClusterLock.acquire(host, command);
   },
 };

@@ -3,13 +3,25 @@ import { DAEMON_JSON } from '../host/facts.js';
 import type { Host } from '../host/host.js';
 import { configurerFor, type EngineSourceSpec } from '../host/os/index.js';
 import type { Phase } from '../phase/phase.js';
+import { repoKeyText } from '../config/repo-key.js';
+import { addSecret } from '../ui/redact.js';
 import { mapAll } from '../util/concurrency.js';
 import { applySteps, uploadsInPlace } from './steps.js';
 
 /** engine.source and repoUrl from the file, as the configurers take them. */
 export function sourceSpec(ctx: ClusterContext): EngineSourceSpec {
-  const { source, repoUrl } = ctx.config.spec.engine;
-  return { source, repoUrl };
+  const { source, repoUrl, repoKey, insecure } = ctx.config.spec.engine;
+  // A mirror's password is a secret wherever it shows (logs, errors).
+  if (source === 'mirror' && repoUrl) addSecret(repoUrlPassword(repoUrl));
+  return { source, repoUrl, insecure, repoKey: repoKey === undefined ? undefined : repoKeyText(repoKey) };
+}
+
+function repoUrlPassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether the host's package source is already what the file asks for (its files have the right content). */

@@ -1,8 +1,9 @@
 import { LOCK_DIR } from '../cluster/lock.js';
-import { APT_KEYRING, APT_SOURCE_FILE } from '../host/os/apt.js';
-import { YUM_REPO_FILE } from '../host/os/dnf.js';
+import { APT_AUTH_FILE, APT_KEYRING, APT_SOURCE_FILE } from '../host/os/apt.js';
+import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from '../host/os/source.js';
+import { DNF_PASSWORD_FILES, YUM_REPO_FILE } from '../host/os/dnf.js';
 import { ENGINE_DATA_PATHS } from '../host/os/packages.js';
-import { ZYPPER_REPO_FILE } from '../host/os/zypper.js';
+import { ZYPPER_CREDENTIALS_FILE, ZYPPER_REPO_FILE } from '../host/os/zypper.js';
 import { API_DROP_IN } from '../pki/paths.js';
 
 /**
@@ -28,7 +29,17 @@ const DROP_IN_NAME = API_DROP_IN.slice(DROP_IN_DIR.length + 1);
 export const RESET_PATHS = [...ENGINE_DATA_PATHS, ...EECTL_PATHS, ...ENGINE_RUNTIME_PATHS] as const;
 
 /** Every package source file any configurer writes; the configurer's own step removes those of its OS. */
-export const SOURCE_FILES = [APT_SOURCE_FILE, APT_KEYRING, YUM_REPO_FILE, ZYPPER_REPO_FILE] as const;
+export const SOURCE_FILES = [
+  APT_SOURCE_FILE,
+  APT_KEYRING,
+  APT_AUTH_FILE,
+  MIRROR_KEY_APT,
+  YUM_REPO_FILE,
+  MIRROR_KEY_RPM,
+  ...DNF_PASSWORD_FILES,
+  ZYPPER_REPO_FILE,
+  ZYPPER_CREDENTIALS_FILE,
+] as const;
 
 /** The directory this run's lock lives in on the lock host: kept until the lock is released. */
 export const KEPT_WHILE_LOCKED = LOCK_DIR;

@@ -1,6 +1,6 @@
 import type { ClusterContext } from '../actions/cluster-context.js';
 import type { Host } from '../host/host.js';
-import type { Step } from '../host/os/index.js';
+import type { Step, UploadStep } from '../host/os/index.js';
 import type { PhaseOutput } from '../phase/phase.js';
 
 /** Package installs can take minutes on slow mirrors. */
@@ -36,6 +36,7 @@ export async function applySteps(
 
 /** Whether every file the steps would upload is already on the host with that content (read with the facts). */
 export function uploadsInPlace(host: Host, steps: readonly Step[]): boolean {
-  const uploads = steps.filter((s) => s.kind === 'upload');
+  // Secret files are never read back (the facts go to the log): they are written with the others.
+  const uploads = steps.filter((s): s is UploadStep => s.kind === 'upload' && s.secret !== true);
   return uploads.length > 0 && uploads.every((u) => host.facts?.files[u.path] === u.content);
 }

@@ -1,6 +1,7 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeAtomically } from './ca-store.js';
+import { UsageError } from '../errors.js';
+import { writeFileAtomically } from '../util/exclusive-file.js';
 
 /** What goes into a client bundle. */
 export interface BundleInput {
@@ -65,11 +66,43 @@ export function bundleFiles(input: BundleInput): BundleFile[] {
   ];
 }
 
-/** Writes a bundle into `dir` (created 0700): each file atomically with its mode, the key before the certificate. */
+/**
+ * Writes a bundle into `dir`: each file atomically with its mode, the key before the certificate. A new
+ * directory is created 0700. An existing one is never chmodded (`--out /tmp` must not change /tmp): it
+ * must be a real directory of this user that no one else can write to, and empty or holding only an
+ * earlier bundle's files; otherwise the bundle is refused before anything is written.
+ */
 export async function writeBundle(dir: string, files: readonly BundleFile[]): Promise<string[]> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
+  await checkBundleDir(dir, files);
   const ordered = [...files].sort((a, b) => Number(b.mode === 0o600) - Number(a.mode === 0o600));
-  for (const file of ordered) await writeAtomically(join(dir, file.name), file.content, file.mode);
+  for (const file of ordered) await writeFileAtomically(join(dir, file.name), file.content, file.mode);
   return files.map((f) => join(dir, f.name));
+}
+
+async function checkBundleDir(dir: string, files: readonly BundleFile[]): Promise<void> {
+  const stat = await lstat(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (!stat) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return;
+  }
+  const refuse = (why: string) =>
+    new UsageError(`--out ${dir}: ${why}; nothing was written`, {
+      code: 'EBUNDLE_DIR',
+      suggestions: [
+        `Name a directory that does not exist yet (eectl creates it 0700), e.g. --out ${join(dir, 'bundle')}.`,
+      ],
+    });
+  if (!stat.isDirectory()) throw refuse('not a directory (a symbolic link or a file is not followed)');
+  if (process.getuid && stat.uid !== process.getuid()) throw refuse('owned by another user');
+  if ((stat.mode & 0o022) !== 0) throw refuse('others can write to it, so they could swap the files');
+  const names = new Set(files.map((f) => f.name));
+  const others = (await readdir(dir)).filter((n) => !names.has(n));
+  if (others.length > 0) {
+    throw refuse(
+      `not empty (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}) and not an earlier bundle`,
+    );
+  }
 }

@@ -1,8 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { addSecret } from '../ui/redact.js';
+import { writeFileAtomically } from '../util/exclusive-file.js';
 import type { CertifiedKey } from './certificates.js';
 import { summarizeCertificate } from './inspect.js';
 import { keyMatchesCert } from './keys.js';
@@ -50,10 +51,7 @@ export async function writeLocalCa(cluster: string, ca: CertifiedKey): Promise<s
 
 /** Writes a file through a temporary sibling and a rename, with its mode set before any content. */
 export async function writeAtomically(path: string, content: string, mode: number): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, content, { mode, flag: 'w' });
-  await chmod(temp, mode);
-  await rename(temp, path);
+  await writeFileAtomically(path, content, mode);
 }
 
 /** The CA given in `controlPlane.ca`: both files must exist, the key must match and the certificate be a CA. */

@@ -157,7 +157,12 @@ export class AptWorkspace {
   }
 }
 
-/** The apt source of a sandbox host: the sandbox mirror only (the hosts reach nothing else). */
+/**
+ * The apt source of a sandbox host: the sandbox mirror only (the hosts reach nothing else), under its
+ * second name (`debian-host`, the same repository): apt refuses one source with two trust settings, and
+ * eectl's own line for `debian` checks the signature with engine.repoKey.
+ */
 export function hostAptSources(mirrorUrl: string): string {
-  return `# The eectl sandbox's package mirror on this network's gateway; unsigned, hence trusted=yes.\ndeb [trusted=yes] ${mirrorUrl} bookworm main\n`;
+  const url = mirrorUrl.replace(/\/debian$/, '/debian-host');
+  return `# The eectl sandbox's package mirror on this network's gateway (eectl's own source checks its signature).\ndeb [trusted=yes] ${url} bookworm main\n`;
 }

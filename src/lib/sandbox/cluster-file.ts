@@ -22,7 +22,13 @@ export function sandboxClusterObject(desc: SandboxDescription): Record<string, u
       role: h.role,
       ssh: { user: h.user, keyPath: desc.keyPath },
     })),
-    engine: { source: 'mirror', version: SANDBOX_ENGINE_VERSION, repoUrl: desc.mirrorUrl },
+    engine: {
+      source: 'mirror',
+      version: SANDBOX_ENGINE_VERSION,
+      repoUrl: desc.mirrorUrl,
+      // A sandbox made before its mirror was signed has no key: it stays unsigned, and says so.
+      ...(desc.mirrorKey ? { repoKey: desc.mirrorKey } : { insecure: true }),
+    },
   };
   if (registryHosts > 0 && desc.registry) {
     spec.registry = {
@@ -63,7 +69,7 @@ export function sandboxClusterYaml(desc: SandboxDescription): string {
     doc,
     ['spec', 'engine'],
     'repoUrl',
-    ` An apt repository of Debian's layout (<repoUrl> ${'bookworm'} main), unsigned: use [trusted=yes].`,
+    ` An apt repository of Debian's layout (<repoUrl> ${'bookworm'} main), signed with repoKey.`,
   );
   commentKey(
     doc,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { EectlError } from '../errors.js';
@@ -9,6 +9,7 @@ import { AptWorkspace, type DebianMirrors } from './apt.js';
 import { mirrorRunArgs, type DockerCli } from './docker.js';
 import { runLocal } from './exec.js';
 import type { HostRootfs } from './image.js';
+import { ensureMirrorKey, signRelease } from './mirror-signing.js';
 import { LABEL, mirrorContainerName } from './state.js';
 import { ensureToolImage, TOOL_PACKAGES, toolDebsCached, toolsDir } from './tool-image.js';
 
@@ -66,7 +67,10 @@ export async function ensureMirrorRepository(ctx: MirrorContext): Promise<string
     existsSync(index) &&
     (await readFile(stampFile, 'utf8')) === wanted &&
     (await toolDebsCached(ctx.cacheDir));
-  if (cached) return root;
+  if (cached) {
+    await signMirror(ctx, repo);
+    return root;
+  }
 
   const apt = aptWorkspace(ctx.cacheDir, ctx.rootfs, ctx.logger);
   ctx.progress(`apt-get update (bookworm, trixie from ${ctx.mirrors.debian})`);
@@ -87,7 +91,17 @@ export async function ensureMirrorRepository(ctx: MirrorContext): Promise<string
   ctx.progress('indexing the repository (dpkg-scanpackages -m)');
   await writeIndex(repo, ctx.logger);
   await writeFile(stampFile, wanted);
+  await signMirror(ctx, repo);
   return root;
+}
+
+/** Signs the repository with the sandbox's mirror key (made once): the hosts check it (`signed-by`). */
+async function signMirror(ctx: MirrorContext, repo: string): Promise<void> {
+  // The hosts' own apt source names the repository by this second name (see hostAptSources).
+  const alias = join(mirrorRoot(ctx.cacheDir), 'debian-host');
+  if (!existsSync(alias)) await symlink('debian', alias);
+  await ensureMirrorKey(ctx.cacheDir, ctx.logger);
+  await signRelease(ctx.cacheDir, join(repo, 'dists', MIRROR_SUITE), ctx.logger);
 }
 
 async function writeIndex(repo: string, logger: Logger): Promise<void> {
@@ -117,7 +131,7 @@ async function writeIndex(repo: string, logger: Logger): Promise<void> {
   await rename(`${release}.tmp`, release);
 }
 
-/** An unsigned Release file for the index files (hosts use `[trusted=yes]`). */
+/** The Release file for the index files; signMirror signs it. */
 export function releaseFile(files: Record<string, Buffer>, date: Date): string {
   const sums = Object.entries(files).map(
     ([path, content]) => ` ${createHash('sha256').update(content).digest('hex')} ${content.length} ${path}`,

@@ -40,6 +40,8 @@ export interface SandboxDescription {
   network: { name: string; subnet: string; gateway: string };
   hosts: SandboxHost[];
   mirrorUrl: string;
+  /** The public key that signs the mirror (engine.repoKey of the cluster file). */
+  mirrorKey?: string;
   clusterFile: string;
   keyPath: string;
   knownHostsFile: string;

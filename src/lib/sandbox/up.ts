@@ -12,6 +12,7 @@ import { createHosts, createSandboxNetwork, provisionHost, waitForBoot } from '.
 import { ensureHostImage, ensureHostRootfs, type HostRootfs } from './image.js';
 import { inotifyInstanceLimit, inotifyWarning } from './inotify.js';
 import { ensureMirrorRepository, mirrorDockerVersions, mirrorUrl, startMirrorServer } from './mirror.js';
+import { mirrorKeyPath } from './mirror-signing.js';
 import { ensureRegistryBundle, type RegistryBundle } from './registry-image.js';
 import { generateKeyPair, recordHostKeys } from './ssh-keys.js';
 import {
@@ -117,6 +118,7 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxDescr
             network: { name: network.name, subnet: network.subnet, gateway: network.gateway },
             hosts: planHosts(name, options, network.index),
             mirrorUrl: mirrorUrl(network.gateway),
+            mirrorKey: mirrorKeyPath(cacheDir),
             clusterFile: join(stateDir, 'cluster.yaml'),
             keyPath: join(stateDir, 'id_ed25519'),
             knownHostsFile: sandboxKnownHostsFile(name),

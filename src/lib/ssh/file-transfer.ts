@@ -24,6 +24,26 @@ export function privateTempPath(tmpDir = '/tmp'): string {
   return posix.join(tmpDir, `.eectl-upload-${randomBytes(8).toString('hex')}`);
 }
 
+/**
+ * An upload's two steps around its temp file: `write` it, then `place` it (the script that moves it into
+ * place removes it too, whatever happens inside). When either fails, `remove` takes the temp away: a
+ * secret staged in /tmp for a non-root upload must not stay there because sudo refused, the connection
+ * dropped, or the run was interrupted before the script could clean up.
+ */
+export async function throughTemp(
+  write: () => Promise<void>,
+  place: () => Promise<void>,
+  remove: () => Promise<void>,
+): Promise<void> {
+  try {
+    await write();
+    await place();
+  } catch (error) {
+    await remove().catch(() => undefined);
+    throw error;
+  }
+}
+
 /** `0o600` → `0600`, as install(1) and chmod(1) take it. */
 export function octalMode(mode: number): string {
   return `0${(mode & 0o7777).toString(8)}`;

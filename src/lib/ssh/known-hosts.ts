@@ -61,7 +61,11 @@ export function entryMatchesHost(entry: KnownHostEntry, token: string): boolean 
   return matched;
 }
 
-/** Decides about a presented key: revoked beats known, known beats changed, else unknown. */
+/**
+ * Decides about a presented key: revoked beats known, known beats changed, else unknown. Any key on record
+ * for the host makes every other key a changed one, whatever its type: otherwise an attacker who offers a
+ * type never recorded (ECDSA for a host known by ed25519) would pass as a new host.
+ */
 export function checkHostKey(entries: KnownHostEntry[], token: string, key: Buffer): HostKeyVerdict {
   const named = entriesNaming(entries, token);
   const revoked = named.find((e) => e.marker === '@revoked' && e.key.equals(key));
@@ -69,8 +73,8 @@ export function checkHostKey(entries: KnownHostEntry[], token: string, key: Buff
   const forHost = named.filter((e) => e.marker === undefined);
   const known = forHost.find((e) => e.key.equals(key));
   if (known) return { kind: 'known', entry: known };
-  const type = keyTypeOf(key);
-  const changed = forHost.find((e) => e.keyType === type);
+  // The entry of the same type names the line to remove when there is one; any other entry otherwise.
+  const changed = forHost.find((e) => e.keyType === keyTypeOf(key)) ?? forHost[0];
   if (changed) return { kind: 'changed', entry: changed };
   return { kind: 'unknown' };
 }

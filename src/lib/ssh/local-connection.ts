@@ -14,6 +14,7 @@ import {
   privateTempPath,
   readFileArgv,
   siblingTempPath,
+  throughTemp,
 } from './file-transfer.js';
 import { prepareCommand, type PreparedCommand } from './prepare-command.js';
 import { detectSudo, sudoPrefix, type SudoState } from './sudo.js';
@@ -67,23 +68,27 @@ export class LocalConnection implements Connection {
     if (viaSudo) sudoPrefix(this.sudo as SudoState, this.name);
     const temp = viaSudo ? privateTempPath(tmpdir()) : siblingTempPath(path);
     const owner = options.owner ?? (options.sudo ? '0:0' : undefined);
-    try {
-      // 'wx' refuses an existing file or a planted symlink; the mode is set again against the umask.
-      await writeFile(temp, content, { mode: viaSudo ? 0o600 : mode, flag: 'wx' });
-      await chmod(temp, viaSudo ? 0o600 : mode);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw new EectlError(`${this.name}: cannot write ${temp}: ${(error as Error).message}`, {
-        code: 'ETRANSFER',
-        kind: 'external',
-        host: this.name,
-        cause: error,
-      });
-    }
     const place = viaSudo
       ? installAsRootArgv(temp, path, mode, owner ?? '0:0')
       : moveIntoPlaceArgv(temp, path, owner);
-    await this.exec(place, { sudo: viaSudo });
+    await throughTemp(
+      async () => {
+        try {
+          // 'wx' refuses an existing file or a planted symlink; the mode is set again against the umask.
+          await writeFile(temp, content, { mode: viaSudo ? 0o600 : mode, flag: 'wx' });
+          await chmod(temp, viaSudo ? 0o600 : mode);
+        } catch (error) {
+          throw new EectlError(`${this.name}: cannot write ${temp}: ${(error as Error).message}`, {
+            code: 'ETRANSFER',
+            kind: 'external',
+            host: this.name,
+            cause: error,
+          });
+        }
+      },
+      async () => void (await this.exec(place, { sudo: viaSudo })),
+      () => rm(temp, { force: true }),
+    );
     this.log.debug(
       `wrote ${Buffer.byteLength(content)} bytes to ${path} (mode ${octalMode(mode)}${owner ? `, owner ${owner}` : ''})`,
     );

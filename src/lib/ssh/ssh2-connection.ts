@@ -13,6 +13,7 @@ import {
   privateTempPath,
   readFileArgv,
   siblingTempPath,
+  throughTemp,
 } from './file-transfer.js';
 import { JumpHosts } from './jump-hosts.js';
 import { Limiter } from './limiter.js';
@@ -92,20 +93,24 @@ export class Ssh2Connection implements Connection {
     if (viaSudo) sudoPrefix(this.sudoState(), this.name);
     const temp = viaSudo ? privateTempPath() : siblingTempPath(remotePath);
     const owner = options.owner ?? (options.sudo ? '0:0' : undefined);
-    await this.channels.run(() =>
-      withSftp(this.requireClient(), async (sftp) => {
-        try {
-          await writeNewFile(sftp, temp, data, viaSudo ? 0o600 : mode);
-        } catch (error) {
-          await removeQuietly(sftp, temp);
-          throw this.transferError(`cannot write ${temp}`, error);
-        }
-      }),
-    );
     const place = viaSudo
       ? installAsRootArgv(temp, remotePath, mode, owner ?? '0:0')
       : moveIntoPlaceArgv(temp, remotePath, owner);
-    await this.exec(place, { sudo: viaSudo });
+    await throughTemp(
+      () =>
+        this.channels.run(() =>
+          withSftp(this.requireClient(), async (sftp) => {
+            try {
+              await writeNewFile(sftp, temp, data, viaSudo ? 0o600 : mode);
+            } catch (error) {
+              throw this.transferError(`cannot write ${temp}`, error);
+            }
+          }),
+        ),
+      async () => void (await this.exec(place, { sudo: viaSudo })),
+      // The login user wrote the temp, so the login user can remove it (over a new connection if need be).
+      () => this.channels.run(() => withSftp(this.requireClient(), (sftp) => removeQuietly(sftp, temp))),
+    );
     this.log.debug(
       `uploaded ${data.length} bytes to ${remotePath} (mode ${octalMode(mode)}${owner ? `, owner ${owner}` : ''})`,
     );

@@ -12,6 +12,49 @@ describe('loadCluster on real files', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('reads engine.repoKey when the file is loaded, and refuses a missing, private or non-key file at file:line:col', async () => {
+    const file = join(dir, 'site', 'mirror.yaml');
+    const write = (key: string) =>
+      writeFileSync(
+        file,
+        `apiVersion: eectl/v1
+kind: Cluster
+metadata: { name: site }
+spec:
+  hosts:
+    - { address: 10.0.0.1, role: manager }
+  engine:
+    source: mirror
+    repoUrl: http://mirror.internal/debian
+    repoKey: ${key}
+`,
+      );
+    const armored = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ0\n-----END PGP PUBLIC KEY BLOCK-----\n';
+    writeFileSync(join(dir, 'site', 'mirror.asc'), armored);
+    write('mirror.asc');
+    const loaded = await loadCluster(file, {});
+    expect(loaded.config.spec.engine.repoKey).toBe(join(dir, 'site', 'mirror.asc'));
+    const { repoKeyText } = await import('../../../src/lib/config/repo-key.js');
+    expect(repoKeyText(join(dir, 'site', 'mirror.asc'))).toBe(armored);
+
+    writeFileSync(
+      join(dir, 'site', 'private.asc'),
+      '-----BEGIN PGP PRIVATE KEY BLOCK-----\nx\n-----END PGP PRIVATE KEY BLOCK-----\n',
+    );
+    writeFileSync(join(dir, 'site', 'notakey.txt'), 'hello\n');
+    for (const [key, reason] of [
+      ['missing.asc', 'no such file'],
+      ['private.asc', 'holds a PRIVATE key'],
+      ['notakey.txt', 'is not an ASCII-armored OpenPGP public key'],
+    ]) {
+      write(key!);
+      const error = await loadCluster(file, {}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain(`${file}:10:14: spec.engine.repoKey: `);
+      expect((error as Error).message).toContain(reason);
+    }
+  });
+
   it('resolves relative paths against the file, not the working directory', async () => {
     const file = join(dir, 'site', 'cluster.yaml');
     writeFileSync(

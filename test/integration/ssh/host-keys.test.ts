@@ -105,6 +105,44 @@ describe('host key checking', () => {
     expect((error as EectlError).suggestions.join(' ')).toContain(`line 2 of ${userFile}`);
   });
 
+  it('refuses a key of another type than the one on record, even with --accept-new-host-keys', async () => {
+    // The host is recorded with its ed25519 key; a server on its address now offers only ECDSA or RSA.
+    for (const type of ['ecdsa', 'rsa'] as const) {
+      const impostor = await TestSshServer.start({
+        authorizedKeys: [clientKey.public],
+        hostKey:
+          type === 'ecdsa'
+            ? ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }).private
+            : ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }).private,
+      });
+      try {
+        const recorded = `[127.0.0.1]:${impostor.port} ${server.hostPublicKey}`;
+        const clusterFile = scratch.file(`other-type-${type}_known_hosts`, `${recorded}\n`);
+        const error = await connect(
+          hostFor(impostor, { user: 'root', keyPath }),
+          isolatedOptions(scratch, {
+            knownHostsPath: clusterFile,
+            acceptNewHostKeys: true,
+            confirmHostKey: async () => true,
+          }),
+        ).then(
+          async (c) => {
+            await c.close();
+            return 'connected';
+          },
+          (e: unknown) => e,
+        );
+        expect((error as EectlError).code, type).toBe('EHOSTKEY_CHANGED');
+        expect((error as EectlError).message).toContain(`Offending key in ${clusterFile}:1`);
+        // Not recorded, and no command ran on the impostor.
+        expect(readFileSync(clusterFile, 'utf8')).toBe(`${recorded}\n`);
+        expect(impostor.record.execs).toEqual([]);
+      } finally {
+        await impostor.close();
+      }
+    }
+  });
+
   it('refuses a key marked @revoked', async () => {
     const userFile = scratch.file('revoked_known_hosts', `@revoked * ${server.hostPublicKey}\n`);
     const error = await attempt({ knownHostsPaths: [userFile], acceptNewHostKeys: true });

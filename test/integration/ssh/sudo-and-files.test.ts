@@ -108,6 +108,30 @@ describe('upload and readFile', () => {
     expect(await connection.readFile(`${rootOwned}/missing`, { sudo: true })).toBeUndefined();
   });
 
+  it('removes the key staged in /tmp when installing it as root fails (sudo refused after detection)', async () => {
+    const carol = createTestUser({ sudo: true });
+    const sudoers = `/etc/sudoers.d/${carol.name}`;
+    try {
+      const connection = await login(carol.name);
+      // sudo worked when it was detected; then the policy changes (a sudo rule narrowed, a password asked).
+      await connection.exec(['true'], { sudo: true });
+      rmSync(sudoers);
+      const staged = () =>
+        readdirSync('/tmp', { withFileTypes: true })
+          .filter((f) => f.name.startsWith('.eectl-upload-'))
+          .filter((f) => statSync(`/tmp/${f.name}`).uid === carol.uid);
+      const error = await connection
+        .upload(`${rootOwned}/staged-key.pem`, 'staged secret\n', { mode: 0o600, sudo: true })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EectlError);
+      expect(readdir(rootOwned)).not.toContain('staged-key.pem');
+      expect(staged()).toEqual([]);
+    } finally {
+      rmSync(sudoers, { force: true });
+      carol.remove();
+    }
+  });
+
   it('a non-root user without sudo cannot write there (and is told why)', async () => {
     const connection = await login(bob.name);
     const error = await connection

@@ -52,12 +52,31 @@ describe('relations between fields', () => {
     ]);
   });
 
+  it('refuses a mirror without repoKey unless insecure: true says so, which is warned about', () => {
+    const mirror = `${THREE}  engine:\n    source: mirror\n    repoUrl: http://m/debian\n`;
+    expect(lines(mirror)).toEqual([
+      'cluster.yaml:14:13: spec.engine.source: a mirror needs repoKey: the public key that signs it (or insecure: true to install unsigned packages on purpose)',
+    ]);
+    const insecure = lines(`${mirror}    insecure: true\n`);
+    expect(insecure).toEqual([
+      expect.stringMatching(
+        /^cluster.yaml:16:15: warning: spec.engine.insecure: the mirror is unsigned on purpose/,
+      ),
+    ]);
+    expect(lines(`${mirror}    insecure: true\n    repoKey: k.asc\n`)).toEqual([
+      expect.stringMatching(
+        /^cluster.yaml:16:15: spec.engine.insecure: insecure: true and a repoKey contradict/,
+      ),
+    ]);
+  });
+
   it('refuses a mirror without repoUrl, and warns about a repoUrl nothing uses', () => {
     expect(lines(`${THREE}  engine:\n    source: mirror\n`)).toEqual([
       'cluster.yaml:14:13: spec.engine.source: mirror needs repoUrl: the package repository to install the engine from',
     ]);
     expect(
-      check(`${THREE}  engine: { source: mirror, repoUrl: http://mirror.internal/debian }\n`).errors,
+      check(`${THREE}  engine: { source: mirror, repoUrl: http://mirror.internal/debian, repoKey: k.asc }\n`)
+        .errors,
     ).toEqual([]);
     expect(lines(`${THREE}  engine: { repoUrl: http://mirror.internal/debian }\n`)).toEqual([
       'cluster.yaml:13:22: warning: spec.engine.repoUrl: is used only with source: mirror, and source is docker',

@@ -16,7 +16,7 @@ describe('cluster schema defaults', () => {
       localhost: false,
       labels: {},
     });
-    expect(config.spec.engine).toEqual({ source: 'docker', daemon: {} });
+    expect(config.spec.engine).toEqual({ source: 'docker', insecure: false, daemon: {} });
     expect(config.spec.swarm).toEqual({ defaultAddrPool: [], dataPathPort: 4789 });
     expect(config.spec.controlPlane).toEqual({ apiPort: 2376, san: [] });
     expect(config.spec.registry).toEqual({

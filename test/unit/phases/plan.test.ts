@@ -66,7 +66,7 @@ describe('what install decides from facts', () => {
   });
 
   it('sets up the package source only when its file differs', () => {
-    const spec = { source: 'mirror' as const, repoUrl: 'http://10.0.0.9/debian' };
+    const spec = { source: 'mirror' as const, repoUrl: 'http://10.0.0.9/debian', insecure: true };
     const mirror = ctx(spec);
     const h = host({});
     expect(sourceInPlace(mirror, h)).toBe(false);

@@ -1,4 +1,14 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +80,87 @@ describe('files on the operator machine', () => {
     // A second bundle for the same user replaces the files and keeps the modes.
     await writeBundle(dir, files);
     expect(mode(join(dir, 'key.pem'))).toBe(0o600);
+  });
+
+  describe('client-config --out into a directory that exists', () => {
+    const bundle = async (dir: string) => {
+      const ca = await createCa('prod');
+      const client = await issueClientCert(ca, 'bob');
+      return bundleFiles({
+        cluster: 'prod',
+        user: 'bob',
+        caPem: ca.certPem,
+        certPem: client.certPem,
+        keyPem: client.keyPem,
+        dockerHost: 'tcp://10.0.0.11:2376',
+        dir,
+        expires: new Date('2027-06-01T00:00:00Z'),
+      });
+    };
+
+    it('never chmods it: an empty 0755 directory stays 0755, the key is still 0600', async () => {
+      const dir = join(home, 'empty');
+      mkdirSync(dir, { mode: 0o755 });
+      chmodSync(dir, 0o755);
+      await writeBundle(dir, await bundle(dir));
+      expect(mode(dir)).toBe(0o755);
+      expect(mode(join(dir, 'key.pem'))).toBe(0o600);
+    });
+
+    it('refuses a non-empty directory that is not an earlier bundle, writing nothing and changing no mode', async () => {
+      const dir = join(home, 'shared');
+      mkdirSync(dir, { mode: 0o755 });
+      chmodSync(dir, 0o755);
+      writeFileSync(join(dir, 'notes.txt'), 'mine');
+      await expect(writeBundle(dir, await bundle(dir))).rejects.toMatchObject({
+        code: 'EBUNDLE_DIR',
+        message: expect.stringContaining('not empty (notes.txt)'),
+      });
+      expect(readdirSync(dir)).toEqual(['notes.txt']);
+      expect(mode(dir)).toBe(0o755);
+    });
+
+    it('refuses a directory others can write to (as /tmp), and a symbolic link', async () => {
+      const open = join(home, 'open');
+      mkdirSync(open);
+      chmodSync(open, 0o1777);
+      await expect(writeBundle(open, await bundle(open))).rejects.toMatchObject({ code: 'EBUNDLE_DIR' });
+      expect(mode(open)).toBe(0o777);
+      expect(readdirSync(open)).toEqual([]);
+      const link = join(home, 'link');
+      symlinkSync(join(home, 'elsewhere'), link);
+      mkdirSync(join(home, 'elsewhere'), { mode: 0o700 });
+      await expect(writeBundle(link, await bundle(link))).rejects.toMatchObject({ code: 'EBUNDLE_DIR' });
+      expect(readdirSync(join(home, 'elsewhere'))).toEqual([]);
+    });
+
+    it('does not follow a symlink planted where a file goes: it is replaced, its target untouched', async () => {
+      const dir = join(home, 'planted');
+      mkdirSync(dir, { mode: 0o700 });
+      const target = join(home, 'victim');
+      writeFileSync(target, 'precious', { mode: 0o644 });
+      symlinkSync(target, join(dir, 'key.pem'));
+      const files = await bundle(dir);
+      await writeBundle(dir, files);
+      expect(readFileSync(target, 'utf8')).toBe('precious');
+      expect(lstatSync(join(dir, 'key.pem')).isSymbolicLink()).toBe(false);
+      expect(mode(join(dir, 'key.pem'))).toBe(0o600);
+      // No temporary file is left behind.
+      expect(readdirSync(dir).sort()).toEqual(['ca.pem', 'cert.pem', 'env.ps1', 'env.sh', 'key.pem']);
+    });
+  });
+
+  it('writes through exclusively created temporary files: a symlink planted at a guessable name is not followed', async () => {
+    const dir = localPkiDir('prod');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const victim = join(home, 'victim');
+    writeFileSync(victim, 'precious');
+    // The name the temporary file had before (the pid): a local attacker could plant it.
+    symlinkSync(victim, join(dir, `ca-key.pem.${process.pid}.tmp`));
+    const ca = await createCa('prod');
+    await writeLocalCa('prod', ca);
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+    expect(readFileSync(join(dir, 'ca-key.pem'), 'utf8')).toBe(ca.keyPem);
   });
 
   it('reads controlPlane.ca only when both files are there, the certificate is a CA and the key is its own', async () => {

@@ -57,10 +57,10 @@ describe('apt for the sandbox', () => {
     );
   });
 
-  it('gives hosts the mirror as their only source, unsigned hence trusted', () => {
+  it("gives hosts the mirror as their only source, under the name eectl's signed source does not use", () => {
     const lines = hostAptSources('http://10.77.0.1:18080/debian')
       .split('\n')
       .filter((l) => l.startsWith('deb'));
-    expect(lines).toEqual(['deb [trusted=yes] http://10.77.0.1:18080/debian bookworm main']);
+    expect(lines).toEqual(['deb [trusted=yes] http://10.77.0.1:18080/debian-host bookworm main']);
   });
 });

@@ -105,9 +105,12 @@ describe('checkHostKey', () => {
     expect(checkHostKey(entries, 'h1', ED_B)).toMatchObject({ kind: 'revoked', entry: { line: 3 } });
   });
 
-  it('unknown for a new host, or a key type never recorded for it', () => {
+  it('unknown only for a host with no key on record', () => {
     expect(checkHostKey(entries, 'h9', ED_A)).toEqual({ kind: 'unknown' });
-    expect(checkHostKey(entries, 'h4', ED_A)).toEqual({ kind: 'unknown' });
+  });
+
+  it('changed when the host is recorded with a key of another type', () => {
+    expect(checkHostKey(entries, 'h4', ED_A)).toMatchObject({ kind: 'changed', entry: { line: 4 } });
   });
 
   it('lists the key types known for a host, ignoring markers', () => {

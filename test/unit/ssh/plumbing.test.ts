@@ -6,6 +6,7 @@ import {
   moveIntoPlaceArgv,
   octalMode,
   siblingTempPath,
+  throughTemp,
 } from '../../../src/lib/ssh/file-transfer.js';
 import { Limiter } from '../../../src/lib/ssh/limiter.js';
 import { isTransient, TransientConnectError, withRetries } from '../../../src/lib/ssh/retry.js';
@@ -143,5 +144,48 @@ describe('withRetries', () => {
     expect(isTransient(Object.assign(new Error(), { code: 'ECONNRESET' }))).toBe(true);
     expect(isTransient(Object.assign(new Error(), { code: 'ENOENT' }))).toBe(false);
     expect(isTransient(undefined)).toBe(false);
+  });
+});
+
+describe('staging an upload through a temp file', () => {
+  const steps = (fail: 'write' | 'place' | undefined) => {
+    const done: string[] = [];
+    const step = (name: 'write' | 'place') => async () => {
+      done.push(name);
+      if (fail === name) throw new Error(`${name} failed`);
+    };
+    const run = throughTemp(step('write'), step('place'), async () => void done.push('remove'));
+    return { done, run };
+  };
+
+  it('removes the staged temp (a key in /tmp) when the install step fails, and rethrows', async () => {
+    const { done, run } = steps('place');
+    await expect(run).rejects.toThrow('place failed');
+    expect(done).toEqual(['write', 'place', 'remove']);
+  });
+
+  it('removes a half-written temp when writing fails', async () => {
+    const { done, run } = steps('write');
+    await expect(run).rejects.toThrow('write failed');
+    expect(done).toEqual(['write', 'remove']);
+  });
+
+  it('leaves the removal to the place script when all went well', async () => {
+    const { done, run } = steps(undefined);
+    await run;
+    expect(done).toEqual(['write', 'place']);
+  });
+
+  it('reports the first failure even when the removal fails too', async () => {
+    const run = throughTemp(
+      async () => undefined,
+      async () => {
+        throw new Error('sudo: a password is required');
+      },
+      async () => {
+        throw new Error('connection lost');
+      },
+    );
+    await expect(run).rejects.toThrow('sudo: a password is required');
   });
 });

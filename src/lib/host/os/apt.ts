@@ -5,17 +5,21 @@ import {
   DOCKER_DOWNLOAD,
   EECTL_REPO,
   managedHeader,
-  mirrorUrl,
+  mirrorAddress,
+  mirrorKey,
+  MIRROR_KEY_APT,
   repoWord,
   unsupportedSource,
 } from './source.js';
-import { rootCommand, upload, userCommand, type CommandStep, type Step } from './steps.js';
+import { rootCommand, secretUpload, upload, userCommand, type CommandStep, type Step } from './steps.js';
 import type { EnginePackages, EngineSourceSpec, OsConfigurer, PackageOffer } from './types.js';
 
 /** eectl's one-line sources file (one-line format: `Dir::Etc::sourcelist` reads only that). */
 export const APT_SOURCE_FILE = `/etc/apt/sources.list.d/${EECTL_REPO}.list`;
 /** Docker's signing key, referenced by `signed-by` so it vouches for Docker's repository only. */
 export const APT_KEYRING = '/etc/apt/keyrings/eectl-docker.asc';
+/** The mirror's login and password (apt reads auth.conf.d as root only: mode 0600). */
+export const APT_AUTH_FILE = `/etc/apt/auth.conf.d/${EECTL_REPO}.conf`;
 
 /** Every package dpkg-query asks about: engines, their companions, and what Docker's packages pull in. */
 const QUERIED = [...DOCKER_REPO_PACKAGES, 'docker.io', 'docker-cli'];
@@ -67,11 +71,35 @@ export class AptConfigurer implements OsConfigurer {
     this.checkSource(spec);
     if (spec.source === 'distro') {
       return [
-        rootCommand(['rm', '-f', APT_SOURCE_FILE, APT_KEYRING], "remove eectl's package source, if any"),
+        rootCommand(
+          ['rm', '-f', APT_SOURCE_FILE, APT_KEYRING, MIRROR_KEY_APT, APT_AUTH_FILE],
+          "remove eectl's package source, if any",
+        ),
       ];
     }
     if (spec.source === 'mirror') {
+      const key = mirrorKey(spec);
+      const { credentials } = mirrorAddress(spec);
       return [
+        ...(key === undefined
+          ? []
+          : [
+              rootCommand(['install', '-m', '0755', '-d', '/etc/apt/keyrings'], 'create /etc/apt/keyrings'),
+              upload(MIRROR_KEY_APT, key, "install the mirror's signing key"),
+            ]),
+        ...(credentials === undefined
+          ? []
+          : [
+              rootCommand(
+                ['install', '-m', '0755', '-d', '/etc/apt/auth.conf.d'],
+                'create /etc/apt/auth.conf.d',
+              ),
+              secretUpload(
+                APT_AUTH_FILE,
+                `machine ${credentials.machine} login ${credentials.user} password ${credentials.password}\n`,
+                "store the mirror's login (root only)",
+              ),
+            ]),
         upload(APT_SOURCE_FILE, managedHeader(spec) + this.mirrorLine(spec), 'point apt at the mirror'),
       ];
     }
@@ -178,17 +206,19 @@ export class AptConfigurer implements OsConfigurer {
               `purge ${installed.join(', ')}`,
             ),
           ];
-    return [...purge, ...removeEngineData([APT_SOURCE_FILE, APT_KEYRING])];
+    return [...purge, ...removeEngineData([APT_SOURCE_FILE, APT_KEYRING, MIRROR_KEY_APT, APT_AUTH_FILE])];
   }
 
   /**
-   * A mirror's sources line. Trusted without a key: the air-gapped assumption is that the mirror sits inside
-   * the site's trust boundary and is not signed with a key hosts know. A URL ending in `/` is a flat
-   * repository (`Packages` at the URL itself); otherwise it has a distribution layout (dists/<suite>/<components>).
+   * A mirror's sources line: its Release file must be signed by engine.repoKey (`signed-by`, that key
+   * alone), unless the file says the mirror is unsigned on purpose (`trusted=yes`). The URL carries no
+   * credentials (they are in APT_AUTH_FILE). A URL ending in `/` is a flat repository (`Packages` at the
+   * URL itself); otherwise it has a distribution layout (dists/<suite>/<components>).
    */
   private mirrorLine(spec: EngineSourceSpec): string {
-    const url = mirrorUrl(spec);
-    const options = `[arch=${this.arch} trusted=yes]`;
+    const { url } = mirrorAddress(spec);
+    const trust = mirrorKey(spec) === undefined ? 'trusted=yes' : `signed-by=${MIRROR_KEY_APT}`;
+    const options = `[arch=${this.arch} ${trust}]`;
     if (url.endsWith('/') && spec.suite === undefined) return `deb ${options} ${url} ./\n`;
     const suite = spec.suite ?? this.os.codename;
     if (suite === undefined) {

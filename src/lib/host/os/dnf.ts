@@ -7,14 +7,22 @@ import {
   EECTL_REPO,
   majorVersion,
   managedHeader,
+  mirrorAddress,
+  mirrorKey,
   mirrorUrl,
+  MIRROR_KEY_RPM,
   unsupportedSource,
 } from './source.js';
-import { rootCommand, upload, type CommandStep, type Step } from './steps.js';
+import { rootCommand, secretUpload, upload, type CommandStep, type Step } from './steps.js';
 import type { EnginePackages, EngineSourceSpec, OsConfigurer, PackageOffer } from './types.js';
 
 /** eectl's repository file (dnf and yum read the same directory). */
 export const YUM_REPO_FILE = `/etc/yum.repos.d/${EECTL_REPO}.repo`;
+
+/** The variable that holds a mirror's password, so the world-readable repository file does not. */
+const PASSWORD_VAR = 'eectl_mirror_password';
+/** The password variable's file for dnf and for yum (reset removes either). */
+export const DNF_PASSWORD_FILES = [`/etc/dnf/vars/${PASSWORD_VAR}`, `/etc/yum/vars/${PASSWORD_VAR}`];
 
 /** Docker's directory under download.docker.com: RHEL has its own; its rebuilds use the CentOS one. */
 export type DockerRpmFlavor = 'rhel' | 'centos' | 'fedora';
@@ -39,7 +47,10 @@ export class DnfConfigurer implements OsConfigurer {
   }
 
   checkSource(spec: EngineSourceSpec): void {
-    if (spec.source === 'mirror') mirrorUrl(spec);
+    if (spec.source === 'mirror') {
+      mirrorUrl(spec);
+      mirrorKey(spec);
+    }
     if (
       spec.source === 'distro' &&
       this.flavor !== 'fedora' &&
@@ -68,10 +79,25 @@ export class DnfConfigurer implements OsConfigurer {
   setupSource(spec: EngineSourceSpec): Step[] {
     this.checkSource(spec);
     if (spec.source === 'distro') {
-      return [rootCommand(['rm', '-f', YUM_REPO_FILE], "remove eectl's package source, if any")];
+      return [
+        rootCommand(['rm', '-f', YUM_REPO_FILE, MIRROR_KEY_RPM], "remove eectl's package source, if any"),
+      ];
     }
+    const text = managedHeader(spec) + this.repoFile(spec);
+    const description = `add the ${spec.source} repository`;
+    if (spec.source !== 'mirror') return [upload(YUM_REPO_FILE, text, description)];
+    const key = mirrorKey(spec);
+    const { credentials } = mirrorAddress(spec);
     return [
-      upload(YUM_REPO_FILE, managedHeader(spec) + this.repoFile(spec), `add the ${spec.source} repository`),
+      ...(key === undefined ? [] : [upload(MIRROR_KEY_RPM, key, "install the mirror's signing key")]),
+      // The password is a dnf/yum variable in a file only root reads; the repository file names it.
+      ...(credentials === undefined
+        ? []
+        : [
+            rootCommand(['install', '-m', '0755', '-d', this.varsDir], `create ${this.varsDir}`),
+            secretUpload(this.passwordVar, credentials.password, "store the mirror's password (root only)"),
+          ]),
+      upload(YUM_REPO_FILE, text, description),
     ];
   }
 
@@ -161,7 +187,16 @@ export class DnfConfigurer implements OsConfigurer {
         rootCommand([this.packageManager, 'remove', '-y', ...installed], `remove ${installed.join(', ')}`),
       );
     }
-    return [...steps, ...removeEngineData([YUM_REPO_FILE])];
+    return [...steps, ...removeEngineData([YUM_REPO_FILE, MIRROR_KEY_RPM, this.passwordVar])];
+  }
+
+  /** dnf and yum read variables (`$name` in repository files) from one file each in this directory. */
+  private get varsDir(): string {
+    return this.packageManager === 'yum' ? '/etc/yum/vars' : '/etc/dnf/vars';
+  }
+
+  private get passwordVar(): string {
+    return `${this.varsDir}/${PASSWORD_VAR}`;
   }
 
   private onlyEectlRepo(spec: EngineSourceSpec): string[] {
@@ -170,13 +205,20 @@ export class DnfConfigurer implements OsConfigurer {
 
   /**
    * The release is written out rather than left to $releasever, which is "9.4" on a RHEL whose release is
-   * pinned, a directory Docker does not have. A mirror is not signature-checked: the air-gapped assumption
-   * is that it sits inside the site's trust boundary, signed with no key the hosts know.
+   * pinned, a directory Docker does not have. A mirror's packages must be signed by engine.repoKey
+   * (gpgcheck with that key file), unless the file says the mirror is unsigned on purpose; its login, if
+   * any, is written as username/password, never in the baseurl.
    */
   private repoFile(spec: EngineSourceSpec): string {
     if (spec.source === 'mirror') {
-      return [`[${EECTL_REPO}]`, 'name=Engine mirror (eectl)', `baseurl=${mirrorUrl(spec)}`, 'enabled=1']
-        .concat(['gpgcheck=0', 'repo_gpgcheck=0', ''])
+      const { url, credentials } = mirrorAddress(spec);
+      const check =
+        mirrorKey(spec) === undefined
+          ? ['gpgcheck=0', 'repo_gpgcheck=0']
+          : ['gpgcheck=1', 'repo_gpgcheck=0', `gpgkey=file://${MIRROR_KEY_RPM}`];
+      const login = credentials ? [`username=${credentials.user}`, `password=$${PASSWORD_VAR}`] : [];
+      return [`[${EECTL_REPO}]`, 'name=Engine mirror (eectl)', `baseurl=${url}`, 'enabled=1']
+        .concat(check, login, [''])
         .join('\n');
     }
     const release = this.flavor === 'fedora' ? this.os.versionId : majorVersion(this.os.versionId);

@@ -64,3 +64,59 @@ export function unsupportedSource(
 export function majorVersion(versionId: string): string {
   return versionId.split('.')[0] ?? versionId;
 }
+
+/** Where a mirror's signing key goes on hosts: apt's keyrings (for signed-by), rpm's key directory. */
+export const MIRROR_KEY_APT = `/etc/apt/keyrings/${EECTL_REPO}-mirror.asc`;
+export const MIRROR_KEY_RPM = `/etc/pki/rpm-gpg/${EECTL_REPO}-mirror.asc`;
+
+/** The mirror's signing key, or undefined for a mirror that is unsigned on purpose (engine.insecure). */
+export function mirrorKey(spec: EngineSourceSpec): string | undefined {
+  if (spec.insecure === true) return undefined;
+  if (spec.repoKey === undefined || spec.repoKey === '') {
+    throw new EectlError('engine.source is "mirror" but engine.repoKey is not set', {
+      code: 'EREPO_KEY',
+      exitCode: ExitCode.usage,
+      suggestions: [
+        'Set engine.repoKey to the file of the public key that signs the mirror (ASCII-armored).',
+        'Or, if the mirror is unsigned on purpose, say so with engine.insecure: true.',
+      ],
+    });
+  }
+  return spec.repoKey;
+}
+
+/** Login and password for a mirror, kept out of world-readable repository files. */
+export interface MirrorCredentials {
+  user: string;
+  password: string;
+  /** `host[:port]/path` of the URL, as apt's auth.conf names a machine. */
+  machine: string;
+}
+
+/**
+ * The mirror URL without its `user:password@`, and those credentials: a repository file is readable by
+ * every local user, so the password goes to a file only root can read (the configurer's choice).
+ */
+export function mirrorAddress(spec: EngineSourceSpec): { url: string; credentials?: MirrorCredentials } {
+  const raw = mirrorUrl(spec);
+  const userinfo = /^([a-z]+:\/\/)([^@/?#]*)@/i.exec(raw);
+  if (!userinfo) return { url: raw };
+  const url = raw.replace(userinfo[0], userinfo[1]!);
+  const [user = '', password = ''] = userinfo[2]!.split(':').map((part) => safeDecode(part));
+  if (!/^[^\s\p{Cc}]+$/u.test(user) || !/^[^\s\p{Cc}]*$/u.test(password)) {
+    throw new EectlError('engine.repoUrl: the login and password in the URL must have no spaces', {
+      code: 'EREPO_URL',
+      exitCode: ExitCode.usage,
+    });
+  }
+  const machine = url.replace(/^[a-z]+:\/\//i, '').replace(/[?#].*$/, '');
+  return { url, credentials: { user, password, machine } };
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}

@@ -26,6 +26,8 @@ export interface UploadStep {
   readonly content: string;
   readonly mode: number;
   readonly description: string;
+  /** Holds a secret (mirror credentials): 0600, never read back with the facts, never shown. */
+  readonly secret?: boolean;
 }
 
 /** What configurers and service managers return: run or upload each, in order. */
@@ -55,6 +57,11 @@ export function userCommand(command: RemoteCommand, description: string, check =
 /** A file written as root with the given mode (0644: package sources and keys are public). */
 export function upload(path: string, content: string, description: string, mode = 0o644): UploadStep {
   return { kind: 'upload', path, content, mode, description };
+}
+
+/** A file only root may read, holding a secret (a mirror's password): never read back, never shown. */
+export function secretUpload(path: string, content: string, description: string): UploadStep {
+  return { kind: 'upload', path, content, mode: 0o600, description, secret: true };
 }
 
 function stdinOf(options: { stdin?: string }): { stdin?: string } {

@@ -8,6 +8,10 @@ export interface EngineSourceSpec {
   repoUrl?: string | undefined;
   /** apt mirrors with a distribution layout: the suite (default: the host's codename). */
   suite?: string | undefined;
+  /** The mirror's signing key (ASCII-armored OpenPGP public key, read from engine.repoKey). */
+  repoKey?: string | undefined;
+  /** engine.insecure: the mirror is unsigned on purpose; nothing is checked. */
+  insecure?: boolean | undefined;
   /** apt mirrors with a distribution layout: the components (default: main). */
   components?: readonly string[] | undefined;
 }

@@ -7,15 +7,20 @@ import {
   EECTL_REPO,
   majorVersion,
   managedHeader,
+  mirrorAddress,
+  mirrorKey,
   mirrorUrl,
+  MIRROR_KEY_RPM,
   unsupportedSource,
 } from './source.js';
-import { rootCommand, upload, type CommandStep, type Step } from './steps.js';
+import { rootCommand, secretUpload, upload, type CommandStep, type Step } from './steps.js';
 import type { EnginePackages, EngineSourceSpec, OsConfigurer, PackageOffer } from './types.js';
 
 /** eectl's repository file; its section name is the alias that `zypper refresh` takes. */
 export const ZYPPER_REPO_FILE = `/etc/zypp/repos.d/${EECTL_REPO}.repo`;
 const DOCKER_SLES = `${DOCKER_DOWNLOAD}/sles`;
+/** The mirror's login, named by the repository URL's `credentials=` (zypp reads credentials.d as root). */
+export const ZYPPER_CREDENTIALS_FILE = `/etc/zypp/credentials.d/${EECTL_REPO}`;
 
 /** zypper, non-interactive, waiting for the zypp lock (PackageKit holds it on desktops and fresh hosts). */
 function zypper(...args: string[]): string[] {
@@ -36,7 +41,10 @@ export class ZypperConfigurer implements OsConfigurer {
   }
 
   checkSource(spec: EngineSourceSpec): void {
-    if (spec.source === 'mirror') mirrorUrl(spec);
+    if (spec.source === 'mirror') {
+      mirrorUrl(spec);
+      mirrorKey(spec);
+    }
     if (spec.source === 'docker' && !(this.os.id.startsWith('sles') && this.arch === 's390x')) {
       throw unsupportedSource(
         this.name,
@@ -57,14 +65,46 @@ export class ZypperConfigurer implements OsConfigurer {
   setupSource(spec: EngineSourceSpec): Step[] {
     this.checkSource(spec);
     if (spec.source === 'distro') {
-      return [rootCommand(['rm', '-f', ZYPPER_REPO_FILE], "remove eectl's package source, if any")];
+      return [
+        rootCommand(
+          ['rm', '-f', ZYPPER_REPO_FILE, MIRROR_KEY_RPM, ZYPPER_CREDENTIALS_FILE],
+          "remove eectl's package source, if any",
+        ),
+      ];
     }
     const file = upload(
       ZYPPER_REPO_FILE,
       managedHeader(spec) + this.repoFile(spec),
       `add the ${spec.source} repository`,
     );
-    if (spec.source === 'mirror') return [file];
+    if (spec.source === 'mirror') {
+      const key = mirrorKey(spec);
+      const { credentials } = mirrorAddress(spec);
+      return [
+        ...(key === undefined
+          ? []
+          : [
+              rootCommand(['install', '-m', '0755', '-d', '/etc/pki/rpm-gpg'], 'create /etc/pki/rpm-gpg'),
+              upload(MIRROR_KEY_RPM, key, "install the mirror's signing key"),
+              // Imported from the file the operator gave, not from whatever key the mirror serves.
+              rootCommand(['rpm', '--import', MIRROR_KEY_RPM], "import the mirror's signing key"),
+            ]),
+        ...(credentials === undefined
+          ? []
+          : [
+              rootCommand(
+                ['install', '-m', '0755', '-d', '/etc/zypp/credentials.d'],
+                'create /etc/zypp/credentials.d',
+              ),
+              secretUpload(
+                ZYPPER_CREDENTIALS_FILE,
+                `username=${credentials.user}\npassword=${credentials.password}\n`,
+                "store the mirror's login (root only)",
+              ),
+            ]),
+        file,
+      ];
+    }
     // Imported explicitly over https: non-interactive zypper otherwise rejects the repository's unknown key,
     // and --gpg-auto-import-keys would trust whatever key the repository serves.
     return [rootCommand(['rpm', '--import', `${DOCKER_SLES}/gpg`], "import Docker's signing key"), file];
@@ -137,7 +177,7 @@ export class ZypperConfigurer implements OsConfigurer {
             rootCommand(zypper('removelock', ...installed), 'unlock', { check: false }),
             rootCommand(zypper('remove', ...installed), `remove ${installed.join(', ')}`),
           ];
-    return [...remove, ...removeEngineData([ZYPPER_REPO_FILE])];
+    return [...remove, ...removeEngineData([ZYPPER_REPO_FILE, MIRROR_KEY_RPM, ZYPPER_CREDENTIALS_FILE])];
   }
 
   /** A mirror site's other repositories may be unreachable: eectl's was refreshed just before. */
@@ -145,16 +185,24 @@ export class ZypperConfigurer implements OsConfigurer {
     return spec.source === 'mirror' ? ['--no-refresh'] : [];
   }
 
-  /** The mirror is not signature-checked: the air-gapped assumption (see apt.ts). */
+  /**
+   * A mirror's packages must be signed by engine.repoKey (imported beforehand), unless the file says the
+   * mirror is unsigned on purpose; its login, if any, is in ZYPPER_CREDENTIALS_FILE, not in the URL.
+   */
   private repoFile(spec: EngineSourceSpec): string {
+    const mirror = spec.source === 'mirror' ? mirrorAddress(spec) : undefined;
+    const signed = spec.source === 'mirror' && mirrorKey(spec) !== undefined;
+    const baseurl = mirror?.credentials
+      ? `${mirror.url}${mirror.url.includes('?') ? '&' : '?'}credentials=${EECTL_REPO}`
+      : mirror?.url;
     const lines =
       spec.source === 'mirror'
         ? [
             'name=Engine mirror (eectl)',
-            `baseurl=${mirrorUrl(spec)}`,
-            'gpgcheck=0',
-            'repo_gpgcheck=0',
-            'pkg_gpgcheck=0',
+            `baseurl=${baseurl}`,
+            ...(signed
+              ? ['gpgcheck=1', 'repo_gpgcheck=0', 'pkg_gpgcheck=1', `gpgkey=file://${MIRROR_KEY_RPM}`]
+              : ['gpgcheck=0', 'repo_gpgcheck=0', 'pkg_gpgcheck=0']),
           ]
         : [
             'name=Docker CE Stable (eectl)',

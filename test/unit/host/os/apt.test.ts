@@ -6,6 +6,8 @@ import { commands, DEBIAN_12, DEBIAN_13, factsFor, HOSTILE, UBUNTU_2404_ARM, upl
 
 const LIST = '/etc/apt/sources.list.d/eectl-engine.list';
 const KEY = '/etc/apt/keyrings/eectl-docker.asc';
+const MIRROR_KEY = '/etc/apt/keyrings/eectl-engine-mirror.asc';
+const AUTH = '/etc/apt/auth.conf.d/eectl-engine.conf';
 const APT = ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-o', 'DPkg::Lock::Timeout=300'];
 
 const debian = configurerFor(DEBIAN_12);
@@ -128,7 +130,7 @@ describe('AptConfigurer: engine.source distro', () => {
   const spec = { source: 'distro' } as const;
 
   it("removes eectl's source and refreshes every list", () => {
-    expect(commands(debian.setupSource(spec))).toEqual([['rm', '-f', LIST, KEY]]);
+    expect(commands(debian.setupSource(spec))).toEqual([['rm', '-f', LIST, KEY, MIRROR_KEY, AUTH]]);
     expect(commands(debian.refreshMetadata(spec))).toEqual([[...APT, 'update']]);
   });
 
@@ -179,7 +181,11 @@ describe('AptConfigurer: engine.source distro', () => {
 
 describe('AptConfigurer: engine.source mirror', () => {
   it('writes a trusted flat repository for a URL ending in /', () => {
-    const steps = debian.setupSource({ source: 'mirror', repoUrl: 'http://mirror.internal/docker/' });
+    const steps = debian.setupSource({
+      source: 'mirror',
+      insecure: true,
+      repoUrl: 'http://mirror.internal/docker/',
+    });
     expect(commands(steps)).toEqual([]);
     expect(uploads(steps)[0]?.content).toMatch(
       /^# Managed by eectl \(engine.source: mirror\)[^\n]*\ndeb \[arch=amd64 trusted=yes\] http:\/\/mirror.internal\/docker\/ \.\/\n$/,
@@ -188,11 +194,12 @@ describe('AptConfigurer: engine.source mirror', () => {
 
   it('writes the codename and main for a mirror with a distribution layout, or the given suite', () => {
     const url = 'http://mirror.internal/debian';
-    expect(uploads(debian.setupSource({ source: 'mirror', repoUrl: url }))[0]?.content).toContain(
-      `deb [arch=amd64 trusted=yes] ${url} bookworm main\n`,
-    );
+    expect(
+      uploads(debian.setupSource({ source: 'mirror', insecure: true, repoUrl: url }))[0]?.content,
+    ).toContain(`deb [arch=amd64 trusted=yes] ${url} bookworm main\n`);
     const custom = {
       source: 'mirror',
+      insecure: true,
       repoUrl: url,
       suite: 'docker-26',
       components: ['main', 'extra'],
@@ -201,7 +208,9 @@ describe('AptConfigurer: engine.source mirror', () => {
   });
 
   it("updates only eectl's list, so unreachable sources cannot fail it", () => {
-    const [update] = commands(debian.refreshMetadata({ source: 'mirror', repoUrl: 'http://m/' }));
+    const [update] = commands(
+      debian.refreshMetadata({ source: 'mirror', insecure: true, repoUrl: 'http://m/' }),
+    );
     expect(update).toContain(`Dir::Etc::sourcelist=${LIST}`);
     expect(update).toContain('Dir::Etc::sourceparts=-');
   });
@@ -262,7 +271,7 @@ describe('AptConfigurer: reset', () => {
     expect(commands(debian.removeEngine(['docker-ce', 'docker-ce-cli', 'containerd.io']))).toEqual([
       [...APT, 'purge', '-y', '--allow-change-held-packages', 'docker-ce', 'docker-ce-cli', 'containerd.io'],
       ['rm', '-rf', '--one-file-system', '/var/lib/docker', '/var/lib/containerd', '/etc/docker'],
-      ['rm', '-f', LIST, KEY],
+      ['rm', '-f', LIST, KEY, MIRROR_KEY, AUTH],
     ]);
   });
 
@@ -280,7 +289,7 @@ describe('AptConfigurer: injection', () => {
 
   it('refuses a repoUrl with whitespace or a newline (they would add sources lines or options)', () => {
     for (const repoUrl of ['http://m/ ; rm -rf /', 'http://m/\ndeb http://evil/ ./', 'http://m/\tx']) {
-      expect(() => debian.setupSource({ source: 'mirror', repoUrl })).toThrow(
+      expect(() => debian.setupSource({ source: 'mirror', insecure: true, repoUrl })).toThrow(
         expect.objectContaining({ code: 'EREPO_URL' }),
       );
     }
@@ -288,7 +297,7 @@ describe('AptConfigurer: injection', () => {
 
   it('keeps shell syntax in a repoUrl inside the file body, never in a command', () => {
     const repoUrl = `http://m/'$(reboot)";rm/`;
-    const steps = debian.setupSource({ source: 'mirror', repoUrl });
+    const steps = debian.setupSource({ source: 'mirror', insecure: true, repoUrl });
     expect(commands(steps).flat().join(' ')).not.toContain('reboot');
     expect(uploads(steps)[0]?.content).toContain(`deb [arch=amd64 trusted=yes] ${repoUrl} ./`);
   });

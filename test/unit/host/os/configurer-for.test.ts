@@ -86,10 +86,14 @@ function everyPlan(): { plans: { name: string; steps: Step[] }[]; refused: strin
     SLES_15,
     OPENSUSE_LEAP,
   ];
-  const specs: Pick<EngineSpec, 'source' | 'repoUrl'>[] = [
+  const specs: (Pick<EngineSpec, 'source' | 'repoUrl'> & { repoKey?: string })[] = [
     { source: 'docker' },
     { source: 'distro' },
-    { source: 'mirror', repoUrl: `http://m/'$(reboot)";rm/` },
+    {
+      source: 'mirror',
+      repoUrl: `http://u$(id):p'w;d@m/'$(reboot)";rm/`,
+      repoKey: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n$(reboot)\n-----END PGP PUBLIC KEY BLOCK-----\n',
+    },
   ];
   const plans: { name: string; steps: Step[] }[] = [];
   const refused: string[] = [];

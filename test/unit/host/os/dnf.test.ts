@@ -120,7 +120,9 @@ describe('DnfConfigurer: engine.source distro', () => {
   });
 
   it('installs "docker" from CentOS 7 extras', () => {
-    expect(commands(centos7.setupSource(spec))).toEqual([['rm', '-f', REPO]]);
+    expect(commands(centos7.setupSource(spec))).toEqual([
+      ['rm', '-f', REPO, '/etc/pki/rpm-gpg/eectl-engine-mirror.asc'],
+    ]);
     expect(commands(centos7.refreshMetadata(spec))).toEqual([['yum', '-y', 'makecache']]);
     expect(centos7.listVersions(spec).command).toEqual(['yum', 'list', '--showduplicates', 'docker']);
     const offers = parseDnfList(YUM_LIST);
@@ -147,7 +149,11 @@ describe('DnfConfigurer: engine.source distro', () => {
 });
 
 describe('DnfConfigurer: engine.source mirror', () => {
-  const spec = { source: 'mirror', repoUrl: 'http://mirror.internal/el9/docker-ce/' } as const;
+  const spec = {
+    source: 'mirror',
+    insecure: true,
+    repoUrl: 'http://mirror.internal/el9/docker-ce/',
+  } as const;
 
   it('writes the mirror without signature checks (the air-gapped assumption)', () => {
     const content = uploads(rocky.setupSource(spec))[0]?.content ?? '';
@@ -176,9 +182,9 @@ describe('DnfConfigurer: engine.source mirror', () => {
   });
 
   it('refuses a repoUrl with a newline (it would add lines to the repository file)', () => {
-    expect(() => rocky.setupSource({ source: 'mirror', repoUrl: 'http://m/\ngpgcheck=0' })).toThrow(
-      expect.objectContaining({ code: 'EREPO_URL' }),
-    );
+    expect(() =>
+      rocky.setupSource({ source: 'mirror', insecure: true, repoUrl: 'http://m/\ngpgcheck=0' }),
+    ).toThrow(expect.objectContaining({ code: 'EREPO_URL' }));
   });
 });
 
@@ -250,7 +256,7 @@ describe('DnfConfigurer: installed packages and reset', () => {
       ['dnf', 'versionlock', 'delete', 'docker-ce', 'containerd.io'],
       ['dnf', 'remove', '-y', 'docker-ce', 'containerd.io'],
       ['rm', '-rf', '--one-file-system', '/var/lib/docker', '/var/lib/containerd', '/etc/docker'],
-      ['rm', '-f', REPO],
+      ['rm', '-f', REPO, '/etc/pki/rpm-gpg/eectl-engine-mirror.asc', '/etc/dnf/vars/eectl_mirror_password'],
     ]);
   });
 

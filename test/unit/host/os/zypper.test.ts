@@ -26,7 +26,9 @@ describe('ZypperConfigurer: engine.source distro', () => {
   const spec = { source: 'distro' } as const;
 
   it("removes eectl's repository and refreshes all", () => {
-    expect(commands(sles.setupSource(spec))).toEqual([['rm', '-f', REPO]]);
+    expect(commands(sles.setupSource(spec))).toEqual([
+      ['rm', '-f', REPO, '/etc/pki/rpm-gpg/eectl-engine-mirror.asc', '/etc/zypp/credentials.d/eectl-engine'],
+    ]);
     expect(commands(sles.refreshMetadata(spec))).toEqual([[...ZYPPER, 'refresh']]);
   });
 
@@ -95,7 +97,11 @@ describe('ZypperConfigurer: engine.source docker', () => {
 });
 
 describe('ZypperConfigurer: engine.source mirror', () => {
-  const spec = { source: 'mirror', repoUrl: 'https://mirror.internal/suse/containers/' } as const;
+  const spec = {
+    source: 'mirror',
+    insecure: true,
+    repoUrl: 'https://mirror.internal/suse/containers/',
+  } as const;
 
   it('writes the mirror without signature checks and refreshes only it', () => {
     const steps = leap.setupSource(spec);
@@ -140,7 +146,7 @@ describe('ZypperConfigurer: parsing, reset, injection', () => {
       [...ZYPPER, 'removelock', 'docker'],
       [...ZYPPER, 'remove', 'docker'],
       ['rm', '-rf', '--one-file-system', '/var/lib/docker', '/var/lib/containerd', '/etc/docker'],
-      ['rm', '-f', REPO],
+      ['rm', '-f', REPO, '/etc/pki/rpm-gpg/eectl-engine-mirror.asc', '/etc/zypp/credentials.d/eectl-engine'],
     ]);
   });
 
@@ -148,7 +154,7 @@ describe('ZypperConfigurer: parsing, reset, injection', () => {
     expect(() => sles.installEngine({ source: 'distro' }, HOSTILE, [])).toThrow(
       expect.objectContaining({ code: 'EVERSION_SYNTAX' }),
     );
-    expect(() => sles.setupSource({ source: 'mirror', repoUrl: 'http://m/ x' })).toThrow(
+    expect(() => sles.setupSource({ source: 'mirror', insecure: true, repoUrl: 'http://m/ x' })).toThrow(
       expect.objectContaining({ code: 'EREPO_URL' }),
     );
   });

@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCK_DIR } from '../../../src/lib/cluster/lock.js';
+import { startEectl } from '../../helpers/cli.js';
+import { generateKeyPair, TestSshServer } from '../../helpers/ssh-server.js';
+import { Scratch } from '../ssh/fixtures.js';
+
+// Ctrl-C and SIGTERM as an operator or a CI runner sends them: the built CLI runs `install` against a
+// real SSH server, takes the cluster lock there, and is interrupted while a long command runs on the host.
+describe('an interrupted install', () => {
+  const scratch = new Scratch();
+  const key = generateKeyPair();
+  const home = scratch.path('home');
+  // The host's lock goes to a private directory, so the test never touches this machine's /var/lib/eectl.
+  const lockDir = scratch.path('var-lib-eectl/lock');
+  // A duration no other process on the machine uses: the "long remote command" is found by it.
+  const SLEEP = `sleep ${3000 + Math.floor(Math.random() * 999)}.5`;
+  let server: TestSshServer;
+  let clusterFile: string;
+
+  beforeAll(async () => {
+    server = await TestSshServer.start({
+      authorizedKeys: [key.public],
+      // Reading the host's facts (`sh -s`, the first command after the lock) hangs as a slow host would.
+      rewriteExec: (command) => (/^sh -s$/.test(command) ? SLEEP : command.replaceAll(LOCK_DIR, lockDir)),
+    });
+    const keyPath = scratch.file('id_ed25519', key.private);
+    mkdirSync(join(home, '.eectl', 'lab'), { recursive: true });
+    scratch.file(join('home', '.eectl', 'lab', 'known_hosts'), `${server.knownHostsLine()}\n`);
+    clusterFile = scratch.file(
+      'cluster.yaml',
+      `apiVersion: eectl/v1
+kind: Cluster
+metadata: { name: lab }
+spec:
+  hosts:
+    - address: ${server.host}
+      role: manager
+      ssh: { user: root, port: ${server.port}, keyPath: ${keyPath} }
+`,
+    );
+  });
+  afterAll(async () => {
+    await server.close();
+    scratch.remove();
+  });
+
+  const sleeping = (): boolean => {
+    try {
+      execFileSync('pgrep', ['-f', `^${SLEEP}$`], { stdio: 'pipe' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  async function until(what: string, ok: () => boolean, ms = 90_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal}: stops the remote command, releases the cluster lock and exits 130`, async () => {
+      const run = startEectl(['install', '-c', clusterFile, '--json'], {
+        env: { HOME: home, EECTL_HOME: join(home, '.eectl'), SSH_AUTH_SOCK: '' },
+        timeoutMs: 180_000,
+      });
+      await until(
+        'the lock is held and the long command runs on the host',
+        () => existsSync(join(lockDir, 'owner')) && sleeping(),
+      );
+      run.kill(signal);
+      const result = await run;
+      expect(result.exitCode, String(result.stderr)).toBe(130);
+      expect(JSON.parse(String(result.stdout))).toMatchObject({ status: 130 });
+      expect(existsSync(lockDir)).toBe(false);
+      await until('the remote command is gone', () => !sleeping(), 10_000);
+      expect(server.record.signals).toContain('TERM');
+    });
+  }
+});
