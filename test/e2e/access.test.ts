@@ -194,7 +194,11 @@ describe('access control: users, teams, grants and collections enforced by the m
         m,
         'systemctl show -p ActiveEnterTimestampMonotonic --value eectl-authz docker',
       );
-      const [plugin, engine] = t.stdout.trim().split('\n').map(Number);
+      // systemctl show separates units with a blank line.
+      const [plugin, engine] = t.stdout
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map(Number);
       expect(plugin!).toBeLessThan(engine!);
       expect((await sandbox.exec(m, 'systemctl show -p NRestarts --value docker')).stdout.trim()).toBe('0');
     }
