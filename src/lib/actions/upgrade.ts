@@ -64,7 +64,7 @@ export interface UpgradeOptions extends ActionOptions {
   maxUnavailable?: number;
   drainTimeoutMs?: number;
   skipBackup: boolean;
-  /** Takes a backup before the first change and returns where it is; absent while eectl has no backup. */
+  /** Takes a backup before the first change and returns where it is; not wired to `eectl backup` yet. */
   backup?: () => Promise<string>;
   /** Shown the plan before any change; throws to stop (declined, or no terminal without --yes). */
   confirm: (plan: UpgradePlan) => Promise<void>;
@@ -171,7 +171,7 @@ const planPhase: Phase<UpgradeContext> = {
         ? 'skipped (--skip-backup)'
         : options.backup
           ? 'taken first, with eectl backup'
-          : 'none: this eectl has no backup command yet (take one by hand, or pass --skip-backup)',
+          : 'none: upgrade does not take one itself yet (run eectl backup first, or pass --skip-backup)',
       skipped: ctx.hosts.filter((h) => !withEngine(h)).map((h) => h.name),
     };
     if (!ctx.dryRun) await options.confirm(ctx.plan);

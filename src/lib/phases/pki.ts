@@ -98,7 +98,10 @@ export const pkiPhase: Phase<ClusterContext> = {
       const cert = await issueServerCert(ca!, namesOf(host, san), now);
       plans.get(host.name)!.serverCert = { ...cert, reason };
     }
-    const plan: ControlPlanePlan = { ca: { ...(ca ?? { certPem: chosen!.certPem }), supplied }, managers: plans };
+    const plan: ControlPlanePlan = {
+      ca: { ...(ca ?? { certPem: chosen!.certPem }), supplied },
+      managers: plans,
+    };
     ctx.controlPlane = plan;
   },
 };
