@@ -116,5 +116,5 @@ describe('backup archive: age-encrypted tar with a manifest of checksums', () =>
     const bad = join(dir, 'flipped.tar.age');
     writeFileSync(bad, flipped);
     await expectCode(readArchive(bad, { passphrase: 'right horse battery' }), 'EBACKUP_DAMAGED');
-  });
+  }, 180_000); // five age passphrase (scrypt) derivations: seconds each on a busy 2-core machine
 });
