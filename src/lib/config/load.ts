@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { p256PublicKey } from '../util/p256-key.js';
 import { dirname, resolve } from 'node:path';
 import { relationProblems } from './checks.js';
+import { localFileProblems } from './files.js';
 import { schemaProblems } from './issues.js';
 import { resolveConfigPaths } from './paths.js';
 import {
@@ -38,6 +39,8 @@ export interface CheckOptions {
   home?: string;
   /** Reads a file the cluster file names (its keys are checked at load); without it, no file is read. */
   readFile?: (path: string) => string;
+  /** Also check that local files the config names (SSH keys) exist and can be read. */
+  checkFiles?: boolean;
 }
 
 /** Loads, substitutes and validates a cluster file. Throws ConfigError (a UsageError, exit 2) listing every error. */
@@ -75,6 +78,7 @@ export async function checkClusterFile(
     env,
     baseDir: dirname(resolve(path)),
     readFile: (p) => readFileSync(p, 'utf8'),
+    checkFiles: true,
   });
 }
 
@@ -104,7 +108,10 @@ export function checkClusterText(text: string, options: CheckOptions): ClusterCh
   const result = report([...syntax, ...substitution.problems, ...schema.problems, ...relations]);
   if (schema.data && result.errors.length === 0) {
     resolveConfigPaths(schema.data, options.baseDir ?? process.cwd(), options.home);
-    const files = options.readFile ? keyFileProblems(schema.data, source, options.readFile) : [];
+    const files = [
+      ...(options.readFile ? keyFileProblems(schema.data, source, options.readFile) : []),
+      ...(options.checkFiles ? localFileProblems(schema.data, source) : []),
+    ];
     if (files.length > 0) return report([...problems(result), ...files]);
     result.config = schema.data;
   }
