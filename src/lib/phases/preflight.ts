@@ -11,11 +11,12 @@ import { checkHosts, type PreflightProblem } from './preflight-checks.js';
 /**
  * From a host, TCP to every manager's 2377: "open" when something answers, "refused" when the host is
  * reachable but nothing listens yet (a fresh manager), "unreachable" on a timeout or no route. Uses bash's
- * /dev/tcp, so no tool needs installing; `timeout` bounds a dropped SYN.
+ * /dev/tcp, so no tool needs installing; `timeout` bounds a dropped SYN. Addresses are arguments, never
+ * script text: the inner bash gets its own as "$1".
  */
 const PROBE_MANAGERS = String.raw`
 for a in "$@"; do
-  out=$(timeout 3 bash -c "exec 3<>/dev/tcp/$a/2377" 2>&1); rc=$?
+  out=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/2377"' probe "$a" 2>&1); rc=$?
   if [ $rc -eq 0 ]; then echo "$a open"; elif echo "$out" | grep -qi refused; then echo "$a refused"; else echo "$a unreachable"; fi
 done`;
 
