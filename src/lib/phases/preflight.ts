@@ -36,15 +36,17 @@ export function probeTargets(host: Host, allManagers: readonly Host[]): string[]
     .filter((a) => a !== host.advertiseAddress && !proven.has(a));
 }
 
+/** The probe as a command: the script is constant, the addresses are its arguments. */
+export function probeManagersArgv(addresses: readonly string[]): string[] {
+  return ['sh', '-c', `command -v bash >/dev/null || exit 0; ${PROBE_MANAGERS}`, 'sh', ...addresses];
+}
+
 async function probeManagers(host: Host, addresses: string[]): Promise<PreflightProblem[]> {
   if (addresses.length === 0) return [];
-  const r = await host.exec(
-    ['sh', '-c', `command -v bash >/dev/null || exit 0; ${PROBE_MANAGERS}`, 'sh', ...addresses],
-    {
-      check: false,
-      timeoutMs: 10_000 + addresses.length * 4000,
-    },
-  );
+  const r = await host.exec(probeManagersArgv(addresses), {
+    check: false,
+    timeoutMs: 10_000 + addresses.length * 4000,
+  });
   return r.stdout
     .split('\n')
     .map((l) => l.trim().split(' '))
