@@ -5,7 +5,7 @@ import type { DocPath, Locator } from './source.js';
 
 /**
  * Local files the file names that must be readable before any host is reached: SSH keys of the hosts and
- * their bastions. `config` has its paths resolved; a path starting with an ssh token (`%d/…`) is left to
+ * their bastions, image bundles, a CA you supply. `config` has its paths resolved; a path starting with an ssh token (`%d/…`) is left to
  * the ssh layer, which expands it.
  */
 export function localFileProblems(config: ClusterConfig, loc: Locator): ConfigProblem[] {
@@ -27,6 +27,14 @@ export function localFileProblems(config: ClusterConfig, loc: Locator): ConfigPr
       check(path, at, 'SSH key');
     }
   });
+  config.spec.images.bundles.forEach((path, i) =>
+    check(path, ['spec', 'images', 'bundles', i], 'image bundle'),
+  );
+  const ca = config.spec.controlPlane.ca;
+  if (ca) {
+    check(ca.certPath, ['spec', 'controlPlane', 'ca', 'certPath'], 'CA certificate');
+    check(ca.keyPath, ['spec', 'controlPlane', 'ca', 'keyPath'], 'CA key');
+  }
   return problems;
 }
 

@@ -17,7 +17,7 @@ function clusterFile(hosts: string): string {
   return file;
 }
 
-describe('SSH key files named in the cluster file', () => {
+describe('local files named in the cluster file (SSH keys, image bundles)', () => {
   it('must exist and be files before any connection: file:line:col, exit 2', async () => {
     mkdirSync(join(dir, 'keys', 'a-directory'), { recursive: true });
     writeFileSync(join(dir, 'keys', 'good'), 'key\n');
@@ -26,6 +26,7 @@ describe('SSH key files named in the cluster file', () => {
         '    - { address: 10.0.0.11, role: manager, ssh: { keyPath: keys/missing } }',
         '    - { address: 10.0.0.12, role: manager, ssh: { keyPath: keys/a-directory } }',
         '    - { address: 10.0.0.13, role: manager, ssh: { keyPath: keys/good, bastion: { address: j, keyPath: keys/nope } } }',
+        '  images: { bundles: [missing.tar] }',
         '',
       ].join('\n'),
     );
@@ -34,6 +35,7 @@ describe('SSH key files named in the cluster file', () => {
       `${file}:6:60: spec.hosts[0].ssh.keyPath: SSH key ${join(dir, 'keys', 'missing')} does not exist`,
       `${file}:7:60: spec.hosts[1].ssh.keyPath: SSH key ${join(dir, 'keys', 'a-directory')} is not a file`,
       `${file}:8:103: spec.hosts[2].ssh.bastion.keyPath: SSH key ${join(dir, 'keys', 'nope')} does not exist`,
+      `${file}:9:23: spec.images.bundles[0]: image bundle ${join(dir, 'missing.tar')} does not exist`,
     ]);
     const error = await loadCluster(file, {}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);

@@ -27,6 +27,7 @@ spec:
     );
     mkdirSync(join(dir, 'site', 'keys'), { recursive: true });
     writeFileSync(join(dir, 'site', 'keys', 'id'), 'not a key, but a readable file\n');
+    writeFileSync(join(dir, 'images.tar'), 'not an archive, but a readable file\n');
     const loaded = await loadCluster(file, {});
     expect(loaded.path).toBe(file);
     expect(loaded.config.spec.hosts[0]?.ssh.keyPath).toBe(join(dir, 'site', 'keys', 'id'));
