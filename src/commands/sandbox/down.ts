@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../../lib/base-command.js';
+import { BaseCommand, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { EectlError, ExitCode } from '../../lib/errors.js';
+import { confirmAction } from '../../lib/ui/prompts.js';
 import { sandboxDown, type SandboxDownResult } from '../../lib/sandbox/down.js';
 import { sandboxList, sandboxesWithPrefix } from '../../lib/sandbox/list.js';
 import { DEFAULT_SANDBOX_NAME } from '../../lib/sandbox/state.js';
@@ -7,13 +9,17 @@ import { DEFAULT_SANDBOX_NAME } from '../../lib/sandbox/state.js';
 export default class SandboxDown extends BaseCommand<typeof SandboxDown> {
   static override summary =
     'Remove a sandbox: its containers, volumes, network, mirror server, keys and cluster file';
-  static override description = `Removes exactly what \`eectl sandbox up\` made (everything labelled eectl.sandbox=<name>, and ~/.eectl/sandboxes/<name>/ and its known_hosts entries) and nothing else; the cache in /var/cache/eectl-sandbox stays for the next up. Removing a sandbox that does not exist is not an error.`;
+  static override description = `Removes exactly what \`eectl sandbox up\` made (everything labelled eectl.sandbox=<name>, and ~/.eectl/sandboxes/<name>/ and its known_hosts entries) and nothing else; the cache in /var/cache/eectl-sandbox stays for the next up. Removing a sandbox that does not exist is not an error.
+
+On a terminal it asks first (--yes to skip). Without a terminal (scripts, CI, --json) it never asks: a sandbox is throwaway by design, so no confirmation is needed there.
+
+${EXIT_CODES_HELP}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --name dev',
     '<%= config.bin %> <%= command.id %> --all',
-    '<%= config.bin %> <%= command.id %> --all --prefix e2e-',
+    '<%= config.bin %> <%= command.id %> --all --prefix e2e- --yes',
   ];
 
   static override flags = {
@@ -27,6 +33,10 @@ export default class SandboxDown extends BaseCommand<typeof SandboxDown> {
       description: 'With --all: only the sandboxes whose name starts with this (CI removes its e2e- ones)',
       dependsOn: ['all'],
     }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Do not ask on a terminal (without one, nothing is asked)',
+    }),
   };
 
   async run(): Promise<{ removed: SandboxDownResult[] }> {
@@ -36,6 +46,16 @@ export default class SandboxDown extends BaseCommand<typeof SandboxDown> {
           this.flags.prefix,
         )
       : [this.flags.name];
+    if (names.length > 0 && !this.flags.yes && this.interactive) {
+      const what =
+        names.length === 1 ? `sandbox "${names[0]}"` : `${names.length} sandboxes (${names.join(', ')})`;
+      if (!(await confirmAction(`Remove ${what}: its hosts, volumes, network, keys and cluster file?`))) {
+        throw new EectlError('sandbox down cancelled: nothing was removed', {
+          code: 'ECANCELLED',
+          exitCode: ExitCode.failure,
+        });
+      }
+    }
     const removed: SandboxDownResult[] = [];
     for (const name of names) {
       const result = await sandboxDown(name, { logger: this.log_ });

@@ -13,12 +13,13 @@ import { join } from 'node:path';
 export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
   static override summary =
     'Create throwaway hosts (Debian 12 containers with systemd and sshd) and a cluster file for them';
-  static override description = `Needs a Docker engine (DOCKER_HOST or the default socket) and root the first time, when the host image (debootstrap), the package mirror (docker.io 20.10 and 26.1) and the registry image are built into /var/cache/eectl-sandbox; later runs reuse them. Managers log in as root, the other hosts as "eectl" with sudo. Keys, cluster.yaml and the log go to ~/.eectl/sandboxes/<name>/.\n\nEnvironment: EECTL_SANDBOX_CACHE (another cache directory), EECTL_SANDBOX_DEBIAN_MIRROR (the Debian archive to build from; default: the one in this machine's apt sources).`;
+  static override description = `Needs a Docker engine (DOCKER_HOST or the default socket) and root the first time, when the host image (debootstrap), the package mirror (docker.io 20.10 and 26.1) and the registry image are built into /var/cache/eectl-sandbox; later runs reuse them. Managers log in as root, the other hosts as "eectl" with sudo. Keys, cluster.yaml and the log go to ~/.eectl/sandboxes/<name>/.\n\nEnvironment: EECTL_SANDBOX_CACHE (another cache directory), EECTL_SANDBOX_DEBIAN_MIRROR (as --mirror). Without --mirror the Debian archive is the one this machine's apt sources name (/etc/apt/sources.list, sources.list.d/*.list and *.sources); with neither, building stops with exit 2.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --name dev --managers 1 --workers 1',
     '<%= config.bin %> <%= command.id %> --registries 2 --json',
+    '<%= config.bin %> <%= command.id %> --mirror http://mirror.internal/debian',
   ];
 
   static override flags = {
@@ -38,6 +39,11 @@ export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
       min: 0,
       max: MAX_PER_ROLE,
     }),
+    mirror: Flags.string({
+      description:
+        "Debian archive to build the host image and package mirror from (default: this machine's apt sources)",
+      env: 'EECTL_SANDBOX_DEBIAN_MIRROR',
+    }),
     registries: Flags.integer({
       description: 'Registry hosts (r1…); with any, the cluster file names the registry image bundle',
       default: 0,
@@ -47,7 +53,7 @@ export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
   };
 
   async run(): Promise<SandboxDescription> {
-    const { name, managers, workers, registries } = this.flags;
+    const { name, managers, workers, registries, mirror } = this.flags;
     assertSandboxName(name); // before the name becomes a directory for the log
     this.runLog.openFile(join(sandboxStateDir(name), 'logs'), 'sandbox-up');
     const sandbox = await sandboxUp({
@@ -55,6 +61,7 @@ export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
       managers,
       workers,
       registries,
+      ...(mirror === undefined ? {} : { mirror }),
       renderer: this.jsonEnabled() ? 'silent' : 'default',
       logger: this.log_,
     });

@@ -1,13 +1,16 @@
 import type { ConfigProblem } from './problems.js';
 import { SYSTEM_COLLECTION, within } from '../access/model.js';
+import { SWARM_PORTS } from './fields.js';
 import {
   clusterSchema,
   hostSchema,
   type AccessSpec,
+  type ControlPlaneSpec,
   type EngineSpec,
   type HostSpec,
   type ImagePolicySpec,
   type RegistrySpec,
+  type SwarmSpec,
 } from './schema.js';
 import type { Locator } from './source.js';
 
@@ -24,6 +27,8 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
   const hosts = spec.hosts.safeParse(hostList);
   const engine = spec.engine.safeParse(field(raw, 'engine'));
   const registry = spec.registry.safeParse(field(raw, 'registry'));
+  const controlPlane = spec.controlPlane.safeParse(field(raw, 'controlPlane'));
+  const swarm = spec.swarm.safeParse(field(raw, 'swarm'));
   const problems: ConfigProblem[] = [];
   // Duplicates are judged among the hosts that are valid, even when another host has a typo.
   const eachHost = Array.isArray(hostList) ? hostList.map((h) => hostSchema.safeParse(h).data) : [];
@@ -40,6 +45,10 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
   if (hosts.success && registry.success) problems.push(...registryProblems(hosts.data, registry.data, loc));
   const access = spec.access.safeParse(field(raw, 'access'));
   if (access.success && access.data) problems.push(...accessProblems(access.data, loc));
+  if (controlPlane.success && registry.success && swarm.success) {
+    problems.push(...portProblems(controlPlane.data, registry.data, swarm.data, loc));
+  }
+  if (registry.success) problems.push(...registryUserProblems(registry.data, loc));
   return problems;
 }
 
@@ -196,6 +205,57 @@ function accessProblems(access: AccessSpec, loc: Locator): ConfigProblem[] {
           `${SYSTEM_COLLECTION} is for admins only: make the user admin: true instead`,
         ),
       );
+    }
+  });
+  return problems;
+}
+
+/**
+ * The engine API and the registry publish TCP ports on the hosts, next to the swarm's own (2377, 7946, and
+ * the data path port): two services on one port would fail at start, after hosts were changed.
+ */
+function portProblems(
+  controlPlane: ControlPlaneSpec,
+  registry: RegistrySpec,
+  swarm: SwarmSpec,
+  loc: Locator,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const taken = (port: number): string | undefined =>
+    (SWARM_PORTS as readonly number[]).includes(port)
+      ? `the swarm's port ${port}`
+      : port === swarm.dataPathPort
+        ? `the swarm's data path port ${port}`
+        : undefined;
+  const api = ['spec', 'controlPlane', 'apiPort'];
+  const reg = ['spec', 'registry', 'port'];
+  const apiClash = taken(controlPlane.apiPort);
+  if (apiClash)
+    problems.push(loc.problem('error', api, `${controlPlane.apiPort} is ${apiClash}: choose another`));
+  const regClash = taken(registry.port);
+  if (regClash) problems.push(loc.problem('error', reg, `${registry.port} is ${regClash}: choose another`));
+  if (controlPlane.apiPort === registry.port) {
+    // Point at the one the file writes (the other is a default), or at the registry's.
+    const at = loc.sourceText(reg) === undefined && loc.sourceText(api) !== undefined ? api : reg;
+    const message = `the registry and the engine API would both listen on ${registry.port}: choose another port`;
+    problems.push(loc.problem('error', at, message));
+  }
+  if ((SWARM_PORTS as readonly number[]).includes(swarm.dataPathPort)) {
+    const message = `${swarm.dataPathPort} is the swarm's port ${swarm.dataPathPort}: choose another (default 4789)`;
+    problems.push(loc.problem('error', ['spec', 'swarm', 'dataPathPort'], message));
+  }
+  return problems;
+}
+
+function registryUserProblems(registry: RegistrySpec, loc: Locator): ConfigProblem[] {
+  const seen = new Map<string, number>();
+  const problems: ConfigProblem[] = [];
+  (registry.auth?.htpasswd.users ?? []).forEach((user, i) => {
+    const first = seen.get(user.name);
+    if (first === undefined) seen.set(user.name, i);
+    else {
+      const at = ['spec', 'registry', 'auth', 'htpasswd', 'users', i, 'name'];
+      problems.push(loc.problem('error', at, `duplicate user ${user.name}: users[${first}] has it too`));
     }
   });
   return problems;

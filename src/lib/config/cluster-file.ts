@@ -51,7 +51,12 @@ export class ClusterFile {
 }
 
 function checked(path: string, text: string, env: NodeJS.ProcessEnv, verb: string): ClusterConfig {
-  const check = checkClusterText(text, { file: path, env, baseDir: dirname(resolve(path)) });
+  const check = checkClusterText(text, {
+    file: path,
+    env,
+    baseDir: dirname(resolve(path)),
+    checkFiles: true,
+  });
   if (check.config && check.errors.length === 0) return check.config;
   const count = `${check.errors.length} error${check.errors.length === 1 ? '' : 's'}`;
   throw new ConfigError(`${path} ${verb} ${count}:\n${check.errors.map(formatProblem).join('\n')}`, check);

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { p256PublicKey } from '../util/p256-key.js';
 import { dirname, resolve } from 'node:path';
 import { relationProblems } from './checks.js';
+import { localFileProblems } from './files.js';
 import { schemaProblems } from './issues.js';
 import { resolveConfigPaths } from './paths.js';
 import { loadRepoKey } from './repo-key.js';
@@ -39,6 +40,8 @@ export interface CheckOptions {
   home?: string;
   /** Reads a file the cluster file names (its keys are checked at load); without it, no file is read. */
   readFile?: (path: string) => string;
+  /** Also check that local files the config names (SSH keys) exist and can be read. */
+  checkFiles?: boolean;
 }
 
 /** Loads, substitutes and validates a cluster file. Throws ConfigError (a UsageError, exit 2) listing every error. */
@@ -76,6 +79,7 @@ export async function checkClusterFile(
     env,
     baseDir: dirname(resolve(path)),
     readFile: (p) => readFileSync(p, 'utf8'),
+    checkFiles: true,
   });
 }
 
@@ -105,7 +109,10 @@ export function checkClusterText(text: string, options: CheckOptions): ClusterCh
   const result = report([...syntax, ...substitution.problems, ...schema.problems, ...relations]);
   if (schema.data && result.errors.length === 0) {
     resolveConfigPaths(schema.data, options.baseDir ?? process.cwd(), options.home);
-    const files = options.readFile ? keyFileProblems(schema.data, source, options.readFile) : [];
+    const files = [
+      ...(options.readFile ? keyFileProblems(schema.data, source, options.readFile) : []),
+      ...(options.checkFiles ? localFileProblems(schema.data, source) : []),
+    ];
     if (files.length > 0) return report([...problems(result), ...files]);
     const { repoKey } = schema.data.spec.engine;
     const keyProblem = options.readFile && repoKey ? loadRepoKey(repoKey) : undefined;

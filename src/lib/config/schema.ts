@@ -1,5 +1,22 @@
 import { z } from 'zod';
 import { ACCESS_ROLES, COLLECTION_PATH } from '../access/model.js';
+import {
+  bucketName,
+  hostOrIp,
+  hostPath,
+  imageReference,
+  ipAddress,
+  labelKey,
+  labelValue,
+  localPath,
+  packageVersion,
+  regionName,
+  registryEndpointUrl,
+  registryUserName,
+  subjectAltName,
+  urlOf,
+  userName,
+} from './fields.js';
 
 /**
  * The cluster file's schema (apiVersion eectl/v1, kind Cluster). The single source of truth: types are
@@ -20,7 +37,7 @@ export const DEFAULT_REGISTRY_PATH = '/var/lib/eectl/registry';
 const port = z.number().int().min(1).max(65535);
 
 /** A URL eectl fetches packages or objects from. */
-const fetchUrl = z.url({ protocol: /^(https?|file)$/ });
+const fetchUrl = urlOf(/^(https?|file)$/, 'must be a URL starting with http://, https:// or file://');
 
 /** The name of an environment variable holding a secret: secrets never live in the file. */
 export const envNameSchema = z
@@ -36,19 +53,17 @@ export const clusterNameSchema = z
 
 export const bastionSchema = z
   .strictObject({
-    address: z.string().min(1).describe('Jump host, reached first; the target is reached through it'),
-    user: z.string().min(1).optional(),
+    address: hostOrIp.describe('Jump host, reached first; the target is reached through it'),
+    user: userName.optional(),
     port: port.optional(),
-    keyPath: z.string().min(1).optional().describe('Relative to the cluster file; ~ is the home directory'),
+    keyPath: localPath.optional().describe('Relative to the cluster file; ~ is the home directory'),
   })
   .describe('Reach the host through this jump host');
 
 export const sshSchema = z.strictObject({
-  user: z.string().min(1).optional().describe('Login user; default from ~/.ssh/config, else root'),
+  user: userName.optional().describe('Login user; default from ~/.ssh/config, else root'),
   port: port.optional().describe('Default from ~/.ssh/config, else 22'),
-  keyPath: z
-    .string()
-    .min(1)
+  keyPath: localPath
     .optional()
     .describe('Private key file, relative to the cluster file; ssh-agent is used when absent'),
   keyPassphraseEnv: envNameSchema.optional(),
@@ -59,7 +74,7 @@ export const sshSchema = z.strictObject({
 });
 
 export const hostSchema = z.strictObject({
-  address: z.string().min(1).describe('Address eectl connects to over SSH'),
+  address: hostOrIp.describe('Address eectl connects to over SSH (a host name or an IP address)'),
   role: z
     .enum(ROLES)
     .describe(
@@ -67,8 +82,13 @@ export const hostSchema = z.strictObject({
     ),
   ssh: sshSchema.prefault({}),
   localhost: z.boolean().default(false).describe('Run commands locally instead of over SSH'),
-  privateAddress: z.string().min(1).optional().describe('Swarm advertise address; detected when absent'),
-  labels: z.record(z.string(), z.string()).default({}).describe('Swarm node labels'),
+  privateAddress: ipAddress
+    .optional()
+    .describe('Swarm advertise address (an IP address); detected when absent'),
+  labels: z
+    .record(labelKey, labelValue)
+    .default({})
+    .describe('Swarm node labels (keys not starting with eectl.)'),
 });
 
 export const engineSchema = z.strictObject({
@@ -78,9 +98,7 @@ export const engineSchema = z.strictObject({
     .describe(
       "docker: Docker's repositories (docker-ce); distro: the distribution's docker.io; mirror: repoUrl",
     ),
-  version: z
-    .string()
-    .min(1)
+  version: packageVersion
     .optional()
     .describe('Exact package version or a prefix such as "26.1" (quoted: it is text, not a number)'),
   repoUrl: fetchUrl.optional().describe('Package repository for source: mirror (air-gapped sites)'),
@@ -109,9 +127,9 @@ export const swarmSchema = z.strictObject({
 
 export const controlPlaneSchema = z.strictObject({
   apiPort: port.default(2376).describe('Engine API port on every manager, protected by mutual TLS'),
-  san: z.array(z.string().min(1)).default([]).describe('Extra names and addresses in the API certificates'),
+  san: z.array(subjectAltName).default([]).describe('Extra names and addresses in the API certificates'),
   ca: z
-    .strictObject({ certPath: z.string().min(1), keyPath: z.string().min(1) })
+    .strictObject({ certPath: localPath, keyPath: localPath })
     .optional()
     .describe(
       'An existing CA to sign with (paths relative to the cluster file); eectl creates one when absent',
@@ -120,7 +138,7 @@ export const controlPlaneSchema = z.strictObject({
 
 export const filesystemStorageSchema = z.strictObject({
   filesystem: z.strictObject({
-    path: z.string().min(1),
+    path: hostPath.describe('Absolute path on every registry host (no comma, no ..)'),
     shared: z
       .boolean()
       .default(false)
@@ -130,8 +148,8 @@ export const filesystemStorageSchema = z.strictObject({
 
 export const s3StorageSchema = z.strictObject({
   s3: z.strictObject({
-    bucket: z.string().min(1),
-    region: z.string().min(1),
+    bucket: bucketName,
+    region: regionName,
     endpoint: fetchUrl.optional().describe('For S3-compatible stores (MinIO, Ceph); AWS when absent'),
     accessKeyEnv: envNameSchema,
     secretKeyEnv: envNameSchema,
@@ -139,9 +157,11 @@ export const s3StorageSchema = z.strictObject({
 });
 
 export const registrySchema = z.strictObject({
-  image: z.string().min(1).default('registry:2.8.3'),
+  image: imageReference.default('registry:2.8.3'),
   port: port.default(5443),
-  externalUrl: z.string().min(1).optional().describe('How clients reach the registry (a load balancer)'),
+  externalUrl: registryEndpointUrl
+    .optional()
+    .describe('How clients reach the registry (a load balancer): https://HOST[:PORT] or HOST[:PORT]'),
   storage: z
     .union([filesystemStorageSchema, s3StorageSchema])
     .default({ filesystem: { path: DEFAULT_REGISTRY_PATH, shared: false } })
@@ -149,7 +169,7 @@ export const registrySchema = z.strictObject({
   auth: z
     .strictObject({
       htpasswd: z.strictObject({
-        users: z.array(z.strictObject({ name: z.string().min(1), passwordEnv: envNameSchema })).default([]),
+        users: z.array(z.strictObject({ name: registryUserName, passwordEnv: envNameSchema })).default([]),
       }),
     })
     .optional(),
@@ -191,7 +211,7 @@ export const imagePolicySchema = z.strictObject({
 
 export const imagesSchema = z.strictObject({
   bundles: z
-    .array(z.string().min(1))
+    .array(localPath)
     .default([])
     .describe('Image archives (docker save), relative to the cluster file, loaded on every host'),
   policy: imagePolicySchema.prefault({}).describe('Run only signed images (cosign signatures)'),

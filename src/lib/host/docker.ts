@@ -10,6 +10,7 @@ import {
   type SwarmService,
   type SwarmTask,
 } from '../swarm/tasks.js';
+import { redact } from '../ui/redact.js';
 import { parseSwarm } from './facts.js';
 import type { SwarmFacts } from './facts-types.js';
 import type { Host } from './host.js';
@@ -39,6 +40,26 @@ export type ServiceState = Omit<ServiceDefinition, 'rolling'> & { id: string; mo
 
 /** Waits of service create/update: until every task of the rollout runs (or the update rolled back). */
 const ROLLOUT_TIMEOUT_MS = 600_000;
+
+/**
+ * POST /swarm/join to the local engine, the body (with the join token) read from stdin; prints the answer
+ * and then the HTTP status on a line of its own. The engine answers once the node has joined.
+ */
+const SWARM_JOIN_CURL = [
+  'curl',
+  '-sS',
+  '--max-time',
+  '140',
+  '--unix-socket',
+  '/var/run/docker.sock',
+  '-H',
+  'Content-Type: application/json',
+  '--data-binary',
+  '@-',
+  '-w',
+  '\\n%{http_code}\\n',
+  'http://localhost/swarm/join',
+];
 
 /** `node ps` / `service ps` arguments: full IDs of the tasks that should be running. */
 const WANTED_TASKS = ['--quiet', '--no-trunc', '--filter', 'desired-state=running'];
@@ -111,22 +132,51 @@ export class HostDocker {
   }
 
   async joinToken(role: 'manager' | 'worker'): Promise<string> {
-    const { stdout } = await this.run(['swarm', 'join-token', '--quiet', role]);
+    const { stdout } = await this.run(['swarm', 'join-token', '--quiet', role], { secretOutput: true });
     return stdout.trim();
   }
 
-  /** Joins the swarm; the token is passed through stdin-safe env, never on the command line. */
+  /**
+   * Joins the swarm through the engine API on the host's own socket (POST /swarm/join), with the request
+   * body, token included, on curl's stdin: `docker swarm join --token …` would put the token on docker's
+   * command line, where any local user reads it in /proc/PID/cmdline while the join runs.
+   */
   async swarmJoin(options: { token: string; managerAddr: string; advertiseAddr: string }): Promise<void> {
-    await this.host.sudo(
-      [
-        'sh',
-        '-c',
-        'exec docker swarm join --token "$EECTL_JOIN_TOKEN" --advertise-addr "$1" --listen-addr "$1:2377" "$2:2377"',
-        'sh',
-        options.advertiseAddr,
-        options.managerAddr,
-      ],
-      { env: { EECTL_JOIN_TOKEN: options.token }, secrets: [options.token], timeoutMs: 120_000 },
+    const body = JSON.stringify({
+      ListenAddr: `${options.advertiseAddr}:2377`,
+      AdvertiseAddr: options.advertiseAddr,
+      RemoteAddrs: [`${options.managerAddr}:2377`],
+      JoinToken: options.token,
+    });
+    const r = await this.host.sudo(SWARM_JOIN_CURL, {
+      stdin: body,
+      secrets: [options.token],
+      timeoutMs: 150_000,
+      check: false,
+    });
+    const lines = r.stdout.trimEnd().split('\n');
+    const status = lines.pop() ?? '';
+    if (r.code === 0 && status === '200') return;
+    const answer = lines.join('\n').trim();
+    let reason = answer || r.stderr.trim() || `curl exit ${String(r.code)}`;
+    try {
+      reason = (JSON.parse(answer) as { message?: string }).message ?? reason;
+    } catch {
+      // Not the engine's JSON error: the text as it came.
+    }
+    if (r.code === 127) reason = 'curl is not installed (eectl joins through the engine API with it)';
+    throw new EectlError(
+      `${this.host.name}: swarm join through ${options.managerAddr} failed: ${redact(reason)}`,
+      {
+        code: 'ESWARM_JOIN',
+        kind: 'external',
+        exitCode: ExitCode.partial,
+        host: this.host.name,
+        suggestions: [
+          `Check that ${options.advertiseAddr} reaches ${options.managerAddr} on 2377/tcp and that curl is installed on ${this.host.name}.`,
+          'Then run install again: it continues from where it stopped.',
+        ],
+      },
     );
   }
 

@@ -62,6 +62,8 @@ export interface Facts {
   isRoot: boolean;
   /** `sudo -n true` works (irrelevant when isRoot). */
   sudo: boolean;
+  /** curl is installed (swarm joins go through the engine API with it); undefined when not asked. */
+  curl?: boolean;
   engine: EngineFacts | undefined;
   swarm: SwarmFacts | undefined;
   /** Installed engine packages (engines and their clients) and whether the package manager holds them. */

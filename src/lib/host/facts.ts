@@ -59,6 +59,7 @@ printf '%s\n' "user=$(id -un)"
 printf '%s\n' "uid=$(id -u)"
 S=""
 if [ "$(id -u)" = 0 ]; then echo "sudo=1"; elif sudo -n true >/dev/null 2>&1; then S="sudo -n"; echo "sudo=1"; else echo "sudo=0"; fi
+if command -v curl >/dev/null 2>&1; then echo "curl=1"; else echo "curl=0"; fi
 printf '%s\n' "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null)"
 printf '%s\n' "mem_kb=$(awk '/^MemTotal:/{print $2}' /proc/meminfo)"
 printf '%s\n' "disk_free_kb=$(df -Pk /var/lib 2>/dev/null | awk 'NR==2{print $4}')"
@@ -249,6 +250,7 @@ export function parseFacts(stdout: string): Facts {
     user: v.get('user') ?? '',
     isRoot: v.get('uid') === '0',
     sudo: v.get('sudo') === '1',
+    ...(v.has('curl') ? { curl: v.get('curl') === '1' } : {}),
     files: parseFiles(sections.blocks),
     listening: parseListening(sections.blocks.get('listening') ?? []),
     engine,

@@ -34,12 +34,29 @@ export function requiredPorts(role: Role, dataPathPort: number): string[] {
   return role === 'manager' ? ['2377/tcp', ...ports] : ports;
 }
 
+/** TCP ports eectl's own services publish on a host of this role: the engine API, a registry replica. */
+export function servicePorts(
+  role: Role,
+  config: ClusterConfig,
+): { port: number; what: string; field: string }[] {
+  if (role === 'manager') {
+    return [
+      { port: config.spec.controlPlane.apiPort, what: 'the engine API', field: 'controlPlane.apiPort' },
+    ];
+  }
+  if (role === 'registry') {
+    return [{ port: config.spec.registry.port, what: 'the registry replica', field: 'registry.port' }];
+  }
+  return [];
+}
+
 /** Every problem with every host, from facts alone (no round trip): the caller reports them all at once. */
 export function checkHosts(hosts: readonly HostUnderCheck[], config: ClusterConfig): PreflightProblem[] {
   const problems: PreflightProblem[] = [];
   const error = (host: string, message: string) => problems.push({ host, severity: 'error', message });
   const warn = (host: string, message: string) => problems.push({ host, severity: 'warning', message });
 
+  const firstManager = hosts.find((h) => h.role === 'manager')?.name;
   for (const h of hosts) {
     const f = h.facts;
     if (h.unsupportedOs) error(h.name, h.unsupportedOs);
@@ -77,6 +94,23 @@ export function checkHosts(hosts: readonly HostUnderCheck[], config: ClusterConf
           h.name,
           `port${busy.length > 1 ? 's' : ''} ${busy.join(', ')} already in use; the swarm needs ${busy.length > 1 ? 'them' : 'it'}`,
         );
+      for (const { port, what, field } of servicePorts(h.role, config)) {
+        if (f.listening.includes(`${port}/tcp`)) {
+          error(
+            h.name,
+            `port ${port}/tcp (${field}) is already in use; ${what} needs it: free it or choose another`,
+          );
+        }
+      }
+    }
+    // Joins go through the engine API with curl, so the token stays off command lines; Docker's apt
+    // repository setup installs curl itself.
+    const installsCurl = f.packageManager === 'apt' && config.spec.engine.source === 'docker';
+    if (f.curl === false && f.swarm?.state !== 'active' && !installsCurl && h.name !== firstManager) {
+      error(
+        h.name,
+        'curl is not installed, and eectl joins the swarm through the engine API with it (so the join token never appears on a command line): install curl on it',
+      );
     }
     if (
       f.privateAddresses.length === 0 &&

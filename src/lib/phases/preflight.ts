@@ -11,11 +11,12 @@ import { checkHosts, type PreflightProblem } from './preflight-checks.js';
 /**
  * From a host, TCP to every manager's 2377: "open" when something answers, "refused" when the host is
  * reachable but nothing listens yet (a fresh manager), "unreachable" on a timeout or no route. Uses bash's
- * /dev/tcp, so no tool needs installing; `timeout` bounds a dropped SYN.
+ * /dev/tcp, so no tool needs installing; `timeout` bounds a dropped SYN. Addresses are arguments, never
+ * script text: the inner bash gets its own as "$1".
  */
 const PROBE_MANAGERS = String.raw`
 for a in "$@"; do
-  out=$(timeout 3 bash -c "exec 3<>/dev/tcp/$a/2377" 2>&1); rc=$?
+  out=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/2377"' probe "$a" 2>&1); rc=$?
   if [ $rc -eq 0 ]; then echo "$a open"; elif echo "$out" | grep -qi refused; then echo "$a refused"; else echo "$a unreachable"; fi
 done`;
 
@@ -35,15 +36,17 @@ export function probeTargets(host: Host, allManagers: readonly Host[]): string[]
     .filter((a) => a !== host.advertiseAddress && !proven.has(a));
 }
 
+/** The probe as a command: the script is constant, the addresses are its arguments. */
+export function probeManagersArgv(addresses: readonly string[]): string[] {
+  return ['sh', '-c', `command -v bash >/dev/null || exit 0; ${PROBE_MANAGERS}`, 'sh', ...addresses];
+}
+
 async function probeManagers(host: Host, addresses: string[]): Promise<PreflightProblem[]> {
   if (addresses.length === 0) return [];
-  const r = await host.exec(
-    ['sh', '-c', `command -v bash >/dev/null || exit 0; ${PROBE_MANAGERS}`, 'sh', ...addresses],
-    {
-      check: false,
-      timeoutMs: 10_000 + addresses.length * 4000,
-    },
-  );
+  const r = await host.exec(probeManagersArgv(addresses), {
+    check: false,
+    timeoutMs: 10_000 + addresses.length * 4000,
+  });
   return r.stdout
     .split('\n')
     .map((l) => l.trim().split(' '))

@@ -11,13 +11,13 @@ const READ_SCRIPT =
 
 /** Reads the registry's state files from a manager as root; every value but the certificate is a secret. */
 export async function readRegistryState(host: Host): Promise<RegistryState> {
-  const { stdout } = await host.sudo([
-    'sh',
-    '-c',
-    READ_SCRIPT,
-    'eectl-registry-state',
-    ...REGISTRY_STATE_FILES,
-  ]);
+  // The output is the secrets themselves (base64): it is never logged, whatever redaction would catch.
+  const { stdout } = await host.sudo(
+    ['sh', '-c', READ_SCRIPT, 'eectl-registry-state', ...REGISTRY_STATE_FILES],
+    {
+      secretOutput: true,
+    },
+  );
   const state: RegistryState = new Map();
   for (const line of stdout.split('\n')) {
     const [path, b64] = line.split(' ');

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UsageError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
 import { runLocal } from './exec.js';
 
@@ -10,7 +11,6 @@ import { runLocal } from './exec.js';
  * apt resolves what a fresh host needs and the machine's own apt setup is never touched.
  */
 
-export const DEFAULT_DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
 /** The Debian archives this machine's apt uses; debootstrap and the private apt use the same ones. */
@@ -19,34 +19,66 @@ export interface DebianMirrors {
   security: string | undefined;
 }
 
+/** What the machine's apt sources name: `debian` is undefined when no source serves a Debian suite. */
+export interface FoundMirrors {
+  debian: string | undefined;
+  security: string | undefined;
+}
+
 /**
  * Finds the machine's Debian mirror in apt source files (one-line `.list` and deb822 `.sources` texts):
- * the first URI serving a plain Debian suite, and the one serving `*-security`. EECTL_SANDBOX_DEBIAN_MIRROR
- * overrides the first.
+ * the first URI serving a plain Debian suite, and the one serving `*-security`.
  */
-export function debianMirrorsFrom(sourceTexts: readonly string[]): DebianMirrors {
+export function debianMirrorsFrom(sourceTexts: readonly string[]): FoundMirrors {
   const entries = sourceTexts.flatMap(parseSourceEntries);
   const isDebianSuite = (s: string): boolean =>
     /^(bookworm|trixie|bullseye|stable|oldstable)(-updates)?$/.test(s);
   const debian = entries.find((e) => e.suites.some(isDebianSuite))?.uri;
   const security = entries.find((e) => e.suites.some((s) => s.endsWith('-security')))?.uri;
-  return { debian: stripSlash(debian ?? DEFAULT_DEBIAN_MIRROR), security: security && stripSlash(security) };
+  return { debian: debian && stripSlash(debian), security: security && stripSlash(security) };
 }
 
-/** Reads /etc/apt/sources.list and /etc/apt/sources.list.d/ of this machine. */
-export function machineDebianMirrors(): DebianMirrors {
+/** The apt source files of a machine: sources.list, then sources.list.d's *.list and deb822 *.sources. */
+export function aptSourceTexts(root = '/etc/apt'): string[] {
   const texts: string[] = [];
   const read = (path: string): void => {
     if (existsSync(path)) texts.push(readFileSync(path, 'utf8'));
   };
-  read('/etc/apt/sources.list');
-  const dir = '/etc/apt/sources.list.d';
+  read(join(root, 'sources.list'));
+  const dir = join(root, 'sources.list.d');
   if (existsSync(dir)) {
     for (const f of readdirSync(dir).sort()) if (/\.(list|sources)$/.test(f)) read(join(dir, f));
   }
-  const found = debianMirrorsFrom(texts);
-  const override = process.env.EECTL_SANDBOX_DEBIAN_MIRROR;
-  return override ? { ...found, debian: stripSlash(override) } : found;
+  return texts;
+}
+
+/**
+ * The Debian archive to build the sandbox from: `--mirror` (or EECTL_SANDBOX_DEBIAN_MIRROR), else the one
+ * this machine's apt uses. Asked only when something is built (a warm cache needs no mirror); with
+ * neither, that is a usage error naming both ways to give one, never a guessed public address.
+ */
+export function machineDebianMirrors(
+  options: { mirror?: string | undefined; sourceTexts?: readonly string[] } = {},
+): DebianMirrors {
+  const found = debianMirrorsFrom(options.sourceTexts ?? aptSourceTexts());
+  const chosen = options.mirror ?? process.env.EECTL_SANDBOX_DEBIAN_MIRROR;
+  const debian = chosen ? stripSlash(chosen) : found.debian;
+  return {
+    get debian(): string {
+      if (debian) return debian;
+      throw new UsageError(
+        "no Debian mirror to build the sandbox from: this machine's apt sources name none",
+        {
+          code: 'ENOMIRROR',
+          suggestions: [
+            'Name one: eectl sandbox up --mirror http://YOUR-MIRROR/debian (or EECTL_SANDBOX_DEBIAN_MIRROR).',
+            'Or add a Debian source to /etc/apt/sources.list.d/ (one-line .list or deb822 .sources).',
+          ],
+        },
+      );
+    },
+    security: found.security,
+  };
 }
 
 function parseSourceEntries(text: string): { uri: string; suites: string[] }[] {

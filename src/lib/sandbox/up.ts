@@ -33,6 +33,8 @@ export interface SandboxUpOptions extends HostCounts {
   renderer?: 'default' | 'simple' | 'silent';
   logger?: Logger;
   signal?: AbortSignal;
+  /** The Debian archive to build from; default: the one in this machine's apt sources. */
+  mirror?: string;
 }
 
 interface UpContext {
@@ -62,7 +64,7 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxDescr
     });
   }
   const cacheDir = sandboxCacheDir();
-  const mirrors = machineDebianMirrors();
+  const mirrors = machineDebianMirrors({ mirror: options.mirror });
   const stateDir = sandboxStateDir(name);
   const progress =
     (task: { output: string }) =>

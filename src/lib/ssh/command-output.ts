@@ -66,6 +66,7 @@ export class CommandOutput {
       if (this.last.length > TAIL_LINES) this.last.shift();
       this.log.debug(`${stream === 'stdout' ? 'out' : 'err'}: ${line}`);
     }
+    if (stream === 'stdout' && !this.options.logStdout) return;
     (stream === 'stdout' ? this.options.onStdout : this.options.onStderr)?.(line);
   }
 }

@@ -27,6 +27,11 @@ export interface ExecOptions {
   onStderr?: (line: string) => void;
   /** Extra values to redact in logs and errors for this command (registered globally as secrets). */
   secrets?: string[];
+  /**
+   * stdout is itself secret (a key, a password, a token, or any encoding of one): it is returned but never
+   * logged, streamed to callbacks or put in an error's output tail. stderr is still logged.
+   */
+  secretOutput?: boolean;
   /** Throw CommandFailedError on a non-zero exit (default true). */
   check?: boolean;
 }

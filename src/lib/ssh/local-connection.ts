@@ -57,7 +57,7 @@ export class LocalConnection implements Connection {
     // sudo drops the environment, so env goes through stdin then; otherwise the process env carries it.
     const envViaStdin = options.sudo === true && !this.isRoot;
     const prepared = prepareCommand(this.name, command, options, this.sudo, envViaStdin);
-    const { end, output } = await this.run(prepared, options, true);
+    const { end, output } = await this.run(prepared, options, options.secretOutput !== true);
     return settleCommand(this.log, end, output);
   }
 

@@ -80,7 +80,7 @@ export class Ssh2Connection implements Connection {
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
     await this.connect();
     const prepared = prepareCommand(this.name, command, options, this.sudoState(), true);
-    const { end, output } = await this.run(prepared, options, true);
+    const { end, output } = await this.run(prepared, options, options.secretOutput !== true);
     return settleCommand(this.log, end, output);
   }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -45,6 +45,9 @@ describe('eectl init without a terminal', () => {
     });
     expect(code).toBe(0);
     expect(stdout).toContain('Wrote cluster.yaml (5 hosts).');
+    // Loading checks that the SSH key named exists and can be read.
+    mkdirSync(join(dir, 'keys'), { recursive: true });
+    writeFileSync(join(dir, 'keys', 'id'), 'a key\n');
     const loaded = await loadCluster(join(dir, 'cluster.yaml'), {});
     expect(loaded.warnings).toEqual([]);
     expect(loaded.config.metadata.name).toBe('prod');

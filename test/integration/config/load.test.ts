@@ -68,6 +68,9 @@ spec:
   images: { bundles: [../images.tar] }
 `,
     );
+    mkdirSync(join(dir, 'site', 'keys'), { recursive: true });
+    writeFileSync(join(dir, 'site', 'keys', 'id'), 'not a key, but a readable file\n');
+    writeFileSync(join(dir, 'images.tar'), 'not an archive, but a readable file\n');
     const loaded = await loadCluster(file, {});
     expect(loaded.path).toBe(file);
     expect(loaded.config.spec.hosts[0]?.ssh.keyPath).toBe(join(dir, 'site', 'keys', 'id'));

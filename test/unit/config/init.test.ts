@@ -127,12 +127,12 @@ describe('renderClusterFile', () => {
       managers: ['fe80::1', 'true', '10'],
       workers: [],
       registries: [],
-      sshUser: 'o, k',
+      sshUser: 'yes',
       sshKey: '/keys/my key',
       engineSource: 'docker',
     }).config;
     expect(config?.spec.hosts.map((h) => h.address)).toEqual(['fe80::1', 'true', '10']);
-    expect(config?.spec.hosts[0]?.ssh).toEqual({ user: 'o, k', keyPath: '/keys/my key' });
+    expect(config?.spec.hosts[0]?.ssh).toEqual({ user: 'yes', keyPath: '/keys/my key' });
   });
 });
 

@@ -25,8 +25,8 @@ describe('environment substitution', () => {
   });
 
   it('reads $$ as a literal dollar', () => {
-    const { config } = check(oneHost('{ user: "a$$b", keyPath: "/k/$$HOME" }'), { HOME: '/root' });
-    expect(config?.spec.hosts[0]?.ssh).toMatchObject({ user: 'a$b', keyPath: '/k/$HOME' });
+    const { config } = check(oneHost('{ user: "ab$$", keyPath: "/k/$$HOME" }'), { HOME: '/root' });
+    expect(config?.spec.hosts[0]?.ssh).toMatchObject({ user: 'ab$', keyPath: '/k/$HOME' });
   });
 
   it('leaves a $ that starts no name alone', () => {
@@ -83,15 +83,16 @@ describe('environment substitution', () => {
     const text = `${HEAD}  hosts:
     - address: 10.0.0.1 # $NOT_A_VALUE
       role: manager
-      labels: { $KEY: x }
       ssh: &ssh { user: $SSH_USER }
     - address: 10.0.0.2
       role: worker
       ssh: *ssh
+  engine:
+    daemon: { $KEY: x }
 `;
     const { config, errors } = check(text, { SSH_USER: 'ops' });
     expect(errors).toEqual([]);
-    expect(config?.spec.hosts[0]?.labels).toEqual({ $KEY: 'x' });
+    expect(config?.spec.engine.daemon).toEqual({ $KEY: 'x' });
     expect(config?.spec.hosts.map((h) => h.ssh.user)).toEqual(['ops', 'ops']);
   });
 });

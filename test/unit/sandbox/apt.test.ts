@@ -27,7 +27,7 @@ describe('apt for the sandbox', () => {
     const oneLine =
       '# comment\ndeb https://deb.nodesource.com/node_20.x nodistro main\ndeb [arch=amd64] http://m/debian bookworm main\n';
     expect(debianMirrorsFrom([oneLine])).toEqual({ debian: 'http://m/debian', security: undefined });
-    expect(debianMirrorsFrom([])).toEqual({ debian: 'http://deb.debian.org/debian', security: undefined });
+    expect(debianMirrorsFrom([])).toEqual({ debian: undefined, security: undefined });
   });
 
   it('fetches from bookworm (with updates and security) and trixie, signed by the Debian keyring', () => {
