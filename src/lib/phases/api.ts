@@ -39,6 +39,8 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
         mode: 0o644,
         sudo: true,
       });
+      // The rolling turn removes the marker it finds in the facts: it must find this one too.
+      if (host.facts) host.facts.files[HOST_RESTART_PENDING] = 'new control-plane API files\n';
     });
   }
   if (plan.writeCa) {
