@@ -10,7 +10,7 @@ import type { PhaseOutput } from '../../../src/lib/phase/phase.js';
 import { writeApiFiles } from '../../../src/lib/phases/api.js';
 import { pkiPhase } from '../../../src/lib/phases/pki.js';
 import { createCa } from '../../../src/lib/pki/certificates.js';
-import { HOST_CA_CERT, HOST_CA_KEY, localPkiDir } from '../../../src/lib/pki/paths.js';
+import { HOST_CA_CERT, HOST_CA_KEY, HOST_RESTART_PENDING, localPkiDir } from '../../../src/lib/pki/paths.js';
 import type { Connection, RemoteCommand } from '../../../src/lib/ssh/connection.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';
@@ -132,5 +132,28 @@ describe('where the cluster CA key lives', () => {
     await writeApiFiles(ctx, ctx.hosts[0]!, out);
     expect(uploads).not.toContain(HOST_CA_KEY);
     expect(commands).toContainEqual(['rm', '-f', HOST_CA_KEY]);
+  });
+  it('a serving manager marked for a restart has the marker in its facts, so its rolling turn removes it', async () => {
+    const { conn, uploads } = recordingConnection('10.0.0.11');
+    const host = manager(conn);
+    host.facts!.engine = {
+      serverVersion: '20.10.24',
+      packageVersion: '20.10.24',
+      packageName: 'docker.io',
+      running: true,
+    };
+    host.facts!.swarm = {
+      state: 'active',
+      nodeId: 'n1',
+      clusterId: 'c1',
+      isManager: true,
+      remoteManagers: ['10.0.0.11:2377'],
+      nodeAddr: '10.0.0.11',
+    };
+    const ctx = context({}, host);
+    await pkiPhase.run(ctx, out);
+    await writeApiFiles(ctx, host, out);
+    expect(uploads).toContain(HOST_RESTART_PENDING);
+    expect(host.facts!.files[HOST_RESTART_PENDING]).toBeDefined();
   });
 });
