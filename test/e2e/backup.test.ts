@@ -130,6 +130,7 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
       sandbox.clusterFile,
       '--recipient',
       recipient,
+      '--include-registry-data',
       '--out',
       `${archives}/`,
       '--json',
@@ -160,6 +161,10 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     expect(readdirSync(join(plain, 'registry'))).toEqual(
       expect.arrayContaining(['htpasswd', 'server-cert.pem']),
     );
+    // --include-registry-data: the pushed image's repository is in the archive (the restore pulls it).
+    expect(
+      readdirSync(join(plain, 'registry-data', 'docker', 'registry', 'v2', 'repositories', 'e2e')),
+    ).toEqual(['busybox']);
     for (const entry of manifest.entries.filter((e) => e.name.startsWith('pki/'))) {
       const sum = execFileSync('sha256sum', [join(plain, entry.name)])
         .toString()

@@ -2,6 +2,7 @@ import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { convergePhase } from '../phases/converge.js';
+import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { lockPhase, lockPhaseFor } from '../phases/lock.js';
 import { pkiPhase } from '../phases/pki.js';
 import { restoreGuardPhase, type RestoreContext, type RestoreRequest } from '../phases/restore-guard.js';
@@ -11,14 +12,16 @@ import { newClusterContext, type ActionOptions } from './cluster-context.js';
 import { INSTALL_PHASES } from './install.js';
 
 /**
- * `eectl restore`: install's phases, with the restore woven in — what would be replaced is checked before the
- * lock, eectl's files go back before install reads them (CA, registry), the swarm comes back on the target
+ * `eectl restore`: install's phases, with the restore woven in — what would be replaced is checked as soon
+ * as the hosts' facts are known (the guard reads each host's swarm state) and before anything changes,
+ * eectl's files go back before install reads them (CA, registry), the swarm comes back on the target
  * manager before the others join it — then the services converge and the result is checked against the
  * manifest.
  */
 export const RESTORE_PHASES: Phase<RestoreContext>[] = [
   ...(INSTALL_PHASES as Phase<RestoreContext>[]).flatMap((phase): Phase<RestoreContext>[] => {
-    if (phase === lockPhase) return [restoreGuardPhase, lockPhaseFor('restore')];
+    if (phase === lockPhase) return [lockPhaseFor('restore')];
+    if (phase === gatherFactsPhase) return [phase, restoreGuardPhase];
     if (phase === pkiPhase) return [restoreFilesPhase, phase];
     if (phase === convergePhase) return [restoreSwarmPhase, phase];
     return [phase];

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { RESTORE_PHASES } from '../../../src/lib/actions/restore.js';
+import type { Manifest } from '../../../src/lib/backup/manifest.js';
+import { clusterSchema } from '../../../src/lib/config/schema.js';
+import { EectlError, ExitCode } from '../../../src/lib/errors.js';
+import { Host } from '../../../src/lib/host/host.js';
+import { ChangeLog } from '../../../src/lib/phase/changes.js';
+import { gatherFactsPhase } from '../../../src/lib/phases/gather-facts.js';
+import { restoreGuardPhase, type RestoreContext } from '../../../src/lib/phases/restore-guard.js';
+import type { Connection } from '../../../src/lib/ssh/connection.js';
+import { nullLogger } from '../../../src/lib/ui/log.js';
+import { makeFacts } from '../../helpers/facts.js';
+
+const config = clusterSchema.parse({
+  apiVersion: 'eectl/v1',
+  kind: 'Cluster',
+  metadata: { name: 'prod' },
+  spec: {
+    hosts: [
+      { address: '10.0.0.11', role: 'manager' },
+      { address: '10.0.0.12', role: 'manager' },
+      { address: '10.0.0.21', role: 'worker' },
+    ],
+  },
+});
+const SWARM = 'swarm-in-the-archive';
+const manifest = {
+  swarmId: SWARM,
+  createdAt: '2026-12-01T00:00:00Z',
+  source: { address: '10.0.0.12', nodeId: 'n2', hostname: 'm2' },
+} as unknown as Manifest;
+
+/** The hosts as gathered facts describe them: in the archive's swarm, or fresh. */
+function context(inSwarm: boolean): RestoreContext {
+  const hosts = config.spec.hosts.map((spec, i) => {
+    const host = new Host(spec, { name: spec.address, log: nullLogger } as unknown as Connection);
+    host.facts = makeFacts({
+      hostname: `h${i}`,
+      swarm: inSwarm
+        ? {
+            state: 'active',
+            nodeId: `n${i}`,
+            clusterId: SWARM,
+            isManager: spec.role === 'manager',
+            remoteManagers: ['10.0.0.11:2377'],
+            nodeAddr: spec.address,
+          }
+        : undefined,
+    });
+    return host;
+  });
+  return {
+    config,
+    hosts,
+    dryRun: false,
+    log: nullLogger,
+    changes: new ChangeLog(false),
+    concurrency: 4,
+    replacing: [],
+    differences: [],
+    request: { archive: 'b.tar.age', manifest, force: false, confirmReplace: () => Promise.resolve(false) },
+  } as unknown as RestoreContext;
+}
+
+describe('restore: what it would replace is checked before anything changes', () => {
+  it('runs the guard right after the facts it reads, before every phase that can change a host', () => {
+    const titles = RESTORE_PHASES.map((p) => p.title);
+    const guard = RESTORE_PHASES.indexOf(restoreGuardPhase);
+    // Without facts the guard sees no swarm anywhere and lets the restore run over a live cluster.
+    expect(guard).toBe(RESTORE_PHASES.indexOf(gatherFactsPhase) + 1);
+    expect(titles.slice(0, guard)).toEqual(['Connect to hosts', 'Lock the cluster', 'Gather host facts']);
+  });
+
+  it('refuses over the running swarm of the archive with exit 3, naming the managers it runs on', async () => {
+    const ctx = context(true);
+    const error = await restoreGuardPhase.run(ctx, { report: () => {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EectlError);
+    expect(error).toMatchObject({ code: 'ERESTORE_LIVE', exitCode: ExitCode.preflight });
+    expect((error as Error).message).toContain(
+      `swarm ${SWARM} (the one in the archive) is running on 10.0.0.11, 10.0.0.12`,
+    );
+    expect(ctx.replacing).toEqual([]);
+  });
+
+  it('on fresh hosts picks the manager at the archive source address and goes on', async () => {
+    const ctx = context(false);
+    await restoreGuardPhase.run(ctx, { report: () => {} });
+    expect(ctx.target?.name).toBe('10.0.0.12');
+  });
+});
