@@ -1,0 +1,183 @@
+/**
+ * `npm run bench -- --backup`: the backup test cluster (3 managers, 1 worker, 1 registry host) with a
+ * replicated and a global service from an image in the registry; then `eectl backup` (with and without
+ * the registry's storage), every host replaced by a fresh one at the same address, and `eectl restore`.
+ * Writes bench/results/backup.json: backup time and archive size (both kinds), restore time, and how many
+ * samples of the quorum (every second during the backup) saw fewer than 2 of 3 managers reachable.
+ * eectl runs as its own process (bin/run.js), as a user runs it. Needs root and a Docker engine.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DockerCli } from '../dist/lib/sandbox/docker.js';
+import { sandboxDown } from '../dist/lib/sandbox/down.js';
+import { recreateSandboxHosts } from '../dist/lib/sandbox/recreate.js';
+import { sandboxUp } from '../dist/lib/sandbox/up.js';
+import { RunLog } from '../dist/lib/ui/log.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const name = `bench-backup-${process.pid.toString(36)}`;
+process.env.EECTL_HOME ??= mkdtempSync(join(tmpdir(), 'eectl-bench-'));
+const runLog = new RunLog('warn');
+runLog.openFile(join(tmpdir(), 'eectl-bench-logs'), name);
+const log = runLog.logger('bench');
+
+const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+const onHost = (host, script) => docker('exec', `eectl-${name}-${host}`, 'bash', '-c', script);
+
+/** Runs the CLI as a user would; resolves with its exit code, parsed --json output and wall time. */
+function eectl(args) {
+  return new Promise((done) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [join(root, 'bin/run.js'), ...args, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => {
+      const seconds = Math.round(performance.now() - started) / 1000;
+      let json;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      if (code !== 0) console.error(`eectl ${args[0]} exited ${code}:\n${stderr}\n${stdout.slice(0, 4000)}`);
+      done({ code, json, seconds });
+    });
+  });
+}
+
+/** Samples the managers' reachability every second from whichever manager answers, until stopped. */
+function sampleQuorum() {
+  const samples = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const m of ['m1', 'm2', 'm3']) {
+        try {
+          const out = onHost(m, "docker node ls --format '{{.ManagerStatus}}' 2>/dev/null");
+          samples.push(out.split('\n').filter((s) => s === 'Leader' || s === 'Reachable').length);
+          break;
+        } catch {
+          // the next manager
+        }
+      }
+      await sleep(1000);
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    return samples;
+  };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'eectl-bench-backup-'));
+const keyFile = join(work, 'key.txt');
+const must = (r, what) => {
+  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code})`);
+  return r;
+};
+const sandbox = await sandboxUp({
+  name,
+  managers: 3,
+  workers: 1,
+  registries: 1,
+  renderer: 'simple',
+  logger: log,
+});
+try {
+  const file = sandbox.clusterFile;
+  execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
+  const recipient = /public key: (age1\S+)/.exec(readFileSync(keyFile, 'utf8'))[1];
+  const installed = must(await eectl(['install', '-c', file]), 'install');
+  const password = installed.json.result.registry.adminPassword;
+  const registry = `${sandbox.hosts.find((h) => h.role === 'registry').address}:5443`;
+  const local = docker('images', 'eectl-sandbox/busybox', '--format', '{{.Repository}}:{{.Tag}}').split(
+    '\n',
+  )[0];
+  docker('save', '-o', join(work, 'busybox.tar'), local);
+  docker('cp', join(work, 'busybox.tar'), `eectl-${name}-m1:/tmp/busybox.tar`);
+  const image = `${registry}/bench/busybox:1`;
+  // The password goes through stdin, never a command line.
+  execFileSync(
+    'docker',
+    ['exec', '-i', `eectl-${name}-m1`, 'docker', 'login', '-u', 'admin', '--password-stdin', registry],
+    { input: password, stdio: ['pipe', 'ignore', 'inherit'] },
+  );
+  onHost(
+    'm1',
+    [
+      'set -e',
+      'docker load -i /tmp/busybox.tar >/dev/null && rm /tmp/busybox.tar',
+      `docker tag ${local} ${image} && docker push ${image} >/dev/null`,
+      `docker service create --detach=false --quiet --with-registry-auth --name web --replicas 3 ${image} /bin/busybox sleep 36000`,
+      `docker service create --detach=false --quiet --with-registry-auth --name agent --mode global ${image} /bin/busybox sleep 36000`,
+    ].join('\n'),
+  );
+
+  const out = join(work, 'archives');
+  mkdirSync(out);
+  const stopState = sampleQuorum();
+  const state = must(
+    await eectl(['backup', '-c', file, '--recipient', recipient, '--out', `${out}/state.tar.age`]),
+    'backup',
+  );
+  const withData = must(
+    await eectl([
+      'backup',
+      '-c',
+      file,
+      '--recipient',
+      recipient,
+      '--include-registry-data',
+      '--out',
+      `${out}/full.tar.age`,
+    ]),
+    'backup --include-registry-data',
+  );
+  const quorum = await stopState();
+
+  await recreateSandboxHosts(new DockerCli({ logger: log }), sandbox);
+  const restored = must(
+    await eectl(['restore', withData.json.result.archive, '-c', file, '--identity', keyFile]),
+    'restore',
+  );
+
+  const mib = (path) => Math.round((statSync(path).size / 2 ** 20) * 10) / 10;
+  const results = {
+    date: new Date().toISOString(),
+    cluster:
+      '3 managers + 1 worker + 1 registry host (sandbox, Debian 12, engine 20.10), 2 services, 1 image',
+    machine: `${cpus().length} cores`,
+    backup: {
+      seconds: state.seconds,
+      archiveMiB: mib(state.json.result.archive),
+      files: state.json.result.counts.files,
+    },
+    backupWithRegistryData: {
+      seconds: withData.seconds,
+      archiveMiB: mib(withData.json.result.archive),
+      files: withData.json.result.counts.files,
+    },
+    restore: {
+      seconds: restored.seconds,
+      differences: restored.json.result.differences,
+      services: restored.json.result.services,
+    },
+    quorumDuringBackups: { samples: quorum.length, belowMajority: quorum.filter((n) => n < 2).length },
+  };
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/backup.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(JSON.stringify(results, null, 2));
+} finally {
+  await sandboxDown(name, { logger: log });
+  rmSync(work, { recursive: true, force: true });
+  runLog.close();
+}
