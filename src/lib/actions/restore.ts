@@ -5,6 +5,7 @@ import { convergePhase } from '../phases/converge.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { lockPhase, lockPhaseFor } from '../phases/lock.js';
 import { pkiPhase } from '../phases/pki.js';
+import { registryPlanPhase } from '../phases/registry-plan.js';
 import { restoreGuardPhase, type RestoreContext, type RestoreRequest } from '../phases/restore-guard.js';
 import { restoreFilesPhase, restoreSwarmPhase } from '../phases/restore-swarm.js';
 import { restoreServicesPhase, restoreVerifyPhase } from '../phases/restore-verify.js';
@@ -15,7 +16,7 @@ import { INSTALL_PHASES } from './install.js';
  * `eectl restore`: install's phases, with the restore woven in — what would be replaced is checked as soon
  * as the hosts' facts are known (the guard reads each host's swarm state) and before anything changes,
  * eectl's files go back before install reads them (CA, registry), the swarm comes back on the target
- * manager before the others join it — then the services converge and the result is checked against the
+ * manager before the registry is planned and the others join it — then the services converge and the result is checked against the
  * manifest.
  */
 export const RESTORE_PHASES: Phase<RestoreContext>[] = [
@@ -23,7 +24,10 @@ export const RESTORE_PHASES: Phase<RestoreContext>[] = [
     if (phase === lockPhase) return [lockPhaseFor('restore')];
     if (phase === gatherFactsPhase) return [phase, restoreGuardPhase];
     if (phase === pkiPhase) return [restoreFilesPhase, phase];
-    if (phase === convergePhase) return [restoreSwarmPhase, phase];
+    // The registry's plan reuses what the managers of the swarm keep: only once the swarm is back on the
+    // target does it find the restored users, certificate and secrets (before, it would make new ones).
+    if (phase === registryPlanPhase) return [];
+    if (phase === convergePhase) return [restoreSwarmPhase, registryPlanPhase, phase];
     return [phase];
   }),
   restoreServicesPhase,

@@ -6,6 +6,9 @@ import { EectlError, ExitCode } from '../../../src/lib/errors.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { ChangeLog } from '../../../src/lib/phase/changes.js';
 import { gatherFactsPhase } from '../../../src/lib/phases/gather-facts.js';
+import { registryDeployPhase } from '../../../src/lib/phases/registry-deploy.js';
+import { registryPlanPhase } from '../../../src/lib/phases/registry-plan.js';
+import { restoreSwarmPhase } from '../../../src/lib/phases/restore-swarm.js';
 import { restoreGuardPhase, type RestoreContext } from '../../../src/lib/phases/restore-guard.js';
 import type { Connection } from '../../../src/lib/ssh/connection.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
@@ -69,6 +72,13 @@ describe('restore: what it would replace is checked before anything changes', ()
     // Without facts the guard sees no swarm anywhere and lets the restore run over a live cluster.
     expect(guard).toBe(RESTORE_PHASES.indexOf(gatherFactsPhase) + 1);
     expect(titles.slice(0, guard)).toEqual(['Connect to hosts', 'Lock the cluster', 'Gather host facts']);
+  });
+
+  it('plans the registry once the swarm is back on the target, so it reuses the restored users and certificate', () => {
+    const at = (phase: (typeof RESTORE_PHASES)[number]) => RESTORE_PHASES.indexOf(phase);
+    expect(RESTORE_PHASES.filter((p) => p === registryPlanPhase)).toHaveLength(1);
+    expect(at(registryPlanPhase)).toBe(at(restoreSwarmPhase) + 1);
+    expect(at(registryPlanPhase)).toBeLessThan(at(registryDeployPhase));
   });
 
   it('refuses over the running swarm of the archive with exit 3, naming the managers it runs on', async () => {
