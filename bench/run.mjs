@@ -22,7 +22,9 @@ for (const name of chosen) {
   const started = Date.now();
   const r = spawnSync(process.execPath, [join(here, `${name}.mjs`), ...rest], { stdio: 'inherit' });
   const code = r.status ?? 1;
-  process.stdout.write(`=== bench ${name}: exit ${code} after ${Math.round((Date.now() - started) / 1000)} s\n`);
+  process.stdout.write(
+    `=== bench ${name}: exit ${code} after ${Math.round((Date.now() - started) / 1000)} s\n`,
+  );
   if (code !== 0 && status === 0) status = code;
 }
 process.exit(status);
