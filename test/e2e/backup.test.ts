@@ -350,12 +350,12 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     expect(ids).toContain(manifest!.networks.find((n) => n.name === 'e2e-net')!.id);
     expect(ids).toContain(`${manifest!.secrets.find((n) => n.name === 'e2e-secret')!.id} e2e-secret`);
     expect(ids).toContain(`${manifest!.configs.find((n) => n.name === 'e2e-config')!.id} e2e-config`);
-    // The secret and the config are inside a running task of e2e-web.
+    // The secret and the config are inside a running task of e2e-web (the test image holds only busybox).
     let seen = '';
     for (const h of sandbox.hosts) {
       const c = await sandbox.exec(
         h,
-        'id=$(docker ps -q --filter label=com.docker.swarm.service.name=e2e-web | head -1); [ -n "$id" ] && docker exec "$id" cat /run/secrets/e2e-secret /etc/e2e.conf',
+        'id=$(docker ps -q --filter label=com.docker.swarm.service.name=e2e-web | head -1); [ -n "$id" ] && docker exec "$id" /bin/busybox cat /run/secrets/e2e-secret /etc/e2e.conf',
       );
       if (c.code === 0 && c.stdout) {
         seen = c.stdout;
