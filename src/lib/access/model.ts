@@ -57,14 +57,41 @@ export interface RevokedUser {
   since: string;
 }
 
-/** The policy file on every manager (what install writes from `spec.access`). */
+/** A cosign public key as the managers get it: a name for messages and the PEM. */
+export interface PolicyKey {
+  name: string;
+  pem: string;
+}
+
+/** "Run only signed images" as the managers enforce it (from `spec.images.policy`). */
+export interface ImagePolicyRules {
+  requireSigned: boolean;
+  /** Trusted for every workload. */
+  keys: PolicyKey[];
+  /** Trusted only for workloads in a collection (and below) or created by a team's members. */
+  scoped: { collection?: string; team?: string; keys: PolicyKey[] }[];
+  /** Image patterns of the file that may run unsigned. */
+  allowUnsigned: string[];
+  /** eectl's own service images (the registry's), exactly as its service names them: always admitted. */
+  ownImages: string[];
+  /** `host:port` names of the cluster registry: images must be there, and their signatures are read there. */
+  registries: string[];
+}
+
+/** The policy file on every manager (what install writes from `spec.access` and `spec.images.policy`). */
 export interface AccessPolicy {
   version: 1;
   cluster: string;
+  /**
+   * Access control is off (no `spec.access`): every certificate of the cluster CA has full control, as
+   * without the plugin. The plugin runs anyway for the checks that hold for admins too (signed images).
+   */
+  open?: boolean;
   users: { name: string; admin: boolean; defaultCollection: string }[];
   teams: { name: string; members: string[] }[];
   grants: PolicyGrant[];
   revoked: RevokedUser[];
+  images?: ImagePolicyRules;
 }
 
 /** What the plugin and `eectl access check` answer for one request. */

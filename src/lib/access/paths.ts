@@ -8,8 +8,10 @@ export const PLUGIN_NAME = 'eectl-authz';
  */
 export const PLUGIN_SOCKET = `/run/${PLUGIN_NAME}/${PLUGIN_NAME}.sock`;
 export const PLUGIN_SPEC = `/etc/docker/plugins/${PLUGIN_NAME}.spec`;
-/** The Node.js runtime and the plugin's modules. */
+/** The Node.js runtime and the plugin's modules (in the folders they have under dist/lib). */
 export const AUTHZ_DIR = '/opt/eectl/authz';
+/** The plugin's entry point. */
+export const AUTHZ_ENTRY = `${AUTHZ_DIR}/access/plugin.js`;
 export const AUTHZ_NODE = `${AUTHZ_DIR}/node`;
 /** What is installed in AUTHZ_DIR (checksums), read with the facts to know whether to upload again. */
 export const AUTHZ_MANIFEST = `${AUTHZ_DIR}/manifest.json`;
@@ -24,3 +26,11 @@ export const CA_FILE = '/etc/eectl/pki/ca.pem';
 export const ENGINE_SOCKET = '/var/run/docker.sock';
 /** Client certificates start this long before they were issued (pki/certificates.ts backdates them). */
 export const CERT_BACKDATE_MS = 5 * 60_000;
+/**
+ * The registry account the plugin reads signatures with: the registry's admin, whose password install
+ * keeps root-only (0600) on every manager (the same file as registry/paths.ts names; a test keeps them
+ * equal). The registry's htpasswd has no read-only users: any account could push, so a second one would
+ * add a secret to rotate and no protection.
+ */
+export const REGISTRY_READER = 'admin';
+export const REGISTRY_PASSWORD_FILE = '/etc/eectl/registry/admin-password';

@@ -6,6 +6,7 @@ import type { AccessPolicy, Decision } from './model.js';
 import { CA_FILE, CERT_BACKDATE_MS, ENGINE_SOCKET, PLUGIN_SOCKET, POLICY_FILE } from './paths.js';
 import { decide, type Identity, type Lookup } from './policy.js';
 import type { ResourceKind } from './routes.js';
+import { cachedSignatures, registrySignatures } from './signed-images.js';
 
 /**
  * The engine authorization plugin (docker.authz/1.0, a legacy plugin on a unix socket) that every manager
@@ -77,6 +78,14 @@ export function engineLookup(socketPath = ENGINE_SOCKET): Lookup {
   };
 }
 
+/**
+ * What the plugin looks things up with: the engine's local socket for resources, the cluster registry for
+ * image signatures (verified digests cached for the life of the process).
+ */
+export function pluginLookup(): Lookup {
+  return { ...engineLookup(), signatures: cachedSignatures(registrySignatures()) };
+}
+
 /** Reads a file again when its size or modification time changed; keeps the last good value otherwise. */
 class Reloading<T> {
   private value: T | undefined;
@@ -112,6 +121,15 @@ export function parsePolicy(text: string): AccessPolicy {
   const value = JSON.parse(text) as AccessPolicy;
   if (value?.version !== 1 || !Array.isArray(value.users) || !Array.isArray(value.grants)) {
     throw new Error('not an eectl access policy (version 1)');
+  }
+  const images = value.images;
+  if (
+    images !== undefined &&
+    !(['keys', 'scoped', 'allowUnsigned', 'ownImages', 'registries'] as const).every((k) =>
+      Array.isArray(images[k]),
+    )
+  ) {
+    throw new Error('its images section is not an eectl image policy');
   }
   return { ...value, teams: value.teams ?? [], revoked: value.revoked ?? [] };
 }
@@ -186,7 +204,7 @@ export async function servePlugin(options: PluginOptions = {}): Promise<{ close:
   const warn = (message: string) => log(JSON.stringify({ time: new Date().toISOString(), error: message }));
   const policy = new Reloading(options.policyFile ?? POLICY_FILE, parsePolicy, warn);
   const ca = new Reloading(options.caFile ?? CA_FILE, (t) => new X509Certificate(t), warn);
-  const lookup = options.lookup ?? engineLookup();
+  const lookup = options.lookup ?? pluginLookup();
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -251,7 +269,7 @@ export async function checkFromStdin(
       body: req.body === undefined ? undefined : Buffer.from(req.body, 'base64'),
       identity: { kind: 'certificate', user: req.user, issuedAt: new Date() },
     },
-    options.lookup ?? engineLookup(),
+    options.lookup ?? pluginLookup(),
   );
   return decision;
 }

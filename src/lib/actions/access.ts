@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig, HostSpec } from '../config/schema.js';
 import type { Decision } from '../access/model.js';
-import { AUTHZ_DIR, AUTHZ_NODE, AUTHZ_UNIT_NAME } from '../access/paths.js';
+import { AUTHZ_ENTRY, AUTHZ_NODE, AUTHZ_UNIT_NAME } from '../access/paths.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import type { Connection } from '../ssh/connection.js';
 import type { Logger } from '../ui/log.js';
@@ -17,8 +17,9 @@ export interface AccessOptions {
   host?: string | undefined;
 }
 
+/** The plugin runs on the managers with spec.access, and for signed images without it. */
 function requireAccess(config: ClusterConfig): void {
-  if (!config.spec.access) {
+  if (!config.spec.access && !config.spec.images.policy.requireSigned) {
     throw new UsageError(
       'the cluster file has no spec.access: access control is off, every client bundle has full control',
       {
@@ -92,7 +93,7 @@ export async function accessCheck(
     user: input.user,
     ...(body !== undefined && { body }),
   });
-  const r = await conn.exec([AUTHZ_NODE, `${AUTHZ_DIR}/plugin.js`, 'check'], {
+  const r = await conn.exec([AUTHZ_NODE, AUTHZ_ENTRY, 'check'], {
     sudo: true,
     stdin,
     check: false,

@@ -45,6 +45,9 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
   if (hosts.success && registry.success) problems.push(...registryProblems(hosts.data, registry.data, loc));
   const access = spec.access.safeParse(field(raw, 'access'));
   if (access.success && access.data) problems.push(...accessProblems(access.data, loc));
+  if (images.success && hosts.success && access.success) {
+    problems.push(...imageEnforcementProblems(images.data.policy, hosts.data, access.data, loc));
+  }
   if (controlPlane.success && registry.success && swarm.success) {
     problems.push(...portProblems(controlPlane.data, registry.data, swarm.data, loc));
   }
@@ -265,6 +268,39 @@ function field(value: unknown, key: string): unknown {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
     ? (value as Record<string, unknown>)[key]
     : undefined;
+}
+
+/** What the managers need to enforce the image policy: a registry to read signatures from, known teams. */
+function imageEnforcementProblems(
+  policy: ImagePolicySpec,
+  hosts: HostSpec[],
+  access: AccessSpec | undefined,
+  loc: Locator,
+): ConfigProblem[] {
+  const at = ['spec', 'images', 'policy'];
+  const problems: ConfigProblem[] = [];
+  if (policy.requireSigned && !hosts.some((h) => h.role === 'registry')) {
+    problems.push(
+      loc.problem(
+        'error',
+        [...at, 'requireSigned'],
+        'requireSigned needs the cluster registry (a host with role: registry): signatures are read there, and only images there can run',
+      ),
+    );
+  }
+  const teams = new Set((access?.teams ?? []).map((t) => t.name));
+  policy.trust.forEach((scope, i) => {
+    if (scope.team !== undefined && !teams.has(scope.team)) {
+      problems.push(
+        loc.problem(
+          'error',
+          [...at, 'trust', i, 'team'],
+          `${scope.team} is not in spec.access.teams: keys for a team need access control to know its members`,
+        ),
+      );
+    }
+  });
+  return problems;
 }
 
 function imagePolicyProblems(policy: ImagePolicySpec, loc: Locator): ConfigProblem[] {

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ClusterContext } from '../actions/cluster-context.js';
 import { managers } from '../actions/cluster-context.js';
-import { compilePolicy } from '../access/compile.js';
+import { compileImagePolicy, compilePolicy } from '../access/compile.js';
 import type { AccessPolicy } from '../access/model.js';
 import {
   ACCESS_DIR,
   AUTHZ_DIR,
+  AUTHZ_ENTRY,
   AUTHZ_MANIFEST,
   AUTHZ_NODE,
   AUTHZ_UNIT,
@@ -22,15 +23,27 @@ import type { Host } from '../host/host.js';
 import type { PhaseOutput } from '../phase/phase.js';
 import { findNodeRuntime, type NodeRuntime } from '../access/runtime.js';
 
-/** The plugin's modules (dist/lib/access), uploaded as they are: they import only node: and each other. */
+/**
+ * The plugin's modules, by their path under dist/lib, uploaded as they are into the same folders under
+ * AUTHZ_DIR (so their relative imports hold): they import only node: built-ins and each other.
+ */
 export const PLUGIN_MODULES = [
-  'model.js',
-  'json-fields.js',
-  'routes.js',
-  'restricted.js',
-  'policy.js',
-  'paths.js',
-  'plugin.js',
+  'access/model.js',
+  'access/json-fields.js',
+  'access/routes.js',
+  'access/restricted.js',
+  'access/policy.js',
+  'access/signed-images.js',
+  'access/paths.js',
+  'access/plugin.js',
+  'images/policy.js',
+  'images/reference.js',
+  'images/registry-client.js',
+  'images/signatures.js',
+  'images/simple-signing.js',
+  'util/p256-key.js',
+  'errors.js',
+  'ui/redact.js',
 ];
 
 /**
@@ -47,7 +60,7 @@ export function authzUnit(): string {
     'StartLimitIntervalSec=0',
     '',
     '[Service]',
-    `ExecStart=${AUTHZ_NODE} ${AUTHZ_DIR}/plugin.js`,
+    `ExecStart=${AUTHZ_NODE} ${AUTHZ_ENTRY}`,
     'Restart=always',
     'RestartSec=1',
     'LogRateLimitIntervalSec=0',
@@ -60,7 +73,12 @@ export function authzUnit(): string {
   ].join('\n');
 }
 
-/** What every manager gets when `spec.access` is set, decided once per run. */
+/**
+ * What every manager gets when the plugin runs, decided once per run: with `spec.access`, with
+ * `spec.images.policy.requireSigned` (access control off then: every certificate has full control, images
+ * are checked), and where a manager has the plugin already (so turning either off writes a policy that
+ * says so, instead of leaving the last one enforced).
+ */
 export interface AccessPlan {
   policyJson: string;
   runtime: NodeRuntime;
@@ -71,7 +89,7 @@ export interface AccessPlan {
 
 const plans = new WeakMap<ClusterContext, Promise<AccessPlan | undefined>>();
 
-/** The access plan of this run (memoised), or undefined when the file has no `spec.access`. */
+/** The access plan of this run (memoised), or undefined when no manager needs the plugin. */
 export function accessPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
   let plan = plans.get(ctx);
   if (!plan) {
@@ -83,7 +101,9 @@ export function accessPlan(ctx: ClusterContext): Promise<AccessPlan | undefined>
 
 async function buildPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
   const access = ctx.config.spec.access;
-  if (!access) return undefined;
+  const requireSigned = ctx.config.spec.images.policy.requireSigned;
+  const installed = managers(ctx).some((h) => h.facts?.files[AUTHZ_MANIFEST] !== undefined);
+  if (!access && !requireSigned && !installed) return undefined;
   for (const host of managers(ctx)) {
     if (host.known.arch !== 'amd64') {
       throw new UsageError(
@@ -91,7 +111,7 @@ async function buildPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
         {
           code: 'EACCESS_ARCH',
           host: host.name,
-          suggestions: ['Use amd64 managers, or remove spec.access.'],
+          suggestions: ['Use amd64 managers, or remove spec.access and images.policy.requireSigned.'],
         },
       );
     }
@@ -108,14 +128,18 @@ async function buildPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
       return [];
     }
   });
-  const policyJson = `${JSON.stringify(compilePolicy(ctx.config.metadata.name, access, current), null, 2)}\n`;
+  // The registry's service as this run deploys it (an image ID when a bundle brings the image).
+  const ownImages = [ctx.config.spec.registry.image, ...(ctx.registry ? [ctx.registry.service.image] : [])];
+  const images = compileImagePolicy(ctx.config, ownImages);
+  const policy = compilePolicy(ctx.config.metadata.name, access, current, new Date(), images);
+  const policyJson = `${JSON.stringify(policy, null, 2)}\n`;
   const runtime = await findNodeRuntime();
-  const moduleDir = new URL('../access/', import.meta.url);
+  const libDir = new URL('../', import.meta.url);
   const files = [
     ...(await Promise.all(
       PLUGIN_MODULES.map(async (name) => ({
         path: `${AUTHZ_DIR}/${name}`,
-        content: await readFile(new URL(name, moduleDir), 'utf8'),
+        content: await readFile(new URL(name, libDir), 'utf8'),
         mode: 0o644,
       })),
     )),
@@ -128,11 +152,19 @@ async function buildPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
   return { policyJson, runtime, files, manifest };
 }
 
+function parseManifest(text: string): { node?: string; files?: Record<string, string> } {
+  try {
+    return JSON.parse(text) as { node?: string; files?: Record<string, string> };
+  } catch {
+    return {};
+  }
+}
+
 const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
 
 /** daemon.json keys a host needs for access control: managers name the plugin. */
 export async function accessDaemonKeys(ctx: ClusterContext, host: Host): Promise<Record<string, unknown>> {
-  if (!host.isManager || !ctx.config.spec.access) return {};
+  if (!host.isManager || !(await accessPlan(ctx))) return {};
   const own = ctx.config.spec.engine.daemon['authorization-plugins'];
   const listed = Array.isArray(own) ? own.filter((p): p is string => typeof p === 'string') : [];
   return { 'authorization-plugins': [...new Set([...listed, PLUGIN_NAME])] };
@@ -155,10 +187,18 @@ export async function deployAuthz(ctx: ClusterContext, host: Host, out: PhaseOut
       host,
       `install the authorization plugin (Node.js ${plan.runtime.version}) in ${AUTHZ_DIR}`,
       async () => {
-        await host.sudo(['install', '-d', '-m', '0755', AUTHZ_DIR, ACCESS_DIR, '/etc/docker/plugins']);
-        const old = installed ? (JSON.parse(installed) as { node?: string }).node : undefined;
-        if (old !== plan.runtime.sha256) await uploadRuntime(host, plan.runtime, out);
+        const dirs = plan.files
+          .filter((f) => f.path.startsWith(`${AUTHZ_DIR}/`))
+          .map((f) => f.path.slice(0, f.path.lastIndexOf('/')));
+        await host.sudo(['install', '-d', '-m', '0755', ...new Set(dirs), ACCESS_DIR, '/etc/docker/plugins']);
+        const old = installed ? parseManifest(installed) : {};
+        if (old.node !== plan.runtime.sha256) await uploadRuntime(host, plan.runtime, out);
         for (const f of plan.files) await host.conn.upload(f.path, f.content, { mode: f.mode, sudo: true });
+        // Modules an older eectl put elsewhere (the first layout was flat) would only confuse a reader.
+        const gone = Object.keys(old.files ?? {}).filter(
+          (p) => p.startsWith(`${AUTHZ_DIR}/`) && !plan.files.some((f) => f.path === p),
+        );
+        if (gone.length > 0) await host.sudo(['rm', '-f', '--', ...gone]);
         await host.sudo(['systemctl', 'daemon-reload']);
         await host.sudo(['systemctl', 'enable', AUTHZ_UNIT_NAME]);
       },

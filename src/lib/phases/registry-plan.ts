@@ -38,6 +38,7 @@ export const registryPlanPhase: Phase<ClusterContext> = {
       caCertPem: ca.certPem,
       caKey: () => caKey(ctx, ca),
       imageId: await bundledImageId(ctx.config.spec.images.bundles, ctx.config.spec.registry.image),
+      keepAdminPassword: ctx.config.spec.images.policy.requireSigned,
     });
     if (ctx.registry.certReason) ctx.log.info(`${ctx.registry.certReason}: issuing a new one`);
   },

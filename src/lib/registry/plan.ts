@@ -66,6 +66,11 @@ export interface RegistryPlanInput {
   caKey: () => Promise<string>;
   /** The image's ID when a bundle brings it: the service names it so, and no replica start pulls. */
   imageId?: string | undefined;
+  /**
+   * Keep the admin's password on the managers also when the file gives it (passwordEnv): the managers'
+   * plugin reads signatures with it when signed images are required.
+   */
+  keepAdminPassword?: boolean;
   now?: Date;
 }
 
@@ -170,7 +175,8 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
     [REGISTRY_HTTP_SECRET_FILE, { content: `${httpSecret}\n`, mode: 0o600 }],
   ]);
   const admin = users.find((u) => u.name === ADMIN_USER);
-  if (!spec.auth?.htpasswd.users.some((u) => u.name === ADMIN_USER) && admin) {
+  const givenAdmin = spec.auth?.htpasswd.users.some((u) => u.name === ADMIN_USER) === true;
+  if (admin && (!givenAdmin || input.keepAdminPassword)) {
     stateFiles.set(REGISTRY_ADMIN_PASSWORD_FILE, { content: `${admin.password}\n`, mode: 0o600 });
   }
   return {

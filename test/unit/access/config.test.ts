@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../../../src/lib/access/compile.js';
 import type { AccessPolicy } from '../../../src/lib/access/model.js';
-import { PLUGIN_MODULES } from '../../../src/lib/phases/access.js';
+import { REGISTRY_PASSWORD_FILE, REGISTRY_READER } from '../../../src/lib/access/paths.js';
+import { authzUnit, PLUGIN_MODULES } from '../../../src/lib/phases/access.js';
+import { REGISTRY_ADMIN_PASSWORD_FILE } from '../../../src/lib/registry/paths.js';
+import { ADMIN_USER } from '../../../src/lib/registry/plan.js';
 import { check, HEAD, lines, THREE_MANAGERS } from '../config/helpers.js';
 
 const withAccess = (access: string) => `${HEAD}${THREE_MANAGERS}  access:\n${access}`;
@@ -91,14 +95,34 @@ describe('the plugin’s modules are self-contained', () => {
   it('import only node: built-ins and each other (they are uploaded to the managers as they are)', () => {
     for (const name of PLUGIN_MODULES) {
       const source = readFileSync(
-        new URL(`../../../src/lib/access/${name.replace(/\.js$/, '.ts')}`, import.meta.url),
+        new URL(`../../../src/lib/${name.replace(/\.js$/, '.ts')}`, import.meta.url),
         'utf8',
       );
-      const imports = [...source.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]!);
-      for (const spec of imports) {
-        const ok = spec.startsWith('node:') || PLUGIN_MODULES.includes(spec.replace(/^\.\//, ''));
+      // Imports and re-exports over several lines too; `import type` is erased by the compiler.
+      const specs = [...source.matchAll(/^(import|export)(?!\s+type\b)[^;]*?\sfrom\s+'([^']+)';/gms)].map(
+        (m) => m[2]!,
+      );
+      const bare = [...source.matchAll(/^import\s+'([^']+)';/gm)].map((m) => m[1]!);
+      expect(specs.length, `${name} has imports the test cannot see`).toBeGreaterThanOrEqual(
+        (source.match(/^import (?!type\b)/gm) ?? []).length - bare.length,
+      );
+      for (const spec of [...specs, ...bare]) {
+        const resolved = spec.startsWith('.') ? posix.join(posix.dirname(name), spec) : spec;
+        const ok = spec.startsWith('node:') || PLUGIN_MODULES.includes(resolved);
         expect(ok, `${name} imports ${spec}`).toBe(true);
       }
     }
+  });
+
+  it('hold every module the plugin reaches, signature checks included', () => {
+    expect(PLUGIN_MODULES).toEqual(
+      expect.arrayContaining(['access/plugin.js', 'access/signed-images.js', 'images/signatures.js']),
+    );
+    expect(authzUnit()).toContain('/opt/eectl/authz/access/plugin.js');
+  });
+
+  it('read the registry password from the file install keeps it in', () => {
+    expect(REGISTRY_PASSWORD_FILE).toBe(REGISTRY_ADMIN_PASSWORD_FILE);
+    expect(REGISTRY_READER).toBe(ADMIN_USER);
   });
 });

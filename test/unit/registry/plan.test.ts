@@ -121,6 +121,15 @@ describe('registry plan', () => {
     ).toBe(true);
   });
 
+  it('keeps a given admin password on the managers (0600) when signed images are required: the plugin reads with it', async () => {
+    const spec = registrySpec({
+      auth: { htpasswd: { users: [{ name: 'admin', passwordEnv: 'ADMIN_PW' }] } },
+    });
+    const plan = await planRegistry(input({ spec, env: { ADMIN_PW: 'from-the-env' }, keepAdminPassword: true }));
+    expect(plan.generatedAdminPassword).toBeUndefined();
+    expect(plan.stateFiles.get(REGISTRY_ADMIN_PASSWORD_FILE)).toEqual({ content: 'from-the-env\n', mode: 0o600 });
+  });
+
   it('passes S3 keys as secrets only', async () => {
     const spec = registrySpec({
       storage: { s3: { bucket: 'b', region: 'r', accessKeyEnv: 'S3_A', secretKeyEnv: 'S3_S' } },

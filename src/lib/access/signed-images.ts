@@ -1,0 +1,150 @@
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { admitImage, type SignatureLookup, type SignedImagePolicy } from '../images/policy.js';
+import { repositoryName } from '../images/reference.js';
+import { RegistryClient } from '../images/registry-client.js';
+import { verifyDigest } from '../images/signatures.js';
+import { p256PublicKey } from '../util/p256-key.js';
+import { field, path, stringMap, text } from './json-fields.js';
+import { COLLECTION_LABEL, type ImagePolicyRules, type PolicyKey } from './model.js';
+import { CA_FILE, REGISTRY_PASSWORD_FILE, REGISTRY_READER } from './paths.js';
+import type { Check, CheckContext } from './policy.js';
+
+/**
+ * "Run only signed images" on the managers: a service create or update and a container create start only
+ * from an image named by digest whose digest carries a cosign signature by a trusted key, read from the
+ * cluster registry. Admins are held to it too. Anything that cannot be checked is refused (fail closed).
+ */
+
+/** How long a verified digest is trusted without asking the registry again. */
+export const VERIFIED_TTL_MS = 5 * 60_000;
+const VERIFIED_MAX = 1000;
+/** Under the engine's own patience with a plugin, so the refusal says why instead of timing out. */
+const REGISTRY_TIMEOUT_MS = 10_000;
+
+/** The keys of a policy file read once per copy of the file (the plugin keeps the copy until it changes). */
+const parsed = new WeakMap<ImagePolicyRules, SignedImagePolicy>();
+
+function toPolicy(rules: ImagePolicyRules): SignedImagePolicy {
+  let policy = parsed.get(rules);
+  if (!policy) {
+    const read = (k: PolicyKey) => ({ name: k.name, key: p256PublicKey(k.pem) });
+    policy = {
+      requireSigned: rules.requireSigned,
+      keys: rules.keys.map(read),
+      scoped: rules.scoped.map((s) => ({
+        ...(s.collection !== undefined && { collection: s.collection }),
+        ...(s.team !== undefined && { team: s.team }),
+        keys: s.keys.map(read),
+      })),
+      allowUnsigned: rules.allowUnsigned,
+      registries: rules.registries,
+    };
+    parsed.set(rules, policy);
+  }
+  return policy;
+}
+
+/** The image a request would start a workload from, or undefined when it starts none. */
+function requestedImage(ctx: CheckContext): string | undefined {
+  const op = ctx.op;
+  if (op.type === 'create' && op.kind === 'container') return text(field(ctx.body(), 'Image'));
+  if ((op.type === 'create' || op.type === 'update') && op.kind === 'service') {
+    // A plugin service has no container image: it is refused below, as an image that cannot be checked.
+    return text(path(ctx.body(), 'TaskTemplate', 'ContainerSpec', 'Image'));
+  }
+  return undefined;
+}
+
+/** The signed-images check of every decision; admins are held to it too. */
+export const signedImageCheck: Check = {
+  name: 'signed images',
+  appliesToAdmins: true,
+  async run(ctx) {
+    const rules = ctx.policy.images;
+    if (!rules?.requireSigned) return undefined;
+    const image = requestedImage(ctx);
+    if (image === undefined) return undefined;
+    const kind = ctx.op.type === 'create' || ctx.op.type === 'update' ? ctx.op.kind : 'workload';
+    if (image === '') {
+      return `signed images only: this ${kind} names no container image that could be checked`;
+    }
+    if (rules.ownImages.includes(image)) return undefined;
+    const signatures = ctx.lookup.signatures;
+    if (!signatures) return `signed images only: this manager cannot read signatures: refused (fail closed)`;
+    const collection = stringMap(field(ctx.body(), 'Labels'))[COLLECTION_LABEL];
+    const teams = ctx.policy.teams.filter((t) => t.members.includes(ctx.user)).map((t) => t.name);
+    const admission = await admitImage(
+      image,
+      toPolicy(rules),
+      { ...(collection !== undefined && { collection }), teams },
+      signatures,
+    );
+    if (admission.allow) return undefined;
+    return `signed images only: ${admission.reason}`;
+  },
+};
+
+/** A key's fingerprint: the SHA-256 of its public key (SubjectPublicKeyInfo DER). */
+function fingerprint(key: KeyObject): string {
+  return createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
+}
+
+/**
+ * Remembers verified digests (by repository, digest and the set of keys asked about) for `ttlMs`, so a
+ * service that is updated again costs no registry round trip. Refusals are not remembered: a signature
+ * pushed a moment later counts at once. A key dropped from the file changes the set, so it is asked again.
+ */
+export function cachedSignatures(
+  inner: SignatureLookup,
+  options: { ttlMs?: number; now?: () => number } = {},
+): SignatureLookup {
+  const ttl = options.ttlMs ?? VERIFIED_TTL_MS;
+  const now = options.now ?? Date.now;
+  const verified = new Map<string, { signedBy: string; until: number }>();
+  return async (ref, digest, keys) => {
+    const id = `${repositoryName(ref)}@${digest} ${keys
+      .map((k) => fingerprint(k.key))
+      .sort()
+      .join(',')}`;
+    const hit = verified.get(id);
+    if (hit && hit.until > now()) return { signedBy: hit.signedBy, rejected: [], signatures: 1 };
+    const found = await inner(ref, digest, keys);
+    if (found.signedBy) {
+      if (verified.size >= VERIFIED_MAX) verified.clear();
+      verified.set(id, { signedBy: found.signedBy, until: now() + ttl });
+    }
+    return found;
+  };
+}
+
+/**
+ * Reads signatures from the cluster registry over TLS, trusting the cluster CA, as the registry's admin
+ * (password from its root-only file on this manager; read per look-up, so a new password counts at once).
+ */
+export function registrySignatures(
+  files: { caFile?: string; passwordFile?: string } = {},
+): SignatureLookup {
+  return async (ref, digest, keys) => {
+    const passwordFile = files.passwordFile ?? REGISTRY_PASSWORD_FILE;
+    let password: string;
+    try {
+      password = readFileSync(passwordFile, 'utf8').trim();
+    } catch (error) {
+      throw new Error(
+        `no registry password in ${passwordFile} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}): run eectl install`,
+      );
+    }
+    const caPem = readFileSync(files.caFile ?? CA_FILE, 'utf8');
+    new X509Certificate(caPem); // a damaged CA file says so here, not as a TLS error
+    const client = new RegistryClient({
+      registry: ref.registry,
+      ca: [caPem],
+      credentials: { username: REGISTRY_READER, password },
+      timeoutMs: REGISTRY_TIMEOUT_MS,
+    });
+    return verifyDigest(client, ref.repository, digest, keys);
+  };
+}
