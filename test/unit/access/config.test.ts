@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compilePolicy } from '../../../src/lib/access/compile.js';
+import { compileImagePolicy, compilePolicy } from '../../../src/lib/access/compile.js';
 import type { AccessPolicy } from '../../../src/lib/access/model.js';
 import { REGISTRY_PASSWORD_FILE, REGISTRY_READER } from '../../../src/lib/access/paths.js';
 import { authzUnit, PLUGIN_MODULES } from '../../../src/lib/phases/access.js';
@@ -88,6 +88,51 @@ describe('the policy file install writes', () => {
     expect(compilePolicy('prod', access, [a, b], t0).revoked).toEqual([
       { user: 'x', since: '2026-02-01T00:00:00.000Z' },
     ]);
+  });
+});
+
+describe('the image policy install writes into the policy file', () => {
+  const fixtures = join(import.meta.dirname, '../../fixtures/cosign');
+  const text = `${HEAD}${THREE_MANAGERS}    - address: 10.0.0.31
+      role: registry
+  registry: { externalUrl: https://registry.example.com }
+  images:
+    policy:
+      requireSigned: true
+      keys: [${join(fixtures, 'cosign.pub')}]
+      trust: [{ collection: /Shared/team, keys: [${join(fixtures, 'other.pub')}] }]
+      allowUnsigned: ['10.0.0.31:5443/tools/**']
+`;
+
+  it('carries the keys (PEM, named by file), scopes, exceptions, registry names and eectl’s own image', () => {
+    const r = check(text);
+    expect(r.errors).toEqual([]);
+    const rules = compileImagePolicy(r.config!, ['registry:2.8.3', 'sha256:abc', 'registry:2.8.3']);
+    expect(rules).toEqual({
+      requireSigned: true,
+      keys: [{ name: 'cosign.pub', pem: readFileSync(join(fixtures, 'cosign.pub'), 'utf8') }],
+      scoped: [
+        {
+          collection: '/Shared/team',
+          keys: [{ name: 'other.pub', pem: readFileSync(join(fixtures, 'other.pub'), 'utf8') }],
+        },
+      ],
+      allowUnsigned: ['10.0.0.31:5443/tools/**'],
+      ownImages: ['registry:2.8.3', 'sha256:abc'],
+      registries: ['10.0.0.31:5443', 'registry.example.com'],
+    });
+    const p = compilePolicy('prod', undefined, [], new Date(), rules);
+    expect(p).toMatchObject({ open: true, users: [], images: rules });
+  });
+
+  it('without spec.access: an open policy that keeps the managers’ revocations and adds none', () => {
+    const before = compilePolicy(
+      'prod',
+      { users: [{ name: 'ops', admin: true }], teams: [], grants: [] },
+      [],
+    );
+    const kept = { ...before, revoked: [{ user: 'x', since: '2026-01-01T00:00:00.000Z' }] };
+    expect(compilePolicy('prod', undefined, [kept]).revoked).toEqual(kept.revoked);
   });
 });
 
