@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { localPkiDir } from '../../src/lib/pki/paths.js';
+import { runLocal } from '../../src/lib/sandbox/exec.js';
 import { runEectl } from '../helpers/cli.js';
 import { realCosign } from './helpers/cosign.js';
 import { loadBusybox } from './helpers/images.js';
@@ -12,7 +13,7 @@ import { useSandbox } from './helpers/sandbox.js';
 
 const PORT = 5443;
 
-describe('signed images: eectl and the real cosign read and write the same signatures', () => {
+describe('signed images: eectl and the real cosign read and write the same signatures, and the managers run only signed ones', () => {
   const sandbox = useSandbox({ name: 'e2e-images', managers: 1, registries: 1 });
   const registry = () => `${sandbox.host('r1').address}:${PORT}`;
   const run = (ref: string, script: string) => sandbox.exec(ref, script, { check: true, timeoutMs: 300_000 });
@@ -21,7 +22,7 @@ describe('signed images: eectl and the real cosign read and write the same signa
   let policyFile = '';
   /** The cosign CLI on this machine, trusting the cluster CA and logged in to the cluster registry. */
   let cosignEnv: Record<string, string> = {};
-  const images = { signedByCosign: '', signedByEectl: '', unsigned: '' };
+  const images = { signedByCosign: '', signedByEectl: '', unsigned: '', plain: '' };
 
   /** Pushes a small image with one distinct file under `name:1` from m1; returns `registry/name@digest`. */
   const pushImage = async (base: string, name: string): Promise<string> => {
@@ -38,8 +39,28 @@ describe('signed images: eectl and the real cosign read and write the same signa
   const cosignRun = (args: string[]) =>
     execa(cosign, args, { env: cosignEnv, reject: false, cwd: work, timeout: 120_000 });
 
-  it('installs a registry and pushes three images to it', async () => {
-    const installed = await runEectl(['install', '-c', sandbox.clusterFile, '--json']);
+  it('installs a registry with signed images required (the plugin without spec.access) and pushes four images', async () => {
+    work = await mkdtemp(join(tmpdir(), 'eectl-e2e-cosign-'));
+    cosign = await realCosign();
+    cosignEnv = { PATH: process.env.PATH ?? '', HOME: work, COSIGN_PASSWORD: 'e2e-key-password' };
+    for (const pair of ['cosign', 'eectl', 'stranger']) {
+      const made = await execa(cosign, ['generate-key-pair', '--output-key-prefix', pair], {
+        env: cosignEnv,
+        cwd: work,
+        reject: false,
+      });
+      expect(made.exitCode, made.stderr).toBe(0);
+    }
+    // The file trusts two keys (not the stranger's) and requires signatures from the first install on.
+    const doc = parseDocument(await readFile(sandbox.clusterFile, 'utf8'));
+    doc.setIn(['spec', 'images', 'policy'], {
+      requireSigned: true,
+      keys: [join(work, 'cosign.pub'), join(work, 'eectl.pub')],
+    });
+    policyFile = join(work, 'cluster.yaml');
+    await writeFile(policyFile, doc.toString());
+
+    const installed = await runEectl(['install', '-c', policyFile, '--json']);
     expect(installed.code, installed.stderr).toBe(0);
     const password = (installed.json?.result as { registry?: { adminPassword?: string } }).registry
       ?.adminPassword;
@@ -52,10 +73,9 @@ describe('signed images: eectl and the real cosign read and write the same signa
     images.signedByCosign = await pushImage(base, 'by-cosign');
     images.signedByEectl = await pushImage(base, 'by-eectl');
     images.unsigned = await pushImage(base, 'unsigned');
+    images.plain = await pushImage(base, 'plain');
     expect(images.unsigned).toMatch(/@sha256:[a-f0-9]{64}$/);
 
-    work = await mkdtemp(join(tmpdir(), 'eectl-e2e-cosign-'));
-    cosign = await realCosign();
     const dockerConfig = join(work, 'docker');
     await execa('mkdir', ['-p', dockerConfig]);
     const auth = Buffer.from(`admin:${password}`).toString('base64');
@@ -66,30 +86,11 @@ describe('signed images: eectl and the real cosign read and write the same signa
         mode: 0o600,
       },
     );
-    const clusterName = sandbox.name;
     cosignEnv = {
-      PATH: process.env.PATH ?? '',
-      HOME: work,
+      ...cosignEnv,
       DOCKER_CONFIG: dockerConfig,
-      SSL_CERT_FILE: join(localPkiDir(clusterName), 'ca.pem'),
-      COSIGN_PASSWORD: 'e2e-key-password',
+      SSL_CERT_FILE: join(localPkiDir(sandbox.name), 'ca.pem'),
     };
-    for (const pair of ['cosign', 'eectl']) {
-      const made = await execa(cosign, ['generate-key-pair', '--output-key-prefix', pair], {
-        env: cosignEnv,
-        cwd: work,
-        reject: false,
-      });
-      expect(made.exitCode, made.stderr).toBe(0);
-    }
-    // The file trusts both keys; eectl reads registry credentials from the same docker config.
-    const doc = parseDocument(await readFile(sandbox.clusterFile, 'utf8'));
-    doc.setIn(['spec', 'images', 'policy'], {
-      requireSigned: false,
-      keys: [join(work, 'cosign.pub'), join(work, 'eectl.pub')],
-    });
-    policyFile = join(work, 'cluster.yaml');
-    await writeFile(policyFile, doc.toString());
   });
 
   const eectl = (args: string[]) =>
@@ -146,7 +147,6 @@ describe('signed images: eectl and the real cosign read and write the same signa
     expect(unsigned.code).toBe(1);
     expect(unsigned.json?.error?.message).toMatch(/has no signature/);
     // Signed only by a key the file does not trust.
-    await cosignRun(['generate-key-pair', '--output-key-prefix', 'stranger']);
     expect(
       (await cosignRun(['sign', '--key', 'stranger.key', '--tlog-upload=false', '-y', images.unsigned]))
         .exitCode,
@@ -177,5 +177,147 @@ describe('signed images: eectl and the real cosign read and write the same signa
     expect(checked.stderr + checked.stdout).toMatch(
       /spec\.images\.policy\.keys\[1\]: .*cosign\.key: not a PEM public key/,
     );
+  });
+
+  /** The docker CLI of this machine against m1's API with the admin's bundle, logged in to the registry. */
+  const docker = (args: string[]) =>
+    runLocal('docker', args, {
+      check: false,
+      timeoutMs: 180_000,
+      env: {
+        DOCKER_CONFIG: cosignEnv.DOCKER_CONFIG!,
+        DOCKER_CONTEXT: '',
+        DOCKER_HOST: `tcp://${sandbox.host('m1').address}:2376`,
+        DOCKER_TLS_VERIFY: '1',
+        DOCKER_CERT_PATH: join(work, 'bundle'),
+      },
+    });
+  const create = (name: string, image: string, more: string[] = []) =>
+    docker(['service', 'create', '--detach', '--with-registry-auth', '--name', name, ...more, image]);
+  const tagOf = (ref: string) => ref.replace(/@sha256:.*$/, ':1');
+  /** Refused by the managers' plugin for the signed-images reason `why`. */
+  const refused = (r: { code: number; stderr: string }, why: RegExp) => {
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stderr).toContain('authorization denied by plugin eectl-authz: signed images only:');
+    expect(r.stderr).toMatch(why);
+  };
+  const replicas = async (service: string) =>
+    (
+      await docker(['service', 'ls', '--filter', `name=${service}`, '--format', '{{.Replicas}}'])
+    ).stdout.trim();
+  const waitRunning = async (service: string) => {
+    const until = Date.now() + 180_000;
+    while ((await replicas(service)) !== '1/1') {
+      if (Date.now() > until) {
+        const ps = await docker(['service', 'ps', '--no-trunc', service]);
+        throw new Error(`${service} did not start within 180 s:\n${ps.stdout}${ps.stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  };
+
+  it('with requireSigned, the managers admit only digests signed by a trusted key, admins included', async () => {
+    const bundle = await eectl(['client-config', '--out', join(work, 'bundle'), '--context', 'e2e-images']);
+    expect(bundle.code, bundle.stdout + bundle.stderr).toBe(0);
+    // Signed by the real `cosign sign --key`: the CLI pins the tag to its digest, the plugin admits it, it runs.
+    const signed = await create('signed', tagOf(images.signedByCosign));
+    expect(signed.code, signed.stderr).toBe(0);
+    await waitRunning('signed');
+    const spec = await docker([
+      'service',
+      'inspect',
+      '--format',
+      '{{.Spec.TaskTemplate.ContainerSpec.Image}}',
+      'signed',
+    ]);
+    expect(spec.stdout.trim()).toBe(`${tagOf(images.signedByCosign)}@${images.signedByCosign.split('@')[1]}`);
+    // The same kind of image, never signed.
+    refused(await create('plain', tagOf(images.plain)), /e2e\/plain@sha256:[a-f0-9]{64} has no signature/);
+    // Signed, but by a key the file does not list.
+    refused(
+      await create('stranger', images.unsigned),
+      /is by a trusted key \(.*signed by none of the trusted keys\)/,
+    );
+    // By tag only: refused with how to pin it.
+    refused(
+      await create('tagged', tagOf(images.signedByCosign), ['--no-resolve-image']),
+      /named by tag only.*IMAGE@sha256:<digest>.*--no-resolve-image/,
+    );
+    // The digest is what counts: after the tag moves to an unsigned image, an update to the tag is refused.
+    const moving = await create('moving', tagOf(images.signedByEectl));
+    expect(moving.code, moving.stderr).toBe(0);
+    await run(
+      'm1',
+      `docker tag ${tagOf(images.plain)} ${tagOf(images.signedByEectl)} && docker push ${tagOf(images.signedByEectl)} >/dev/null`,
+    );
+    refused(
+      await docker([
+        'service',
+        'update',
+        '--detach',
+        '--with-registry-auth',
+        '--image',
+        tagOf(images.signedByEectl),
+        'moving',
+      ]),
+      new RegExp(`e2e/by-eectl@${images.plain.split('@')[1]} has no signature`),
+    );
+    // `eectl access check` runs the plugin's code on the manager and agrees.
+    const bodyFile = join(work, 'plain-service.json');
+    await writeFile(
+      bodyFile,
+      JSON.stringify({ Name: 'p', TaskTemplate: { ContainerSpec: { Image: images.plain } } }),
+    );
+    const checked = await eectl([
+      'access',
+      'check',
+      '--user',
+      'admin',
+      '--method',
+      'POST',
+      '--path',
+      '/v1.41/services/create',
+      '--body',
+      bodyFile,
+    ]);
+    expect(checked.code, checked.stdout).toBe(1);
+    expect(
+      (checked.json?.result as { reason?: string } | undefined)?.reason ?? checked.json?.error?.message,
+    ).toMatch(/has no signature/);
+    // eectl's own registry keeps running, and an admin may restart it: its image is eectl's own.
+    expect(await replicas('eectl-registry')).toBe('1/1');
+    const restart = await docker(['service', 'update', '--detach', '--force', 'eectl-registry']);
+    expect(restart.code, restart.stderr).toBe(0);
+    await waitRunning('eectl-registry');
+  });
+
+  it('with requireSigned off again, everything is allowed', async () => {
+    const doc = parseDocument(await readFile(policyFile, 'utf8'));
+    doc.setIn(['spec', 'images', 'policy', 'requireSigned'], false);
+    await writeFile(policyFile, doc.toString());
+    const installed = await runEectl(['install', '-c', policyFile, '--json']);
+    expect(installed.code, installed.stderr).toBe(0);
+    const changes = (installed.json?.result as { changes: { description: string }[] }).changes;
+    expect(changes.map((c) => c.description)).toContain(
+      'write the access policy /etc/eectl/access/policy.json',
+    );
+    for (const [name, image, more] of [
+      ['plain', tagOf(images.plain), []],
+      ['stranger', images.unsigned, []],
+      ['tagged', tagOf(images.signedByCosign), ['--no-resolve-image']],
+    ] as const) {
+      const r = await create(name, image, [...more]);
+      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+    }
+    const update = await docker([
+      'service',
+      'update',
+      '--detach',
+      '--with-registry-auth',
+      '--image',
+      tagOf(images.signedByEectl),
+      'moving',
+    ]);
+    expect(update.code, update.stderr).toBe(0);
   });
 });

@@ -124,9 +124,7 @@ export function cachedSignatures(
  * Reads signatures from the cluster registry over TLS, trusting the cluster CA, as the registry's admin
  * (password from its root-only file on this manager; read per look-up, so a new password counts at once).
  */
-export function registrySignatures(
-  files: { caFile?: string; passwordFile?: string } = {},
-): SignatureLookup {
+export function registrySignatures(files: { caFile?: string; passwordFile?: string } = {}): SignatureLookup {
   return async (ref, digest, keys) => {
     const passwordFile = files.passwordFile ?? REGISTRY_PASSWORD_FILE;
     let password: string;
@@ -135,6 +133,7 @@ export function registrySignatures(
     } catch (error) {
       throw new Error(
         `no registry password in ${passwordFile} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}): run eectl install`,
+        { cause: error },
       );
     }
     const caPem = readFileSync(files.caFile ?? CA_FILE, 'utf8');

@@ -125,9 +125,14 @@ describe('registry plan', () => {
     const spec = registrySpec({
       auth: { htpasswd: { users: [{ name: 'admin', passwordEnv: 'ADMIN_PW' }] } },
     });
-    const plan = await planRegistry(input({ spec, env: { ADMIN_PW: 'from-the-env' }, keepAdminPassword: true }));
+    const plan = await planRegistry(
+      input({ spec, env: { ADMIN_PW: 'from-the-env' }, keepAdminPassword: true }),
+    );
     expect(plan.generatedAdminPassword).toBeUndefined();
-    expect(plan.stateFiles.get(REGISTRY_ADMIN_PASSWORD_FILE)).toEqual({ content: 'from-the-env\n', mode: 0o600 });
+    expect(plan.stateFiles.get(REGISTRY_ADMIN_PASSWORD_FILE)).toEqual({
+      content: 'from-the-env\n',
+      mode: 0o600,
+    });
   });
 
   it('passes S3 keys as secrets only', async () => {
