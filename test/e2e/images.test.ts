@@ -192,8 +192,21 @@ describe('signed images: eectl and the real cosign read and write the same signa
         DOCKER_CERT_PATH: join(work, 'bundle'),
       },
     });
+  /** A service that keeps running (the test images hold only /bin/busybox). */
   const create = (name: string, image: string, more: string[] = []) =>
-    docker(['service', 'create', '--detach', '--with-registry-auth', '--name', name, ...more, image]);
+    docker([
+      'service',
+      'create',
+      '--detach',
+      '--with-registry-auth',
+      '--name',
+      name,
+      ...more,
+      image,
+      '/bin/busybox',
+      'sleep',
+      '3600',
+    ]);
   const tagOf = (ref: string) => ref.replace(/@sha256:.*$/, ':1');
   /** Refused by the managers' plugin for the signed-images reason `why`. */
   const refused = (r: { code: number; stderr: string }, why: RegExp) => {
@@ -217,6 +230,10 @@ describe('signed images: eectl and the real cosign read and write the same signa
   };
 
   it('with requireSigned, the managers admit only digests signed by a trusted key, admins included', async () => {
+    // The policy the managers got is stable: a second install changes nothing.
+    const again = await runEectl(['install', '-c', policyFile, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect((again.json?.result as { converged: boolean; changes: unknown[] }).changes).toEqual([]);
     const bundle = await eectl(['client-config', '--out', join(work, 'bundle'), '--context', 'e2e-images']);
     expect(bundle.code, bundle.stdout + bundle.stderr).toBe(0);
     // Signed by the real `cosign sign --key`: the CLI pins the tag to its digest, the plugin admits it, it runs.
