@@ -46,14 +46,25 @@ function toPolicy(rules: ImagePolicyRules): SignedImagePolicy {
 }
 
 /** The image a request would start a workload from, or undefined when it starts none. */
-function requestedImage(ctx: CheckContext): string | undefined {
+async function requestedImage(ctx: CheckContext): Promise<string | undefined> {
   const op = ctx.op;
   if (op.type === 'create' && op.kind === 'container') return text(field(ctx.body(), 'Image'));
+  if (op.type === 'update' && op.kind === 'service' && rollsBack(ctx.request.uri)) {
+    // The engine puts the previous spec back, whatever the body says: that spec's image is what runs.
+    const current = await ctx.lookup.inspect('service', op.id);
+    return text(path(current, 'PreviousSpec', 'TaskTemplate', 'ContainerSpec', 'Image'));
+  }
   if ((op.type === 'create' || op.type === 'update') && op.kind === 'service') {
     // A plugin service has no container image: it is refused below, as an image that cannot be checked.
     return text(path(ctx.body(), 'TaskTemplate', 'ContainerSpec', 'Image'));
   }
   return undefined;
+}
+
+/** `?rollback=previous` (the engine reads the parameter as is). */
+function rollsBack(uri: string): boolean {
+  const q = uri.indexOf('?');
+  return q >= 0 && new URLSearchParams(uri.slice(q + 1)).get('rollback') === 'previous';
 }
 
 /** The signed-images check of every decision; admins are held to it too. */
@@ -63,7 +74,7 @@ export const signedImageCheck: Check = {
   async run(ctx) {
     const rules = ctx.policy.images;
     if (!rules?.requireSigned) return undefined;
-    const image = requestedImage(ctx);
+    const image = await requestedImage(ctx);
     if (image === undefined) return undefined;
     const kind = ctx.op.type === 'create' || ctx.op.type === 'update' ? ctx.op.kind : 'workload';
     if (image === '') {

@@ -71,7 +71,10 @@ const policy = (images: ImagePolicyRules | undefined, extra: Partial<AccessPolic
 const lookupWith = (signatures: SignatureLookup | undefined): Lookup => ({
   inspect: async (kind, id) =>
     kind === 'service' && id === 'web'
-      ? { Spec: { Labels: { 'eectl.collection': '/Shared/team' } } }
+      ? {
+          Spec: { Labels: { 'eectl.collection': '/Shared/team' } },
+          PreviousSpec: { TaskTemplate: { ContainerSpec: { Image: image(UNSIGNED) } } },
+        }
       : undefined,
   ...(signatures && { signatures }),
 });
@@ -139,6 +142,17 @@ describe('signed images on the managers', () => {
     const moved = await update(UNSIGNED);
     expect(moved.allow).toBe(false);
     expect(moved.reason).toMatch(/has no signature/);
+  });
+
+  it('checks a rollback by the image of the previous spec, which is what the engine puts back', async () => {
+    const rollback = await ask(policy(rules()), {
+      uri: '/v1.41/services/web/update?version=4&rollback=previous',
+      body: serviceBody(image(SIGNED), { 'eectl.collection': '/Shared/team' }),
+    });
+    expect(rollback).toMatchObject({
+      allow: false,
+      reason: expect.stringMatching(new RegExp(`${UNSIGNED} has no signature`)),
+    });
   });
 
   it('checks containers created through a manager (admins only may, and signed only)', async () => {
