@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { localPkiDir } from '../../src/lib/pki/paths.js';
 import { runLocal } from '../../src/lib/sandbox/exec.js';
@@ -35,6 +35,11 @@ describe('signed images: eectl and the real cosign read and write the same signa
     const digest = await run('m1', `docker inspect --format '{{index .RepoDigests 0}}' ${tag}`);
     return digest.stdout.trim();
   };
+
+  afterAll(async () => {
+    // Keys, the registry password in the docker config, the admin's bundle.
+    if (work) await rm(work, { recursive: true, force: true });
+  });
 
   const cosignRun = (args: string[]) =>
     execa(cosign, args, { env: cosignEnv, reject: false, cwd: work, timeout: 120_000 });
