@@ -30,9 +30,10 @@ ${EXIT_CODES_HELP}`;
   };
 
   async run(): Promise<DashboardResult> {
-    const { config } = await this.loadCluster();
+    const { config, path } = await this.loadCluster();
     const { result, openUrl, close } = await startDashboard({
       config,
+      file: path,
       bundleDir: this.flags.bundle,
       listen: this.flags.listen,
       port: this.flags.port,
