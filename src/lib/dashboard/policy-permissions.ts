@@ -11,14 +11,7 @@ import type { ResourceKind } from '../access/routes.js';
 import type { AccessSpec } from '../config/schema.js';
 import { EngineApiError, type EngineApi } from '../engine-api/client.js';
 import { availabilityRequest, scaleRequest, type ApiRequest, type RawSpecObject } from './actions.js';
-import type {
-  DashboardAction,
-  DashboardPermissions,
-  DashboardUser,
-  PermissionsSource,
-  RawObjects,
-  Verdict,
-} from './permissions.js';
+import type { DashboardAction, DashboardUser, PermissionsSource, Verdict } from './permissions.js';
 
 export interface PolicyPermissionsOptions {
   /** The cluster file, named on the page as where the answers come from. */
