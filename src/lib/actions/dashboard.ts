@@ -82,6 +82,8 @@ export interface DashboardResult {
   user: string;
   bundle: string;
   managers: string[];
+  /** Where the actions the page offers come from. */
+  permissions: string;
 }
 
 /**
@@ -150,6 +152,11 @@ export async function startDashboard(
     user,
     bundle: dir,
     managers: api.endpoints,
+    permissions: options.permissions
+      ? 'given by the caller'
+      : options.config.spec.access
+        ? `the access policy of ${options.file ?? 'the cluster file'} (spec.access) for ${user}`
+        : 'every action (the cluster file has no spec.access)',
   };
   return {
     result,

@@ -231,7 +231,7 @@ export function policyPermissions(options: PolicyPermissionsOptions): Permission
   };
 }
 
-/** The user's default collection and every collection a grant of the user or its teams names. */
+/** The user's default and private collections and every collection a grant of the user or its teams names. */
 function candidateCollections(policy: AccessPolicy, name: string): string[] {
   const user = policy.users.find((u) => u.name === name);
   if (!user) return [];
@@ -240,7 +240,7 @@ function candidateCollections(policy: AccessPolicy, name: string): string[] {
     .filter((g) => g.user === name || (g.team !== undefined && teams.has(g.team)))
     .map((g) => g.collection)
     .filter((c) => !within(c, SYSTEM_COLLECTION));
-  return [...new Set([user.defaultCollection, ...granted])];
+  return [...new Set([user.defaultCollection, privateCollection(name), ...granted])];
 }
 
 /** The user's access in words: admin, or each grant (own and through teams) and the private collection. */
