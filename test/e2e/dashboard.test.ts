@@ -36,6 +36,7 @@ const ACCESS = {
   grants: [
     { user: 'viewer', role: 'viewOnly', collection: '/Shared' },
     { user: 'dev', role: 'restrictedControl', collection: '/Shared/team' },
+    { user: 'dev', role: 'viewOnly', collection: '/Shared' },
   ],
 };
 
@@ -302,8 +303,9 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
     await own.locator('tr[data-service="team-web"]').waitFor({ timeout: 30_000 });
     await expect.poll(() => own.locator('tr[data-service]').count()).toBe(6);
     expect(await own.locator('tr[data-service] button').count()).toBe(0);
-    expect(await own.getByTestId('scale-note').textContent()).toContain(
-      'viewer has no update permission on /Shared/team',
+    expect(await own.getByTestId('scale-note').textContent()).toContain('Scaling: not offered to viewer:');
+    expect(await own.locator('tr[data-service="team-web"] td[title]').getAttribute('title')).toBe(
+      `service ${teamWeb} in /Shared/team: viewer has no update permission on /Shared/team`,
     );
     expect(await own.getByTestId('permissions-source').textContent()).toContain(
       'for viewer: viewOnly on /Shared, restrictedControl on /Shared/Private/viewer (own)',

@@ -255,6 +255,12 @@ function describeAccess(policy: AccessPolicy, name: string): string {
   return [...grants, `restrictedControl on ${privateCollection(name)} (own)`].join(', ');
 }
 
+/** Why none is allowed: the first reason, and how many more there are (each row shows its own). */
 function firstReason(verdicts: Record<string, Verdict>, none: string): string {
-  return Object.values(verdicts)[0]?.reason ?? none;
+  const all = Object.values(verdicts);
+  if (all.length === 0) return none;
+  const more = new Set(all.map((v) => v.reason)).size - 1;
+  return more > 0
+    ? `${all[0]!.reason} (and ${more} other reason${more === 1 ? '' : 's'}: each row shows its own)`
+    : all[0]!.reason;
 }
