@@ -11,7 +11,14 @@ import type { ResourceKind } from '../access/routes.js';
 import type { AccessSpec } from '../config/schema.js';
 import { EngineApiError, type EngineApi } from '../engine-api/client.js';
 import { availabilityRequest, scaleRequest, type ApiRequest, type RawSpecObject } from './actions.js';
-import type { DashboardAction, DashboardUser, PermissionsSource, Verdict } from './permissions.js';
+import type {
+  DashboardAction,
+  DashboardPermissions,
+  DashboardUser,
+  PermissionsSource,
+  RawObjects,
+  Verdict,
+} from './permissions.js';
 
 export interface PolicyPermissionsOptions {
   /** The cluster file, named on the page as where the answers come from. */
@@ -148,54 +155,64 @@ export function policyPermissions(options: PolicyPermissionsOptions): Permission
   const source = (user: DashboardUser) =>
     `access policy of ${options.file} (spec.access) for ${user.name}: ${describeAccess(policy, user.name)}; decided here by the managers' policy code, and the managers decide last`;
 
-  return {
-    async forPage(user, objects) {
-      try {
-        const lookup = withObjects(objects);
-        const nodes: Record<string, Verdict> = {};
-        for (const raw of objects.nodes as RawSpecObject[]) {
-          const next = (raw.Spec as { Availability?: string }).Availability === 'active' ? 'drain' : 'active';
-          nodes[raw.ID] = await ask(user, availabilityRequest(raw, next), lookup);
-        }
-        const services: Record<string, Verdict> = {};
-        for (const raw of objects.services as RawSpecObject[]) {
-          const replicas = (raw.Spec as { Mode?: { Replicated?: { Replicas?: number } } }).Mode?.Replicated
-            ?.Replicas;
-          const request = scaleRequest(raw, replicas ?? 1);
-          if (request) services[raw.ID] = await ask(user, request, lookup);
-        }
-        const deploy = await deployTargets(user);
-        const anyNode = Object.values(nodes).some((v) => v.allowed);
-        const anyService = Object.values(services).some((v) => v.allowed);
-        return {
-          nodeAvailability: anyNode,
-          scaleService: anyService,
-          deployStack: deploy.into.length > 0,
-          source: source(user),
-          nodes,
-          services,
-          deployCollections: deploy.into,
-          notes: {
-            ...(!anyNode && { nodeAvailability: firstReason(nodes, 'no node to drain or activate') }),
-            ...(!anyService && { scaleService: firstReason(services, 'no replicated service') }),
-            deployStack: deploy.admin
-              ? 'admin: into any collection (services without the label go to /System)'
-              : deploy.into.length > 0
-                ? `into ${deploy.into.join(', ')}: label every service (deploy.labels) and network of the stack with ${COLLECTION_LABEL}=<one of them>`
-                : (deploy.refused[0] ?? `${user.name} may create in no collection`),
-          },
-        };
-      } catch (e) {
-        // Fail closed: nothing is offered when the policy cannot be asked.
-        const why = `could not decide (${(e as Error).message}): nothing is offered`;
-        return {
-          nodeAvailability: false,
-          scaleService: false,
-          deployStack: false,
-          source: source(user),
-          notes: { nodeAvailability: why, scaleService: why, deployStack: why },
-        };
+  const forPage = async (user: DashboardUser, objects: RawObjects): Promise<DashboardPermissions> => {
+    try {
+      const lookup = withObjects(objects);
+      const nodes: Record<string, Verdict> = {};
+      for (const raw of objects.nodes as RawSpecObject[]) {
+        const next = (raw.Spec as { Availability?: string }).Availability === 'active' ? 'drain' : 'active';
+        nodes[raw.ID] = await ask(user, availabilityRequest(raw, next), lookup);
       }
+      const services: Record<string, Verdict> = {};
+      for (const raw of objects.services as RawSpecObject[]) {
+        const replicas = (raw.Spec as { Mode?: { Replicated?: { Replicas?: number } } }).Mode?.Replicated
+          ?.Replicas;
+        const request = scaleRequest(raw, replicas ?? 1);
+        if (request) services[raw.ID] = await ask(user, request, lookup);
+      }
+      const deploy = await deployTargets(user);
+      const anyNode = Object.values(nodes).some((v) => v.allowed);
+      const anyService = Object.values(services).some((v) => v.allowed);
+      return {
+        nodeAvailability: anyNode,
+        scaleService: anyService,
+        deployStack: deploy.into.length > 0,
+        source: source(user),
+        nodes,
+        services,
+        deployCollections: deploy.into,
+        notes: {
+          ...(!anyNode && { nodeAvailability: firstReason(nodes, 'no node to drain or activate') }),
+          ...(!anyService && { scaleService: firstReason(services, 'no replicated service') }),
+          deployStack: deploy.admin
+            ? 'admin: into any collection (services without the label go to /System)'
+            : deploy.into.length > 0
+              ? `into ${deploy.into.join(', ')}: label every service (deploy.labels) and network of the stack with ${COLLECTION_LABEL}=<one of them>`
+              : (deploy.refused[0] ?? `${user.name} may create in no collection`),
+        },
+      };
+    } catch (e) {
+      // Fail closed: nothing is offered when the policy cannot be asked.
+      const why = `could not decide (${(e as Error).message}): nothing is offered`;
+      return {
+        nodeAvailability: false,
+        scaleService: false,
+        deployStack: false,
+        source: source(user),
+        notes: { nodeAvailability: why, scaleService: why, deployStack: why },
+      };
+    }
+  };
+
+  // Every page gets the same snapshot: decide once per round of reads, not once per page.
+  let last: { objects: RawObjects; user: string; answer: Promise<DashboardPermissions> } | undefined;
+
+  return {
+    forPage(user, objects) {
+      if (last?.objects !== objects || last.user !== user.name) {
+        last = { objects, user: user.name, answer: forPage(user, objects) };
+      }
+      return last.answer;
     },
 
     async check(user, action: DashboardAction) {

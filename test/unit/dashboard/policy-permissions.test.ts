@@ -191,6 +191,14 @@ describe('the dashboard’s permissions from the access policy of the cluster fi
     expect(p.services!['team-web']!.allowed).toBe(true);
   });
 
+  it('decides once per round of reads, however many pages show it', async () => {
+    const s = source();
+    const first = await s.forPage({ name: 'dev' }, OBJECTS);
+    expect(await s.forPage({ name: 'dev' }, OBJECTS)).toBe(first);
+    const next = { nodes: OBJECTS.nodes, services: [service('other', '/Shared/team')] };
+    expect(allowedServices(await s.forPage({ name: 'dev' }, next))).toEqual(['other']);
+  });
+
   it('before an action: the service read now decides (not the page’s copy), and what is refused says why', async () => {
     const calls: string[] = [];
     // Moved into /Shared/team since the page was drawn: dev may scale it now.
