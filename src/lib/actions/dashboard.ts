@@ -96,8 +96,27 @@ export function dashboardPermissions(
   api: EngineApi,
 ): PermissionsSource {
   const access = config.spec.access;
-  if (!access) return fullControlPermissions;
-  return policyPermissions({ file: file ?? 'the cluster file', cluster: config.metadata.name, access, api });
+  // Signatures are read from the registry with the managers' credentials: only the managers can check them.
+  const signed = config.spec.images.policy.requireSigned
+    ? '; the managers also require signed images (spec.images.policy), which the page does not check'
+    : '';
+  if (!access) {
+    if (!signed) return fullControlPermissions;
+    return {
+      forPage: async (user, objects) => {
+        const p = await fullControlPermissions.forPage(user, objects);
+        return { ...p, source: `${p.source}${signed}` };
+      },
+      check: fullControlPermissions.check,
+    };
+  }
+  return policyPermissions({
+    file: file ?? 'the cluster file',
+    cluster: config.metadata.name,
+    access,
+    api,
+    note: signed,
+  });
 }
 
 /** Loopback addresses: the only ones where the dashboard is not reachable by other machines. */

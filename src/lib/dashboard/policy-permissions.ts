@@ -29,6 +29,8 @@ export interface PolicyPermissionsOptions {
   api: Pick<EngineApi, 'get'>;
   /** The managers' checks (default: the plugin's own list). */
   checks?: readonly Check[];
+  /** Appended to the page's source line. */
+  note?: string;
   /** How long a looked-up network, secret or config is reused for the page's decisions. */
   lookupTtlMs?: number;
 }
@@ -153,7 +155,7 @@ export function policyPermissions(options: PolicyPermissionsOptions): Permission
   };
 
   const source = (user: DashboardUser) =>
-    `access policy of ${options.file} (spec.access) for ${user.name}: ${describeAccess(policy, user.name)}; decided here by the managers' policy code, and the managers decide last`;
+    `access policy of ${options.file} (spec.access) for ${user.name}: ${describeAccess(policy, user.name)}; decided here by the managers' policy code, and the managers decide last${options.note ?? ''}`;
 
   const forPage = async (user: DashboardUser, objects: RawObjects): Promise<DashboardPermissions> => {
     try {

@@ -256,6 +256,15 @@ describe('the dashboard’s permissions from the access policy of the cluster fi
     expect(
       (await fullControlPermissions.forPage({ name: 'x' }, { nodes: [], services: [] })).source,
     ).toContain('no spec.access');
+    // Signatures are the managers' to check (registry credentials): the page says so rather than guess.
+    const signed = clusterSchema.parse({
+      ...base,
+      spec: { ...base.spec, images: { policy: { requireSigned: true } } },
+    });
+    expect(
+      (await dashboardPermissions(signed, 'c.yaml', api).forPage({ name: 'x' }, { nodes: [], services: [] }))
+        .source,
+    ).toContain('the managers also require signed images');
     api.close();
   });
 });
