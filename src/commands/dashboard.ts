@@ -5,7 +5,7 @@ import { LocalConnection } from '../lib/ssh/local-connection.js';
 
 export default class Dashboard extends BaseCommand<typeof Dashboard> {
   static override summary = 'Serve a local web page of the cluster and its workloads, live';
-  static override description = `Reads the cluster through the managers' mutual-TLS engine API with your client bundle (the next manager when one does not answer), so the managers' access control applies to what it shows and does. Pages: overview (quorum, managers, nodes, certificates, registry replicas, drift from the file), services, tasks, events, and a page per node and service; updated live (within about 2 s). Actions, each behind a confirmation: drain or activate a node, scale a service, deploy a Compose v3 file as a stack (with the docker CLI of this machine and the bundle).
+  static override description = `Reads the cluster through the managers' mutual-TLS engine API with your client bundle (the next manager when one does not answer), so the managers' access control applies to what it shows and does. Pages: overview (quorum, managers, nodes, certificates, registry replicas, drift from the file), services, tasks, events, and a page per node and service; updated live (within about 2 s). Actions, each behind a confirmation: drain or activate a node, scale a service, deploy a Compose v3 file as a stack (with the docker CLI of this machine and the bundle). With spec.access in the file, only the actions its access policy gives the bundle's user are offered (per node and per service's collection), and the server refuses the others itself; the managers still decide last. Without spec.access every action is offered.
 
 Listens on 127.0.0.1 with a random port unless told otherwise, and prints a URL with a one-time access token: anyone with the URL acts with your bundle's rights, so do not share it. --listen on another address makes the page reachable from the network (with a warning). Stop it with Ctrl-C.
 
@@ -30,9 +30,10 @@ ${EXIT_CODES_HELP}`;
   };
 
   async run(): Promise<DashboardResult> {
-    const { config } = await this.loadCluster();
+    const { config, path } = await this.loadCluster();
     const { result, openUrl, close } = await startDashboard({
       config,
+      file: path,
       bundleDir: this.flags.bundle,
       listen: this.flags.listen,
       port: this.flags.port,
@@ -44,6 +45,7 @@ ${EXIT_CODES_HELP}`;
     else {
       this.log(`eectl dashboard for cluster ${result.cluster}, as ${result.user} (bundle ${result.bundle})`);
       this.log(`Managers: ${result.managers.join(', ')}`);
+      this.log(`Actions offered: ${result.permissions}`);
       this.log(
         `\n  ${result.url}\n\nOpen it in a browser; the token in it is your access. Ctrl-C stops the server.`,
       );

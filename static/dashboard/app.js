@@ -6,6 +6,27 @@ const state = { snapshot: undefined, permissions: undefined, user: undefined, co
 const $ = (id) => document.getElementById(id);
 
 /** h('td', {class: 'x'}, 'text', child…): an element; strings become text nodes (never HTML). */
+/** The page's answer for one node or service: per object when the server says, else for all of them. */
+function allowedFor(kind, id) {
+  const p = state.permissions;
+  if (!p) return { allowed: false, reason: 'permissions not known yet' };
+  const per = kind === 'node' ? p.nodes : p.services;
+  const any = kind === 'node' ? p.nodeAvailability : p.scaleService;
+  if (per) return per[id] || { allowed: false, reason: 'not decided for this one' };
+  return { allowed: Boolean(any), reason: '' };
+}
+
+/** Why an action is not offered, from the server's notes. */
+function actionNote(key, what, testid) {
+  const p = state.permissions;
+  if (!p || p[key] || !p.notes || !p.notes[key]) return '';
+  return h(
+    'p',
+    { class: 'muted', 'data-testid': testid },
+    `${what}: not offered to ${state.user ? state.user.name : 'you'}: ${p.notes[key]}`,
+  );
+}
+
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -117,8 +138,16 @@ function renderHeader(s) {
     lines.push(`Manager ${m.hostname || m.address} cannot be reached (${m.apiError || 'no answer'}).`);
   banner.hidden = lines.length === 0;
   banner.replaceChildren(...lines.map((l) => h('div', {}, l)));
-  $('foot').textContent =
-    `Read from ${s.api.answeredBy || 'no manager'} at ${new Date(s.generatedAt).toLocaleTimeString()} · ${state.permissions ? state.permissions.source : ''}`;
+  $('foot').replaceChildren(
+    `Read from ${s.api.answeredBy || 'no manager'} at ${new Date(s.generatedAt).toLocaleTimeString()} · `,
+    h(
+      'span',
+      { 'data-testid': 'permissions-source' },
+      state.permissions
+        ? `Actions offered to ${state.user ? state.user.name : 'you'}: ${state.permissions.source}`
+        : '',
+    ),
+  );
 }
 
 function overview(s) {
@@ -206,7 +235,7 @@ function overview(s) {
         'Managers',
       ),
     ),
-    panel('Nodes', nodesTable(s)),
+    panel('Nodes', nodesTable(s), actionNote('nodeAvailability', 'Drain and activate', 'node-note')),
     h(
       'div',
       { class: 'grid' },
@@ -286,6 +315,33 @@ function driftList(d) {
 function nodesTable(s, only) {
   const nodes = only ? s.nodes.filter(only) : s.nodes;
   const can = state.permissions && state.permissions.nodeAvailability;
+  const cell = (n) => {
+    const verdict = allowedFor('node', n.id);
+    if (!verdict.allowed) return h('td', { class: 'muted', title: verdict.reason }, '-');
+    return h(
+      'td',
+      {},
+      n.availability === 'active'
+        ? h(
+            'button',
+            {
+              class: 'small',
+              'data-key': `drain-${n.id}`,
+              onclick: () => confirmAvailability(n, 'drain'),
+            },
+            'Drain…',
+          )
+        : h(
+            'button',
+            {
+              class: 'small',
+              'data-key': `activate-${n.id}`,
+              onclick: () => confirmAvailability(n, 'active'),
+            },
+            'Activate…',
+          ),
+    );
+  };
   return table(
     [
       'Node',
@@ -318,31 +374,7 @@ function nodesTable(s, only) {
         h('td', {}, badge(n.availability, stateTone(n.availability))),
         h('td', { class: 'mono' }, n.engineVersion),
         h('td', {}, `${n.tasksRunning}/${n.tasksWanted}`),
-        can
-          ? h(
-              'td',
-              {},
-              n.availability === 'active'
-                ? h(
-                    'button',
-                    {
-                      class: 'small',
-                      'data-key': `drain-${n.id}`,
-                      onclick: () => confirmAvailability(n, 'drain'),
-                    },
-                    'Drain…',
-                  )
-                : h(
-                    'button',
-                    {
-                      class: 'small',
-                      'data-key': `activate-${n.id}`,
-                      onclick: () => confirmAvailability(n, 'active'),
-                    },
-                    'Activate…',
-                  ),
-            )
-          : undefined,
+        can ? cell(n) : undefined,
       ),
     ),
     'Nodes',
@@ -351,6 +383,16 @@ function nodesTable(s, only) {
 
 function servicesTable(s, list) {
   const can = state.permissions && state.permissions.scaleService;
+  const scaleCell = (v) => {
+    if (v.mode !== 'replicated') return h('td', {}, '');
+    const verdict = allowedFor('service', v.id);
+    if (!verdict.allowed) return h('td', { class: 'muted', title: verdict.reason }, '-');
+    return h(
+      'td',
+      {},
+      h('button', { class: 'small', 'data-key': `scale-${v.id}`, onclick: () => confirmScale(v) }, 'Scale…'),
+    );
+  };
   return table(
     [
       'Service',
@@ -399,19 +441,7 @@ function servicesTable(s, list) {
           v.ports.map((p) => `${p.published ?? ''}:${p.target}/${p.protocol} (${p.mode})`).join(', ') || '-',
         ),
         h('td', {}, v.collection || h('span', { class: 'muted' }, '-')),
-        can
-          ? h(
-              'td',
-              {},
-              v.mode === 'replicated'
-                ? h(
-                    'button',
-                    { class: 'small', 'data-key': `scale-${v.id}`, onclick: () => confirmScale(v) },
-                    'Scale…',
-                  )
-                : '',
-            )
-          : undefined,
+        can ? scaleCell(v) : undefined,
       ),
     ),
     'Services',
@@ -427,10 +457,23 @@ function services(s) {
           'div',
           { class: 'toolbar' },
           h('button', { class: 'primary', 'data-key': 'deploy', onclick: confirmDeploy }, 'Deploy a stack…'),
+          deployNote(),
         )
-      : '',
-    panel(`${s.services.length} services`, servicesTable(s, s.services)),
+      : actionNote('deployStack', 'Deploying a stack', 'deploy-note'),
+    panel(
+      `${s.services.length} services`,
+      servicesTable(s, s.services),
+      actionNote('scaleService', 'Scaling', 'scale-note'),
+    ),
   ];
+}
+
+/** Where a stack may go, when the access policy limits it. */
+function deployNote() {
+  const p = state.permissions;
+  return p && p.notes && p.notes.deployStack
+    ? h('span', { class: 'muted', 'data-testid': 'deploy-note' }, ` ${p.notes.deployStack}`)
+    : '';
 }
 
 function tasksTable(list, { showService = true, showNode = true } = {}) {
@@ -701,6 +744,7 @@ async function confirmDeploy() {
       name,
       h('label', { for: 'stack-file' }, 'Compose file (or paste it below)'),
       file,
+      deployNote(),
       h('label', { for: 'stack-compose' }, 'Compose v3'),
       compose,
     ],

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import type { ResultPromise } from 'execa';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { runLocal } from '../../src/lib/sandbox/exec.js';
 import { runEectl, startEectl } from '../helpers/cli.js';
 import { loadBusybox } from './helpers/images.js';
@@ -26,6 +27,19 @@ export const CHROMIUM = {
   ],
 };
 
+/**
+ * The cluster runs the managers' access policy: the admin's bundle (root) drives the tests above as before;
+ * viewer and dev get dashboards of their own on other loopback addresses (their own cookies, same browser).
+ */
+const ACCESS = {
+  users: [{ name: 'root', admin: true }, { name: 'viewer' }, { name: 'dev' }],
+  grants: [
+    { user: 'viewer', role: 'viewOnly', collection: '/Shared' },
+    { user: 'dev', role: 'restrictedControl', collection: '/Shared/team' },
+    { user: 'dev', role: 'viewOnly', collection: '/Shared' },
+  ],
+};
+
 /** Where the README's screenshot comes from (npm run docs:screenshot runs this file). */
 const SCREENSHOT = join(import.meta.dirname, '..', '..', 'docs', 'dashboard.png');
 
@@ -37,7 +51,20 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
   let url = '';
   let context: BrowserContext | undefined;
   let page: Page;
-  const bundle = () => join(work, 'bundle');
+  const bundle = (user = 'root') => join(work, user === 'root' ? 'bundle' : `bundle-${user}`);
+  const others: ResultPromise[] = [];
+  /** A dashboard of another user's bundle on its own loopback address, and a page on it. */
+  const dashboardOf = async (user: string, listen: string, clusterFile = sandbox.clusterFile) => {
+    const child = startEectl(
+      ['dashboard', '-c', clusterFile, '--bundle', bundle(user), '--listen', listen, '--json'],
+      { timeoutMs: 1_800_000 },
+    );
+    others.push(child);
+    const at = await firstJsonLine(child);
+    const own = await context!.newPage();
+    await own.goto(at);
+    return { url: at, page: own };
+  };
   const address = (h: string) => sandbox.host(h).address;
 
   /** The plain docker CLI of this machine with the client bundle, as the README shows it. */
@@ -60,12 +87,22 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'eectl-e2e-dash-'));
+    const doc = parse(readFileSync(sandbox.clusterFile, 'utf8')) as { spec: Record<string, unknown> };
+    doc.spec.access = ACCESS;
+    writeFileSync(sandbox.clusterFile, stringify(doc));
     const install = await runEectl(['install', '-c', sandbox.clusterFile, '--json']);
     expect(install.code, `${install.stdout}\n${install.stderr}`).toBe(0);
     const cc = await runEectl(['client-config', '-c', sandbox.clusterFile, '--out', bundle(), '--json'], {
       env: { DOCKER_CONFIG: join(work, 'docker-config') },
     });
     expect(cc.code, cc.stderr).toBe(0);
+    for (const user of ['viewer', 'dev']) {
+      const other = await runEectl(
+        ['client-config', '-c', sandbox.clusterFile, '--user', user, '--out', bundle(user), '--json'],
+        { env: { DOCKER_CONFIG: join(work, 'docker-config') } },
+      );
+      expect(other.code, other.stderr).toBe(0);
+    }
     image = await loadBusybox(sandbox, sandbox.hosts);
     const web = await docker([
       'service',
@@ -104,8 +141,8 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
 
   afterAll(async () => {
     await context?.close();
-    dashboard?.kill('SIGTERM');
-    await dashboard?.catch(() => undefined);
+    for (const child of [dashboard, ...others]) child?.kill('SIGTERM');
+    for (const child of [dashboard, ...others]) await child?.catch(() => undefined);
     await rm(work, { recursive: true, force: true });
   });
 
@@ -255,6 +292,104 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
     ]);
   });
 
+  it('a viewOnly user’s page offers no drain and no scale, says why, and the dashboard itself refuses forged actions', async () => {
+    const created = await docker(serviceArgs('team-web', '/Shared/team', image));
+    expect(created.code, created.stderr).toBe(0);
+    const teamWeb = (await docker(['service', 'inspect', 'team-web', '--format', '{{.ID}}'])).stdout;
+    const w1 = (await docker(['node', 'inspect', 'w1', '--format', '{{.ID}}'])).stdout;
+    const viewer = await dashboardOf('viewer', '127.0.0.2');
+    const own = viewer.page;
+    await own.goto(new URL('/#/services', viewer.url).toString());
+    await own.locator('tr[data-service="team-web"]').waitFor({ timeout: 30_000 });
+    await expect.poll(() => own.locator('tr[data-service]').count()).toBe(6);
+    expect(await own.locator('tr[data-service] button').count()).toBe(0);
+    expect(await own.getByTestId('scale-note').textContent()).toContain('Scaling: not offered to viewer:');
+    // No service is scalable for viewer, so the page has no action column; its state says why for each.
+    const state = (await (await own.request.get(new URL('/api/state', viewer.url).toString())).json()) as {
+      permissions: { services: Record<string, { allowed: boolean; reason: string }> };
+    };
+    expect(state.permissions.services[teamWeb]).toEqual({
+      allowed: false,
+      reason: `service ${teamWeb} in /Shared/team: viewer has no update permission on /Shared/team`,
+    });
+    expect(await own.getByTestId('permissions-source').textContent()).toContain(
+      'for viewer: viewOnly on /Shared, restrictedControl on /Shared/Private/viewer (own)',
+    );
+    // The model gives every user restricted control of a private collection: stacks may go there only.
+    expect(await own.getByTestId('deploy-note').textContent()).toContain('into /Shared/Private/viewer:');
+    await own.goto(new URL('/#/overview', viewer.url).toString());
+    await expect.poll(() => own.locator('tr[data-node]').count(), { timeout: 30_000 }).toBe(4);
+    expect(await own.locator('tr[data-node] button').count()).toBe(0);
+    expect(await own.getByTestId('node-note').textContent()).toContain('are for admins only');
+
+    // Forged: the page offers no button, so a script posts to the endpoints itself, with the page's cookie.
+    const scale = await own.request.post(new URL(`/api/services/${teamWeb}/scale`, viewer.url).toString(), {
+      data: { replicas: 3 },
+    });
+    expect(scale.status()).toBe(403);
+    expect(await scale.json()).toMatchObject({
+      denied: true,
+      by: 'dashboard',
+      message: `refused by the dashboard for viewer: service ${teamWeb} in /Shared/team: viewer has no update permission on /Shared/team`,
+    });
+    const drain = await own.request.post(new URL(`/api/nodes/${w1}/availability`, viewer.url).toString(), {
+      data: { availability: 'drain' },
+    });
+    expect(drain.status()).toBe(403);
+    expect(((await drain.json()) as { by: string; message: string }).by).toBe('dashboard');
+    expect((await docker(['node', 'inspect', 'w1', '--format', '{{.Spec.Availability}}'])).stdout).toBe(
+      'active',
+    );
+    expect(
+      (await docker(['service', 'inspect', 'team-web', '--format', '{{.Spec.Mode.Replicated.Replicas}}']))
+        .stdout,
+    ).toBe('1');
+    await own.close();
+  });
+
+  it('restrictedControl on a collection: scale offered there and allowed by the plugin; a scale the file allows but the managers’ policy does not is shown denied with the plugin’s message', async () => {
+    const created = await docker(serviceArgs('ops-web', '/Shared/ops', image));
+    expect(created.code, created.stderr).toBe(0);
+    // The file is ahead of the managers: a grant added and not installed yet.
+    const ahead = join(work, 'cluster-ahead.yaml');
+    const doc = parse(readFileSync(sandbox.clusterFile, 'utf8')) as { spec: { access: typeof ACCESS } };
+    doc.spec.access.grants.push({ user: 'dev', role: 'restrictedControl', collection: '/Shared/ops' });
+    writeFileSync(ahead, stringify(doc));
+    const dev = await dashboardOf('dev', '127.0.0.3', ahead);
+    const own = dev.page;
+    await own.goto(new URL('/#/services', dev.url).toString());
+    const scaleOf = (name: string) => own.locator(`tr[data-service="${name}"] button`, { hasText: 'Scale' });
+    await scaleOf('team-web').waitFor({ timeout: 30_000 });
+    await scaleOf('ops-web').waitFor();
+    // web is the admin's (its label names no collection path): not offered.
+    expect(await own.locator('tr[data-service="web"] button').count()).toBe(0);
+    expect(await own.locator('tr[data-service="web"] td[title]').getAttribute('title')).toContain(
+      'not a collection path',
+    );
+
+    await scaleOf('team-web').click();
+    await own.locator('#scale-replicas').fill('2');
+    await own.locator('#confirm-ok').click();
+    await expect.poll(() => own.getByTestId('toast-ok').last().textContent()).toContain('scaled to 2');
+
+    await scaleOf('ops-web').click();
+    await own.locator('#scale-replicas').fill('2');
+    await own.locator('#confirm-ok').click();
+    const denied = own.getByTestId('toast-denied').last();
+    await expect
+      .poll(() => denied.textContent(), { timeout: 30_000 })
+      .toContain('Denied: scale ops-web: authorization denied by plugin eectl-authz:');
+    expect(await denied.textContent()).toContain('dev has no update permission on /Shared/ops');
+    expect(
+      (await docker(['service', 'inspect', 'ops-web', '--format', '{{.Spec.Mode.Replicated.Replicas}}']))
+        .stdout,
+    ).toBe('1');
+    await own.goto(new URL('/#/overview', dev.url).toString());
+    await expect.poll(() => own.locator('tr[data-node]').count(), { timeout: 30_000 }).toBe(4);
+    expect(await own.locator('tr[data-node] button').count()).toBe(0);
+    await own.close();
+  });
+
   it('a manager whose host stops turns unreachable on the page, which says so plainly', async () => {
     await page.goto(new URL('/#/overview', url).toString());
     await sandbox.stop('m1');
@@ -267,6 +402,26 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
       .toBe('In quorum: 2 of 3 managers reachable; no further manager can fail without losing the quorum.');
   });
 });
+
+/** `docker service create` of a one-replica busybox service in a collection. */
+function serviceArgs(name: string, collection: string, image: string): string[] {
+  return [
+    'service',
+    'create',
+    '--detach',
+    '--no-resolve-image',
+    '--name',
+    name,
+    '--replicas',
+    '1',
+    '--label',
+    `eectl.collection=${collection}`,
+    image,
+    '/bin/busybox',
+    'sleep',
+    '86400',
+  ];
+}
 
 /** A Compose v3 file of two services from the local busybox image (no registry is pulled from). */
 function compose(image: string, collection: string): string {

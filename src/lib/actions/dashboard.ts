@@ -5,6 +5,8 @@ import { UsageError } from '../errors.js';
 import { EngineApi, readClientBundle, type ClientTls } from '../engine-api/client.js';
 import { ClusterCollector } from '../dashboard/collector.js';
 import { fullControlPermissions, type PermissionsSource } from '../dashboard/permissions.js';
+import { policyPermissions } from '../dashboard/policy-permissions.js';
+import { CERT_BACKDATE_MS } from '../access/paths.js';
 import { dashboardApp, startDashboardServer } from '../dashboard/server.js';
 import { AccessTokens } from '../dashboard/token.js';
 import { summarizeCertificate } from '../pki/inspect.js';
@@ -27,17 +29,34 @@ export function managerEndpoints(config: ClusterConfig): string[] {
 export async function openClusterApi(
   config: ClusterConfig,
   bundleDir: string | undefined,
-): Promise<{ api: EngineApi; tls: ClientTls; dir: string; user: string; caNotAfter: string | undefined }> {
+): Promise<{
+  api: EngineApi;
+  tls: ClientTls;
+  dir: string;
+  user: string;
+  issuedAt: Date;
+  caNotAfter: string | undefined;
+}> {
   const dir = resolve(bundleDir ?? defaultBundleDir(config.metadata.name));
   const tls = await readClientBundle(dir);
-  const user = /CN=([^,]+)/.exec(summarizeCertificate(tls.cert).subject)?.[1] ?? 'unknown';
+  const cert = summarizeCertificate(tls.cert);
+  const user = /CN=([^,]+)/.exec(cert.subject)?.[1] ?? 'unknown';
+  // As the managers' plugin reckons it: client certificates are backdated when issued.
+  const issuedAt = new Date(cert.notBefore.getTime() + CERT_BACKDATE_MS);
   let caNotAfter: string | undefined;
   try {
     caNotAfter = summarizeCertificate(tls.ca).notAfter.toISOString();
   } catch {
     caNotAfter = undefined;
   }
-  return { api: new EngineApi({ endpoints: managerEndpoints(config), tls }), tls, dir, user, caNotAfter };
+  return {
+    api: new EngineApi({ endpoints: managerEndpoints(config), tls }),
+    tls,
+    dir,
+    user,
+    issuedAt,
+    caNotAfter,
+  };
 }
 
 export interface DashboardOptions {
@@ -46,6 +65,9 @@ export interface DashboardOptions {
   listen: string;
   port: number;
   log: Logger;
+  /** The cluster file's path, named on the page as where the permissions come from. */
+  file?: string;
+  /** Overrides the permissions the file's access policy (or its absence) gives. */
   permissions?: PermissionsSource;
   /** Time between two reads of the cluster while a page is open. */
   intervalMs?: number;
@@ -60,6 +82,41 @@ export interface DashboardResult {
   user: string;
   bundle: string;
   managers: string[];
+  /** Where the actions the page offers come from. */
+  permissions: string;
+}
+
+/**
+ * What the page offers: with `spec.access`, what the file's access policy gives the bundle's user (the
+ * managers enforce the same policy once installed); without it, everything, and the page says why.
+ */
+export function dashboardPermissions(
+  config: ClusterConfig,
+  file: string | undefined,
+  api: EngineApi,
+): PermissionsSource {
+  const access = config.spec.access;
+  // Signatures are read from the registry with the managers' credentials: only the managers can check them.
+  const signed = config.spec.images.policy.requireSigned
+    ? '; the managers also require signed images (spec.images.policy), which the page does not check'
+    : '';
+  if (!access) {
+    if (!signed) return fullControlPermissions;
+    return {
+      forPage: async (user, objects) => {
+        const p = await fullControlPermissions.forPage(user, objects);
+        return { ...p, source: `${p.source}${signed}` };
+      },
+      check: fullControlPermissions.check,
+    };
+  }
+  return policyPermissions({
+    file: file ?? 'the cluster file',
+    cluster: config.metadata.name,
+    access,
+    api,
+    note: signed,
+  });
 }
 
 /** Loopback addresses: the only ones where the dashboard is not reachable by other machines. */
@@ -84,7 +141,10 @@ export async function startDashboard(
       `listening on ${options.listen}: the dashboard is reachable from other machines (plain HTTP; the token in the URL is all that guards it)`,
     );
   }
-  const { api, tls, dir, user, caNotAfter } = await openClusterApi(options.config, options.bundleDir);
+  const { api, tls, dir, user, issuedAt, caNotAfter } = await openClusterApi(
+    options.config,
+    options.bundleDir,
+  );
   const collector = new ClusterCollector({
     config: options.config,
     api,
@@ -98,8 +158,8 @@ export async function startDashboard(
     collector,
     api,
     bundleDir: dir,
-    user: { name: user },
-    permissions: options.permissions ?? fullControlPermissions,
+    user: { name: user, issuedAt },
+    permissions: options.permissions ?? dashboardPermissions(options.config, options.file, api),
     log: options.log,
   });
   const server = await startDashboardServer(app, options.listen, options.port);
@@ -111,6 +171,11 @@ export async function startDashboard(
     user,
     bundle: dir,
     managers: api.endpoints,
+    permissions: options.permissions
+      ? 'given by the caller'
+      : options.config.spec.access
+        ? `the access policy of ${options.file ?? 'the cluster file'} (spec.access) for ${user}`
+        : 'every action (the cluster file has no spec.access)',
   };
   return {
     result,

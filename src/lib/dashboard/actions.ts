@@ -16,7 +16,8 @@ export interface ActionOutcome {
   warnings: string[];
 }
 
-interface RawSpecObject {
+/** A swarm object as its inspect endpoint answers it (node, service). */
+export interface RawSpecObject {
   ID: string;
   Version: { Index: number };
   Spec: Record<string, unknown>;
@@ -43,10 +44,8 @@ export async function setNodeAvailability(
     return { message: `node ${node.hostname} is already ${availability}`, warnings };
   }
   const current = await api.get<RawSpecObject>(`/nodes/${encodeURIComponent(nodeId)}`);
-  await api.post(`/nodes/${encodeURIComponent(nodeId)}/update?version=${current.Version.Index}`, {
-    ...current.Spec,
-    Availability: availability,
-  });
+  const request = availabilityRequest(current, availability);
+  await api.post(request.path, request.body);
   const verb = availability === 'drain' ? 'drained: its tasks move to other nodes' : 'active again';
   return { message: `node ${node.hostname} ${verb}`, warnings };
 }
@@ -61,17 +60,42 @@ export async function scaleService(
     throw new UsageError(`replicas must be a whole number from 0 to 1000, not ${replicas}`);
   }
   const current = await api.get<RawSpecObject>(`/services/${encodeURIComponent(serviceId)}`);
-  const spec = current.Spec as { Name?: string; Mode?: { Replicated?: { Replicas?: number } } };
-  if (!spec.Mode?.Replicated) {
+  const spec = current.Spec as { Name?: string };
+  const request = scaleRequest(current, replicas);
+  if (!request) {
     throw new UsageError(
       `service ${spec.Name ?? serviceId} is not replicated: only replicated services scale`,
     );
   }
-  await api.post(`/services/${encodeURIComponent(current.ID)}/update?version=${current.Version.Index}`, {
-    ...spec,
-    Mode: { Replicated: { Replicas: replicas } },
-  });
+  await api.post(request.path, request.body);
   return { message: `service ${spec.Name ?? serviceId} scaled to ${replicas}`, warnings: [] };
+}
+
+/** An engine API request an action sends: what the access policy is asked about, exactly as it goes out. */
+export interface ApiRequest {
+  method: 'POST';
+  path: string;
+  body: Record<string, unknown>;
+}
+
+/** The node update that drains or activates `current` (a node as `GET /nodes/{id}` answers it). */
+export function availabilityRequest(current: RawSpecObject, availability: 'drain' | 'active'): ApiRequest {
+  return {
+    method: 'POST',
+    path: `/nodes/${encodeURIComponent(current.ID)}/update?version=${current.Version.Index}`,
+    body: { ...current.Spec, Availability: availability },
+  };
+}
+
+/** The service update that scales `current` to `replicas`; undefined when it is not a replicated service. */
+export function scaleRequest(current: RawSpecObject, replicas: number): ApiRequest | undefined {
+  const spec = current.Spec as { Mode?: { Replicated?: unknown } };
+  if (!spec.Mode?.Replicated) return undefined;
+  return {
+    method: 'POST',
+    path: `/services/${encodeURIComponent(current.ID)}/update?version=${current.Version.Index}`,
+    body: { ...current.Spec, Mode: { Replicated: { Replicas: replicas } } },
+  };
 }
 
 /** What `docker stack deploy` accepts as a stack name. */

@@ -1,6 +1,7 @@
 import { request as httpsRequest } from 'node:https';
 import type { ClusterConfig } from '../config/schema.js';
 import { EngineApiError, type EngineApi, type ManagerProbe } from '../engine-api/client.js';
+import type { RawObjects } from './permissions.js';
 import { buildSnapshot, type ApiAnswers, type RegistryProbe, type Snapshot } from './view-model.js';
 
 export interface CollectorOptions {
@@ -30,6 +31,7 @@ const EVENTS_KEPT = 200;
 export class ClusterCollector {
   private readonly listeners = new Set<Listener>();
   private last: Snapshot | undefined;
+  private lastObjects: RawObjects = { nodes: [], services: [] };
   private lastKey = '';
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<Snapshot> | undefined;
@@ -48,6 +50,11 @@ export class ClusterCollector {
   /** The newest snapshot, read now when there is none yet. */
   async current(): Promise<Snapshot> {
     return this.last ?? this.refresh();
+  }
+
+  /** The nodes and services of the newest snapshot as the API answered them (their specs). */
+  objects(): RawObjects {
+    return this.lastObjects;
   }
 
   /** Calls `listener` with every changed snapshot until the returned function is called. */
@@ -88,6 +95,7 @@ export class ClusterCollector {
   private async round(): Promise<Snapshot> {
     const answers = await this.read();
     const snapshot = buildSnapshot(this.options.config, answers);
+    this.lastObjects = { nodes: answers.nodes ?? [], services: answers.services ?? [] };
     const { generatedAt: _, ...rest } = snapshot;
     const key = JSON.stringify(rest);
     this.last = snapshot;

@@ -10,7 +10,12 @@ import { toEectlError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
 import { deployStack, scaleService, setNodeAvailability, type ActionOutcome } from './actions.js';
 import type { ClusterCollector } from './collector.js';
-import type { DashboardPermissions, DashboardUser, PermissionsSource } from './permissions.js';
+import type {
+  DashboardAction,
+  DashboardPermissions,
+  DashboardUser,
+  PermissionsSource,
+} from './permissions.js';
 import { TOKEN_COOKIE, tokenFromCookie, type AccessTokens } from './token.js';
 
 /** The page's files, shipped with the package (package.json "files"): no build step, nothing fetched. */
@@ -88,18 +93,17 @@ export function dashboardApp(options: DashboardServerOptions): Hono {
     return type ? staticFile(c, file, type) : c.notFound();
   });
 
-  const state = async () => ({
-    snapshot: await collector.current(),
-    user: options.user,
-    permissions: await options.permissions(options.user),
-  });
+  const permissionsNow = () => options.permissions.forPage(options.user, collector.objects());
+  const state = async () => {
+    const snapshot = await collector.current();
+    return { snapshot, user: options.user, permissions: await permissionsNow() };
+  };
   app.get('/api/state', async (c) => c.json(await state()));
 
   app.get('/api/stream', (c) =>
     streamSSE(c, async (stream) => {
-      let permissions: DashboardPermissions = await options.permissions(options.user);
       const send = async (snapshot: unknown) => {
-        permissions = await options.permissions(options.user);
+        const permissions: DashboardPermissions = await permissionsNow();
         await stream.writeSSE({
           event: 'state',
           data: JSON.stringify({ snapshot, user: options.user, permissions }),
@@ -119,16 +123,22 @@ export function dashboardApp(options: DashboardServerOptions): Hono {
     }),
   );
 
-  const act = async (
-    c: Context,
-    allowed: keyof Omit<DashboardPermissions, 'source'>,
-    run: () => Promise<ActionOutcome>,
-  ) => {
-    const permissions = await options.permissions(options.user);
-    if (!permissions[allowed]) {
-      return c.json({ ok: false, denied: true, message: `not allowed for ${options.user.name}` }, 403);
-    }
+  const act = async (c: Context, action: DashboardAction, run: () => Promise<ActionOutcome>) => {
     try {
+      // Asked again here, whatever the page showed: a forged request is refused before the managers see it.
+      const verdict = await options.permissions.check(options.user, action);
+      if (!verdict.allowed) {
+        options.log.warn(`dashboard: refused ${action.kind} for ${options.user.name}: ${verdict.reason}`);
+        return c.json(
+          {
+            ok: false,
+            denied: true,
+            by: 'dashboard',
+            message: `refused by the dashboard for ${options.user.name}: ${verdict.reason}`,
+          },
+          403,
+        );
+      }
       const outcome = await run();
       options.log.info(`dashboard: ${outcome.message}`);
       void collector.refresh();
@@ -145,7 +155,7 @@ export function dashboardApp(options: DashboardServerOptions): Hono {
           : err.kind === 'user'
             ? 400
             : 500;
-      return c.json({ ok: false, denied, message }, status);
+      return c.json({ ok: false, denied, ...(denied && { by: 'managers' }), message }, status);
     }
   };
 
@@ -155,23 +165,29 @@ export function dashboardApp(options: DashboardServerOptions): Hono {
     if (availability !== 'drain' && availability !== 'active') {
       return c.json({ ok: false, message: 'availability is "drain" or "active"' }, 400);
     }
-    return act(c, 'nodeAvailability', () =>
-      setNodeAvailability(options.api, c.req.param('id'), availability),
+    const nodeId = c.req.param('id');
+    return act(c, { kind: 'nodeAvailability', nodeId, availability }, () =>
+      setNodeAvailability(options.api, nodeId, availability),
     );
   });
 
   app.post('/api/services/:id/scale', async (c) => {
     const body = await c.req.json<{ replicas?: unknown }>().catch(() => ({}) as { replicas?: unknown });
-    return act(c, 'scaleService', () => scaleService(options.api, c.req.param('id'), Number(body.replicas)));
+    const serviceId = c.req.param('id');
+    const replicas = Number(body.replicas);
+    return act(c, { kind: 'scaleService', serviceId, replicas }, () =>
+      scaleService(options.api, serviceId, replicas),
+    );
   });
 
   app.post('/api/stacks', async (c) => {
     const body = await c.req
       .json<{ name?: unknown; compose?: unknown }>()
       .catch(() => ({}) as { name?: unknown; compose?: unknown });
-    return act(c, 'deployStack', () =>
+    const name = String(body.name ?? '');
+    return act(c, { kind: 'deployStack', name }, () =>
       deployStack({
-        name: String(body.name ?? ''),
+        name,
         compose: String(body.compose ?? ''),
         endpoint: options.api.current,
         bundleDir: options.bundleDir,

@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterSchema } from '../../../src/lib/config/schema.js';
+import { accessSchema, clusterSchema } from '../../../src/lib/config/schema.js';
 import { ClusterCollector } from '../../../src/lib/dashboard/collector.js';
 import { fullControlPermissions } from '../../../src/lib/dashboard/permissions.js';
+import { policyPermissions } from '../../../src/lib/dashboard/policy-permissions.js';
 import { dashboardApp } from '../../../src/lib/dashboard/server.js';
 import { AccessTokens } from '../../../src/lib/dashboard/token.js';
 import { EngineApi, EngineApiError, NoManagerAnswersError } from '../../../src/lib/engine-api/client.js';
@@ -151,20 +152,25 @@ describe('engine API client and the dashboard server, against an mTLS API on loo
     expect(await r.json()).toEqual({
       ok: false,
       denied: true,
+      by: 'managers',
       message: 'authorization denied by plugin eectl-authz: alice may not update web',
     });
-    // The seam: what the permissions source refuses is refused before the API is asked.
+    // The access policy of the file: what it refuses is refused before the update reaches the API (the
+    // service is read, to decide on the very update the action would send).
     const viewOnly = dashboardApp({
       tokens,
       collector,
       api,
       bundleDir: '/nonexistent',
       user: { name: 'bob' },
-      permissions: async () => ({
-        nodeAvailability: false,
-        scaleService: false,
-        deployStack: false,
-        source: 'test',
+      permissions: policyPermissions({
+        file: 'cluster.yaml',
+        cluster: 'test',
+        access: accessSchema.parse({
+          users: [{ name: 'root', admin: true }, { name: 'bob' }],
+          grants: [{ user: 'bob', role: 'viewOnly', collection: '/Shared' }],
+        }),
+        api,
       }),
       log: nullLogger,
     });
@@ -175,8 +181,13 @@ describe('engine API client and the dashboard server, against an mTLS API on loo
       body: '{"replicas":3}',
     });
     expect(refused.status).toBe(403);
-    expect(((await refused.json()) as { denied: boolean }).denied).toBe(true);
-    expect(seen.slice(before)).toEqual([]);
+    expect(await refused.json()).toEqual({
+      ok: false,
+      denied: true,
+      by: 'dashboard',
+      message: 'refused by the dashboard for bob: service web in /System: /System is for admins only',
+    });
+    expect(seen.slice(before)).toEqual(['GET /services/web']);
     collector.stop();
   });
 });
