@@ -9,12 +9,8 @@ import { forgetPhase, leavePhase } from '../phases/node-leave.js';
 import { demotePhase } from '../phases/node-role.js';
 import { nodeTargetPhase } from '../phases/node-target.js';
 import { removalVerdict, type NodeChange, type Verdict } from '../swarm/node-safety.js';
-import {
-  runNodeAction,
-  type NodeActionOptions,
-  type NodeActionResult,
-  type NodeContext,
-} from './node-context.js';
+import type { NodeContext } from '../phase/node-context.js';
+import { runNodeAction, type NodeActionOptions, type NodeActionResult } from './node-action.js';
 
 /** What --force risks, said before it is used and in --help. */
 export const FORCE_RISKS =

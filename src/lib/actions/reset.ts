@@ -1,4 +1,4 @@
-import type { ClusterConfig, Role } from '../config/schema.js';
+import type { ClusterConfig } from '../config/schema.js';
 import type { Phase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
@@ -11,7 +11,8 @@ import { resetManagersPhase } from '../phases/reset-managers.js';
 import { leaveSwarmPhase } from '../phases/reset-swarm.js';
 import type { Logger } from '../ui/log.js';
 import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
-import { newClusterContext, type ActionOptions } from './cluster-context.js';
+import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
+import type { ResetResult } from '../ui/results.js';
 
 /**
  * `eectl reset`: reachable hosts → lock → facts → every manager of the swarm in the file → what is there
@@ -26,29 +27,6 @@ export const RESET_PHASES: Phase<ResetContext>[] = [
   leaveSwarmPhase,
   resetHostsPhase,
 ];
-
-/** What `reset` reports (the `--json` result). */
-export interface ResetResult {
-  cluster: string;
-  dryRun: boolean;
-  /** True when no host had anything to remove: nothing changed (under --dry-run: nothing would). */
-  alreadyClean: boolean;
-  hosts: {
-    host: string;
-    role: Role;
-    /** Nothing of the engine or eectl was found there. */
-    clean: boolean;
-    /** What was removed (under --dry-run: what would be), in order. */
-    removed: string[];
-    /** What stays because the host's install record says it was there before eectl. */
-    kept: string[];
-    /** No install record (installed by an older eectl): reset removed the engine as it did before. */
-    legacy: boolean;
-  }[];
-  changes: { host: string; description: string; applied: boolean }[];
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
-}
 
 /** What reset is given. */
 export type ResetOptions = ActionOptions & {
@@ -117,3 +95,5 @@ async function releaseLock(ctx: ResetContext, log: Logger): Promise<void> {
     log.warn(`could not release the cluster lock on ${host.name}: ${String(error)}`);
   }
 }
+
+export type { ResetResult } from '../ui/results.js';

@@ -29,32 +29,13 @@ import { applySteps } from '../phases/steps.js';
 import { rollingOrder } from '../rolling/plan.js';
 import { rollHosts, type HostTurn, type RollingReport } from '../rolling/roll.js';
 import { mapAll } from '../util/concurrency.js';
-import { inSwarm, newClusterContext, type ActionOptions, type ClusterContext } from './cluster-context.js';
-
-/** One host in the upgrade plan, in the order the hosts take their turns. */
-export interface UpgradeHostPlan {
-  host: string;
-  role: string;
-  /** Installed package version and what the daemon reports now. */
-  from: { package: string; daemon: string | undefined };
-  to: string;
-  /** False when the host already runs the target (a resumed run leaves it alone). */
-  changes: boolean;
-}
-
-/** What `eectl upgrade` will do, shown before anything changes. */
-export interface UpgradePlan {
-  requested: string | undefined;
-  /** The engine version every host ends on (upstream, as daemons report it). */
-  target: string | undefined;
-  hosts: UpgradeHostPlan[];
-  /** Workers restarted at once. */
-  batchSize: number;
-  /** What happens about a backup first. */
-  backup: string;
-  /** Hosts without an engine: `eectl install` sets them up, upgrade leaves them. */
-  skipped: string[];
-}
+import {
+  inSwarm,
+  newClusterContext,
+  type ActionOptions,
+  type ClusterContext,
+} from '../phase/cluster-context.js';
+import type { UpgradeHostPlan, UpgradePlan, UpgradeResult } from '../ui/results.js';
 
 /** What upgrade is given. */
 export interface UpgradeOptions extends ActionOptions {
@@ -68,19 +49,6 @@ export interface UpgradeOptions extends ActionOptions {
   backup?: () => Promise<string>;
   /** Shown the plan before any change; throws to stop (declined, or no terminal without --yes). */
   confirm: (plan: UpgradePlan) => Promise<void>;
-}
-
-/** What `upgrade` reports (the `--json` result). */
-export interface UpgradeResult {
-  cluster: string;
-  dryRun: boolean;
-  plan: UpgradePlan;
-  file: { path: string; changed: boolean };
-  backup?: string;
-  changes: { host: string; description: string; applied: boolean }[];
-  rolling: RollingReport;
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
 }
 
 type UpgradeContext = ClusterContext & {
@@ -314,3 +282,5 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
     ...report,
   };
 }
+
+export type { UpgradeHostPlan, UpgradePlan, UpgradeResult } from '../ui/results.js';

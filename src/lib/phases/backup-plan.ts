@@ -1,4 +1,4 @@
-import { inSwarm, managers, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
 import type { EncryptionKeys } from '../backup/keys.js';
 import type { Manifest } from '../backup/manifest.js';
 import { chooseBackupSource } from '../backup/source.js';

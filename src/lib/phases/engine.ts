@@ -1,4 +1,4 @@
-import { inSwarm, requestRestart, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, requestRestart, type ClusterContext } from '../phase/cluster-context.js';
 import { UsageError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import { DAEMON_JSON } from '../host/facts.js';

@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import { ClusterLock } from '../cluster/lock.js';
 import type { ClusterConfig, HostSpec } from '../config/schema.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';

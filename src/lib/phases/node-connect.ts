@@ -1,4 +1,4 @@
-import type { NodeContext } from '../actions/node-context.js';
+import type { NodeContext } from '../phase/node-context.js';
 import { ClusterLock } from '../cluster/lock.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';

@@ -1,4 +1,4 @@
-import type { NodeContext } from '../actions/node-context.js';
+import type { NodeContext } from '../phase/node-context.js';
 import { reset } from '../actions/reset.js';
 import type { Phase } from '../phase/phase.js';
 import { changeTarget } from './node-wait.js';

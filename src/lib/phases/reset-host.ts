@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import type { Facts } from '../host/facts-types.js';
 import { DAEMON_JSON } from '../host/facts.js';

@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import type { DecryptionKeys } from '../backup/keys.js';
 import type { Manifest } from '../backup/manifest.js';
 import { EectlError, ExitCode } from '../errors.js';

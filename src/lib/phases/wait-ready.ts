@@ -1,4 +1,4 @@
-import { inSwarm, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
