@@ -65,7 +65,9 @@ export async function runNodeAction(
     warnings: [],
     fileChanged: false,
   };
-  const report = await runAction(phases, ctx, options.progress, async () => ctx.lock?.release());
+  const report = await runAction(phases, ctx, options.progress, async () =>
+    ctx.releaseLock ? ctx.releaseLock() : ctx.lock?.release(),
+  );
   return {
     cluster: ctx.config.metadata.name,
     command,

@@ -4,13 +4,10 @@ import { runAction } from '../phase/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { lockHost, lockPhaseFor } from '../phases/lock.js';
 import { resetConnectPhase } from '../phases/reset-connect.js';
-import { notResetError, resetHostsPhase, type ResetContext } from '../phases/reset-host.js';
+import { notResetError, releaseResetLock, resetHostsPhase, type ResetContext } from '../phases/reset-host.js';
 import { isClean, resetInventoryPhase } from '../phases/reset-inventory.js';
-import { EECTL_PATHS } from '../phases/reset-leftovers.js';
 import { resetManagersPhase } from '../phases/reset-managers.js';
 import { leaveSwarmPhase } from '../phases/reset-swarm.js';
-import type { Logger } from '../ui/log.js';
-import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
 import type { ResetResult } from '../ui/results.js';
 
@@ -56,7 +53,9 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     unreachable: [],
     checkManagers: options.checkManagers ?? true,
   };
-  const report = await runAction(RESET_PHASES, ctx, options.progress, () => releaseLock(ctx, options.log));
+  const report = await runAction(RESET_PHASES, ctx, options.progress, async () => {
+    if (ctx.lock) await releaseResetLock(ctx.lock, lockHost(ctx), options.log);
+  });
   if (ctx.unreachable.length > 0) throw notResetError(ctx, []);
   return {
     cluster: options.config.metadata.name,
@@ -76,24 +75,6 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     changes: ctx.changes.entries,
     ...report,
   };
-}
-
-/**
- * Releases the lock, then removes the directory it lived in. The reset of the lock host removed everything
- * of /var/lib/eectl but the lock it held; `rmdir` now takes the empty directory, and leaves it when another
- * run has taken the lock in the meantime (the directory is not empty then). Not a recorded change: it only
- * undoes what taking the lock created.
- */
-async function releaseLock(ctx: ResetContext, log: Logger): Promise<void> {
-  const lock = ctx.lock;
-  if (!lock) return;
-  const host = lockHost(ctx)!;
-  try {
-    await lock.release();
-    await host.sudo(['rmdir', EECTL_PATHS[1]], { check: false, signal: UNINTERRUPTIBLE });
-  } catch (error) {
-    log.warn(`could not release the cluster lock on ${host.name}: ${String(error)}`);
-  }
 }
 
 export type { ResetResult } from '../ui/results.js';

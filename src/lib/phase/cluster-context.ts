@@ -89,6 +89,11 @@ export interface ActionOptions {
   concurrency: number;
   progress: ProgressMode;
   signal?: AbortSignal;
+  /**
+   * The cluster lock this run already holds, when the action runs inside another one (upgrade's backup):
+   * the action re-enters it instead of taking it again, and leaves it held at its end.
+   */
+  lock?: ClusterLock;
 }
 
 /** A fresh context for an action over the hosts of the file. */
@@ -105,5 +110,6 @@ export function newClusterContext(options: ActionOptions): ClusterContext {
     factsReadAt: 0,
     engineVersions: new Map(),
     engineOffers: new Map(),
+    ...(options.lock && { lock: options.lock.reenter() }),
   };
 }

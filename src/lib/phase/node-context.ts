@@ -35,6 +35,8 @@ export interface NodeContext extends PhaseContext {
   /** A manager in the swarm, other than the target when possible: swarm-wide commands go through it. */
   contact?: Host;
   lock?: ClusterLock;
+  /** How the run releases `lock` when not plainly: a reset lock host's state directory goes with it. */
+  releaseLock?: () => Promise<void>;
   nodes: SwarmNode[];
   /** The target in the swarm (undefined: not in it). */
   node?: SwarmNode;

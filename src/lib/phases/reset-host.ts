@@ -17,12 +17,17 @@ import type { UnreachableHost } from './reset-connect.js';
 import type { ResetInventory } from './reset-inventory.js';
 import {
   DROP_IN_DIR,
+  EECTL_PATHS,
   KEPT_WHILE_LOCKED,
   REMOVE_FIREWALL_SCRIPT,
   REMOVE_LINKS_SCRIPT,
   REMOVE_PATHS_SCRIPT,
 } from './reset-leftovers.js';
 import { applySteps } from './steps.js';
+import type { ClusterLock } from '../cluster/lock.js';
+import type { Host } from '../host/host.js';
+import type { Logger } from '../ui/log.js';
+import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
 
 /** Lists names for a step's description: "a, b and c". */
 const list = (names: readonly string[]): string =>
@@ -166,3 +171,24 @@ export const resetHostsPhase: Phase<ResetContext> = {
     if (failed.length > 0) throw notResetError(ctx, failed);
   },
 };
+
+/**
+ * Releases the lock of a run that reset its own lock host, then removes the directory it lived in. The
+ * reset removed everything of /var/lib/eectl but the lock it held; `rmdir` now takes the empty directory,
+ * and leaves it when another run has taken the lock in the meantime (the directory is not empty then).
+ * Not a recorded change: it only undoes what taking the lock created.
+ */
+export async function releaseResetLock(
+  lock: ClusterLock,
+  host: Host | undefined,
+  log: Logger,
+): Promise<void> {
+  try {
+    await lock.release();
+    if (host && !lock.reentered) {
+      await host.sudo(['rmdir', EECTL_PATHS[1]], { check: false, signal: UNINTERRUPTIBLE });
+    }
+  } catch (error) {
+    log.warn(`could not release the cluster lock on ${lock.hostName}: ${String(error)}`);
+  }
+}
