@@ -1,3 +1,4 @@
+import type { ClusterLock } from '../cluster/lock.js';
 import type { ClusterFile } from '../config/cluster-file.js';
 import { setEngineVersion } from '../config/edit.js';
 import { EectlError, ExitCode } from '../errors.js';
@@ -37,6 +38,16 @@ import {
 } from '../phase/cluster-context.js';
 import type { UpgradeHostPlan, UpgradePlan, UpgradeResult } from '../ui/results.js';
 
+/** How upgrade takes its backup first: checked with the plan, taken under the upgrade's lock. */
+export interface UpgradeBackup {
+  /** Where the archive goes, for the plan. */
+  archive: string;
+  /** Checks that it can be taken (a key to encrypt to), after the plan and before any change; throws to refuse. */
+  check(): Promise<void>;
+  /** Takes it, re-entering the upgrade's lock, and returns the archive's path. */
+  take(lock: ClusterLock | undefined): Promise<string>;
+}
+
 /** What upgrade is given. */
 export interface UpgradeOptions extends ActionOptions {
   file: ClusterFile;
@@ -44,9 +55,10 @@ export interface UpgradeOptions extends ActionOptions {
   to?: string;
   maxUnavailable?: number;
   drainTimeoutMs?: number;
+  /** --no-backup: no backup first (the command warns). */
   skipBackup: boolean;
-  /** Takes a backup before the first change and returns where it is; not wired to `eectl backup` yet. */
-  backup?: () => Promise<string>;
+  /** The backup taken before the first change (the command builds it from the file's backup settings). */
+  backup?: UpgradeBackup;
   /** Shown the plan before any change; throws to stop (declined, or no terminal without --yes). */
   confirm: (plan: UpgradePlan) => Promise<void>;
 }
@@ -136,13 +148,16 @@ const planPhase: Phase<UpgradeContext> = {
       hosts: rows,
       batchSize: order.batchSize,
       backup: options.skipBackup
-        ? 'skipped (--skip-backup)'
+        ? 'skipped (--no-backup)'
         : options.backup
-          ? 'taken first, with eectl backup'
-          : 'none: upgrade does not take one itself yet (run eectl backup first, or pass --skip-backup)',
+          ? `taken first, to ${options.backup.archive}`
+          : 'none (run eectl backup first)',
       skipped: ctx.hosts.filter((h) => !withEngine(h)).map((h) => h.name),
     };
-    if (!ctx.dryRun) await options.confirm(ctx.plan);
+    if (ctx.dryRun) return;
+    // A backup that cannot be taken (no key) refuses the run here, before the question and any change.
+    if (!options.skipBackup && rows.some((r) => r.changes)) await options.backup?.check();
+    await options.confirm(ctx.plan);
   },
 };
 
@@ -180,7 +195,7 @@ const fileAndBackupPhase: Phase<UpgradeContext> = {
       ctx.log.info(`${options.file.path}: engine.version is now "${options.to}"`);
     }
     if (!options.skipBackup && options.backup && ctx.plan!.hosts.some((h) => h.changes)) {
-      ctx.backupPath = await options.backup();
+      ctx.backupPath = await options.backup.take(ctx.lock);
     }
   },
 };

@@ -2,7 +2,6 @@ import { newClusterContext } from '../phase/cluster-context.js';
 import { composedPhase } from '../phase/compose.js';
 import type { NodeContext } from '../phase/node-context.js';
 import type { Phase } from '../phase/phase.js';
-import { lockHost } from './lock.js';
 import { changeTarget } from './node-wait.js';
 import { notResetError, releaseResetLock, type ResetContext } from './reset-host.js';
 
@@ -37,9 +36,10 @@ export function nodeResetPhase(resetPhases: readonly Phase<ResetContext>[]): Pha
     after(ctx, inner) {
       if (inner.unreachable.length > 0) throw notResetError(inner, []);
       // The reset host held the lock (the first manager removed): its state directory goes with the lock.
-      const lock = ctx.lock;
-      const lockOnIt = lock && lockHost(inner);
-      if (lock && lockOnIt) ctx.releaseLock = () => releaseResetLock(lock, lockOnIt, ctx.log);
+      const { lock, host } = ctx;
+      if (lock && host && lock.hostName === host.name) {
+        ctx.releaseLock = () => releaseResetLock(lock, host, ctx.log);
+      }
     },
   });
   return {
