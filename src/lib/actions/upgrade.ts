@@ -154,7 +154,7 @@ const planPhase: Phase<UpgradeContext> = {
           : 'none (run eectl backup first)',
       skipped: ctx.hosts.filter((h) => !withEngine(h)).map((h) => h.name),
     };
-    if (ctx.dryRun) return;
+    if (ctx.changes.dryRun) return;
     // A backup that cannot be taken (no key) refuses the run here, before the question and any change.
     if (!options.skipBackup && rows.some((r) => r.changes)) await options.backup?.check();
     await options.confirm(ctx.plan);
@@ -182,7 +182,8 @@ export function needsUpgrade(engine: EngineFacts, to: string): boolean {
 /** --to: the file says the new version before any host changes (a failed run is resumed from the file). */
 const fileAndBackupPhase: Phase<UpgradeContext> = {
   title: 'Update the cluster file and take a backup',
-  shouldRun: (ctx) => !ctx.dryRun && (ctx.plan!.hosts.some((h) => h.changes) || ctx.options.to !== undefined),
+  shouldRun: (ctx) =>
+    !ctx.changes.dryRun && (ctx.plan!.hosts.some((h) => h.changes) || ctx.options.to !== undefined),
   async run(ctx) {
     const { options } = ctx;
     if (options.to !== undefined && options.file.config.spec.engine.version !== options.to) {

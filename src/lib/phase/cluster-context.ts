@@ -22,6 +22,7 @@ export interface JoinTokens {
 /** Everything the phases of a cluster action share: the file, the hosts, and what was learnt on the way. */
 export interface ClusterContext extends PhaseContext {
   config: ClusterConfig;
+  /** A copy of `changes.dryRun`, the one dry-run switch that phases read; the runner refuses a mismatch. */
   dryRun: boolean;
   /** Opens (or reuses: one connection per host per run) the connection to a host of the file. */
   connect: (spec: HostSpec) => Promise<Connection>;

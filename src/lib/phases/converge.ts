@@ -63,7 +63,7 @@ export const convergePhase: Phase<ClusterContext> = {
       });
       if (host.isManager) await managerJoins(() => joinManager(ctx, host));
       else await joinWorker(ctx, host);
-      if (!ctx.dryRun) out.report(host.name, 'in the swarm');
+      if (!ctx.changes.dryRun) out.report(host.name, 'in the swarm');
     });
     const failed = settled.filter((s) => !s.ok);
     if (failed.length > 0) {

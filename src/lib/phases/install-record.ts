@@ -83,7 +83,7 @@ export const installRecordPhase: Phase<ClusterContext> = {
         () => writeRecord(host, record),
       );
       ctx.installRecords!.set(host.name, record);
-      if (!ctx.dryRun) out.report(host.name, 'recorded');
+      if (!ctx.changes.dryRun) out.report(host.name, 'recorded');
     });
   },
 };

@@ -47,7 +47,7 @@ export function lockHostUnreachable(address: string, cause?: unknown): EectlErro
 export function lockPhaseFor(command: string): Phase<ClusterContext> {
   return {
     title: 'Lock the cluster',
-    shouldRun: (ctx) => !ctx.dryRun,
+    shouldRun: (ctx) => !ctx.changes.dryRun,
     async run(ctx) {
       if (ctx.lock) {
         ctx.log.debug(`cluster lock: held by the run this one is part of (${ctx.lock.hostName})`);

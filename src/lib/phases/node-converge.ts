@@ -22,7 +22,7 @@ export function nodeConvergePhase(installPhases: readonly Phase<ClusterContext>[
         // The command's session: connections are reused, and closed with the others at the end.
         session: { connect: ctx.connect, close: () => Promise.resolve() },
         log: ctx.log,
-        dryRun: ctx.dryRun,
+        dryRun: ctx.changes.dryRun,
         concurrency: ctx.concurrency,
         progress: 'silent',
         signal: ctx.signal,
@@ -33,10 +33,10 @@ export function nodeConvergePhase(installPhases: readonly Phase<ClusterContext>[
   });
   return {
     title: converge.title,
-    shouldRun: (ctx) => ctx.node?.role === 'manager' || ctx.dryRun,
+    shouldRun: (ctx) => ctx.node?.role === 'manager' || ctx.changes.dryRun,
     async run(ctx, out) {
       const target = changeTarget(ctx);
-      if (ctx.dryRun) {
+      if (ctx.changes.dryRun) {
         await ctx.changes.apply(
           target,
           'converge the cluster with install (control-plane API certificates for the new manager)',

@@ -21,7 +21,7 @@ export function nodeResetPhase(resetPhases: readonly Phase<ResetContext>[]): Pha
         // The command's session: its connection to the host is reused, and closed with the others.
         session: { connect: ctx.connect, close: () => Promise.resolve() },
         log: ctx.log,
-        dryRun: ctx.dryRun,
+        dryRun: ctx.changes.dryRun,
         concurrency: 1,
         progress: 'silent',
         signal: ctx.signal,

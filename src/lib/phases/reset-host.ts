@@ -141,7 +141,7 @@ export function notResetError(ctx: ResetContext, failed: EectlError[]): EectlErr
     ...failed.map((e) => `  ${e.message.split('\n').join('\n  ')}`),
   ];
   const notReset = ctx.unreachable.length + failed.length;
-  const verb = ctx.dryRun ? 'could not plan the reset of' : 'did not reset';
+  const verb = ctx.changes.dryRun ? 'could not plan the reset of' : 'did not reset';
   return new EectlError(`${verb} ${notReset} of ${total} hosts:\n${lines.join('\n')}`, {
     code: ctx.unreachable.length > 0 && failed.length === 0 ? 'EUNREACHABLE' : 'ERESET',
     kind: 'external',
@@ -165,7 +165,7 @@ export const resetHostsPhase: Phase<ResetContext> = {
       const inventory = ctx.inventory.get(host.name)!;
       const steps = resetSteps(host.known, inventory, host === keepOn ? KEPT_WHILE_LOCKED : undefined);
       await applySteps(ctx, host, steps, out);
-      if (!ctx.dryRun) out.report(host.name, steps.length > 0 ? 'reset' : 'already clean');
+      if (!ctx.changes.dryRun) out.report(host.name, steps.length > 0 ? 'reset' : 'already clean');
     });
     const failed = settled.flatMap((s) => (s.ok ? [] : [toEectlError(s.error)]));
     if (failed.length > 0) throw notResetError(ctx, failed);

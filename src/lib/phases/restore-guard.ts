@@ -81,7 +81,7 @@ export const restoreGuardPhase: Phase<RestoreContext> = {
         ],
       });
     }
-    if (!ctx.dryRun && !(await ctx.request.confirmReplace(`${replaceMessage}\nReplace it?`))) {
+    if (!ctx.changes.dryRun && !(await ctx.request.confirmReplace(`${replaceMessage}\nReplace it?`))) {
       throw new EectlError('restore cancelled: nothing was changed', {
         code: 'ECANCELLED',
         exitCode: ExitCode.failure,

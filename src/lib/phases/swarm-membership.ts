@@ -51,7 +51,7 @@ export async function joinManager(ctx: ClusterContext, host: Host): Promise<void
   } else {
     await joinAs(ctx, host, 'manager');
   }
-  if (!ctx.dryRun) await waitForManagerQuorum(ctx, host);
+  if (!ctx.changes.dryRun) await waitForManagerQuorum(ctx, host);
 }
 
 /** Joins a worker or registry node to the swarm. Safe to run for many hosts at once. */

@@ -153,7 +153,7 @@ async function runTurn(
   const contact = contactFor(ctx, host);
   const docker = new HostDocker(contact);
   const why = turn.reasons.join(', ');
-  if (ctx.dryRun) {
+  if (ctx.changes.dryRun) {
     await ctx.changes.apply(
       host,
       `restart the engine in its turn of the rolling change (${why})`,
