@@ -36,7 +36,7 @@ export const EXIT_CODES_HELP = `Exit codes: 0 success, 1 failure, 2 usage or con
 
 /**
  * Every eectl command extends this: shared flags (`-c/--config`, `--json`, `--log-level`), one run log,
- * errors rendered with a code, the cause and "try this", and the exit-code table of design.md.
+ * errors rendered with a code, the cause and "try this", and the exit-code table (`EXIT_CODES_HELP`).
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;
