@@ -3,6 +3,35 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+/** Import patterns (relative paths, gitignore style) of each layer, for the layer rules below. */
+const COMMANDS = [
+  { group: ['**/commands/**'], message: 'commands are the top layer: nothing in src/lib imports them.' },
+  {
+    group: ['**/cli/**', '**/base-command.js'],
+    message: 'oclif command helpers belong to the commands layer.',
+  },
+];
+const ACTIONS = {
+  group: ['**/actions/**'],
+  message: 'actions compose phases: phases and the domain below them never import an action.',
+};
+const PHASES = [
+  {
+    group: ['**/phase/**', '**/phases/**', '**/rolling/**'],
+    message:
+      'the phase layer sits above the domain (host, swarm, pki, registry, cluster, ssh, config, ui, util).',
+  },
+];
+
+/** One no-restricted-imports block per layer: a module may import its own layer and those below it. */
+function layerRules(layers) {
+  return layers.map(({ files, ignores, above }) => ({
+    files,
+    ...(ignores && { ignores }),
+    rules: { 'no-restricted-imports': ['error', { patterns: above }] },
+  }));
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
@@ -36,5 +65,32 @@ export default tseslint.config(
       },
     },
   },
+  // One-way layers: commands -> actions -> phases -> domain (host, swarm, pki, registry, cluster, ssh,
+  // config, ui, util ...). A module never imports a layer above its own (docs/architecture.md).
+  ...layerRules([
+    {
+      name: 'actions',
+      files: ['src/lib/actions/**/*.ts'],
+      above: COMMANDS,
+    },
+    {
+      name: 'phases',
+      files: ['src/lib/phase/**/*.ts', 'src/lib/phases/**/*.ts', 'src/lib/rolling/**/*.ts'],
+      above: [...COMMANDS, ACTIONS],
+    },
+    {
+      name: 'domain',
+      files: ['src/lib/**/*.ts'],
+      ignores: [
+        'src/lib/actions/**',
+        'src/lib/phase/**',
+        'src/lib/phases/**',
+        'src/lib/rolling/**',
+        'src/lib/cli/**',
+        'src/lib/base-command.ts',
+      ],
+      above: [...COMMANDS, ACTIONS, ...PHASES],
+    },
+  ]),
   prettier,
 );

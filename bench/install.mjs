@@ -71,7 +71,7 @@ async function run(clusterFile, log, label) {
 }
 
 /**
- * The time to beat (design.md): what a hand-written script does over the same SSH connections —
+ * The time to beat: what a hand-written script does over the same SSH connections —
  * install the engine on every host in parallel, and only once all are done, init the swarm on the first
  * manager, join the other managers one by one and the workers in parallel. No checks, no idempotency.
  */

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import chalk from 'chalk';
-import { BaseCommand, hostFlags } from '../lib/base-command.js';
+import { BaseCommand, hostFlags, EXIT_CODES_HELP } from '../lib/base-command.js';
 import { execOnHosts, selectHosts, type ExecOutcome } from '../lib/cluster/exec.js';
 import { ROLES } from '../lib/config/schema.js';
 import { ExitCode, UsageError } from '../lib/errors.js';
@@ -9,7 +9,8 @@ export default class Exec extends BaseCommand<typeof Exec> {
   static override summary = 'Run a command on the chosen hosts in parallel';
   static override description =
     'Each output line is prefixed with its host. Exits 1 when the command failed on any host. ' +
-    'The command runs in sh on the host; quote it as one argument after --.';
+    'The command runs in sh on the host; quote it as one argument after --.' +
+    `\n\n${EXIT_CODES_HELP}`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> -- uptime',
     "<%= config.bin %> <%= command.id %> --role manager --sudo -- 'docker node ls'",

@@ -3,7 +3,8 @@ import { upgrade, type UpgradePlan, type UpgradeResult } from '../lib/actions/up
 import { BaseCommand, changeFlags, EXIT_CODES_HELP, hostFlags } from '../lib/base-command.js';
 import { ClusterFile } from '../lib/config/cluster-file.js';
 import { UsageError } from '../lib/errors.js';
-import { confirmAction } from '../lib/ui/prompts.js';
+import { askSecret, confirmAction } from '../lib/ui/prompts.js';
+import { upgradeBackup } from '../lib/actions/upgrade-backup.js';
 import { progressMode } from '../lib/ui/progress.js';
 import { renderUpgradePlan, renderUpgradeSummary } from '../lib/ui/upgrade-summary.js';
 
@@ -19,12 +20,14 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
     'the daemon reports, waits until the node is Ready (and Reachable), and makes it active again. It stops ' +
     'at the first host that fails and says where; run it again to resume (hosts already upgraded are left ' +
     'alone). A downgrade is refused (exit 3, nothing changed). With --to, engine.version in the file is set ' +
-    'first, comments and layout kept. Reading the package lists is the only thing --dry-run does on hosts.' +
+    'first, comments and layout kept. Before the first change it takes an encrypted backup (as `eectl backup` does, to ~/.eectl/<cluster>/backups/) under its own lock; without backup.recipients in the file or EECTL_BACKUP_PASSPHRASE it refuses before any change, unless --no-backup. Reading the package lists is the only thing --dry-run does on hosts.' +
     `\n\n${EXIT_CODES_HELP}`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> --to 26.1 --dry-run',
     '<%= config.bin %> <%= command.id %> --to 26.1 --yes',
     '<%= config.bin %> <%= command.id %> --max-unavailable 3 --yes --json',
+    'EECTL_BACKUP_PASSPHRASE=… <%= config.bin %> <%= command.id %> --to 26.1 --yes',
+    '<%= config.bin %> <%= command.id %> --no-backup --yes',
   ];
   static override flags = {
     ...hostFlags,
@@ -42,16 +45,23 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
       default: 300,
       min: 1,
     }),
-    'skip-backup': Flags.boolean({
-      description: 'Do not take a backup before the first change',
-      default: false,
+    backup: Flags.boolean({
+      description:
+        "Take an encrypted backup before the first change (to ~/.eectl/<cluster>/backups/, for the file's backup.recipients or with EECTL_BACKUP_PASSPHRASE); --no-backup skips it, with a warning",
+      allowNo: true,
+      default: true,
     }),
+    'skip-backup': Flags.boolean({ description: 'The same as --no-backup', hidden: true, default: false }),
   };
 
   async run(): Promise<UpgradeResult> {
     const { config, path } = await this.loadCluster({ showWarnings: true });
     const file = await ClusterFile.read(path);
     const session = this.openSession(config.metadata.name, this.flags);
+    const skipBackup = !this.flags.backup || this.flags['skip-backup'];
+    if (skipBackup && !this.flags['dry-run']) {
+      this.log_.warn('--no-backup: upgrading without a backup first; take one with eectl backup if unsure');
+    }
     try {
       const result = await upgrade({
         config,
@@ -61,7 +71,19 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
         dryRun: this.flags['dry-run'],
         concurrency: this.flags.concurrency,
         progress: progressMode(this.jsonEnabled()),
-        skipBackup: this.flags['skip-backup'],
+        skipBackup,
+        ...(!skipBackup && {
+          backup: upgradeBackup({
+            config,
+            clusterFilePath: path,
+            session,
+            log: this.log_,
+            concurrency: this.flags.concurrency,
+            eectlVersion: this.config.version,
+            keys: { env: process.env, interactive: this.interactive, ask: askSecret },
+            confirmOutage: (question) => this.confirmOutage(question),
+          }),
+        }),
         drainTimeoutMs: this.flags['drain-timeout'] * 1000,
         ...(this.flags.to !== undefined && { to: this.flags.to }),
         ...(this.flags['max-unavailable'] !== undefined && { maxUnavailable: this.flags['max-unavailable'] }),
@@ -72,6 +94,11 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
     } finally {
       await session.close();
     }
+  }
+
+  private async confirmOutage(question: string): Promise<boolean> {
+    if (this.flags.yes || !this.interactive) return this.flags.yes;
+    return confirmAction(question);
   }
 
   private async confirmPlan(plan: UpgradePlan): Promise<void> {

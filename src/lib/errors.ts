@@ -1,4 +1,4 @@
-/** Exit codes of every eectl command (design.md); documented in the README and in `--help`. */
+/** Exit codes of every eectl command; documented in the README and in `--help`. */
 export const ExitCode = {
   ok: 0,
   failure: 1,

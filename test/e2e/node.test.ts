@@ -306,4 +306,33 @@ describe('eectl node: grow with join, promote/demote, remove under a service, qu
     expect((await swarmNodes()).some((n) => n.startsWith('w2'))).toBe(false);
     expect(readFileSync(file, 'utf8')).not.toContain(address('w2'));
   });
+
+  it('removes the first manager with --reset: under its own lock (taken once), the host reset, the lock directory gone', async () => {
+    const r = await eectl('node', 'remove', address('m1'), '--yes', '--reset');
+    expect(r.code, r.stderr).toBe(0);
+    const result = r.json?.result as NodeResultJson;
+    const onM1 = result.changes
+      .filter((c) => c.host === address('m1') && c.applied)
+      .map((c) => c.description);
+    // The leave and the reset's removals are the command's changes, in one list.
+    expect(
+      onM1.some((d) => d.includes('leave the swarm')),
+      onM1.join('\n'),
+    ).toBe(true);
+    expect(
+      onM1.some((d) => /remove|purge/.test(d) && /engine|docker/i.test(d)),
+      onM1.join('\n'),
+    ).toBe(true);
+    // /var/lib/docker is the sandbox host's own volume: the mount point stays, empty.
+    const left = await sandbox.exec(
+      'm1',
+      'command -v dockerd; test -e /var/lib/eectl && echo /var/lib/eectl; test -e /etc/eectl && echo /etc/eectl; ls -A /var/lib/docker',
+    );
+    expect(left.stdout.trim(), 'what is left of eectl and the engine on m1').toBe('');
+    const nodes = (
+      await sandbox.exec('m2', "docker node ls --format '{{.Hostname}} {{.ManagerStatus}}'", { check: true })
+    ).stdout;
+    expect(nodes).not.toContain('m1');
+    expect(readFileSync(file, 'utf8')).not.toContain(`address: ${address('m1')}`);
+  });
 });

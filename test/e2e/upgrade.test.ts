@@ -242,7 +242,17 @@ describe('eectl upgrade: 3 managers + 2 workers from 20.10 to 26.1 under a runni
       ?.split(' ')[0];
     firstManager = managers.find((m) => m !== leader)!;
     const s = sampler();
-    const killed = startEectl(['upgrade', '-c', file(), '--to', '26.1', '--yes', '--log-level', 'info']);
+    const killed = startEectl([
+      'upgrade',
+      '-c',
+      file(),
+      '--to',
+      '26.1',
+      '--yes',
+      '--no-backup',
+      '--log-level',
+      'info',
+    ]);
     try {
       await waitFor(
         `${firstManager} upgraded, Ready, Reachable and active again`,
@@ -269,9 +279,9 @@ describe('eectl upgrade: 3 managers + 2 workers from 20.10 to 26.1 under a runni
     expect(textAfter).toBe(textBefore.replace('version: "20.10"', 'version: "26.1"'));
 
     const rest = sampler();
-    const r = await runEectl(['upgrade', '-c', file(), '--yes', '--json'], { timeoutMs: 2_000_000 }).finally(
-      async () => samples.push(...(await rest.stop())),
-    );
+    const r = await runEectl(['upgrade', '-c', file(), '--yes', '--no-backup', '--json'], {
+      timeoutMs: 2_000_000,
+    }).finally(async () => samples.push(...(await rest.stop())));
     expect(r.code, r.stdout).toBe(0);
     const result = r.json?.result as {
       changes: Change[];

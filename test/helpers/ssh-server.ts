@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import ssh2, { type AuthContext, type ParsedKey, type ServerChannel } from 'ssh2';
 
 /**
- * Real SSH servers for tests (style.md: the protocol is exercised, not mocked): an in-process
+ * Real SSH servers for tests (the protocol is exercised, not mocked): an in-process
  * `ssh2.Server` on 127.0.0.1 that runs exec requests with `/bin/sh -c` as a real local user, serves SFTP
  * with OpenSSH's own sftp-server, and forwards `direct-tcpip` to loopback ports (a bastion). Needs root
  * (commands run under other uids), and the Debian packages openssh-sftp-server, openssh-client (ssh-agent,

@@ -1,4 +1,4 @@
-import { BaseCommand, hostFlags } from '../../lib/base-command.js';
+import { BaseCommand, hostFlags, EXIT_CODES_HELP } from '../../lib/base-command.js';
 import { describeHosts, renderHostTable, type HostDescription } from '../../lib/cluster/describe.js';
 import { ExitCode } from '../../lib/errors.js';
 
@@ -7,7 +7,8 @@ export default class DescribeHosts extends BaseCommand<typeof DescribeHosts> {
     'Show the facts of every host: OS, arch, init, resources, addresses, engine, swarm';
   static override description =
     'Connects to all hosts of the cluster file in parallel and reads their facts in one round trip each. ' +
-    'Exits 1 when a host cannot be reached or read (the others are still shown).';
+    'Exits 1 when a host cannot be reached or read (the others are still shown).' +
+    `\n\n${EXIT_CODES_HELP}`;
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> -c prod.yaml --json',

@@ -1,6 +1,6 @@
 import { EXIT_CODES_HELP } from '../../lib/base-command.js';
 import { activateNode } from '../../lib/actions/node-availability.js';
-import { NodeChangeCommand } from '../../lib/actions/node-command.js';
+import { NodeChangeCommand } from '../../lib/cli/node-command.js';
 
 export default class NodeActivate extends NodeChangeCommand {
   static override summary = 'Let the swarm schedule tasks on a node again (after a drain)';

@@ -1,6 +1,6 @@
 import { EXIT_CODES_HELP } from '../../lib/base-command.js';
 import { demoteNode } from '../../lib/actions/node-role.js';
-import { NodeChangeCommand } from '../../lib/actions/node-command.js';
+import { NodeChangeCommand } from '../../lib/cli/node-command.js';
 
 export default class NodeDemote extends NodeChangeCommand {
   static override summary =

@@ -1,7 +1,7 @@
 import { type BaseFlags, EXIT_CODES_HELP } from '../../lib/base-command.js';
-import type { NodeActionOptions } from '../../lib/actions/node-context.js';
+import type { NodeActionOptions } from '../../lib/actions/node-action.js';
 import { drainNode } from '../../lib/actions/node-availability.js';
-import { drainTimeoutFlag, NodeChangeCommand } from '../../lib/actions/node-command.js';
+import { drainTimeoutFlag, NodeChangeCommand } from '../../lib/cli/node-command.js';
 
 export default class NodeDrain extends NodeChangeCommand {
   static override summary = 'Stop scheduling on a node and wait until its tasks run elsewhere';

@@ -1,7 +1,7 @@
 import { BaseCommand, EXIT_CODES_HELP, hostFlags } from '../../lib/base-command.js';
 import { ClusterFile } from '../../lib/config/cluster-file.js';
 import { listNodes, type NodeListResult } from '../../lib/actions/node-list.js';
-import { renderNodeList } from '../../lib/actions/node-render.js';
+import { renderNodeList } from '../../lib/ui/node-render.js';
 
 export default class NodeLs extends BaseCommand<typeof NodeLs> {
   static override summary =

@@ -1,6 +1,6 @@
 import { EXIT_CODES_HELP } from '../../lib/base-command.js';
 import { promoteNode } from '../../lib/actions/node-role.js';
-import { NodeChangeCommand } from '../../lib/actions/node-command.js';
+import { NodeChangeCommand } from '../../lib/cli/node-command.js';
 
 export default class NodePromote extends NodeChangeCommand {
   static override summary = 'Make a worker a manager, and a manager in the cluster file';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { type BaseFlags, EXIT_CODES_HELP } from '../../lib/base-command.js';
-import type { NodeActionOptions } from '../../lib/actions/node-context.js';
-import { drainTimeoutFlag, NodeChangeCommand } from '../../lib/actions/node-command.js';
+import type { NodeActionOptions } from '../../lib/actions/node-action.js';
+import { drainTimeoutFlag, NodeChangeCommand } from '../../lib/cli/node-command.js';
 import { FORCE_RISKS, removeNode } from '../../lib/actions/node-remove.js';
 
 export default class NodeRemove extends NodeChangeCommand {

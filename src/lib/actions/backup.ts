@@ -6,7 +6,8 @@ import { backupWritePhase } from '../phases/backup-write.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { lockPhaseFor } from '../phases/lock.js';
 import type { Manifest } from '../backup/manifest.js';
-import { newClusterContext, type ActionOptions } from './cluster-context.js';
+import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
+import type { BackupResult } from '../ui/results.js';
 
 /** `eectl backup`: reachable hosts → facts → lock → plan (source, quorum) → copy with the engine stopped → archive. */
 export const BACKUP_PHASES: Phase<BackupContext>[] = [
@@ -16,34 +17,6 @@ export const BACKUP_PHASES: Phase<BackupContext>[] = [
   backupPlanPhase,
   backupWritePhase,
 ];
-
-/** What `backup` reports (the `--json` result). */
-export interface BackupResult {
-  cluster: string;
-  dryRun: boolean;
-  /** The archive written (under --dry-run: where it would be). */
-  archive: string;
-  bytes?: number;
-  source: { host: string; hostname: string };
-  /** One manager: the swarm could not be managed during the copy. */
-  outage: boolean;
-  swarmId: string;
-  registryData: boolean;
-  counts: {
-    nodes: number;
-    services: number;
-    secrets: number;
-    configs: number;
-    networks: number;
-    files?: number;
-  };
-  /** Older archives removed by --keep. */
-  pruned: string[];
-  unreachable: { host: string; message: string }[];
-  changes: { host: string; description: string; applied: boolean }[];
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
-}
 
 export type BackupOptions = ActionOptions & { request: BackupRequest };
 
@@ -80,3 +53,5 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     ...report,
   };
 }
+
+export type { BackupResult } from '../ui/results.js';

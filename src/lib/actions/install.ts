@@ -16,12 +16,12 @@ import { imageBundlesPhase } from '../phases/image-bundles.js';
 import { registryDeployPhase } from '../phases/registry-deploy.js';
 import { registryPlanPhase } from '../phases/registry-plan.js';
 import { registryTrustPhase } from '../phases/registry-trust.js';
-import type { ReplicaHealth } from '../registry/plan.js';
 import { waitReadyPhase } from '../phases/wait-ready.js';
 import type { SwarmNode } from '../swarm/nodes.js';
-import { describeQuorum, type QuorumState } from '../swarm/quorum.js';
+import { describeQuorum } from '../swarm/quorum.js';
 import { managerCounts } from '../swarm/nodes.js';
-import { newClusterContext, type ActionOptions, type ClusterContext } from './cluster-context.js';
+import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
+import type { InstallResult } from '../ui/results.js';
 
 /** `eectl install`: file → lock → facts → preflight → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
 export const INSTALL_PHASES: Phase<InstallContext>[] = [
@@ -45,33 +45,6 @@ export const INSTALL_PHASES: Phase<InstallContext>[] = [
 ];
 
 type InstallContext = ClusterContext & { nodes?: SwarmNode[] };
-
-/** What `install` reports (the `--json` result). */
-export interface InstallResult {
-  cluster: string;
-  dryRun: boolean;
-  /** True when nothing had to change. */
-  converged: boolean;
-  changes: { host: string; description: string; applied: boolean }[];
-  engineVersion: string | undefined;
-  nodes: {
-    hostname: string;
-    address: string;
-    role: string;
-    state: string;
-    availability: string;
-    leader: boolean;
-    reachability?: string;
-    engineVersion: string;
-  }[];
-  quorum: (QuorumState & { description: string }) | undefined;
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
-  /** What the run left alone and why (running engines that differ from engine.version). */
-  warnings: string[];
-  /** Registry replicas as checked after the rollout; the admin password only on the run that generated it. */
-  registry?: { replicas: ReplicaHealth[]; adminPassword?: string };
-}
 
 /** What install is given. */
 export type InstallOptions = ActionOptions;
@@ -110,3 +83,5 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     }),
   };
 }
+
+export type { InstallResult } from '../ui/results.js';

@@ -4,12 +4,8 @@ import { nodeConnectPhase, nodeLockPhase } from '../phases/node-connect.js';
 import { activatePhase, drainPhase } from '../phases/node-drain.js';
 import { nodeTargetPhase } from '../phases/node-target.js';
 import { drainVerdict } from '../swarm/node-safety.js';
-import {
-  runNodeAction,
-  type NodeActionOptions,
-  type NodeActionResult,
-  type NodeContext,
-} from './node-context.js';
+import type { NodeContext } from '../phase/node-context.js';
+import { runNodeAction, type NodeActionOptions, type NodeActionResult } from './node-action.js';
 
 /** `eectl node drain`: no new tasks on the node, and its tasks moved elsewhere before it returns. */
 export const NODE_DRAIN_PHASES: Phase<NodeContext>[] = [

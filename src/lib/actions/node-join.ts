@@ -2,7 +2,7 @@ import type { ClusterFile } from '../config/cluster-file.js';
 import { addHost, type NewHost } from '../config/edit.js';
 import { EectlError, UsageError, toEectlError } from '../errors.js';
 import type { ProgressMode } from '../ui/progress.js';
-import type { ActionOptions } from './cluster-context.js';
+import type { ActionOptions } from '../phase/cluster-context.js';
 import { install, type InstallResult } from './install.js';
 
 /** What `node join` is given: the file, the host to add, and how to reach the hosts. */

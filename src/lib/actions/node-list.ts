@@ -7,38 +7,10 @@ import { HostDocker } from '../host/docker.js';
 import { Host } from '../host/host.js';
 import { reachManagers, type ManagerContext } from '../phases/node-connect.js';
 import { ADDRESS_LABEL, managerCounts, nodesOfHost, type SwarmNode } from '../swarm/nodes.js';
-import { describeQuorum, type QuorumState } from '../swarm/quorum.js';
+import { describeQuorum } from '../swarm/quorum.js';
 import type { Logger } from '../ui/log.js';
 import { mapSettled } from '../util/concurrency.js';
-
-/** One row of `eectl node ls`: a node of the swarm, a host of the file, or both. */
-export interface NodeListRow {
-  /** The address in the file, else the node's swarm address. */
-  address: string;
-  hostname: string | undefined;
-  id: string | undefined;
-  /** The swarm's role; undefined when not in the swarm. */
-  role: 'manager' | 'worker' | undefined;
-  /** The file's role; undefined when the file does not list it. */
-  fileRole: Role | undefined;
-  /** ready | down | … ; or `not in swarm`, `unreachable` for file hosts the swarm does not have. */
-  state: string;
-  availability: string | undefined;
-  /** leader | reachable | unreachable, for managers. */
-  manager: string | undefined;
-  engineVersion: string | undefined;
-  inFile: boolean;
-  inSwarm: boolean;
-}
-
-/** What `node ls` reports (the `--json` result). */
-export interface NodeListResult {
-  cluster: string;
-  /** The manager the list came from. */
-  contact: string;
-  nodes: NodeListRow[];
-  quorum: QuorumState & { description: string };
-}
+import type { NodeListRow, NodeListResult } from '../ui/results.js';
 
 /** What `node ls` is given. */
 export interface NodeListOptions {
@@ -140,3 +112,5 @@ function row(
     inSwarm: node !== undefined,
   };
 }
+
+export type { NodeListRow, NodeListResult } from '../ui/results.js';

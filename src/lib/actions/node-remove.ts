@@ -9,12 +9,9 @@ import { forgetPhase, leavePhase } from '../phases/node-leave.js';
 import { demotePhase } from '../phases/node-role.js';
 import { nodeTargetPhase } from '../phases/node-target.js';
 import { removalVerdict, type NodeChange, type Verdict } from '../swarm/node-safety.js';
-import {
-  runNodeAction,
-  type NodeActionOptions,
-  type NodeActionResult,
-  type NodeContext,
-} from './node-context.js';
+import type { NodeContext } from '../phase/node-context.js';
+import { RESET_PHASES } from './reset.js';
+import { runNodeAction, type NodeActionOptions, type NodeActionResult } from './node-action.js';
 
 /** What --force risks, said before it is used and in --help. */
 export const FORCE_RISKS =
@@ -69,7 +66,7 @@ export const NODE_REMOVE_PHASES: Phase<NodeContext>[] = [
   drainPhase,
   leavePhase,
   forgetPhase,
-  nodeResetPhase,
+  nodeResetPhase(RESET_PHASES),
   nodeFilePhase,
 ];
 

@@ -8,12 +8,9 @@ import { nodeFilePhase } from '../phases/node-file.js';
 import { demotePhase, promotePhase } from '../phases/node-role.js';
 import { nodeTargetPhase } from '../phases/node-target.js';
 import { demotionVerdict, promotionVerdict, type NodeChange, type Verdict } from '../swarm/node-safety.js';
-import {
-  runNodeAction,
-  type NodeActionOptions,
-  type NodeActionResult,
-  type NodeContext,
-} from './node-context.js';
+import type { NodeContext } from '../phase/node-context.js';
+import { INSTALL_PHASES } from './install.js';
+import { runNodeAction, type NodeActionOptions, type NodeActionResult } from './node-action.js';
 
 /**
  * The file gets the role the node now has, so the next install agrees: install promotes a worker that
@@ -51,7 +48,7 @@ export const NODE_PROMOTE_PHASES: Phase<NodeContext>[] = [
   nodeCheckPhase({ verdict: inSwarm(promotionVerdict), nextFile: (ctx) => withRole(ctx, 'manager') }),
   promotePhase,
   nodeFilePhase,
-  nodeConvergePhase,
+  nodeConvergePhase(INSTALL_PHASES),
 ];
 
 /** `eectl node demote`: manager → worker when the quorum survives it, and worker in the file. */

@@ -1,17 +1,15 @@
-import type { ClusterConfig, Role } from '../config/schema.js';
+import type { ClusterConfig } from '../config/schema.js';
 import type { Phase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { lockHost, lockPhaseFor } from '../phases/lock.js';
 import { resetConnectPhase } from '../phases/reset-connect.js';
-import { notResetError, resetHostsPhase, type ResetContext } from '../phases/reset-host.js';
+import { notResetError, releaseResetLock, resetHostsPhase, type ResetContext } from '../phases/reset-host.js';
 import { isClean, resetInventoryPhase } from '../phases/reset-inventory.js';
-import { EECTL_PATHS } from '../phases/reset-leftovers.js';
 import { resetManagersPhase } from '../phases/reset-managers.js';
 import { leaveSwarmPhase } from '../phases/reset-swarm.js';
-import type { Logger } from '../ui/log.js';
-import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
-import { newClusterContext, type ActionOptions } from './cluster-context.js';
+import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
+import type { ResetResult } from '../ui/results.js';
 
 /**
  * `eectl reset`: reachable hosts → lock → facts → every manager of the swarm in the file → what is there
@@ -26,29 +24,6 @@ export const RESET_PHASES: Phase<ResetContext>[] = [
   leaveSwarmPhase,
   resetHostsPhase,
 ];
-
-/** What `reset` reports (the `--json` result). */
-export interface ResetResult {
-  cluster: string;
-  dryRun: boolean;
-  /** True when no host had anything to remove: nothing changed (under --dry-run: nothing would). */
-  alreadyClean: boolean;
-  hosts: {
-    host: string;
-    role: Role;
-    /** Nothing of the engine or eectl was found there. */
-    clean: boolean;
-    /** What was removed (under --dry-run: what would be), in order. */
-    removed: string[];
-    /** What stays because the host's install record says it was there before eectl. */
-    kept: string[];
-    /** No install record (installed by an older eectl): reset removed the engine as it did before. */
-    legacy: boolean;
-  }[];
-  changes: { host: string; description: string; applied: boolean }[];
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
-}
 
 /** What reset is given. */
 export type ResetOptions = ActionOptions & {
@@ -78,7 +53,9 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     unreachable: [],
     checkManagers: options.checkManagers ?? true,
   };
-  const report = await runAction(RESET_PHASES, ctx, options.progress, () => releaseLock(ctx, options.log));
+  const report = await runAction(RESET_PHASES, ctx, options.progress, async () => {
+    if (ctx.lock) await releaseResetLock(ctx.lock, lockHost(ctx), options.log);
+  });
   if (ctx.unreachable.length > 0) throw notResetError(ctx, []);
   return {
     cluster: options.config.metadata.name,
@@ -100,20 +77,4 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
   };
 }
 
-/**
- * Releases the lock, then removes the directory it lived in. The reset of the lock host removed everything
- * of /var/lib/eectl but the lock it held; `rmdir` now takes the empty directory, and leaves it when another
- * run has taken the lock in the meantime (the directory is not empty then). Not a recorded change: it only
- * undoes what taking the lock created.
- */
-async function releaseLock(ctx: ResetContext, log: Logger): Promise<void> {
-  const lock = ctx.lock;
-  if (!lock) return;
-  const host = lockHost(ctx)!;
-  try {
-    await lock.release();
-    await host.sudo(['rmdir', EECTL_PATHS[1]], { check: false, signal: UNINTERRUPTIBLE });
-  } catch (error) {
-    log.warn(`could not release the cluster lock on ${host.name}: ${String(error)}`);
-  }
-}
+export type { ResetResult } from '../ui/results.js';

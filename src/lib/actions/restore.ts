@@ -9,8 +9,9 @@ import { registryPlanPhase } from '../phases/registry-plan.js';
 import { restoreGuardPhase, type RestoreContext, type RestoreRequest } from '../phases/restore-guard.js';
 import { restoreFilesPhase, restoreSwarmPhase } from '../phases/restore-swarm.js';
 import { restoreServicesPhase, restoreVerifyPhase } from '../phases/restore-verify.js';
-import { newClusterContext, type ActionOptions } from './cluster-context.js';
+import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
 import { INSTALL_PHASES } from './install.js';
+import type { RestoreResult } from '../ui/results.js';
 
 /**
  * `eectl restore`: install's phases, with the restore woven in — what would be replaced is checked as soon
@@ -33,24 +34,6 @@ export const RESTORE_PHASES: Phase<RestoreContext>[] = [
   restoreServicesPhase,
   restoreVerifyPhase,
 ];
-
-/** What `restore` reports (the `--json` result). */
-export interface RestoreResult {
-  cluster: string;
-  dryRun: boolean;
-  archive: string;
-  swarmId: string;
-  /** The manager that got the swarm state. */
-  target: string;
-  /** Hosts that were in a swarm and left it (--force). */
-  replaced: string[];
-  services: { name: string; running: number; desired: number }[];
-  /** What differs from the manifest (empty: everything is back). */
-  differences: string[];
-  changes: { host: string; description: string; applied: boolean }[];
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
-}
 
 export type RestoreOptions = ActionOptions & { request: RestoreRequest };
 
@@ -82,3 +65,5 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     ...report,
   };
 }
+
+export type { RestoreResult } from '../ui/results.js';

@@ -1,6 +1,6 @@
 import type { HostDescription } from '../cluster/describe.js';
 import type { Session } from '../cluster/session.js';
-import type { ClusterConfig, HostSpec, Role } from '../config/schema.js';
+import type { ClusterConfig, HostSpec } from '../config/schema.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import { gatherFacts } from '../host/facts.js';
@@ -13,81 +13,7 @@ import { ADDRESS_LABEL, managerCounts, type SwarmNode } from '../swarm/nodes.js'
 import { mapSettled } from '../util/concurrency.js';
 import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
 import { registryReplicaHealth, withRegistryHealth } from '../registry/status.js';
-
-/**
- * healthy: every host of the file is a Ready node, managers reachable, API listening, quorum held.
- * degraded: the quorum holds, but something of the file is down, missing or unreachable.
- * quorum-lost: the swarm cannot be managed (no leader, or no manager answers).
- */
-export type Health = 'healthy' | 'degraded' | 'quorum-lost';
-
-/** A certificate's expiry, as status shows it. */
-export interface Expiry {
-  notAfter: string;
-  daysLeft: number;
-  /** In its last 30 days (or expired): install renews server certificates then. */
-  due: boolean;
-}
-
-/** One node: a host of the file, a swarm node, or both. */
-export interface StatusNode {
-  /** The host's address in the file; undefined for a node the file does not name. */
-  host: string | undefined;
-  fileRole: Role | undefined;
-  hostname: string;
-  address: string;
-  /** Swarm role; undefined when the host is not in the swarm (or the swarm could not be read). */
-  role: 'manager' | 'worker' | undefined;
-  /** ready | down | unknown | disconnected, or "unreachable" when only SSH could tell (and failed). */
-  state: string;
-  availability: string;
-  leader: boolean;
-  reachability: string | undefined;
-  engineVersion: string;
-  /** Managers: whether the engine listens on the API port (from the host's facts). */
-  apiListening: boolean | undefined;
-  /** Managers: the API server certificate's expiry. */
-  certificate: Expiry | undefined;
-}
-
-/** The registry's replicas: filled by the registry module once eectl installs registries. */
-export interface RegistryStatus {
-  /** False until eectl deploys registry replicas: nothing was checked. */
-  checked: boolean;
-  replicas: { host: string; healthy: boolean; detail: string }[];
-  note: string;
-}
-
-/** What differs between the file and the cluster. */
-export interface Drift {
-  /** Hosts of the file whose node is not in the swarm. */
-  missingFromSwarm: string[];
-  /** Swarm nodes (hostname and address) that no host of the file is. */
-  notInFile: string[];
-  /** Nodes whose engine is not the file's engine.version (or, without one, not the most common version). */
-  engineVersions: { node: string; version: string; expected: string }[];
-}
-
-/** What `eectl status` reports (the `--json` result). */
-export interface StatusResult {
-  cluster: string;
-  health: Health;
-  quorum: {
-    managers: number;
-    reachable: number;
-    hasQuorum: boolean;
-    faultTolerance: number;
-    description: string;
-  };
-  nodes: StatusNode[];
-  drift: Drift;
-  ca: Expiry | undefined;
-  registry: RegistryStatus;
-  /** What makes the cluster degraded or lost (empty when healthy). */
-  problems: string[];
-  /** Worth knowing, not unhealthy: drift, certificates due, drained nodes. */
-  warnings: string[];
-}
+import type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../ui/results.js';
 
 export interface StatusOptions {
   config: ClusterConfig;
@@ -411,3 +337,5 @@ const lastLine = (text: string): string =>
     .map((l) => l.trim())
     .filter(Boolean)
     .at(-1) ?? text;
+
+export type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../ui/results.js';

@@ -1,3 +1,4 @@
+import type { ClusterLock } from '../cluster/lock.js';
 import type { ClusterFile } from '../config/cluster-file.js';
 import { setEngineVersion } from '../config/edit.js';
 import { EectlError, ExitCode } from '../errors.js';
@@ -29,31 +30,22 @@ import { applySteps } from '../phases/steps.js';
 import { rollingOrder } from '../rolling/plan.js';
 import { rollHosts, type HostTurn, type RollingReport } from '../rolling/roll.js';
 import { mapAll } from '../util/concurrency.js';
-import { inSwarm, newClusterContext, type ActionOptions, type ClusterContext } from './cluster-context.js';
+import {
+  inSwarm,
+  newClusterContext,
+  type ActionOptions,
+  type ClusterContext,
+} from '../phase/cluster-context.js';
+import type { UpgradeHostPlan, UpgradePlan, UpgradeResult } from '../ui/results.js';
 
-/** One host in the upgrade plan, in the order the hosts take their turns. */
-export interface UpgradeHostPlan {
-  host: string;
-  role: string;
-  /** Installed package version and what the daemon reports now. */
-  from: { package: string; daemon: string | undefined };
-  to: string;
-  /** False when the host already runs the target (a resumed run leaves it alone). */
-  changes: boolean;
-}
-
-/** What `eectl upgrade` will do, shown before anything changes. */
-export interface UpgradePlan {
-  requested: string | undefined;
-  /** The engine version every host ends on (upstream, as daemons report it). */
-  target: string | undefined;
-  hosts: UpgradeHostPlan[];
-  /** Workers restarted at once. */
-  batchSize: number;
-  /** What happens about a backup first. */
-  backup: string;
-  /** Hosts without an engine: `eectl install` sets them up, upgrade leaves them. */
-  skipped: string[];
+/** How upgrade takes its backup first: checked with the plan, taken under the upgrade's lock. */
+export interface UpgradeBackup {
+  /** Where the archive goes, for the plan. */
+  archive: string;
+  /** Checks that it can be taken (a key to encrypt to), after the plan and before any change; throws to refuse. */
+  check(): Promise<void>;
+  /** Takes it, re-entering the upgrade's lock, and returns the archive's path. */
+  take(lock: ClusterLock | undefined): Promise<string>;
 }
 
 /** What upgrade is given. */
@@ -63,24 +55,12 @@ export interface UpgradeOptions extends ActionOptions {
   to?: string;
   maxUnavailable?: number;
   drainTimeoutMs?: number;
+  /** --no-backup: no backup first (the command warns). */
   skipBackup: boolean;
-  /** Takes a backup before the first change and returns where it is; not wired to `eectl backup` yet. */
-  backup?: () => Promise<string>;
+  /** The backup taken before the first change (the command builds it from the file's backup settings). */
+  backup?: UpgradeBackup;
   /** Shown the plan before any change; throws to stop (declined, or no terminal without --yes). */
   confirm: (plan: UpgradePlan) => Promise<void>;
-}
-
-/** What `upgrade` reports (the `--json` result). */
-export interface UpgradeResult {
-  cluster: string;
-  dryRun: boolean;
-  plan: UpgradePlan;
-  file: { path: string; changed: boolean };
-  backup?: string;
-  changes: { host: string; description: string; applied: boolean }[];
-  rolling: RollingReport;
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
 }
 
 type UpgradeContext = ClusterContext & {
@@ -168,13 +148,16 @@ const planPhase: Phase<UpgradeContext> = {
       hosts: rows,
       batchSize: order.batchSize,
       backup: options.skipBackup
-        ? 'skipped (--skip-backup)'
+        ? 'skipped (--no-backup)'
         : options.backup
-          ? 'taken first, with eectl backup'
-          : 'none: upgrade does not take one itself yet (run eectl backup first, or pass --skip-backup)',
+          ? `taken first, to ${options.backup.archive}`
+          : 'none (run eectl backup first)',
       skipped: ctx.hosts.filter((h) => !withEngine(h)).map((h) => h.name),
     };
-    if (!ctx.dryRun) await options.confirm(ctx.plan);
+    if (ctx.changes.dryRun) return;
+    // A backup that cannot be taken (no key) refuses the run here, before the question and any change.
+    if (!options.skipBackup && rows.some((r) => r.changes)) await options.backup?.check();
+    await options.confirm(ctx.plan);
   },
 };
 
@@ -199,7 +182,8 @@ export function needsUpgrade(engine: EngineFacts, to: string): boolean {
 /** --to: the file says the new version before any host changes (a failed run is resumed from the file). */
 const fileAndBackupPhase: Phase<UpgradeContext> = {
   title: 'Update the cluster file and take a backup',
-  shouldRun: (ctx) => !ctx.dryRun && (ctx.plan!.hosts.some((h) => h.changes) || ctx.options.to !== undefined),
+  shouldRun: (ctx) =>
+    !ctx.changes.dryRun && (ctx.plan!.hosts.some((h) => h.changes) || ctx.options.to !== undefined),
   async run(ctx) {
     const { options } = ctx;
     if (options.to !== undefined && options.file.config.spec.engine.version !== options.to) {
@@ -212,7 +196,7 @@ const fileAndBackupPhase: Phase<UpgradeContext> = {
       ctx.log.info(`${options.file.path}: engine.version is now "${options.to}"`);
     }
     if (!options.skipBackup && options.backup && ctx.plan!.hosts.some((h) => h.changes)) {
-      ctx.backupPath = await options.backup();
+      ctx.backupPath = await options.backup.take(ctx.lock);
     }
   },
 };
@@ -314,3 +298,5 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
     ...report,
   };
 }
+
+export type { UpgradeHostPlan, UpgradePlan, UpgradeResult } from '../ui/results.js';

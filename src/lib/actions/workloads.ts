@@ -1,16 +1,8 @@
 import type { ClusterConfig } from '../config/schema.js';
 import { toEectlError } from '../errors.js';
-import { buildSnapshot, type ServiceView, type TaskView } from '../dashboard/view-model.js';
+import { buildSnapshot, type TaskView } from '../dashboard/view-model.js';
 import { openClusterApi } from './dashboard.js';
-
-/** Services and tasks as `eectl status --services` reports them (read through the engine API). */
-export interface Workloads {
-  services: ServiceView[];
-  /** Tasks the orchestrator wants running, and the latest failed ones of each service. */
-  tasks: TaskView[];
-  /** The manager that answered. */
-  answeredBy: string;
-}
+import type { Workloads } from '../ui/results.js';
 
 const FAILED_SHOWN_PER_SERVICE = 3;
 
@@ -74,3 +66,5 @@ export async function tryReadWorkloads(
     return { workloads: undefined, error: toEectlError(e).message };
   }
 }
+
+export type { Workloads } from '../ui/results.js';

@@ -5,7 +5,7 @@ import type { Host } from '../host/host.js';
 import { machineId } from './machine-id.js';
 import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
 
-/** Where the lock lives on the lock host; with the rest of eectl's state (design.md). */
+/** Where the lock lives on the lock host, with the rest of eectl's state under /var/lib/eectl. */
 export const LOCK_DIR = '/var/lib/eectl/lock';
 /** A holder refreshes the lock this often; a lock not refreshed for STALE_AFTER_S belongs to a dead run. */
 const HEARTBEAT_MS = 30_000;
@@ -51,9 +51,15 @@ const IF_OWNER = String.raw`${SERIALIZED}
 const HEARTBEAT = `${IF_OWNER}touch "$d/owner"; echo ok`;
 const RELEASE = `${IF_OWNER}rm -rf "$d"; echo ok`;
 
-/** A lock on the cluster held on one host, refreshed while held. */
+/**
+ * A lock on the cluster held on one host, refreshed while held. Re-entrant for its own run: an action run
+ * inside another (node remove --reset runs reset's phases, upgrade takes a backup) is handed the holder's
+ * lock and `reenter()`s it instead of asking the host again, which would find it held and refuse.
+ */
 export class ClusterLock {
   private timer: NodeJS.Timeout | undefined;
+  /** A handle of a nested run: releasing it leaves the lock held, for its holder to release. */
+  private nested = false;
 
   private constructor(
     private readonly host: Host,
@@ -121,7 +127,25 @@ export class ClusterLock {
     });
   }
 
+  /** The host the lock lives on. */
+  get hostName(): string {
+    return this.host.name;
+  }
+
+  /** Whether this handle is a nested run's (its release leaves the lock held). */
+  get reentered(): boolean {
+    return this.nested;
+  }
+
+  /** The same lock for a run nested inside the holder's: it is not taken again, and its release is a no-op. */
+  reenter(): ClusterLock {
+    const handle = new ClusterLock(this.host, this.owner, this.dir, this.record);
+    handle.nested = true;
+    return handle;
+  }
+
   async release(): Promise<void> {
+    if (this.nested) return;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     // Not under the run's signal: an interrupted run still releases its lock.

@@ -65,7 +65,7 @@ const SWARM_JOIN_CURL = [
 const WANTED_TASKS = ['--quiet', '--no-trunc', '--filter', 'desired-state=running'];
 
 /**
- * The Docker CLI on a host (style.md rule 2: one module owns it). Every call runs as root, because the
+ * The Docker CLI on a host (one module owns it: docs/architecture.md). Every call runs as root, because the
  * engine's socket is root's; join tokens are registered as secrets so they never reach a log.
  */
 export class HostDocker {

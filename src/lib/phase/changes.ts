@@ -1,11 +1,5 @@
 import type { Logger } from '../ui/log.js';
-
-/** One change to one host: made, or (under --dry-run) only described. */
-export interface Change {
-  host: string;
-  description: string;
-  applied: boolean;
-}
+import type { Change } from '../ui/results.js';
 
 /**
  * Every change to a host goes through `apply()` (after k0sctl), so --dry-run cannot forget one: under
@@ -48,3 +42,5 @@ export class ChangeLog {
     return this.entries.filter((c) => c.host === host).map((c) => c.description);
   }
 }
+
+export type { Change } from '../ui/results.js';

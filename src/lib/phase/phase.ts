@@ -4,6 +4,7 @@ import type { ChangeLog } from './changes.js';
 /** What every phase can reach; actions extend it with their own state (hosts, config, tokens). */
 export interface PhaseContext {
   log: Logger;
+  /** Every change goes through it; `changes.dryRun` is the run's one dry-run switch. */
   changes: ChangeLog;
   /** Per-host work runs in parallel up to this many hosts. */
   concurrency: number;

@@ -12,6 +12,11 @@ export async function runPhases<C extends PhaseContext>(
   mode: ProgressMode,
   timings: PhaseTiming[] = [],
 ): Promise<PhaseTiming[]> {
+  // The change log is the one dry-run switch; a context's `dryRun` is only a copy for the code around it.
+  const copy = (ctx as { dryRun?: unknown }).dryRun;
+  if (copy !== undefined && copy !== ctx.changes.dryRun) {
+    throw new Error('bug: the context says dryRun and its change log disagree');
+  }
   const ran: Phase<C>[] = [];
   const tasks = phases.map((phase) => ({
     title: phase.title,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { ClusterContext } from '../actions/cluster-context.js';
-import { managers } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
+import { managers } from '../phase/cluster-context.js';
 import { compileImagePolicy, compilePolicy } from '../access/compile.js';
 import type { AccessPolicy } from '../access/model.js';
 import {

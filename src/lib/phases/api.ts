@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { inSwarm, requestRestart, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, requestRestart, type ClusterContext } from '../phase/cluster-context.js';
 import type { Host } from '../host/host.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import type { PhaseOutput } from '../phase/phase.js';

@@ -32,7 +32,7 @@ export async function withEngineStoppedForCopy(
     await copy();
   } finally {
     await applySteps(ctx, source, service.enableAndStart('docker'), out);
-    if (!ctx.dryRun) {
+    if (!ctx.changes.dryRun) {
       await new HostDocker(source).waitUntilUp();
       if (plan.unlockKey) await new HostDocker(source).swarmUnlock(plan.unlockKey);
       await waitBackInQuorum(source, contact, plan, out);

@@ -1,4 +1,4 @@
-import { inSwarm, managers, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
 import type { EncryptionKeys } from '../backup/keys.js';
 import type { Manifest } from '../backup/manifest.js';
 import { chooseBackupSource } from '../backup/source.js';
@@ -79,7 +79,7 @@ export const backupPlanPhase: Phase<BackupContext> = {
     const watcher = choice.outage ? source : (reachableManagers.find((h) => h !== source) ?? source);
     out.report(source.name, `copy from ${choice.node.hostname} (not the leader)`);
 
-    if (choice.outage && !ctx.dryRun) {
+    if (choice.outage && !ctx.changes.dryRun) {
       const question =
         `${source.name} is the only manager: while its engine is stopped for the copy (seconds), the swarm ` +
         'cannot be managed and the containers on it stop (services elsewhere keep running). Go on?';

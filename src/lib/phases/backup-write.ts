@@ -29,7 +29,7 @@ export const backupWritePhase: Phase<BackupContext> = {
   title: 'Copy the swarm state and write the archive',
   async run(ctx, out) {
     const plan = ctx.plan!;
-    if (ctx.dryRun) {
+    if (ctx.changes.dryRun) {
       await withEngineStoppedForCopy(ctx, plan, out, async () => undefined);
       return;
     }

@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';

@@ -1,4 +1,4 @@
-import { inSwarm, managers, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
@@ -63,7 +63,7 @@ export const convergePhase: Phase<ClusterContext> = {
       });
       if (host.isManager) await managerJoins(() => joinManager(ctx, host));
       else await joinWorker(ctx, host);
-      if (!ctx.dryRun) out.report(host.name, 'in the swarm');
+      if (!ctx.changes.dryRun) out.report(host.name, 'in the swarm');
     });
     const failed = settled.filter((s) => !s.ok);
     if (failed.length > 0) {

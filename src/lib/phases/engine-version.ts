@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Host } from '../host/host.js';
 import { configurerFor, engineVersions } from '../host/os/index.js';
 import {
@@ -58,7 +58,7 @@ export const engineVersionPhase: Phase<ClusterContext> = {
       else pending.push(host);
     }
     if (ctx.heldBack) warnHeldBack(ctx, ctx.heldBack);
-    if (pending.length > 0 && !ctx.dryRun) {
+    if (pending.length > 0 && !ctx.changes.dryRun) {
       const offers = await mapAll(pending, ctx.concurrency, async (host) => {
         const configurer = configurerFor(host.known);
         await applySteps(ctx, host, configurer.refreshMetadata(spec), out);
@@ -84,7 +84,7 @@ export const engineVersionPhase: Phase<ClusterContext> = {
           `${ctx.config.spec.engine.version ?? 'newest'} (resolved when run)`,
         );
     }
-    if (ctx.engineVersions.size > 0 && !ctx.dryRun) {
+    if (ctx.engineVersions.size > 0 && !ctx.changes.dryRun) {
       const upstream = assertSameUpstreamVersion(ctx.engineVersions);
       out.report(ctx.hosts[0]!.name, `engine ${upstream}`);
     }

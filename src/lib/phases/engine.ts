@@ -1,4 +1,4 @@
-import { inSwarm, requestRestart, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, requestRestart, type ClusterContext } from '../phase/cluster-context.js';
 import { UsageError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import { DAEMON_JSON } from '../host/facts.js';
@@ -69,7 +69,7 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
   const heldBack = ctx.heldBack?.get(host.name);
   const version = heldBack ?? ctx.engineVersions.get(host.name)!;
   const installed = heldBack !== undefined || satisfiedVersion(ctx, host) !== undefined;
-  if (!installed && ctx.dryRun) {
+  if (!installed && ctx.changes.dryRun) {
     // Versions are listed only after the package source is set up, which a dry run does not do.
     const engine = configurer.enginePackages(sourceSpec(ctx)).engine;
     await ctx.changes.apply(host, `install ${engine} ${version}`, async () => undefined);
@@ -86,7 +86,7 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
   const stale =
     running &&
     serverVersion !== undefined &&
-    !ctx.dryRun &&
+    !ctx.changes.dryRun &&
     upstreamVersion(serverVersion) !== upstreamVersion(version);
   if (serving && stale) {
     requestRestart(ctx, host, `the daemon runs ${serverVersion}, the package is ${version}`, {
@@ -95,7 +95,7 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
   } else if (running && !serving && (daemonJson !== undefined || stale)) {
     await applySteps(ctx, host, service.restart('docker'), out);
   }
-  if (ctx.dryRun) return;
+  if (ctx.changes.dryRun) return;
   // The engine answered with the facts and nothing here touched it: asking again costs a round trip per host.
   if (serverVersion !== undefined && ctx.changes.countFor(host.name) === changesBefore) return;
   const reported = await new HostDocker(host).waitUntilUp();

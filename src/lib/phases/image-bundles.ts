@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Host } from '../host/host.js';

@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Host } from '../host/host.js';
 import {
   INSTALL_RECORD,
@@ -83,7 +83,7 @@ export const installRecordPhase: Phase<ClusterContext> = {
         () => writeRecord(host, record),
       );
       ctx.installRecords!.set(host.name, record);
-      if (!ctx.dryRun) out.report(host.name, 'recorded');
+      if (!ctx.changes.dryRun) out.report(host.name, 'recorded');
     });
   },
 };

@@ -1,4 +1,4 @@
-import { inSwarm, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { HostDocker } from '../host/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';

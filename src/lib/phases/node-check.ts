@@ -1,4 +1,4 @@
-import { nodeName, type NodeContext } from '../actions/node-context.js';
+import { nodeName, type NodeContext } from '../phase/node-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import type { Phase } from '../phase/phase.js';
 import type { NodeChange, Refusal, Verdict } from '../swarm/node-safety.js';

@@ -1,4 +1,4 @@
-import type { NodeContext } from '../actions/node-context.js';
+import type { NodeContext } from '../phase/node-context.js';
 import { ClusterLock } from '../cluster/lock.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
@@ -88,7 +88,7 @@ export const nodeConnectPhase: Phase<NodeContext> = {
  */
 export const nodeLockPhase: Phase<NodeContext> = {
   title: 'Lock the cluster',
-  shouldRun: (ctx) => !ctx.dryRun,
+  shouldRun: (ctx) => !ctx.changes.dryRun,
   async run(ctx) {
     const [first, second] = ctx.config.spec.hosts.filter((h) => h.role === 'manager');
     const command = `node ${ctx.command} ${ctx.target}`;

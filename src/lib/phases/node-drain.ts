@@ -1,4 +1,4 @@
-import { nodeName, type NodeContext } from '../actions/node-context.js';
+import { nodeName, type NodeContext } from '../phase/node-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
@@ -24,7 +24,7 @@ export const drainPhase: Phase<NodeContext> = {
         docker.nodeUpdate(node.id, { availability: 'drain' }),
       );
     }
-    if (ctx.dryRun) return;
+    if (ctx.changes.dryRun) return;
     ctx.node = { ...node, availability: 'drain' };
     const elsewhere = ctx.nodes.some(
       (n) => n.id !== node.id && n.availability === 'active' && n.state === 'ready',
@@ -75,6 +75,6 @@ export const activatePhase: Phase<NodeContext> = {
     await ctx.changes.apply(changeTarget(ctx), `activate node ${node.hostname}`, () =>
       new HostDocker(ctx.contact!).nodeUpdate(node.id, { availability: 'active' }),
     );
-    if (!ctx.dryRun) ctx.node = { ...node, availability: 'active' };
+    if (!ctx.changes.dryRun) ctx.node = { ...node, availability: 'active' };
   },
 };

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { NodeContext } from '../actions/node-context.js';
+import type { NodeContext } from '../phase/node-context.js';
 import type { Phase } from '../phase/phase.js';
 
 /**

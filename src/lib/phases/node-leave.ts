@@ -1,4 +1,4 @@
-import type { NodeContext } from '../actions/node-context.js';
+import type { NodeContext } from '../phase/node-context.js';
 import { toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
@@ -18,7 +18,7 @@ export const leavePhase: Phase<NodeContext> = {
     const host = ctx.host!;
     const docker = new HostDocker(host);
     try {
-      if (!ctx.dryRun) {
+      if (!ctx.changes.dryRun) {
         // A demoted manager learns it is a worker a moment after the swarm does; leave refuses before.
         const deadline = Date.now() + DEMOTED_TIMEOUT_MS;
         let swarm = await docker.swarmInfo();
@@ -49,7 +49,7 @@ export const forgetPhase: Phase<NodeContext> = {
   async run(ctx, out) {
     const node = ctx.node!;
     const force = ctx.force && (ctx.host === undefined || ctx.hostError !== undefined);
-    if (!ctx.dryRun && !force) {
+    if (!ctx.changes.dryRun && !force) {
       await waitForNode(ctx, 'Down', (n) => n === undefined || n.state === 'down', DOWN_TIMEOUT_MS, out);
     }
     await ctx.changes.apply(
@@ -57,6 +57,6 @@ export const forgetPhase: Phase<NodeContext> = {
       `remove node ${node.hostname} from the swarm${force ? ' (--force)' : ''}`,
       () => new HostDocker(ctx.contact!).nodeRemove(node.id, force),
     );
-    if (!ctx.dryRun) ctx.node = undefined;
+    if (!ctx.changes.dryRun) ctx.node = undefined;
   },
 };

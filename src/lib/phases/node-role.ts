@@ -1,4 +1,4 @@
-import type { NodeContext } from '../actions/node-context.js';
+import type { NodeContext } from '../phase/node-context.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
@@ -26,7 +26,7 @@ export const promotePhase: Phase<NodeContext> = {
         labels: roleLabel(node, 'manager'),
       }),
     );
-    if (ctx.dryRun) return;
+    if (ctx.changes.dryRun) return;
     await waitForNode(
       ctx,
       'a reachable manager',
@@ -51,7 +51,7 @@ export const demotePhase: Phase<NodeContext> = {
     await ctx.changes.apply(changeTarget(ctx), `demote node ${node.hostname} to worker`, () =>
       new HostDocker(ctx.contact!).nodeUpdate(node.id, { role: 'worker', labels: roleLabel(node, 'worker') }),
     );
-    if (ctx.dryRun) return;
+    if (ctx.changes.dryRun) return;
     await waitForNode(
       ctx,
       'a worker',

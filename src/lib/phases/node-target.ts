@@ -1,4 +1,4 @@
-import type { NodeContext } from '../actions/node-context.js';
+import type { NodeContext } from '../phase/node-context.js';
 import type { HostSpec } from '../config/schema.js';
 import { EectlError, ExitCode, UsageError, toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';

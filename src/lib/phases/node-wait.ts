@@ -1,4 +1,4 @@
-import { nodeName, type NodeContext } from '../actions/node-context.js';
+import { nodeName, type NodeContext } from '../phase/node-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { PhaseOutput } from '../phase/phase.js';

@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import { DAEMON_JSON } from '../host/facts.js';
 import type { Host } from '../host/host.js';
 import { configurerFor, type EngineSourceSpec } from '../host/os/index.js';

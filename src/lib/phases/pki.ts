@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { managers, type ClusterContext } from '../actions/cluster-context.js';
+import { managers, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { DAEMON_JSON } from '../host/facts.js';
 import type { Host } from '../host/host.js';

@@ -1,4 +1,4 @@
-import { inSwarm, managers, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker, type ServiceDefinition, type ServiceState } from '../host/docker.js';
 import type { Host } from '../host/host.js';
@@ -22,7 +22,7 @@ export const registryDeployPhase: Phase<ClusterContext> = {
   title: 'Deploy the registry replicas',
   shouldRun: (ctx) =>
     ctx.registry !== undefined &&
-    (ctx.dryRun || (ctx.swarmManager !== undefined && inSwarm(ctx.swarmManager))),
+    (ctx.changes.dryRun || (ctx.swarmManager !== undefined && inSwarm(ctx.swarmManager))),
   async run(ctx, out) {
     const plan = ctx.registry!;
     await mapAll(managers(ctx), ctx.concurrency, (m) => keepState(ctx, m, plan));
@@ -65,7 +65,7 @@ export const registryDeployPhase: Phase<ClusterContext> = {
       );
     }
     await pruneObjects(ctx, manager, docker, plan);
-    if (!ctx.dryRun) await checkReplicas(ctx, plan, out);
+    if (!ctx.changes.dryRun) await checkReplicas(ctx, plan, out);
   },
 };
 

@@ -1,4 +1,4 @@
-import { inSwarm, managers, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';

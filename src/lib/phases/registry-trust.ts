@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { trustFiles } from '../registry/trust.js';

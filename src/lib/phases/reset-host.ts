@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import type { Facts } from '../host/facts-types.js';
 import { DAEMON_JSON } from '../host/facts.js';
@@ -17,12 +17,17 @@ import type { UnreachableHost } from './reset-connect.js';
 import type { ResetInventory } from './reset-inventory.js';
 import {
   DROP_IN_DIR,
+  EECTL_PATHS,
   KEPT_WHILE_LOCKED,
   REMOVE_FIREWALL_SCRIPT,
   REMOVE_LINKS_SCRIPT,
   REMOVE_PATHS_SCRIPT,
 } from './reset-leftovers.js';
 import { applySteps } from './steps.js';
+import type { ClusterLock } from '../cluster/lock.js';
+import type { Host } from '../host/host.js';
+import type { Logger } from '../ui/log.js';
+import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
 
 /** Lists names for a step's description: "a, b and c". */
 const list = (names: readonly string[]): string =>
@@ -136,7 +141,7 @@ export function notResetError(ctx: ResetContext, failed: EectlError[]): EectlErr
     ...failed.map((e) => `  ${e.message.split('\n').join('\n  ')}`),
   ];
   const notReset = ctx.unreachable.length + failed.length;
-  const verb = ctx.dryRun ? 'could not plan the reset of' : 'did not reset';
+  const verb = ctx.changes.dryRun ? 'could not plan the reset of' : 'did not reset';
   return new EectlError(`${verb} ${notReset} of ${total} hosts:\n${lines.join('\n')}`, {
     code: ctx.unreachable.length > 0 && failed.length === 0 ? 'EUNREACHABLE' : 'ERESET',
     kind: 'external',
@@ -160,9 +165,30 @@ export const resetHostsPhase: Phase<ResetContext> = {
       const inventory = ctx.inventory.get(host.name)!;
       const steps = resetSteps(host.known, inventory, host === keepOn ? KEPT_WHILE_LOCKED : undefined);
       await applySteps(ctx, host, steps, out);
-      if (!ctx.dryRun) out.report(host.name, steps.length > 0 ? 'reset' : 'already clean');
+      if (!ctx.changes.dryRun) out.report(host.name, steps.length > 0 ? 'reset' : 'already clean');
     });
     const failed = settled.flatMap((s) => (s.ok ? [] : [toEectlError(s.error)]));
     if (failed.length > 0) throw notResetError(ctx, failed);
   },
 };
+
+/**
+ * Releases the lock of a run that reset its own lock host, then removes the directory it lived in. The
+ * reset removed everything of /var/lib/eectl but the lock it held; `rmdir` now takes the empty directory,
+ * and leaves it when another run has taken the lock in the meantime (the directory is not empty then).
+ * Not a recorded change: it only undoes what taking the lock created.
+ */
+export async function releaseResetLock(
+  lock: ClusterLock,
+  host: Host | undefined,
+  log: Logger,
+): Promise<void> {
+  try {
+    await lock.release();
+    if (host && !lock.reentered) {
+      await host.sudo(['rmdir', EECTL_PATHS[1]], { check: false, signal: UNINTERRUPTIBLE });
+    }
+  } catch (error) {
+    log.warn(`could not release the cluster lock on ${lock.hostName}: ${String(error)}`);
+  }
+}

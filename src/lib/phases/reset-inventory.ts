@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { configurerFor, type OsConfigurer } from '../host/os/index.js';

@@ -12,7 +12,7 @@ import { API_DROP_IN } from '../pki/paths.js';
  * listed, and a second reset finds nothing.
  */
 
-/** eectl's own places (design.md): certificates and configuration, state and the cluster lock. */
+/** eectl's own places on a host (docs/architecture.md): certificates and configuration, state and the cluster lock. */
 export const EECTL_PATHS = ['/etc/eectl', '/var/lib/eectl'] as const;
 
 /** The engine's sockets and runtime state; gone at the next boot anyway, but a reset should not need one. */

@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import type { HostSpec } from '../config/schema.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';

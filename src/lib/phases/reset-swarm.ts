@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import { toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Facts } from '../host/facts-types.js';
@@ -54,11 +54,11 @@ export const leaveSwarmPhase: Phase<ClusterContext> = {
     const { workers, managers } = leaveOrder(ctx.hosts, lockHost(ctx));
     await mapAll(workers, ctx.concurrency, async (host) => {
       await leave(ctx, host, host.facts?.swarm?.state !== 'active');
-      if (!ctx.dryRun) out.report(host.name, 'left the swarm');
+      if (!ctx.changes.dryRun) out.report(host.name, 'left the swarm');
     });
     for (const host of managers) {
       await leave(ctx, host, true);
-      if (!ctx.dryRun) out.report(host.name, 'left the swarm');
+      if (!ctx.changes.dryRun) out.report(host.name, 'left the swarm');
     }
   },
 };

@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import type { DecryptionKeys } from '../backup/keys.js';
 import type { Manifest } from '../backup/manifest.js';
 import { EectlError, ExitCode } from '../errors.js';
@@ -81,7 +81,7 @@ export const restoreGuardPhase: Phase<RestoreContext> = {
         ],
       });
     }
-    if (!ctx.dryRun && !(await ctx.request.confirmReplace(`${replaceMessage}\nReplace it?`))) {
+    if (!ctx.changes.dryRun && !(await ctx.request.confirmReplace(`${replaceMessage}\nReplace it?`))) {
       throw new EectlError('restore cancelled: nothing was changed', {
         code: 'ECANCELLED',
         exitCode: ExitCode.failure,

@@ -46,7 +46,7 @@ export const restoreFilesPhase: Phase<RestoreContext> = {
       () => extractToHosts(ctx.request.archive, ctx.request.keys, routes),
     );
     // The next phases (CA, registry) decide from the facts: they must see the files that are back.
-    if (!ctx.dryRun) {
+    if (!ctx.changes.dryRun) {
       await mapAll(hosts, ctx.concurrency, async (host) => {
         host.facts = await gatherFacts(host.conn, ctx.signal);
       });
@@ -97,7 +97,7 @@ export const restoreSwarmPhase: Phase<RestoreContext> = {
     );
     ctx.swarmManager = target;
     // Install's next phase decides from the facts: read them again, so it finds the engines it would install.
-    if (!ctx.dryRun) {
+    if (!ctx.changes.dryRun) {
       await mapAll(ctx.hosts, ctx.concurrency, async (host) => {
         host.facts = await gatherFacts(host.conn, ctx.signal);
       });

@@ -11,7 +11,7 @@ const CONVERGE_TIMEOUT_MS = 600_000;
 /** Waits until every service of the backup runs as many tasks as it wants (replicated and global alike). */
 export const restoreServicesPhase: Phase<RestoreContext> = {
   title: 'Wait until the services converge',
-  shouldRun: (ctx) => !ctx.dryRun,
+  shouldRun: (ctx) => !ctx.changes.dryRun,
   async run(ctx, out) {
     const docker = new HostDocker(ctx.swarmManager!);
     const wanted = new Set(ctx.request.manifest.services.map((s) => s.name));
@@ -44,7 +44,7 @@ export const restoreServicesPhase: Phase<RestoreContext> = {
 /** Compares the restored swarm with the manifest: every service, secret, config and network, by name and ID. */
 export const restoreVerifyPhase: Phase<RestoreContext> = {
   title: 'Verify against the manifest',
-  shouldRun: (ctx) => !ctx.dryRun,
+  shouldRun: (ctx) => !ctx.changes.dryRun,
   async run(ctx, out) {
     const docker = new HostDocker(ctx.swarmManager!);
     const networks = parseIdNameLines(await docker.objectsWithIds('network'));

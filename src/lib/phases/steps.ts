@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../actions/cluster-context.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Host } from '../host/host.js';
 import type { Step, UploadStep } from '../host/os/index.js';
 import type { PhaseOutput } from '../phase/phase.js';

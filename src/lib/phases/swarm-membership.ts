@@ -1,4 +1,4 @@
-import { inSwarm, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Host } from '../host/host.js';
@@ -51,7 +51,7 @@ export async function joinManager(ctx: ClusterContext, host: Host): Promise<void
   } else {
     await joinAs(ctx, host, 'manager');
   }
-  if (!ctx.dryRun) await waitForManagerQuorum(ctx, host);
+  if (!ctx.changes.dryRun) await waitForManagerQuorum(ctx, host);
 }
 
 /** Joins a worker or registry node to the swarm. Safe to run for many hosts at once. */

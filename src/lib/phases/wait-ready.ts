@@ -1,4 +1,4 @@
-import { inSwarm, type ClusterContext } from '../actions/cluster-context.js';
+import { inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
@@ -9,7 +9,7 @@ const READY_TIMEOUT_MS = 120_000;
 /** Waits until the node of every host of the file is Ready; the nodes seen last are kept for the summary. */
 export const waitReadyPhase: Phase<ClusterContext & { nodes?: SwarmNode[] }> = {
   title: 'Wait until every node is Ready',
-  shouldRun: (ctx) => !ctx.dryRun && ctx.swarmManager !== undefined && inSwarm(ctx.swarmManager),
+  shouldRun: (ctx) => !ctx.changes.dryRun && ctx.swarmManager !== undefined && inSwarm(ctx.swarmManager),
   async run(ctx, out) {
     const docker = new HostDocker(ctx.swarmManager!);
     const deadline = Date.now() + READY_TIMEOUT_MS;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { clusterDir } from '../ui/log.js';
 
 /**
- * Where the control plane's PKI lives on every manager: under /etc/eectl (design.md), where backup and
+ * Where the control plane's PKI lives on every manager: under /etc/eectl, where backup and
  * reset find it. The directory is world-readable so the facts script, which runs as the login user, can
  * read the public certificates; the keys in it are root-only (0600).
  */

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 
 /**
- * Where the registry's files live on the hosts (design.md: under /etc/eectl and /var/lib/eectl, where
+ * Where the registry's files live on the hosts (under /etc/eectl and /var/lib/eectl, where
  * backup and reset find them). The state directory is world-readable so the facts script, which runs as
  * the login user, reads the public certificate; everything secret in it is root-only (0600).
  */

@@ -1,4 +1,4 @@
-import type { StatusResult } from '../actions/status.js';
+import type { StatusResult } from '../ui/results.js';
 import type { HostDescription } from '../cluster/describe.js';
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig } from '../config/schema.js';

@@ -1,4 +1,4 @@
-import { managers, inSwarm, type ClusterContext } from '../actions/cluster-context.js';
+import { managers, inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import { DAEMON_JSON } from '../host/facts.js';
@@ -14,6 +14,7 @@ import { describeQuorum, hasQuorum, restartVerdict } from '../swarm/quorum.js';
 import { drainProgress } from '../swarm/tasks.js';
 import { expectedInfo, infoMismatches, lastLines } from './daemon-config.js';
 import { rollingOrder } from './plan.js';
+import type { RollingReport } from '../ui/results.js';
 
 /** The node label that says a rolling change drained the node (so a later run makes it active again). */
 export const ROLLING_DRAIN_LABEL = 'eectl.rolling-drained';
@@ -42,12 +43,6 @@ export interface RollingOptions {
   /** Workers restarted at once (default 10 % of the workers, at least 1). */
   maxUnavailable?: number;
   drainTimeoutMs?: number;
-}
-
-/** How each host's turn went: its window is from the drain until it is active again. */
-export interface RollingReport {
-  batchSize: number;
-  hosts: { host: string; role: string; seconds: number; drained: boolean }[];
 }
 
 /**
@@ -158,7 +153,7 @@ async function runTurn(
   const contact = contactFor(ctx, host);
   const docker = new HostDocker(contact);
   const why = turn.reasons.join(', ');
-  if (ctx.dryRun) {
+  if (ctx.changes.dryRun) {
     await ctx.changes.apply(
       host,
       `restart the engine in its turn of the rolling change (${why})`,
@@ -412,3 +407,5 @@ async function waitReady(
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export type { RollingReport } from '../ui/results.js';

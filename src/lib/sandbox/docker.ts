@@ -4,7 +4,7 @@ import { runLocal, tail, type LocalResult } from './exec.js';
 
 /**
  * The outer Docker engine, the one that runs the sandbox's hosts. The only module that builds `docker`
- * command lines (style.md rule 2); everything else asks it for networks, volumes, containers and images.
+ * command lines (one module owns each outside world); everything else asks it for networks, volumes, containers and images.
  */
 
 /** A container of the outer engine as `ls` and `down` need it. */
@@ -34,8 +34,8 @@ const NO_ENGINE_SUGGESTIONS = [
 ];
 
 /**
- * Everything the flags of testbed.md §3 give a systemd container without --privileged (which fails on
- * machines whose bounding set lacks CAP_SYS_RESOURCE). The per-host volume at /var/lib/docker matters:
+ * What a systemd container with an engine inside needs, without --privileged (which fails on machines
+ * whose bounding set lacks CAP_SYS_RESOURCE). The per-host volume at /var/lib/docker matters:
  * the inner engine's overlay2 cannot sit on the container's own overlay root.
  */
 export function hostRunArgs(spec: HostContainerSpec): string[] {

@@ -15,7 +15,7 @@ import { runLocal } from './exec.js';
  */
 
 const SUITE = 'bookworm';
-/** testbed.md §2. */
+/** What a sandbox host needs to look like a machine: systemd as PID 1, sshd, and the tools eectl uses. */
 export const HOST_PACKAGES = [
   'systemd',
   'systemd-sysv',

@@ -24,7 +24,7 @@ export const MIRROR_PORT = 18080;
 export const MIRROR_SUITE = 'bookworm';
 /** Resolved with their dependencies against a fresh host (bookworm's docker.io is 20.10.24). */
 const RESOLVED_PACKAGES = ['docker.io'];
-/** Taken alone from trixie (26.1.5): their dependencies are met by bookworm's packages (testbed.md §4). */
+/** Taken alone from trixie (26.1.5): their dependencies are met by bookworm's packages. */
 const TRIXIE_PACKAGES = ['docker.io/trixie', 'docker-cli/trixie'];
 const STAMP = '.eectl-mirror.json';
 

@@ -5,7 +5,7 @@ import { EectlError } from '../errors.js';
 import { debVersion, extractDeb, findDeb, importFiles, type ToolContext } from './tool-image.js';
 
 /**
- * A registry image without Docker Hub (testbed.md §6): Debian's `docker-registry` (CNCF Distribution,
+ * A registry image built locally, without Docker Hub: Debian's `docker-registry` (CNCF Distribution,
  * linked against libc only) with libc, the loader and a config, saved as an image bundle (`docker save`),
  * which is how eectl brings images to air-gapped hosts.
  */

@@ -1,5 +1,5 @@
 /**
- * The one place where remote command lines are built (style.md rule 3): every argument is quoted for a
+ * The one place where remote command lines are built (docs/architecture.md, "One owner per outside world"): every argument is quoted for a
  * POSIX shell, so user input can never become shell syntax.
  */
 export function quoteArg(arg: string): string {

@@ -1,4 +1,4 @@
-import type { BackupResult } from '../actions/backup.js';
+import type { BackupResult } from './results.js';
 import type { ArchiveCheck } from '../backup/archive-reader.js';
 import type { Manifest } from '../backup/manifest.js';
 

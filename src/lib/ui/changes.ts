@@ -1,4 +1,4 @@
-import type { Change } from '../phase/changes.js';
+import type { Change } from './results.js';
 
 /** What a dry run would change, per host in the order hosts first appear: one line a change. */
 export function renderDryRun(changes: readonly Change[]): string[] {

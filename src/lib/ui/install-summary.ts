@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import type { InstallResult } from '../actions/install.js';
+import type { InstallResult } from './results.js';
 import { renderTable } from './table.js';
 import { renderDryRun } from './changes.js';
 import { formatPhaseLine } from './progress.js';

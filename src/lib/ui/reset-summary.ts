@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import type { ResetResult } from '../actions/reset.js';
+import type { ResetResult } from './results.js';
 import { formatPhaseLine } from './progress.js';
 
 /** The human summary after reset: per host what was removed (or would be), or that it was already clean. */

@@ -1,4 +1,4 @@
-import type { RestoreResult } from '../actions/restore.js';
+import type { RestoreResult } from './results.js';
 
 /** The human summary of `eectl restore`. */
 export function renderRestoreSummary(r: RestoreResult): string {

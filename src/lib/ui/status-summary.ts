@@ -1,6 +1,6 @@
 import chalk from 'chalk';
-import type { StatusNode, StatusResult } from '../actions/status.js';
-import type { Workloads } from '../actions/workloads.js';
+import type { StatusNode, StatusResult } from './results.js';
+import type { Workloads } from './results.js';
 import { renderTable } from './table.js';
 
 const HEALTH = {

@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import type { UpgradePlan, UpgradeResult } from '../actions/upgrade.js';
+import type { UpgradePlan, UpgradeResult } from './results.js';
 import { upstreamVersion } from '../host/version.js';
 import { renderDryRun } from './changes.js';
 import { formatPhaseLine } from './progress.js';

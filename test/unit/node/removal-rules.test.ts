@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeContext } from '../../../src/lib/actions/node-context.js';
+import type { NodeContext } from '../../../src/lib/phase/node-context.js';
 import { removalRules } from '../../../src/lib/actions/node-remove.js';
 import { hostSchema } from '../../../src/lib/config/schema.js';
 import { EectlError } from '../../../src/lib/errors.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ChangeLog } from '../../../src/lib/phase/changes.js';
 import type { Phase, PhaseContext, PhaseTiming } from '../../../src/lib/phase/phase.js';
 import { runPhases } from '../../../src/lib/phase/runner.js';
+import { composedPhase, type SharedContext } from '../../../src/lib/phase/compose.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 
 const host = { name: 'h1', log: nullLogger };
@@ -63,5 +64,58 @@ describe('runPhases', () => {
     ).rejects.toThrow('b broke');
     expect(ctx.events).toEqual(['run a', 'changed by a', 'cleanup b', 'cleanup a']);
     expect(timings.map((t) => t.title)).toEqual(['a']);
+  });
+
+  it('refuses a context whose dryRun copy disagrees with its change log (the one dry-run switch)', async () => {
+    const ctx = { ...context(true), dryRun: false };
+    await expect(runPhases([phase('a')], ctx, 'silent')).rejects.toThrow('disagree');
+    expect(ctx.events).toEqual([]);
+  });
+});
+
+describe('composedPhase', () => {
+  type Inner = Ctx & { inner: true };
+  const innerOf = (ctx: Ctx, shared: SharedContext): Inner => ({
+    ...shared,
+    events: ctx.events,
+    inner: true,
+  });
+
+  it("runs another list's phases as one phase: in order, their changes in the outer change log", async () => {
+    const ctx = context();
+    const composed = composedPhase<Ctx, Inner>({
+      title: 'nested',
+      phases: [phase('x') as Phase<Inner>, phase('y') as Phase<Inner>],
+      context: innerOf,
+    });
+    await runPhases([phase('a'), composed, phase('c')], ctx, 'silent');
+    expect(ctx.events).toEqual([
+      'run a',
+      'changed by a',
+      'run x',
+      'changed by x',
+      'run y',
+      'changed by y',
+      'run c',
+      'changed by c',
+    ]);
+    expect(ctx.changes.forHost('h1')).toEqual(['change by a', 'change by x', 'change by y', 'change by c']);
+  });
+
+  it('a failure inside cleans up the inner phases, then the outer ones, and fails the outer run', async () => {
+    const ctx = context();
+    const cleanup = (t: string) => async (c: Ctx) => void c.events.push(`cleanup ${t}`);
+    const composed = composedPhase<Ctx, Inner>({
+      title: 'nested',
+      phases: [
+        phase('x', { cleanup: cleanup('x') }) as Phase<Inner>,
+        phase('y', { run: () => Promise.reject(new Error('y broke')) }) as Phase<Inner>,
+      ],
+      context: innerOf,
+    });
+    await expect(
+      runPhases([phase('a', { cleanup: cleanup('a') }), composed, phase('c')], ctx, 'silent'),
+    ).rejects.toThrow('y broke');
+    expect(ctx.events).toEqual(['run a', 'changed by a', 'run x', 'changed by x', 'cleanup x', 'cleanup a']);
   });
 });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { INSTALL_PHASES } from '../../../src/lib/actions/install.js';
 import { NODE_ACTIVATE_PHASES, NODE_DRAIN_PHASES } from '../../../src/lib/actions/node-availability.js';
-import type { NodeContext } from '../../../src/lib/actions/node-context.js';
+import type { NodeContext } from '../../../src/lib/phase/node-context.js';
 import { NODE_REMOVE_PHASES } from '../../../src/lib/actions/node-remove.js';
 import { NODE_DEMOTE_PHASES, NODE_PROMOTE_PHASES } from '../../../src/lib/actions/node-role.js';
 import { RESET_PHASES } from '../../../src/lib/actions/reset.js';
-import type { ClusterContext } from '../../../src/lib/actions/cluster-context.js';
+import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { EectlError, ExitCode } from '../../../src/lib/errors.js';
 import { Host } from '../../../src/lib/host/host.js';

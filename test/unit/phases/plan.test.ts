@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterContext } from '../../../src/lib/actions/cluster-context.js';
+import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import type { Facts } from '../../../src/lib/host/facts-types.js';
 import { Host } from '../../../src/lib/host/host.js';

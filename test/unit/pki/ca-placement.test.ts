@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ClusterContext } from '../../../src/lib/actions/cluster-context.js';
+import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { ChangeLog } from '../../../src/lib/phase/changes.js';

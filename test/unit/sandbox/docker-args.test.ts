@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hostRunArgs, mirrorRunArgs } from '../../../src/lib/sandbox/docker.js';
 
 describe('docker command lines of the sandbox', () => {
-  it('runs a host with exactly the flags of testbed.md §3, never --privileged', () => {
+  it('runs a host with exactly the systemd-in-Docker flags it needs, never --privileged', () => {
     const args = hostRunArgs({
       container: 'eectl-dev-m1',
       hostname: 'm1',

@@ -3,8 +3,8 @@ import type { InstallRecord } from '../host/install-record.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';
 import type { PackageOffer } from '../host/os/index.js';
-import { ChangeLog } from '../phase/changes.js';
-import type { PhaseContext } from '../phase/phase.js';
+import { ChangeLog } from './changes.js';
+import type { PhaseContext } from './phase.js';
 import type { Session } from '../cluster/session.js';
 import type { Logger } from '../ui/log.js';
 import type { ProgressMode } from '../ui/progress.js';
@@ -22,6 +22,7 @@ export interface JoinTokens {
 /** Everything the phases of a cluster action share: the file, the hosts, and what was learnt on the way. */
 export interface ClusterContext extends PhaseContext {
   config: ClusterConfig;
+  /** A copy of `changes.dryRun`, the one dry-run switch that phases read; the runner refuses a mismatch. */
   dryRun: boolean;
   /** Opens (or reuses: one connection per host per run) the connection to a host of the file. */
   connect: (spec: HostSpec) => Promise<Connection>;
@@ -89,6 +90,11 @@ export interface ActionOptions {
   concurrency: number;
   progress: ProgressMode;
   signal?: AbortSignal;
+  /**
+   * The cluster lock this run already holds, when the action runs inside another one (upgrade's backup):
+   * the action re-enters it instead of taking it again, and leaves it held at its end.
+   */
+  lock?: ClusterLock;
 }
 
 /** A fresh context for an action over the hosts of the file. */
@@ -105,5 +111,6 @@ export function newClusterContext(options: ActionOptions): ClusterContext {
     factsReadAt: 0,
     engineVersions: new Map(),
     engineOffers: new Map(),
+    ...(options.lock && { lock: options.lock.reenter() }),
   };
 }

@@ -1,8 +1,7 @@
 import chalk from 'chalk';
-import { renderTable } from '../ui/table.js';
-import type { NodeActionResult, NodeSummary } from './node-context.js';
-import type { NodeListResult, NodeListRow } from './node-list.js';
-import { renderDryRun } from '../ui/changes.js';
+import { renderTable } from './table.js';
+import type { NodeActionResult, NodeListResult, NodeListRow, NodeSummary } from './results.js';
+import { renderDryRun } from './changes.js';
 
 const DONE: Record<NodeActionResult['command'], string> = {
   remove: 'removed from the swarm',

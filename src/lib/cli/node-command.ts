@@ -4,8 +4,8 @@ import { ClusterFile } from '../config/cluster-file.js';
 import { UsageError } from '../errors.js';
 import { confirmAction } from '../ui/prompts.js';
 import { progressMode } from '../ui/progress.js';
-import type { NodeActionOptions, NodeActionResult } from './node-context.js';
-import { renderNodeResult } from './node-render.js';
+import type { NodeActionOptions, NodeActionResult } from '../actions/node-action.js';
+import { renderNodeResult } from '../ui/node-render.js';
 
 /**
  * What `eectl node remove/promote/demote/drain/activate` share: one argument naming the node, the flags

@@ -1,0 +1,84 @@
+import type { ClusterFile } from '../config/cluster-file.js';
+import type { Session } from '../cluster/session.js';
+import { ChangeLog } from '../phase/changes.js';
+import type { NodeCommand, NodeContext } from '../phase/node-context.js';
+import type { Phase } from '../phase/phase.js';
+import { runAction } from '../phase/runner.js';
+import type { SwarmNode } from '../swarm/nodes.js';
+import type { ProgressMode } from '../ui/progress.js';
+import type { Logger } from '../ui/log.js';
+import type { NodeActionResult, NodeSummary } from '../ui/results.js';
+
+/** What a node command's action is given by its command. */
+export interface NodeActionOptions {
+  file: ClusterFile;
+  session: Session;
+  log: Logger;
+  target: string;
+  dryRun: boolean;
+  force?: boolean;
+  reset?: boolean;
+  drainTimeoutMs?: number;
+  concurrency: number;
+  progress: ProgressMode;
+  signal?: AbortSignal;
+}
+
+/** A swarm node as the result of a node command shows it. */
+export function summarizeNode(n: SwarmNode): NodeSummary {
+  return {
+    id: n.id,
+    hostname: n.hostname,
+    address: n.addr,
+    role: n.role,
+    state: n.state,
+    availability: n.availability,
+    manager: n.leader ? 'leader' : n.reachability,
+    engineVersion: n.engineVersion,
+  };
+}
+
+/** Runs one node command's phases; the cluster lock is released at the end, also on failure. */
+export async function runNodeAction(
+  command: NodeCommand,
+  phases: readonly Phase<NodeContext>[],
+  options: NodeActionOptions,
+): Promise<NodeActionResult> {
+  const ctx: NodeContext = {
+    command,
+    file: options.file,
+    config: options.file.config,
+    dryRun: options.dryRun,
+    force: options.force ?? false,
+    reset: options.reset ?? false,
+    drainTimeoutMs: options.drainTimeoutMs ?? 300_000,
+    log: options.log,
+    changes: new ChangeLog(options.dryRun),
+    concurrency: options.concurrency,
+    signal: options.signal,
+    connect: (spec) => options.session.connect(spec),
+    target: options.target,
+    managers: [],
+    unreachable: new Map(),
+    swarm: new Map(),
+    nodes: [],
+    warnings: [],
+    fileChanged: false,
+  };
+  const report = await runAction(phases, ctx, options.progress, async () =>
+    ctx.releaseLock ? ctx.releaseLock() : ctx.lock?.release(),
+  );
+  return {
+    cluster: ctx.config.metadata.name,
+    command,
+    target: options.target,
+    dryRun: options.dryRun,
+    node: ctx.node ? summarizeNode(ctx.node) : undefined,
+    changes: ctx.changes.entries,
+    warnings: ctx.warnings,
+    file: { path: ctx.file.path, changed: ctx.fileChanged },
+    ...report,
+  };
+}
+
+export type { NodeActionResult, NodeSummary } from '../ui/results.js';

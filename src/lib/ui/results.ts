@@ -1,0 +1,299 @@
+/**
+ * The typed results of actions: what each command prints and what `--json` reports. Plain data, kept in the
+ * lowest layer so that actions (which produce them), renderers and commands (which show them) all import
+ * them downward.
+ */
+import type { Role } from '../config/schema.js';
+import type { ServiceView, TaskView } from '../dashboard/view-model.js';
+import type { ReplicaHealth } from '../registry/plan.js';
+import type { QuorumState } from '../swarm/quorum.js';
+
+/** One change to one host: made, or (under --dry-run) only described. */
+export interface Change {
+  host: string;
+  description: string;
+  applied: boolean;
+}
+
+/** What `install` reports (the `--json` result). */
+export interface InstallResult {
+  cluster: string;
+  dryRun: boolean;
+  /** True when nothing had to change. */
+  converged: boolean;
+  changes: { host: string; description: string; applied: boolean }[];
+  engineVersion: string | undefined;
+  nodes: {
+    hostname: string;
+    address: string;
+    role: string;
+    state: string;
+    availability: string;
+    leader: boolean;
+    reachability?: string;
+    engineVersion: string;
+  }[];
+  quorum: (QuorumState & { description: string }) | undefined;
+  phases: { title: string; seconds: number; skipped: boolean }[];
+  seconds: number;
+  /** What the run left alone and why (running engines that differ from engine.version). */
+  warnings: string[];
+  /** Registry replicas as checked after the rollout; the admin password only on the run that generated it. */
+  registry?: { replicas: ReplicaHealth[]; adminPassword?: string };
+}
+
+/** What `reset` reports (the `--json` result). */
+export interface ResetResult {
+  cluster: string;
+  dryRun: boolean;
+  /** True when no host had anything to remove: nothing changed (under --dry-run: nothing would). */
+  alreadyClean: boolean;
+  hosts: {
+    host: string;
+    role: Role;
+    /** Nothing of the engine or eectl was found there. */
+    clean: boolean;
+    /** What was removed (under --dry-run: what would be), in order. */
+    removed: string[];
+    /** What stays because the host's install record says it was there before eectl. */
+    kept: string[];
+    /** No install record (installed by an older eectl): reset removed the engine as it did before. */
+    legacy: boolean;
+  }[];
+  changes: { host: string; description: string; applied: boolean }[];
+  phases: { title: string; seconds: number; skipped: boolean }[];
+  seconds: number;
+}
+
+/** What `backup` reports (the `--json` result). */
+export interface BackupResult {
+  cluster: string;
+  dryRun: boolean;
+  /** The archive written (under --dry-run: where it would be). */
+  archive: string;
+  bytes?: number;
+  source: { host: string; hostname: string };
+  /** One manager: the swarm could not be managed during the copy. */
+  outage: boolean;
+  swarmId: string;
+  registryData: boolean;
+  counts: {
+    nodes: number;
+    services: number;
+    secrets: number;
+    configs: number;
+    networks: number;
+    files?: number;
+  };
+  /** Older archives removed by --keep. */
+  pruned: string[];
+  unreachable: { host: string; message: string }[];
+  changes: { host: string; description: string; applied: boolean }[];
+  phases: { title: string; seconds: number; skipped: boolean }[];
+  seconds: number;
+}
+
+/** What `restore` reports (the `--json` result). */
+export interface RestoreResult {
+  cluster: string;
+  dryRun: boolean;
+  archive: string;
+  swarmId: string;
+  /** The manager that got the swarm state. */
+  target: string;
+  /** Hosts that were in a swarm and left it (--force). */
+  replaced: string[];
+  services: { name: string; running: number; desired: number }[];
+  /** What differs from the manifest (empty: everything is back). */
+  differences: string[];
+  changes: { host: string; description: string; applied: boolean }[];
+  phases: { title: string; seconds: number; skipped: boolean }[];
+  seconds: number;
+}
+
+/** One host in the upgrade plan, in the order the hosts take their turns. */
+export interface UpgradeHostPlan {
+  host: string;
+  role: string;
+  /** Installed package version and what the daemon reports now. */
+  from: { package: string; daemon: string | undefined };
+  to: string;
+  /** False when the host already runs the target (a resumed run leaves it alone). */
+  changes: boolean;
+}
+
+/** What `eectl upgrade` will do, shown before anything changes. */
+export interface UpgradePlan {
+  requested: string | undefined;
+  /** The engine version every host ends on (upstream, as daemons report it). */
+  target: string | undefined;
+  hosts: UpgradeHostPlan[];
+  /** Workers restarted at once. */
+  batchSize: number;
+  /** What happens about a backup first. */
+  backup: string;
+  /** Hosts without an engine: `eectl install` sets them up, upgrade leaves them. */
+  skipped: string[];
+}
+
+/** What `upgrade` reports (the `--json` result). */
+export interface UpgradeResult {
+  cluster: string;
+  dryRun: boolean;
+  plan: UpgradePlan;
+  file: { path: string; changed: boolean };
+  backup?: string;
+  changes: { host: string; description: string; applied: boolean }[];
+  rolling: RollingReport;
+  phases: { title: string; seconds: number; skipped: boolean }[];
+  seconds: number;
+}
+
+/** How each host's turn went: its window is from the drain until it is active again. */
+export interface RollingReport {
+  batchSize: number;
+  hosts: { host: string; role: string; seconds: number; drained: boolean }[];
+}
+
+/**
+ * healthy: every host of the file is a Ready node, managers reachable, API listening, quorum held.
+ * degraded: the quorum holds, but something of the file is down, missing or unreachable.
+ * quorum-lost: the swarm cannot be managed (no leader, or no manager answers).
+ */
+export type Health = 'healthy' | 'degraded' | 'quorum-lost';
+
+/** A certificate's expiry, as status shows it. */
+export interface Expiry {
+  notAfter: string;
+  daysLeft: number;
+  /** In its last 30 days (or expired): install renews server certificates then. */
+  due: boolean;
+}
+
+/** One node: a host of the file, a swarm node, or both. */
+export interface StatusNode {
+  /** The host's address in the file; undefined for a node the file does not name. */
+  host: string | undefined;
+  fileRole: Role | undefined;
+  hostname: string;
+  address: string;
+  /** Swarm role; undefined when the host is not in the swarm (or the swarm could not be read). */
+  role: 'manager' | 'worker' | undefined;
+  /** ready | down | unknown | disconnected, or "unreachable" when only SSH could tell (and failed). */
+  state: string;
+  availability: string;
+  leader: boolean;
+  reachability: string | undefined;
+  engineVersion: string;
+  /** Managers: whether the engine listens on the API port (from the host's facts). */
+  apiListening: boolean | undefined;
+  /** Managers: the API server certificate's expiry. */
+  certificate: Expiry | undefined;
+}
+
+/** The registry's replicas: filled by the registry module once eectl installs registries. */
+export interface RegistryStatus {
+  /** False until eectl deploys registry replicas: nothing was checked. */
+  checked: boolean;
+  replicas: { host: string; healthy: boolean; detail: string }[];
+  note: string;
+}
+
+/** What differs between the file and the cluster. */
+export interface Drift {
+  /** Hosts of the file whose node is not in the swarm. */
+  missingFromSwarm: string[];
+  /** Swarm nodes (hostname and address) that no host of the file is. */
+  notInFile: string[];
+  /** Nodes whose engine is not the file's engine.version (or, without one, not the most common version). */
+  engineVersions: { node: string; version: string; expected: string }[];
+}
+
+/** What `eectl status` reports (the `--json` result). */
+export interface StatusResult {
+  cluster: string;
+  health: Health;
+  quorum: {
+    managers: number;
+    reachable: number;
+    hasQuorum: boolean;
+    faultTolerance: number;
+    description: string;
+  };
+  nodes: StatusNode[];
+  drift: Drift;
+  ca: Expiry | undefined;
+  registry: RegistryStatus;
+  /** What makes the cluster degraded or lost (empty when healthy). */
+  problems: string[];
+  /** Worth knowing, not unhealthy: drift, certificates due, drained nodes. */
+  warnings: string[];
+}
+
+/** Services and tasks as `eectl status --services` reports them (read through the engine API). */
+export interface Workloads {
+  services: ServiceView[];
+  /** Tasks the orchestrator wants running, and the latest failed ones of each service. */
+  tasks: TaskView[];
+  /** The manager that answered. */
+  answeredBy: string;
+}
+
+/** What every node command reports (the `--json` result). */
+export interface NodeActionResult {
+  cluster: string;
+  command: NodeCommand;
+  target: string;
+  dryRun: boolean;
+  /** The node after the command (undefined once removed, or when it never was in the swarm). */
+  node: NodeSummary | undefined;
+  changes: Change[];
+  warnings: string[];
+  file: { path: string; changed: boolean };
+  phases: { title: string; seconds: number; skipped: boolean }[];
+  seconds: number;
+}
+
+/** A node as node commands report it. */
+export interface NodeSummary {
+  id: string;
+  hostname: string;
+  address: string;
+  role: string;
+  state: string;
+  availability: string;
+  manager: string | undefined;
+  engineVersion: string;
+}
+
+/** The day-2 node commands that change the cluster (ls only reads it). */
+export type NodeCommand = 'remove' | 'promote' | 'demote' | 'drain' | 'activate';
+
+/** One row of `eectl node ls`: a node of the swarm, a host of the file, or both. */
+export interface NodeListRow {
+  /** The address in the file, else the node's swarm address. */
+  address: string;
+  hostname: string | undefined;
+  id: string | undefined;
+  /** The swarm's role; undefined when not in the swarm. */
+  role: 'manager' | 'worker' | undefined;
+  /** The file's role; undefined when the file does not list it. */
+  fileRole: Role | undefined;
+  /** ready | down | … ; or `not in swarm`, `unreachable` for file hosts the swarm does not have. */
+  state: string;
+  availability: string | undefined;
+  /** leader | reachable | unreachable, for managers. */
+  manager: string | undefined;
+  engineVersion: string | undefined;
+  inFile: boolean;
+  inSwarm: boolean;
+}
+
+/** What `node ls` reports (the `--json` result). */
+export interface NodeListResult {
+  cluster: string;
+  /** The manager the list came from. */
+  contact: string;
+  nodes: NodeListRow[];
+  quorum: QuorumState & { description: string };
+}
