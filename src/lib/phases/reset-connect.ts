@@ -12,24 +12,34 @@ export interface UnreachableHost {
 
 /**
  * Opens one connection per host, in parallel. Unlike install's connect phase, a host that cannot be reached
- * does not stop the run: a reset of the others is still wanted (a dead host is often why the cluster is
- * being torn down). Those hosts are kept in `unreachable`; the action reports them at the end (exit 4).
+ * does not stop the run: it is kept in `unreachable` (its address, and why, without the address again) and
+ * warned about with `consequence` (", so it is not reset"); the action decides what that means.
  */
-export const resetConnectPhase: Phase<ClusterContext & { unreachable: UnreachableHost[] }> = {
-  title: 'Connect to hosts',
-  async run(ctx, out) {
-    const settled = await mapSettled(ctx.config.spec.hosts, ctx.concurrency, async (spec) => {
-      const host = new Host(spec, await ctx.connect(spec));
-      out.report(spec.address, 'connected');
-      return host;
-    });
-    for (const s of settled) {
-      if (s.ok) continue;
-      const full = toEectlError(s.error).message;
-      const message = full.startsWith(`${s.item.address}: `) ? full.slice(s.item.address.length + 2) : full;
-      ctx.unreachable.push({ host: s.item.address, message });
-      ctx.log.warn(`${s.item.address}: cannot be reached, so it is not reset: ${message}`);
-    }
-    ctx.hosts = settled.flatMap((s) => (s.ok ? [s.value] : []));
-  },
-};
+export function tolerantConnectPhase(
+  consequence: string,
+): Phase<ClusterContext & { unreachable: UnreachableHost[] }> {
+  return {
+    title: 'Connect to hosts',
+    async run(ctx, out) {
+      const settled = await mapSettled(ctx.config.spec.hosts, ctx.concurrency, async (spec) => {
+        const host = new Host(spec, await ctx.connect(spec));
+        out.report(spec.address, 'connected');
+        return host;
+      });
+      for (const s of settled) {
+        if (s.ok) continue;
+        const full = toEectlError(s.error).message;
+        const message = full.startsWith(`${s.item.address}: `) ? full.slice(s.item.address.length + 2) : full;
+        ctx.unreachable.push({ host: s.item.address, message });
+        ctx.log.warn(`${s.item.address}: cannot be reached${consequence}: ${message}`);
+      }
+      ctx.hosts = settled.flatMap((s) => (s.ok ? [s.value] : []));
+    },
+  };
+}
+
+/**
+ * A reset of the others is still wanted when a host cannot be reached (a dead host is often why the
+ * cluster is being torn down); the action reports those hosts at the end (exit 4).
+ */
+export const resetConnectPhase = tolerantConnectPhase(', so it is not reset');
