@@ -1,6 +1,5 @@
 import { BaseCommand, changeFlags, hostFlags, EXIT_CODES_HELP } from '../lib/base-command.js';
 import { install, type InstallResult } from '../lib/actions/install.js';
-import { progressMode } from '../lib/ui/progress.js';
 import { renderInstallSummary } from '../lib/ui/install-summary.js';
 
 export default class Install extends BaseCommand<typeof Install> {
@@ -23,15 +22,7 @@ export default class Install extends BaseCommand<typeof Install> {
     const { config } = await this.loadCluster({ showWarnings: true });
     const session = this.openSession(config.metadata.name, this.flags);
     try {
-      const result = await install({
-        config,
-        session,
-        log: this.log_,
-        dryRun: this.flags['dry-run'],
-        concurrency: this.flags.concurrency,
-        progress: progressMode(this.jsonEnabled()),
-        signal: this.interrupt.signal,
-      });
+      const result = await install(this.actionOptions(config, session, this.flags));
       if (!this.jsonEnabled()) this.log(renderInstallSummary(result));
       return result;
     } finally {

@@ -1,7 +1,6 @@
 import { BaseCommand, changeFlags, hostFlags, EXIT_CODES_HELP } from '../lib/base-command.js';
 import { reset, resetWarning, type ResetResult } from '../lib/actions/reset.js';
 import { EectlError, ExitCode, UsageError } from '../lib/errors.js';
-import { progressMode } from '../lib/ui/progress.js';
 import { confirmAction } from '../lib/ui/prompts.js';
 import { renderResetSummary } from '../lib/ui/reset-summary.js';
 
@@ -43,16 +42,7 @@ export default class Reset extends BaseCommand<typeof Reset> {
     }
     const session = this.openSession(config.metadata.name, this.flags);
     try {
-      const result = await reset({
-        config,
-        session,
-        log: this.log_,
-        // Boolean: oclif leaves an absent boolean flag undefined, which --json would drop.
-        dryRun: this.flags['dry-run'] === true,
-        concurrency: this.flags.concurrency,
-        progress: progressMode(this.jsonEnabled()),
-        signal: this.interrupt.signal,
-      });
+      const result = await reset(this.actionOptions(config, session, this.flags));
       if (!this.jsonEnabled()) this.log(renderResetSummary(result));
       return result;
     } finally {

@@ -6,7 +6,6 @@ import { BaseCommand, changeFlags, EXIT_CODES_HELP, hostFlags } from '../lib/bas
 import { EectlError, ExitCode, UsageError } from '../lib/errors.js';
 import { UNLOCK_KEY_ENTRY } from '../lib/phases/backup-write.js';
 import { addSecret } from '../lib/ui/redact.js';
-import { progressMode } from '../lib/ui/progress.js';
 import { askSecret, confirmAction } from '../lib/ui/prompts.js';
 import { renderRestoreSummary } from '../lib/ui/restore-summary.js';
 
@@ -55,12 +54,7 @@ ${EXIT_CODES_HELP}`;
     const session = this.openSession(config.metadata.name, this.flags);
     try {
       const result = await restore({
-        config,
-        session,
-        log: this.log_,
-        dryRun: this.flags['dry-run'] === true,
-        concurrency: this.flags.concurrency,
-        progress: progressMode(this.jsonEnabled()),
+        ...this.actionOptions(config, session, this.flags),
         request: {
           archive: this.args.file,
           keys,

@@ -5,7 +5,6 @@ import { ClusterFile } from '../lib/config/cluster-file.js';
 import { UsageError } from '../lib/errors.js';
 import { askSecret, confirmAction } from '../lib/ui/prompts.js';
 import { upgradeBackup } from '../lib/actions/upgrade-backup.js';
-import { progressMode } from '../lib/ui/progress.js';
 import { renderUpgradePlan, renderUpgradeSummary } from '../lib/ui/upgrade-summary.js';
 
 export default class Upgrade extends BaseCommand<typeof Upgrade> {
@@ -64,13 +63,8 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
     }
     try {
       const result = await upgrade({
-        config,
+        ...this.actionOptions(config, session, this.flags),
         file,
-        session,
-        log: this.log_,
-        dryRun: this.flags['dry-run'],
-        concurrency: this.flags.concurrency,
-        progress: progressMode(this.jsonEnabled()),
         skipBackup,
         ...(!skipBackup && {
           backup: upgradeBackup({

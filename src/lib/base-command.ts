@@ -5,6 +5,9 @@ import { loadCluster, type LoadedCluster } from './config/load.js';
 import { clusterDir, LOG_LEVELS, RunLog, type Logger, type LogLevel } from './ui/log.js';
 import { join } from 'node:path';
 import { openSession, type Session, type SessionOptions } from './cluster/session.js';
+import type { ClusterConfig } from './config/schema.js';
+import type { ActionOptions } from './phase/cluster-context.js';
+import { progressMode } from './ui/progress.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -125,6 +128,27 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       signal: this.interrupt.signal,
       ...timeouts,
     });
+  }
+
+  /**
+   * What every action takes from its command: the file, the session, the run's log, dry run, concurrency,
+   * progress for a terminal or --json, and the interrupt (so Ctrl-C also stops the action's own waits).
+   */
+  protected actionOptions(
+    config: ClusterConfig,
+    session: Session,
+    flags: { 'dry-run'?: boolean | undefined; concurrency: number },
+  ): ActionOptions {
+    return {
+      config,
+      session,
+      log: this.log_,
+      // Boolean: oclif leaves an absent boolean flag undefined, which --json would drop.
+      dryRun: flags['dry-run'] === true,
+      concurrency: flags.concurrency,
+      progress: progressMode(this.jsonEnabled()),
+      signal: this.interrupt.signal,
+    };
   }
 
   /** True when prompts may be shown: a terminal on both ends, not --json, not CI. */

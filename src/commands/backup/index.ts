@@ -6,7 +6,6 @@ import { checkRecipients, encryptionKeys, PASSPHRASE_ENV } from '../../lib/backu
 import { archivePath } from '../../lib/backup/paths.js';
 import { BaseCommand, changeFlags, EXIT_CODES_HELP, hostFlags } from '../../lib/base-command.js';
 import { UsageError } from '../../lib/errors.js';
-import { progressMode } from '../../lib/ui/progress.js';
 import { askSecret, confirmAction } from '../../lib/ui/prompts.js';
 import { renderBackupSummary } from '../../lib/ui/backup-summary.js';
 
@@ -55,12 +54,7 @@ ${EXIT_CODES_HELP}`;
     const session = this.openSession(config.metadata.name, this.flags);
     try {
       const result = await backup({
-        config,
-        session,
-        log: this.log_,
-        dryRun,
-        concurrency: this.flags.concurrency,
-        progress: progressMode(this.jsonEnabled()),
+        ...this.actionOptions(config, session, { 'dry-run': dryRun, concurrency: this.flags.concurrency }),
         request: {
           out,
           keys,
