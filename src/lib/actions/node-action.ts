@@ -48,7 +48,6 @@ export async function runNodeAction(
     command,
     file: options.file,
     config: options.file.config,
-    dryRun: options.dryRun,
     force: options.force ?? false,
     reset: options.reset ?? false,
     drainTimeoutMs: options.drainTimeoutMs ?? 300_000,

@@ -22,8 +22,6 @@ export interface JoinTokens {
 /** Everything the phases of a cluster action share: the file, the hosts, and what was learnt on the way. */
 export interface ClusterContext extends PhaseContext {
   config: ClusterConfig;
-  /** A copy of `changes.dryRun`, the one dry-run switch that phases read; the runner refuses a mismatch. */
-  dryRun: boolean;
   /** Opens (or reuses: one connection per host per run) the connection to a host of the file. */
   connect: (spec: HostSpec) => Promise<Connection>;
   /** The hosts of the file, in file order, once connected. */
@@ -101,7 +99,6 @@ export interface ActionOptions {
 export function newClusterContext(options: ActionOptions): ClusterContext {
   return {
     config: options.config,
-    dryRun: options.dryRun,
     log: options.log,
     changes: new ChangeLog(options.dryRun),
     concurrency: options.concurrency,

@@ -19,8 +19,8 @@ export interface ComposedPhaseSpec<Outer extends PhaseContext, Inner extends Pha
  * One phase of an action that runs another action's phases (node promote runs install's, node remove
  * --reset runs reset's), so no phase calls an action. The inner run shares the outer one's change log:
  * its changes are the outer run's changes (and a dry run is one switch), and a failure in it is the outer
- * run's failure (exit 4 once anything changed, cleanups of the inner phases first). The inner phases'
- * times are in the debug log; the outer run reports the composed phase as one.
+ * run's failure (exit 4 once anything changed, cleanups of the inner phases first). The outer run reports
+ * the inner phases' times after the composed phase's own, each titled `outer › inner`.
  */
 export function composedPhase<Outer extends PhaseContext, Inner extends PhaseContext>(
   spec: ComposedPhaseSpec<Outer, Inner>,
@@ -28,7 +28,7 @@ export function composedPhase<Outer extends PhaseContext, Inner extends PhaseCon
   return {
     title: spec.title,
     ...(spec.shouldRun && { shouldRun: spec.shouldRun }),
-    async run(ctx) {
+    async run(ctx, out) {
       const shared: SharedContext = {
         log: ctx.log,
         changes: ctx.changes,
@@ -38,9 +38,7 @@ export function composedPhase<Outer extends PhaseContext, Inner extends PhaseCon
       const inner = spec.context(ctx, shared);
       // The outer phase's line shows the progress; the inner phases run without a renderer of their own.
       const timings = await runPhases(spec.phases, inner, 'silent');
-      for (const t of timings) {
-        ctx.log.debug(`${spec.title}: ${t.title} ${t.skipped ? 'skipped' : `${(t.ms / 1000).toFixed(1)}s`}`);
-      }
+      out.inner?.(timings);
       await spec.after?.(ctx, inner);
     },
   };

@@ -14,8 +14,6 @@ export interface NodeContext extends PhaseContext {
   command: NodeCommand;
   file: ClusterFile;
   config: ClusterConfig;
-  /** A copy of `changes.dryRun`, the one dry-run switch that phases read; the runner refuses a mismatch. */
-  dryRun: boolean;
   /** Tolerate an unreachable or broken target host (node remove --force). */
   force: boolean;
   /** Reset the host once it is out of the swarm (node remove --reset). */

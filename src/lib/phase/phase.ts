@@ -14,6 +14,8 @@ export interface PhaseContext {
 /** Where a running phase reports progress: the last line shown under its title. */
 export interface PhaseOutput {
   report(host: string, line: string): void;
+  /** A composed phase hands over the times of the phases it ran, reported after its own as `outer › inner`. */
+  inner?(timings: readonly PhaseTiming[]): void;
 }
 
 /**

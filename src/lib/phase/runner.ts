@@ -12,11 +12,6 @@ export async function runPhases<C extends PhaseContext>(
   mode: ProgressMode,
   timings: PhaseTiming[] = [],
 ): Promise<PhaseTiming[]> {
-  // The change log is the one dry-run switch; a context's `dryRun` is only a copy for the code around it.
-  const copy = (ctx as { dryRun?: unknown }).dryRun;
-  if (copy !== undefined && copy !== ctx.changes.dryRun) {
-    throw new Error('bug: the context says dryRun and its change log disagree');
-  }
   const ran: Phase<C>[] = [];
   const tasks = phases.map((phase) => ({
     title: phase.title,
@@ -34,9 +29,13 @@ export async function runPhases<C extends PhaseContext>(
       ctx.log.debug(`phase: ${phase.title}`);
       const firstChange = ctx.changes.count;
       const progress = new PhaseProgress((line) => (task.output = line), PROGRESS_INTERVAL_MS[mode]);
-      await phase.run(ctx, { report: (host, line) => progress.report(host, line) });
+      const inner: PhaseTiming[] = [];
+      await phase.run(ctx, {
+        report: (host, line) => progress.report(host, line),
+        inner: (ts) => inner.push(...ts.map((t) => ({ ...t, title: `${phase.title} › ${t.title}` }))),
+      });
       progress.finish(ctx.changes.entries.slice(firstChange), ctx.changes.dryRun);
-      timings.push({ title: phase.title, ms: performance.now() - started, skipped: false });
+      timings.push({ title: phase.title, ms: performance.now() - started, skipped: false }, ...inner);
     },
   }));
   try {

@@ -212,7 +212,7 @@ export async function deployAuthz(ctx: ClusterContext, host: Host, out: PhaseOut
       await host.conn.upload(POLICY_FILE, plan.policyJson, { mode: 0o644, sudo: true });
     });
   }
-  if (ctx.dryRun) return;
+  if (ctx.changes.dryRun) return;
   const active =
     (await host.exec(['systemctl', 'is-active', AUTHZ_UNIT_NAME], { check: false })).stdout.trim() ===
     'active';
