@@ -1,4 +1,4 @@
-import type { Phase } from '../phase/phase.js';
+import { setByPhases, type AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { backupConnectPhase } from '../phases/backup-connect.js';
 import { backupPlanPhase, type BackupContext, type BackupRequest } from '../phases/backup-plan.js';
@@ -10,7 +10,7 @@ import { newClusterContext, type ActionOptions } from '../phase/cluster-context.
 import type { BackupResult } from '../ui/results.js';
 
 /** `eectl backup`: reachable hosts → facts → lock → plan (source, quorum) → copy with the engine stopped → archive. */
-export const BACKUP_PHASES: Phase<BackupContext>[] = [
+export const BACKUP_PHASES: AnyPhase<BackupContext>[] = [
   backupConnectPhase,
   gatherFactsPhase,
   lockPhaseFor('backup'),
@@ -28,7 +28,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     pruned: [],
   };
   const report = await runAction(BACKUP_PHASES, ctx, options.progress, async () => ctx.lock?.release());
-  const plan = ctx.plan!;
+  const plan = setByPhases(ctx.plan, 'a backup plan');
   const manifest: Omit<Manifest, 'entries' | 'createdAt'> = ctx.written?.manifest ?? plan.manifest;
   return {
     cluster: options.config.metadata.name,

@@ -1,4 +1,4 @@
-import type { Phase } from '../phase/phase.js';
+import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { connectPhase } from '../phases/connect.js';
 import { convergePhase } from '../phases/converge.js';
@@ -17,14 +17,13 @@ import { registryDeployPhase } from '../phases/registry-deploy.js';
 import { registryPlanPhase } from '../phases/registry-plan.js';
 import { registryTrustPhase } from '../phases/registry-trust.js';
 import { waitReadyPhase } from '../phases/wait-ready.js';
-import type { SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum } from '../swarm/quorum.js';
 import { managerCounts } from '../swarm/nodes.js';
 import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
 import type { InstallResult } from '../ui/results.js';
 
 /** `eectl install`: file → lock → facts → preflight → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
-export const INSTALL_PHASES: Phase<InstallContext>[] = [
+export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   connectPhase,
   lockPhase,
   gatherFactsPhase,
@@ -44,13 +43,11 @@ export const INSTALL_PHASES: Phase<InstallContext>[] = [
   registryDeployPhase,
 ];
 
-type InstallContext = ClusterContext & { nodes?: SwarmNode[] };
-
 /** What install is given. */
 export type InstallOptions = ActionOptions;
 
 export async function install(options: InstallOptions): Promise<InstallResult> {
-  const ctx: InstallContext = newClusterContext(options);
+  const ctx = newClusterContext(options);
 
   const report = await runAction(INSTALL_PHASES, ctx, options.progress, async () => ctx.lock?.release());
   const nodes = ctx.nodes ?? [];

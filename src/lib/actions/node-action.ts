@@ -2,7 +2,7 @@ import type { ClusterFile } from '../config/cluster-file.js';
 import type { Session } from '../cluster/session.js';
 import { ChangeLog } from '../phase/changes.js';
 import type { NodeCommand, NodeContext } from '../phase/node-context.js';
-import type { Phase } from '../phase/phase.js';
+import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import type { ProgressMode } from '../ui/progress.js';
@@ -41,7 +41,7 @@ export function summarizeNode(n: SwarmNode): NodeSummary {
 /** Runs one node command's phases; the cluster lock is released at the end, also on failure. */
 export async function runNodeAction(
   command: NodeCommand,
-  phases: readonly Phase<NodeContext>[],
+  phases: readonly AnyPhase<NodeContext>[],
   options: NodeActionOptions,
 ): Promise<NodeActionResult> {
   const ctx: NodeContext = {

@@ -1,4 +1,4 @@
-import type { Phase } from '../phase/phase.js';
+import type { AnyPhase } from '../phase/phase.js';
 import { nodeCheckPhase, notInSwarm } from '../phases/node-check.js';
 import { nodeConnectPhase, nodeLockPhase } from '../phases/node-connect.js';
 import { activatePhase, drainPhase } from '../phases/node-drain.js';
@@ -8,7 +8,7 @@ import type { NodeContext } from '../phase/node-context.js';
 import { runNodeAction, type NodeActionOptions, type NodeActionResult } from './node-action.js';
 
 /** `eectl node drain`: no new tasks on the node, and its tasks moved elsewhere before it returns. */
-export const NODE_DRAIN_PHASES: Phase<NodeContext>[] = [
+export const NODE_DRAIN_PHASES: AnyPhase<NodeContext>[] = [
   nodeLockPhase,
   nodeConnectPhase,
   nodeTargetPhase,
@@ -23,7 +23,7 @@ export const NODE_DRAIN_PHASES: Phase<NodeContext>[] = [
 ];
 
 /** `eectl node activate`: the node takes tasks again (after a drain). */
-export const NODE_ACTIVATE_PHASES: Phase<NodeContext>[] = [
+export const NODE_ACTIVATE_PHASES: AnyPhase<NodeContext>[] = [
   nodeLockPhase,
   nodeConnectPhase,
   nodeTargetPhase,

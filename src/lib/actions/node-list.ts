@@ -55,8 +55,8 @@ export async function listNodes(options: NodeListOptions): Promise<NodeListResul
     unreachable: new Map<string, EectlError>(),
     swarm: new Map<string, SwarmFacts | undefined>(),
   };
-  await reachManagers(ctx);
-  const nodes = await new HostDocker(ctx.contact!).nodes();
+  const contact = await reachManagers(ctx);
+  const nodes = await new HostDocker(contact).nodes();
   const specs = ctx.config.spec.hosts;
   const ownIds = new Map([...ctx.swarm].map(([address, swarm]) => [address, swarm?.nodeId]));
   const byAddress = new Set(nodes.map((n) => n.addr));
@@ -86,7 +86,7 @@ export async function listNodes(options: NodeListOptions): Promise<NodeListResul
   const counts = managerCounts(nodes);
   return {
     cluster: ctx.config.metadata.name,
-    contact: ctx.contact!.name,
+    contact: contact.name,
     nodes: rows,
     quorum: { ...counts, description: describeQuorum(counts) },
   };

@@ -1,5 +1,5 @@
 import { removeHost } from '../config/edit.js';
-import type { Phase } from '../phase/phase.js';
+import type { AnyPhase } from '../phase/phase.js';
 import { nodeCheckPhase } from '../phases/node-check.js';
 import { nodeConnectPhase, nodeLockPhase } from '../phases/node-connect.js';
 import { drainPhase } from '../phases/node-drain.js';
@@ -49,7 +49,7 @@ export function removalRules(change: NodeChange, ctx: NodeContext): Verdict {
  * remove the node once it is Down, and take the host out of the cluster file. Refused when it would lose
  * the quorum, the last manager or the last registry replica. --force removes a dead host.
  */
-export const NODE_REMOVE_PHASES: Phase<NodeContext>[] = [
+export const NODE_REMOVE_PHASES: AnyPhase<NodeContext>[] = [
   nodeLockPhase,
   nodeConnectPhase,
   nodeTargetPhase,

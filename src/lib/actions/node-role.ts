@@ -1,6 +1,6 @@
 import { setHostRole } from '../config/edit.js';
 import type { Role } from '../config/schema.js';
-import type { Phase } from '../phase/phase.js';
+import type { AnyPhase } from '../phase/phase.js';
 import { nodeCheckPhase, notInSwarm } from '../phases/node-check.js';
 import { nodeConnectPhase, nodeLockPhase } from '../phases/node-connect.js';
 import { nodeConvergePhase } from '../phases/node-converge.js';
@@ -41,7 +41,7 @@ const inSwarm =
  * `eectl node promote`: worker → manager (one at a time, waiting for quorum), manager in the file, then
  * install so it gets the control-plane API every manager has.
  */
-export const NODE_PROMOTE_PHASES: Phase<NodeContext>[] = [
+export const NODE_PROMOTE_PHASES: AnyPhase<NodeContext>[] = [
   nodeLockPhase,
   nodeConnectPhase,
   nodeTargetPhase,
@@ -52,7 +52,7 @@ export const NODE_PROMOTE_PHASES: Phase<NodeContext>[] = [
 ];
 
 /** `eectl node demote`: manager → worker when the quorum survives it, and worker in the file. */
-export const NODE_DEMOTE_PHASES: Phase<NodeContext>[] = [
+export const NODE_DEMOTE_PHASES: AnyPhase<NodeContext>[] = [
   nodeLockPhase,
   nodeConnectPhase,
   nodeTargetPhase,

@@ -1,5 +1,5 @@
 import type { ClusterConfig } from '../config/schema.js';
-import type { Phase } from '../phase/phase.js';
+import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { lockHost, lockPhaseFor } from '../phases/lock.js';
@@ -15,7 +15,7 @@ import type { ResetResult } from '../ui/results.js';
  * `eectl reset`: reachable hosts → lock → facts → every manager of the swarm in the file → what is there
  * (less what the install records keep) → swarm left → engines and files removed, the rest put back.
  */
-export const RESET_PHASES: Phase<ResetContext>[] = [
+export const RESET_PHASES: AnyPhase<ResetContext>[] = [
   resetConnectPhase,
   lockPhaseFor('reset'),
   gatherFactsPhase,

@@ -1,5 +1,5 @@
 import { HostDocker } from '../host/docker.js';
-import type { Phase } from '../phase/phase.js';
+import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { convergePhase } from '../phases/converge.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
@@ -20,8 +20,8 @@ import type { RestoreResult } from '../ui/results.js';
  * manager before the registry is planned and the others join it — then the services converge and the result is checked against the
  * manifest.
  */
-export const RESTORE_PHASES: Phase<RestoreContext>[] = [
-  ...(INSTALL_PHASES as Phase<RestoreContext>[]).flatMap((phase): Phase<RestoreContext>[] => {
+export const RESTORE_PHASES: AnyPhase<RestoreContext>[] = [
+  ...(INSTALL_PHASES as AnyPhase<RestoreContext>[]).flatMap((phase): AnyPhase<RestoreContext>[] => {
     if (phase === lockPhase) return [lockPhaseFor('restore')];
     if (phase === gatherFactsPhase) return [phase, restoreGuardPhase];
     if (phase === pkiPhase) return [restoreFilesPhase, phase];

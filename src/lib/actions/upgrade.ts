@@ -15,7 +15,7 @@ import {
   samePackageVersion,
   upstreamVersion,
 } from '../host/version.js';
-import type { Phase } from '../phase/phase.js';
+import { setByPhases, type AnyPhase, type Phase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { connectPhase } from '../phases/connect.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
@@ -179,11 +179,14 @@ export function needsUpgrade(engine: EngineFacts, to: string): boolean {
   return !samePackageVersion(engine.packageVersion!, to) || !daemonOk;
 }
 
+/** Whether the plan changes any host (no plan yet: the plan phase did not run, so nothing to do). */
+const upgrading = (ctx: UpgradeContext): boolean => ctx.plan?.hosts.some((h) => h.changes) === true;
+
 /** --to: the file says the new version before any host changes (a failed run is resumed from the file). */
-const fileAndBackupPhase: Phase<UpgradeContext> = {
+const fileAndBackupPhase: Phase<UpgradeContext, 'plan'> = {
   title: 'Update the cluster file and take a backup',
-  shouldRun: (ctx) =>
-    !ctx.changes.dryRun && (ctx.plan!.hosts.some((h) => h.changes) || ctx.options.to !== undefined),
+  needs: ['plan'],
+  shouldRun: (ctx) => !ctx.changes.dryRun && (upgrading(ctx) || ctx.options.to !== undefined),
   async run(ctx) {
     const { options } = ctx;
     if (options.to !== undefined && options.file.config.spec.engine.version !== options.to) {
@@ -195,18 +198,19 @@ const fileAndBackupPhase: Phase<UpgradeContext> = {
       ctx.fileChanged = true;
       ctx.log.info(`${options.file.path}: engine.version is now "${options.to}"`);
     }
-    if (!options.skipBackup && options.backup && ctx.plan!.hosts.some((h) => h.changes)) {
+    if (!options.skipBackup && options.backup && upgrading(ctx)) {
       ctx.backupPath = await options.backup.take(ctx.lock);
     }
   },
 };
 
 /** The new packages into every host's package cache at once, so each host's turn is only the install. */
-const downloadPhase: Phase<UpgradeContext> = {
+const downloadPhase: Phase<UpgradeContext, 'plan'> = {
   title: 'Download the new engine packages on every host',
-  shouldRun: (ctx) => ctx.plan!.hosts.some((h) => h.changes),
+  needs: ['plan'],
+  shouldRun: upgrading,
   async run(ctx, out) {
-    const pending = ctx.hosts.filter((h) => ctx.plan!.hosts.some((p) => p.host === h.name && p.changes));
+    const pending = ctx.hosts.filter((h) => ctx.plan.hosts.some((p) => p.host === h.name && p.changes));
     await mapAll(pending, ctx.concurrency, async (host) => {
       const to = ctx.targets.get(host.name)!;
       const steps = configurerFor(host.known).downloadEngine(
@@ -220,11 +224,12 @@ const downloadPhase: Phase<UpgradeContext> = {
 };
 
 /** Each host in its turn: install from the cache, restart, verify, Ready again. */
-const rollPhase: Phase<UpgradeContext> = {
+const rollPhase: Phase<UpgradeContext, 'plan'> = {
   title: 'Upgrade engines, one manager at a time, workers in batches',
+  needs: ['plan'],
   async run(ctx, out) {
     const turns: HostTurn[] = [];
-    for (const row of ctx.plan!.hosts.filter((h) => h.changes)) {
+    for (const row of ctx.plan.hosts.filter((h) => h.changes)) {
       const host = ctx.hosts.find((h) => h.name === row.host)!;
       const configurer = configurerFor(host.known);
       turns.push({
@@ -254,7 +259,7 @@ const rollPhase: Phase<UpgradeContext> = {
 };
 
 /** `eectl upgrade`: plan → confirm → file → download everywhere → rolling engine upgrade → registry image. */
-export const UPGRADE_PHASES: Phase<UpgradeContext>[] = [
+export const UPGRADE_PHASES: AnyPhase<UpgradeContext>[] = [
   connectPhase,
   gatherFactsPhase,
   lockPhaseFor('upgrade'),
@@ -283,7 +288,7 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   return {
     cluster: options.config.metadata.name,
     dryRun: options.dryRun,
-    plan: ctx.plan!,
+    plan: setByPhases(ctx.plan, 'an upgrade plan'),
     file: {
       path: options.file.path,
       changed:

@@ -12,6 +12,7 @@ import type { ControlPlanePlan } from '../pki/plan.js';
 import type { RegistryPlan } from '../registry/plan.js';
 import type { RegistryState } from '../registry/state.js';
 import type { Connection } from '../ssh/connection.js';
+import type { SwarmNode } from '../swarm/nodes.js';
 
 /** Join tokens, known once a manager of the swarm is reachable. Both are secrets. */
 export interface JoinTokens {
@@ -51,6 +52,8 @@ export interface ClusterContext extends PhaseContext {
   heldBack?: Map<string, string>;
   /** Said to the user at the end of the run (and in --json). */
   warnings?: string[];
+  /** The swarm's nodes as the last wait for them saw them (install's summary). */
+  nodes?: SwarmNode[];
 }
 
 /** Why a serving host's engine must restart, and what its turn puts in place first. */

@@ -1,4 +1,4 @@
-import type { Phase, PhaseContext } from './phase.js';
+import type { AnyPhase, Phase, PhaseContext } from './phase.js';
 import { runPhases } from './runner.js';
 
 /** What an outer run hands the phases it runs inside it: the shared part of every context. */
@@ -7,7 +7,7 @@ export type SharedContext = Pick<PhaseContext, 'log' | 'changes' | 'concurrency'
 /** How a phase made of another action's phases is built (see `composedPhase`). */
 export interface ComposedPhaseSpec<Outer extends PhaseContext, Inner extends PhaseContext> {
   title: string;
-  phases: readonly Phase<Inner>[];
+  phases: readonly AnyPhase<Inner>[];
   shouldRun?: (ctx: Outer) => boolean;
   /** The inner run's context, built on `shared` (the outer run's change log, log, concurrency, signal). */
   context: (ctx: Outer, shared: SharedContext) => Inner;

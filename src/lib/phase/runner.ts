@@ -1,18 +1,18 @@
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import { createProgress, PhaseProgress, PROGRESS_INTERVAL_MS, type ProgressMode } from '../ui/progress.js';
-import type { Phase, PhaseContext, PhaseTiming } from './phase.js';
+import type { AnyPhase, PhaseContext, PhaseTiming, With } from './phase.js';
 
 /**
  * Runs phases in order with progress. On failure, the `cleanup` of every phase that ran is called in
  * reverse order and the error is rethrown; `timings` (the caller's array) then holds the phases that ran.
  */
 export async function runPhases<C extends PhaseContext>(
-  phases: readonly Phase<C>[],
+  phases: readonly AnyPhase<C>[],
   ctx: C,
   mode: ProgressMode,
   timings: PhaseTiming[] = [],
 ): Promise<PhaseTiming[]> {
-  const ran: Phase<C>[] = [];
+  const ran: AnyPhase<C>[] = [];
   const tasks = phases.map((phase) => ({
     title: phase.title,
     task: async (_: C, task: { output: string; skip: (message?: string) => void }) => {
@@ -25,12 +25,17 @@ export async function runPhases<C extends PhaseContext>(
         task.skip(`${phase.title} (nothing to do)`);
         return;
       }
+      const missing = (phase.needs ?? []).filter((field) => ctx[field] === undefined);
+      if (missing.length > 0) {
+        throw new Error(`bug: phase "${phase.title}" needs ${missing.join(', ')}, which no phase before it set`);
+      }
       ran.push(phase);
       ctx.log.debug(`phase: ${phase.title}`);
       const firstChange = ctx.changes.count;
       const progress = new PhaseProgress((line) => (task.output = line), PROGRESS_INTERVAL_MS[mode]);
       const inner: PhaseTiming[] = [];
-      await phase.run(ctx, {
+      // Checked just above: what the phase needs is set.
+      await phase.run(ctx as With<C, keyof C>, {
         report: (host, line) => progress.report(host, line),
         inner: (ts) => inner.push(...ts.map((t) => ({ ...t, title: `${phase.title} › ${t.title}` }))),
       });
@@ -81,7 +86,7 @@ export interface ActionReport {
  * again, continues where it stopped — unless the error already has a more telling code (locked, interrupted).
  */
 export async function runAction<C extends PhaseContext>(
-  phases: readonly Phase<C>[],
+  phases: readonly AnyPhase<C>[],
   ctx: C,
   mode: ProgressMode,
   finish: () => Promise<void>,

@@ -22,8 +22,9 @@ import { applySteps } from './steps.js';
  * is readable by all, because the facts read its certificates as the login user; its keys are 0600.
  */
 export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseOutput): Promise<void> {
-  const plan = ctx.controlPlane?.managers.get(host.name);
-  if (!plan) return;
+  const controlPlane = ctx.controlPlane;
+  const plan = controlPlane?.managers.get(host.name);
+  if (!controlPlane || !plan) return;
   const changed = plan.writeCa || plan.serverCert !== undefined || plan.dropIn !== undefined;
   const restartNeeded = host.facts?.engine?.running === true && (changed || plan.restartPending);
   // In the swarm (a manager, or a worker about to be promoted): its restart is the rolling change's.
@@ -44,7 +45,7 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
     });
   }
   if (plan.writeCa) {
-    const ca = ctx.controlPlane!.ca;
+    const ca = controlPlane.ca;
     const what = ca.supplied ? 'certificate (its key stays on this machine)' : 'CA';
     await ctx.changes.apply(host, `write the cluster ${what} to ${HOST_PKI_DIR}`, async () => {
       await prepareDirs();

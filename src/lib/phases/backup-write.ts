@@ -25,10 +25,11 @@ const COPY_TIMEOUT_MS = 6 * 60 * 60_000;
  * files from the same manager, the registry storage when asked, the cluster file and the manifest; renames
  * the archive into place and prunes old ones (`--keep`). A failure leaves no archive behind.
  */
-export const backupWritePhase: Phase<BackupContext> = {
+export const backupWritePhase: Phase<BackupContext, 'plan'> = {
   title: 'Copy the swarm state and write the archive',
+  needs: ['plan'],
   async run(ctx, out) {
-    const plan = ctx.plan!;
+    const plan = ctx.plan;
     if (ctx.changes.dryRun) {
       await withEngineStoppedForCopy(ctx, plan, out, async () => undefined);
       return;

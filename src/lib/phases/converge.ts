@@ -6,11 +6,11 @@ import { mapSettled } from '../util/concurrency.js';
 import { convergeEngine } from './engine.js';
 import { initSwarm, joinManager, joinWorker } from './swarm-membership.js';
 
-/** A promise with its resolve/reject exposed: "the swarm exists" for hosts waiting to join. */
-function signal(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
-  let resolve!: () => void;
+/** A promise with its resolve/reject exposed: "the swarm exists, through this manager" for hosts waiting to join. */
+function signal<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (value: T) => void;
   let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
   promise.catch(() => undefined);
   return { promise, resolve, reject };
 }
@@ -36,33 +36,32 @@ export const convergePhase: Phase<ClusterContext> = {
     ctx.swarmManager ??= managers(ctx).find((m) => inSwarm(m) && m.facts?.swarm?.isManager);
   },
   async run(ctx, out) {
-    const swarmExists = signal();
+    const swarmExists = signal<Host>();
     const managerJoins = serial();
     const founder = ctx.swarmManager ? undefined : managers(ctx)[0];
-    if (ctx.swarmManager) swarmExists.resolve();
+    if (ctx.swarmManager) swarmExists.resolve(ctx.swarmManager);
     // The founder first, so it is never queued behind hosts that wait for it.
     const ordered = founder ? [founder, ...ctx.hosts.filter((h) => h !== founder)] : ctx.hosts;
     const settled = await mapSettled(ordered, ctx.concurrency, async (host: Host) => {
       try {
         await convergeEngine(ctx, host, out);
         if (host === founder) {
-          await initSwarm(ctx, host);
-          swarmExists.resolve();
+          swarmExists.resolve(await initSwarm(ctx, host));
           return;
         }
       } catch (error) {
         if (host === founder) swarmExists.reject(error);
         throw error;
       }
-      await swarmExists.promise.catch(() => {
+      const contact = await swarmExists.promise.catch(() => {
         throw new EectlError(`${host.name}: not joined, because the swarm could not be initialised`, {
           code: 'ENO_SWARM',
           kind: 'external',
           host: host.name,
         });
       });
-      if (host.isManager) await managerJoins(() => joinManager(ctx, host));
-      else await joinWorker(ctx, host);
+      if (host.isManager) await managerJoins(() => joinManager(ctx, contact, host));
+      else await joinWorker(ctx, contact, host);
       if (!ctx.changes.dryRun) out.report(host.name, 'in the swarm');
     });
     const failed = settled.filter((s) => !s.ok);

@@ -59,12 +59,12 @@ async function writeRecord(host: Host, record: InstallRecord): Promise<void> {
 export const installRecordPhase: Phase<ClusterContext> = {
   title: 'Record what each host has before install',
   async run(ctx, out) {
-    ctx.installRecords ??= new Map();
+    const records = (ctx.installRecords ??= new Map());
     await mapAll(ctx.hosts, ctx.concurrency, async (host) => {
       const probe = await probeRecord(host);
       const existing = recordOf(host, probe);
       if (existing) {
-        ctx.installRecords!.set(host.name, existing);
+        records.set(host.name, existing);
         return;
       }
       if (probe.record !== undefined) return; // unreadable: left for the operator, never overwritten
@@ -82,7 +82,7 @@ export const installRecordPhase: Phase<ClusterContext> = {
         `record the host as it is before install (reset puts it back${kept})`,
         () => writeRecord(host, record),
       );
-      ctx.installRecords!.set(host.name, record);
+      records.set(host.name, record);
       if (!ctx.changes.dryRun) out.report(host.name, 'recorded');
     });
   },

@@ -18,11 +18,12 @@ export function desiredLabels(host: Host): Record<string, string> {
 }
 
 /** Adds the labels a node lacks (one `node update` per node that needs one). */
-export const labelNodesPhase: Phase<ClusterContext> = {
+export const labelNodesPhase: Phase<ClusterContext, 'swarmManager'> = {
   title: 'Label nodes',
+  needs: ['swarmManager'],
   shouldRun: (ctx) => ctx.swarmManager !== undefined && inSwarm(ctx.swarmManager),
   async run(ctx) {
-    const docker = new HostDocker(ctx.swarmManager!);
+    const docker = new HostDocker(ctx.swarmManager);
     const nodes = new Map((await docker.nodes()).map((n) => [n.id, n]));
     for (const host of ctx.hosts) {
       const node = nodes.get(host.facts?.swarm?.nodeId ?? '');

@@ -19,7 +19,7 @@ export type ManagerContext = Pick<
  * before it must be tried anyway; the ones after it are never touched (a dead manager costs a connect
  * timeout). Unreachable managers are remembered, not fatal: a node command must work while one is down.
  */
-export async function reachManagers(ctx: ManagerContext): Promise<void> {
+export async function reachManagers(ctx: ManagerContext): Promise<Host> {
   const specs = ctx.config.spec.hosts.filter((h) => h.role === 'manager');
   let next = 0;
   const nextManager = async (): Promise<Host | undefined> => {
@@ -43,7 +43,7 @@ export async function reachManagers(ctx: ManagerContext): Promise<void> {
   };
   ctx.contact = await nextManager();
   ctx.nextContact = nextManager;
-  if (ctx.contact) return;
+  if (ctx.contact) return ctx.contact;
   const reasons = [...ctx.unreachable.entries()].map(([a, e]) => `  ${a}: ${e.message.split('\n')[0]}`);
   const inactive = ctx.managers.map((m) => `  ${m.name}: not a manager of an active swarm`);
   throw new EectlError(
@@ -71,11 +71,11 @@ export function isSwarmManager(ctx: Pick<NodeContext, 'swarm'>, host: Host): boo
 export const nodeConnectPhase: Phase<NodeContext> = {
   title: 'Reach the managers',
   async run(ctx, out) {
-    await reachManagers(ctx);
+    const contact = await reachManagers(ctx);
     for (const [address, error] of ctx.unreachable) {
       ctx.log.warn(`${address}: manager unreachable (${error.message.split('\n')[0]})`);
     }
-    out.report(ctx.contact!.name, 'in the swarm');
+    out.report(contact.name, 'in the swarm');
   },
 };
 

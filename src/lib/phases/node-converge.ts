@@ -1,7 +1,7 @@
 import { newClusterContext, type ClusterContext } from '../phase/cluster-context.js';
 import { composedPhase } from '../phase/compose.js';
 import type { NodeContext } from '../phase/node-context.js';
-import type { Phase } from '../phase/phase.js';
+import type { AnyPhase } from '../phase/phase.js';
 import { changeTarget } from './node-wait.js';
 
 /**
@@ -12,7 +12,7 @@ import { changeTarget } from './node-wait.js';
  * command's. Under --dry-run the promotion has not happened, so install's plan would not be the real one:
  * the phase says that it would run.
  */
-export function nodeConvergePhase(installPhases: readonly Phase<ClusterContext>[]): Phase<NodeContext> {
+export function nodeConvergePhase(installPhases: readonly AnyPhase<ClusterContext>[]): AnyPhase<NodeContext> {
   const converge = composedPhase<NodeContext, ClusterContext>({
     title: 'Converge the new manager (install)',
     phases: installPhases,

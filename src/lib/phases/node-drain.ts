@@ -12,12 +12,13 @@ const POLL_MS = 1000;
  * it and every replicated service that ran there has its full count on other nodes. Skipped for a dead
  * host under --force (its tasks are rescheduled once the node is removed).
  */
-export const drainPhase: Phase<NodeContext> = {
+export const drainPhase: Phase<NodeContext, 'node' | 'contact'> = {
   title: 'Drain the node and wait until its tasks run elsewhere',
+  needs: ['node', 'contact'],
   shouldRun: (ctx) => ctx.node !== undefined && !(ctx.force && ctx.host === undefined),
   async run(ctx, out) {
-    const node = ctx.node!;
-    const docker = new HostDocker(ctx.contact!);
+    const node = ctx.node;
+    const docker = new HostDocker(ctx.contact);
     const watched = new Set((await docker.nodeTasks(node.id)).map((t) => t.serviceId));
     if (node.availability !== 'drain') {
       await ctx.changes.apply(changeTarget(ctx), `drain node ${node.hostname}`, () =>
@@ -67,13 +68,14 @@ export const drainPhase: Phase<NodeContext> = {
 };
 
 /** Sets the node's availability back to active: the swarm may schedule tasks on it again. */
-export const activatePhase: Phase<NodeContext> = {
+export const activatePhase: Phase<NodeContext, 'node' | 'contact'> = {
   title: 'Activate the node',
+  needs: ['node', 'contact'],
   shouldRun: (ctx) => ctx.node !== undefined && ctx.node.availability !== 'active',
   async run(ctx) {
-    const node = ctx.node!;
+    const node = ctx.node;
     await ctx.changes.apply(changeTarget(ctx), `activate node ${node.hostname}`, () =>
-      new HostDocker(ctx.contact!).nodeUpdate(node.id, { availability: 'active' }),
+      new HostDocker(ctx.contact).nodeUpdate(node.id, { availability: 'active' }),
     );
     if (!ctx.changes.dryRun) ctx.node = { ...node, availability: 'active' };
   },

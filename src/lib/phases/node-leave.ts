@@ -11,11 +11,12 @@ const DOWN_TIMEOUT_MS = 60_000;
  * Makes the host leave the swarm (`docker swarm leave` on it), once it no longer sees itself as a manager.
  * Under --force a failure is a warning (the node is then removed forcibly); a dead host is skipped.
  */
-export const leavePhase: Phase<NodeContext> = {
+export const leavePhase: Phase<NodeContext, 'host'> = {
   title: 'Leave the swarm',
+  needs: ['host'],
   shouldRun: (ctx) => ctx.node !== undefined && ctx.host !== undefined,
   async run(ctx) {
-    const host = ctx.host!;
+    const host = ctx.host;
     const docker = new HostDocker(host);
     try {
       if (!ctx.changes.dryRun) {
@@ -43,11 +44,12 @@ export const leavePhase: Phase<NodeContext> = {
  * Takes the node off the swarm's node list through the contact: after a clean leave once it shows Down;
  * under --force at once (`docker node rm --force`).
  */
-export const forgetPhase: Phase<NodeContext> = {
+export const forgetPhase: Phase<NodeContext, 'node' | 'contact'> = {
   title: "Remove the node from the swarm's list",
+  needs: ['node', 'contact'],
   shouldRun: (ctx) => ctx.node !== undefined,
   async run(ctx, out) {
-    const node = ctx.node!;
+    const node = ctx.node;
     const force = ctx.force && (ctx.host === undefined || ctx.hostError !== undefined);
     if (!ctx.changes.dryRun && !force) {
       await waitForNode(ctx, 'Down', (n) => n === undefined || n.state === 'down', DOWN_TIMEOUT_MS, out);
@@ -55,8 +57,11 @@ export const forgetPhase: Phase<NodeContext> = {
     await ctx.changes.apply(
       changeTarget(ctx),
       `remove node ${node.hostname} from the swarm${force ? ' (--force)' : ''}`,
-      () => new HostDocker(ctx.contact!).nodeRemove(node.id, force),
+      () => new HostDocker(ctx.contact).nodeRemove(node.id, force),
     );
-    if (!ctx.changes.dryRun) ctx.node = undefined;
+    if (!ctx.changes.dryRun) {
+      const left: NodeContext = ctx; // the node is gone: later phases see no node
+      left.node = undefined;
+    }
   },
 };

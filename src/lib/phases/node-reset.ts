@@ -1,7 +1,7 @@
 import { newClusterContext } from '../phase/cluster-context.js';
 import { composedPhase } from '../phase/compose.js';
 import type { NodeContext } from '../phase/node-context.js';
-import type { Phase } from '../phase/phase.js';
+import type { AnyPhase, Phase, With } from '../phase/phase.js';
 import { changeTarget } from './node-wait.js';
 import { notResetError, releaseResetLock, type ResetContext } from './reset-host.js';
 
@@ -11,13 +11,13 @@ import { notResetError, releaseResetLock, type ResetContext } from './reset-host
  * again from scratch. They run under the command's lock (re-entered: removing the first manager locks that
  * very host), and their changes are the command's. A dead host (--force) cannot be reset: that is a warning.
  */
-export function nodeResetPhase(resetPhases: readonly Phase<ResetContext>[]): Phase<NodeContext> {
-  const resetHost = composedPhase<NodeContext, ResetContext>({
+export function nodeResetPhase(resetPhases: readonly AnyPhase<ResetContext>[]): Phase<NodeContext, 'spec'> {
+  const resetHost = composedPhase<With<NodeContext, 'spec'>, ResetContext>({
     title: 'Reset the host',
     phases: resetPhases,
     context: (ctx, shared) => ({
       ...newClusterContext({
-        config: { ...ctx.config, spec: { ...ctx.config.spec, hosts: [ctx.spec!] } },
+        config: { ...ctx.config, spec: { ...ctx.config.spec, hosts: [ctx.spec] } },
         // The command's session: its connection to the host is reused, and closed with the others.
         session: { connect: ctx.connect, close: () => Promise.resolve() },
         log: ctx.log,
@@ -44,9 +44,10 @@ export function nodeResetPhase(resetPhases: readonly Phase<ResetContext>[]): Pha
   });
   return {
     title: resetHost.title,
+    needs: ['spec'],
     shouldRun: (ctx) => ctx.reset && ctx.spec !== undefined,
     async run(ctx, out) {
-      const spec = ctx.spec!;
+      const spec = ctx.spec;
       if (!ctx.host) {
         const warning = `${spec.address}: cannot be reached, so it was not reset; reset it before it joins any swarm again`;
         ctx.warnings.push(warning);

@@ -15,13 +15,14 @@ function roleLabel(node: SwarmNode, role: 'manager' | 'worker'): Record<string, 
 }
 
 /** Makes a worker a manager, then waits until it is a reachable manager and the swarm has its quorum. */
-export const promotePhase: Phase<NodeContext> = {
+export const promotePhase: Phase<NodeContext, 'node' | 'contact'> = {
   title: 'Promote to manager',
+  needs: ['node', 'contact'],
   shouldRun: (ctx) => ctx.node?.role === 'worker',
   async run(ctx, out) {
-    const node = ctx.node!;
+    const node = ctx.node;
     await ctx.changes.apply(changeTarget(ctx), `promote node ${node.hostname} to manager`, () =>
-      new HostDocker(ctx.contact!).nodeUpdate(node.id, {
+      new HostDocker(ctx.contact).nodeUpdate(node.id, {
         role: 'manager',
         labels: roleLabel(node, 'manager'),
       }),
@@ -43,13 +44,14 @@ export const promotePhase: Phase<NodeContext> = {
  * Makes a manager a worker (Raft forgets it), then waits until the swarm reports it without manager
  * status and still has its quorum. Also the first step of removing a manager.
  */
-export const demotePhase: Phase<NodeContext> = {
+export const demotePhase: Phase<NodeContext, 'node' | 'contact'> = {
   title: 'Demote to worker',
+  needs: ['node', 'contact'],
   shouldRun: (ctx) => ctx.node?.role === 'manager',
   async run(ctx, out) {
-    const node = ctx.node!;
+    const node = ctx.node;
     await ctx.changes.apply(changeTarget(ctx), `demote node ${node.hostname} to worker`, () =>
-      new HostDocker(ctx.contact!).nodeUpdate(node.id, { role: 'worker', labels: roleLabel(node, 'worker') }),
+      new HostDocker(ctx.contact).nodeUpdate(node.id, { role: 'worker', labels: roleLabel(node, 'worker') }),
     );
     if (ctx.changes.dryRun) return;
     await waitForNode(

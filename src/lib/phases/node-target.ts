@@ -35,10 +35,11 @@ export function findNode(
  * Lists the nodes through the contact and finds the target in the file and in the swarm; connects to the
  * target host when the file lists it (a failure is remembered for the checks: only --force goes on).
  */
-export const nodeTargetPhase: Phase<NodeContext> = {
+export const nodeTargetPhase: Phase<NodeContext, 'contact'> = {
   title: 'Find the node',
+  needs: ['contact'],
   async run(ctx, out) {
-    ctx.nodes = await new HostDocker(ctx.contact!).nodes();
+    ctx.nodes = await new HostDocker(ctx.contact).nodes();
     let spec = ctx.config.spec.hosts.find((h) => h.address === ctx.target);
     if (spec) await reachTarget(ctx, spec);
     ctx.node = findNode(ctx.target, spec, ctx.nodes, ctx.swarm.get(spec?.address ?? '')?.nodeId);
@@ -64,7 +65,7 @@ export const nodeTargetPhase: Phase<NodeContext> = {
       });
     }
     // Commands go through another manager when the target is one: it may stop being one.
-    if (ctx.node && ctx.swarm.get(ctx.contact!.name)?.nodeId === ctx.node.id) {
+    if (ctx.node && ctx.swarm.get(ctx.contact.name)?.nodeId === ctx.node.id) {
       ctx.contact = (await ctx.nextContact?.()) ?? ctx.contact;
     }
     const where = ctx.node

@@ -1,7 +1,7 @@
 import { nodeName, type NodeContext } from '../phase/node-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
-import type { PhaseOutput } from '../phase/phase.js';
+import type { PhaseOutput, With } from '../phase/phase.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 
 const POLL_MS = 1000;
@@ -17,14 +17,14 @@ export function changeTarget(ctx: NodeContext): { name: string; log: NodeContext
  * keeps that list; throws (exit 4: the change was made, the wait was not over) after `timeoutMs`.
  */
 export async function waitForNode(
-  ctx: NodeContext,
+  ctx: With<NodeContext, 'node' | 'contact'>,
   what: string,
   ready: (node: SwarmNode | undefined, nodes: SwarmNode[]) => boolean,
   timeoutMs: number,
   out: PhaseOutput,
 ): Promise<void> {
-  const docker = new HostDocker(ctx.contact!);
-  const id = ctx.node!.id;
+  const docker = new HostDocker(ctx.contact);
+  const id = ctx.node.id;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const nodes = await docker.nodes();

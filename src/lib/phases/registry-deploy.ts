@@ -18,13 +18,14 @@ const REPLICA_TIMEOUT_MS = 90_000;
  * swarm has its configs and secrets, and the one global service runs them, rolled out one replica at a
  * time when anything changed; then every replica's `/v2/` must answer.
  */
-export const registryDeployPhase: Phase<ClusterContext> = {
+export const registryDeployPhase: Phase<ClusterContext, 'registry'> = {
   title: 'Deploy the registry replicas',
+  needs: ['registry'],
   shouldRun: (ctx) =>
     ctx.registry !== undefined &&
     (ctx.changes.dryRun || (ctx.swarmManager !== undefined && inSwarm(ctx.swarmManager))),
   async run(ctx, out) {
-    const plan = ctx.registry!;
+    const plan = ctx.registry;
     await mapAll(managers(ctx), ctx.concurrency, (m) => keepState(ctx, m, plan));
     await mapAll(registryHosts(ctx), ctx.concurrency, (h) => ensureStorage(ctx, h));
     const manager = ctx.swarmManager && inSwarm(ctx.swarmManager) ? ctx.swarmManager : undefined;

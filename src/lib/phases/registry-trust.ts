@@ -13,11 +13,12 @@ import { registryHosts } from './registry-plan.js';
  * Runs on every install, so hosts that join later get it too; the files came with the facts. The entries
  * go into the host's install record, so reset removes them and no other.
  */
-export const registryTrustPhase: Phase<ClusterContext> = {
+export const registryTrustPhase: Phase<ClusterContext, 'controlPlane'> = {
   title: 'Trust the registry on every node',
+  needs: ['controlPlane'],
   shouldRun: (ctx) => registryHosts(ctx).length > 0 && ctx.controlPlane !== undefined,
   async run(ctx) {
-    const caPem = ctx.controlPlane!.ca.certPem;
+    const caPem = ctx.controlPlane.ca.certPem;
     const files = trustFiles(registryHosts(ctx), ctx.config.spec.registry);
     await mapAll(ctx.hosts, ctx.concurrency, async (host: Host) => {
       const missing = files.filter((f) => host.facts?.files[f] !== caPem);

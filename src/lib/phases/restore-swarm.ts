@@ -15,10 +15,11 @@ import type { RestoreContext } from './restore-guard.js';
  * files on the target manager (so the same CA signs, and the registry keeps its users and certificate), and
  * the registry's storage on the first registry host when the archive has it.
  */
-export const restoreFilesPhase: Phase<RestoreContext> = {
+export const restoreFilesPhase: Phase<RestoreContext, 'target'> = {
   title: 'Put back certificates and registry files',
+  needs: ['target'],
   async run(ctx, out) {
-    const target = ctx.target!;
+    const target = ctx.target;
     const routes: ExtractRoute[] = [
       { prefix: 'pki/', host: target, dir: EECTL_ETC_DIR, strip: false },
       { prefix: 'registry/', host: target, dir: EECTL_ETC_DIR, strip: false },
@@ -60,10 +61,11 @@ export const restoreFilesPhase: Phase<RestoreContext> = {
  * one-manager cluster (`--force-new-cluster`, its own address) that keeps every object of the backup. The
  * nodes of the old cluster are removed, so the hosts join again as new nodes in install's next phase.
  */
-export const restoreSwarmPhase: Phase<RestoreContext> = {
+export const restoreSwarmPhase: Phase<RestoreContext, 'target'> = {
   title: 'Restore the swarm on the first manager',
+  needs: ['target'],
   async run(ctx, out) {
-    const target = ctx.target!;
+    const target = ctx.target;
     const m = ctx.request.manifest;
     for (const host of ctx.replacing.filter((h) => h !== target)) {
       await ctx.changes.apply(host, 'leave the swarm the restore replaces', async () => {

@@ -9,11 +9,12 @@ import type { RestoreContext } from './restore-guard.js';
 const CONVERGE_TIMEOUT_MS = 600_000;
 
 /** Waits until every service of the backup runs as many tasks as it wants (replicated and global alike). */
-export const restoreServicesPhase: Phase<RestoreContext> = {
+export const restoreServicesPhase: Phase<RestoreContext, 'swarmManager'> = {
   title: 'Wait until the services converge',
+  needs: ['swarmManager'],
   shouldRun: (ctx) => !ctx.changes.dryRun,
   async run(ctx, out) {
-    const docker = new HostDocker(ctx.swarmManager!);
+    const docker = new HostDocker(ctx.swarmManager);
     const wanted = new Set(ctx.request.manifest.services.map((s) => s.name));
     const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
     let behind: string[] = [];
@@ -23,7 +24,7 @@ export const restoreServicesPhase: Phase<RestoreContext> = {
         .filter((s) => s.desired === 0 || s.running < s.desired)
         .map((s) => `${s.name} ${s.running}/${s.desired}`);
       if (behind.length === 0 && services.length === wanted.size) return;
-      out.report(ctx.swarmManager!.name, `waiting for ${behind.join(', ') || 'services'}`);
+      out.report(ctx.swarmManager.name, `waiting for ${behind.join(', ') || 'services'}`);
       await new Promise((r) => setTimeout(r, 2000));
     }
     throw new EectlError(
@@ -42,11 +43,12 @@ export const restoreServicesPhase: Phase<RestoreContext> = {
 };
 
 /** Compares the restored swarm with the manifest: every service, secret, config and network, by name and ID. */
-export const restoreVerifyPhase: Phase<RestoreContext> = {
+export const restoreVerifyPhase: Phase<RestoreContext, 'swarmManager'> = {
   title: 'Verify against the manifest',
+  needs: ['swarmManager'],
   shouldRun: (ctx) => !ctx.changes.dryRun,
   async run(ctx, out) {
-    const docker = new HostDocker(ctx.swarmManager!);
+    const docker = new HostDocker(ctx.swarmManager);
     const networks = parseIdNameLines(await docker.objectsWithIds('network'));
     const actual = {
       services: parseServiceInventory(await docker.inspectAllServices(), networks),
@@ -66,6 +68,6 @@ export const restoreVerifyPhase: Phase<RestoreContext> = {
         },
       );
     }
-    out.report(ctx.swarmManager!.name, 'every service, secret, config and network is back');
+    out.report(ctx.swarmManager.name, 'every service, secret, config and network is back');
   },
 };

@@ -7,12 +7,13 @@ import { rollHosts, type RollingOptions } from '../rolling/roll.js';
  * a restart an earlier run left pending), through the rolling change: one manager at a time, workers in
  * batches, each drained and checked.
  */
-export function rollingRestartPhase(options: RollingOptions = {}): Phase<ClusterContext> {
+export function rollingRestartPhase(options: RollingOptions = {}): Phase<ClusterContext, 'restarts'> {
   return {
     title: 'Restart engines in the swarm, one at a time',
+    needs: ['restarts'],
     shouldRun: (ctx) => (ctx.restarts?.size ?? 0) > 0,
     async run(ctx, out) {
-      const turns = [...ctx.restarts!.values()].map((r) => ({
+      const turns = [...ctx.restarts.values()].map((r) => ({
         host: r.host,
         reasons: r.reasons,
         ...(r.daemonJson !== undefined && { daemonJson: r.daemonJson }),

@@ -10,7 +10,7 @@ import { addSecret } from '../ui/redact.js';
 const MANAGER_READY_TIMEOUT_MS = 90_000;
 
 /** Initialises the swarm on `host` (the first manager of the file) and makes it the swarm's contact. */
-export async function initSwarm(ctx: ClusterContext, host: Host): Promise<void> {
+export async function initSwarm(ctx: ClusterContext, host: Host): Promise<Host> {
   const swarm = ctx.config.spec.swarm;
   await ctx.changes.apply(host, `initialise the swarm, advertising ${host.advertiseAddress}`, async () => {
     await new HostDocker(host).swarmInit({
@@ -22,12 +22,13 @@ export async function initSwarm(ctx: ClusterContext, host: Host): Promise<void> 
     await refreshSwarmFacts(host);
   });
   ctx.swarmManager = host;
+  return host;
 }
 
 /** A join token, read once per run from the swarm's contact manager (registered as a secret). */
-async function joinToken(ctx: ClusterContext, role: 'manager' | 'worker'): Promise<string> {
+async function joinToken(ctx: ClusterContext, contact: Host, role: 'manager' | 'worker'): Promise<string> {
   ctx.tokens ??= (async () => {
-    const docker = new HostDocker(ctx.swarmManager!);
+    const docker = new HostDocker(contact);
     const tokens = { manager: await docker.joinToken('manager'), worker: await docker.joinToken('worker') };
     addSecret(tokens.manager);
     addSecret(tokens.worker);
@@ -38,37 +39,36 @@ async function joinToken(ctx: ClusterContext, role: 'manager' | 'worker'): Promi
 
 /**
  * Brings a manager of the file into the swarm: joins it (or promotes it when it is a worker), then waits
- * until it is Reachable and the swarm still has its quorum. Callers run this one host at a time.
+ * until it is Reachable and the swarm still has its quorum, as `contact` (a manager in it) sees it.
+ * Callers run this one host at a time.
  */
-export async function joinManager(ctx: ClusterContext, host: Host): Promise<void> {
+export async function joinManager(ctx: ClusterContext, contact: Host, host: Host): Promise<void> {
   if (inSwarm(host) && host.facts?.swarm?.isManager) return;
-  const contact = ctx.swarmManager!;
   if (inSwarm(host)) {
     await ctx.changes.apply(host, 'promote to manager', async () => {
       await new HostDocker(contact).nodeUpdate(host.facts!.swarm!.nodeId!, { role: 'manager' });
       await refreshSwarmFacts(host);
     });
   } else {
-    await joinAs(ctx, host, 'manager');
+    await joinAs(ctx, contact, host, 'manager');
   }
-  if (!ctx.changes.dryRun) await waitForManagerQuorum(ctx, host);
+  if (!ctx.changes.dryRun) await waitForManagerQuorum(contact, host);
 }
 
 /** Joins a worker or registry node to the swarm. Safe to run for many hosts at once. */
-export async function joinWorker(ctx: ClusterContext, host: Host): Promise<void> {
+export async function joinWorker(ctx: ClusterContext, contact: Host, host: Host): Promise<void> {
   if (inSwarm(host)) return;
-  await joinAs(ctx, host, 'worker');
+  await joinAs(ctx, contact, host, 'worker');
 }
 
 /** `docker swarm join` through the swarm's contact manager, then the host's own view of the swarm. */
-async function joinAs(ctx: ClusterContext, host: Host, role: 'manager' | 'worker'): Promise<void> {
-  const contact = ctx.swarmManager!;
+async function joinAs(ctx: ClusterContext, contact: Host, host: Host, role: 'manager' | 'worker'): Promise<void> {
   await ctx.changes.apply(
     host,
     `join the swarm as a ${role} through ${contact.advertiseAddress}`,
     async () => {
       await new HostDocker(host).swarmJoin({
-        token: await joinToken(ctx, role),
+        token: await joinToken(ctx, contact, role),
         managerAddr: contact.advertiseAddress,
         advertiseAddr: host.advertiseAddress,
       });
@@ -82,8 +82,8 @@ async function refreshSwarmFacts(host: Host): Promise<void> {
   if (host.facts) host.facts.swarm = swarm;
 }
 
-async function waitForManagerQuorum(ctx: ClusterContext, host: Host): Promise<void> {
-  const docker = new HostDocker(ctx.swarmManager!);
+async function waitForManagerQuorum(contact: Host, host: Host): Promise<void> {
+  const docker = new HostDocker(contact);
   const nodeId = host.facts?.swarm?.nodeId;
   const deadline = Date.now() + MANAGER_READY_TIMEOUT_MS;
   let last = '';

@@ -65,6 +65,24 @@ describe('runPhases', () => {
     expect(ctx.events).toEqual(['run a', 'changed by a', 'cleanup b', 'cleanup a']);
     expect(timings.map((t) => t.title)).toEqual(['a']);
   });
+
+  it("checks what a phase needs before it runs: a list that puts it before what sets the field fails, naming both", async () => {
+    type Found = Ctx & { found?: string };
+    const ctx: Found = context();
+    const finder: Phase<Found> = { title: 'find', run: async (c) => void (c.found = 'x') };
+    const user: Phase<Found, 'found'> = {
+      title: 'use',
+      needs: ['found'],
+      // The type says `found` is set: no `!` needed.
+      run: async (c) => void c.events.push(`use ${c.found.toUpperCase()}`),
+    };
+    await expect(runPhases([user, finder], ctx, 'silent')).rejects.toThrow(
+      'bug: phase "use" needs found, which no phase before it set',
+    );
+    expect(ctx.events).toEqual([]);
+    await runPhases([finder, user], ctx, 'silent');
+    expect(ctx.events).toEqual(['use X']);
+  });
 });
 
 describe('composedPhase', () => {
