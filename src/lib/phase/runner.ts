@@ -27,7 +27,9 @@ export async function runPhases<C extends PhaseContext>(
       }
       const missing = (phase.needs ?? []).filter((field) => ctx[field] === undefined);
       if (missing.length > 0) {
-        throw new Error(`bug: phase "${phase.title}" needs ${missing.join(', ')}, which no phase before it set`);
+        throw new Error(
+          `bug: phase "${phase.title}" needs ${missing.join(', ')}, which no phase before it set`,
+        );
       }
       ran.push(phase);
       ctx.log.debug(`phase: ${phase.title}`);

@@ -62,7 +62,12 @@ export async function joinWorker(ctx: ClusterContext, contact: Host, host: Host)
 }
 
 /** `docker swarm join` through the swarm's contact manager, then the host's own view of the swarm. */
-async function joinAs(ctx: ClusterContext, contact: Host, host: Host, role: 'manager' | 'worker'): Promise<void> {
+async function joinAs(
+  ctx: ClusterContext,
+  contact: Host,
+  host: Host,
+  role: 'manager' | 'worker',
+): Promise<void> {
   await ctx.changes.apply(
     host,
     `join the swarm as a ${role} through ${contact.advertiseAddress}`,

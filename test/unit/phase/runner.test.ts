@@ -66,7 +66,7 @@ describe('runPhases', () => {
     expect(timings.map((t) => t.title)).toEqual(['a']);
   });
 
-  it("checks what a phase needs before it runs: a list that puts it before what sets the field fails, naming both", async () => {
+  it('checks what a phase needs before it runs: a list that puts it before what sets the field fails, naming both', async () => {
     type Found = Ctx & { found?: string };
     const ctx: Found = context();
     const finder: Phase<Found> = { title: 'find', run: async (c) => void (c.found = 'x') };
