@@ -17,7 +17,7 @@ const ACTIONS = {
 };
 const PHASES = [
   {
-    group: ['**/phase/**', '**/phases/**', '**/rolling/**'],
+    group: ['**/phase/**', '**/phases/**', '**/converge/**', '**/rolling/**'],
     message:
       'the phase layer sits above the domain (host, swarm, pki, registry, cluster, ssh, config, ui, util).',
   },
@@ -75,7 +75,12 @@ export default tseslint.config(
     },
     {
       name: 'phases',
-      files: ['src/lib/phase/**/*.ts', 'src/lib/phases/**/*.ts', 'src/lib/rolling/**/*.ts'],
+      files: [
+        'src/lib/phase/**/*.ts',
+        'src/lib/phases/**/*.ts',
+        'src/lib/converge/**/*.ts',
+        'src/lib/rolling/**/*.ts',
+      ],
       above: [...COMMANDS, ACTIONS],
     },
     {
@@ -85,6 +90,7 @@ export default tseslint.config(
         'src/lib/actions/**',
         'src/lib/phase/**',
         'src/lib/phases/**',
+        'src/lib/converge/**',
         'src/lib/rolling/**',
         'src/lib/cli/**',
         'src/lib/base-command.ts',

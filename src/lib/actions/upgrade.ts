@@ -26,7 +26,7 @@ import { pkiPhase } from '../phases/pki.js';
 import { registryDeployPhase } from '../phases/registry-deploy.js';
 import { registryHosts, registryPlanPhase } from '../phases/registry-plan.js';
 import { registryTrustPhase } from '../phases/registry-trust.js';
-import { applySteps } from '../phases/steps.js';
+import { applySteps } from '../phase/steps.js';
 import { rollingOrder } from '../rolling/plan.js';
 import { rollHosts, type HostTurn, type RollingReport } from '../rolling/roll.js';
 import { mapAll } from '../util/concurrency.js';

@@ -12,7 +12,7 @@ import {
   HOST_SERVER_CERT,
   HOST_SERVER_KEY,
 } from '../pki/paths.js';
-import { applySteps } from './steps.js';
+import { applySteps } from '../phase/steps.js';
 
 /**
  * Writes a manager's API files as planned (CA, server certificate, drop-in) before convergeEngine

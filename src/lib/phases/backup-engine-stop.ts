@@ -7,7 +7,7 @@ import type { PhaseOutput } from '../phase/phase.js';
 import { managerCounts } from '../swarm/nodes.js';
 import { describeQuorum, hasQuorum } from '../swarm/quorum.js';
 import type { BackupContext, BackupPlan } from './backup-plan.js';
-import { applySteps } from './steps.js';
+import { applySteps } from '../phase/steps.js';
 
 /** How long the copied manager may take to be Reachable again (with the quorum whole) after its start. */
 const BACK_IN_QUORUM_TIMEOUT_MS = 120_000;

@@ -3,8 +3,8 @@ import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
-import { convergeEngine } from './engine.js';
-import { initSwarm, joinManager, joinWorker } from './swarm-membership.js';
+import { convergeEngine } from '../converge/engine.js';
+import { initSwarm, joinManager, joinWorker } from '../converge/swarm-membership.js';
 
 /** A promise with its resolve/reject exposed: "the swarm exists, through this manager" for hosts waiting to join. */
 function signal<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (e: unknown) => void } {

@@ -2,7 +2,7 @@ import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Phase } from '../phase/phase.js';
 import { validateDaemonConfig } from '../rolling/daemon-config.js';
 import { mapAll } from '../util/concurrency.js';
-import { mergedDaemonJson } from './engine.js';
+import { mergedDaemonJson } from '../converge/engine.js';
 
 /**
  * Checks every daemon.json the run would write before any host changes (exit 3 when one is refused):

@@ -10,7 +10,7 @@ import {
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';
 import { sourceSpec } from './package-source.js';
-import { applySteps } from './steps.js';
+import { applySteps } from '../phase/steps.js';
 
 /**
  * The engine package a host already has, when it satisfies engine.version. `install` never upgrades an

@@ -2,7 +2,7 @@ import { newClusterContext, type ClusterContext } from '../phase/cluster-context
 import { composedPhase } from '../phase/compose.js';
 import type { NodeContext } from '../phase/node-context.js';
 import type { AnyPhase } from '../phase/phase.js';
-import { changeTarget } from './node-wait.js';
+import { changeTarget } from '../phase/node-wait.js';
 
 /**
  * After a promotion, install's phases (`installPhases`, given by the action) run over the file, which now

@@ -3,7 +3,7 @@ import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { drainProgress } from '../swarm/tasks.js';
-import { changeTarget } from './node-wait.js';
+import { changeTarget } from '../phase/node-wait.js';
 
 const POLL_MS = 1000;
 

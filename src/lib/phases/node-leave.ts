@@ -2,7 +2,7 @@ import type { NodeContext } from '../phase/node-context.js';
 import { toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
-import { changeTarget, waitForNode } from './node-wait.js';
+import { changeTarget, waitForNode } from '../phase/node-wait.js';
 
 const DEMOTED_TIMEOUT_MS = 60_000;
 const DOWN_TIMEOUT_MS = 60_000;

@@ -2,7 +2,7 @@ import { newClusterContext } from '../phase/cluster-context.js';
 import { composedPhase } from '../phase/compose.js';
 import type { NodeContext } from '../phase/node-context.js';
 import type { AnyPhase, Phase, With } from '../phase/phase.js';
-import { changeTarget } from './node-wait.js';
+import { changeTarget } from '../phase/node-wait.js';
 import { notResetError, releaseResetLock, type ResetContext } from './reset-host.js';
 
 /**

@@ -3,7 +3,7 @@ import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum, hasQuorum } from '../swarm/quorum.js';
-import { changeTarget, waitForNode } from './node-wait.js';
+import { changeTarget, waitForNode } from '../phase/node-wait.js';
 
 const ROLE_CHANGE_TIMEOUT_MS = 90_000;
 

@@ -6,7 +6,7 @@ import type { Phase } from '../phase/phase.js';
 import { repoKeyText } from '../config/repo-key.js';
 import { addSecret } from '../ui/redact.js';
 import { mapAll } from '../util/concurrency.js';
-import { applySteps, uploadsInPlace } from './steps.js';
+import { applySteps, uploadsInPlace } from '../phase/steps.js';
 
 /** engine.source and repoUrl from the file, as the configurers take them. */
 export function sourceSpec(ctx: ClusterContext): EngineSourceSpec {

@@ -6,7 +6,7 @@ import { serviceManagerFor } from '../host/service/index.js';
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';
 import { sourceSpec } from './package-source.js';
-import { checkHosts, type PreflightProblem } from './preflight-checks.js';
+import { checkHosts, type PreflightProblem } from '../cluster/preflight-checks.js';
 
 /**
  * From a host, TCP to every manager's 2377: "open" when something answers, "refused" when the host is

@@ -22,8 +22,8 @@ import {
   REMOVE_FIREWALL_SCRIPT,
   REMOVE_LINKS_SCRIPT,
   REMOVE_PATHS_SCRIPT,
-} from './reset-leftovers.js';
-import { applySteps } from './steps.js';
+} from '../cluster/reset-leftovers.js';
+import { applySteps } from '../phase/steps.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';
 import type { Logger } from '../ui/log.js';

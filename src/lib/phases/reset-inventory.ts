@@ -20,7 +20,7 @@ import {
   KEPT_WHILE_LOCKED,
   PROBE_SCRIPT,
   RESET_PATHS,
-} from './reset-leftovers.js';
+} from '../cluster/reset-leftovers.js';
 
 /** What a reset finds on one host: everything it will remove, nothing else. Empty lists: already clean. */
 export interface ResetInventory {

@@ -6,7 +6,7 @@ import type { Step } from '../host/os/index.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';
-import { convergeEngine } from './engine.js';
+import { convergeEngine } from '../converge/engine.js';
 import { EECTL_ETC_DIR, REGISTRY_DATA_PREFIX, SWARM_PARENT_DIR } from './backup-write.js';
 import type { RestoreContext } from './restore-guard.js';
 

@@ -6,7 +6,7 @@ import type { Host } from '../host/host.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import { upstreamVersion } from '../host/version.js';
 import type { PhaseOutput } from '../phase/phase.js';
-import { applySteps } from '../phases/steps.js';
+import { applySteps } from '../phase/steps.js';
 import { HOST_PKI_DIR, HOST_RESTART_PENDING } from '../pki/paths.js';
 import { waitForReplica } from '../registry/health.js';
 import { managerCounts, type SwarmNode } from '../swarm/nodes.js';

@@ -3,7 +3,7 @@ import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { ChangeLog } from '../../../src/lib/phase/changes.js';
-import { convergeEngine } from '../../../src/lib/phases/engine.js';
+import { convergeEngine } from '../../../src/lib/converge/engine.js';
 import type { Connection, ExecResult, RemoteCommand } from '../../../src/lib/ssh/connection.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';

@@ -5,7 +5,7 @@ import type { Facts } from '../../../src/lib/host/facts-types.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { ChangeLog } from '../../../src/lib/phase/changes.js';
 import { configurerFor } from '../../../src/lib/host/os/index.js';
-import { mergedDaemonJson } from '../../../src/lib/phases/engine.js';
+import { mergedDaemonJson } from '../../../src/lib/converge/engine.js';
 import { satisfiedVersion } from '../../../src/lib/phases/engine-version.js';
 import { sourceInPlace } from '../../../src/lib/phases/package-source.js';
 import type { Connection } from '../../../src/lib/ssh/connection.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import type { Facts } from '../../../src/lib/host/facts-types.js';
-import { checkHosts, requiredPorts, type HostUnderCheck } from '../../../src/lib/phases/preflight-checks.js';
+import { checkHosts, requiredPorts, type HostUnderCheck } from '../../../src/lib/cluster/preflight-checks.js';
 import { makeFacts } from '../../helpers/facts.js';
 
 const config = clusterSchema.parse({

@@ -12,7 +12,7 @@ import {
 } from '../../../src/lib/host/install-record.js';
 import { resetSteps } from '../../../src/lib/phases/reset-host.js';
 import { isClean, probeHost } from '../../../src/lib/phases/reset-inventory.js';
-import { PROBE_SCRIPT } from '../../../src/lib/phases/reset-leftovers.js';
+import { PROBE_SCRIPT } from '../../../src/lib/cluster/reset-leftovers.js';
 import { unlistedManagerAddresses, unlistedManagerNodes } from '../../../src/lib/phases/reset-managers.js';
 import type { SwarmNode } from '../../../src/lib/swarm/nodes.js';
 import type { Connection, RemoteCommand } from '../../../src/lib/ssh/connection.js';

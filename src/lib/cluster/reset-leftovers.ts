@@ -1,4 +1,4 @@
-import { LOCK_DIR } from '../cluster/lock.js';
+import { LOCK_DIR } from './lock.js';
 import { APT_AUTH_FILE, APT_KEYRING, APT_SOURCE_FILE } from '../host/os/apt.js';
 import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from '../host/os/source.js';
 import { DNF_PASSWORD_FILES, YUM_REPO_FILE } from '../host/os/dnf.js';

@@ -8,11 +8,11 @@ import { serviceManagerFor } from '../host/service/index.js';
 import { upstreamVersion } from '../host/version.js';
 import { HOST_RESTART_PENDING } from '../pki/paths.js';
 import type { PhaseOutput } from '../phase/phase.js';
-import { accessDaemonKeys, deployAuthz } from './access.js';
-import { writeApiFiles } from './api.js';
-import { sourceSpec } from './package-source.js';
-import { satisfiedVersion } from './engine-version.js';
-import { applySteps } from './steps.js';
+import { accessDaemonKeys, deployAuthz } from '../phases/access.js';
+import { writeApiFiles } from '../phases/api.js';
+import { sourceSpec } from '../phases/package-source.js';
+import { satisfiedVersion } from '../phases/engine-version.js';
+import { applySteps } from '../phase/steps.js';
 
 /**
  * daemon.json with engine.daemon merged over what the host has (keys of the file win, others are kept),

@@ -1,7 +1,7 @@
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './cluster-context.js';
 import type { Host } from '../host/host.js';
 import type { Step, UploadStep } from '../host/os/index.js';
-import type { PhaseOutput } from '../phase/phase.js';
+import type { PhaseOutput } from './phase.js';
 
 /** Package installs can take minutes on slow mirrors. */
 const STEP_TIMEOUT_MS = 15 * 60_000;

@@ -1,7 +1,7 @@
-import { nodeName, type NodeContext } from '../phase/node-context.js';
+import { nodeName, type NodeContext } from './node-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
-import type { PhaseOutput, With } from '../phase/phase.js';
+import type { PhaseOutput, With } from './phase.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 
 const POLL_MS = 1000;
