@@ -79,6 +79,16 @@ export class CommandFailedError extends EectlError {
   }
 }
 
+/** The run was interrupted (Ctrl-C, SIGTERM): exit 130 once the lock is released. */
+export function interruptedError(): EectlError {
+  return new EectlError('interrupted', {
+    code: 'EINTERRUPTED',
+    kind: 'user',
+    exitCode: ExitCode.interrupted,
+    suggestions: ['Run the same command again: it continues where it stopped.'],
+  });
+}
+
 /** Renders any thrown value as an EectlError; unknown errors are bugs (exit 1). */
 export function toEectlError(error: unknown): EectlError {
   if (error instanceof EectlError) return error;
