@@ -38,10 +38,9 @@ export default class Exec extends BaseCommand<typeof Exec> {
     if (!command.trim()) throw new UsageError('no command given', { suggestions: ['eectl exec -- uptime'] });
     const { config } = await this.loadCluster();
     const hosts = selectHosts(config.spec.hosts, this.flags.role ?? [], this.flags.host ?? []);
-    const session = this.openSession(config.metadata.name, this.flags);
     const json = this.jsonEnabled();
     const width = Math.max(...hosts.map((h) => h.address.length));
-    try {
+    return this.withSession(config.metadata.name, this.flags, async (session) => {
       const outcomes = await execOnHosts(hosts, session, command, {
         sudo: this.flags.sudo,
         concurrency: this.flags.concurrency,
@@ -62,8 +61,6 @@ export default class Exec extends BaseCommand<typeof Exec> {
         this.exit(ExitCode.failure);
       }
       return outcomes;
-    } finally {
-      await session.close();
-    }
+    });
   }
 }

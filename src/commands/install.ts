@@ -20,13 +20,10 @@ export default class Install extends BaseCommand<typeof Install> {
 
   async run(): Promise<InstallResult> {
     const { config } = await this.loadCluster({ showWarnings: true });
-    const session = this.openSession(config.metadata.name, this.flags);
-    try {
+    return this.withSession(config.metadata.name, this.flags, async (session) => {
       const result = await install(this.actionOptions(config, session, this.flags));
       if (!this.jsonEnabled()) this.log(renderInstallSummary(result));
       return result;
-    } finally {
-      await session.close();
-    }
+    });
   }
 }

@@ -40,13 +40,10 @@ export default class Reset extends BaseCommand<typeof Reset> {
         });
       }
     }
-    const session = this.openSession(config.metadata.name, this.flags);
-    try {
+    return this.withSession(config.metadata.name, this.flags, async (session) => {
       const result = await reset(this.actionOptions(config, session, this.flags));
       if (!this.jsonEnabled()) this.log(renderResetSummary(result));
       return result;
-    } finally {
-      await session.close();
-    }
+    });
   }
 }

@@ -51,8 +51,7 @@ ${EXIT_CODES_HELP}`;
         `the archive is of cluster ${check.manifest.cluster}; restoring it as ${config.metadata.name}`,
       );
     }
-    const session = this.openSession(config.metadata.name, this.flags);
-    try {
+    return this.withSession(config.metadata.name, this.flags, async (session) => {
       const result = await restore({
         ...this.actionOptions(config, session, this.flags),
         request: {
@@ -66,9 +65,7 @@ ${EXIT_CODES_HELP}`;
       });
       if (!this.jsonEnabled()) this.log(renderRestoreSummary(result));
       return result;
-    } finally {
-      await session.close();
-    }
+    });
   }
 
   private async confirmReplace(message: string): Promise<boolean> {

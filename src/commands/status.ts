@@ -53,28 +53,30 @@ ${EXIT_CODES_HELP}`;
       });
     }
     const { config } = await this.loadCluster();
-    // A report should not wait a minute per dead host: two short attempts, then it is reported down.
-    const session = this.openSession(config.metadata.name, this.flags, STATUS_TIMEOUTS);
-    const report = async (): Promise<StatusReport> => {
-      const [result, workloads] = await Promise.all([
-        clusterStatus({ config, session, concurrency: this.flags.concurrency }),
-        this.flags.services ? tryReadWorkloads(config, this.flags.bundle) : undefined,
-      ]);
-      return workloads
-        ? { ...result, workloads: workloads.workloads, workloadsError: workloads.error }
-        : result;
-    };
     const render = (r: StatusReport) =>
       renderStatus(r) + (this.flags.services ? `\n\n${renderWorkloads(r.workloads, r.workloadsError)}` : '');
-    try {
-      if (this.flags.watch) return await this.watch(report, render);
-      const result = await report();
-      if (!this.jsonEnabled()) this.log(render(result));
-      if (result.health !== 'healthy') throw new ClusterUnhealthyError(result);
-      return result;
-    } finally {
-      await session.close();
-    }
+    return this.withSession(
+      config.metadata.name,
+      this.flags,
+      async (session) => {
+        const report = async (): Promise<StatusReport> => {
+          const [result, workloads] = await Promise.all([
+            clusterStatus({ config, session, concurrency: this.flags.concurrency }),
+            this.flags.services ? tryReadWorkloads(config, this.flags.bundle) : undefined,
+          ]);
+          return workloads
+            ? { ...result, workloads: workloads.workloads, workloadsError: workloads.error }
+            : result;
+        };
+        if (this.flags.watch) return await this.watch(report, render);
+        const result = await report();
+        if (!this.jsonEnabled()) this.log(render(result));
+        if (result.health !== 'healthy') throw new ClusterUnhealthyError(result);
+        return result;
+      },
+      // A report should not wait a minute per dead host: two short attempts, then it is reported down.
+      STATUS_TIMEOUTS,
+    );
   }
 
   /** Redraws in place: cursor home, each line cleared to its end, the rest of the screen cleared. */

@@ -56,12 +56,11 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
   async run(): Promise<UpgradeResult> {
     const { config, path } = await this.loadCluster({ showWarnings: true });
     const file = await ClusterFile.read(path);
-    const session = this.openSession(config.metadata.name, this.flags);
     const skipBackup = !this.flags.backup || this.flags['skip-backup'];
     if (skipBackup && !this.flags['dry-run']) {
       this.log_.warn('--no-backup: upgrading without a backup first; take one with eectl backup if unsure');
     }
-    try {
+    return this.withSession(config.metadata.name, this.flags, async (session) => {
       const result = await upgrade({
         ...this.actionOptions(config, session, this.flags),
         file,
@@ -85,9 +84,7 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
       });
       if (!this.jsonEnabled()) this.log(renderUpgradeSummary(result));
       return result;
-    } finally {
-      await session.close();
-    }
+    });
   }
 
   private async confirmOutage(question: string): Promise<boolean> {

@@ -130,6 +130,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     });
   }
 
+  /** Runs `work` with a session of this run (see `openSession`) and closes the session however it ends. */
+  protected async withSession<R>(
+    clusterName: string,
+    flags: { 'accept-new-host-keys': boolean; concurrency: number },
+    work: (session: Session) => Promise<R>,
+    timeouts: Pick<SessionOptions, 'readyTimeoutMs' | 'connectAttempts'> = {},
+  ): Promise<R> {
+    const session = this.openSession(clusterName, flags, timeouts);
+    try {
+      return await work(session);
+    } finally {
+      await session.close();
+    }
+  }
+
   /**
    * What every action takes from its command: the file, the session, the run's log, dry run, concurrency,
    * progress for a terminal or --json, and the interrupt (so Ctrl-C also stops the action's own waits).

@@ -79,6 +79,47 @@ export class CommandFailedError extends EectlError {
   }
 }
 
+/** The run was interrupted (Ctrl-C, SIGTERM): exit 130 once the lock is released. */
+export function interruptedError(): EectlError {
+  return new EectlError('interrupted', {
+    code: 'EINTERRUPTED',
+    kind: 'user',
+    exitCode: ExitCode.interrupted,
+    suggestions: ['Run the same command again: it continues where it stopped.'],
+  });
+}
+
+/** How per-host failures become one error (`hostsFailedError`). */
+export interface HostsFailedOptions {
+  /** How many hosts were worked on: the count reads "2 of 5 hosts". */
+  total: number;
+  /** The first line around that count, e.g. (hosts) => `cannot reach ${hosts}; nothing was changed`. */
+  headline: (hosts: string) => string;
+  /** The error's code; when only one host failed, that host's own code (unless `ownCodeWhenOne` is false). */
+  code: string;
+  ownCodeWhenOne?: boolean;
+  kind: ErrorKind;
+  exitCode: ExitCodeValue;
+  /** What to do, after the failures' own suggestions (each said once). */
+  suggestions?: readonly string[];
+}
+
+/**
+ * One error for the hosts that failed, each failure (an error naming its host) on its own indented lines
+ * under the headline: "2 of 5 hosts did not converge:\n  10.0.0.12: …\n  10.0.0.13: …".
+ */
+export function hostsFailedError(failures: readonly EectlError[], options: HostsFailedOptions): EectlError {
+  const lines = failures.map((e) => `  ${e.message.split('\n').join('\n  ')}`);
+  const hosts = `${failures.length} of ${options.total} hosts`;
+  const one = failures.length === 1 && options.ownCodeWhenOne !== false;
+  return new EectlError(`${options.headline(hosts)}:\n${lines.join('\n')}`, {
+    code: one ? failures[0]!.code : options.code,
+    kind: options.kind,
+    exitCode: options.exitCode,
+    suggestions: [...new Set([...failures.flatMap((e) => e.suggestions), ...(options.suggestions ?? [])])],
+  });
+}
+
 /** Renders any thrown value as an EectlError; unknown errors are bugs (exit 1). */
 export function toEectlError(error: unknown): EectlError {
   if (error instanceof EectlError) return error;

@@ -28,8 +28,7 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<AccessCheckResult> {
     const { config } = await this.loadCluster();
-    const session = this.openSession(config.metadata.name, this.flags);
-    try {
+    return this.withSession(config.metadata.name, this.flags, async (session) => {
       const result = await accessCheck(
         { config, session, log: this.log_, host: this.flags.host },
         {
@@ -47,8 +46,6 @@ ${EXIT_CODES_HELP}`;
       }
       if (!result.allow) process.exitCode = 1;
       return result;
-    } finally {
-      await session.close();
-    }
+    });
   }
 }

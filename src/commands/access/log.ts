@@ -22,8 +22,7 @@ ${EXIT_CODES_HELP}`;
   async run(): Promise<AccessLogResult> {
     const { config } = await this.loadCluster();
     const since = this.flags.since === undefined ? undefined : parseSince(this.flags.since);
-    const session = this.openSession(config.metadata.name, this.flags);
-    try {
+    return this.withSession(config.metadata.name, this.flags, async (session) => {
       const result = await accessLog(
         { config, session, log: this.log_, host: this.flags.host, concurrency: this.flags.concurrency },
         { user: this.flags.user, since, denied: this.flags.denied },
@@ -38,8 +37,6 @@ ${EXIT_CODES_HELP}`;
         if (result.entries.length === 0) this.log('No decisions match.');
       }
       return result;
-    } finally {
-      await session.close();
-    }
+    });
   }
 }

@@ -51,8 +51,7 @@ ${EXIT_CODES_HELP}`;
       ? { recipients: ['dry-run'] }
       : await encryptionKeys(recipients, { env: process.env, interactive: this.interactive, ask: askSecret });
     if (!dryRun) await mkdir(dirname(out), { recursive: true, mode: 0o700 });
-    const session = this.openSession(config.metadata.name, this.flags);
-    try {
+    return this.withSession(config.metadata.name, this.flags, async (session) => {
       const result = await backup({
         ...this.actionOptions(config, session, { 'dry-run': dryRun, concurrency: this.flags.concurrency }),
         request: {
@@ -67,9 +66,7 @@ ${EXIT_CODES_HELP}`;
       });
       if (!this.jsonEnabled()) this.log(renderBackupSummary(result));
       return result;
-    } finally {
-      await session.close();
-    }
+    });
   }
 
   private async confirmOutage(question: string): Promise<boolean> {

@@ -18,8 +18,7 @@ export default class DescribeHosts extends BaseCommand<typeof DescribeHosts> {
 
   async run(): Promise<HostDescription[]> {
     const { config } = await this.loadCluster();
-    const session = this.openSession(config.metadata.name, this.flags);
-    try {
+    return this.withSession(config.metadata.name, this.flags, async (session) => {
       const rows = await describeHosts(config.spec.hosts, session, this.flags.concurrency);
       if (!this.jsonEnabled()) this.log(renderHostTable(rows));
       const failed = rows.filter((r) => !r.ok);
@@ -29,8 +28,6 @@ export default class DescribeHosts extends BaseCommand<typeof DescribeHosts> {
         this.exit(ExitCode.failure);
       }
       return rows;
-    } finally {
-      await session.close();
-    }
+    });
   }
 }

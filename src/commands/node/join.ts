@@ -41,8 +41,7 @@ export default class NodeJoin extends BaseCommand<typeof NodeJoin> {
     const f = this.flags;
     // The file resolves relative key paths against its own folder; the flag was typed relative to here.
     const keyPath = f['ssh-key'] && !f['ssh-key'].startsWith('~') ? resolve(f['ssh-key']) : f['ssh-key'];
-    const session = this.openSession(config.metadata.name, f);
-    try {
+    return this.withSession(config.metadata.name, f, async (session) => {
       const result = await joinNode({
         file,
         host: {
@@ -63,9 +62,7 @@ export default class NodeJoin extends BaseCommand<typeof NodeJoin> {
       });
       if (!this.jsonEnabled()) this.log(renderJoin(result));
       return result;
-    } finally {
-      await session.close();
-    }
+    });
   }
 }
 

@@ -19,13 +19,10 @@ export default class NodeLs extends BaseCommand<typeof NodeLs> {
   async run(): Promise<NodeListResult> {
     const { config, path } = await this.loadCluster();
     const file = await ClusterFile.read(path);
-    const session = this.openSession(config.metadata.name, this.flags);
-    try {
+    return this.withSession(config.metadata.name, this.flags, async (session) => {
       const result = await listNodes({ file, session, log: this.log_, concurrency: this.flags.concurrency });
       if (!this.jsonEnabled()) this.log(renderNodeList(result));
       return result;
-    } finally {
-      await session.close();
-    }
+    });
   }
 }

@@ -37,8 +37,7 @@ export abstract class NodeChangeCommand extends BaseCommand<typeof NodeChangeCom
     const { config, path } = await this.loadCluster();
     const file = await ClusterFile.read(path);
     await this.confirm();
-    const session = this.openSession(config.metadata.name, this.flags);
-    try {
+    return this.withSession(config.metadata.name, this.flags, async (session) => {
       const result = await this.action({
         file,
         session,
@@ -53,9 +52,7 @@ export abstract class NodeChangeCommand extends BaseCommand<typeof NodeChangeCom
       });
       if (!this.jsonEnabled()) this.log(renderNodeResult(result));
       return result;
-    } finally {
-      await session.close();
-    }
+    });
   }
 
   private async confirm(): Promise<void> {

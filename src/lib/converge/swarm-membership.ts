@@ -5,6 +5,7 @@ import type { Host } from '../host/host.js';
 import { managerCounts } from '../swarm/nodes.js';
 import { describeQuorum, hasQuorum } from '../swarm/quorum.js';
 import { addSecret } from '../ui/redact.js';
+import { done, pending, pollUntil } from '../util/poll.js';
 
 /** How long a joined manager may take to become Reachable before the run stops. */
 const MANAGER_READY_TIMEOUT_MS = 90_000;
@@ -52,7 +53,7 @@ export async function joinManager(ctx: ClusterContext, contact: Host, host: Host
   } else {
     await joinAs(ctx, contact, host, 'manager');
   }
-  if (!ctx.changes.dryRun) await waitForManagerQuorum(contact, host);
+  if (!ctx.changes.dryRun) await waitForManagerQuorum(ctx, contact, host);
 }
 
 /** Joins a worker or registry node to the swarm. Safe to run for many hosts at once. */
@@ -87,22 +88,25 @@ async function refreshSwarmFacts(host: Host): Promise<void> {
   if (host.facts) host.facts.swarm = swarm;
 }
 
-async function waitForManagerQuorum(contact: Host, host: Host): Promise<void> {
+async function waitForManagerQuorum(ctx: ClusterContext, contact: Host, host: Host): Promise<void> {
   const docker = new HostDocker(contact);
   const nodeId = host.facts?.swarm?.nodeId;
-  const deadline = Date.now() + MANAGER_READY_TIMEOUT_MS;
-  let last = '';
-  while (Date.now() < deadline) {
-    const nodes = await docker.nodes();
-    const me = nodes.find((n) => n.id === nodeId);
-    const counts = managerCounts(nodes);
-    last = describeQuorum(counts);
-    if (me?.role === 'manager' && me.reachability === 'reachable' && hasQuorum(counts)) {
-      host.log.info(`manager reachable; ${last}`);
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
+  const outcome = await pollUntil(
+    async () => {
+      const nodes = await docker.nodes();
+      const me = nodes.find((n) => n.id === nodeId);
+      const counts = managerCounts(nodes);
+      const quorum = describeQuorum(counts);
+      const ready = me?.role === 'manager' && me.reachability === 'reachable' && hasQuorum(counts);
+      return ready ? done(quorum) : pending(quorum);
+    },
+    { timeoutMs: MANAGER_READY_TIMEOUT_MS, intervalMs: 1000, signal: ctx.signal },
+  );
+  if ('value' in outcome) {
+    host.log.info(`manager reachable; ${outcome.value}`);
+    return;
   }
+  const last = outcome.waiting;
   throw new EectlError(`${host.name}: joined as a manager but did not become reachable in time (${last})`, {
     code: 'EMANAGER_NOT_READY',
     kind: 'external',

@@ -11,6 +11,7 @@ import {
   type SwarmTask,
 } from '../swarm/tasks.js';
 import { redact } from '../ui/redact.js';
+import { done, pending, pollUntil } from '../util/poll.js';
 import { parseSwarm } from './facts.js';
 import type { SwarmFacts } from './facts-types.js';
 import type { Host } from './host.js';
@@ -99,24 +100,24 @@ export class HostDocker {
 
   /** Waits until the daemon answers (after a start or restart); returns the version it reports. */
   async waitUntilUp(timeoutMs = 60_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = await this.run(['version', '--format', '{{.Server.Version}}'], {
-        check: false,
-        timeoutMs: 15_000,
-      });
-      if (r.code === 0 && r.stdout.trim()) return r.stdout.trim();
-      if (Date.now() > deadline) {
-        throw new EectlError(`${this.host.name}: the engine does not answer after ${timeoutMs / 1000}s`, {
-          code: 'EENGINE_DOWN',
-          kind: 'external',
-          exitCode: ExitCode.partial,
-          host: this.host.name,
-          suggestions: [`Look at \`journalctl -u docker\` on ${this.host.name}, then run install again.`],
+    const outcome = await pollUntil(
+      async () => {
+        const r = await this.run(['version', '--format', '{{.Server.Version}}'], {
+          check: false,
+          timeoutMs: 15_000,
         });
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+        return r.code === 0 && r.stdout.trim() ? done(r.stdout.trim()) : pending(undefined);
+      },
+      { timeoutMs, intervalMs: 1000 },
+    );
+    if ('value' in outcome) return outcome.value;
+    throw new EectlError(`${this.host.name}: the engine does not answer after ${timeoutMs / 1000}s`, {
+      code: 'EENGINE_DOWN',
+      kind: 'external',
+      exitCode: ExitCode.partial,
+      host: this.host.name,
+      suggestions: [`Look at \`journalctl -u docker\` on ${this.host.name}, then run install again.`],
+    });
   }
 
   /** `docker info` as JSON: what the running daemon reports (version, options, start time). */

@@ -3,6 +3,7 @@ import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { PhaseOutput, With } from './phase.js';
 import type { SwarmNode } from '../swarm/nodes.js';
+import { done, pending, pollUntil } from '../util/poll.js';
 
 const POLL_MS = 1000;
 
@@ -25,28 +26,33 @@ export async function waitForNode(
 ): Promise<void> {
   const docker = new HostDocker(ctx.contact);
   const id = ctx.node.id;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const nodes = await docker.nodes();
-    const node = nodes.find((n) => n.id === id);
-    if (ready(node, nodes)) {
+  const outcome = await pollUntil(
+    async () => {
+      const nodes = await docker.nodes();
+      const node = nodes.find((n) => n.id === id);
+      if (!ready(node, nodes)) return pending(node);
       ctx.nodes = nodes;
       if (node) ctx.node = node;
-      return;
-    }
-    if (Date.now() > deadline) {
-      throw new EectlError(
-        `${nodeName(ctx)}: not ${what} after ${timeoutMs / 1000}s (now ${node ? `${node.role}, ${node.state}` : 'gone'})`,
-        {
-          code: 'ENODE_WAIT',
-          kind: 'external',
-          exitCode: ExitCode.partial,
-          host: ctx.spec?.address,
-          suggestions: ['Look at `docker node ls` on a manager and `journalctl -u docker` on the node.'],
-        },
-      );
-    }
-    out.report(changeTarget(ctx).name, `waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
+      return done(node);
+    },
+    {
+      timeoutMs,
+      intervalMs: POLL_MS,
+      signal: ctx.signal,
+      onWait: () => out.report(changeTarget(ctx).name, `waiting until ${what}`),
+    },
+  );
+  if ('timedOut' in outcome) {
+    const node = outcome.waiting;
+    throw new EectlError(
+      `${nodeName(ctx)}: not ${what} after ${timeoutMs / 1000}s (now ${node ? `${node.role}, ${node.state}` : 'gone'})`,
+      {
+        code: 'ENODE_WAIT',
+        kind: 'external',
+        exitCode: ExitCode.partial,
+        host: ctx.spec?.address,
+        suggestions: ['Look at `docker node ls` on a manager and `journalctl -u docker` on the node.'],
+      },
+    );
   }
 }

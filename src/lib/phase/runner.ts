@@ -1,4 +1,4 @@
-import { EectlError, ExitCode, toEectlError } from '../errors.js';
+import { EectlError, ExitCode, interruptedError, toEectlError } from '../errors.js';
 import { createProgress, PhaseProgress, PROGRESS_INTERVAL_MS, type ProgressMode } from '../ui/progress.js';
 import type { AnyPhase, PhaseContext, PhaseTiming, With } from './phase.js';
 
@@ -57,16 +57,6 @@ export async function runPhases<C extends PhaseContext>(
     throw error;
   }
   return timings;
-}
-
-/** The run was interrupted (Ctrl-C, SIGTERM): exit 130 once the lock is released. */
-export function interruptedError(): EectlError {
-  return new EectlError('interrupted', {
-    code: 'EINTERRUPTED',
-    kind: 'user',
-    exitCode: ExitCode.interrupted,
-    suggestions: ['Run the same command again: it continues where it stopped.'],
-  });
 }
 
 /** A phase's time as results report it (`--json`, summaries, benchmarks). */

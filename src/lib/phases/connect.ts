@@ -1,5 +1,5 @@
 import type { ClusterContext } from '../phase/cluster-context.js';
-import { EectlError, ExitCode, toEectlError } from '../errors.js';
+import { ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
@@ -14,19 +14,15 @@ export const connectPhase: Phase<ClusterContext> = {
       out.report(spec.address, 'connected');
       return host;
     });
-    const failed = settled.filter((s) => !s.ok).map((s) => (s.ok ? undefined : toEectlError(s.error)));
+    const failed = settled.flatMap((s) => (s.ok ? [] : [toEectlError(s.error)]));
     if (failed.length > 0) {
-      const first = failed[0]!;
-      throw new EectlError(
-        `cannot reach ${failed.length} of ${specs.length} hosts; nothing was changed:\n` +
-          failed.map((e) => `  ${e!.message.split('\n').join('\n  ')}`).join('\n'),
-        {
-          code: failed.length === 1 ? first.code : 'ECONNECT',
-          kind: 'user',
-          exitCode: ExitCode.preflight,
-          suggestions: [...new Set(failed.flatMap((e) => e!.suggestions))],
-        },
-      );
+      throw hostsFailedError(failed, {
+        total: specs.length,
+        headline: (hosts) => `cannot reach ${hosts}; nothing was changed`,
+        code: 'ECONNECT',
+        kind: 'user',
+        exitCode: ExitCode.preflight,
+      });
     }
     ctx.hosts = settled.map((s) => (s as { value: Host }).value);
   },

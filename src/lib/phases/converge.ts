@@ -1,5 +1,5 @@
 import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
-import { EectlError, ExitCode, toEectlError } from '../errors.js';
+import { EectlError, ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
@@ -67,21 +67,14 @@ export const convergePhase: Phase<ClusterContext> = {
     const failed = settled.filter((s) => !s.ok);
     if (failed.length > 0) {
       const errors = failed.map((s) => toEectlError((s as { error: unknown }).error));
-      throw new EectlError(
-        `${failed.length} of ${ctx.hosts.length} hosts did not converge:\n` +
-          errors.map((e) => `  ${e.message.split('\n').join('\n  ')}`).join('\n'),
-        {
-          code: errors.length === 1 ? errors[0]!.code : 'EAPPLY',
-          kind: 'external',
-          exitCode: ExitCode.partial,
-          suggestions: [
-            ...new Set([
-              ...errors.flatMap((e) => e.suggestions),
-              'Run install again: it continues where it stopped.',
-            ]),
-          ],
-        },
-      );
+      throw hostsFailedError(errors, {
+        total: ctx.hosts.length,
+        headline: (hosts) => `${hosts} did not converge`,
+        code: 'EAPPLY',
+        kind: 'external',
+        exitCode: ExitCode.partial,
+        suggestions: ['Run install again: it continues where it stopped.'],
+      });
     }
   },
 };

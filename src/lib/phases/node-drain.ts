@@ -3,6 +3,7 @@ import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { drainProgress } from '../swarm/tasks.js';
+import { done, pending, pollUntil } from '../util/poll.js';
 import { changeTarget } from '../phase/node-wait.js';
 
 const POLL_MS = 1000;
@@ -31,39 +32,43 @@ export const drainPhase: Phase<NodeContext, 'node' | 'contact'> = {
       (n) => n.id !== node.id && n.availability === 'active' && n.state === 'ready',
     );
     if (!elsewhere) return; // the check warned: the tasks have nowhere to go, so there is nothing to wait for
-    const deadline = Date.now() + ctx.drainTimeoutMs;
-    for (;;) {
-      const services = await docker.services();
-      // Full IDs of the watched services that still exist (`service ls` shows short ones).
-      const ids = [...watched].filter((id) => services.some((s) => id.startsWith(s.id)));
-      const tasks = [...(await docker.nodeTasks(node.id)), ...(await docker.serviceTasks(ids))];
-      const progress = drainProgress(node.id, tasks, services, watched);
-      if (progress.done) {
-        changeTarget(ctx).log.info(`drained: ${watched.size} service(s) that ran here run elsewhere`);
-        return;
-      }
-      const waiting = [
-        ...(progress.tasksOnNode > 0 ? [`${progress.tasksOnNode} task(s) still on it`] : []),
-        ...progress.servicesShort,
-      ].join(', ');
-      if (Date.now() > deadline) {
-        throw new EectlError(
-          `${nodeName(ctx)} is drained, but after ${ctx.drainTimeoutMs / 1000}s its tasks do not all run elsewhere: ${waiting}`,
-          {
-            code: 'EDRAIN_TIMEOUT',
-            kind: 'external',
-            exitCode: ExitCode.partial,
-            host: ctx.spec?.address,
-            suggestions: [
-              'Look at `docker service ps SERVICE` on a manager: placement constraints, resources, or an image the other nodes lack.',
-              `Run the command again to go on waiting, or undo the drain with eectl node activate ${ctx.target}.`,
-            ],
-          },
-        );
-      }
-      out.report(changeTarget(ctx).name, `waiting for ${waiting}`);
-      await new Promise((r) => setTimeout(r, POLL_MS));
+    const outcome = await pollUntil(
+      async () => {
+        const services = await docker.services();
+        // Full IDs of the watched services that still exist (`service ls` shows short ones).
+        const ids = [...watched].filter((id) => services.some((s) => id.startsWith(s.id)));
+        const tasks = [...(await docker.nodeTasks(node.id)), ...(await docker.serviceTasks(ids))];
+        const progress = drainProgress(node.id, tasks, services, watched);
+        if (progress.done) return done(true);
+        const waiting = [
+          ...(progress.tasksOnNode > 0 ? [`${progress.tasksOnNode} task(s) still on it`] : []),
+          ...progress.servicesShort,
+        ].join(', ');
+        return pending(waiting);
+      },
+      {
+        timeoutMs: ctx.drainTimeoutMs,
+        intervalMs: POLL_MS,
+        signal: ctx.signal,
+        onWait: (waiting) => out.report(changeTarget(ctx).name, `waiting for ${waiting}`),
+      },
+    );
+    if ('timedOut' in outcome) {
+      throw new EectlError(
+        `${nodeName(ctx)} is drained, but after ${ctx.drainTimeoutMs / 1000}s its tasks do not all run elsewhere: ${outcome.waiting}`,
+        {
+          code: 'EDRAIN_TIMEOUT',
+          kind: 'external',
+          exitCode: ExitCode.partial,
+          host: ctx.spec?.address,
+          suggestions: [
+            'Look at `docker service ps SERVICE` on a manager: placement constraints, resources, or an image the other nodes lack.',
+            `Run the command again to go on waiting, or undo the drain with eectl node activate ${ctx.target}.`,
+          ],
+        },
+      );
     }
+    changeTarget(ctx).log.info(`drained: ${watched.size} service(s) that ran here run elsewhere`);
   },
 };
 

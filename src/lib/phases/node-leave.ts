@@ -2,6 +2,7 @@ import type { NodeContext } from '../phase/node-context.js';
 import { toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
+import { done, pending, pollUntil } from '../util/poll.js';
 import { changeTarget, waitForNode } from '../phase/node-wait.js';
 
 const DEMOTED_TIMEOUT_MS = 60_000;
@@ -21,12 +22,15 @@ export const leavePhase: Phase<NodeContext, 'host'> = {
     try {
       if (!ctx.changes.dryRun) {
         // A demoted manager learns it is a worker a moment after the swarm does; leave refuses before.
-        const deadline = Date.now() + DEMOTED_TIMEOUT_MS;
-        let swarm = await docker.swarmInfo();
-        while (swarm?.isManager && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 1000));
-          swarm = await docker.swarmInfo();
-        }
+        // On a timeout the leave is tried anyway: its own error then says why.
+        const outcome = await pollUntil(
+          async () => {
+            const swarm = await docker.swarmInfo();
+            return swarm?.isManager ? pending(swarm) : done(swarm);
+          },
+          { timeoutMs: DEMOTED_TIMEOUT_MS, intervalMs: 1000, signal: ctx.signal },
+        );
+        const swarm = 'value' in outcome ? outcome.value : outcome.waiting;
         if (swarm?.state === 'inactive') return;
       }
       await ctx.changes.apply(host, 'leave the swarm', () => docker.swarmLeave(ctx.force));

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { ClusterContext } from '../phase/cluster-context.js';
-import { EectlError, ExitCode, toEectlError } from '../errors.js';
+import { EectlError, ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import type { Facts } from '../host/facts-types.js';
 import { DAEMON_JSON } from '../host/facts.js';
 import { INSTALL_RECORD_DIR } from '../host/install-record.js';
@@ -135,22 +135,19 @@ export interface ResetContext extends ClusterContext {
  * again finishes the job.
  */
 export function notResetError(ctx: ResetContext, failed: EectlError[]): EectlError {
-  const total = ctx.config.spec.hosts.length;
-  const lines = [
-    ...ctx.unreachable.map((u) => `  ${u.host}: not reached: ${u.message.split('\n')[0]}`),
-    ...failed.map((e) => `  ${e.message.split('\n').join('\n  ')}`),
-  ];
-  const notReset = ctx.unreachable.length + failed.length;
+  const unreachable = ctx.unreachable.map(
+    (u) => new EectlError(`${u.host}: not reached: ${u.message.split('\n')[0]}`, { code: 'EUNREACHABLE' }),
+  );
   const verb = ctx.changes.dryRun ? 'could not plan the reset of' : 'did not reset';
-  return new EectlError(`${verb} ${notReset} of ${total} hosts:\n${lines.join('\n')}`, {
+  return hostsFailedError([...unreachable, ...failed], {
+    total: ctx.config.spec.hosts.length,
+    headline: (hosts) => `${verb} ${hosts}`,
     code: ctx.unreachable.length > 0 && failed.length === 0 ? 'EUNREACHABLE' : 'ERESET',
+    ownCodeWhenOne: false,
     kind: 'external',
     exitCode: ExitCode.partial,
     suggestions: [
-      ...new Set([
-        ...failed.flatMap((e) => e.suggestions),
-        'Run reset again once those hosts can be reached: hosts already reset are left as they are.',
-      ]),
+      'Run reset again once those hosts can be reached: hosts already reset are left as they are.',
     ],
   });
 }

@@ -1,5 +1,5 @@
 import type { ClusterContext } from '../phase/cluster-context.js';
-import { EectlError, ExitCode, toEectlError } from '../errors.js';
+import { EectlError, ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { configurerFor, type OsConfigurer } from '../host/os/index.js';
 import { serviceManagerFor } from '../host/service/index.js';
@@ -295,16 +295,13 @@ export const resetInventoryPhase: Phase<ClusterContext & { inventory: Map<string
     });
     const failed = settled.flatMap((s) => (s.ok ? [] : [toEectlError(s.error)]));
     if (failed.length > 0) {
-      throw new EectlError(
-        `cannot find what to remove on ${failed.length} of ${ctx.hosts.length} hosts; nothing was changed:\n` +
-          failed.map((e) => `  ${e.message.split('\n').join('\n  ')}`).join('\n'),
-        {
-          code: failed.length === 1 ? failed[0]!.code : 'EPROBE',
-          kind: 'external',
-          exitCode: ExitCode.preflight,
-          suggestions: [...new Set(failed.flatMap((e) => e.suggestions))],
-        },
-      );
+      throw hostsFailedError(failed, {
+        total: ctx.hosts.length,
+        headline: (hosts) => `cannot find what to remove on ${hosts}; nothing was changed`,
+        code: 'EPROBE',
+        kind: 'external',
+        exitCode: ExitCode.preflight,
+      });
     }
   },
 };

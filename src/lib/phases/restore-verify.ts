@@ -3,6 +3,7 @@ import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { parseIdNameLines, parseServiceInventory } from '../swarm/inventory.js';
+import { done, pending, pollUntil } from '../util/poll.js';
 import type { RestoreContext } from './restore-guard.js';
 
 /** How long the restored services may take to run at their replica counts (images are pulled again). */
@@ -16,19 +17,25 @@ export const restoreServicesPhase: Phase<RestoreContext, 'swarmManager'> = {
   async run(ctx, out) {
     const docker = new HostDocker(ctx.swarmManager);
     const wanted = new Set(ctx.request.manifest.services.map((s) => s.name));
-    const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
-    let behind: string[] = [];
-    while (Date.now() < deadline) {
-      const services = (await docker.services()).filter((s) => wanted.has(s.name));
-      behind = services
-        .filter((s) => s.desired === 0 || s.running < s.desired)
-        .map((s) => `${s.name} ${s.running}/${s.desired}`);
-      if (behind.length === 0 && services.length === wanted.size) return;
-      out.report(ctx.swarmManager.name, `waiting for ${behind.join(', ') || 'services'}`);
-      await new Promise((r) => setTimeout(r, 2000));
-    }
+    const outcome = await pollUntil(
+      async () => {
+        const services = (await docker.services()).filter((s) => wanted.has(s.name));
+        const behind = services
+          .filter((s) => s.desired === 0 || s.running < s.desired)
+          .map((s) => `${s.name} ${s.running}/${s.desired}`);
+        return behind.length === 0 && services.length === wanted.size ? done(true) : pending(behind);
+      },
+      {
+        timeoutMs: CONVERGE_TIMEOUT_MS,
+        intervalMs: 2000,
+        signal: ctx.signal,
+        onWait: (behind) =>
+          out.report(ctx.swarmManager.name, `waiting for ${behind.join(', ') || 'services'}`),
+      },
+    );
+    if ('value' in outcome) return;
     throw new EectlError(
-      `services did not converge in ${CONVERGE_TIMEOUT_MS / 1000}s: ${behind.join(', ')}`,
+      `services did not converge in ${CONVERGE_TIMEOUT_MS / 1000}s: ${outcome.waiting.join(', ')}`,
       {
         code: 'ERESTORE_SERVICES',
         kind: 'external',

@@ -1,5 +1,6 @@
 import type { RegistrySpec } from '../config/schema.js';
 import type { Host } from '../host/host.js';
+import { done, pending, pollUntil } from '../util/poll.js';
 import { certsDCaFile } from './paths.js';
 import type { ReplicaHealth } from './plan.js';
 
@@ -28,12 +29,14 @@ export async function waitForReplica(
   spec: RegistrySpec,
   timeoutMs: number,
 ): Promise<ReplicaHealth> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const health = await checkReplica(host, spec);
-    if (health.healthy || Date.now() > deadline) return health;
-    await new Promise((r) => setTimeout(r, 2000));
-  }
+  const outcome = await pollUntil(
+    async () => {
+      const health = await checkReplica(host, spec);
+      return health.healthy ? done(health) : pending(health);
+    },
+    { timeoutMs, intervalMs: 2000 },
+  );
+  return 'value' in outcome ? outcome.value : outcome.waiting;
 }
 
 /** Every replica's health: the registry part of `eectl status`. */

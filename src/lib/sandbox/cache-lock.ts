@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EectlError } from '../errors.js';
+import { done, pending, pollUntil } from '../util/poll.js';
 
 /**
  * One builder of the shared cache at a time: two `sandbox up` started together (two engineers, two test
@@ -18,31 +19,39 @@ export async function withCacheLock<T>(
 ): Promise<T> {
   await ensureWritable(cacheDir);
   const lock = join(cacheDir, '.lock');
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const owner = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => ''));
-    if (owner > 0 && !alive(owner)) {
-      await rm(lock, { recursive: true, force: true });
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new EectlError(
-        `the sandbox cache ${cacheDir} stayed locked by pid ${owner || '?'} for 30 minutes`,
-        {
-          code: 'ESANDBOXCACHELOCK',
-          kind: 'external',
-          suggestions: [`If no eectl sandbox up is running, remove ${lock} and run again.`],
-        },
-      );
-    }
-    waiting(`waiting for pid ${owner || '?'} to finish building the sandbox cache`);
-    await new Promise((r) => setTimeout(r, 1_000));
+  const outcome = await pollUntil(
+    async () => {
+      for (;;) {
+        try {
+          await mkdir(lock);
+          return done(true);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        }
+        const owner = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => ''));
+        // A dead owner's lock is taken over at once.
+        if (owner > 0 && !alive(owner)) {
+          await rm(lock, { recursive: true, force: true });
+          continue;
+        }
+        return pending(owner);
+      }
+    },
+    {
+      timeoutMs: WAIT_MS,
+      intervalMs: 1_000,
+      onWait: (owner) => waiting(`waiting for pid ${owner || '?'} to finish building the sandbox cache`),
+    },
+  );
+  if ('timedOut' in outcome) {
+    throw new EectlError(
+      `the sandbox cache ${cacheDir} stayed locked by pid ${outcome.waiting || '?'} for 30 minutes`,
+      {
+        code: 'ESANDBOXCACHELOCK',
+        kind: 'external',
+        suggestions: [`If no eectl sandbox up is running, remove ${lock} and run again.`],
+      },
+    );
   }
   try {
     await writeFile(join(lock, 'pid'), String(process.pid));

@@ -1,5 +1,6 @@
 import { EectlError } from '../errors.js';
 import { quoteArg } from '../ssh/quote.js';
+import { done, pending, pollUntil } from '../util/poll.js';
 import { pickSubnetIndex, subnetFor } from './addresses.js';
 import { hostRunArgs, type DockerCli } from './docker.js';
 import { tail } from './exec.js';
@@ -99,18 +100,23 @@ export async function waitForBoot(
   host: SandboxHost,
   timeoutMs = BOOT_TIMEOUT_MS,
 ): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let state = '';
-  while (Date.now() < deadline) {
-    const result = await docker.exec(host.container, ['systemctl', 'is-system-running'], {
-      timeoutMs: 15_000,
-    });
-    state = result.stdout.trim() || tail(result.stderr, 1).join('');
-    if (state === 'running' || state === 'degraded') return state;
-    // A container that exited will not come back by waiting.
-    if (state === 'maintenance' || state === 'stopping' || /is not running/.test(result.stderr)) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const outcome = await pollUntil(
+    async () => {
+      const result = await docker.exec(host.container, ['systemctl', 'is-system-running'], {
+        timeoutMs: 15_000,
+      });
+      const state = result.stdout.trim() || tail(result.stderr, 1).join('');
+      if (state === 'running' || state === 'degraded') return done(state);
+      // A container that exited will not come back by waiting.
+      if (state === 'maintenance' || state === 'stopping' || /is not running/.test(result.stderr)) {
+        return done(state);
+      }
+      return pending(state);
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+  const state = 'value' in outcome ? outcome.value : outcome.waiting;
+  if (state === 'running' || state === 'degraded') return state;
   const failed = await docker.exec(host.container, ['systemctl', '--failed', '--no-legend', '--plain'], {
     timeoutMs: 15_000,
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { EectlError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
+import { done, pending, pollUntil } from '../util/poll.js';
 import { AptWorkspace, type DebianMirrors } from './apt.js';
 import { mirrorRunArgs, type DockerCli } from './docker.js';
 import { runLocal } from './exec.js';
@@ -215,18 +216,19 @@ export async function startMirrorServer(
 }
 
 async function waitForUrl(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return;
-      last = `HTTP ${response.status}`;
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const outcome = await pollUntil(
+    async () => {
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+        return response.ok ? done(true) : pending(`HTTP ${response.status}`);
+      } catch (error) {
+        return pending(error instanceof Error ? error.message : String(error));
+      }
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+  if ('value' in outcome) return;
+  const last = outcome.waiting;
   throw new EectlError(`the sandbox mirror does not answer at ${url} (${last})`, {
     code: 'ESANDBOXMIRROR',
     kind: 'external',

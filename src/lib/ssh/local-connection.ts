@@ -6,18 +6,9 @@ import type { Logger } from '../ui/log.js';
 import { CommandOutput, settleCommand, type CommandEnd } from './command-output.js';
 import type { Connection, ExecOptions, ExecResult, RemoteCommand, UploadOptions } from './connection.js';
 import { abortedError } from './exec-errors.js';
-import {
-  installAsRootArgv,
-  MISSING_FILE_EXIT,
-  moveIntoPlaceArgv,
-  octalMode,
-  privateTempPath,
-  readFileArgv,
-  siblingTempPath,
-  throughTemp,
-} from './file-transfer.js';
+import { readHostFile, uploadFile, type FileTransport } from './file-transfer.js';
 import { prepareCommand, type PreparedCommand } from './prepare-command.js';
-import { detectSudo, sudoPrefix, type SudoState } from './sudo.js';
+import { detectSudo, type SudoState } from './sudo.js';
 
 /** Exit status of a shell for "command not found", used when the program cannot be spawned at all. */
 const NOT_FOUND_EXIT = 127;
@@ -63,57 +54,46 @@ export class LocalConnection implements Connection {
 
   async upload(path: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
     await this.connect();
-    const mode = options.mode ?? 0o644;
-    const viaSudo = options.sudo === true && !this.isRoot;
-    if (viaSudo) sudoPrefix(this.sudo as SudoState, this.name);
-    const temp = viaSudo ? privateTempPath(tmpdir()) : siblingTempPath(path);
-    const owner = options.owner ?? (options.sudo ? '0:0' : undefined);
-    const place = viaSudo
-      ? installAsRootArgv(temp, path, mode, owner ?? '0:0')
-      : moveIntoPlaceArgv(temp, path, owner);
-    await throughTemp(
-      async () => {
-        try {
-          // 'wx' refuses an existing file or a planted symlink; the mode is set again against the umask.
-          await writeFile(temp, content, { mode: viaSudo ? 0o600 : mode, flag: 'wx' });
-          await chmod(temp, viaSudo ? 0o600 : mode);
-        } catch (error) {
-          throw new EectlError(`${this.name}: cannot write ${temp}: ${(error as Error).message}`, {
-            code: 'ETRANSFER',
-            kind: 'external',
-            host: this.name,
-            cause: error,
-          });
-        }
-      },
-      async () => void (await this.exec(place, { sudo: viaSudo })),
-      () => rm(temp, { force: true }),
-    );
-    this.log.debug(
-      `wrote ${Buffer.byteLength(content)} bytes to ${path} (mode ${octalMode(mode)}${owner ? `, owner ${owner}` : ''})`,
-    );
+    await uploadFile(this, this.files, path, content, options);
   }
 
   async readFile(path: string, options: { sudo?: boolean } = {}): Promise<Buffer | undefined> {
     await this.connect();
-    if (options.sudo && !this.isRoot) {
-      const prepared = prepareCommand(this.name, readFileArgv(path), { sudo: true }, this.sudo, true);
-      const { end, output } = await this.run(prepared, {}, false);
-      if (end.code === MISSING_FILE_EXIT) return undefined;
-      settleCommand(this.log, end, output);
-      return output.stdout();
-    }
-    try {
-      return await readFile(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new EectlError(`${this.name}: cannot read ${path}: ${(error as Error).message}`, {
-        code: 'ETRANSFER',
-        kind: 'external',
-        host: this.name,
-        cause: error,
-      });
-    }
+    return readHostFile(this, this.files, path, options);
+  }
+
+  /** The local-files side of uploads and reads (file-transfer.ts has the flow both connections share). */
+  private readonly files: FileTransport = {
+    sudo: () => this.sudo as SudoState,
+    tmpDir: tmpdir(),
+    writeNew: async (path, data, mode) => {
+      try {
+        // 'wx' refuses an existing file or a planted symlink; the mode is set again against the umask.
+        await writeFile(path, data, { mode, flag: 'wx' });
+        await chmod(path, mode);
+      } catch (error) {
+        throw this.transferError(`cannot write ${path}`, error);
+      }
+    },
+    remove: (path) => rm(path, { force: true }),
+    read: async (path) => {
+      try {
+        return await readFile(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw this.transferError(`cannot read ${path}`, error);
+      }
+    },
+    runQuiet: (prepared) => this.run(prepared, {}, false),
+  };
+
+  private transferError(what: string, cause: unknown): EectlError {
+    return new EectlError(`${this.name}: ${what}: ${(cause as Error).message}`, {
+      code: 'ETRANSFER',
+      kind: 'external',
+      host: this.name,
+      cause,
+    });
   }
 
   async close(): Promise<void> {}

@@ -5,23 +5,14 @@ import { CommandOutput, settleCommand, type CommandEnd } from './command-output.
 import type { Connection, ExecOptions, ExecResult, RemoteCommand, UploadOptions } from './connection.js';
 import type { ResolvedTarget } from './endpoint.js';
 import { abortedError, connectFailedError, connectionLostError } from './exec-errors.js';
-import {
-  installAsRootArgv,
-  MISSING_FILE_EXIT,
-  moveIntoPlaceArgv,
-  octalMode,
-  privateTempPath,
-  readFileArgv,
-  siblingTempPath,
-  throughTemp,
-} from './file-transfer.js';
+import { readHostFile, uploadFile, type FileTransport } from './file-transfer.js';
 import { JumpHosts } from './jump-hosts.js';
 import { Limiter } from './limiter.js';
 import { prepareCommand, type PreparedCommand } from './prepare-command.js';
 import { quoteCommand } from './quote.js';
 import { withRetries } from './retry.js';
 import { readFileIfExists, removeQuietly, withSftp, writeNewFile } from './sftp.js';
-import { detectSudo, sudoPrefix, type SudoState } from './sudo.js';
+import { detectSudo, type SudoState } from './sudo.js';
 import { openClient, type TransportOptions } from './transport.js';
 
 /** Settings of one SSH connection; `connect()` in connect.ts fills them from cluster.yaml and flags. */
@@ -86,60 +77,40 @@ export class Ssh2Connection implements Connection {
 
   async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
     await this.connect();
-    const mode = options.mode ?? 0o644;
-    const data = typeof content === 'string' ? Buffer.from(content) : content;
-    // As a non-root user, write a private copy that root then installs; as root, write next to the target.
-    const viaSudo = options.sudo === true && !this.isRoot;
-    if (viaSudo) sudoPrefix(this.sudoState(), this.name);
-    const temp = viaSudo ? privateTempPath() : siblingTempPath(remotePath);
-    const owner = options.owner ?? (options.sudo ? '0:0' : undefined);
-    const place = viaSudo
-      ? installAsRootArgv(temp, remotePath, mode, owner ?? '0:0')
-      : moveIntoPlaceArgv(temp, remotePath, owner);
-    await throughTemp(
-      () =>
-        this.channels.run(() =>
-          withSftp(this.requireClient(), async (sftp) => {
-            try {
-              await writeNewFile(sftp, temp, data, viaSudo ? 0o600 : mode);
-            } catch (error) {
-              throw this.transferError(`cannot write ${temp}`, error);
-            }
-          }),
-        ),
-      async () => void (await this.exec(place, { sudo: viaSudo })),
-      // The login user wrote the temp, so the login user can remove it (over a new connection if need be).
-      () => this.channels.run(() => withSftp(this.requireClient(), (sftp) => removeQuietly(sftp, temp))),
-    );
-    this.log.debug(
-      `uploaded ${data.length} bytes to ${remotePath} (mode ${octalMode(mode)}${owner ? `, owner ${owner}` : ''})`,
-    );
+    await uploadFile(this, this.files, remotePath, content, options);
   }
 
   async readFile(remotePath: string, options: { sudo?: boolean } = {}): Promise<Buffer | undefined> {
     await this.connect();
-    if (options.sudo && !this.isRoot) {
-      const prepared = prepareCommand(
-        this.name,
-        readFileArgv(remotePath),
-        { sudo: true },
-        this.sudoState(),
-        true,
-      );
-      // The file may be a key or a token: its bytes are neither logged nor put in an error.
-      const { end, output } = await this.run(prepared, {}, false);
-      if (end.code === MISSING_FILE_EXIT) return undefined;
-      settleCommand(this.log, end, output);
-      return output.stdout();
-    }
-    return this.channels.run(() =>
-      withSftp(this.requireClient(), (sftp) =>
-        readFileIfExists(sftp, remotePath).catch((error: unknown) => {
-          throw this.transferError(`cannot read ${remotePath}`, error);
+    return readHostFile(this, this.files, remotePath, options);
+  }
+
+  /** The SFTP side of uploads and reads (file-transfer.ts has the flow both connections share). */
+  private readonly files: FileTransport = {
+    sudo: () => this.sudoState(),
+    writeNew: (path, data, mode) =>
+      this.channels.run(() =>
+        withSftp(this.requireClient(), async (sftp) => {
+          try {
+            await writeNewFile(sftp, path, data, mode);
+          } catch (error) {
+            throw this.transferError(`cannot write ${path}`, error);
+          }
         }),
       ),
-    );
-  }
+    // The login user wrote the temp, so the login user can remove it (over a new connection if need be).
+    remove: (path) =>
+      this.channels.run(() => withSftp(this.requireClient(), (sftp) => removeQuietly(sftp, path))),
+    read: (path) =>
+      this.channels.run(() =>
+        withSftp(this.requireClient(), (sftp) =>
+          readFileIfExists(sftp, path).catch((error: unknown) => {
+            throw this.transferError(`cannot read ${path}`, error);
+          }),
+        ),
+      ),
+    runQuiet: (prepared) => this.run(prepared, {}, false),
+  };
 
   async close(): Promise<void> {
     this.closed = true;
