@@ -80,6 +80,8 @@ export class FakeHost {
   /** The cluster lock's owner record, when this host holds it, and its age. */
   lockOwner: string | undefined;
   lockAge = 0;
+  /** Sockets something else listens on (`ss -Hltun` lines: "tcp 0.0.0.0:2377"). */
+  readonly listening: string[] = [];
   /** Commands that fail here: the test's way to break a run part-way. */
   readonly failures: RegExp[] = [];
 
@@ -180,6 +182,7 @@ export class FakeHost {
       '@@listening',
       'tcp 0.0.0.0:22',
       'tcp [::]:22',
+      ...this.listening,
       ...(this.node ? ['tcp *:7946', 'udp *:7946', 'udp 0.0.0.0:4789'] : []),
       ...(this.node?.role === 'manager' ? ['tcp *:2377'] : []),
       '@@os-release',

@@ -206,6 +206,29 @@ describe('install on fresh hosts', () => {
   });
 });
 
+describe('install when preflight finds a problem', () => {
+  it('exits 3 before any host changes, naming the host, and releases the lock', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.host('10.0.0.12').listening.push('tcp 0.0.0.0:2377');
+
+    const error = await failure(run(cluster, false));
+
+    expect(error.exitCode).toBe(ExitCode.preflight);
+    expect(error.message).toContain('10.0.0.12: port 2377/tcp already in use');
+    expect(cluster.hostWork()).toEqual([]);
+    // Every host was probed for its way to the managers' 2377/tcp: the worker to all three.
+    expect(cluster.host(W1).conn.lines.filter((l) => l.includes('/dev/tcp/'))).toHaveLength(1);
+    expect(
+      cluster
+        .host(W1)
+        .conn.commands.find((c) => c[2]?.includes('/dev/tcp/'))
+        ?.slice(4),
+    ).toEqual(MANAGERS);
+    expect(cluster.host(M1).lockOwner).toBeUndefined();
+    expect(release.test(cluster.journal.at(-1)!.line)).toBe(true);
+  });
+});
+
 describe('install on a converged cluster', () => {
   it('changes nothing: no command that changes a host, only the lock taken and released', async () => {
     const cluster = new ScriptedCluster();

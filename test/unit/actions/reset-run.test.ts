@@ -188,6 +188,29 @@ describe('reset of an installed cluster', () => {
     expect(cluster.host(W1).files.size).toBe(0);
   });
 
+  it('exits 5 when another run holds the lock, before reading any host', async () => {
+    const cluster = await installed();
+    const holder = JSON.stringify({
+      id: 'x',
+      user: 'bob',
+      machine: 'ci',
+      machineId: 'y',
+      pid: 7,
+      command: 'install',
+      since: '2026-12-02T04:00:00.000Z',
+    });
+    cluster.host(M1).lockOwner = holder;
+    const since = cluster.mark();
+
+    const error = await failure(runReset(cluster, false));
+
+    expect(error.exitCode).toBe(ExitCode.locked);
+    expect(error.message).toContain('bob@ci (pid 7, `eectl install`)');
+    expect(cluster.journal.slice(since).map((e) => [e.host, e.kind])).toEqual([[M1, 'lock']]);
+    expect(cluster.host(M1).lockOwner).toBe(holder);
+    expect(cluster.host(W1).packages.has('docker-ce')).toBe(true);
+  });
+
   it('refuses (exit 3, nothing changed) when the swarm has a manager the file does not list', async () => {
     const cluster = await installed();
     const since = cluster.mark();
