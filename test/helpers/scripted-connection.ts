@@ -5,7 +5,8 @@ import { nullLogger } from '../../src/lib/ui/log.js';
 /** One scripted answer: the first rule whose pattern matches the command line (argv joined by spaces). */
 export interface ScriptRule {
   match: RegExp | ((argv: readonly string[]) => boolean);
-  answer: Partial<ExecResult> | ((argv: readonly string[]) => Partial<ExecResult>);
+  /** A function also sees the command's options (its stdin, whether it runs as root). */
+  answer: Partial<ExecResult> | ((argv: readonly string[], options: ExecOptions) => Partial<ExecResult>);
 }
 
 /**
@@ -16,6 +17,8 @@ export class ScriptedConnection implements Connection {
   readonly log = nullLogger;
   readonly isRoot = true;
   readonly commands: string[][] = [];
+  /** The options of each command in `commands`, at the same index. */
+  readonly options: ExecOptions[] = [];
   readonly uploads: { path: string; content: string }[] = [];
   readonly files = new Map<string, Buffer>();
 
@@ -29,10 +32,11 @@ export class ScriptedConnection implements Connection {
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
     const argv = [...command];
     this.commands.push(argv);
+    this.options.push(options);
     const line = argv.join(' ');
     const rule = this.rules.find((r) => (r.match instanceof RegExp ? r.match.test(line) : r.match(argv)));
     if (!rule) throw new Error(`${this.name}: no scripted answer for: ${line}`);
-    const partial = typeof rule.answer === 'function' ? rule.answer(argv) : rule.answer;
+    const partial = typeof rule.answer === 'function' ? rule.answer(argv, options) : rule.answer;
     const result: ExecResult = { code: 0, stdout: '', stderr: '', ...partial };
     if (result.code !== 0 && options.check !== false) {
       const outputTail = result.stderr.split('\n').filter(Boolean).slice(-5);

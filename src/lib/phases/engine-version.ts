@@ -66,10 +66,10 @@ export const engineVersionPhase: Phase<ClusterContext> = {
           check: false,
           timeoutMs: 120_000,
         });
-        const available = engineVersions(
-          configurer.parseAvailable(listing.stdout),
-          configurer.enginePackages(spec),
-        );
+        const offered = configurer.parseAvailable(listing.stdout);
+        // The install pins the engine's companions (its CLI) to the same version from these offers.
+        ctx.engineOffers.set(host.name, offered);
+        const available = engineVersions(offered, configurer.enginePackages(spec));
         return { host: host.name, available, family: configurer.packageFamily };
       });
       // Hosts that already run the engine fix the upstream version for the rest.

@@ -1,0 +1,822 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LOCK_DIR } from '../../src/lib/cluster/lock.js';
+import { ClusterFile } from '../../src/lib/config/cluster-file.js';
+import type { HostSpec } from '../../src/lib/config/schema.js';
+import { MANAGED_FILES } from '../../src/lib/host/facts.js';
+import { EECTL_TRACES, INSTALL_RECORD_DIR, RECORD_PROBE_SCRIPT } from '../../src/lib/host/install-record.js';
+import { APT_KEYRING, APT_SOURCE_FILE } from '../../src/lib/host/os/apt.js';
+import { API_DROP_IN } from '../../src/lib/pki/paths.js';
+import { CERTS_D_DIR } from '../../src/lib/registry/paths.js';
+import {
+  PROBE_SCRIPT,
+  REMOVE_FIREWALL_SCRIPT,
+  REMOVE_LINKS_SCRIPT,
+  REMOVE_PATHS_SCRIPT,
+  SOURCE_FILES,
+} from '../../src/lib/phases/reset-leftovers.js';
+import { CommandFailedError } from '../../src/lib/errors.js';
+import type { ExecOptions, ExecResult } from '../../src/lib/ssh/connection.js';
+import { ScriptedConnection, type ScriptRule } from './scripted-connection.js';
+
+/**
+ * A small cluster of scripted Debian 12 hosts for action-level tests. Each host keeps a model of what a
+ * real one has (packages, services, files, directories, its swarm node) and answers every command eectl
+ * runs from that model, as a real host prints it: a command that changes the host changes the model, so
+ * the next facts read what the last run left. A command no rule knows fails the test (ScriptedConnection).
+ *
+ * Every command lands in one journal for the whole cluster, in the order it ran, tagged `read`, `write`
+ * (it changes the host), `upload` or `lock` (the cluster lock's own scripts): what tests assert on.
+ */
+
+export type CommandKind = 'read' | 'write' | 'upload' | 'lock';
+export interface JournalEntry {
+  host: string;
+  kind: CommandKind;
+  line: string;
+}
+
+/** The engine versions Docker's bookworm repository offers in these tests (newest first, as madison lists). */
+export const OFFERED = ['5:27.3.1-1~debian.12~bookworm', '5:27.2.0-1~debian.12~bookworm'];
+export const PINNED = OFFERED[0]!;
+const CONTAINERD = '1.7.22-1';
+/** What Docker's packages pull in on a minimal Debian 12, marked automatically installed. */
+const PULLED_IN: Record<string, string> = { pigz: '2.6-1', iptables: '1.8.9-2' };
+
+interface Package {
+  version: string;
+  held: boolean;
+  auto: boolean;
+}
+
+/** A swarm shared by the hosts of one cluster: nodes by ID, with their labels and role. */
+class FakeSwarm {
+  readonly id = 'qz0fq2vl9x1kw7yyb3c8d4e5f';
+  readonly tokens = {
+    manager: 'SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-manager0000000000000000',
+    worker: 'SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-worker00000000000000000',
+  };
+  readonly nodes = new Map<
+    string,
+    { id: string; host: FakeHost; role: 'manager' | 'worker'; labels: Record<string, string> }
+  >();
+}
+
+/** One scripted Debian 12 host. */
+export class FakeHost {
+  readonly conn: ScriptedConnection;
+  readonly packages = new Map<string, Package>();
+  readonly active = new Set<string>();
+  readonly dirs = new Set<string>(['/etc/apt/sources.list.d', '/var/lib']);
+  dockerGroup = false;
+  curl = false;
+  /** Package lists of eectl's source were fetched (apt-cache madison knows the engine). */
+  lists = false;
+  links: string[] = [];
+  firewall: string[] = [];
+  /** This host's swarm node ID, while its engine is in the swarm. */
+  nodeId: string | undefined;
+  /** The cluster lock's owner record, when this host holds it, and its age. */
+  lockOwner: string | undefined;
+  lockAge = 0;
+  /** Sockets something else listens on (`ss -Hltun` lines: "tcp 0.0.0.0:2377"). */
+  readonly listening: string[] = [];
+  /** Commands that fail here: the test's way to break a run part-way. */
+  readonly failures: RegExp[] = [];
+
+  constructor(
+    readonly address: string,
+    readonly hostname: string,
+    private readonly cluster: ScriptedCluster,
+  ) {
+    this.conn = new JournalConnection(this, cluster.journal, this.rules());
+  }
+
+  get files(): Map<string, Buffer> {
+    return this.conn.files;
+  }
+
+  private get swarm(): FakeSwarm {
+    return this.cluster.swarm;
+  }
+
+  exists(path: string): boolean {
+    const below = (p: string) => p === path || p.startsWith(`${path}/`);
+    return [...this.files.keys()].some(below) || [...this.dirs].some(below);
+  }
+
+  /** Removes a path and everything below it, except `keep` (and what is below it). */
+  remove(path: string, keep = ''): void {
+    const gone = (p: string) =>
+      (p === path || p.startsWith(`${path}/`)) && !(keep && (p === keep || p.startsWith(`${keep}/`)));
+    for (const f of [...this.files.keys()]) if (gone(f)) this.files.delete(f);
+    for (const d of [...this.dirs]) if (gone(d)) this.dirs.delete(d);
+    if (keep && keep.startsWith(`${path}/`) && this.exists(keep)) this.dirs.add(path);
+    if (path === '/var/lib/docker' || path === LOCK_DIR) {
+      if (path === '/var/lib/docker') this.nodeId = undefined;
+      else this.lockOwner = undefined;
+    }
+  }
+
+  get engineInstalled(): boolean {
+    return this.packages.has('docker-ce');
+  }
+
+  get engineRunning(): boolean {
+    return this.engineInstalled && this.active.has('docker');
+  }
+
+  private get node() {
+    return this.nodeId === undefined ? undefined : this.swarm.nodes.get(this.nodeId);
+  }
+
+  /** What `docker info --format '{{json .Swarm}}'` prints. */
+  swarmJson(): string {
+    const node = this.node;
+    if (!node) {
+      return JSON.stringify({
+        NodeID: '',
+        NodeAddr: '',
+        LocalNodeState: 'inactive',
+        ControlAvailable: false,
+        Error: '',
+        RemoteManagers: null,
+      });
+    }
+    const managers = [...this.swarm.nodes.values()].filter((n) => n.role === 'manager');
+    return JSON.stringify({
+      NodeID: node.id,
+      NodeAddr: this.address,
+      LocalNodeState: 'active',
+      ControlAvailable: node.role === 'manager',
+      Error: '',
+      RemoteManagers: managers.map((m) => ({ NodeID: m.id, Addr: `${m.host.address}:2377` })),
+      Nodes: this.swarm.nodes.size,
+      Managers: managers.length,
+      ...(node.role === 'manager' && { Cluster: { ID: this.swarm.id } }),
+    });
+  }
+
+  /** FACTS_SCRIPT's output on this host, as a real Debian 12 VM prints it (run as root). */
+  facts(): string {
+    const lines = [
+      `hostname=${this.hostname}`,
+      'kernel=6.1.0-26-amd64',
+      'machine=x86_64',
+      `time=${Math.round(Date.now() / 1000)}`,
+      'user=root',
+      'uid=0',
+      'sudo=1',
+      `curl=${this.curl ? 1 : 0}`,
+      'cpus=2',
+      'mem_kb=4020508',
+      'disk_free_kb=28734212',
+      'init=systemd',
+      'pm=apt',
+      `route_src=${this.address}`,
+      '@@addresses',
+      `eth0 ${this.address}/24`,
+      ...(this.links.includes('docker0') ? ['docker0 172.17.0.1/16'] : []),
+      ...(this.links.includes('docker_gwbridge') ? ['docker_gwbridge 172.18.0.1/16'] : []),
+      '@@listening',
+      'tcp 0.0.0.0:22',
+      'tcp [::]:22',
+      ...this.listening,
+      ...(this.node ? ['tcp *:7946', 'udp *:7946', 'udp 0.0.0.0:4789'] : []),
+      ...(this.node?.role === 'manager' ? ['tcp *:2377'] : []),
+      '@@os-release',
+      'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"',
+      'NAME="Debian GNU/Linux"',
+      'VERSION_ID="12"',
+      'VERSION="12 (bookworm)"',
+      'VERSION_CODENAME=bookworm',
+      'ID=debian',
+      'HOME_URL="https://www.debian.org/"',
+      '@@packages',
+      ...['docker-ce', 'docker.io', 'docker-ee'].flatMap((n) => {
+        const p = this.packages.get(n);
+        return p ? [`${n} ${p.version}`] : [];
+      }),
+      '@@holds',
+      ...['docker-ce', 'docker-ce-cli'].flatMap((n) => {
+        const p = this.packages.get(n);
+        return p ? [`${n} ${p.held ? 'held' : 'free'}`] : [];
+      }),
+    ];
+    if (this.engineInstalled) {
+      lines.push(
+        '@@engine',
+        `active=${this.engineRunning ? 'active' : 'inactive'}`,
+        `server=${this.engineRunning ? upstream(this.packages.get('docker-ce')!.version) : ''}`,
+        `swarm=${this.engineRunning ? this.swarmJson() : ''}`,
+      );
+    }
+    const globs = MANAGED_FILES.map(
+      (f) => new RegExp(`^${f.replace(/[.]/g, '\\.').replace(/\*/g, '[^/]*')}$`),
+    );
+    for (const glob of globs) {
+      for (const [path, content] of [...this.files].sort()) {
+        if (glob.test(path)) lines.push(`@@file ${path}`, content.toString('base64'));
+      }
+    }
+    lines.push('@@end');
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** RECORD_PROBE_SCRIPT's output. */
+  private recordProbe(record: string): string {
+    const out: string[] = [];
+    const text = this.files.get(record);
+    if (text) out.push(`record ${text.toString('base64')}`);
+    for (const p of EECTL_TRACES) if (this.exists(p)) out.push(`trace ${p}`);
+    for (const name of this.entries(INSTALL_RECORD_DIR)) {
+      if (name !== 'lock' && name !== 'registry') out.push(`trace ${INSTALL_RECORD_DIR}/${name}`);
+    }
+    if (this.dockerGroup) out.push('group docker');
+    const etc = this.entries('/etc/docker');
+    if (etc.length > 0) out.push('etcdocker', ...etc.map((e) => `etc ${e}`));
+    const daemon = this.files.get('/etc/docker/daemon.json');
+    if (daemon) out.push(`daemon ${daemon.toString('base64')}`);
+    out.push(...this.entries(CERTS_D_DIR).map((e) => `certsd ${e}`));
+    return out.length > 0 ? `${out.join('\n')}\n` : '';
+  }
+
+  /** Names directly below a directory. */
+  private entries(dir: string): string[] {
+    const names = new Set<string>();
+    for (const p of [...this.files.keys(), ...this.dirs]) {
+      if (p.startsWith(`${dir}/`)) names.add(p.slice(dir.length + 1).split('/')[0]!);
+    }
+    return [...names].sort();
+  }
+
+  /** The reset's PROBE_SCRIPT output: what is there of the candidate paths, sources, links, firewall, group. */
+  private resetProbe(keep: string, candidates: readonly string[]): string {
+    const out: string[] = [];
+    for (const p of candidates) {
+      const others = [...this.files.keys(), ...this.dirs].filter(
+        (x) =>
+          (x === p || x.startsWith(`${p}/`)) &&
+          !(keep && (x === keep || x.startsWith(`${keep}/`) || keep.startsWith(`${x}/`))),
+      );
+      if (others.length > 0) out.push(`path ${p}`);
+    }
+    const dropInDir = API_DROP_IN.slice(0, API_DROP_IN.lastIndexOf('/'));
+    const inDropIn = this.entries(dropInDir);
+    if (this.exists(dropInDir) && inDropIn.every((e) => `${dropInDir}/${e}` === API_DROP_IN))
+      out.push(`path ${dropInDir}`);
+    else if (this.exists(API_DROP_IN)) out.push(`path ${API_DROP_IN}`);
+    for (const f of SOURCE_FILES) if (this.exists(f)) out.push(`source ${f}`);
+    out.push(...[...this.links].sort().map((l) => `link ${l}`));
+    out.push(...this.firewall.map((f) => `firewall ${f}`));
+    if (this.dockerGroup) out.push('group docker');
+    return out.length > 0 ? `${out.join('\n')}\n` : '';
+  }
+
+  private nodeInspect(ids: readonly string[]): string {
+    return JSON.stringify(
+      ids.map((id) => {
+        const n = this.swarm.nodes.get(id)!;
+        const up = n.host.nodeId === id && n.host.engineRunning;
+        return {
+          ID: id,
+          Spec: { Labels: n.labels, Role: n.role, Availability: 'active' },
+          Description: {
+            Hostname: n.host.hostname,
+            Engine: { EngineVersion: upstream(n.host.packages.get('docker-ce')?.version ?? '') },
+          },
+          Status: { State: up ? 'ready' : 'down', Addr: n.host.address },
+          ...(n.role === 'manager' && {
+            ManagerStatus: {
+              Leader: n === [...this.swarm.nodes.values()][0],
+              Reachability: up ? 'reachable' : 'unreachable',
+              Addr: `${n.host.address}:2377`,
+            },
+          }),
+        };
+      }),
+    );
+  }
+
+  private join(body: {
+    JoinToken: string;
+    RemoteAddrs: string[];
+    AdvertiseAddr: string;
+  }): Partial<ExecResult> {
+    if (!this.curl) return { code: 127, stderr: 'sh: 1: curl: not found\n' };
+    if (!this.engineRunning) return { code: 7, stderr: "curl: (7) Couldn't connect to server\n" };
+    const contact = this.cluster.hosts.find((h) => body.RemoteAddrs.includes(`${h.address}:2377`));
+    const role =
+      body.JoinToken === this.swarm.tokens.manager
+        ? 'manager'
+        : body.JoinToken === this.swarm.tokens.worker
+          ? 'worker'
+          : undefined;
+    if (!contact?.node || contact.node.role !== 'manager' || !role) {
+      return { stdout: '{"message":"rpc error: code = Unavailable"}\n503\n' };
+    }
+    this.nodeId = `${this.hostname}n0de1d000000000000000`.slice(0, 25);
+    this.swarm.nodes.set(this.nodeId, { id: this.nodeId, host: this, role, labels: {} });
+    this.links.push('docker_gwbridge');
+    return { stdout: '\n200\n' };
+  }
+
+  /** Installs packages as apt does: the engine, its CLI and containerd, what they pull in, and starts it. */
+  private aptInstall(args: readonly string[]): Partial<ExecResult> {
+    const wanted = args.filter(
+      (a) => !a.startsWith('-') && a !== 'install' && a !== 'Dpkg::Options::=--force-confold',
+    );
+    if (wanted.includes('curl')) {
+      this.curl = true;
+      return { stdout: 'Setting up curl (7.88.1-10+deb12u7) ...\n' };
+    }
+    for (const w of wanted) {
+      const [name, version] = w.split('=');
+      if (name === 'docker-ce' || name === 'docker-ce-cli') {
+        if (!this.lists || !OFFERED.includes(version ?? PINNED)) {
+          return { code: 100, stderr: `E: Version '${version}' for '${name}' was not found\n` };
+        }
+      }
+    }
+    const version = wanted.find((w) => w.startsWith('docker-ce='))?.split('=')[1] ?? PINNED;
+    const cli = wanted.find((w) => w.startsWith('docker-ce-cli='))?.split('=')[1] ?? OFFERED[0]!;
+    const keep = (n: string) => this.packages.get(n)?.held ?? false;
+    this.packages.set('docker-ce', { version, held: keep('docker-ce'), auto: false });
+    this.packages.set('docker-ce-cli', {
+      version: cli,
+      held: keep('docker-ce-cli'),
+      auto: !wanted.some((w) => w.startsWith('docker-ce-cli')),
+    });
+    this.packages.set('containerd.io', { version: CONTAINERD, held: false, auto: false });
+    for (const [n, v] of Object.entries(PULLED_IN))
+      if (!this.packages.has(n)) this.packages.set(n, { version: v, held: false, auto: true });
+    // Debian's postinst enables and starts the engine.
+    this.start();
+    return { stdout: `Setting up docker-ce (${version}) ...\n` };
+  }
+
+  private start(): void {
+    for (const s of ['containerd', 'docker.socket', 'docker']) this.active.add(s);
+    for (const d of [
+      '/var/lib/docker',
+      '/var/lib/containerd',
+      '/etc/docker',
+      '/run/docker',
+      '/run/containerd',
+      '/run/docker.sock',
+    ])
+      this.dirs.add(d);
+    this.dockerGroup = true;
+    if (!this.links.includes('docker0')) this.links.push('docker0');
+    this.firewall = [
+      'iptables -t filter -F DOCKER',
+      'iptables -t filter -D FORWARD -j DOCKER-USER',
+      'iptables -t filter -X DOCKER',
+    ];
+  }
+
+  private purge(names: readonly string[]): Partial<ExecResult> {
+    for (const n of names) this.packages.delete(n);
+    for (const s of ['docker', 'docker.socket', 'containerd']) this.active.delete(s);
+    return { stdout: names.map((n) => `Purging configuration files for ${n} ...`).join('\n') + '\n' };
+  }
+
+  private rules(): (ScriptRule & { kind: CommandKind })[] {
+    const line = (argv: readonly string[]) => argv.join(' ');
+    const is = (re: RegExp) => (argv: readonly string[]) => re.test(line(argv));
+    const script = (s: string) => (argv: readonly string[]) =>
+      argv[0] === 'sh' && argv[1] === '-c' && argv[2] === s;
+    const has = (text: string) => (argv: readonly string[]) =>
+      argv[0] === 'sh' && argv[1] === '-c' && argv[2]!.includes(text);
+    const ok = (stdout = ''): Partial<ExecResult> => ({ stdout });
+    const docker = (args: string) => is(new RegExp(`^docker ${args}`));
+    const engineDown: Partial<ExecResult> = {
+      code: 1,
+      stderr:
+        'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n',
+    };
+    const needEngine =
+      (work: (argv: readonly string[], o: ExecOptions) => Partial<ExecResult>) =>
+      (argv: readonly string[], o: ExecOptions) => (this.engineRunning ? work(argv, o) : engineDown);
+    const manager = () => {
+      const n = this.node;
+      return n?.role === 'manager' ? n : undefined;
+    };
+    const notManager: Partial<ExecResult> = {
+      code: 1,
+      stderr: 'Error response from daemon: This node is not a swarm manager.\n',
+    };
+    return [
+      // The cluster lock (cluster/lock.ts), answering as its scripts do.
+      {
+        kind: 'lock',
+        match: has('echo acquired'),
+        answer: (argv) => {
+          this.dirs.add('/var/lib/eectl');
+          if (this.lockOwner !== undefined) return ok(`held ${this.lockAge} ${this.lockOwner}\n`);
+          this.lockOwner = argv[5];
+          this.dirs.add(LOCK_DIR);
+          return ok('acquired\n');
+        },
+      },
+      {
+        kind: 'lock',
+        match: has('rm -rf "$d"'),
+        answer: (argv) => {
+          if (argv[5] !== this.lockOwner) return ok('not-owner\n');
+          this.remove(LOCK_DIR);
+          return ok('ok\n');
+        },
+      },
+      { kind: 'lock', match: has('touch "$d/owner"'), answer: ok('ok\n') },
+      {
+        kind: 'lock',
+        match: is(/^rmdir \/var\/lib\/eectl$/),
+        answer: () => {
+          if (this.entries('/var/lib/eectl').length > 0)
+            return { code: 1, stderr: "rmdir: failed to remove '/var/lib/eectl': Directory not empty\n" };
+          this.dirs.delete('/var/lib/eectl');
+          return ok();
+        },
+      },
+      // Reads.
+      { kind: 'read', match: (argv) => line(argv) === 'sh -s', answer: () => ok(this.facts()) },
+      {
+        kind: 'read',
+        match: has('/dev/tcp/'),
+        answer: (argv) =>
+          ok(
+            argv
+              .slice(4)
+              .map((a) => {
+                const peer = this.cluster.hosts.find((h) => h.address === a);
+                return `${a} ${peer?.node?.role === 'manager' && peer.engineRunning ? 'open' : 'refused'}\n`;
+              })
+              .join(''),
+          ),
+      },
+      { kind: 'read', match: script(RECORD_PROBE_SCRIPT), answer: (argv) => ok(this.recordProbe(argv[4]!)) },
+      {
+        kind: 'read',
+        match: script(PROBE_SCRIPT),
+        answer: (argv) => ok(this.resetProbe(argv[4]!, argv.slice(5))),
+      },
+      {
+        kind: 'read',
+        match: is(/^dpkg-query -W -f /),
+        answer: (argv) => {
+          const found = argv.slice(4).flatMap((n) => {
+            const p = this.packages.get(n);
+            return p ? [`${n}\t${p.held ? 'hi ' : 'ii '}\t${p.version}\n`] : [];
+          });
+          const missing = argv.slice(4).filter((n) => !this.packages.has(n));
+          return {
+            code: missing.length > 0 ? 1 : 0,
+            stdout: found.join(''),
+            stderr: missing.map((n) => `dpkg-query: no packages found matching ${n}\n`).join(''),
+          };
+        },
+      },
+      {
+        kind: 'read',
+        match: is(/^apt-cache madison /),
+        answer: (argv) =>
+          ok(
+            this.lists
+              ? argv
+                  .slice(2)
+                  .flatMap((n) =>
+                    OFFERED.map(
+                      (v) =>
+                        ` ${n} | ${v} | https://download.docker.com/linux/debian bookworm/stable amd64 Packages\n`,
+                    ),
+                  )
+                  .join('')
+              : '',
+          ),
+      },
+      {
+        kind: 'read',
+        match: is(/^env LC_ALL=C apt-get -s /),
+        answer: (argv) => {
+          if (argv[4] === 'autoremove')
+            return ok('0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n');
+          const named = argv.slice(6);
+          const auto = [...this.packages].filter(([, p]) => p.auto).map(([n]) => n);
+          return ok(
+            [...named, ...auto.filter((n) => !named.includes(n))]
+              .map((n) => `Purg ${n} [${this.packages.get(n)?.version ?? ''}]\n`)
+              .join(''),
+          );
+        },
+      },
+      {
+        kind: 'read',
+        match: is(/^systemctl is-active /),
+        answer: (argv) => (this.active.has(argv[2]!) ? ok('active\n') : { code: 3, stdout: 'inactive\n' }),
+      },
+      {
+        kind: 'read',
+        match: docker('version --format'),
+        answer: needEngine(() => ok(`${upstream(this.packages.get('docker-ce')!.version)}\n`)),
+      },
+      {
+        kind: 'read',
+        match: docker('info --format \\{\\{json .Swarm\\}\\}'),
+        answer: needEngine(() => ok(`${this.swarmJson()}\n`)),
+      },
+      {
+        kind: 'read',
+        match: docker('swarm join-token --quiet'),
+        answer: needEngine((argv) =>
+          manager() ? ok(`${this.swarm.tokens[argv[4] as 'manager' | 'worker']}\n`) : notManager,
+        ),
+      },
+      {
+        kind: 'read',
+        match: docker('node ls --quiet'),
+        answer: needEngine(() =>
+          manager() ? ok([...this.swarm.nodes.keys()].map((id) => `${id}\n`).join('')) : notManager,
+        ),
+      },
+      {
+        kind: 'read',
+        match: docker('node inspect'),
+        answer: needEngine((argv) => (manager() ? ok(this.nodeInspect(argv.slice(3))) : notManager)),
+      },
+      // Writes.
+      {
+        kind: 'write',
+        match: is(/^env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update/),
+        answer: () => {
+          if (this.exists(APT_SOURCE_FILE) && this.exists(APT_KEYRING)) this.lists = true;
+          return ok('Reading package lists...\n');
+        },
+      },
+      {
+        kind: 'write',
+        match: is(/^env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install /),
+        answer: (argv) => this.aptInstall(argv.slice(6)),
+      },
+      {
+        kind: 'write',
+        match: is(/^env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge /),
+        answer: (argv) => this.purge(argv.slice(8)),
+      },
+      {
+        kind: 'write',
+        match: is(/^install (-m 0755 -d|-d -m 0755) /),
+        answer: (argv) => {
+          for (const d of argv.slice(4)) this.dirs.add(d);
+          return ok();
+        },
+      },
+      {
+        kind: 'write',
+        match: is(/^curl -fsSL /),
+        answer: (argv) => {
+          if (!this.curl) return { code: 127, stderr: 'sh: 1: curl: not found\n' };
+          this.files.set(argv[5]!, Buffer.from('-----BEGIN PGP PUBLIC KEY BLOCK-----\n…\n'));
+          return ok();
+        },
+      },
+      { kind: 'write', match: is(/^chmod /), answer: ok() },
+      {
+        kind: 'write',
+        match: is(/^apt-mark hold /),
+        answer: (argv) => {
+          for (const n of argv.slice(2)) this.packages.get(n)!.held = true;
+          return ok(
+            argv
+              .slice(2)
+              .map((n) => `${n} set on hold.\n`)
+              .join(''),
+          );
+        },
+      },
+      {
+        kind: 'write',
+        match: is(/^systemctl (enable --now|start|restart) docker$/),
+        answer: () => {
+          if (!this.engineInstalled)
+            return { code: 5, stderr: 'Failed to start docker.service: Unit docker.service not found.\n' };
+          this.start();
+          return ok();
+        },
+      },
+      {
+        kind: 'write',
+        match: is(/^systemctl stop /),
+        answer: (argv) => {
+          this.active.delete(argv[2]!);
+          return ok();
+        },
+      },
+      { kind: 'write', match: is(/^systemctl daemon-reload$/), answer: ok() },
+      {
+        kind: 'write',
+        match: docker('swarm init '),
+        answer: needEngine(() => {
+          if (this.node)
+            return { code: 1, stderr: 'Error response from daemon: This node is already part of a swarm.\n' };
+          this.nodeId = `${this.hostname}n0de1d000000000000000`.slice(0, 25);
+          this.swarm.nodes.set(this.nodeId, { id: this.nodeId, host: this, role: 'manager', labels: {} });
+          this.links.push('docker_gwbridge');
+          return ok('Swarm initialized: current node is now a manager.\n');
+        }),
+      },
+      {
+        kind: 'write',
+        match: is(/ http:\/\/localhost\/swarm\/join$/),
+        answer: (_argv, o) =>
+          this.join(
+            JSON.parse(String(o.stdin)) as {
+              JoinToken: string;
+              RemoteAddrs: string[];
+              AdvertiseAddr: string;
+            },
+          ),
+      },
+      {
+        kind: 'write',
+        match: docker('node update '),
+        answer: needEngine((argv) => {
+          if (!manager()) return notManager;
+          const node = this.swarm.nodes.get(argv.at(-1)!)!;
+          for (let i = 3; i < argv.length - 1; i += 2) {
+            if (argv[i] === '--label-add') {
+              const pair = argv[i + 1]!;
+              node.labels[pair.slice(0, pair.indexOf('='))] = pair.slice(pair.indexOf('=') + 1);
+            }
+          }
+          return ok(`${node.id}\n`);
+        }),
+      },
+      {
+        kind: 'write',
+        match: docker('swarm leave'),
+        answer: needEngine((argv) => {
+          const node = this.node;
+          if (!node)
+            return { code: 1, stderr: 'Error response from daemon: This node is not part of a swarm\n' };
+          if (node.role === 'manager' && !argv.includes('--force'))
+            return {
+              code: 1,
+              stderr:
+                'Error response from daemon: You are attempting to leave the swarm on a node that is participating as a manager.\n',
+            };
+          // docker_gwbridge stays: leaving the swarm does not delete the bridge.
+          this.nodeId = undefined;
+          return ok('Node left the swarm.\n');
+        }),
+      },
+      {
+        kind: 'write',
+        match: is(/^rm -f /),
+        answer: (argv) => {
+          for (const f of argv.slice(2)) this.remove(f);
+          return ok();
+        },
+      },
+      {
+        kind: 'write',
+        match: script(REMOVE_PATHS_SCRIPT),
+        answer: (argv) => {
+          for (const p of argv.slice(5)) this.remove(p, argv[4]);
+          return ok();
+        },
+      },
+      {
+        kind: 'write',
+        match: script(REMOVE_LINKS_SCRIPT),
+        answer: () => {
+          this.links = [];
+          return ok();
+        },
+      },
+      {
+        kind: 'write',
+        match: script(REMOVE_FIREWALL_SCRIPT),
+        answer: () => {
+          this.firewall = [];
+          return ok();
+        },
+      },
+      {
+        kind: 'write',
+        match: is(/^groupdel docker$/),
+        answer: () => {
+          this.dockerGroup = false;
+          return ok();
+        },
+      },
+    ];
+  }
+}
+
+/** The upstream version of a package version: 5:27.3.1-1~debian.12~bookworm → 27.3.1. */
+function upstream(version: string): string {
+  return version.replace(/^\d+:/, '').replace(/-.*$/, '');
+}
+
+/** A ScriptedConnection that writes every command into the cluster's journal, and fails what the test says. */
+class JournalConnection extends ScriptedConnection {
+  constructor(
+    private readonly host: FakeHost,
+    private readonly journal: JournalEntry[],
+    private readonly tagged: (ScriptRule & { kind: CommandKind })[],
+  ) {
+    super(host.address, tagged);
+  }
+
+  override async exec(command: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const line = command.join(' ');
+    const rule = this.tagged.find((r) => (r.match instanceof RegExp ? r.match.test(line) : r.match(command)));
+    this.journal.push({ host: this.name, kind: rule?.kind ?? 'write', line });
+    if (this.host.failures.some((f) => f.test(line))) {
+      // As apt-get fails when a mirror drops the connection: exit 100.
+      this.commands.push([...command]);
+      const result = { code: 100, stdout: '', stderr: 'E: Failed to fetch (Connection reset by peer)\n' };
+      if (options.check === false) return result;
+      throw new CommandFailedError({
+        host: this.name,
+        command: line,
+        exitCode: 100,
+        outputTail: [result.stderr.trim()],
+      });
+    }
+    return super.exec(command, options);
+  }
+
+  override async upload(remotePath: string, content: string | Buffer): Promise<void> {
+    this.journal.push({ host: this.name, kind: 'upload', line: `upload ${remotePath}` });
+    await super.upload(remotePath, content);
+  }
+}
+
+/** The hosts of the test cluster: three managers and a worker. */
+export const HOSTS = [
+  { address: '10.0.0.11', hostname: 'm1', role: 'manager' },
+  { address: '10.0.0.12', hostname: 'm2', role: 'manager' },
+  { address: '10.0.0.13', hostname: 'm3', role: 'manager' },
+  { address: '10.0.0.21', hostname: 'w1', role: 'worker' },
+] as const;
+
+/** Scripted hosts of one cluster, their swarm, and the journal of every command they were asked to run. */
+export class ScriptedCluster {
+  readonly journal: JournalEntry[] = [];
+  readonly swarm = new FakeSwarm();
+  readonly hosts: FakeHost[];
+
+  constructor(hosts: readonly { address: string; hostname: string }[] = HOSTS) {
+    this.hosts = hosts.map((h) => new FakeHost(h.address, h.hostname, this));
+  }
+
+  host(address: string): FakeHost {
+    return this.hosts.find((h) => h.address === address)!;
+  }
+
+  /** A session whose connections are the scripted hosts (one per host, as the pool keeps them). */
+  session() {
+    return {
+      connect: async (spec: HostSpec) => {
+        const host = this.hosts.find((h) => h.address === spec.address);
+        if (!host) throw new Error(`no scripted host ${spec.address}`);
+        return host.conn;
+      },
+      close: async () => {},
+    };
+  }
+
+  /** What changed the hosts (commands and uploads, not the lock), as `host: line`, in the order it ran. */
+  hostWork(since = 0): string[] {
+    return this.journal
+      .slice(since)
+      .filter((e) => e.kind === 'write' || e.kind === 'upload')
+      .map((e) => `${e.host}: ${e.line}`);
+  }
+
+  /** Forgets the journal (a new run starts). */
+  mark(): number {
+    return this.journal.length;
+  }
+}
+
+/** A cluster file for the scripted hosts (only the hosts in `hosts`), read as the CLI reads it. */
+export async function clusterConfig(hosts: readonly { address: string; role: string }[] = HOSTS, extra = '') {
+  const yaml = [
+    'apiVersion: eectl/v1',
+    'kind: Cluster',
+    'metadata: { name: prod }',
+    'spec:',
+    '  engine: { version: "27.3" }',
+    '  hosts:',
+    ...hosts.map((h) => `    - { address: ${h.address}, role: ${h.role} }`),
+    extra,
+    '',
+  ].join('\n');
+  const path = join(mkdtempSync(join(tmpdir(), 'eectl-scripted-')), 'cluster.yaml');
+  writeFileSync(path, yaml);
+  return (await ClusterFile.read(path, {})).config;
+}
