@@ -15,7 +15,7 @@ import {
   REMOVE_LINKS_SCRIPT,
   REMOVE_PATHS_SCRIPT,
   SOURCE_FILES,
-} from '../../src/lib/phases/reset-leftovers.js';
+} from '../../src/lib/cluster/reset-leftovers.js';
 import { CommandFailedError } from '../../src/lib/errors.js';
 import type { ExecOptions, ExecResult } from '../../src/lib/ssh/connection.js';
 import { ScriptedConnection, type ScriptRule } from './scripted-connection.js';
