@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Runs the built CLI without a terminal, on the Node running the tests. Needs `npm run build` first. */
 export async function eectl(args: string[], options: { cwd: string; env?: Record<string, string> }) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { checkClusterText } from '../../../src/lib/config/load.js';
 import { formatProblem } from '../../../src/lib/config/problems.js';
 
-const dir = fileURLToPath(new URL('../../../examples', import.meta.url));
+const dir = fileURLToPath(new URL('../../../examples/', import.meta.url));
 // Listed, not named: a new example that does not validate fails here.
 const examples = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
 
