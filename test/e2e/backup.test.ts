@@ -69,6 +69,66 @@ function sampleQuorum(sandbox: SandboxUnderTest, managers: string[]) {
   };
 }
 
+/**
+ * One look at every host: the swarm tasks' containers it runs, by service (null while its engine is down),
+ * and each node's availability as the first manager that answers sees it.
+ */
+interface TaskSample {
+  at: number;
+  byHost: Record<string, Record<string, number> | null>;
+  availability: Record<string, string>;
+}
+
+/**
+ * Samples the running containers of swarm services on every host every second, until stopped. A host whose
+ * docker.service is not active counts as down and is not asked (asking docker.socket would start it again).
+ */
+function sampleTasks(sandbox: SandboxUnderTest, hosts: string[], managers: string[]) {
+  const samples: TaskSample[] = [];
+  let running = true;
+  const script =
+    'systemctl is-active --quiet docker.service || exit 3; docker ps --format \'{{.Label "com.docker.swarm.service.name"}}\'';
+  const loop = (async () => {
+    while (running) {
+      const at = Date.now();
+      const seen = await Promise.all(
+        hosts.map(async (h) => {
+          const r = await sandbox.exec(h, script, { timeoutMs: 20_000 });
+          if (r.code !== 0) return [h, null] as const;
+          const counts: Record<string, number> = {};
+          for (const name of r.stdout.split('\n').filter((l) => l.trim() !== ''))
+            counts[name] = (counts[name] ?? 0) + 1;
+          return [h, counts] as const;
+        }),
+      );
+      const availability: Record<string, string> = {};
+      for (const m of managers) {
+        if (seen.find(([h]) => h === m)?.[1] === null) continue;
+        const r = await sandbox.exec(m, "docker node ls --format '{{.Hostname}} {{.Availability}}'", {
+          timeoutMs: 20_000,
+        });
+        if (r.code !== 0) continue;
+        for (const [host, value] of r.stdout.split('\n').map((l) => l.trim().split(' ')))
+          if (host && value) availability[host] = value;
+        break;
+      }
+      samples.push({ at, byHost: Object.fromEntries(seen), availability });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return samples;
+    },
+  };
+}
+
+/** Running containers of a service in one sample, on every host whose engine answered. */
+const runningOf = (s: TaskSample, service: string) =>
+  Object.values(s.byHost).reduce((sum, c) => sum + (c?.[service] ?? 0), 0);
+
 describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 registry host)', () => {
   const sandbox = useSandbox({ name: 'backup', managers: 3, workers: 1, registries: 1 });
   const work = mkdtempSync(join(tmpdir(), 'eectl-backup-e2e-'));
@@ -84,6 +144,7 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
   const image = () => `${endpoint()}/e2e/busybox:1`;
   const run = (ref: string, script: string) => sandbox.exec(ref, script, { check: true, timeoutMs: 300_000 });
   const managers = ['m1', 'm2', 'm3'];
+  const allHosts = [...managers, 'w1', 'r1'];
   /** What a change would show: nodes, services with their replicas, and the swarm's ID, as m1 sees them. */
   const swarmPicture = async () =>
     (
@@ -124,6 +185,7 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
       await run('m1', "docker node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}'")
     ).stdout;
     const sampler = sampleQuorum(sandbox, managers);
+    const tasks = sampleTasks(sandbox, allHosts, managers);
     const r = await runEectl([
       'backup',
       '-c',
@@ -136,6 +198,7 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
       '--json',
     ]);
     const samples = await sampler.stop();
+    const taskSamples = await tasks.stop();
     expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
     const result = r.json?.result as BackupJson;
     archive = result.archive;
@@ -183,6 +246,32 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
       networks: ['e2e-net'],
     });
     expect(manifest.nodes).toHaveLength(5);
+
+    // The source was drained before its engine stopped: e2e-web's tasks moved first (stop-first, one
+    // replacement per task that ran there), so the service never had fewer than 3 minus the tasks the
+    // source ran, and while the engine was down all 3 ran elsewhere. It is active again afterwards.
+    const source = result.source.hostname;
+    const shown = JSON.stringify(taskSamples.map((s) => ({ ...s.byHost, availability: s.availability })));
+    const down = taskSamples.findIndex((s) => s.byHost[source] === null);
+    expect(down, `the source's engine was never seen down: ${shown}`).toBeGreaterThan(0);
+    const onSource = taskSamples[0]!.byHost[source]?.['e2e-web'] ?? 0;
+    expect(runningOf(taskSamples[0]!, 'e2e-web'), shown).toBe(3);
+    expect(
+      taskSamples.filter((s) => runningOf(s, 'e2e-web') < 3 - onSource),
+      shown,
+    ).toEqual([]);
+    expect(
+      taskSamples.filter((s) => s.byHost[source] === null && runningOf(s, 'e2e-web') < 3),
+      shown,
+    ).toEqual([]);
+    expect(taskSamples[0]!.availability[source], shown).toBe('Active');
+    expect(
+      taskSamples.filter((s) => s.byHost[source] === null && s.availability[source] !== 'Drain'),
+      `the source was not drained while its engine was down: ${shown}`,
+    ).toEqual([]);
+    expect(
+      (await run('m1', `docker node inspect --format '{{.Spec.Availability}}' ${source}`)).stdout.trim(),
+    ).toBe('active');
   });
 
   it('backup verify prints the manifest; a wrong passphrase, a truncated archive and a flipped byte exit 2, changing nothing', async () => {

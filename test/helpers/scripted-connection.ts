@@ -19,6 +19,8 @@ export class ScriptedConnection implements Connection {
   readonly commands: string[][] = [];
   /** The options of each command in `commands`, at the same index. */
   readonly options: ExecOptions[] = [];
+  /** What each command got on stdin, by its index in `commands` (only those that got any). */
+  readonly stdins = new Map<number, string>();
   readonly uploads: { path: string; content: string }[] = [];
   readonly files = new Map<string, Buffer>();
 
@@ -33,11 +35,18 @@ export class ScriptedConnection implements Connection {
     const argv = [...command];
     this.commands.push(argv);
     this.options.push(options);
+    if (options.stdin !== undefined) this.stdins.set(this.commands.length - 1, options.stdin.toString());
     const line = argv.join(' ');
     const rule = this.rules.find((r) => (r.match instanceof RegExp ? r.match.test(line) : r.match(argv)));
     if (!rule) throw new Error(`${this.name}: no scripted answer for: ${line}`);
     const partial = typeof rule.answer === 'function' ? rule.answer(argv, options) : rule.answer;
     const result: ExecResult = { code: 0, stdout: '', stderr: '', ...partial };
+    // Like the real connection: output streamed to a sink is not kept in the result.
+    if (options.stdoutTo) {
+      const sink = options.stdoutTo;
+      await new Promise<void>((resolve) => sink.write(result.stdout, () => resolve()));
+      result.stdout = '';
+    }
     if (result.code !== 0 && options.check !== false) {
       const outputTail = result.stderr.split('\n').filter(Boolean).slice(-5);
       throw new CommandFailedError({ host: this.name, command: line, exitCode: result.code, outputTail });

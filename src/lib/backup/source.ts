@@ -4,7 +4,7 @@ import { quorumSize } from '../swarm/quorum.js';
 /** Which manager a backup copies the swarm state from, and what stopping its engine costs. */
 export type BackupSource =
   | { ok: true; node: SwarmNode; address: string; outage: false }
-  /** The only manager: the swarm cannot be managed while its engine is stopped (services keep running). */
+  /** The only manager: the swarm cannot be managed while its engine is stopped (its tasks move elsewhere first). */
   | { ok: true; node: SwarmNode; address: string; outage: true }
   | { ok: false; reason: string; suggestions: string[] };
 

@@ -29,8 +29,6 @@ export interface BackupPlan {
   /** The manager whose engine is stopped for the copy. */
   source: Host;
   sourceNode: SwarmNode;
-  /** Another manager that watches the quorum while the source is stopped (the source itself with one manager). */
-  contact: Host;
   /** True with one manager: the swarm cannot be managed during the copy (services keep running). */
   outage: boolean;
   unlockKey?: string;
@@ -76,13 +74,12 @@ export const backupPlanPhase: Phase<BackupContext> = {
       });
     }
     const source = reachableManagers.find((h) => byNodeId(h)?.id === choice.node.id)!;
-    const watcher = choice.outage ? source : (reachableManagers.find((h) => h !== source) ?? source);
     out.report(source.name, `copy from ${choice.node.hostname} (not the leader)`);
 
     if (choice.outage && !ctx.changes.dryRun) {
       const question =
-        `${source.name} is the only manager: while its engine is stopped for the copy (seconds), the swarm ` +
-        'cannot be managed and the containers on it stop (services elsewhere keep running). Go on?';
+        `${source.name} is the only manager: it is drained (its tasks move to the other nodes, if there are ` +
+        'any), and while its engine is stopped for the copy (seconds) the swarm cannot be managed. Go on?';
       if (!(await ctx.request.confirmOutage(question))) {
         throw new EectlError('backup cancelled: nothing was changed', {
           code: 'ECANCELLED',
@@ -97,7 +94,6 @@ export const backupPlanPhase: Phase<BackupContext> = {
     ctx.plan = {
       source,
       sourceNode: choice.node,
-      contact: watcher,
       outage: choice.outage,
       ...(identity.autolock ? { unlockKey: await docker.unlockKey() } : {}),
       ...registry,

@@ -36,6 +36,12 @@ export interface HostTurn {
   apply?: (out: PhaseOutput) => Promise<void>;
   /** The version the daemon must report after the restart. */
   expectVersion?: string;
+  /**
+   * Work that needs the engine stopped (the backup's copy of the swarm state): instead of a restart the
+   * turn stops the engine, runs this, and starts the engine again — also when this fails; the turn then
+   * still waits for the node and makes it active again, and fails with this error.
+   */
+  whileStopped?: { what: string; run: (out: PhaseOutput) => Promise<void> };
 }
 
 /** How a rolling change runs. */
@@ -48,8 +54,9 @@ export interface RollingOptions {
 /**
  * The one way eectl restarts engines of hosts in the swarm: managers one at a time (leader last, only when
  * the quorum survives losing it), then workers in batches, then registry nodes one at a time, each drained
- * when it runs tasks, changed, restarted, checked by what its daemon reports, Ready (and Reachable) again,
- * made active again. Stops at the first host that fails; what is left is found again from the hosts by the
+ * when it runs tasks, changed, restarted (or stopped for `whileStopped` and started again), unlocked when
+ * the swarm is autolocked, checked by what its daemon reports, Ready (and Reachable) again, made active
+ * again. Stops at the first host that fails; what is left is found again from the hosts by the
  * next run (versions, the restart marker, the drain label), so the same command resumes.
  */
 export async function rollHosts(
@@ -64,6 +71,7 @@ export async function rollHosts(
   const report: RollingReport = { batchSize: 0, hosts: [] };
   await activateLeftDrained(ctx, nodes, turns, contact);
   if (turns.length === 0) return report;
+  const unlockKey = await autolockKey(ctx, turns, contact);
   const order = rollingOrder(
     turns.map((t) => ({ item: t, role: t.host.role, leader: nodeOf(t.host)?.leader === true })),
     options.maxUnavailable,
@@ -73,7 +81,7 @@ export async function rollHosts(
   const done: string[] = [];
   for (const [i, group] of groups.entries()) {
     const settled = await Promise.allSettled(
-      group.map((turn) => runTurn(ctx, turn, nodeOf(turn.host), out, options)),
+      group.map((turn) => runTurn(ctx, turn, nodeOf(turn.host), out, options, unlockKey)),
     );
     settled.forEach((s) => s.status === 'fulfilled' && report.hosts.push(s.value));
     const failed = settled.flatMap((s, j) =>
@@ -135,6 +143,32 @@ async function activateLeftDrained(
   }
 }
 
+/**
+ * The swarm's unlock key when it is autolocked and a manager of the swarm restarts: a restarted manager
+ * stays locked (not Reachable) until it is given the key.
+ */
+async function autolockKey(
+  ctx: ClusterContext,
+  turns: readonly HostTurn[],
+  contact: Host | undefined,
+): Promise<string | undefined> {
+  if (!contact || ctx.changes.dryRun || !turns.some((t) => t.host.isManager && inSwarm(t.host)))
+    return undefined;
+  const docker = new HostDocker(contact);
+  return (await docker.swarmIdentity()).autolock ? docker.unlockKey() : undefined;
+}
+
+/** Waits until the engine answers, and unlocks it when it is a manager the autolock left locked. */
+async function engineUp(host: Host, unlockKey: string | undefined): Promise<string> {
+  const engine = new HostDocker(host);
+  const version = await engine.waitUntilUp(90_000);
+  if (unlockKey && host.isManager && (await engine.swarmInfo())?.state === 'locked') {
+    await engine.swarmUnlock(unlockKey);
+    host.log.info('unlocked the manager (the swarm is autolocked)');
+  }
+  return version;
+}
+
 /** Another manager in the swarm, to watch this host from; the host itself when it is the only one. */
 function contactFor(ctx: ClusterContext, host: Host): Host {
   const others = managers(ctx).filter((m) => m !== host && inSwarm(m) && m.facts?.swarm?.isManager);
@@ -147,6 +181,7 @@ async function runTurn(
   node: SwarmNode | undefined,
   out: PhaseOutput,
   options: RollingOptions,
+  unlockKey: string | undefined,
 ): Promise<RollingReport['hosts'][number]> {
   const { host } = turn;
   const started = performance.now();
@@ -154,9 +189,12 @@ async function runTurn(
   const docker = new HostDocker(contact);
   const why = turn.reasons.join(', ');
   if (ctx.changes.dryRun) {
+    const what = turn.whileStopped
+      ? `stop the engine, ${turn.whileStopped.what}, start it again`
+      : 'restart the engine';
     await ctx.changes.apply(
       host,
-      `restart the engine in its turn of the rolling change (${why})`,
+      `${what} in its turn of the rolling change (${why})`,
       async () => undefined,
     );
     return { host: host.name, role: host.role, seconds: 0, drained: false };
@@ -206,13 +244,14 @@ async function runTurn(
       },
     );
   }
-  await restartAndVerify(ctx, turn, out);
+  const failedWhileStopped = await restartAndVerify(ctx, turn, out, unlockKey);
   if (node) await waitReady(host, node, docker, turn, out);
   if (drained && node) {
     await ctx.changes.apply(host, `activate node ${node.hostname} again`, () =>
       docker.nodeUpdate(node.id, { availability: 'active', removeLabels: [ROLLING_DRAIN_LABEL] }),
     );
   }
+  if (failedWhileStopped) throw failedWhileStopped.error;
   if (host.role === 'registry' && ctx.config.spec.registry) {
     out.report(host.name, 'waiting until its registry replica serves /v2/');
     const health = await waitForReplica(host, ctx.config.spec.registry, REPLICA_TIMEOUT_MS);
@@ -301,18 +340,36 @@ async function drain(
 }
 
 /**
- * Restarts the engine and checks what the daemon reports. When it does not come back and this turn wrote
- * a new daemon.json, the previous file is put back and the engine restarted with it, and the turn fails
- * with the daemon's own words.
+ * Restarts the engine (or stops it, runs `whileStopped`, starts it) and checks what the daemon reports.
+ * When it does not come back and this turn wrote a new daemon.json, the previous file is put back and the
+ * engine restarted with it, and the turn fails with the daemon's own words. Returns the error of
+ * `whileStopped`, for the turn to fail with once the node is back.
  */
-async function restartAndVerify(ctx: ClusterContext, turn: HostTurn, out: PhaseOutput): Promise<void> {
+async function restartAndVerify(
+  ctx: ClusterContext,
+  turn: HostTurn,
+  out: PhaseOutput,
+  unlockKey: string | undefined,
+): Promise<{ error: unknown } | undefined> {
   const { host } = turn;
   const service = serviceManagerFor(host.known.initSystem);
   const engine = new HostDocker(host);
   let reported: string;
+  let failedWhileStopped: { error: unknown } | undefined;
   try {
-    await applySteps(ctx, host, service.restart('docker'), out);
-    reported = await engine.waitUntilUp(90_000);
+    if (turn.whileStopped) {
+      await applySteps(ctx, host, service.stop('docker'), out);
+      try {
+        await turn.whileStopped.run(out);
+      } catch (error) {
+        failedWhileStopped = { error };
+        host.log.warn(`${turn.whileStopped.what} failed: starting the engine again`);
+      }
+      await applySteps(ctx, host, service.enableAndStart('docker'), out);
+    } else {
+      await applySteps(ctx, host, service.restart('docker'), out);
+    }
+    reported = await engineUp(host, unlockKey);
   } catch (error) {
     if (turn.daemonJson === undefined) throw error;
     const said = await daemonLog(host);
@@ -329,7 +386,7 @@ async function restartAndVerify(ctx: ClusterContext, turn: HostTurn, out: PhaseO
     if (host.known.initSystem === 'systemd')
       await host.sudo(['systemctl', 'reset-failed', 'docker'], { check: false });
     await applySteps(ctx, host, service.restart('docker'), out);
-    await engine.waitUntilUp(90_000);
+    await engineUp(host, unlockKey);
     throw new EectlError(
       `${host.name}: the engine did not start with the new ${DAEMON_JSON}; the previous file is back and the engine runs with it. The daemon said:\n${said}`,
       {
@@ -359,6 +416,7 @@ async function restartAndVerify(ctx: ClusterContext, turn: HostTurn, out: PhaseO
     });
   }
   host.log.info(`engine restarted, daemon ${reported}`);
+  return failedWhileStopped;
 }
 
 async function daemonLog(host: Host): Promise<string> {

@@ -22,7 +22,9 @@ export function renderBackupSummary(r: BackupResult): string {
           : "  without the registry's image data (left to the storage's own snapshots; --include-registry-data adds it)",
       ];
   if (r.outage)
-    lines.push('  The only manager was stopped for the copy (a short outage of swarm management).');
+    lines.push(
+      '  The only manager was drained and stopped for the copy (a short outage of swarm management).',
+    );
   for (const p of r.pruned) lines.push(`  removed ${p} (--keep)`);
   for (const u of r.unreachable) lines.push(`  not reached: ${u.host}`);
   return lines.join('\n');
