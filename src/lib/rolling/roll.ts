@@ -358,14 +358,14 @@ async function restartAndVerify(
   let failedWhileStopped: { error: unknown } | undefined;
   try {
     if (turn.whileStopped) {
-      await applySteps(ctx, host, service.stop('docker'), out);
+      await applySteps(ctx, host, service.stopHeld('docker'), out);
       try {
         await turn.whileStopped.run(out);
       } catch (error) {
         failedWhileStopped = { error };
         host.log.warn(`${turn.whileStopped.what} failed: starting the engine again`);
       }
-      await applySteps(ctx, host, service.enableAndStart('docker'), out);
+      await applySteps(ctx, host, service.startHeld('docker'), out);
     } else {
       await applySteps(ctx, host, service.restart('docker'), out);
     }

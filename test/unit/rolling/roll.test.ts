@@ -38,6 +38,7 @@ function manager(options: { autolock?: boolean } = {}) {
       answer: { stdout: `c1 ${options.autolock === true}\n` },
     },
     { match: /^docker swarm unlock-key --quiet$/, answer: { stdout: `${KEY}\n` } },
+    { match: /^systemctl (stop|start) docker\.socket$/, answer: {} },
     { match: /^systemctl stop docker$/, answer: {} },
     {
       match: /^systemctl (enable --now|restart) docker$/,
@@ -111,10 +112,11 @@ describe('rollHosts: a turn whose work needs the engine stopped (whileStopped)',
       ],
       out,
     );
-    expect(seenWhileStopped.at(-1)).toBe('systemctl stop docker');
+    // The socket first: while it listens, any client on the host would start the engine mid-copy.
+    expect(seenWhileStopped.slice(-2)).toEqual(['systemctl stop docker.socket', 'systemctl stop docker']);
     expect(seenWhileStopped).not.toContain('systemctl enable --now docker');
     const after = conn.lines.slice(seenWhileStopped.length);
-    expect(after[0]).toBe('systemctl enable --now docker');
+    expect(after.slice(0, 2)).toEqual(['systemctl start docker.socket', 'systemctl enable --now docker']);
     expect(after.indexOf('docker version --format {{.Server.Version}}')).toBeGreaterThan(0);
     // Ready and Reachable again, read from the swarm after the start.
     expect(after).toContain('docker node inspect n1');

@@ -22,6 +22,15 @@ export class OpenRcManager implements ServiceManager {
     return [rootCommand(['rc-service', serviceName(service), 'stop'], `stop ${service}`)];
   }
 
+  /** No socket activation here: a stopped service stays stopped. */
+  stopHeld(service: string): Step[] {
+    return this.stop(service);
+  }
+
+  startHeld(service: string): Step[] {
+    return this.enableAndStart(service);
+  }
+
   /** As root: OpenRC keeps service state under /run/openrc, which users may not read everywhere. */
   isActive(service: string): CommandStep {
     return rootCommand(['rc-service', serviceName(service), 'status'], `is ${service} started?`, {

@@ -20,6 +20,25 @@ export class SystemdManager implements ServiceManager {
     return [rootCommand(['systemctl', 'stop', serviceName(service)], `stop ${service}`)];
   }
 
+  stopHeld(service: string): Step[] {
+    const socket = `${serviceName(service)}.socket`;
+    return [
+      // Unchecked: a unit without a socket (or a host where it is not installed) has nothing to stop.
+      rootCommand(['systemctl', 'stop', socket], `stop ${socket} (it would start ${service} again)`, {
+        check: false,
+      }),
+      ...this.stop(service),
+    ];
+  }
+
+  startHeld(service: string): Step[] {
+    const socket = `${serviceName(service)}.socket`;
+    return [
+      rootCommand(['systemctl', 'start', socket], `start ${socket}`, { check: false }),
+      ...this.enableAndStart(service),
+    ];
+  }
+
   isActive(service: string): CommandStep {
     return userCommand(['systemctl', 'is-active', serviceName(service)], `is ${service} active?`, false);
   }

@@ -32,6 +32,15 @@ export class SysvinitManager implements ServiceManager {
     return [rootCommand(['service', serviceName(service), 'stop'], `stop ${service}`)];
   }
 
+  /** No socket activation here: a stopped service stays stopped. */
+  stopHeld(service: string): Step[] {
+    return this.stop(service);
+  }
+
+  startHeld(service: string): Step[] {
+    return this.enableAndStart(service);
+  }
+
   /** As root: init scripts read pid files that users may not. */
   isActive(service: string): CommandStep {
     return rootCommand(['service', serviceName(service), 'status'], `is ${service} running?`, {

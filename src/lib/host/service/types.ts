@@ -14,6 +14,13 @@ export interface ServiceManager {
   enableAndStart(service: string): Step[];
   restart(service: string): Step[];
   stop(service: string): Step[];
+  /**
+   * Stops the service so that nothing starts it before `startHeld`: under systemd its socket goes too,
+   * which would start it on the next connection to it (a client touching the socket mid-backup).
+   */
+  stopHeld(service: string): Step[];
+  /** Starts what `stopHeld` stopped, now and at every boot. */
+  startHeld(service: string): Step[];
   /** A probe to run unchecked; parseIsActive reads its result. */
   isActive(service: string): CommandStep;
   parseIsActive(result: ProbeResult): boolean;

@@ -15,6 +15,18 @@ describe('systemd', () => {
     expect(systemd.restart('docker')[0]).toMatchObject({ sudo: true, check: true });
   });
 
+  it('holds a stopped engine stopped: its socket goes first (it would start the engine on the next connection), and comes back with it', () => {
+    expect(argv(systemd.stopHeld('docker'))).toEqual([
+      ['systemctl', 'stop', 'docker.socket'],
+      ['systemctl', 'stop', 'docker'],
+    ]);
+    expect(systemd.stopHeld('docker')[0]).toMatchObject({ sudo: true, check: false });
+    expect(argv(systemd.startHeld('docker'))).toEqual([
+      ['systemctl', 'start', 'docker.socket'],
+      ['systemctl', 'enable', '--now', 'docker'],
+    ]);
+  });
+
   it('probes with is-active, unchecked and unprivileged', () => {
     const probe: CommandStep = systemd.isActive('docker');
     expect(probe).toMatchObject({ command: ['systemctl', 'is-active', 'docker'], sudo: false, check: false });
