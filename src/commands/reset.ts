@@ -1,7 +1,5 @@
 import { BaseCommand, changeFlags, hostFlags, EXIT_CODES_HELP } from '../lib/base-command.js';
 import { reset, resetWarning, type ResetResult } from '../lib/actions/reset.js';
-import { EectlError, ExitCode, UsageError } from '../lib/errors.js';
-import { confirmAction } from '../lib/ui/prompts.js';
 import { renderResetSummary } from '../lib/ui/reset-summary.js';
 
 export default class Reset extends BaseCommand<typeof Reset> {
@@ -23,22 +21,11 @@ export default class Reset extends BaseCommand<typeof Reset> {
 
   async run(): Promise<ResetResult> {
     const { config } = await this.loadCluster();
-    if (!this.flags['dry-run'] && !this.flags.yes) {
-      if (!this.interactive) {
-        throw new UsageError(
-          `reset destroys cluster ${config.metadata.name} and asks first; there is no terminal to ask on, so nothing was changed`,
-          {
-            code: 'ECONFIRM',
-            suggestions: ['Pass --yes to reset without asking, or --dry-run to see what would be removed.'],
-          },
-        );
-      }
-      if (!(await confirmAction(resetWarning(config)))) {
-        throw new EectlError('reset cancelled: nothing was changed', {
-          code: 'ECANCELLED',
-          exitCode: ExitCode.failure,
-        });
-      }
+    if (!this.flags['dry-run']) {
+      await this.confirmOrStop(resetWarning(config), this.flags.yes, {
+        message: `reset destroys cluster ${config.metadata.name} and asks first; there is no terminal to ask on`,
+        suggestions: ['Pass --yes to reset without asking, or --dry-run to see what would be removed.'],
+      });
     }
     return this.withSession(config.metadata.name, this.flags, async (session) => {
       const result = await reset(this.actionOptions(config, session, this.flags));

@@ -3,10 +3,9 @@ import { restore, type RestoreResult } from '../lib/actions/restore.js';
 import { readArchive } from '../lib/backup/archive-reader.js';
 import { decryptionKeys, PASSPHRASE_ENV } from '../lib/backup/keys.js';
 import { BaseCommand, changeFlags, EXIT_CODES_HELP, hostFlags } from '../lib/base-command.js';
-import { EectlError, ExitCode, UsageError } from '../lib/errors.js';
 import { UNLOCK_KEY_ENTRY } from '../lib/phases/backup-write.js';
 import { addSecret } from '../lib/ui/redact.js';
-import { askSecret, confirmAction } from '../lib/ui/prompts.js';
+import { askSecret } from '../lib/ui/prompts.js';
 import { renderRestoreSummary } from '../lib/ui/restore-summary.js';
 
 export default class Restore extends BaseCommand<typeof Restore> {
@@ -69,22 +68,10 @@ ${EXIT_CODES_HELP}`;
   }
 
   private async confirmReplace(message: string): Promise<boolean> {
-    if (this.flags.yes) return true;
-    if (!this.interactive) {
-      throw new UsageError(
-        `${message.replace(/\nReplace it\?$/, '')}\nWithout a terminal, --yes is needed; nothing was changed.`,
-        {
-          code: 'ECONFIRM',
-          suggestions: ['Pass --force --yes to replace it.'],
-        },
-      );
-    }
-    const yes = await confirmAction(message);
-    if (!yes)
-      throw new EectlError('restore cancelled: nothing was changed', {
-        code: 'ECANCELLED',
-        exitCode: ExitCode.failure,
-      });
-    return yes;
+    await this.confirmOrStop(message, this.flags.yes, {
+      message: `${message.replace(/\nReplace it\?$/, '')}\nWithout a terminal, --yes is needed`,
+      suggestions: ['Pass --force --yes to replace it.'],
+    });
+    return true;
   }
 }

@@ -2,7 +2,6 @@ import { Flags } from '@oclif/core';
 import { upgrade, type UpgradePlan, type UpgradeResult } from '../lib/actions/upgrade.js';
 import { BaseCommand, changeFlags, EXIT_CODES_HELP, hostFlags } from '../lib/base-command.js';
 import { ClusterFile } from '../lib/config/cluster-file.js';
-import { UsageError } from '../lib/errors.js';
 import { askSecret, confirmAction } from '../lib/ui/prompts.js';
 import { upgradeBackup } from '../lib/actions/upgrade-backup.js';
 import { renderUpgradePlan, renderUpgradeSummary } from '../lib/ui/upgrade-summary.js';
@@ -95,14 +94,9 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
   private async confirmPlan(plan: UpgradePlan): Promise<void> {
     if (!plan.hosts.some((h) => h.changes)) return;
     if (!this.jsonEnabled()) process.stderr.write(`${renderUpgradePlan(plan)}\n`);
-    if (this.flags.yes) return;
-    if (!this.interactive) {
-      throw new UsageError('Upgrade the engines as planned? Without a terminal, confirm with --yes.', {
-        code: 'ECONFIRM',
-        suggestions: [`${this.config.bin} upgrade ${this.argv.join(' ')} --yes`],
-      });
-    }
-    if (!(await confirmAction('Upgrade the engines as planned?')))
-      throw new UsageError('cancelled; nothing was changed', { code: 'ECANCELLED' });
+    await this.confirmOrStop('Upgrade the engines as planned?', this.flags.yes, {
+      message: 'Upgrade the engines as planned? Without a terminal, confirm with --yes',
+      suggestions: [`${this.config.bin} upgrade ${this.argv.join(' ')} --yes`],
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
 import chalk from 'chalk';
-import { EectlError, ExitCode, toEectlError } from './errors.js';
+import { EectlError, ExitCode, toEectlError, UsageError } from './errors.js';
 import { loadCluster, type LoadedCluster } from './config/load.js';
 import { clusterDir, LOG_LEVELS, RunLog, type Logger, type LogLevel } from './ui/log.js';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { openSession, type Session, type SessionOptions } from './cluster/sessio
 import type { ClusterConfig } from './config/schema.js';
 import type { ActionOptions } from './phase/cluster-context.js';
 import { progressMode } from './ui/progress.js';
+import { confirmAction } from './ui/prompts.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -164,6 +165,33 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       progress: progressMode(this.jsonEnabled()),
       signal: this.interrupt.signal,
     };
+  }
+
+  /**
+   * Asks before a change that destroys or interrupts something, the same way in every command: --yes
+   * answers yes; without a terminal it stops with ECONFIRM (`withoutTerminal` says what would have been
+   * asked and how to confirm); on a terminal it asks, and "no" stops with ECANCELLED. Either way nothing
+   * was changed.
+   */
+  protected async confirmOrStop(
+    question: string,
+    yes: boolean | undefined,
+    withoutTerminal: { message: string; suggestions: string[] },
+  ): Promise<void> {
+    if (yes === true) return;
+    if (!this.interactive) {
+      throw new UsageError(`${withoutTerminal.message}; nothing was changed`, {
+        code: 'ECONFIRM',
+        suggestions: withoutTerminal.suggestions,
+      });
+    }
+    if (!(await confirmAction(question))) {
+      throw new EectlError(`${(this.id ?? 'eectl').replaceAll(':', ' ')} cancelled: nothing was changed`, {
+        code: 'ECANCELLED',
+        kind: 'user',
+        exitCode: ExitCode.failure,
+      });
+    }
   }
 
   /** True when prompts may be shown: a terminal on both ends, not --json, not CI. */

@@ -5,8 +5,7 @@ import { backup, type BackupResult } from '../../lib/actions/backup.js';
 import { checkRecipients, encryptionKeys, PASSPHRASE_ENV } from '../../lib/backup/keys.js';
 import { archivePath } from '../../lib/backup/paths.js';
 import { BaseCommand, changeFlags, EXIT_CODES_HELP, hostFlags } from '../../lib/base-command.js';
-import { UsageError } from '../../lib/errors.js';
-import { askSecret, confirmAction } from '../../lib/ui/prompts.js';
+import { askSecret } from '../../lib/ui/prompts.js';
 import { renderBackupSummary } from '../../lib/ui/backup-summary.js';
 
 export default class Backup extends BaseCommand<typeof Backup> {
@@ -70,18 +69,12 @@ ${EXIT_CODES_HELP}`;
   }
 
   private async confirmOutage(question: string): Promise<boolean> {
-    if (this.flags.yes) return true;
-    if (!this.interactive) {
-      throw new UsageError(
-        `${question.replace(/ Go on\?$/, '')} Without a terminal, --yes is needed; nothing was changed.`,
-        {
-          code: 'ECONFIRM',
-          suggestions: [
-            'Pass --yes to accept the short outage, or add managers (three keep a majority during the copy).',
-          ],
-        },
-      );
-    }
-    return confirmAction(question);
+    await this.confirmOrStop(question, this.flags.yes, {
+      message: `${question.replace(/ Go on\?$/, '')} Without a terminal, --yes is needed`,
+      suggestions: [
+        'Pass --yes to accept the short outage, or add managers (three keep a majority during the copy).',
+      ],
+    });
+    return true;
   }
 }

@@ -1,8 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, changeFlags, hostFlags } from '../base-command.js';
 import { ClusterFile } from '../config/cluster-file.js';
-import { UsageError } from '../errors.js';
-import { confirmAction } from '../ui/prompts.js';
 import { progressMode } from '../ui/progress.js';
 import type { NodeActionOptions, NodeActionResult } from '../actions/node-action.js';
 import { renderNodeResult } from '../ui/node-render.js';
@@ -57,17 +55,13 @@ export abstract class NodeChangeCommand extends BaseCommand<typeof NodeChangeCom
 
   private async confirm(): Promise<void> {
     const question = this.confirmation();
-    if (!question || this.flags.yes || this.flags['dry-run']) return;
-    if (!this.interactive) {
-      throw new UsageError(`${question} Without a terminal, confirm with --yes.`, {
-        code: 'ECONFIRM',
-        suggestions: [
-          `${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')} ${this.argv.join(' ')} --yes`,
-        ],
-      });
-    }
-    if (!(await confirmAction(question)))
-      throw new UsageError('cancelled; nothing was changed', { code: 'ECANCELLED' });
+    if (!question || this.flags['dry-run']) return;
+    await this.confirmOrStop(question, this.flags.yes, {
+      message: `${question} Without a terminal, confirm with --yes`,
+      suggestions: [
+        `${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')} ${this.argv.join(' ')} --yes`,
+      ],
+    });
   }
 }
 
