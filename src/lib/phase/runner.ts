@@ -1,6 +1,7 @@
 import { EectlError, ExitCode, interruptedError, toEectlError } from '../errors.js';
 import { createProgress, PhaseProgress, PROGRESS_INTERVAL_MS, type ProgressMode } from '../ui/progress.js';
 import type { AnyPhase, PhaseContext, PhaseTiming, With } from './phase.js';
+import type { ActionReport } from '../ui/results.js';
 
 /**
  * Runs phases in order with progress. On failure, the `cleanup` of every phase that ran is called in
@@ -59,18 +60,7 @@ export async function runPhases<C extends PhaseContext>(
   return timings;
 }
 
-/** A phase's time as results report it (`--json`, summaries, benchmarks). */
-export interface PhaseReport {
-  title: string;
-  seconds: number;
-  skipped: boolean;
-}
-
-/** What every action reports besides its own result. */
-export interface ActionReport {
-  phases: PhaseReport[];
-  seconds: number;
-}
+export type { ActionReport, PhaseReport } from '../ui/results.js';
 
 /**
  * Runs an action: its phases with progress, then `finish` whatever happened (it releases the cluster lock).

@@ -15,13 +15,30 @@ export interface Change {
   applied: boolean;
 }
 
-/** What `install` reports (the `--json` result). */
-export interface InstallResult {
-  cluster: string;
+/** A phase's time as results report it (`--json`, summaries, benchmarks). */
+export interface PhaseReport {
+  title: string;
+  seconds: number;
+  skipped: boolean;
+}
+
+/** What the runner reports of every action: its phases' times and the whole run's. */
+export interface ActionReport {
+  phases: PhaseReport[];
+  seconds: number;
+}
+
+/** What every result of an action that changes hosts has: dry run or not, the changes, the times. */
+export interface ChangeReport extends ActionReport {
   dryRun: boolean;
+  changes: Change[];
+}
+
+/** What `install` reports (the `--json` result). */
+export interface InstallResult extends ChangeReport {
+  cluster: string;
   /** True when nothing had to change. */
   converged: boolean;
-  changes: { host: string; description: string; applied: boolean }[];
   engineVersion: string | undefined;
   nodes: {
     hostname: string;
@@ -34,8 +51,6 @@ export interface InstallResult {
     engineVersion: string;
   }[];
   quorum: (QuorumState & { description: string }) | undefined;
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
   /** What the run left alone and why (running engines that differ from engine.version). */
   warnings: string[];
   /** Registry replicas as checked after the rollout; the admin password only on the run that generated it. */
@@ -43,9 +58,8 @@ export interface InstallResult {
 }
 
 /** What `reset` reports (the `--json` result). */
-export interface ResetResult {
+export interface ResetResult extends ChangeReport {
   cluster: string;
-  dryRun: boolean;
   /** True when no host had anything to remove: nothing changed (under --dry-run: nothing would). */
   alreadyClean: boolean;
   hosts: {
@@ -60,15 +74,11 @@ export interface ResetResult {
     /** No install record (installed by an older eectl): reset removed the engine as it did before. */
     legacy: boolean;
   }[];
-  changes: { host: string; description: string; applied: boolean }[];
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
 }
 
 /** What `backup` reports (the `--json` result). */
-export interface BackupResult {
+export interface BackupResult extends ChangeReport {
   cluster: string;
-  dryRun: boolean;
   /** The archive written (under --dry-run: where it would be). */
   archive: string;
   bytes?: number;
@@ -88,15 +98,11 @@ export interface BackupResult {
   /** Older archives removed by --keep. */
   pruned: string[];
   unreachable: { host: string; message: string }[];
-  changes: { host: string; description: string; applied: boolean }[];
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
 }
 
 /** What `restore` reports (the `--json` result). */
-export interface RestoreResult {
+export interface RestoreResult extends ChangeReport {
   cluster: string;
-  dryRun: boolean;
   archive: string;
   swarmId: string;
   /** The manager that got the swarm state. */
@@ -106,9 +112,6 @@ export interface RestoreResult {
   services: { name: string; running: number; desired: number }[];
   /** What differs from the manifest (empty: everything is back). */
   differences: string[];
-  changes: { host: string; description: string; applied: boolean }[];
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
 }
 
 /** One host in the upgrade plan, in the order the hosts take their turns. */
@@ -137,16 +140,12 @@ export interface UpgradePlan {
 }
 
 /** What `upgrade` reports (the `--json` result). */
-export interface UpgradeResult {
+export interface UpgradeResult extends ChangeReport {
   cluster: string;
-  dryRun: boolean;
   plan: UpgradePlan;
   file: { path: string; changed: boolean };
   backup?: string;
-  changes: { host: string; description: string; applied: boolean }[];
   rolling: RollingReport;
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
 }
 
 /** How each host's turn went: its window is from the drain until it is active again. */
@@ -240,18 +239,14 @@ export interface Workloads {
 }
 
 /** What every node command reports (the `--json` result). */
-export interface NodeActionResult {
+export interface NodeActionResult extends ChangeReport {
   cluster: string;
   command: NodeCommand;
   target: string;
-  dryRun: boolean;
   /** The node after the command (undefined once removed, or when it never was in the swarm). */
   node: NodeSummary | undefined;
-  changes: Change[];
   warnings: string[];
   file: { path: string; changed: boolean };
-  phases: { title: string; seconds: number; skipped: boolean }[];
-  seconds: number;
 }
 
 /** A node as node commands report it. */
