@@ -15,6 +15,7 @@ import { drainProgress } from '../swarm/tasks.js';
 import { expectedInfo, infoMismatches, lastLines } from './daemon-config.js';
 import { rollingOrder } from './plan.js';
 import type { RollingReport } from '../ui/results.js';
+import { done, pending, pollUntil } from '../util/poll.js';
 
 /** The node label that says a rolling change drained the node (so a later run makes it active again). */
 export const ROLLING_DRAIN_LABEL = 'eectl.rolling-drained';
@@ -245,7 +246,7 @@ async function runTurn(
     );
   }
   const failedWhileStopped = await restartAndVerify(ctx, turn, out, unlockKey);
-  if (node) await waitReady(host, node, docker, turn, out);
+  if (node) await waitReady(ctx, host, node, docker, turn, out);
   if (drained && node) {
     await ctx.changes.apply(host, `activate node ${node.hostname} again`, () =>
       docker.nodeUpdate(node.id, { availability: 'active', removeLabels: [ROLLING_DRAIN_LABEL] }),
@@ -309,34 +310,40 @@ async function drain(
   }
   const watched = new Set(tasks.map((t) => t.serviceId));
   const timeoutMs = options.drainTimeoutMs ?? 300_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const services = await docker.services();
-    const ids = [...watched].filter((id) => services.some((s) => id.startsWith(s.id)));
-    const all = [...(await docker.nodeTasks(node.id)), ...(await docker.serviceTasks(ids))];
-    const progress = drainProgress(node.id, all, services, watched);
-    if (progress.done) return true;
-    const waiting = [
-      ...(progress.tasksOnNode > 0 ? [`${progress.tasksOnNode} task(s) still on it`] : []),
-      ...progress.servicesShort,
-    ].join(', ');
-    if (Date.now() > deadline) {
-      throw new EectlError(
-        `${turn.host.name}: drained, but after ${timeoutMs / 1000}s its tasks do not all run elsewhere: ${waiting}`,
-        {
-          code: 'EDRAIN_TIMEOUT',
-          kind: 'external',
-          exitCode: ExitCode.partial,
-          host: turn.host.name,
-          suggestions: [
-            'Look at `docker service ps SERVICE` on a manager: placement constraints, resources, or an image the other nodes lack.',
-          ],
-        },
+  const drained = await pollUntil(
+    async () => {
+      const services = await docker.services();
+      const ids = [...watched].filter((id) => services.some((s) => id.startsWith(s.id)));
+      const all = [...(await docker.nodeTasks(node.id)), ...(await docker.serviceTasks(ids))];
+      const progress = drainProgress(node.id, all, services, watched);
+      if (progress.done) return done(true);
+      return pending(
+        [
+          ...(progress.tasksOnNode > 0 ? [`${progress.tasksOnNode} task(s) still on it`] : []),
+          ...progress.servicesShort,
+        ].join(', '),
       );
-    }
-    out.report(turn.host.name, `draining: waiting for ${waiting}`);
-    await sleep(POLL_MS);
-  }
+    },
+    {
+      timeoutMs,
+      intervalMs: POLL_MS,
+      signal: ctx.signal,
+      onWait: (waiting) => out.report(turn.host.name, `draining: waiting for ${waiting}`),
+    },
+  );
+  if ('value' in drained) return true;
+  throw new EectlError(
+    `${turn.host.name}: drained, but after ${timeoutMs / 1000}s its tasks do not all run elsewhere: ${drained.waiting}`,
+    {
+      code: 'EDRAIN_TIMEOUT',
+      kind: 'external',
+      exitCode: ExitCode.partial,
+      host: turn.host.name,
+      suggestions: [
+        'Look at `docker service ps SERVICE` on a manager: placement constraints, resources, or an image the other nodes lack.',
+      ],
+    },
+  );
 }
 
 /**
@@ -428,42 +435,47 @@ async function daemonLog(host: Host): Promise<string> {
 
 /** Waits until the node is Ready, on the new version, and (managers) Reachable with the quorum kept. */
 async function waitReady(
+  ctx: ClusterContext,
   host: Host,
   node: SwarmNode,
   docker: HostDocker,
   turn: HostTurn,
   out: PhaseOutput,
 ): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    const nodes = await docker.nodes().catch(() => [] as SwarmNode[]);
-    const me = nodes.find((n) => n.id === node.id);
-    const counts = managerCounts(nodes);
-    const versionOk =
-      !turn.expectVersion ||
-      (me !== undefined && upstreamVersion(me.engineVersion) === upstreamVersion(turn.expectVersion));
-    const managerOk = !host.isManager || (me?.reachability === 'reachable' && hasQuorum(counts));
-    if (me?.state === 'ready' && versionOk && managerOk) return;
-    const last = me
-      ? `${me.state}${me.reachability ? `, ${me.reachability}` : ''}, engine ${me.engineVersion}`
-      : 'not listed yet';
-    if (Date.now() > deadline) {
-      throw new EectlError(
-        `${host.name}: restarted, but not Ready${host.isManager ? ' and Reachable' : ''} again in time (${last})`,
-        {
-          code: 'ENODE_NOT_READY',
-          kind: 'external',
-          exitCode: ExitCode.partial,
-          host: host.name,
-          suggestions: [`Look at \`journalctl -u docker\` on ${host.name}, then run the same command again.`],
-        },
+  const ready = await pollUntil(
+    async () => {
+      const nodes = await docker.nodes().catch(() => [] as SwarmNode[]);
+      const me = nodes.find((n) => n.id === node.id);
+      const counts = managerCounts(nodes);
+      const versionOk =
+        !turn.expectVersion ||
+        (me !== undefined && upstreamVersion(me.engineVersion) === upstreamVersion(turn.expectVersion));
+      const managerOk = !host.isManager || (me?.reachability === 'reachable' && hasQuorum(counts));
+      if (me?.state === 'ready' && versionOk && managerOk) return done(true);
+      return pending(
+        me
+          ? `${me.state}${me.reachability ? `, ${me.reachability}` : ''}, engine ${me.engineVersion}`
+          : 'not listed yet',
       );
-    }
-    out.report(host.name, `waiting until Ready again (${last})`);
-    await sleep(POLL_MS);
-  }
+    },
+    {
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: POLL_MS,
+      signal: ctx.signal,
+      onWait: (last) => out.report(host.name, `waiting until Ready again (${last})`),
+    },
+  );
+  if ('value' in ready) return;
+  throw new EectlError(
+    `${host.name}: restarted, but not Ready${host.isManager ? ' and Reachable' : ''} again in time (${ready.waiting})`,
+    {
+      code: 'ENODE_NOT_READY',
+      kind: 'external',
+      exitCode: ExitCode.partial,
+      host: host.name,
+      suggestions: [`Look at \`journalctl -u docker\` on ${host.name}, then run the same command again.`],
+    },
+  );
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export type { RollingReport } from '../ui/results.js';
