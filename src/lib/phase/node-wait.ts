@@ -3,7 +3,8 @@ import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { PhaseOutput, With } from './phase.js';
 import type { SwarmNode } from '../swarm/nodes.js';
-import { done, pending, pollUntil } from '../util/poll.js';
+import { drainProgress } from '../swarm/tasks.js';
+import { done, pending, pollUntil, type Observation } from '../util/poll.js';
 
 const POLL_MS = 1000;
 
@@ -55,4 +56,27 @@ export async function waitForNode(
       },
     );
   }
+}
+
+/**
+ * One look at a drained node (for `pollUntil`): done once no task is wanted on it and every watched service
+ * that ran there has its full count elsewhere; otherwise what is still awaited, in words.
+ */
+export async function drainObservation(
+  docker: HostDocker,
+  nodeId: string,
+  watched: ReadonlySet<string>,
+): Promise<Observation<true, string>> {
+  const services = await docker.services();
+  // Full IDs of the watched services that still exist (`service ls` shows short ones).
+  const ids = [...watched].filter((id) => services.some((s) => id.startsWith(s.id)));
+  const tasks = [...(await docker.nodeTasks(nodeId)), ...(await docker.serviceTasks(ids))];
+  const progress = drainProgress(nodeId, tasks, services, watched);
+  if (progress.done) return done(true);
+  return pending(
+    [
+      ...(progress.tasksOnNode > 0 ? [`${progress.tasksOnNode} task(s) still on it`] : []),
+      ...progress.servicesShort,
+    ].join(', '),
+  );
 }

@@ -2,9 +2,8 @@ import { nodeName, type NodeContext } from '../phase/node-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
-import { drainProgress } from '../swarm/tasks.js';
-import { done, pending, pollUntil } from '../util/poll.js';
-import { changeTarget } from '../phase/node-wait.js';
+import { pollUntil } from '../util/poll.js';
+import { changeTarget, drainObservation } from '../phase/node-wait.js';
 
 const POLL_MS = 1000;
 
@@ -32,27 +31,12 @@ export const drainPhase: Phase<NodeContext, 'node' | 'contact'> = {
       (n) => n.id !== node.id && n.availability === 'active' && n.state === 'ready',
     );
     if (!elsewhere) return; // the check warned: the tasks have nowhere to go, so there is nothing to wait for
-    const outcome = await pollUntil(
-      async () => {
-        const services = await docker.services();
-        // Full IDs of the watched services that still exist (`service ls` shows short ones).
-        const ids = [...watched].filter((id) => services.some((s) => id.startsWith(s.id)));
-        const tasks = [...(await docker.nodeTasks(node.id)), ...(await docker.serviceTasks(ids))];
-        const progress = drainProgress(node.id, tasks, services, watched);
-        if (progress.done) return done(true);
-        const waiting = [
-          ...(progress.tasksOnNode > 0 ? [`${progress.tasksOnNode} task(s) still on it`] : []),
-          ...progress.servicesShort,
-        ].join(', ');
-        return pending(waiting);
-      },
-      {
-        timeoutMs: ctx.drainTimeoutMs,
-        intervalMs: POLL_MS,
-        signal: ctx.signal,
-        onWait: (waiting) => out.report(changeTarget(ctx).name, `waiting for ${waiting}`),
-      },
-    );
+    const outcome = await pollUntil(() => drainObservation(docker, node.id, watched), {
+      timeoutMs: ctx.drainTimeoutMs,
+      intervalMs: POLL_MS,
+      signal: ctx.signal,
+      onWait: (waiting) => out.report(changeTarget(ctx).name, `waiting for ${waiting}`),
+    });
     if ('timedOut' in outcome) {
       throw new EectlError(
         `${nodeName(ctx)} is drained, but after ${ctx.drainTimeoutMs / 1000}s its tasks do not all run elsewhere: ${outcome.waiting}`,

@@ -6,12 +6,12 @@ import type { Host } from '../host/host.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import { upstreamVersion } from '../host/version.js';
 import type { PhaseOutput } from '../phase/phase.js';
+import { drainObservation } from '../phase/node-wait.js';
 import { applySteps } from '../phase/steps.js';
 import { HOST_PKI_DIR, HOST_RESTART_PENDING } from '../pki/paths.js';
 import { waitForReplica } from '../registry/health.js';
 import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum, hasQuorum, restartVerdict } from '../swarm/quorum.js';
-import { drainProgress } from '../swarm/tasks.js';
 import { expectedInfo, infoMismatches, lastLines } from './daemon-config.js';
 import { rollingOrder } from './plan.js';
 import type { RollingReport } from '../ui/results.js';
@@ -310,27 +310,12 @@ async function drain(
   }
   const watched = new Set(tasks.map((t) => t.serviceId));
   const timeoutMs = options.drainTimeoutMs ?? 300_000;
-  const drained = await pollUntil(
-    async () => {
-      const services = await docker.services();
-      const ids = [...watched].filter((id) => services.some((s) => id.startsWith(s.id)));
-      const all = [...(await docker.nodeTasks(node.id)), ...(await docker.serviceTasks(ids))];
-      const progress = drainProgress(node.id, all, services, watched);
-      if (progress.done) return done(true);
-      return pending(
-        [
-          ...(progress.tasksOnNode > 0 ? [`${progress.tasksOnNode} task(s) still on it`] : []),
-          ...progress.servicesShort,
-        ].join(', '),
-      );
-    },
-    {
-      timeoutMs,
-      intervalMs: POLL_MS,
-      signal: ctx.signal,
-      onWait: (waiting) => out.report(turn.host.name, `draining: waiting for ${waiting}`),
-    },
-  );
+  const drained = await pollUntil(() => drainObservation(docker, node.id, watched), {
+    timeoutMs,
+    intervalMs: POLL_MS,
+    signal: ctx.signal,
+    onWait: (waiting) => out.report(turn.host.name, `draining: waiting for ${waiting}`),
+  });
   if ('value' in drained) return true;
   throw new EectlError(
     `${turn.host.name}: drained, but after ${timeoutMs / 1000}s its tasks do not all run elsewhere: ${drained.waiting}`,
