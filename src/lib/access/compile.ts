@@ -81,9 +81,14 @@ function mergedRevocations(current: readonly AccessPolicy[]): RevokedUser[] {
 /**
  * `spec.images.policy` for the managers: the keys' PEMs (named by file name, so every operator's
  * checkout writes the same file), the scopes and exceptions, the registry's names, and eectl's own
- * registry image as its service names it (`ownImages`), which is always admitted.
+ * registry image as its service names it (`ownImages`), admitted unsigned only for an admin's create or
+ * update of eectl's own service (`ownServices`).
  */
-export function compileImagePolicy(config: ClusterConfig, ownImages: readonly string[]): ImagePolicyRules {
+export function compileImagePolicy(
+  config: ClusterConfig,
+  ownImages: readonly string[],
+  ownServices: readonly string[] = [],
+): ImagePolicyRules {
   const spec = config.spec.images.policy;
   const key = (file: string): PolicyKey => ({ name: basename(file), pem: readFileSync(file, 'utf8') });
   return {
@@ -96,6 +101,7 @@ export function compileImagePolicy(config: ClusterConfig, ownImages: readonly st
     })),
     allowUnsigned: [...spec.allowUnsigned],
     ownImages: [...new Set(ownImages)],
+    ownServices: [...ownServices],
     registries: clusterRegistries(config),
   };
 }

@@ -15,14 +15,15 @@ export type Permission =
   | 'update'
   | 'delete'
   | 'exec' // exec, attach, copy files in and out
-  | 'unrestricted'; // options that reach the node: privileged, capabilities, host mounts and namespaces, devices
+  | 'schedule' // run workloads on the nodes of the collection (node collections: see placement.ts)
+  | 'unrestricted'; // any field of a body, beyond the allow-list (allow-list.ts): what reaches the node
 
 export const ROLE_PERMISSIONS: Record<AccessRole, readonly Permission[]> = {
   none: [],
   viewOnly: ['view', 'viewNodes'],
-  scheduler: ['viewNodes'],
-  restrictedControl: ['view', 'viewNodes', 'create', 'update', 'delete'],
-  fullControl: ['view', 'viewNodes', 'create', 'update', 'delete', 'exec', 'unrestricted'],
+  scheduler: ['viewNodes', 'schedule'],
+  restrictedControl: ['view', 'viewNodes', 'create', 'update', 'delete', 'schedule'],
+  fullControl: ['view', 'viewNodes', 'create', 'update', 'delete', 'exec', 'schedule', 'unrestricted'],
 };
 
 /** The label that puts a resource in a collection. */
@@ -72,8 +73,13 @@ export interface ImagePolicyRules {
   scoped: { collection?: string; team?: string; keys: PolicyKey[] }[];
   /** Image patterns of the file that may run unsigned. */
   allowUnsigned: string[];
-  /** eectl's own service images (the registry's), exactly as its service names them: always admitted. */
+  /**
+   * eectl's own service images (the registry's), exactly as its service names them: admitted unsigned
+   * only for an admin's create or update of one of `ownServices`.
+   */
   ownImages: string[];
+  /** eectl's own services by name (the registry's); absent in policies of older eectl: none. */
+  ownServices?: string[];
   /** `host:port` names of the cluster registry: images must be there, and their signatures are read there. */
   registries: string[];
 }

@@ -1,4 +1,5 @@
-import { AmbiguousBodyError, field, list, path, stringMap, text } from './json-fields.js';
+import { readBody } from './allow-list.js';
+import { AmbiguousBodyError, field, list, parseBody, path, stringMap, text } from './json-fields.js';
 import {
   COLLECTION_LABEL,
   COLLECTION_PATH,
@@ -12,8 +13,16 @@ import {
   type Permission,
 } from './model.js';
 import type { SignatureLookup } from '../images/policy.js';
-import { containerFindings, networkFindings, serviceFindings, volumeFindings } from './restricted.js';
-import { route, type Operation, type ResourceKind } from './routes.js';
+import { placementFinding } from './placement.js';
+import {
+  compareVersions,
+  queryGet,
+  routeRequest,
+  type BodyKind,
+  type Operation,
+  type ResourceKind,
+  type RoutedRequest,
+} from './routes.js';
 import { signedImageCheck } from './signed-images.js';
 
 /** Who sent a request: nobody on the local socket (root on the host), or a client certificate's subject. */
@@ -44,12 +53,19 @@ export interface CheckContext {
   user: string;
   admin: boolean;
   op: Operation;
+  routed: RoutedRequest;
   request: AccessRequest;
   lookup: Lookup;
   /** The permissions of the user on a collection (grants of the user and its teams, inherited). */
   can(collection: string, permission: Permission): boolean;
   /** The parsed body; throws a Denied when the request needs one the engine did not pass. */
   body(): unknown;
+  /**
+   * The specs a service update puts in place, each judged as a new spec: the body, and for a rollback
+   * (`?rollback=previous`) the service's PreviousSpec read from the engine, which is what takes effect.
+   * For every other create or update: the body.
+   */
+  specs(): Promise<unknown[]>;
   /** The collection of an existing resource (its label, its service's, its node's role), cached. */
   collectionOf(kind: ResourceKind, id: string): Promise<string>;
   /** What the request is about, for the log; checks fill it in as they learn it. */
@@ -78,7 +94,8 @@ export async function decide(
   lookup: Lookup,
   checks: readonly Check[] = CHECKS,
 ): Promise<Decision> {
-  const op = route(request.method, request.uri);
+  const routed = routeRequest(request.method, request.uri);
+  const op = routed.op;
   const action = describeAction(request, op);
   const id = request.identity;
   if (id.kind === 'local') {
@@ -119,7 +136,9 @@ export async function decide(
       `the certificates of ${id.user} issued before ${revoked.since} are revoked: get a new bundle with eectl client-config`,
     );
   }
-  const ctx = newContext(policy, user, op, request, lookup);
+  // Admins included: a request the plugin cannot place is one it cannot judge.
+  if (op.type === 'unknown') return deny(`${op.why}: refused for everyone (fail closed)`);
+  const ctx = newContext(policy, user, routed, request, lookup);
   try {
     for (const check of checks) {
       if (user.admin && !check.appliesToAdmins) continue;
@@ -142,24 +161,28 @@ export async function decide(
 
 function describeAction(request: AccessRequest, op: Operation): string {
   const verb = op.type === 'existing' ? op.action : op.type;
-  return `${verb} (${request.method.toUpperCase()} ${request.uri.split('?')[0]})`;
+  return `${verb} (${request.method} ${request.uri.split('?')[0]})`;
 }
 
 function resourceOf(op: Operation): string {
   switch (op.type) {
     case 'public':
     case 'admin':
+    case 'outbound':
+    case 'unchecked-workload':
       return op.what;
     case 'list':
       return `${op.kind} list`;
     case 'existing':
     case 'update':
-      return `${'kind' in op ? op.kind : 'network'} ${op.id}`;
+      return `${op.kind} ${op.id}`;
+    case 'container-start':
+      return `container ${op.id}`;
     case 'network-attach':
       return `network ${op.id}`;
     case 'create':
       return `new ${op.kind}`;
-    default:
+    case 'unknown':
       return 'unknown endpoint';
   }
 }
@@ -193,20 +216,32 @@ function canAnywhere(policy: AccessPolicy, userName: string, permission: Permiss
   );
 }
 
+/** Whether a request replaces a service's spec with its previous one (`?rollback=previous`, read as Go reads it). */
+export function rollsBack(routed: RoutedRequest): boolean {
+  return (
+    routed.op.type === 'update' &&
+    routed.op.kind === 'service' &&
+    queryGet(routed.query, 'rollback') === 'previous'
+  );
+}
+
 function newContext(
   policy: AccessPolicy,
   user: AccessPolicy['users'][number],
-  op: Operation,
+  routed: RoutedRequest,
   request: AccessRequest,
   lookup: Lookup,
 ): CheckContext {
   const collections = new Map<string, Promise<string>>();
   let parsed: { value: unknown } | undefined;
+  let specs: Promise<unknown[]> | undefined;
+  const op = routed.op;
   const ctx: CheckContext = {
     policy,
     user: user.name,
     admin: user.admin,
     op,
+    routed,
     request,
     lookup,
     resource: resourceOf(op),
@@ -218,12 +253,22 @@ function newContext(
           'the engine passed no request body to the plugin (not application/json, chunked, or over 1 MiB), and this request is decided by its body: refused',
         );
       }
-      try {
-        parsed = { value: JSON.parse(request.body.toString('utf8')) as unknown };
-      } catch {
-        throw new Denied('the request body is not valid JSON: refused');
-      }
+      parsed = { value: parseBody(request.body.toString('utf8')) };
       return parsed.value;
+    },
+    specs() {
+      specs ??= (async () => {
+        if (op.type === 'update' && op.kind === 'service' && rollsBack(routed)) {
+          const current = await lookup.inspect('service', op.id);
+          const previous = field(current, 'PreviousSpec');
+          if (previous === undefined) {
+            throw new Denied(`service ${op.id} has no previous spec to roll back to (or was not found)`);
+          }
+          return [previous, ctx.body()];
+        }
+        return [ctx.body()];
+      })();
+      return specs;
     },
     collectionOf(kind, id) {
       const key = `${kind}/${id}`;
@@ -247,6 +292,12 @@ function labelCollection(labels: Record<string, string>, what: string): string |
   return value;
 }
 
+/** The collection of a node: its label (install sets it), else managers /System and workers /Shared. */
+export function nodeCollection(node: unknown): string {
+  const own = labelCollection(stringMap(path(node, 'Spec', 'Labels')), `node ${text(field(node, 'ID'))}`);
+  return own ?? (text(path(node, 'Spec', 'Role')) === 'worker' ? SHARED_COLLECTION : SYSTEM_COLLECTION);
+}
+
 async function resolveCollection(lookup: Lookup, kind: ResourceKind, id: string): Promise<string> {
   const found = await lookup.inspect(kind, id);
   if (found === undefined || found === null) throw new Denied(`${kind} ${id} not found`);
@@ -259,10 +310,8 @@ async function resolveCollection(lookup: Lookup, kind: ResourceKind, id: string)
     case 'network':
     case 'volume':
       return labelCollection(stringMap(field(found, 'Labels')), what) ?? SYSTEM_COLLECTION;
-    case 'node': {
-      const own = labelCollection(stringMap(path(found, 'Spec', 'Labels')), what);
-      return own ?? (text(path(found, 'Spec', 'Role')) === 'worker' ? SHARED_COLLECTION : SYSTEM_COLLECTION);
-    }
+    case 'node':
+      return nodeCollection(found);
     case 'task':
       return resolveCollection(lookup, 'service', text(field(found, 'ServiceID')));
     case 'exec':
@@ -283,30 +332,32 @@ function lacks(ctx: CheckContext, permission: Permission, collection: string, wh
   return `${what}: ${ctx.user} has no ${permission} permission on ${collection}`;
 }
 
-/** The collection a create names in its labels; a create without one is refused (a plugin cannot add it). */
-function createCollection(ctx: CheckContext, labels: Record<string, string>, kind: string): string {
-  const named = labelCollection(labels, `the new ${kind}`);
+/** The collection a new spec names in its labels; a spec without one is refused (a plugin cannot add it). */
+function specCollection(ctx: CheckContext, spec: unknown, what: string): string {
+  const named = labelCollection(stringMap(field(spec, 'Labels')), what);
   if (named) return named;
   const fallback =
     ctx.policy.users.find((u) => u.name === ctx.user)?.defaultCollection ?? privateCollection(ctx.user);
   throw new Denied(
-    `a new ${kind} needs the label ${COLLECTION_LABEL} (the plugin cannot add it): add --label ${COLLECTION_LABEL}=${fallback} (your default collection) or another collection you may create in`,
+    `${what} needs the label ${COLLECTION_LABEL} (the plugin cannot add it): add --label ${COLLECTION_LABEL}=${fallback} (your default collection) or another collection you may create in`,
   );
 }
 
-/** Labels of a create or update body: top-level `Labels` in every spec the engine takes. */
-function bodyLabels(_kind: string, body: unknown): Record<string, string> {
-  return stringMap(field(body, 'Labels'));
-}
-
-const REQUIRED: Record<string, Permission> = {
+const REQUIRED: Record<'view' | 'update' | 'delete' | 'exec', Permission> = {
   view: 'view',
   update: 'update',
   delete: 'delete',
   exec: 'exec',
 };
 
-/** Who may touch what: the role of the user on the resource's collection (and on the new one). */
+/** The kind of body a create or update carries, for the allow-list and the collection of the new spec. */
+function specKind(op: Operation): BodyKind | undefined {
+  if (op.type === 'create' && op.kind !== 'container' && op.kind !== 'exec') return op.kind;
+  if (op.type === 'update' && op.kind !== 'container') return op.kind;
+  return undefined;
+}
+
+/** Who may touch what: the role of the user on the resource's collection (and on the new spec's). */
 export const collectionCheck: Check = {
   name: 'collection',
   async run(ctx) {
@@ -315,8 +366,12 @@ export const collectionCheck: Check = {
       case 'public':
         return undefined;
       case 'unknown':
-        return 'this endpoint is not known to the access policy: admins only (fail closed)';
+        return `${op.why}: refused for everyone (fail closed)`;
       case 'admin':
+        return `${op.what} are for admins only`;
+      case 'outbound':
+        return `${op.what}: the manager would reach out to the network, which is for admins only`;
+      case 'unchecked-workload':
         return `${op.what} are for admins only`;
       case 'list': {
         const permission: Permission = op.kind === 'node' ? 'viewNodes' : 'view';
@@ -324,22 +379,27 @@ export const collectionCheck: Check = {
           ? undefined
           : `${ctx.user} may view no ${op.kind}s`;
       }
-      case 'existing': {
-        const collection = await ctx.collectionOf(op.kind, op.id);
-        ctx.resource = `${op.kind} ${op.id} in ${collection}`;
-        const permission: Permission =
-          op.kind === 'node' && op.action === 'view' ? 'viewNodes' : REQUIRED[op.action]!;
+      case 'existing':
+      case 'container-start': {
+        const kind = op.type === 'existing' ? op.kind : 'container';
+        const action = op.type === 'existing' ? op.action : 'update';
+        const collection = await ctx.collectionOf(kind, op.id);
+        ctx.resource = `${kind} ${op.id} in ${collection}`;
+        const permission: Permission = kind === 'node' && action === 'view' ? 'viewNodes' : REQUIRED[action];
         return ctx.can(collection, permission) ? undefined : lacks(ctx, permission, collection, ctx.resource);
       }
       case 'create': {
+        if (op.kind === 'container') {
+          return `new container: containers created through this API run on a manager, and managers are in ${SYSTEM_COLLECTION} (admins only): create a service instead`;
+        }
         if (op.kind === 'exec') {
-          const collection = await ctx.collectionOf('container', op.id!);
+          const collection = await ctx.collectionOf('container', op.id);
           ctx.resource = `container ${op.id} in ${collection}`;
           return ctx.can(collection, 'exec')
             ? undefined
             : lacks(ctx, 'exec', collection, `exec into ${ctx.resource}`);
         }
-        const collection = createCollection(ctx, bodyLabels(op.kind, ctx.body()), op.kind);
+        const collection = specCollection(ctx, ctx.body(), `a new ${op.kind}`);
         const name = text(field(ctx.body(), 'Name'));
         ctx.resource = `new ${op.kind}${name ? ` ${name}` : ''} in ${collection}`;
         return ctx.can(collection, 'create') ? undefined : lacks(ctx, 'create', collection, ctx.resource);
@@ -348,14 +408,19 @@ export const collectionCheck: Check = {
         const current = await ctx.collectionOf(op.kind, op.id);
         ctx.resource = `${op.kind} ${op.id} in ${current}`;
         if (!ctx.can(current, 'update')) return lacks(ctx, 'update', current, ctx.resource);
-        // A volume update (cluster volumes) carries no labels; specs carry all of them, the label included.
-        if (op.kind === 'volume') return undefined;
-        const next = labelCollection(bodyLabels(op.kind, ctx.body()), `the new spec of ${op.kind} ${op.id}`);
-        if (next === undefined)
-          return `${ctx.resource}: the new spec drops the label ${COLLECTION_LABEL}; keep it`;
-        if (next !== current) {
-          ctx.resource = `${op.kind} ${op.id} from ${current} to ${next}`;
-          if (!ctx.can(next, 'create')) return lacks(ctx, 'create', next, `moving ${op.kind} ${op.id}`);
+        if (op.kind === 'container') return undefined;
+        // Specs carry all their labels, the collection's included: each spec that takes effect keeps it.
+        for (const spec of await ctx.specs()) {
+          const next = labelCollection(
+            stringMap(field(spec, 'Labels')),
+            `the new spec of ${op.kind} ${op.id}`,
+          );
+          if (next === undefined)
+            return `${ctx.resource}: the new spec drops the label ${COLLECTION_LABEL}; keep it`;
+          if (next !== current) {
+            ctx.resource = `${op.kind} ${op.id} from ${current} to ${next}`;
+            if (!ctx.can(next, 'create')) return lacks(ctx, 'create', next, `moving ${op.kind} ${op.id}`);
+          }
         }
         return undefined;
       }
@@ -373,36 +438,47 @@ export const collectionCheck: Check = {
   },
 };
 
-/** The collection a create or update puts the resource in (after collectionCheck has accepted it). */
-function targetCollection(ctx: CheckContext): string | undefined {
-  const op = ctx.op;
-  if ((op.type === 'create' && op.kind !== 'exec') || (op.type === 'update' && op.kind !== 'volume')) {
-    return labelCollection(bodyLabels(op.kind, ctx.body()), 'the body');
-  }
-  return undefined;
-}
-
-/** What restrictedControl refuses: options that reach the node (privileged, capabilities, host paths…). */
-export const restrictedOptionsCheck: Check = {
-  name: 'restricted options',
+/**
+ * The allow-list (allow-list.ts): without `unrestricted` on the collection, a body holds only fields and
+ * values known to be safe. Judged on every spec that takes effect (a rollback's previous spec too).
+ */
+export const allowListCheck: Check = {
+  name: 'allow-list',
   async run(ctx) {
     const op = ctx.op;
-    if (op.type !== 'create' && op.type !== 'update') return undefined;
-    const collection = targetCollection(ctx);
-    if (collection === undefined || ctx.can(collection, 'unrestricted')) return undefined;
-    const body = ctx.body();
-    const findings =
-      op.kind === 'service'
-        ? serviceFindings(body)
-        : op.kind === 'container'
-          ? containerFindings(body)
-          : op.kind === 'network'
-            ? networkFindings(body)
-            : op.kind === 'volume'
-              ? volumeFindings(body)
-              : [];
-    if (findings.length === 0) return undefined;
-    return `${ctx.resource}: ${findings.join(', ')} ${findings.length === 1 ? 'needs' : 'need'} fullControl on ${collection} (restrictedControl refuses what reaches the node)`;
+    let kind: BodyKind | undefined = specKind(op);
+    let bodies: unknown[] = [];
+    let collection: string | undefined;
+    if (kind !== undefined) {
+      bodies = await ctx.specs();
+    } else if (op.type === 'update' && op.kind === 'container') {
+      kind = 'container-update';
+      bodies = [ctx.body()];
+      collection = await ctx.collectionOf('container', op.id);
+    } else if (op.type === 'network-attach') {
+      kind = 'endpoint';
+      bodies = [ctx.body()];
+      collection = await ctx.collectionOf('network', op.id);
+    } else if (op.type === 'container-start') {
+      // API versions below 1.24 apply host settings from a start's body on engines before 25, and the
+      // engine does not pass a chunked body to the plugin: refused without looking for one.
+      const version = ctx.routed.version;
+      if (version === undefined || compareVersions(version, '1.24') >= 0) return undefined;
+      collection = await ctx.collectionOf('container', op.id);
+      if (ctx.can(collection, 'unrestricted')) return undefined;
+      return `${ctx.resource}: a container start on API version ${version} (below 1.24) may carry host settings, which need fullControl on ${collection}`;
+    }
+    if (kind === undefined) return undefined;
+    for (const body of bodies) {
+      const target =
+        collection ??
+        specCollection(ctx, body, `the ${op.type === 'create' ? 'new' : 'new spec of the'} ${kind}`);
+      if (ctx.can(target, 'unrestricted')) continue;
+      const { findings } = readBody(kind, body);
+      if (findings.length === 0) continue;
+      return `${ctx.resource}: ${findings.join('; ')}: ${findings.length === 1 ? 'this needs' : 'these need'} fullControl on ${target} (restrictedControl admits only the fields known to be safe)`;
+    }
+    return undefined;
   },
 };
 
@@ -410,58 +486,83 @@ export const restrictedOptionsCheck: Check = {
 export const referencesCheck: Check = {
   name: 'references',
   async run(ctx) {
-    const op = ctx.op;
-    if (!((op.type === 'create' || op.type === 'update') && op.kind === 'service')) return undefined;
-    const spec = ctx.body();
-    const task = field(spec, 'TaskTemplate');
-    const collection = targetCollection(ctx)!;
-    const networks = [...list(field(task, 'Networks')), ...list(field(spec, 'Networks'))].map((n) =>
-      text(field(n, 'Target')),
-    );
-    for (const target of networks) {
-      const network = await ctx.lookup.inspect('network', target);
-      if (network === undefined) return `network ${target} not found`;
-      const driver = text(field(network, 'Driver')).toLowerCase();
-      const name = text(field(network, 'Name'));
-      if ((driver === 'host' || name === 'host') && !ctx.can(collection, 'unrestricted')) {
-        return `${ctx.resource}: the host network needs fullControl on ${collection} (restrictedControl refuses what reaches the node)`;
-      }
-      if (driver === 'host' || driver === 'null') continue;
-      const where = await ctx.collectionOf('network', target);
-      if (!ctx.can(where, 'view')) return lacks(ctx, 'view', where, `network ${name || target} in ${where}`);
-    }
-    const container = field(task, 'ContainerSpec');
-    for (const [kind, key, idKey] of [
-      ['secret', 'Secrets', 'SecretID'],
-      ['config', 'Configs', 'ConfigID'],
-    ] as const) {
-      for (const ref of list(field(container, key))) {
-        const id =
-          text(field(ref, idKey)) || text(field(ref, `${kind[0]!.toUpperCase()}${kind.slice(1)}Name`));
-        const where = await ctx.collectionOf(kind, id);
-        if (!ctx.can(where, 'view')) return lacks(ctx, 'view', where, `${kind} ${id} in ${where}`);
-      }
+    if (specKind(ctx.op) !== 'service') return undefined;
+    for (const spec of await ctx.specs()) {
+      const objection = await specReferences(ctx, spec);
+      if (objection) return objection;
     }
     return undefined;
   },
 };
 
-/** Containers made through a manager's API run on that manager, which is in /System. */
-export const nodeCheck: Check = {
-  name: 'node',
+async function specReferences(ctx: CheckContext, spec: unknown): Promise<string | undefined> {
+  const task = field(spec, 'TaskTemplate');
+  const collection = specCollection(ctx, spec, 'the service');
+  const networks = [...list(field(task, 'Networks')), ...list(field(spec, 'Networks'))].map((n) =>
+    text(field(n, 'Target')),
+  );
+  for (const target of networks) {
+    const network = await ctx.lookup.inspect('network', target);
+    if (network === undefined) return `network ${target} not found`;
+    const driver = text(field(network, 'Driver')).toLowerCase();
+    const name = text(field(network, 'Name'));
+    if ((driver === 'host' || name === 'host') && !ctx.can(collection, 'unrestricted')) {
+      return `${ctx.resource}: the host network needs fullControl on ${collection} (restrictedControl admits only what is known to be safe)`;
+    }
+    if (driver === 'host' || driver === 'null') continue;
+    const where = await ctx.collectionOf('network', target);
+    if (!ctx.can(where, 'view')) return lacks(ctx, 'view', where, `network ${name || target} in ${where}`);
+  }
+  const container = field(task, 'ContainerSpec');
+  for (const [kind, key, idKey] of [
+    ['secret', 'Secrets', 'SecretID'],
+    ['config', 'Configs', 'ConfigID'],
+  ] as const) {
+    for (const ref of list(field(container, key))) {
+      const id = text(field(ref, idKey)) || text(field(ref, `${kind[0]!.toUpperCase()}${kind.slice(1)}Name`));
+      const where = await ctx.collectionOf(kind, id);
+      if (!ctx.can(where, 'view')) return lacks(ctx, 'view', where, `${kind} ${id} in ${where}`);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Placement (placement.ts): a non-admin's service runs only on workers of node collections its owner may
+ * schedule on. fullControl does not lift it: the managers hold the cluster CA's key.
+ */
+export const placementCheck: Check = {
+  name: 'placement',
   async run(ctx) {
-    if (ctx.op.type === 'create' && ctx.op.kind === 'container') {
-      return `${ctx.resource}: containers created through this API run on a manager, and managers are in ${SYSTEM_COLLECTION} (admins only): create a service instead`;
+    if (specKind(ctx.op) !== 'service') return undefined;
+    for (const spec of await ctx.specs()) {
+      const constraints = list(path(spec, 'TaskTemplate', 'Placement', 'Constraints'));
+      if (!constraints.every((c) => typeof c === 'string'))
+        return `${ctx.resource}: constraints must be strings`;
+      const example = schedulableExample(ctx);
+      const finding = placementFinding(constraints as string[], (c) => ctx.can(c, 'schedule'), example);
+      if (finding) return `${ctx.resource}: ${finding}`;
     }
     return undefined;
   },
 };
+
+/** A node collection the user may schedule on, for the refusal's example. */
+function schedulableExample(ctx: CheckContext): string {
+  const teams = new Set(ctx.policy.teams.filter((t) => t.members.includes(ctx.user)).map((t) => t.name));
+  const granted = ctx.policy.grants.find(
+    (g) =>
+      (g.user === ctx.user || (g.team !== undefined && teams.has(g.team))) &&
+      ROLE_PERMISSIONS[g.role].includes('schedule'),
+  );
+  return granted?.collection ?? SHARED_COLLECTION;
+}
 
 /** The checks of every decision, in order. */
 export const CHECKS: readonly Check[] = [
   collectionCheck,
-  restrictedOptionsCheck,
+  allowListCheck,
   referencesCheck,
-  nodeCheck,
+  placementCheck,
   signedImageCheck,
 ];

@@ -1,154 +1,392 @@
 /**
- * Engine API requests as the access model sees them: which resource, which action, and which part of the
- * body decides. Anything not listed here is for admins only, so a new endpoint of a newer engine is
- * refused until it is understood (fail closed).
+ * Engine API requests classified exactly as the engine routes them. The engine's authorization middleware
+ * runs only for a request its router matched, and passes the plugin the raw request target
+ * (`r.RequestURI`). So the plugin reads that target as Go's net/http and gorilla/mux do (request-target
+ * forms, percent-decoding, path cleaning, the version prefix, exact method match), then finds the route
+ * among the engine's own routes (`ROUTES`, every route of API 1.41–1.45, checked against the engine's
+ * route list in the tests). A request it cannot place is `unknown`, and refused for everyone.
  */
 
 /** Resources that belong to a collection (their `eectl.collection` label, or their node's). */
 export type ResourceKind =
   'service' | 'task' | 'container' | 'exec' | 'network' | 'volume' | 'secret' | 'config' | 'node';
 
+/** The kinds of request body the allow-list reads (allow-list.ts). */
+export type BodyKind =
+  'service' | 'network' | 'volume' | 'secret' | 'config' | 'container-update' | 'endpoint';
+
 /** What a request does, for the policy. */
 export type Operation =
-  /** Harmless, needs only a known user: ping, version, info, events, image and plugin reads. */
+  /** Harmless, needs only a known user: ping, version, info, events, image reads. */
   | { type: 'public'; what: string }
   /** A list: the engine cannot filter it, so any view grant anywhere allows it. */
   | { type: 'list'; kind: ResourceKind }
   /** On one existing resource. */
   | { type: 'existing'; kind: ResourceKind; id: string; action: 'view' | 'update' | 'delete' | 'exec' }
+  /** A container started (a body, or API < 1.24, can carry host settings). */
+  | { type: 'container-start'; id: string }
   /** A new resource; its collection comes from the body's labels. */
-  | {
-      type: 'create';
-      kind: 'service' | 'container' | 'network' | 'volume' | 'secret' | 'config' | 'exec';
-      id?: string;
-    }
+  | { type: 'create'; kind: 'service' | 'network' | 'volume' | 'secret' | 'config' }
+  /** A new container (on this manager, so admins only) or an exec in an existing one. */
+  | { type: 'create'; kind: 'container' }
+  | { type: 'create'; kind: 'exec'; id: string }
   /** A spec replaced: the resource's collection and the new spec's both matter. */
-  | { type: 'update'; kind: 'service' | 'secret' | 'config' | 'volume'; id: string }
+  | { type: 'update'; kind: 'service' | 'secret' | 'config' | 'container'; id: string }
   /** Connecting a container to a network, or disconnecting it. */
   | { type: 'network-attach'; id: string }
-  /** Nodes, swarm settings, plugins, images, builds, prunes: admins only. */
+  /** Nodes, swarm settings, plugins, images, prunes, volumes of the cluster: admins only. */
   | { type: 'admin'; what: string }
-  | { type: 'unknown' };
+  /** Makes the manager reach out to the network (registries, remote build contexts): admins only. */
+  | { type: 'outbound'; what: string }
+  /** Runs code on the manager that no image check sees (builds, plugins): admins, and never with signed images only. */
+  | { type: 'unchecked-workload'; what: string }
+  | { type: 'unknown'; why: string };
 
-type Route = [method: string, pattern: RegExp, to: (m: string[]) => Operation];
+/** A request as the engine's router saw it. */
+export interface RoutedRequest {
+  op: Operation;
+  /** The decoded path, without the version prefix. */
+  path: string;
+  /** The API version the handlers see: the prefix's, or undefined for the engine's own default. */
+  version: string | undefined;
+  /** The query as Go's url.ParseQuery reads it. */
+  query: Map<string, string[]>;
+}
 
-const ID = '([^/]+)';
-/** Image and plugin references have slashes (registry/repo:tag). */
-const REF = '(.+)';
-const re = (path: string) => new RegExp(`^${path}$`);
+type Vars = string[];
+type Route = readonly [method: string, template: string, to: (v: Vars) => Operation];
 
-const publicRoute = (what: string) => () => ({ type: 'public', what }) as const;
-const list = (kind: ResourceKind) => () => ({ type: 'list', kind }) as const;
+const publicRoute = (what: string) => (): Operation => ({ type: 'public', what });
+const list = (kind: ResourceKind) => (): Operation => ({ type: 'list', kind });
 const existing =
   (kind: ResourceKind, action: 'view' | 'update' | 'delete' | 'exec') =>
-  (m: string[]): Operation => ({ type: 'existing', kind, id: m[1]!, action });
+  (v: Vars): Operation => ({ type: 'existing', kind, id: v[0]!, action });
+const admin = (what: string) => (): Operation => ({ type: 'admin', what });
+const outbound = (what: string) => (): Operation => ({ type: 'outbound', what });
+const unchecked = (what: string) => (): Operation => ({ type: 'unchecked-workload', what });
 
-/** Per kind of swarm object with a spec: inspect, create, update, delete. */
+/** Per kind of swarm object with a spec: list, create, inspect, update, delete. */
 function specObject(kind: 'service' | 'secret' | 'config', plural: string): Route[] {
   return [
-    ['GET', re(`/${plural}`), list(kind)],
-    ['POST', re(`/${plural}/create`), () => ({ type: 'create', kind })],
-    ['GET', re(`/${plural}/${ID}`), existing(kind, 'view')],
-    ['POST', re(`/${plural}/${ID}/update`), (m) => ({ type: 'update', kind, id: m[1]! })],
-    ['DELETE', re(`/${plural}/${ID}`), existing(kind, 'delete')],
+    ['GET', `/${plural}`, list(kind)],
+    ['POST', `/${plural}/create`, () => ({ type: 'create', kind })],
+    ['GET', `/${plural}/{id}`, existing(kind, 'view')],
+    ['POST', `/${plural}/{id}/update`, (v) => ({ type: 'update', kind, id: v[0]! })],
+    ['DELETE', `/${plural}/{id}`, existing(kind, 'delete')],
   ];
 }
 
-const ROUTES: Route[] = [
-  ['GET', re('/_ping'), publicRoute('ping')],
-  ['HEAD', re('/_ping'), publicRoute('ping')],
-  ['GET', re('/version'), publicRoute('version')],
-  ['GET', re('/info'), publicRoute('info')],
-  ['GET', re('/events'), publicRoute('events')],
-  ['GET', re('/system/df'), publicRoute('disk usage')],
-  ['POST', re('/auth'), publicRoute('registry login check')],
-  ['GET', re(`/distribution/${REF}/json`), publicRoute('image digest lookup')],
-  ['GET', re('/images/json'), publicRoute('image list')],
-  ['GET', re('/images/search'), publicRoute('image search')],
-  ['GET', re(`/images/${REF}/(json|history)`), publicRoute('image inspect')],
-  ['GET', re('/plugins'), publicRoute('plugin list')],
-  ['GET', re(`/plugins/${REF}/json`), publicRoute('plugin inspect')],
+/**
+ * Every route of the engine's API 1.41 (20.10) to 1.45 (26.1), with the engine's own path templates
+ * (gorilla/mux: `{id}` is one path segment, `{name:.*}` anything), in the engine's registration order
+ * (cmd/dockerd's initRouter; the first match wins). The admins' endpoints are listed here too: nothing
+ * reaches the engine by default. A test checks the table against the engine's route lists.
+ */
+export const ROUTES: readonly Route[] = [
+  // api/server/router/checkpoint (experimental engines only)
+  ['GET', '/containers/{name:.*}/checkpoints', existing('container', 'exec')],
+  ['POST', '/containers/{name:.*}/checkpoints', admin('checkpoints')],
+  ['DELETE', '/containers/{name}/checkpoints/{checkpoint}', admin('checkpoints')],
 
+  // api/server/router/container
+  ['HEAD', '/containers/{name:.*}/archive', existing('container', 'exec')],
+  ['GET', '/containers/json', list('container')],
+  ['GET', '/containers/{name:.*}/export', existing('container', 'exec')],
+  ['GET', '/containers/{name:.*}/changes', existing('container', 'view')],
+  ['GET', '/containers/{name:.*}/json', existing('container', 'view')],
+  ['GET', '/containers/{name:.*}/top', existing('container', 'view')],
+  ['GET', '/containers/{name:.*}/logs', existing('container', 'view')],
+  ['GET', '/containers/{name:.*}/stats', existing('container', 'view')],
+  ['GET', '/containers/{name:.*}/attach/ws', existing('container', 'exec')],
+  ['GET', '/exec/{id:.*}/json', existing('exec', 'exec')],
+  ['GET', '/containers/{name:.*}/archive', existing('container', 'exec')],
+  ['POST', '/containers/create', () => ({ type: 'create', kind: 'container' })],
+  ['POST', '/containers/{name:.*}/kill', existing('container', 'update')],
+  ['POST', '/containers/{name:.*}/pause', existing('container', 'update')],
+  ['POST', '/containers/{name:.*}/unpause', existing('container', 'update')],
+  ['POST', '/containers/{name:.*}/restart', existing('container', 'update')],
+  ['POST', '/containers/{name:.*}/start', (v) => ({ type: 'container-start', id: v[0]! })],
+  ['POST', '/containers/{name:.*}/stop', existing('container', 'update')],
+  ['POST', '/containers/{name:.*}/wait', existing('container', 'view')],
+  ['POST', '/containers/{name:.*}/resize', existing('container', 'exec')],
+  ['POST', '/containers/{name:.*}/attach', existing('container', 'exec')],
+  ['POST', '/containers/{name:.*}/copy', existing('container', 'exec')],
+  ['POST', '/containers/{name:.*}/exec', (v) => ({ type: 'create', kind: 'exec', id: v[0]! })],
+  ['POST', '/exec/{name:.*}/start', existing('exec', 'exec')],
+  ['POST', '/exec/{name:.*}/resize', existing('exec', 'exec')],
+  ['POST', '/containers/{name:.*}/rename', existing('container', 'update')],
+  ['POST', '/containers/{name:.*}/update', (v) => ({ type: 'update', kind: 'container', id: v[0]! })],
+  ['POST', '/containers/prune', admin('prunes')],
+  ['POST', '/commit', admin('images and builds on the managers')],
+  ['PUT', '/containers/{name:.*}/archive', existing('container', 'exec')],
+  ['DELETE', '/containers/{name:.*}', existing('container', 'delete')],
+
+  // api/server/router/image
+  ['GET', '/images/json', publicRoute('image list')],
+  ['GET', '/images/search', outbound('image search on a registry')],
+  ['GET', '/images/get', admin('images and builds on the managers')],
+  ['GET', '/images/{name:.*}/get', admin('images and builds on the managers')],
+  ['GET', '/images/{name:.*}/history', publicRoute('image inspect')],
+  ['GET', '/images/{name:.*}/json', publicRoute('image inspect')],
+  ['POST', '/images/load', admin('images and builds on the managers')],
+  ['POST', '/images/create', outbound('image pulls and imports')],
+  ['POST', '/images/{name:.*}/push', outbound('image pushes')],
+  ['POST', '/images/{name:.*}/tag', admin('images and builds on the managers')],
+  ['POST', '/images/prune', admin('prunes')],
+  ['DELETE', '/images/{name:.*}', admin('images and builds on the managers')],
+
+  // api/server/router/system
+  ['OPTIONS', '/{anyroute:.*}', publicRoute('CORS preflight')],
+  ['GET', '/_ping', publicRoute('ping')],
+  ['HEAD', '/_ping', publicRoute('ping')],
+  ['GET', '/events', publicRoute('events')],
+  ['GET', '/info', publicRoute('info')],
+  ['GET', '/version', publicRoute('version')],
+  ['GET', '/system/df', publicRoute('disk usage')],
+  ['POST', '/auth', outbound('registry login check')],
+
+  // api/server/router/volume
+  ['GET', '/volumes', list('volume')],
+  ['GET', '/volumes/{name:.*}', existing('volume', 'view')],
+  ['POST', '/volumes/create', () => ({ type: 'create', kind: 'volume' })],
+  ['POST', '/volumes/prune', admin('prunes')],
+  ['PUT', '/volumes/{name:.*}', admin('cluster volumes')],
+  ['DELETE', '/volumes/{name:.*}', existing('volume', 'delete')],
+
+  // api/server/router/build, session
+  ['POST', '/build', unchecked('image builds (they run containers on the manager)')],
+  ['POST', '/build/prune', admin('prunes')],
+  ['POST', '/build/cancel', admin('images and builds on the managers')],
+  ['POST', '/session', unchecked('image builds (they run containers on the manager)')],
+
+  // api/server/router/swarm
+  ['POST', '/swarm/init', admin('swarm settings and join tokens')],
+  ['POST', '/swarm/join', admin('swarm settings and join tokens')],
+  ['POST', '/swarm/leave', admin('swarm settings and join tokens')],
+  ['GET', '/swarm', admin('swarm settings and join tokens')],
+  ['GET', '/swarm/unlockkey', admin('swarm settings and join tokens')],
+  ['POST', '/swarm/update', admin('swarm settings and join tokens')],
+  ['POST', '/swarm/unlock', admin('swarm settings and join tokens')],
   ...specObject('service', 'services'),
-  ['GET', re(`/services/${ID}/logs`), existing('service', 'view')],
-  ['GET', re('/tasks'), list('task')],
-  ['GET', re(`/tasks/${ID}`), existing('task', 'view')],
-  ['GET', re(`/tasks/${ID}/logs`), existing('task', 'view')],
+  ['GET', '/services/{id}/logs', existing('service', 'view')],
+  ['GET', '/nodes', list('node')],
+  ['GET', '/nodes/{id}', existing('node', 'view')],
+  ['DELETE', '/nodes/{id}', admin('node changes (drain, labels, roles, removal)')],
+  ['POST', '/nodes/{id}/update', admin('node changes (drain, labels, roles, removal)')],
+  ['GET', '/tasks', list('task')],
+  ['GET', '/tasks/{id}', existing('task', 'view')],
+  ['GET', '/tasks/{id}/logs', existing('task', 'view')],
   ...specObject('secret', 'secrets'),
   ...specObject('config', 'configs'),
 
-  ['GET', re('/containers/json'), list('container')],
-  ['POST', re('/containers/create'), () => ({ type: 'create', kind: 'container' })],
-  ['GET', re(`/containers/${ID}/(json|logs|top|stats|changes)`), existing('container', 'view')],
-  ['GET', re(`/containers/${ID}/(archive|export)`), existing('container', 'exec')],
-  ['HEAD', re(`/containers/${ID}/archive`), existing('container', 'exec')],
-  ['PUT', re(`/containers/${ID}/archive`), existing('container', 'exec')],
-  [
-    'POST',
-    re(`/containers/${ID}/(start|stop|restart|kill|pause|unpause|rename|resize|wait|update)`),
-    existing('container', 'update'),
-  ],
-  ['POST', re(`/containers/${ID}/attach`), existing('container', 'exec')],
-  ['GET', re(`/containers/${ID}/attach/ws`), existing('container', 'exec')],
-  ['POST', re(`/containers/${ID}/exec`), (m) => ({ type: 'create', kind: 'exec', id: m[1]! })],
-  ['DELETE', re(`/containers/${ID}`), existing('container', 'delete')],
-  ['POST', re(`/exec/${ID}/(start|resize)`), existing('exec', 'exec')],
-  ['GET', re(`/exec/${ID}/json`), existing('exec', 'exec')],
+  // api/server/router/plugin
+  ['GET', '/plugins', publicRoute('plugin list')],
+  ['GET', '/plugins/{name:.*}/json', admin('plugins')],
+  ['GET', '/plugins/privileges', outbound('plugin privileges (read from a registry)')],
+  ['DELETE', '/plugins/{name:.*}', admin('plugins')],
+  ['POST', '/plugins/{name:.*}/enable', unchecked('plugins')],
+  ['POST', '/plugins/{name:.*}/disable', admin('plugins')],
+  ['POST', '/plugins/pull', unchecked('plugins')],
+  ['POST', '/plugins/{name:.*}/push', outbound('plugin pushes')],
+  ['POST', '/plugins/{name:.*}/upgrade', unchecked('plugins')],
+  ['POST', '/plugins/{name:.*}/set', unchecked('plugins')],
+  ['POST', '/plugins/create', unchecked('plugins')],
 
-  ['GET', re('/networks'), list('network')],
-  ['POST', re('/networks/create'), () => ({ type: 'create', kind: 'network' })],
-  ['GET', re(`/networks/${ID}`), existing('network', 'view')],
-  ['POST', re(`/networks/${ID}/(connect|disconnect)`), (m) => ({ type: 'network-attach', id: m[1]! })],
-  ['DELETE', re(`/networks/${ID}`), existing('network', 'delete')],
+  // api/server/router/distribution, grpc
+  ['GET', '/distribution/{name:.*}/json', outbound('image digest look-up on a registry')],
+  ['POST', '/grpc', unchecked('image builds (they run containers on the manager)')],
 
-  ['GET', re('/volumes'), list('volume')],
-  ['POST', re('/volumes/create'), () => ({ type: 'create', kind: 'volume' })],
-  ['GET', re(`/volumes/${ID}`), existing('volume', 'view')],
-  ['PUT', re(`/volumes/${ID}`), (m) => ({ type: 'update', kind: 'volume', id: m[1]! })],
-  ['DELETE', re(`/volumes/${ID}`), existing('volume', 'delete')],
+  // api/server/router/network
+  ['GET', '/networks', list('network')],
+  ['GET', '/networks/', list('network')],
+  ['GET', '/networks/{id:.+}', existing('network', 'view')],
+  ['POST', '/networks/create', () => ({ type: 'create', kind: 'network' })],
+  ['POST', '/networks/{id:.*}/connect', (v) => ({ type: 'network-attach', id: v[0]! })],
+  ['POST', '/networks/{id:.*}/disconnect', (v) => ({ type: 'network-attach', id: v[0]! })],
+  ['POST', '/networks/prune', admin('prunes')],
+  ['DELETE', '/networks/{id:.*}', existing('network', 'delete')],
 
-  ['GET', re('/nodes'), list('node')],
-  ['GET', re(`/nodes/${ID}`), existing('node', 'view')],
+  // api/server/router/debug: any method, never with a version prefix
+  ['ANY', '/debug/vars', admin("the engine's debug endpoints")],
+  ['ANY', '/debug/pprof/', admin("the engine's debug endpoints")],
+  ['ANY', '/debug/pprof/cmdline', admin("the engine's debug endpoints")],
+  ['ANY', '/debug/pprof/profile', admin("the engine's debug endpoints")],
+  ['ANY', '/debug/pprof/symbol', admin("the engine's debug endpoints")],
+  ['ANY', '/debug/pprof/trace', admin("the engine's debug endpoints")],
+  ['ANY', '/debug/pprof/{name}', admin("the engine's debug endpoints")],
 ];
 
-/** Endpoints known to be for admins only, to say so instead of "unknown endpoint". */
-const ADMIN_AREAS: [RegExp, string][] = [
-  [/^\/nodes\//, 'node changes (drain, labels, roles, removal)'],
-  [/^\/swarm(\/|$)/, 'swarm settings and join tokens'],
-  [/^\/plugins(\/|$)/, 'plugins'],
-  [/^\/(images|build|commit|session|grpc)(\/|$)/, 'images and builds on the managers'],
-  [/^\/[a-z]+\/prune$/, 'prunes'],
-];
-
-/** The API path without its version prefix and query: `/v1.41/services/create?x` → `/services/create`. */
-export function apiPath(uri: string): string | undefined {
-  const q = uri.indexOf('?');
-  const raw = q === -1 ? uri : uri.slice(0, q);
-  let path: string;
-  try {
-    path = raw
-      .split('/')
-      .map((part) => decodeURIComponent(part))
-      .join('/');
-  } catch {
-    return undefined;
-  }
-  // The engine's router cleans paths and redirects; anything unclean is refused rather than guessed.
-  if (!path.startsWith('/') || /\/\/|\/\.\.?(\/|$)|[\0\\]/.test(path)) return undefined;
-  const unversioned = path.replace(/^\/v\d+(\.\d+)?(?=\/)/, '');
-  return unversioned.length > 1 ? unversioned.replace(/\/$/, '') : unversioned;
+/** gorilla/mux's template to a regular expression: `{v}` is `[^/]+`, `{v:re}` is `re`. */
+function templatePattern(template: string): string {
+  return template.replace(/\{[a-z]+(?::([^}]+))?\}|[.+*?^$()[\]|\\]/gi, (m: string, re?: string) =>
+    m.startsWith('{') ? `(${re ?? '[^/]+'})` : `\\${m}`,
+  );
 }
 
-/** The operation of a request, from its method and URI. */
-export function route(method: string, uri: string): Operation {
-  const path = apiPath(uri);
-  if (path === undefined) return { type: 'unknown' };
-  const verb = method.toUpperCase();
-  for (const [m, pattern, to] of ROUTES) {
-    if (m !== verb) continue;
-    const match = pattern.exec(path);
-    if (match) return to([...match]);
+/**
+ * The engine registers every API route twice: with the version prefix `/v{version:[0-9.]+}` and without.
+ * The debug routes (`ANY`) only without, and for every method.
+ */
+const COMPILED = ROUTES.map(([method, template, to]) => ({
+  method,
+  template,
+  to,
+  versioned: method === 'ANY' ? undefined : new RegExp(`^/v([0-9.]+)${templatePattern(template)}$`),
+  plain: new RegExp(`^${templatePattern(template)}$`),
+}));
+
+/** Go's unescape in path mode: every `%` starts two hex digits, else the request is a 400. */
+function unescapePath(s: string): string | undefined {
+  if (/%(?![0-9a-fA-F]{2})/.test(s)) return undefined;
+  const bytes: number[] = [];
+  const raw = Buffer.from(s, 'utf8');
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === 0x25) {
+      bytes.push(parseInt(raw.subarray(i + 1, i + 3).toString('latin1'), 16));
+      i += 2;
+    } else bytes.push(raw[i]!);
   }
-  for (const [pattern, what] of ADMIN_AREAS) if (pattern.test(path)) return { type: 'admin', what };
-  return { type: 'unknown' };
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** Go's url.QueryUnescape: `+` is a space, `%XX` a byte; a bad escape is an error. */
+function unescapeQuery(s: string): string | undefined {
+  return unescapePath(s.replace(/\+/g, ' '));
+}
+
+/**
+ * Go's url.ParseQuery, as the engine's httputils.ParseForm reads the query: `&`-separated pairs; a pair
+ * with `;` or a bad escape is an error, and the engine then refuses the request, so undefined here.
+ */
+export function parseQuery(raw: string): Map<string, string[]> | undefined {
+  const out = new Map<string, string[]>();
+  for (const pair of raw.split('&')) {
+    if (pair === '') continue;
+    if (pair.includes(';')) return undefined;
+    const eq = pair.indexOf('=');
+    const key = unescapeQuery(eq === -1 ? pair : pair.slice(0, eq));
+    const value = unescapeQuery(eq === -1 ? '' : pair.slice(eq + 1));
+    if (key === undefined || value === undefined) return undefined;
+    out.set(key, [...(out.get(key) ?? []), value]);
+  }
+  return out;
+}
+
+/** The first value of a query parameter, as Go's `Form.Get`. */
+export const queryGet = (query: Map<string, string[]>, key: string): string => query.get(key)?.[0] ?? '';
+
+/**
+ * The path and raw query of a request target as Go's url.ParseRequestURI reads it: origin form
+ * (`/v1.41/info?x`), absolute form (`http://host/v1.41/info`, any scheme), no fragment; undefined where Go
+ * answers 400 or the router could not match (an opaque or empty path, `*`).
+ */
+export function parseRequestTarget(raw: string): { path: string; rawQuery: string } | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (raw === '' || /[\u0000-\u001f\u007f]/.test(raw)) return undefined;
+  let rest = raw;
+  let scheme = '';
+  const s = /^[A-Za-z][A-Za-z0-9+.-]*:/.exec(raw);
+  if (s) {
+    scheme = s[0].slice(0, -1);
+    rest = raw.slice(s[0].length);
+  } else if (raw.startsWith(':')) return undefined; // "missing protocol scheme"
+  let rawQuery = '';
+  const q = rest.indexOf('?');
+  if (q !== -1) {
+    rawQuery = rest.slice(q + 1);
+    rest = rest.slice(0, q);
+  }
+  if (!rest.startsWith('/')) return undefined;
+  if (scheme !== '' && rest.startsWith('//')) {
+    const slash = rest.indexOf('/', 2);
+    rest = slash === -1 ? '' : rest.slice(slash);
+  }
+  const path = unescapePath(rest);
+  return path === undefined ? undefined : { path, rawQuery };
+}
+
+/** gorilla/mux's cleanPath: path.Clean, keeping a trailing slash. A path it changes is redirected, not routed. */
+export function cleanPath(p: string): string {
+  if (p === '') return '/';
+  const rooted = p.startsWith('/') ? p : `/${p}`;
+  const parts: string[] = [];
+  for (const part of rooted.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  const cleaned = `/${parts.join('/')}`;
+  return rooted.endsWith('/') && cleaned !== '/' ? `${cleaned}/` : cleaned;
+}
+
+/** The API versions whose routes and bodies this plugin knows (engine 20.10's minimum up to 26.1's). */
+export const MIN_API_VERSION = '1.12';
+export const MAX_API_VERSION = '1.45';
+
+/** strconv.Atoi as moby's versions.compare uses it: a part that is not an int64 counts as 0. */
+function versionPart(part: string | undefined): bigint {
+  if (part === undefined || !/^[+-]?\d+$/.test(part)) return 0n;
+  const n = BigInt(part);
+  return n > 9223372036854775807n || n < -9223372036854775808n ? 0n : n;
+}
+
+/** moby's api/types/versions.compare: dot-separated parts as integers, missing parts 0. */
+export function compareVersions(a: string, b: string): number {
+  if (a === b) return 0;
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const p = versionPart(x[i]);
+    const o = versionPart(y[i]);
+    if (p !== o) return p > o ? 1 : -1;
+  }
+  return 0;
+}
+
+/** The route of a request, read exactly as the engine's router reads it. */
+export function routeRequest(method: string, uri: string): RoutedRequest {
+  const none = (why: string, path = ''): RoutedRequest => ({
+    op: { type: 'unknown', why },
+    path,
+    version: undefined,
+    query: new Map(),
+  });
+  const target = parseRequestTarget(uri);
+  if (!target) return none(`the request target ${JSON.stringify(uri)} is not one the engine routes`);
+  if (cleanPath(target.path) !== target.path) {
+    return none(`the engine redirects ${JSON.stringify(target.path)} rather than serve it`, target.path);
+  }
+  const query = parseQuery(target.rawQuery);
+  if (!query) return none(`the query of ${JSON.stringify(uri)} is one the engine refuses`, target.path);
+  for (const route of COMPILED) {
+    // mux matches the method as sent: `post` is not `POST`.
+    if (route.method !== method && route.method !== 'ANY') continue;
+    const versioned = route.versioned?.exec(target.path);
+    const match = versioned ?? route.plain.exec(target.path);
+    if (!match) continue;
+    const version = versioned ? versioned[1]! : undefined;
+    const path = versioned ? target.path.slice(2 + version!.length) : target.path;
+    if (
+      version !== undefined &&
+      (compareVersions(version, MIN_API_VERSION) < 0 || compareVersions(version, MAX_API_VERSION) > 0)
+    ) {
+      return {
+        op: {
+          type: 'unknown',
+          why: `API version ${version} is not one this plugin knows (${MIN_API_VERSION} to ${MAX_API_VERSION})`,
+        },
+        path,
+        version,
+        query,
+      };
+    }
+    const vars = match.slice(versioned ? 2 : 1);
+    return { op: route.to(vars), path, version, query };
+  }
+  return none(`${method} ${target.path} is not an engine API route this plugin knows`, target.path);
+}
+
+/** The operation of a request (see routeRequest). */
+export function route(method: string, uri: string): Operation {
+  return routeRequest(method, uri).op;
 }

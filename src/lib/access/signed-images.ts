@@ -45,26 +45,24 @@ function toPolicy(rules: ImagePolicyRules): SignedImagePolicy {
   return policy;
 }
 
-/** The image a request would start a workload from, or undefined when it starts none. */
-async function requestedImage(ctx: CheckContext): Promise<string | undefined> {
+/**
+ * The images a request would start workloads from: every spec a service create or update puts in place
+ * (a rollback's previous spec as well as the body), a container create's image. Undefined when the
+ * request starts no workload.
+ */
+async function requestedImages(ctx: CheckContext): Promise<{ image: string; spec: unknown }[] | undefined> {
   const op = ctx.op;
-  if (op.type === 'create' && op.kind === 'container') return text(field(ctx.body(), 'Image'));
-  if (op.type === 'update' && op.kind === 'service' && rollsBack(ctx.request.uri)) {
-    // The engine puts the previous spec back, whatever the body says: that spec's image is what runs.
-    const current = await ctx.lookup.inspect('service', op.id);
-    return text(path(current, 'PreviousSpec', 'TaskTemplate', 'ContainerSpec', 'Image'));
+  if (op.type === 'create' && op.kind === 'container') {
+    return [{ image: text(field(ctx.body(), 'Image')), spec: ctx.body() }];
   }
   if ((op.type === 'create' || op.type === 'update') && op.kind === 'service') {
     // A plugin service has no container image: it is refused below, as an image that cannot be checked.
-    return text(path(ctx.body(), 'TaskTemplate', 'ContainerSpec', 'Image'));
+    return (await ctx.specs()).map((spec) => ({
+      image: text(path(spec, 'TaskTemplate', 'ContainerSpec', 'Image')),
+      spec,
+    }));
   }
   return undefined;
-}
-
-/** `?rollback=previous` (the engine reads the parameter as is). */
-function rollsBack(uri: string): boolean {
-  const q = uri.indexOf('?');
-  return q >= 0 && new URLSearchParams(uri.slice(q + 1)).get('rollback') === 'previous';
 }
 
 /** The signed-images check of every decision; admins are held to it too. */
@@ -74,27 +72,52 @@ export const signedImageCheck: Check = {
   async run(ctx) {
     const rules = ctx.policy.images;
     if (!rules?.requireSigned) return undefined;
-    const image = await requestedImage(ctx);
-    if (image === undefined) return undefined;
-    const kind = ctx.op.type === 'create' || ctx.op.type === 'update' ? ctx.op.kind : 'workload';
-    if (image === '') {
-      return `signed images only: this ${kind} names no container image that could be checked`;
+    if (ctx.op.type === 'unchecked-workload') {
+      return `signed images only: ${ctx.op.what} run code no image signature covers, so they are refused for everyone while requireSigned is on`;
     }
-    if (rules.ownImages.includes(image)) return undefined;
-    const signatures = ctx.lookup.signatures;
-    if (!signatures) return `signed images only: this manager cannot read signatures: refused (fail closed)`;
-    const collection = stringMap(field(ctx.body(), 'Labels'))[COLLECTION_LABEL];
-    const teams = ctx.policy.teams.filter((t) => t.members.includes(ctx.user)).map((t) => t.name);
-    const admission = await admitImage(
-      image,
-      toPolicy(rules),
-      { ...(collection !== undefined && { collection }), teams },
-      signatures,
-    );
-    if (admission.allow) return undefined;
-    return `signed images only: ${admission.reason}`;
+    const images = await requestedImages(ctx);
+    if (images === undefined) return undefined;
+    const kind = ctx.op.type === 'create' || ctx.op.type === 'update' ? ctx.op.kind : 'workload';
+    for (const { image, spec } of images) {
+      const objection = await admitted(ctx, rules, kind, image, spec);
+      if (objection !== undefined) return objection;
+    }
+    return undefined;
   },
 };
+
+async function admitted(
+  ctx: CheckContext,
+  rules: ImagePolicyRules,
+  kind: string,
+  image: string,
+  spec: unknown,
+): Promise<string | undefined> {
+  if (image === '') {
+    return `signed images only: this ${kind} names no container image that could be checked`;
+  }
+  // eectl's own image, only as eectl's own service and only from an admin: never a free pass for a workload.
+  if (
+    rules.ownImages.includes(image) &&
+    ctx.admin &&
+    kind === 'service' &&
+    (rules.ownServices ?? []).includes(text(field(spec, 'Name')))
+  ) {
+    return undefined;
+  }
+  const signatures = ctx.lookup.signatures;
+  if (!signatures) return `signed images only: this manager cannot read signatures: refused (fail closed)`;
+  const collection = stringMap(field(spec, 'Labels'))[COLLECTION_LABEL];
+  const teams = ctx.policy.teams.filter((t) => t.members.includes(ctx.user)).map((t) => t.name);
+  const admission = await admitImage(
+    image,
+    toPolicy(rules),
+    { ...(collection !== undefined && { collection }), teams },
+    signatures,
+  );
+  if (admission.allow) return undefined;
+  return `signed images only: ${admission.reason}`;
+}
 
 /** A key's fingerprint: the SHA-256 of its public key (SubjectPublicKeyInfo DER). */
 function fingerprint(key: KeyObject): string {

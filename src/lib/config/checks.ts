@@ -45,6 +45,7 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
   if (hosts.success && registry.success) problems.push(...registryProblems(hosts.data, registry.data, loc));
   const access = spec.access.safeParse(field(raw, 'access'));
   if (access.success && access.data) problems.push(...accessProblems(access.data, loc));
+  if (hosts.success && access.success) problems.push(...collectionProblems(hosts.data, access.data, loc));
   if (images.success && hosts.success && access.success) {
     problems.push(...imageEnforcementProblems(images.data.policy, hosts.data, access.data, loc));
   }
@@ -210,6 +211,64 @@ function accessProblems(access: AccessSpec, loc: Locator): ConfigProblem[] {
       );
     }
   });
+  return problems;
+}
+
+/**
+ * Node collections: only workers choose one (managers and registry hosts are /System), and it must be a
+ * value a placement constraint can name. Collections that differ only in case are refused everywhere:
+ * swarmkit compares a constraint's value without regard to case, so `==/Shared/a` would reach the nodes
+ * of `/Shared/A`.
+ */
+function collectionProblems(
+  hosts: HostSpec[],
+  access: AccessSpec | undefined,
+  loc: Locator,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const named: { collection: string; at: (string | number)[] }[] = [];
+  hosts.forEach((h, i) => {
+    if (h.collection === undefined) return;
+    const at = ['spec', 'hosts', i, 'collection'];
+    if (h.role !== 'worker') {
+      problems.push(
+        loc.problem(
+          'error',
+          at,
+          `a ${h.role} is always in ${SYSTEM_COLLECTION}: only workers name a collection`,
+        ),
+      );
+    } else if (!/^[A-Za-z0-9:_./-]+$/.test(h.collection)) {
+      problems.push(
+        loc.problem('error', at, 'a node collection is named in placement constraints, which cannot hold @'),
+      );
+    }
+    named.push({ collection: h.collection, at });
+  });
+  access?.users.forEach((u, i) => {
+    if (u.defaultCollection !== undefined)
+      named.push({
+        collection: u.defaultCollection,
+        at: ['spec', 'access', 'users', i, 'defaultCollection'],
+      });
+  });
+  access?.grants.forEach((g, i) =>
+    named.push({ collection: g.collection, at: ['spec', 'access', 'grants', i, 'collection'] }),
+  );
+  const seen = new Map<string, string>();
+  for (const { collection, at } of named) {
+    const folded = collection.toLowerCase();
+    const other = seen.get(folded);
+    if (other !== undefined && other !== collection) {
+      problems.push(
+        loc.problem(
+          'error',
+          at,
+          `${collection} and ${other} differ only in case: placement constraints do not tell them apart, so use one spelling`,
+        ),
+      );
+    } else seen.set(folded, collection);
+  }
   return problems;
 }
 

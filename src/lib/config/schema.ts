@@ -73,6 +73,10 @@ export const sshSchema = z.strictObject({
   bastion: bastionSchema.optional(),
 });
 
+const collectionSchema = z
+  .string()
+  .regex(COLLECTION_PATH, 'must be a collection path such as /Shared/team (parts: letters, digits, . _ @ -)');
+
 export const hostSchema = z.strictObject({
   address: hostOrIp.describe('Address eectl connects to over SSH (a host name or an IP address)'),
   role: z
@@ -89,6 +93,11 @@ export const hostSchema = z.strictObject({
     .record(labelKey, labelValue)
     .default({})
     .describe('Swarm node labels (keys not starting with eectl.)'),
+  collection: collectionSchema
+    .optional()
+    .describe(
+      'Node collection of a worker for access control (its label eectl.collection): non-admins run services only on the workers of collections they may schedule on; default /Shared. Managers and registry hosts are always /System',
+    ),
 });
 
 export const engineSchema = z.strictObject({
@@ -221,10 +230,6 @@ export const imagesSchema = z.strictObject({
 export const accessUserNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "must be letters, digits, '.', '_', '@' or '-' (64 at most)");
-const collectionSchema = z
-  .string()
-  .regex(COLLECTION_PATH, 'must be a collection path such as /Shared/team (parts: letters, digits, . _ @ -)');
-
 export const accessSchema = z
   .strictObject({
     users: z

@@ -134,7 +134,13 @@ export function policyPermissions(options: PolicyPermissionsOptions): Permission
           body: {
             Name: 'stack_service',
             Labels: labels,
-            TaskTemplate: { ContainerSpec: { Image: 'image' } },
+            // Pinned as the managers require of a non-admin (placement.ts), here to the collection's own nodes.
+            TaskTemplate: {
+              ContainerSpec: { Image: 'image' },
+              Placement: {
+                Constraints: ['node.role==worker', `node.labels.${COLLECTION_LABEL}==${collection}`],
+              },
+            },
           },
         },
         lookup,
@@ -189,7 +195,7 @@ export function policyPermissions(options: PolicyPermissionsOptions): Permission
           deployStack: deploy.admin
             ? 'admin: into any collection (services without the label go to /System)'
             : deploy.into.length > 0
-              ? `into ${deploy.into.join(', ')}: label every service (deploy.labels) and network of the stack with ${COLLECTION_LABEL}=<one of them>`
+              ? `into ${deploy.into.join(', ')}: label every service (deploy.labels) and network of the stack with ${COLLECTION_LABEL}=<one of them>, and pin every service to workers of a node collection you may schedule on (deploy.placement.constraints: node.role==worker, node.labels.${COLLECTION_LABEL}==<collection>)`
               : (deploy.refused[0] ?? `${user.name} may create in no collection`),
         },
       };

@@ -22,6 +22,7 @@ import { EectlError, ExitCode, UsageError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { PhaseOutput } from '../phase/phase.js';
 import { findNodeRuntime, type NodeRuntime } from '../access/runtime.js';
+import { REGISTRY_SERVICE } from '../registry/names.js';
 
 /**
  * The plugin's modules, by their path under dist/lib, uploaded as they are into the same folders under
@@ -31,7 +32,8 @@ export const PLUGIN_MODULES = [
   'access/model.js',
   'access/json-fields.js',
   'access/routes.js',
-  'access/restricted.js',
+  'access/allow-list.js',
+  'access/placement.js',
   'access/policy.js',
   'access/signed-images.js',
   'access/paths.js',
@@ -130,7 +132,7 @@ async function buildPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
   });
   // The registry's service as this run deploys it (an image ID when a bundle brings the image).
   const ownImages = [ctx.config.spec.registry.image, ...(ctx.registry ? [ctx.registry.service.image] : [])];
-  const images = compileImagePolicy(ctx.config, ownImages);
+  const images = compileImagePolicy(ctx.config, ownImages, [REGISTRY_SERVICE]);
   const policy = compilePolicy(ctx.config.metadata.name, access, current, new Date(), images);
   const policyJson = `${JSON.stringify(policy, null, 2)}\n`;
   const runtime = await findNodeRuntime();

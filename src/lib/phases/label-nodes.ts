@@ -3,10 +3,13 @@ import { HostDocker } from '../host/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { ADDRESS_LABEL } from '../swarm/nodes.js';
+import { COLLECTION_LABEL, SHARED_COLLECTION, SYSTEM_COLLECTION } from '../access/model.js';
 
 /**
  * Labels eectl keeps on every node: its role in the file, that eectl manages it, its address in the file
- * (how node commands find the node of a dead host whose advertised address differs), and the file's labels.
+ * (how node commands find the node of a dead host whose advertised address differs), its collection for
+ * access control (managers and registry hosts /System, workers /Shared or the file's `collection`: a
+ * non-admin's service must be pinned to one it may schedule on), and the file's labels.
  */
 export function desiredLabels(host: Host): Record<string, string> {
   return {
@@ -14,6 +17,8 @@ export function desiredLabels(host: Host): Record<string, string> {
     'eectl.role': host.role,
     'eectl.managed': 'true',
     [ADDRESS_LABEL]: host.spec.address,
+    [COLLECTION_LABEL]:
+      host.role === 'worker' ? (host.spec.collection ?? SHARED_COLLECTION) : SYSTEM_COLLECTION,
   };
 }
 

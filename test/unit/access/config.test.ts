@@ -107,7 +107,11 @@ describe('the image policy install writes into the policy file', () => {
   it('carries the keys (PEM, named by file), scopes, exceptions, registry names and eectl’s own image', () => {
     const r = check(text);
     expect(r.errors).toEqual([]);
-    const rules = compileImagePolicy(r.config!, ['registry:2.8.3', 'sha256:abc', 'registry:2.8.3']);
+    const rules = compileImagePolicy(
+      r.config!,
+      ['registry:2.8.3', 'sha256:abc', 'registry:2.8.3'],
+      ['eectl-registry'],
+    );
     expect(rules).toEqual({
       requireSigned: true,
       keys: [{ name: 'cosign.pub', pem: readFileSync(join(fixtures, 'cosign.pub'), 'utf8') }],
@@ -119,6 +123,7 @@ describe('the image policy install writes into the policy file', () => {
       ],
       allowUnsigned: ['10.0.0.31:5443/tools/**'],
       ownImages: ['registry:2.8.3', 'sha256:abc'],
+      ownServices: ['eectl-registry'],
       registries: ['10.0.0.31:5443', 'registry.example.com'],
     });
     const p = compilePolicy('prod', undefined, [], new Date(), rules);

@@ -81,7 +81,14 @@ const lookupWith = (signatures: SignatureLookup | undefined): Lookup => ({
 
 const body = (value: unknown) => Buffer.from(JSON.stringify(value));
 const serviceBody = (img: string, labels: Record<string, string> = { 'eectl.collection': '/Shared/app' }) =>
-  body({ Name: 'web', Labels: labels, TaskTemplate: { ContainerSpec: { Image: img } } });
+  body({
+    Name: 'web',
+    Labels: labels,
+    TaskTemplate: {
+      ContainerSpec: { Image: img },
+      Placement: { Constraints: ['node.role==worker', 'node.labels.eectl.collection==/Shared'] },
+    },
+  });
 
 const ask = (
   p: AccessPolicy,
@@ -193,15 +200,21 @@ describe('signed images on the managers', () => {
     expect((await ask(p, { body: serviceBody(image(SIGNED)), user: 'root' })).allow).toBe(false);
   });
 
-  it('lets allowUnsigned patterns and eectl’s own registry image through without a signature', async () => {
+  it('lets allowUnsigned patterns through without a signature, and eectl’s own image only as eectl’s own service from an admin', async () => {
     const lookup = vi.fn(fromRegistry);
+    const own = rules({ ownServices: ['eectl-registry'] });
     expect(
-      (await ask(policy(rules()), { body: serviceBody(`${REG}/tools/debug/shell:latest`) }, lookup)).allow,
+      (await ask(policy(own), { body: serviceBody(`${REG}/tools/debug/shell:latest`) }, lookup)).allow,
     ).toBe(true);
-    expect((await ask(policy(rules()), { body: serviceBody(rules().ownImages[0]!, {}) }, lookup)).allow).toBe(
-      true,
-    );
+    const registryService = (name: string) =>
+      body({ Name: name, Labels: {}, TaskTemplate: { ContainerSpec: { Image: own.ownImages[0] } } });
+    expect((await ask(policy(own), { body: registryService('eectl-registry') }, lookup)).allow).toBe(true);
     expect(lookup).not.toHaveBeenCalled();
+    // No free pass: another service with that image, or eectl's service from a non-admin, needs a signature.
+    const other = await ask(policy(own), { body: registryService('miner') }, lookup);
+    expect(other).toMatchObject({ allow: false, reason: expect.stringMatching(/signed images only/) });
+    const fromDev = await ask(policy(own), { body: serviceBody(own.ownImages[0]!), user: 'dev' }, lookup);
+    expect(fromDev).toMatchObject({ allow: false, reason: expect.stringMatching(/signed images only/) });
   });
 
   it('refuses an image outside the cluster registry', async () => {

@@ -136,7 +136,7 @@ describe('install on fresh hosts', () => {
       `hold docker-ce, docker-ce-cli at ${version}`,
       'enable and start docker',
       'join the swarm as a worker through 10.0.0.11',
-      'label node w1: eectl.role=worker, eectl.managed=true, eectl.address=10.0.0.21',
+      'label node w1: eectl.role=worker, eectl.managed=true, eectl.address=10.0.0.21, eectl.collection=/Shared',
     ]);
     expect(changesOn(result, M1)).toEqual([
       RECORD,
@@ -147,7 +147,7 @@ describe('install on fresh hosts', () => {
       `hold docker-ce, docker-ce-cli at ${version}`,
       'enable and start docker',
       'initialise the swarm, advertising 10.0.0.11',
-      'label node m1: eectl.role=manager, eectl.managed=true, eectl.address=10.0.0.11',
+      'label node m1: eectl.role=manager, eectl.managed=true, eectl.address=10.0.0.11, eectl.collection=/System',
     ]);
     expect(result.changes.every((c) => c.applied)).toBe(true);
 
@@ -322,7 +322,7 @@ describe('install that fails part-way', () => {
       `hold docker-ce, docker-ce-cli at ${PINNED}`,
       'enable and start docker',
       'join the swarm as a worker through 10.0.0.11',
-      'label node w1: eectl.role=worker, eectl.managed=true, eectl.address=10.0.0.21',
+      'label node w1: eectl.role=worker, eectl.managed=true, eectl.address=10.0.0.21, eectl.collection=/Shared',
     ]);
     // The managers only get the labels the failed run did not come to.
     for (const m of MANAGERS)

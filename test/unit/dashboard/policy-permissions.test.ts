@@ -34,7 +34,14 @@ function service(id: string, collection: string | undefined, extra: Record<strin
     Spec: {
       Name: id,
       Labels: collection === undefined ? {} : { 'eectl.collection': collection },
-      TaskTemplate: TaskTemplate ?? { ContainerSpec: { Image: 'busybox' } },
+      TaskTemplate: {
+        ContainerSpec: { Image: 'busybox' },
+        // Pinned as the managers require of a non-admin's service: workers of its own collection.
+        Placement: {
+          Constraints: ['node.role==worker', `node.labels.eectl.collection==${collection ?? '/Shared'}`],
+        },
+        ...(TaskTemplate as object | undefined),
+      },
       Mode: Mode ?? { Replicated: { Replicas: 2 } },
       ...rest,
     },
@@ -146,7 +153,7 @@ describe('the dashboard’s permissions from the access policy of the cluster fi
     );
     expect(p.services!.system!.reason).toBe('service system in /System: /System is for admins only');
     expect(p.services!.bind!.reason).toContain(
-      'a bind mount of the host path / needs fullControl on /Shared/team',
+      'TaskTemplate.ContainerSpec.Mounts[0].Type="bind" (admitted: "volume" or "tmpfs"): this needs fullControl on /Shared/team',
     );
     expect(p.services!['on-system-net']!.reason).toBe(
       'network ingressish in /System: /System is for admins only',
