@@ -65,17 +65,6 @@ const admin = (what: string) => (): Operation => ({ type: 'admin', what });
 const outbound = (what: string) => (): Operation => ({ type: 'outbound', what });
 const unchecked = (what: string) => (): Operation => ({ type: 'unchecked-workload', what });
 
-/** Per kind of swarm object with a spec: list, create, inspect, update, delete. */
-function specObject(kind: 'service' | 'secret' | 'config', plural: string): Route[] {
-  return [
-    ['GET', `/${plural}`, list(kind)],
-    ['POST', `/${plural}/create`, () => ({ type: 'create', kind })],
-    ['GET', `/${plural}/{id}`, existing(kind, 'view')],
-    ['POST', `/${plural}/{id}/update`, (v) => ({ type: 'update', kind, id: v[0]! })],
-    ['DELETE', `/${plural}/{id}`, existing(kind, 'delete')],
-  ];
-}
-
 /**
  * Every route of the engine's API 1.41 (20.10) to 1.45 (26.1), with the engine's own path templates
  * (gorilla/mux: `{id}` is one path segment, `{name:.*}` anything), in the engine's registration order
@@ -167,7 +156,11 @@ export const ROUTES: readonly Route[] = [
   ['GET', '/swarm/unlockkey', admin('swarm settings and join tokens')],
   ['POST', '/swarm/update', admin('swarm settings and join tokens')],
   ['POST', '/swarm/unlock', admin('swarm settings and join tokens')],
-  ...specObject('service', 'services'),
+  ['GET', '/services', list('service')],
+  ['GET', '/services/{id}', existing('service', 'view')],
+  ['POST', '/services/create', () => ({ type: 'create', kind: 'service' })],
+  ['POST', '/services/{id}/update', (v) => ({ type: 'update', kind: 'service', id: v[0]! })],
+  ['DELETE', '/services/{id}', existing('service', 'delete')],
   ['GET', '/services/{id}/logs', existing('service', 'view')],
   ['GET', '/nodes', list('node')],
   ['GET', '/nodes/{id}', existing('node', 'view')],
@@ -176,8 +169,16 @@ export const ROUTES: readonly Route[] = [
   ['GET', '/tasks', list('task')],
   ['GET', '/tasks/{id}', existing('task', 'view')],
   ['GET', '/tasks/{id}/logs', existing('task', 'view')],
-  ...specObject('secret', 'secrets'),
-  ...specObject('config', 'configs'),
+  ['GET', '/secrets', list('secret')],
+  ['POST', '/secrets/create', () => ({ type: 'create', kind: 'secret' })],
+  ['DELETE', '/secrets/{id}', existing('secret', 'delete')],
+  ['GET', '/secrets/{id}', existing('secret', 'view')],
+  ['POST', '/secrets/{id}/update', (v) => ({ type: 'update', kind: 'secret', id: v[0]! })],
+  ['GET', '/configs', list('config')],
+  ['POST', '/configs/create', () => ({ type: 'create', kind: 'config' })],
+  ['DELETE', '/configs/{id}', existing('config', 'delete')],
+  ['GET', '/configs/{id}', existing('config', 'view')],
+  ['POST', '/configs/{id}/update', (v) => ({ type: 'update', kind: 'config', id: v[0]! })],
 
   // api/server/router/plugin
   ['GET', '/plugins', publicRoute('plugin list')],
