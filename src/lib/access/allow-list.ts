@@ -48,6 +48,16 @@ const labels: Admit = {
   says: 'a map of strings',
 };
 const empty: Admit = { test: (v) => isObject(v) && Object.keys(v).length === 0, says: '{}' };
+/** Only the zero value Go would leave there anyway (clients send them: the docker CLI fills every field). */
+const zero: Admit = {
+  test: (v) =>
+    v === '' ||
+    v === 0 ||
+    v === false ||
+    (Array.isArray(v) && v.length === 0) ||
+    (isObject(v) && Object.keys(v).length === 0),
+  says: 'only its zero value ("", 0, false, [], {})',
+};
 const oneOf = (...values: (string | boolean)[]): Admit => ({
   test: (v) => values.includes(v as string | boolean),
   says: values.map((x) => JSON.stringify(x)).join(' or '),
@@ -211,6 +221,7 @@ export const ALLOW_LIST: Record<BodyKind, readonly AllowRow[]> = {
     ['ConfigOnly', oneOf(false)],
     ['IPAM.Driver', oneOf('', 'default')],
     ['IPAM.Options', empty],
+    ['IPAM.Config', zero],
     ['EnableIPv6', bool],
     ['Options', keysIn('encrypted')],
     ['Labels', labels],
@@ -249,6 +260,19 @@ export const ALLOW_LIST: Record<BodyKind, readonly AllowRow[]> = {
     ['Container', str],
     ['Force', bool],
     ['EndpointConfig.Aliases', strings],
+    // The docker CLI sends every other field of the endpoint with its zero value.
+    ['EndpointConfig.IPAMConfig', zero],
+    ['EndpointConfig.MacAddress', zero],
+    ['EndpointConfig.DriverOpts', zero],
+    ['EndpointConfig.GwPriority', zero],
+    ['EndpointConfig.NetworkID', zero],
+    ['EndpointConfig.EndpointID', zero],
+    ['EndpointConfig.Gateway', zero],
+    ['EndpointConfig.IPAddress', zero],
+    ['EndpointConfig.IPPrefixLen', zero],
+    ['EndpointConfig.IPv6Gateway', zero],
+    ['EndpointConfig.GlobalIPv6Address', zero],
+    ['EndpointConfig.GlobalIPv6PrefixLen', zero],
   ]),
 };
 

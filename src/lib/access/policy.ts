@@ -547,15 +547,15 @@ export const placementCheck: Check = {
   },
 };
 
-/** A node collection the user may schedule on, for the refusal's example. */
+/** A node collection the user may schedule on, for the refusal's example: a scheduler grant's first. */
 function schedulableExample(ctx: CheckContext): string {
   const teams = new Set(ctx.policy.teams.filter((t) => t.members.includes(ctx.user)).map((t) => t.name));
-  const granted = ctx.policy.grants.find(
+  const mine = ctx.policy.grants.filter(
     (g) =>
       (g.user === ctx.user || (g.team !== undefined && teams.has(g.team))) &&
       ROLE_PERMISSIONS[g.role].includes('schedule'),
   );
-  return granted?.collection ?? SHARED_COLLECTION;
+  return (mine.find((g) => g.role === 'scheduler') ?? mine[0])?.collection ?? SHARED_COLLECTION;
 }
 
 /** The checks of every decision, in order. */

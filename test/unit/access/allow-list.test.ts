@@ -31,6 +31,8 @@ const SWAGGER_BODY: Record<BodyKind, string> = {
 const NOT_IN_SWAGGER: Record<string, string> = {
   // POST /networks/{id}/disconnect shares the 'endpoint' table: its body is {Container, Force}.
   'endpoint Force': 'NetworkDisconnectRequest.Force',
+  // API 1.48's field, which the docker CLI 28 sends (zero) at every API version.
+  'endpoint EndpointConfig.GwPriority': 'EndpointSettings.GwPriority',
 };
 
 describe('the allow-list, checked against the engine’s API types (API 1.41–1.45)', () => {
@@ -129,7 +131,7 @@ describe('the allow-list, checked against the engine’s API types (API 1.41–1
           Attachable: true,
           Ingress: false,
           ConfigOnly: false,
-          IPAM: { Driver: 'default', Options: {} },
+          IPAM: { Driver: 'default', Options: {}, Config: [] },
           EnableIPv6: false,
           Options: { encrypted: '' },
           Labels: { a: 'b' },
@@ -155,6 +157,30 @@ describe('the allow-list, checked against the engine’s API types (API 1.41–1
         },
       ],
       ['endpoint', { Container: 'c', Force: false, EndpointConfig: { Aliases: ['a'] } }],
+      // What the docker CLI 28 sends for `docker network connect --alias db teamnet c1`.
+      [
+        'endpoint',
+        {
+          Container: 'c1',
+          EndpointConfig: {
+            IPAMConfig: {},
+            Links: null,
+            Aliases: ['db'],
+            MacAddress: '',
+            DriverOpts: {},
+            GwPriority: 0,
+            NetworkID: '',
+            EndpointID: '',
+            Gateway: '',
+            IPAddress: '',
+            IPPrefixLen: 0,
+            IPv6Gateway: '',
+            GlobalIPv6Address: '',
+            GlobalIPv6PrefixLen: 0,
+            DNSNames: null,
+          },
+        },
+      ],
     ];
     const used = new Set<string>();
     for (const [kind, body] of bodies) {
