@@ -61,7 +61,16 @@ class FakeSwarm {
     string,
     { id: string; host: FakeHost; role: 'manager' | 'worker'; labels: Record<string, string> }
   >();
+  /**
+   * How many of the next node updates the managers refuse as made against an older version of the node
+   * ("update out of sequence"), as a swarm does when something else changed the node in between.
+   */
+  outOfSequence = 0;
 }
+
+/** What the Docker CLI prints when the swarm refuses an update against an older object version. */
+export const OUT_OF_SEQUENCE =
+  'Error response from daemon: rpc error: code = Unknown desc = update out of sequence\n';
 
 /** One scripted Debian 12 host. */
 export class FakeHost {
@@ -643,6 +652,10 @@ export class FakeHost {
         match: docker('node update '),
         answer: needEngine((argv) => {
           if (!manager()) return notManager;
+          if (this.swarm.outOfSequence > 0) {
+            this.swarm.outOfSequence--;
+            return { code: 1, stderr: OUT_OF_SEQUENCE };
+          }
           const node = this.swarm.nodes.get(argv.at(-1)!)!;
           for (let i = 3; i < argv.length - 1; i += 2) {
             if (argv[i] === '--label-add') {

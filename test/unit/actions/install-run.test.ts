@@ -335,3 +335,20 @@ describe('install that fails part-way', () => {
     ).toBe(true);
   });
 });
+
+describe('install when something else changes a node while it labels it', () => {
+  it('reads the node again and applies the label when the swarm answers "update out of sequence" once', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.swarm.outOfSequence = 1;
+
+    const result = await run(cluster, false);
+
+    const updates = cluster.journal.filter((e) => e.line.startsWith('docker node update'));
+    // Four nodes to label, one of them refused once and tried again: five updates, all labels there.
+    expect(updates).toHaveLength(5);
+    expect(updates[0]!.line).toBe(updates[1]!.line);
+    expect(cluster.swarm.outOfSequence).toBe(0);
+    for (const node of cluster.swarm.nodes.values()) expect(node.labels['eectl.managed']).toBe('true');
+    expect(result.changes.filter((c) => c.description.startsWith('label node'))).toHaveLength(4);
+  });
+});
