@@ -93,6 +93,8 @@ export class FakeHost {
   readonly listening: string[] = [];
   /** Commands that fail here: the test's way to break a run part-way. */
   readonly failures: RegExp[] = [];
+  /** Told of every command this host is asked to run, before it answers: a test's hook into a run. */
+  onCommand: ((entry: JournalEntry) => void) | undefined;
 
   constructor(
     readonly address: string,
@@ -438,7 +440,12 @@ export class FakeHost {
           return ok('ok\n');
         },
       },
-      { kind: 'lock', match: has('touch "$d/owner"'), answer: ok('ok\n') },
+      {
+        kind: 'lock',
+        match: has('touch "$d/owner"'),
+        // The heartbeat: only the holder's own record may refresh it.
+        answer: (argv) => ok(argv[5] === this.lockOwner ? 'ok\n' : 'not-owner\n'),
+      },
       {
         kind: 'lock',
         match: is(/^rmdir \/var\/lib\/eectl$/),
@@ -746,7 +753,9 @@ class JournalConnection extends ScriptedConnection {
   override async exec(command: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const line = command.join(' ');
     const rule = this.tagged.find((r) => (r.match instanceof RegExp ? r.match.test(line) : r.match(command)));
-    this.journal.push({ host: this.name, kind: rule?.kind ?? 'write', line });
+    const entry: JournalEntry = { host: this.name, kind: rule?.kind ?? 'write', line };
+    this.journal.push(entry);
+    this.host.onCommand?.(entry);
     if (this.host.failures.some((f) => f.test(line))) {
       // As apt-get fails when a mirror drops the connection: exit 100.
       this.commands.push([...command]);
