@@ -979,6 +979,14 @@ export class ScriptedCluster {
 
 /** A cluster file for the scripted hosts (only the hosts in `hosts`), read as the CLI reads it. */
 export async function clusterConfig(hosts: readonly { address: string; role: string }[] = HOSTS, extra = '') {
+  return (await clusterFile(hosts, extra)).config;
+}
+
+/** The cluster file itself (what upgrade edits), written to a temporary folder and read as the CLI reads it. */
+export async function clusterFile(
+  hosts: readonly { address: string; role: string }[] = HOSTS,
+  extra = '',
+): Promise<ClusterFile> {
   const yaml = [
     'apiVersion: eectl/v1',
     'kind: Cluster',
@@ -992,5 +1000,5 @@ export async function clusterConfig(hosts: readonly { address: string; role: str
   ].join('\n');
   const path = join(mkdtempSync(join(tmpdir(), 'eectl-scripted-')), 'cluster.yaml');
   writeFileSync(path, yaml);
-  return (await ClusterFile.read(path, {})).config;
+  return ClusterFile.read(path, {});
 }
