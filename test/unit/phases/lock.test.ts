@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeContext } from '../../../src/lib/phase/node-context.js';
+import { newNodeContext } from '../../../src/lib/actions/node-action.js';
 import { newClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { EectlError, ExitCode } from '../../../src/lib/errors.js';
@@ -7,8 +7,9 @@ import { Host } from '../../../src/lib/host/host.js';
 import { BEFORE_LOCK, LOCK_TITLE, phaseLists, READ_ONLY_LISTS, titles } from '../../helpers/phase-lists.js';
 import { lockHost, lockPhase } from '../../../src/lib/phases/lock.js';
 import { nodeLockPhase } from '../../../src/lib/phases/node-connect.js';
-import type { Connection } from '../../../src/lib/ssh/connection.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
+import { clusterFile } from '../../helpers/scripted-cluster.js';
+import { ScriptedConnection } from '../../helpers/scripted-connection.js';
 
 const config = clusterSchema.parse({
   apiVersion: 'eectl/v1',
@@ -22,7 +23,8 @@ const config = clusterSchema.parse({
     ],
   },
 });
-const host = (i: number) => new Host(config.spec.hosts[i]!, { log: nullLogger } as unknown as Connection);
+const host = (i: number) =>
+  new Host(config.spec.hosts[i]!, new ScriptedConnection(config.spec.hosts[i]!.address, []));
 
 describe('the cluster lock', async () => {
   const changing = (await phaseLists()).filter((l) => !READ_ONLY_LISTS.has(l.name));
@@ -77,18 +79,23 @@ describe('the cluster lock', async () => {
 
   it('node commands refuse when the first manager cannot be reached, without trying another for the lock', async () => {
     const tried: string[] = [];
-    const ctx = {
-      config,
-      command: 'drain',
-      target: '10.0.0.21',
-      dryRun: false,
-      log: nullLogger,
-      unreachable: new Map(),
+    const file = await clusterFile(config.spec.hosts);
+    const session = {
       connect: async (spec: { address: string }) => {
         tried.push(spec.address);
         throw new Error('connect ETIMEDOUT');
       },
-    } as unknown as NodeContext;
+      close: async () => {},
+    };
+    const options = {
+      file,
+      session,
+      log: nullLogger,
+      dryRun: false,
+      concurrency: 1,
+      progress: 'silent' as const,
+    };
+    const ctx = newNodeContext('drain', { ...options, target: '10.0.0.21' });
     const error = await nodeLockPhase.run(ctx, { report: () => {} }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ELOCK_HOST', exitCode: ExitCode.preflight });
     expect((error as EectlError).message).toContain('10.0.0.11');
@@ -96,7 +103,7 @@ describe('the cluster lock', async () => {
     expect(tried).toEqual(['10.0.0.11']);
     // Removing that very manager (dead for good) locks the next manager of the file instead.
     tried.length = 0;
-    const removal = { ...ctx, command: 'remove', target: '10.0.0.11' } as NodeContext;
+    const removal = newNodeContext('remove', { ...options, target: '10.0.0.11' });
     await nodeLockPhase.run(removal, { report: () => {} }).catch(() => undefined);
     expect(tried).toEqual(['10.0.0.11', '10.0.0.12']);
   });
