@@ -10,6 +10,9 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Checks root, sftp-server, sudo, age … first: a missing one fails the run with its name, instead
+          // of failing every file's beforeAll (which reads as skipped tests).
+          globalSetup: ['test/integration/prerequisites.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -266,7 +266,10 @@ describe('eectl reset: 1 manager, 1 worker whose engine was there before eectl',
     expect((await sandbox.exec('m1', 'ls -A /etc/docker /etc/docker/certs.d')).stdout).toBe(
       '/etc/docker:\ncerts.d\ndaemon.json\n\n/etc/docker/certs.d:\nregistry.example.com:5000',
     );
-    expect(await engineState('w1')).toMatch(/^20\.10\.\S+ active$/);
+    // w1 was not reached: its engine runs and it has not left the swarm. Whether it calls its membership
+    // active, pending or error right after the partition heals depends on timing (its managers are gone),
+    // so only what is always true is asserted: a swarm member, not inactive.
+    expect(await engineState('w1')).toMatch(/^20\.10\.\S+ (active|pending|error)$/);
   });
 
   it('resets the rest when run again: w1 keeps its own engine, image and group, and is out of the swarm', async () => {
@@ -277,7 +280,11 @@ describe('eectl reset: 1 manager, 1 worker whose engine was there before eectl',
       [sandbox.host('m1').address, true],
       [sandbox.host('w1').address, false],
     ]);
-    expect(result.hosts[1]?.removed[0]).toBe('leave the swarm');
+    // A worker whose swarm state is not `active` (its managers are gone: `error` or `pending`, by timing)
+    // leaves with --force; either way leaving the swarm is the first thing reset does to it.
+    expect(result.hosts[1]?.removed[0]).toMatch(
+      /^leave the swarm( \(--force: the cluster is being destroyed\))?$/,
+    );
     expect(await leftovers('m1')).toBe(before.get('m1'));
     expect(withoutNetwork(await leftovers('w1'))).toBe(withoutNetwork(before.get('w1')!));
     expect(await engineState('w1')).toMatch(/^20\.10\.\S+ inactive$/);

@@ -50,18 +50,88 @@ interface Package {
   auto: boolean;
 }
 
-/** A swarm shared by the hosts of one cluster: nodes by ID, with their labels and role. */
+/** A node of the scripted swarm. */
+interface FakeNode {
+  id: string;
+  host: FakeHost;
+  role: 'manager' | 'worker';
+  labels: Record<string, string>;
+  availability: 'active' | 'pause' | 'drain';
+}
+
+/** A task of a replicated service, where the scheduler put it. */
+interface FakeTask {
+  id: string;
+  serviceId: string;
+  nodeId: string;
+  desiredState: 'running' | 'shutdown';
+  state: string;
+}
+
+/** A swarm shared by the hosts of one cluster: nodes by ID (labels, role, availability), services, tasks. */
 class FakeSwarm {
   readonly id = 'qz0fq2vl9x1kw7yyb3c8d4e5f';
   readonly tokens = {
     manager: 'SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-manager0000000000000000',
     worker: 'SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-worker00000000000000000',
   };
-  readonly nodes = new Map<
-    string,
-    { id: string; host: FakeHost; role: 'manager' | 'worker'; labels: Record<string, string> }
-  >();
+  readonly nodes = new Map<string, FakeNode>();
+  /** Replicated services, by ID, and their tasks: what a drain moves and the rolling path waits for. */
+  readonly services = new Map<string, { id: string; name: string; replicas: number }>();
+  readonly tasks: FakeTask[] = [];
+  private taskCount = 0;
+
+  /**
+   * Adds a replicated service with one task on each of the named nodes (by hostname), as the scheduler
+   * would have placed them.
+   */
+  addService(name: string, on: readonly string[]): void {
+    const id = `${name}svc00000000000000000000`.slice(0, 25);
+    this.services.set(id, { id, name, replicas: on.length });
+    for (const hostname of on) {
+      const node = [...this.nodes.values()].find((n) => n.host.hostname === hostname);
+      if (!node) throw new Error(`no node ${hostname} in the scripted swarm`);
+      this.place(id, node.id);
+    }
+  }
+
+  /** Tasks the orchestrator wants running on a node. */
+  tasksOn(nodeId: string): FakeTask[] {
+    return this.tasks.filter((t) => t.nodeId === nodeId && t.desiredState === 'running');
+  }
+
+  private place(serviceId: string, nodeId: string): void {
+    this.taskCount++;
+    const id = `task${String(this.taskCount).padStart(21, '0')}`;
+    this.tasks.push({ id, serviceId, nodeId, desiredState: 'running', state: 'running' });
+  }
+
+  /**
+   * What the scheduler does when a node stops taking tasks: each of its tasks is shut down and replaced on
+   * the active, ready node with the fewest tasks (at once: the scripted swarm has no delay).
+   */
+  reschedule(nodeId: string): void {
+    for (const task of this.tasksOn(nodeId)) {
+      task.desiredState = 'shutdown';
+      task.state = 'shutdown';
+      const targets = [...this.nodes.values()].filter(
+        (n) =>
+          n.id !== nodeId && n.availability === 'active' && n.host.nodeId === n.id && n.host.engineRunning,
+      );
+      targets.sort((a, b) => this.tasksOn(a.id).length - this.tasksOn(b.id).length);
+      if (targets[0]) this.place(task.serviceId, targets[0].id);
+    }
+  }
+  /**
+   * How many of the next node updates the managers refuse as made against an older version of the node
+   * ("update out of sequence"), as a swarm does when something else changed the node in between.
+   */
+  outOfSequence = 0;
 }
+
+/** What the Docker CLI prints when the swarm refuses an update against an older object version. */
+export const OUT_OF_SEQUENCE =
+  'Error response from daemon: rpc error: code = Unknown desc = update out of sequence\n';
 
 /** One scripted Debian 12 host. */
 export class FakeHost {
@@ -84,6 +154,10 @@ export class FakeHost {
   readonly listening: string[] = [];
   /** Commands that fail here: the test's way to break a run part-way. */
   readonly failures: RegExp[] = [];
+  /** Each restart of a running engine in the swarm, with how many tasks were still wanted on its node. */
+  readonly restarts: { tasks: number }[] = [];
+  /** Told of every command this host is asked to run, before it answers: a test's hook into a run. */
+  onCommand: ((entry: JournalEntry) => void) | undefined;
 
   constructor(
     readonly address: string,
@@ -281,7 +355,7 @@ export class FakeHost {
         const up = n.host.nodeId === id && n.host.engineRunning;
         return {
           ID: id,
-          Spec: { Labels: n.labels, Role: n.role, Availability: 'active' },
+          Spec: { Labels: n.labels, Role: n.role, Availability: n.availability },
           Description: {
             Hostname: n.host.hostname,
             Engine: { EngineVersion: upstream(n.host.packages.get('docker-ce')?.version ?? '') },
@@ -317,7 +391,13 @@ export class FakeHost {
       return { stdout: '{"message":"rpc error: code = Unavailable"}\n503\n' };
     }
     this.nodeId = `${this.hostname}n0de1d000000000000000`.slice(0, 25);
-    this.swarm.nodes.set(this.nodeId, { id: this.nodeId, host: this, role, labels: {} });
+    this.swarm.nodes.set(this.nodeId, {
+      id: this.nodeId,
+      host: this,
+      role,
+      labels: {},
+      availability: 'active',
+    });
     this.links.push('docker_gwbridge');
     return { stdout: '\n200\n' };
   }
@@ -429,7 +509,12 @@ export class FakeHost {
           return ok('ok\n');
         },
       },
-      { kind: 'lock', match: has('touch "$d/owner"'), answer: ok('ok\n') },
+      {
+        kind: 'lock',
+        match: has('touch "$d/owner"'),
+        // The heartbeat: only the holder's own record may refresh it.
+        answer: (argv) => ok(argv[5] === this.lockOwner ? 'ok\n' : 'not-owner\n'),
+      },
       {
         kind: 'lock',
         match: is(/^rmdir \/var\/lib\/eectl$/),
@@ -545,6 +630,73 @@ export class FakeHost {
         match: docker('node inspect'),
         answer: needEngine((argv) => (manager() ? ok(this.nodeInspect(argv.slice(3))) : notManager)),
       },
+      {
+        kind: 'read',
+        match: docker('info --format \\{\\{\\.Swarm\\.Cluster\\.ID\\}\\} '),
+        answer: needEngine(() => (manager() ? ok(`${this.swarm.id} false\n`) : ok(' \n'))),
+      },
+      {
+        kind: 'read',
+        match: docker('node ps --quiet --no-trunc --filter desired-state=running '),
+        answer: needEngine((argv) =>
+          manager()
+            ? ok(
+                this.swarm
+                  .tasksOn(argv.at(-1)!)
+                  .map((t) => `${t.id}\n`)
+                  .join(''),
+              )
+            : notManager,
+        ),
+      },
+      {
+        kind: 'read',
+        match: docker('service ps --quiet --no-trunc --filter desired-state=running '),
+        answer: needEngine((argv) => {
+          if (!manager()) return notManager;
+          const ids = argv.slice(7);
+          const tasks = this.swarm.tasks.filter(
+            (t) => ids.includes(t.serviceId) && t.desiredState === 'running',
+          );
+          return ok(tasks.map((t) => `${t.id}\n`).join(''));
+        }),
+      },
+      {
+        kind: 'read',
+        match: docker('inspect --type task '),
+        answer: needEngine((argv) =>
+          ok(
+            JSON.stringify(
+              this.swarm.tasks
+                .filter((t) => argv.slice(4).includes(t.id))
+                .map((t) => ({
+                  ID: t.id,
+                  ServiceID: t.serviceId,
+                  NodeID: t.nodeId,
+                  DesiredState: t.desiredState,
+                  Status: { State: t.state },
+                })),
+            ),
+          ),
+        ),
+      },
+      {
+        kind: 'read',
+        match: docker('service ls --format '),
+        answer: needEngine(() => {
+          if (!manager()) return notManager;
+          return ok(
+            [...this.swarm.services.values()]
+              .map((svc) => {
+                const running = this.swarm.tasks.filter(
+                  (t) => t.serviceId === svc.id && t.desiredState === 'running',
+                ).length;
+                return `${svc.id.slice(0, 12)}\t${svc.name}\treplicated\t${running}/${svc.replicas}\n`;
+              })
+              .join(''),
+          );
+        }),
+      },
       // Writes.
       {
         kind: 'write',
@@ -601,6 +753,9 @@ export class FakeHost {
         answer: () => {
           if (!this.engineInstalled)
             return { code: 5, stderr: 'Failed to start docker.service: Unit docker.service not found.\n' };
+          // What a restart interrupts: the tasks still wanted on this node (a drain moved them first).
+          if (this.engineRunning && this.nodeId !== undefined)
+            this.restarts.push({ tasks: this.swarm.tasksOn(this.nodeId).length });
           this.start();
           return ok();
         },
@@ -621,7 +776,13 @@ export class FakeHost {
           if (this.node)
             return { code: 1, stderr: 'Error response from daemon: This node is already part of a swarm.\n' };
           this.nodeId = `${this.hostname}n0de1d000000000000000`.slice(0, 25);
-          this.swarm.nodes.set(this.nodeId, { id: this.nodeId, host: this, role: 'manager', labels: {} });
+          this.swarm.nodes.set(this.nodeId, {
+            id: this.nodeId,
+            host: this,
+            role: 'manager',
+            labels: {},
+            availability: 'active',
+          });
           this.links.push('docker_gwbridge');
           return ok('Swarm initialized: current node is now a manager.\n');
         }),
@@ -643,11 +804,22 @@ export class FakeHost {
         match: docker('node update '),
         answer: needEngine((argv) => {
           if (!manager()) return notManager;
+          if (this.swarm.outOfSequence > 0) {
+            this.swarm.outOfSequence--;
+            return { code: 1, stderr: OUT_OF_SEQUENCE };
+          }
           const node = this.swarm.nodes.get(argv.at(-1)!)!;
           for (let i = 3; i < argv.length - 1; i += 2) {
+            const value = argv[i + 1]!;
             if (argv[i] === '--label-add') {
-              const pair = argv[i + 1]!;
-              node.labels[pair.slice(0, pair.indexOf('='))] = pair.slice(pair.indexOf('=') + 1);
+              node.labels[value.slice(0, value.indexOf('='))] = value.slice(value.indexOf('=') + 1);
+            } else if (argv[i] === '--label-rm') {
+              delete node.labels[value];
+            } else if (argv[i] === '--availability') {
+              node.availability = value as FakeNode['availability'];
+              if (value === 'drain') this.swarm.reschedule(node.id);
+            } else if (argv[i] === '--role') {
+              node.role = value as FakeNode['role'];
             }
           }
           return ok(`${node.id}\n`);
@@ -733,7 +905,9 @@ class JournalConnection extends ScriptedConnection {
   override async exec(command: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const line = command.join(' ');
     const rule = this.tagged.find((r) => (r.match instanceof RegExp ? r.match.test(line) : r.match(command)));
-    this.journal.push({ host: this.name, kind: rule?.kind ?? 'write', line });
+    const entry: JournalEntry = { host: this.name, kind: rule?.kind ?? 'write', line };
+    this.journal.push(entry);
+    this.host.onCommand?.(entry);
     if (this.host.failures.some((f) => f.test(line))) {
       // As apt-get fails when a mirror drops the connection: exit 100.
       this.commands.push([...command]);
@@ -805,6 +979,14 @@ export class ScriptedCluster {
 
 /** A cluster file for the scripted hosts (only the hosts in `hosts`), read as the CLI reads it. */
 export async function clusterConfig(hosts: readonly { address: string; role: string }[] = HOSTS, extra = '') {
+  return (await clusterFile(hosts, extra)).config;
+}
+
+/** The cluster file itself (what upgrade edits), written to a temporary folder and read as the CLI reads it. */
+export async function clusterFile(
+  hosts: readonly { address: string; role: string }[] = HOSTS,
+  extra = '',
+): Promise<ClusterFile> {
   const yaml = [
     'apiVersion: eectl/v1',
     'kind: Cluster',
@@ -818,5 +1000,5 @@ export async function clusterConfig(hosts: readonly { address: string; role: str
   ].join('\n');
   const path = join(mkdtempSync(join(tmpdir(), 'eectl-scripted-')), 'cluster.yaml');
   writeFileSync(path, yaml);
-  return (await ClusterFile.read(path, {})).config;
+  return ClusterFile.read(path, {});
 }

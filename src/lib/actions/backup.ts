@@ -9,11 +9,12 @@ import type { Manifest } from '../backup/manifest.js';
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
 import type { BackupResult } from '../ui/results.js';
 
-/** `eectl backup`: reachable hosts → facts → lock → plan (source, quorum) → copy with the engine stopped → archive. */
+/** `eectl backup`: reachable hosts → lock → facts → plan (source, quorum) → copy with the engine stopped → archive. */
 export const BACKUP_PHASES: AnyPhase<BackupContext>[] = [
   backupConnectPhase,
-  gatherFactsPhase,
+  // Before any fact is read (as every action that changes hosts: the copy stops an engine).
   lockPhaseFor('backup'),
+  gatherFactsPhase,
   backupPlanPhase,
   backupWritePhase,
 ];

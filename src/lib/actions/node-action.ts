@@ -39,12 +39,9 @@ export function summarizeNode(n: SwarmNode): NodeSummary {
 }
 
 /** Runs one node command's phases; the cluster lock is released at the end, also on failure. */
-export async function runNodeAction(
-  command: NodeCommand,
-  phases: readonly AnyPhase<NodeContext>[],
-  options: NodeActionOptions,
-): Promise<NodeActionResult> {
-  const ctx: NodeContext = {
+/** A fresh context for a node command (what its phases fill in starts empty). */
+export function newNodeContext(command: NodeCommand, options: NodeActionOptions): NodeContext {
+  return {
     command,
     file: options.file,
     config: options.file.config,
@@ -64,6 +61,14 @@ export async function runNodeAction(
     warnings: [],
     fileChanged: false,
   };
+}
+
+export async function runNodeAction(
+  command: NodeCommand,
+  phases: readonly AnyPhase<NodeContext>[],
+  options: NodeActionOptions,
+): Promise<NodeActionResult> {
+  const ctx = newNodeContext(command, options);
   const report = await runAction(phases, ctx, options.progress, async () =>
     ctx.releaseLock ? ctx.releaseLock() : ctx.lock?.release(),
   );

@@ -258,11 +258,12 @@ const rollPhase: Phase<UpgradeContext, 'plan'> = {
   },
 };
 
-/** `eectl upgrade`: plan → confirm → file → download everywhere → rolling engine upgrade → registry image. */
+/** `eectl upgrade`: lock → facts → plan → confirm → file → download everywhere → rolling engine upgrade → registry image. */
 export const UPGRADE_PHASES: AnyPhase<UpgradeContext>[] = [
   connectPhase,
-  gatherFactsPhase,
+  // Before any fact is read: what the plan decides from is what no other run changes.
   lockPhaseFor('upgrade'),
+  gatherFactsPhase,
   planPhase,
   fileAndBackupPhase,
   downloadPhase,

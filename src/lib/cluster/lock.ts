@@ -60,6 +60,12 @@ export class ClusterLock {
   private timer: NodeJS.Timeout | undefined;
   /** A handle of a nested run: releasing it leaves the lock held, for its holder to release. */
   private nested = false;
+  /** The holder's handle, for a nested one: whether the lock is still held is the holder's to know. */
+  private holder: ClusterLock | undefined;
+  /** When the lock host last confirmed this run's record (taken, or a heartbeat answered ok). */
+  private refreshedAt = Date.now();
+  /** Why this run no longer holds the lock, once a heartbeat found another record there. */
+  private lostBecause: string | undefined;
 
   private constructor(
     private readonly host: Host,
@@ -121,9 +127,57 @@ export class ClusterLock {
     throw lockError(host, `the cluster lock on ${host.name} changed hands while it was being taken`);
   }
 
-  private async heartbeat(): Promise<void> {
-    await this.host.sudo(['sh', '-c', HEARTBEAT, 'sh', this.dir, this.record]).catch((e: unknown) => {
-      this.host.log.warn(`could not refresh the cluster lock: ${String(e)}`);
+  /**
+   * Refreshes the lock (every HEARTBEAT_MS while held). "not-owner" means another run took it: this run
+   * has lost it, and stops at its next safe point (`assertHeld`). "busy" or a failed command only means
+   * it was not refreshed this time; after STALE_AFTER_S without a refresh another run may break it, so
+   * that counts as lost too.
+   */
+  async heartbeat(): Promise<void> {
+    const answer = await this.host
+      .sudo(['sh', '-c', HEARTBEAT, 'sh', this.dir, this.record])
+      .then((r) => r.stdout.trim())
+      .catch((e: unknown) => `failed: ${String(e)}`);
+    if (answer === 'ok') {
+      this.refreshedAt = Date.now();
+      return;
+    }
+    if (answer === 'not-owner') {
+      this.lostBecause = `another run holds it now (this run's record is gone from ${this.dir})`;
+      if (this.timer) clearInterval(this.timer);
+      this.timer = undefined;
+      this.host.log.warn(`the cluster lock is no longer this run's: ${this.lostBecause}`);
+      return;
+    }
+    this.host.log.warn(`could not refresh the cluster lock (${answer || 'no answer'})`);
+  }
+
+  /** Why this run no longer holds the lock, or undefined while it does. */
+  get lost(): string | undefined {
+    if (this.holder) return this.holder.lost;
+    if (this.lostBecause) return this.lostBecause;
+    const age = Math.round((Date.now() - this.refreshedAt) / 1000);
+    if (age >= STALE_AFTER_S) return `not refreshed for ${age}s, so another run may have broken it as stale`;
+    return undefined;
+  }
+
+  /**
+   * At a safe point of the run (between phases; after a host's turn in the rolling path): throws
+   * ELOCK_LOST (exit 4) when this run no longer holds the lock, so it changes nothing more while another
+   * run may be changing the cluster. `where` says where the run stopped.
+   */
+  assertHeld(where: string): void {
+    const why = this.lost;
+    if (why === undefined) return;
+    throw new EectlError(`lost the cluster lock on ${this.host.name}: ${why}; stopped ${where}`, {
+      code: 'ELOCK_LOST',
+      kind: 'external',
+      exitCode: ExitCode.partial,
+      host: this.host.name,
+      suggestions: [
+        `Another eectl run may be changing the cluster now: see who holds the lock (sudo cat ${this.dir}/owner on ${this.host.name}) and let it finish.`,
+        'Then run the same command again: it continues where this one stopped.',
+      ],
     });
   }
 
@@ -141,6 +195,7 @@ export class ClusterLock {
   reenter(): ClusterLock {
     const handle = new ClusterLock(this.host, this.owner, this.dir, this.record);
     handle.nested = true;
+    handle.holder = this.holder ?? this;
     return handle;
   }
 

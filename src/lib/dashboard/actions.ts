@@ -3,6 +3,7 @@ import type { EngineApi } from '../engine-api/client.js';
 import { LocalConnection } from '../ssh/local-connection.js';
 import { parseNodeInspect } from '../swarm/nodes.js';
 import { drainVerdict } from '../swarm/node-safety.js';
+import { updateSwarmObject } from '../swarm/update.js';
 import type { Logger } from '../ui/log.js';
 
 /**
@@ -28,7 +29,7 @@ export interface RawSpecObject {
  * safety verdict; the page then shows the tasks moving (the CLI waits for them instead).
  */
 export async function setNodeAvailability(
-  api: EngineApi,
+  api: Pick<EngineApi, 'get' | 'post'>,
   nodeId: string,
   availability: 'drain' | 'active',
 ): Promise<ActionOutcome> {
@@ -43,31 +44,38 @@ export async function setNodeAvailability(
   if (node.availability === availability) {
     return { message: `node ${node.hostname} is already ${availability}`, warnings };
   }
-  const current = await api.get<RawSpecObject>(`/nodes/${encodeURIComponent(nodeId)}`);
-  const request = availabilityRequest(current, availability);
-  await api.post(request.path, request.body);
+  // Read at its current version and posted with it; a version conflict is read and posted again.
+  await updateSwarmObject(`node ${node.hostname}: ${availability}`, async () => {
+    const current = await api.get<RawSpecObject>(`/nodes/${encodeURIComponent(nodeId)}`);
+    const request = availabilityRequest(current, availability);
+    await api.post(request.path, request.body);
+  });
   const verb = availability === 'drain' ? 'drained: its tasks move to other nodes' : 'active again';
   return { message: `node ${node.hostname} ${verb}`, warnings };
 }
 
 /** Sets a replicated service's replica count (what `docker service scale NAME=N` does). */
 export async function scaleService(
-  api: EngineApi,
+  api: Pick<EngineApi, 'get' | 'post'>,
   serviceId: string,
   replicas: number,
 ): Promise<ActionOutcome> {
   if (!Number.isInteger(replicas) || replicas < 0 || replicas > 1000) {
     throw new UsageError(`replicas must be a whole number from 0 to 1000, not ${replicas}`);
   }
-  const current = await api.get<RawSpecObject>(`/services/${encodeURIComponent(serviceId)}`);
-  const spec = current.Spec as { Name?: string };
-  const request = scaleRequest(current, replicas);
-  if (!request) {
-    throw new UsageError(
-      `service ${spec.Name ?? serviceId} is not replicated: only replicated services scale`,
-    );
-  }
-  await api.post(request.path, request.body);
+  // Read at its current version and posted with it; a version conflict is read and posted again.
+  const spec = await updateSwarmObject(`service ${serviceId}: scale to ${replicas}`, async () => {
+    const current = await api.get<RawSpecObject>(`/services/${encodeURIComponent(serviceId)}`);
+    const named = current.Spec as { Name?: string };
+    const request = scaleRequest(current, replicas);
+    if (!request) {
+      throw new UsageError(
+        `service ${named.Name ?? serviceId} is not replicated: only replicated services scale`,
+      );
+    }
+    await api.post(request.path, request.body);
+    return named;
+  });
   return { message: `service ${spec.Name ?? serviceId} scaled to ${replicas}`, warnings: [] };
 }
 

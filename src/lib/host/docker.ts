@@ -3,6 +3,7 @@ import { EectlError, ExitCode } from '../errors.js';
 import { addSecret } from '../ui/redact.js';
 import type { ExecOptions } from '../ssh/connection.js';
 import { parseNodeInspect, type SwarmNode } from '../swarm/nodes.js';
+import { updateSwarmObject } from '../swarm/update.js';
 import {
   parseServiceList,
   parseTaskInspect,
@@ -206,7 +207,18 @@ export class HostDocker {
     for (const k of changes.removeLabels ?? []) args.push('--label-rm', k);
     if (changes.availability) args.push('--availability', changes.availability);
     if (changes.role) args.push('--role', changes.role);
-    await this.run([...args, nodeId]);
+    // The CLI reads the node's version and updates it; every flag is absolute, so a retry applies the same.
+    await this.swarmUpdate(`node update ${nodeId}`, () => this.run([...args, nodeId]));
+  }
+
+  /** One update of a swarm object through `updateSwarmObject`: a version conflict is read and applied again. */
+  private swarmUpdate<T>(what: string, update: (attempt: number) => Promise<T>): Promise<T> {
+    return updateSwarmObject(`${this.host.name}: ${what}`, update, {
+      onRetry: (attempt) =>
+        this.host.log.info(
+          `${what}: the swarm changed it meanwhile (update out of sequence), try ${attempt + 1}`,
+        ),
+    });
   }
 
   async nodeRemove(nodeId: string, force: boolean): Promise<void> {
@@ -259,29 +271,11 @@ export class HostDocker {
    * waits for the rollout: one task at a time, rolled back when a new task fails.
    */
   async serviceUpdate(def: ServiceDefinition, current: ServiceState): Promise<void> {
-    const args = ['service', 'update', '--detach=false', '--quiet', '--no-resolve-image'];
-    args.push('--image', def.image, ...rollingArgs(def));
-    const diff = <T extends ObjectRef>(want: T[], have: T[]) => ({
-      remove: have.filter((h) => !want.some((w) => sameRef(w, h))),
-      add: want.filter((w) => !have.some((h) => sameRef(w, h))),
+    await this.swarmUpdate(`service update ${def.name}`, async (attempt) => {
+      // A retry reads the service again: the removals and additions are what differs from it now.
+      const now = attempt === 0 ? current : ((await this.serviceInspect(def.name)) ?? current);
+      await this.run(serviceUpdateArgs(def, now), { timeoutMs: ROLLOUT_TIMEOUT_MS });
     });
-    const configs = diff(def.configs, current.configs);
-    for (const c of configs.remove) args.push('--config-rm', c.source);
-    for (const c of configs.add) args.push('--config-add', `source=${c.source},target=${c.target}`);
-    const secrets = diff(def.secrets, current.secrets);
-    for (const s of secrets.remove) args.push('--secret-rm', s.source);
-    for (const s of secrets.add) args.push('--secret-add', `source=${s.source},target=${s.target}`);
-    const binds = diff(def.binds, current.binds);
-    for (const b of binds.remove) args.push('--mount-rm', b.target);
-    for (const b of binds.add) args.push('--mount-add', bindMount(b));
-    const portKey = (p: { target: number; published: number }) => hostPort(p);
-    const wantPorts = def.hostPorts.map(portKey);
-    const havePorts = current.hostPorts.map(portKey);
-    if (wantPorts.join() !== havePorts.join()) {
-      for (const p of current.hostPorts) args.push('--publish-rm', String(p.target));
-      for (const p of wantPorts) args.push('--publish-add', p);
-    }
-    await this.run([...args, def.name], { timeoutMs: ROLLOUT_TIMEOUT_MS });
   }
 
   /** Names of every swarm config (`kind` config) or secret. */
@@ -435,4 +429,31 @@ export function parseServiceInspect(json: string): ServiceState {
       .filter((m) => m.Type === 'bind')
       .map((m) => ({ source: m.Source ?? '', target: m.Target ?? '' })),
   };
+}
+
+/** The `service update` arguments that bring `current` to `def` (removals before additions, as the CLI applies them). */
+function serviceUpdateArgs(def: ServiceDefinition, current: ServiceState): string[] {
+  const args = ['service', 'update', '--detach=false', '--quiet', '--no-resolve-image'];
+  args.push('--image', def.image, ...rollingArgs(def));
+  const diff = <T extends ObjectRef>(want: T[], have: T[]) => ({
+    remove: have.filter((h) => !want.some((w) => sameRef(w, h))),
+    add: want.filter((w) => !have.some((h) => sameRef(w, h))),
+  });
+  const configs = diff(def.configs, current.configs);
+  for (const c of configs.remove) args.push('--config-rm', c.source);
+  for (const c of configs.add) args.push('--config-add', `source=${c.source},target=${c.target}`);
+  const secrets = diff(def.secrets, current.secrets);
+  for (const s of secrets.remove) args.push('--secret-rm', s.source);
+  for (const s of secrets.add) args.push('--secret-add', `source=${s.source},target=${s.target}`);
+  const binds = diff(def.binds, current.binds);
+  for (const b of binds.remove) args.push('--mount-rm', b.target);
+  for (const b of binds.add) args.push('--mount-add', bindMount(b));
+  const portKey = (p: { target: number; published: number }) => hostPort(p);
+  const wantPorts = def.hostPorts.map(portKey);
+  const havePorts = current.hostPorts.map(portKey);
+  if (wantPorts.join() !== havePorts.join()) {
+    for (const p of current.hostPorts) args.push('--publish-rm', String(p.target));
+    for (const p of wantPorts) args.push('--publish-add', p);
+  }
+  return [...args, def.name];
 }

@@ -1,3 +1,4 @@
+import type { ClusterLock } from '../cluster/lock.js';
 import type { Logger } from '../ui/log.js';
 import type { ChangeLog } from './changes.js';
 
@@ -9,6 +10,8 @@ export interface PhaseContext {
   /** Per-host work runs in parallel up to this many hosts. */
   concurrency: number;
   signal?: AbortSignal;
+  /** The cluster lock, once taken: the runner checks it is still held before each phase. */
+  lock?: ClusterLock;
 }
 
 /** Where a running phase reports progress: the last line shown under its title. */

@@ -19,6 +19,8 @@ export async function runPhases<C extends PhaseContext>(
     task: async (_: C, task: { output: string; skip: (message?: string) => void }) => {
       // An interrupt between phases: the next one does not start.
       if (ctx.signal?.aborted) throw interruptedError();
+      // A run that lost the cluster lock stops here, between phases: another run may be changing the cluster.
+      ctx.lock?.assertHeld(`before "${phase.title}"`);
       const started = performance.now();
       await phase.prepare?.(ctx);
       if (phase.shouldRun && !phase.shouldRun(ctx)) {
@@ -65,7 +67,8 @@ export type { ActionReport, PhaseReport } from '../ui/results.js';
 /**
  * Runs an action: its phases with progress, then `finish` whatever happened (it releases the cluster lock).
  * A failure after the first applied change exits 4 — the hosts are part-way and the same command, run
- * again, continues where it stopped — unless the error already has a more telling code (locked, interrupted).
+ * again, continues where it stopped — unless the error already has a more telling code (locked, interrupted). A run that lost the lock stops
+ * before its next phase with ELOCK_LOST (exit 4).
  */
 export async function runAction<C extends PhaseContext>(
   phases: readonly AnyPhase<C>[],

@@ -57,8 +57,9 @@ export interface RollingOptions {
  * the quorum survives losing it), then workers in batches, then registry nodes one at a time, each drained
  * when it runs tasks, changed, restarted (or stopped for `whileStopped` and started again), unlocked when
  * the swarm is autolocked, checked by what its daemon reports, Ready (and Reachable) again, made active
- * again. Stops at the first host that fails; what is left is found again from the hosts by the
- * next run (versions, the restart marker, the drain label), so the same command resumes.
+ * again. Stops at the first host that fails, and before the next turn when the run lost the cluster lock;
+ * what is left is found again from the hosts by the next run (versions, the restart marker, the drain
+ * label), so the same command resumes.
  */
 export async function rollHosts(
   ctx: ClusterContext,
@@ -81,6 +82,16 @@ export async function rollHosts(
   const groups = [...order.managers, ...order.workers, ...order.registries];
   const done: string[] = [];
   for (const [i, group] of groups.entries()) {
+    // Between turns, never in one: a run that lost the cluster lock stops before the next host.
+    if (i > 0) {
+      const left = groups
+        .slice(i)
+        .flat()
+        .map((t) => t.host.name);
+      ctx.lock?.assertHeld(
+        `after the turn of ${done.length > 0 ? done.join(', ') : 'no host'}; not touched: ${left.join(', ')}`,
+      );
+    }
     const settled = await Promise.allSettled(
       group.map((turn) => runTurn(ctx, turn, nodeOf(turn.host), out, options, unlockKey)),
     );

@@ -49,7 +49,7 @@ export async function pollUntil<T, W>(
 }
 
 /** Waits `ms`, or rejects with the interrupted error as soon as `signal` fires. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(interruptedError());

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
 import { ExitCode, toEectlError, type EectlError } from '../../../src/lib/errors.js';
 import { APT_SOURCE_FILE } from '../../../src/lib/host/os/apt.js';
@@ -333,5 +333,67 @@ describe('install that fails part-way', () => {
         .filter((l) => !l.includes('docker node update'))
         .every((l) => l.startsWith(W1)),
     ).toBe(true);
+  });
+});
+
+describe('install when something else changes a node while it labels it', () => {
+  it('reads the node again and applies the label when the swarm answers "update out of sequence" once', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.swarm.outOfSequence = 1;
+
+    const result = await run(cluster, false);
+
+    const updates = cluster.journal.filter((e) => e.line.startsWith('docker node update'));
+    // Four nodes to label, one of them refused once and tried again: five updates, all labels there.
+    expect(updates).toHaveLength(5);
+    expect(updates[0]!.line).toBe(updates[1]!.line);
+    expect(cluster.swarm.outOfSequence).toBe(0);
+    for (const node of cluster.swarm.nodes.values()) expect(node.labels['eectl.managed']).toBe('true');
+    expect(result.changes.filter((c) => c.description.startsWith('label node'))).toHaveLength(4);
+  });
+});
+
+describe('install that loses the cluster lock part-way', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('stops before the next phase once a heartbeat finds another run holding it: exit 4, ELOCK_LOST', async () => {
+    // Only the lock's heartbeat interval is faked: the test fires it when it chooses.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const cluster = new ScriptedCluster();
+    const other = JSON.stringify({
+      id: 'other-run',
+      user: 'ops',
+      machine: 'laptop',
+      pid: 1,
+      command: 'install',
+    });
+    let stolen = false;
+    // While the first engine installs, another run breaks the lock (as it would one not refreshed for
+    // STALE_AFTER_S) and the next heartbeat answers "not-owner".
+    cluster.host(W1).onCommand = (e) => {
+      if (stolen || !/apt-get .* install .*docker-ce=/.test(e.line)) return;
+      stolen = true;
+      cluster.host(M1).lockOwner = other;
+      vi.advanceTimersByTime(30_000);
+    };
+
+    const error = await failure(run(cluster, false));
+
+    expect(error.code).toBe('ELOCK_LOST');
+    expect(error.exitCode).toBe(ExitCode.partial);
+    expect(error.message).toMatch(
+      /^lost the cluster lock on 10\.0\.0\.11: another run holds it now .*; stopped before "Restart engines in the swarm, one at a time"$/,
+    );
+    expect(error.suggestions.join('\n')).toMatch(/see who holds the lock .*run the same command again/s);
+    const j = cluster.journal;
+    const heartbeat = j.findIndex((e) => e.kind === 'lock' && e.line.includes('touch "$d/owner"'));
+    expect(heartbeat).toBeGreaterThan(0);
+    // The phase under way finished (every host's engine, the swarm formed: never stopped mid-host) ...
+    for (const h of cluster.hosts) expect(h.nodeId).toBeDefined();
+    // ... and nothing after it ran: no labels, and the other run's lock is left alone.
+    expect(j.some((e) => e.line.startsWith('docker node update'))).toBe(false);
+    expect(cluster.host(M1).lockOwner).toBe(other);
   });
 });

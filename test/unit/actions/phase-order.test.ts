@@ -4,6 +4,10 @@ import { NODE_REMOVE_PHASES } from '../../../src/lib/actions/node-remove.js';
 import { NODE_DEMOTE_PHASES, NODE_PROMOTE_PHASES } from '../../../src/lib/actions/node-role.js';
 import { RESET_PHASES } from '../../../src/lib/actions/reset.js';
 import type { Phase } from '../../../src/lib/phase/phase.js';
+import { BEFORE_LOCK, LOCK_TITLE, phaseLists, READ_ONLY_LISTS, titles } from '../../helpers/phase-lists.js';
+
+/** The phases that read what a run decides from: the hosts' facts, the swarm as the managers see it. */
+const FACT_GATHERING = ['Gather host facts', 'Reach the managers'];
 
 /** Asserts that every title is in the list once, and that they come in this order. */
 function expectOrder(phases: readonly Phase<never>[], order: string[]): void {
@@ -13,6 +17,46 @@ function expectOrder(phases: readonly Phase<never>[], order: string[]): void {
   expect(at.filter((i) => i < 0).length, `missing from [${titles.join(', ')}]`).toBe(0);
   expect(at, 'out of order').toEqual([...at].sort((a, b) => a - b));
 }
+
+describe('every exported *_PHASES list of src/lib/actions (found by reading the folder)', async () => {
+  const lists = await phaseLists();
+
+  it('finds the lists there are (a discovery that finds none would pass everything below)', () => {
+    expect(lists.map((l) => l.name)).toEqual(
+      expect.arrayContaining([
+        'INSTALL_PHASES',
+        'RESET_PHASES',
+        'RESTORE_PHASES',
+        'UPGRADE_PHASES',
+        'BACKUP_PHASES',
+        'NODE_REMOVE_PHASES',
+        'NODE_PROMOTE_PHASES',
+        'NODE_DEMOTE_PHASES',
+        'NODE_DRAIN_PHASES',
+        'NODE_ACTIVATE_PHASES',
+      ]),
+    );
+  });
+
+  const changing = lists.filter((l) => !READ_ONLY_LISTS.has(l.name));
+  it.each(changing.map((l) => [`${l.name} (actions/${l.module})`, l] as const))(
+    '%s: the lock comes before fact gathering, after nothing but the connection',
+    (_, list) => {
+      const names = titles(list.phases);
+      expect(new Set(names).size, `a phase listed twice in ${list.name}`).toBe(names.length);
+      const lock = names.indexOf(LOCK_TITLE);
+      expect(lock, `${list.name} takes no cluster lock: [${names.join(', ')}]`).toBeGreaterThanOrEqual(0);
+      expect(
+        names.slice(0, lock).filter((t) => !BEFORE_LOCK.has(t)),
+        `${list.name}: phases before the lock`,
+      ).toEqual([]);
+      for (const facts of FACT_GATHERING) {
+        const at = names.indexOf(facts);
+        if (at >= 0) expect(at, `${list.name}: "${facts}" before the lock`).toBeGreaterThan(lock);
+      }
+    },
+  );
+});
 
 describe('the order of the phase lists (what each phase needs from the ones before it)', () => {
   it('install: nothing changes before preflight; the engine before the swarm, the swarm before what runs on it', () => {

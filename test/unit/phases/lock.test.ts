@@ -1,20 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { INSTALL_PHASES } from '../../../src/lib/actions/install.js';
-import { NODE_ACTIVATE_PHASES, NODE_DRAIN_PHASES } from '../../../src/lib/actions/node-availability.js';
-import type { NodeContext } from '../../../src/lib/phase/node-context.js';
-import { NODE_REMOVE_PHASES } from '../../../src/lib/actions/node-remove.js';
-import { NODE_DEMOTE_PHASES, NODE_PROMOTE_PHASES } from '../../../src/lib/actions/node-role.js';
-import { RESET_PHASES } from '../../../src/lib/actions/reset.js';
-import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
+import { newNodeContext } from '../../../src/lib/actions/node-action.js';
+import { newClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { EectlError, ExitCode } from '../../../src/lib/errors.js';
 import { Host } from '../../../src/lib/host/host.js';
-import { ChangeLog } from '../../../src/lib/phase/changes.js';
-import type { Phase } from '../../../src/lib/phase/phase.js';
+import { BEFORE_LOCK, LOCK_TITLE, phaseLists, READ_ONLY_LISTS, titles } from '../../helpers/phase-lists.js';
 import { lockHost, lockPhase } from '../../../src/lib/phases/lock.js';
 import { nodeLockPhase } from '../../../src/lib/phases/node-connect.js';
-import type { Connection } from '../../../src/lib/ssh/connection.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
+import { clusterFile } from '../../helpers/scripted-cluster.js';
+import { ScriptedConnection } from '../../helpers/scripted-connection.js';
 
 const config = clusterSchema.parse({
   apiVersion: 'eectl/v1',
@@ -28,27 +23,37 @@ const config = clusterSchema.parse({
     ],
   },
 });
-const host = (i: number) => new Host(config.spec.hosts[i]!, { log: nullLogger } as unknown as Connection);
+const host = (i: number) =>
+  new Host(config.spec.hosts[i]!, new ScriptedConnection(config.spec.hosts[i]!.address, []));
 
-const titles = (phases: readonly Phase<never>[]) => phases.map((p) => p.title);
+describe('the cluster lock', async () => {
+  const changing = (await phaseLists()).filter((l) => !READ_ONLY_LISTS.has(l.name));
 
-describe('the cluster lock', () => {
-  it('is taken right after connecting, before any fact or swarm state is read, by every action that changes hosts', () => {
-    for (const phases of [INSTALL_PHASES, RESET_PHASES] as Phase<never>[][]) {
-      expect(titles(phases).slice(0, 3)).toEqual([
-        'Connect to hosts',
-        'Lock the cluster',
-        'Gather host facts',
-      ]);
-    }
-    for (const phases of [
-      NODE_REMOVE_PHASES,
-      NODE_PROMOTE_PHASES,
-      NODE_DEMOTE_PHASES,
-      NODE_DRAIN_PHASES,
-      NODE_ACTIVATE_PHASES,
-    ] as Phase<never>[][]) {
-      expect(titles(phases).slice(0, 2)).toEqual(['Lock the cluster', 'Reach the managers']);
+  it.each(changing.map((l) => [`${l.name} (actions/${l.module})`, l] as const))(
+    '%s: taken right after connecting, before any fact or swarm state is read (every action that changes hosts)',
+    (_, list) => {
+      const names = titles(list.phases);
+      const lock = names.indexOf(LOCK_TITLE);
+      expect(lock, `${list.name} takes no cluster lock`).toBeGreaterThanOrEqual(0);
+      expect(
+        names.slice(0, lock).every((t) => BEFORE_LOCK.has(t)),
+        names.join(', '),
+      ).toBe(true);
+    },
+  );
+
+  it('the lists of the actions that change hosts are all found (and the node lists lock before reaching the managers)', () => {
+    expect(changing.map((l) => l.name)).toEqual(
+      expect.arrayContaining([
+        'INSTALL_PHASES',
+        'RESET_PHASES',
+        'RESTORE_PHASES',
+        'UPGRADE_PHASES',
+        'BACKUP_PHASES',
+      ]),
+    );
+    for (const list of changing.filter((l) => l.name.startsWith('NODE_'))) {
+      expect(titles(list.phases).slice(0, 2)).toEqual([LOCK_TITLE, 'Reach the managers']);
     }
   });
 
@@ -56,14 +61,15 @@ describe('the cluster lock', () => {
     const ctx = { config, hosts: [host(0), host(1), host(2)] };
     expect(lockHost(ctx)?.name).toBe('10.0.0.11');
     // 10.0.0.11 is down (a reset goes on without it): the lock does not move to 10.0.0.12.
-    const without = {
-      ...ctx,
-      hosts: [host(0), host(2)],
-      dryRun: false,
+    const without = newClusterContext({
+      config,
+      session: { connect: () => Promise.reject(new Error('not in this test')), close: async () => {} },
       log: nullLogger,
-      changes: new ChangeLog(false),
+      dryRun: false,
       concurrency: 1,
-    } as unknown as ClusterContext;
+      progress: 'silent',
+    });
+    without.hosts = [host(0), host(2)];
     expect(lockHost(without)).toBeUndefined();
     const error = await lockPhase.run(without, { report: () => {} }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EectlError);
@@ -73,18 +79,23 @@ describe('the cluster lock', () => {
 
   it('node commands refuse when the first manager cannot be reached, without trying another for the lock', async () => {
     const tried: string[] = [];
-    const ctx = {
-      config,
-      command: 'drain',
-      target: '10.0.0.21',
-      dryRun: false,
-      log: nullLogger,
-      unreachable: new Map(),
+    const file = await clusterFile(config.spec.hosts);
+    const session = {
       connect: async (spec: { address: string }) => {
         tried.push(spec.address);
         throw new Error('connect ETIMEDOUT');
       },
-    } as unknown as NodeContext;
+      close: async () => {},
+    };
+    const options = {
+      file,
+      session,
+      log: nullLogger,
+      dryRun: false,
+      concurrency: 1,
+      progress: 'silent' as const,
+    };
+    const ctx = newNodeContext('drain', { ...options, target: '10.0.0.21' });
     const error = await nodeLockPhase.run(ctx, { report: () => {} }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ELOCK_HOST', exitCode: ExitCode.preflight });
     expect((error as EectlError).message).toContain('10.0.0.11');
@@ -92,7 +103,7 @@ describe('the cluster lock', () => {
     expect(tried).toEqual(['10.0.0.11']);
     // Removing that very manager (dead for good) locks the next manager of the file instead.
     tried.length = 0;
-    const removal = { ...ctx, command: 'remove', target: '10.0.0.11' } as NodeContext;
+    const removal = newNodeContext('remove', { ...options, target: '10.0.0.11' });
     await nodeLockPhase.run(removal, { report: () => {} }).catch(() => undefined);
     expect(tried).toEqual(['10.0.0.11', '10.0.0.12']);
   });

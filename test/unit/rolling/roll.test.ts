@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { HostSpec } from '../../../src/lib/config/schema.js';
 import { toEectlError } from '../../../src/lib/errors.js';
 import { Host } from '../../../src/lib/host/host.js';
-import { ChangeLog } from '../../../src/lib/phase/changes.js';
-import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
+import { clusterSchema } from '../../../src/lib/config/schema.js';
+import { newClusterContext, type ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { rollHosts, type HostTurn } from '../../../src/lib/rolling/roll.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';
@@ -82,15 +82,24 @@ function manager(options: { autolock?: boolean } = {}) {
   return { host, conn };
 }
 
+/** A context as an action builds it (newClusterContext), over the one host, with it as the swarm's contact. */
 function context(host: Host, dryRun = false): ClusterContext {
-  return {
+  const ctx = newClusterContext({
+    config: clusterSchema.parse({
+      apiVersion: 'eectl/v1',
+      kind: 'Cluster',
+      metadata: { name: 'prod' },
+      spec: { hosts: [{ address: host.name, role: 'manager' }] },
+    }),
+    session: { connect: () => Promise.reject(new Error('connected already')), close: async () => {} },
     log: nullLogger,
-    changes: new ChangeLog(dryRun),
     dryRun,
-    hosts: [host],
-    swarmManager: host,
-    config: { spec: {} },
-  } as unknown as ClusterContext;
+    concurrency: 4,
+    progress: 'silent',
+  });
+  ctx.hosts = [host];
+  ctx.swarmManager = host;
+  return ctx;
 }
 
 const copyTurn = (host: Host, run: () => Promise<void>): HostTurn => ({
