@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../../src/lib/access/policy.js';
 import { CORPUS, CORPUS_POLICY, corpusLookup, type CorpusRequest } from '../../helpers/access-corpus.js';
@@ -34,6 +36,11 @@ describe('the hostile-request corpus: each request refused with its reason, each
       ]),
     );
     expect(new Set(CORPUS.map((c) => c.name)).size).toBe(CORPUS.length);
+  });
+
+  it('is listed in docs/security.md, case by case', () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../../docs/security.md'), 'utf8');
+    expect(CORPUS.filter((c) => !doc.includes(`- ${c.name}\n`)).map((c) => c.name)).toEqual([]);
   });
 
   it.each(CORPUS)('$class: $name', async (c) => {
