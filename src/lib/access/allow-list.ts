@@ -13,7 +13,7 @@ import type { BodyKind } from './routes.js';
  * engine reads as something unsafe (a mount without a Type is a bind mount; a port without a
  * PublishMode is published on every node through the routing mesh).
  *
- * The tests check every row against the engine's API types for 1.41–1.45 (a row that names no field of
+ * The tests check every row against the engine's API types for API 1.41–1.51, engines 20.10 to 28.5 (a row that names no field of
  * the engine is a typo that would admit nothing), and that each row admits something a real client sends
  * (removing any row fails a test).
  */

@@ -3,7 +3,7 @@
  * runs only for a request its router matched, and passes the plugin the raw request target
  * (`r.RequestURI`). So the plugin reads that target as Go's net/http and gorilla/mux do (request-target
  * forms, percent-decoding, path cleaning, the version prefix, exact method match), then finds the route
- * among the engine's own routes (`ROUTES`, every route of API 1.41–1.45, checked against the engine's
+ * among the engine's own routes (`ROUTES`, every route of API 1.41–1.51, checked against the engine's
  * route list in the tests). A request it cannot place is `unknown`, and refused for everyone.
  */
 
@@ -66,7 +66,7 @@ const outbound = (what: string) => (): Operation => ({ type: 'outbound', what })
 const unchecked = (what: string) => (): Operation => ({ type: 'unchecked-workload', what });
 
 /**
- * Every route of the engine's API 1.41 (20.10) to 1.45 (26.1), with the engine's own path templates
+ * Every route of the engine's API 1.41 (20.10) to 1.51 (28.5), with the engine's own path templates
  * (gorilla/mux: `{id}` is one path segment, `{name:.*}` anything), in the engine's registration order
  * (cmd/dockerd's initRouter; the first match wins). The admins' endpoints are listed here too: nothing
  * reaches the engine by default. A test checks the table against the engine's route lists.
@@ -207,7 +207,7 @@ export const ROUTES: readonly Route[] = [
   ['POST', '/networks/prune', admin('prunes')],
   ['DELETE', '/networks/{id:.*}', existing('network', 'delete')],
 
-  // api/server/router/debug: any method, never with a version prefix
+  // api/server/router/debug: up to engine 27, any method and never with a version prefix
   ['ANY', '/debug/vars', admin("the engine's debug endpoints")],
   ['ANY', '/debug/pprof/', admin("the engine's debug endpoints")],
   ['ANY', '/debug/pprof/cmdline', admin("the engine's debug endpoints")],
@@ -215,6 +215,14 @@ export const ROUTES: readonly Route[] = [
   ['ANY', '/debug/pprof/symbol', admin("the engine's debug endpoints")],
   ['ANY', '/debug/pprof/trace', admin("the engine's debug endpoints")],
   ['ANY', '/debug/pprof/{name}', admin("the engine's debug endpoints")],
+  // Engine 28 (API 1.51) registers them as ordinary GET routes, with and without the version prefix.
+  ['GET', '/debug/vars', admin("the engine's debug endpoints")],
+  ['GET', '/debug/pprof/', admin("the engine's debug endpoints")],
+  ['GET', '/debug/pprof/cmdline', admin("the engine's debug endpoints")],
+  ['GET', '/debug/pprof/profile', admin("the engine's debug endpoints")],
+  ['GET', '/debug/pprof/symbol', admin("the engine's debug endpoints")],
+  ['GET', '/debug/pprof/trace', admin("the engine's debug endpoints")],
+  ['GET', '/debug/pprof/{name}', admin("the engine's debug endpoints")],
 ];
 
 /** gorilla/mux's template to a regular expression: `{v}` is `[^/]+`, `{v:re}` is `re`. */
@@ -320,9 +328,9 @@ export function cleanPath(p: string): string {
   return rooted.endsWith('/') && cleaned !== '/' ? `${cleaned}/` : cleaned;
 }
 
-/** The API versions whose routes and bodies this plugin knows (engine 20.10's minimum up to 26.1's). */
+/** The API versions whose routes and bodies this plugin knows (engine 20.10's minimum up to 28.5's). */
 export const MIN_API_VERSION = '1.12';
-export const MAX_API_VERSION = '1.45';
+export const MAX_API_VERSION = '1.51';
 
 /** strconv.Atoi as moby's versions.compare uses it: a part that is not an int64 counts as 0. */
 function versionPart(part: string | undefined): bigint {
