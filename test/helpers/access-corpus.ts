@@ -152,6 +152,10 @@ export const WORLD: Record<string, unknown> = {
   'container/c1': { Config: { Labels: { 'com.docker.swarm.service.id': 'web' } } },
   'container/c2': { Config: { Labels: { 'eectl.collection': '/Shared/other' } } },
   'container/c3': { Config: { Labels: { 'eectl.collection': '/Shared/full' } } },
+  // A task of dev's service whose ContainerSpec.Labels claim full's collection.
+  'container/c4': {
+    Config: { Labels: { 'com.docker.swarm.service.id': 'web', 'eectl.collection': '/Shared/full' } },
+  },
   'exec/e3': { ContainerID: 'c3' },
   'exec/e2': { ContainerID: 'c2' },
   'network/teamnet': { Name: 'teamnet', Driver: 'overlay', Labels: { ...TEAM } },
@@ -884,6 +888,18 @@ export const CORPUS: CorpusCase[] = [
       reason: /no exec permission on \/Shared\/other/,
     },
     twin: { user: 'full', method: 'PUT', uri: '/v1.45/containers/c3/archive?path=/' },
+  },
+  {
+    name: "a task container whose own label claims another collection belongs to its service's",
+    class: 'effects',
+    hostile: {
+      user: 'full',
+      method: 'POST',
+      uri: '/v1.45/containers/c4/exec',
+      body: { Cmd: ['sh'] },
+      reason: /container c4 in \/Shared\/team/,
+    },
+    twin: { user: 'full', method: 'POST', uri: '/v1.45/containers/c3/exec', body: { Cmd: ['sh'] } },
   },
   {
     name: 'attach to a container of another collection',

@@ -317,11 +317,12 @@ async function resolveCollection(lookup: Lookup, kind: ResourceKind, id: string)
     case 'exec':
       return resolveCollection(lookup, 'container', text(field(found, 'ContainerID')));
     case 'container': {
+      // A task's container belongs to its service's collection: its own labels come from the spec's
+      // ContainerSpec.Labels, which the service's owner writes, so they cannot move it elsewhere.
       const labels = stringMap(path(found, 'Config', 'Labels'));
-      const own = labelCollection(labels, what);
-      if (own) return own;
       const service = labels['com.docker.swarm.service.id'];
-      return service ? resolveCollection(lookup, 'service', service) : SYSTEM_COLLECTION;
+      if (service) return resolveCollection(lookup, 'service', service);
+      return labelCollection(labels, what) ?? SYSTEM_COLLECTION;
     }
   }
 }
