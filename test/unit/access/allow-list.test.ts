@@ -192,6 +192,19 @@ describe('the allow-list, checked against the engine’s API types (API 1.41–1
       ([kind, list]) => list.map((r) => `${kind} ${r.path}`),
     );
     expect(rows.filter((r) => !used.has(r))).toEqual([]);
+
+    // The mutation check itself: without any one row, one of these bodies is refused.
+    const survivors: string[] = [];
+    for (const [kind, list] of Object.entries(ALLOW_LIST) as [BodyKind, typeof ALLOW_LIST.service][]) {
+      list.forEach((row, i) => {
+        const without = list.filter((_, j) => j !== i);
+        const refused = bodies.some(
+          ([k, body]) => k === kind && readBody(kind, body, without).findings.length > 0,
+        );
+        if (!refused) survivors.push(`${kind} ${row.path}`);
+      });
+    }
+    expect(survivors).toEqual([]);
   });
 
   it('refuses what it does not list, and names the field', () => {
