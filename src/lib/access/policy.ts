@@ -217,7 +217,7 @@ function canAnywhere(policy: AccessPolicy, userName: string, permission: Permiss
 }
 
 /** Whether a request replaces a service's spec with its previous one (`?rollback=previous`, read as Go reads it). */
-export function rollsBack(routed: RoutedRequest): boolean {
+function rollsBack(routed: RoutedRequest): boolean {
   return (
     routed.op.type === 'update' &&
     routed.op.kind === 'service' &&
@@ -293,7 +293,7 @@ function labelCollection(labels: Record<string, string>, what: string): string |
 }
 
 /** The collection of a node: its label (install sets it), else managers /System and workers /Shared. */
-export function nodeCollection(node: unknown): string {
+function nodeCollection(node: unknown): string {
   const own = labelCollection(stringMap(path(node, 'Spec', 'Labels')), `node ${text(field(node, 'ID'))}`);
   return own ?? (text(path(node, 'Spec', 'Role')) === 'worker' ? SHARED_COLLECTION : SYSTEM_COLLECTION);
 }

@@ -267,7 +267,7 @@ function unescapeQuery(s: string): string | undefined {
  * Go's url.ParseQuery, as the engine's httputils.ParseForm reads the query: `&`-separated pairs; a pair
  * with `;` or a bad escape is an error, and the engine then refuses the request, so undefined here.
  */
-export function parseQuery(raw: string): Map<string, string[]> | undefined {
+function parseQuery(raw: string): Map<string, string[]> | undefined {
   const out = new Map<string, string[]>();
   for (const pair of raw.split('&')) {
     if (pair === '') continue;
@@ -289,7 +289,7 @@ export const queryGet = (query: Map<string, string[]>, key: string): string => q
  * (`/v1.41/info?x`), absolute form (`http://host/v1.41/info`, any scheme), no fragment; undefined where Go
  * answers 400 or the router could not match (an opaque or empty path, `*`).
  */
-export function parseRequestTarget(raw: string): { path: string; rawQuery: string } | undefined {
+function parseRequestTarget(raw: string): { path: string; rawQuery: string } | undefined {
   // eslint-disable-next-line no-control-regex
   if (raw === '' || /[\u0000-\u001f\u007f]/.test(raw)) return undefined;
   let rest = raw;
@@ -315,7 +315,7 @@ export function parseRequestTarget(raw: string): { path: string; rawQuery: strin
 }
 
 /** gorilla/mux's cleanPath: path.Clean, keeping a trailing slash. A path it changes is redirected, not routed. */
-export function cleanPath(p: string): string {
+function cleanPath(p: string): string {
   if (p === '') return '/';
   const rooted = p.startsWith('/') ? p : `/${p}`;
   const parts: string[] = [];
