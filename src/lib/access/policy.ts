@@ -3,6 +3,7 @@ import { AmbiguousBodyError, field, list, parseBody, path, stringMap, text } fro
 import {
   COLLECTION_LABEL,
   COLLECTION_PATH,
+  inSystem,
   privateCollection,
   ROLE_PERMISSIONS,
   SHARED_COLLECTION,
@@ -191,7 +192,7 @@ function resourceOf(op: Operation): string {
 export function permissionsOf(policy: AccessPolicy, userName: string, collection: string): Set<Permission> {
   const teams = new Set(policy.teams.filter((t) => t.members.includes(userName)).map((t) => t.name));
   const granted = new Set<Permission>();
-  if (collection === SYSTEM_COLLECTION || within(collection, SYSTEM_COLLECTION)) return granted;
+  if (inSystem(collection)) return granted;
   for (const g of policy.grants) {
     const forMe = g.user === userName || (g.team !== undefined && teams.has(g.team));
     if (forMe && within(collection, g.collection)) for (const p of ROLE_PERMISSIONS[g.role]) granted.add(p);
@@ -329,7 +330,7 @@ async function resolveCollection(lookup: Lookup, kind: ResourceKind, id: string)
 
 /** Denial text for a missing permission. */
 function lacks(ctx: CheckContext, permission: Permission, collection: string, what: string): string {
-  if (within(collection, SYSTEM_COLLECTION)) return `${what}: ${SYSTEM_COLLECTION} is for admins only`;
+  if (inSystem(collection)) return `${what}: ${SYSTEM_COLLECTION} is for admins only`;
   return `${what}: ${ctx.user} has no ${permission} permission on ${collection}`;
 }
 
