@@ -10,12 +10,19 @@
  * 2. Bodies: no service create, update or rollback from a restrictedControl user that carries a
  *    host-reaching option is allowed, however the keys are spelt, nested, nulled or repeated; and the
  *    base spec with harmless variations is allowed, so the property cannot hold by refusing everything.
+ *
+ * About 3,500 generated cases in all, a second or two; PROPERTY_SCALE=100 (under a minute) for a deep run.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { AccessPolicy } from '../../../src/lib/access/model.js';
+import { decide, type Lookup } from '../../../src/lib/access/policy.js';
 import { ROUTES, routeRequest, type RoutedRequest } from '../../../src/lib/access/routes.js';
+
+/** Runs per property: these keep the file to a second or two; PROPERTY_SCALE=50 runs 50 times as many. */
+const runs = (n: number) => ({ numRuns: n * Number(process.env.PROPERTY_SCALE ?? '1') });
 
 // ---------------------------------------------------------------------------------------------------
 // 1. The reference reading of the engine's router
@@ -239,7 +246,7 @@ function mobyCompare(a: string, b: string): number {
 }
 
 /** Go's url.ParseQuery: any error (a `;` in a pair, a bad escape) and the engine's ParseForm refuses the request. */
-function goParseQuery(raw: string): Map<string, string[]> | string {
+function goParseQuery(raw: string, as = (b: string) => b): Map<string, string[]> | string {
   const out = new Map<string, string[]>();
   let error: string | undefined;
   for (const pair of raw.split('&')) {
@@ -255,7 +262,7 @@ function goParseQuery(raw: string): Map<string, string[]> | string {
       error ??= typeof k === 'string' ? k : (v as string);
       continue;
     }
-    out.set(k.ok, [...(out.get(k.ok) ?? []), v.ok]);
+    out.set(as(k.ok), [...(out.get(as(k.ok)) ?? []), as(v.ok)]);
   }
   return error ?? out;
 }
@@ -315,6 +322,11 @@ const queryBytes = (q: Map<string, string[]>, fromPlugin: boolean) =>
   [...q.entries()]
     .map(([k, vs]) => [fromPlugin ? bytes(k) : k, vs.map((v) => (fromPlugin ? bytes(v) : v))] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/** The raw query of a target, as Go splits it off (for the lossy comparison). */
+const rawQueryOf = (target: string) => {
+  const parsed = goParseRequestURI(bytes(target));
+  return typeof parsed === 'string' ? '' : parsed.rawQuery;
+};
 
 /**
  * Where the plugin and the engine disagree on a request, or undefined when they agree. `lossy` compares
@@ -336,7 +348,8 @@ function disagreement(method: string, target: string, lossy = false): string | u
   }
   if (plugin.version !== engine.version) return `other version; ${said}`;
   const pq = JSON.stringify(queryBytes(plugin.query, true));
-  const eq = JSON.stringify(queryBytes(engine.query, false).map(([k, vs]) => [b(k), vs.map(b)]));
+  const query = lossy ? goParseQuery(rawQueryOf(target), b) : engine.query;
+  const eq = JSON.stringify(typeof query === 'string' ? query : queryBytes(query, false));
   if (pq !== eq) return `other query: engine ${eq}, plugin ${pq}`;
   return undefined;
 }
@@ -398,9 +411,11 @@ function agreesOrKnown(method: string, target: string): string | undefined {
   const d = disagreement(method, target);
   if (d === undefined) return undefined;
   const engine = engineReads(method, target);
-  const known = KNOWN.find((k) => k.shape(method, target, engine));
-  if (known && known.onlyThat(method, target)) return undefined;
-  return known ? `${d} (a known shape, ${JSON.stringify(known.name)}, but not only that difference)` : d;
+  const known = KNOWN.filter((k) => k.shape(method, target, engine));
+  if (known.some((k) => k.onlyThat(method, target))) return undefined;
+  return known.length
+    ? `${d} (of a known shape, ${known.map((k) => k.example.join(' ')).join(', ')}, but not only that difference)`
+    : d;
 }
 
 // Generated request targets ---------------------------------------------------------------------------
@@ -584,7 +599,7 @@ describe('routing agrees with the engine', () => {
       fc.property(onARoute, ({ method, target }) => {
         expect(agreesOrKnown(method, target)).toBeUndefined();
       }),
-      { numRuns: 1000 },
+      runs(1000),
     );
   });
 
@@ -593,7 +608,7 @@ describe('routing agrees with the engine', () => {
       fc.property(anyTarget, ({ method, target }) => {
         expect(agreesOrKnown(method, target)).toBeUndefined();
       }),
-      { numRuns: 1000 },
+      runs(1000),
     );
   });
 
@@ -625,4 +640,643 @@ describe('routing agrees with the engine', () => {
       expect(disagreement(method, target)).toBeUndefined();
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// 2. Bodies: host-reaching options never pass for a restrictedControl user
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * A JSON object as a list of entries, so a body can name a key twice and spell it as Go would still
+ * match it. `map` marks a Go map (labels, options): its keys are exact, so they are never respelt.
+ */
+class JObj {
+  constructor(
+    public entries: [string, JVal][] = [],
+    public map = false,
+  ) {}
+}
+type JVal = null | boolean | number | string | JVal[] | JObj;
+
+/** The fields of the engine's service spec that are Go maps. */
+const MAP_FIELDS = new Set(['Labels', 'Options', 'DriverOpts', 'Sysctls']);
+
+function toJ(value: unknown, map = false): JVal {
+  if (Array.isArray(value)) return value.map((v) => toJ(v));
+  if (value !== null && typeof value === 'object') {
+    return new JObj(
+      Object.entries(value).map(([k, v]) => [k, toJ(v, MAP_FIELDS.has(k))]),
+      map,
+    );
+  }
+  return value as JVal;
+}
+
+const clone = (v: JVal): JVal =>
+  v instanceof JObj
+    ? new JObj(
+        v.entries.map(([k, x]) => [k, clone(x)]),
+        v.map,
+      )
+    : Array.isArray(v)
+      ? v.map(clone)
+      : v;
+
+/** The object at a path of (exact) keys, made when missing or not an object. */
+function objectAt(root: JObj, path: readonly string[]): JObj {
+  let at = root;
+  for (const key of path) {
+    const entry = at.entries.find(([k]) => k === key);
+    if (entry && entry[1] instanceof JObj) at = entry[1];
+    else {
+      const made = new JObj([], MAP_FIELDS.has(key));
+      if (entry) entry[1] = made;
+      else at.entries.push([key, made]);
+      at = made;
+    }
+  }
+  return at;
+}
+
+/** Sets `key` in an object (replacing its value where it is), or inserts it at `pos`. */
+function put(obj: JObj, key: string, value: JVal, pos: number): void {
+  const entry = obj.entries.find(([k]) => k === key);
+  if (entry) entry[1] = value;
+  else obj.entries.splice(pos % (obj.entries.length + 1), 0, [key, value]);
+}
+
+/** Appends to the list at `key` (made when missing). */
+function append(obj: JObj, key: string, item: JVal): void {
+  const entry = obj.entries.find(([k]) => k === key);
+  if (entry && Array.isArray(entry[1])) entry[1].push(item);
+  else put(obj, key, [item], obj.entries.length);
+}
+
+/** Every struct (not map) object of a body, list items included, for fields placed at random depth. */
+function structs(v: JVal, out: JObj[] = []): JObj[] {
+  if (Array.isArray(v)) for (const x of v) structs(x, out);
+  if (v instanceof JObj && !v.map) {
+    out.push(v);
+    for (const [, x] of v.entries) structs(x, out);
+  }
+  return out;
+}
+
+/**
+ * Spellings Go's decoder matches to the same field: ASCII case changes, ſ (U+017F) for s and the Kelvin
+ * sign (U+212A) for k, and a `\u` escape in the key's JSON text (7).
+ */
+function respell(key: string, choice: number): string {
+  switch (choice % 8) {
+    case 1:
+      return key.toLowerCase();
+    case 2:
+      return key.toUpperCase();
+    case 3:
+      return `${key[0] === key[0]!.toLowerCase() ? key[0]!.toUpperCase() : key[0]!.toLowerCase()}${key.slice(1)}`;
+    case 4:
+      return key.replace(/s/gi, '\u017f');
+    case 5:
+      return key.replace(/k/gi, '\u212a');
+    case 6:
+      return [...key].map((c, i) => (i % 2 ? c.toLowerCase() : c.toUpperCase())).join('');
+    default:
+      return key;
+  }
+}
+
+function keyText(key: string, choice: number): string {
+  const spelt = respell(key, choice);
+  if (choice % 8 !== 7 || spelt === '') return JSON.stringify(spelt);
+  const first = `\\u${spelt.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  return `"${first}${JSON.stringify(spelt.slice(1)).slice(1)}`;
+}
+
+/** The body's JSON text; struct keys spelt by the choices in turn (0: as written). */
+function serialize(v: JVal, choices: readonly number[]): string {
+  let i = 0;
+  const next = () => (choices.length === 0 ? 0 : choices[i++ % choices.length]!);
+  const write = (x: JVal): string => {
+    if (x instanceof JObj) {
+      return `{${x.entries.map(([k, y]) => `${keyText(k, x.map ? 0 : next())}:${write(y)}`).join(',')}}`;
+    }
+    if (Array.isArray(x)) return `[${x.map(write).join(',')}]`;
+    return JSON.stringify(x);
+  };
+  return write(v);
+}
+
+const TEAM = '/Shared/team';
+const LABELS = { 'eectl.collection': TEAM };
+const CONSTRAINTS = ['node.role==worker', `node.labels.eectl.collection==${TEAM}`];
+
+/** The spec a restrictedControl user on /Shared/team may create: its collection, pinned to its workers. */
+const baseSpec = () => ({
+  Name: 'web',
+  Labels: { ...LABELS },
+  TaskTemplate: {
+    ContainerSpec: { Image: 'app:1' },
+    Placement: { Constraints: [...CONSTRAINTS] },
+  },
+});
+
+/** Harmless additions: allow-listed fields with allowed values, as a client sends them. */
+const HARMLESS: { path: string[]; key: string; value: unknown; append?: boolean }[] = [
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'Args', value: ['serve', '--port=80'] },
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'Env', value: ['A=1', 'MODE=prod'] },
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'Dir', value: '/app' },
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'User', value: 'nobody' },
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'Hostname', value: 'web' },
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'TTY', value: true },
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'Init', value: true },
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'ReadOnly', value: true },
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'StopGracePeriod', value: 10_000_000_000 },
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'StopSignal', value: 'SIGTERM' },
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'Labels', value: { 'com.example.tier': 'web' } },
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'CapabilityDrop', value: ['ALL'] },
+  { path: ['TaskTemplate', 'ContainerSpec'], key: 'Isolation', value: 'default' },
+  {
+    path: ['TaskTemplate', 'ContainerSpec'],
+    key: 'Privileges',
+    value: { NoNewPrivileges: true, Seccomp: { Mode: 'default' }, AppArmor: { Mode: 'default' } },
+  },
+  {
+    path: ['TaskTemplate', 'ContainerSpec'],
+    key: 'HealthCheck',
+    value: { Test: ['CMD', 'true'], Interval: 5_000_000_000, Retries: 3 },
+  },
+  {
+    path: ['TaskTemplate', 'ContainerSpec'],
+    key: 'Mounts',
+    append: true,
+    value: {
+      Type: 'volume',
+      Source: 'data',
+      Target: '/data',
+      VolumeOptions: { NoCopy: true, DriverConfig: { Name: 'local' } },
+    },
+  },
+  {
+    path: ['TaskTemplate', 'ContainerSpec'],
+    key: 'Mounts',
+    append: true,
+    value: { Type: 'tmpfs', Target: '/tmp', TmpfsOptions: { SizeBytes: 1_000_000 } },
+  },
+  {
+    path: ['TaskTemplate', 'ContainerSpec'],
+    key: 'Secrets',
+    append: true,
+    value: { SecretID: 's1', SecretName: 's1', File: { Name: 's1', UID: '0', GID: '0', Mode: 292 } },
+  },
+  {
+    path: ['TaskTemplate', 'ContainerSpec'],
+    key: 'Configs',
+    append: true,
+    value: {
+      ConfigID: 'c1',
+      ConfigName: 'c1',
+      File: { Name: '/etc/app.conf', UID: '0', GID: '0', Mode: 292 },
+    },
+  },
+  {
+    path: ['TaskTemplate'],
+    key: 'Resources',
+    value: {
+      Limits: { NanoCPUs: 1_000_000_000, MemoryBytes: 268_435_456 },
+      Reservations: { MemoryBytes: 1_048_576 },
+    },
+  },
+  { path: ['TaskTemplate'], key: 'RestartPolicy', value: { Condition: 'on-failure', MaxAttempts: 3 } },
+  { path: ['TaskTemplate'], key: 'Networks', append: true, value: { Target: 'net', Aliases: ['web'] } },
+  { path: ['TaskTemplate'], key: 'LogDriver', value: { Name: 'json-file', Options: { 'max-size': '10m' } } },
+  { path: ['TaskTemplate'], key: 'ForceUpdate', value: 1 },
+  { path: ['TaskTemplate'], key: 'Runtime', value: 'container' },
+  { path: ['TaskTemplate', 'Placement'], key: 'Constraints', value: [...CONSTRAINTS, 'node.hostname!=m1'] },
+  {
+    path: ['TaskTemplate', 'Placement'],
+    key: 'Preferences',
+    value: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }],
+  },
+  { path: [], key: 'Mode', value: { Replicated: { Replicas: 2 } } },
+  {
+    path: [],
+    key: 'UpdateConfig',
+    value: { Parallelism: 1, Order: 'start-first', FailureAction: 'rollback' },
+  },
+  { path: [], key: 'RollbackConfig', value: { Parallelism: 1, Order: 'stop-first' } },
+  {
+    path: [],
+    key: 'EndpointSpec',
+    value: {
+      Mode: 'vip',
+      Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' }],
+    },
+  },
+];
+
+const MISSING = Symbol('missing');
+/** An object without the keys whose value is MISSING. */
+const without = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== MISSING));
+const nth = <T>(list: readonly T[], n: number): T => list[n % list.length]!;
+
+interface Insertion {
+  path: string[];
+  key: string;
+  value: unknown;
+  append?: boolean;
+}
+
+/**
+ * Options that reach the host (or the managers, or the network from them) when a restrictedControl user
+ * puts them in a service spec; each variant `v` picks one spelling of the option.
+ */
+const HAZARDS: Record<string, (v: number) => Insertion[]> = {
+  'bind mount': (v) => [
+    {
+      path: ['TaskTemplate', 'ContainerSpec'],
+      key: 'Mounts',
+      append: true,
+      value: without({
+        Type: nth(['bind', 'BIND', 'Bind', MISSING, null, 'npipe', 'cluster'], v),
+        Source: nth(['/', '/etc', '/var/run/docker.sock', '/etc/eectl/pki'], v >> 3),
+        Target: '/host',
+      }),
+    },
+  ],
+  'volume driver options': (v) => [
+    {
+      path: ['TaskTemplate', 'ContainerSpec'],
+      key: 'Mounts',
+      append: true,
+      value: {
+        Type: 'volume',
+        Source: 'v',
+        Target: '/d',
+        VolumeOptions: {
+          DriverConfig: without({
+            Name: nth(['local', '', MISSING, null], v),
+            Options: { type: 'none', o: 'bind', device: nth(['/', '/etc'], v >> 2) },
+          }),
+        },
+      },
+    },
+  ],
+  CapabilityAdd: (v) => [
+    {
+      path: ['TaskTemplate', 'ContainerSpec'],
+      key: 'CapabilityAdd',
+      value: [nth(['CAP_SYS_ADMIN', 'ALL', 'SYS_PTRACE', 'NET_ADMIN'], v)],
+    },
+  ],
+  Sysctls: (v) => [
+    {
+      path: ['TaskTemplate', 'ContainerSpec'],
+      key: 'Sysctls',
+      value: nth([{ 'net.ipv4.ip_forward': '1' }, { 'kernel.shm_rmid_forced': '1' }], v),
+    },
+  ],
+  Ulimits: () => [
+    {
+      path: ['TaskTemplate', 'ContainerSpec'],
+      key: 'Ulimits',
+      value: [{ Name: 'nofile', Soft: 1_048_576, Hard: 1_048_576 }],
+    },
+  ],
+  seccomp: (v) => [
+    {
+      path: ['TaskTemplate', 'ContainerSpec', 'Privileges'],
+      key: 'Seccomp',
+      value: nth(
+        [
+          { Mode: 'unconfined' },
+          { Mode: 'custom', Profile: 'eyJkZWZhdWx0QWN0aW9uIjoiU0NNUF9BQ1RfQUxMT1cifQ==' },
+          { Mode: 'Unconfined' },
+          { Profile: '{"defaultAction":"SCMP_ACT_ALLOW"}' },
+        ],
+        v,
+      ),
+    },
+  ],
+  apparmor: (v) => [
+    {
+      path: ['TaskTemplate', 'ContainerSpec', 'Privileges'],
+      key: 'AppArmor',
+      value: { Mode: nth(['disabled', 'Disabled', 'unconfined'], v) },
+    },
+  ],
+  SELinuxContext: (v) => [
+    {
+      path: ['TaskTemplate', 'ContainerSpec', 'Privileges'],
+      key: 'SELinuxContext',
+      value: nth([{ Disable: true }, { User: 'system_u', Role: 'system_r', Type: 'spc_t', Level: 's0' }], v),
+    },
+  ],
+  CredentialSpec: (v) => [
+    {
+      path: ['TaskTemplate', 'ContainerSpec', 'Privileges'],
+      key: 'CredentialSpec',
+      value: nth([{ File: 'spec.json' }, { Registry: 'spec' }, { Config: 'c1' }], v),
+    },
+  ],
+  'plugin runtime': (v) =>
+    nth(
+      [
+        [
+          { path: ['TaskTemplate'], key: 'Runtime', value: 'plugin' },
+          {
+            path: ['TaskTemplate'],
+            key: 'PluginSpec',
+            value: { Name: 'p', Remote: 'evil/plugin', Privileges: [{ Name: 'mount', Value: ['/'] }] },
+          },
+        ],
+        [{ path: ['TaskTemplate'], key: 'Runtime', value: nth(['plugin', 'attachment', 'Plugin'], v >> 2) }],
+        [{ path: ['TaskTemplate'], key: 'PluginSpec', value: { Name: 'p', Remote: 'evil/plugin' } }],
+      ],
+      v,
+    ),
+  Isolation: (v) => [
+    {
+      path: ['TaskTemplate', 'ContainerSpec'],
+      key: 'Isolation',
+      value: nth(['hyperv', 'process'], v),
+    },
+  ],
+  'log driver': (v) => [
+    {
+      path: ['TaskTemplate'],
+      key: 'LogDriver',
+      value: nth(
+        [
+          { Name: 'syslog', Options: { 'syslog-address': 'tcp://10.0.0.1:514' } },
+          { Name: 'json-file', Options: { 'syslog-address': 'udp://10.0.0.1:514' } },
+          { Name: 'gelf', Options: { 'gelf-address': 'udp://10.0.0.1:12201' } },
+          { Name: 'fluentd' },
+          { Name: 'syslog' },
+        ],
+        v,
+      ),
+    },
+  ],
+  'network driver options': (v) => [
+    {
+      path: nth([['TaskTemplate'], []], v),
+      key: 'Networks',
+      append: true,
+      value: { Target: 'net', DriverOpts: { 'com.docker.network.driver.mtu': '9000' } },
+    },
+  ],
+  'routing-mesh port': (v) => [
+    {
+      path: ['EndpointSpec'],
+      key: 'Ports',
+      append: true,
+      value: without({
+        Protocol: 'tcp',
+        TargetPort: 80,
+        PublishedPort: 8080,
+        PublishMode: nth([MISSING, null, 'ingress', 'INGRESS', 'bogus', ''], v),
+      }),
+    },
+  ],
+  GenericResources: (v) => [
+    {
+      path: ['TaskTemplate', 'Resources', 'Reservations'],
+      key: 'GenericResources',
+      value: nth(
+        [
+          [{ DiscreteResourceSpec: { Kind: 'gpu', Value: 1 } }],
+          [{ NamedResourceSpec: { Kind: 'gpu', Value: 'GPU-0' } }],
+        ],
+        v,
+      ),
+    },
+  ],
+  placement: (v) => [
+    nth<Insertion>(
+      [
+        { path: ['TaskTemplate', 'Placement'], key: 'Constraints', value: [CONSTRAINTS[1]] },
+        {
+          path: ['TaskTemplate', 'Placement'],
+          key: 'Constraints',
+          value: ['node.role==manager', CONSTRAINTS[1]],
+        },
+        {
+          path: ['TaskTemplate', 'Placement'],
+          key: 'Constraints',
+          value: ['node.role!=worker', CONSTRAINTS[1]],
+        },
+        {
+          path: ['TaskTemplate', 'Placement'],
+          key: 'Constraints',
+          value: ['node.labels.role==worker', CONSTRAINTS[1]],
+        },
+        {
+          path: ['TaskTemplate', 'Placement'],
+          key: 'Constraints',
+          value: ['node.hostname!=m1', CONSTRAINTS[1]],
+        },
+        { path: ['TaskTemplate', 'Placement'], key: 'Constraints', value: [CONSTRAINTS[0]] },
+        {
+          path: ['TaskTemplate', 'Placement'],
+          key: 'Constraints',
+          value: [CONSTRAINTS[0], 'node.labels.eectl.collection==/System'],
+        },
+        {
+          path: ['TaskTemplate', 'Placement'],
+          key: 'Constraints',
+          value: [CONSTRAINTS[0], 'node.labels.eectl.collection!=/Shared/team'],
+        },
+        {
+          path: ['TaskTemplate', 'Placement'],
+          key: 'Constraints',
+          value: ['node.role==worker || true', CONSTRAINTS[1]],
+        },
+        { path: ['TaskTemplate', 'Placement'], key: 'Constraints', value: [] },
+        { path: ['TaskTemplate', 'Placement'], key: 'Constraints', value: null },
+        { path: ['TaskTemplate'], key: 'Placement', value: null },
+        { path: ['TaskTemplate'], key: 'Placement', value: {} },
+      ],
+      v,
+    ),
+  ],
+};
+
+/** Fields no allow-list row names, placed in any struct of the body. */
+const UNKNOWN_FIELDS = ['Privileged', 'Devices', 'CgroupParent', 'OomScoreAdj', 'HostConfig', 'PidMode'];
+const UNKNOWN_VALUES: unknown[] = [true, ['/dev/mem'], { Privileged: true }, '/', 1, ''];
+
+const hazard = fc.record({
+  kind: fc.constantFrom(...Object.keys(HAZARDS), 'unknown field'),
+  variant: fc.nat({ max: 63 }),
+  /** How the key is repeated: no, or a null or the spec's clean value before or after it. */
+  repeat: fc.constantFrom('no', 'no', 'no', 'null before', 'null after', 'clean before', 'clean after'),
+  /** Which key of the path is repeated (the hazard's own, or one of its parents'). */
+  level: fc.nat({ max: 7 }),
+  pos: fc.nat({ max: 15 }),
+  unknown: fc.oneof(
+    fc.constantFrom(...UNKNOWN_FIELDS),
+    chars('abcdefXYZ', 1, 8).map((s) => `Zz${s}`),
+  ),
+});
+type Hazard = typeof hazard extends fc.Arbitrary<infer T> ? T : never;
+
+/** Puts a hazard in a body; the body's clean copy gives a repeated key its other value. */
+function inject(body: JObj, h: Hazard): void {
+  const clean = clone(body) as JObj;
+  if (h.kind === 'unknown field') {
+    const obj = nth(structs(body), h.variant);
+    put(obj, h.unknown, toJ(nth(UNKNOWN_VALUES, h.variant >> 3)), h.pos);
+    const index = obj.entries.findIndex(([k]) => k === h.unknown);
+    const other = h.repeat.startsWith('null') ? null : new JObj();
+    if (h.repeat !== 'no')
+      obj.entries.splice(h.repeat.endsWith('before') ? index : index + 1, 0, [h.unknown, other]);
+    return;
+  }
+  const insertions = HAZARDS[h.kind]!(h.variant);
+  for (const ins of insertions) {
+    const obj = objectAt(body, ins.path);
+    const value = toJ(ins.value, MAP_FIELDS.has(ins.key));
+    if (ins.append) append(obj, ins.key, value);
+    else put(obj, ins.key, value, h.pos);
+  }
+  if (h.repeat === 'no') return;
+  // Repeat one key along the first insertion's path: Go decodes both into the same field.
+  const ins = insertions[0]!;
+  const keys = [...ins.path, ins.key];
+  const level = h.level % keys.length;
+  const parent = objectAt(body, keys.slice(0, level));
+  const key = keys[level]!;
+  const index = parent.entries.findIndex(([k]) => k === key);
+  const cleanParent = keys
+    .slice(0, level)
+    .reduce<JVal | undefined>(
+      (o, k) => (o instanceof JObj ? o.entries.find(([x]) => x === k)?.[1] : undefined),
+      clean,
+    );
+  const cleanValue =
+    cleanParent instanceof JObj ? cleanParent.entries.find(([x]) => x === key)?.[1] : undefined;
+  const other: JVal = h.repeat.startsWith('null') ? null : (cleanValue ?? new JObj([], MAP_FIELDS.has(key)));
+  parent.entries.splice(h.repeat.endsWith('before') ? index : index + 1, 0, [key, other]);
+}
+
+/** A spec with harmless additions and, maybe, extra null fields (null is absent to the engine). */
+const harmlessSpec = fc.record({
+  additions: fc.subarray(HARMLESS.map((_, i) => i)),
+  nulls: fc.array(
+    fc.record({ where: fc.nat(), key: fc.constantFrom(...UNKNOWN_FIELDS, 'Mounts', 'Privileges') }),
+    {
+      maxLength: 2,
+    },
+  ),
+});
+
+function buildHarmless({
+  additions,
+  nulls,
+}: {
+  additions: number[];
+  nulls: { where: number; key: string }[];
+}) {
+  const body = toJ(baseSpec()) as JObj;
+  for (const i of additions) {
+    const a = HARMLESS[i]!;
+    const obj = objectAt(body, a.path);
+    const value = toJ(a.value, MAP_FIELDS.has(a.key));
+    if (a.append) append(obj, a.key, value);
+    else put(obj, a.key, value, 0);
+  }
+  for (const n of nulls) {
+    const obj = nth(structs(body), n.where);
+    if (!obj.entries.some(([k]) => k.toLowerCase() === n.key.toLowerCase())) obj.entries.push([n.key, null]);
+  }
+  return body;
+}
+
+const spellings = fc.oneof(
+  { weight: 1, arbitrary: fc.constant<number[]>([]) },
+  { weight: 3, arbitrary: fc.array(fc.nat({ max: 7 }), { minLength: 1, maxLength: 40 }) },
+);
+
+const POLICY: AccessPolicy = {
+  version: 1,
+  cluster: 'prop',
+  users: [{ name: 'dev', admin: false, defaultCollection: '/Shared/Private/dev' }],
+  teams: [{ name: 'team', members: ['dev'] }],
+  grants: [{ team: 'team', role: 'restrictedControl', collection: TEAM }],
+  revoked: [],
+};
+
+/** The engine's objects: the team's service (with a previous spec), networks, secrets and configs. */
+const lookupWith = (previousSpec: unknown = baseSpec()): Lookup => ({
+  inspect: async (kind, id) => {
+    if (kind === 'service' && id === 'web')
+      return { ID: 'web', Spec: baseSpec(), PreviousSpec: previousSpec };
+    if (kind === 'network') return { Name: id, Driver: 'overlay', Labels: { ...LABELS } };
+    if (kind === 'secret' || kind === 'config') return { ID: id, Spec: { Name: id, Labels: { ...LABELS } } };
+    return undefined;
+  },
+});
+
+const operation = fc.record({
+  kind: fc.constantFrom('create', 'update', 'rollback'),
+  version: fc.constantFrom('/v1.41', '/v1.43', '/v1.45', ''),
+});
+
+function requestFor(kind: string, version: string, body: string) {
+  const uri =
+    kind === 'create'
+      ? `${version}/services/create`
+      : `${version}/services/web/update?version=7${kind === 'rollback' ? '&rollback=previous' : ''}`;
+  return {
+    method: 'POST',
+    uri,
+    body: Buffer.from(body),
+    identity: { kind: 'certificate' as const, user: 'dev', issuedAt: new Date() },
+  };
+}
+
+describe('host-reaching options never pass for a restrictedControl user', () => {
+  it('refuses every generated create, update and rollback that carries one', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        harmlessSpec,
+        fc.array(hazard, { minLength: 1, maxLength: 3 }),
+        spellings,
+        operation,
+        async (harmless, hazards, choices, op) => {
+          const spec = buildHarmless(harmless);
+          for (const h of hazards) inject(spec, h);
+          const text = serialize(spec, choices);
+          // A rollback puts the service's previous spec in place: the hazard is there, as the engine
+          // stores and returns it (exact keys, each once), and the body is the harmless spec.
+          const stored = buildHarmless(harmless);
+          for (const h of hazards) inject(stored, { ...h, repeat: 'no' });
+          const request =
+            op.kind === 'rollback'
+              ? requestFor(op.kind, op.version, serialize(buildHarmless(harmless), choices))
+              : requestFor(op.kind, op.version, text);
+          const previous = op.kind === 'rollback' ? JSON.parse(serialize(stored, [])) : baseSpec();
+          const decision = await decide(POLICY, request, lookupWith(previous));
+          if (decision.allow)
+            throw new Error(`allowed: ${op.kind} ${op.kind === 'rollback' ? serialize(stored, []) : text}`);
+        },
+      ),
+      runs(1000),
+    );
+  });
+
+  it('allows the base spec with harmless variations (so the property above cannot pass by refusing all)', async () => {
+    await fc.assert(
+      fc.asyncProperty(harmlessSpec, spellings, operation, async (harmless, choices, op) => {
+        const spec = buildHarmless(harmless);
+        const text = serialize(spec, choices);
+        const previous = op.kind === 'rollback' ? JSON.parse(serialize(spec, [])) : baseSpec();
+        const body = op.kind === 'rollback' ? serialize(toJ(baseSpec()), choices) : text;
+        const decision = await decide(POLICY, requestFor(op.kind, op.version, body), lookupWith(previous));
+        expect(decision.reason, `${op.kind} ${text}`).toMatch(/^granted$/);
+      }),
+      runs(500),
+    );
+  });
 });
