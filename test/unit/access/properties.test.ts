@@ -627,6 +627,38 @@ describe('routing agrees with the engine', () => {
     }
   });
 
+  it('the engine facts the reference encodes, each read the same by the plugin', () => {
+    const facts: [method: string, target: string, routed: boolean][] = [
+      ['POST', '/v1.41/%73ervices/create', true], // the path is decoded before matching
+      ['post', '/v1.41/services/create', false], // mux matches the method as sent
+      ['POST', '/v1.41/services/create/', false], // no route has the trailing slash
+      ['POST', '/v1.41//services/create', false], // cleanPath redirects
+      ['POST', '/v1.41/services/./create', false],
+      ['GET', '/v1.41/info%', false], // a bad escape is a 400
+      ['GET', '/v01.041.0/info', true], // versions.compare: 1.41
+      ['GET', '/v1.46/info', false], // above this plugin's API versions
+      ['GET', '/v1.11/info', false],
+      ['GET', 'tcp://h:2376/v1.41/info', true], // absolute form, any scheme
+      ['GET', 'http:/v1.41/info', true], // a scheme and no authority
+      ['GET', '//h/v1.41/info', false], // no scheme: the path is //h/..., redirected
+      ['GET', '/v1.41/debug/vars', false], // debug routes are never versioned
+      ['PUT', '/debug/vars', true], // and take any method
+      ['GET', '/v1.41/info?a;b', false], // Go's ParseQuery refuses ;
+      ['GET', '/v1.41/networks/a/b', true], // {id:.+} takes slashes
+      ['GET', '/v1.41/services/a/b', false], // {id} does not
+    ];
+    for (const [method, target, routed] of facts) {
+      expect(engineReads(method, target).routed, `${method} ${target}`).toBe(routed);
+      expect(disagreement(method, target), `${method} ${target}`).toBeUndefined();
+    }
+  });
+
+  it('a fair share of the generated requests is routed (so agreement is not only on refusals)', () => {
+    const sample = fc.sample(onARoute, { numRuns: 500, seed: 21 });
+    const routed = sample.filter(({ method, target }) => engineReads(method, target).routed).length;
+    expect(routed / sample.length).toBeGreaterThan(0.15);
+  });
+
   // The shrunk counterexamples of the known disagreements. Each is written as agreement and expected to
   // fail (it.fails): when the plugin comes to read these requests as the engine does, vitest reports it,
   // and the case becomes a plain it().
