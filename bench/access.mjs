@@ -15,8 +15,9 @@
  *     `docker service rollback` (`?rollback=previous`: the previous spec read from the engine is judged).
  * Each decision must be an allow. Requests of the kinds are interleaved round by round, so a burst of
  * load on the machine falls on all of them alike; the load average is recorded with the figures. Next to
- * the wall-clock latency, `cpu` is the process's CPU time per call (client and plugin both: an upper
- * bound of the plugin's own work), which other load on the machine does not inflate.
+ * the wall-clock latency, `cpu` is the process's CPU time per call: client and plugin, all threads (V8's
+ * GC helpers too, so it can exceed the wall time), an upper bound of the work a call costs that waiting
+ * for a busy CPU does not inflate.
  *
  * `--baseline DIR` measures the same requests on another build too (DIR holds its dist/), in the same
  * rounds, and records it under `baseline`: e.g. the plugin before the allow-list,
