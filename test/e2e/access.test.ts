@@ -923,7 +923,7 @@ describe('access control: users, teams, grants and collections enforced by the m
     // only admins may), a team network, and two services with a previous spec (one with a bind mount).
     await sandbox.exec(
       'm1',
-      `docker create --name hc-start --label eectl.collection=/Shared/team ${image} sleep 3600 >/dev/null`,
+      `docker create --name hc-start --label eectl.collection=/Shared/team ${image} /bin/busybox sleep 3600 >/dev/null`,
       { check: true },
     );
     const asRoot = (method: string, path: string, body?: unknown) =>
@@ -1035,7 +1035,7 @@ describe('access control: users, teams, grants and collections enforced by the m
       body: {
         ...serviceSpec('hc-case', undefined),
         TaskTemplate: {
-          ContainerSpec: { Image: image, Command: ['sleep', '3600'] },
+          ContainerSpec: { Image: image, Command: ['/bin/busybox', 'sleep', '3600'] },
           Placement: { Constraints: ['node.role==worker', 'node.labels.eectl.collection==/shared'] },
         },
       },
