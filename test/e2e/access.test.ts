@@ -416,7 +416,63 @@ const CORPUS: CorpusCase[] = [
       pinned(['node.role==worker', 'NODE.LABELS.eectl.collection==/Shared']),
     ),
   },
+  {
+    class:
+      'placement: /System in another case, from a user granted / (swarmkit compares values without case)',
+    hostile: {
+      user: 'wide',
+      method: 'POST',
+      target: '/v1.41/services/create',
+      body: pinned(['node.role==worker', 'node.labels.eectl.collection==/SYSTEM']),
+      reason: 'the node collection /SYSTEM is not one this user may schedule on',
+    },
+    twin: {
+      user: 'wide',
+      method: 'POST',
+      target: '/v1.41/services/create',
+      body: pinned(['node.role==worker', 'node.labels.eectl.collection==/Shared']),
+    },
+  },
+  {
+    class: 'an isolation mode',
+    ...create(
+      service({ container: { Isolation: 'hyperv' } }),
+      'ContainerSpec.Isolation="hyperv"',
+      service({ container: { Isolation: 'default' } }),
+    ),
+  },
+  {
+    class: 'a credential spec',
+    ...create(
+      service({ container: { Privileges: { CredentialSpec: { Config: 'x' } } } }),
+      'Privileges.CredentialSpec (not on the allow-list)',
+      service({ container: { Privileges: { CredentialSpec: null } } }),
+    ),
+  },
+  {
+    class: 'generic resources (devices)',
+    ...create(
+      service({
+        task: {
+          Resources: {
+            Reservations: { GenericResources: [{ DiscreteResourceSpec: { Kind: 'gpu', Value: 1 } }] },
+          },
+        },
+      }),
+      'GenericResources (not on the allow-list)',
+      service({ task: { Resources: { Reservations: { MemoryBytes: 1048576 } } } }),
+    ),
+  },
   // Other kinds of object.
+  {
+    class: 'an ingress network (replaces the routing mesh of every node)',
+    ...devObject(
+      'networks',
+      { Name: '{{name}}', Driver: 'overlay', Ingress: true, Labels: TEAM },
+      'Ingress=true',
+      { Name: '{{name}}', Driver: 'overlay', Ingress: false, Labels: TEAM },
+    ),
+  },
   {
     class: 'macvlan network (on the manager itself)',
     ...devObject(
@@ -1056,28 +1112,23 @@ describe('access control: users, teams, grants and collections enforced by the m
     await sandbox.exec('m1', 'docker service rm hc-case >/dev/null', { check: true });
   });
 
-  // KNOWN BUG in src/lib/access: the plugin reads a pin's value exactly (placementFinding, and
-  // permissionsOf's /System test is case-sensitive), swarmkit without regard to case (the test above). So a
-  // user granted / (which the file allows: no grant reaches /System) pins node.labels.eectl.collection==/system
-  // and is admitted, and the service may run on the workers labelled /System (the registry hosts).
-  // Remove `.fails` once the plugin refuses it.
-  it.fails(
-    'a pin that differs from /System only in case is refused (known bug: admitted today)',
-    async () => {
-      const body = pinned(['node.role==worker', 'node.labels.eectl.collection==/system'])
-        .replaceAll('{{name}}', 'hc-system')
-        .replaceAll('{{image}}', image);
-      try {
-        const r = await curl({ user: 'wide', method: 'POST', target: '/v1.41/services/create', body }, (t) =>
-          Promise.resolve(t),
-        );
-        expect(r.status, r.message).toBe(403);
-        expect(r.message).toContain('authorization denied by plugin eectl-authz');
-      } finally {
-        await sandbox.exec('m1', 'docker service rm hc-system >/dev/null 2>&1 || true');
-      }
-    },
-  );
+  // swarmkit compares the pin without regard to case (the test above), so the plugin does too: no spelling
+  // of /System is ever granted, even to a user granted / (which the file allows).
+  it('a pin that differs from /System only in case is refused', async () => {
+    const body = pinned(['node.role==worker', 'node.labels.eectl.collection==/system'])
+      .replaceAll('{{name}}', 'hc-system')
+      .replaceAll('{{image}}', image);
+    try {
+      const r = await curl({ user: 'wide', method: 'POST', target: '/v1.41/services/create', body }, (t) =>
+        Promise.resolve(t),
+      );
+      expect(r.status, r.message).toBe(403);
+      expect(r.message).toContain('authorization denied by plugin eectl-authz');
+      expect(r.message).toContain('the node collection /system is not one this user may schedule on');
+    } finally {
+      await sandbox.exec('m1', 'docker service rm hc-system >/dev/null 2>&1 || true');
+    }
+  });
 
   it('nobody but the admin drains a node or touches /System', async () => {
     for (const user of ['viewer', 'dev', 'full']) {
