@@ -460,7 +460,7 @@ const CORPUS: CorpusCase[] = [
         },
       }),
       'GenericResources (not on the allow-list)',
-      service({ task: { Resources: { Reservations: { MemoryBytes: 1048576 } } } }),
+      service({ task: { Resources: { Reservations: { MemoryBytes: 8388608 } } } }),
     ),
   },
   // Other kinds of object.
