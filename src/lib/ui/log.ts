@@ -24,6 +24,7 @@ export interface Logger {
 export class RunLog {
   private fd: number | undefined;
   private pending: string[] = [];
+  private fileFailed = false;
   path: string | undefined;
   consoleLevel: LogLevel;
   /** Set while a progress renderer owns the terminal; console lines are then routed through it. */
@@ -41,8 +42,9 @@ export class RunLog {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.fd = openSync(path, 'a', 0o600);
     this.path = path;
-    for (const line of this.pending) writeSync(this.fd, line);
+    const pending = this.pending;
     this.pending = [];
+    for (const line of pending) if (this.fd !== undefined) this.writeFile(line);
     return path;
   }
 
@@ -51,14 +53,31 @@ export class RunLog {
     const head = prefix ? `[${prefix}] ` : '';
     const fileLine = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${head}${text}\n`;
     if (this.fd === undefined) {
-      if (this.pending.length < 10_000) this.pending.push(fileLine);
+      if (this.pending.length < 10_000 && !this.fileFailed) this.pending.push(fileLine);
     } else {
-      writeSync(this.fd, fileLine);
+      this.writeFile(fileLine);
     }
     if (rank[level] <= rank[this.consoleLevel]) {
       const consoleLine = `${level === 'info' ? '' : `${level}: `}${head}${text}`;
       if (this.consoleSink) this.consoleSink(consoleLine);
       else process.stderr.write(`${consoleLine}\n`);
+    }
+  }
+
+  /**
+   * A log file that cannot be written (a full disk) must not stop the run it describes: the file is given
+   * up, once, with a line on stderr, and the run goes on logging to the terminal only.
+   */
+  private writeFile(line: string): void {
+    try {
+      writeSync(this.fd!, line);
+    } catch (error) {
+      this.fileFailed = true;
+      this.close();
+      this.pending = [];
+      process.stderr.write(
+        `warn: the run log ${this.path ?? ''} cannot be written (${(error as Error).message}): the rest of this run is not in it\n`,
+      );
     }
   }
 
