@@ -3,6 +3,7 @@ import chalk from 'chalk';
 import { EectlError, ExitCode, toEectlError, UsageError } from './errors.js';
 import { loadCluster, type LoadedCluster } from './config/load.js';
 import { clusterDir, LOG_LEVELS, RunLog, type Logger, type LogLevel } from './ui/log.js';
+import { logRetentionFromEnv } from './ui/log-retention.js';
 import { join } from 'node:path';
 import { openSession, type Session, type SessionOptions } from './cluster/session.js';
 import type { ClusterConfig } from './config/schema.js';
@@ -120,8 +121,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * reports). Errors of the run itself are still rendered, without a "Log:" line.
    */
   protected openRunLog(dir: string, command = this.id ?? 'eectl'): void {
+    const retention = logRetentionFromEnv();
     try {
-      this.runLog.openFile(dir, command);
+      this.runLog.openFile(dir, command, retention);
     } catch (error) {
       const e = toEectlError(error);
       const home = e.suggestions.find((x) => x.includes('EECTL_HOME'));

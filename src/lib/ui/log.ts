@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { pruneRunLogs, type LogRetention } from './log-retention.js';
 import { redact } from './redact.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -34,14 +35,25 @@ export class RunLog {
     this.consoleLevel = consoleLevel;
   }
 
-  /** Opens `<dir>/<timestamp>-<command>.log` (0600) and flushes what was logged so far. */
-  openFile(dir: string, command: string): string {
+  /**
+   * Opens `<dir>/<timestamp>-<command>.log` (0600) and flushes what was logged so far. With `retention`,
+   * the oldest run logs of `dir` beyond it are deleted first (`pruneRunLogs`: never this run's file, never
+   * a file that is not a run log), and the deletions are logged at debug level.
+   */
+  openFile(dir: string, command: string, retention?: LogRetention): string {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const path = join(dir, `${stamp}-${command.replace(/[^a-z0-9-]+/gi, '-')}.log`);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.fd = openSync(path, 'a', 0o600);
     this.path = path;
+    if (retention) {
+      const deleted = pruneRunLogs(dir, retention, basename(path));
+      if (deleted.length > 0)
+        this.pending.push(
+          `${new Date().toISOString()} DEBUG run logs: deleted the ${deleted.length} oldest beyond the last ${retention.runs || 'unlimited'} runs / ${retention.bytes > 0 ? `${retention.bytes / 1024 / 1024} MiB` : 'unlimited size'} (EECTL_LOG_KEEP_RUNS, EECTL_LOG_KEEP_MIB): ${deleted.join(', ')}\n`,
+        );
+    }
     const pending = this.pending;
     this.pending = [];
     for (const line of pending) if (this.fd !== undefined) this.writeFile(line);
