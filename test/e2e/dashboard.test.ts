@@ -37,6 +37,8 @@ const ACCESS = {
     { user: 'viewer', role: 'viewOnly', collection: '/Shared' },
     { user: 'dev', role: 'restrictedControl', collection: '/Shared/team' },
     { user: 'dev', role: 'viewOnly', collection: '/Shared' },
+    // The workers' node collection (install labels them /Shared): dev's services may run there.
+    { user: 'dev', role: 'scheduler', collection: '/Shared' },
   ],
 };
 
@@ -403,7 +405,10 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
   });
 });
 
-/** `docker service create` of a one-replica busybox service in a collection. */
+/**
+ * `docker service create` of a one-replica busybox service in a collection, pinned to the workers of /Shared
+ * as the managers require of a service a non-admin changes (it is made by the admin, and scaled by dev).
+ */
 function serviceArgs(name: string, collection: string, image: string): string[] {
   return [
     'service',
@@ -416,6 +421,10 @@ function serviceArgs(name: string, collection: string, image: string): string[] 
     '1',
     '--label',
     `eectl.collection=${collection}`,
+    '--constraint',
+    'node.role==worker',
+    '--constraint',
+    'node.labels.eectl.collection==/Shared',
     image,
     '/bin/busybox',
     'sleep',

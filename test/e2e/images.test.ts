@@ -8,6 +8,7 @@ import { localPkiDir } from '../../src/lib/pki/paths.js';
 import { runLocal } from '../../src/lib/sandbox/exec.js';
 import { runEectl } from '../helpers/cli.js';
 import { realCosign } from './helpers/cosign.js';
+import { curlEngine, refusedByPlugin, type CurlRequest } from './helpers/curl.js';
 import { loadBusybox } from './helpers/images.js';
 import { useSandbox } from './helpers/sandbox.js';
 
@@ -313,6 +314,123 @@ describe('signed images: eectl and the real cosign read and write the same signa
     await waitRunning('eectl-registry');
   });
 
+  it('with requireSigned, curl with odd request targets: an unsigned image refused however the path is written, builds and plugin installs refused for the admin, eectl’s registry image only for eectl-registry', async () => {
+    const m1 = sandbox.host('m1').address;
+    const admin = join(work, 'bundle');
+    const service = (name: string, image: string) =>
+      JSON.stringify({
+        Name: name,
+        TaskTemplate: { ContainerSpec: { Image: image, Command: ['/bin/busybox', 'sleep', '3600'] } },
+        Mode: { Replicated: { Replicas: 0 } },
+      });
+    const registryImage = (
+      await run(
+        'm1',
+        "docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' eectl-registry",
+      )
+    ).stdout.trim();
+    expect(registryImage).not.toBe('');
+    const registrySpec = async () =>
+      JSON.parse((await run('m1', "docker service inspect --format '{{json .}}' eectl-registry")).stdout) as {
+        Version: { Index: number };
+        Spec: unknown;
+      };
+    // Each hostile request of the admin with its reason, and its twin (the same request made harmless).
+    const cases: {
+      class: string;
+      hostile: CurlRequest & { reason: string };
+      twin?: CurlRequest & { ok?: false };
+    }[] = [
+      ...[
+        '/v1.41.0/services/create',
+        '/v01.041/services/create',
+        '/services/create',
+        'http://x/v1.41/services/create',
+        '/v1.41/%73ervices/create',
+      ].map((target, i) => ({
+        class: `unsigned image through ${target}`,
+        hostile: {
+          method: 'POST',
+          target,
+          body: service(`hc-plain-${i}`, images.plain),
+          reason: 'has no signature',
+        },
+        twin: { method: 'POST', target, body: service(`hc-signed-${i}`, images.signedByCosign) },
+      })),
+      {
+        class: 'unsigned image in a container create',
+        hostile: {
+          method: 'POST',
+          target: '/v1.41.0/containers/create?name=hc-plain-c',
+          body: JSON.stringify({ Image: images.plain, Cmd: ['/bin/busybox', 'true'] }),
+          reason: 'has no signature',
+        },
+        // The engine may not have the image by that name: an error of its own is fine, the plugin let it by.
+        twin: {
+          method: 'POST',
+          target: '/v1.41.0/containers/create?name=hc-signed-c',
+          body: JSON.stringify({ Image: images.signedByCosign, Cmd: ['/bin/busybox', 'true'] }),
+          ok: false,
+        },
+      },
+      {
+        class: "eectl's registry image for a service that is not eectl-registry",
+        hostile: {
+          method: 'POST',
+          target: '/v1.41/services/create',
+          body: service('hc-not-registry', registryImage),
+          reason: 'signed images only',
+        },
+        twin: {
+          method: 'POST',
+          target: '/v1.41/services/eectl-registry/update?version={{version}}',
+          body: '{{spec}}',
+        },
+      },
+      {
+        class: 'an image build (it runs code no signature covers)',
+        hostile: { method: 'POST', target: '/v1.41/build', reason: 'signed images only: image builds' },
+      },
+      {
+        class: 'a plugin install',
+        hostile: {
+          method: 'POST',
+          target: '/v1.41/plugins/pull?remote=127.0.0.1:9/hc/plugin:1',
+          body: '[]',
+          reason: 'signed images only: plugins',
+        },
+      },
+    ];
+    const problems: string[] = [];
+    for (const c of cases) {
+      const h = await curlEngine(m1, admin, c.hostile);
+      if (!refusedByPlugin(h) || !h.message.includes(c.hostile.reason))
+        problems.push(
+          `${c.class}: ${h.status} ${h.message} (expected the plugin's 403 with "${c.hostile.reason}")`,
+        );
+      if (!c.twin) continue;
+      const current = await registrySpec();
+      const twin = {
+        ...c.twin,
+        target: c.twin.target.replace('{{version}}', String(current.Version.Index)),
+        ...(c.twin.body !== undefined && {
+          body: c.twin.body.replace('{{spec}}', JSON.stringify(current.Spec)),
+        }),
+      };
+      const t = await curlEngine(m1, admin, twin);
+      if (refusedByPlugin(t) || (c.twin.ok !== false && (t.status < 200 || t.status > 299)))
+        problems.push(`${c.class} (twin): ${t.status} ${t.message}`);
+    }
+    expect(problems, problems.join('\n')).toEqual([]);
+    // The twin's update carried no registry credentials, which swarm counts as a change: the registry's task
+    // is replaced, and comes back.
+    await waitRunning('eectl-registry');
+    await run(
+      'm1',
+      'docker service ls -q --filter name=hc- | xargs -r docker service rm >/dev/null; docker ps -aq --filter name=hc- | xargs -r docker rm -f >/dev/null',
+    );
+  });
+
   it('with requireSigned off again, everything is allowed', async () => {
     const doc = parseDocument(await readFile(policyFile, 'utf8'));
     doc.setIn(['spec', 'images', 'policy', 'requireSigned'], false);
@@ -341,5 +459,14 @@ describe('signed images: eectl and the real cosign read and write the same signa
       'moving',
     ]);
     expect(update.code, update.stderr).toBe(0);
+    // The twins of the build and the plugin install refused above: the plugin lets the admin's through (the
+    // engine then fails on its own: an empty build context, a registry that does not answer).
+    for (const request of [
+      { method: 'POST', target: '/v1.41/build' },
+      { method: 'POST', target: '/v1.41/plugins/pull?remote=127.0.0.1:9/hc/plugin:1', body: '[]' },
+    ]) {
+      const r = await curlEngine(sandbox.host('m1').address, join(work, 'bundle'), request);
+      expect(refusedByPlugin(r), `${request.target}: ${r.status} ${r.message}`).toBe(false);
+    }
   });
 });

@@ -30,6 +30,7 @@ export const CORPUS_POLICY: AccessPolicy = {
     { name: 'dev', admin: false, defaultCollection: '/Shared/Private/dev' },
     { name: 'full', admin: false, defaultCollection: '/Shared/Private/full' },
     { name: 'viewer', admin: false, defaultCollection: '/Shared/Private/viewer' },
+    { name: 'root-wide', admin: false, defaultCollection: '/Shared/Private/root-wide' },
   ],
   teams: [{ name: 'team-a', members: ['dev'] }],
   grants: [
@@ -38,6 +39,8 @@ export const CORPUS_POLICY: AccessPolicy = {
     { user: 'full', role: 'fullControl', collection: '/Shared/full' },
     { user: 'full', role: 'scheduler', collection: '/Shared' },
     { user: 'viewer', role: 'viewOnly', collection: '/Shared' },
+    // A grant on / (allowed: no grant reaches /System) — in any spelling.
+    { user: 'root-wide', role: 'restrictedControl', collection: '/' },
   ],
   revoked: [],
   images: {
@@ -1025,6 +1028,15 @@ export const CORPUS: CorpusCase[] = [
       reason: /node collection \/System is not one this user may schedule on/,
     },
     twin: devCreate(withPlacement(['NODE.ROLE == Worker', 'node.labels.eectl.collection == /Shared'])),
+  },
+  {
+    name: "the managers' and registry hosts' collection in another case (swarmkit compares values without case)",
+    class: 'placement',
+    hostile: {
+      ...create('root-wide', withPlacement(['node.role==worker', 'node.labels.eectl.collection==/system'])),
+      reason: /node collection \/system is not one this user may schedule on/,
+    },
+    twin: create('root-wide', withPlacement(['node.role==worker', 'node.labels.eectl.collection==/Shared'])),
   },
   {
     name: "pinned to another team's nodes",

@@ -43,6 +43,15 @@ export function within(collection: string, ancestor: string): boolean {
   return collection === ancestor || collection.startsWith(`${ancestor}/`);
 }
 
+/**
+ * Whether a collection is /System or below it, in any spelling of case: swarmkit matches a placement
+ * constraint's value without regard to case, so `node.labels.eectl.collection==/system` reaches the nodes
+ * of /System, and no spelling of it may ever be granted.
+ */
+export function inSystem(collection: string): boolean {
+  return within(collection.toLowerCase(), SYSTEM_COLLECTION.toLowerCase());
+}
+
 /** One grant: a role on a collection, for a user or a team. */
 export interface PolicyGrant {
   user?: string;

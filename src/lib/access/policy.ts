@@ -3,6 +3,7 @@ import { AmbiguousBodyError, field, list, parseBody, path, stringMap, text } fro
 import {
   COLLECTION_LABEL,
   COLLECTION_PATH,
+  inSystem,
   privateCollection,
   ROLE_PERMISSIONS,
   SHARED_COLLECTION,
@@ -191,7 +192,7 @@ function resourceOf(op: Operation): string {
 export function permissionsOf(policy: AccessPolicy, userName: string, collection: string): Set<Permission> {
   const teams = new Set(policy.teams.filter((t) => t.members.includes(userName)).map((t) => t.name));
   const granted = new Set<Permission>();
-  if (collection === SYSTEM_COLLECTION || within(collection, SYSTEM_COLLECTION)) return granted;
+  if (inSystem(collection)) return granted;
   for (const g of policy.grants) {
     const forMe = g.user === userName || (g.team !== undefined && teams.has(g.team));
     if (forMe && within(collection, g.collection)) for (const p of ROLE_PERMISSIONS[g.role]) granted.add(p);
@@ -217,7 +218,7 @@ function canAnywhere(policy: AccessPolicy, userName: string, permission: Permiss
 }
 
 /** Whether a request replaces a service's spec with its previous one (`?rollback=previous`, read as Go reads it). */
-export function rollsBack(routed: RoutedRequest): boolean {
+function rollsBack(routed: RoutedRequest): boolean {
   return (
     routed.op.type === 'update' &&
     routed.op.kind === 'service' &&
@@ -293,7 +294,7 @@ function labelCollection(labels: Record<string, string>, what: string): string |
 }
 
 /** The collection of a node: its label (install sets it), else managers /System and workers /Shared. */
-export function nodeCollection(node: unknown): string {
+function nodeCollection(node: unknown): string {
   const own = labelCollection(stringMap(path(node, 'Spec', 'Labels')), `node ${text(field(node, 'ID'))}`);
   return own ?? (text(path(node, 'Spec', 'Role')) === 'worker' ? SHARED_COLLECTION : SYSTEM_COLLECTION);
 }
@@ -329,7 +330,7 @@ async function resolveCollection(lookup: Lookup, kind: ResourceKind, id: string)
 
 /** Denial text for a missing permission. */
 function lacks(ctx: CheckContext, permission: Permission, collection: string, what: string): string {
-  if (within(collection, SYSTEM_COLLECTION)) return `${what}: ${SYSTEM_COLLECTION} is for admins only`;
+  if (inSystem(collection)) return `${what}: ${SYSTEM_COLLECTION} is for admins only`;
   return `${what}: ${ctx.user} has no ${permission} permission on ${collection}`;
 }
 
@@ -439,6 +440,27 @@ export const collectionCheck: Check = {
   },
 };
 
+/** What the allow-list reads for a request: the kind of body, the bodies that take effect, their collection. */
+async function allowListBodies(
+  ctx: CheckContext,
+): Promise<{ kind: BodyKind; bodies: unknown[]; collection?: string } | undefined> {
+  const op = ctx.op;
+  const kind = specKind(op);
+  // A spec's collection is its own label (collectionCheck has judged it).
+  if (kind !== undefined) return { kind, bodies: await ctx.specs() };
+  if (op.type === 'update' && op.kind === 'container') {
+    return {
+      kind: 'container-update',
+      bodies: [ctx.body()],
+      collection: await ctx.collectionOf('container', op.id),
+    };
+  }
+  if (op.type === 'network-attach') {
+    return { kind: 'endpoint', bodies: [ctx.body()], collection: await ctx.collectionOf('network', op.id) };
+  }
+  return undefined;
+}
+
 /**
  * The allow-list (allow-list.ts): without `unrestricted` on the collection, a body holds only fields and
  * values known to be safe. Judged on every spec that takes effect (a rollback's previous spec too).
@@ -446,40 +468,35 @@ export const collectionCheck: Check = {
 export const allowListCheck: Check = {
   name: 'allow-list',
   async run(ctx) {
-    const op = ctx.op;
-    let kind: BodyKind | undefined = specKind(op);
-    let bodies: unknown[] = [];
-    let collection: string | undefined;
-    if (kind !== undefined) {
-      bodies = await ctx.specs();
-    } else if (op.type === 'update' && op.kind === 'container') {
-      kind = 'container-update';
-      bodies = [ctx.body()];
-      collection = await ctx.collectionOf('container', op.id);
-    } else if (op.type === 'network-attach') {
-      kind = 'endpoint';
-      bodies = [ctx.body()];
-      collection = await ctx.collectionOf('network', op.id);
-    } else if (op.type === 'container-start') {
-      // API versions below 1.24 apply host settings from a start's body on engines before 25, and the
-      // engine does not pass a chunked body to the plugin: refused without looking for one.
-      const version = ctx.routed.version;
-      if (version === undefined || compareVersions(version, '1.24') >= 0) return undefined;
-      collection = await ctx.collectionOf('container', op.id);
-      if (ctx.can(collection, 'unrestricted')) return undefined;
-      return `${ctx.resource}: a container start on API version ${version} (below 1.24) may carry host settings, which need fullControl on ${collection}`;
-    }
-    if (kind === undefined) return undefined;
-    for (const body of bodies) {
-      const target =
-        collection ??
-        specCollection(ctx, body, `the ${op.type === 'create' ? 'new' : 'new spec of the'} ${kind}`);
+    const read = await allowListBodies(ctx);
+    if (!read) return undefined;
+    for (const body of read.bodies) {
+      const target = read.collection ?? specCollection(ctx, body, `the spec of the ${read.kind}`);
       if (ctx.can(target, 'unrestricted')) continue;
-      const { findings } = readBody(kind, body);
+      const { findings } = readBody(read.kind, body);
       if (findings.length === 0) continue;
       return `${ctx.resource}: ${findings.join('; ')}: ${findings.length === 1 ? 'this needs' : 'these need'} fullControl on ${target} (restrictedControl admits only the fields known to be safe)`;
     }
     return undefined;
+  },
+};
+
+/**
+ * A container start on API versions below 1.24 may carry host settings in its body, which engines before
+ * 25 apply; the engine does not pass a chunked body to the plugin, so it is refused without `unrestricted`
+ * whether a body is seen or not.
+ */
+export const legacyStartCheck: Check = {
+  name: 'legacy start',
+  async run(ctx) {
+    const op = ctx.op;
+    const version = ctx.routed.version;
+    if (op.type !== 'container-start' || version === undefined || compareVersions(version, '1.24') >= 0) {
+      return undefined;
+    }
+    const collection = await ctx.collectionOf('container', op.id);
+    if (ctx.can(collection, 'unrestricted')) return undefined;
+    return `${ctx.resource}: a container start on API version ${version} (below 1.24) may carry host settings, which need fullControl on ${collection}`;
   },
 };
 
@@ -563,6 +580,7 @@ function schedulableExample(ctx: CheckContext): string {
 export const CHECKS: readonly Check[] = [
   collectionCheck,
   allowListCheck,
+  legacyStartCheck,
   referencesCheck,
   placementCheck,
   signedImageCheck,

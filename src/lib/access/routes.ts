@@ -225,10 +225,13 @@ export const ROUTES: readonly Route[] = [
   ['GET', '/debug/pprof/{name}', admin("the engine's debug endpoints")],
 ];
 
-/** gorilla/mux's template to a regular expression: `{v}` is `[^/]+`, `{v:re}` is `re`. */
+/**
+ * gorilla/mux's template to a regular expression: `{v}` is `[^/]+`, `{v:re}` is `re`, where Go's `.`
+ * matches every character but `\n` (JavaScript's would also refuse `\r`, U+2028 and U+2029).
+ */
 function templatePattern(template: string): string {
   return template.replace(/\{[a-z]+(?::([^}]+))?\}|[.+*?^$()[\]|\\]/gi, (m: string, re?: string) =>
-    m.startsWith('{') ? `(${re ?? '[^/]+'})` : `\\${m}`,
+    m.startsWith('{') ? `(${re === undefined ? '[^/]+' : re.replace(/\./g, '[^\\n]')})` : `\\${m}`,
   );
 }
 
@@ -244,7 +247,13 @@ const COMPILED = ROUTES.map(([method, template, to]) => ({
   plain: new RegExp(`^${templatePattern(template)}$`),
 }));
 
-/** Go's unescape in path mode: every `%` starts two hex digits, else the request is a 400. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Go's unescape in path mode: every `%` starts two hex digits, else the request is a 400. Go keeps the
+ * bytes as they are; bytes that are not UTF-8 are refused here (undefined), since the plugin would look up
+ * another name than the engine acts on (the engine's names are UTF-8, so such a request finds nothing).
+ */
 function unescapePath(s: string): string | undefined {
   if (/%(?![0-9a-fA-F]{2})/.test(s)) return undefined;
   const bytes: number[] = [];
@@ -255,7 +264,11 @@ function unescapePath(s: string): string | undefined {
       i += 2;
     } else bytes.push(raw[i]!);
   }
-  return Buffer.from(bytes).toString('utf8');
+  try {
+    return UTF8.decode(Buffer.from(bytes));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Go's url.QueryUnescape: `+` is a space, `%XX` a byte; a bad escape is an error. */
@@ -263,11 +276,41 @@ function unescapeQuery(s: string): string | undefined {
   return unescapePath(s.replace(/\+/g, ' '));
 }
 
+/** What Go's shouldEscape(c, encodeHost) lets a host hold unescaped (ASCII; other bytes are allowed). */
+const HOST_CHARACTER = /[A-Za-z0-9\-_.~!$&'()*+,;=:[\]<>"\u0080-\uffff]/;
+
+/** Go's url.parseAuthority, as far as whether it accepts an absolute-form target's `userinfo@host:port`. */
+function validAuthority(authority: string): boolean {
+  const at = authority.lastIndexOf('@');
+  const host = at < 0 ? authority : authority.slice(at + 1);
+  const port = (p: string) => p === '' || /^:[0-9]*$/.test(p);
+  if (host.startsWith('[')) {
+    const end = host.lastIndexOf(']');
+    if (end < 0 || !port(host.slice(end + 1))) return false;
+  } else {
+    const colon = host.lastIndexOf(':');
+    if (colon !== -1 && !port(host.slice(colon))) return false;
+  }
+  for (let i = 0; i < host.length; i++) {
+    if (host[i] === '%') {
+      // In a host, an escape is for a byte of a non-ASCII character (or %25 itself).
+      if (!/^%[0-9a-fA-F]{2}$/.test(host.slice(i, i + 3))) return false;
+      if (parseInt(host[i + 1]!, 16) < 8 && host.slice(i, i + 3) !== '%25') return false;
+      i += 2;
+    } else if (!HOST_CHARACTER.test(host[i]!)) return false;
+  }
+  if (at < 0) return true;
+  const userinfo = authority.slice(0, at);
+  return (
+    /^[A-Za-z0-9\-._:~!$&'()*+,;=%@\u0080-\uffff]*$/.test(userinfo) && !/%(?![0-9a-fA-F]{2})/.test(userinfo)
+  );
+}
+
 /**
  * Go's url.ParseQuery, as the engine's httputils.ParseForm reads the query: `&`-separated pairs; a pair
  * with `;` or a bad escape is an error, and the engine then refuses the request, so undefined here.
  */
-export function parseQuery(raw: string): Map<string, string[]> | undefined {
+function parseQuery(raw: string): Map<string, string[]> | undefined {
   const out = new Map<string, string[]>();
   for (const pair of raw.split('&')) {
     if (pair === '') continue;
@@ -289,7 +332,7 @@ export const queryGet = (query: Map<string, string[]>, key: string): string => q
  * (`/v1.41/info?x`), absolute form (`http://host/v1.41/info`, any scheme), no fragment; undefined where Go
  * answers 400 or the router could not match (an opaque or empty path, `*`).
  */
-export function parseRequestTarget(raw: string): { path: string; rawQuery: string } | undefined {
+function parseRequestTarget(raw: string): { path: string; rawQuery: string } | undefined {
   // eslint-disable-next-line no-control-regex
   if (raw === '' || /[\u0000-\u001f\u007f]/.test(raw)) return undefined;
   let rest = raw;
@@ -308,6 +351,7 @@ export function parseRequestTarget(raw: string): { path: string; rawQuery: strin
   if (!rest.startsWith('/')) return undefined;
   if (scheme !== '' && rest.startsWith('//')) {
     const slash = rest.indexOf('/', 2);
+    if (!validAuthority(slash === -1 ? rest.slice(2) : rest.slice(2, slash))) return undefined;
     rest = slash === -1 ? '' : rest.slice(slash);
   }
   const path = unescapePath(rest);
@@ -315,7 +359,7 @@ export function parseRequestTarget(raw: string): { path: string; rawQuery: strin
 }
 
 /** gorilla/mux's cleanPath: path.Clean, keeping a trailing slash. A path it changes is redirected, not routed. */
-export function cleanPath(p: string): string {
+function cleanPath(p: string): string {
   if (p === '') return '/';
   const rooted = p.startsWith('/') ? p : `/${p}`;
   const parts: string[] = [];
@@ -332,11 +376,15 @@ export function cleanPath(p: string): string {
 export const MIN_API_VERSION = '1.12';
 export const MAX_API_VERSION = '1.51';
 
-/** strconv.Atoi as moby's versions.compare uses it: a part that is not an int64 counts as 0. */
+/**
+ * strconv.Atoi as moby's versions.compare uses it, its error ignored: a part that is not a number counts
+ * as 0, and one beyond int64 as int64's limit (ParseInt returns it with its range error).
+ */
 function versionPart(part: string | undefined): bigint {
   if (part === undefined || !/^[+-]?\d+$/.test(part)) return 0n;
   const n = BigInt(part);
-  return n > 9223372036854775807n || n < -9223372036854775808n ? 0n : n;
+  const max = 9223372036854775807n;
+  return n > max ? max : n < -max - 1n ? -max - 1n : n;
 }
 
 /** moby's api/types/versions.compare: dot-separated parts as integers, missing parts 0. */

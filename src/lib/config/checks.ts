@@ -1,5 +1,5 @@
 import type { ConfigProblem } from './problems.js';
-import { SYSTEM_COLLECTION, within } from '../access/model.js';
+import { inSystem, SHARED_COLLECTION, SYSTEM_COLLECTION } from '../access/model.js';
 import { SWARM_PORTS } from './fields.js';
 import {
   clusterSchema,
@@ -201,7 +201,7 @@ function accessProblems(access: AccessSpec, loc: Locator): ConfigProblem[] {
       problems.push(loc.problem('error', at('grants', i, 'user'), `${g.user} is not in spec.access.users`));
     if (g.team !== undefined && !teams.has(g.team))
       problems.push(loc.problem('error', at('grants', i, 'team'), `${g.team} is not in spec.access.teams`));
-    if (within(g.collection, SYSTEM_COLLECTION)) {
+    if (inSystem(g.collection)) {
       problems.push(
         loc.problem(
           'error',
@@ -252,10 +252,13 @@ function collectionProblems(
         at: ['spec', 'access', 'users', i, 'defaultCollection'],
       });
   });
-  access?.grants.forEach((g, i) =>
-    named.push({ collection: g.collection, at: ['spec', 'access', 'grants', i, 'collection'] }),
-  );
-  const seen = new Map<string, string>();
+  // A grant anywhere in /System is refused on its own (accessProblems).
+  access?.grants.forEach((g, i) => {
+    if (!inSystem(g.collection))
+      named.push({ collection: g.collection, at: ['spec', 'access', 'grants', i, 'collection'] });
+  });
+  // The built-in collections count too: a grant on /shared would reach the nodes of /Shared.
+  const seen = new Map([SYSTEM_COLLECTION, SHARED_COLLECTION].map((c) => [c.toLowerCase(), c]));
   for (const { collection, at } of named) {
     const folded = collection.toLowerCase();
     const other = seen.get(folded);

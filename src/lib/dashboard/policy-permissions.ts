@@ -1,11 +1,5 @@
 import { compilePolicy } from '../access/compile.js';
-import {
-  COLLECTION_LABEL,
-  privateCollection,
-  SYSTEM_COLLECTION,
-  within,
-  type AccessPolicy,
-} from '../access/model.js';
+import { COLLECTION_LABEL, inSystem, privateCollection, type AccessPolicy } from '../access/model.js';
 import { CHECKS, decide, type Check, type Identity, type Lookup } from '../access/policy.js';
 import type { ResourceKind } from '../access/routes.js';
 import type { AccessSpec } from '../config/schema.js';
@@ -264,7 +258,7 @@ function candidateCollections(policy: AccessPolicy, name: string): string[] {
   const granted = policy.grants
     .filter((g) => g.user === name || (g.team !== undefined && teams.has(g.team)))
     .map((g) => g.collection)
-    .filter((c) => !within(c, SYSTEM_COLLECTION));
+    .filter((c) => !inSystem(c));
   return [...new Set([user.defaultCollection, privateCollection(name), ...granted])];
 }
 

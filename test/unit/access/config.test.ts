@@ -43,6 +43,28 @@ describe('spec.access in the cluster file', () => {
     ]);
   });
 
+  it('refuses collections that differ only in case (placement constraints match them alike), the built-in ones included, and node collections on managers', () => {
+    const text = `${HEAD}  hosts:
+    - { address: 10.0.0.11, role: manager, collection: /Shared/web }
+    - { address: 10.0.0.21, role: worker, collection: /Shared/Web }
+    - { address: 10.0.0.22, role: worker, collection: /Shared/a@b }
+  access:
+    users: [{ name: ops, admin: true }, { name: alice }]
+    grants:
+      - { user: alice, role: scheduler, collection: /Shared/web }
+      - { user: alice, role: viewOnly, collection: /shared }
+      - { user: alice, role: fullControl, collection: /SYSTEM }
+`;
+    expect(lines(text)).toEqual([
+      'cluster.yaml:7:5: warning: spec.hosts: 1 manager: no fault tolerance: lose it and the cluster cannot be managed',
+      'cluster.yaml:7:56: spec.hosts[0].collection: a manager is always in /System: only workers name a collection',
+      'cluster.yaml:8:55: spec.hosts[1].collection: /Shared/Web and /Shared/web differ only in case: placement constraints do not tell them apart, so use one spelling',
+      'cluster.yaml:9:55: spec.hosts[2].collection: a node collection is named in placement constraints, which cannot hold @',
+      'cluster.yaml:14:52: spec.access.grants[1].collection: /shared and /Shared differ only in case: placement constraints do not tell them apart, so use one spelling',
+      'cluster.yaml:15:55: spec.access.grants[2].collection: /System is for admins only: make the user admin: true instead',
+    ]);
+  });
+
   it('warns when nobody is admin', () => {
     expect(lines(withAccess('    users: [{ name: alice }]\n'))).toEqual([
       'cluster.yaml:14:12: warning: spec.access.users: no user has admin: true: nobody but root on a manager can manage nodes or /System',
