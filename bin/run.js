@@ -1,4 +1,15 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core';
+// The Node version is checked before anything else is loaded: eectl's code (and its libraries) need the
+// version of package.json's `engines.node`, and on an older Node they fail far from the cause, or not at
+// all until a run is half done. Keep this file to syntax every Node since 14 parses (no top-level await,
+// no import attributes): an older Node must get as far as the message.
+import { nodeVersionProblem } from './node-version.js';
 
-await execute({ dir: import.meta.url });
+const problem = nodeVersionProblem(process.version, process.execPath, process.argv.slice(2));
+if (problem !== undefined) {
+  if (problem.stdout) process.stdout.write(problem.stdout);
+  process.stderr.write(problem.stderr);
+  process.exitCode = 2;
+} else {
+  import('@oclif/core').then(({ execute }) => execute({ dir: import.meta.url }));
+}

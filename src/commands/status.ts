@@ -7,7 +7,7 @@ import {
 import { Flags } from '@oclif/core';
 import { tryReadWorkloads, type Workloads } from '../lib/actions/workloads.js';
 import { BaseCommand, EXIT_CODES_HELP, hostFlags } from '../lib/base-command.js';
-import { UsageError } from '../lib/errors.js';
+import { UsageError, type EectlError } from '../lib/errors.js';
 import { renderStatus, renderWorkloads } from '../lib/ui/status-summary.js';
 
 /** `eectl status --json`: the report, with services and tasks under --services. */
@@ -59,11 +59,15 @@ ${EXIT_CODES_HELP}`;
       config.metadata.name,
       this.flags,
       async (session) => {
+        // Why hosts could not be read, for what the error advises (not part of the report).
+        let hostErrors: EectlError[] = [];
         const report = async (): Promise<StatusReport> => {
-          const [result, workloads] = await Promise.all([
+          const [status, workloads] = await Promise.all([
             clusterStatus({ config, session, concurrency: this.flags.concurrency }),
             this.flags.services ? tryReadWorkloads(config, this.flags.bundle) : undefined,
           ]);
+          hostErrors = status.hostErrors;
+          const result = status.result;
           return workloads
             ? { ...result, workloads: workloads.workloads, workloadsError: workloads.error }
             : result;
@@ -71,7 +75,7 @@ ${EXIT_CODES_HELP}`;
         if (this.flags.watch) return await this.watch(report, render);
         const result = await report();
         if (!this.jsonEnabled()) this.log(render(result));
-        if (result.health !== 'healthy') throw new ClusterUnhealthyError(result);
+        if (result.health !== 'healthy') throw new ClusterUnhealthyError(result, hostErrors);
         return result;
       },
       // A report should not wait a minute per dead host: two short attempts, then it is reported down.

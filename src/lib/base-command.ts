@@ -3,6 +3,7 @@ import chalk from 'chalk';
 import { EectlError, ExitCode, toEectlError, UsageError } from './errors.js';
 import { loadCluster, type LoadedCluster } from './config/load.js';
 import { clusterDir, LOG_LEVELS, RunLog, type Logger, type LogLevel } from './ui/log.js';
+import { logRetentionFromEnv } from './ui/log-retention.js';
 import { join } from 'node:path';
 import { openSession, type Session, type SessionOptions } from './cluster/session.js';
 import type { ClusterConfig } from './config/schema.js';
@@ -106,12 +107,28 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Loads the cluster file named by --config and opens the run's log file under ~/.eectl/<cluster>/logs. */
   protected async loadCluster(options: { showWarnings?: boolean } = {}): Promise<LoadedCluster> {
     const loaded = await loadCluster(this.flags.config);
-    this.runLog.openFile(join(clusterDir(loaded.config.metadata.name), 'logs'), this.id ?? 'eectl');
+    this.openRunLog(join(clusterDir(loaded.config.metadata.name), 'logs'));
     this.log_.debug(`eectl ${this.config.version} ${this.id ?? ''} ${this.argv.join(' ')}`);
     // Warnings matter where the file is acted on (install) or checked; elsewhere they would only be noise.
     for (const w of loaded.warnings)
       this.runLog.write(options.showWarnings ? 'warn' : 'debug', '', formatProblemLine(w));
     return loaded;
+  }
+
+  /**
+   * Opens this run's log file in `dir`. A directory eectl cannot write (permissions, a full disk) costs the
+   * run its log file, not the run: a warning says why, and the run goes on (a cron job's status still
+   * reports). Errors of the run itself are still rendered, without a "Log:" line.
+   */
+  protected openRunLog(dir: string, command = this.id ?? 'eectl'): void {
+    const retention = logRetentionFromEnv();
+    try {
+      this.runLog.openFile(dir, command, retention);
+    } catch (error) {
+      const e = toEectlError(error);
+      const home = e.suggestions.find((x) => x.includes('EECTL_HOME'));
+      this.log_.warn(`no log file for this run: ${e.message}${home ? `. ${home}` : ''}`);
+    }
   }
 
   /** A pooled connection per host for this run, with the host-key policy of the flags; close it at the end. */

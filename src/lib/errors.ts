@@ -120,9 +120,11 @@ export function hostsFailedError(failures: readonly EectlError[], options: Hosts
   });
 }
 
-/** Renders any thrown value as an EectlError; unknown errors are bugs (exit 1). */
+/** Renders any thrown value as an EectlError: this machine's own trouble as `environmentError` says; other unknown errors are bugs (exit 1). */
 export function toEectlError(error: unknown): EectlError {
   if (error instanceof EectlError) return error;
+  const environment = environmentError(error);
+  if (environment) return environment;
   const message = error instanceof Error ? error.message : String(error);
   return new EectlError(message, {
     code: 'EINTERNAL',
@@ -131,4 +133,128 @@ export function toEectlError(error: unknown): EectlError {
     cause: error,
     suggestions: ['This looks like a bug in eectl: please report it with the log file named below.'],
   });
+}
+
+/** A Node.js system error: `code` (EACCES …), the call that failed, and what it was about. */
+interface SystemError extends Error {
+  code: string;
+  syscall?: string;
+  path?: string;
+  dest?: string;
+  address?: string;
+  port?: number;
+}
+
+function isSystemError(error: unknown): error is SystemError {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
+}
+
+/** Where eectl keeps its state on this machine: a file there that cannot be written points at EECTL_HOME. */
+function underEectlHome(path: string): boolean {
+  const home = process.env.EECTL_HOME;
+  return (
+    (home !== undefined && path.startsWith(home)) || path.includes('/.eectl/') || path.endsWith('/.eectl')
+  );
+}
+
+/**
+ * This machine's own trouble, raised by Node.js for a local file, port or program, as an error that says
+ * what happened and what to do, not "a bug in eectl": a port another program holds (exit 2), an address
+ * that is not this machine's, a local file eectl may not write (exit 2), a full disk, too many open
+ * files (exit 1). Undefined for anything else. Network errors of a host never get here raw: the SSH layer
+ * names the host.
+ */
+export function environmentError(error: unknown): EectlError | undefined {
+  if (!isSystemError(error)) return undefined;
+  const { code, syscall } = error;
+  const at =
+    error.address === undefined
+      ? undefined
+      : `${error.address}${error.port === undefined ? '' : `:${error.port}`}`;
+  const user = (message: string, eCode: string, suggestions: string[]) =>
+    new EectlError(message, {
+      code: eCode,
+      kind: 'user',
+      exitCode: ExitCode.usage,
+      cause: error,
+      suggestions,
+    });
+  const external = (message: string, eCode: string, suggestions: string[]) =>
+    new EectlError(message, {
+      code: eCode,
+      kind: 'external',
+      exitCode: ExitCode.failure,
+      cause: error,
+      suggestions,
+    });
+  if (syscall === 'listen' || syscall === 'bind') {
+    const port = error.port === undefined ? 'the port' : `port ${error.port}`;
+    if (code === 'EADDRINUSE')
+      return user(`cannot listen on ${at ?? 'that address'}: another program uses ${port}`, 'EPORT_IN_USE', [
+        'Choose another port, or port 0 for any free one (`eectl dashboard --port 0`).',
+        ...(error.port === undefined
+          ? []
+          : [`See which program holds it: ss -ltnp 'sport = :${error.port}'`]),
+      ]);
+    if (code === 'EADDRNOTAVAIL')
+      return user(
+        `cannot listen on ${at ?? 'that address'}: it is not an address of this machine`,
+        'EADDRESS',
+        ['Listen on 127.0.0.1 (the default) or on an address `ip -brief address` lists.'],
+      );
+    if (code === 'EACCES' || code === 'EPERM')
+      return user(
+        `cannot listen on ${at ?? 'that address'}: ${port} needs privileges this user lacks`,
+        'EPORT_DENIED',
+        ['Choose a port from 1024 up, or port 0 for any free one (`eectl dashboard --port 0`).'],
+      );
+  }
+  const path = error.path ?? error.dest;
+  const what = path ?? 'a local file';
+  const home =
+    path !== undefined && underEectlHome(path)
+      ? [
+          'eectl keeps its state under ~/.eectl: set EECTL_HOME to a directory this user can write to use another.',
+        ]
+      : [];
+  if ((code === 'EACCES' || code === 'EPERM') && path !== undefined)
+    return user(`cannot ${verbOf(syscall)} ${what}: permission denied for this user`, 'ELOCAL_PERMISSION', [
+      `Give this user access to ${what} (ls -ld, chmod, chown), run eectl as the user that owns it, or choose another path.`,
+      ...home,
+    ]);
+  if (code === 'EROFS' && path !== undefined)
+    return user(`cannot ${verbOf(syscall)} ${what}: the file system is read-only`, 'ELOCAL_READONLY', [
+      'Choose a path on a writable file system.',
+      ...home,
+    ]);
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return external(
+      `cannot ${verbOf(syscall)} ${what}: ${code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded'}`,
+      'ELOCAL_NO_SPACE',
+      [
+        `Free space where ${what} lives (df -h${path === undefined ? '' : ` ${path}`}), then run the command again.`,
+        'eectl’s own run logs are under ~/.eectl/<cluster>/logs; EECTL_LOG_KEEP_RUNS and EECTL_LOG_KEEP_MIB bound them.',
+      ],
+    );
+  if (code === 'EMFILE' || code === 'ENFILE')
+    return external(`too many open files on this machine (${code}) while eectl worked`, 'ELOCAL_FILES', [
+      'Lower --concurrency, or raise the limit of open files (ulimit -n 65536) and run again.',
+    ]);
+  return undefined;
+}
+
+/** What eectl was doing with a local path, in words ("create the directory", "open" …). */
+function verbOf(syscall: string | undefined): string {
+  const verbs: Record<string, string> = {
+    mkdir: 'create the directory',
+    mkdtemp: 'create a directory in',
+    write: 'write to',
+    copyfile: 'copy to',
+    unlink: 'remove',
+    rmdir: 'remove',
+    rm: 'remove',
+    scandir: 'list',
+    chmod: 'change the mode of',
+  };
+  return (syscall && verbs[syscall]) ?? syscall ?? 'use';
 }

@@ -18,6 +18,11 @@ const COMMANDS: Record<string, string> = {
 
 export function missingPrerequisites(): string[] {
   const missing: string[] = [];
+  // The tests run the CLI on the Node running them (process.execPath); bin/run.js refuses one older than 22.
+  if (Number(process.versions.node.split('.')[0]) < 22)
+    missing.push(
+      `Node.js 22 to run the tests (this is ${process.version}): run them with npm test, which uses the Node npm ci installs`,
+    );
   if (process.getuid?.() !== 0)
     missing.push('root: the test SSH servers run commands as other users (run as root)');
   if (!existsSync(SFTP_SERVER)) missing.push(`${SFTP_SERVER} (apt-get install openssh-sftp-server)`);

@@ -8,6 +8,8 @@ export default class AccessCheck extends BaseCommand<typeof AccessCheck> {
 
 Exits 0 when the request would be allowed and 1 when it would be refused (the reason is printed, and in --json).
 
+Without spec.access and images.policy.requireSigned in the file, access control is off: every request is allowed, exit 0, with that reason, and no manager is asked (--json: "host" is empty).
+
 ${EXIT_CODES_HELP}`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> --user dev --method GET --path /v1.41/services',
@@ -42,7 +44,11 @@ ${EXIT_CODES_HELP}`;
         this.log(`${result.allow ? 'ALLOW' : 'DENY'}  ${result.user}: ${result.action}`);
         this.log(`  resource: ${result.resource}`);
         this.log(`  reason:   ${result.reason}`);
-        this.log(`  decided by the plugin code on ${result.host}`);
+        this.log(
+          result.host
+            ? `  decided by the plugin code on ${result.host}`
+            : '  decided from the cluster file: no authorization plugin judges requests (run eectl install if the managers still enforce an earlier spec.access)',
+        );
       }
       if (!result.allow) process.exitCode = 1;
       return result;

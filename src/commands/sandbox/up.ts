@@ -55,7 +55,7 @@ export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
   async run(): Promise<SandboxDescription> {
     const { name, managers, workers, registries, mirror } = this.flags;
     assertSandboxName(name); // before the name becomes a directory for the log
-    this.runLog.openFile(join(sandboxStateDir(name), 'logs'), 'sandbox-up');
+    this.openRunLog(join(sandboxStateDir(name), 'logs'), 'sandbox-up');
     const sandbox = await sandboxUp({
       name,
       managers,

@@ -119,6 +119,38 @@ export function dashboardPermissions(
   });
 }
 
+/**
+ * Why the server could not listen, in terms of the flags: a port another program holds or a privileged
+ * one (--port), an address this machine does not have (--listen). Exit 2 with the way out; undefined for
+ * any other error.
+ */
+export function listenError(error: unknown, listen: string, port: number): UsageError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const cause = { cause: error };
+  if (code === 'EADDRINUSE')
+    return new UsageError(`--port ${port}: another program is listening on ${listen}:${port}`, {
+      ...cause,
+      code: 'EPORT_IN_USE',
+      suggestions: [
+        'Run it with --port 0: the dashboard takes any free port and prints its URL.',
+        `Or choose another --port; \`ss -ltnp 'sport = :${port}'\` shows which program holds ${port}.`,
+      ],
+    });
+  if (code === 'EACCES' || code === 'EPERM')
+    return new UsageError(`--port ${port}: a port below 1024 needs privileges this user lacks`, {
+      ...cause,
+      code: 'EPORT_DENIED',
+      suggestions: ['Run it with --port 0 (any free port), or a --port from 1024 up.'],
+    });
+  if (code === 'EADDRNOTAVAIL')
+    return new UsageError(`--listen ${listen}: not an address of this machine`, {
+      ...cause,
+      code: 'EADDRESS',
+      suggestions: ['Use 127.0.0.1 (the default), ::1, or an address `ip -brief address` lists.'],
+    });
+  return undefined;
+}
+
 /** Loopback addresses: the only ones where the dashboard is not reachable by other machines. */
 export function isLoopback(address: string): boolean {
   return address === 'localhost' || address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(address);
@@ -162,7 +194,11 @@ export async function startDashboard(
     permissions: options.permissions ?? dashboardPermissions(options.config, options.file, api),
     log: options.log,
   });
-  const server = await startDashboardServer(app, options.listen, options.port);
+  const server = await startDashboardServer(app, options.listen, options.port).catch((error: unknown) => {
+    collector.stop();
+    api.close();
+    throw listenError(error, options.listen, options.port) ?? error;
+  });
   const result: DashboardResult = {
     cluster: options.config.metadata.name,
     url: `${server.url}?token=${tokens.main}`,

@@ -21,22 +21,87 @@ export interface StatusOptions {
   concurrency: number;
 }
 
+/** SSH refused eectl on a host (a wrong user or key, an unknown or changed host key, no sudo): the host may be fine. */
+const SSH_ACCESS_CODES = new Set([
+  'EAUTH',
+  'EHOSTKEY_UNKNOWN',
+  'EHOSTKEY_CHANGED',
+  'EHOSTKEY_REVOKED',
+  'ESUDO',
+]);
+
 /** Thrown (after the report is shown) when the cluster is not healthy: exit 1, with the report. */
 export class ClusterUnhealthyError extends EectlError {
-  constructor(readonly result: StatusResult) {
+  /**
+   * `hostErrors`: why hosts could not be read (status's own reading). What to do follows from them: a host
+   * that refused eectl's SSH login is fixed in the file or on the host, and `eectl install` is not advised
+   * while one does (it would stop at the same login).
+   */
+  constructor(
+    readonly result: StatusResult,
+    hostErrors: readonly EectlError[] = [],
+  ) {
+    const access = hostErrors.filter((e) => SSH_ACCESS_CODES.has(e.code));
+    const managers = result.nodes.filter((n) => n.fileRole === 'manager' && n.host !== undefined);
+    const unread = managers.filter((n) => access.some((e) => e.host === n.host));
+    const blind = result.health === 'quorum-lost' && managers.length > 0 && unread.length === managers.length;
     const lost = result.health === 'quorum-lost';
-    const what = lost ? `has lost its quorum (${result.quorum.description})` : 'is degraded, in quorum';
     const count = `${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`;
+    const what = blind
+      ? `cannot be read: SSH refused eectl on every manager (${unread.length} of ${managers.length}), so whether the swarm has a leader is unknown`
+      : lost
+        ? `has lost its quorum (${result.quorum.description})`
+        : 'is degraded, in quorum';
+    const codes = [...new Set(access.map((e) => e.code))];
     super(`cluster ${result.cluster} ${what}: ${count}, listed above (--json: result.problems)`, {
-      code: result.health === 'quorum-lost' ? 'EQUORUM_LOST' : 'EDEGRADED',
+      code: blind ? (codes.length === 1 ? codes[0]! : 'ESSH_ACCESS') : lost ? 'EQUORUM_LOST' : 'EDEGRADED',
       kind: 'external',
       exitCode: ExitCode.failure,
-      suggestions:
-        result.health === 'quorum-lost'
-          ? ['Start the managers that are down: the swarm is managed again once a majority of them is back.']
-          : ['Bring the hosts named above back, or run `eectl install` to converge them.'],
+      suggestions: statusSuggestions(result, hostErrors, blind),
     });
   }
+}
+
+/**
+ * What to do about an unhealthy report: first what the hosts that refused eectl's SSH login say (their
+ * own suggestions: the user, the key, the host key); then bringing back hosts that do not answer; then
+ * `eectl install` for hosts that answer but are not as the file says, only when no host refused the
+ * login (install connects to every host and would stop at the same one).
+ */
+export function statusSuggestions(
+  result: StatusResult,
+  hostErrors: readonly EectlError[],
+  blind = false,
+): string[] {
+  const access = hostErrors.filter((e) => SSH_ACCESS_CODES.has(e.code));
+  const out: string[] = access.flatMap((e) => e.suggestions);
+  if (access.length > 0) {
+    const hosts = [...new Set(access.map((e) => e.host ?? '?'))].join(', ');
+    out.push(
+      `eectl install would stop at the same SSH login: fix SSH to ${hosts} first, then run eectl status again.`,
+    );
+  }
+  if (blind) return [...new Set(out)];
+  const failed = new Set(hostErrors.map((e) => e.host));
+  const down = hostErrors.some((e) => !SSH_ACCESS_CODES.has(e.code));
+  if (result.health === 'quorum-lost') {
+    out.push('Start the managers that are down: the swarm is managed again once a majority of them is back.');
+  } else if (down) {
+    out.push('Bring back the hosts that do not answer over SSH (named above), then run eectl status again.');
+  }
+  const reachableIssues =
+    result.drift.missingFromSwarm.length > 0 ||
+    result.nodes.some(
+      (n) =>
+        n.host !== undefined &&
+        !failed.has(n.host) &&
+        (n.state !== 'ready' ||
+          n.apiListening === false ||
+          (n.certificate !== undefined && n.certificate.daysLeft < 0)),
+    );
+  if (reachableIssues && access.length === 0 && result.health !== 'quorum-lost')
+    out.push('Run eectl install to converge the hosts that answer but are not as the file says.');
+  return [...new Set(out)];
 }
 
 /** Connect timeouts of status: a host that does not answer is given up after two short attempts. */
@@ -44,16 +109,22 @@ export const STATUS_TIMEOUTS = { readyTimeoutMs: 8_000, connectAttempts: 2 };
 
 /**
  * Reads the cluster's state: every host's facts (one round trip each, hosts that cannot be reached are
- * reported, not fatal) and the node list from the first manager that answers. Nothing changes.
+ * reported, not fatal, and `hostErrors` says why) and the node list from the first manager that answers.
+ * Nothing changes.
  */
-export async function clusterStatus(options: StatusOptions): Promise<StatusResult> {
-  const { described, swarm } = await readCluster(
+export async function clusterStatus(
+  options: StatusOptions,
+): Promise<{ result: StatusResult; hostErrors: EectlError[] }> {
+  const { described, swarm, hostErrors } = await readCluster(
     options.config.spec.hosts,
     options.session,
     options.concurrency,
   );
   const replicas = await registryReplicaHealth(options.config, described, options.session);
-  return withRegistryHealth(assessCluster(options.config, described, swarm), replicas);
+  return {
+    result: withRegistryHealth(assessCluster(options.config, described, swarm), replicas),
+    hostErrors,
+  };
 }
 
 /** What the swarm said: its nodes, or why no manager listed them. */
@@ -71,8 +142,19 @@ export function assessCluster(
 ): StatusResult {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const quorum = quorumOf(config, described, swarm);
-  if (!quorum.hasQuorum)
+  let quorum = quorumOf(config, described, swarm);
+  const fileManagers = described.filter((d) => d.role === 'manager');
+  const refused = fileManagers.filter((d) => !d.ok && SSH_ACCESS_CODES.has(d.error.code));
+  if (!quorum.hasQuorum && fileManagers.length > 0 && refused.length === fileManagers.length) {
+    // Not one manager could be asked: the swarm may be fine, eectl cannot tell.
+    quorum = {
+      ...quorum,
+      description: `unknown: SSH refused eectl on every manager (${refused.length} of ${fileManagers.length})`,
+    };
+    problems.push(
+      `whether the swarm has a leader is unknown: SSH refused eectl on every manager of the file (${refused.length})`,
+    );
+  } else if (!quorum.hasQuorum)
     problems.push(`the swarm has no leader: ${quorum.description} (${swarm.error ?? 'no manager answered'})`);
 
   const apiPort = `${config.spec.controlPlane.apiPort}/tcp`;
@@ -102,7 +184,7 @@ export function assessCluster(
     }
     const cert = row.certificate;
     if (cert && cert.daysLeft < 0) issues.push(`API certificate expired ${-cert.daysLeft} days ago`);
-    if (!d.ok) issues.push(`SSH: ${lastLine(d.error.message).replace(`${d.address}: `, '')}`);
+    if (!d.ok) issues.push(sshIssue(d.address, d.error.message));
     if (issues.length > 0)
       problems.push(`${d.address}${row.hostname ? ` (${row.hostname})` : ''}: ${issues.join(', ')}`);
 
@@ -154,6 +236,7 @@ async function readCluster(
 ): Promise<{
   described: HostDescription[];
   swarm: { nodes: SwarmNode[] | undefined; error: string | undefined };
+  hostErrors: EectlError[];
 }> {
   const listings = new Map<string, Promise<SwarmNode[]>>();
   const settled = await mapSettled(specs, concurrency, async (spec) => {
@@ -168,10 +251,14 @@ async function readCluster(
     }
     return facts;
   });
+  const hostErrors: EectlError[] = [];
   const described = settled.map((s): HostDescription => {
     const base = { address: s.item.address, role: s.item.role };
     if (s.ok) return { ...base, ok: true, facts: s.value };
     const e = toEectlError(s.error);
+    hostErrors.push(
+      e.host === undefined ? new EectlError(e.message, { ...e, host: s.item.address, cause: e.cause }) : e,
+    );
     return { ...base, ok: false, error: { code: e.code, message: e.message } };
   });
   const errors: string[] = [];
@@ -179,7 +266,7 @@ async function readCluster(
     const listing = listings.get(spec.address);
     if (!listing) continue;
     try {
-      return { described, swarm: { nodes: await listing, error: undefined } };
+      return { described, swarm: { nodes: await listing, error: undefined }, hostErrors };
     } catch (e) {
       // With the quorum lost, `node ls` says "The swarm does not have a leader" or times out.
       errors.push(`${spec.address}: ${lastLine(toEectlError(e).message)}`);
@@ -187,7 +274,7 @@ async function readCluster(
   }
   const error =
     errors.length > 0 ? errors.join('; ') : 'no manager of the file is in the swarm and reachable';
-  return { described, swarm: { nodes: undefined, error } };
+  return { described, swarm: { nodes: undefined, error }, hostErrors };
 }
 
 /**
@@ -329,6 +416,23 @@ function registryStatus(config: ClusterConfig): RegistryStatus {
     replicas: [],
     note: `not checked: ${hosts} registry host${hosts === 1 ? '' : 's'} in the file`,
   };
+}
+
+/**
+ * Why a host could not be read, whole, on one line: "SSH authentication failed for ops@10.0.0.11:22;
+ * tried: key ~/.ssh/id_ed25519, ssh-agent at /run/…" (the error's own lines, its list joined with commas),
+ * without the address the problem line starts with.
+ */
+function sshIssue(address: string, message: string): string {
+  const lines = message
+    .replace(`${address}: `, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  let text = lines[0] ?? message;
+  const rest = lines.slice(1).map((l) => l.replace(/^- /, ''));
+  if (rest.length > 0) text += `${text.endsWith(':') ? ' ' : ': '}${rest.join(', ')}`;
+  return /^SSH\b/.test(text) ? text : `SSH: ${text}`;
 }
 
 const lastLine = (text: string): string =>

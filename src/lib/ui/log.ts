@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { pruneRunLogs, type LogRetention } from './log-retention.js';
 import { redact } from './redact.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -24,6 +25,7 @@ export interface Logger {
 export class RunLog {
   private fd: number | undefined;
   private pending: string[] = [];
+  private fileFailed = false;
   path: string | undefined;
   consoleLevel: LogLevel;
   /** Set while a progress renderer owns the terminal; console lines are then routed through it. */
@@ -33,16 +35,28 @@ export class RunLog {
     this.consoleLevel = consoleLevel;
   }
 
-  /** Opens `<dir>/<timestamp>-<command>.log` (0600) and flushes what was logged so far. */
-  openFile(dir: string, command: string): string {
+  /**
+   * Opens `<dir>/<timestamp>-<command>.log` (0600) and flushes what was logged so far. With `retention`,
+   * the oldest run logs of `dir` beyond it are deleted first (`pruneRunLogs`: never this run's file, never
+   * a file that is not a run log), and the deletions are logged at debug level.
+   */
+  openFile(dir: string, command: string, retention?: LogRetention): string {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const path = join(dir, `${stamp}-${command.replace(/[^a-z0-9-]+/gi, '-')}.log`);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.fd = openSync(path, 'a', 0o600);
     this.path = path;
-    for (const line of this.pending) writeSync(this.fd, line);
+    if (retention) {
+      const deleted = pruneRunLogs(dir, retention, basename(path));
+      if (deleted.length > 0)
+        this.pending.push(
+          `${new Date().toISOString()} DEBUG run logs: deleted the ${deleted.length} oldest beyond the last ${retention.runs || 'unlimited'} runs / ${retention.bytes > 0 ? `${retention.bytes / 1024 / 1024} MiB` : 'unlimited size'} (EECTL_LOG_KEEP_RUNS, EECTL_LOG_KEEP_MIB): ${deleted.join(', ')}\n`,
+        );
+    }
+    const pending = this.pending;
     this.pending = [];
+    for (const line of pending) if (this.fd !== undefined) this.writeFile(line);
     return path;
   }
 
@@ -51,14 +65,31 @@ export class RunLog {
     const head = prefix ? `[${prefix}] ` : '';
     const fileLine = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${head}${text}\n`;
     if (this.fd === undefined) {
-      if (this.pending.length < 10_000) this.pending.push(fileLine);
+      if (this.pending.length < 10_000 && !this.fileFailed) this.pending.push(fileLine);
     } else {
-      writeSync(this.fd, fileLine);
+      this.writeFile(fileLine);
     }
     if (rank[level] <= rank[this.consoleLevel]) {
       const consoleLine = `${level === 'info' ? '' : `${level}: `}${head}${text}`;
       if (this.consoleSink) this.consoleSink(consoleLine);
       else process.stderr.write(`${consoleLine}\n`);
+    }
+  }
+
+  /**
+   * A log file that cannot be written (a full disk) must not stop the run it describes: the file is given
+   * up, once, with a line on stderr, and the run goes on logging to the terminal only.
+   */
+  private writeFile(line: string): void {
+    try {
+      writeSync(this.fd!, line);
+    } catch (error) {
+      this.fileFailed = true;
+      this.close();
+      this.pending = [];
+      process.stderr.write(
+        `warn: the run log ${this.path ?? ''} cannot be written (${(error as Error).message}): the rest of this run is not in it\n`,
+      );
     }
   }
 

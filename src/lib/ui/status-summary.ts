@@ -47,7 +47,9 @@ export function renderStatus(r: StatusResult): string {
   ];
   if (r.warnings.length > 0) lines.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
   if (r.problems.length > 0) lines.push('', 'Problems:', ...r.problems.map((p) => `  - ${p}`));
-  lines.push('', `Health:   ${HEALTH[r.health]}`);
+  // No manager could be read (SSH refused eectl): the swarm may be fine; "quorum-lost" is all --json can say.
+  const unread = r.health === 'quorum-lost' && r.quorum.description.startsWith('unknown');
+  lines.push('', `Health:   ${unread ? chalk.red('UNKNOWN, no manager could be read') : HEALTH[r.health]}`);
   return lines.join('\n');
 }
 

@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { assessCluster, type SwarmView } from '../../../src/lib/actions/status.js';
+import {
+  assessCluster,
+  ClusterUnhealthyError,
+  statusSuggestions,
+  type SwarmView,
+} from '../../../src/lib/actions/status.js';
 import type { HostDescription } from '../../../src/lib/cluster/describe.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
+import { EectlError } from '../../../src/lib/errors.js';
 import type { Facts } from '../../../src/lib/host/facts-types.js';
 import { createCa, issueServerCert } from '../../../src/lib/pki/certificates.js';
 import { serverNames } from '../../../src/lib/pki/inspect.js';
 import { HOST_CA_CERT, HOST_SERVER_CERT } from '../../../src/lib/pki/paths.js';
 import type { SwarmNode } from '../../../src/lib/swarm/nodes.js';
+import { renderStatus } from '../../../src/lib/ui/status-summary.js';
 import { makeFacts } from '../../helpers/facts.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
@@ -184,5 +191,87 @@ describe('eectl status: health from facts and the node list', () => {
     expect(expired.problems).toContain(
       '10.0.0.12 (m2): engine API not listening on 2376/tcp, API certificate expired 5 days ago',
     );
+  });
+});
+
+/** The error a host gives when SSH refuses eectl's login: several lines, as transport.ts writes it. */
+const AUTH_MESSAGE = (address: string) =>
+  `${address}: SSH authentication failed for ops@${address}:22; tried:\n  - key /home/me/.ssh/id_ed25519\n  - ssh-agent at /run/agent.sock`;
+const refused = (d: HostDescription): HostDescription => ({
+  address: d.address,
+  role: d.role,
+  ok: false,
+  error: { code: 'EAUTH', message: AUTH_MESSAGE(d.address) },
+});
+const authError = (address: string) =>
+  new EectlError(AUTH_MESSAGE(address), {
+    code: 'EAUTH',
+    kind: 'user',
+    host: address,
+    suggestions: [
+      `Check that ops is the right user and that one of these keys is in ~ops/.ssh/authorized_keys on ${address}.`,
+    ],
+  });
+const unreachable = (address: string) =>
+  new EectlError(`${address}: connect EHOSTUNREACH`, { code: 'ECONNECT', kind: 'external', host: address });
+
+describe('eectl status: why a host could not be read, and what to do', () => {
+  it('a host that refused the SSH login: the whole reason on its problem line, not its last line', () => {
+    const hosts = healthyHosts();
+    hosts[3] = refused(hosts[3]!);
+    const nodes = healthyNodes();
+    nodes[3] = { ...nodes[3]!, state: 'down' };
+    const r = assessCluster(config, hosts, view(nodes), NOW);
+    expect(r.health).toBe('degraded');
+    expect(r.problems).toEqual([
+      '10.0.0.21 (w1): down, SSH authentication failed for ops@10.0.0.21:22; tried: key /home/me/.ssh/id_ed25519, ssh-agent at /run/agent.sock',
+    ]);
+    const e = new ClusterUnhealthyError(r, [authError('10.0.0.21')]);
+    expect(e.code).toBe('EDEGRADED');
+    expect(e.suggestions[0]).toMatch(/^Check that ops is the right user/);
+    expect(e.suggestions.join('\n')).toContain(
+      'eectl install would stop at the same SSH login: fix SSH to 10.0.0.21 first',
+    );
+    expect(e.suggestions.join('\n')).not.toMatch(/Run eectl install|run `eectl install`/);
+    expect(e.suggestions.join('\n')).not.toContain('Bring back');
+  });
+
+  it('every manager refused the login: the quorum is unknown, not lost, and the error is the login’s', () => {
+    const hosts = healthyHosts().map((h) => (h.role === 'manager' ? refused(h) : h));
+    const r = assessCluster(
+      config,
+      hosts,
+      view(undefined, 'no manager of the file is in the swarm and reachable'),
+      NOW,
+    );
+    expect(r.health).toBe('quorum-lost');
+    expect(r.quorum.description).toBe('unknown: SSH refused eectl on every manager (3 of 3)');
+    expect(r.problems[0]).toBe(
+      'whether the swarm has a leader is unknown: SSH refused eectl on every manager of the file (3)',
+    );
+    const e = new ClusterUnhealthyError(r, ['10.0.0.11', '10.0.0.12', '10.0.0.13'].map(authError));
+    expect(e.code).toBe('EAUTH');
+    expect(e.message).toContain('cannot be read: SSH refused eectl on every manager (3 of 3)');
+    expect(e.suggestions.join('\n')).not.toContain('Start the managers');
+    expect(e.suggestions.join('\n')).not.toMatch(/Run eectl install/);
+    expect(renderStatus(r)).toContain('Health:   UNKNOWN, no manager could be read');
+    expect(renderStatus(r)).toContain('Quorum:   unknown: SSH refused eectl on every manager (3 of 3)');
+  });
+
+  it('a host that does not answer: bring it back; install only for hosts that answer but differ from the file', () => {
+    const hosts = healthyHosts();
+    hosts[2] = down(hosts[2]!);
+    const nodes = healthyNodes().filter((n) => n.hostname !== 'w1');
+    nodes[2] = { ...nodes[2]!, state: 'down', reachability: 'unreachable' };
+    const r = assessCluster(config, hosts, view(nodes), NOW);
+    expect(statusSuggestions(r, [unreachable('10.0.0.13')])).toEqual([
+      'Bring back the hosts that do not answer over SSH (named above), then run eectl status again.',
+      'Run eectl install to converge the hosts that answer but are not as the file says.',
+    ]);
+    // Only the host that is down: nothing for install to do.
+    const onlyDown = assessCluster(config, hosts, view([...nodes, node('10.0.0.21', 'w1', 'worker')]), NOW);
+    expect(statusSuggestions(onlyDown, [unreachable('10.0.0.13')])).toEqual([
+      'Bring back the hosts that do not answer over SSH (named above), then run eectl status again.',
+    ]);
   });
 });
