@@ -8,6 +8,7 @@ import { parse, stringify } from 'yaml';
 import type { AccessCheckResult, AuditEntry } from '../../src/lib/actions/access.js';
 import { runLocal } from '../../src/lib/sandbox/exec.js';
 import { runEectl } from '../helpers/cli.js';
+import { curlEngine, refusedByPlugin } from './helpers/curl.js';
 import { loadBusybox } from './helpers/images.js';
 import { useSandbox } from './helpers/sandbox.js';
 
@@ -679,11 +680,9 @@ describe('access control: users, teams, grants and collections enforced by the m
   /** Sends a request to the engine, checks the managers' answer, and keeps it for `access check`. */
   const expectAnswer = async (call: ApiCall) => {
     const r = await raw(call);
-    const refusedByPlugin = r.status === 403 && r.text.includes('authorization denied by plugin eectl-authz');
-    asked.push({ ...call, engineAllowed: !refusedByPlugin });
-    expect(!refusedByPlugin, `${call.user} ${call.method} ${call.path}: ${r.status} ${r.text}`).toBe(
-      call.allow,
-    );
+    const refused = refusedByPlugin({ status: r.status, message: r.text });
+    asked.push({ ...call, engineAllowed: !refused });
+    expect(!refused, `${call.user} ${call.method} ${call.path}: ${r.status} ${r.text}`).toBe(call.allow);
     return r;
   };
   const pid = async (host: string, unit: string) =>
@@ -931,48 +930,12 @@ describe('access control: users, teams, grants and collections enforced by the m
   });
 
   /** A request of the corpus sent with the real curl to m1 (with `user`'s bundle): status and the engine's message. */
-  const curl = async (req: RawRequest, fill: (text: string) => Promise<string>) => {
-    const dir = bundle(req.user);
-    const out = join(work, 'curl-out');
-    writeFileSync(out, '');
-    const args = [
-      '--silent',
-      '--show-error',
-      '--http1.1',
-      '--max-time',
-      '60',
-      '--cacert',
-      join(dir, 'ca.pem'),
-      '--cert',
-      join(dir, 'cert.pem'),
-      '--key',
-      join(dir, 'key.pem'),
-      '--request',
-      req.method,
-      '--request-target',
-      await fill(req.target),
-      '--output',
-      out,
-      '--write-out',
-      '%{http_code}',
-    ];
-    if (req.body !== undefined) {
-      const bodyFile = join(work, 'curl-body.json');
-      writeFileSync(bodyFile, await fill(req.body), 'utf8');
-      args.push('-H', 'Content-Type: application/json', '--data-binary', `@${bodyFile}`);
-    }
-    args.push(`https://${address('m1')}:2376/`);
-    const r = await runLocal('curl', args, { check: false, timeoutMs: 90_000 });
-    if (r.code !== 0) throw new Error(`curl ${req.method} ${req.target} failed (${r.code}): ${r.stderr}`);
-    const text = readFileSync(out, 'utf8');
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? text;
-    } catch {
-      // Not JSON (a redirect, a stream): the text as it came.
-    }
-    return { status: Number(r.stdout), message };
-  };
+  const curl = async (req: RawRequest, fill: (text: string) => Promise<string>) =>
+    curlEngine(address('m1'), bundle(req.user), {
+      method: req.method,
+      target: await fill(req.target),
+      ...(req.body !== undefined && { body: await fill(req.body) }),
+    });
 
   it(`the hostile-request corpus (${CORPUS.length} requests with curl, each with its allowed twin): every one refused by the plugin or never routed, every twin let through`, async () => {
     // What the corpus works on: a container of /Shared/team on m1 (made by root on the local socket, as
@@ -1033,8 +996,6 @@ describe('access control: users, teams, grants and collections enforced by the m
       }
       return out;
     };
-    const refusedByPlugin = (r: { status: number; message: string }) =>
-      r.status === 403 && r.message.includes('authorization denied by plugin eectl-authz');
     const problems: string[] = [];
     let hostile = 0;
     for (const [i, c] of CORPUS.entries()) {
