@@ -222,7 +222,13 @@ export class DockerCli {
   async containersLabelled(label: string): Promise<ContainerInfo[]> {
     const ids = lines((await this.run(['ps', '--all', '--quiet', '--filter', `label=${label}`])).stdout);
     if (ids.length === 0) return [];
-    const inspected = JSON.parse((await this.run(['container', 'inspect', ...ids])).stdout) as {
+    // Another sandbox's container may be removed between the list and the inspect (e2e files run two at
+    // a time): inspect prints the ones it still finds and fails for the others, which are gone anyway.
+    const r = await this.run(['container', 'inspect', ...ids], { check: false });
+    if (r.code !== 0 && !/No such container/i.test(r.stderr)) {
+      await this.run(['container', 'inspect', ...ids]); // throws with the real failure
+    }
+    const inspected = JSON.parse(r.stdout.trim() || '[]') as {
       Id: string;
       Name: string;
       State: { Status: string };
