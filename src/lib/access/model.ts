@@ -102,11 +102,55 @@ export interface AccessPolicy {
    * without the plugin. The plugin runs anyway for the checks that hold for admins too (signed images).
    */
   open?: boolean;
-  users: { name: string; admin: boolean; defaultCollection: string }[];
-  teams: { name: string; members: string[] }[];
+  users: PolicyUser[];
+  teams: { name: string; members: string[]; ldapGroup?: string }[];
   grants: PolicyGrant[];
   revoked: RevokedUser[];
   images?: ImagePolicyRules;
+  /** The registry's token authentication (`registry.auth.token`); absent with htpasswd. */
+  registry?: RegistryRules;
+  /** The directory the token service checks directory users' passwords against (no secret in it). */
+  directory?: DirectoryConnection;
+}
+
+/** A user of the policy: from the cluster file, or from the directory at the last sync. */
+export interface PolicyUser {
+  name: string;
+  admin: boolean;
+  defaultCollection: string;
+  /** Where the user comes from; absent in policies of older eectl: the file. */
+  source?: 'file' | 'ldap';
+  /** A directory user's DN: the token service checks the password by a bind as this DN. */
+  dn?: string;
+}
+
+/** How the token service reaches the directory (identity.ldap without the bind account). */
+export interface DirectoryConnection {
+  url: string;
+  startTLS: boolean;
+  /** ldap:// without TLS, on purpose. */
+  insecure: boolean;
+  /** The CA the directory's certificate is checked against; the system's CAs when absent. */
+  caPem?: string;
+  timeoutSeconds: number;
+}
+
+/** A namespace of the registry: the first part of a repository path, and the collection it belongs to. */
+export interface RegistryNamespace {
+  name: string;
+  collection: string;
+  /** Every signed-in user may pull. */
+  public: boolean;
+}
+
+/** What the token service needs besides users and grants. */
+export interface RegistryRules {
+  /** The `service` the registry names in its challenge (auth.token.service), checked on every request. */
+  service: string;
+  /** The tokens' `iss` (auth.token.issuer). */
+  issuer: string;
+  expirySeconds: number;
+  namespaces: RegistryNamespace[];
 }
 
 /** What the plugin and `eectl access check` answer for one request. */

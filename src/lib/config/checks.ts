@@ -315,7 +315,7 @@ function portProblems(
 function registryUserProblems(registry: RegistrySpec, loc: Locator): ConfigProblem[] {
   const seen = new Map<string, number>();
   const problems: ConfigProblem[] = [];
-  (registry.auth?.htpasswd.users ?? []).forEach((user, i) => {
+  (registry.auth?.htpasswd?.users ?? []).forEach((user, i) => {
     const first = seen.get(user.name);
     if (first === undefined) seen.set(user.name, i);
     else {

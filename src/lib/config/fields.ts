@@ -10,7 +10,7 @@ import { z } from 'zod';
 
 /** Control characters (newlines, tabs, NUL, escape): never part of a name, a path or an address. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
+export const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** An RFC 1123 host name: dot-separated labels of letters, digits and inner dashes, at most 253 long. */
 const HOSTNAME =

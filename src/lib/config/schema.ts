@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ACCESS_ROLES, COLLECTION_PATH } from '../access/model.js';
 import {
   bucketName,
+  CONTROL,
   hostOrIp,
   hostPath,
   imageReference,
@@ -76,6 +77,36 @@ export const sshSchema = z.strictObject({
 const collectionSchema = z
   .string()
   .regex(COLLECTION_PATH, 'must be a collection path such as /Shared/team (parts: letters, digits, . _ @ -)');
+
+/** A distinguished name (RFC 4514): checked for shape only; the directory reads it. */
+const ldapDn = z
+  .string()
+  .min(3)
+  .max(1024)
+  .refine((v) => !CONTROL.test(v), 'must not contain control characters or line breaks')
+  .refine(
+    (v) => /^[A-Za-z][A-Za-z0-9-]*=/.test(v) || /^[0-9.]+=/.test(v),
+    'must be a DN such as ou=people,dc=example,dc=org',
+  );
+
+/** A search filter (RFC 4515) in parentheses; parsed for real when eectl reads the directory. */
+const ldapFilter = z
+  .string()
+  .max(4096)
+  .refine((v) => !CONTROL.test(v), 'must not contain control characters or line breaks')
+  .refine(
+    (v) => v.startsWith('(') && v.endsWith(')'),
+    'must be an LDAP filter in parentheses, e.g. (objectClass=person)',
+  );
+
+/** The first part of a repository path, as Distribution's reference grammar allows it. */
+const registryNamespace = z
+  .string()
+  .max(64)
+  .regex(
+    /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/,
+    'must be lower-case letters and digits, joined by . _ __ or -',
+  );
 
 export const hostSchema = z.strictObject({
   address: hostOrIp.describe('Address eectl connects to over SSH (a host name or an IP address)'),
@@ -177,11 +208,51 @@ export const registrySchema = z.strictObject({
     .describe('Where every replica keeps images: one shared filesystem path, or an S3 bucket'),
   auth: z
     .strictObject({
-      htpasswd: z.strictObject({
-        users: z.array(z.strictObject({ name: registryUserName, passwordEnv: envNameSchema })).default([]),
-      }),
+      htpasswd: z
+        .strictObject({
+          users: z.array(z.strictObject({ name: registryUserName, passwordEnv: envNameSchema })).default([]),
+        })
+        .optional()
+        .describe('A list of users, each of whom may push and pull every repository (small clusters)'),
+      token: z
+        .strictObject({
+          port: port
+            .default(5444)
+            .describe("The token service's HTTPS port on every manager (docker login reaches it)"),
+          realm: fetchUrl
+            .optional()
+            .describe(
+              'The URL clients get tokens from, e.g. a load balancer before the managers; default https://<first manager>:<port>/token',
+            ),
+          expirySeconds: z
+            .number()
+            .int()
+            .min(60)
+            .max(3600)
+            .default(300)
+            .describe('How long a token is valid'),
+        })
+        .optional()
+        .describe(
+          "Logins by the access model's users (file or directory) and permissions per repository from their grants",
+        ),
     })
-    .optional(),
+    .optional()
+    .describe('How logins are checked: htpasswd (every user may do everything) or token (per repository)'),
+  namespaces: z
+    .array(
+      z.strictObject({
+        name: registryNamespace.describe('The first part of a repository path: `web` in `web/app`'),
+        collection: collectionSchema.describe(
+          "The repositories' collection: its grants decide who may pull or push",
+        ),
+        public: z.boolean().default(false).describe('Every signed-in user may pull'),
+      }),
+    )
+    .default([])
+    .describe(
+      "With token auth: which collection each namespace belongs to; `<user>/…` is the user's private collection",
+    ),
 });
 
 /** A collection: an absolute path of the access tree (`/Shared/team`). */
@@ -242,13 +313,24 @@ export const accessSchema = z
             .describe(
               'Named in refusals of creates without a collection label; default /Shared/Private/<name>',
             ),
+          passwordHashEnv: envNameSchema
+            .optional()
+            .describe(
+              "The bcrypt hash of the user's registry password (token auth), from this environment variable",
+            ),
         }),
       )
       .min(1, 'must list at least one user (an admin)')
       .describe('Who may get a client bundle (eectl client-config --user NAME); removing one revokes it'),
     teams: z
       .array(
-        z.strictObject({ name: accessUserNameSchema, members: z.array(accessUserNameSchema).default([]) }),
+        z.strictObject({
+          name: accessUserNameSchema,
+          members: z.array(accessUserNameSchema).default([]),
+          ldapGroup: ldapDn
+            .optional()
+            .describe("A directory group's DN (spec.identity.ldap): its members are the team's members too"),
+        }),
       )
       .default([]),
     grants: z
@@ -276,6 +358,47 @@ export const backupSchema = z.strictObject({
     ),
 });
 
+/** An LDAP attribute name (RFC 4512 descr). */
+const ldapAttribute = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'must be an LDAP attribute name');
+
+export const ldapSchema = z.strictObject({
+  url: urlOf(/^ldaps?$/, 'must be an ldaps:// or ldap:// URL').describe(
+    'The directory: ldaps://HOST[:PORT], or ldap://HOST[:PORT] with startTLS (or insecure)',
+  ),
+  startTLS: z
+    .boolean()
+    .default(false)
+    .describe('Upgrade ldap:// to TLS with StartTLS before anything is sent'),
+  insecure: z
+    .boolean()
+    .default(false)
+    .describe('ldap:// without TLS on purpose: passwords cross the network readable (warned on every run)'),
+  caPath: localPath
+    .optional()
+    .describe("The CA (PEM) the directory's certificate is checked against, relative to the cluster file"),
+  bindDN: ldapDn.describe('The account eectl reads users and groups with (identity sync, install)'),
+  bindPasswordEnv: envNameSchema,
+  userBase: ldapDn.describe('Where users are searched (the whole subtree)'),
+  userAttribute: ldapAttribute
+    .default('uid')
+    .describe('The login name: uid, or sAMAccountName on Active Directory'),
+  userFilter: ldapFilter.default('(objectClass=*)').describe('Which entries under userBase are users'),
+  groupBase: ldapDn.describe('Where groups are searched (the whole subtree)'),
+  groupFilter: ldapFilter
+    .default('(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group))')
+    .describe('Which entries under groupBase are groups'),
+  memberAttribute: ldapAttribute
+    .default('member')
+    .describe("The group attribute naming its members' DNs (member, uniqueMember)"),
+  timeoutSeconds: z.number().int().min(1).max(120).default(10).describe('For each connection and search'),
+});
+
+export const identitySchema = z.strictObject({
+  ldap: ldapSchema
+    .optional()
+    .describe('Users and teams from an LDAP / Active Directory directory, besides those of spec.access'),
+});
+
 export const clusterSchema = z.strictObject({
   apiVersion: z.literal('eectl/v1'),
   kind: z.literal('Cluster'),
@@ -288,6 +411,7 @@ export const clusterSchema = z.strictObject({
     registry: registrySchema.prefault({}).describe('Registry replicas, one per host with role registry'),
     images: imagesSchema.prefault({}),
     access: accessSchema.optional(),
+    identity: identitySchema.prefault({}).describe('Where users come from besides this file (a directory)'),
     backup: backupSchema.prefault({}).describe('How `eectl backup` encrypts its archives'),
   }),
 });
@@ -304,3 +428,5 @@ export type RegistryStorage = RegistrySpec['storage'];
 export type ImagesSpec = z.output<typeof imagesSchema>;
 export type ImagePolicySpec = z.output<typeof imagePolicySchema>;
 export type AccessSpec = z.output<typeof accessSchema>;
+export type LdapSpec = z.output<typeof ldapSchema>;
+export type IdentitySpec = z.output<typeof identitySchema>;

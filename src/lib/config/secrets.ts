@@ -26,7 +26,7 @@ export function secretEnvRefs(config: ClusterConfig): SecretRef[] {
     add('spec.registry.storage.s3.accessKeyEnv', storage.s3.accessKeyEnv);
     add('spec.registry.storage.s3.secretKeyEnv', storage.s3.secretKeyEnv);
   }
-  config.spec.registry.auth?.htpasswd.users.forEach((user, i) => {
+  config.spec.registry.auth?.htpasswd?.users.forEach((user, i) => {
     add(`spec.registry.auth.htpasswd.users[${i}].passwordEnv`, user.passwordEnv);
   });
   return refs;

@@ -88,7 +88,7 @@ function fromEnv(env: NodeJS.ProcessEnv, name: string, what: string): string {
 
 /** The file's users with their passwords, plus `admin` with a kept or new password when the file has none. */
 function registryUsers(input: RegistryPlanInput): { users: RegistryUser[]; generated?: string } {
-  const listed = input.spec.auth?.htpasswd.users ?? [];
+  const listed = input.spec.auth?.htpasswd?.users ?? [];
   const users = listed.map((u) => ({
     name: u.name,
     password: fromEnv(input.env, u.passwordEnv, `registry user ${u.name}`),
@@ -175,7 +175,7 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
     [REGISTRY_HTTP_SECRET_FILE, { content: `${httpSecret}\n`, mode: 0o600 }],
   ]);
   const admin = users.find((u) => u.name === ADMIN_USER);
-  const givenAdmin = spec.auth?.htpasswd.users.some((u) => u.name === ADMIN_USER) === true;
+  const givenAdmin = spec.auth?.htpasswd?.users.some((u) => u.name === ADMIN_USER) === true;
   if (admin && (!givenAdmin || input.keepAdminPassword)) {
     stateFiles.set(REGISTRY_ADMIN_PASSWORD_FILE, { content: `${admin.password}\n`, mode: 0o600 });
   }

@@ -23,7 +23,9 @@ describe('cluster schema defaults', () => {
       image: 'registry:2.8.3',
       port: 5443,
       storage: { filesystem: { path: '/var/lib/eectl/registry', shared: false } },
+      namespaces: [],
     });
+    expect(config.spec.identity).toEqual({});
     expect(config.spec.images).toEqual({
       bundles: [],
       policy: { requireSigned: false, keys: [], trust: [], allowUnsigned: [] },
