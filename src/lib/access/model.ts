@@ -133,6 +133,8 @@ export interface DirectoryConnection {
   /** The CA the directory's certificate is checked against; the system's CAs when absent. */
   caPem?: string;
   timeoutSeconds: number;
+  /** When eectl last read the directory and wrote this policy (ISO 8601): `eectl identity ls` shows it. */
+  syncedAt?: string;
 }
 
 /** A namespace of the registry: the first part of a repository path, and the collection it belongs to. */

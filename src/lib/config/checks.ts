@@ -1,3 +1,4 @@
+import { FilterParser } from 'ldapts';
 import type { ConfigProblem } from './problems.js';
 import { inSystem, SHARED_COLLECTION, SYSTEM_COLLECTION } from '../access/model.js';
 import { SWARM_PORTS } from './fields.js';
@@ -8,6 +9,7 @@ import {
   type ControlPlaneSpec,
   type EngineSpec,
   type HostSpec,
+  type IdentitySpec,
   type ImagePolicySpec,
   type RegistrySpec,
   type SwarmSpec,
@@ -44,7 +46,11 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
   if (images.success) problems.push(...imagePolicyProblems(images.data.policy, loc));
   if (hosts.success && registry.success) problems.push(...registryProblems(hosts.data, registry.data, loc));
   const access = spec.access.safeParse(field(raw, 'access'));
-  if (access.success && access.data) problems.push(...accessProblems(access.data, loc));
+  const identity = spec.identity.safeParse(field(raw, 'identity'));
+  // Until the identity section reads right, names the directory may hold are not judged against the file.
+  const directory = !identity.success || identity.data.ldap !== undefined;
+  if (access.success && access.data) problems.push(...accessProblems(access.data, directory, loc));
+  if (identity.success && access.success) problems.push(...identityProblems(identity.data, access.data, loc));
   if (hosts.success && access.success) problems.push(...collectionProblems(hosts.data, access.data, loc));
   if (images.success && hosts.success && access.success) {
     problems.push(...imageEnforcementProblems(images.data.policy, hosts.data, access.data, loc));
@@ -158,8 +164,11 @@ function registryProblems(hosts: HostSpec[], registry: RegistrySpec, loc: Locato
   return [{ ...loc.problem('error', at, message), path: 'spec.registry.storage' }];
 }
 
-/** Names are unique, grants name one known user or team, /System is never granted, an admin exists. */
-function accessProblems(access: AccessSpec, loc: Locator): ConfigProblem[] {
+/**
+ * Names are unique, grants name one known user or team, /System is never granted, an admin exists. With a
+ * directory (`directory`), members and grants may name users the file does not list: they come from it.
+ */
+function accessProblems(access: AccessSpec, directory: boolean, loc: Locator): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const at = (...path: (string | number)[]) => ['spec', 'access', ...path];
   const users = new Map<string, number>();
@@ -189,7 +198,7 @@ function accessProblems(access: AccessSpec, loc: Locator): ConfigProblem[] {
       problems.push(loc.problem('error', at('teams', i, 'name'), `duplicate team ${t.name}`));
     else teams.set(t.name, i);
     t.members.forEach((m, j) => {
-      if (!users.has(m))
+      if (!users.has(m) && !directory)
         problems.push(loc.problem('error', at('teams', i, 'members', j), `${m} is not in spec.access.users`));
     });
   });
@@ -197,7 +206,7 @@ function accessProblems(access: AccessSpec, loc: Locator): ConfigProblem[] {
     if ((g.user === undefined) === (g.team === undefined)) {
       problems.push(loc.problem('error', at('grants', i), 'a grant names exactly one of user or team'));
     }
-    if (g.user !== undefined && !users.has(g.user))
+    if (g.user !== undefined && !users.has(g.user) && !directory)
       problems.push(loc.problem('error', at('grants', i, 'user'), `${g.user} is not in spec.access.users`));
     if (g.team !== undefined && !teams.has(g.team))
       problems.push(loc.problem('error', at('grants', i, 'team'), `${g.team} is not in spec.access.teams`));
@@ -211,6 +220,83 @@ function accessProblems(access: AccessSpec, loc: Locator): ConfigProblem[] {
       );
     }
   });
+  return problems;
+}
+
+/**
+ * The directory's connection says how it is protected (ldaps://, or ldap:// with StartTLS, or insecure on
+ * purpose), its filters read as the directory reads them, and groups are mapped only with a directory, which
+ * needs access control to give its users anything.
+ */
+function identityProblems(
+  identity: IdentitySpec,
+  access: AccessSpec | undefined,
+  loc: Locator,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const ldap = identity.ldap;
+  const at = (...path: (string | number)[]) => ['spec', 'identity', 'ldap', ...path];
+  if (!ldap) {
+    access?.teams.forEach((t, i) => {
+      if (t.ldapGroup !== undefined)
+        problems.push(
+          loc.problem(
+            'error',
+            ['spec', 'access', 'teams', i, 'ldapGroup'],
+            'a team maps a directory group only with spec.identity.ldap: add it, or remove ldapGroup',
+          ),
+        );
+    });
+    return problems;
+  }
+  if (!access) {
+    problems.push(
+      loc.problem(
+        'error',
+        ['spec', 'identity', 'ldap'],
+        'directory users get access through spec.access (teams with ldapGroup, grants): add spec.access',
+      ),
+    );
+  }
+  const secure = ldap.url.toLowerCase().startsWith('ldaps:');
+  if (secure && ldap.startTLS) {
+    problems.push(
+      loc.problem(
+        'error',
+        at('startTLS'),
+        'ldaps:// is TLS already: StartTLS is for ldap:// URLs; remove it',
+      ),
+    );
+  }
+  if (!secure && !ldap.startTLS && !ldap.insecure) {
+    problems.push(
+      loc.problem(
+        'error',
+        at('url'),
+        'plain ldap:// sends passwords readable: use ldaps://, or startTLS: true, or insecure: true on purpose',
+      ),
+    );
+  }
+  if (ldap.insecure && (secure || ldap.startTLS)) {
+    problems.push(loc.problem('warning', at('insecure'), 'has no effect: the URL uses TLS'));
+  } else if (ldap.insecure) {
+    problems.push(
+      loc.problem(
+        'warning',
+        at('insecure'),
+        'the directory is read over plain ldap://: the bind password and login passwords cross the network readable',
+      ),
+    );
+  }
+  for (const key of ['userFilter', 'groupFilter'] as const) {
+    try {
+      FilterParser.parseString(ldap[key]);
+    } catch (error) {
+      problems.push(
+        loc.problem('error', at(key), `not an LDAP filter (RFC 4515): ${(error as Error).message}`),
+      );
+    }
+  }
   return problems;
 }
 

@@ -35,6 +35,7 @@ export function localFileProblems(config: ClusterConfig, loc: Locator): ConfigPr
     check(ca.certPath, ['spec', 'controlPlane', 'ca', 'certPath'], 'CA certificate');
     check(ca.keyPath, ['spec', 'controlPlane', 'ca', 'keyPath'], 'CA key');
   }
+  check(config.spec.identity.ldap?.caPath, ['spec', 'identity', 'ldap', 'caPath'], "directory's CA");
   return problems;
 }
 

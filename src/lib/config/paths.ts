@@ -31,4 +31,6 @@ export function resolveConfigPaths(config: ClusterConfig, baseDir: string, home:
     ca.certPath = fix(ca.certPath);
     ca.keyPath = fix(ca.keyPath);
   }
+  const ldap = config.spec.identity.ldap;
+  if (ldap?.caPath !== undefined) ldap.caPath = fix(ldap.caPath);
 }

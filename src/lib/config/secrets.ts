@@ -29,6 +29,10 @@ export function secretEnvRefs(config: ClusterConfig): SecretRef[] {
   config.spec.registry.auth?.htpasswd?.users.forEach((user, i) => {
     add(`spec.registry.auth.htpasswd.users[${i}].passwordEnv`, user.passwordEnv);
   });
+  add('spec.identity.ldap.bindPasswordEnv', config.spec.identity.ldap?.bindPasswordEnv);
+  config.spec.access?.users.forEach((user, i) => {
+    add(`spec.access.users[${i}].passwordHashEnv`, user.passwordHashEnv);
+  });
   return refs;
 }
 

@@ -85,7 +85,12 @@ describe('the policy file install writes', () => {
 
   it('fills in default collections', () => {
     const p = compilePolicy('prod', access, [], t0);
-    expect(p.users[1]).toEqual({ name: 'alice', admin: false, defaultCollection: '/Shared/Private/alice' });
+    expect(p.users[1]).toEqual({
+      name: 'alice',
+      admin: false,
+      defaultCollection: '/Shared/Private/alice',
+      source: 'file',
+    });
     expect(p.revoked).toEqual([]);
   });
 
