@@ -12,6 +12,7 @@ import { pkiPhase } from '../phases/pki.js';
 import { rollingRestartPhase } from '../phases/rolling-restart.js';
 import { daemonConfigPhase } from '../phases/daemon-config.js';
 import { preflightPhase } from '../phases/preflight.js';
+import { readDirectoryPhase } from '../phases/identity.js';
 import { imageBundlesPhase } from '../phases/image-bundles.js';
 import { registryDeployPhase } from '../phases/registry-deploy.js';
 import { registryPlanPhase } from '../phases/registry-plan.js';
@@ -22,12 +23,13 @@ import { managerCounts } from '../swarm/nodes.js';
 import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
 import type { InstallResult } from '../ui/results.js';
 
-/** `eectl install`: file → lock → facts → preflight → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
+/** `eectl install`: file → lock → facts → preflight → directory → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
 export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   connectPhase,
   lockPhase,
   gatherFactsPhase,
   preflightPhase,
+  readDirectoryPhase,
   daemonConfigPhase,
   installRecordPhase,
   pkiPhase,

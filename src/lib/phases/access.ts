@@ -23,6 +23,7 @@ import type { Host } from '../host/host.js';
 import type { PhaseOutput } from '../phase/phase.js';
 import { findNodeRuntime, type NodeRuntime } from '../access/runtime.js';
 import { REGISTRY_SERVICE } from '../registry/names.js';
+import { directoryRead } from './identity.js';
 
 /**
  * The plugin's modules, by their path under dist/lib, uploaded as they are into the same folders under
@@ -133,7 +134,11 @@ async function buildPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
   // The registry's service as this run deploys it (an image ID when a bundle brings the image).
   const ownImages = [ctx.config.spec.registry.image, ...(ctx.registry ? [ctx.registry.service.image] : [])];
   const images = compileImagePolicy(ctx.config, ownImages, [REGISTRY_SERVICE]);
-  const policy = compilePolicy(ctx.config.metadata.name, access, current, new Date(), images);
+  const directory = await directoryRead(ctx);
+  const policy = keepSyncTime(
+    compilePolicy(ctx.config.metadata.name, access, current, new Date(), images, directory?.input),
+    current,
+  );
   const policyJson = `${JSON.stringify(policy, null, 2)}\n`;
   const runtime = await findNodeRuntime();
   const libDir = new URL('../', import.meta.url);
@@ -152,6 +157,21 @@ async function buildPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
   const sums = Object.fromEntries(files.map((f) => [f.path, sha256(f.content)]));
   const manifest = `${JSON.stringify({ node: runtime.sha256, nodeVersion: runtime.version, files: sums }, null, 2)}\n`;
   return { policyJson, runtime, files, manifest };
+}
+
+/**
+ * A policy that says the same as a manager's but for the time of the directory read keeps that manager's
+ * time: a run that finds nothing new in the directory writes nothing (install stays converged).
+ */
+export function keepSyncTime(policy: AccessPolicy, current: readonly AccessPolicy[]): AccessPolicy {
+  if (!policy.directory) return policy;
+  for (const old of current) {
+    const syncedAt = old.directory?.syncedAt;
+    if (syncedAt === undefined) continue;
+    const same = { ...policy, directory: { ...policy.directory, syncedAt } };
+    if (JSON.stringify(same) === JSON.stringify(old)) return same;
+  }
+  return policy;
 }
 
 function parseManifest(text: string): { node?: string; files?: Record<string, string> } {
@@ -207,13 +227,7 @@ export async function deployAuthz(ctx: ClusterContext, host: Host, out: PhaseOut
     );
     restart = true;
   }
-  if (files[POLICY_FILE] !== plan.policyJson) {
-    await ctx.changes.apply(host, `write the access policy ${POLICY_FILE}`, async () => {
-      await host.sudo(['install', '-d', '-m', '0755', ACCESS_DIR]);
-      // World-readable like the certificates: names and grants, no secret; the facts read it as the login user.
-      await host.conn.upload(POLICY_FILE, plan.policyJson, { mode: 0o644, sudo: true });
-    });
-  }
+  if (files[POLICY_FILE] !== plan.policyJson) await writePolicy(ctx, host, plan.policyJson);
   if (ctx.changes.dryRun) return;
   const active =
     (await host.exec(['systemctl', 'is-active', AUTHZ_UNIT_NAME], { check: false })).stdout.trim() ===
@@ -224,6 +238,19 @@ export async function deployAuthz(ctx: ClusterContext, host: Host, out: PhaseOut
     });
   }
   if (restart) await host.conn.upload(AUTHZ_MANIFEST, plan.manifest, { mode: 0o644, sudo: true });
+}
+
+/** Writes the policy file on a manager (through the change log); the plugin reads it again by itself. */
+export async function writePolicy(
+  ctx: Pick<ClusterContext, 'changes'>,
+  host: Host,
+  policyJson: string,
+): Promise<void> {
+  await ctx.changes.apply(host, `write the access policy ${POLICY_FILE}`, async () => {
+    await host.sudo(['install', '-d', '-m', '0755', ACCESS_DIR]);
+    // World-readable like the certificates: names and grants, no secret; the facts read it as the login user.
+    await host.conn.upload(POLICY_FILE, policyJson, { mode: 0o644, sudo: true });
+  });
 }
 
 async function uploadRuntime(host: Host, runtime: NodeRuntime, out: PhaseOutput): Promise<void> {
