@@ -47,7 +47,7 @@ function managerSpecs(options: AccessOptions): HostSpec[] {
 }
 
 /** The first manager of the list that answers over SSH. */
-async function firstManager(options: AccessOptions): Promise<{ spec: HostSpec; conn: Connection }> {
+export async function firstManager(options: AccessOptions): Promise<{ spec: HostSpec; conn: Connection }> {
   const errors: string[] = [];
   for (const spec of managerSpecs(options)) {
     try {

@@ -13,6 +13,7 @@ import { HOST_CA_CERT, HOST_CA_KEY } from '../pki/paths.js';
 import { LocalConnection } from '../ssh/local-connection.js';
 import { clusterDir, type Logger } from '../ui/log.js';
 import { addSecret } from '../ui/redact.js';
+import { readManagerPolicy } from './identity.js';
 
 /** User names become a certificate's CN and a directory name: keep them plain. */
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -60,7 +61,11 @@ export async function clientConfig(options: ClientConfigOptions): Promise<Client
     );
   }
   const access = config.spec.access;
-  if (access && !access.users.some((u) => u.name === user)) {
+  const inFile = access?.users.some((u) => u.name === user) === true;
+  // A directory user is known to the managers (their policy, from the last sync), not to the file.
+  if (access && !inFile && config.spec.identity.ldap) {
+    await requireDirectoryUser(options);
+  } else if (access && !inFile) {
     throw new UsageError(
       `--user ${user}: not in spec.access.users of the cluster file, so the managers would refuse the bundle`,
       {
@@ -97,6 +102,28 @@ export async function clientConfig(options: ClientConfigOptions): Promise<Client
     `eectl ${cluster} (${user})`,
   );
   return { cluster, user, dir, files, dockerHost, expires: expires.toISOString(), caSource: source, context };
+}
+
+/** The user is in a manager's policy (a directory user of the last sync), or the bundle is refused here. */
+async function requireDirectoryUser(options: ClientConfigOptions): Promise<void> {
+  const session = options.session();
+  const { host, policy } = await readManagerPolicy({
+    config: options.config,
+    session,
+    log: options.log,
+  }).finally(() => session.close());
+  if (!policy.users.some((u) => u.name === options.user)) {
+    throw new UsageError(
+      `--user ${options.user}: neither in spec.access.users nor a directory user in the policy of ${host}, so the managers would refuse the bundle`,
+      {
+        code: 'EACCESS_USER',
+        suggestions: [
+          `Add ${options.user} to a directory group a team maps (ldapGroup), then run eectl identity sync.`,
+          'eectl identity ls lists the users in force.',
+        ],
+      },
+    );
+  }
 }
 
 /**

@@ -1,0 +1,263 @@
+import { compilePolicy } from '../access/compile.js';
+import type { AccessPolicy } from '../access/model.js';
+import { AUTHZ_MANIFEST, POLICY_FILE } from '../access/paths.js';
+import { parsePolicy } from '../access/plugin.js';
+import type { ClusterConfig } from '../config/schema.js';
+import { EectlError, ExitCode, UsageError, toEectlError } from '../errors.js';
+import { Host } from '../host/host.js';
+import { diffIsEmpty, identityDiff, type IdentityDiff } from '../identity/diff.js';
+import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
+import type { AnyPhase, Phase } from '../phase/phase.js';
+import { runAction, type ActionReport } from '../phase/runner.js';
+import { writePolicy } from '../phases/access.js';
+import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { directoryRead, readDirectoryPhase } from '../phases/identity.js';
+import { lockPhaseFor } from '../phases/lock.js';
+import type { UnreachableHost } from '../phases/reset-connect.js';
+import type { Change } from '../ui/results.js';
+import { mapAll, mapSettled } from '../util/concurrency.js';
+import { firstManager, type AccessOptions } from './access.js';
+
+/** What `identity sync` did: who gained or lost access, and on which managers the policy was written. */
+export interface IdentitySyncResult extends ActionReport {
+  cluster: string;
+  dryRun: boolean;
+  /** False when the directory and the file give the same people the same access as the managers' policy. */
+  changed: boolean;
+  diff: IdentityDiff;
+  directory: { url: string; users: number; roundTrips: number; syncedAt: string };
+  /** The managers that got the policy (would, under --dry-run). */
+  managers: string[];
+  unreachable: UnreachableHost[];
+  warnings: string[];
+  changes: Change[];
+}
+
+interface SyncContext extends ClusterContext {
+  unreachable: UnreachableHost[];
+  /** The next policy and what it changes, once planned. */
+  next?: { json: string; diff: IdentityDiff };
+}
+
+/**
+ * Connects the managers only (workers hold no policy). One that cannot be reached is written to next
+ * time: the run goes on for the others and ends with exit 4, naming it; the lock's manager must answer.
+ */
+const connectManagersPhase: Phase<SyncContext> = {
+  title: 'Connect to hosts',
+  async run(ctx, out) {
+    const specs = ctx.config.spec.hosts.filter((h) => h.role === 'manager');
+    const settled = await mapSettled(specs, ctx.concurrency, async (spec) => {
+      const host = new Host(spec, await ctx.connect(spec));
+      out.report(spec.address, 'connected');
+      return host;
+    });
+    for (const s of settled) {
+      if (s.ok) continue;
+      const message = toEectlError(s.error).message;
+      ctx.unreachable.push({ host: s.item.address, message });
+      ctx.log.warn(`${s.item.address}: cannot be reached, so its policy is not updated: ${message}`);
+    }
+    ctx.hosts = settled.flatMap((s) => (s.ok ? [s.value] : []));
+  },
+};
+
+/** The policy the managers enforce now, with the file's access and what the directory said. */
+const planPolicyPhase: Phase<SyncContext> = {
+  title: 'Compare with the managers’ policy',
+  async run(ctx, out) {
+    const current: AccessPolicy[] = [];
+    for (const host of ctx.hosts) {
+      const files = host.known.files;
+      const text = files[POLICY_FILE];
+      if (files[AUTHZ_MANIFEST] === undefined || text === undefined) {
+        throw new EectlError(
+          `${host.name}: no authorization plugin: identity sync updates an installed policy`,
+          {
+            code: 'EIDENTITY_NO_POLICY',
+            kind: 'user',
+            exitCode: ExitCode.preflight,
+            host: host.name,
+            suggestions: ['Run eectl install: it installs the plugin and reads the directory too.'],
+          },
+        );
+      }
+      try {
+        current.push(parsePolicy(text));
+      } catch (error) {
+        throw new EectlError(`${host.name}: ${POLICY_FILE} cannot be read (${(error as Error).message})`, {
+          code: 'EIDENTITY_NO_POLICY',
+          kind: 'external',
+          exitCode: ExitCode.preflight,
+          host: host.name,
+          suggestions: ['Run eectl install: it writes the policy again.'],
+        });
+      }
+    }
+    const read = await directoryRead(ctx);
+    if (!read) throw new Error('bug: identity sync without a directory read');
+    const base = current[0];
+    // Only people change here: the image policy and the registry's rules stay as install wrote them.
+    const compiled = compilePolicy(
+      ctx.config.metadata.name,
+      ctx.config.spec.access,
+      current,
+      new Date(read.snapshot.readAt),
+      base?.images,
+      read.input,
+    );
+    const policy: AccessPolicy = {
+      ...compiled,
+      ...(compiled.registry === undefined && base?.registry !== undefined && { registry: base.registry }),
+    };
+    const diff = identityDiff(base, policy);
+    ctx.next = { json: `${JSON.stringify(policy, null, 2)}\n`, diff };
+    out.report(
+      read.snapshot.url,
+      diffIsEmpty(diff)
+        ? 'no change in users or teams'
+        : `+${diff.usersAdded.length} -${diff.usersRemoved.length} users, +${diff.membershipsAdded.length} -${diff.membershipsRemoved.length} memberships`,
+    );
+  },
+};
+
+/** Every reachable manager gets the policy (with the new time of the sync); the plugin reloads it itself. */
+const writePolicyPhase: Phase<SyncContext, 'next'> = {
+  title: 'Write the policy on the managers',
+  needs: ['next'],
+  async run(ctx) {
+    await mapAll(ctx.hosts, ctx.concurrency, (host) => writePolicy(ctx, host, ctx.next.json));
+  },
+};
+
+/** `eectl identity sync`: managers → lock → facts → directory → new policy → written on every manager. */
+export const IDENTITY_SYNC_PHASES: AnyPhase<SyncContext>[] = [
+  connectManagersPhase,
+  lockPhaseFor('identity sync'),
+  gatherFactsPhase,
+  readDirectoryPhase,
+  planPolicyPhase,
+  writePolicyPhase as AnyPhase<SyncContext>,
+];
+
+function requireDirectory(config: ClusterConfig): void {
+  if (!config.spec.identity.ldap) {
+    throw new UsageError('the cluster file has no spec.identity.ldap: there is no directory to sync', {
+      code: 'EIDENTITY_OFF',
+      suggestions: ['Add spec.identity.ldap (see docs/identity.md), or manage users in spec.access.users.'],
+    });
+  }
+}
+
+/** Reads the directory and writes the resulting policy on every manager (unless --dry-run). */
+export async function identitySync(options: ActionOptions): Promise<IdentitySyncResult> {
+  requireDirectory(options.config);
+  const ctx: SyncContext = { ...newClusterContext(options), unreachable: [] };
+  const report = await runAction(IDENTITY_SYNC_PHASES, ctx, options.progress, async () =>
+    ctx.lock?.release(),
+  );
+  const read = await directoryRead(ctx);
+  const next = ctx.next;
+  if (!read || !next) throw new Error('bug: identity sync ended without a plan');
+  const result: IdentitySyncResult = {
+    cluster: options.config.metadata.name,
+    dryRun: options.dryRun,
+    changed: !diffIsEmpty(next.diff),
+    diff: next.diff,
+    directory: {
+      url: read.snapshot.url,
+      users: read.snapshot.users.length,
+      roundTrips: read.snapshot.roundTrips,
+      syncedAt: read.snapshot.readAt,
+    },
+    managers: ctx.hosts.map((h) => h.name),
+    unreachable: ctx.unreachable,
+    warnings: ctx.warnings ?? [],
+    changes: ctx.changes.entries,
+    ...report,
+  };
+  if (ctx.unreachable.length > 0 && !options.dryRun) {
+    throw new EectlError(
+      `the policy was written on ${result.managers.join(', ')}, not on ${ctx.unreachable.map((u) => u.host).join(', ')} (unreachable): there, removed users keep their access until the next sync`,
+      {
+        code: 'EIDENTITY_PARTIAL',
+        kind: 'external',
+        exitCode: ExitCode.partial,
+        suggestions: ['Bring the managers back and run eectl identity sync again.'],
+      },
+    );
+  }
+  return result;
+}
+
+/** A user in force on the managers, as `identity ls` lists it. */
+export interface IdentityUserRow {
+  name: string;
+  source: 'file' | 'ldap';
+  admin: boolean;
+  teams: string[];
+  dn?: string;
+}
+
+/** What `identity ls` shows: the users and teams of a manager's policy, and when the directory was read. */
+export interface IdentityListResult {
+  cluster: string;
+  host: string;
+  directory?: { url: string; syncedAt?: string };
+  users: IdentityUserRow[];
+  teams: { name: string; ldapGroup?: string; members: string[] }[];
+}
+
+/** The policy file of the first manager that answers (world-readable: no sudo). */
+export async function readManagerPolicy(
+  options: AccessOptions,
+): Promise<{ host: string; policy: AccessPolicy }> {
+  const { spec, conn } = await firstManager(options);
+  const r = await conn.exec(['cat', '--', POLICY_FILE], { check: false, timeoutMs: 30_000 });
+  if (r.code !== 0) {
+    throw new EectlError(`${spec.address}: no access policy (${r.stderr.trim() || `cat exited ${r.code}`})`, {
+      code: 'EIDENTITY_NO_POLICY',
+      kind: 'user',
+      host: spec.address,
+      suggestions: ['Run eectl install: it writes the policy on every manager.'],
+    });
+  }
+  try {
+    return { host: spec.address, policy: parsePolicy(r.stdout) };
+  } catch (error) {
+    throw new EectlError(`${spec.address}: ${POLICY_FILE} cannot be read (${(error as Error).message})`, {
+      code: 'EIDENTITY_NO_POLICY',
+      kind: 'external',
+      host: spec.address,
+      suggestions: ['Run eectl install: it writes the policy again.'],
+    });
+  }
+}
+
+/** `eectl identity ls`: who is in force on the managers, from where, in which teams. Read-only. */
+export async function identityList(options: AccessOptions): Promise<IdentityListResult> {
+  const { host, policy } = await readManagerPolicy(options);
+  const teamsOf = (name: string) => policy.teams.filter((t) => t.members.includes(name)).map((t) => t.name);
+  return {
+    cluster: options.config.metadata.name,
+    host,
+    ...(policy.directory && {
+      directory: {
+        url: policy.directory.url,
+        ...(policy.directory.syncedAt !== undefined && { syncedAt: policy.directory.syncedAt }),
+      },
+    }),
+    users: policy.users.map((u) => ({
+      name: u.name,
+      source: u.source ?? 'file',
+      admin: u.admin,
+      teams: teamsOf(u.name),
+      ...(u.dn !== undefined && { dn: u.dn }),
+    })),
+    teams: policy.teams.map((t) => ({
+      name: t.name,
+      ...(t.ldapGroup !== undefined && { ldapGroup: t.ldapGroup }),
+      members: [...t.members],
+    })),
+  };
+}
