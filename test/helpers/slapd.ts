@@ -122,8 +122,9 @@ function slapdConf(dir: string, rootPassword: string): string {
     `TLSCACertificateFile ${dir}/ca.pem`,
     `TLSCertificateFile ${dir}/server-cert.pem`,
     `TLSCertificateKeyFile ${dir}/server-key.pem`,
-    // Room for the bench's 1,000 users in one search: the default size limit (500) makes paging a must.
-    'sizelimit 500',
+    // As directories are set up in production (AD's MaxPageSize is 1,000): a search without paging stops at
+    // 500 entries, a paged one may read them all (prtotal unlimited), so the 1,000-user bench needs paging.
+    'sizelimit size.soft=500 size.hard=500 size.prtotal=unlimited',
     'database mdb',
     'maxsize 268435456',
     `suffix "${SUFFIX}"`,

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { Client, InvalidCredentialsError } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa } from '../../../src/lib/pki/certificates.js';
-import { haveSlapd, READER_DN, startSlapd, type Slapd } from '../../helpers/slapd.js';
+import { haveSlapd, PEOPLE, READER_DN, startSlapd, type Slapd } from '../../helpers/slapd.js';
 
 const run = promisify(execFile);
 
@@ -70,6 +70,20 @@ describe.runIf(haveSlapd())('the test directory (slapd)', () => {
       searchEntries: [],
     }));
     expect(searchEntries).toEqual([]);
+    await c.unbind();
+  });
+
+  it('stops a search without paging at 500 entries, and lets a paged one read them all', async () => {
+    await slapd.addMany(
+      Array.from({ length: 520 }, (_, i) => ({ uid: `bulk${i}`, password: 'x' })),
+      [],
+    );
+    const c = new Client({ url: slapd.ldapsUrl, tlsOptions: { ca: slapd.caPem } });
+    await c.bind(READER_DN, slapd.readerPassword);
+    const filter = '(uid=bulk*)';
+    await expect(c.search(PEOPLE, { filter })).rejects.toThrow(/SizeLimit/);
+    const paged = await c.search(PEOPLE, { filter, paged: { pageSize: 200 } });
+    expect(paged.searchEntries).toHaveLength(520);
     await c.unbind();
   });
 });
