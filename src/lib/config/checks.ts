@@ -1,4 +1,4 @@
-import { FilterParser } from 'ldapts';
+import { ldapFilterProblem } from './ldap-filter.js';
 import type { ConfigProblem } from './problems.js';
 import { inSystem, SHARED_COLLECTION, SYSTEM_COLLECTION } from '../access/model.js';
 import { SWARM_PORTS } from './fields.js';
@@ -289,13 +289,8 @@ function identityProblems(
     );
   }
   for (const key of ['userFilter', 'groupFilter'] as const) {
-    try {
-      FilterParser.parseString(ldap[key]);
-    } catch (error) {
-      problems.push(
-        loc.problem('error', at(key), `not an LDAP filter (RFC 4515): ${(error as Error).message}`),
-      );
-    }
+    const problem = ldapFilterProblem(ldap[key]);
+    if (problem) problems.push(loc.problem('error', at(key), problem));
   }
   return problems;
 }

@@ -104,7 +104,7 @@ export class DirectoryReader {
   /** Connects (TLS, or StartTLS, verified), binds, and fails with an error naming the URL and the step. */
   static async open(options: DirectoryOptions): Promise<DirectoryReader> {
     const { spec } = options;
-    const problem = filterProblem(userSearchFilter(spec)) ?? filterProblem(spec.groupFilter);
+    const problem = filterProblem(spec.userFilter) ?? filterProblem(spec.groupFilter);
     if (problem) {
       throw new UsageError(`spec.identity.ldap: userFilter or groupFilter is ${problem}`, {
         code: 'EIDENTITY_FILTER',
@@ -215,12 +215,17 @@ export class DirectoryReader {
     return { groups, warnings };
   }
 
-  /** The user of that name (escaped into the filter: `*)(uid=*` is a name, never syntax), or undefined. */
-  async findUser(name: string): Promise<DirectoryUser | undefined> {
+  /** Every entry the directory finds for a name (escaped into the filter: `*)(uid=*` is a name, never syntax). */
+  async usersNamed(name: string): Promise<DirectoryUser[]> {
     const attr = this.spec.userAttribute;
     const entries = await this.search(this.spec.userBase, userSearchFilter(this.spec, name), [attr]);
-    const exact = entries.filter((e) => attributeValues(e, attr).includes(name));
-    return exact.length === 1 ? { name, dn: exact[0]!.dn } : undefined;
+    return entries.map((e) => ({ name: attributeValues(e, attr).join(','), dn: e.dn }));
+  }
+
+  /** The one user of exactly that name, or undefined (none, or more than one entry). */
+  async findUser(name: string): Promise<DirectoryUser | undefined> {
+    const found = (await this.usersNamed(name)).filter((u) => u.name === name);
+    return found.length === 1 ? found[0] : undefined;
   }
 
   async close(): Promise<void> {

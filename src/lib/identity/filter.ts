@@ -1,4 +1,4 @@
-import { escapeFilter, FilterParser } from 'ldapts';
+import { escapeFilter } from 'ldapts';
 import type { LdapSpec } from '../config/schema.js';
 
 /**
@@ -15,12 +15,4 @@ export function userSearchFilter(
   return `(&${spec.userFilter}${who})`;
 }
 
-/** Why the file's filter cannot be read as the directory would read it, or undefined when it can. */
-export function filterProblem(filter: string): string | undefined {
-  try {
-    FilterParser.parseString(filter);
-    return undefined;
-  } catch (error) {
-    return `not an LDAP filter (RFC 4515): ${(error as Error).message}`;
-  }
-}
+export { ldapFilterProblem as filterProblem } from '../config/ldap-filter.js';
