@@ -87,7 +87,7 @@ export function pluginLookup(): Lookup {
 }
 
 /** Reads a file again when its size or modification time changed; keeps the last good value otherwise. */
-class Reloading<T> {
+export class Reloading<T> {
   private value: T | undefined;
   private stamp = '';
   private checkedAt = 0;
@@ -161,15 +161,28 @@ export function identify(req: EngineAuthzRequest, ca: X509Certificate | undefine
     // Every TCP listener has --tlsverify, so only the local socket has no client certificate.
     return req.User ? { kind: 'invalid', why: 'a user without a certificate' } : { kind: 'local' };
   }
+  return certificateIdentity(chain[0]!, ca, req.User);
+}
+
+/**
+ * Who a client certificate (base64 of its PEM, as the engine passes it) names: its CN when the cluster
+ * CA issued it and it is valid now, and when `expectedUser` (the engine's User field) is empty or the
+ * same. The plugin and the registry's token service judge certificates with this one function.
+ */
+export function certificateIdentity(
+  encoded: string,
+  ca: X509Certificate | undefined,
+  expectedUser?: string,
+): Identity {
   if (!ca) return { kind: 'invalid', why: `no cluster CA in ${CA_FILE} to check it against` };
-  const cert = verifiedCertificate(chain[0]!, ca);
+  const cert = verifiedCertificate(encoded, ca);
   if (typeof cert === 'string') return { kind: 'invalid', why: cert };
   const now = Date.now();
   if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) {
     return { kind: 'invalid', why: 'expired or not yet valid' };
   }
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1];
-  if (!cn || (req.User !== undefined && req.User !== '' && req.User !== cn)) {
+  if (!cn || (expectedUser !== undefined && expectedUser !== '' && expectedUser !== cn)) {
     return { kind: 'invalid', why: 'its subject has no common name matching the engine’s user' };
   }
   return { kind: 'certificate', user: cn, issuedAt: new Date(Date.parse(cert.validFrom) + CERT_BACKDATE_MS) };
