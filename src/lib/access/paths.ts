@@ -42,6 +42,8 @@ export const TOKEN_UNIT_NAME = `${TOKEN_SERVICE_NAME}.service`;
 export const TOKEN_UNIT = `/etc/systemd/system/${TOKEN_UNIT_NAME}`;
 /** File users' bcrypt hashes of their registry passwords (root, 0600): `{ "users": { "alice": "$2b$…" } }`. */
 export const REGISTRY_LOGINS_FILE = `${ACCESS_DIR}/registry-logins.json`;
+/** The SHA-256 of REGISTRY_LOGINS_FILE (public, read with the facts): whether the file must be written again. */
+export const REGISTRY_LOGINS_SUM = `${ACCESS_DIR}/registry-logins.sha256`;
 /** The manager's engine API certificate and key (pki/paths.ts): the token service serves HTTPS with them. */
 export const SERVER_CERT_FILE = '/etc/eectl/pki/server-cert.pem';
 export const SERVER_KEY_FILE = '/etc/eectl/pki/server-key.pem';

@@ -5,7 +5,7 @@ import { createServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import { directoryBind } from './directory-bind.js';
-import type { AccessPolicy, PolicyUser } from './model.js';
+import { BCRYPT_HASH, type AccessPolicy, type PolicyUser } from './model.js';
 import {
   CA_FILE,
   POLICY_FILE,
@@ -32,8 +32,6 @@ export interface RegistryLogins {
   users: Record<string, string>;
 }
 
-/** A bcrypt hash as bcryptjs, htpasswd -B and Distribution write it. */
-export const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 /** Compared when the user is unknown, so the answer takes as long as for a known one. */
 const DUMMY_HASH = '$2b$10$vfPupPo87TqxCob.9EXJ/OOnexup.3WROH/v1v77FAjtXXWRM6GUC';
 /** A login name as the access model spells users (schema.ts accessUserNameSchema). */
