@@ -40,15 +40,17 @@ export async function directoryBind(
   const tls = directoryTls(directory);
   if (typeof tls === 'string') return { ok: false, wrongPassword: false, why: tls };
   const timeout = directory.timeoutSeconds * 1000;
+  const ldaps = directory.url.startsWith('ldaps:');
+  // ldapts speaks TLS from the first byte whenever it has tlsOptions, even to ldap://: StartTLS without them.
   const client = new Client({
     url: directory.url,
     timeout,
     connectTimeout: timeout,
-    tlsOptions: tls,
+    ...(ldaps && { tlsOptions: tls }),
     strictDN: true,
   });
   try {
-    if (directory.url.startsWith('ldap:') && directory.startTLS) await client.startTLS(tls);
+    if (!ldaps && directory.startTLS) await client.startTLS(tls);
     await client.bind(dn, password);
     return { ok: true };
   } catch (error) {
