@@ -46,9 +46,15 @@ describe('registry token authentication in the cluster file', () => {
 `),
       ),
     ).toEqual([
-      expect.stringMatching(/^cluster\.yaml:18:\d+: spec\.registry\.namespaces\[0\]\.collection: \/System is for admins only/),
-      expect.stringMatching(/^cluster\.yaml:20:\d+: spec\.registry\.namespaces\[2\]\.name: duplicate namespace web/),
-      expect.stringMatching(/^cluster\.yaml:21:\d+: spec\.registry\.namespaces\[3\]\.name: alice is a user's private namespace/),
+      expect.stringMatching(
+        /^cluster\.yaml:18:\d+: spec\.registry\.namespaces\[0\]\.collection: \/System is for admins only/,
+      ),
+      expect.stringMatching(
+        /^cluster\.yaml:20:\d+: spec\.registry\.namespaces\[2\]\.name: duplicate namespace web/,
+      ),
+      expect.stringMatching(
+        /^cluster\.yaml:21:\d+: spec\.registry\.namespaces\[3\]\.name: alice is a user's private namespace/,
+      ),
     ]);
   });
 });
