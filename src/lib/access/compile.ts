@@ -4,10 +4,12 @@ import type { AccessSpec, ClusterConfig } from '../config/schema.js';
 import { clusterRegistries } from '../images/cluster-policy.js';
 import type { DirectoryGroup, DirectoryUser } from '../identity/directory.js';
 import { sameDn } from '../identity/dn.js';
+import { tokenAuthSettings } from '../registry/token-auth.js';
 import {
   privateCollection,
   type AccessPolicy,
   type DirectoryConnection,
+  type RegistryRules,
   type ImagePolicyRules,
   type PolicyKey,
   type PolicyUser,
@@ -172,5 +174,24 @@ export function compileImagePolicy(
     ownImages: [...new Set(ownImages)],
     ownServices: [...ownServices],
     registries: clusterRegistries(config),
+  };
+}
+
+/**
+ * What the token service needs from `registry.auth.token` and `registry.namespaces` (undefined with
+ * htpasswd): the registry's service and issuer names, the tokens' lifetime, namespaces → collections.
+ */
+export function compileRegistryRules(config: ClusterConfig): RegistryRules | undefined {
+  const token = tokenAuthSettings(config);
+  if (!token) return undefined;
+  return {
+    service: token.service,
+    issuer: token.issuer,
+    expirySeconds: token.expirySeconds,
+    namespaces: config.spec.registry.namespaces.map((n) => ({
+      name: n.name,
+      collection: n.collection,
+      public: n.public,
+    })),
   };
 }

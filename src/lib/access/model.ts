@@ -145,6 +145,9 @@ export interface RegistryNamespace {
   public: boolean;
 }
 
+/** A bcrypt hash as bcryptjs, `htpasswd -B` and Distribution write it (a file user's registry password). */
+export const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+
 /** What the token service needs besides users and grants. */
 export interface RegistryRules {
   /** The `service` the registry names in its challenge (auth.token.service), checked on every request. */

@@ -34,3 +34,25 @@ export const CERT_BACKDATE_MS = 5 * 60_000;
  */
 export const REGISTRY_READER = 'admin';
 export const REGISTRY_PASSWORD_FILE = '/etc/eectl/registry/admin-password';
+
+/** The registry's token service (token auth): the same runtime and folder as the plugin, its own unit. */
+export const TOKEN_SERVICE_NAME = 'eectl-token';
+export const TOKEN_ENTRY = `${AUTHZ_DIR}/access/token-service.js`;
+export const TOKEN_UNIT_NAME = `${TOKEN_SERVICE_NAME}.service`;
+export const TOKEN_UNIT = `/etc/systemd/system/${TOKEN_UNIT_NAME}`;
+/** File users' bcrypt hashes of their registry passwords (root, 0600): `{ "users": { "alice": "$2b$…" } }`. */
+export const REGISTRY_LOGINS_FILE = `${ACCESS_DIR}/registry-logins.json`;
+/** The SHA-256 of REGISTRY_LOGINS_FILE (public, read with the facts): whether the file must be written again. */
+export const REGISTRY_LOGINS_SUM = `${ACCESS_DIR}/registry-logins.sha256`;
+/** The manager's engine API certificate and key (pki/paths.ts): the token service serves HTTPS with them. */
+export const SERVER_CERT_FILE = '/etc/eectl/pki/server-cert.pem';
+export const SERVER_KEY_FILE = '/etc/eectl/pki/server-key.pem';
+/**
+ * The token-signing key (root, 0600) and its certificate from the cluster CA, kept with the registry's
+ * state (registry/paths.ts names the same files; a test keeps them equal). The registry trusts only this
+ * certificate (auth.token.rootcertbundle), never the CA: every client bundle's key is the CA's too.
+ */
+export const TOKEN_SIGNING_KEY_FILE = '/etc/eectl/registry/token-key.pem';
+export const TOKEN_SIGNING_CERT_FILE = '/etc/eectl/registry/token-cert.pem';
+/** The subject of the tokens the plugin mints for itself to read signatures. */
+export const PLUGIN_REGISTRY_ACCOUNT = 'eectl-authz';

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
-import type { AccessPolicy, Decision } from './model.js';
+import type { AccessPolicy, Decision, RegistryRules } from './model.js';
 import { CA_FILE, CERT_BACKDATE_MS, ENGINE_SOCKET, PLUGIN_SOCKET, POLICY_FILE } from './paths.js';
 import { decide, type Identity, type Lookup } from './policy.js';
 import type { ResourceKind } from './routes.js';
@@ -82,12 +82,15 @@ export function engineLookup(socketPath = ENGINE_SOCKET): Lookup {
  * What the plugin looks things up with: the engine's local socket for resources, the cluster registry for
  * image signatures (verified digests cached for the life of the process).
  */
-export function pluginLookup(): Lookup {
-  return { ...engineLookup(), signatures: cachedSignatures(registrySignatures()) };
+export function pluginLookup(registryRules?: () => RegistryRules | undefined): Lookup {
+  return {
+    ...engineLookup(),
+    signatures: cachedSignatures(registrySignatures(registryRules ? { registryRules } : {})),
+  };
 }
 
 /** Reads a file again when its size or modification time changed; keeps the last good value otherwise. */
-class Reloading<T> {
+export class Reloading<T> {
   private value: T | undefined;
   private stamp = '';
   private checkedAt = 0;
@@ -161,15 +164,28 @@ export function identify(req: EngineAuthzRequest, ca: X509Certificate | undefine
     // Every TCP listener has --tlsverify, so only the local socket has no client certificate.
     return req.User ? { kind: 'invalid', why: 'a user without a certificate' } : { kind: 'local' };
   }
+  return certificateIdentity(chain[0]!, ca, req.User);
+}
+
+/**
+ * Who a client certificate (base64 of its PEM, as the engine passes it) names: its CN when the cluster
+ * CA issued it and it is valid now, and when `expectedUser` (the engine's User field) is empty or the
+ * same. The plugin and the registry's token service judge certificates with this one function.
+ */
+export function certificateIdentity(
+  encoded: string,
+  ca: X509Certificate | undefined,
+  expectedUser?: string,
+): Identity {
   if (!ca) return { kind: 'invalid', why: `no cluster CA in ${CA_FILE} to check it against` };
-  const cert = verifiedCertificate(chain[0]!, ca);
+  const cert = verifiedCertificate(encoded, ca);
   if (typeof cert === 'string') return { kind: 'invalid', why: cert };
   const now = Date.now();
   if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) {
     return { kind: 'invalid', why: 'expired or not yet valid' };
   }
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1];
-  if (!cn || (req.User !== undefined && req.User !== '' && req.User !== cn)) {
+  if (!cn || (expectedUser !== undefined && expectedUser !== '' && expectedUser !== cn)) {
     return { kind: 'invalid', why: 'its subject has no common name matching the engine’s user' };
   }
   return { kind: 'certificate', user: cn, issuedAt: new Date(Date.parse(cert.validFrom) + CERT_BACKDATE_MS) };
@@ -204,7 +220,7 @@ export async function servePlugin(options: PluginOptions = {}): Promise<{ close:
   const warn = (message: string) => log(JSON.stringify({ time: new Date().toISOString(), error: message }));
   const policy = new Reloading(options.policyFile ?? POLICY_FILE, parsePolicy, warn);
   const ca = new Reloading(options.caFile ?? CA_FILE, (t) => new X509Certificate(t), warn);
-  const lookup = options.lookup ?? pluginLookup();
+  const lookup = options.lookup ?? pluginLookup(() => policy.get()?.registry);
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -260,16 +276,16 @@ export async function checkFromStdin(
   options: { policyFile?: string; lookup?: Lookup } = {},
 ): Promise<unknown> {
   const req = JSON.parse(input) as { method: string; uri: string; user: string; body?: string };
-  const policyText = readFileSync(options.policyFile ?? POLICY_FILE, 'utf8');
+  const policy = parsePolicy(readFileSync(options.policyFile ?? POLICY_FILE, 'utf8'));
   const decision = await decide(
-    parsePolicy(policyText),
+    policy,
     {
       method: req.method,
       uri: req.uri,
       body: req.body === undefined ? undefined : Buffer.from(req.body, 'base64'),
       identity: { kind: 'certificate', user: req.user, issuedAt: new Date() },
     },
-    options.lookup ?? pluginLookup(),
+    options.lookup ?? pluginLookup(() => policy.registry),
   );
   return decision;
 }

@@ -1,13 +1,20 @@
-import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { admitImage, type SignatureLookup, type SignedImagePolicy } from '../images/policy.js';
 import { repositoryName } from '../images/reference.js';
-import { RegistryClient } from '../images/registry-client.js';
+import { RegistryClient, type BearerChallenge } from '../images/registry-client.js';
 import { verifyDigest } from '../images/signatures.js';
 import { p256PublicKey } from '../util/p256-key.js';
 import { field, path, stringMap, text } from './json-fields.js';
-import { COLLECTION_LABEL, type ImagePolicyRules, type PolicyKey } from './model.js';
-import { CA_FILE, REGISTRY_PASSWORD_FILE, REGISTRY_READER } from './paths.js';
+import { COLLECTION_LABEL, type ImagePolicyRules, type PolicyKey, type RegistryRules } from './model.js';
+import {
+  CA_FILE,
+  PLUGIN_REGISTRY_ACCOUNT,
+  REGISTRY_PASSWORD_FILE,
+  REGISTRY_READER,
+  TOKEN_SIGNING_KEY_FILE,
+} from './paths.js';
+import { signRegistryToken } from './registry-token.js';
 import type { Check, CheckContext } from './policy.js';
 
 /**
@@ -154,12 +161,69 @@ export function cachedSignatures(
   };
 }
 
+/** How long the plugin's own pull tokens live: one signature look-up. */
+const OWN_TOKEN_SECONDS = 60;
+
 /**
- * Reads signatures from the cluster registry over TLS, trusting the cluster CA, as the registry's admin
+ * A pull token for one repository, minted on this manager with the token-signing key (token auth): the
+ * plugin is a service account with a key, not a password. Only for the policy's own registry service.
+ */
+export function ownPullToken(
+  rules: RegistryRules,
+  repository: string,
+  challenge: BearerChallenge,
+  keyFile = TOKEN_SIGNING_KEY_FILE,
+): string {
+  if (challenge.service !== rules.service) {
+    throw new Error(
+      `the registry asks for tokens of ${challenge.service}, not of this cluster's ${rules.service}: refused`,
+    );
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readFileSync(keyFile, 'utf8'));
+  } catch (error) {
+    throw new Error(
+      `no token-signing key in ${keyFile} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}): run eectl install`,
+      { cause: error },
+    );
+  }
+  return signRegistryToken({
+    key,
+    issuer: rules.issuer,
+    audience: rules.service,
+    subject: PLUGIN_REGISTRY_ACCOUNT,
+    access: [{ type: 'repository', name: repository, actions: ['pull'] }],
+    expirySeconds: OWN_TOKEN_SECONDS,
+  }).token;
+}
+
+/**
+ * Reads signatures from the cluster registry over TLS, trusting the cluster CA. With token auth (the
+ * policy's registry rules) with a pull token it mints itself; with htpasswd as the registry's admin
  * (password from its root-only file on this manager; read per look-up, so a new password counts at once).
  */
-export function registrySignatures(files: { caFile?: string; passwordFile?: string } = {}): SignatureLookup {
+export function registrySignatures(
+  files: {
+    caFile?: string;
+    passwordFile?: string;
+    signingKeyFile?: string;
+    registryRules?: () => RegistryRules | undefined;
+  } = {},
+): SignatureLookup {
   return async (ref, digest, keys) => {
+    const caPem = readFileSync(files.caFile ?? CA_FILE, 'utf8');
+    new X509Certificate(caPem); // a damaged CA file says so here, not as a TLS error
+    const rules = files.registryRules?.();
+    if (rules) {
+      const client = new RegistryClient({
+        registry: ref.registry,
+        ca: [caPem],
+        token: async (challenge) => ownPullToken(rules, ref.repository, challenge, files.signingKeyFile),
+        timeoutMs: REGISTRY_TIMEOUT_MS,
+      });
+      return verifyDigest(client, ref.repository, digest, keys);
+    }
     const passwordFile = files.passwordFile ?? REGISTRY_PASSWORD_FILE;
     let password: string;
     try {
@@ -170,8 +234,6 @@ export function registrySignatures(files: { caFile?: string; passwordFile?: stri
         { cause: error },
       );
     }
-    const caPem = readFileSync(files.caFile ?? CA_FILE, 'utf8');
-    new X509Certificate(caPem); // a damaged CA file says so here, not as a TLS error
     const client = new RegistryClient({
       registry: ref.registry,
       ca: [caPem],

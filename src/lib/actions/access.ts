@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig, HostSpec } from '../config/schema.js';
 import type { Decision } from '../access/model.js';
-import { AUTHZ_ENTRY, AUTHZ_NODE, AUTHZ_UNIT_NAME } from '../access/paths.js';
+import { AUTHZ_ENTRY, AUTHZ_NODE, AUTHZ_UNIT_NAME, TOKEN_ENTRY, TOKEN_UNIT_NAME } from '../access/paths.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import type { Connection } from '../ssh/connection.js';
 import type { Logger } from '../ui/log.js';
@@ -135,6 +135,78 @@ export async function accessCheck(
   return { ...decision, host: spec.address, method, path: input.path };
 }
 
+/** `access check --registry-scope`: what the token service would grant `user` of each scope. */
+export interface RegistryCheckResult {
+  host: string;
+  user: string;
+  /** Whether the user is in the manager's policy (a login would be refused otherwise). */
+  known: boolean;
+  /** Every asked action granted. */
+  allow: boolean;
+  decisions: { scope: string; granted: string[]; reason: string }[];
+}
+
+/**
+ * Asks a manager's token-service code what `user` would be granted of registry scopes, from that
+ * manager's policy: the same decision as a token request after a successful login.
+ */
+export async function registryScopeCheck(
+  options: AccessOptions,
+  input: { user: string; scopes: string[] },
+): Promise<RegistryCheckResult> {
+  if (!options.config.spec.registry.auth?.token) {
+    throw new UsageError(
+      'the registry does not use token authentication (registry.auth.token): with htpasswd every registry user may push and pull every repository',
+      {
+        code: 'EREGISTRY_NO_TOKEN_AUTH',
+        suggestions: ['Set registry.auth.token and registry.namespaces, and run eectl install.'],
+      },
+    );
+  }
+  for (const scope of input.scopes) {
+    if (scope.split(':').length < 3) {
+      throw new UsageError(
+        `--registry-scope ${scope}: a scope is TYPE:NAME:ACTIONS, e.g. repository:web/app:pull,push`,
+        { code: 'EREGISTRY_SCOPE' },
+      );
+    }
+  }
+  const { spec, conn } = await firstManager(options);
+  const r = await conn.exec([AUTHZ_NODE, TOKEN_ENTRY, 'check'], {
+    sudo: true,
+    stdin: JSON.stringify({ user: input.user, scopes: input.scopes }),
+    check: false,
+    timeoutMs: 60_000,
+  });
+  if (r.code !== 0) {
+    throw new EectlError(
+      `${spec.address}: the token service's check failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`,
+      {
+        code: 'EACCESS_CHECK',
+        kind: 'external',
+        host: spec.address,
+        suggestions: ['Run eectl install: it installs the token service on every manager.'],
+      },
+    );
+  }
+  const answer = JSON.parse(r.stdout) as {
+    tokenAuth: boolean;
+    known?: boolean;
+    decisions: RegistryCheckResult['decisions'];
+  };
+  if (!answer.tokenAuth) {
+    throw new EectlError(`${spec.address}: its policy has no registry rules yet: run eectl install`, {
+      code: 'EACCESS_CHECK',
+      kind: 'user',
+      host: spec.address,
+    });
+  }
+  const known = answer.known === true;
+  const asked = (scope: string) => scope.split(':').slice(2).join(':').split(',');
+  const allow = known && answer.decisions.every((d) => asked(d.scope).every((a) => d.granted.includes(a)));
+  return { host: spec.address, user: input.user, known, allow, decisions: answer.decisions };
+}
+
 /** One decision of the audit log, with the manager that made it. */
 export interface AuditEntry {
   host: string;
@@ -206,7 +278,9 @@ export async function accessLog(
   const since = filter.since === undefined ? [] : ['--since', `@${Math.floor(filter.since / 1000)}`];
   const settled = await mapSettled(specs, options.concurrency, async (spec) => {
     const conn = await options.session.connect(spec);
-    const r = await conn.exec(['journalctl', '-u', AUTHZ_UNIT_NAME, '-o', 'cat', '--no-pager', ...since], {
+    // The plugin's decisions and the token service's tokens (its unit is absent with htpasswd: no lines).
+    const units = ['-u', AUTHZ_UNIT_NAME, '-u', TOKEN_UNIT_NAME];
+    const r = await conn.exec(['journalctl', ...units, '-o', 'cat', '--no-pager', ...since], {
       sudo: true,
       timeoutMs: 120_000,
     });

@@ -59,6 +59,73 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
     problems.push(...portProblems(controlPlane.data, registry.data, swarm.data, loc));
   }
   if (registry.success) problems.push(...registryUserProblems(registry.data, loc));
+  if (registry.success && access.success)
+    problems.push(...tokenAuthProblems(registry.data, access.data, loc));
+  return problems;
+}
+
+/**
+ * Token authentication: it needs the access model (its users log in, its grants decide), excludes
+ * htpasswd; namespaces need it, never map to /System, and are not named like a user (whose private
+ * namespace the name is).
+ */
+function tokenAuthProblems(
+  registry: RegistrySpec,
+  access: AccessSpec | undefined,
+  loc: Locator,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const auth = ['spec', 'registry', 'auth'];
+  const token = registry.auth?.token;
+  if (token && registry.auth?.htpasswd) {
+    problems.push(
+      loc.problem('error', [...auth, 'htpasswd'], 'htpasswd and token are exclusive: keep one of them'),
+    );
+  }
+  if (token && !access) {
+    problems.push(
+      loc.problem(
+        'error',
+        [...auth, 'token'],
+        "token authentication needs spec.access: its users log in and its grants decide each repository's permissions",
+      ),
+    );
+  }
+  if (!token && registry.namespaces.length > 0) {
+    problems.push(
+      loc.problem(
+        'error',
+        ['spec', 'registry', 'namespaces'],
+        'namespaces need registry.auth.token: with htpasswd every user may push and pull everything',
+      ),
+    );
+  }
+  const users = new Set((access?.users ?? []).map((u) => u.name));
+  const seen = new Set<string>();
+  registry.namespaces.forEach((n, i) => {
+    const at = ['spec', 'registry', 'namespaces', i];
+    if (seen.has(n.name))
+      problems.push(loc.problem('error', [...at, 'name'], `duplicate namespace ${n.name}`));
+    seen.add(n.name);
+    if (inSystem(n.collection)) {
+      problems.push(
+        loc.problem(
+          'error',
+          [...at, 'collection'],
+          `${SYSTEM_COLLECTION} is for admins only: choose a collection below ${SHARED_COLLECTION}`,
+        ),
+      );
+    }
+    if (users.has(n.name)) {
+      problems.push(
+        loc.problem(
+          'error',
+          [...at, 'name'],
+          `${n.name} is a user's private namespace (/Shared/Private/${n.name}): choose another name`,
+        ),
+      );
+    }
+  });
   return problems;
 }
 

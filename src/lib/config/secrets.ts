@@ -26,6 +26,11 @@ export function secretEnvRefs(config: ClusterConfig): SecretRef[] {
     add('spec.registry.storage.s3.accessKeyEnv', storage.s3.accessKeyEnv);
     add('spec.registry.storage.s3.secretKeyEnv', storage.s3.secretKeyEnv);
   }
+  if (config.spec.registry.auth?.token) {
+    config.spec.access?.users.forEach((user, i) => {
+      add(`spec.access.users[${i}].passwordHashEnv`, user.passwordHashEnv);
+    });
+  }
   config.spec.registry.auth?.htpasswd?.users.forEach((user, i) => {
     add(`spec.registry.auth.htpasswd.users[${i}].passwordEnv`, user.passwordEnv);
   });

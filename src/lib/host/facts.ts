@@ -14,7 +14,7 @@ import { YUM_REPO_FILE } from './os/dnf.js';
 import { ZYPPER_REPO_FILE } from './os/zypper.js';
 import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from './os/source.js';
 import { PKI_MANAGED_FILES } from '../pki/paths.js';
-import { AUTHZ_MANIFEST, POLICY_FILE } from '../access/paths.js';
+import { AUTHZ_MANIFEST, POLICY_FILE, REGISTRY_LOGINS_SUM } from '../access/paths.js';
 import { REGISTRY_MANAGED_FILES } from '../registry/paths.js';
 
 /** The engine's configuration file, which eectl merges `engine.daemon` into. */
@@ -31,6 +31,7 @@ export const MANAGED_FILES = [
   ...PKI_MANAGED_FILES,
   POLICY_FILE,
   AUTHZ_MANIFEST,
+  REGISTRY_LOGINS_SUM,
   // Globs (the script's unquoted loop expands them): registry trust files and loaded-bundle markers.
   ...REGISTRY_MANAGED_FILES,
 ];

@@ -24,12 +24,26 @@ export interface RegistryCredentials {
   password: string;
 }
 
+/** A registry's `WWW-Authenticate: Bearer` challenge (Distribution's token authentication). */
+export interface BearerChallenge {
+  realm: string;
+  service: string;
+  /** What the refused request needed, e.g. `repository:web/app:pull,push`. */
+  scope?: string;
+}
+
 export interface RegistryClientOptions {
   /** `host:port` of the registry. */
   registry: string;
   /** PEM CA certificates trusted besides the system's (the cluster CA). */
   ca?: string[];
+  /** Basic auth (htpasswd), or the login the token service checks (token auth). */
   credentials?: RegistryCredentials;
+  /**
+   * Where tokens come from under token auth; default: the challenge's realm, asked with the credentials.
+   * The managers' plugin mints its own with the token-signing key instead.
+   */
+  token?: (challenge: BearerChallenge) => Promise<string>;
   timeoutMs?: number;
 }
 
@@ -51,6 +65,8 @@ export const sha256Digest = (data: Buffer): string =>
 
 export class RegistryClient {
   private readonly authorization: string | undefined;
+  /** The last bearer token, once the registry asked for one (it then never sees the password). */
+  private bearer: string | undefined;
 
   constructor(private readonly options: RegistryClientOptions) {
     const c = options.credentials;
@@ -149,12 +165,84 @@ export class RegistryClient {
     });
   }
 
-  private send(
+  /** Sends a request; a Bearer challenge is answered once with a token for the scope it names. */
+  private async send(
     method: string,
     path: string,
     headers: Record<string, string> = {},
     redirects = 3,
     body?: Buffer,
+  ): Promise<Reply> {
+    const first = await this.sendOnce(method, path, headers, redirects, body, this.currentAuthorization());
+    const challenge = first.status === 401 ? bearerChallenge(header(first, 'www-authenticate')) : undefined;
+    if (!challenge) return first;
+    this.bearer = await this.fetchToken(challenge);
+    return this.sendOnce(method, path, headers, redirects, body, this.currentAuthorization());
+  }
+
+  private currentAuthorization(): string | undefined {
+    return this.bearer !== undefined ? `Bearer ${this.bearer}` : this.authorization;
+  }
+
+  /** A token from the challenge's realm (HTTPS only, the same trust), or from the `token` option. */
+  private async fetchToken(challenge: BearerChallenge): Promise<string> {
+    if (this.options.token) return this.options.token(challenge);
+    const realm = new URL(challenge.realm);
+    if (realm.protocol !== 'https:') {
+      throw this.error(`the registry sends logins to ${challenge.realm}, which is not HTTPS: refused`);
+    }
+    realm.searchParams.set('service', challenge.service);
+    if (challenge.scope) realm.searchParams.set('scope', challenge.scope);
+    const c = this.options.credentials;
+    if (c) realm.searchParams.set('account', c.username);
+    const reply = await new Promise<Reply>((resolve, reject) => {
+      const req = request(
+        realm,
+        {
+          ca: [...rootCertificates, ...(this.options.ca ?? [])],
+          timeout: this.options.timeoutMs ?? 30_000,
+          headers: this.authorization ? { authorization: this.authorization } : {},
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('error', reject);
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new Error(`no answer within ${this.options.timeoutMs ?? 30_000} ms`)),
+      );
+      req.on('error', (e) => reject(this.error(`token service ${realm.host}: ${e.message}`)));
+      req.end();
+    });
+    if (reply.status !== 200) {
+      throw this.error(
+        `the token service ${realm.host} refused a token (HTTP ${reply.status})`,
+        reply.status === 401
+          ? 'Give your registry login: EECTL_REGISTRY_USERNAME and EECTL_REGISTRY_PASSWORD, or `docker login` to this registry.'
+          : undefined,
+      );
+    }
+    const { token, access_token } = JSON.parse(reply.body.toString('utf8')) as {
+      token?: string;
+      access_token?: string;
+    };
+    const value = token ?? access_token;
+    if (!value) throw this.error(`the token service ${realm.host} answered without a token`);
+    addSecret(value);
+    return value;
+  }
+
+  private sendOnce(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    redirects: number,
+    body: Buffer | undefined,
+    authorization: string | undefined,
   ): Promise<Reply> {
     const [hostname, port] = splitHostPort(this.options.registry);
     const options: RequestOptions = {
@@ -166,7 +254,7 @@ export class RegistryClient {
       timeout: this.options.timeoutMs ?? 30_000,
       headers: {
         ...headers,
-        ...(this.authorization && { authorization: this.authorization }),
+        ...(authorization && { authorization }),
         ...(body && { 'content-length': String(body.length) }),
       },
     };
@@ -182,7 +270,16 @@ export class RegistryClient {
           if ([301, 302, 307].includes(reply.status) && location && redirects > 0 && method === 'GET') {
             const next = new URL(location, `https://${this.options.registry}`);
             if (next.host === this.options.registry) {
-              resolve(this.send(method, `${next.pathname}${next.search}`, headers, redirects - 1));
+              resolve(
+                this.sendOnce(
+                  method,
+                  `${next.pathname}${next.search}`,
+                  headers,
+                  redirects - 1,
+                  undefined,
+                  authorization,
+                ),
+              );
               return;
             }
           }
@@ -205,6 +302,17 @@ export class RegistryClient {
       req.end(body);
     });
   }
+}
+
+/** The Bearer challenge of a WWW-Authenticate header (quoted parameters, as Distribution writes them). */
+export function bearerChallenge(value: string | undefined): BearerChallenge | undefined {
+  if (!value || !/^bearer\s/i.test(value)) return undefined;
+  const params: Record<string, string> = {};
+  for (const m of value.slice(7).matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/gi)) {
+    params[m[1]!.toLowerCase()] = m[2]!.replace(/\\(.)/g, '$1');
+  }
+  if (!params.realm || params.service === undefined) return undefined;
+  return { realm: params.realm, service: params.service, ...(params.scope && { scope: params.scope }) };
 }
 
 function header(reply: Reply, name: string): string | undefined {

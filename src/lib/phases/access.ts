@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import { managers } from '../phase/cluster-context.js';
-import { compileImagePolicy, compilePolicy } from '../access/compile.js';
-import type { AccessPolicy } from '../access/model.js';
+import { compileImagePolicy, compilePolicy, compileRegistryRules } from '../access/compile.js';
+import { BCRYPT_HASH, type AccessPolicy } from '../access/model.js';
 import {
   ACCESS_DIR,
   AUTHZ_DIR,
@@ -16,8 +19,15 @@ import {
   PLUGIN_SOCKET,
   PLUGIN_SPEC,
   POLICY_FILE,
+  REGISTRY_LOGINS_FILE,
+  REGISTRY_LOGINS_SUM,
+  TOKEN_ENTRY,
+  TOKEN_UNIT,
+  TOKEN_UNIT_NAME,
 } from '../access/paths.js';
 import { parsePolicy } from '../access/plugin.js';
+import { tokenAuthSettings } from '../registry/token-auth.js';
+import { addSecret } from '../ui/redact.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { PhaseOutput } from '../phase/phase.js';
@@ -39,6 +49,10 @@ export const PLUGIN_MODULES = [
   'access/signed-images.js',
   'access/paths.js',
   'access/plugin.js',
+  'access/registry-scopes.js',
+  'access/registry-token.js',
+  'access/directory-bind.js',
+  'access/token-service.js',
   'images/policy.js',
   'images/reference.js',
   'images/registry-client.js',
@@ -77,6 +91,81 @@ export function authzUnit(): string {
 }
 
 /**
+ * The npm packages the token service imports, each one self-contained ESM file with only node: built-ins
+ * (checked by a test), uploaded as node_modules/<name>/ with a package.json so the bare import resolves.
+ */
+export const VENDORED_PACKAGES = [
+  { name: 'bcryptjs', entry: 'index.js', files: ['index.js', 'LICENSE'] },
+  { name: 'ldapts', entry: 'dist/index.mjs', files: ['dist/index.mjs', 'LICENSE'] },
+] as const;
+
+/**
+ * The registry's token service: the same runtime and folder as the plugin, its own unit, restarted at
+ * once when it dies; its stdout (one JSON line per token issued or refused) is its audit log in journald.
+ */
+export function tokenUnit(port: number): string {
+  return [
+    '# Written by eectl: the registry token service on this manager (registry.auth.token).',
+    '[Unit]',
+    'Description=eectl registry token service (Distribution token authentication)',
+    'After=network-online.target',
+    'StartLimitIntervalSec=0',
+    '',
+    '[Service]',
+    `ExecStart=${AUTHZ_NODE} ${TOKEN_ENTRY} --port ${port}`,
+    'Restart=always',
+    'RestartSec=1',
+    'LogRateLimitIntervalSec=0',
+    'NoNewPrivileges=yes',
+    'ProtectHome=yes',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The file users' registry password hashes (`passwordHashEnv`, bcrypt), checked here before any host
+ * changes: a value that is not a bcrypt hash is refused with the variable's name.
+ */
+export function registryLogins(
+  access: NonNullable<ClusterContext['config']['spec']['access']>,
+  env: NodeJS.ProcessEnv,
+): string {
+  const users: Record<string, string> = {};
+  for (const u of access.users) {
+    if (u.passwordHashEnv === undefined) continue;
+    const hash = env[u.passwordHashEnv];
+    if (!hash) {
+      throw new UsageError(
+        `spec.access.users ${u.name}: passwordHashEnv ${u.passwordHashEnv} is not set in the environment`,
+        {
+          code: 'EREGISTRY_SECRET_ENV',
+          suggestions: [
+            `Export ${u.passwordHashEnv} with a bcrypt hash, e.g. from: htpasswd -nbB ${u.name} PASSWORD | cut -d: -f2-`,
+          ],
+        },
+      );
+    }
+    addSecret(hash);
+    if (!BCRYPT_HASH.test(hash)) {
+      throw new UsageError(
+        `spec.access.users ${u.name}: ${u.passwordHashEnv} is not a bcrypt hash ($2b$10$… , 60 characters)`,
+        {
+          code: 'EREGISTRY_PASSWORD_HASH',
+          suggestions: [
+            `Make one with: htpasswd -nbB ${u.name} PASSWORD | cut -d: -f2-  (or any bcrypt tool), and export it as ${u.passwordHashEnv}.`,
+          ],
+        },
+      );
+    }
+    users[u.name] = hash;
+  }
+  return `${JSON.stringify({ users }, null, 2)}\n`;
+}
+
+/**
  * What every manager gets when the plugin runs, decided once per run: with `spec.access`, with
  * `spec.images.policy.requireSigned` (access control off then: every certificate has full control, images
  * are checked), and where a manager has the plugin already (so turning either off writes a policy that
@@ -88,6 +177,8 @@ export interface AccessPlan {
   files: { path: string; content: string; mode: number }[];
   /** Checksums of everything in AUTHZ_DIR and the unit: equal to the host's manifest means nothing to upload. */
   manifest: string;
+  /** With token auth: the file users' hashes (secret) and its SHA-256 (public, compared with the facts). */
+  logins?: { json: string; sum: string };
 }
 
 const plans = new WeakMap<ClusterContext, Promise<AccessPlan | undefined>>();
@@ -135,10 +226,18 @@ async function buildPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
   const ownImages = [ctx.config.spec.registry.image, ...(ctx.registry ? [ctx.registry.service.image] : [])];
   const images = compileImagePolicy(ctx.config, ownImages, [REGISTRY_SERVICE]);
   const directory = await directoryRead(ctx);
-  const policy = keepSyncTime(
-    compilePolicy(ctx.config.metadata.name, access, current, new Date(), images, directory?.input),
+  const compiled = compilePolicy(
+    ctx.config.metadata.name,
+    access,
     current,
+    new Date(),
+    images,
+    directory?.input,
   );
+  const registryRules = compileRegistryRules(ctx.config);
+  const policy = keepSyncTime({ ...compiled, ...(registryRules && { registry: registryRules }) }, current);
+  const token = tokenAuthSettings(ctx.config);
+  const loginsJson = token && access ? registryLogins(access, process.env) : undefined;
   const policyJson = `${JSON.stringify(policy, null, 2)}\n`;
   const runtime = await findNodeRuntime();
   const libDir = new URL('../', import.meta.url);
@@ -151,12 +250,47 @@ async function buildPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
       })),
     )),
     { path: `${AUTHZ_DIR}/package.json`, content: '{ "type": "module" }\n', mode: 0o644 },
+    ...(await vendoredFiles()),
     { path: AUTHZ_UNIT, content: authzUnit(), mode: 0o644 },
+    ...(token ? [{ path: TOKEN_UNIT, content: tokenUnit(token.port), mode: 0o644 }] : []),
     { path: PLUGIN_SPEC, content: `unix://${PLUGIN_SOCKET}\n`, mode: 0o644 },
   ];
   const sums = Object.fromEntries(files.map((f) => [f.path, sha256(f.content)]));
   const manifest = `${JSON.stringify({ node: runtime.sha256, nodeVersion: runtime.version, files: sums }, null, 2)}\n`;
-  return { policyJson, runtime, files, manifest };
+  return {
+    policyJson,
+    runtime,
+    files,
+    manifest,
+    ...(loginsJson !== undefined && { logins: { json: loginsJson, sum: `${sha256(loginsJson)}\n` } }),
+  };
+}
+
+/** The vendored packages' files under AUTHZ_DIR/node_modules, each with a package.json naming its entry. */
+async function vendoredFiles(): Promise<{ path: string; content: string; mode: number }[]> {
+  const out: { path: string; content: string; mode: number }[] = [];
+  for (const pkg of VENDORED_PACKAGES) {
+    const dir = `${AUTHZ_DIR}/node_modules/${pkg.name}`;
+    const root = vendoredPackageRoot(pkg.name);
+    for (const file of pkg.files) {
+      out.push({ path: `${dir}/${file}`, content: await readFile(join(root, file), 'utf8'), mode: 0o644 });
+    }
+    const manifest = { name: pkg.name, type: 'module', exports: `./${pkg.entry}` };
+    out.push({ path: `${dir}/package.json`, content: `${JSON.stringify(manifest)}\n`, mode: 0o644 });
+  }
+  return out;
+}
+
+/** Where an installed package is, found as Node finds it: node_modules folders up from this module. */
+export function vendoredPackageRoot(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`the npm package ${name} is not installed next to eectl`);
+    dir = parent;
+  }
 }
 
 /**
@@ -203,6 +337,7 @@ export async function deployAuthz(ctx: ClusterContext, host: Host, out: PhaseOut
   if (!plan) return;
   const files = host.facts?.files ?? {};
   const installed = files[AUTHZ_MANIFEST];
+  const tokenService = plan.files.some((f) => f.path === TOKEN_UNIT);
   let restart = false;
   if (installed !== plan.manifest) {
     await ctx.changes.apply(
@@ -221,14 +356,31 @@ export async function deployAuthz(ctx: ClusterContext, host: Host, out: PhaseOut
           (p) => p.startsWith(`${AUTHZ_DIR}/`) && !plan.files.some((f) => f.path === p),
         );
         if (gone.length > 0) await host.sudo(['rm', '-f', '--', ...gone]);
+        if (old.files?.[TOKEN_UNIT] !== undefined && !plan.files.some((f) => f.path === TOKEN_UNIT)) {
+          await host.sudo(['systemctl', 'disable', '--now', TOKEN_UNIT_NAME], { check: false });
+        }
         await host.sudo(['systemctl', 'daemon-reload']);
         await host.sudo(['systemctl', 'enable', AUTHZ_UNIT_NAME]);
+        if (tokenService) await host.sudo(['systemctl', 'enable', TOKEN_UNIT_NAME]);
       },
     );
     restart = true;
   }
   if (files[POLICY_FILE] !== plan.policyJson) await writePolicy(ctx, host, plan.policyJson);
+  if (plan.logins && files[REGISTRY_LOGINS_SUM] !== plan.logins.sum) {
+    const logins = plan.logins;
+    await ctx.changes.apply(
+      host,
+      `write the registry logins ${REGISTRY_LOGINS_FILE} (root only)`,
+      async () => {
+        await host.sudo(['install', '-d', '-m', '0755', ACCESS_DIR]);
+        await host.conn.upload(REGISTRY_LOGINS_FILE, logins.json, { mode: 0o600, sudo: true });
+        await host.conn.upload(REGISTRY_LOGINS_SUM, logins.sum, { mode: 0o644, sudo: true });
+      },
+    );
+  }
   if (ctx.changes.dryRun) return;
+  if (tokenService) await startService(ctx, host, TOKEN_UNIT_NAME, restart);
   const active =
     (await host.exec(['systemctl', 'is-active', AUTHZ_UNIT_NAME], { check: false })).stdout.trim() ===
     'active';
@@ -270,4 +422,14 @@ async function uploadRuntime(host: Host, runtime: NodeRuntime, out: PhaseOutput)
       },
     );
   }
+}
+
+/** Starts a unit that is not running, or restarts it after its files changed. */
+async function startService(ctx: ClusterContext, host: Host, unit: string, restart: boolean): Promise<void> {
+  const active =
+    (await host.exec(['systemctl', 'is-active', unit], { check: false })).stdout.trim() === 'active';
+  if (!restart && active) return;
+  await ctx.changes.apply(host, `${active ? 'restart' : 'start'} ${unit}`, async () => {
+    await host.sudo(['systemctl', active ? 'restart' : 'start', unit]);
+  });
 }

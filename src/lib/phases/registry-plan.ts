@@ -8,6 +8,8 @@ import { HOST_CA_KEY } from '../pki/paths.js';
 import { bundledImageId } from '../registry/bundle-images.js';
 import { planRegistry } from '../registry/plan.js';
 import { readRegistryState, type RegistryState } from '../registry/state.js';
+import { tokenAuthSettings } from '../registry/token-auth.js';
+import { registryLogins } from './access.js';
 import { addSecret } from '../ui/redact.js';
 
 /** The hosts of the file that run a registry replica. */
@@ -22,6 +24,9 @@ export const registryPlanPhase: Phase<ClusterContext> = {
   title: 'Prepare the registry configuration',
   shouldRun: (ctx) => registryHosts(ctx).length > 0,
   async run(ctx) {
+    // File users' password hashes are checked here too, before any host changes (the plugin's phase uses them).
+    const access = ctx.config.spec.access;
+    if (ctx.config.spec.registry.auth?.token && access) registryLogins(access, process.env);
     const kept = await Promise.all(
       managers(ctx).map(async (m) => [m.name, inSwarm(m) ? await readRegistryState(m) : new Map()] as const),
     );
@@ -39,6 +44,7 @@ export const registryPlanPhase: Phase<ClusterContext> = {
       caKey: () => caKey(ctx, ca),
       imageId: await bundledImageId(ctx.config.spec.images.bundles, ctx.config.spec.registry.image),
       keepAdminPassword: ctx.config.spec.images.policy.requireSigned,
+      token: tokenAuthSettings(ctx.config),
     });
     if (ctx.registry.certReason) ctx.log.info(`${ctx.registry.certReason}: issuing a new one`);
   },

@@ -66,7 +66,7 @@ async function issue(
   signer: SigningKey,
   key: LeafKey,
   subject: string,
-  purpose: x509.ExtendedKeyUsage,
+  purpose: x509.ExtendedKeyUsage | undefined,
   extra: x509.Extension[],
   now: Date,
 ): Promise<x509.X509Certificate> {
@@ -83,7 +83,7 @@ async function issue(
       new x509.BasicConstraintsExtension(false, undefined, true),
       // ECDSA keys only sign the TLS handshake: digitalSignature is the one usage they need.
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([purpose]),
+      ...(purpose === undefined ? [] : [new x509.ExtendedKeyUsageExtension([purpose])]),
       await x509.SubjectKeyIdentifierExtension.create(key.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
       ...extra,
@@ -116,5 +116,20 @@ export async function issueClientCert(
   const signer = await importSigningKey(ca.keyPem, 'the cluster CA key');
   const key = await generateLeafKey();
   const cert = await issue(ca, signer, key, user, x509.ExtendedKeyUsage.clientAuth, [], now);
+  return { certPem: cert.toString('pem'), keyPem: key.keyPem };
+}
+
+/**
+ * The registry's token-signing certificate: a P-256 key that signs registry tokens (digitalSignature, no
+ * TLS purpose). The registry trusts this certificate alone (auth.token.rootcertbundle), not the CA.
+ */
+export async function issueTokenSigningCert(
+  ca: CertifiedKey,
+  cluster: string,
+  now = new Date(),
+): Promise<CertifiedKey> {
+  const signer = await importSigningKey(ca.keyPem, 'the cluster CA key');
+  const key = await generateLeafKey();
+  const cert = await issue(ca, signer, key, `eectl ${cluster} registry token signer`, undefined, [], now);
   return { certPem: cert.toString('pem'), keyPem: key.keyPem };
 }

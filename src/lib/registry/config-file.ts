@@ -1,4 +1,5 @@
 import type { RegistrySpec } from '../config/schema.js';
+import type { TokenAuthSettings } from './token-auth.js';
 
 /** Where the config is mounted: the path both the official image and the sandbox image read. */
 export const CONFIG_TARGET = '/etc/docker/registry/config.yml';
@@ -11,6 +12,7 @@ export const SECRET_TARGETS = {
   htpasswd: 'eectl-registry-htpasswd',
   cert: 'eectl-registry-cert.pem',
   key: 'eectl-registry-key.pem',
+  tokenCert: 'eectl-registry-token-cert.pem',
   s3AccessKey: 'eectl-registry-s3-access-key',
   s3SecretKey: 'eectl-registry-s3-secret-key',
 } as const;
@@ -30,7 +32,7 @@ const q = (value: string): string => JSON.stringify(value);
  * The registry's config.yml, one for every replica, as a swarm config template: http.secret (shared, so
  * an upload begun on one replica finishes on another) and S3 keys come from secrets at render time.
  */
-export function registryConfigYaml(spec: RegistrySpec, cluster: string): string {
+export function registryConfigYaml(spec: RegistrySpec, cluster: string, token?: TokenAuthSettings): string {
   const lines = [
     '# Written by eectl: edit the registry section of cluster.yaml and run eectl install instead.',
     'version: 0.1',
@@ -55,9 +57,20 @@ export function registryConfigYaml(spec: RegistrySpec, cluster: string): string 
     '  headers:',
     '    X-Content-Type-Options: [nosniff]',
     'auth:',
-    '  htpasswd:',
-    `    realm: ${q(`eectl ${cluster} registry`)}`,
-    `    path: ${secretPath(SECRET_TARGETS.htpasswd)}`,
+    ...(token
+      ? [
+          // Only the token-signing certificate: trusting the CA would let any client bundle's key sign tokens.
+          '  token:',
+          `    realm: ${q(token.realm)}`,
+          `    service: ${q(token.service)}`,
+          `    issuer: ${q(token.issuer)}`,
+          `    rootcertbundle: ${secretPath(SECRET_TARGETS.tokenCert)}`,
+        ]
+      : [
+          '  htpasswd:',
+          `    realm: ${q(`eectl ${cluster} registry`)}`,
+          `    path: ${secretPath(SECRET_TARGETS.htpasswd)}`,
+        ]),
     'health:',
     '  storagedriver:',
     '    enabled: true',

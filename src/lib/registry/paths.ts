@@ -17,6 +17,10 @@ export const REGISTRY_HTTP_SECRET_FILE = `${REGISTRY_STATE_DIR}/http-secret`;
 /** The generated admin password (root, 0600): generated once, shown once, never regenerated. */
 export const REGISTRY_ADMIN_PASSWORD_FILE = `${REGISTRY_STATE_DIR}/admin-password`;
 
+/** The token-signing certificate (token auth; public) and its key (root, 0600), on every manager. */
+export const REGISTRY_TOKEN_CERT_FILE = `${REGISTRY_STATE_DIR}/token-cert.pem`;
+export const REGISTRY_TOKEN_KEY_FILE = `${REGISTRY_STATE_DIR}/token-key.pem`;
+
 /** Every state file, in the order the state script prints them. */
 export const REGISTRY_STATE_FILES = [
   REGISTRY_CERT_FILE,
@@ -24,6 +28,8 @@ export const REGISTRY_STATE_FILES = [
   REGISTRY_HTPASSWD_FILE,
   REGISTRY_HTTP_SECRET_FILE,
   REGISTRY_ADMIN_PASSWORD_FILE,
+  REGISTRY_TOKEN_CERT_FILE,
+  REGISTRY_TOKEN_KEY_FILE,
 ] as const;
 
 /** One marker per image bundle loaded on a host, named by the bundle's SHA-256. */

@@ -1,9 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import type { RegistrySpec } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { ObjectRef, ServiceDefinition } from '../host/docker.js';
 import type { Host } from '../host/host.js';
-import { issueServerCert, type CertifiedKey } from '../pki/certificates.js';
+import {
+  issueServerCert,
+  issueTokenSigningCert,
+  RENEW_BEFORE_DAYS,
+  type CertifiedKey,
+} from '../pki/certificates.js';
+import { keyMatchesCert } from '../pki/keys.js';
 import { serverCertificateProblem } from '../pki/inspect.js';
 import { addSecret } from '../ui/redact.js';
 import { CONFIG_TARGET, registryConfigYaml, SECRET_TARGETS, STORAGE_TARGET } from './config-file.js';
@@ -15,7 +21,10 @@ import {
   REGISTRY_HTPASSWD_FILE,
   REGISTRY_HTTP_SECRET_FILE,
   REGISTRY_KEY_FILE,
+  REGISTRY_TOKEN_CERT_FILE,
+  REGISTRY_TOKEN_KEY_FILE,
 } from './paths.js';
+import type { TokenAuthSettings } from './token-auth.js';
 import type { RegistryState } from './state.js';
 import { registryCertNames } from './trust.js';
 
@@ -71,6 +80,8 @@ export interface RegistryPlanInput {
    * plugin reads signatures with it when signed images are required.
    */
   keepAdminPassword?: boolean;
+  /** Token authentication (registry.auth.token): no htpasswd and no admin password, a token-signing key. */
+  token?: TokenAuthSettings | undefined;
   now?: Date;
 }
 
@@ -116,22 +127,64 @@ async function serverCert(input: RegistryPlanInput): Promise<CertifiedKey & { re
   return { ...cert, reason: problem.replace('server certificate', 'registry certificate') };
 }
 
+/** Why a kept token-signing certificate must be replaced, or undefined while it is good. */
+export function tokenSigningCertProblem(
+  certPem: string | undefined,
+  keyPem: string | undefined,
+  caCertPem: string,
+  now = new Date(),
+): string | undefined {
+  if (!certPem || !keyPem) return 'no token-signing certificate yet';
+  try {
+    const cert = new X509Certificate(certPem);
+    const ca = new X509Certificate(caCertPem);
+    if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey))
+      return 'the token-signing certificate is from another CA';
+    if (Date.parse(cert.validTo) - now.getTime() < RENEW_BEFORE_DAYS * 86_400_000)
+      return 'the token-signing certificate expires soon';
+    if (!keyMatchesCert(keyPem, certPem)) return 'the token-signing key does not match its certificate';
+  } catch {
+    return 'the token-signing certificate could not be read';
+  }
+  return undefined;
+}
+
+/** The kept token-signing certificate while it is good, else a new one from the CA. */
+async function tokenSigningCert(input: RegistryPlanInput): Promise<CertifiedKey & { reason?: string }> {
+  const certPem = input.state.get(REGISTRY_TOKEN_CERT_FILE);
+  const keyPem = input.state.get(REGISTRY_TOKEN_KEY_FILE);
+  const problem = tokenSigningCertProblem(certPem, keyPem, input.caCertPem, input.now);
+  if (!problem) return { certPem: certPem!, keyPem: keyPem! };
+  const cert = await issueTokenSigningCert(
+    { certPem: input.caCertPem, keyPem: await input.caKey() },
+    input.cluster,
+    input.now,
+  );
+  addSecret(cert.keyPem);
+  return { ...cert, reason: problem };
+}
+
 /** Decides the registry: users and htpasswd, http secret, certificate, config, secrets, the service. */
 export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPlan> {
   const { spec } = input;
-  const { users, generated } = registryUsers(input);
-  const htpasswd = await htpasswdFile(users, input.state.get(REGISTRY_HTPASSWD_FILE));
   const httpSecret = input.state.get(REGISTRY_HTTP_SECRET_FILE)?.trim() || randomBytes(32).toString('hex');
   addSecret(httpSecret);
   const cert = await serverCert(input);
-  const config = registryConfigYaml(spec, input.cluster);
+  const config = registryConfigYaml(spec, input.cluster, input.token);
 
   const secrets: [keyof typeof SECRET_TARGETS, string, string][] = [
     ['httpSecret', 'http-secret', httpSecret],
-    ['htpasswd', 'htpasswd', htpasswd],
     ['cert', 'cert', cert.certPem],
     ['key', 'key', cert.keyPem],
   ];
+  // Token auth: no passwords at all here (the token service checks them); htpasswd: the users' file.
+  const { users, generated } = input.token ? { users: [], generated: undefined } : registryUsers(input);
+  const htpasswd = input.token
+    ? undefined
+    : await htpasswdFile(users, input.state.get(REGISTRY_HTPASSWD_FILE));
+  const signing = input.token ? await tokenSigningCert(input) : undefined;
+  if (htpasswd !== undefined) secrets.push(['htpasswd', 'htpasswd', htpasswd]);
+  if (signing) secrets.push(['tokenCert', 'token-cert', signing.certPem]);
   if ('s3' in spec.storage) {
     const s3 = spec.storage.s3;
     secrets.push([
@@ -171,9 +224,13 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
   const stateFiles = new Map([
     [REGISTRY_CERT_FILE, { content: cert.certPem, mode: 0o644 }],
     [REGISTRY_KEY_FILE, { content: cert.keyPem, mode: 0o600 }],
-    [REGISTRY_HTPASSWD_FILE, { content: htpasswd, mode: 0o600 }],
     [REGISTRY_HTTP_SECRET_FILE, { content: `${httpSecret}\n`, mode: 0o600 }],
   ]);
+  if (htpasswd !== undefined) stateFiles.set(REGISTRY_HTPASSWD_FILE, { content: htpasswd, mode: 0o600 });
+  if (signing) {
+    stateFiles.set(REGISTRY_TOKEN_CERT_FILE, { content: signing.certPem, mode: 0o644 });
+    stateFiles.set(REGISTRY_TOKEN_KEY_FILE, { content: signing.keyPem, mode: 0o600 });
+  }
   const admin = users.find((u) => u.name === ADMIN_USER);
   const givenAdmin = spec.auth?.htpasswd?.users.some((u) => u.name === ADMIN_USER) === true;
   if (admin && (!givenAdmin || input.keepAdminPassword)) {
@@ -184,7 +241,9 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
     objects,
     stateFiles,
     ...(generated ? { generatedAdminPassword: generated } : {}),
-    ...(cert.reason ? { certReason: cert.reason } : {}),
+    ...(cert.reason || signing?.reason
+      ? { certReason: [cert.reason, signing?.reason].filter(Boolean).join('; ') }
+      : {}),
     replicas: [],
   };
 }

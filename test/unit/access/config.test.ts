@@ -1,11 +1,27 @@
 import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileImagePolicy, compilePolicy } from '../../../src/lib/access/compile.js';
 import type { AccessPolicy } from '../../../src/lib/access/model.js';
-import { REGISTRY_PASSWORD_FILE, REGISTRY_READER } from '../../../src/lib/access/paths.js';
-import { authzUnit, PLUGIN_MODULES } from '../../../src/lib/phases/access.js';
-import { REGISTRY_ADMIN_PASSWORD_FILE } from '../../../src/lib/registry/paths.js';
+import {
+  REGISTRY_PASSWORD_FILE,
+  REGISTRY_READER,
+  TOKEN_SIGNING_CERT_FILE,
+  TOKEN_SIGNING_KEY_FILE,
+} from '../../../src/lib/access/paths.js';
+import {
+  authzUnit,
+  PLUGIN_MODULES,
+  tokenUnit,
+  VENDORED_PACKAGES,
+  vendoredPackageRoot,
+} from '../../../src/lib/phases/access.js';
+import {
+  REGISTRY_ADMIN_PASSWORD_FILE,
+  REGISTRY_TOKEN_CERT_FILE,
+  REGISTRY_TOKEN_KEY_FILE,
+} from '../../../src/lib/registry/paths.js';
 import { ADMIN_USER } from '../../../src/lib/registry/plan.js';
 import { check, HEAD, lines, THREE_MANAGERS } from '../config/helpers.js';
 
@@ -185,10 +201,32 @@ describe('the plugin’s modules are self-contained', () => {
       );
       for (const spec of [...specs, ...bare]) {
         const resolved = spec.startsWith('.') ? posix.join(posix.dirname(name), spec) : spec;
-        const ok = spec.startsWith('node:') || PLUGIN_MODULES.includes(resolved);
+        const vendored = VENDORED_PACKAGES.some((p) => p.name === spec);
+        const ok = spec.startsWith('node:') || PLUGIN_MODULES.includes(resolved) || vendored;
         expect(ok, `${name} imports ${spec}`).toBe(true);
       }
     }
+  });
+
+  it('vendor npm packages whose uploaded file imports only Node.js built-ins', () => {
+    for (const pkg of VENDORED_PACKAGES) {
+      const root = vendoredPackageRoot(pkg.name);
+      const source = readFileSync(join(root, pkg.entry), 'utf8');
+      const specs = [...source.matchAll(/(?:^|[;\s])(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]/g)].map(
+        (m) => m[1]!,
+      );
+      expect(specs.length, `${pkg.name} has imports`).toBeGreaterThan(0);
+      expect(source, `${pkg.name} loads modules at run time`).not.toMatch(/\brequire\(|\bimport\(/);
+      for (const spec of specs) {
+        expect(spec.replace(/^node:/, ''), `${pkg.name} imports ${spec}`).toBeOneOf([...builtinModules]);
+      }
+    }
+  });
+
+  it('keep the token-signing key where install keeps it', () => {
+    expect(TOKEN_SIGNING_KEY_FILE).toBe(REGISTRY_TOKEN_KEY_FILE);
+    expect(TOKEN_SIGNING_CERT_FILE).toBe(REGISTRY_TOKEN_CERT_FILE);
+    expect(tokenUnit(5444)).toContain('/opt/eectl/authz/access/token-service.js --port 5444');
   });
 
   it('hold every module the plugin reaches, signature checks included', () => {

@@ -1,0 +1,174 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import type { AuditEntry, RegistryCheckResult } from '../../src/lib/actions/access.js';
+import { runEectl } from '../helpers/cli.js';
+import { loadBusybox } from './helpers/images.js';
+import { useSandbox } from './helpers/sandbox.js';
+
+/**
+ * One identity for the engine API and the registry: token authentication (a token service on the
+ * managers), repository permissions from the access model's grants, logins with the real docker CLI on
+ * a worker's own engine (which trusts the registry and the token service through certs.d).
+ *
+ * Scenarios share one sandbox cluster, installed once in beforeAll. The file users' scenario comes
+ * first; the directory (LDAP) users' scenario goes in its own `describe` below, reusing `login`, `push`,
+ * `pull`, `installWith` and the installed cluster.
+ */
+
+const PORT = 5443;
+const PASSWORDS = { ops: 'ops-registry-pw', dev: 'dev-registry-pw', apidev: 'apidev-registry-pw' };
+
+/** The access model and the registry's namespaces of this test; directory users are added by their scenario. */
+const ACCESS = {
+  users: [
+    { name: 'ops', admin: true, passwordHashEnv: 'E2E_OPS_HASH' },
+    { name: 'dev', passwordHashEnv: 'E2E_DEV_HASH' },
+    { name: 'apidev', passwordHashEnv: 'E2E_APIDEV_HASH' },
+  ],
+  teams: [
+    { name: 'web', members: ['dev'] },
+    { name: 'api', members: ['apidev'] },
+  ],
+  grants: [
+    { team: 'web', role: 'restrictedControl', collection: '/Shared/web' },
+    { team: 'api', role: 'restrictedControl', collection: '/Shared/api' },
+  ],
+};
+const REGISTRY = {
+  auth: { token: {} },
+  namespaces: [
+    { name: 'web', collection: '/Shared/web' },
+    { name: 'api', collection: '/Shared/api', public: true },
+  ],
+};
+
+describe('registry logins and repository permissions from the access model (token authentication)', () => {
+  const sandbox = useSandbox({ name: 'identity', managers: 1, workers: 1, registries: 1 });
+  let work = '';
+  let file = '';
+  let image = '';
+  const env: Record<string, string> = {};
+  const registry = () => `${sandbox.host('r1').address}:${PORT}`;
+
+  /** Writes the cluster file with `spec` merged in, and installs it. */
+  const installWith = async (spec: Record<string, unknown>) => {
+    const doc = parse(readFileSync(sandbox.clusterFile, 'utf8')) as { spec: Record<string, unknown> };
+    const registrySpec = doc.spec.registry as Record<string, unknown> | undefined;
+    Object.assign(doc.spec, spec, { registry: { ...registrySpec, ...(spec.registry as object) } });
+    writeFileSync(file, stringify(doc));
+    const r = await runEectl(['install', '-c', file, '--json'], { env });
+    expect(r.code, `${r.stdout.slice(0, 3000)}\n${r.stderr}`).toBe(0);
+  };
+  /** `docker login` on the worker's engine, the password on stdin (the test's own constants, no quotes). */
+  const login = (user: string, password: string) =>
+    sandbox.exec('w1', `printf '%s' '${password}' | docker login -u ${user} --password-stdin ${registry()}`);
+  const push = (repository: string) =>
+    sandbox.exec(
+      'w1',
+      `docker tag ${image} ${registry()}/${repository} && docker push ${registry()}/${repository}`,
+      {
+        timeoutMs: 300_000,
+      },
+    );
+  const pull = (repository: string) =>
+    sandbox.exec(
+      'w1',
+      `docker rmi -f ${registry()}/${repository} >/dev/null 2>&1; docker pull ${registry()}/${repository}`,
+      {
+        timeoutMs: 300_000,
+      },
+    );
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'eectl-e2e-identity-'));
+    file = join(work, 'cluster.yaml');
+    env.E2E_OPS_HASH = await bcrypt.hash(PASSWORDS.ops, 10);
+    env.E2E_DEV_HASH = await bcrypt.hash(PASSWORDS.dev, 10);
+    env.E2E_APIDEV_HASH = await bcrypt.hash(PASSWORDS.apidev, 10);
+    await installWith({ access: ACCESS, registry: REGISTRY });
+    image = await loadBusybox(sandbox, ['w1']);
+  }, 1_800_000);
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  describe('file users (a bcrypt hash in the file’s environment)', () => {
+    it('runs the token service on the manager beside the plugin, its logins root-only', async () => {
+      const state = await sandbox.exec(
+        'm1',
+        "systemctl is-active eectl-token eectl-authz; stat -c '%a %U' /etc/eectl/access/registry-logins.json /etc/eectl/registry/token-key.pem",
+        { check: true },
+      );
+      expect(state.stdout.trim().split('\n')).toEqual(['active', 'active', '600 root', '600 root']);
+    });
+
+    it('refuses a wrong password at docker login', async () => {
+      const r = await login('dev', 'not-the-password');
+      expect(r.code).not.toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/unauthorized|authentication required/i);
+    });
+
+    it("lets a team member push to the team's namespace, pull another team's public one, and denies a push there", async () => {
+      expect((await login('apidev', PASSWORDS.apidev)).code).toBe(0);
+      const published = await push('api/base:1');
+      expect(published.code, published.stderr).toBe(0);
+      expect((await login('dev', PASSWORDS.dev)).code).toBe(0);
+      const own = await push('web/app:1');
+      expect(own.code, own.stderr).toBe(0);
+      const other = await pull('api/base:1');
+      expect(other.code, other.stderr).toBe(0);
+      const refused = await push('api/base:overwritten');
+      expect(refused.code).not.toBe(0);
+      expect(refused.stdout + refused.stderr).toMatch(/denied: requested access to the resource is denied/);
+      // Nor may dev read a namespace nobody mapped, or another user's private one.
+      const foreign = await pull('apidev/tool:1');
+      expect(foreign.code).not.toBe(0);
+      expect(foreign.stdout + foreign.stderr).toMatch(/denied/);
+    });
+
+    it('answers the same in eectl access check --registry-scope', async () => {
+      const r = await runEectl(
+        [
+          'access',
+          'check',
+          '-c',
+          file,
+          '--user',
+          'dev',
+          '--registry-scope',
+          'repository:api/base:pull,push',
+          '--json',
+        ],
+        { env },
+      );
+      expect(r.code).toBe(1);
+      const result = r.json?.result as RegistryCheckResult;
+      expect(result.decisions).toEqual([
+        {
+          scope: 'repository:api/base:pull,push',
+          granted: ['pull'],
+          reason: expect.stringContaining('/Shared/api'),
+        },
+      ]);
+    });
+
+    it('records every token issued or refused in the audit log', async () => {
+      const r = await runEectl(['access', 'log', '-c', file, '--user', 'dev', '--json'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      const entries = (r.json?.result as { entries: (AuditEntry & { granted?: string[]; auth?: string })[] })
+        .entries;
+      const tokens = entries.filter((e) => e.path === '/token');
+      expect(tokens.some((e) => !e.allow && e.reason === 'wrong password')).toBe(true);
+      expect(tokens.some((e) => e.allow && e.granted?.includes('repository:web/app:pull,push'))).toBe(true);
+      expect(tokens.some((e) => e.allow && e.granted?.includes('repository:api/base:pull'))).toBe(true);
+    });
+  });
+
+  // describe('directory users (spec.identity.ldap)', () => { … the LDAP scenario, same sandbox … });
+});
