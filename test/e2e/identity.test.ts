@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { AuditEntry, RegistryCheckResult } from '../../src/lib/actions/access.js';
 import { runEectl } from '../helpers/cli.js';
+import { GROUPS, PEOPLE, READER_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { curlEngine } from './helpers/curl.js';
 import { loadBusybox } from './helpers/images.js';
 import { useSandbox } from './helpers/sandbox.js';
 
@@ -170,5 +172,125 @@ describe('registry logins and repository permissions from the access model (toke
     });
   });
 
-  // describe('directory users (spec.identity.ldap)', () => { … the LDAP scenario, same sandbox … });
+  describe('directory users (spec.identity.ldap, a real slapd on the sandbox network)', () => {
+    let slapd: Slapd | undefined;
+    const directory = () => {
+      if (!slapd) throw new Error('slapd did not start (see beforeAll)');
+      return slapd;
+    };
+    const LDAP_PASSWORDS = { carol: 'carol-directory-pw', erin: 'erin-directory-pw' };
+
+    beforeAll(async () => {
+      // On the sandbox network's gateway: the managers reach it for logins, this machine for sync.
+      slapd = await startSlapd({
+        address: sandbox.description.network.gateway,
+        users: [
+          { uid: 'carol', password: LDAP_PASSWORDS.carol },
+          { uid: 'erin', password: LDAP_PASSWORDS.erin },
+          { uid: 'nogroup', password: 'nogroup-pw' },
+        ],
+        groups: [
+          { cn: 'web-devs', members: ['carol'] },
+          { cn: 'api-devs', members: ['erin'] },
+        ],
+      });
+      env.E2E_LDAP_BIND_PASSWORD = slapd.readerPassword;
+      await installWith({
+        identity: {
+          ldap: {
+            url: slapd.ldapsUrl,
+            caPath: slapd.caPath,
+            bindDN: READER_DN,
+            bindPasswordEnv: 'E2E_LDAP_BIND_PASSWORD',
+            userBase: PEOPLE,
+            groupBase: GROUPS,
+          },
+        },
+        access: {
+          ...ACCESS,
+          teams: [
+            { name: 'web', members: ['dev'], ldapGroup: slapd.groupDn('web-devs') },
+            { name: 'api', members: ['apidev'], ldapGroup: slapd.groupDn('api-devs') },
+          ],
+        },
+        registry: REGISTRY,
+      });
+    }, 900_000);
+
+    afterAll(async () => {
+      await slapd?.stop();
+    });
+
+    it('lists the directory users beside the file users, each with its source and teams', async () => {
+      const r = await runEectl(['identity', 'ls', '-c', file, '--json'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      const users = (r.json?.result as { users: { name: string; source: string; teams: string[] }[] }).users;
+      expect(users.find((u) => u.name === 'carol')).toMatchObject({ source: 'ldap', teams: ['web'] });
+      expect(users.find((u) => u.name === 'erin')).toMatchObject({ source: 'ldap', teams: ['api'] });
+      expect(users.find((u) => u.name === 'dev')).toMatchObject({ source: 'file' });
+      // In no mapped group: no user at all.
+      expect(users.some((u) => u.name === 'nogroup')).toBe(false);
+    });
+
+    it('checks a directory password by a bind, and refuses a wrong one', async () => {
+      const wrong = await login('carol', 'not-carols-password');
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.stdout + wrong.stderr).toMatch(/unauthorized|authentication required/i);
+      const outsider = await login('nogroup', 'nogroup-pw');
+      expect(outsider.code).not.toBe(0);
+    });
+
+    it("lets a directory user push to the team's namespace, pull the other team's public one, and denies a push there", async () => {
+      expect((await login('carol', LDAP_PASSWORDS.carol)).code).toBe(0);
+      const own = await push('web/carol-app:1');
+      expect(own.code, own.stderr).toBe(0);
+      const other = await pull('api/base:1');
+      expect(other.code, other.stderr).toBe(0);
+      const refused = await push('api/base:from-carol');
+      expect(refused.code).not.toBe(0);
+      expect(refused.stdout + refused.stderr).toMatch(/denied: requested access to the resource is denied/);
+    });
+
+    it('takes away the login and the client bundle of a user removed from the group, at the next identity sync', async () => {
+      const bundleDir = join(work, 'carol-bundle');
+      const issued = await runEectl(
+        ['client-config', '-c', file, '--user', 'carol', '--out', bundleDir, '--json'],
+        {
+          env,
+        },
+      );
+      expect(issued.code, issued.stderr).toBe(0);
+      const m1 = sandbox.host('m1').address;
+      const listServices = { method: 'GET', target: '/v1.41/services' };
+      expect((await curlEngine(m1, bundleDir, listServices)).status).toBe(200);
+
+      await directory().removeMember('web-devs', 'carol');
+      const dry = await runEectl(['identity', 'sync', '-c', file, '--dry-run', '--json'], { env });
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(JSON.stringify(dry.json?.result)).toContain('carol');
+      // A dry run changes nothing: carol still gets in.
+      expect((await curlEngine(m1, bundleDir, listServices)).status).toBe(200);
+
+      const sync = await runEectl(['identity', 'sync', '-c', file, '--json'], { env });
+      expect(sync.code, sync.stderr).toBe(0);
+      // The plugin and the token service read the policy again within a second.
+      await new Promise((r) => setTimeout(r, 2500));
+      const api = await curlEngine(m1, bundleDir, listServices);
+      expect(api.status).toBe(403);
+      expect(api.message).toMatch(/carol/);
+      const relogin = await login('carol', LDAP_PASSWORDS.carol);
+      expect(relogin.code).not.toBe(0);
+    });
+
+    it('refuses directory logins while the directory cannot be reached, and says why in the token service log', async () => {
+      await directory().stop(false);
+      const r = await login('erin', LDAP_PASSWORDS.erin);
+      expect(r.code).not.toBe(0);
+      const journal = await sandbox.exec('m1', 'journalctl -u eectl-token --no-pager -n 50 -o cat', {
+        check: true,
+      });
+      expect(journal.stdout).toMatch(/directory/i);
+      expect(journal.stdout).toMatch(/erin/);
+    });
+  });
 });
