@@ -221,6 +221,23 @@ describe('registry logins and repository permissions from the access model (toke
       await slapd?.stop();
     });
 
+    it("puts the directory's group members in the managers' policy (DN, no secret), and a second install changes nothing", async () => {
+      const text = (await sandbox.exec('m1', 'cat /etc/eectl/access/policy.json', { check: true })).stdout;
+      const policy = JSON.parse(text) as {
+        users: { name: string; source: string; dn?: string }[];
+        directory: { url: string; syncedAt: string };
+      };
+      expect(policy.users.filter((u) => u.source === 'ldap').map((u) => `${u.name}:${u.dn}`)).toEqual([
+        `carol:${directory().userDn('carol')}`,
+        `erin:${directory().userDn('erin')}`,
+      ]);
+      expect(policy.directory.url).toBe(directory().ldapsUrl);
+      expect(text).not.toContain(directory().readerPassword);
+      const again = await runEectl(['install', '-c', file, '--json'], { env });
+      expect(again.code, again.stderr).toBe(0);
+      expect((again.json?.result as { converged: boolean }).converged).toBe(true);
+    });
+
     it('lists the directory users beside the file users, each with its source and teams', async () => {
       const r = await runEectl(['identity', 'ls', '-c', file, '--json'], { env });
       expect(r.code, r.stderr).toBe(0);
@@ -260,6 +277,13 @@ describe('registry logins and repository permissions from the access model (toke
         },
       );
       expect(issued.code, issued.stderr).toBe(0);
+      // A directory user in no mapped group gets no bundle.
+      const outsider = await runEectl(
+        ['client-config', '-c', file, '--user', 'nogroup', '--out', join(work, 'nogroup-bundle'), '--json'],
+        { env },
+      );
+      expect(outsider.code).toBe(2);
+      expect(JSON.stringify(outsider.json)).toContain('EACCESS_USER');
       const m1 = sandbox.host('m1').address;
       const listServices = { method: 'GET', target: '/v1.41/services' };
       expect((await curlEngine(m1, bundleDir, listServices)).status).toBe(200);
@@ -280,6 +304,27 @@ describe('registry logins and repository permissions from the access model (toke
       expect(api.message).toMatch(/carol/);
       const relogin = await login('carol', LDAP_PASSWORDS.carol);
       expect(relogin.code).not.toBe(0);
+    });
+
+    it('changes nothing when identity sync cannot reach the directory, and says which', async () => {
+      const before = (await sandbox.exec('m1', 'cat /etc/eectl/access/policy.json', { check: true })).stdout;
+      const doc = parse(readFileSync(file, 'utf8')) as { spec: { identity: { ldap: { url: string } } } };
+      const good = doc.spec.identity.ldap.url;
+      doc.spec.identity.ldap.url = 'ldaps://127.0.0.1:1';
+      writeFileSync(file, stringify(doc));
+      try {
+        const r = await runEectl(['identity', 'sync', '-c', file, '--json'], { env });
+        expect(r.code).toBe(1);
+        const error = (r.json as { error: { code: string; message: string } }).error;
+        expect(error.code).toBe('EIDENTITY_CONNECT');
+        expect(error.message).toContain('ldaps://127.0.0.1:1');
+        expect((await sandbox.exec('m1', 'cat /etc/eectl/access/policy.json', { check: true })).stdout).toBe(
+          before,
+        );
+      } finally {
+        doc.spec.identity.ldap.url = good;
+        writeFileSync(file, stringify(doc));
+      }
     });
 
     it('refuses directory logins while the directory cannot be reached, and says why in the token service log', async () => {

@@ -204,13 +204,13 @@ export class DirectoryReader {
         );
         return { dn, found: false, members: [] };
       }
-      const members = new Set<string>();
-      for (const m of attributeValues(entry, memberAttr)) {
-        const key = normalizeDn(m);
-        const name = key === undefined ? undefined : userByDn.get(key);
-        if (name !== undefined) members.add(name);
+      const read = groupMembers(entry, memberAttr, userByDn);
+      if (read.ranged !== undefined) {
+        warnings.push(
+          `group ${dn} has more members than the directory sends at once (${read.ranged}): ranged retrieval is not supported, the team gets no members from it`,
+        );
       }
-      return { dn, found: true, members: [...members].sort() };
+      return { dn, found: true, members: read.members };
     });
     return { groups, warnings };
   }
@@ -290,6 +290,29 @@ export async function readDirectory(
   } finally {
     await conn.close();
   }
+}
+
+/**
+ * The names of a group's members that are users (`userByDn`: normalised DN to name). Active Directory
+ * sends a large group's members in ranges (`member;range=0-1499`): not read yet, so such a group has no
+ * members here (`ranged` names the attribute), which takes access away and never gives any.
+ */
+export function groupMembers(
+  entry: Entry,
+  memberAttr: string,
+  userByDn: ReadonlyMap<string, string>,
+): { members: string[]; ranged?: string } {
+  const ranged = Object.keys(entry).find((k) =>
+    k.toLowerCase().startsWith(`${memberAttr.toLowerCase()};range=`),
+  );
+  if (ranged !== undefined) return { members: [], ranged };
+  const members = new Set<string>();
+  for (const m of attributeValues(entry, memberAttr)) {
+    const key = normalizeDn(m);
+    const name = key === undefined ? undefined : userByDn.get(key);
+    if (name !== undefined) members.add(name);
+  }
+  return { members: [...members].sort() };
 }
 
 /** An attribute's values as strings, the attribute found without regard to case (AD answers in its own). */

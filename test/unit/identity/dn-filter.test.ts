@@ -1,6 +1,7 @@
 import { FilterParser } from 'ldapts';
 import { describe, expect, it } from 'vitest';
 import { normalizeDn, sameDn } from '../../../src/lib/identity/dn.js';
+import { groupMembers } from '../../../src/lib/identity/directory.js';
 import { filterProblem, userSearchFilter } from '../../../src/lib/identity/filter.js';
 
 describe('DN comparison', () => {
@@ -66,5 +67,29 @@ describe('user search filters', () => {
     expect(filterProblem('cn=a')).toMatch(/balanced parentheses/);
     expect(filterProblem('(cn=a\\29b)')).toBeUndefined();
     expect(filterProblem('(cn=a=(b=)c)')).toMatch(/not an LDAP filter/);
+  });
+});
+
+describe('group members', () => {
+  const users = new Map([
+    [normalizeDn('uid=alice,ou=people,dc=example,dc=org')!, 'alice'],
+    [normalizeDn('uid=bob,ou=people,dc=example,dc=org')!, 'bob'],
+  ]);
+
+  it('keeps the members that are users, found by DN as the directory writes it, attribute in any case', () => {
+    const entry = {
+      dn: 'cn=web,ou=groups,dc=example,dc=org',
+      Member: [
+        'UID=Bob, OU=People,DC=example,DC=org',
+        'cn=admin,dc=example,dc=org',
+        'uid=alice,ou=people,dc=example,dc=org',
+      ],
+    };
+    expect(groupMembers(entry, 'member', users)).toEqual({ members: ['alice', 'bob'] });
+  });
+
+  it('gives no members for a group AD sends in ranges, and names the attribute', () => {
+    const entry = { dn: 'cn=big,dc=org', 'member;range=0-1499': ['uid=alice,ou=people,dc=example,dc=org'] };
+    expect(groupMembers(entry, 'member', users)).toEqual({ members: [], ranged: 'member;range=0-1499' });
   });
 });
