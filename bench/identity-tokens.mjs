@@ -13,6 +13,7 @@
  * [--rounds N]`, default 200) it prints them and writes bench/results/identity-tokens.json.
  * Needs `npm run build` first (it runs dist/) and Debian's slapd.
  */
+import { Buffer } from 'node:buffer';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { register } from 'node:module';
