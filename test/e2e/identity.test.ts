@@ -108,6 +108,12 @@ describe('registry logins and repository permissions from the access model (toke
       expect(state.stdout.trim().split('\n')).toEqual(['active', 'active', '600 root', '600 root']);
     });
 
+    it('changes nothing the second time (logins, signing key, token service)', async () => {
+      const r = await runEectl(['install', '-c', file, '--json'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect((r.json?.result as { changes: unknown[] }).changes).toEqual([]);
+    });
+
     it('refuses a wrong password at docker login', async () => {
       const r = await login('dev', 'not-the-password');
       expect(r.code).not.toBe(0);
