@@ -212,10 +212,9 @@ export function registrySignatures(
   } = {},
 ): SignatureLookup {
   return async (ref, digest, keys) => {
-    const caPem = readFileSync(files.caFile ?? CA_FILE, 'utf8');
-    new X509Certificate(caPem); // a damaged CA file says so here, not as a TLS error
     const rules = files.registryRules?.();
     if (rules) {
+      const caPem = clusterCa(files.caFile);
       const client = new RegistryClient({
         registry: ref.registry,
         ca: [caPem],
@@ -234,6 +233,7 @@ export function registrySignatures(
         { cause: error },
       );
     }
+    const caPem = clusterCa(files.caFile);
     const client = new RegistryClient({
       registry: ref.registry,
       ca: [caPem],
@@ -242,4 +242,11 @@ export function registrySignatures(
     });
     return verifyDigest(client, ref.repository, digest, keys);
   };
+}
+
+/** The cluster CA's PEM; a damaged file says so here, not as a TLS error. */
+function clusterCa(caFile = CA_FILE): string {
+  const caPem = readFileSync(caFile, 'utf8');
+  new X509Certificate(caPem);
+  return caPem;
 }

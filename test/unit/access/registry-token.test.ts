@@ -1,5 +1,9 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ownPullToken } from '../../../src/lib/access/signed-images.js';
 import {
   libtrustKeyId,
   signRegistryToken,
@@ -94,5 +98,30 @@ describe('registry tokens', () => {
   it('refuse to be signed by a key that is not P-256', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
     expect(() => signRegistryToken({ ...base, key: rsa, access: [] })).toThrow(/P-256/);
+  });
+});
+
+describe('the plugin’s own pull tokens (a key, not a password)', () => {
+  const rules = { service: base.audience, issuer: base.issuer, expirySeconds: 300, namespaces: [] };
+  const challenge = { realm: 'https://10.0.0.11:5444/token', service: base.audience };
+
+  it('hold pull of the one repository read, for a minute, signed with the token-signing key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eectl-own-token-'));
+    const keyFile = join(dir, 'token-key.pem');
+    writeFileSync(keyFile, TEST_KEY.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const token = ownPullToken(rules, 'web/app', challenge, keyFile);
+    const claims = verifyRegistryToken(token, [TEST_KEY], expect_);
+    expect(claims).toMatchObject({
+      sub: 'eectl-authz',
+      access: [{ type: 'repository', name: 'web/app', actions: ['pull'] }],
+    });
+    expect((claims as RegistryClaims).exp - (claims as RegistryClaims).iat).toBe(60);
+    expect(() => ownPullToken(rules, 'web/app', { ...challenge, service: 'elsewhere' }, keyFile)).toThrow(
+      /not of this cluster's/,
+    );
+    expect(() => ownPullToken(rules, 'web/app', challenge, join(dir, 'missing.pem'))).toThrow(
+      /no token-signing key in .*missing\.pem \(ENOENT\): run eectl install/,
+    );
+    rmSync(dir, { recursive: true });
   });
 });
