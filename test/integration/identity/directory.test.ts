@@ -4,6 +4,7 @@ import { ldapSchema, accessSchema, type LdapSpec } from '../../../src/lib/config
 import { EectlError } from '../../../src/lib/errors.js';
 import {
   DirectoryReader,
+  directoryTlsOptions,
   INSECURE_WARNING,
   readDirectory,
   type DirectoryOptions,
@@ -87,6 +88,27 @@ describe.runIf(haveSlapd())('reading the directory (real slapd)', () => {
     const snap = await readDirectory(options({ url: slapd.ldapUrl, startTLS: true }), [slapd.groupDn('web')]);
     expect(snap.users.map((u) => u.name)).toEqual(['alice', 'bob', 'carol']);
     expect(snap.roundTrips).toBe(4);
+  });
+
+  it('checks the certificate against the URL’s host name (SNI sent), over ldaps:// and StartTLS', async () => {
+    // The test certificate names localhost and 127.0.0.1.
+    for (const url of [slapd.ldapsUrl, slapd.ldapUrl].map((u) => u.replace('127.0.0.1', 'localhost'))) {
+      const snap = await readDirectory(options({ url, startTLS: url.startsWith('ldap:') }), []);
+      expect(snap.users).toHaveLength(3);
+    }
+    expect(directoryTlsOptions('ldaps://ldap.example.org', 'PEM')).toEqual({
+      host: 'ldap.example.org',
+      servername: 'ldap.example.org',
+      ca: ['PEM'],
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    });
+    // An address is checked against the certificate's IP names; SNI carries host names only.
+    expect(directoryTlsOptions('ldaps://[::1]:636', undefined)).toEqual({
+      host: '::1',
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    });
   });
 
   it('refuses a directory whose certificate another CA signed (ldaps:// and StartTLS)', async () => {
