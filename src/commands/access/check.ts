@@ -9,7 +9,8 @@ import { BaseCommand, EXIT_CODES_HELP, hostFlags } from '../../lib/base-command.
 import { UsageError } from '../../lib/errors.js';
 
 export default class AccessCheck extends BaseCommand<typeof AccessCheck> {
-  static override summary = "The managers' access decision for one engine API request of a user";
+  static override summary =
+    "The managers' access decision for one engine API request of a user, or for registry scopes";
   static override description = `Runs the authorization plugin's own code on a manager, with that manager's policy file and its engine for the resources the request names, so the answer is the one the plugin gives to a bundle of --user (a bundle issued now). The body (--body FILE, JSON as the docker CLI sends it) goes over SSH on stdin.
 
 With --registry-scope (token authentication, registry.auth.token) it asks the registry's token service code on a manager instead: what a token of --user would hold for each scope (TYPE:NAME:ACTIONS, as docker asks, e.g. repository:web/app:pull,push), and why.
@@ -37,7 +38,10 @@ ${EXIT_CODES_HELP}`;
       description: 'A registry scope (repository:NAME:pull,push,delete); repeat for several',
       multiple: true,
     }),
-    body: Flags.string({ description: 'File with the JSON body of the request' }),
+    body: Flags.string({
+      description: 'File with the JSON body of the request',
+      exclusive: ['registry-scope'],
+    }),
     host: Flags.string({ description: 'Manager to ask (default: the first that answers)' }),
     ...hostFlags,
   };
