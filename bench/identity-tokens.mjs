@@ -14,7 +14,7 @@
  * Needs `npm run build` first (it runs dist/) and Debian's slapd.
  */
 import { Buffer } from 'node:buffer';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { register } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -174,7 +174,6 @@ export async function identityTokens(options = {}) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const i = process.argv.indexOf('--rounds');
   const results = await identityTokens({ rounds: i > 0 ? Number(process.argv[i + 1]) : undefined });
-  mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results/identity-tokens.json'), `${JSON.stringify(results, null, 2)}\n`);
+  // Recorded by `npm run bench -- --identity` (bench/identity.mjs) under tokenIssue; alone, it only prints.
   console.log(JSON.stringify(results, null, 2));
 }

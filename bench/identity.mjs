@@ -10,13 +10,13 @@
  * policy from the file and the directory. Recorded: the median and every run's time (read, compile),
  * and the round trips to the directory (bind + one per page of each search).
  *
- * Token issue latency (file user and LDAP user) belongs to the token service and is recorded under
- * `tokenIssue` of the same file by its own bench; this one keeps whatever is there.
+ * Token issue latency (file user and LDAP user): bench/identity-tokens.mjs, run from here after the sync
+ * (`--rounds`, default 200 requests of each kind), recorded under `tokenIssue` of the same file.
  *
  * The helper is TypeScript: Node 22 strips its types, and its imports of src/lib are sent to the build
  * in dist/lib (`npm run bench` builds first). Needs /usr/sbin/slapd (apt-get install slapd ldap-utils).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -139,10 +139,12 @@ try {
   await slapd.stop();
 }
 
+// Token issue latency (file user and directory user) through the token service's own code and a real slapd.
+const { identityTokens } = await import('./identity-tokens.mjs');
+const tokenIssue = await identityTokens({ rounds: option('rounds', 200) });
+
 const file = new URL('./results/identity.json', import.meta.url);
-const kept = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
 const out = {
-  ...kept,
   date: new Date().toISOString(),
   machine: {
     cpus: cpus().length,
@@ -150,8 +152,7 @@ const out = {
     node: process.version,
   },
   directorySync: result,
-  // Filled by the token service's bench (issue latency, median and p99, file user and LDAP user).
-  tokenIssue: kept.tokenIssue ?? null,
+  tokenIssue,
 };
 writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
 console.log(JSON.stringify(out, null, 2));
