@@ -143,7 +143,7 @@ export function registryLogins(
         {
           code: 'EREGISTRY_SECRET_ENV',
           suggestions: [
-            `Export ${u.passwordHashEnv} with a bcrypt hash, e.g. from: htpasswd -nbB ${u.name} PASSWORD | cut -d: -f2-`,
+            `Export ${u.passwordHashEnv} with a bcrypt hash, e.g. from: htpasswd -niBC 10 ${u.name} | cut -d: -f2- (the password on stdin)`,
           ],
         },
       );
@@ -155,7 +155,7 @@ export function registryLogins(
         {
           code: 'EREGISTRY_PASSWORD_HASH',
           suggestions: [
-            `Make one with: htpasswd -nbB ${u.name} PASSWORD | cut -d: -f2-  (or any bcrypt tool), and export it as ${u.passwordHashEnv}.`,
+            `Make one with: htpasswd -niBC 10 ${u.name} | cut -d: -f2- (the password on stdin, or any bcrypt tool), and export it as ${u.passwordHashEnv}.`,
           ],
         },
       );
