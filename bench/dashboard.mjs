@@ -2,12 +2,13 @@
  * `npm run bench:dashboard`: the dashboard of a 3 manager + 2 worker sandbox cluster, in Debian's
  * chromium. Writes bench/results/dashboard.json: time to first paint and to the overview's quorum
  * sentence (5 fresh browser profiles), and the server's CPU time per minute with 0, 1 and 5 pages open
+ * (30 s each; 1 + 1 hosts, one profile, 5 s and 0, 1, 2 pages at the smallest size, --smoke)
  * while a service is scaled every 5 s (so every page gets snapshots). Needs root and a Docker engine,
  * like the e2e tests. BENCH_CLUSTER_FILE + BENCH_BUNDLE use an existing cluster instead of a new sandbox.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +20,7 @@ import { managerEndpoints } from '../dist/lib/actions/dashboard.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { sandboxUp } from '../dist/lib/sandbox/up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
+import { smoke, writeResult } from './results.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM_ARGS = [
@@ -31,7 +33,11 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const WINDOW_MS = 30_000;
+/** At the smallest size (--smoke): 1 manager + 1 worker, one first paint, 5 s windows, 0, 1 and 2 pages. */
+const SIZE = smoke ? { managers: 1, workers: 1 } : { managers: 3, workers: 2 };
+const WINDOW_MS = smoke ? 5_000 : 30_000;
+const PAINTS = smoke ? 1 : 5;
+const MANY_PAGES = smoke ? 2 : 5;
 const TICK = 100; // clock ticks per second of /proc/PID/stat (USER_HZ on Linux)
 
 function eectl(args, env = {}) {
@@ -67,8 +73,7 @@ async function main() {
     sandbox = `bench-dashboard-${process.pid.toString(36)}`;
     const up = await sandboxUp({
       name: sandbox,
-      managers: 3,
-      workers: 2,
+      ...SIZE,
       registries: 0,
       renderer: 'simple',
       logger,
@@ -117,7 +122,7 @@ async function main() {
 
     // Time to first paint: each in a fresh profile, one at a time.
     const paints = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < PAINTS; i++) {
       const p = await open();
       paints.push({
         firstContentfulPaintMs: round(p.firstContentfulPaintMs),
@@ -149,19 +154,13 @@ async function main() {
     // With no page open the server reads nothing: the baseline.
     cpu.push(await measure(0));
     cpu.push(await measure(1));
-    cpu.push(await measure(5));
+    cpu.push(await measure(MANY_PAGES));
     churning = false;
     await churn;
-    const perPage = round((cpu[2].cpuSecondsPerMinute - cpu[1].cpuSecondsPerMinute) / 4, 3);
+    const perPage = round((cpu[2].cpuSecondsPerMinute - cpu[1].cpuSecondsPerMinute) / (MANY_PAGES - 1), 3);
 
     const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const result = {
-      date: new Date().toISOString(),
-      machine: {
-        cpus: cpus().length,
-        model: cpus()[0]?.model,
-        load: readFileSync('/proc/loadavg', 'utf8').trim(),
-      },
       cluster: { nodes, managers: api.endpoints.length },
       firstPaint: {
         runs: paints,
@@ -176,9 +175,8 @@ async function main() {
         eachFurtherPageCpuSecondsPerMinute: perPage,
       },
     };
-    mkdirSync(join(root, 'bench/results'), { recursive: true });
-    writeFileSync(join(root, 'bench/results/dashboard.json'), `${JSON.stringify(result, null, 2)}\n`);
     console.log(JSON.stringify(result, null, 2));
+    console.error(`wrote ${writeResult('dashboard', result)}`);
   } finally {
     for (const c of contexts) await c.close().catch(() => undefined);
     server.kill('SIGTERM');
