@@ -18,7 +18,7 @@ import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { recreateSandboxHosts } from '../dist/lib/sandbox/recreate.js';
 import { sandboxUp } from '../dist/lib/sandbox/up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
-import { smoke, writeResult } from './results.mjs';
+import { sandboxName, smoke, writeResult } from './results.mjs';
 
 /** 3 managers, 1 worker, 1 registry host; at the smallest size (--smoke) 1 manager and the registry host. */
 const SIZE = smoke ? { managers: 1, workers: 0, registries: 1 } : { managers: 3, workers: 1, registries: 1 };
@@ -26,7 +26,7 @@ const MANAGERS = Array.from({ length: SIZE.managers }, (_, i) => `m${i + 1}`);
 const MAJORITY = Math.floor(SIZE.managers / 2) + 1;
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const name = `bench-backup-${process.pid.toString(36)}`;
+const name = sandboxName('backup');
 process.env.EECTL_HOME ??= mkdtempSync(join(tmpdir(), 'eectl-bench-'));
 const runLog = new RunLog('warn');
 runLog.openFile(join(tmpdir(), 'eectl-bench-logs'), name);

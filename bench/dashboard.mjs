@@ -20,7 +20,7 @@ import { managerEndpoints } from '../dist/lib/actions/dashboard.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { sandboxUp } from '../dist/lib/sandbox/up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
-import { smoke, writeResult } from './results.mjs';
+import { sandboxName, smoke, writeResult } from './results.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM_ARGS = [
@@ -70,7 +70,7 @@ async function main() {
   let bundle = process.env.BENCH_BUNDLE;
   let sandbox;
   if (!clusterFile || !bundle) {
-    sandbox = `bench-dashboard-${process.pid.toString(36)}`;
+    sandbox = sandboxName('dashboard');
     const up = await sandboxUp({
       name: sandbox,
       ...SIZE,

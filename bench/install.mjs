@@ -12,7 +12,7 @@ import { openSession } from '../dist/lib/cluster/session.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { sandboxUp } from '../dist/lib/sandbox/up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
-import { loadAverage, smoke, writeResult } from './results.mjs';
+import { loadAverage, sandboxName, smoke, writeResult } from './results.mjs';
 
 /** The cluster: 3 managers + 2 workers; at the smallest size (--smoke) 1 + 1. */
 const SIZE = smoke ? { managers: 1, workers: 1 } : { managers: 3, workers: 2 };
@@ -129,7 +129,7 @@ async function baseline(clusterFile, log) {
   }
 }
 
-const name = `bench-${process.pid.toString(36)}`;
+const name = sandboxName('install');
 process.env.EECTL_HOME ??= mkdtempSync(join(tmpdir(), 'eectl-bench-'));
 const log = new RunLog('warn');
 log.openFile(join(tmpdir(), 'eectl-bench-logs'), name);

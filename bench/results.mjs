@@ -16,6 +16,13 @@ export const smoke = process.env.BENCH_SMOKE === '1';
 /** bench/results, unless BENCH_RESULTS_DIR says otherwise (a smoke run writes elsewhere). */
 export const resultsDir = resolve(process.env.BENCH_RESULTS_DIR ?? join(root, 'bench/results'));
 
+/**
+ * A sandbox's name: `bench-[RUN-]WHAT-PID`, RUN being EECTL_E2E_RUN when set (as CI sets it), so a
+ * cleanup of `bench-RUN-` removes this run's leftovers and nobody else's.
+ */
+export const sandboxName = (what) =>
+  ['bench', process.env.EECTL_E2E_RUN, what, process.pid.toString(36)].filter(Boolean).join('-');
+
 /** The 1, 5 and 15-minute load averages now, two decimals. */
 export const loadAverage = () => loadavg().map((x) => Math.round(x * 100) / 100);
 

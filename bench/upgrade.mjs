@@ -17,7 +17,7 @@ import { openSession } from '../dist/lib/cluster/session.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { sandboxUp } from '../dist/lib/sandbox/up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
-import { smoke, writeResult } from './results.mjs';
+import { sandboxName, smoke, writeResult } from './results.mjs';
 
 /** 3 managers + 2 workers and 4 replicas; at the smallest size (--smoke) 1 + 1 and 1 replica. */
 const SIZE = smoke ? { managers: 1, workers: 1 } : { managers: 3, workers: 2 };
@@ -41,7 +41,7 @@ async function withSession(config, log, work) {
   }
 }
 
-const name = `bench-upgrade-${process.pid.toString(36)}`;
+const name = sandboxName('upgrade');
 process.env.EECTL_HOME ??= mkdtempSync(join(tmpdir(), 'eectl-bench-'));
 const runLog = new RunLog('warn');
 runLog.openFile(join(tmpdir(), 'eectl-bench-logs'), name);
