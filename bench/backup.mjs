@@ -127,18 +127,18 @@ try {
     ].join('\n'),
   );
 
+  // One manager (the smallest size) stops the swarm's management for the copy: eectl asks, --yes accepts.
+  const BACKUP = ['backup', '-c', file, ...(SIZE.managers === 1 ? ['--yes'] : [])];
   const out = join(work, 'archives');
   mkdirSync(out);
   const stopState = sampleQuorum();
   const state = must(
-    await eectl(['backup', '-c', file, '--recipient', recipient, '--out', `${out}/state.tar.age`]),
+    await eectl([...BACKUP, '--recipient', recipient, '--out', `${out}/state.tar.age`]),
     'backup',
   );
   const withData = must(
     await eectl([
-      'backup',
-      '-c',
-      file,
+      ...BACKUP,
       '--recipient',
       recipient,
       '--include-registry-data',

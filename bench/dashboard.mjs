@@ -79,8 +79,9 @@ async function main() {
       logger,
     });
     clusterFile = up.clusterFile;
-    loadBusybox(up.hosts);
     await eectl(['install', '-c', clusterFile, '--json']);
+    // Into the engines install just put there.
+    loadBusybox(up.hosts);
     bundle = join(work, 'bundle');
     await eectl(['client-config', '-c', clusterFile, '--out', bundle, '--json'], {
       DOCKER_CONFIG: join(work, 'docker-config'),
