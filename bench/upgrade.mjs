@@ -105,7 +105,22 @@ try {
     to: result.plan.target,
     totalSeconds: seconds,
     phases: result.phases,
-    windows: result.rolling.hosts,
+    /**
+     * Each host's turn with its parts (drain, apply: the package install, stop/start or restart,
+     * engineUp, ready, activate) and issue 27's goal: a turn within the drain + 1.5× the engine's own
+     * restart (stop + start, or restart, until it answers).
+     */
+    windows: result.rolling.hosts.map((w) => {
+      const t = w.times ?? {};
+      const engine = (t.restart ?? 0) + (t.stop ?? 0) + (t.start ?? 0) + (t.engineUp ?? 0);
+      const goal = Math.round(((t.drain ?? 0) + 1.5 * engine) * 1000) / 1000;
+      return {
+        ...w,
+        engineRestartSeconds: Math.round(engine * 1000) / 1000,
+        goalSeconds: goal,
+        goalMet: w.seconds <= goal,
+      };
+    }),
     availability: {
       samples: samples.length,
       atFullCount: Math.round((samples.filter((n) => n >= REPLICAS).length / samples.length) * 1000) / 1000,
