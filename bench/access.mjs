@@ -24,23 +24,25 @@
  *   mkdir /tmp/before && git archive c0130a1 src package.json tsconfig.json tsconfig.build.json |
  *   tar -x -C /tmp/before && ln -s "$PWD/node_modules" /tmp/before/ && (cd /tmp/before && npx tsc -p tsconfig.build.json)
  * (that plugin refuses nothing here either, but it checks less: its refusals are counted, not fatal).
- * `--rounds N` (default 1,000). Writes bench/results/access.json.
+ * `--rounds N` (default 1,000; 50 at the smallest size, --smoke). Writes bench/results/access.json.
  */
 import { Buffer } from 'node:buffer';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL, URL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { servePlugin } from '../dist/lib/access/plugin.js';
 import { createCa, issueClientCert } from '../dist/lib/pki/certificates.js';
+import { smoke, writeResult } from './results.mjs';
 
 const args = process.argv.slice(2);
 const option = (name) => {
   const i = args.indexOf(`--${name}`);
   return i === -1 ? undefined : args[i + 1];
 };
-const ROUNDS = Number(option('rounds') ?? 1000);
+const ROUNDS = Number(option('rounds') ?? (smoke ? 50 : 1000));
+const WARM_UP = smoke ? 20 : 200;
 const baselineDir = option('baseline');
 
 /** What was recorded before the allow-list (bench/results/access.json at c0130a1), for the table. */
@@ -269,7 +271,7 @@ if (baselineDir) {
 }
 
 // Warm-up (JIT, certificate parsing), not counted.
-for (let i = 0; i < 200; i++) for (const t of targets) for (const k of KINDS) await call(t, k);
+for (let i = 0; i < WARM_UP; i++) for (const t of targets) for (const k of KINDS) await call(t, k);
 for (const t of targets) {
   for (const k of KINDS) {
     t.refused[k.name] = 0;
@@ -315,14 +317,8 @@ if (mainRefused.length > 0) {
 
 const round2 = (xs) => xs.map((x) => Number(x.toFixed(2)));
 const result = {
-  date: new Date().toISOString(),
-  node: process.version,
   what: 'added latency per engine API call: AuthZReq + AuthZRes round trips to the plugin on a unix socket',
-  machine: {
-    cpus: cpus().length,
-    loadAverageBefore: round2(loadBefore),
-    loadAverageAfter: round2(loadAfter),
-  },
+  loadAverageDuringRounds: { before: round2(loadBefore), after: round2(loadAfter) },
   rounds: ROUNDS,
   seconds: Number(seconds.toFixed(1)),
   ...figures(main),
@@ -330,6 +326,5 @@ const result = {
   ...(baseline && { baseline: { build: resolve(baselineDir), ...figures(baseline) } }),
   recordedBefore: RECORDED_BEFORE,
 };
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/access.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result, null, 2));
+console.error(`wrote ${writeResult('access', result)}`);

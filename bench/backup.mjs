@@ -1,14 +1,15 @@
 /**
- * `npm run bench -- --backup`: the backup test cluster (3 managers, 1 worker, 1 registry host) with a
+ * `npm run bench -- --backup`: the backup test cluster (3 managers, 1 worker, 1 registry host; 1 manager
+ * and the registry host at the smallest size, --smoke) with a
  * replicated and a global service from an image in the registry; then `eectl backup` (with and without
  * the registry's storage), every host replaced by a fresh one at the same address, and `eectl restore`.
  * Writes bench/results/backup.json: backup time and archive size (both kinds), restore time, and how many
- * samples of the quorum (every second during the backup) saw fewer than 2 of 3 managers reachable.
+ * samples of the quorum (every second during the backup) saw fewer than a majority of managers reachable.
  * eectl runs as its own process (bin/run.js), as a user runs it. Needs root and a Docker engine.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,9 +18,15 @@ import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { recreateSandboxHosts } from '../dist/lib/sandbox/recreate.js';
 import { sandboxUp } from '../dist/lib/sandbox/up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
+import { sandboxName, smoke, writeResult } from './results.mjs';
+
+/** 3 managers, 1 worker, 1 registry host; at the smallest size (--smoke) 1 manager and the registry host. */
+const SIZE = smoke ? { managers: 1, workers: 0, registries: 1 } : { managers: 3, workers: 1, registries: 1 };
+const MANAGERS = Array.from({ length: SIZE.managers }, (_, i) => `m${i + 1}`);
+const MAJORITY = Math.floor(SIZE.managers / 2) + 1;
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const name = `bench-backup-${process.pid.toString(36)}`;
+const name = sandboxName('backup');
 process.env.EECTL_HOME ??= mkdtempSync(join(tmpdir(), 'eectl-bench-'));
 const runLog = new RunLog('warn');
 runLog.openFile(join(tmpdir(), 'eectl-bench-logs'), name);
@@ -59,7 +66,7 @@ function sampleQuorum() {
   let running = true;
   const loop = (async () => {
     while (running) {
-      for (const m of ['m1', 'm2', 'm3']) {
+      for (const m of MANAGERS) {
         try {
           const out = onHost(m, "docker node ls --format '{{.ManagerStatus}}' 2>/dev/null");
           samples.push(out.split('\n').filter((s) => s === 'Leader' || s === 'Reachable').length);
@@ -86,9 +93,7 @@ const must = (r, what) => {
 };
 const sandbox = await sandboxUp({
   name,
-  managers: 3,
-  workers: 1,
-  registries: 1,
+  ...SIZE,
   renderer: 'simple',
   logger: log,
 });
@@ -122,18 +127,18 @@ try {
     ].join('\n'),
   );
 
+  // One manager (the smallest size) stops the swarm's management for the copy: eectl asks, --yes accepts.
+  const BACKUP = ['backup', '-c', file, ...(SIZE.managers === 1 ? ['--yes'] : [])];
   const out = join(work, 'archives');
   mkdirSync(out);
   const stopState = sampleQuorum();
   const state = must(
-    await eectl(['backup', '-c', file, '--recipient', recipient, '--out', `${out}/state.tar.age`]),
+    await eectl([...BACKUP, '--recipient', recipient, '--out', `${out}/state.tar.age`]),
     'backup',
   );
   const withData = must(
     await eectl([
-      'backup',
-      '-c',
-      file,
+      ...BACKUP,
       '--recipient',
       recipient,
       '--include-registry-data',
@@ -152,10 +157,7 @@ try {
 
   const mib = (path) => Math.round((statSync(path).size / 2 ** 20) * 10) / 10;
   const results = {
-    date: new Date().toISOString(),
-    cluster:
-      '3 managers + 1 worker + 1 registry host (sandbox, Debian 12, engine 20.10), 2 services, 1 image',
-    machine: `${cpus().length} cores`,
+    cluster: `${SIZE.managers} managers + ${SIZE.workers} workers + ${SIZE.registries} registry host (sandbox, Debian 12, engine 20.10), 2 services, 1 image`,
     backup: {
       seconds: state.seconds,
       archiveMiB: mib(state.json.result.archive),
@@ -171,11 +173,13 @@ try {
       differences: restored.json.result.differences,
       services: restored.json.result.services,
     },
-    quorumDuringBackups: { samples: quorum.length, belowMajority: quorum.filter((n) => n < 2).length },
+    quorumDuringBackups: {
+      samples: quorum.length,
+      belowMajority: quorum.filter((n) => n < MAJORITY).length,
+    },
   };
-  mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results/backup.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(JSON.stringify(results, null, 2));
+  console.error(`wrote ${writeResult('backup', results)}`);
 } finally {
   await sandboxDown(name, { logger: log });
   rmSync(work, { recursive: true, force: true });

@@ -16,13 +16,13 @@
  * The helper is TypeScript: Node 22 strips its types, and its imports of src/lib are sent to the build
  * in dist/lib (`npm run bench` builds first). Needs /usr/sbin/slapd (apt-get install slapd ldap-utils).
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { registerHooks } from 'node:module';
-import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { compilePolicy } from '../dist/lib/access/compile.js';
 import { ldapSchema, accessSchema } from '../dist/lib/config/schema.js';
 import { readDirectory } from '../dist/lib/identity/directory.js';
+import { smoke, writeResult } from './results.mjs';
 
 const root = new URL('../', import.meta.url);
 registerHooks({
@@ -44,9 +44,10 @@ const option = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(args[i + 1]);
 };
-const USERS = option('users', 1000);
-const GROUP_COUNT = option('groups', 50);
-const RUNS = option('runs', 5);
+// At the smallest size (--smoke): 50 users in 5 groups, one run, 20 token requests of each kind.
+const USERS = option('users', smoke ? 50 : 1000);
+const GROUP_COUNT = option('groups', smoke ? 5 : 50);
+const RUNS = option('runs', smoke ? 1 : 5);
 const PAGE_SIZE = option('page-size', 200);
 
 if (!haveSlapd()) {
@@ -141,18 +142,8 @@ try {
 
 // Token issue latency (file user and directory user) through the token service's own code and a real slapd.
 const { identityTokens } = await import('./identity-tokens.mjs');
-const tokenIssue = await identityTokens({ rounds: option('rounds', 200) });
+const tokenIssue = await identityTokens({ rounds: option('rounds', smoke ? 20 : 200) });
 
-const file = new URL('./results/identity.json', import.meta.url);
-const out = {
-  date: new Date().toISOString(),
-  machine: {
-    cpus: cpus().length,
-    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
-    node: process.version,
-  },
-  directorySync: result,
-  tokenIssue,
-};
-writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+const out = { directorySync: result, tokenIssue };
 console.log(JSON.stringify(out, null, 2));
+console.error(`wrote ${writeResult('identity', out)}`);

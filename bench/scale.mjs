@@ -5,15 +5,17 @@
  * and peak RSS are its own. Writes bench/results/scale.json and docs/scale.svg (bench/scale-chart.mjs).
  * The simulator answers what eectl sends from a small state machine; it never shows that a feature works.
  *
+ * At its smallest size (--smoke, ./results.mjs) 5 and 50 hosts, and no chart.
  * Options: --sizes 5,50 --latency 20 --jitter 5 --concurrency 50 --no-chart, --out FILE (instead of
  * bench/results/scale.json), --node-args "--cpu-prof --cpu-prof-dir=/tmp/prof" (for the eectl processes).
  */
 import { spawn } from 'node:child_process';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resultsDir, smoke, writeResult } from './results.mjs';
 import { keyPair, startSimulator } from './simulator/server.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,12 +23,14 @@ const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
 };
-const sizes = arg('sizes', '5,50,200,500').split(',').map(Number);
+const sizes = arg('sizes', smoke ? '5,50' : '5,50,200,500')
+  .split(',')
+  .map(Number);
 const latencyMs = Number(arg('latency', '20'));
 const jitterMs = Number(arg('jitter', '5'));
 const concurrency = Number(arg('concurrency', '50'));
 const nodeArgs = arg('node-args', '').split(' ').filter(Boolean);
-const outFile = resolve(arg('out', join(root, 'bench/results/scale.json')));
+const outFile = resolve(arg('out', join(resultsDir, 'scale.json')));
 const CLUSTER = 'scale';
 const PORT = 2222;
 /** No eectl run may take longer than this (the simulator also closes itself after 30 minutes). */
@@ -227,8 +231,6 @@ const round = (x, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const runs = [];
 for (const n of sizes) runs.push(...(await benchSize(n, ['install'])));
 const result = {
-  date: new Date().toISOString(),
-  machine: `${cpus().length} cores (shared), Node ${process.versions.node}`,
   simulator: {
     latencyMs,
     jitterMs,
@@ -237,10 +239,9 @@ const result = {
   concurrency,
   runs,
 };
-mkdirSync(dirname(outFile), { recursive: true });
-writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+writeResult('scale', result, outFile);
 console.error(`wrote ${outFile}`);
-if (!process.argv.includes('--no-chart')) {
+if (!smoke && !process.argv.includes('--no-chart')) {
   const { writeChart } = await import('./scale-chart.mjs');
   await writeChart(result, join(root, 'docs/scale.svg'));
   console.error('wrote docs/scale.svg');

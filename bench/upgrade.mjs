@@ -1,11 +1,11 @@
 /**
  * `npm run bench:upgrade`: installs engine 20.10 on a fresh 3 manager + 2 worker sandbox, runs a 4-replica
- * service, then `eectl upgrade --to 26.1` through the library, sampling the service every second; writes
+ * service (1 + 1 and 1 replica at the smallest size, --smoke), then `eectl upgrade --to 26.1` through the library, sampling the service every second; writes
  * bench/results/upgrade.json: total time, each host's window (drained to active again), and availability
  * (share of samples at the full replica count, the fewest seen). Needs root and a Docker engine.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +17,11 @@ import { openSession } from '../dist/lib/cluster/session.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { sandboxUp } from '../dist/lib/sandbox/up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
+import { sandboxName, smoke, writeResult } from './results.mjs';
+
+/** 3 managers + 2 workers and 4 replicas; at the smallest size (--smoke) 1 + 1 and 1 replica. */
+const SIZE = smoke ? { managers: 1, workers: 1 } : { managers: 3, workers: 2 };
+const REPLICAS = smoke ? 1 : 4;
 
 const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8', maxBuffer: 64 << 20 });
 const onHost = (name, host, script) => docker('exec', `eectl-${name}-${host}`, 'bash', '-c', script);
@@ -36,12 +41,12 @@ async function withSession(config, log, work) {
   }
 }
 
-const name = `bench-upgrade-${process.pid.toString(36)}`;
+const name = sandboxName('upgrade');
 process.env.EECTL_HOME ??= mkdtempSync(join(tmpdir(), 'eectl-bench-'));
 const runLog = new RunLog('warn');
 runLog.openFile(join(tmpdir(), 'eectl-bench-logs'), name);
 const log = runLog.logger('bench');
-const sandbox = await sandboxUp({ name, managers: 3, workers: 2, renderer: 'simple', logger: log });
+const sandbox = await sandboxUp({ name, ...SIZE, renderer: 'simple', logger: log });
 const hosts = sandbox.hosts.map((h) => h.hostname);
 try {
   const { config } = await loadCluster(sandbox.clusterFile);
@@ -61,7 +66,7 @@ try {
   onHost(
     name,
     'm1',
-    `docker service create --quiet --name web --replicas 4 --replicas-max-per-node 1 --no-resolve-image ${image} /bin/busybox sleep 100000`,
+    `docker service create --quiet --name web --replicas ${REPLICAS} --replicas-max-per-node 1 --no-resolve-image ${image} /bin/busybox sleep 100000`,
   );
 
   const samples = [];
@@ -95,24 +100,36 @@ try {
   await sampler;
 
   const results = {
-    date: new Date().toISOString(),
-    hosts: '3 managers + 2 workers (sandbox, Debian 12), a 4-replica service (max 1 per node)',
-    machine: `${(await import('node:os')).cpus().length} cores`,
+    hosts: `${SIZE.managers} managers + ${SIZE.workers} workers (sandbox, Debian 12), a ${REPLICAS}-replica service (max 1 per node)`,
     from: '20.10.24',
     to: result.plan.target,
     totalSeconds: seconds,
     phases: result.phases,
-    windows: result.rolling.hosts,
+    /**
+     * Each host's turn with its parts (drain, apply: the package install, stop/start or restart,
+     * engineUp, ready, activate) and issue 27's goal: a turn within the drain + 1.5× the engine's own
+     * restart (stop + start, or restart, until it answers).
+     */
+    windows: result.rolling.hosts.map((w) => {
+      const t = w.times ?? {};
+      const engine = (t.restart ?? 0) + (t.stop ?? 0) + (t.start ?? 0) + (t.engineUp ?? 0);
+      const goal = Math.round(((t.drain ?? 0) + 1.5 * engine) * 1000) / 1000;
+      return {
+        ...w,
+        engineRestartSeconds: Math.round(engine * 1000) / 1000,
+        goalSeconds: goal,
+        goalMet: w.seconds <= goal,
+      };
+    }),
     availability: {
       samples: samples.length,
-      atFullCount: Math.round((samples.filter((n) => n >= 4).length / samples.length) * 1000) / 1000,
+      atFullCount: Math.round((samples.filter((n) => n >= REPLICAS).length / samples.length) * 1000) / 1000,
       fewestRunning: Math.min(...samples),
-      desired: 4,
+      desired: REPLICAS,
     },
   };
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/upgrade.json', `${JSON.stringify(results, null, 2)}\n`);
   console.log(JSON.stringify(results, null, 2));
+  console.error(`wrote ${writeResult('upgrade', results)}`);
 } finally {
   await sandboxDown(name, { logger: log });
   runLog.close();

@@ -1,7 +1,13 @@
 import { Buffer } from 'node:buffer';
 import { posix } from 'node:path';
 import { expandExecScript, splitWords } from './shell-words.mjs';
-import { OS_RELEASE, REPO_VERSIONS, SimSwarm } from './world.mjs';
+import { LOCK_SCRIPTS } from '../../dist/lib/cluster/lock.js';
+import { SWARM_JOIN_CURL } from '../../dist/lib/host/docker.js';
+import { EECTL_TRACES, RECORD_PROBE_SCRIPT } from '../../dist/lib/host/install-record.js';
+import { probeManagersArgv } from '../../dist/lib/phases/preflight.js';
+import { moveIntoPlaceArgv, readFileArgv } from '../../dist/lib/ssh/file-transfer.js';
+import { answerFacts } from './facts.mjs';
+import { REPO_VERSIONS, SimSwarm } from './world.mjs';
 
 /**
  * Answers one exec request of a simulated host from its state. Commands are matched as eectl builds them
@@ -47,7 +53,7 @@ function dispatch(c, argv) {
     case 'apt-get':
       return aptGet(c, args);
     case 'apt-mark':
-      return args[0] === 'hold' ? ok() : unknownArgs(argv);
+      return aptMark(c, argv);
     case 'apt-cache':
       return aptCache(c, args);
     case 'systemctl':
@@ -62,6 +68,8 @@ function dispatch(c, argv) {
       return chmod(c, args);
     case 'curl':
       return curl(c, args);
+    case 'dpkg-query':
+      return dpkgQuery(c, args);
     case 'test':
       if (args[0] === '-d' && args.length === 2) return c.host.dirs.has(args[1]) ? ok() : fail('', 1);
       return unknownArgs(argv);
@@ -77,25 +85,20 @@ function unknownArgs(argv) {
 // ---- sh: the facts script, and eectl's known scripts, each recognised by what it does ----------------
 
 const ENV_WRAPPER = 'eval "$e"; unset e l; exec "$@"';
-const FACT_KEYS = new Set([
-  'hostname',
-  'kernel',
-  'machine',
-  'time',
-  'user',
-  'uid',
-  'sudo',
-  'cpus',
-  'mem_kb',
-  'disk_free_kb',
-  'init',
-  'pm',
-  'route_src',
-  'active',
-  'server',
-  'swarm',
+
+/**
+ * eectl's scripts, matched exactly as its modules build them (imported from dist/): a script changed in
+ * eectl is unknown here until the simulator learns it, and the benchmark then says so.
+ */
+const SCRIPTS = new Map([
+  [probeManagersArgv([])[2], probeManagers],
+  [LOCK_SCRIPTS.acquire, lockAcquire],
+  [LOCK_SCRIPTS.heartbeat, (c, args) => lockIfOwner(c, args, (f) => (f.mtime = Date.now()))],
+  [LOCK_SCRIPTS.release, (c, args) => lockIfOwner(c, args, (_f, dir) => removeTree(c.host, dir))],
+  [RECORD_PROBE_SCRIPT, recordProbe],
+  [moveIntoPlaceArgv('', '', '')[2], moveIntoPlace],
+  [readFileArgv('')[2], (c, [path]) => readFile(c, path)],
 ]);
-const FACT_SECTIONS = ['addresses', 'listening', 'os-release', 'packages', 'engine', 'end'];
 
 function shell(c, args) {
   if (args[0] === '-s' && args.length === 1) return factsScript(c);
@@ -103,18 +106,8 @@ function shell(c, args) {
   const [, script, , ...positional] = args;
   if (script.includes(ENV_WRAPPER)) return envWrapped(c, args.slice(2));
   if (script === 'id -un; id -u') return ok('root\n0\n');
-  if (script.includes('/dev/tcp/$a/2377')) return probeManagers(c, positional);
-  if (script.includes('echo acquired')) return lockAcquire(c, positional);
-  if (script.includes('touch "$1/owner"')) return lockIfOwner(c, positional, () => undefined);
-  if (script.includes('grep -q') && script.includes('rm -rf "$1"'))
-    return lockIfOwner(c, positional, (dir) => removeTree(c.host, dir));
-  if (script.includes('-ge "$2" ] && rm -rf "$1"')) {
-    removeTree(c.host, positional[0]);
-    return ok();
-  }
-  if (script.includes('mv -f -- "$1" "$2"') && !script.includes('install -m'))
-    return moveIntoPlace(c, positional);
-  if (script.includes('exec cat -- "$1"')) return readFile(c, positional[0]);
+  const known = SCRIPTS.get(script);
+  if (known) return known(c, positional);
   const expanded = expandExecScript(script, positional, c.env);
   if (expanded) return dispatch(c, expanded);
   throw new Unknown('unrecognised sh -c script');
@@ -135,71 +128,11 @@ function envWrapped(c, rest) {
   return dispatch({ ...c, env, stdin: lines.slice(end + 1).join('\n') }, argv);
 }
 
-/**
- * The facts script (host/facts.ts), answered section by section. Every `key=` it prints and every `@@`
- * section must be one the simulator knows, so a new fact makes the benchmark fail instead of going unseen.
- */
+/** The facts script (host/facts.ts): answered by ./facts.mjs, which refuses a fact it does not know. */
 function factsScript(c) {
-  const script = c.stdin;
-  const keys = [...script.matchAll(/(?:printf '%s\\n' "|echo ")([a-z_]+)=/g)].map((m) => m[1]);
-  const strange = keys.filter((k) => !FACT_KEYS.has(k));
-  const sections = [...script.matchAll(/echo "@@([a-z-]+)"/g)].map((m) => m[1]);
-  const missing = FACT_SECTIONS.filter((s) => !sections.includes(s));
-  const extra = sections.filter((s) => !FACT_SECTIONS.includes(s));
-  const managed = /^MANAGED_FILES="([^"]*)"$/m.exec(script);
-  if (keys.length === 0 || strange.length || missing.length || extra.length || !managed) {
-    throw new Unknown(
-      `facts script the simulator does not know (keys ${strange.join(',')}; sections missing ${missing.join(',')}, new ${extra.join(',')})`,
-    );
-  }
-  const h = c.host;
-  const out = [
-    `hostname=${h.hostname}`,
-    'kernel=6.1.0-28-amd64',
-    'machine=x86_64',
-    `time=${Math.round(Date.now() / 1000)}`,
-    'user=root',
-    'uid=0',
-    'sudo=1',
-    'cpus=4',
-    'mem_kb=8000000',
-    'disk_free_kb=50000000',
-    'init=systemd',
-    'pm=apt',
-    `route_src=${h.privateAddress}`,
-    '@@addresses',
-    `eth0 ${h.privateAddress}/16`,
-    '@@listening',
-    ...h.listening(),
-    '@@os-release',
-    OS_RELEASE,
-    '@@packages',
-    ...['docker-ce', 'docker.io', 'docker-ee']
-      .filter((p) => h.packages.has(p))
-      .map((p) => `${p} ${h.packages.get(p)}`),
-    '@@engine',
-  ];
-  if (h.packages.has('docker-ce-cli')) {
-    out.push(`active=${h.engine.running ? 'active' : 'inactive'}`);
-    out.push(`server=${h.engine.running ? h.engineVersion : ''}`);
-    out.push(`swarm=${h.engine.running ? JSON.stringify(swarmInfo(h)) : ''}`);
-  }
-  for (const pattern of managed[1].split(' ').filter(Boolean)) {
-    for (const [path, f] of h.files) {
-      if (globMatches(pattern, path)) out.push(`@@file ${path}`, f.content.toString('base64'));
-    }
-  }
-  out.push('@@end');
-  return ok(`${out.join('\n')}\n`);
-}
-
-function globMatches(pattern, path) {
-  if (!/[*?]/.test(pattern)) return pattern === path;
-  const re = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '[^/]*')
-    .replace(/\?/g, '[^/]');
-  return new RegExp(`^${re}$`).test(path);
+  const answer = answerFacts(c.host, c.stdin, swarmInfo);
+  if (answer instanceof Error) throw new Unknown(answer.message);
+  return ok(answer);
 }
 
 /** preflight's probe of 2377/tcp on each manager address, from this host. */
@@ -213,26 +146,66 @@ function probeManagers(c, addresses) {
   return ok(lines.map((l) => `${l}\n`).join(''));
 }
 
-function lockAcquire(c, [dir, owner]) {
+/** The lock's acquire script (cluster/lock.ts): mkdir, or break a stale record by compare-and-swap. */
+function lockAcquire(c, [dir, record, replace, oldRecord, minAge]) {
   const h = c.host;
+  const f = h.files.get(`${dir}/owner`);
   if (h.dirs.has(dir)) {
-    const f = h.files.get(`${dir}/owner`);
     const age = f ? Math.round((Date.now() - f.mtime) / 1000) : 0;
-    return ok(`held ${age} ${f ? f.content.toString() : ''}\n`);
+    const current = f ? f.content.toString() : '';
+    if (replace === '1' && current === oldRecord && age >= Number(minAge)) {
+      writeFile(h, `${dir}/owner`, Buffer.from(record), 0o644);
+      return ok('replaced\n');
+    }
+    return ok(`held ${age} ${current}\n`);
   }
-  h.dirs.add(posix.dirname(dir));
-  h.dirs.add(dir);
-  writeFile(h, `${dir}/owner`, Buffer.from(owner), 0o644);
+  mkdirAll(h, dir);
+  writeFile(h, `${dir}/owner`, Buffer.from(record), 0o644);
   return ok('acquired\n');
 }
 
-function lockIfOwner(c, [dir, id], then) {
+/** install-record.ts's probe, as root, with the record's path as $1 (the sections it prints, in order). */
+function recordProbe(c, [recordPath]) {
+  const h = c.host;
+  const exists = (p) => h.files.has(p) || h.dirs.has(p);
+  const b64 = (p) => h.files.get(p).content.toString('base64');
+  const under = (dir) => [
+    ...new Set(
+      [...h.files.keys(), ...h.dirs]
+        .filter((p) => p.startsWith(`${dir}/`))
+        .map((p) => p.slice(dir.length + 1).split('/')[0]),
+    ),
+  ];
+  const out = [];
+  if (h.files.has(recordPath)) out.push(`record ${b64(recordPath)}`);
+  for (const p of EECTL_TRACES) if (exists(p)) out.push(`trace ${p}`);
+  for (const e of under('/var/lib/eectl'))
+    if (e !== 'lock' && e !== 'registry') out.push(`trace /var/lib/eectl/${e}`);
+  if (h.packages.has('docker-ce')) out.push('group docker');
+  const etc = under('/etc/docker');
+  if (etc.length > 0) out.push('etcdocker', ...etc.map((e) => `etc ${e}`));
+  if (h.files.has('/etc/docker/daemon.json')) out.push(`daemon ${b64('/etc/docker/daemon.json')}`);
+  if (h.dirs.has('/etc/docker/certs.d')) out.push(...under('/etc/docker/certs.d').map((e) => `certsd ${e}`));
+  return ok(out.map((l) => `${l}\n`).join(''));
+}
+
+/** `dpkg-query -W -f '${Package}\t${db:Status-Abbrev}\t${Version}\n' PKG…` (the configurer's installed query). */
+function dpkgQuery(c, args) {
+  if (args[0] !== '-W' || args[1] !== '-f' || args[2] !== '${Package}\\t${db:Status-Abbrev}\\t${Version}\\n')
+    throw new Unknown(`dpkg-query ${args.slice(0, 3).join(' ')}`);
+  const lines = args
+    .slice(3)
+    .filter((p) => c.host.packages.has(p))
+    .map((p) => `${p}\t${c.host.holds.has(p) ? 'hi ' : 'ii '}\t${c.host.packages.get(p)}\n`);
+  return { code: lines.length === args.length - 3 ? 0 : 1, stdout: lines.join(''), stderr: '' };
+}
+
+/** Heartbeat and release: only the holder (the same record) may act. */
+function lockIfOwner(c, [dir, record], then) {
   const f = c.host.files.get(`${dir}/owner`);
-  if (f && f.content.toString().includes(`"id":"${id}"`)) {
-    f.mtime = Date.now();
-    then(dir);
-  }
-  return ok();
+  if (!f || f.content.toString() !== record) return ok('not-owner\n');
+  then(f, dir);
+  return ok('ok\n');
 }
 
 function moveIntoPlace(c, [temp, target, owner]) {
@@ -313,6 +286,12 @@ function chmod(c, [mode, path]) {
 
 /** `curl -fsSL --retry 3 -o FILE URL`: the download is simulated (no traffic leaves loopback). */
 function curl(c, args) {
+  if (args.at(-1) === 'http://localhost/swarm/join') {
+    const want = SWARM_JOIN_ARGV.join(' ');
+    if (args.join(' ') !== want) throw new Unknown('curl /swarm/join with other options');
+    if (!c.host.packages.has('curl')) return fail('sh: 1: curl: not found\n', 127);
+    return curlSwarmJoin(c);
+  }
   const o = args.indexOf('-o');
   if (o < 0 || !args.at(-1).startsWith('https://')) throw new Unknown('curl without -o FILE URL');
   if (!c.host.packages.has('curl')) return fail('sh: 1: curl: not found\n', 127);
@@ -361,6 +340,21 @@ function hasDockerRepo(h) {
     if (m && h.files.has(m[1])) return true;
   }
   return false;
+}
+
+/** `apt-mark hold PKG…`: the facts' `@@holds` section reports it. */
+function aptMark(c, argv) {
+  if (argv[1] !== 'hold' || argv.length < 3) return unknownArgs(argv);
+  for (const p of argv.slice(2)) {
+    if (!c.host.packages.has(p)) return fail(`E: Unable to locate package ${p}\n`, 100);
+    c.host.holds.add(p);
+  }
+  return ok(
+    argv
+      .slice(2)
+      .map((p) => `${p} set on hold.\n`)
+      .join(''),
+  );
 }
 
 function aptCache(c, args) {
@@ -419,6 +413,42 @@ function swarmInfo(h) {
   };
 }
 
+/** A join of this host through `remote` (ADDR:2377) with `token`: undefined, or the engine's error. */
+function joinSwarm(c, remote, token) {
+  const h = c.host;
+  if (h.member) return 'This node is already part of a swarm.';
+  const contact = c.world.byPrivate.get(remote.replace(/:2377$/, ''));
+  const swarm = contact?.member?.swarm;
+  if (!swarm || swarm.nodes.get(contact.member.nodeId)?.role !== 'manager')
+    return `rpc error: code = Unavailable desc = connection error to ${remote}`;
+  const role =
+    token === swarm.tokens.manager ? 'manager' : token === swarm.tokens.worker ? 'worker' : undefined;
+  if (!role) return 'invalid join token';
+  swarm.add(h, role);
+  return undefined;
+}
+
+/** host/docker.ts's join: POST /swarm/join on the engine's socket, the body on stdin, the status last. */
+const SWARM_JOIN_ARGV = SWARM_JOIN_CURL.slice(1);
+function curlSwarmJoin(c) {
+  const h = c.host;
+  if (!h.engine.running)
+    return fail(
+      'curl: (7) Failed to connect to localhost port 80 after 0 ms: Could not connect to server\n',
+      7,
+    );
+  let body;
+  try {
+    body = JSON.parse(c.stdin);
+  } catch {
+    return ok('{"message":"invalid JSON"}\n400\n');
+  }
+  if (body.AdvertiseAddr !== h.privateAddress || body.RemoteAddrs?.length !== 1)
+    throw new Unknown(`swarm join body ${JSON.stringify({ ...body, JoinToken: '…' })}`);
+  const error = joinSwarm(c, body.RemoteAddrs[0], body.JoinToken);
+  return ok(error ? `${JSON.stringify({ message: error })}\n503\n` : '\n200\n');
+}
+
 function flagValues(args, names) {
   const values = {};
   const rest = [];
@@ -474,19 +504,8 @@ function docker(c, args) {
     case 'swarm join': {
       const { values, rest } = flagValues(args.slice(2), ['--token', '--advertise-addr', '--listen-addr']);
       if (rest.length !== 1) throw new Unknown(`swarm join ${rest.join(' ')}`);
-      if (h.member) return fail('Error response from daemon: This node is already part of a swarm.\n');
-      const contact = c.world.byPrivate.get(rest[0].replace(/:2377$/, ''));
-      const swarm = contact?.member?.swarm;
-      if (!swarm || swarm.nodes.get(contact.member.nodeId)?.role !== 'manager')
-        return fail(
-          `Error response from daemon: rpc error: code = Unavailable desc = connection error to ${rest[0]}\n`,
-        );
-      const token = values['--token']?.[0];
-      const role =
-        token === swarm.tokens.manager ? 'manager' : token === swarm.tokens.worker ? 'worker' : undefined;
-      if (!role) return fail('Error response from daemon: invalid join token\n');
-      swarm.add(h, role);
-      return ok(`This node joined a swarm as a ${role}.\n`);
+      const error = joinSwarm(c, rest[0], values['--token']?.[0]);
+      return error ? fail(`Error response from daemon: ${error}\n`) : ok(`This node joined a swarm.\n`);
     }
     case 'node ls': {
       if (args.slice(2).join(' ') !== '--quiet') throw new Unknown(`node ls ${args.slice(2).join(' ')}`);

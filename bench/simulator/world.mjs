@@ -28,6 +28,8 @@ export class SimHost {
     this.dirs = new Set(['/', '/etc', '/etc/docker', '/etc/apt/sources.list.d', '/tmp', '/var/lib']);
     /** package → version */
     this.packages = new Map();
+    /** packages apt-mark holds */
+    this.holds = new Set();
     this.engine = { running: false, enabled: false, apiPort: undefined };
     /** { swarm, nodeId } while in a swarm */
     this.member = undefined;

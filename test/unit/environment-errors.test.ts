@@ -138,6 +138,7 @@ describe('a run log that cannot be written', () => {
       const log = new RunLog('error');
       const path = log.openFile(dir, 'status');
       log.write('debug', '', 'first line');
+      log.flush(); // lines go out in batches: this one is on disk before the disk fills
       // From here on every write fails as on a full disk: /dev/full answers ENOSPC.
       (log as unknown as { fd: number }).fd = openSync('/dev/full', 'w');
       log.write('debug', '', 'second line');

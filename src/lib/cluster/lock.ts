@@ -50,6 +50,8 @@ const IF_OWNER = String.raw`${SERIALIZED}
 `;
 const HEARTBEAT = `${IF_OWNER}touch "$d/owner"; echo ok`;
 const RELEASE = `${IF_OWNER}rm -rf "$d"; echo ok`;
+/** The lock's scripts, for the benchmark's host simulator (bench/simulator/), which answers them by name. */
+export const LOCK_SCRIPTS = { acquire: ACQUIRE, heartbeat: HEARTBEAT, release: RELEASE };
 
 /**
  * A lock on the cluster held on one host, refreshed while held. Re-entrant for its own run: an action run

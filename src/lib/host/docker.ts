@@ -47,7 +47,7 @@ const ROLLOUT_TIMEOUT_MS = 600_000;
  * POST /swarm/join to the local engine, the body (with the join token) read from stdin; prints the answer
  * and then the HTTP status on a line of its own. The engine answers once the node has joined.
  */
-const SWARM_JOIN_CURL = [
+export const SWARM_JOIN_CURL = [
   'curl',
   '-sS',
   '--max-time',

@@ -54,6 +54,11 @@ export interface ClusterContext extends PhaseContext {
   warnings?: string[];
   /** The swarm's nodes as the last wait for them saw them (install's summary). */
   nodes?: SwarmNode[];
+  /**
+   * The nodes as labelling read them, with the run's change count then: the wait for Ready needs not read
+   * them again when nothing changed since (a converged run saves a `node ls` and `node inspect`).
+   */
+  nodesSeen?: { nodes: SwarmNode[]; changes: number };
 }
 
 /** Why a serving host's engine must restart, and what its turn puts in place first. */

@@ -29,7 +29,8 @@ export const labelNodesPhase: Phase<ClusterContext, 'swarmManager'> = {
   shouldRun: (ctx) => ctx.swarmManager !== undefined && inSwarm(ctx.swarmManager),
   async run(ctx) {
     const docker = new HostDocker(ctx.swarmManager);
-    const nodes = new Map((await docker.nodes()).map((n) => [n.id, n]));
+    const seen = await docker.nodes();
+    const nodes = new Map(seen.map((n) => [n.id, n]));
     for (const host of ctx.hosts) {
       const node = nodes.get(host.facts?.swarm?.nodeId ?? '');
       if (!node) continue;
@@ -44,5 +45,6 @@ export const labelNodesPhase: Phase<ClusterContext, 'swarmManager'> = {
         docker.nodeUpdate(node.id, { labels: missing }),
       );
     }
+    ctx.nodesSeen = { nodes: seen, changes: ctx.changes.count };
   },
 };

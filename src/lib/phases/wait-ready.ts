@@ -2,6 +2,7 @@ import { inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
+import type { SwarmNode } from '../swarm/nodes.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 
 const READY_TIMEOUT_MS = 120_000;
@@ -12,14 +13,23 @@ export const waitReadyPhase: Phase<ClusterContext, 'swarmManager'> = {
   needs: ['swarmManager'],
   shouldRun: (ctx) => !ctx.changes.dryRun && ctx.swarmManager !== undefined && inSwarm(ctx.swarmManager),
   async run(ctx, out) {
+    const notReady = (nodes: SwarmNode[]) => {
+      const byId = new Map(nodes.map((n) => [n.id, n]));
+      return ctx.hosts
+        .filter((h) => byId.get(h.facts?.swarm?.nodeId ?? '')?.state !== 'ready')
+        .map((h) => h.name);
+    };
+    // Nothing changed since labelling read the nodes, and all were Ready then: no need to ask again.
+    const seen = ctx.nodesSeen;
+    if (seen && seen.changes === ctx.changes.count && notReady(seen.nodes).length === 0) {
+      ctx.nodes = seen.nodes;
+      return;
+    }
     const docker = new HostDocker(ctx.swarmManager);
     const outcome = await pollUntil(
       async () => {
         const nodes = await docker.nodes();
-        const byId = new Map(nodes.map((n) => [n.id, n]));
-        const waiting = ctx.hosts
-          .filter((h) => byId.get(h.facts?.swarm?.nodeId ?? '')?.state !== 'ready')
-          .map((h) => h.name);
+        const waiting = notReady(nodes);
         return waiting.length === 0 ? done(nodes) : pending(waiting);
       },
       {

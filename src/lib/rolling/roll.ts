@@ -131,6 +131,28 @@ function stopped(failed: { turn: HostTurn; error: unknown }[], done: string[], l
   });
 }
 
+/**
+ * Seconds of each part of a host's turn, in order: drain, apply (what the turn does before the engine
+ * restarts, e.g. an upgrade's package install), stop / whileStopped / start (or restart), engineUp (the
+ * daemon answers with its version), ready (the node Ready again), activate.
+ */
+export type TurnTimes = Partial<
+  Record<
+    'drain' | 'apply' | 'stop' | 'whileStopped' | 'start' | 'restart' | 'engineUp' | 'ready' | 'activate',
+    number
+  >
+>;
+
+/** Runs `work`, adding its seconds to `times[part]`. */
+async function timed<T>(times: TurnTimes, part: keyof TurnTimes, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    times[part] = Math.round((times[part] ?? 0) * 1000 + (performance.now() - started)) / 1000;
+  }
+}
+
 /** Nodes an earlier, interrupted run drained and that have no turn now: active again. */
 async function activateLeftDrained(
   ctx: ClusterContext,
@@ -209,8 +231,9 @@ async function runTurn(
       `${what} in its turn of the rolling change (${why})`,
       async () => undefined,
     );
-    return { host: host.name, role: host.role, seconds: 0, drained: false };
+    return { host: host.name, role: host.role, seconds: 0, drained: false, times: {} };
   }
+  const times: TurnTimes = {};
   out.report(host.name, `its turn: ${why}`);
   if (host.isManager && node && contact !== host) {
     const counts = managerCounts(await docker.nodes());
@@ -230,14 +253,16 @@ async function runTurn(
     if (verdict === 'pause')
       host.log.warn(`restarting the engine pauses swarm management for a moment (${describeQuorum(counts)})`);
   }
-  const drained = node ? await drain(ctx, turn, node, docker, out, options) : false;
+  const drained = node
+    ? await timed(times, 'drain', () => drain(ctx, turn, node, docker, out, options))
+    : false;
   if (turn.daemonJson !== undefined && host.facts?.files[HOST_RESTART_PENDING] === undefined) {
     await ctx.changes.apply(host, 'mark the engine for a restart', async () => {
       await host.sudo(['install', '-d', '-m', '0755', HOST_PKI_DIR]);
       await host.conn.upload(HOST_RESTART_PENDING, `${why}\n`, { mode: 0o644, sudo: true });
     });
   }
-  await turn.apply?.(out);
+  if (turn.apply) await timed(times, 'apply', () => turn.apply!(out));
   if (turn.daemonJson !== undefined) {
     await ctx.changes.apply(
       host,
@@ -256,11 +281,13 @@ async function runTurn(
       },
     );
   }
-  const failedWhileStopped = await restartAndVerify(ctx, turn, out, unlockKey);
-  if (node) await waitReady(ctx, host, node, docker, turn, out);
+  const failedWhileStopped = await restartAndVerify(ctx, turn, out, unlockKey, times);
+  if (node) await timed(times, 'ready', () => waitReady(ctx, host, node, docker, turn, out));
   if (drained && node) {
-    await ctx.changes.apply(host, `activate node ${node.hostname} again`, () =>
-      docker.nodeUpdate(node.id, { availability: 'active', removeLabels: [ROLLING_DRAIN_LABEL] }),
+    await timed(times, 'activate', () =>
+      ctx.changes.apply(host, `activate node ${node.hostname} again`, () =>
+        docker.nodeUpdate(node.id, { availability: 'active', removeLabels: [ROLLING_DRAIN_LABEL] }),
+      ),
     );
   }
   if (failedWhileStopped) throw failedWhileStopped.error;
@@ -288,7 +315,7 @@ async function runTurn(
   }
   const seconds = Math.round(performance.now() - started) / 1000;
   host.log.info(`turn done in ${seconds}s (${why})`);
-  return { host: host.name, role: host.role, seconds, drained };
+  return { host: host.name, role: host.role, seconds, drained, times };
 }
 
 /**
@@ -353,6 +380,7 @@ async function restartAndVerify(
   turn: HostTurn,
   out: PhaseOutput,
   unlockKey: string | undefined,
+  times: TurnTimes = {},
 ): Promise<{ error: unknown } | undefined> {
   const { host } = turn;
   const service = serviceManagerFor(host.known.initSystem);
@@ -361,18 +389,19 @@ async function restartAndVerify(
   let failedWhileStopped: { error: unknown } | undefined;
   try {
     if (turn.whileStopped) {
-      await applySteps(ctx, host, service.stopHeld('docker'), out);
+      const { whileStopped } = turn;
+      await timed(times, 'stop', () => applySteps(ctx, host, service.stopHeld('docker'), out));
       try {
-        await turn.whileStopped.run(out);
+        await timed(times, 'whileStopped', () => whileStopped.run(out));
       } catch (error) {
         failedWhileStopped = { error };
-        host.log.warn(`${turn.whileStopped.what} failed: starting the engine again`);
+        host.log.warn(`${whileStopped.what} failed: starting the engine again`);
       }
-      await applySteps(ctx, host, service.startHeld('docker'), out);
+      await timed(times, 'start', () => applySteps(ctx, host, service.startHeld('docker'), out));
     } else {
-      await applySteps(ctx, host, service.restart('docker'), out);
+      await timed(times, 'restart', () => applySteps(ctx, host, service.restart('docker'), out));
     }
-    reported = await engineUp(host, unlockKey);
+    reported = await timed(times, 'engineUp', () => engineUp(host, unlockKey));
   } catch (error) {
     if (turn.daemonJson === undefined) throw error;
     const said = await daemonLog(host);

@@ -151,7 +151,14 @@ export interface UpgradeResult extends ChangeReport {
 /** How each host's turn went: its window is from the drain until it is active again. */
 export interface RollingReport {
   batchSize: number;
-  hosts: { host: string; role: string; seconds: number; drained: boolean }[];
+  /** `times`: seconds of each part of the turn (rolling/roll.ts TurnTimes), for the upgrade benchmark. */
+  hosts: {
+    host: string;
+    role: string;
+    seconds: number;
+    drained: boolean;
+    times: Partial<Record<string, number>>;
+  }[];
 }
 
 /**

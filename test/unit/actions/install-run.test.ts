@@ -248,6 +248,12 @@ describe('install on a converged cluster', () => {
       [M1, 'release'],
     ]);
     expect(again.nodes).toHaveLength(4);
+    // Labelling read the nodes and changed nothing: the wait for Ready does not read them again.
+    const nodeReads = cluster.journal
+      .slice(since)
+      .map((e) => /docker node (ls|inspect)/.exec(e.line)?.[0])
+      .filter(Boolean);
+    expect(nodeReads).toEqual(['docker node ls', 'docker node inspect']);
   });
 
   it('--dry-run lists nothing', async () => {

@@ -133,6 +133,19 @@ describe('rollHosts: a turn whose work needs the engine stopped (whileStopped)',
     expect(conn.lines).not.toContain('systemctl restart docker');
   });
 
+  it('times each part of the turn: drain, stop, the work, start, the engine answering, Ready again', async () => {
+    const { host } = manager();
+    const report = await rollHosts(
+      context(host),
+      [copyTurn(host, () => new Promise((r) => setTimeout(r, 60)))],
+      out,
+    );
+    const times = report.hosts[0]!.times;
+    expect(Object.keys(times)).toEqual(['drain', 'stop', 'whileStopped', 'start', 'engineUp', 'ready']);
+    expect(times.whileStopped).toBeGreaterThanOrEqual(0.05);
+    for (const t of Object.values(times)) expect(t).toBeLessThanOrEqual(report.hosts[0]!.seconds);
+  });
+
   it('starts the engine again when the work fails, and fails the turn with the work’s error', async () => {
     const { host, conn } = manager();
     const failing = rollHosts(
