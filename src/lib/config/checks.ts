@@ -1,6 +1,7 @@
 import type { ConfigProblem } from './problems.js';
 import { inSystem, SHARED_COLLECTION, SYSTEM_COLLECTION } from '../access/model.js';
 import { SWARM_PORTS } from './fields.js';
+import { ingressProblems } from './ingress-checks.js';
 import {
   clusterSchema,
   hostSchema,
@@ -53,6 +54,16 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
     problems.push(...portProblems(controlPlane.data, registry.data, swarm.data, loc));
   }
   if (registry.success) problems.push(...registryUserProblems(registry.data, loc));
+  const ingress = spec.ingress.safeParse(field(raw, 'ingress'));
+  if (ingress.success && ingress.data && hosts.success) {
+    const others = {
+      hosts: hosts.data,
+      controlPlane: controlPlane.data,
+      registry: registry.data,
+      swarm: swarm.data,
+    };
+    problems.push(...ingressProblems(ingress.data, others, loc));
+  }
   return problems;
 }
 
