@@ -35,6 +35,14 @@ export interface ServiceDefinition {
   binds: ObjectRef[];
   /** One task at a time; stop-first, since a host-mode port cannot be held by two tasks of a node. */
   rolling: { parallelism: number; order: 'stop-first' | 'start-first' };
+  /** Overlay networks the tasks join (by name). */
+  networks?: string[];
+  /** Bind mounts the tasks only read. */
+  readOnlyBinds?: ObjectRef[];
+  /** The command, replacing the image's CMD. */
+  args?: string[];
+  stopSignal?: string;
+  stopGracePeriod?: string;
 }
 
 /** What `service inspect` says of the parts of a service that eectl defines. */
@@ -263,7 +271,11 @@ export class HostDocker {
     for (const c of def.configs) args.push('--config', `source=${c.source},target=${c.target}`);
     for (const s of def.secrets) args.push('--secret', `source=${s.source},target=${s.target}`);
     for (const b of def.binds) args.push('--mount', bindMount(b));
-    await this.run([...args, def.image], { timeoutMs: ROLLOUT_TIMEOUT_MS });
+    for (const b of def.readOnlyBinds ?? []) args.push('--mount', `${bindMount(b)},readonly`);
+    for (const n of def.networks ?? []) args.push('--network', n);
+    if (def.stopSignal) args.push('--stop-signal', def.stopSignal);
+    if (def.stopGracePeriod) args.push('--stop-grace-period', def.stopGracePeriod);
+    await this.run([...args, def.image, ...(def.args ?? [])], { timeoutMs: ROLLOUT_TIMEOUT_MS });
   }
 
   /**
@@ -276,6 +288,16 @@ export class HostDocker {
       const now = attempt === 0 ? current : ((await this.serviceInspect(def.name)) ?? current);
       await this.run(serviceUpdateArgs(def, now), { timeoutMs: ROLLOUT_TIMEOUT_MS });
     });
+  }
+
+  /** Whether a network of this name exists. */
+  async networkExists(name: string): Promise<boolean> {
+    return (await this.run(['network', 'inspect', name], { check: false })).code === 0;
+  }
+
+  /** Creates an attachable overlay network (services and `docker run --network` may join it). */
+  async overlayNetworkCreate(name: string): Promise<void> {
+    await this.run(['network', 'create', '--driver', 'overlay', '--attachable', name]);
   }
 
   /** Names of every swarm config (`kind` config) or secret. */
