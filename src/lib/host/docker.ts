@@ -467,9 +467,10 @@ function serviceUpdateArgs(def: ServiceDefinition, current: ServiceState): strin
   const secrets = diff(def.secrets, current.secrets);
   for (const s of secrets.remove) args.push('--secret-rm', s.source);
   for (const s of secrets.add) args.push('--secret-add', `source=${s.source},target=${s.target}`);
-  const binds = diff(def.binds, current.binds);
+  const wanted = [...def.binds, ...(def.readOnlyBinds ?? []).map((b) => ({ ...b, readOnly: true }))];
+  const binds = diff<ObjectRef & { readOnly?: boolean }>(wanted, current.binds);
   for (const b of binds.remove) args.push('--mount-rm', b.target);
-  for (const b of binds.add) args.push('--mount-add', bindMount(b));
+  for (const b of binds.add) args.push('--mount-add', `${bindMount(b)}${b.readOnly ? ',readonly' : ''}`);
   const portKey = (p: { target: number; published: number }) => hostPort(p);
   const wantPorts = def.hostPorts.map(portKey);
   const havePorts = current.hostPorts.map(portKey);

@@ -7,6 +7,8 @@ import type { Route } from './routes.js';
  * `server-template` over `tasks.<service>` resolved every second through the engine's embedded DNS
  * (127.0.0.11) on the ingress overlay network, so scaling and rolling a service changes no configuration;
  * health checks and layer-7 retries on another task carry the requests that meet a task going away.
+ * `init-addr libc` resolves the tasks once while the configuration loads, so a reloaded worker starts
+ * with addresses instead of answering 503 until its first DNS answer (seen in the e2e sampler).
  */
 
 /** Where the proxy sees the node's ingress folder (written by the sync task, read-only here). */
@@ -58,7 +60,7 @@ const GLOBAL = [
   '  retries 3',
   '  option redispatch 1',
   '  retry-on all-retryable-errors',
-  '  default-server init-addr none check inter 1s fall 1 rise 1 resolvers docker resolve-prefer ipv4',
+  '  default-server init-addr libc,none check inter 1s fall 1 rise 1 resolvers docker resolve-prefer ipv4',
   '',
 ];
 
