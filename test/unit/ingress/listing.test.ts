@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { certManifest, crtList, haproxyConfig } from '../../../src/lib/ingress/haproxy-config.js';
 import { ingressListing } from '../../../src/lib/ingress/listing.js';
 import { ingressObjectName } from '../../../src/lib/ingress/names.js';
-import { routingTable } from '../../../src/lib/ingress/routes.js';
+import { routingTable, type ServiceForRouting } from '../../../src/lib/ingress/routes.js';
 import { renderIngressList } from '../../../src/lib/ui/ingress-render.js';
 
-const services = [
+const services: ServiceForRouting[] = [
   {
     ID: 'a',
     CreatedAt: '1',
