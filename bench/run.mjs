@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BENCHES = ['install', 'upgrade', 'backup', 'access', 'dashboard', 'scale'];
+const BENCHES = ['install', 'upgrade', 'backup', 'access', 'dashboard', 'scale', 'ingress'];
 const args = process.argv.slice(2);
 const named = BENCHES.filter((b) => args.includes(`--${b}`));
 const rest = args.filter((a) => !BENCHES.some((b) => a === `--${b}`));

@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
@@ -23,6 +26,20 @@ describe('eectl install: HTTP ingress by service labels', () => {
   const run = (script: string) => sandbox.exec('m1', script, { check: true, timeoutMs: 300_000 });
   const w = (ref: string) => sandbox.host(ref).address;
   let image = '';
+  let bundleDir = '';
+  /** The real docker CLI through the control plane (mutual TLS with a client bundle). */
+  const docker = (args: string[], stdin?: string) =>
+    execa('docker', args, {
+      reject: false,
+      ...(stdin === undefined ? {} : { input: stdin }),
+      env: {
+        DOCKER_CONFIG: join(bundleDir, 'docker-config'),
+        DOCKER_CONTEXT: '',
+        DOCKER_HOST: `tcp://${sandbox.host('m1').address}:2376`,
+        DOCKER_TLS_VERIFY: '1',
+        DOCKER_CERT_PATH: bundleDir,
+      },
+    });
 
   /** curl through one proxy node with --resolve (the real curl, sandbox addresses only). */
   const curl = async (node: string, url: string, extra: string[] = []) => {
@@ -97,6 +114,11 @@ describe('eectl install: HTTP ingress by service labels', () => {
     const r = await runEectl(['install', '-c', sandbox.clusterFile, '--json']);
     expect(r.code, `${r.stderr}\n${r.stdout.slice(0, 2000)}`).toBe(0);
     image = (await run(`docker image inspect --format '{{.Id}}' ${image}`)).stdout.trim();
+    bundleDir = mkdtempSync(join(tmpdir(), 'eectl-ingress-bundle-'));
+    const cc = await runEectl(['client-config', '-c', sandbox.clusterFile, '--out', bundleDir, '--json'], {
+      env: { DOCKER_CONFIG: join(bundleDir, 'docker-config') },
+    });
+    expect(cc.code, cc.stderr).toBe(0);
     for (const node of [w('w1'), w('w2')]) {
       const r404 = await curl(node, 'http://unknown.example.org/');
       expect(r404.status).toBe('404');
@@ -111,10 +133,15 @@ describe('eectl install: HTTP ingress by service labels', () => {
 
   it('routes two host names and a path prefix through each proxy node, every time', async () => {
     const created = Date.now();
-    await createService('web1', { 'eectl.http.host': 'app1.example.org', 'eectl.http.port': '8000' });
+    await createService(
+      'web1',
+      { 'eectl.http.host': 'app1.example.org', 'eectl.http.port': '8000' },
+      2,
+      true,
+    );
     const first = await routed(w('w1'), 'http://app1.example.org/', 'web1');
     console.log(
-      `service create (2 replicas, --detach=false) to first 200 through the proxy: ${first - created} ms`,
+      `docker service create (2 replicas, detached) to the first 200 through the proxy: ${first - created} ms`,
     );
     await createService('web2', {
       'eectl.http.host': 'app2.example.org,www.app2.example.org',
@@ -236,6 +263,152 @@ describe('eectl install: HTTP ingress by service labels', () => {
     const w1DuringDrain = samples.filter((s) => s.node === w('w1') && s.at >= drainStart && s.at <= drainEnd);
     expect(w1DuringDrain.length).toBeGreaterThan(20);
     expect(w1DuringDrain.every((s) => s.ok)).toBe(true);
+  });
+
+  it('terminates TLS with a certificate from a test CA in swarm secrets (SNI), and redirects plain HTTP', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eectl-ingress-tls-'));
+    const sh = (args: string[]) => execa('openssl', args, { cwd: dir });
+    await sh([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-subj',
+      '/CN=eectl e2e ingress CA',
+      '-days',
+      '1',
+    ]);
+    await sh([
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'tls.key',
+      '-out',
+      'tls.csr',
+      '-subj',
+      '/CN=tls.example.org',
+    ]);
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:tls.example.org\n');
+    await sh([
+      'x509',
+      '-req',
+      '-in',
+      'tls.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'tls.pem',
+      '-days',
+      '1',
+      '-extfile',
+      'san.ext',
+    ]);
+    // The key reaches the swarm through the API on stdin, never a command line.
+    for (const [name, file] of [
+      ['tls-cert', 'tls.pem'],
+      ['tls-key', 'tls.key'],
+    ] as const) {
+      const made = await docker(['secret', 'create', name, '-'], readFileSync(join(dir, file), 'utf8'));
+      expect(made.exitCode, made.stderr).toBe(0);
+    }
+    await createService(
+      'websecure',
+      {
+        'eectl.http.host': 'tls.example.org',
+        'eectl.http.port': '8000',
+        'eectl.http.tls': 'tls-cert,tls-key',
+        'eectl.http.redirect-https': 'true',
+      },
+      1,
+    );
+    const ca = ['--cacert', join(dir, 'ca.pem')];
+    for (const node of [w('w1'), w('w2')]) {
+      const deadline = Date.now() + 60_000;
+      let r = await curl(node, 'https://tls.example.org/', ca);
+      while (r.body !== 'websecure' && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 500));
+        r = await curl(node, 'https://tls.example.org/', ca);
+      }
+      expect(r).toEqual({ status: '200', body: 'websecure' });
+      const plain = await curl(node, 'http://tls.example.org/x', [
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{redirect_url}\n',
+      ]);
+      expect(plain.body).toBe('https://tls.example.org/x');
+      expect(plain.status).toBe('301');
+    }
+    // Not by an unknown name: the certificate's name is checked (SNI picks it, curl verifies it).
+    const other = await execa(
+      'curl',
+      [
+        '-s',
+        '--max-time',
+        '5',
+        ...ca,
+        '--resolve',
+        `other.example.org:443:${w('w1')}`,
+        'https://other.example.org/',
+      ],
+      { reject: false },
+    );
+    expect(other.exitCode).not.toBe(0);
+  });
+
+  it('routes a Compose v3 stack written for UCP (com.docker.lb.* labels), deployed with docker stack deploy through the control plane', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eectl-ingress-ucp-'));
+    const file = join(dir, 'docker-compose.yml');
+    writeFileSync(
+      file,
+      [
+        'version: "3.7"',
+        'services:',
+        '  web:',
+        `    image: ${image}`,
+        `    command: ["sh", "-c", "mkdir -p /w && echo ucp-web > /w/index.html && exec busybox httpd -f -p 8080 -h /w"]`,
+        '    networks: [eectl-ingress]',
+        '    deploy:',
+        '      replicas: 2',
+        '      labels:',
+        '        com.docker.lb.hosts: ucp.example.org',
+        '        com.docker.lb.port: "8080"',
+        '        com.docker.lb.network: eectl-ingress',
+        'networks:',
+        '  eectl-ingress:',
+        '    external: true',
+        '',
+      ].join('\n'),
+    );
+    const deployed = await docker(['stack', 'deploy', '--resolve-image', 'never', '-c', file, 'ucp']);
+    expect(deployed.exitCode, deployed.stderr).toBe(0);
+    for (const node of [w('w1'), w('w2')]) await routed(node, 'http://ucp.example.org/', 'ucp-web');
+    const ls = await runEectl(['ingress', 'ls', '-c', sandbox.clusterFile, '--json']);
+    expect(ls.code, ls.stderr).toBe(0);
+    const listing = ls.json?.result as {
+      routes: { host: string; service: string; source: string; notes: string[] }[];
+      refused: unknown[];
+    };
+    expect(listing.routes.find((r) => r.host === 'ucp.example.org')).toMatchObject({
+      service: 'ucp_web',
+      source: 'interlock',
+      notes: ['com.docker.lb.network is ignored: the proxies use spec.ingress.network'],
+    });
+    expect(listing.routes.find((r) => r.host === 'app1.example.org')).toMatchObject({ service: 'web1' });
   });
 
   it('changes nothing on a second install', async () => {
