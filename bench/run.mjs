@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, one after the other, each in its own process (so one's memory and
  * CPU never count in another's); `npm run bench -- --scale` (or --install, --upgrade, --backup, --access,
- * --dashboard, several allowed) runs only those. Other arguments go to each chosen benchmark, e.g.
+ * --dashboard, --ingress, several allowed) runs only those. Other arguments go to each chosen benchmark, e.g.
  * `npm run bench -- --scale --sizes 5,50`. Each writes bench/results/NAME.json; the exit code is the
  * first failure's. The sandbox benchmarks need root and a Docker engine, like the e2e tests.
  */

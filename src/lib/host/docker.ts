@@ -43,6 +43,8 @@ export interface ServiceDefinition {
   args?: string[];
   stopSignal?: string;
   stopGracePeriod?: string;
+  /** The user the tasks start as (`uid:gid`), instead of the image's USER. */
+  user?: string;
 }
 
 /** What `service inspect` says of the parts of a service that eectl defines. */
@@ -275,6 +277,7 @@ export class HostDocker {
     for (const n of def.networks ?? []) args.push('--network', n);
     if (def.stopSignal) args.push('--stop-signal', def.stopSignal);
     if (def.stopGracePeriod) args.push('--stop-grace-period', def.stopGracePeriod);
+    if (def.user) args.push('--user', def.user);
     await this.run([...args, def.image, ...(def.args ?? [])], { timeoutMs: ROLLOUT_TIMEOUT_MS });
   }
 

@@ -124,7 +124,7 @@ export function crtList(routes: readonly Route[]): string {
     lines.set(file, [...new Set([...(lines.get(file) ?? []), ...r.hosts])]);
   }
   // A swarm config cannot be empty: a comment line heads it (HAProxy skips it).
-  return `# certificates and the host names they serve\n${[...lines].map(([file, hosts]) => `${file} [] ${hosts.join(' ')}\n`).join('')}`;
+  return `# certificates and the host names they serve\n${[...lines].map(([file, hosts]) => `${file} ${hosts.join(' ')}\n`).join('')}`;
 }
 
 /** The certificate pairs the sync task concatenates: `output cert-secret key-secret` per line. */

@@ -71,6 +71,9 @@ export function planIngress(spec: IngressSpec, imageId?: string): IngressPlan {
       readOnlyBinds: [{ source: NODE_RUN_DIR, target: PROXY_RUN_DIR }],
       networks: [spec.network],
       args: ['sh', `${SCRIPT_DIR}/run.sh`],
+      // The official image starts as its haproxy user: the node's folder is root's, and HAProxy drops
+      // to nobody (uid/gid 65534 in the configuration) once it has bound its ports and read its keys.
+      user: '0:0',
       stopSignal: 'SIGTERM',
       stopGracePeriod: '30s',
       rolling: { parallelism: 1, order: 'stop-first' },
@@ -89,6 +92,7 @@ export function planIngress(spec: IngressSpec, imageId?: string): IngressPlan {
       secrets: [],
       binds: [{ source: NODE_RUN_DIR, target: SYNC_OUT }],
       args: ['sh', `${SCRIPT_DIR}/sync.sh`],
+      user: '0:0',
       rolling: { parallelism: 0, order: 'start-first' },
     },
   };

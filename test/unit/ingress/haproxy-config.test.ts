@@ -49,7 +49,7 @@ describe('the HAProxy configuration', () => {
     expect(cfg).toContain('bind :8443 ssl crt-list /run/eectl-ingress/crt-list.txt');
     expect(cfg).toMatch(/http-request redirect scheme https code 301 if !\{ ssl_fc \} \{ var\(txn.host\)/);
     expect(cfg).toContain('cookie SRV insert indirect nocache dynamic');
-    expect(crtList(table.routes)).toContain('/run/eectl-ingress/certs/c+k.pem [] app.example.org\n');
+    expect(crtList(table.routes)).toContain('/run/eectl-ingress/certs/c+k.pem app.example.org\n');
     expect(certManifest(table.routes)).toContain('c+k.pem c k\n');
   });
 
