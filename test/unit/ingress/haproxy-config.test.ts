@@ -32,7 +32,7 @@ describe('the HAProxy configuration', () => {
     expect(cfg).toContain('  nameserver engine 127.0.0.11:53');
     expect(cfg).toContain('  server-template task 16 tasks.web:8000');
     expect(cfg).toContain('  server-template task 16 tasks.api:9000');
-    expect(cfg).toMatch(/default-server init-addr none check .* resolvers docker/);
+    expect(cfg).toMatch(/default-server init-addr libc,none check .* resolvers docker/);
   });
 
   it('matches the longer path first, as a path prefix', () => {
