@@ -76,6 +76,23 @@ describe('eectl install: HTTP ingress by service labels', () => {
       ].join(' '),
     );
 
+  /** What the watcher, the sync service and a proxy said: printed when a route does not come. */
+  const diagnostics = async () => {
+    const watcher = await sandbox.exec(
+      'm1',
+      'journalctl -u eectl-ingress-watcher -o cat --no-pager | tail -20',
+    );
+    const sync = await sandbox.exec(
+      'm1',
+      "docker service ps eectl-ingress-sync --no-trunc --format '{{.Node}} {{.CurrentState}} {{.Error}}' | head",
+    );
+    const proxy = await sandbox.exec(
+      'w1',
+      "for c in $(docker ps --format '{{.ID}} {{.Names}}' | awk '$2 ~ /^eectl-ingress/ {print $1}'); do docker logs --tail 30 $c 2>&1 | grep -v 'GET /'; done; ls -la /run/eectl-ingress /run/eectl-ingress/certs; cat /run/eectl-ingress/crt-list.txt",
+    );
+    return [watcher.stdout, sync.stdout, proxy.stdout].join('\n---\n');
+  };
+
   /** Waits until `host` through `node` answers `body` (bounded). */
   const routed = async (node: string, url: string, body: string) => {
     const deadline = Date.now() + 60_000;
@@ -83,7 +100,7 @@ describe('eectl install: HTTP ingress by service labels', () => {
       const r = await curl(node, url);
       if (r.status === '200' && r.body.startsWith(body)) return Date.now();
       if (Date.now() > deadline)
-        throw new Error(`${url} through ${node}: ${r.status} ${r.body.slice(0, 80)}`);
+        throw new Error(`${url} through ${node}: ${r.status} ${r.body.slice(0, 80)}\n${await diagnostics()}`);
       await new Promise((res) => setTimeout(res, 250));
     }
   };
@@ -343,15 +360,21 @@ describe('eectl install: HTTP ingress by service labels', () => {
         await new Promise((res) => setTimeout(res, 500));
         r = await curl(node, 'https://tls.example.org/', ca);
       }
+      if (r.status !== '200') console.log(await diagnostics());
       expect(r).toEqual({ status: '200', body: 'websecure' });
-      const plain = await curl(node, 'http://tls.example.org/x', [
+      const plain = await execa('curl', [
+        '-s',
+        '--max-time',
+        '5',
+        '--resolve',
+        `tls.example.org:80:${node}`,
         '-o',
         '/dev/null',
         '-w',
-        '%{redirect_url}\n',
+        '%{http_code} %{redirect_url}',
+        'http://tls.example.org/x',
       ]);
-      expect(plain.body).toBe('https://tls.example.org/x');
-      expect(plain.status).toBe('301');
+      expect(plain.stdout).toBe('301 https://tls.example.org/x');
     }
     // Not by an unknown name: the certificate's name is checked (SNI picks it, curl verifies it).
     const other = await execa(
@@ -400,7 +423,7 @@ describe('eectl install: HTTP ingress by service labels', () => {
     const ls = await runEectl(['ingress', 'ls', '-c', sandbox.clusterFile, '--json']);
     expect(ls.code, ls.stderr).toBe(0);
     const listing = ls.json?.result as {
-      routes: { host: string; service: string; source: string; notes: string[] }[];
+      routes: { host: string; path: string; service: string; source: string; notes: string[] }[];
       refused: unknown[];
     };
     expect(listing.routes.find((r) => r.host === 'ucp.example.org')).toMatchObject({
@@ -408,7 +431,9 @@ describe('eectl install: HTTP ingress by service labels', () => {
       source: 'interlock',
       notes: ['com.docker.lb.network is ignored: the proxies use spec.ingress.network'],
     });
-    expect(listing.routes.find((r) => r.host === 'app1.example.org')).toMatchObject({ service: 'web1' });
+    expect(listing.routes.find((r) => r.host === 'app1.example.org' && r.path === '/')).toMatchObject({
+      service: 'web1',
+    });
   });
 
   it('changes nothing on a second install', async () => {
