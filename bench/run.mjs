@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: every benchmark, one after the other, each in its own process (so one's memory and
  * CPU never count in another's); `npm run bench -- --scale` (or --startup, --install, --upgrade, --backup,
- * --access, --dashboard, --identity, several allowed) runs only those. Other arguments go to each chosen
- * benchmark, e.g.
+ * --access, --dashboard, --identity, --ingress, several allowed) runs only those. Other arguments go to
+ * each chosen benchmark, e.g.
  * `npm run bench -- --scale --sizes 5,50`. Each writes bench/results/NAME.json; the exit code is the
  * first failure's. The sandbox benchmarks need root and a Docker engine, like the e2e tests.
  *
@@ -18,7 +18,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BENCHES = ['startup', 'install', 'upgrade', 'backup', 'access', 'dashboard', 'scale', 'identity'];
+const BENCHES = [
+  'startup',
+  'install',
+  'upgrade',
+  'backup',
+  'access',
+  'dashboard',
+  'scale',
+  'identity',
+  'ingress',
+];
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
 const named = BENCHES.filter((b) => args.includes(`--${b}`));

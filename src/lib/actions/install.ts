@@ -14,6 +14,7 @@ import { daemonConfigPhase } from '../phases/daemon-config.js';
 import { preflightPhase } from '../phases/preflight.js';
 import { readDirectoryPhase } from '../phases/identity.js';
 import { imageBundlesPhase } from '../phases/image-bundles.js';
+import { ingressPhase } from '../phases/ingress.js';
 import { registryDeployPhase } from '../phases/registry-deploy.js';
 import { registryPlanPhase } from '../phases/registry-plan.js';
 import { registryTrustPhase } from '../phases/registry-trust.js';
@@ -43,6 +44,7 @@ export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   registryTrustPhase,
   waitReadyPhase,
   registryDeployPhase,
+  ingressPhase,
 ];
 
 /** What install is given. */

@@ -13,6 +13,7 @@ import { ADDRESS_LABEL, managerCounts, type SwarmNode } from '../swarm/nodes.js'
 import { mapSettled } from '../util/concurrency.js';
 import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
 import { registryReplicaHealth, withRegistryHealth } from '../registry/status.js';
+import { ingressProxyHealth, withIngressHealth } from '../ingress/status.js';
 import type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../ui/results.js';
 
 export interface StatusOptions {
@@ -121,8 +122,12 @@ export async function clusterStatus(
     options.concurrency,
   );
   const replicas = await registryReplicaHealth(options.config, described, options.session);
+  const proxies = await ingressProxyHealth(options.config, described, options.session);
   return {
-    result: withRegistryHealth(assessCluster(options.config, described, swarm), replicas),
+    result: withIngressHealth(
+      withRegistryHealth(assessCluster(options.config, described, swarm), replicas),
+      proxies,
+    ),
     hostErrors,
   };
 }

@@ -112,6 +112,12 @@ export function checkHosts(hosts: readonly HostUnderCheck[], config: ClusterConf
         'curl is not installed, and eectl joins the swarm through the engine API with it (so the join token never appears on a command line): install curl on it',
       );
     }
+    if (f.ipvs === 'missing') {
+      warn(
+        h.name,
+        "the kernel has no ip_vs module: Swarm's routing mesh and service VIPs do not work here; publish ports in host mode and reach services by tasks.<service> (spec.ingress does)",
+      );
+    }
     if (
       f.privateAddresses.length === 0 &&
       !config.spec.hosts.find((s) => s.address === h.name)?.privateAddress

@@ -393,6 +393,32 @@ export const ldapSchema = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(120).default(10).describe('For each connection and search'),
 });
 
+/** A swarm network name: what `docker network create` accepts, narrowed. */
+const networkName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be a network name (letters, digits, _ . -)');
+
+export const ingressSchema = z
+  .strictObject({
+    nodes: z
+      .array(hostOrIp)
+      .min(1, 'must list at least one host (two for high availability)')
+      .describe('Addresses of hosts in spec.hosts that run a proxy (two or more for HA)'),
+    image: imageReference
+      .default('haproxy:2.6')
+      .describe('The HAProxy image: the official one, or one from images.bundles for air-gapped sites'),
+    ports: z
+      .strictObject({
+        http: port.default(80).describe('Published in host mode on every ingress node'),
+        https: port.default(443).describe('Published in host mode on every ingress node'),
+      })
+      .prefault({}),
+    network: networkName
+      .default('eectl-ingress')
+      .describe('The overlay network the proxies reach services on: a routed service joins it'),
+  })
+  .describe('HTTP ingress: HAProxy on chosen nodes routes by host name and path from service labels');
+
 export const identitySchema = z.strictObject({
   ldap: ldapSchema
     .optional()
@@ -413,6 +439,7 @@ export const clusterSchema = z.strictObject({
     access: accessSchema.optional(),
     identity: identitySchema.prefault({}).describe('Where users come from besides this file (a directory)'),
     backup: backupSchema.prefault({}).describe('How `eectl backup` encrypts its archives'),
+    ingress: ingressSchema.optional(),
   }),
 });
 
@@ -430,3 +457,4 @@ export type ImagePolicySpec = z.output<typeof imagePolicySchema>;
 export type AccessSpec = z.output<typeof accessSchema>;
 export type LdapSpec = z.output<typeof ldapSchema>;
 export type IdentitySpec = z.output<typeof identitySchema>;
+export type IngressSpec = z.output<typeof ingressSchema>;

@@ -35,6 +35,16 @@ export interface ServiceDefinition {
   binds: ObjectRef[];
   /** One task at a time; stop-first, since a host-mode port cannot be held by two tasks of a node. */
   rolling: { parallelism: number; order: 'stop-first' | 'start-first' };
+  /** Overlay networks the tasks join (by name). */
+  networks?: string[];
+  /** Bind mounts the tasks only read. */
+  readOnlyBinds?: ObjectRef[];
+  /** The command, replacing the image's CMD. */
+  args?: string[];
+  stopSignal?: string;
+  stopGracePeriod?: string;
+  /** The user the tasks start as (`uid:gid`), instead of the image's USER. */
+  user?: string;
 }
 
 /** What `service inspect` says of the parts of a service that eectl defines. */
@@ -263,7 +273,12 @@ export class HostDocker {
     for (const c of def.configs) args.push('--config', `source=${c.source},target=${c.target}`);
     for (const s of def.secrets) args.push('--secret', `source=${s.source},target=${s.target}`);
     for (const b of def.binds) args.push('--mount', bindMount(b));
-    await this.run([...args, def.image], { timeoutMs: ROLLOUT_TIMEOUT_MS });
+    for (const b of def.readOnlyBinds ?? []) args.push('--mount', `${bindMount(b)},readonly`);
+    for (const n of def.networks ?? []) args.push('--network', n);
+    if (def.stopSignal) args.push('--stop-signal', def.stopSignal);
+    if (def.stopGracePeriod) args.push('--stop-grace-period', def.stopGracePeriod);
+    if (def.user) args.push('--user', def.user);
+    await this.run([...args, def.image, ...(def.args ?? [])], { timeoutMs: ROLLOUT_TIMEOUT_MS });
   }
 
   /**
@@ -276,6 +291,16 @@ export class HostDocker {
       const now = attempt === 0 ? current : ((await this.serviceInspect(def.name)) ?? current);
       await this.run(serviceUpdateArgs(def, now), { timeoutMs: ROLLOUT_TIMEOUT_MS });
     });
+  }
+
+  /** Whether a network of this name exists. */
+  async networkExists(name: string): Promise<boolean> {
+    return (await this.run(['network', 'inspect', name], { check: false })).code === 0;
+  }
+
+  /** Creates an attachable overlay network (services and `docker run --network` may join it). */
+  async overlayNetworkCreate(name: string): Promise<void> {
+    await this.run(['network', 'create', '--driver', 'overlay', '--attachable', name]);
   }
 
   /** Names of every swarm config (`kind` config) or secret. */
@@ -445,9 +470,10 @@ function serviceUpdateArgs(def: ServiceDefinition, current: ServiceState): strin
   const secrets = diff(def.secrets, current.secrets);
   for (const s of secrets.remove) args.push('--secret-rm', s.source);
   for (const s of secrets.add) args.push('--secret-add', `source=${s.source},target=${s.target}`);
-  const binds = diff(def.binds, current.binds);
+  const wanted = [...def.binds, ...(def.readOnlyBinds ?? []).map((b) => ({ ...b, readOnly: true }))];
+  const binds = diff<ObjectRef & { readOnly?: boolean }>(wanted, current.binds);
   for (const b of binds.remove) args.push('--mount-rm', b.target);
-  for (const b of binds.add) args.push('--mount-add', bindMount(b));
+  for (const b of binds.add) args.push('--mount-add', `${bindMount(b)}${b.readOnly ? ',readonly' : ''}`);
   const portKey = (p: { target: number; published: number }) => hostPort(p);
   const wantPorts = def.hostPorts.map(portKey);
   const havePorts = current.hostPorts.map(portKey);

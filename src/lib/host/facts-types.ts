@@ -41,6 +41,8 @@ export interface Facts {
   /** Normalised: amd64 | arm64 | … (dpkg names). */
   arch: string;
   kernel: string;
+  /** Whether the kernel has IPVS (swarm's routing mesh and service VIPs need it); undefined when not asked. */
+  ipvs?: 'present' | 'missing' | undefined;
   initSystem: InitSystem;
   packageManager: PackageManager;
   cpus: number;

@@ -54,6 +54,7 @@ export LC_ALL=C
 MANAGED_FILES="${MANAGED_FILES.join(' ')}"
 printf '%s\n' "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
 printf '%s\n' "kernel=$(uname -r)"
+if [ -d /sys/module/ip_vs ]; then echo ipvs=loaded; elif ls /lib/modules/"$(uname -r)"/kernel/net/netfilter/ipvs/ip_vs.ko* >/dev/null 2>&1; then echo ipvs=module; else echo ipvs=missing; fi
 printf '%s\n' "machine=$(uname -m)"
 printf '%s\n' "time=$(date +%s)"
 printf '%s\n' "user=$(id -un)"
@@ -240,6 +241,7 @@ export function parseFacts(stdout: string): Facts {
     os: parseOsRelease(sections.blocks.get('os-release') ?? []),
     arch: ARCH[machine] ?? machine,
     kernel: v.get('kernel') ?? '',
+    ipvs: v.get('ipvs') === 'missing' ? 'missing' : v.has('ipvs') ? 'present' : undefined,
     initSystem: (v.get('init') ?? 'unknown') as InitSystem,
     packageManager: (v.get('pm') ?? 'unknown') as PackageManager,
     cpus: Number(v.get('cpus') ?? 0),

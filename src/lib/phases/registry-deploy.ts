@@ -83,7 +83,7 @@ export function differences(want: ServiceDefinition, have: ServiceState): string
   if (want.image !== have.image) out.push(`image ${have.image} → ${want.image}`);
   if (names(want.configs) !== names(have.configs)) out.push('configuration');
   if (names(want.secrets) !== names(have.secrets)) out.push('secrets');
-  if (names(want.binds) !== names(have.binds)) out.push('storage');
+  if (names([...want.binds, ...(want.readOnlyBinds ?? [])]) !== names(have.binds)) out.push('storage');
   const ports = (p: { target: number; published: number }[]) =>
     p.map((x) => `${x.published}:${x.target}`).join();
   if (ports(want.hostPorts) !== ports(have.hostPorts)) out.push('port');

@@ -230,6 +230,8 @@ export interface StatusResult {
   drift: Drift;
   ca: Expiry | undefined;
   registry: RegistryStatus;
+  /** The ingress proxies, each asked from its own node (only with spec.ingress). */
+  ingress?: { proxies: { host: string; healthy: boolean; detail: string }[] };
   /** What makes the cluster degraded or lost (empty when healthy). */
   problems: string[];
   /** Worth knowing, not unhealthy: drift, certificates due, drained nodes. */

@@ -45,6 +45,10 @@ export function renderStatus(r: StatusResult): string {
     `CA:       ${r.ca ? `expires ${r.ca.notAfter.slice(0, 10)} (${r.ca.daysLeft} days)` : 'not found on any manager'}`,
     `Registry: ${r.registry.checked ? `${r.registry.replicas.filter((x) => x.healthy).length}/${r.registry.replicas.length} replicas healthy` : r.registry.note}`,
   ];
+  if (r.ingress) {
+    const up = r.ingress.proxies.filter((p) => p.healthy).length;
+    lines.push(`Ingress:  ${up}/${r.ingress.proxies.length} proxies answer`);
+  }
   if (r.warnings.length > 0) lines.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
   if (r.problems.length > 0) lines.push('', 'Problems:', ...r.problems.map((p) => `  - ${p}`));
   // No manager could be read (SSH refused eectl): the swarm may be fine; "quorum-lost" is all --json can say.

@@ -1,0 +1,45 @@
+import type { ClusterFile } from '../config/cluster-file.js';
+import type { Session } from '../cluster/session.js';
+import type { EectlError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { HostDocker } from '../host/docker.js';
+import type { SwarmFacts } from '../host/facts-types.js';
+import { ingressListing, type IngressListing } from '../ingress/listing.js';
+import type { ServiceForRouting } from '../ingress/routes.js';
+import { reachManagers, type ManagerContext } from '../phases/node-connect.js';
+import type { Logger } from '../ui/log.js';
+
+/** What `ingress ls` is given. */
+export interface IngressListOptions {
+  file: ClusterFile;
+  session: Session;
+  log: Logger;
+}
+
+export type IngressListResult = IngressListing & { cluster: string; contact: string };
+
+/** `eectl ingress ls`: the routes, the refused claims and the proxies, as a manager sees them. Read-only. */
+export async function listIngress(options: IngressListOptions): Promise<IngressListResult> {
+  const config = options.file.config;
+  if (!config.spec.ingress) {
+    throw new UsageError('the cluster file has no spec.ingress: there are no proxies to route through', {
+      code: 'EINGRESS_NONE',
+      suggestions: ['Add spec.ingress (nodes, and image for air-gapped sites) and run eectl install.'],
+    });
+  }
+  const ctx: ManagerContext = {
+    config,
+    connect: (spec) => options.session.connect(spec),
+    log: options.log,
+    managers: [],
+    unreachable: new Map<string, EectlError>(),
+    swarm: new Map<string, SwarmFacts | undefined>(),
+  };
+  const contact = await reachManagers(ctx);
+  const docker = new HostDocker(contact);
+  const services = JSON.parse(await docker.inspectAllServices()) as (ServiceForRouting & {
+    Spec: { TaskTemplate?: unknown };
+  })[];
+  const listing = ingressListing(services, await docker.services(), await docker.objectNames('secret'));
+  return { cluster: config.metadata.name, contact: contact.name, ...listing };
+}

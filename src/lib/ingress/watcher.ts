@@ -1,0 +1,246 @@
+import { request } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { certManifest, crtList, haproxyConfig } from './haproxy-config.js';
+import {
+  INGRESS_OBJECT_PREFIX,
+  ingressObjectName,
+  PROXY_SERVICE,
+  SYNC_SERVICE,
+  SYNC_TARGETS,
+} from './names.js';
+import { routingTable, type RoutingTable, type ServiceForRouting } from './routes.js';
+
+/**
+ * The ingress watcher, on every manager under systemd (next to the authorization plugin). Every POLL_MS it
+ * reads the services and secrets from the local engine socket; on the leader only (so two managers never
+ * race), when the routing table's configuration differs from the one the sync service carries, it creates
+ * the new configs and updates the sync service, whose new tasks write them for the proxies. It reads
+ * services and secrets' names, and writes only configs named eectl-ingress-* and the sync service. Any
+ * failure leaves the sync service as it was: the last good configuration stays in force. Its stdout is
+ * the audit log (one JSON line per route added, removed or refused).
+ */
+
+const POLL_MS = 1000;
+const SOCKET = '/var/run/docker.sock';
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/** One call to the engine API on the local socket. */
+export function engineCall(
+  method: string,
+  path: string,
+  body?: unknown,
+  socketPath = SOCKET,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      {
+        socketPath,
+        method,
+        path,
+        timeout: 10_000,
+        headers: payload
+          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+          : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 10s`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const answer = await engineCall(method, path, body);
+  if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${answer.body.trim()}`);
+  return (answer.body ? JSON.parse(answer.body) : undefined) as T;
+}
+
+interface FileRef {
+  File: { Name: string; UID: string; GID: string; Mode: number };
+}
+type ConfigRef = FileRef & { ConfigID: string; ConfigName: string };
+type SecretRef = FileRef & { SecretID: string; SecretName: string };
+interface SyncService {
+  ID: string;
+  Version: { Index: number };
+  Spec: {
+    Name: string;
+    TaskTemplate: {
+      ContainerSpec: { Configs?: ConfigRef[]; Secrets?: SecretRef[] } & Record<string, unknown>;
+    } & Record<string, unknown>;
+  } & Record<string, unknown>;
+}
+
+const audit = (event: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+};
+
+/** What the watcher remembers between polls: the table last applied, for the audit log's differences. */
+interface WatcherState {
+  applied?: string;
+  table?: RoutingTable;
+}
+
+/** True when this manager is the swarm's leader. */
+async function isLeader(): Promise<boolean> {
+  const info = await json<{ Swarm?: { NodeID?: string; ControlAvailable?: boolean } }>('GET', '/info');
+  if (!info.Swarm?.ControlAvailable || !info.Swarm.NodeID) return false;
+  const node = await json<{ ManagerStatus?: { Leader?: boolean } }>('GET', `/nodes/${info.Swarm.NodeID}`);
+  return node.ManagerStatus?.Leader === true;
+}
+
+/** The audit lines for what changed between two tables. */
+function differences(before: RoutingTable | undefined, after: RoutingTable): void {
+  const key = (r: { service: string; hosts: string[] }) => `${r.service} ${r.hosts.join(',')}`;
+  const had = new Set((before?.routes ?? []).map(key));
+  const has = new Set(after.routes.map(key));
+  for (const r of after.routes)
+    if (!had.has(key(r)))
+      audit({
+        event: 'route-added',
+        service: r.service,
+        hosts: r.hosts,
+        path: r.path,
+        collection: r.collection,
+      });
+  for (const r of before?.routes ?? [])
+    if (!has.has(key(r))) audit({ event: 'route-removed', service: r.service, hosts: r.hosts, path: r.path });
+  const refusedBefore = new Set((before?.refused ?? []).map((r) => `${r.service} ${r.reason}`));
+  for (const r of after.refused) {
+    if (!refusedBefore.has(`${r.service} ${r.reason}`))
+      audit({ event: 'route-refused', service: r.service, hosts: r.hosts, reason: r.reason });
+  }
+}
+
+/** One poll: read, decide, and (leader only, when it differs) roll the sync service to the new configuration. */
+export async function poll(state: WatcherState): Promise<void> {
+  if (!(await isLeader())) {
+    state.applied = undefined;
+    return;
+  }
+  const services = await json<(ServiceForRouting & { Spec: { Name: string } })[]>('GET', '/services');
+  const secrets = await json<{ ID: string; Spec: { Name: string } }[]>('GET', '/secrets');
+  const secretIds = new Map(secrets.map((s) => [s.Spec.Name, s.ID]));
+  const own = new Set([PROXY_SERVICE, SYNC_SERVICE]);
+  const table = routingTable(
+    services.filter((s) => !own.has(s.Spec.Name)),
+    (name) => secretIds.has(name),
+  );
+  const files = {
+    config: haproxyConfig(table.routes),
+    crtList: crtList(table.routes),
+    certs: certManifest(table.routes),
+  };
+  const names = {
+    config: ingressObjectName('cfg', files.config),
+    crtList: ingressObjectName('crt', files.crtList),
+    certs: ingressObjectName('certs', files.certs),
+  };
+  const sync = services.find((s) => s.Spec.Name === SYNC_SERVICE) as SyncService | undefined;
+  if (!sync) {
+    if (state.applied !== 'no-sync')
+      audit({ event: 'waiting', reason: `no service ${SYNC_SERVICE}: run eectl install` });
+    state.applied = 'no-sync';
+    return;
+  }
+  const container = sync.Spec.TaskTemplate.ContainerSpec;
+  const current = new Map((container.Configs ?? []).map((c) => [c.File.Name, c.ConfigName]));
+  const wanted = Object.keys(names) as (keyof typeof names)[];
+  if (wanted.every((k) => current.get(SYNC_TARGETS[k]) === names[k])) {
+    if (state.table === undefined)
+      state.table = table; // the table in force when the watcher starts
+    else if (JSON.stringify(state.table) !== JSON.stringify(table)) {
+      differences(state.table, table); // e.g. a refusal that changes nothing in the configuration
+      state.table = table;
+    }
+    return;
+  }
+  const existing = await json<{ ID: string; Spec: { Name: string } }[]>('GET', '/configs');
+  const configIds = new Map(existing.map((c) => [c.Spec.Name, c.ID]));
+  for (const k of wanted) {
+    if (configIds.has(names[k])) continue;
+    const made = await json<{ ID: string }>('POST', '/configs/create', {
+      Name: names[k],
+      Labels: { 'eectl.ingress': 'config' },
+      Data: Buffer.from(files[k]).toString('base64'),
+    });
+    configIds.set(names[k], made.ID);
+  }
+  const file = (name: string, mode: number) => ({ Name: name, UID: '0', GID: '0', Mode: mode });
+  const keep = (container.Configs ?? []).filter((c) => !wanted.some((k) => SYNC_TARGETS[k] === c.File.Name));
+  container.Configs = [
+    ...keep,
+    ...wanted.map((k) => ({
+      File: file(SYNC_TARGETS[k], 0o444),
+      ConfigID: configIds.get(names[k])!,
+      ConfigName: names[k],
+    })),
+  ];
+  const tlsSecrets = [...new Set(table.routes.flatMap((r) => (r.tls ? [r.tls.cert, r.tls.key] : [])))];
+  container.Secrets = tlsSecrets.map((name) => ({
+    File: file(name, 0o400),
+    SecretID: secretIds.get(name)!,
+    SecretName: name,
+  }));
+  await json('POST', `/services/${sync.ID}/update?version=${sync.Version.Index}`, sync.Spec);
+  differences(state.table, table);
+  audit({
+    event: 'configuration',
+    config: names.config,
+    routes: table.routes.length,
+    refused: table.refused.length,
+  });
+  state.table = table;
+  await prune(new Set(Object.values(names)), [...current.values()]);
+}
+
+/** Removes ingress configs no service uses any more (the engine refuses those still in use: left for later). */
+async function prune(inUse: Set<string>, previous: string[]): Promise<void> {
+  const configs = await json<{ ID: string; Spec: { Name: string; Labels?: Record<string, string> } }[]>(
+    'GET',
+    '/configs',
+  );
+  for (const c of configs) {
+    if (
+      c.Spec.Labels?.['eectl.ingress'] !== 'config' ||
+      inUse.has(c.Spec.Name) ||
+      previous.includes(c.Spec.Name)
+    )
+      continue;
+    if (!c.Spec.Name.startsWith(INGRESS_OBJECT_PREFIX)) continue;
+    await engineCall('DELETE', `/configs/${c.ID}`).catch(() => undefined);
+  }
+}
+
+/** Polls until stopped; a failed poll is logged and changes nothing. */
+export async function main(): Promise<void> {
+  const state: WatcherState = {};
+  audit({ event: 'started', pid: process.pid });
+  let lastError = '';
+  for (;;) {
+    try {
+      await poll(state);
+      lastError = '';
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== lastError)
+        audit({ event: 'error', message, note: 'the last good configuration stays in force' });
+      lastError = message;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main();
