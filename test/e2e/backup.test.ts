@@ -38,12 +38,18 @@ interface ManifestJson {
 const PASSPHRASE = 'e2e backup passphrase, long enough';
 const PORT = 5443;
 
-/** Samples the swarm's quorum every second from whichever manager answers, until stopped. */
+/**
+ * Samples the swarm's quorum every second from whichever manager answers, until stopped. A second in which no
+ * manager answers is a sample too — `answered: false`, no manager reachable — so a lost quorum cannot hide
+ * as a gap in the samples.
+ */
 function sampleQuorum(sandbox: SandboxUnderTest, managers: string[]) {
-  const samples: { at: number; reachable: number; managers: number }[] = [];
+  const samples: { at: number; reachable: number; managers: number; answered: boolean }[] = [];
   let running = true;
   const loop = (async () => {
     while (running) {
+      const at = Date.now();
+      let answered = false;
       for (const m of managers) {
         const r = await sandbox.exec(m, "docker node ls --format '{{.ManagerStatus}}' 2>/dev/null", {
           timeoutMs: 20_000,
@@ -51,12 +57,15 @@ function sampleQuorum(sandbox: SandboxUnderTest, managers: string[]) {
         if (r.code !== 0) continue;
         const statuses = r.stdout.split('\n').filter((l) => l.trim() !== '');
         samples.push({
-          at: Date.now(),
+          at,
+          answered: true,
           managers: statuses.length,
           reachable: statuses.filter((s) => s === 'Leader' || s === 'Reachable').length,
         });
+        answered = true;
         break;
       }
+      if (!answered) samples.push({ at, answered: false, managers: 0, reachable: 0 });
       await new Promise((r) => setTimeout(r, 1000));
     }
   })();
