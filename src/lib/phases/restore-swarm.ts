@@ -9,6 +9,7 @@ import { mapAll } from '../util/concurrency.js';
 import { convergeEngine } from '../converge/engine.js';
 import { EECTL_ETC_DIR, REGISTRY_DATA_PREFIX, SWARM_PARENT_DIR } from './backup-write.js';
 import type { RestoreContext } from './restore-guard.js';
+import { handOffRaftIdentity } from './restore-readdress.js';
 
 /**
  * Puts eectl's files back before install's phases read them: the CA and API certificates and the registry's
@@ -59,7 +60,9 @@ export const restoreFilesPhase: Phase<RestoreContext, 'target'> = {
  * The swarm comes back on the target manager: the engines installed as install does, the hosts that are in a
  * swarm leave it (--force), the swarm state put in place with the engine stopped, then started as a new
  * one-manager cluster (`--force-new-cluster`, its own address) that keeps every object of the backup. The
- * nodes of the old cluster are removed, so the hosts join again as new nodes in install's next phase.
+ * nodes of the old cluster are removed, so the hosts join again as new nodes in install's next phase. When
+ * the target advertises another address than the source did, its Raft identity is handed off first
+ * (handOffRaftIdentity).
  */
 export const restoreSwarmPhase: Phase<RestoreContext, 'target'> = {
   title: 'Restore the swarm on the first manager',
@@ -97,6 +100,9 @@ export const restoreSwarmPhase: Phase<RestoreContext, 'target'> = {
         await removeOldNodes(target, out);
       },
     );
+    ctx.swarmManager = target;
+    // At a new address, the restored Raft member still names the old one: it is handed off (see there).
+    await handOffRaftIdentity(ctx, out);
     ctx.swarmManager = target;
     // Install's next phase decides from the facts: read them again, so it finds the engines it would install.
     if (!ctx.changes.dryRun) {

@@ -31,6 +31,10 @@ const manifest = {
   swarmId: SWARM,
   createdAt: '2026-12-01T00:00:00Z',
   source: { address: '10.0.0.12', nodeId: 'n2', hostname: 'm2' },
+  nodes: [
+    { hostname: 'm1', address: '10.0.0.11', role: 'manager', id: 'n1', engineVersion: '20.10.24' },
+    { hostname: 'm2', address: '10.0.0.12', role: 'manager', id: 'n2', engineVersion: '20.10.24' },
+  ],
 } as unknown as Manifest;
 
 /** The hosts as gathered facts describe them: in the archive's swarm, or fresh. */
@@ -61,7 +65,13 @@ function context(inSwarm: boolean): RestoreContext {
     concurrency: 4,
     replacing: [],
     differences: [],
-    request: { archive: 'b.tar.age', manifest, force: false, confirmReplace: () => Promise.resolve(false) },
+    request: {
+      archive: 'b.tar.age',
+      manifest,
+      force: false,
+      maps: [],
+      confirmReplace: () => Promise.resolve(false),
+    },
   } as unknown as RestoreContext;
 }
 
@@ -96,5 +106,19 @@ describe('restore: what it would replace is checked before anything changes', ()
     const ctx = context(false);
     await restoreGuardPhase.run(ctx, { report: () => {} });
     expect(ctx.target?.name).toBe('10.0.0.12');
+    expect(ctx.mapping?.moved).toBe(false);
+  });
+
+  it('with no manager at the source address, plans the move onto the first manager and shows the mapping', async () => {
+    const ctx = context(false);
+    ctx.request.manifest = { ...manifest, source: { address: '10.9.0.12', nodeId: 'n2', hostname: 'm2' } };
+    const lines: string[] = [];
+    await restoreGuardPhase.run(ctx, { report: (host, line) => lines.push(`${host}: ${line}`) });
+    expect(ctx.target?.name).toBe('10.0.0.11');
+    expect(ctx.mapping).toMatchObject({ moved: true, helper: { temporary: false } });
+    expect(ctx.mapping?.helper?.host.name).toBe('10.0.0.12');
+    expect(lines).toContain(
+      '10.0.0.11: m2 10.9.0.12 → 10.0.0.11 10.0.0.11: gets the swarm state, then advertises its new address',
+    );
   });
 });
