@@ -45,7 +45,7 @@ export const restoreFilesPhase: Phase<RestoreContext, 'target'> = {
     await ctx.changes.apply(
       { name: hosts.map((h) => h.name).join(', '), log: target.log },
       `put back ${hosts.map((h) => `${describe(h)} on ${h.name}`).join('; ')}`,
-      () => extractToHosts(ctx.request.archive, ctx.request.keys, routes),
+      () => extractToHosts(ctx.request.archive, ctx.request.keys, routes, ctx.request.manifest),
     );
     // The next phases (CA, registry) decide from the facts: they must see the files that are back.
     if (!ctx.changes.dryRun) {
@@ -88,9 +88,12 @@ export const restoreSwarmPhase: Phase<RestoreContext, 'target'> = {
         await runSteps(target, service.stop('docker'));
         await target.sudo(['rm', '-rf', '--one-file-system', `${SWARM_PARENT_DIR}/swarm`]);
         out.report(target.name, 'putting back the swarm state');
-        await extractToHosts(ctx.request.archive, ctx.request.keys, [
-          { prefix: 'swarm/', host: target, dir: SWARM_PARENT_DIR, strip: false },
-        ]);
+        await extractToHosts(
+          ctx.request.archive,
+          ctx.request.keys,
+          [{ prefix: 'swarm/', host: target, dir: SWARM_PARENT_DIR, strip: false }],
+          ctx.request.manifest,
+        );
         await runSteps(target, service.enableAndStart('docker'));
         await docker.waitUntilUp();
         if (ctx.request.unlockKey) await docker.swarmUnlock(ctx.request.unlockKey);
