@@ -145,7 +145,11 @@ export function mapManagers<H extends MappableHost>(
 export function describeMapping(mapping: ManagerMapping<MappableHost>): string[] {
   return mapping.pairs.map((p) => {
     const old = p.old ? `${p.old.hostname} ${p.old.address}` : '(none)';
-    const now = p.new ? `${p.new.name} ${p.new.advertiseAddress}` : '(none)';
+    const now = !p.new
+      ? '(none)'
+      : p.new.name === p.new.advertiseAddress
+        ? p.new.name
+        : `${p.new.name} ${p.new.advertiseAddress}`;
     const what = p.source
       ? mapping.moved
         ? 'gets the swarm state, then advertises its new address'

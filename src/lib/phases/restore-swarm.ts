@@ -1,4 +1,5 @@
 import { extractToHosts, type ExtractRoute } from '../backup/extract.js';
+import { readdressSwarmState, SWARM_STATE_FILE } from '../backup/swarm-state.js';
 import { HostDocker } from '../host/docker.js';
 import { gatherFacts } from '../host/facts.js';
 import type { Host } from '../host/host.js';
@@ -94,6 +95,7 @@ export const restoreSwarmPhase: Phase<RestoreContext, 'target'> = {
           [{ prefix: 'swarm/', host: target, dir: SWARM_PARENT_DIR, strip: false }],
           ctx.request.manifest,
         );
+        if (ctx.mapping?.moved) await readdressStartConfig(target, m.source.address, out);
         await runSteps(target, service.enableAndStart('docker'));
         await docker.waitUntilUp();
         if (ctx.request.unlockKey) await docker.swarmUnlock(ctx.request.unlockKey);
@@ -115,6 +117,20 @@ export const restoreSwarmPhase: Phase<RestoreContext, 'target'> = {
     }
   },
 };
+
+/** The restored docker-state.json gets the target's address before the engine reads it (readdressSwarmState). */
+async function readdressStartConfig(
+  target: Host,
+  oldAddress: string,
+  out: { report(host: string, line: string): void },
+): Promise<void> {
+  const path = `${SWARM_PARENT_DIR}/swarm/${SWARM_STATE_FILE}`;
+  const current = (await target.sudo(['cat', path])).stdout;
+  const { text, changed } = readdressSwarmState(current, oldAddress, target.advertiseAddress);
+  if (changed.length === 0) return;
+  await target.sudo(['sh', '-c', 'umask 077 && cat > "$1"', 'sh', path], { stdin: text });
+  out.report(target.name, `${SWARM_STATE_FILE}: ${changed.join(', ')} now name ${target.advertiseAddress}`);
+}
 
 async function runSteps(host: Host, steps: readonly Step[]): Promise<void> {
   for (const step of steps) {

@@ -118,7 +118,7 @@ describe('restore: what it would replace is checked before anything changes', ()
     expect(ctx.mapping).toMatchObject({ moved: true, helper: { temporary: false } });
     expect(ctx.mapping?.helper?.host.name).toBe('10.0.0.12');
     expect(lines).toContain(
-      '10.0.0.11: m2 10.9.0.12 → 10.0.0.11 10.0.0.11: gets the swarm state, then advertises its new address',
+      '10.0.0.11: m2 10.9.0.12 → 10.0.0.11: gets the swarm state, then advertises its new address',
     );
   });
 });
