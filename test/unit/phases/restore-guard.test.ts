@@ -10,6 +10,7 @@ import { registryDeployPhase } from '../../../src/lib/phases/registry-deploy.js'
 import { registryPlanPhase } from '../../../src/lib/phases/registry-plan.js';
 import { restoreSwarmPhase } from '../../../src/lib/phases/restore-swarm.js';
 import { restoreGuardPhase, type RestoreContext } from '../../../src/lib/phases/restore-guard.js';
+import { isRegistryObject } from '../../../src/lib/phases/restore-verify.js';
 import type { Connection } from '../../../src/lib/ssh/connection.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';
@@ -120,5 +121,14 @@ describe('restore: what it would replace is checked before anything changes', ()
     expect(lines).toContain(
       '10.0.0.11: m2 10.9.0.12 → 10.0.0.11: gets the swarm state, then advertises its new address',
     );
+  });
+});
+
+describe("restore's comparison at new addresses", () => {
+  it("names eectl's registry service and its hashed secrets and configs, nothing else", () => {
+    expect(isRegistryObject('eectl-registry')).toBe(true);
+    expect(isRegistryObject('eectl-registry-cert-f63dbcd8a9a3')).toBe(true);
+    expect(isRegistryObject('eectl-registryx')).toBe(false);
+    expect(isRegistryObject('e2e-web')).toBe(false);
   });
 });
