@@ -2,17 +2,21 @@
  * `npm run bench -- --backup`: the backup test cluster (3 managers, 1 worker, 1 registry host; 1 manager
  * and the registry host at the smallest size, --smoke) with a
  * replicated and a global service from an image in the registry; then `eectl backup` (with and without
- * the registry's storage), every host replaced by a fresh one at the same address, and `eectl restore`.
- * Writes bench/results/backup.json: backup time and archive size (both kinds), restore time, and how many
- * samples of the quorum (every second during the backup) saw fewer than a majority of managers reachable.
+ * the registry's storage), every host replaced by a fresh one at the same address, and `eectl restore`;
+ * then (not at the smallest size) the same archive restored onto a second sandbox on another subnet (every
+ * address new, one more worker). The registry is named (registry.externalUrl, /etc/hosts on each host), as
+ * a site that moves needs it. Writes bench/results/backup.json: backup time and archive size (both kinds),
+ * both restore times, and how many samples of the quorum (every second during the backup) saw fewer than a
+ * majority of managers reachable (a second in which no manager answers counts as 0).
  * eectl runs as its own process (bin/run.js), as a user runs it. Needs root and a Docker engine.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseDocument } from 'yaml';
 import { DockerCli } from '../dist/lib/sandbox/docker.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { recreateSandboxHosts } from '../dist/lib/sandbox/recreate.js';
@@ -33,7 +37,21 @@ runLog.openFile(join(tmpdir(), 'eectl-bench-logs'), name);
 const log = runLog.logger('bench');
 
 const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-const onHost = (host, script) => docker('exec', `eectl-${name}-${host}`, 'bash', '-c', script);
+const onHost = (host, script, sandboxName = name) =>
+  docker('exec', `eectl-${sandboxName}-${host}`, 'bash', '-c', script);
+const REGISTRY_NAME = 'registry.bench';
+
+/** Names the registry in the sandbox's cluster file (once) and in every host's /etc/hosts. */
+function nameTheRegistry(sb, { file }) {
+  if (file) {
+    const doc = parseDocument(readFileSync(sb.clusterFile, 'utf8'));
+    doc.setIn(['spec', 'registry', 'externalUrl'], `${REGISTRY_NAME}:5443`);
+    writeFileSync(sb.clusterFile, doc.toString());
+  }
+  const at = sb.hosts.find((h) => h.role === 'registry').address;
+  for (const h of sb.hosts)
+    onHost(h.hostname, `printf '%s %s\\n' ${at} ${REGISTRY_NAME} >> /etc/hosts`, sb.name);
+}
 
 /** Runs the CLI as a user would; resolves with its exit code, parsed --json output and wall time. */
 function eectl(args) {
@@ -66,15 +84,17 @@ function sampleQuorum() {
   let running = true;
   const loop = (async () => {
     while (running) {
+      let reachable = 0;
       for (const m of MANAGERS) {
         try {
           const out = onHost(m, "docker node ls --format '{{.ManagerStatus}}' 2>/dev/null");
-          samples.push(out.split('\n').filter((s) => s === 'Leader' || s === 'Reachable').length);
+          reachable = out.split('\n').filter((s) => s === 'Leader' || s === 'Reachable').length;
           break;
         } catch {
-          // the next manager
+          // the next manager; none answering is a sample of 0
         }
       }
+      samples.push(reachable);
       await sleep(1000);
     }
   })();
@@ -97,13 +117,15 @@ const sandbox = await sandboxUp({
   renderer: 'simple',
   logger: log,
 });
+let dr;
 try {
   const file = sandbox.clusterFile;
+  nameTheRegistry(sandbox, { file: true });
   execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
   const recipient = /public key: (age1\S+)/.exec(readFileSync(keyFile, 'utf8'))[1];
   const installed = must(await eectl(['install', '-c', file]), 'install');
   const password = installed.json.result.registry.adminPassword;
-  const registry = `${sandbox.hosts.find((h) => h.role === 'registry').address}:5443`;
+  const registry = `${REGISTRY_NAME}:5443`;
   const local = docker('images', 'eectl-sandbox/busybox', '--format', '{{.Repository}}:{{.Tag}}').split(
     '\n',
   )[0];
@@ -150,10 +172,39 @@ try {
   const quorum = await stopState();
 
   await recreateSandboxHosts(new DockerCli({ logger: log }), sandbox);
+  nameTheRegistry(sandbox, { file: false });
   const restored = must(
     await eectl(['restore', withData.json.result.archive, '-c', file, '--identity', keyFile]),
     'restore',
   );
+  let moved;
+  if (!smoke) {
+    // The first sandbox is down before the second comes up (as in a lost site); a network holds its subnet.
+    const oldSubnet = sandbox.network.subnet;
+    await sandboxDown(name, { logger: log });
+    docker(
+      'network',
+      'create',
+      '--subnet',
+      oldSubnet,
+      '--label',
+      `eectl.sandbox=${name}-hold`,
+      `eectl-${name}-hold`,
+    );
+    dr = await sandboxUp({
+      name: `${name}-dr`,
+      managers: 3,
+      workers: 2,
+      registries: 1,
+      renderer: 'simple',
+      logger: log,
+    });
+    nameTheRegistry(dr, { file: true });
+    moved = must(
+      await eectl(['restore', withData.json.result.archive, '-c', dr.clusterFile, '--identity', keyFile]),
+      'restore onto new addresses',
+    );
+  }
 
   const mib = (path) => Math.round((statSync(path).size / 2 ** 20) * 10) / 10;
   const results = {
@@ -173,6 +224,14 @@ try {
       differences: restored.json.result.differences,
       services: restored.json.result.services,
     },
+    restoreOntoNewAddresses: moved
+      ? {
+          cluster: '3 managers + 2 workers + 1 registry host on another /24 (every address new)',
+          seconds: moved.seconds,
+          differences: moved.json.result.differences,
+          services: moved.json.result.services,
+        }
+      : 'not at the smallest size (--smoke): the backup e2e restores onto new addresses',
     quorumDuringBackups: {
       samples: quorum.length,
       belowMajority: quorum.filter((n) => n < MAJORITY).length,
@@ -182,6 +241,12 @@ try {
   console.error(`wrote ${writeResult('backup', results)}`);
 } finally {
   await sandboxDown(name, { logger: log });
+  if (dr) await sandboxDown(dr.name, { logger: log });
+  try {
+    docker('network', 'rm', `eectl-${name}-hold`);
+  } catch {
+    // not made
+  }
   rmSync(work, { recursive: true, force: true });
   runLog.close();
 }

@@ -3,10 +3,11 @@ import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { runEectl } from '../helpers/cli.js';
 import { loadBusybox } from './helpers/images.js';
-import { useSandbox, type SandboxUnderTest } from './helpers/sandbox.js';
+import { uniqueSandboxName, useSandbox, type SandboxUnderTest } from './helpers/sandbox.js';
 
 interface BackupJson {
   archive: string;
@@ -38,12 +39,18 @@ interface ManifestJson {
 const PASSPHRASE = 'e2e backup passphrase, long enough';
 const PORT = 5443;
 
-/** Samples the swarm's quorum every second from whichever manager answers, until stopped. */
+/**
+ * Samples the swarm's quorum every second from whichever manager answers, until stopped. A second in which no
+ * manager answers is a sample too — `answered: false`, no manager reachable — so a lost quorum cannot hide
+ * as a gap in the samples.
+ */
 function sampleQuorum(sandbox: SandboxUnderTest, managers: string[]) {
-  const samples: { at: number; reachable: number; managers: number }[] = [];
+  const samples: { at: number; reachable: number; managers: number; answered: boolean }[] = [];
   let running = true;
   const loop = (async () => {
     while (running) {
+      const at = Date.now();
+      let answered = false;
       for (const m of managers) {
         const r = await sandbox.exec(m, "docker node ls --format '{{.ManagerStatus}}' 2>/dev/null", {
           timeoutMs: 20_000,
@@ -51,12 +58,15 @@ function sampleQuorum(sandbox: SandboxUnderTest, managers: string[]) {
         if (r.code !== 0) continue;
         const statuses = r.stdout.split('\n').filter((l) => l.trim() !== '');
         samples.push({
-          at: Date.now(),
+          at,
+          answered: true,
           managers: statuses.length,
           reachable: statuses.filter((s) => s === 'Leader' || s === 'Reachable').length,
         });
+        answered = true;
         break;
       }
+      if (!answered) samples.push({ at, answered: false, managers: 0, reachable: 0 });
       await new Promise((r) => setTimeout(r, 1000));
     }
   })();
@@ -129,19 +139,46 @@ function sampleTasks(sandbox: SandboxUnderTest, hosts: string[], managers: strin
 const runningOf = (s: TaskSample, service: string) =>
   Object.values(s.byHost).reduce((sum, c) => sum + (c?.[service] ?? 0), 0);
 
+/**
+ * The registry by name (registry.externalUrl), as a site that can move needs it: the services' images name
+ * it, and each host's /etc/hosts says where it is — the old registry host, and after a restore onto new
+ * addresses the new one. An image named by the old registry host's address could not be pulled there.
+ */
+const REGISTRY_NAME = 'registry.e2e';
+const endpoint = `${REGISTRY_NAME}:${PORT}`;
+const image = `${endpoint}/e2e/busybox:1`;
+const HOST_PORT = 18080;
+
+/** What the backup describe leaves for the restore onto new addresses: the first archive and its key. */
+const work = mkdtempSync(join(tmpdir(), 'eectl-backup-e2e-'));
+const keyFile = join(work, 'key.txt');
+const bundleDir = join(work, 'bundle');
+let adminPassword = '';
+let archive = '';
+let manifest: ManifestJson | undefined;
+/** The backed-up sandbox's subnet, held by a placeholder network so the new sandbox gets another. */
+let oldSubnet = '';
+
+/** Names the registry in the cluster file and points every host's /etc/hosts at the registry host. */
+async function nameTheRegistry(sandbox: SandboxUnderTest, options: { file: boolean }): Promise<void> {
+  if (options.file) {
+    const doc = parseDocument(readFileSync(sandbox.clusterFile, 'utf8'));
+    doc.setIn(['spec', 'registry', 'externalUrl'], endpoint);
+    writeFileSync(sandbox.clusterFile, doc.toString());
+  }
+  const at = sandbox.host('r1').address;
+  await Promise.all(
+    sandbox.hosts.map((h) =>
+      sandbox.exec(h, `printf '%s %s\\n' '${at}' '${REGISTRY_NAME}' >> /etc/hosts`, { check: true }),
+    ),
+  );
+}
+
 describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 registry host)', () => {
   const sandbox = useSandbox({ name: 'backup', managers: 3, workers: 1, registries: 1 });
-  const work = mkdtempSync(join(tmpdir(), 'eectl-backup-e2e-'));
-  const keyFile = join(work, 'key.txt');
   const archives = join(work, 'archives');
-  const bundleDir = join(work, 'bundle');
   let recipient = '';
-  let adminPassword = '';
-  let archive = '';
   let passphraseArchive = '';
-  let manifest: ManifestJson | undefined;
-  const endpoint = () => `${sandbox.host('r1').address}:${PORT}`;
-  const image = () => `${endpoint()}/e2e/busybox:1`;
   const run = (ref: string, script: string) => sandbox.exec(ref, script, { check: true, timeoutMs: 300_000 });
   const managers = ['m1', 'm2', 'm3'];
   const allHosts = [...managers, 'w1', 'r1'];
@@ -158,6 +195,8 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
     recipient = /public key: (age1\S+)/.exec(readFileSync(keyFile, 'utf8'))?.[1] ?? '';
     expect(recipient).toMatch(/^age1/);
+    await nameTheRegistry(sandbox, { file: true });
+    oldSubnet = sandbox.description.network.subnet;
     const installed = await runEectl(['install', '-c', sandbox.clusterFile, '--json']);
     expect(installed.code, installed.stderr).toBe(0);
     adminPassword =
@@ -167,13 +206,15 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
       'm1',
       [
         'set -e',
-        `printf '%s' '${adminPassword}' | docker login -u admin --password-stdin ${endpoint()} >/dev/null`,
-        `docker tag ${local} ${image()} && docker push ${image()} >/dev/null`,
+        `printf '%s' '${adminPassword}' | docker login -u admin --password-stdin ${endpoint} >/dev/null`,
+        `docker tag ${local} ${image} && docker push ${image} >/dev/null`,
         'docker network create --driver overlay e2e-net >/dev/null',
         "printf 's3cret' | docker secret create e2e-secret - >/dev/null",
         "printf 'hello' | docker config create e2e-config - >/dev/null",
-        `docker service create --detach=false --quiet --with-registry-auth --name e2e-web --replicas 3 --network e2e-net --secret e2e-secret --config source=e2e-config,target=/etc/e2e.conf ${image()} /bin/busybox sleep 36000`,
-        `docker service create --detach=false --quiet --with-registry-auth --name e2e-agent --mode global --network e2e-net ${image()} /bin/busybox sleep 36000`,
+        `docker service create --detach=false --quiet --with-registry-auth --name e2e-web --replicas 3 --network e2e-net --secret e2e-secret --config source=e2e-config,target=/etc/e2e.conf ${image} /bin/busybox sleep 36000`,
+        `docker service create --detach=false --quiet --with-registry-auth --name e2e-agent --mode global --network e2e-net ${image} /bin/busybox sleep 36000`,
+        // A port published in host mode (no routing mesh here): each task answers on its node's address.
+        `docker service create --detach=false --quiet --with-registry-auth --name e2e-port --replicas 2 --publish mode=host,target=8080,published=${HOST_PORT} ${image} /bin/busybox sh -c 'echo e2e-port > /tmp/index.html && exec /bin/busybox httpd -f -p 8080 -h /tmp'`,
       ].join('\n'),
     );
     const bundle = await runEectl(['client-config', '-c', sandbox.clusterFile, '--out', bundleDir, '--json']);
@@ -414,6 +455,7 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     await sandbox.recreateHosts();
     const fresh = await sandbox.exec('m1', 'command -v docker || echo none');
     expect(fresh.stdout.trim()).toBe('none');
+    await nameTheRegistry(sandbox, { file: false });
     const r = await runEectl(
       ['restore', archive, '-c', sandbox.clusterFile, '--identity', keyFile, '--json'],
       {
@@ -455,7 +497,7 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     // The image pulls from the restored registry (same users, same certificate).
     await run(
       'w1',
-      `printf '%s' '${adminPassword}' | docker login -u admin --password-stdin ${endpoint()} >/dev/null && docker rmi -f ${image()} >/dev/null 2>&1; docker pull ${image()}`,
+      `printf '%s' '${adminPassword}' | docker login -u admin --password-stdin ${endpoint} >/dev/null && docker rmi -f ${image} >/dev/null 2>&1; docker pull ${image}`,
     );
     // The client bundle issued before the backup still works: same CA.
     const env = readFileSync(join(bundleDir, 'env.sh'), 'utf8');
@@ -481,5 +523,210 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     );
     expect(viaBundle.exitCode, viaBundle.stderr).toBe(0);
     expect(viaBundle.stdout.split('\n').sort()).toEqual(['m1', 'm2', 'm3', 'r1', 'w1']);
+  });
+});
+
+/**
+ * The disaster: every host of the backed-up cluster is gone (its sandbox is removed when the describe above
+ * ends), and the archive is restored onto fresh hosts in another sandbox, on another subnet: no address of
+ * the old cluster, the same number of managers and one more worker.
+ */
+describe('eectl restore onto hosts at new addresses (3 managers, 2 workers, 1 registry host, another subnet)', () => {
+  // The old sandbox is gone, and a new one would take its free subnet again: a placeholder network (with
+  // the sandbox label, so `sandbox down --prefix` also removes it) holds it. Registered before useSandbox's.
+  const hold = `eectl-${uniqueSandboxName('backup-hold')}`;
+  beforeAll(async () => {
+    if (!oldSubnet) return;
+    await execa('docker', [
+      'network',
+      'create',
+      '--subnet',
+      oldSubnet,
+      '--label',
+      `eectl.sandbox=${uniqueSandboxName('backup-hold')}`,
+      hold,
+    ]);
+  });
+  afterAll(async () => {
+    await execa('docker', ['network', 'rm', hold], { reject: false });
+  });
+  const sandbox = useSandbox({ name: 'backup-dr', managers: 3, workers: 2, registries: 1 });
+  const run = (ref: string, script: string) => sandbox.exec(ref, script, { check: true, timeoutMs: 300_000 });
+  const addresses = () => new Set(sandbox.hosts.map((h) => h.address));
+  const oldAddresses = () => new Set(manifest!.nodes.map((n) => (n as { address?: string }).address ?? ''));
+
+  it('plans the move: no new host has an old address, and the plan maps the old managers onto the new ones', async () => {
+    expect(archive, 'the backup describe made no archive').not.toBe('');
+    expect(sandbox.description.network.subnet).not.toBe(oldSubnet);
+    for (const a of addresses()) expect(oldAddresses().has(a), a).toBe(false);
+    await nameTheRegistry(sandbox, { file: true });
+    const plan = await runEectl([
+      'restore',
+      archive,
+      '-c',
+      sandbox.clusterFile,
+      '--identity',
+      keyFile,
+      '--dry-run',
+    ]);
+    expect(plan.code, `${plan.stderr}\n${plan.stdout}`).toBe(0);
+    const source = (manifest as unknown as { source: { address: string; hostname: string } }).source;
+    expect(plan.stdout).toContain('managers, old → new:');
+    expect(plan.stdout).toContain(
+      `${source.hostname} ${source.address} → ${sandbox.host('m1').address}: gets the swarm state, then advertises its new address`,
+    );
+    expect(plan.stdout).toContain(`a temporary NAT rule: connections to ${source.address}:2377`);
+    // The plan changed nothing: no engine on any new host.
+    const engines = await Promise.all(
+      sandbox.hosts.map((h) => sandbox.exec(h, 'command -v dockerd || echo none')),
+    );
+    expect(engines.map((e) => e.stdout.trim())).toEqual(sandbox.hosts.map(() => 'none'));
+  });
+
+  it('restores: only the new nodes, every manager and worker at its new address, services at their counts', async () => {
+    const r = await runEectl(
+      ['restore', archive, '-c', sandbox.clusterFile, '--identity', keyFile, '--json'],
+      {
+        timeoutMs: 1_500_000,
+      },
+    );
+    expect(r.code, `${r.stderr}\n${r.stdout.slice(0, 3000)}`).toBe(0);
+    expect((r.json?.result as { differences: string[] }).differences).toEqual([]);
+    const nodes = JSON.parse((await run('m1', 'docker node inspect $(docker node ls -q)')).stdout) as {
+      ID: string;
+      Description: { Hostname: string };
+      Status: { State: string; Addr: string };
+      ManagerStatus?: { Addr: string };
+    }[];
+    const shown = JSON.stringify(nodes.map((n) => [n.Description.Hostname, n.Status, n.ManagerStatus]));
+    const oldIds = new Set(manifest!.nodes.map((n) => (n as { id?: string }).id));
+    expect(
+      nodes.filter((n) => oldIds.has(n.ID)),
+      shown,
+    ).toEqual([]);
+    expect(nodes.map((n) => n.Description.Hostname).sort(), shown).toEqual([
+      'm1',
+      'm2',
+      'm3',
+      'r1',
+      'w1',
+      'w2',
+    ]);
+    expect(
+      nodes.filter((n) => n.Status.State !== 'ready'),
+      shown,
+    ).toEqual([]);
+    for (const n of nodes) {
+      const expected = sandbox.host(n.Description.Hostname).address;
+      expect(n.Status.Addr, shown).toBe(expected);
+      if (n.ManagerStatus) expect(n.ManagerStatus.Addr, shown).toBe(`${expected}:2377`);
+    }
+    expect(nodes.filter((n) => n.ManagerStatus).length).toBe(3);
+    // Every engine's own swarm state (docker-state.json, its managers) and the join command: new addresses
+    // only (for-linux#523: the join command kept the old one).
+    for (const h of sandbox.hosts) {
+      const info = JSON.parse((await run(h.hostname, "docker info --format '{{json .Swarm}}'")).stdout) as {
+        NodeAddr: string;
+        RemoteManagers: { Addr: string }[] | null;
+      };
+      expect(info.NodeAddr, h.hostname).toBe(h.address);
+      for (const m of info.RemoteManagers ?? [])
+        expect(addresses().has(m.Addr.replace(/:\d+$/, '')), `${h.hostname}: ${m.Addr}`).toBe(true);
+    }
+    const join = (await run('m2', 'docker swarm join-token worker')).stdout;
+    const joinAt = /(\d+\.\d+\.\d+\.\d+):2377/.exec(join)?.[1] ?? '';
+    expect(
+      ['m1', 'm2', 'm3'].map((m) => sandbox.host(m).address),
+      join,
+    ).toContain(joinAt);
+    for (const old of oldAddresses()) expect(join).not.toContain(old);
+    const services = (await run('m1', "docker service ls --format '{{.Name}} {{.Mode}} {{.Replicas}}'"))
+      .stdout;
+    expect(services).toContain('e2e-web replicated 3/3');
+    expect(services).toContain('e2e-agent global 6/6');
+    expect(services).toContain('e2e-port replicated 2/2');
+  });
+
+  it('answers on a host-mode port at a new address, carries overlay traffic between nodes, and has the secret, config and image back', async () => {
+    const portNodes = (
+      await run('m1', "docker service ps e2e-port --filter desired-state=running --format '{{.Node}}'")
+    ).stdout
+      .split('\n')
+      .filter(Boolean);
+    expect(portNodes).toHaveLength(2);
+    for (const node of portNodes) {
+      const url = `http://${sandbox.host(node).address}:${HOST_PORT}/`;
+      const got = await sandbox.exec(
+        'w2',
+        `curl -sS --max-time 5 --retry 5 --retry-delay 1 --retry-all-errors ${url}`,
+      );
+      expect(got.stdout.trim(), `${url}: ${got.stderr}`).toBe('e2e-port');
+    }
+    // From one e2e-web task: every e2e-agent task (one per node) answers a ping over e2e-net.
+    const web = (
+      await run('m1', "docker service ps e2e-web --filter desired-state=running --format '{{.Node}}'")
+    ).stdout
+      .split('\n')
+      .filter(Boolean)[0]!;
+    const probe = await run(
+      web,
+      [
+        'c=$(docker ps -q --filter label=com.docker.swarm.service.name=e2e-web | head -1)',
+        // Every e2e-agent task's address on e2e-net, as the network's gossip on this node knows them.
+        'ips=$(docker network inspect e2e-net --verbose --format \'{{range $n, $s := .Services}}{{if eq $n "e2e-agent"}}{{range $s.Tasks}}{{.EndpointIP}} {{end}}{{end}}{{end}}\')',
+        'for ip in $ips; do if docker exec "$c" /bin/busybox ping -c 1 -W 3 "$ip" >/dev/null; then echo "ok $ip"; else echo "lost $ip"; fi; done',
+      ].join('\n'),
+    );
+    const answers = probe.stdout.split('\n').filter(Boolean);
+    expect(answers, probe.stdout).toHaveLength(6);
+    expect(
+      answers.filter((a) => !a.startsWith('ok ')),
+      probe.stdout,
+    ).toEqual([]);
+    let seen = '';
+    for (const h of sandbox.hosts) {
+      const c = await sandbox.exec(
+        h,
+        'id=$(docker ps -q --filter label=com.docker.swarm.service.name=e2e-web | head -1); [ -n "$id" ] && docker exec "$id" /bin/busybox cat /run/secrets/e2e-secret /etc/e2e.conf',
+      );
+      if (c.code === 0 && c.stdout) {
+        seen = c.stdout;
+        break;
+      }
+    }
+    expect(seen).toBe('s3crethello');
+    await run(
+      'w2',
+      `printf '%s' '${adminPassword}' | docker login -u admin --password-stdin ${endpoint} >/dev/null && docker rmi -f ${image} >/dev/null 2>&1; docker pull ${image}`,
+    );
+  });
+
+  it('serves the engine API at the new addresses with certificates for them, to the bundle issued before the backup; status is healthy', async () => {
+    for (const m of ['m1', 'm2', 'm3']) {
+      const viaBundle = await execa(
+        'docker',
+        [
+          '--tlsverify',
+          '--tlscacert',
+          join(bundleDir, 'ca.pem'),
+          '--tlscert',
+          join(bundleDir, 'cert.pem'),
+          '--tlskey',
+          join(bundleDir, 'key.pem'),
+          '-H',
+          `tcp://${sandbox.host(m).address}:2376`,
+          'node',
+          'ls',
+          '--format',
+          '{{.Hostname}}',
+        ],
+        { reject: false, env: { DOCKER_CONFIG: work }, timeout: 60_000 },
+      );
+      expect(viaBundle.exitCode, `${m}: ${viaBundle.stderr}`).toBe(0);
+      expect(viaBundle.stdout.split('\n').sort()).toEqual(['m1', 'm2', 'm3', 'r1', 'w1', 'w2']);
+    }
+    const status = await runEectl(['status', '-c', sandbox.clusterFile, '--json']);
+    expect(status.code, status.stdout.slice(0, 3000)).toBe(0);
+    expect((status.json?.result as { health?: string }).health).toBe('healthy');
   });
 });

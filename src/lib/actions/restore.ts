@@ -1,3 +1,4 @@
+import { describeMapping } from '../backup/address-map.js';
 import { HostDocker } from '../host/docker.js';
 import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
@@ -59,6 +60,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     swarmId: options.request.manifest.swarmId,
     target: ctx.target?.name ?? '',
     replaced: ctx.replacing.map((h) => h.name),
+    mapping: ctx.mapping ? describeMapping(ctx.mapping) : [],
     services,
     differences: ctx.differences,
     changes: ctx.changes.entries,

@@ -52,6 +52,14 @@ export async function readArchive(
     extract.on('error', reject);
   });
   extract.on('entry', (header, stream, next) => {
+    const refusal = entryRefusal(header);
+    if (refusal) {
+      // Ends the read here: nothing of this entry, or of any after it, is handed on. (The entry's stream is
+      // destroyed with the error too; the read's own promise reports it.)
+      stream.on('error', () => undefined);
+      extract.destroy(refusedEntryError(path, header.name, refusal));
+      return;
+    }
     const hash = createHash('sha256');
     const chunks: Buffer[] = [];
     let size = 0;
@@ -87,6 +95,32 @@ export async function readArchive(
     throw damagedError(path, (error as Error).message ?? String(error));
   }
   return checkAgainstManifest(path, manifestText, sums);
+}
+
+/**
+ * Why an entry may not be in an archive, or undefined: an archive holds regular files and directories only
+ * (eectl writes nothing else), with no setuid or setgid bit, under a relative name with no `..`. Checked
+ * from the entry's header, before a byte of it is handed on: a symlink or a hard link would make the
+ * host's `tar -x` write outside its directory, a device or a FIFO is no state of eectl's.
+ */
+export function entryRefusal(header: Pick<Header, 'name' | 'type' | 'mode'>): string | undefined {
+  const type = header.type ?? 'file';
+  if (type !== 'file' && type !== 'directory')
+    return `it is a ${type}: an archive holds only regular files and directories`;
+  if (((header.mode ?? 0) & 0o6000) !== 0) return 'it has the setuid or setgid bit';
+  const name = header.name;
+  if (name === '' || name.startsWith('/') || name.split('/').includes('..') || name.includes('\0'))
+    return 'its name is absolute or climbs out with ..';
+  return undefined;
+}
+
+function refusedEntryError(path: string, name: string, why: string): UsageError {
+  return new UsageError(`${path}: entry ${JSON.stringify(name)} is refused: ${why}; nothing was changed`, {
+    code: 'EBACKUP_ENTRY',
+    suggestions: [
+      'eectl never writes such an entry: this archive was not made by `eectl backup`, or was altered.',
+    ],
+  });
 }
 
 function checkAgainstManifest(

@@ -1,4 +1,5 @@
 import type { ClusterContext } from '../phase/cluster-context.js';
+import { describeMapping, mapManagers, type ManagerMap, type ManagerMapping } from '../backup/address-map.js';
 import type { DecryptionKeys } from '../backup/keys.js';
 import type { Manifest } from '../backup/manifest.js';
 import { EectlError, ExitCode } from '../errors.js';
@@ -14,6 +15,8 @@ export interface RestoreRequest {
   /** The autolock key from the archive, for the restored manager's first start. */
   unlockKey?: string;
   force: boolean;
+  /** `--map OLD=NEW`: which manager of the file takes an old manager's place. */
+  maps: ManagerMap[];
   /** Asks before a running swarm is replaced (--force): prompt, --yes, or refuse. */
   confirmReplace: (message: string) => Promise<boolean>;
 }
@@ -21,8 +24,10 @@ export interface RestoreRequest {
 export interface RestoreContext extends ClusterContext {
   nodes?: SwarmNode[];
   request: RestoreRequest;
-  /** The manager that gets the swarm state: the one at the address it was copied from. */
+  /** The manager that gets the swarm state (see mapManagers). */
   target?: Host;
+  /** Old managers → new ones, and whether the target moves to a new address (with its helper). */
+  mapping?: ManagerMapping<Host>;
   /** Hosts in a swarm now, which leave it first (only with --force). */
   replacing: Host[];
   /** What differs from the manifest after the restore (empty when everything came back). */
@@ -30,32 +35,26 @@ export interface RestoreContext extends ClusterContext {
 }
 
 /**
- * Before anything changes: finds the manager at the archive's source address (a manager's Raft identity
- * includes its address, so the state goes back there), and refuses to run over a swarm — the same one,
+ * Before anything changes: decides which manager of the file gets the swarm state (the one `--map` names,
+ * else the one at the archive's source address, else the first; see mapManagers) and shows the old-to-new
+ * mapping of managers, and refuses to run over a swarm — the same one,
  * running, or another — unless --force, saying what would be replaced.
  */
 export const restoreGuardPhase: Phase<RestoreContext> = {
   title: 'Check what the restore would replace',
   async run(ctx, out) {
     const m = ctx.request.manifest;
-    const target = ctx.hosts.find((h) => h.isManager && h.advertiseAddress === m.source.address);
-    if (!target) {
-      const have = ctx.hosts.filter((h) => h.isManager).map((h) => `${h.name} (${h.advertiseAddress})`);
-      throw new EectlError(
-        `the swarm state in ${ctx.request.archive} was copied on ${m.source.hostname} at ${m.source.address}, and no manager of the file advertises that address (${have.join(', ')}); nothing was changed`,
-        {
-          code: 'ERESTORE_ADDRESS',
-          kind: 'user',
-          exitCode: ExitCode.preflight,
-          suggestions: [
-            `Give a manager of the file the address ${m.source.address} (or privateAddress: ${m.source.address}): the restored manager keeps the Raft identity and address it had.`,
-            'The other managers and the workers may have any address: they join the restored swarm as new nodes.',
-          ],
-        },
+    const mapping = mapManagers(m, ctx.hosts, ctx.request.maps, ctx.request.archive);
+    const target = mapping.target;
+    ctx.mapping = mapping;
+    for (const line of describeMapping(mapping)) out.report(target.name, line);
+    if (mapping.helper) {
+      out.report(
+        mapping.helper.host.name,
+        `holds the quorum while ${target.name} hands off the Raft identity of ${m.source.address}${mapping.helper.temporary ? ' (a manager for the hand-off only, then a worker again)' : ''}`,
       );
     }
     ctx.target = target;
-    out.report(target.name, `gets the swarm state of ${m.source.hostname}`);
     const inASwarm = ctx.hosts.filter((h) => h.facts?.swarm?.state && h.facts.swarm.state !== 'inactive');
     if (inASwarm.length === 0) return;
     const same = inASwarm.filter((h) => h.facts?.swarm?.clusterId === m.swarmId);

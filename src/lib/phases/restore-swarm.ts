@@ -1,4 +1,5 @@
 import { extractToHosts, type ExtractRoute } from '../backup/extract.js';
+import { readdressSwarmState, SWARM_STATE_FILE } from '../backup/swarm-state.js';
 import { HostDocker } from '../host/docker.js';
 import { gatherFacts } from '../host/facts.js';
 import type { Host } from '../host/host.js';
@@ -9,6 +10,7 @@ import { mapAll } from '../util/concurrency.js';
 import { convergeEngine } from '../converge/engine.js';
 import { EECTL_ETC_DIR, REGISTRY_DATA_PREFIX, SWARM_PARENT_DIR } from './backup-write.js';
 import type { RestoreContext } from './restore-guard.js';
+import { handOffRaftIdentity } from './restore-readdress.js';
 
 /**
  * Puts eectl's files back before install's phases read them: the CA and API certificates and the registry's
@@ -44,7 +46,7 @@ export const restoreFilesPhase: Phase<RestoreContext, 'target'> = {
     await ctx.changes.apply(
       { name: hosts.map((h) => h.name).join(', '), log: target.log },
       `put back ${hosts.map((h) => `${describe(h)} on ${h.name}`).join('; ')}`,
-      () => extractToHosts(ctx.request.archive, ctx.request.keys, routes),
+      () => extractToHosts(ctx.request.archive, ctx.request.keys, routes, ctx.request.manifest),
     );
     // The next phases (CA, registry) decide from the facts: they must see the files that are back.
     if (!ctx.changes.dryRun) {
@@ -59,7 +61,9 @@ export const restoreFilesPhase: Phase<RestoreContext, 'target'> = {
  * The swarm comes back on the target manager: the engines installed as install does, the hosts that are in a
  * swarm leave it (--force), the swarm state put in place with the engine stopped, then started as a new
  * one-manager cluster (`--force-new-cluster`, its own address) that keeps every object of the backup. The
- * nodes of the old cluster are removed, so the hosts join again as new nodes in install's next phase.
+ * nodes of the old cluster are removed, so the hosts join again as new nodes in install's next phase. When
+ * the target advertises another address than the source did, its Raft identity is handed off first
+ * (handOffRaftIdentity).
  */
 export const restoreSwarmPhase: Phase<RestoreContext, 'target'> = {
   title: 'Restore the swarm on the first manager',
@@ -85,9 +89,13 @@ export const restoreSwarmPhase: Phase<RestoreContext, 'target'> = {
         await runSteps(target, service.stop('docker'));
         await target.sudo(['rm', '-rf', '--one-file-system', `${SWARM_PARENT_DIR}/swarm`]);
         out.report(target.name, 'putting back the swarm state');
-        await extractToHosts(ctx.request.archive, ctx.request.keys, [
-          { prefix: 'swarm/', host: target, dir: SWARM_PARENT_DIR, strip: false },
-        ]);
+        await extractToHosts(
+          ctx.request.archive,
+          ctx.request.keys,
+          [{ prefix: 'swarm/', host: target, dir: SWARM_PARENT_DIR, strip: false }],
+          ctx.request.manifest,
+        );
+        if (ctx.mapping?.moved) await readdressStartConfig(target, m.source.address, out);
         await runSteps(target, service.enableAndStart('docker'));
         await docker.waitUntilUp();
         if (ctx.request.unlockKey) await docker.swarmUnlock(ctx.request.unlockKey);
@@ -98,6 +106,9 @@ export const restoreSwarmPhase: Phase<RestoreContext, 'target'> = {
       },
     );
     ctx.swarmManager = target;
+    // At a new address, the restored Raft member still names the old one: it is handed off (see there).
+    await handOffRaftIdentity(ctx, out);
+    ctx.swarmManager = target;
     // Install's next phase decides from the facts: read them again, so it finds the engines it would install.
     if (!ctx.changes.dryRun) {
       await mapAll(ctx.hosts, ctx.concurrency, async (host) => {
@@ -106,6 +117,20 @@ export const restoreSwarmPhase: Phase<RestoreContext, 'target'> = {
     }
   },
 };
+
+/** The restored docker-state.json gets the target's address before the engine reads it (readdressSwarmState). */
+async function readdressStartConfig(
+  target: Host,
+  oldAddress: string,
+  out: { report(host: string, line: string): void },
+): Promise<void> {
+  const path = `${SWARM_PARENT_DIR}/swarm/${SWARM_STATE_FILE}`;
+  const current = (await target.sudo(['cat', path])).stdout;
+  const { text, changed } = readdressSwarmState(current, oldAddress, target.advertiseAddress);
+  if (changed.length === 0) return;
+  await target.sudo(['sh', '-c', 'umask 077 && cat > "$1"', 'sh', path], { stdin: text });
+  out.report(target.name, `${SWARM_STATE_FILE}: ${changed.join(', ')} now name ${target.advertiseAddress}`);
+}
 
 async function runSteps(host: Host, steps: readonly Step[]): Promise<void> {
   for (const step of steps) {

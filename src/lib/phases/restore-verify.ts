@@ -4,6 +4,7 @@ import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { parseIdNameLines, parseServiceInventory } from '../swarm/inventory.js';
 import { done, pending, pollUntil } from '../util/poll.js';
+import { REGISTRY_SERVICE } from '../registry/names.js';
 import type { RestoreContext } from './restore-guard.js';
 
 /** How long the restored services may take to run at their replica counts (images are pulled again). */
@@ -49,6 +50,11 @@ export const restoreServicesPhase: Phase<RestoreContext, 'swarmManager'> = {
   },
 };
 
+/** eectl's own registry service and the secrets and configs it names after their content's hash. */
+export function isRegistryObject(name: string): boolean {
+  return name === REGISTRY_SERVICE || name.startsWith(`${REGISTRY_SERVICE}-`);
+}
+
 /** Compares the restored swarm with the manifest: every service, secret, config and network, by name and ID. */
 export const restoreVerifyPhase: Phase<RestoreContext, 'swarmManager'> = {
   title: 'Verify against the manifest',
@@ -63,7 +69,17 @@ export const restoreVerifyPhase: Phase<RestoreContext, 'swarmManager'> = {
       configs: parseIdNameLines(await docker.objectsWithIds('config')),
       networks,
     };
-    ctx.differences = diffInventory(ctx.request.manifest, actual).map(describeDifference);
+    const all = diffInventory(ctx.request.manifest, actual);
+    // At new addresses, install issues the registry's certificate again for its new hosts: its secrets and
+    // configuration are eectl's own and new (new names), not the backup's. Everything else must be back.
+    const reissued = ctx.mapping?.moved ? all.filter((d) => isRegistryObject(d.name)) : [];
+    if (reissued.length > 0) {
+      out.report(
+        ctx.swarmManager.name,
+        `eectl's registry objects were made again for the new addresses: ${[...new Set(reissued.map((d) => d.name))].join(', ')}`,
+      );
+    }
+    ctx.differences = all.filter((d) => !reissued.includes(d)).map(describeDifference);
     if (ctx.differences.length > 0) {
       throw new EectlError(
         `the restored swarm differs from the backup in ${ctx.differences.length} way${ctx.differences.length === 1 ? '' : 's'}:\n  ${ctx.differences.join('\n  ')}`,

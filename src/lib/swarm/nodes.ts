@@ -13,6 +13,8 @@ export interface SwarmNode {
   leader: boolean;
   /** reachable | unreachable | unknown — managers only. */
   reachability: string | undefined;
+  /** The Raft member's address (ManagerStatus.Addr, host:port) — managers only. */
+  managerAddr?: string;
   labels: Record<string, string>;
 }
 
@@ -41,6 +43,7 @@ export function parseNodeInspect(json: string): SwarmNode[] {
     engineVersion: n.Description?.Engine?.EngineVersion ?? '',
     leader: n.ManagerStatus?.Leader === true,
     reachability: n.ManagerStatus?.Reachability,
+    ...(n.ManagerStatus?.Addr ? { managerAddr: n.ManagerStatus.Addr } : {}),
     labels: n.Spec?.Labels ?? {},
   }));
 }

@@ -5,12 +5,14 @@ export function renderRestoreSummary(r: RestoreResult): string {
   if (r.dryRun) {
     return [
       `Dry run: restore of swarm ${r.swarmId} from ${r.archive} onto cluster ${r.cluster}, state on ${r.target}:`,
+      ...(r.mapping.length > 0 ? ['  managers, old → new:', ...r.mapping.map((m) => `    ${m}`)] : []),
       ...r.changes.map((c) => `  would ${c.description} (${c.host})`),
     ].join('\n');
   }
   return [
     `Restored swarm ${r.swarmId} from ${r.archive} onto cluster ${r.cluster} in ${r.seconds.toFixed(1)} s (state on ${r.target}):`,
     ...(r.replaced.length > 0 ? [`  replaced the swarm on ${r.replaced.join(', ')}`] : []),
+    ...r.mapping.map((m) => `  ${m}`),
     ...r.services.map((s) => `  service ${s.name}: ${s.running}/${s.desired}`),
     r.differences.length === 0
       ? '  every service, secret, config and network of the backup is back'

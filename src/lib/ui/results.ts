@@ -109,6 +109,8 @@ export interface RestoreResult extends ChangeReport {
   target: string;
   /** Hosts that were in a swarm and left it (--force). */
   replaced: string[];
+  /** Old managers → new ones (`m2 10.0.1.12 → 10.8.0.31: gets the swarm state, …`). */
+  mapping: string[];
   services: { name: string; running: number; desired: number }[];
   /** What differs from the manifest (empty: everything is back). */
   differences: string[];

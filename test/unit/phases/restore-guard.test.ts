@@ -10,6 +10,7 @@ import { registryDeployPhase } from '../../../src/lib/phases/registry-deploy.js'
 import { registryPlanPhase } from '../../../src/lib/phases/registry-plan.js';
 import { restoreSwarmPhase } from '../../../src/lib/phases/restore-swarm.js';
 import { restoreGuardPhase, type RestoreContext } from '../../../src/lib/phases/restore-guard.js';
+import { isRegistryObject } from '../../../src/lib/phases/restore-verify.js';
 import type { Connection } from '../../../src/lib/ssh/connection.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';
@@ -31,6 +32,10 @@ const manifest = {
   swarmId: SWARM,
   createdAt: '2026-12-01T00:00:00Z',
   source: { address: '10.0.0.12', nodeId: 'n2', hostname: 'm2' },
+  nodes: [
+    { hostname: 'm1', address: '10.0.0.11', role: 'manager', id: 'n1', engineVersion: '20.10.24' },
+    { hostname: 'm2', address: '10.0.0.12', role: 'manager', id: 'n2', engineVersion: '20.10.24' },
+  ],
 } as unknown as Manifest;
 
 /** The hosts as gathered facts describe them: in the archive's swarm, or fresh. */
@@ -61,7 +66,13 @@ function context(inSwarm: boolean): RestoreContext {
     concurrency: 4,
     replacing: [],
     differences: [],
-    request: { archive: 'b.tar.age', manifest, force: false, confirmReplace: () => Promise.resolve(false) },
+    request: {
+      archive: 'b.tar.age',
+      manifest,
+      force: false,
+      maps: [],
+      confirmReplace: () => Promise.resolve(false),
+    },
   } as unknown as RestoreContext;
 }
 
@@ -96,5 +107,28 @@ describe('restore: what it would replace is checked before anything changes', ()
     const ctx = context(false);
     await restoreGuardPhase.run(ctx, { report: () => {} });
     expect(ctx.target?.name).toBe('10.0.0.12');
+    expect(ctx.mapping?.moved).toBe(false);
+  });
+
+  it('with no manager at the source address, plans the move onto the first manager and shows the mapping', async () => {
+    const ctx = context(false);
+    ctx.request.manifest = { ...manifest, source: { address: '10.9.0.12', nodeId: 'n2', hostname: 'm2' } };
+    const lines: string[] = [];
+    await restoreGuardPhase.run(ctx, { report: (host, line) => lines.push(`${host}: ${line}`) });
+    expect(ctx.target?.name).toBe('10.0.0.11');
+    expect(ctx.mapping).toMatchObject({ moved: true, helper: { temporary: false } });
+    expect(ctx.mapping?.helper?.host.name).toBe('10.0.0.12');
+    expect(lines).toContain(
+      '10.0.0.11: m2 10.9.0.12 → 10.0.0.11: gets the swarm state, then advertises its new address',
+    );
+  });
+});
+
+describe("restore's comparison at new addresses", () => {
+  it("names eectl's registry service and its hashed secrets and configs, nothing else", () => {
+    expect(isRegistryObject('eectl-registry')).toBe(true);
+    expect(isRegistryObject('eectl-registry-cert-f63dbcd8a9a3')).toBe(true);
+    expect(isRegistryObject('eectl-registryx')).toBe(false);
+    expect(isRegistryObject('e2e-web')).toBe(false);
   });
 });

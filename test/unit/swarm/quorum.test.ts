@@ -70,8 +70,10 @@ describe('parseNodeInspect', () => {
       engineVersion: '20.10.24+dfsg1',
       leader: true,
       reachability: 'reachable',
+      managerAddr: '10.77.0.11:2377',
       labels: { 'eectl.role': 'manager' },
     });
+    expect(w?.managerAddr).toBeUndefined();
     expect(w).toMatchObject({
       role: 'worker',
       state: 'down',
