@@ -101,7 +101,7 @@ function render() {
   if (!s) return;
   const focusKey =
     document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : undefined;
-  const views = { overview, services, service, tasks, node, events };
+  const views = { overview, services, service, tasks, node, routes, events };
   const view = views[page] || overview;
   const main = $('main');
   main.replaceChildren(...[view(s, id)].flat());
@@ -581,6 +581,61 @@ function node(s, id) {
         { showNode: false },
       ),
     ),
+  ];
+}
+
+/** The ingress's HTTP routes from the services' labels, and the claims refused with their reason. */
+function routes(s) {
+  const r = s.routes || { routes: [], refused: [] };
+  return [
+    h('h1', {}, 'Routes'),
+    panel(
+      r.routes.length === 0
+        ? 'No service asks for an HTTP route (eectl.http.* or com.docker.lb.* labels)'
+        : `${r.routes.length} route${r.routes.length === 1 ? '' : 's'} through the ingress`,
+      table(
+        ['Host', 'Path', 'Service', 'Collection', 'TLS', 'Backends', 'Labels'],
+        r.routes.map((x) =>
+          h(
+            'tr',
+            { 'data-route': `${x.host}${x.path}` },
+            h('td', { class: 'mono' }, x.host),
+            h('td', { class: 'mono' }, x.path),
+            h('td', {}, h('a', { href: `#/service/${encodeURIComponent(x.service)}` }, x.service)),
+            h('td', {}, x.collection),
+            h('td', {}, x.tls),
+            h(
+              'td',
+              {
+                class:
+                  x.backends.desired !== undefined && x.backends.running < x.backends.desired ? 'bad' : '',
+              },
+              `${x.backends.running}/${x.backends.desired ?? '?'} running`,
+            ),
+            h('td', { class: 'muted' }, [x.source, ...x.notes].join('; ')),
+          ),
+        ),
+        'Routes',
+      ),
+    ),
+    r.refused.length === 0
+      ? ''
+      : panel(
+          `${r.refused.length} refused`,
+          table(
+            ['Service', 'Hosts', 'Why'],
+            r.refused.map((x) =>
+              h(
+                'tr',
+                { 'data-refused': x.service },
+                h('td', {}, x.service),
+                h('td', { class: 'mono' }, x.hosts.join(', ')),
+                h('td', { class: 'bad' }, x.reason),
+              ),
+            ),
+            'Refused routes',
+          ),
+        ),
   ];
 }
 

@@ -273,6 +273,37 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
       .toContain('shop_api');
   });
 
+  it('the routes page shows the HTTP route a service asks for by its labels', async () => {
+    const routed = await docker([
+      'service',
+      'create',
+      '--detach',
+      '--no-resolve-image',
+      '--name',
+      'routed',
+      '--replicas',
+      '0',
+      '--label',
+      'eectl.http.host=shop.example.org',
+      '--label',
+      'eectl.http.port=8080',
+      '--label',
+      'eectl.http.path=/api',
+      image,
+      '/bin/busybox',
+      'true',
+    ]);
+    expect(routed.code, routed.stderr).toBe(0);
+    try {
+      await page.goto(new URL('/#/routes', url).toString());
+      const row = page.locator('tr[data-route="shop.example.org/api"]');
+      await expect.poll(async () => (await row.count()) > 0, { timeout: 15_000 }).toBe(true);
+      expect(await row.textContent()).toContain('routed');
+    } finally {
+      await docker(['service', 'rm', 'routed']);
+    }
+  });
+
   it('eectl status --services lists the services and their tasks through the engine API', async () => {
     const r = await runEectl([
       'status',

@@ -1,3 +1,5 @@
+import { PROXY_SERVICE, SYNC_SERVICE } from '../ingress/names.js';
+import { routingTable, type ServiceForRouting } from '../ingress/routes.js';
 import type { ClusterConfig, Role } from '../config/schema.js';
 import { matchingVersions, upstreamVersion } from '../host/version.js';
 import { daysLeft, isDue } from '../pki/inspect.js';
@@ -125,6 +127,25 @@ export interface EventView {
   detail: string;
 }
 
+/** One HTTP route of the ingress (spec.ingress), as `eectl ingress ls` shows it. */
+export interface RouteView {
+  host: string;
+  path: string;
+  service: string;
+  collection: string;
+  tls: 'no' | 'yes' | 'yes, redirects http';
+  backends: { running: number; desired: number | undefined };
+  source: 'eectl' | 'interlock';
+  notes: string[];
+}
+
+/** A service that asked for a route and did not get it (a host another team claimed, a label refused). */
+export interface RefusedRouteView {
+  service: string;
+  hosts: string[];
+  reason: string;
+}
+
 export type DashboardHealth = 'healthy' | 'degraded' | 'quorum-lost' | 'unreachable';
 
 /** Everything one page render needs; sent whole to each page on every change. */
@@ -149,6 +170,8 @@ export interface Snapshot {
   registry: { replicas: (RegistryProbe & { task: string | undefined })[]; note: string };
   drift: { missingFromSwarm: string[]; notInFile: string[]; engineVersions: string[] };
   services: ServiceView[];
+  /** The ingress's routes from the services' labels, computed as the managers' watcher computes them. */
+  routes: { routes: RouteView[]; refused: RefusedRouteView[] };
   tasks: TaskView[];
   events: EventView[];
   problems: string[];
@@ -223,6 +246,7 @@ export function buildSnapshot(config: ClusterConfig, answers: ApiAnswers, now = 
     registry,
     drift,
     services: services.sort((a, b) => a.name.localeCompare(b.name)),
+    routes: routeViews(answers.services ?? [], services, problems),
     tasks,
     events: (answers.events ?? []).map((e) => eventView(e as RawEvent)).reverse(),
     problems,
@@ -496,4 +520,46 @@ function eventView(e: RawEvent): EventView {
 function expiry(notAfter: string, now: Date): Expiry {
   const date = new Date(notAfter);
   return { notAfter: date.toISOString(), daysLeft: daysLeft(date, now), due: isDue(date, now) };
+}
+
+/**
+ * The routes of the ingress from the services' labels, by the watcher's own rules (ingress/routes.ts): the
+ * first claim of a host keeps it, labels outside the grammar are refused. The dashboard does not read
+ * secrets, so a TLS route naming a missing secret shows here although the watcher refuses it.
+ */
+function routeViews(
+  raw: readonly unknown[],
+  services: readonly ServiceView[],
+  problems: string[],
+): { routes: RouteView[]; refused: RefusedRouteView[] } {
+  const own = new Set([PROXY_SERVICE, SYNC_SERVICE]);
+  const candidates = (raw as ServiceForRouting[]).filter(
+    (s) => typeof s?.ID === 'string' && typeof s.Spec?.Name === 'string' && !own.has(s.Spec.Name),
+  );
+  try {
+    const table = routingTable(candidates);
+    const count = (name: string) => {
+      const v = services.find((x) => x.name === name);
+      return { running: v?.running ?? 0, desired: v?.desired };
+    };
+    const routes = table.routes
+      .flatMap((r) =>
+        r.hosts.map((host): RouteView => ({
+          host,
+          path: r.path,
+          service: r.service,
+          collection: r.collection,
+          tls: r.tls ? (r.redirectHttps ? 'yes, redirects http' : 'yes') : 'no',
+          backends: count(r.service),
+          source: r.source,
+          notes: r.notes,
+        })),
+      )
+      .sort((a, b) => a.host.localeCompare(b.host) || a.path.localeCompare(b.path));
+    const refused = table.refused.map((r) => ({ service: r.service, hosts: r.hosts, reason: r.reason }));
+    return { routes, refused };
+  } catch (error) {
+    problems.push(`ingress routes: ${(error as Error).message}`);
+    return { routes: [], refused: [] };
+  }
 }

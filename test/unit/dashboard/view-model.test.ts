@@ -270,3 +270,60 @@ describe('dashboard view model, from engine API answers', () => {
     expect(quorumSentence(3, 3, false)).toMatch(/^NO LEADER: 3 of 3 managers reachable/);
   });
 });
+
+describe('dashboard view model: the ingress routes', () => {
+  /** The fixture's service `web`, again under another name, ID, creation time and labels. */
+  const labelled = (name: string, createdAt: string, labels: Record<string, string>): Raw => {
+    const web = structuredClone(SERVICES[0]) as Raw;
+    return {
+      ...web,
+      ID: `${name}-id`,
+      CreatedAt: createdAt,
+      Spec: { ...web.Spec, Name: name, Labels: labels },
+      ServiceStatus: { RunningTasks: 1, DesiredTasks: 2 },
+    };
+  };
+
+  it('shows each host of a routed service with its backends, and a second team’s claim of a host refused with the reason', () => {
+    const services = [
+      ...SERVICES,
+      labelled('shop', '2026-12-01T10:00:00Z', {
+        'eectl.collection': '/Shared/web',
+        'eectl.http.host': 'shop.example.org,www.example.org',
+        'eectl.http.port': '8080',
+      }),
+      labelled('legacy', '2026-12-01T11:00:00Z', {
+        'eectl.collection': '/Shared/api',
+        'com.docker.lb.hosts': 'api.example.org',
+        'com.docker.lb.port': '8000',
+        'com.docker.lb.context_root': '/v1',
+      }),
+      labelled('thief', '2026-12-01T12:00:00Z', {
+        'eectl.collection': '/Shared/api',
+        'eectl.http.host': 'shop.example.org',
+        'eectl.http.port': '80',
+      }),
+      labelled('hostile', '2026-12-01T13:00:00Z', {
+        'eectl.http.host': 'x.example.org\n  server evil 10.0.0.1:80',
+        'eectl.http.port': '80',
+      }),
+    ];
+    const s = buildSnapshot(config(), answers({ services }), NOW);
+    expect(s.routes.routes.map((r) => `${r.host}${r.path} → ${r.service} (${r.source})`)).toEqual([
+      'api.example.org/v1 → legacy (interlock)',
+      'shop.example.org/ → shop (eectl)',
+      'www.example.org/ → shop (eectl)',
+    ]);
+    const shop = s.routes.routes.find((r) => r.service === 'shop')!;
+    expect(shop).toMatchObject({ collection: '/Shared/web', tls: 'no' });
+    // Its backends are its own service's counts (1 of 2 running here), not another's.
+    expect(shop.backends).toEqual({ running: 1, desired: 2 });
+    expect(s.routes.refused.map((r) => r.service).sort()).toEqual(['hostile', 'thief']);
+    expect(s.routes.refused.find((r) => r.service === 'thief')!.reason).toMatch(/shop\.example\.org/);
+  });
+
+  it('has no routes when no service asks for one', () => {
+    const s = buildSnapshot(config(), answers(), NOW);
+    expect(s.routes).toEqual({ routes: [], refused: [] });
+  });
+});
