@@ -1,12 +1,10 @@
 import type { ClusterFile } from '../config/cluster-file.js';
 import type { Session } from '../cluster/session.js';
-import type { EectlError } from '../errors.js';
 import { UsageError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
-import type { SwarmFacts } from '../host/facts-types.js';
 import { ingressListing, type IngressListing } from '../ingress/listing.js';
 import type { ServiceForRouting } from '../ingress/routes.js';
-import { reachManagers, type ManagerContext } from '../phases/node-connect.js';
+import { reachManagers, readOnlyManagerContext } from '../phases/node-connect.js';
 import type { Logger } from '../ui/log.js';
 
 /** What `ingress ls` is given. */
@@ -27,14 +25,7 @@ export async function listIngress(options: IngressListOptions): Promise<IngressL
       suggestions: ['Add spec.ingress (nodes, and image for air-gapped sites) and run eectl install.'],
     });
   }
-  const ctx: ManagerContext = {
-    config,
-    connect: (spec) => options.session.connect(spec),
-    log: options.log,
-    managers: [],
-    unreachable: new Map<string, EectlError>(),
-    swarm: new Map<string, SwarmFacts | undefined>(),
-  };
+  const ctx = readOnlyManagerContext(config, (spec) => options.session.connect(spec), options.log);
   const contact = await reachManagers(ctx);
   const docker = new HostDocker(contact);
   const services = JSON.parse(await docker.inspectAllServices()) as (ServiceForRouting & {

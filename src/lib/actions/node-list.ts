@@ -1,11 +1,9 @@
 import type { ClusterFile } from '../config/cluster-file.js';
 import type { HostSpec, Role } from '../config/schema.js';
 import type { Session } from '../cluster/session.js';
-import type { EectlError } from '../errors.js';
-import type { SwarmFacts } from '../host/facts-types.js';
 import { HostDocker } from '../host/docker.js';
 import { Host } from '../host/host.js';
-import { reachManagers, type ManagerContext } from '../phases/node-connect.js';
+import { reachManagers, readOnlyManagerContext } from '../phases/node-connect.js';
 import { ADDRESS_LABEL, managerCounts, nodesOfHost, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum } from '../swarm/quorum.js';
 import type { Logger } from '../ui/log.js';
@@ -47,14 +45,11 @@ export function pairHostsWithNodes(
  * takes no lock.
  */
 export async function listNodes(options: NodeListOptions): Promise<NodeListResult> {
-  const ctx: ManagerContext = {
-    config: options.file.config,
-    connect: (spec) => options.session.connect(spec),
-    log: options.log,
-    managers: [],
-    unreachable: new Map<string, EectlError>(),
-    swarm: new Map<string, SwarmFacts | undefined>(),
-  };
+  const ctx = readOnlyManagerContext(
+    options.file.config,
+    (spec) => options.session.connect(spec),
+    options.log,
+  );
   const contact = await reachManagers(ctx);
   const nodes = await new HostDocker(contact).nodes();
   const specs = ctx.config.spec.hosts;

@@ -14,6 +14,18 @@ export type ManagerContext = Pick<
 >;
 
 /**
+ * A manager context for a read-only command (`node ls`, `ingress ls`): nothing reached yet, no lock; then
+ * `reachManagers` finds the contact.
+ */
+export function readOnlyManagerContext(
+  config: ManagerContext['config'],
+  connect: ManagerContext['connect'],
+  log: ManagerContext['log'],
+): ManagerContext {
+  return { config, connect, log, managers: [], unreachable: new Map(), swarm: new Map() };
+}
+
+/**
  * Connects to the managers of the file one after the other, in file order, until one is a manager of an
  * active swarm: that one is the contact. The first reachable manager is where the lock goes, so the ones
  * before it must be tried anyway; the ones after it are never touched (a dead manager costs a connect
