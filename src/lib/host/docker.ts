@@ -45,6 +45,12 @@ export interface ServiceDefinition {
   stopGracePeriod?: string;
   /** The user the tasks start as (`uid:gid`), instead of the image's USER. */
   user?: string;
+  /**
+   * DNS servers for names the swarm's embedded DNS does not know (`--dns`; set at create only). The
+   * ingress proxies resolve only `tasks.<service>`: they get none that answers, so an unknown name fails at
+   * once instead of waiting on outside servers (which air-gapped hosts, and the sandbox, do not reach).
+   */
+  dns?: string[];
 }
 
 /** What `service inspect` says of the parts of a service that eectl defines. */
@@ -278,6 +284,7 @@ export class HostDocker {
     if (def.stopSignal) args.push('--stop-signal', def.stopSignal);
     if (def.stopGracePeriod) args.push('--stop-grace-period', def.stopGracePeriod);
     if (def.user) args.push('--user', def.user);
+    for (const d of def.dns ?? []) args.push('--dns', d);
     await this.run([...args, def.image, ...(def.args ?? [])], { timeoutMs: ROLLOUT_TIMEOUT_MS });
   }
 
