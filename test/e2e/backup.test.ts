@@ -468,8 +468,17 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
       services: { name: string; running: number; desired: number }[];
     };
     expect(result.differences).toEqual([]);
-    const services = (await run('m1', "docker service ls --format '{{.Name}} {{.Mode}} {{.Replicas}}'"))
-      .stdout;
+    // What restore checked before it finished: every service at its count.
+    expect(result.services.filter((s) => s.running < s.desired)).toEqual([]);
+    // And the swarm says so too. A task may still be restarting just after (an engine that restore restarted
+    // last): the counts are asked again, a bounded number of times.
+    const counts = async () =>
+      (await run('m1', "docker service ls --format '{{.Name}} {{.Mode}} {{.Replicas}}'")).stdout;
+    let services = await counts();
+    for (let i = 0; i < 30 && !services.includes('e2e-agent global 5/5'); i++) {
+      await new Promise((res) => setTimeout(res, 2000));
+      services = await counts();
+    }
     expect(services).toContain('e2e-web replicated 3/3');
     expect(services).toContain('e2e-agent global 5/5');
     const ids = (
