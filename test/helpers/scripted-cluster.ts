@@ -122,6 +122,24 @@ class FakeSwarm {
       if (targets[0]) this.place(task.serviceId, targets[0].id);
     }
   }
+  /** The manager that leads Raft: the first one (swarm init) until it is demoted or its engine stops. */
+  leaderId: string | undefined;
+  /**
+   * Elections: each time the leader's engine stopped or restarted while it led, the swarm was without a
+   * leader until the others' election timeout (a real swarm: 10-20 s of refused API calls).
+   */
+  elections = 0;
+
+  /** A demoted leader hands leadership over (swarmkit's TransferLeadership); a stopped one forces an election. */
+  leaderLeaves(nodeId: string, how: 'demoted' | 'stopped'): void {
+    if (this.leaderId !== nodeId) return;
+    if (how === 'stopped') this.elections++;
+    const next = [...this.nodes.values()].find(
+      (n) => n.id !== nodeId && n.role === 'manager' && n.host.nodeId === n.id && n.host.engineRunning,
+    );
+    this.leaderId = next?.id;
+  }
+
   /**
    * How many of the next node updates the managers refuse as made against an older version of the node
    * ("update out of sequence"), as a swarm does when something else changed the node in between.
@@ -155,7 +173,8 @@ export class FakeHost {
   /** Commands that fail here: the test's way to break a run part-way. */
   readonly failures: RegExp[] = [];
   /** Each restart of a running engine in the swarm, with how many tasks were still wanted on its node. */
-  readonly restarts: { tasks: number }[] = [];
+  /** Each engine restart while in the swarm: the tasks it interrupted, and whether the node led Raft then. */
+  readonly restarts: { tasks: number; leader: boolean }[] = [];
   /** Told of every command this host is asked to run, before it answers: a test's hook into a run. */
   onCommand: ((entry: JournalEntry) => void) | undefined;
 
@@ -363,7 +382,7 @@ export class FakeHost {
           Status: { State: up ? 'ready' : 'down', Addr: n.host.address },
           ...(n.role === 'manager' && {
             ManagerStatus: {
-              Leader: n === [...this.swarm.nodes.values()][0],
+              Leader: n.id === this.swarm.leaderId,
               Reachability: up ? 'reachable' : 'unreachable',
               Addr: `${n.host.address}:2377`,
             },
@@ -754,8 +773,13 @@ export class FakeHost {
           if (!this.engineInstalled)
             return { code: 5, stderr: 'Failed to start docker.service: Unit docker.service not found.\n' };
           // What a restart interrupts: the tasks still wanted on this node (a drain moved them first).
-          if (this.engineRunning && this.nodeId !== undefined)
-            this.restarts.push({ tasks: this.swarm.tasksOn(this.nodeId).length });
+          if (this.engineRunning && this.nodeId !== undefined) {
+            this.restarts.push({
+              tasks: this.swarm.tasksOn(this.nodeId).length,
+              leader: this.swarm.leaderId === this.nodeId,
+            });
+            this.swarm.leaderLeaves(this.nodeId, 'stopped');
+          }
           this.start();
           return ok();
         },
@@ -764,6 +788,8 @@ export class FakeHost {
         kind: 'write',
         match: is(/^systemctl stop /),
         answer: (argv) => {
+          if (argv[2] === 'docker' && this.nodeId !== undefined)
+            this.swarm.leaderLeaves(this.nodeId, 'stopped');
           this.active.delete(argv[2]!);
           return ok();
         },
@@ -776,6 +802,7 @@ export class FakeHost {
           if (this.node)
             return { code: 1, stderr: 'Error response from daemon: This node is already part of a swarm.\n' };
           this.nodeId = `${this.hostname}n0de1d000000000000000`.slice(0, 25);
+          this.swarm.leaderId = this.nodeId;
           this.swarm.nodes.set(this.nodeId, {
             id: this.nodeId,
             host: this,
@@ -819,6 +846,7 @@ export class FakeHost {
               node.availability = value as FakeNode['availability'];
               if (value === 'drain') this.swarm.reschedule(node.id);
             } else if (argv[i] === '--role') {
+              if (value === 'worker') this.swarm.leaderLeaves(node.id, 'demoted');
               node.role = value as FakeNode['role'];
             }
           }

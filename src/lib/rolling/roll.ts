@@ -11,7 +11,7 @@ import { applySteps } from '../phase/steps.js';
 import { HOST_PKI_DIR, HOST_RESTART_PENDING } from '../pki/paths.js';
 import { waitForReplica } from '../registry/health.js';
 import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
-import { describeQuorum, hasQuorum, restartVerdict } from '../swarm/quorum.js';
+import { describeQuorum, hasQuorum, quorumAfterRemoval, restartVerdict } from '../swarm/quorum.js';
 import { expectedInfo, infoMismatches, lastLines } from './daemon-config.js';
 import { rollingOrder } from './plan.js';
 import type { RollingReport } from '../ui/results.js';
@@ -19,11 +19,18 @@ import { done, pending, pollUntil } from '../util/poll.js';
 
 /** The node label that says a rolling change drained the node (so a later run makes it active again). */
 export const ROLLING_DRAIN_LABEL = 'eectl.rolling-drained';
+/**
+ * The node label that says a rolling change demoted the leader for its turn (so a later run promotes it
+ * again when the turn was interrupted).
+ */
+export const ROLLING_DEMOTED_LABEL = 'eectl.rolling-demoted';
 /** Where a host keeps its previous daemon.json while a new one is tried. */
 export const DAEMON_JSON_PREVIOUS = `${DAEMON_JSON}.eectl-previous`;
 
 const POLL_MS = 1000;
 const READY_TIMEOUT_MS = 120_000;
+/** How long the leader's demotion may take: swarmkit hands leadership over first, then Raft forgets it. */
+const HAND_OFF_TIMEOUT_MS = 90_000;
 const REPLICA_TIMEOUT_MS = 90_000;
 
 /** One host's turn in a rolling change: what changes, then one engine restart, then the checks. */
@@ -54,7 +61,9 @@ export interface RollingOptions {
 
 /**
  * The one way eectl restarts engines of hosts in the swarm: managers one at a time (leader last, only when
- * the quorum survives losing it), then workers in batches, then registry nodes one at a time, each drained
+ * the quorum survives losing it; the leader is demoted for its turn, so Raft hands leadership over at once
+ * instead of leaving the swarm without a leader until an election, and promoted again once it is Ready),
+ * then workers in batches, then registry nodes one at a time, each drained
  * when it runs tasks, changed, restarted (or stopped for `whileStopped` and started again), unlocked when
  * the swarm is autolocked, checked by what its daemon reports, Ready (and Reachable) again, made active
  * again. Stops at the first host that fails, and before the next turn when the run lost the cluster lock;
@@ -132,13 +141,24 @@ function stopped(failed: { turn: HostTurn; error: unknown }[], done: string[], l
 }
 
 /**
- * Seconds of each part of a host's turn, in order: drain, apply (what the turn does before the engine
+ * Seconds of each part of a host's turn, in order: handOff (the leader demoted, leadership elsewhere), drain, apply (what the turn does before the engine
  * restarts, e.g. an upgrade's package install), stop / whileStopped / start (or restart), engineUp (the
- * daemon answers with its version), ready (the node Ready again), activate.
+ * daemon answers with its version), ready (the node Ready again), promote (a demoted leader a manager
+ * again), activate.
  */
 export type TurnTimes = Partial<
   Record<
-    'drain' | 'apply' | 'stop' | 'whileStopped' | 'start' | 'restart' | 'engineUp' | 'ready' | 'activate',
+    | 'handOff'
+    | 'drain'
+    | 'apply'
+    | 'stop'
+    | 'whileStopped'
+    | 'start'
+    | 'restart'
+    | 'engineUp'
+    | 'ready'
+    | 'promote'
+    | 'activate',
     number
   >
 >;
@@ -163,6 +183,15 @@ async function activateLeftDrained(
   if (!contact) return;
   const turnIds = new Set(turns.map((t) => t.host.facts?.swarm?.nodeId));
   for (const node of nodes) {
+    if (node.labels[ROLLING_DEMOTED_LABEL] !== undefined && !turnIds.has(node.id)) {
+      const host = ctx.hosts.find((h) => h.facts?.swarm?.nodeId === node.id);
+      await promoteAgain(
+        ctx,
+        host ?? { name: node.hostname, log: ctx.log.child(node.hostname) },
+        node,
+        contact,
+      );
+    }
     if (node.labels[ROLLING_DRAIN_LABEL] === undefined || turnIds.has(node.id)) continue;
     const host = ctx.hosts.find((h) => h.facts?.swarm?.nodeId === node.id);
     await ctx.changes.apply(
@@ -235,8 +264,11 @@ async function runTurn(
   }
   const times: TurnTimes = {};
   out.report(host.name, `its turn: ${why}`);
-  if (host.isManager && node && contact !== host) {
-    const counts = managerCounts(await docker.nodes());
+  // Demoted for this turn: by this run (the leader) or by an interrupted one (the label says so).
+  let demoted = node?.labels[ROLLING_DEMOTED_LABEL] !== undefined;
+  if (host.isManager && node && contact !== host && !demoted) {
+    const nodesNow = await docker.nodes();
+    const counts = managerCounts(nodesNow);
     const verdict = restartVerdict(counts);
     if (verdict === 'refuse') {
       throw new EectlError(
@@ -250,8 +282,14 @@ async function runTurn(
         },
       );
     }
-    if (verdict === 'pause')
+    const leads = nodesNow.find((n) => n.id === node.id)?.leader === true;
+    // The work of a whileStopped turn may need the Raft state a demotion would delete (the backup's copy).
+    if (leads && !turn.whileStopped && quorumAfterRemoval(counts, true)) {
+      await timed(times, 'handOff', () => handLeadershipOver(ctx, host, node, docker, out));
+      demoted = true;
+    } else if (verdict === 'pause') {
       host.log.warn(`restarting the engine pauses swarm management for a moment (${describeQuorum(counts)})`);
+    }
   }
   const drained = node
     ? await timed(times, 'drain', () => drain(ctx, turn, node, docker, out, options))
@@ -282,6 +320,10 @@ async function runTurn(
     );
   }
   const failedWhileStopped = await restartAndVerify(ctx, turn, out, unlockKey, times);
+  if (node && demoted) {
+    await timed(times, 'ready', () => waitReady(ctx, host, node, docker, turn, out, { asWorker: true }));
+    await timed(times, 'promote', () => promoteAgain(ctx, host, node, contact));
+  }
   if (node) await timed(times, 'ready', () => waitReady(ctx, host, node, docker, turn, out));
   if (drained && node) {
     await timed(times, 'activate', () =>
@@ -365,6 +407,100 @@ async function drain(
       suggestions: [
         'Look at `docker service ps SERVICE` on a manager: placement constraints, resources, or an image the other nodes lack.',
       ],
+    },
+  );
+}
+
+/**
+ * The leader's turn starts with a demotion: swarmkit's role manager hands leadership over to another
+ * manager at once (raft TransferLeadership) before Raft forgets the member, where a stopped leader would
+ * leave the swarm without one until the others' election timeout (10-20 s, every API call to the swarm
+ * refused meanwhile). The label says why the node is a worker, so an interrupted run promotes it again.
+ * Waits until the node is a worker, another manager leads, and the quorum holds.
+ */
+async function handLeadershipOver(
+  ctx: ClusterContext,
+  host: Host,
+  node: SwarmNode,
+  docker: HostDocker,
+  out: PhaseOutput,
+): Promise<void> {
+  await ctx.changes.apply(
+    host,
+    `demote node ${node.hostname} for its turn: the leader hands leadership over before its engine restarts`,
+    () => docker.nodeUpdate(node.id, { role: 'worker', labels: { [ROLLING_DEMOTED_LABEL]: 'true' } }),
+  );
+  const handed = await pollUntil(
+    async () => {
+      const nodes = await docker.nodes().catch(() => [] as SwarmNode[]);
+      const me = nodes.find((n) => n.id === node.id);
+      const leader = nodes.find((n) => n.leader);
+      if (
+        me?.role === 'worker' &&
+        me.reachability === undefined &&
+        leader &&
+        hasQuorum(managerCounts(nodes))
+      ) {
+        return done(leader.hostname);
+      }
+      return pending(me ? `${me.role}${me.reachability ? `, ${me.reachability}` : ''}` : 'not listed');
+    },
+    {
+      timeoutMs: HAND_OFF_TIMEOUT_MS,
+      intervalMs: POLL_MS,
+      signal: ctx.signal,
+      onWait: (last) => out.report(host.name, `waiting until leadership is handed over (${last})`),
+    },
+  );
+  if ('value' in handed) {
+    host.log.info(`leadership handed over to ${handed.value}; a worker for its turn`);
+    return;
+  }
+  throw new EectlError(
+    `${host.name}: demoted for its turn, but leadership was not handed over in ${HAND_OFF_TIMEOUT_MS / 1000}s (${handed.waiting})`,
+    {
+      code: 'EHANDOFF',
+      kind: 'external',
+      exitCode: ExitCode.partial,
+      host: host.name,
+      suggestions: [
+        '`docker node ls` on a manager shows the managers; run the same command again: it promotes the node again and resumes.',
+      ],
+    },
+  );
+}
+
+/** A node the rolling change demoted for its turn: a manager again, the label gone, Reachable with the quorum. */
+async function promoteAgain(
+  ctx: ClusterContext,
+  host: Pick<Host, 'name' | 'log'>,
+  node: SwarmNode,
+  contact: Host,
+): Promise<void> {
+  const docker = new HostDocker(contact);
+  await ctx.changes.apply(host, `promote node ${node.hostname} to manager again (demoted for its turn)`, () =>
+    docker.nodeUpdate(node.id, { role: 'manager', removeLabels: [ROLLING_DEMOTED_LABEL] }),
+  );
+  if (ctx.changes.dryRun) return;
+  const back = await pollUntil(
+    async () => {
+      const nodes = await docker.nodes().catch(() => [] as SwarmNode[]);
+      const me = nodes.find((n) => n.id === node.id);
+      return me?.role === 'manager' && me.reachability === 'reachable' && hasQuorum(managerCounts(nodes))
+        ? done(true)
+        : pending(me ? `${me.role}${me.reachability ? `, ${me.reachability}` : ''}` : 'not listed');
+    },
+    { timeoutMs: READY_TIMEOUT_MS, intervalMs: POLL_MS, signal: ctx.signal },
+  );
+  if ('value' in back) return;
+  throw new EectlError(
+    `${host.name}: promoted to manager again, but not Reachable in ${READY_TIMEOUT_MS / 1000}s (${back.waiting})`,
+    {
+      code: 'ENODE_NOT_READY',
+      kind: 'external',
+      exitCode: ExitCode.partial,
+      host: host.name,
+      suggestions: [`Look at \`journalctl -u docker\` on ${host.name}, then run the same command again.`],
     },
   );
 }
@@ -466,7 +602,9 @@ async function waitReady(
   docker: HostDocker,
   turn: HostTurn,
   out: PhaseOutput,
+  { asWorker = false }: { asWorker?: boolean } = {},
 ): Promise<void> {
+  const manager = host.isManager && !asWorker;
   const ready = await pollUntil(
     async () => {
       const nodes = await docker.nodes().catch(() => [] as SwarmNode[]);
@@ -475,7 +613,7 @@ async function waitReady(
       const versionOk =
         !turn.expectVersion ||
         (me !== undefined && upstreamVersion(me.engineVersion) === upstreamVersion(turn.expectVersion));
-      const managerOk = !host.isManager || (me?.reachability === 'reachable' && hasQuorum(counts));
+      const managerOk = !manager || (me?.reachability === 'reachable' && hasQuorum(counts));
       if (me?.state === 'ready' && versionOk && managerOk) return done(true);
       return pending(
         me
@@ -492,7 +630,7 @@ async function waitReady(
   );
   if ('value' in ready) return;
   throw new EectlError(
-    `${host.name}: restarted, but not Ready${host.isManager ? ' and Reachable' : ''} again in time (${ready.waiting})`,
+    `${host.name}: restarted, but not Ready${manager ? ' and Reachable' : ''} again in time (${ready.waiting})`,
     {
       code: 'ENODE_NOT_READY',
       kind: 'external',

@@ -9,7 +9,12 @@ import { runPhases } from '../../../src/lib/phase/runner.js';
 import { connectPhase } from '../../../src/lib/phases/connect.js';
 import { gatherFactsPhase } from '../../../src/lib/phases/gather-facts.js';
 import { lockPhase } from '../../../src/lib/phases/lock.js';
-import { ROLLING_DRAIN_LABEL, rollHosts, type HostTurn } from '../../../src/lib/rolling/roll.js';
+import {
+  ROLLING_DEMOTED_LABEL,
+  ROLLING_DRAIN_LABEL,
+  rollHosts,
+  type HostTurn,
+} from '../../../src/lib/rolling/roll.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { ScriptedCluster, clusterConfig } from '../../helpers/scripted-cluster.js';
 
@@ -90,7 +95,7 @@ describe('the rolling path over a 3-manager swarm with tasks', () => {
 
     expect(report.hosts).toMatchObject([{ host: W1, drained: true }]);
     // The engine restarted with no task left on the node: the drain moved them first.
-    expect(w1.restarts).toEqual([{ tasks: 0 }]);
+    expect(w1.restarts).toEqual([{ tasks: 0, leader: false }]);
     const j = cluster.journal.map((e) => `${e.host}: ${e.line}`);
     const drain = j.findIndex((l) => / node update .*--availability drain/.test(l));
     const restart = j.indexOf(`${W1}: systemctl restart docker`);
@@ -144,6 +149,55 @@ describe('the rolling path over a 3-manager swarm with tasks', () => {
     await rollHosts(ctx, turns(ctx, M1, M2, M3, W1), out);
     expect(restarted(cluster)).toEqual([M2, M3, M1, W1]);
     for (const h of cluster.hosts) expect(h.restarts.every((r) => r.tasks === 0)).toBe(true);
+    await ctx.lock?.release();
+  });
+
+  it('hands leadership over before the leader restarts: demoted first, never restarted while it leads, no election, a manager again', async () => {
+    const cluster = await installed();
+    const ctx = await context(cluster);
+    const m1 = cluster.host(M1);
+    expect(cluster.swarm.leaderId).toBe(m1.nodeId);
+
+    const report = await rollHosts(ctx, turns(ctx, M1, M2, M3), out);
+
+    // No engine restarted while its node led Raft: the swarm never waited for an election.
+    expect(cluster.hosts.flatMap((h) => h.restarts).filter((r) => r.leader)).toEqual([]);
+    expect(cluster.swarm.elections).toBe(0);
+    // The demotion came before m1's restart, the promotion after it.
+    const j = cluster.journal.map((e) => `${e.host}: ${e.line}`);
+    const demote = j.findIndex((l) => l.includes('--role worker') && l.endsWith(m1.nodeId!));
+    const restart = j.indexOf(`${M1}: systemctl restart docker`);
+    const promote = j.findIndex((l) => l.includes('--role manager') && l.endsWith(m1.nodeId!));
+    expect(demote).toBeGreaterThan(-1);
+    expect(restart).toBeGreaterThan(demote);
+    expect(promote).toBeGreaterThan(restart);
+    // m1 is a manager again, without the label; another manager leads.
+    const node = cluster.swarm.nodes.get(m1.nodeId!)!;
+    expect(node.role).toBe('manager');
+    expect(node.labels[ROLLING_DEMOTED_LABEL]).toBeUndefined();
+    expect(cluster.swarm.leaderId).not.toBe(m1.nodeId);
+    expect(report.hosts.find((h) => h.host === M1)?.times).toHaveProperty('handOff');
+    await ctx.lock?.release();
+  });
+
+  it('promotes again a leader an interrupted run left demoted, before the next turn', async () => {
+    const cluster = await installed();
+    const m1 = cluster.swarm.nodes.get(cluster.host(M1).nodeId!)!;
+    // What an interrupted turn leaves: m1 demoted with the label, leadership on m2.
+    cluster.swarm.leaderLeaves(m1.id, 'demoted');
+    m1.role = 'worker';
+    m1.labels[ROLLING_DEMOTED_LABEL] = 'true';
+    const ctx = await context(cluster);
+    ctx.swarmManager = ctx.hosts.find((h) => h.name === M2);
+
+    await rollHosts(ctx, turns(ctx, W1), out);
+
+    expect(m1.role).toBe('manager');
+    expect(m1.labels[ROLLING_DEMOTED_LABEL]).toBeUndefined();
+    const j = cluster.journal.map((e) => e.line);
+    const promote = j.findIndex((l) => l.includes('--role manager'));
+    expect(promote).toBeGreaterThan(-1);
+    expect(promote).toBeLessThan(j.indexOf('systemctl restart docker'));
     await ctx.lock?.release();
   });
 });
