@@ -85,6 +85,16 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
     );
     await applySteps(ctx, host, serviceManagerFor(host.known.initSystem).daemonReload(), out);
   }
+  if (!ctx.changes.dryRun) {
+    // What the plan asked for is on the host now, and a restart it needs is done or asked for: converging
+    // this host again in the same run (restore converges every engine before it starts the swarm, then
+    // again with install's phases) writes nothing and asks no restart — one it asked with the manager
+    // then in the swarm drained the restored managers for nothing.
+    controlPlane.managers.set(host.name, {
+      writeCa: false,
+      restartPending: restartNeeded ? false : plan.restartPending,
+    });
+  }
   if (deferred) {
     requestRestart(
       ctx,

@@ -10,7 +10,14 @@ import type { PhaseOutput } from '../../../src/lib/phase/phase.js';
 import { writeApiFiles } from '../../../src/lib/phases/api.js';
 import { pkiPhase } from '../../../src/lib/phases/pki.js';
 import { createCa } from '../../../src/lib/pki/certificates.js';
-import { HOST_CA_CERT, HOST_CA_KEY, HOST_RESTART_PENDING, localPkiDir } from '../../../src/lib/pki/paths.js';
+import {
+  API_DROP_IN,
+  HOST_CA_CERT,
+  HOST_CA_KEY,
+  HOST_RESTART_PENDING,
+  HOST_SERVER_CERT,
+  localPkiDir,
+} from '../../../src/lib/pki/paths.js';
 import type { Connection, RemoteCommand } from '../../../src/lib/ssh/connection.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';
@@ -155,5 +162,36 @@ describe('where the cluster CA key lives', () => {
     await writeApiFiles(ctx, host, out);
     expect(uploads).toContain(HOST_RESTART_PENDING);
     expect(host.facts!.files[HOST_RESTART_PENDING]).toBeDefined();
+  });
+
+  it('a second converge of the same run writes nothing and asks no restart (restore: engines, the swarm, then install’s converge)', async () => {
+    const { conn, uploads } = recordingConnection('10.0.0.11');
+    const host = manager(conn);
+    const ctx = context({}, host);
+    await pkiPhase.run(ctx, out);
+    // First: a fresh host, no engine yet: the files are written for the package to start with.
+    await writeApiFiles(ctx, host, out);
+    expect(uploads).toEqual(expect.arrayContaining([HOST_CA_CERT, HOST_SERVER_CERT, API_DROP_IN]));
+    // Then the engine runs and the host is in the swarm (restore started it there): converged again.
+    host.facts!.engine = {
+      serverVersion: '20.10.24',
+      packageVersion: '20.10.24',
+      packageName: 'docker.io',
+      running: true,
+    };
+    host.facts!.swarm = {
+      state: 'active',
+      nodeId: 'n1',
+      clusterId: 'c1',
+      isManager: true,
+      remoteManagers: ['10.0.0.11:2377'],
+      nodeAddr: '10.0.0.11',
+    };
+    uploads.length = 0;
+    const changes = ctx.changes.count;
+    await writeApiFiles(ctx, host, out);
+    expect(uploads).toEqual([]);
+    expect(ctx.changes.count).toBe(changes);
+    expect(ctx.restarts?.size ?? 0).toBe(0);
   });
 });
