@@ -3,7 +3,7 @@ import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { PhaseOutput, With } from './phase.js';
 import type { SwarmNode } from '../swarm/nodes.js';
-import { drainProgress } from '../swarm/tasks.js';
+import { drainProgress, runningByService } from '../swarm/tasks.js';
 import { done, pending, pollUntil, type Observation } from '../util/poll.js';
 
 const POLL_MS = 1000;
@@ -59,6 +59,18 @@ export async function waitForNode(
 }
 
 /**
+ * The tasks that run now of each service with a task on the node, before it is drained: what the drain
+ * waits to see running elsewhere again (drainProgress).
+ */
+export async function servingBeforeDrain(
+  docker: HostDocker,
+  nodeId: string,
+): Promise<{ watched: Set<string>; runningBefore: Map<string, number> }> {
+  const watched = new Set((await docker.nodeTasks(nodeId)).map((t) => t.serviceId));
+  return { watched, runningBefore: runningByService(await docker.serviceTasks([...watched]), watched) };
+}
+
+/**
  * One look at a drained node (for `pollUntil`): done once no task is wanted on it and every watched service
  * that ran there has its full count elsewhere; otherwise what is still awaited, in words.
  */
@@ -66,12 +78,13 @@ export async function drainObservation(
   docker: HostDocker,
   nodeId: string,
   watched: ReadonlySet<string>,
+  runningBefore?: ReadonlyMap<string, number>,
 ): Promise<Observation<true, string>> {
   const services = await docker.services();
   // Full IDs of the watched services that still exist (`service ls` shows short ones).
   const ids = [...watched].filter((id) => services.some((s) => id.startsWith(s.id)));
   const tasks = [...(await docker.nodeTasks(nodeId)), ...(await docker.serviceTasks(ids))];
-  const progress = drainProgress(nodeId, tasks, services, watched);
+  const progress = drainProgress(nodeId, tasks, services, watched, runningBefore);
   if (progress.done) return done(true);
   return pending(
     [

@@ -3,7 +3,7 @@ import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { pollUntil } from '../util/poll.js';
-import { changeTarget, drainObservation } from '../phase/node-wait.js';
+import { changeTarget, drainObservation, servingBeforeDrain } from '../phase/node-wait.js';
 
 const POLL_MS = 1000;
 
@@ -19,7 +19,7 @@ export const drainPhase: Phase<NodeContext, 'node' | 'contact'> = {
   async run(ctx, out) {
     const node = ctx.node;
     const docker = new HostDocker(ctx.contact);
-    const watched = new Set((await docker.nodeTasks(node.id)).map((t) => t.serviceId));
+    const { watched, runningBefore } = await servingBeforeDrain(docker, node.id);
     if (node.availability !== 'drain') {
       await ctx.changes.apply(changeTarget(ctx), `drain node ${node.hostname}`, () =>
         docker.nodeUpdate(node.id, { availability: 'drain' }),
@@ -31,7 +31,7 @@ export const drainPhase: Phase<NodeContext, 'node' | 'contact'> = {
       (n) => n.id !== node.id && n.availability === 'active' && n.state === 'ready',
     );
     if (!elsewhere) return; // the check warned: the tasks have nowhere to go, so there is nothing to wait for
-    const outcome = await pollUntil(() => drainObservation(docker, node.id, watched), {
+    const outcome = await pollUntil(() => drainObservation(docker, node.id, watched, runningBefore), {
       timeoutMs: ctx.drainTimeoutMs,
       intervalMs: POLL_MS,
       signal: ctx.signal,

@@ -6,7 +6,7 @@ import type { Host } from '../host/host.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import { upstreamVersion } from '../host/version.js';
 import type { PhaseOutput } from '../phase/phase.js';
-import { drainObservation } from '../phase/node-wait.js';
+import { drainObservation, servingBeforeDrain } from '../phase/node-wait.js';
 import { applySteps } from '../phase/steps.js';
 import { HOST_PKI_DIR, HOST_RESTART_PENDING } from '../pki/paths.js';
 import { waitForReplica } from '../registry/health.js';
@@ -362,7 +362,8 @@ async function runTurn(
 
 /**
  * Drains the node when it runs tasks (and some other node can take them), then waits until no task is
- * wanted on it and every replicated service that ran there has its count elsewhere. A node already drained
+ * wanted on it and every replicated service that ran there runs elsewhere as many tasks as it ran before
+ * (its count, or fewer when it had fewer: drainProgress). A node already drained
  * by an operator stays drained afterwards; one drained by an interrupted run carries the label.
  */
 async function drain(
@@ -375,8 +376,8 @@ async function drain(
 ): Promise<boolean> {
   const ours = node.labels[ROLLING_DRAIN_LABEL] !== undefined;
   if (node.availability !== 'active' && !ours) return false;
-  const tasks = await docker.nodeTasks(node.id);
-  if (!ours && tasks.length === 0) return false;
+  const { watched, runningBefore } = await servingBeforeDrain(docker, node.id);
+  if (!ours && watched.size === 0) return false;
   const nodes = await docker.nodes();
   const elsewhere = nodes.some((n) => n.id !== node.id && n.availability === 'active' && n.state === 'ready');
   if (!ours && !elsewhere) {
@@ -388,9 +389,8 @@ async function drain(
       docker.nodeUpdate(node.id, { availability: 'drain', labels: { [ROLLING_DRAIN_LABEL]: 'true' } }),
     );
   }
-  const watched = new Set(tasks.map((t) => t.serviceId));
   const timeoutMs = options.drainTimeoutMs ?? 300_000;
-  const drained = await pollUntil(() => drainObservation(docker, node.id, watched), {
+  const drained = await pollUntil(() => drainObservation(docker, node.id, watched, runningBefore), {
     timeoutMs,
     intervalMs: POLL_MS,
     signal: ctx.signal,

@@ -67,29 +67,57 @@ export interface DrainProgress {
 }
 
 /**
+ * Tasks running now of each service, wherever they are: what a drain must not take away. Each service of
+ * `serviceIds` is counted, with 0 when none of its tasks runs.
+ */
+export function runningByService(
+  tasks: readonly SwarmTask[],
+  serviceIds: Iterable<string> = [],
+): Map<string, number> {
+  const running = new Map<string, number>([...serviceIds].map((id) => [id, 0]));
+  for (const t of tasks) {
+    if (t.desiredState === 'running' && t.state === 'running')
+      running.set(t.serviceId, (running.get(t.serviceId) ?? 0) + 1);
+  }
+  return running;
+}
+
+/**
  * A drained node is done when no task is wanted on it any more and every replicated service that had a
- * task there runs its full replica count on other nodes. Counted from the tasks themselves, not from
- * `service ls`, whose count still includes a task that is shutting down on the drained node. Global
- * services are not waited for: their task on the drained node goes away and runs nowhere else.
+ * task there runs on other nodes its replica count, or as many tasks as ran before the drain
+ * (`runningBefore`) when that was fewer: a service that could not run its count before (a placement no
+ * node meets, an image still unreachable while a restore brings the registry back) is not made whole by
+ * the drain, and waiting for that would never end; what served before must serve again. Counted from the
+ * tasks themselves, not from `service ls`, whose count still includes a task that is shutting down on the
+ * drained node. Global services are not waited for: their task on the drained node goes away and runs
+ * nowhere else.
  */
 export function drainProgress(
   nodeId: string,
   tasks: readonly SwarmTask[],
   services: readonly SwarmService[],
   watchedServiceIds: ReadonlySet<string>,
+  runningBefore?: ReadonlyMap<string, number>,
 ): DrainProgress {
   const wanted = tasks.filter((t) => t.desiredState === 'running');
   const tasksOnNode = wanted.filter((t) => t.nodeId === nodeId).length;
   const watched = [...watchedServiceIds];
   const servicesShort = services
     .filter((s) => s.mode === 'replicated' && watched.some((id) => id.startsWith(s.id)))
-    .map((s) => ({
-      s,
-      running: wanted.filter(
-        (t) => t.serviceId.startsWith(s.id) && t.nodeId !== nodeId && t.state === 'running',
-      ).length,
-    }))
-    .filter(({ s, running }) => running < s.desired)
-    .map(({ s, running }) => `${s.name} (${running}/${s.desired} running elsewhere)`);
+    .map((s) => {
+      const before = [...(runningBefore ?? [])].find(([id]) => id.startsWith(s.id))?.[1];
+      return {
+        s,
+        needed: before === undefined ? s.desired : Math.min(s.desired, before),
+        running: wanted.filter(
+          (t) => t.serviceId.startsWith(s.id) && t.nodeId !== nodeId && t.state === 'running',
+        ).length,
+      };
+    })
+    .filter(({ needed, running }) => running < needed)
+    .map(
+      ({ s, needed, running }) =>
+        `${s.name} (${running}/${needed} running elsewhere${needed < s.desired ? `, as before the drain; ${s.desired} wanted` : ''})`,
+    );
   return { done: tasksOnNode === 0 && servicesShort.length === 0, tasksOnNode, servicesShort };
 }

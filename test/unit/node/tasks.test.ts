@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   drainProgress,
+  runningByService,
   parseServiceList,
   parseTaskInspect,
   type SwarmTask,
@@ -76,6 +77,42 @@ describe('waiting for a drained node', () => {
       tasksOnNode: 0,
       servicesShort: [],
     });
+  });
+
+  it('waits for as many tasks elsewhere as ran before the drain when a service ran fewer than its count', () => {
+    // web ran 2 of 3 before (one task could not be placed): 2 elsewhere is what served, and is enough.
+    const before = runningByService([
+      task('a', WEB, 'w3'),
+      task('b', WEB, 'w1'),
+      task('x', WEB, 'w2', 'pending'),
+    ]);
+    expect(before.get(WEB)).toBe(2);
+    const one = [task('b', WEB, 'w1'), task('d', WEB, 'w2', 'preparing')];
+    expect(drainProgress('w3', one, services, watched, before)).toEqual({
+      done: false,
+      tasksOnNode: 0,
+      servicesShort: ['web (1/2 running elsewhere, as before the drain; 3 wanted)'],
+    });
+    const two = [task('b', WEB, 'w1'), task('d', WEB, 'w2')];
+    expect(drainProgress('w3', two, services, watched, before).done).toBe(true);
+    // Without what ran before, the full count is waited for.
+    expect(drainProgress('w3', two, services, watched).done).toBe(false);
+  });
+
+  it('a service none of whose tasks ran before the drain (its image unreachable) waits only for its tasks to leave the node', () => {
+    const before = runningByService(
+      [task('a', WEB, 'w3', 'preparing'), task('b', WEB, 'w1', 'rejected')],
+      [WEB],
+    );
+    expect(before.get(WEB)).toBe(0);
+    expect(drainProgress('w3', [task('c', WEB, 'w1', 'preparing')], services, watched, before)).toEqual({
+      done: true,
+      tasksOnNode: 0,
+      servicesShort: [],
+    });
+    expect(drainProgress('w3', [task('a', WEB, 'w3', 'preparing')], services, watched, before).done).toBe(
+      false,
+    );
   });
 
   it('ignores services that had no task on the node', () => {
