@@ -204,6 +204,13 @@ describe('eectl upgrade: 3 managers + 2 workers from 20.10 to 26.1 under a runni
     }
     const changes = (r.json?.result as { changes: Change[] }).changes;
     expect(changes.some((c) => c.description.startsWith('drain node'))).toBe(true);
+    // The leader's turn: demoted first (leadership handed over, no election), a manager again after.
+    const demoted = changes.filter((c) => /^demote node .* for its turn/.test(c.description));
+    expect(demoted.map((c) => c.host)).toHaveLength(1);
+    expect(managers.map(address)).toContain(demoted[0]!.host);
+    expect(
+      changes.filter((c) => c.host === demoted[0]!.host && c.description.startsWith('promote node')),
+    ).toHaveLength(1);
     const again = await eectl('install');
     expect((again.json?.result as { converged: boolean }).converged, again.stdout).toBe(true);
   }, 1_500_000);
