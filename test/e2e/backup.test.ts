@@ -481,6 +481,10 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     }
     expect(services).toContain('e2e-web replicated 3/3');
     expect(services).toContain('e2e-agent global 5/5');
+    // The restored manager's node came back as the backup copied it, drained for the copy: active again.
+    const availability = (await run('m1', "docker node ls --format '{{.Hostname}} {{.Availability}}'"))
+      .stdout;
+    expect(availability.split('\n').filter((l) => l && !l.endsWith(' Active'))).toEqual([]);
     const ids = (
       await run(
         'm1',
@@ -687,8 +691,12 @@ describe('eectl restore onto hosts at new addresses (3 managers, 2 workers, 1 re
       web,
       [
         'c=$(docker ps -q --filter label=com.docker.swarm.service.name=e2e-web | head -1)',
-        // Every e2e-agent task's address on e2e-net, as the network's gossip on this node knows them.
-        'ips=$(docker network inspect e2e-net --verbose --format \'{{range $n, $s := .Services}}{{if eq $n "e2e-agent"}}{{range $s.Tasks}}{{.EndpointIP}} {{end}}{{end}}{{end}}\')',
+        // Every e2e-agent task's address on e2e-net, as the network's gossip on this node knows them; the
+        // gossip is eventually consistent, so it is read again (at most 20 times, 3 s apart) until it knows 6.
+        'for i in $(seq 1 20); do',
+        '  ips=$(docker network inspect e2e-net --verbose --format \'{{range $n, $s := .Services}}{{if eq $n "e2e-agent"}}{{range $s.Tasks}}{{.EndpointIP}} {{end}}{{end}}{{end}}\')',
+        '  [ "$(echo $ips | wc -w)" -ge 6 ] && break; sleep 3',
+        'done',
         'for ip in $ips; do if docker exec "$c" /bin/busybox ping -c 1 -W 3 "$ip" >/dev/null; then echo "ok $ip"; else echo "lost $ip"; fi; done',
       ].join('\n'),
     );

@@ -11,6 +11,7 @@ import { convergeEngine } from '../converge/engine.js';
 import { EECTL_ETC_DIR, REGISTRY_DATA_PREFIX, SWARM_PARENT_DIR } from './backup-write.js';
 import type { RestoreContext } from './restore-guard.js';
 import { handOffRaftIdentity } from './restore-readdress.js';
+import { ROLLING_DRAIN_LABEL } from '../rolling/roll.js';
 
 /**
  * Puts eectl's files back before install's phases read them: the CA and API certificates and the registry's
@@ -103,6 +104,7 @@ export const restoreSwarmPhase: Phase<RestoreContext, 'target'> = {
         await docker.swarmForceNewCluster(target.advertiseAddress);
         target.facts!.swarm = await docker.swarmInfo();
         await removeOldNodes(target, out);
+        await activateIfDrainedForCopy(target, out);
       },
     );
     ctx.swarmManager = target;
@@ -140,6 +142,26 @@ async function runSteps(host: Host, steps: readonly Step[]): Promise<void> {
 }
 
 /** The old cluster's other nodes are gone (fresh hosts) or leave (--force): their entries go, managers demoted first. */
+/**
+ * The restored manager keeps its node object from the snapshot, as it was when the backup copied it: the
+ * backup's rolling turn drains the source node before it stops its engine (rolling/roll.ts labels it), so
+ * the restored node would stay drained and run no task, not even a global service's. Made active again.
+ */
+async function activateIfDrainedForCopy(
+  target: Host,
+  out: { report(host: string, line: string): void },
+): Promise<void> {
+  const docker = new HostDocker(target);
+  const self = target.facts?.swarm?.nodeId;
+  const node = (await docker.nodes()).find((n) => n.id === self);
+  if (!node || node.labels[ROLLING_DRAIN_LABEL] === undefined) return;
+  out.report(
+    target.name,
+    `activating ${node.hostname} again (drained by the backup's turn when it was copied)`,
+  );
+  await docker.nodeUpdate(node.id, { availability: 'active', removeLabels: [ROLLING_DRAIN_LABEL] });
+}
+
 async function removeOldNodes(
   target: Host,
   out: { report(host: string, line: string): void },
