@@ -7,15 +7,18 @@ import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readArchive } from '../../../src/lib/backup/archive-reader.js';
 import { ArchiveWriter } from '../../../src/lib/backup/archive-writer.js';
-import type { Manifest } from '../../../src/lib/backup/manifest.js';
+import { MANIFEST_FORMAT, type Manifest } from '../../../src/lib/backup/manifest.js';
+import { createCa, type CertifiedKey } from '../../../src/lib/pki/certificates.js';
 import { EectlError } from '../../../src/lib/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eectl-archive-'));
 let identity = '';
 let recipient = '';
+/** The cluster CA that signs the manifests (as `eectl backup` signs them). */
+let ca: CertifiedKey;
 
 const meta: Omit<Manifest, 'entries'> = {
-  format: 1,
+  format: MANIFEST_FORMAT,
   eectlVersion: '0.1.0',
   cluster: 'test',
   createdAt: new Date().toISOString(),
@@ -47,7 +50,7 @@ async function makeArchive(path: string, keys: { recipients: string[] } | { pass
   const writer = await ArchiveWriter.create(path, keys);
   await addDirectory(writer, source, 'swarm', '');
   await writer.addFile('cluster.yaml', Buffer.from('apiVersion: eectl/v1\n'));
-  return writer.finish(meta);
+  return writer.finish(meta, ca);
 }
 
 const expectCode = async (p: Promise<unknown>, code: string) => {
@@ -64,6 +67,7 @@ describe('backup archive: age-encrypted tar with a manifest of checksums', () =>
   beforeAll(async () => {
     identity = await generateIdentity();
     recipient = await identityToRecipient(identity);
+    ca = await createCa('test');
     writeFileSync(join(dir, 'key.txt'), `# created: test\n${identity}\n`, { mode: 0o600 });
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
