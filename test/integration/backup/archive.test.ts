@@ -100,6 +100,19 @@ describe('backup archive: age-encrypted tar with a manifest of checksums', () =>
       .toString()
       .split(' ')[0];
     expect(manifest.entries.find((e) => e.name === 'swarm/state.json')?.sha256).toBe(sum);
+    // The manifest's signature checks with openssl and the CA certificate, as the README shows.
+    writeFileSync(join(out, 'ca.pem'), ca.certPem);
+    const script = [
+      'set -e',
+      `sed -n 's/.*"signature": "\\(.*\\)".*/\\1/p' manifest.sig | base64 -d > manifest.sig.der`,
+      "{ printf 'eectl backup manifest v1\\n'; cat manifest.json; } > manifest.signed",
+      'openssl x509 -in ca.pem -pubkey -noout > ca-pub.pem',
+      'openssl dgst -sha256 -verify ca-pub.pem -signature manifest.sig.der manifest.signed',
+    ].join('\n');
+    expect(execFileSync('sh', ['-c', script], { cwd: out }).toString()).toContain('Verified OK');
+    writeFileSync(join(out, 'manifest.json'), `${readFileSync(join(out, 'manifest.json'), 'utf8')} `);
+    // One byte more (a space) and openssl refuses it (exit 1, "Verification failure").
+    expect(() => execFileSync('sh', ['-c', script], { cwd: out, stdio: 'pipe' })).toThrow();
   });
 
   it('refuses a wrong identity or passphrase, a truncated archive and a flipped byte (exit 2)', async () => {
