@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { restore, type RestoreResult } from '../lib/actions/restore.js';
 import { parseManagerMaps } from '../lib/backup/address-map.js';
 import { decryptionKeys, PASSPHRASE_ENV } from '../lib/backup/keys.js';
+import { requireTrust } from '../lib/backup/signature.js';
 import { trustFlags, trustPolicy } from '../lib/backup/trust-flags.js';
 import { readTrustedArchive } from '../lib/backup/trusted-archive.js';
 import { BaseCommand, changeFlags, EXIT_CODES_HELP, hostFlags } from '../lib/base-command.js';
@@ -56,8 +57,10 @@ ${EXIT_CODES_HELP}`;
       ? trust
       : {
           ...trust,
-          noAnchor: `${trust.noAnchor}: a restore onto a new cluster file (disaster recovery) has no CA of its own to check the archive against`,
+          noAnchor: `${trust.noAnchor}: a restore onto a new cluster file (disaster recovery), or from a machine that never installed this cluster, has no CA of its own to check the archive against`,
         };
+    // Before a passphrase is asked for: with nothing to check the signature against, stop here.
+    requireTrust(this.args.file, policy);
     const keys = await decryptionKeys(this.flags.identity, {
       env: process.env,
       interactive: this.interactive,

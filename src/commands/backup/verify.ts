@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { decryptionKeys, PASSPHRASE_ENV } from '../../lib/backup/keys.js';
+import { requireTrust } from '../../lib/backup/signature.js';
 import { trustFlags, trustPolicy } from '../../lib/backup/trust-flags.js';
 import { readTrustedArchive, type TrustedArchive } from '../../lib/backup/trusted-archive.js';
 import { BaseCommand, EXIT_CODES_HELP } from '../../lib/base-command.js';
@@ -39,6 +40,8 @@ ${EXIT_CODES_HELP}`;
           : undefined,
       noCluster: `no --trust, and no cluster file (${this.flags.config} does not exist) whose CA this machine holds`,
     });
+    // Before a passphrase is asked for: with nothing to check the signature against, stop here.
+    requireTrust(this.args.file, policy);
     const keys = await decryptionKeys(this.flags.identity, {
       env: process.env,
       interactive: this.interactive,

@@ -238,6 +238,11 @@ describe('archives written with only the public recipient key are refused: the s
       const r = await run(['backup', 'verify', path(archive), '--identity', path('key.txt')], elsewhere);
       refused(r, /nothing to check the archive's signature against: no --trust, and no cluster file/);
     }
+    // Before any key is asked for: no identity and no passphrase, still the signature's refusal.
+    refused(
+      await run(['backup', 'verify', path('genuine.tar.age')], elsewhere),
+      /nothing to check the archive's signature against/,
+    );
   });
 
   it('--accept-unsigned reads a forgery knowingly, with a warning', async () => {
