@@ -11,12 +11,13 @@
  * eectl runs as its own process (bin/run.js), as a user runs it. Needs root and a Docker engine.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
+import { localPkiDir } from '../dist/lib/pki/paths.js';
 import { DockerCli } from '../dist/lib/sandbox/docker.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { recreateSandboxHosts } from '../dist/lib/sandbox/recreate.js';
@@ -124,6 +125,10 @@ try {
   execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
   const recipient = /public key: (age1\S+)/.exec(readFileSync(keyFile, 'utf8'))[1];
   const installed = must(await eectl(['install', '-c', file]), 'install');
+  // The cluster's CA certificate, kept as an operator keeps a client bundle's ca.pem: the restore onto the
+  // second sandbox (another cluster file, no CA of its own on this machine) checks the archive against it.
+  const oldCa = join(work, 'ca.pem');
+  copyFileSync(join(localPkiDir(name), 'ca.pem'), oldCa);
   const password = installed.json.result.registry.adminPassword;
   const registry = `${REGISTRY_NAME}:5443`;
   const local = docker('images', 'eectl-sandbox/busybox', '--format', '{{.Repository}}:{{.Tag}}').split(
@@ -201,7 +206,16 @@ try {
     });
     nameTheRegistry(dr, { file: true });
     moved = must(
-      await eectl(['restore', withData.json.result.archive, '-c', dr.clusterFile, '--identity', keyFile]),
+      await eectl([
+        'restore',
+        withData.json.result.archive,
+        '-c',
+        dr.clusterFile,
+        '--identity',
+        keyFile,
+        '--trust',
+        oldCa,
+      ]),
       'restore onto new addresses',
     );
   }

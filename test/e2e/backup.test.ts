@@ -153,6 +153,8 @@ const HOST_PORT = 18080;
 const work = mkdtempSync(join(tmpdir(), 'eectl-backup-e2e-'));
 const keyFile = join(work, 'key.txt');
 const bundleDir = join(work, 'bundle');
+/** The backed-up cluster's CA certificate, as its client bundle holds it: what a restore elsewhere trusts. */
+const oldClusterCa = join(bundleDir, 'ca.pem');
 let adminPassword = '';
 let archive = '';
 let manifest: ManifestJson | undefined;
@@ -316,11 +318,44 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
   });
 
   it('backup verify prints the manifest; a wrong passphrase, a truncated archive and a flipped byte exit 2, changing nothing', async () => {
-    const verified = await runEectl(['backup', 'verify', archive, '--identity', keyFile, '--json']);
+    // The manifest's signature is checked against this machine's copy of the cluster's CA (-c).
+    const verified = await runEectl([
+      'backup',
+      'verify',
+      archive,
+      '-c',
+      sandbox.clusterFile,
+      '--identity',
+      keyFile,
+      '--json',
+    ]);
     expect(verified.code, verified.stderr).toBe(0);
-    expect((verified.json?.result as { manifest: ManifestJson }).manifest.swarmId).toBe(manifest?.swarmId);
-    const human = await runEectl(['backup', 'verify', archive, '--identity', keyFile]);
+    const checked = verified.json?.result as { manifest: ManifestJson; signature: { verified: boolean } };
+    expect(checked.manifest.swarmId).toBe(manifest?.swarmId);
+    expect(checked.signature.verified).toBe(true);
+    // And against the CA certificate of the client bundle, with no cluster file.
+    const viaBundle = await runEectl([
+      'backup',
+      'verify',
+      archive,
+      '--trust',
+      oldClusterCa,
+      '--identity',
+      keyFile,
+      '--json',
+    ]);
+    expect(viaBundle.code, viaBundle.stderr).toBe(0);
+    const human = await runEectl([
+      'backup',
+      'verify',
+      archive,
+      '-c',
+      sandbox.clusterFile,
+      '--identity',
+      keyFile,
+    ]);
     expect(human.stdout).toMatch(/OK, every checksum matches/);
+    expect(human.stdout).toMatch(/signed by the CA of /);
     expect(human.stdout).toMatch(/e2e-web \(3 replicas\)/);
 
     // A second backup, with a passphrase and --keep 2: the two older archives of this cluster go.
@@ -346,15 +381,18 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
         .map((p) => p.split('/').pop())
         .sort(),
     );
-    const ok = await runEectl(['backup', 'verify', passphraseArchive, '--json'], {
+    const ok = await runEectl(['backup', 'verify', passphraseArchive, '-c', sandbox.clusterFile, '--json'], {
       env: { EECTL_BACKUP_PASSPHRASE: PASSPHRASE },
     });
     expect(ok.code, ok.stderr).toBe(0);
 
     const before = await swarmPicture();
-    const wrong = await runEectl(['backup', 'verify', passphraseArchive, '--json'], {
-      env: { EECTL_BACKUP_PASSPHRASE: 'wrong' },
-    });
+    const wrong = await runEectl(
+      ['backup', 'verify', passphraseArchive, '-c', sandbox.clusterFile, '--json'],
+      {
+        env: { EECTL_BACKUP_PASSPHRASE: 'wrong' },
+      },
+    );
     expect([wrong.code, wrong.json?.error?.code]).toEqual([2, 'EBACKUP_DECRYPT']);
     const bytes = readFileSync(archive);
     const truncated = join(work, 'truncated.tar.age');
@@ -367,7 +405,16 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
       [truncated, 'EBACKUP_DAMAGED'],
       [flipped, 'EBACKUP_DAMAGED'],
     ] as const) {
-      const v = await runEectl(['backup', 'verify', file, '--identity', keyFile, '--json']);
+      const v = await runEectl([
+        'backup',
+        'verify',
+        file,
+        '-c',
+        sandbox.clusterFile,
+        '--identity',
+        keyFile,
+        '--json',
+      ]);
       expect([v.code, v.json?.error?.code], file).toEqual([2, code]);
       // restore --force would replace the swarm; a damaged archive stops it before any host is reached.
       const r = await runEectl([
@@ -573,6 +620,20 @@ describe('eectl restore onto hosts at new addresses (3 managers, 2 workers, 1 re
     expect(sandbox.description.network.subnet).not.toBe(oldSubnet);
     for (const a of addresses()) expect(oldAddresses().has(a), a).toBe(false);
     await nameTheRegistry(sandbox, { file: true });
+    // A new cluster file: this machine has no CA for it, so the archive's signer is checked against the
+    // old cluster's CA certificate, from the client bundle issued before the backup. Without it: exit 2.
+    const untrusted = await runEectl([
+      'restore',
+      archive,
+      '-c',
+      sandbox.clusterFile,
+      '--identity',
+      keyFile,
+      '--dry-run',
+      '--json',
+    ]);
+    expect([untrusted.code, untrusted.json?.error?.code], untrusted.stdout).toEqual([2, 'EBACKUP_SIGNATURE']);
+    expect(untrusted.json?.error?.message).toMatch(/--trust .*--accept-unsigned/);
     const plan = await runEectl([
       'restore',
       archive,
@@ -580,6 +641,8 @@ describe('eectl restore onto hosts at new addresses (3 managers, 2 workers, 1 re
       sandbox.clusterFile,
       '--identity',
       keyFile,
+      '--trust',
+      oldClusterCa,
       '--dry-run',
     ]);
     expect(plan.code, `${plan.stderr}\n${plan.stdout}`).toBe(0);
@@ -598,13 +661,24 @@ describe('eectl restore onto hosts at new addresses (3 managers, 2 workers, 1 re
 
   it('restores: only the new nodes, every manager and worker at its new address, services at their counts', async () => {
     const r = await runEectl(
-      ['restore', archive, '-c', sandbox.clusterFile, '--identity', keyFile, '--json'],
+      [
+        'restore',
+        archive,
+        '-c',
+        sandbox.clusterFile,
+        '--identity',
+        keyFile,
+        '--trust',
+        oldClusterCa,
+        '--json',
+      ],
       {
         timeoutMs: 1_500_000,
       },
     );
     expect(r.code, `${r.stderr}\n${r.stdout.slice(0, 3000)}`).toBe(0);
     expect((r.json?.result as { differences: string[] }).differences).toEqual([]);
+    expect((r.json?.result as { signature: { verified: boolean } }).signature.verified).toBe(true);
     // The hosts got their engine API files before their engines started: no manager is drained and
     // restarted afterwards for them (a second converge once asked that of the restored managers).
     const changes = (r.json?.result as { changes: { host: string; description: string }[] }).changes;

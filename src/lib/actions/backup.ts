@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { setByPhases, type AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { backupConnectPhase } from '../phases/backup-connect.js';
@@ -40,6 +41,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     outage: plan.outage,
     swarmId: manifest.swarmId,
     registryData: manifest.registryData,
+    signedBy: new X509Certificate(plan.signer.certPem).fingerprint256.replace(/:/g, '').toLowerCase(),
     counts: {
       nodes: manifest.nodes.length,
       services: manifest.services.length,

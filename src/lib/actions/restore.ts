@@ -63,6 +63,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     mapping: ctx.mapping ? describeMapping(ctx.mapping) : [],
     services,
     differences: ctx.differences,
+    signature: options.request.signature,
     changes: ctx.changes.entries,
     ...report,
   };

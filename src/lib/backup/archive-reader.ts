@@ -5,7 +5,7 @@ import { Decrypter } from 'age-encryption';
 import tarStream, { type Header } from 'tar-stream';
 import { UsageError } from '../errors.js';
 import type { DecryptionKeys } from './keys.js';
-import { MANIFEST_ENTRY, manifestProblems, type Manifest } from './manifest.js';
+import { MANIFEST_ENTRY, manifestProblems, SIGNATURE_ENTRY, type Manifest } from './manifest.js';
 
 /** One entry as a reader is handed it: its tar header and its bytes, to be consumed before the next. */
 export interface ArchiveEntry {
@@ -22,17 +22,25 @@ export interface ArchiveCheck {
   bytes: number;
 }
 
+/** An archive read whole, with what its signature check needs (see signature.ts). */
+export interface ArchiveRead extends ArchiveCheck {
+  /** manifest.json's bytes exactly as stored, and manifest.sig's when the archive has one. */
+  raw: { manifest: Buffer; signature: Buffer | undefined };
+}
+
 /**
  * Decrypts and reads an archive to its end, hashing every entry, and checks it against its manifest. age
  * authenticates every 64 KiB chunk and the end of the file, so a wrong key fails before any entry, and a
  * truncated or altered archive fails where the damage is: nothing is trusted until the whole file was read.
- * `onEntry` (restore) gets each entry's bytes as they are decrypted; it must consume the stream.
+ * `onEntry` (restore) gets each entry's bytes as they are decrypted; it must consume the stream. The
+ * manifest and its signature (manifest.sig) are not handed on. Who wrote the archive is not checked here:
+ * see `readTrustedArchive` (trusted-archive.ts), which `backup verify` and `restore` read through.
  */
 export async function readArchive(
   path: string,
   keys: DecryptionKeys,
   onEntry?: (entry: ArchiveEntry) => Promise<void>,
-): Promise<ArchiveCheck> {
+): Promise<ArchiveRead> {
   const decrypter = new Decrypter();
   if ('passphrase' in keys) decrypter.addPassphrase(keys.passphrase);
   else for (const id of keys.identities) decrypter.addIdentity(id);
@@ -45,7 +53,8 @@ export async function readArchive(
     throw decryptError(path, keys, error);
   }
   const sums = new Map<string, { sha256: string; size: number }>();
-  let manifestText: string | undefined;
+  let manifestBytes: Buffer | undefined;
+  let signatureBytes: Buffer | undefined;
   const extract = tarStream.extract();
   const done = new Promise<void>((resolve, reject) => {
     extract.on('finish', resolve);
@@ -64,18 +73,21 @@ export async function readArchive(
     const chunks: Buffer[] = [];
     let size = 0;
     const isManifest = header.name === MANIFEST_ENTRY;
+    const isSignature = header.name === SIGNATURE_ENTRY;
+    const kept = isManifest || isSignature;
     stream.on('data', (data: unknown) => {
       const chunk = data as Buffer;
       hash.update(chunk);
       size += chunk.length;
-      if (isManifest) chunks.push(chunk);
+      if (kept) chunks.push(chunk);
     });
     stream.on('end', () => {
-      if (isManifest) manifestText = Buffer.concat(chunks).toString('utf8');
+      if (isManifest) manifestBytes = Buffer.concat(chunks);
+      else if (isSignature) signatureBytes = Buffer.concat(chunks);
       else if (header.type === 'file') sums.set(header.name, { sha256: hash.digest('hex'), size });
     });
     const handed =
-      onEntry && !isManifest
+      onEntry && !kept
         ? onEntry({ name: header.name, header, stream: stream as unknown as Readable })
         : (stream.resume(), Promise.resolve());
     // Wait for both: the consumer's work and the entry's end, so the next entry never overtakes.
@@ -94,7 +106,8 @@ export async function readArchive(
     if (error instanceof UsageError) throw error;
     throw damagedError(path, (error as Error).message ?? String(error));
   }
-  return checkAgainstManifest(path, manifestText, sums);
+  const check = checkAgainstManifest(path, manifestBytes?.toString('utf8'), sums);
+  return { ...check, raw: { manifest: manifestBytes!, signature: signatureBytes } };
 }
 
 /**

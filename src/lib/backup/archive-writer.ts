@@ -6,7 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { Encrypter } from 'age-encryption';
 import tarStream, { type Header } from 'tar-stream';
 import type { EncryptionKeys } from './keys.js';
-import { MANIFEST_ENTRY, type Manifest, type ManifestEntry } from './manifest.js';
+import { MANIFEST_ENTRY, SIGNATURE_ENTRY, type Manifest, type ManifestEntry } from './manifest.js';
+import { signManifest, type ManifestSigner } from './signature.js';
 
 /**
  * Writes one archive: an ordinary tar (tar-stream), encrypted with age (age-encryption) as it is made, into
@@ -95,19 +96,19 @@ export class ArchiveWriter {
     };
   }
 
-  /** Appends the manifest (with every entry's checksum), closes the tar, and renames the archive into place. */
+  /**
+   * Appends the manifest (with every entry's checksum) and its signature with the cluster CA's key
+   * (manifest.sig; `null` writes an unsigned archive, which readers refuse without --accept-unsigned),
+   * closes the tar, and renames the archive into place.
+   */
   async finish(
     manifest: Omit<Manifest, 'entries'>,
+    signer: Pick<ManifestSigner, 'certPem' | 'keyPem'> | null,
   ): Promise<{ path: string; bytes: number; manifest: Manifest }> {
     const full: Manifest = { ...manifest, entries: [...this.entries] };
     const body = Buffer.from(`${JSON.stringify(full, null, 2)}\n`);
-    await new Promise<void>((resolve, reject) =>
-      this.pack.entry(
-        { name: MANIFEST_ENTRY, mode: 0o600, size: body.length, mtime: new Date() },
-        body,
-        (e) => (e ? reject(e) : resolve()),
-      ),
-    );
+    await this.addEntry(MANIFEST_ENTRY, body);
+    if (signer) await this.addEntry(SIGNATURE_ENTRY, signManifest(body, signer));
     this.pack.finalize();
     await this.written;
     const handle = await open(this.temp, 'r');
@@ -119,6 +120,15 @@ export class ArchiveWriter {
     await chmod(this.temp, 0o600);
     await rename(this.temp, this.path);
     return { path: this.path, bytes: (await stat(this.path)).size, manifest: full };
+  }
+
+  /** An entry outside the manifest's list (the manifest itself, its signature). */
+  private addEntry(name: string, body: Buffer): Promise<void> {
+    return new Promise<void>((resolve, reject) =>
+      this.pack.entry({ name, mode: 0o600, size: body.length, mtime: new Date() }, body, (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
   }
 
   /** Stops writing and removes the partial file; nothing is left where the archive would have been. */

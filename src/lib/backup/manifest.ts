@@ -4,11 +4,17 @@
  * eectl: `age -d` and `tar` open the archive, `sha256sum` checks each file.
  */
 
-/** The format version; a reader refuses archives of a newer one. */
-export const MANIFEST_FORMAT = 1;
+/**
+ * The format version; a reader refuses archives of a newer one. 2: the manifest is signed (manifest.sig,
+ * see signature.ts), which an eectl that reads format 1 only would take for an entry not in the manifest.
+ */
+export const MANIFEST_FORMAT = 2;
 
 /** The manifest's own name in the archive. */
 export const MANIFEST_ENTRY = 'manifest.json';
+
+/** The manifest's signature, the entry after it (see signature.ts). */
+export const SIGNATURE_ENTRY = 'manifest.sig';
 
 /** A swarm object (service, secret, config, network) by name and ID. */
 export interface NamedObject {

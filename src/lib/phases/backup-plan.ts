@@ -1,6 +1,7 @@
 import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
 import type { EncryptionKeys } from '../backup/keys.js';
-import type { Manifest } from '../backup/manifest.js';
+import { MANIFEST_FORMAT, type Manifest } from '../backup/manifest.js';
+import type { ManifestSigner } from '../backup/signature.js';
 import { chooseBackupSource } from '../backup/source.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
@@ -9,6 +10,7 @@ import type { Phase } from '../phase/phase.js';
 import { parseIdNameLines, parseServiceInventory } from '../swarm/inventory.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import type { UnreachableHost } from './reset-connect.js';
+import { describeSigner, findManifestSigner } from './backup-signer.js';
 
 /** What `eectl backup` is asked for. */
 export interface BackupRequest {
@@ -36,6 +38,8 @@ export interface BackupPlan {
   registryHost?: Host;
   registryPath?: string;
   manifest: Omit<Manifest, 'entries' | 'createdAt'>;
+  /** The cluster CA the manifest is signed with (manifest.sig). */
+  signer: ManifestSigner;
 }
 
 export interface BackupContext extends ClusterContext {
@@ -75,6 +79,9 @@ export const backupPlanPhase: Phase<BackupContext> = {
     }
     const source = reachableManagers.find((h) => byNodeId(h)?.id === choice.node.id)!;
     out.report(source.name, `copy from ${choice.node.hostname} (not the leader)`);
+    // Before anything is stopped (or asked): a backup that could not be signed is refused here.
+    const signer = await findManifestSigner(ctx, source);
+    out.report(source.name, `the manifest is signed with ${describeSigner(signer)}`);
 
     if (choice.outage && !ctx.changes.dryRun) {
       const question =
@@ -97,8 +104,9 @@ export const backupPlanPhase: Phase<BackupContext> = {
       outage: choice.outage,
       ...(identity.autolock ? { unlockKey: await docker.unlockKey() } : {}),
       ...registry,
+      signer,
       manifest: {
-        format: 1,
+        format: MANIFEST_FORMAT,
         eectlVersion: ctx.request.eectlVersion,
         cluster: ctx.config.metadata.name,
         swarmId: identity.id,

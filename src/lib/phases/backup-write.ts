@@ -22,8 +22,9 @@ const COPY_TIMEOUT_MS = 6 * 60 * 60_000;
 
 /**
  * Streams everything into the archive: the swarm state while the source's engine is stopped, then eectl's
- * files from the same manager, the registry storage when asked, the cluster file and the manifest; renames
- * the archive into place and prunes old ones (`--keep`). A failure leaves no archive behind.
+ * files from the same manager, the registry storage when asked, the cluster file, the manifest and its
+ * signature with the cluster CA's key (manifest.sig); renames the archive into place and prunes old ones
+ * (`--keep`). A failure leaves no archive behind.
  */
 export const backupWritePhase: Phase<BackupContext, 'plan'> = {
   title: 'Copy the swarm state and write the archive',
@@ -59,7 +60,10 @@ export const backupWritePhase: Phase<BackupContext, 'plan'> = {
       }
       if (plan.unlockKey) await writer.addFile(UNLOCK_KEY_ENTRY, Buffer.from(`${plan.unlockKey}\n`));
       await writer.addFile(CLUSTER_FILE_ENTRY, ctx.request.clusterFile);
-      ctx.written = await writer.finish({ ...plan.manifest, createdAt: new Date().toISOString() });
+      ctx.written = await writer.finish(
+        { ...plan.manifest, createdAt: new Date().toISOString() },
+        plan.signer,
+      );
     } catch (error) {
       await writer.abort();
       throw error;

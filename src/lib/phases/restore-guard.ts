@@ -2,6 +2,7 @@ import type { ClusterContext } from '../phase/cluster-context.js';
 import { describeMapping, mapManagers, type ManagerMap, type ManagerMapping } from '../backup/address-map.js';
 import type { DecryptionKeys } from '../backup/keys.js';
 import type { Manifest } from '../backup/manifest.js';
+import type { ArchiveSignature } from '../backup/signature.js';
 import { EectlError, ExitCode } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
@@ -12,6 +13,11 @@ export interface RestoreRequest {
   archive: string;
   keys: DecryptionKeys;
   manifest: Manifest;
+  /**
+   * Who signed the archive, checked against the operator's trust anchor before the restore was started
+   * (readTrustedArchive): verified, or accepted unverified with --accept-unsigned.
+   */
+  signature: ArchiveSignature;
   /** The autolock key from the archive, for the restored manager's first start. */
   unlockKey?: string;
   force: boolean;
@@ -47,6 +53,13 @@ export const restoreGuardPhase: Phase<RestoreContext> = {
     const mapping = mapManagers(m, ctx.hosts, ctx.request.maps, ctx.request.archive);
     const target = mapping.target;
     ctx.mapping = mapping;
+    const signed = ctx.request.signature;
+    out.report(
+      target.name,
+      signed.verified
+        ? `the archive is signed by the CA of ${signed.anchor} (SHA-256 ${signed.signer.slice(0, 16)}…)`
+        : `the archive's signature is NOT verified (--accept-unsigned): ${signed.problem}`,
+    );
     for (const line of describeMapping(mapping)) out.report(target.name, line);
     if (mapping.helper) {
       out.report(

@@ -1,6 +1,6 @@
 import type { BackupResult } from './results.js';
-import type { ArchiveCheck } from '../backup/archive-reader.js';
 import type { Manifest } from '../backup/manifest.js';
+import type { TrustedArchive } from '../backup/trusted-archive.js';
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
@@ -13,10 +13,12 @@ export function renderBackupSummary(r: BackupResult): string {
         `Dry run: backup of cluster ${r.cluster} (swarm ${r.swarmId}) would copy from ${r.source.host} (${r.source.hostname}):`,
         ...r.changes.map((ch) => `  would ${ch.description} on ${ch.host}`),
         `  and write ${r.archive} (${what}${r.registryData ? ', registry storage' : ''})`,
+        `  with its manifest signed by the cluster CA (SHA-256 ${r.signedBy.slice(0, 16)}…)`,
       ]
     : [
         `Backup of cluster ${r.cluster} (swarm ${r.swarmId}) from ${r.source.host} (${r.source.hostname}) in ${r.seconds.toFixed(1)} s:`,
         `  ${r.archive} (${mib(r.bytes ?? 0)}, ${c.files ?? 0} files; ${what})`,
+        `  manifest signed by the cluster CA (SHA-256 ${r.signedBy.slice(0, 16)}…)`,
         r.registryData
           ? '  with the registry storage'
           : "  without the registry's image data (left to the storage's own snapshots; --include-registry-data adds it)",
@@ -31,10 +33,14 @@ export function renderBackupSummary(r: BackupResult): string {
 }
 
 /** The manifest as `backup verify` prints it. */
-export function renderManifest(path: string, check: ArchiveCheck): string {
+export function renderManifest(path: string, check: TrustedArchive): string {
   const m: Manifest = check.manifest;
+  const s = check.signature;
   const lines = [
     `${path}: OK, every checksum matches (${check.files} files, ${mib(check.bytes)})`,
+    s.verified
+      ? `  signed by the CA of ${s.anchor} (SHA-256 ${s.signer.slice(0, 16)}…)`
+      : `  NOT VERIFIED (--accept-unsigned): ${s.problem}`,
     `  cluster ${m.cluster}, swarm ${m.swarmId}, taken ${m.createdAt} by eectl ${m.eectlVersion}`,
     `  from ${m.source.hostname} (${m.source.address})${m.autolock ? ', autolocked (unlock key inside)' : ''}`,
     `  registry storage: ${m.registryData ? 'included' : 'not included'}`,

@@ -3,6 +3,7 @@
  * lowest layer so that actions (which produce them), renderers and commands (which show them) all import
  * them downward.
  */
+import type { ArchiveSignature } from '../backup/signature.js';
 import type { Role } from '../config/schema.js';
 import type { ServiceView, TaskView } from '../dashboard/view-model.js';
 import type { ReplicaHealth } from '../registry/plan.js';
@@ -87,6 +88,8 @@ export interface BackupResult extends ChangeReport {
   outage: boolean;
   swarmId: string;
   registryData: boolean;
+  /** SHA-256 of the cluster CA certificate whose key signed the manifest (manifest.sig). */
+  signedBy: string;
   counts: {
     nodes: number;
     services: number;
@@ -114,6 +117,8 @@ export interface RestoreResult extends ChangeReport {
   services: { name: string; running: number; desired: number }[];
   /** What differs from the manifest (empty: everything is back). */
   differences: string[];
+  /** Who signed the archive, as checked against the trust anchor (or why not, under --accept-unsigned). */
+  signature: ArchiveSignature;
 }
 
 /** One host in the upgrade plan, in the order the hosts take their turns. */

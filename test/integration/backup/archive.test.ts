@@ -7,15 +7,18 @@ import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readArchive } from '../../../src/lib/backup/archive-reader.js';
 import { ArchiveWriter } from '../../../src/lib/backup/archive-writer.js';
-import type { Manifest } from '../../../src/lib/backup/manifest.js';
+import { MANIFEST_FORMAT, type Manifest } from '../../../src/lib/backup/manifest.js';
+import { createCa, type CertifiedKey } from '../../../src/lib/pki/certificates.js';
 import { EectlError } from '../../../src/lib/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eectl-archive-'));
 let identity = '';
 let recipient = '';
+/** The cluster CA that signs the manifests (as `eectl backup` signs them). */
+let ca: CertifiedKey;
 
 const meta: Omit<Manifest, 'entries'> = {
-  format: 1,
+  format: MANIFEST_FORMAT,
   eectlVersion: '0.1.0',
   cluster: 'test',
   createdAt: new Date().toISOString(),
@@ -47,7 +50,7 @@ async function makeArchive(path: string, keys: { recipients: string[] } | { pass
   const writer = await ArchiveWriter.create(path, keys);
   await addDirectory(writer, source, 'swarm', '');
   await writer.addFile('cluster.yaml', Buffer.from('apiVersion: eectl/v1\n'));
-  return writer.finish(meta);
+  return writer.finish(meta, ca);
 }
 
 const expectCode = async (p: Promise<unknown>, code: string) => {
@@ -64,6 +67,7 @@ describe('backup archive: age-encrypted tar with a manifest of checksums', () =>
   beforeAll(async () => {
     identity = await generateIdentity();
     recipient = await identityToRecipient(identity);
+    ca = await createCa('test');
     writeFileSync(join(dir, 'key.txt'), `# created: test\n${identity}\n`, { mode: 0o600 });
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -96,6 +100,19 @@ describe('backup archive: age-encrypted tar with a manifest of checksums', () =>
       .toString()
       .split(' ')[0];
     expect(manifest.entries.find((e) => e.name === 'swarm/state.json')?.sha256).toBe(sum);
+    // The manifest's signature checks with openssl and the CA certificate, as the README shows.
+    writeFileSync(join(out, 'ca.pem'), ca.certPem);
+    const script = [
+      'set -e',
+      `sed -n 's/.*"signature": "\\(.*\\)".*/\\1/p' manifest.sig | base64 -d > manifest.sig.der`,
+      "{ printf 'eectl backup manifest v1\\n'; cat manifest.json; } > manifest.signed",
+      'openssl x509 -in ca.pem -pubkey -noout > ca-pub.pem',
+      'openssl dgst -sha256 -verify ca-pub.pem -signature manifest.sig.der manifest.signed',
+    ].join('\n');
+    expect(execFileSync('sh', ['-c', script], { cwd: out }).toString()).toContain('Verified OK');
+    writeFileSync(join(out, 'manifest.json'), `${readFileSync(join(out, 'manifest.json'), 'utf8')} `);
+    // One byte more (a space) and openssl refuses it (exit 1, "Verification failure").
+    expect(() => execFileSync('sh', ['-c', script], { cwd: out, stdio: 'pipe' })).toThrow();
   });
 
   it('refuses a wrong identity or passphrase, a truncated archive and a flipped byte (exit 2)', async () => {

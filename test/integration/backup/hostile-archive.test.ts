@@ -12,16 +12,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryRefusal, readArchive } from '../../../src/lib/backup/archive-reader.js';
 import { ArchiveWriter } from '../../../src/lib/backup/archive-writer.js';
 import { extractToHosts } from '../../../src/lib/backup/extract.js';
-import type { Manifest } from '../../../src/lib/backup/manifest.js';
+import { MANIFEST_FORMAT, type Manifest } from '../../../src/lib/backup/manifest.js';
+import { createCa, type CertifiedKey } from '../../../src/lib/pki/certificates.js';
 import { EectlError } from '../../../src/lib/errors.js';
 import type { Host } from '../../../src/lib/host/host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eectl-hostile-'));
 let identity = '';
 let recipient = '';
+/** The cluster CA that signs the manifests (as `eectl backup` signs them). */
+let ca: CertifiedKey;
 
 const meta: Omit<Manifest, 'entries'> = {
-  format: 1,
+  format: MANIFEST_FORMAT,
   eectlVersion: '0.1.0',
   cluster: 'test',
   createdAt: new Date().toISOString(),
@@ -76,7 +79,7 @@ async function genuine(path: string, state: string): Promise<Manifest> {
   const writer = await ArchiveWriter.create(path, { recipients: [recipient] });
   await writer.addFile('swarm/state.json', Buffer.from(state));
   await writer.addFile('swarm/raft/wal', Buffer.alloc(100_000, 7));
-  return (await writer.finish(meta)).manifest;
+  return (await writer.finish(meta, ca)).manifest;
 }
 
 const refusedWith = async (p: Promise<unknown>, code: string, pattern: RegExp) => {
@@ -106,6 +109,7 @@ describe('archives an attacker with the public recipient key writes are refused 
   beforeAll(async () => {
     identity = await generateIdentity();
     recipient = await identityToRecipient(identity);
+    ca = await createCa('test');
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 

@@ -147,8 +147,8 @@ describe('manifest diff after a restore', () => {
   });
 
   it('checks a manifest read from an archive', () => {
-    expect(manifestProblems({ format: 2 })).toContain(
-      'format 2 is newer than this eectl reads (1): upgrade eectl',
+    expect(manifestProblems({ format: 3 })).toContain(
+      'format 3 is newer than this eectl reads (2): upgrade eectl',
     );
     expect(manifestProblems(null)).toEqual(['the manifest is not a JSON object']);
   });

@@ -69,6 +69,11 @@ function context(inSwarm: boolean): RestoreContext {
     request: {
       archive: 'b.tar.age',
       manifest,
+      signature: {
+        verified: true,
+        signer: '0123456789abcdef0123',
+        anchor: '/home/op/.eectl/prod/pki/ca.pem',
+      },
       force: false,
       maps: [],
       confirmReplace: () => Promise.resolve(false),
@@ -120,6 +125,10 @@ describe('restore: what it would replace is checked before anything changes', ()
     expect(ctx.mapping?.helper?.host.name).toBe('10.0.0.12');
     expect(lines).toContain(
       '10.0.0.11: m2 10.9.0.12 → 10.0.0.11: gets the swarm state, then advertises its new address',
+    );
+    // The plan says who signed the archive (checked before the restore started).
+    expect(lines).toContain(
+      '10.0.0.11: the archive is signed by the CA of /home/op/.eectl/prod/pki/ca.pem (SHA-256 0123456789abcdef…)',
     );
   });
 });
