@@ -5,7 +5,13 @@ import { Decrypter } from 'age-encryption';
 import tarStream, { type Header } from 'tar-stream';
 import { UsageError } from '../errors.js';
 import type { DecryptionKeys } from './keys.js';
-import { MANIFEST_ENTRY, manifestProblems, SIGNATURE_ENTRY, type Manifest } from './manifest.js';
+import {
+  attributesDiffer,
+  MANIFEST_ENTRY,
+  manifestProblems,
+  SIGNATURE_ENTRY,
+  type Manifest,
+} from './manifest.js';
 
 /** One entry as a reader is handed it: its tar header and its bytes, to be consumed before the next. */
 export interface ArchiveEntry {
@@ -52,7 +58,8 @@ export async function readArchive(
     file.destroy();
     throw decryptError(path, keys, error);
   }
-  const sums = new Map<string, { sha256: string; size: number }>();
+  const sums = new Map<string, { sha256: string; size: number; header: EntryHeader }>();
+  const directories = new Map<string, EntryHeader>();
   let manifestBytes: Buffer | undefined;
   let signatureBytes: Buffer | undefined;
   const extract = tarStream.extract();
@@ -84,7 +91,9 @@ export async function readArchive(
     stream.on('end', () => {
       if (isManifest) manifestBytes = Buffer.concat(chunks);
       else if (isSignature) signatureBytes = Buffer.concat(chunks);
-      else if (header.type === 'file') sums.set(header.name, { sha256: hash.digest('hex'), size });
+      else if ((header.type ?? 'file') === 'file')
+        sums.set(header.name, { sha256: hash.digest('hex'), size, header });
+      else directories.set(header.name, header);
     });
     const handed =
       onEntry && !kept
@@ -106,7 +115,7 @@ export async function readArchive(
     if (error instanceof UsageError) throw error;
     throw damagedError(path, (error as Error).message ?? String(error));
   }
-  const check = checkAgainstManifest(path, manifestBytes?.toString('utf8'), sums);
+  const check = checkAgainstManifest(path, manifestBytes?.toString('utf8'), sums, directories);
   return { ...check, raw: { manifest: manifestBytes!, signature: signatureBytes } };
 }
 
@@ -136,10 +145,14 @@ function refusedEntryError(path: string, name: string, why: string): UsageError 
   });
 }
 
+/** What of a tar header the manifest vouches for. */
+type EntryHeader = Pick<Header, 'mode' | 'uid' | 'gid'>;
+
 function checkAgainstManifest(
   path: string,
   manifestText: string | undefined,
-  sums: Map<string, { sha256: string; size: number }>,
+  sums: Map<string, { sha256: string; size: number; header: EntryHeader }>,
+  directories: Map<string, EntryHeader>,
 ): ArchiveCheck {
   if (manifestText === undefined) throw damagedError(path, `it has no ${MANIFEST_ENTRY} (truncated?)`);
   let manifest: Manifest;
@@ -156,13 +169,27 @@ function checkAgainstManifest(
     if (!found) bad.push(`${entry.name}: missing`);
     else if (found.sha256 !== entry.sha256 || found.size !== entry.size)
       bad.push(`${entry.name}: checksum differs`);
+    else {
+      const differs = attributesDiffer(found.header, entry);
+      if (differs) bad.push(`${entry.name}: ${differs}`);
+    }
   }
   for (const name of sums.keys())
     if (!manifest.entries.some((e) => e.name === name)) bad.push(`${name}: not in the manifest`);
+  if (manifest.directories) {
+    for (const dir of manifest.directories) {
+      const found = directories.get(dir.name);
+      const differs = found && attributesDiffer(found, dir);
+      if (!found) bad.push(`${dir.name}/: missing`);
+      else if (differs) bad.push(`${dir.name}/: ${differs}`);
+    }
+    for (const name of directories.keys())
+      if (!manifest.directories.some((d) => d.name === name)) bad.push(`${name}/: not in the manifest`);
+  }
   if (bad.length > 0)
     throw damagedError(
       path,
-      `${bad.length} entries fail their checksum:\n  ${bad.slice(0, 10).join('\n  ')}`,
+      `${bad.length} entries do not match the manifest (checksum, mode or owner):\n  ${bad.slice(0, 10).join('\n  ')}`,
     );
   let bytes = 0;
   for (const s of sums.values()) bytes += s.size;

@@ -6,7 +6,14 @@ import { pipeline } from 'node:stream/promises';
 import { Encrypter } from 'age-encryption';
 import tarStream, { type Header } from 'tar-stream';
 import type { EncryptionKeys } from './keys.js';
-import { MANIFEST_ENTRY, SIGNATURE_ENTRY, type Manifest, type ManifestEntry } from './manifest.js';
+import {
+  attributesOf,
+  MANIFEST_ENTRY,
+  SIGNATURE_ENTRY,
+  type Manifest,
+  type ManifestDirectory,
+  type ManifestEntry,
+} from './manifest.js';
 import { signManifest, type ManifestSigner } from './signature.js';
 
 /**
@@ -16,6 +23,7 @@ import { signManifest, type ManifestSigner } from './signature.js';
  */
 export class ArchiveWriter {
   private readonly entries: ManifestEntry[] = [];
+  private readonly directories: ManifestDirectory[] = [];
   private readonly written: Promise<void>;
   private failed: unknown;
 
@@ -44,10 +52,12 @@ export class ArchiveWriter {
 
   /** Adds one file from memory (small things: the cluster file, a key). */
   async addFile(name: string, content: Buffer, mode = 0o600): Promise<void> {
-    this.entries.push({ name, size: content.length, sha256: sha256(content) });
+    this.entries.push({ name, size: content.length, sha256: sha256(content), mode, uid: 0, gid: 0 });
     await new Promise<void>((resolve, reject) =>
-      this.pack.entry({ name, mode, size: content.length, mtime: new Date() }, content, (e) =>
-        e ? reject(e) : resolve(),
+      this.pack.entry(
+        { name, mode, uid: 0, gid: 0, size: content.length, mtime: new Date() },
+        content,
+        (e) => (e ? reject(e) : resolve()),
       ),
     );
   }
@@ -74,7 +84,8 @@ export class ArchiveWriter {
       const entry = this.pack.entry({ ...header, name }, (error) => {
         if (error) return next(error);
         if (header.type === 'file' || header.type === undefined)
-          this.entries.push({ name, size, sha256: hash.digest('hex') });
+          this.entries.push({ name, size, sha256: hash.digest('hex'), ...attributesOf(header) });
+        else if (header.type === 'directory') this.directories.push({ name, ...attributesOf(header) });
         next();
       });
       stream.on('data', (data: unknown) => {
@@ -102,10 +113,10 @@ export class ArchiveWriter {
    * closes the tar, and renames the archive into place.
    */
   async finish(
-    manifest: Omit<Manifest, 'entries'>,
+    manifest: Omit<Manifest, 'entries' | 'directories'>,
     signer: Pick<ManifestSigner, 'certPem' | 'keyPem'> | null,
   ): Promise<{ path: string; bytes: number; manifest: Manifest }> {
-    const full: Manifest = { ...manifest, entries: [...this.entries] };
+    const full: Manifest = { ...manifest, entries: [...this.entries], directories: [...this.directories] };
     const body = Buffer.from(`${JSON.stringify(full, null, 2)}\n`);
     await this.addEntry(MANIFEST_ENTRY, body);
     if (signer) await this.addEntry(SIGNATURE_ENTRY, signManifest(body, signer));

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { readArchive, type ArchiveCheck } from './archive-reader.js';
 import type { DecryptionKeys } from './keys.js';
-import type { Manifest } from './manifest.js';
+import { attributesDiffer, type EntryAttributes, type Manifest } from './manifest.js';
 
 /** Entries under `prefix` go to `dir` on `host` (with the prefix taken off when `strip`). */
 export interface ExtractRoute {
@@ -37,7 +37,7 @@ export async function extractToHosts(
   archive: string,
   keys: DecryptionKeys,
   routes: readonly ExtractRoute[],
-  expected: Pick<Manifest, 'entries'>,
+  expected: Pick<Manifest, 'entries' | 'directories'>,
 ): Promise<ArchiveCheck> {
   const spool = await mkdtemp(join(tmpdir(), 'eectl-restore-'));
   try {
@@ -47,17 +47,51 @@ export async function extractToHosts(
   }
 }
 
-/** Decrypts one entry into `file` and says whether its bytes are the ones `expected` lists. */
+function notWritten(archive: string, name: string, why: string): UsageError {
+  return new UsageError(
+    `${archive}: entry ${JSON.stringify(name)} was not written: ${why}; nothing more was sent`,
+    {
+      code: 'EBACKUP_DAMAGED',
+      suggestions: ['Check the archive with `eectl backup verify FILE`, then run restore again.'],
+    },
+  );
+}
+
+/** A directory's attributes as the manifest lists them, or why it may not be written. */
+function listedDirectory(
+  name: string,
+  header: { mode?: number; uid?: number; gid?: number },
+  expected: Pick<Manifest, 'directories'>,
+): EntryAttributes | Record<string, never> | string {
+  if (!expected.directories) return {}; // format 1: the manifest lists no directories
+  const listed = expected.directories.find((d) => d.name === name);
+  if (!listed) return 'it is not in the manifest';
+  const differs = attributesDiffer(header, listed);
+  return differs
+    ? `${differs} (the archive changed since it was checked)`
+    : { mode: listed.mode, uid: listed.uid, gid: listed.gid };
+}
+
+/**
+ * Decrypts one entry into `file` and says whether its bytes, and the mode and owner of its header, are the
+ * ones `expected` lists.
+ */
 export async function spoolAndVerify(
   name: string,
   stream: Readable,
   file: string,
   expected: Pick<Manifest, 'entries'>,
+  header: { mode?: number; uid?: number; gid?: number },
 ): Promise<string | undefined> {
   const want = expected.entries.find((e) => e.name === name);
   if (!want) {
     stream.resume();
     return 'it is not in the manifest';
+  }
+  const differs = attributesDiffer(header, want);
+  if (differs) {
+    stream.resume();
+    return `${differs} (the archive changed since it was checked)`;
   }
   const hash = createHash('sha256');
   let size = 0;
@@ -80,7 +114,7 @@ async function extractVerified(
   archive: string,
   keys: DecryptionKeys,
   routes: readonly ExtractRoute[],
-  expected: Pick<Manifest, 'entries'>,
+  expected: Pick<Manifest, 'entries' | 'directories'>,
   spool: string,
 ): Promise<ArchiveCheck> {
   let spooled = 0;
@@ -119,28 +153,30 @@ async function extractVerified(
       }
       if ((header.type ?? 'file') !== 'file') {
         stream.resume();
+        // readArchive admits only directories besides files: one the manifest lists, with its attributes.
+        const listed = listedDirectory(name, header, expected);
+        if (typeof listed === 'string') throw notWritten(archive, name, listed);
         const { pack } = sinkFor(route);
         await new Promise<void>((resolve, reject) => {
-          pack.entry({ ...header, name: rest }, (error) => (error ? reject(error) : resolve()));
+          pack.entry({ ...header, ...listed, name: rest }, (error) => (error ? reject(error) : resolve()));
         });
         return;
       }
       const file = join(spool, String(spooled++));
-      const wrong = await spoolAndVerify(name, stream, file, expected);
+      const wrong = await spoolAndVerify(name, stream, file, expected, header);
       if (wrong) {
         await rm(file, { force: true });
-        throw new UsageError(
-          `${archive}: entry ${JSON.stringify(name)} was not written: ${wrong}; nothing more was sent`,
-          {
-            code: 'EBACKUP_DAMAGED',
-            suggestions: ['Check the archive with `eectl backup verify FILE`, then run restore again.'],
-          },
-        );
+        throw notWritten(archive, name, wrong);
       }
+      // What is written is what the manifest lists: the signature covers it, the tar header it does not.
+      const want = expected.entries.find((e) => e.name === name)!;
+      const attributes = want.mode === undefined ? {} : { mode: want.mode, uid: want.uid, gid: want.gid };
       const { pack } = sinkFor(route);
       try {
         await new Promise<void>((resolve, reject) => {
-          const entry = pack.entry({ ...header, name: rest }, (error) => (error ? reject(error) : resolve()));
+          const entry = pack.entry({ ...header, ...attributes, name: rest }, (error) =>
+            error ? reject(error) : resolve(),
+          );
           createReadStream(file)
             .on('error', reject)
             .pipe(entry as unknown as NodeJS.WritableStream);

@@ -40,11 +40,28 @@ export interface ManifestNode {
   id: string;
 }
 
-/** One file of the archive, with its checksum. */
-export interface ManifestEntry {
+/**
+ * What a restore writes of an entry besides its bytes: permission bits, owner and group, as the host's
+ * `tar -x --same-owner -p` applies them. In the manifest, so the signature covers them: the restore writes
+ * these values, never the tar header's (which anyone who re-encrypts the archive could change).
+ */
+export interface EntryAttributes {
+  /** Permission bits (no setuid, setgid: refused). */
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** One file of the archive, with its checksum (format 2: and its attributes). */
+export interface ManifestEntry extends Partial<EntryAttributes> {
   name: string;
   size: number;
   sha256: string;
+}
+
+/** One directory of the archive (format 2). */
+export interface ManifestDirectory extends EntryAttributes {
+  name: string;
 }
 
 export interface Manifest {
@@ -65,6 +82,8 @@ export interface Manifest {
   configs: NamedObject[];
   networks: NamedObject[];
   entries: ManifestEntry[];
+  /** Format 2: every directory of the archive, with its attributes. */
+  directories?: ManifestDirectory[];
 }
 
 /** The swarm objects of a manifest, as compared after a restore. */
@@ -141,5 +160,36 @@ export function manifestProblems(value: unknown): string[] {
   for (const key of ['nodes', 'services', 'secrets', 'configs', 'networks', 'entries'] as const)
     if (!Array.isArray(m[key])) problems.push(`no ${key} list`);
   if (typeof m.source?.address !== 'string') problems.push('no source manager');
+  if (typeof m.format === 'number' && m.format >= 2 && problems.length === 0) {
+    if (!Array.isArray(m.directories)) problems.push('no directories list');
+    const listed = [...(m.entries ?? []), ...(m.directories ?? [])] as Partial<EntryAttributes>[];
+    if (!listed.every(hasAttributes)) problems.push('an entry without its mode, owner and group');
+  }
   return problems;
+}
+
+const isId = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+
+function hasAttributes(e: Partial<EntryAttributes>): boolean {
+  return isId(e.mode) && (e.mode ?? 0) <= 0o7777 && isId(e.uid) && isId(e.gid);
+}
+
+/** The attributes of a tar header, as a manifest lists them (permission bits only). */
+export function attributesOf(header: { mode?: number; uid?: number; gid?: number }): EntryAttributes {
+  return { mode: (header.mode ?? 0o644) & 0o7777, uid: header.uid ?? 0, gid: header.gid ?? 0 };
+}
+
+/** How an entry's header differs from the attributes the manifest lists, or undefined. */
+export function attributesDiffer(
+  header: { mode?: number; uid?: number; gid?: number },
+  listed: Partial<EntryAttributes>,
+): string | undefined {
+  if (listed.mode === undefined) return undefined; // format 1: the manifest lists none
+  const found = attributesOf(header);
+  const diffs: string[] = [];
+  if (found.mode !== listed.mode)
+    diffs.push(`mode ${found.mode.toString(8)}, the manifest says ${listed.mode.toString(8)}`);
+  if (found.uid !== listed.uid || found.gid !== listed.gid)
+    diffs.push(`owner ${found.uid}:${found.gid}, the manifest says ${listed.uid}:${listed.gid}`);
+  return diffs.length > 0 ? diffs.join(', ') : undefined;
 }

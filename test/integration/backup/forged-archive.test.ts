@@ -48,17 +48,21 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 interface Entry {
   name: string;
   body: Buffer;
+  /** The tar header's (0600, root's when not given). */
+  mode?: number;
+  uid?: number;
+  gid?: number;
 }
 
 /** The tar of `entries`, then manifest.json (true checksums) and, when given, manifest.sig. */
 async function tarOf(entries: Entry[], manifest: Buffer, signature?: Buffer): Promise<Buffer> {
   const pack = tarStream.pack();
-  for (const { name, body } of [
+  for (const { name, body, mode, uid, gid } of [
     ...entries,
     { name: 'manifest.json', body: manifest },
     ...(signature ? [{ name: 'manifest.sig', body: signature }] : []),
-  ])
-    pack.entry({ name, mode: 0o600 }, body);
+  ] as Entry[])
+    pack.entry({ name, mode: mode ?? 0o600, uid: uid ?? 0, gid: gid ?? 0 }, body);
   pack.finalize();
   const chunks: Buffer[] = [];
   for await (const chunk of Readable.from(pack)) chunks.push(chunk as Buffer);
@@ -67,7 +71,9 @@ async function tarOf(entries: Entry[], manifest: Buffer, signature?: Buffer): Pr
 
 const manifestOf = (entries: Entry[]) =>
   Buffer.from(
-    `${JSON.stringify({ ...meta, entries: entries.map((e) => ({ name: e.name, size: e.body.length, sha256: sha(e.body) })) }, null, 2)}\n`,
+    // A well-formed manifest, as eectl writes one (entries with their mode and owner, directories): only
+    // the signature is missing or wrong.
+    `${JSON.stringify({ ...meta, entries: entries.map((e) => ({ name: e.name, size: e.body.length, sha256: sha(e.body), mode: 0o600, uid: 0, gid: 0 })), directories: [] }, null, 2)}\n`,
   );
 
 /** age-encrypts to the recipient: all a forger needs is the public key. */
@@ -85,7 +91,8 @@ async function entriesOf(plain: Buffer): Promise<Entry[]> {
     const chunks: Buffer[] = [];
     stream.on('data', (c: unknown) => chunks.push(c as Buffer));
     stream.on('end', () => {
-      entries.push({ name: header.name, body: Buffer.concat(chunks) });
+      const { mode, uid, gid } = header;
+      entries.push({ name: header.name, body: Buffer.concat(chunks), mode, uid, gid });
       next();
     });
   });
@@ -203,6 +210,19 @@ describe('archives written with only the public recipient key are refused: the s
       )}\n`,
     );
     await encryptTo(recipient, path('changed-entry.tar.age'), await tarOf(files, rewritten, signature));
+
+    // The genuine archive, bytes, manifest and signature untouched, with one entry's tar header made
+    // world-writable and another's owned by a user: what a restore would write is not the header's.
+    const manifestEntry = genuine.find((e) => e.name === 'manifest.json')!;
+    const [first, second] = genuine.filter((e) => e.name !== 'manifest.json' && e.name !== 'manifest.sig');
+    const loosened = genuine
+      .filter((e) => e.name !== 'manifest.json' && e.name !== 'manifest.sig')
+      .map((e) => (e === first ? { ...e, mode: 0o666 } : e === second ? { ...e, uid: 1000, gid: 1000 } : e));
+    await encryptTo(
+      recipient,
+      path('loosened.tar.age'),
+      await tarOf(loosened, manifestEntry.body, signature),
+    );
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -228,6 +248,13 @@ describe('archives written with only the public recipient key are refused: the s
       await verify('changed-entry.tar.age', '-c', path('cluster.yaml')),
       /signature does not verify .*manifest\.json was changed after it was signed/,
     );
+  });
+
+  it('refuses an entry whose mode or owner in the tar differs from the signed manifest (exit 2), the bytes and signature intact', async () => {
+    const r = await verify('loosened.tar.age', '-c', path('cluster.yaml'));
+    expect([r.code, r.json.error?.code], r.stdout).toEqual([2, 'EBACKUP_DAMAGED']);
+    expect(r.json.error?.message).toMatch(/mode 666, the manifest says 600/);
+    expect(r.json.error?.message).toMatch(/owner 1000:1000, the manifest says 0:0/);
   });
 
   it('never takes the anchor from the archive: without -c or --trust even a self-consistent forgery is refused before it is read', async () => {
