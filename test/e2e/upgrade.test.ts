@@ -1,11 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { runEectl, startEectl } from '../helpers/cli.js';
 import { loadBusybox } from './helpers/images.js';
-import { useSandbox } from './helpers/sandbox.js';
+import { uniqueSandboxName, useSandbox } from './helpers/sandbox.js';
 
 // What the sandbox mirror offers: bookworm's docker.io and trixie's.
 const OLD_DAEMON = '20.10.24';
@@ -33,6 +36,11 @@ interface Sample {
   webRunning: number;
   reachableManagers: number;
 }
+
+/** What the upgrade describe leaves for the restore onto engine 26.1 at new addresses. */
+const drWork = mkdtempSync(join(tmpdir(), 'eectl-upgrade-dr-'));
+const drKey = join(drWork, 'key.txt');
+const dr = { archive: '', ca: '', subnet: '', image: '', sourceAddress: '', oldAddresses: [] as string[] };
 
 describe('eectl upgrade: 3 managers + 2 workers from 20.10 to 26.1 under a running service', () => {
   const sandbox = useSandbox({ name: 'upgrade', managers: 3, workers: 2 });
@@ -337,4 +345,96 @@ describe('eectl upgrade: 3 managers + 2 workers from 20.10 to 26.1 under a runni
     expect(r.json?.error?.message).toContain('not-an-address');
     expect(await startTimes()).toEqual(before);
   });
+
+  it('backs up the 26.1 cluster, for the restore onto new addresses below', async () => {
+    setDaemon('');
+    execFileSync('age-keygen', ['-o', drKey], { stdio: 'ignore' });
+    const recipient = /public key: (age1\S+)/.exec(readFileSync(drKey, 'utf8'))?.[1] ?? '';
+    const r = await eectl('backup', '--recipient', recipient, '--out', `${drWork}/`);
+    expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
+    dr.archive = (r.json?.result as { archive: string }).archive;
+    dr.ca = join(bundle, 'ca.pem');
+    dr.subnet = sandbox.description.network.subnet;
+    dr.oldAddresses = all.map(address);
+    dr.image = (
+      await sandbox.exec(
+        'm1',
+        "docker service inspect web --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}'",
+        {
+          check: true,
+        },
+      )
+    ).stdout
+      .trim()
+      .replace(/@sha256:.*$/, '');
+  }, 1_200_000);
+});
+
+/**
+ * The disaster on engine 26.1: every host of the upgraded cluster is gone (its sandbox is removed when the
+ * describe above ends) and its archive is restored onto fresh hosts on another subnet whose file says 26.1.
+ * The restore onto new addresses is tested on 20.10 in backup.test.ts; this is the same on 26.1.
+ */
+describe('eectl restore onto new addresses with engine 26.1 (3 managers, 2 workers, another subnet)', () => {
+  // The old subnet is held by a placeholder network (labelled, so `sandbox down --prefix` removes it too),
+  // so the new sandbox gets another one.
+  const hold = `eectl-${uniqueSandboxName('upgrade-hold')}`;
+  beforeAll(async () => {
+    if (!dr.subnet) return;
+    await execa('docker', [
+      'network',
+      'create',
+      '--subnet',
+      dr.subnet,
+      '--label',
+      `eectl.sandbox=${uniqueSandboxName('upgrade-hold')}`,
+      hold,
+    ]);
+  });
+  afterAll(async () => {
+    await execa('docker', ['network', 'rm', hold], { reject: false });
+  });
+  const sandbox = useSandbox({ name: 'upgrade-dr', managers: 3, workers: 2 });
+
+  it('restores: engine 26.1 on every host, only the new nodes, each manager advertising its new address, the services at their counts', async () => {
+    expect(dr.archive, 'the upgrade describe made no archive').not.toBe('');
+    for (const h of sandbox.hosts) expect(dr.oldAddresses).not.toContain(h.address);
+    // The file says 26.1, and brings the services' image as a bundle (there is no registry here).
+    const image = join(drWork, 'busybox.tar');
+    await execa('docker', ['save', '-o', image, dr.image]);
+    const doc = parseDocument(readFileSync(sandbox.clusterFile, 'utf8'));
+    doc.setIn(['spec', 'engine', 'version'], '26.1');
+    doc.setIn(['spec', 'images', 'bundles'], [image]);
+    writeFileSync(sandbox.clusterFile, doc.toString());
+
+    const r = await runEectl(
+      ['restore', dr.archive, '-c', sandbox.clusterFile, '--identity', drKey, '--trust', dr.ca, '--json'],
+      { timeoutMs: 1_500_000 },
+    );
+    expect(r.code, `${r.stderr}\n${r.stdout.slice(0, 3000)}`).toBe(0);
+    expect((r.json?.result as { differences: string[] }).differences).toEqual([]);
+
+    const versions = await Promise.all(
+      sandbox.hosts.map(async (h) =>
+        (await sandbox.exec(h, "docker version --format '{{.Server.Version}}'")).stdout.trim(),
+      ),
+    );
+    expect(new Set(versions)).toEqual(new Set([`${NEW_DAEMON}+dfsg1`]));
+    const nodes = JSON.parse(
+      (await sandbox.exec('m1', 'docker node inspect $(docker node ls -q)', { check: true })).stdout,
+    ) as { Description: { Hostname: string }; Status: { Addr: string }; ManagerStatus?: { Addr: string } }[];
+    expect(nodes.map((n) => n.Description.Hostname).sort()).toEqual(['m1', 'm2', 'm3', 'w1', 'w2']);
+    for (const n of nodes) {
+      const h = sandbox.host(n.Description.Hostname);
+      expect(n.Status.Addr, n.Description.Hostname).toBe(h.address);
+      if (n.ManagerStatus) expect(n.ManagerStatus.Addr, n.Description.Hostname).toBe(`${h.address}:2377`);
+    }
+    const joinCommand = (await sandbox.exec('m2', 'docker swarm join-token worker', { check: true })).stdout;
+    for (const old of dr.oldAddresses) expect(joinCommand).not.toContain(old);
+    const services = (
+      await sandbox.exec('m1', "docker service ls --format '{{.Name}} {{.Replicas}}'", { check: true })
+    ).stdout;
+    expect(services).toContain('web 4/4');
+    expect(services).toContain('agent 5/5');
+  }, 1_800_000);
 });
