@@ -610,7 +610,7 @@ describe('eectl restore onto hosts at new addresses (3 managers, 2 workers, 1 re
   afterAll(async () => {
     await execa('docker', ['network', 'rm', hold], { reject: false });
   });
-  const sandbox = useSandbox({ name: 'backup-dr', managers: 3, workers: 2, registries: 1 });
+  const sandbox = useSandbox({ name: 'backup-dr', managers: 3, workers: 2, registries: 1, addressBase: 100 });
   const run = (ref: string, script: string) => sandbox.exec(ref, script, { check: true, timeoutMs: 300_000 });
   const addresses = () => new Set(sandbox.hosts.map((h) => h.address));
   const oldAddresses = () => new Set(manifest!.nodes.map((n) => (n as { address?: string }).address ?? ''));
@@ -619,6 +619,9 @@ describe('eectl restore onto hosts at new addresses (3 managers, 2 workers, 1 re
     expect(archive, 'the backup describe made no archive').not.toBe('');
     expect(sandbox.description.network.subnet).not.toBe(oldSubnet);
     for (const a of addresses()) expect(oldAddresses().has(a), a).toBe(false);
+    // Another site: another subnet, and other last octets too.
+    const last = (a: string) => a.split('.').at(-1);
+    for (const a of addresses()) expect([...oldAddresses()].map(last), a).not.toContain(last(a));
     await nameTheRegistry(sandbox, { file: true });
     // A new cluster file: this machine has no CA for it, so the archive's signer is checked against the
     // old cluster's CA certificate, from the client bundle issued before the backup. Without it: exit 2.

@@ -394,7 +394,7 @@ describe('eectl restore onto new addresses with engine 26.1 (3 managers, 2 worke
   afterAll(async () => {
     await execa('docker', ['network', 'rm', hold], { reject: false });
   });
-  const sandbox = useSandbox({ name: 'upgrade-dr', managers: 3, workers: 2 });
+  const sandbox = useSandbox({ name: 'upgrade-dr', managers: 3, workers: 2, addressBase: 100 });
 
   it('restores: engine 26.1 on every host, only the new nodes, each manager advertising its new address, the services at their counts', async () => {
     expect(dr.archive, 'the upgrade describe made no archive').not.toBe('');

@@ -4,7 +4,8 @@ import { containerName, type SandboxHost } from './state.js';
 
 /**
  * Address plan of a sandbox: one /24 per sandbox in 10.77.0.0/16 (so several coexist), the gateway at .1
- * (where the package mirror answers), managers from .11, workers from .21, registries from .31.
+ * (where the package mirror answers), managers from .11, workers from .21, registries from .31 (or .111,
+ * .121, .131 with an address base of 100).
  */
 
 export const SUBNET_PREFIX = '10.77';
@@ -79,8 +80,20 @@ function cidrRange(cidr: string): { first: number; last: number } | undefined {
   return { first, last: first + size - 1 };
 }
 
+/**
+ * What is added to every host's last octet: 0 (managers from .11) or 100 (managers from .111), so a second
+ * sandbox can stand for a site whose hosts differ from the first's in the last octet too (a restore onto
+ * new addresses).
+ */
+export type AddressBase = 0 | 100;
+
 /** Hostnames, addresses, users and container names of a sandbox's hosts, managers first. */
-export function planHosts(sandbox: string, counts: HostCounts, subnetIndex: number): SandboxHost[] {
+export function planHosts(
+  sandbox: string,
+  counts: HostCounts,
+  subnetIndex: number,
+  addressBase: AddressBase = 0,
+): SandboxHost[] {
   const roles: [Role, number][] = [
     ['manager', counts.managers],
     ['worker', counts.workers],
@@ -92,7 +105,7 @@ export function planHosts(sandbox: string, counts: HostCounts, subnetIndex: numb
       return {
         hostname,
         role,
-        address: `${SUBNET_PREFIX}.${subnetIndex}.${FIRST_ADDRESS[role] + i}`,
+        address: `${SUBNET_PREFIX}.${subnetIndex}.${addressBase + FIRST_ADDRESS[role] + i}`,
         user: SSH_USER[role],
         container: containerName(sandbox, hostname),
       };

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Listr } from 'listr2';
 import { UsageError } from '../errors.js';
 import { nullLogger, type Logger } from '../ui/log.js';
-import { assertCounts, planHosts, type HostCounts } from './addresses.js';
+import { assertCounts, planHosts, type AddressBase, type HostCounts } from './addresses.js';
 import { hostAptSources, machineDebianMirrors } from './apt.js';
 import { withCacheLock } from './cache-lock.js';
 import { writeSandboxClusterFile } from './cluster-file.js';
@@ -35,6 +35,8 @@ export interface SandboxUpOptions extends HostCounts {
   signal?: AbortSignal;
   /** The Debian archive to build from; default: the one in this machine's apt sources. */
   mirror?: string;
+  /** Added to every host's last octet (see planHosts): 0 by default. */
+  addressBase?: AddressBase;
 }
 
 interface UpContext {
@@ -118,7 +120,7 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxDescr
           ctx.description = {
             name,
             network: { name: network.name, subnet: network.subnet, gateway: network.gateway },
-            hosts: planHosts(name, options, network.index),
+            hosts: planHosts(name, options, network.index, options.addressBase ?? 0),
             mirrorUrl: mirrorUrl(network.gateway),
             mirrorKey: mirrorKeyPath(cacheDir),
             clusterFile: join(stateDir, 'cluster.yaml'),

@@ -50,6 +50,8 @@ export interface UseSandboxOptions {
   registries?: number;
   /** Unique per test file, e.g. `swarm`; the sandbox is named `e2e-<run>-swarm` (see uniqueSandboxName). */
   name: string;
+  /** 100: hosts from .111 instead of .11 (another site's last octets). */
+  addressBase?: 0 | 100;
 }
 
 /**
@@ -78,6 +80,7 @@ export function useSandbox(options: UseSandboxOptions): SandboxUnderTest {
       managers: options.managers ?? 1,
       workers: options.workers ?? 0,
       registries: options.registries ?? 0,
+      addressBase: options.addressBase ?? 0,
       renderer: 'simple',
       logger,
     });

@@ -40,6 +40,18 @@ describe('sandbox addresses', () => {
     ]);
   });
 
+  it('with an address base of 100, plans the same hosts from .111, .121 and .131 (another site’s last octets)', () => {
+    const hosts = planHosts('dr', { managers: 3, workers: 2, registries: 1 }, 5, 100);
+    expect(hosts.map((h) => [h.hostname, h.address])).toEqual([
+      ['m1', '10.77.5.111'],
+      ['m2', '10.77.5.112'],
+      ['m3', '10.77.5.113'],
+      ['w1', '10.77.5.121'],
+      ['w2', '10.77.5.122'],
+      ['r1', '10.77.5.131'],
+    ]);
+  });
+
   it('refuses sizes that do not fit the address ranges', () => {
     expect(() => assertCounts({ managers: 0, workers: 0, registries: 0 })).toThrow(/--managers/);
     expect(() => assertCounts({ managers: 1, workers: 10, registries: 0 })).toThrow(/--workers/);
