@@ -5,6 +5,8 @@ import { DNF_PASSWORD_FILES, YUM_REPO_FILE } from '../host/os/dnf.js';
 import { ENGINE_DATA_PATHS } from '../host/os/packages.js';
 import { ZYPPER_CREDENTIALS_FILE, ZYPPER_REPO_FILE } from '../host/os/zypper.js';
 import { API_DROP_IN } from '../pki/paths.js';
+import { AUTHZ_UNIT_NAME, PLUGIN_SOCKET, PLUGIN_SPEC, TOKEN_UNIT_NAME } from '../access/paths.js';
+import { NODE_RUN_DIR, NODE_TMPFILES, WATCHER_UNIT_NAME } from '../ingress/names.js';
 
 /**
  * What an engine installed by eectl leaves on a host, beyond its packages, and the shell that finds and
@@ -25,8 +27,34 @@ export const CNI_DIR = '/etc/cni';
 export const DROP_IN_DIR = API_DROP_IN.slice(0, API_DROP_IN.lastIndexOf('/'));
 const DROP_IN_NAME = API_DROP_IN.slice(DROP_IN_DIR.length + 1);
 
+/** eectl's services on the managers: the authorization plugin, the registry's token service, the ingress watcher. */
+export const EECTL_SERVICE_UNITS = [AUTHZ_UNIT_NAME, TOKEN_UNIT_NAME, WATCHER_UNIT_NAME] as const;
+const SYSTEMD_DIR = '/etc/systemd/system';
+
+/**
+ * What those services leave: their unit files and the links `systemctl enable` made, their runtime and
+ * modules (/opt/eectl), the plugin's spec file and socket directory, the ingress's tmpfiles line and folder.
+ */
+export const EECTL_SERVICE_PATHS = [
+  ...EECTL_SERVICE_UNITS.map((u) => `${SYSTEMD_DIR}/multi-user.target.wants/${u}`),
+  ...EECTL_SERVICE_UNITS.map((u) => `${SYSTEMD_DIR}/${u}`),
+  '/opt/eectl',
+  PLUGIN_SPEC,
+  PLUGIN_SOCKET.slice(0, PLUGIN_SOCKET.lastIndexOf('/')),
+  NODE_TMPFILES,
+  NODE_RUN_DIR,
+] as const;
+
+/** Whether removing this path changes systemd's units (a daemon-reload must follow). */
+export const isSystemdUnitPath = (p: string): boolean => p.startsWith(`${SYSTEMD_DIR}/`);
+
 /** Paths a reset removes (when present), in the order it removes them. */
-export const RESET_PATHS = [...ENGINE_DATA_PATHS, ...EECTL_PATHS, ...ENGINE_RUNTIME_PATHS] as const;
+export const RESET_PATHS = [
+  ...ENGINE_DATA_PATHS,
+  ...EECTL_PATHS,
+  ...EECTL_SERVICE_PATHS,
+  ...ENGINE_RUNTIME_PATHS,
+] as const;
 
 /** Every package source file any configurer writes; the configurer's own step removes those of its OS. */
 export const SOURCE_FILES = [

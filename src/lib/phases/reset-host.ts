@@ -18,6 +18,7 @@ import type { ResetInventory } from './reset-inventory.js';
 import {
   DROP_IN_DIR,
   EECTL_PATHS,
+  isSystemdUnitPath,
   KEPT_WHILE_LOCKED,
   REMOVE_FIREWALL_SCRIPT,
   REMOVE_LINKS_SCRIPT,
@@ -61,8 +62,9 @@ export function resetSteps(facts: Facts, inventory: ResetInventory, keep: string
         `remove ${list(inventory.paths)}`,
       ),
     );
-    // Without a reload, systemd keeps the removed API drop-in in effect for a docker.service started later.
-    if (inventory.paths.some((p) => p === API_DROP_IN || p === DROP_IN_DIR))
+    // Without a reload, systemd keeps the removed API drop-in in effect for a docker.service started later,
+    // and eectl's removed units loaded.
+    if (inventory.paths.some((p) => p === API_DROP_IN || p === DROP_IN_DIR || isSystemdUnitPath(p)))
       steps.push(...service.daemonReload());
   }
   if (inventory.links.length > 0) {

@@ -19,6 +19,7 @@ import {
   ENGINE_RUNTIME_PATHS,
   KEPT_WHILE_LOCKED,
   PROBE_SCRIPT,
+  EECTL_SERVICE_UNITS,
   RESET_PATHS,
 } from '../cluster/reset-leftovers.js';
 
@@ -195,8 +196,16 @@ export async function probeHost(host: Host, keep: string | undefined): Promise<R
   const { record, probe: found } = plan;
   const packages = installedPackages.filter((p) => !plan.keptPackages.includes(p));
   // docker.socket first: while it listens, systemd starts docker again on the next connection.
+  // eectl's own services on the managers (systemd only) first: they call the engine.
   const services =
-    facts.initSystem === 'systemd' ? ['docker.socket', 'docker', 'containerd'] : ['docker', 'containerd'];
+    facts.initSystem === 'systemd'
+      ? [
+          ...EECTL_SERVICE_UNITS.map((u) => u.replace(/\.service$/, '')),
+          'docker.socket',
+          'docker',
+          'containerd',
+        ]
+      : ['docker', 'containerd'];
   const activeServices: string[] = [];
   for (const name of services) {
     const probe = service.isActive(name);

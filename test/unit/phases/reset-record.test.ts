@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { PLUGIN_SPEC } from '../../../src/lib/access/paths.js';
+import { EECTL_SERVICE_PATHS } from '../../../src/lib/cluster/reset-leftovers.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import type { SwarmFacts } from '../../../src/lib/host/facts-types.js';
 import { Host } from '../../../src/lib/host/host.js';
@@ -146,9 +148,10 @@ describe('reset with an install record', () => {
     expect(inventory.packages).toEqual(['docker-cli']);
     expect(inventory.pulledIn).toEqual(['runc']);
     expect(inventory.paths).not.toEqual(expect.arrayContaining(['/var/lib/docker']));
-    expect(inventory.paths.filter((p) => p.startsWith('/etc/docker') || p.startsWith('/var/lib/'))).toEqual(
-      [],
-    );
+    // Of /etc/docker only what eectl put there goes: its authorization plugin's spec file.
+    expect(inventory.paths.filter((p) => p.startsWith('/etc/docker') || p.startsWith('/var/lib/'))).toEqual([
+      PLUGIN_SPEC,
+    ]);
     expect(inventory).toMatchObject({
       links: [],
       firewall: [],
@@ -165,12 +168,18 @@ describe('reset with an install record', () => {
       '/etc/docker (certs.d: other.example.com:5000)',
     ]);
     const steps = resetSteps(host.known, inventory, undefined).map((s) => s.description);
+    // The fake finds every candidate: eectl's manager services too (the plugin, token service, watcher).
+    const removed = ['/etc/eectl', ...EECTL_SERVICE_PATHS];
     expect(steps).toEqual([
+      'stop eectl-authz',
+      'stop eectl-token',
+      'stop eectl-ingress-watcher',
       'stop docker.socket',
       'stop docker',
       'stop containerd',
       'purge docker-cli, runc',
-      'remove /etc/eectl',
+      `remove ${removed.slice(0, -1).join(', ')} and ${removed.at(-1)}`,
+      'reload systemd unit files',
       'put back /etc/docker/daemon.json as it was before install',
       "remove eectl's registry trust in /etc/docker/certs.d (10.0.0.31:5443)",
       'enable and start docker',

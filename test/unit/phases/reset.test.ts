@@ -1,3 +1,4 @@
+import { RESET_PATHS } from '../../../src/lib/cluster/reset-leftovers.js';
 import { describe, expect, it } from 'vitest';
 import { resetWarning } from '../../../src/lib/actions/reset.js';
 import { LOCK_DIR } from '../../../src/lib/cluster/lock.js';
@@ -186,11 +187,31 @@ describe('reset: the steps for one host', () => {
     expect(paths(undefined).slice(4)).toEqual(['', '/var/lib/eectl']);
   });
 
-  it('reloads systemd only when it removed the API drop-in', () => {
+  it('reloads systemd only when it removed the API drop-in or a unit of eectl', () => {
     const steps = (paths: string[]) =>
       resetSteps(facts(), { ...CLEAN, paths }, undefined).map((s) => s.description);
     expect(steps([API_DROP_IN])).toEqual([`remove ${API_DROP_IN}`, 'reload systemd unit files']);
     expect(steps(['/etc/eectl'])).toEqual(['remove /etc/eectl']);
+    const unit = '/etc/systemd/system/eectl-authz.service';
+    expect(steps([unit])).toEqual([`remove ${unit}`, 'reload systemd unit files']);
+  });
+
+  it("removes eectl's manager services: the plugin, the token service and the ingress watcher, their units, enable links, runtime and spec file", () => {
+    const units = ['eectl-authz.service', 'eectl-token.service', 'eectl-ingress-watcher.service'];
+    for (const u of units) {
+      expect(RESET_PATHS).toContain(`/etc/systemd/system/${u}`);
+      expect(RESET_PATHS).toContain(`/etc/systemd/system/multi-user.target.wants/${u}`);
+    }
+    expect(RESET_PATHS).toEqual(
+      expect.arrayContaining(['/opt/eectl', '/etc/docker/plugins/eectl-authz.spec', '/run/eectl-authz']),
+    );
+    // Stopped first (they call the engine), as the probe found them running.
+    const steps = resetSteps(
+      facts(),
+      { ...CLEAN, activeServices: ['eectl-authz', 'eectl-ingress-watcher', 'docker'] },
+      undefined,
+    ).map((s) => s.description);
+    expect(steps).toEqual(['stop eectl-authz', 'stop eectl-ingress-watcher', 'stop docker']);
   });
 
   it('removes only the source when the packages are gone already, and stops only running services', () => {
