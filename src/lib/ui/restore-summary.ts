@@ -1,7 +1,8 @@
+import { rebalanceHint } from './rebalance-render.js';
 import type { RestoreResult } from './results.js';
 
-/** The human summary of `eectl restore`. */
-export function renderRestoreSummary(r: RestoreResult): string {
+/** The human summary of `eectl restore`; `configPath`: the cluster file, for the hint to rebalance. */
+export function renderRestoreSummary(r: RestoreResult, configPath: string): string {
   if (r.dryRun) {
     return [
       `Dry run: restore of swarm ${r.swarmId} from ${r.archive} onto cluster ${r.cluster}, state on ${r.target}:`,
@@ -17,5 +18,6 @@ export function renderRestoreSummary(r: RestoreResult): string {
     r.differences.length === 0
       ? '  every service, secret, config and network of the backup is back'
       : `  differs: ${r.differences.join('; ')}`,
+    ...[rebalanceHint(r.uneven, configPath)].filter((h) => h !== undefined),
   ].join('\n');
 }

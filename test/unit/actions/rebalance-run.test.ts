@@ -1,12 +1,16 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
+import { activateNode, drainNode } from '../../../src/lib/actions/node-availability.js';
 import { rebalance, type RebalancePlan } from '../../../src/lib/actions/rebalance.js';
+import { upgrade } from '../../../src/lib/actions/upgrade.js';
+import { ClusterFile } from '../../../src/lib/config/cluster-file.js';
 import { toEectlError, UsageError, type EectlError } from '../../../src/lib/errors.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
-import { clusterConfig, HOSTS, ScriptedCluster } from '../../helpers/scripted-cluster.js';
+import { rebalanceHint } from '../../../src/lib/ui/rebalance-render.js';
+import { clusterConfig, clusterFile, HOSTS, ScriptedCluster } from '../../helpers/scripted-cluster.js';
 
 // eectl rebalance over the scripted cluster: three managers and two workers installed by the real
 // install, services whose tasks the test places, and a scripted scheduler that spreads a forced update's
@@ -207,5 +211,64 @@ describe('eectl rebalance over a scripted swarm', () => {
     expect(e.message).toBe(
       'web: the swarm did not finish replacing its tasks in 0.001s (0/4 tasks replaced; the swarm says: updating, update in progress).',
     );
+  });
+});
+
+describe('the hint after node activate', () => {
+  it('names the services the drain left crowded once the node takes tasks again', async () => {
+    const cluster = await installed();
+    const file = await clusterFile(HOSTS_5);
+    const node = (target: string, dryRun = false) => ({
+      ...options(cluster),
+      file,
+      target,
+      dryRun,
+    });
+    const drained = await drainNode(node('w2'));
+    expect(drained.uneven).toBeUndefined();
+    expect(cluster.swarm.spread('web')).toEqual({ w1: 4 });
+
+    const dry = await activateNode(node('w2', true));
+    expect(dry.uneven, 'a dry run reads nothing for the hint').toBeUndefined();
+
+    const activated = await activateNode(node('w2'));
+    // api's task on w2 went to the node with the fewest tasks: one node has 2 of its 5, w2 none.
+    expect(activated.uneven).toEqual(['api', 'web']);
+    expect(rebalanceHint(activated.uneven, 'prod.yaml')).toBe(
+      '2 services are unevenly spread: eectl rebalance -c prod.yaml',
+    );
+    expect(rebalanceHint(['web'], 'my cluster.yaml')).toBe(
+      "1 service is unevenly spread: eectl rebalance -c 'my cluster.yaml'",
+    );
+    expect(rebalanceHint([], 'prod.yaml')).toBeUndefined();
+
+    const r = await run(cluster);
+    expect(r.rebalanced.map((s) => s.name)).toEqual(['api', 'web']);
+    expect(cluster.swarm.spread('web')).toEqual({ w1: 2, w2: 2 });
+  });
+});
+
+describe('the hint at the end of an upgrade', () => {
+  it('names the services the hosts’ drains left crowded', async () => {
+    const cluster = new ScriptedCluster(HOSTS_5);
+    const written = await clusterFile(HOSTS_5);
+    writeFileSync(written.path, readFileSync(written.path, 'utf8').replace('"27.3"', '"27.2"'));
+    const file = await ClusterFile.read(written.path, {});
+    await install({ ...options(cluster), config: file.config, dryRun: false });
+    cluster.swarm.addService('web', ['w1', 'w1', 'w2', 'w2'], { eligible: ['w1', 'w2'] });
+
+    const r = await upgrade({
+      ...options(cluster),
+      config: file.config,
+      file,
+      dryRun: false,
+      to: '27.3',
+      skipBackup: true,
+      confirm: async () => {},
+    });
+    expect(r.rolling.hosts.filter((h) => h.drained).map((h) => h.host)).toEqual(['10.0.0.21', '10.0.0.22']);
+    // w1's turn moved its tasks to w2, w2's turn moved all four back to w1; the swarm left them there.
+    expect(cluster.swarm.spread('web')).toEqual({ w1: 4 });
+    expect(r.uneven).toEqual(['web']);
   });
 });
