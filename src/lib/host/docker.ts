@@ -404,9 +404,11 @@ export class HostDocker {
   async placedServices(ids?: readonly string[]): Promise<PlacedService[]> {
     if (!ids) return parsePlacedServices(await this.inspectAllServices());
     if (ids.length === 0) return [];
-    // A service removed meanwhile: inspect prints the others and exits 1.
-    const { stdout } = await this.run(['service', 'inspect', ...ids], { check: false });
-    return stdout.trim().startsWith('[') ? parsePlacedServices(stdout) : [];
+    // A service removed meanwhile: inspect prints the others (or `[]`) and exits 1.
+    const r = await this.run(['service', 'inspect', ...ids], { check: false });
+    if (r.stdout.trim().startsWith('[')) return parsePlacedServices(r.stdout);
+    // No JSON: not an absent service but a failure, which a checked run throws (or a passing hiccup).
+    return parsePlacedServices((await this.run(['service', 'inspect', ...ids])).stdout);
   }
 
   /**
