@@ -16,7 +16,7 @@ export default class Rebalance extends BaseCommand<typeof Rebalance> {
     'Each chosen service, one at a time, gets `docker service update --force`: the swarm replaces its tasks ' +
     "with the service's own update settings (parallelism, delay, order, failure action), and its scheduler " +
     'puts each new task on the node that runs the fewest. The next service starts once the update completed; ' +
-    'one that fails or does not finish within --timeout stops the run (exit 4), naming it and what to do. ' +
+    'one that fails or does not finish in time (--timeout) stops the run (exit 4), naming it and what to do. ' +
     'Shows the plan and asks first (--yes without a terminal); --dry-run only shows it.' +
     `\n\n${EXIT_CODES_HELP}`;
   static override examples = [
@@ -32,8 +32,8 @@ export default class Rebalance extends BaseCommand<typeof Rebalance> {
       multiple: true,
     }),
     timeout: Flags.integer({
-      description: "Seconds to wait for the swarm to replace one service's tasks",
-      default: 600,
+      description:
+        "Seconds to wait for the swarm to replace one service's tasks (default: 600, or 120 per batch of its update parallelism plus its update delay, when longer)",
       min: 1,
     }),
     ...hostFlags,
@@ -46,7 +46,7 @@ export default class Rebalance extends BaseCommand<typeof Rebalance> {
       const result = await rebalance({
         ...this.actionOptions(config, session, this.flags),
         services: this.flags.service ?? [],
-        timeoutMs: this.flags.timeout * 1000,
+        ...(this.flags.timeout !== undefined && { timeoutMs: this.flags.timeout * 1000 }),
         confirm: (plan) => this.confirmPlan(plan),
       });
       if (!this.jsonEnabled()) this.log(renderRebalanceSummary(result));

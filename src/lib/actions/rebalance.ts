@@ -11,8 +11,8 @@ import type { RebalancePlan, RebalanceResult } from '../ui/results.js';
 export interface RebalanceOptions extends ActionOptions {
   /** --service: the services to rebalance (name, ID or ID prefix); empty: every uneven one. */
   services: string[];
-  /** Longest wait for one service's tasks to be replaced. */
-  timeoutMs: number;
+  /** Longest wait for one service's tasks to be replaced (--timeout); undefined: as long as its size needs. */
+  timeoutMs?: number;
   /** Shown the plan before any change; throws to stop (declined, or no terminal without --yes). */
   confirm: (plan: RebalancePlan) => Promise<void>;
 }

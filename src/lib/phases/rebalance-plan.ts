@@ -10,8 +10,8 @@ import type { ManagerContext } from './node-connect.js';
 export interface RebalanceContext extends PhaseContext, ManagerContext {
   /** --service: the services named (name, ID or ID prefix); empty: every uneven service. */
   named: string[];
-  /** Longest wait for the swarm to replace one service's tasks. */
-  timeoutMs: number;
+  /** Longest wait for the swarm to replace one service's tasks; undefined: `replaceTimeoutMs` of each. */
+  timeoutMs: number | undefined;
   /** Shown the plan before any change; throws to stop (declined, or no terminal without --yes). */
   confirm: (plan: RebalancePlan) => Promise<void>;
   /** The swarm as the plan read it. */

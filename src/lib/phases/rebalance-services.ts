@@ -2,7 +2,7 @@ import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import type { Phase, PhaseOutput, With } from '../phase/phase.js';
 import { readSpreads } from '../phase/service-spread.js';
-import { describeSettings, describeSpread, type PlacedService } from '../swarm/spread.js';
+import { describeSettings, describeSpread, replaceTimeoutMs, type PlacedService } from '../swarm/spread.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 import type { RebalanceContext } from './rebalance-plan.js';
 
@@ -57,7 +57,7 @@ export const rebalanceServicesPhase: Phase<RebalanceContext, 'contact' | 'plan' 
  * Waits until the swarm has replaced every task of the service: its update status says completed (for
  * this update: started after the one seen before), or, from an engine that reports none, as many tasks of
  * the new spec run as the service wants. A paused or rolled-back update fails at once; after
- * `ctx.timeoutMs` the wait fails. Either names the service, what the swarm said, and what to do.
+ * `ctx.timeoutMs` (else the service's own bound, `replaceTimeoutMs`) the wait fails. Either names the service, what the swarm said, and what to do.
  */
 async function waitUntilReplaced(
   ctx: With<RebalanceContext, 'contact'>,
@@ -66,6 +66,7 @@ async function waitUntilReplaced(
   left: readonly string[],
   out: PhaseOutput,
 ): Promise<void> {
+  const timeoutMs = ctx.timeoutMs ?? replaceTimeoutMs(before);
   const outcome = await pollUntil(
     async () => {
       const [now] = await docker.placedServices([before.id]);
@@ -85,7 +86,7 @@ async function waitUntilReplaced(
       return pending(`${replaced}/${now.replicas} tasks replaced${said}`);
     },
     {
-      timeoutMs: ctx.timeoutMs,
+      timeoutMs,
       intervalMs: POLL_MS,
       signal: ctx.signal,
       onWait: (waiting) => out.report(ctx.contact.name, `${before.name}: ${waiting}`),
@@ -94,7 +95,7 @@ async function waitUntilReplaced(
   const notDone = left.length > 0 ? ` Not rebalanced: ${left.join(', ')}.` : '';
   if ('timedOut' in outcome) {
     throw rebalanceError(
-      `${before.name}: the swarm did not finish replacing its tasks in ${ctx.timeoutMs / 1000}s (${outcome.waiting}).${notDone}`,
+      `${before.name}: the swarm did not finish replacing its tasks in ${timeoutMs / 1000}s (${outcome.waiting}).${notDone}`,
       'EREBALANCE_TIMEOUT',
       before.name,
     );

@@ -216,6 +216,21 @@ function countBy(names: readonly string[]): NodeCount[] {
     .sort((a, b) => b.tasks - a.tasks || a.node.localeCompare(b.node));
 }
 
+/** The least time a rebalance waits for one service, whatever its size. */
+const REPLACE_TIMEOUT_MS = 600_000;
+/** What one batch of tasks may take to be replaced: stop, schedule, pull, start, on a busy node. */
+const BATCH_MS = 120_000;
+
+/**
+ * How long a rebalance waits for the swarm to replace a service's tasks, unless --timeout says: 600 s, or
+ * 120 s per batch of `parallelism` tasks plus the update delay between batches, when that is longer (a
+ * service of 50 replicas, one at a time, is not stuck at 600 s).
+ */
+export function replaceTimeoutMs(s: Pick<PlacedService, 'replicas' | 'update'>): number {
+  const batches = s.update.parallelism === 0 ? 1 : Math.ceil(s.replicas / s.update.parallelism);
+  return Math.max(REPLACE_TIMEOUT_MS, batches * (BATCH_MS + s.update.delaySeconds * 1000));
+}
+
 /** `w1 3, w2 1, w3 0` */
 export function describeSpread(nodes: readonly NodeCount[]): string {
   return nodes.length === 0 ? 'no node' : nodes.map((n) => `${n.node} ${n.tasks}`).join(', ');

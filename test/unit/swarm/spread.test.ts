@@ -5,6 +5,7 @@ import {
   describeSettings,
   judgeSpread,
   parsePlacedServices,
+  replaceTimeoutMs,
   type PlacedService,
   type ServiceSpread,
 } from '../../../src/lib/swarm/spread.js';
@@ -287,6 +288,14 @@ describe('reading services from `docker service inspect`', () => {
     expect(describeSettings(service('web', 3).update)).toBe(
       '1 task at a time, stop-first, on failure: pause',
     );
+  });
+
+  it('waits for a service as long as its size needs: 600 s at least, 120 s per batch plus the delay', () => {
+    expect(replaceTimeoutMs(service('web', 3))).toBe(600_000);
+    expect(replaceTimeoutMs(service('web', 50))).toBe(50 * 120_000);
+    const paced = service('web', 10, { update: { Parallelism: 2, Delay: 10e9 } });
+    expect(replaceTimeoutMs(paced)).toBe(5 * 130_000);
+    expect(replaceTimeoutMs(service('web', 50, { update: { Parallelism: 0 } }))).toBe(600_000);
   });
 });
 
