@@ -15,7 +15,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
   static override summary = 'Restore the cluster from a backup archive, onto the same hosts or fresh ones';
   static override description = `First reads the whole archive, checks every checksum and the manifest's signature (a wrong key, a damaged archive, or one not signed by the trusted CA exits 2 before any host is touched). Then, as install does: connects, gathers facts, runs the preflight checks, and installs the engines; puts the CA, the API certificates and the registry's files back on the manager that gets the swarm state (the one --map names for the source's address, else the manager at the address the state was copied from, else the first manager of the file), starts the swarm there with --force-new-cluster, removes the old cluster's other nodes; at a new address, hands the restored manager's Raft identity off (another host of the file joins as a manager, the restored one is demoted and joins again at its new address), joins the other managers one at a time and the workers, deploys the registry, waits until every service runs at its replica count, and compares services, secrets, configs and networks with the manifest (exit 4 with what differs).
 
-The plan (--dry-run) shows which old manager goes where.
+The plan (--dry-run) shows which old manager goes where. When services end up unevenly spread over the nodes (they start on the nodes that joined first), it ends with a hint to run \`eectl rebalance\`.
 
 Refuses to run over a swarm — the backed-up one still running, or another — unless --force, saying what it would replace (with --force it asks, or --yes).
 
@@ -100,7 +100,7 @@ ${EXIT_CODES_HELP}`;
           confirmReplace: (message) => this.confirmReplace(message),
         },
       });
-      if (!this.jsonEnabled()) this.log(renderRestoreSummary(result));
+      if (!this.jsonEnabled()) this.log(renderRestoreSummary(result, this.flags.config));
       return result;
     });
   }

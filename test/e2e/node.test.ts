@@ -48,7 +48,7 @@ function addedLines(before: string, after: string): string[] | undefined {
   return i === b.length ? added : undefined;
 }
 
-describe('eectl node: grow with join, promote/demote, remove under a service, quorum refusal, dead manager, dead worker', () => {
+describe('eectl node: grow with join, promote/demote, remove under a service, quorum refusal, dead manager, dead worker, rebalance after a drain', () => {
   const sandbox = useSandbox({ name: 'node', managers: 3, workers: 3 });
   let file = '';
   const eectl = (...args: string[]) => runEectl([...args, '-c', file, '--json']);
@@ -334,5 +334,106 @@ describe('eectl node: grow with join, promote/demote, remove under a service, qu
     ).stdout;
     expect(nodes).not.toContain('m1');
     expect(readFileSync(file, 'utf8')).not.toContain(`address: ${address('m1')}`);
+  });
+
+  it('after a drain and activate, rebalance spreads a service again, never below its count minus its update parallelism', async () => {
+    // What is left of the cluster: m2 (the only manager) and w1. web (workers only) could not leave w1.
+    await sandbox.exec('m2', 'docker service rm web', { check: true });
+    await waitFor(
+      "web's containers gone from w1",
+      async () =>
+        (
+          await sandbox.exec('w1', 'docker ps -q --filter label=com.docker.swarm.service.name=web')
+        ).stdout.trim() === '',
+      120_000,
+    );
+    const replicas = 4;
+    const parallelism = 1;
+    const image = await loadBusybox(sandbox, ['m2']);
+    // busybox's sleep ignores SIGTERM as PID 1: a short grace period keeps each replacement short.
+    await sandbox.exec(
+      'm2',
+      `docker service create --detach --name rebal --replicas ${replicas} --update-parallelism ${parallelism} --update-order stop-first --stop-grace-period 1s --no-resolve-image ${image} /bin/busybox sleep 100000`,
+      { check: true },
+    );
+    const perNode = async (): Promise<Record<string, number>> => {
+      const r = await sandbox.exec(
+        'm2',
+        "docker service ps rebal --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'",
+        { check: true },
+      );
+      const counts: Record<string, number> = {};
+      for (const [node, state] of r.stdout.split('\n').map((l) => l.trim().split(' ')))
+        if (node && state === 'Running') counts[node] = (counts[node] ?? 0) + 1;
+      return counts;
+    };
+    const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+    await waitFor(
+      `${replicas} replicas of rebal running`,
+      async () => total(await perNode()) === replicas,
+      180_000,
+    );
+
+    const drained = await eectl('node', 'drain', 'w1');
+    expect(drained.code, drained.stderr).toBe(0);
+    expect(await perNode()).toEqual({ m2: replicas });
+
+    // The hint, as a user reads it at the end of activate.
+    const activated = await runEectl(['node', 'activate', 'w1', '-c', file]);
+    expect(activated.code, activated.stderr).toBe(0);
+    expect(activated.stdout).toMatch(/\d+ services? (is|are) unevenly spread: eectl rebalance -c /);
+    expect(activated.stdout).toContain(`eectl rebalance -c ${file}`);
+    expect(await perNode(), 'the swarm does not move tasks back by itself').toEqual({ m2: replicas });
+
+    // Without a terminal and without --yes: refused, nothing changed.
+    const refused = await eectl('rebalance');
+    expect(refused.code).toBe(2);
+    expect(refused.json?.error?.code).toBe('ECONFIRM');
+    expect(await perNode()).toEqual({ m2: replicas });
+
+    // Every second, the containers of rebal running on each node; a node that does not answer counts 0.
+    const samples: number[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      for (let i = 0; sampling && i < 600; i++) {
+        const counts = await Promise.all(
+          ['m2', 'w1'].map(async (h) => {
+            const r = await sandbox
+              .exec(
+                h,
+                'docker ps -q --filter label=com.docker.swarm.service.name=rebal --filter status=running',
+                {
+                  timeoutMs: 10_000,
+                },
+              )
+              .catch(() => ({ code: 1, stdout: '' }));
+            return r.code === 0 ? r.stdout.split('\n').filter((l) => l.trim() !== '').length : 0;
+          }),
+        );
+        samples.push(counts.reduce((a, b) => a + b, 0));
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    })();
+    const r = await eectl('rebalance', '--yes').finally(async () => {
+      sampling = false;
+      await sampler;
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const result = r.json?.result as {
+      planned: string[];
+      rebalanced: { name: string; after: { node: string; tasks: number }[]; seconds: number }[];
+      seconds: number;
+    };
+    expect(result.planned).toContain('rebal');
+    const rebal = result.rebalanced.find((s) => s.name === 'rebal');
+    expect(rebal?.after.find((n) => n.node === 'w1')?.tasks ?? 0).toBeGreaterThanOrEqual(1);
+    const now = await perNode();
+    expect(total(now)).toBe(replicas);
+    expect(now.w1 ?? 0, 'the returned worker runs tasks again').toBeGreaterThanOrEqual(1);
+    console.log(
+      `rebalance of ${replicas} replicas: ${rebal?.seconds}s (run ${result.seconds}s); running per second: ${samples.join(' ')}`,
+    );
+    expect(samples.length).toBeGreaterThanOrEqual(3);
+    expect(Math.min(...samples)).toBeGreaterThanOrEqual(replicas - parallelism);
   });
 });

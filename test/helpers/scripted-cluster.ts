@@ -66,6 +66,22 @@ interface FakeTask {
   nodeId: string;
   desiredState: 'running' | 'shutdown';
   state: string;
+  /** The service's ForceUpdate when the task was made. */
+  forceUpdate: number;
+}
+
+/** A replicated service of the scripted swarm. */
+interface FakeService {
+  id: string;
+  name: string;
+  replicas: number;
+  constraints: string[];
+  /** The hostnames its constraints allow (the scripted scheduler does not read constraints); undefined: all. */
+  eligible: string[] | undefined;
+  forceUpdate: number;
+  updateStatus: { State: string; StartedAt: string; Message?: string } | undefined;
+  /** How the next forced update ends: completed (tasks spread), paused (a new task failed), or never. */
+  nextUpdate: 'completes' | 'pauses' | 'hangs';
 }
 
 /** A swarm shared by the hosts of one cluster: nodes by ID (labels, role, availability), services, tasks. */
@@ -77,22 +93,102 @@ class FakeSwarm {
   };
   readonly nodes = new Map<string, FakeNode>();
   /** Replicated services, by ID, and their tasks: what a drain moves and the rolling path waits for. */
-  readonly services = new Map<string, { id: string; name: string; replicas: number }>();
+  readonly services = new Map<string, FakeService>();
   readonly tasks: FakeTask[] = [];
   private taskCount = 0;
+  /** Forced updates so far: each one's UpdateStatus.StartedAt differs. */
+  private updates = 0;
 
   /**
    * Adds a replicated service with one task on each of the named nodes (by hostname), as the scheduler
-   * would have placed them.
+   * would have placed them. `eligible` names the nodes its `constraints` allow (the scripted scheduler
+   * places by that list, not by reading the constraints).
    */
-  addService(name: string, on: readonly string[]): void {
+  addService(
+    name: string,
+    on: readonly string[],
+    placement: { constraints?: string[]; eligible?: string[] } = {},
+  ): FakeService {
     const id = `${name}svc00000000000000000000`.slice(0, 25);
-    this.services.set(id, { id, name, replicas: on.length });
-    for (const hostname of on) {
-      const node = [...this.nodes.values()].find((n) => n.host.hostname === hostname);
-      if (!node) throw new Error(`no node ${hostname} in the scripted swarm`);
-      this.place(id, node.id);
+    const service: FakeService = {
+      id,
+      name,
+      replicas: on.length,
+      constraints: placement.constraints ?? [],
+      eligible: placement.eligible,
+      forceUpdate: 0,
+      updateStatus: undefined,
+      nextUpdate: 'completes',
+    };
+    this.services.set(id, service);
+    for (const hostname of on) this.place(id, this.nodeNamed(hostname).id);
+    return service;
+  }
+
+  nodeNamed(hostname: string): FakeNode {
+    const node = [...this.nodes.values()].find((n) => n.host.hostname === hostname);
+    if (!node) throw new Error(`no node ${hostname} in the scripted swarm`);
+    return node;
+  }
+
+  /** Running tasks of a service per node hostname, in node order: `{ w1: 2, w2: 1 }`. */
+  spread(name: string): Record<string, number> {
+    const service = [...this.services.values()].find((s) => s.name === name)!;
+    const counts: Record<string, number> = {};
+    for (const t of this.tasks.filter((x) => x.serviceId === service.id && x.desiredState === 'running')) {
+      const hostname = this.nodes.get(t.nodeId)!.host.hostname;
+      counts[hostname] = (counts[hostname] ?? 0) + 1;
     }
+    return counts;
+  }
+
+  /** Nodes the scheduler may give a task of the service: active, up, allowed by its placement. */
+  private targetsFor(serviceId: string, except?: string): FakeNode[] {
+    const eligible = this.services.get(serviceId)?.eligible;
+    return [...this.nodes.values()].filter(
+      (n) =>
+        n.id !== except &&
+        n.availability === 'active' &&
+        n.host.nodeId === n.id &&
+        n.host.engineRunning &&
+        (eligible === undefined || eligible.includes(n.host.hostname)),
+    );
+  }
+
+  /** The target with the fewest running tasks of the service, as swarmkit's scheduler spreads them. */
+  private leastLoaded(serviceId: string, targets: FakeNode[]): FakeNode | undefined {
+    const load = (n: FakeNode) => this.tasksOn(n.id).filter((t) => t.serviceId === serviceId).length;
+    return [...targets].sort((a, b) => load(a) - load(b))[0];
+  }
+
+  /**
+   * `docker service update --force`: the update starts at once (the scripted swarm has no delay) and,
+   * as the service's `nextUpdate` says, replaces every task stop-first, one at a time, each new one on the
+   * node with the fewest of them; or pauses (a new task failed); or stays updating.
+   */
+  forceUpdate(serviceId: string): void {
+    const service = this.services.get(serviceId)!;
+    service.forceUpdate++;
+    const StartedAt = new Date(Date.UTC(2026, 0, 1, 0, 0, ++this.updates)).toISOString();
+    if (service.nextUpdate === 'hangs') {
+      service.updateStatus = { State: 'updating', StartedAt, Message: 'update in progress' };
+      return;
+    }
+    if (service.nextUpdate === 'pauses') {
+      service.updateStatus = {
+        State: 'paused',
+        StartedAt,
+        Message: 'update paused due to failure or early termination of task x1',
+      };
+      return;
+    }
+    for (const old of this.tasks.filter((t) => t.serviceId === serviceId && t.desiredState === 'running')) {
+      old.desiredState = 'shutdown';
+      old.state = 'shutdown';
+      const target = this.leastLoaded(serviceId, this.targetsFor(serviceId));
+      if (target) this.place(serviceId, target.id);
+    }
+    service.updateStatus = { State: 'completed', StartedAt, Message: 'update completed' };
   }
 
   /** Tasks the orchestrator wants running on a node. */
@@ -103,24 +199,55 @@ class FakeSwarm {
   private place(serviceId: string, nodeId: string): void {
     this.taskCount++;
     const id = `task${String(this.taskCount).padStart(21, '0')}`;
-    this.tasks.push({ id, serviceId, nodeId, desiredState: 'running', state: 'running' });
+    const forceUpdate = this.services.get(serviceId)?.forceUpdate ?? 0;
+    this.tasks.push({ id, serviceId, nodeId, desiredState: 'running', state: 'running', forceUpdate });
   }
 
   /**
    * What the scheduler does when a node stops taking tasks: each of its tasks is shut down and replaced on
-   * the active, ready node with the fewest tasks (at once: the scripted swarm has no delay).
+   * the active, ready node its placement allows with the fewest tasks (at once: the scripted swarm has no
+   * delay).
    */
   reschedule(nodeId: string): void {
     for (const task of this.tasksOn(nodeId)) {
       task.desiredState = 'shutdown';
       task.state = 'shutdown';
-      const targets = [...this.nodes.values()].filter(
-        (n) =>
-          n.id !== nodeId && n.availability === 'active' && n.host.nodeId === n.id && n.host.engineRunning,
-      );
+      const targets = this.targetsFor(task.serviceId, nodeId);
       targets.sort((a, b) => this.tasksOn(a.id).length - this.tasksOn(b.id).length);
       if (targets[0]) this.place(task.serviceId, targets[0].id);
     }
+  }
+
+  /** `docker service inspect` of services, as the engine prints it (the parts eectl reads). */
+  serviceInspect(services: readonly FakeService[]): string {
+    return JSON.stringify(
+      services.map((s) => ({
+        ID: s.id,
+        Spec: {
+          Name: s.name,
+          Mode: { Replicated: { Replicas: s.replicas } },
+          TaskTemplate: {
+            ContainerSpec: { Image: 'registry.example/web:1' },
+            Placement: s.constraints.length > 0 ? { Constraints: s.constraints } : {},
+            ForceUpdate: s.forceUpdate,
+          },
+          UpdateConfig: {
+            Parallelism: 1,
+            FailureAction: 'pause',
+            Monitor: 5_000_000_000,
+            MaxFailureRatio: 0,
+            Order: 'stop-first',
+          },
+          EndpointSpec: { Mode: 'vip' },
+        },
+        ...(s.updateStatus && { UpdateStatus: s.updateStatus }),
+      })),
+    );
+  }
+
+  /** A service by what the Docker CLI takes: name, ID, or ID prefix. */
+  serviceNamed(ref: string): FakeService | undefined {
+    return [...this.services.values()].find((s) => s.name === ref || s.id === ref || s.id.startsWith(ref));
   }
   /** The manager that leads Raft: the first one (swarm init) until it is demoted or its engine stops. */
   leaderId: string | undefined;
@@ -377,6 +504,7 @@ export class FakeHost {
           Spec: { Labels: n.labels, Role: n.role, Availability: n.availability },
           Description: {
             Hostname: n.host.hostname,
+            Platform: { Architecture: 'x86_64', OS: 'linux' },
             Engine: { EngineVersion: upstream(n.host.packages.get('docker-ce')?.version ?? '') },
           },
           Status: { State: up ? 'ready' : 'down', Addr: n.host.address },
@@ -694,10 +822,35 @@ export class FakeHost {
                   NodeID: t.nodeId,
                   DesiredState: t.desiredState,
                   Status: { State: t.state },
+                  Spec: { ForceUpdate: t.forceUpdate },
                 })),
             ),
           ),
         ),
+      },
+      {
+        kind: 'read',
+        match: docker('service ls --quiet$'),
+        answer: needEngine(() =>
+          manager()
+            ? ok([...this.swarm.services.values()].map((s) => `${s.id.slice(0, 12)}\n`).join(''))
+            : notManager,
+        ),
+      },
+      {
+        kind: 'read',
+        match: docker('service inspect '),
+        answer: needEngine((argv) => {
+          if (!manager()) return notManager;
+          const refs = argv.slice(3);
+          const found = refs.flatMap((r) => this.swarm.serviceNamed(r) ?? []);
+          const missing = refs.filter((r) => !this.swarm.serviceNamed(r));
+          return {
+            code: missing.length > 0 ? 1 : 0,
+            stdout: `${this.swarm.serviceInspect(found)}\n`,
+            stderr: missing.map((r) => `Error: no such service: ${r}\n`).join(''),
+          };
+        }),
       },
       {
         kind: 'read',
@@ -851,6 +1004,17 @@ export class FakeHost {
             }
           }
           return ok(`${node.id}\n`);
+        }),
+      },
+      {
+        kind: 'write',
+        match: docker('service update --force --detach --quiet --no-resolve-image '),
+        answer: needEngine((argv) => {
+          if (!manager()) return notManager;
+          const service = this.swarm.serviceNamed(argv.at(-1)!);
+          if (!service) return { code: 1, stderr: `Error: no such service: ${argv.at(-1)}\n` };
+          this.swarm.forceUpdate(service.id);
+          return ok(`${service.id}\n`);
         }),
       },
       {

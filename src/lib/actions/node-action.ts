@@ -81,6 +81,7 @@ export async function runNodeAction(
     changes: ctx.changes.entries,
     warnings: ctx.warnings,
     file: { path: ctx.file.path, changed: ctx.fileChanged },
+    ...(ctx.uneven && { uneven: ctx.uneven }),
     ...report,
   };
 }

@@ -3,6 +3,7 @@ import { nodeCheckPhase, notInSwarm } from '../phases/node-check.js';
 import { nodeConnectPhase, nodeLockPhase } from '../phases/node-connect.js';
 import { activatePhase, drainPhase } from '../phases/node-drain.js';
 import { nodeTargetPhase } from '../phases/node-target.js';
+import { spreadHintPhase } from '../phases/spread-hint.js';
 import { drainVerdict } from '../swarm/node-safety.js';
 import type { NodeContext } from '../phase/node-context.js';
 import { runNodeAction, type NodeActionOptions, type NodeActionResult } from './node-action.js';
@@ -22,13 +23,17 @@ export const NODE_DRAIN_PHASES: AnyPhase<NodeContext>[] = [
   drainPhase,
 ];
 
-/** `eectl node activate`: the node takes tasks again (after a drain). */
+/**
+ * `eectl node activate`: the node takes tasks again (after a drain). The swarm does not move tasks back
+ * onto it: the run ends by naming the services left crowded elsewhere (the hint to rebalance).
+ */
 export const NODE_ACTIVATE_PHASES: AnyPhase<NodeContext>[] = [
   nodeLockPhase,
   nodeConnectPhase,
   nodeTargetPhase,
   nodeCheckPhase({ verdict: (change) => ({ refusals: notInSwarm(change), warnings: [] }) }),
   activatePhase,
+  spreadHintPhase((ctx) => ctx.contact),
 ];
 
 /** Runs `eectl node drain` (see NODE_DRAIN_PHASES). */

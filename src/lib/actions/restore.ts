@@ -10,6 +10,7 @@ import { registryPlanPhase } from '../phases/registry-plan.js';
 import { restoreGuardPhase, type RestoreContext, type RestoreRequest } from '../phases/restore-guard.js';
 import { restoreFilesPhase, restoreSwarmPhase } from '../phases/restore-swarm.js';
 import { restoreServicesPhase, restoreVerifyPhase } from '../phases/restore-verify.js';
+import { spreadHintPhase } from '../phases/spread-hint.js';
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
 import { INSTALL_PHASES } from './install.js';
 import type { RestoreResult } from '../ui/results.js';
@@ -19,7 +20,8 @@ import type { RestoreResult } from '../ui/results.js';
  * as the hosts' facts are known (the guard reads each host's swarm state) and before anything changes,
  * eectl's files go back before install reads them (CA, registry), the swarm comes back on the target
  * manager before the registry is planned and the others join it — then the services converge and the result is checked against the
- * manifest.
+ * manifest. The nodes joined one after the other, so the run ends by naming the services left crowded on
+ * the first ones (the hint to rebalance).
  */
 export const RESTORE_PHASES: AnyPhase<RestoreContext>[] = [
   ...(INSTALL_PHASES as AnyPhase<RestoreContext>[]).flatMap((phase): AnyPhase<RestoreContext>[] => {
@@ -34,6 +36,7 @@ export const RESTORE_PHASES: AnyPhase<RestoreContext>[] = [
   }),
   restoreServicesPhase,
   restoreVerifyPhase,
+  spreadHintPhase((ctx) => ctx.swarmManager),
 ];
 
 export type RestoreOptions = ActionOptions & { request: RestoreRequest };
@@ -64,6 +67,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     services,
     differences: ctx.differences,
     signature: options.request.signature,
+    ...(ctx.uneven && { uneven: ctx.uneven }),
     changes: ctx.changes.entries,
     ...report,
   };

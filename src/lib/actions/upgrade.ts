@@ -26,6 +26,7 @@ import { pkiPhase } from '../phases/pki.js';
 import { registryDeployPhase } from '../phases/registry-deploy.js';
 import { registryHosts, registryPlanPhase } from '../phases/registry-plan.js';
 import { registryTrustPhase } from '../phases/registry-trust.js';
+import { spreadHintPhase } from '../phases/spread-hint.js';
 import { applySteps } from '../phase/steps.js';
 import { rollingOrder } from '../rolling/plan.js';
 import { rollHosts, type HostTurn, type RollingReport } from '../rolling/roll.js';
@@ -71,6 +72,8 @@ type UpgradeContext = ClusterContext & {
   fileChanged: boolean;
   backupPath?: string;
   rolling: RollingReport;
+  /** Services left unevenly spread after the hosts' turns (the hint to rebalance). */
+  uneven?: string[];
 };
 
 const withEngine = (h: Host): boolean => h.facts?.engine?.packageVersion !== undefined;
@@ -258,7 +261,10 @@ const rollPhase: Phase<UpgradeContext, 'plan'> = {
   },
 };
 
-/** `eectl upgrade`: lock → facts → plan → confirm → file → download everywhere → rolling engine upgrade → registry image. */
+/**
+ * `eectl upgrade`: lock → facts → plan → confirm → file → download everywhere → rolling engine upgrade →
+ * registry image → which services the drains left crowded (the hint to rebalance).
+ */
 export const UPGRADE_PHASES: AnyPhase<UpgradeContext>[] = [
   connectPhase,
   // Before any fact is read: what the plan decides from is what no other run changes.
@@ -274,6 +280,11 @@ export const UPGRADE_PHASES: AnyPhase<UpgradeContext>[] = [
   imageBundlesPhase,
   registryTrustPhase,
   registryDeployPhase,
+  // Only after hosts took their turns: a drained node came back to no tasks.
+  spreadHintPhase(
+    (ctx) => ctx.swarmManager,
+    (ctx) => ctx.rolling.hosts.some((h) => h.drained),
+  ),
 ];
 
 export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
@@ -301,6 +312,7 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
     ...(ctx.backupPath !== undefined && { backup: ctx.backupPath }),
     changes: ctx.changes.entries,
     rolling: ctx.rolling,
+    ...(ctx.uneven && { uneven: ctx.uneven }),
     ...report,
   };
 }

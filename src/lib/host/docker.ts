@@ -3,6 +3,7 @@ import { EectlError, ExitCode } from '../errors.js';
 import { addSecret } from '../ui/redact.js';
 import type { ExecOptions } from '../ssh/connection.js';
 import { parseNodeInspect, type SwarmNode } from '../swarm/nodes.js';
+import { parsePlacedServices, type PlacedService } from '../swarm/spread.js';
 import { updateSwarmObject } from '../swarm/update.js';
 import {
   parseServiceList,
@@ -397,6 +398,29 @@ export class HostDocker {
     const ids = (await this.run(['service', 'ls', '--quiet'])).stdout.split('\n').filter(Boolean);
     if (ids.length === 0) return '[]';
     return (await this.run(['service', 'inspect', ...ids])).stdout;
+  }
+
+  /** Every service, or those of `ids` that still exist, as placement reads them (swarm/spread.ts). */
+  async placedServices(ids?: readonly string[]): Promise<PlacedService[]> {
+    if (!ids) return parsePlacedServices(await this.inspectAllServices());
+    if (ids.length === 0) return [];
+    // A service removed meanwhile: inspect prints the others (or `[]`) and exits 1.
+    const r = await this.run(['service', 'inspect', ...ids], { check: false });
+    if (r.stdout.trim().startsWith('[')) return parsePlacedServices(r.stdout);
+    // No JSON: not an absent service but a failure, which a checked run throws (or a passing hiccup).
+    return parsePlacedServices((await this.run(['service', 'inspect', ...ids])).stdout);
+  }
+
+  /**
+   * Has the swarm replace every task of a service (`--force`), which it does with the service's own
+   * update settings (parallelism, delay, order, failure action); returns once the swarm took the update
+   * (`--detach`): the caller waits for the tasks. The image is not resolved again (`--no-resolve-image`),
+   * so the new tasks run what the old ones ran.
+   */
+  async serviceForceUpdate(id: string): Promise<void> {
+    await this.swarmUpdate(`service update --force ${id}`, () =>
+      this.run(['service', 'update', '--force', '--detach', '--quiet', '--no-resolve-image', id]),
+    );
   }
 
   /** Every service with its running and desired replica counts. */

@@ -50,6 +50,8 @@ export interface NodeContext extends PhaseContext {
   nextFile?: ClusterFile;
   /** Whether the file was written (under --dry-run: would be). */
   fileChanged: boolean;
+  /** Services left unevenly spread at the end (node activate: the hint to rebalance). */
+  uneven?: string[];
 }
 
 /** The name a node goes by in messages: `10.0.0.21 (w1)`. */

@@ -4,10 +4,10 @@ import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import { Host } from '../host/host.js';
 import type { HostSpec } from '../config/schema.js';
-import { lockHostUnreachable } from './lock.js';
-import type { Phase } from '../phase/phase.js';
+import { lockHostUnreachable, lockSpec } from './lock.js';
+import type { Phase, PhaseContext } from '../phase/phase.js';
 
-/** The context a node command needs to reach the swarm (ls uses it too, without a target). */
+/** The context a node command needs to reach the swarm (ls and rebalance use it too, without a target). */
 export type ManagerContext = Pick<
   NodeContext,
   'config' | 'connect' | 'log' | 'managers' | 'unreachable' | 'swarm' | 'contact' | 'nextContact'
@@ -80,7 +80,7 @@ export function isSwarmManager(ctx: Pick<NodeContext, 'swarm'>, host: Host): boo
 }
 
 /** Reaches the managers and picks the contact (see `reachManagers`). */
-export const nodeConnectPhase: Phase<NodeContext> = {
+export const nodeConnectPhase: Phase<ManagerContext & PhaseContext> = {
   title: 'Reach the managers',
   async run(ctx, out) {
     const contact = await reachManagers(ctx);
@@ -122,3 +122,23 @@ export const nodeLockPhase: Phase<NodeContext> = {
     ctx.lock = await ClusterLock.acquire(host, command);
   },
 };
+
+/**
+ * Takes the cluster lock where every run takes it (`lockSpec`: the first manager of the file), before the
+ * swarm is read, for a run that reaches the swarm through a manager context without a node to act on
+ * (`eectl rebalance`). A dry run takes no lock.
+ */
+export function managerLockPhase(command: string): Phase<ManagerContext & PhaseContext> {
+  return {
+    title: 'Lock the cluster',
+    shouldRun: (ctx) => !ctx.changes.dryRun,
+    async run(ctx) {
+      const spec = lockSpec(ctx.config);
+      if (!spec) throw new Error('bug: a run that changes the cluster needs a manager in its file to lock');
+      const connection = await ctx.connect(spec).catch((e: unknown) => {
+        throw lockHostUnreachable(spec.address, e);
+      });
+      ctx.lock = await ClusterLock.acquire(new Host(spec, connection), command);
+    },
+  };
+}

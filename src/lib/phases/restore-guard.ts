@@ -38,6 +38,8 @@ export interface RestoreContext extends ClusterContext {
   replacing: Host[];
   /** What differs from the manifest after the restore (empty when everything came back). */
   differences: string[];
+  /** Services left unevenly spread once everything runs (the hint to rebalance). */
+  uneven?: string[];
 }
 
 /**

@@ -16,12 +16,34 @@ export interface SwarmNode {
   /** The Raft member's address (ManagerStatus.Addr, host:port) — managers only. */
   managerAddr?: string;
   labels: Record<string, string>;
+  /** What the scheduler reads of the node besides its spec (swarm/constraints.ts, swarm/spread.ts). */
+  placement?: NodePlacement;
+}
+
+/**
+ * The node's description as placement reads it: its platform (`node.platform.os/arch`, a service's
+ * platforms), its engine's labels (`engine.labels.KEY`) and plugins (a service's log driver). Absent in
+ * the node's description: empty, as swarmkit compares a missing value with "".
+ */
+export interface NodePlacement {
+  os: string;
+  arch: string;
+  engineLabels: Record<string, string>;
+  plugins: { type: string; name: string }[];
 }
 
 interface RawNode {
   ID: string;
   Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> | null };
-  Description?: { Hostname?: string; Engine?: { EngineVersion?: string } };
+  Description?: {
+    Hostname?: string;
+    Platform?: { OS?: string; Architecture?: string } | null;
+    Engine?: {
+      EngineVersion?: string;
+      Labels?: Record<string, string> | null;
+      Plugins?: { Type?: string; Name?: string }[] | null;
+    };
+  };
   Status?: { State?: string; Addr?: string };
   ManagerStatus?: { Leader?: boolean; Reachability?: string; Addr?: string };
 }
@@ -45,6 +67,15 @@ export function parseNodeInspect(json: string): SwarmNode[] {
     reachability: n.ManagerStatus?.Reachability,
     ...(n.ManagerStatus?.Addr ? { managerAddr: n.ManagerStatus.Addr } : {}),
     labels: n.Spec?.Labels ?? {},
+    placement: {
+      os: n.Description?.Platform?.OS ?? '',
+      arch: n.Description?.Platform?.Architecture ?? '',
+      engineLabels: n.Description?.Engine?.Labels ?? {},
+      plugins: (n.Description?.Engine?.Plugins ?? []).map((p) => ({
+        type: p.Type ?? '',
+        name: p.Name ?? '',
+      })),
+    },
   }));
 }
 

@@ -9,6 +9,8 @@ export interface SwarmTask {
   desiredState: string;
   /** new | pending | preparing | running | shutdown | failed | … : what the task is. */
   state: string;
+  /** The service's ForceUpdate the task was made with: which tasks a forced update replaced. */
+  forceUpdate?: number;
 }
 
 /** A service as `docker service ls` reports it. */
@@ -29,6 +31,7 @@ interface RawTask {
   NodeID?: string;
   DesiredState?: string;
   Status?: { State?: string };
+  Spec?: { ForceUpdate?: number };
 }
 
 /** Parses `docker inspect <task ids…>` (a JSON array). */
@@ -39,6 +42,7 @@ export function parseTaskInspect(json: string): SwarmTask[] {
     nodeId: t.NodeID ?? '',
     desiredState: t.DesiredState ?? '',
     state: t.Status?.State ?? '',
+    ...(t.Spec?.ForceUpdate !== undefined && { forceUpdate: t.Spec.ForceUpdate }),
   }));
 }
 

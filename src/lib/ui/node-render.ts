@@ -2,6 +2,7 @@ import chalk from 'chalk';
 import { renderTable } from './table.js';
 import type { NodeActionResult, NodeListResult, NodeListRow, NodeSummary } from './results.js';
 import { renderDryRun } from './changes.js';
+import { rebalanceHint } from './rebalance-render.js';
 
 const DONE: Record<NodeActionResult['command'], string> = {
   remove: 'removed from the swarm',
@@ -24,6 +25,8 @@ export function renderNodeResult(r: NodeActionResult): string {
   }
   if (r.node) lines.push('', nodeTable([r.node]));
   lines.push('', `Total: ${r.seconds.toFixed(1)}s`);
+  const hint = rebalanceHint(r.uneven, r.file.path);
+  if (hint) lines.push(hint);
   return lines.join('\n');
 }
 

@@ -1,7 +1,8 @@
+import { rebalanceHint } from './rebalance-render.js';
 import type { RestoreResult } from './results.js';
 
-/** The human summary of `eectl restore`. */
-export function renderRestoreSummary(r: RestoreResult): string {
+/** The human summary of `eectl restore`; `configPath`: the cluster file, for the hint to rebalance. */
+export function renderRestoreSummary(r: RestoreResult, configPath: string): string {
   const signed = r.signature.verified
     ? `  archive signed by the CA of ${r.signature.anchor} (SHA-256 ${r.signature.signer.slice(0, 16)}…)`
     : `  archive NOT verified (--accept-unsigned): ${r.signature.problem}`;
@@ -22,5 +23,6 @@ export function renderRestoreSummary(r: RestoreResult): string {
     r.differences.length === 0
       ? '  every service, secret, config and network of the backup is back'
       : `  differs: ${r.differences.join('; ')}`,
+    ...[rebalanceHint(r.uneven, configPath)].filter((h) => h !== undefined),
   ].join('\n');
 }

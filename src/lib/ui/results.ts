@@ -8,6 +8,7 @@ import type { Role } from '../config/schema.js';
 import type { ServiceView, TaskView } from '../dashboard/view-model.js';
 import type { ReplicaHealth } from '../registry/plan.js';
 import type { QuorumState } from '../swarm/quorum.js';
+import type { NodeCount, ServiceSpread } from '../swarm/spread.js';
 
 /** One change to one host: made, or (under --dry-run) only described. */
 export interface Change {
@@ -119,6 +120,8 @@ export interface RestoreResult extends ChangeReport {
   differences: string[];
   /** Who signed the archive, as checked against the trust anchor (or why not, under --accept-unsigned). */
   signature: ArchiveSignature;
+  /** Services whose tasks are unevenly spread over the nodes (`eectl rebalance` spreads them). */
+  uneven?: string[];
 }
 
 /** One host in the upgrade plan, in the order the hosts take their turns. */
@@ -153,6 +156,8 @@ export interface UpgradeResult extends ChangeReport {
   file: { path: string; changed: boolean };
   backup?: string;
   rolling: RollingReport;
+  /** Services whose tasks stayed unevenly spread after the hosts' turns (`eectl rebalance` spreads them). */
+  uneven?: string[];
 }
 
 /** How each host's turn went: its window is from the drain until it is active again. */
@@ -263,6 +268,8 @@ export interface NodeActionResult extends ChangeReport {
   node: NodeSummary | undefined;
   warnings: string[];
   file: { path: string; changed: boolean };
+  /** node activate: services whose tasks stayed unevenly spread (`eectl rebalance` spreads them). */
+  uneven?: string[];
 }
 
 /** A node as node commands report it. */
@@ -307,4 +314,30 @@ export interface NodeListResult {
   contact: string;
   nodes: NodeListRow[];
   quorum: QuorumState & { description: string };
+}
+
+/** What `eectl rebalance` will do, shown before anything changes. */
+export interface RebalancePlan {
+  /** The services whose tasks the swarm is asked to replace, in order, as judged now. */
+  services: ServiceSpread[];
+}
+
+/** One service the rebalance replaced the tasks of: its spread before and after, and how long it took. */
+export interface RebalancedService {
+  name: string;
+  before: NodeCount[];
+  after: NodeCount[];
+  seconds: number;
+}
+
+/** What `rebalance` reports (the `--json` result). */
+export interface RebalanceResult extends ChangeReport {
+  cluster: string;
+  /** The manager the swarm was read and changed through. */
+  contact: string;
+  /** Every replicated service (those named by --service only, when named), judged before any change. */
+  services: ServiceSpread[];
+  /** The services rebalanced (under --dry-run: that would be), in order. */
+  planned: string[];
+  rebalanced: RebalancedService[];
 }

@@ -2,6 +2,7 @@ import chalk from 'chalk';
 import type { UpgradePlan, UpgradeResult } from './results.js';
 import { upstreamVersion } from '../host/version.js';
 import { renderDryRun } from './changes.js';
+import { rebalanceHint } from './rebalance-render.js';
 import { formatPhaseLine } from './progress.js';
 import { renderTable } from './table.js';
 
@@ -43,5 +44,7 @@ export function renderUpgradeSummary(r: UpgradeResult): string {
   if (r.file.changed)
     lines.push(`${r.file.path}: engine.version ${r.dryRun ? 'would be' : 'is now'} "${r.plan.requested}"`);
   lines.push('', formatPhaseLine(r.phases), `Total: ${r.seconds.toFixed(1)}s`);
+  const hint = rebalanceHint(r.uneven, r.file.path);
+  if (hint) lines.push(hint);
   return lines.join('\n');
 }

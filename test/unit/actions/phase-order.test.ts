@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { INSTALL_PHASES } from '../../../src/lib/actions/install.js';
 import { NODE_REMOVE_PHASES } from '../../../src/lib/actions/node-remove.js';
 import { NODE_DEMOTE_PHASES, NODE_PROMOTE_PHASES } from '../../../src/lib/actions/node-role.js';
+import { NODE_ACTIVATE_PHASES } from '../../../src/lib/actions/node-availability.js';
+import { REBALANCE_PHASES } from '../../../src/lib/actions/rebalance.js';
 import { RESET_PHASES } from '../../../src/lib/actions/reset.js';
+import { RESTORE_PHASES } from '../../../src/lib/actions/restore.js';
+import { UPGRADE_PHASES } from '../../../src/lib/actions/upgrade.js';
 import type { Phase } from '../../../src/lib/phase/phase.js';
 import { BEFORE_LOCK, LOCK_TITLE, phaseLists, READ_ONLY_LISTS, titles } from '../../helpers/phase-lists.js';
 
@@ -34,6 +38,7 @@ describe('every exported *_PHASES list of src/lib/actions (found by reading the 
         'NODE_DEMOTE_PHASES',
         'NODE_DRAIN_PHASES',
         'NODE_ACTIVATE_PHASES',
+        'REBALANCE_PHASES',
       ]),
     );
   });
@@ -119,5 +124,20 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Demote to worker',
       'Update the cluster file',
     ]);
+  });
+
+  it('rebalance: locked before the swarm is read, the plan (and the question) before any service changes', () => {
+    expectOrder(REBALANCE_PHASES as Phase<never>[], [
+      'Lock the cluster',
+      'Reach the managers',
+      'Plan the rebalance',
+      'Rebalance services, one at a time',
+    ]);
+  });
+
+  it('node activate, upgrade and restore end by looking at how the services are spread (the hint to rebalance)', () => {
+    for (const list of [NODE_ACTIVATE_PHASES, UPGRADE_PHASES, RESTORE_PHASES] as Phase<never>[][]) {
+      expect(titles(list).at(-1)).toBe('Look at how services are spread');
+    }
   });
 });

@@ -40,6 +40,20 @@ describe('services and tasks from the Docker CLI', () => {
     ]);
     expect(parseTaskInspect(json)).toEqual([task('t1', 's1', 'n1', 'preparing')]);
   });
+
+  it("reads the ForceUpdate a task was made with (a forced update's new tasks carry the new one)", () => {
+    const json = JSON.stringify([
+      {
+        ID: 't1',
+        ServiceID: 's1',
+        NodeID: 'n1',
+        DesiredState: 'running',
+        Status: { State: 'running' },
+        Spec: { ForceUpdate: 3 },
+      },
+    ]);
+    expect(parseTaskInspect(json)[0]?.forceUpdate).toBe(3);
+  });
 });
 
 describe('waiting for a drained node', () => {

@@ -72,6 +72,7 @@ describe('parseNodeInspect', () => {
       reachability: 'reachable',
       managerAddr: '10.77.0.11:2377',
       labels: { 'eectl.role': 'manager' },
+      placement: { os: '', arch: '', engineLabels: {}, plugins: [] },
     });
     expect(w?.managerAddr).toBeUndefined();
     expect(w).toMatchObject({

@@ -135,4 +135,33 @@ describe('HostDocker updates go through it', () => {
     expect(updates[1]).not.toContain('--config');
     expect(updates[1]).toContain('--image registry:2.8.3');
   });
+
+  it('service update --force (rebalance): argv only, the image not resolved again, retried after a conflict', async () => {
+    const { conn, docker } = engine(1, current);
+    await docker.serviceForceUpdate('web; rm -rf /');
+    expect(conn.lines).toEqual([
+      'docker service update --force --detach --quiet --no-resolve-image web; rm -rf /',
+      'docker service update --force --detach --quiet --no-resolve-image web; rm -rf /',
+    ]);
+    // One argument, not shell text.
+    expect(conn.commands[0]?.at(-1)).toBe('web; rm -rf /');
+  });
+});
+
+describe('HostDocker reads services for placement', () => {
+  const docker = (answer: { code?: number; stdout?: string; stderr?: string }) => {
+    const conn = new ScriptedConnection('10.0.0.11', [{ match: /^docker service inspect /, answer }]);
+    return new HostDocker(new Host({ address: '10.0.0.11', role: 'manager' } as HostSpec, conn));
+  };
+
+  it('a service removed meanwhile is absent; an engine that fails is an error, not an absent service', async () => {
+    const gone = docker({ code: 1, stdout: '[]\n', stderr: 'Error: no such service: s1\n' });
+    expect(await gone.placedServices(['s1'])).toEqual([]);
+    const down = docker({
+      code: 1,
+      stderr:
+        'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n',
+    });
+    await expect(down.placedServices(['s1'])).rejects.toThrow(/Cannot connect to the Docker daemon/);
+  });
 });
