@@ -119,19 +119,34 @@ async function main() {
     doc.setIn(['spec', 'ingress'], { nodes: [w1.address, w2.address], image: bundle.image });
     writeFileSync(up.clusterFile, doc.toString());
     await eectl(['install', '-c', up.clusterFile, '--json']);
-    const sh = async (script) =>
-      (await runOnHost(docker, m1, script, { check: true, timeoutMs: 300_000 })).stdout.trim();
-    const image = await sh(`docker image inspect --format '{{.Id}}' ${bundle.image}`);
-    const httpd = (body) =>
-      `sh -c 'mkdir -p /w && echo ${body} > /w/index.html && exec busybox httpd -f -p 8000 -h /w'`;
+    // Values go in as positional parameters ("$1", "$@"), never into the script's text.
+    const sh = async (script, args = []) =>
+      (await runOnHost(docker, m1, script, { check: true, timeoutMs: 300_000, args })).stdout.trim();
+    const image = await sh(`docker image inspect --format '{{.Id}}' "$1"`, [bundle.image]);
+    /** `docker service create` of a busybox httpd answering `body`: the flags, then the image, as arguments. */
+    const createHttpd = (flags, body) =>
+      sh(
+        `body=$1 image=$2; shift 2\n` +
+          `docker service create --quiet --network eectl-ingress "$@" "$image" sh -c 'mkdir -p /w && echo "$1" > /w/index.html && exec busybox httpd -f -p 8000 -h /w' sh "$body"`,
+        [body, image, ...flags],
+      );
 
     // Time to the first 200: create (detached) with labels, then ask the proxy every 100 ms.
     const firstRoute = [];
     for (const i of smoke ? [1] : [1, 2, 3]) {
       const host = `first${i}.example.org`;
       const created = Date.now();
-      await sh(
-        `docker service create --detach --quiet --network eectl-ingress --name first${i} --label eectl.http.host=${host} --label eectl.http.port=8000 ${image} ${httpd('x')}`,
+      await createHttpd(
+        [
+          '--detach',
+          '--name',
+          `first${i}`,
+          '--label',
+          `eectl.http.host=${host}`,
+          '--label',
+          'eectl.http.port=8000',
+        ],
+        'x',
       );
       while ((await get(w1.address, 80, host)).ok === false) {
         if (Date.now() - created > 60_000) throw new Error(`${host}: no 200 within 60 s`);
@@ -142,10 +157,25 @@ async function main() {
 
     // One service, one task per worker: the proxy reaches it by tasks.bench; host-mode 9000 reaches the
     // task of the same node directly; 9001 is the routing mesh (ingress mode).
-    await sh(
-      `docker service create --detach=false --quiet --network eectl-ingress --name bench --mode global ` +
-        `--constraint node.role==worker --publish mode=host,target=8000,published=9000 --publish mode=ingress,target=8000,published=9001 ` +
-        `--label eectl.http.host=bench.example.org --label eectl.http.port=8000 ${image} ${httpd('bench')}`,
+    await createHttpd(
+      [
+        '--detach=false',
+        '--name',
+        'bench',
+        '--mode',
+        'global',
+        '--constraint',
+        'node.role==worker',
+        '--publish',
+        'mode=host,target=8000,published=9000',
+        '--publish',
+        'mode=ingress,target=8000,published=9001',
+        '--label',
+        'eectl.http.host=bench.example.org',
+        '--label',
+        'eectl.http.port=8000',
+      ],
+      'bench',
     );
     const routed = Date.now();
     while (!(await get(w1.address, 80, 'bench.example.org')).ok) {

@@ -65,15 +65,29 @@ describe('eectl install: HTTP ingress by service labels', () => {
     return { status, body: lines.join('\n').trim() };
   };
 
-  /** A service that answers its name on `port` (busybox httpd in the proxy image: no other image needed). */
+  /**
+   * A service that answers its name on `port` (busybox httpd in the proxy image: no other image needed).
+   * Every value (the hostile label's among them) is a positional parameter, never script text.
+   */
   const createService = (name: string, labels: Record<string, string>, replicas = 2, detach = false) =>
-    run(
+    sandbox.exec(
+      'm1',
       [
-        `docker service create --detach=${detach} --quiet --network eectl-ingress`,
-        `--name ${name} --replicas ${replicas}`,
-        ...Object.entries(labels).map(([k, v]) => `--label '${k}=${v}'`),
-        `${image} sh -c 'mkdir -p /w/api && echo ${name} > /w/index.html && echo ${name} > /w/api/index.html && exec busybox httpd -f -p 8000 -h /w'`,
-      ].join(' '),
+        'name=$1 replicas=$2 detach=$3 image=$4; shift 4',
+        'docker service create --detach="$detach" --quiet --network eectl-ingress --name "$name" --replicas "$replicas" "$@" \\',
+        `  "$image" sh -c 'mkdir -p /w/api && echo "$1" > /w/index.html && echo "$1" > /w/api/index.html && exec busybox httpd -f -p 8000 -h /w' sh "$name"`,
+      ].join('\n'),
+      {
+        check: true,
+        timeoutMs: 300_000,
+        args: [
+          name,
+          String(replicas),
+          String(detach),
+          image,
+          ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+        ],
+      },
     );
 
   /** What the watcher, the sync service and a proxy said: printed when a route does not come. */

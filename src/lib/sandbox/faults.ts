@@ -17,9 +17,10 @@ export async function runOnHost(
   docker: DockerCli,
   host: SandboxHost,
   script: string,
-  options: { check?: boolean; timeoutMs?: number } = {},
+  options: { check?: boolean; timeoutMs?: number; args?: readonly string[] } = {},
 ): Promise<LocalResult> {
-  return docker.exec(host.container, ['/bin/bash', '-s'], {
+  // `args` are the script's positional parameters ("$1", "$@"): values never go into its text.
+  return docker.exec(host.container, ['/bin/bash', '-s', '--', ...(options.args ?? [])], {
     input: script,
     check: options.check ?? false,
     timeoutMs: options.timeoutMs ?? 600_000,

@@ -24,8 +24,15 @@ export interface SandboxUnderTest {
   readonly knownHostsFile: string;
   readonly hosts: SandboxHost[];
   host(ref: HostRef): SandboxHost;
-  /** Runs a bash script on the host as root through `docker exec` (the test's own view of the host). */
-  exec(ref: HostRef, script: string, options?: { check?: boolean; timeoutMs?: number }): Promise<LocalResult>;
+  /**
+   * Runs a bash script on the host as root through `docker exec` (the test's own view of the host);
+   * `args` are its positional parameters, so values stay out of the script's text.
+   */
+  exec(
+    ref: HostRef,
+    script: string,
+    options?: { check?: boolean; timeoutMs?: number; args?: readonly string[] },
+  ): Promise<LocalResult>;
   /** A real SSH login from this machine with the sandbox key and strict host key checking. */
   ssh(
     ref: HostRef,
