@@ -5,14 +5,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { machineDebianMirrors } from '../../src/lib/sandbox/apt.js';
-import { withCacheLock } from '../../src/lib/sandbox/cache-lock.js';
-import { DockerCli } from '../../src/lib/sandbox/docker.js';
-import { ensureHostRootfs } from '../../src/lib/sandbox/image.js';
-import { ensureIngressBundle } from '../../src/lib/sandbox/ingress-image.js';
-import { sandboxCacheDir } from '../../src/lib/sandbox/state.js';
-import { RunLog } from '../../src/lib/ui/log.js';
 import { runEectl } from '../helpers/cli.js';
+import { ingressImageBundle } from './helpers/ingress.js';
 import { startSampler, type Sample } from './helpers/sampler.js';
 import { useSandbox } from './helpers/sandbox.js';
 
@@ -120,20 +114,7 @@ describe('eectl install: HTTP ingress by service labels', () => {
   };
 
   beforeAll(async () => {
-    const runLog = new RunLog('warn');
-    const logger = runLog.logger('ingress-image');
-    const cacheDir = sandboxCacheDir();
-    const docker = new DockerCli({ logger });
-    const bundle = await withCacheLock(cacheDir, async () => {
-      const rootfs = await ensureHostRootfs({
-        docker,
-        cacheDir,
-        mirrors: machineDebianMirrors({}),
-        logger,
-        progress: () => {},
-      });
-      return ensureIngressBundle({ docker, cacheDir, logger, rootfs });
-    });
+    const bundle = await ingressImageBundle();
     const doc = parseDocument(await readFile(sandbox.clusterFile, 'utf8'));
     doc.setIn(['spec', 'images', 'bundles'], [bundle.bundle]);
     doc.setIn(['spec', 'ingress'], { nodes: [w('w1'), w('w2')], image: bundle.image });
