@@ -13,14 +13,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, URL } from 'node:url';
 import { parseDocument } from 'yaml';
-import { machineDebianMirrors } from '../dist/lib/sandbox/apt.js';
-import { withCacheLock } from '../dist/lib/sandbox/cache-lock.js';
 import { DockerCli } from '../dist/lib/sandbox/docker.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { runOnHost } from '../dist/lib/sandbox/faults.js';
-import { ensureHostRootfs } from '../dist/lib/sandbox/image.js';
-import { ensureIngressBundle } from '../dist/lib/sandbox/ingress-image.js';
-import { sandboxCacheDir } from '../dist/lib/sandbox/state.js';
+import { cachedIngressBundle } from '../dist/lib/sandbox/ingress-image.js';
 import { sandboxUp } from '../dist/lib/sandbox/up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
 import { sandboxName, smoke, writeResult } from './results.mjs';
@@ -98,17 +94,7 @@ async function main() {
   const runLog = new RunLog('warn');
   const logger = runLog.logger('bench-ingress');
   const docker = new DockerCli({ logger });
-  const cacheDir = sandboxCacheDir();
-  const bundle = await withCacheLock(cacheDir, async () => {
-    const rootfs = await ensureHostRootfs({
-      docker,
-      cacheDir,
-      mirrors: machineDebianMirrors({}),
-      logger,
-      progress: () => {},
-    });
-    return ensureIngressBundle({ docker, cacheDir, logger, rootfs });
-  });
+  const bundle = await cachedIngressBundle(logger);
   const name = sandboxName('ingress');
   const up = await sandboxUp({ name, managers: 1, workers: 2, registries: 0, renderer: 'simple', logger });
   try {

@@ -3,7 +3,12 @@ import { mkdir, mkdtemp, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runLocal } from './exec.js';
 import { aptWorkspace } from './mirror.js';
-import type { HostRootfs } from './image.js';
+import { ensureHostRootfs, type HostRootfs } from './image.js';
+import { machineDebianMirrors } from './apt.js';
+import { withCacheLock } from './cache-lock.js';
+import { DockerCli } from './docker.js';
+import { sandboxCacheDir } from './state.js';
+import type { Logger } from '../ui/log.js';
 import { debVersion, extractDeb, type ToolContext } from './tool-image.js';
 import { upstreamVersion, type RegistryBundle } from './registry-image.js';
 
@@ -38,6 +43,25 @@ export const INGRESS_IMAGE_PACKAGES = [
 
 /** The busybox applets the run script calls, linked into /bin. */
 const APPLETS = ['sh', 'sleep', 'kill', 'cp', 'mv', 'cat', 'md5sum', 'mkdir', 'rm', 'echo', 'date', 'test'];
+
+/**
+ * The ingress bundle of this machine's sandbox cache, built when missing under the cache lock (with the
+ * host root file system it is built from): what the e2e tests and the ingress benchmark load.
+ */
+export async function cachedIngressBundle(logger: Logger): Promise<RegistryBundle> {
+  const cacheDir = sandboxCacheDir();
+  const docker = new DockerCli({ logger });
+  return withCacheLock(cacheDir, async () => {
+    const rootfs = await ensureHostRootfs({
+      docker,
+      cacheDir,
+      mirrors: machineDebianMirrors({}),
+      logger,
+      progress: () => {},
+    });
+    return ensureIngressBundle({ docker, cacheDir, logger, rootfs });
+  });
+}
 
 /** The ingress bundle in the cache, built when missing (the apt workspace of the sandbox mirror fetches it). */
 export async function ensureIngressBundle(
