@@ -82,6 +82,20 @@ export async function readArchive(
     const isManifest = header.name === MANIFEST_ENTRY;
     const isSignature = header.name === SIGNATURE_ENTRY;
     const kept = isManifest || isSignature;
+    // Read whole into memory before the signature is known: bounded from the header, so a forged
+    // archive cannot make eectl hold gigabytes.
+    const limit = isManifest ? MAX_MANIFEST_BYTES : MAX_SIGNATURE_BYTES;
+    if (kept && (header.size ?? 0) > limit) {
+      stream.on('error', () => undefined);
+      extract.destroy(
+        refusedEntryError(
+          path,
+          header.name,
+          `it is ${header.size} bytes, more than ${limit} (eectl writes far less)`,
+        ),
+      );
+      return;
+    }
     stream.on('data', (data: unknown) => {
       const chunk = data as Buffer;
       hash.update(chunk);
@@ -118,6 +132,11 @@ export async function readArchive(
   const check = checkAgainstManifest(path, manifestBytes?.toString('utf8'), sums, directories);
   return { ...check, raw: { manifest: manifestBytes!, signature: signatureBytes } };
 }
+
+/** The most a manifest may take: a listing of a few hundred thousand files. */
+export const MAX_MANIFEST_BYTES = 128 * 1024 * 1024;
+/** The most a signature entry may take: a few hundred bytes of JSON in practice. */
+export const MAX_SIGNATURE_BYTES = 64 * 1024;
 
 /**
  * Why an entry may not be in an archive, or undefined: an archive holds regular files and directories only

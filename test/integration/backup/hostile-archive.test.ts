@@ -9,7 +9,12 @@ import tarStream from 'tar-stream';
 
 type Header = Parameters<tarStream.Pack['entry']>[0];
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryRefusal, readArchive } from '../../../src/lib/backup/archive-reader.js';
+import {
+  entryRefusal,
+  MAX_MANIFEST_BYTES,
+  MAX_SIGNATURE_BYTES,
+  readArchive,
+} from '../../../src/lib/backup/archive-reader.js';
 import { ArchiveWriter } from '../../../src/lib/backup/archive-writer.js';
 import { extractToHosts } from '../../../src/lib/backup/extract.js';
 import { MANIFEST_FORMAT, type Manifest } from '../../../src/lib/backup/manifest.js';
@@ -148,6 +153,26 @@ describe('archives an attacker with the public recipient key writes are refused 
         /is refused/,
       );
       expect(received().includes(Buffer.from(header.name)), label).toBe(false);
+    }
+  }, 120_000);
+
+  it('refuses a manifest or a signature too large to read whole, from its header, before reading it (EBACKUP_ENTRY)', async () => {
+    for (const [name, size] of [
+      ['manifest.json', MAX_MANIFEST_BYTES + 1],
+      ['manifest.sig', MAX_SIGNATURE_BYTES + 1],
+    ] as const) {
+      const path = join(dir, `huge-${name}.tar.age`);
+      const pack = tarStream.pack();
+      pack.entry({ name, mode: 0o600 }, Buffer.alloc(size, 0x20));
+      pack.finalize();
+      const chunks: Buffer[] = [];
+      for await (const chunk of Readable.from(pack)) chunks.push(chunk as Buffer);
+      await encryptTo(path, Buffer.concat(chunks));
+      await refusedWith(
+        readArchive(path, { identities: [identity] }),
+        'EBACKUP_ENTRY',
+        new RegExp(`${name.replace('.', '\\.')}.*more than`),
+      );
     }
   }, 120_000);
 
