@@ -41,7 +41,7 @@ ${EXIT_CODES_HELP}`;
     });
     // Printed now, not at the end: the server runs until interrupted.
     // One line, so a script reads the URL as soon as it is there.
-    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({ status: 0, result })}\n`);
+    if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result), { oneLine: true });
     else {
       this.log(`eectl dashboard for cluster ${result.cluster}, as ${result.user} (bundle ${result.bundle})`);
       this.log(`Managers: ${result.managers.join(', ')}`);

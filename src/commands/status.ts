@@ -100,9 +100,4 @@ ${EXIT_CODES_HELP}`;
       );
     }
   }
-
-  protected override toErrorJson(err: unknown): unknown {
-    const json = super.toErrorJson(err) as Record<string, unknown>;
-    return err instanceof ClusterUnhealthyError ? { ...json, result: err.result } : json;
-  }
 }

@@ -69,6 +69,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected log_!: Logger;
   /** Fires on Ctrl-C or SIGTERM: give it to actions (and sessions) so remote commands stop. */
   protected readonly interrupt = new AbortController();
+  /** Set once the run's JSON envelope is on stdout (`logJson`). */
+  private jsonPrinted = false;
 
   public override async init(): Promise<void> {
     await super.init();
@@ -231,7 +233,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         suggestions: e.suggestions,
         log: this.runLog.path,
       },
+      result: e.result,
     };
+  }
+
+  /**
+   * One envelope per run on stdout: a command that prints its envelope early (the dashboard, as soon as it
+   * listens, on one line so a script reads it at once) is not followed by a second one when it ends.
+   */
+  protected override logJson(json: unknown, options: { oneLine?: boolean } = {}): void {
+    if (this.jsonPrinted) return;
+    this.jsonPrinted = true;
+    if (options.oneLine) process.stdout.write(`${JSON.stringify(json)}\n`);
+    else super.logJson(json);
   }
 
   protected override async catch(
@@ -256,7 +270,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.runLog.write('debug', '', `error: ${e.code} ${e.stack ?? e.message}`);
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(e));
-    } else {
+    } else if (!e.shown) {
       process.stderr.write(renderError(e, this.runLog.path));
     }
     this.runLog.close();
@@ -270,6 +284,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return super.finally(err);
   }
 }
+
+/**
+ * The base flags of a command that reads no cluster file (the sandbox commands): no `-c/--config`, so
+ * help does not offer it and giving it is a usage error rather than ignored. Typed as the full set, which
+ * TypeScript requires of an override (the command never reads `flags.config`).
+ */
+export const baseFlagsWithoutConfig = (({ config: _config, ...rest }) => rest)(
+  BaseCommand.baseFlags,
+) as typeof BaseCommand.baseFlags;
 
 function asInterrupted(e: EectlError): EectlError {
   if (e.exitCode === ExitCode.interrupted) return e;

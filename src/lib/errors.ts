@@ -23,6 +23,10 @@ export interface EectlErrorOptions {
   suggestions?: string[];
   host?: string;
   cause?: unknown;
+  /** What the command found before it failed (every host's outcome, a report): `result` next to `error` under --json. */
+  result?: object;
+  /** The command's own output already said it (a table, a DENY line): no error block on the terminal. */
+  shown?: boolean;
 }
 
 export class EectlError extends Error {
@@ -31,6 +35,8 @@ export class EectlError extends Error {
   readonly kind: ErrorKind;
   readonly suggestions: string[];
   readonly host: string | undefined;
+  readonly result: object | undefined;
+  readonly shown: boolean;
 
   constructor(message: string, options: EectlErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -40,6 +46,8 @@ export class EectlError extends Error {
     this.exitCode = options.exitCode ?? (this.kind === 'user' ? ExitCode.usage : ExitCode.failure);
     this.suggestions = options.suggestions ?? [];
     this.host = options.host;
+    this.result = options.result;
+    this.shown = options.shown ?? false;
   }
 }
 
@@ -102,6 +110,9 @@ export interface HostsFailedOptions {
   exitCode: ExitCodeValue;
   /** What to do, after the failures' own suggestions (each said once). */
   suggestions?: readonly string[];
+  /** Every host's outcome, failed or not (see `EectlErrorOptions.result`). */
+  result?: object;
+  shown?: boolean;
 }
 
 /**
@@ -117,6 +128,8 @@ export function hostsFailedError(failures: readonly EectlError[], options: Hosts
     kind: options.kind,
     exitCode: options.exitCode,
     suggestions: [...new Set([...failures.flatMap((e) => e.suggestions), ...(options.suggestions ?? [])])],
+    result: options.result,
+    shown: options.shown,
   });
 }
 

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { BaseCommand, baseFlagsWithoutConfig, EXIT_CODES_HELP } from '../../lib/base-command.js';
 import { EectlError, ExitCode } from '../../lib/errors.js';
 import { confirmAction } from '../../lib/ui/prompts.js';
 import { sandboxDown, type SandboxDownResult } from '../../lib/sandbox/down.js';
@@ -21,6 +21,8 @@ ${EXIT_CODES_HELP}`;
     '<%= config.bin %> <%= command.id %> --all',
     '<%= config.bin %> <%= command.id %> --all --prefix e2e- --yes',
   ];
+
+  static override baseFlags = baseFlagsWithoutConfig;
 
   static override flags = {
     name: Flags.string({

@@ -1,4 +1,4 @@
-import { BaseCommand, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { BaseCommand, baseFlagsWithoutConfig, EXIT_CODES_HELP } from '../../lib/base-command.js';
 import { sandboxList, type ListedSandbox } from '../../lib/sandbox/list.js';
 
 export default class SandboxLs extends BaseCommand<typeof SandboxLs> {
@@ -9,6 +9,8 @@ export default class SandboxLs extends BaseCommand<typeof SandboxLs> {
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --json',
   ];
+
+  static override baseFlags = baseFlagsWithoutConfig;
 
   async run(): Promise<{ sandboxes: ListedSandbox[] }> {
     const sandboxes = await sandboxList({ logger: this.log_ });

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { BaseCommand, baseFlagsWithoutConfig, EXIT_CODES_HELP } from '../../lib/base-command.js';
 import { MAX_PER_ROLE } from '../../lib/sandbox/addresses.js';
 import {
   assertSandboxName,
@@ -21,6 +21,8 @@ export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
     '<%= config.bin %> <%= command.id %> --registries 2 --json',
     '<%= config.bin %> <%= command.id %> --mirror http://mirror.internal/debian',
   ];
+
+  static override baseFlags = baseFlagsWithoutConfig;
 
   static override flags = {
     name: Flags.string({
