@@ -63,8 +63,11 @@ ${EXIT_CODES_HELP}`;
       if (opened.code !== 0)
         this.log_.warn(`could not open a browser (xdg-open): open the URL above yourself`);
     }
+    // Until Ctrl-C, SIGTERM or a closed stdout (BaseCommand's interrupt); then exit 130.
+    const stop = this.interrupt.signal;
     await new Promise<void>((resolve) => {
-      process.once('SIGTERM', resolve);
+      if (stop.aborted) resolve();
+      else stop.addEventListener('abort', () => resolve(), { once: true });
     });
     await close();
     return result;

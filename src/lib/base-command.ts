@@ -71,6 +71,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected readonly interrupt = new AbortController();
   /** Set once the run's JSON envelope is on stdout (`logJson`). */
   private jsonPrinted = false;
+  /** stdout or stderr once its reader went away (`outputClosed`). */
+  private readonly closedOutputs = new Set<'stdout' | 'stderr'>();
 
   public override async init(): Promise<void> {
     await super.init();
@@ -87,6 +89,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.log_ = this.runLog.logger();
     process.once('SIGINT', () => this.interrupted('SIGINT'));
     process.once('SIGTERM', () => this.interrupted('SIGTERM'));
+    // A reader that went away (`eectl … | head -1`, a killed tee) makes the next write fail with EPIPE;
+    // unhandled, that error would end the process on the spot, with the cluster lock still held.
+    process.stdout.on('error', (error) => this.outputClosed('stdout', error));
+    process.stderr.on('error', (error) => this.outputClosed('stderr', error));
   }
 
   /**
@@ -94,16 +100,29 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * the command exits 130 (through `catch`). A second one, or a run that does not wind down within
    * INTERRUPT_GRACE_MS, exits at once.
    */
-  private interrupted(signal: NodeJS.Signals): void {
+  private interrupted(cause: string): void {
+    if (this.interrupt.signal.aborted) return;
     const now = (): never => {
       this.runLog.close();
       process.exit(ExitCode.interrupted);
     };
-    this.log_.warn(`interrupted (${signal}): stopping remote commands and releasing the cluster lock`);
-    this.interrupt.abort(new Error(`interrupted by ${signal}`));
+    this.log_.warn(`interrupted (${cause}): stopping remote commands and releasing the cluster lock`);
+    this.interrupt.abort(new Error(`interrupted by ${cause}`));
     process.once('SIGINT', now);
     process.once('SIGTERM', now);
     setTimeout(now, INTERRUPT_GRACE_MS).unref();
+  }
+
+  /**
+   * stdout or stderr can no longer be written (its reader closed the pipe): the run stops as on Ctrl-C,
+   * releasing the cluster lock, and exits 130. What it would have printed is in the run log.
+   */
+  private outputClosed(stream: 'stdout' | 'stderr', error: Error & { code?: string }): void {
+    // Every later write to it fails too, each with its own error event: only the first one counts.
+    if (this.closedOutputs.has(stream)) return;
+    this.closedOutputs.add(stream);
+    this.runLog.write('debug', '', `${stream}: ${error.code ?? ''} ${error.message}`);
+    this.interrupted(`${stream} was closed`);
   }
 
   /** Loads the cluster file named by --config and opens the run's log file under ~/.eectl/<cluster>/logs. */
