@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import chalk from 'chalk';
-import { BaseCommand, hostFlags, EXIT_CODES_HELP } from '../lib/base-command.js';
+import { BaseCommand, hostFlags } from '../lib/base-command.js';
 import { execFailedError, execOnHosts, selectHosts, type ExecResult } from '../lib/cluster/exec.js';
 import { ROLES } from '../lib/config/schema.js';
 import { UsageError } from '../lib/errors.js';
@@ -10,8 +10,7 @@ export default class Exec extends BaseCommand<typeof Exec> {
   static override description =
     'Each output line is prefixed with its host. Exits 1 when the command failed on any host, naming each. ' +
     "With --json, result.hosts has every host's {host, code, stdout, stderr}, and a failure adds error. " +
-    'The command runs in sh on the host; quote it as one argument after --.' +
-    `\n\n${EXIT_CODES_HELP}`;
+    'The command runs in sh on the host; quote it as one argument after --.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> -- uptime',
     "<%= config.bin %> <%= command.id %> --role manager --sudo -- 'docker node ls'",

@@ -35,19 +35,20 @@ export const changeFlags = {
 /** How long an interrupted run may take to stop its remote commands and release the lock. */
 const INTERRUPT_GRACE_MS = 20_000;
 
-/** The exit-code table, shown at the end of every command's --help. */
-export const EXIT_CODES_HELP = `Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 preflight failed (nothing changed),
-4 apply failed part-way (run again to converge), 5 another run holds the cluster lock, 130 interrupted.
-With --json: {"status": 0, "result": {…}} on success, {"status": N, "error": {"code", "message", "suggestions", …}} on failure.`;
-
 /**
  * Every eectl command extends this: shared flags (`-c/--config`, `--json`, `--log-level`), one run log,
- * errors rendered with a code, the cause and "try this", and the exit-code table (`EXIT_CODES_HELP`).
+ * errors rendered with a code, the cause and "try this" (the exit codes end every --help: cli/help.ts).
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;
 
   static override baseFlags = {
+    // oclif's own --json says only "Format output as json."
+    json: Flags.boolean({
+      description:
+        'Print one JSON document on stdout: {"status": 0, "result": {…}}, or {"status": N, "error": {"code", "message", "suggestions"}} (schema/output.schema.json)',
+      helpGroup: 'GLOBAL',
+    }),
     config: Flags.string({
       char: 'c',
       description: 'Cluster file',

@@ -10,6 +10,17 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What each exit code means, as `--help` shows it (EXIT CODES) and the README's table says. */
+export const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
+  0: 'success',
+  1: 'failure',
+  2: 'usage or configuration error',
+  3: 'preflight failed; nothing was changed',
+  4: 'apply failed part-way; run it again to converge',
+  5: 'another run holds the cluster lock',
+  130: 'interrupted (Ctrl-C, SIGTERM, output closed)',
+};
+
 /**
  * The kinds of failure (after Shopify CLI): something the user can fix, an external command or host that
  * failed, and a bug of ours. Every eectl error carries a stable `code`, the exit code and "try this" steps.

@@ -6,7 +6,7 @@ import {
   type AccessCheckResult,
   type RegistryCheckResult,
 } from '../../lib/actions/access.js';
-import { BaseCommand, EXIT_CODES_HELP, hostFlags } from '../../lib/base-command.js';
+import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 import { UsageError } from '../../lib/errors.js';
 
 export default class AccessCheck extends BaseCommand<typeof AccessCheck> {
@@ -18,9 +18,7 @@ With --registry-scope (token authentication, registry.auth.token) it asks the re
 
 Exits 0 when the request would be allowed and 1 when it would be refused (the reason is printed; --json: the decision in result, and error EACCESS_DENIED).
 
-Without spec.access and images.policy.requireSigned in the file, access control is off: every request is allowed, exit 0, with that reason, and no manager is asked (--json: "host" is empty).
-
-${EXIT_CODES_HELP}`;
+Without spec.access and images.policy.requireSigned in the file, access control is off: every request is allowed, exit 0, with that reason, and no manager is asked (--json: "host" is empty).`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> --user dev --method GET --path /v1.41/services',
     '<%= config.bin %> <%= command.id %> --user dev --method POST --path /v1.41/services/create --body spec.json',

@@ -1,4 +1,4 @@
-import { BaseCommand, hostFlags, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 import {
   describeFailedError,
   describeHosts,
@@ -13,8 +13,7 @@ export default class DescribeHosts extends BaseCommand<typeof DescribeHosts> {
   static override description =
     'Connects to all hosts of the cluster file in parallel and reads their facts in one round trip each. ' +
     'Exits 1 when a host cannot be reached or read (the others are still shown). ' +
-    "With --json, result.hosts has each host's facts (the files eectl manages on it by path and size, not content), or its error." +
-    `\n\n${EXIT_CODES_HELP}`;
+    "With --json, result.hosts has each host's facts (the files eectl manages on it by path and size, not content), or its error.";
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> -c prod.yaml --json',
