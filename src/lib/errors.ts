@@ -184,8 +184,8 @@ function underEectlHome(path: string): boolean {
 /**
  * This machine's own trouble, raised by Node.js for a local file, port or program, as an error that says
  * what happened and what to do, not "a bug in eectl": a port another program holds (exit 2), an address
- * that is not this machine's, a local file eectl may not write (exit 2), a full disk, too many open
- * files (exit 1). Undefined for anything else. Network errors of a host never get here raw: the SSH layer
+ * that is not this machine's, a local file eectl may not write or a path of the wrong shape (exit 2), a
+ * full disk, too many open files (exit 1). Undefined for anything else. Network errors of a host never get here raw: the SSH layer
  * names the host.
  */
 export function environmentError(error: unknown): EectlError | undefined {
@@ -250,6 +250,18 @@ export function environmentError(error: unknown): EectlError | undefined {
     return user(`cannot ${verbOf(syscall)} ${what}: the file system is read-only`, 'ELOCAL_READONLY', [
       'Choose a path on a writable file system.',
       ...home,
+    ]);
+  // A path of the wrong shape: a file where a directory must be, or the other way round (`init --out
+  // /etc/passwd/x.yaml`, `--out` naming a directory where a file is written).
+  if (path !== undefined && (code === 'ENOTDIR' || (code === 'EEXIST' && syscall === 'mkdir')))
+    return user(
+      `cannot ${verbOf(syscall)} ${what}: ${code === 'ENOTDIR' ? 'a part of the path is a file, not a directory' : 'a file of that name is in the way'}`,
+      'ELOCAL_PATH',
+      ['Choose a path whose directories are directories (ls -ld each part), or move the file away.'],
+    );
+  if (code === 'EISDIR' && path !== undefined)
+    return user(`cannot ${verbOf(syscall)} ${what}: it is a directory, not a file`, 'ELOCAL_PATH', [
+      `Name a file, e.g. ${path.replace(/\/+$/, '')}/<name>.`,
     ]);
   if (code === 'ENOSPC' || code === 'EDQUOT')
     return external(
