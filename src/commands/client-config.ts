@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { clientConfig, type ClientConfigResult } from '../lib/actions/client-config.js';
-import { BaseCommand, EXIT_CODES_HELP, hostFlags } from '../lib/base-command.js';
+import { BaseCommand, hostFlags } from '../lib/base-command.js';
 
 export default class ClientConfig extends BaseCommand<typeof ClientConfig> {
   static override summary = 'Write a client bundle (CA, certificate, key, env.sh) and a docker context';
@@ -8,9 +8,7 @@ export default class ClientConfig extends BaseCommand<typeof ClientConfig> {
 
 The CA comes from controlPlane.ca when the file names one (its key never leaves this machine), else from ~/.eectl/<cluster>/pki (install keeps the generated CA there), else from the first manager that has it in /etc/eectl/pki (kept here from then on).
 
-With spec.access in the file, --user must be one of spec.access.users (default: the first admin), and what the bundle may do is what the grants say (the managers' authorization plugin decides). Without spec.access, any valid client certificate can use the whole engine API: hand bundles out as you would root access to the managers.
-
-${EXIT_CODES_HELP}`;
+With spec.access in the file, --user must be one of spec.access.users (default: the first admin), and what the bundle may do is what the grants say (the managers' authorization plugin decides). Without spec.access, any valid client certificate can use the whole engine API: hand bundles out as you would root access to the managers.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --user alice --out ./alice-bundle',

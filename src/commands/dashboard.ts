@@ -1,15 +1,13 @@
 import { Flags } from '@oclif/core';
 import { startDashboard, type DashboardResult } from '../lib/actions/dashboard.js';
-import { BaseCommand, EXIT_CODES_HELP } from '../lib/base-command.js';
+import { BaseCommand } from '../lib/base-command.js';
 import { LocalConnection } from '../lib/ssh/local-connection.js';
 
 export default class Dashboard extends BaseCommand<typeof Dashboard> {
   static override summary = 'Serve a local web page of the cluster and its workloads, live';
   static override description = `Reads the cluster through the managers' mutual-TLS engine API with your client bundle (the next manager when one does not answer), so the managers' access control applies to what it shows and does. Pages: overview (quorum, managers, nodes, certificates, registry replicas, drift from the file), services, tasks, events, and a page per node and service; updated live (within about 2 s). Actions, each behind a confirmation: drain or activate a node, scale a service, deploy a Compose v3 file as a stack (with the docker CLI of this machine and the bundle). With spec.access in the file, only the actions its access policy gives the bundle's user are offered (per node and per service's collection), and the server refuses the others itself; the managers still decide last. Without spec.access every action is offered.
 
-Listens on 127.0.0.1 with a random port unless told otherwise, and prints a URL with a one-time access token: anyone with the URL acts with your bundle's rights, so do not share it. --listen on another address makes the page reachable from the network (with a warning). Stop it with Ctrl-C.
-
-${EXIT_CODES_HELP}`;
+Listens on 127.0.0.1 with a random port unless told otherwise, and prints a URL with an access token that works until the server stops: anyone with the URL acts with your bundle's rights, so do not share it (--open hands the browser a token of its own that works once, within a minute, since a browser's command line is visible to this machine's other users). --listen on another address makes the page reachable from the network (with a warning). Stop it with Ctrl-C.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --port 8443 --open',
@@ -41,7 +39,7 @@ ${EXIT_CODES_HELP}`;
     });
     // Printed now, not at the end: the server runs until interrupted.
     // One line, so a script reads the URL as soon as it is there.
-    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({ status: 0, result })}\n`);
+    if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result), { oneLine: true });
     else {
       this.log(`eectl dashboard for cluster ${result.cluster}, as ${result.user} (bundle ${result.bundle})`);
       this.log(`Managers: ${result.managers.join(', ')}`);
@@ -63,8 +61,11 @@ ${EXIT_CODES_HELP}`;
       if (opened.code !== 0)
         this.log_.warn(`could not open a browser (xdg-open): open the URL above yourself`);
     }
+    // Until Ctrl-C, SIGTERM or a closed stdout (BaseCommand's interrupt); then exit 130.
+    const stop = this.interrupt.signal;
     await new Promise<void>((resolve) => {
-      process.once('SIGTERM', resolve);
+      if (stop.aborted) resolve();
+      else stop.addEventListener('abort', () => resolve(), { once: true });
     });
     await close();
     return result;

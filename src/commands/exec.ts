@@ -1,16 +1,16 @@
 import { Args, Flags } from '@oclif/core';
 import chalk from 'chalk';
-import { BaseCommand, hostFlags, EXIT_CODES_HELP } from '../lib/base-command.js';
-import { execOnHosts, selectHosts, type ExecOutcome } from '../lib/cluster/exec.js';
+import { BaseCommand, hostFlags } from '../lib/base-command.js';
+import { execFailedError, execOnHosts, selectHosts, type ExecResult } from '../lib/cluster/exec.js';
 import { ROLES } from '../lib/config/schema.js';
-import { ExitCode, UsageError } from '../lib/errors.js';
+import { UsageError } from '../lib/errors.js';
 
 export default class Exec extends BaseCommand<typeof Exec> {
   static override summary = 'Run a command on the chosen hosts in parallel';
   static override description =
-    'Each output line is prefixed with its host. Exits 1 when the command failed on any host. ' +
-    'The command runs in sh on the host; quote it as one argument after --.' +
-    `\n\n${EXIT_CODES_HELP}`;
+    'Each output line is prefixed with its host. Exits 1 when the command failed on any host, naming each. ' +
+    "With --json, result.hosts has every host's {host, code, stdout, stderr}, and a failure adds error. " +
+    'The command runs in sh on the host; quote it as one argument after --.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> -- uptime',
     "<%= config.bin %> <%= command.id %> --role manager --sudo -- 'docker node ls'",
@@ -32,35 +32,29 @@ export default class Exec extends BaseCommand<typeof Exec> {
     ...hostFlags,
   };
 
-  async run(): Promise<ExecOutcome[]> {
+  async run(): Promise<ExecResult> {
     const dashes = this.argv.indexOf('--');
     const command = dashes >= 0 ? this.argv.slice(dashes + 1).join(' ') : this.args.command;
     if (!command.trim()) throw new UsageError('no command given', { suggestions: ['eectl exec -- uptime'] });
     const { config } = await this.loadCluster();
     const hosts = selectHosts(config.spec.hosts, this.flags.role ?? [], this.flags.host ?? []);
-    const json = this.jsonEnabled();
     const width = Math.max(...hosts.map((h) => h.address.length));
     return this.withSession(config.metadata.name, this.flags, async (session) => {
       const outcomes = await execOnHosts(hosts, session, command, {
         sudo: this.flags.sudo,
         concurrency: this.flags.concurrency,
         timeoutMs: this.flags.timeout === undefined ? undefined : this.flags.timeout * 1000,
-        onLine: json
+        onLine: this.jsonEnabled()
           ? undefined
           : (host, stream, line) => {
               const prefix = chalk.cyan(host.padEnd(width));
               (stream === 'stdout' ? process.stdout : process.stderr).write(`${prefix} | ${line}\n`);
             },
       });
-      const failed = outcomes.filter((o) => o.code !== 0);
-      for (const o of failed) {
-        if (!json) this.log_.error(`${o.host}: ${o.error ?? `exited ${o.code}`}`);
-      }
-      if (failed.length > 0) {
-        if (json) this.logJson({ status: ExitCode.failure, result: outcomes });
-        this.exit(ExitCode.failure);
-      }
-      return outcomes;
+      const result = { hosts: outcomes };
+      const failed = execFailedError(outcomes, result);
+      if (failed) throw failed;
+      return result;
     });
   }
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { input, select } from '@inquirer/prompts';
-import { BaseCommand, EXIT_CODES_HELP } from '../lib/base-command.js';
+import { BaseCommand } from '../lib/base-command.js';
 import { EectlError, ExitCode } from '../lib/errors.js';
 import {
   answersFromFlags,
@@ -15,9 +15,7 @@ export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Write a new cluster.yaml: asks on a terminal, takes flags otherwise';
   static override description = `On a terminal, asks for the cluster name, the manager, worker and registry addresses, and the SSH user and key; flags given are not asked again. Without a terminal (scripts, CI, --json) the answers come from flags, and every missing one is reported at once (exit 2).
 
-The file is checked as \`eectl config validate\` would before it is written, an existing file is only replaced with --force, and its first line points editors at the JSON Schema (yaml-language-server) so they complete and check it.
-
-${EXIT_CODES_HELP}`;
+The file is checked as \`eectl config validate\` would before it is written, an existing file is only replaced with --force, and its first line points editors at the JSON Schema (yaml-language-server) so they complete and check it.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',

@@ -1,4 +1,4 @@
-import { BaseCommand, changeFlags, hostFlags, EXIT_CODES_HELP } from '../lib/base-command.js';
+import { BaseCommand, changeFlags, hostFlags } from '../lib/base-command.js';
 import { install, type InstallResult } from '../lib/actions/install.js';
 import { renderInstallSummary } from '../lib/ui/install-summary.js';
 
@@ -9,8 +9,7 @@ export default class Install extends BaseCommand<typeof Install> {
     'Connects to every host, gathers facts, runs preflight checks on all hosts before changing any ' +
     '(exit 3 when one fails), installs the pinned engine, forms the swarm and waits until every node is ' +
     'Ready. Idempotent: on a converged cluster it changes nothing and says so. Interrupted or failed ' +
-    'runs (exit 4) are converged by running it again.' +
-    `\n\n${EXIT_CODES_HELP}`;
+    'runs (exit 4) are converged by running it again.';
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> -c prod.yaml --dry-run',

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { rebalance, type RebalancePlan, type RebalanceResult } from '../lib/actions/rebalance.js';
-import { BaseCommand, changeFlags, EXIT_CODES_HELP, hostFlags } from '../lib/base-command.js';
+import { BaseCommand, changeFlags, hostFlags } from '../lib/base-command.js';
 import { renderRebalancePlan, renderRebalanceSummary } from '../lib/ui/rebalance-render.js';
 
 export default class Rebalance extends BaseCommand<typeof Rebalance> {
@@ -17,8 +17,7 @@ export default class Rebalance extends BaseCommand<typeof Rebalance> {
     "with the service's own update settings (parallelism, delay, order, failure action), and its scheduler " +
     'puts each new task on the node that runs the fewest. The next service starts once the update completed; ' +
     'one that fails or does not finish in time (--timeout) stops the run (exit 4), naming it and what to do. ' +
-    'Shows the plan and asks first (--yes without a terminal); --dry-run only shows it.' +
-    `\n\n${EXIT_CODES_HELP}`;
+    'Shows the plan and asks first (--yes without a terminal); --dry-run only shows it.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --dry-run',
     '<%= config.bin %> <%= command.id %> -c prod.yaml --yes',

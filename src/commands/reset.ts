@@ -1,4 +1,4 @@
-import { BaseCommand, changeFlags, hostFlags, EXIT_CODES_HELP } from '../lib/base-command.js';
+import { BaseCommand, changeFlags, hostFlags } from '../lib/base-command.js';
 import { reset, resetWarning, type ResetResult } from '../lib/actions/reset.js';
 import { renderResetSummary } from '../lib/ui/reset-summary.js';
 
@@ -10,8 +10,7 @@ export default class Reset extends BaseCommand<typeof Reset> {
     'every host in parallel the engine is stopped and its packages purged with what they pulled in, and ' +
     "the engine's data, bridges, firewall chains and group are removed, with eectl's package source and " +
     'its files in /etc/eectl and /var/lib/eectl. Hosts that cannot be reached are reported (exit 4) after ' +
-    'the others are reset; run it again for them. On clean hosts it changes nothing and says so.' +
-    `\n\n${EXIT_CODES_HELP}`;
+    'the others are reset; run it again for them. On clean hosts it changes nothing and says so.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --dry-run',
     '<%= config.bin %> <%= command.id %> -c prod.yaml',

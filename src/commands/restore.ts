@@ -5,7 +5,7 @@ import { decryptionKeys, PASSPHRASE_ENV } from '../lib/backup/keys.js';
 import { requireTrust } from '../lib/backup/signature.js';
 import { trustFlags, trustPolicy } from '../lib/backup/trust-flags.js';
 import { readTrustedArchive } from '../lib/backup/trusted-archive.js';
-import { BaseCommand, changeFlags, EXIT_CODES_HELP, hostFlags } from '../lib/base-command.js';
+import { BaseCommand, changeFlags, hostFlags } from '../lib/base-command.js';
 import { UNLOCK_KEY_ENTRY } from '../lib/phases/backup-write.js';
 import { addSecret } from '../lib/ui/redact.js';
 import { askSecret } from '../lib/ui/prompts.js';
@@ -21,9 +21,7 @@ Refuses to run over a swarm — the backed-up one still running, or another — 
 
 The key: --identity FILE for archives made for recipients, else the passphrase in ${PASSPHRASE_ENV}.
 
-Who wrote it: the manifest's signature is checked against the CA certificate this machine holds for the cluster of the file (~/.eectl/<cluster>/pki/ca.pem, or controlPlane.ca), or against --trust FILE — never against the CA copy inside the archive. Restoring onto a new cluster file (another site, a lost one's backup), this machine has no CA for it yet: pass --trust with the old cluster's ca.pem (from a client bundle issued before the backup), or --accept-unsigned to restore without knowing who wrote the archive (a warning).
-
-${EXIT_CODES_HELP}`;
+Who wrote it: the manifest's signature is checked against the CA certificate this machine holds for the cluster of the file (~/.eectl/<cluster>/pki/ca.pem, or controlPlane.ca), or against --trust FILE — never against the CA copy inside the archive. Restoring onto a new cluster file (another site, a lost one's backup), this machine has no CA for it yet: pass --trust with the old cluster's ca.pem (from a client bundle issued before the backup), or --accept-unsigned to restore without knowing who wrote the archive (a warning).`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> prod-backup-20260101T020000Z.tar.age --identity key.txt -c prod.yaml',
     `${PASSPHRASE_ENV}=… <%= config.bin %> <%= command.id %> prod.tar.age --dry-run`,

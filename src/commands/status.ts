@@ -6,7 +6,7 @@ import {
 } from '../lib/actions/status.js';
 import { Flags } from '@oclif/core';
 import { tryReadWorkloads, type Workloads } from '../lib/actions/workloads.js';
-import { BaseCommand, EXIT_CODES_HELP, hostFlags } from '../lib/base-command.js';
+import { BaseCommand, hostFlags } from '../lib/base-command.js';
 import { UsageError, type EectlError } from '../lib/errors.js';
 import { renderStatus, renderWorkloads } from '../lib/ui/status-summary.js';
 
@@ -27,9 +27,7 @@ Exit 1 when degraded (in quorum, but a host of the file is down, unreachable or 
 
 --services adds the services (mode, running/desired replicas, image, update state, ports, collection) and their tasks (those wanted running, and the latest failures), read through the managers' engine API with the client bundle (--bundle, default ~/.eectl/<cluster>/bundles/admin), so they are what that user may see. When they cannot be read the report says why; the exit code does not change.
 
---watch redraws the report in place every --interval seconds until Ctrl-C (exit 130); it needs a terminal and does not take --json.
-
-${EXIT_CODES_HELP}`;
+--watch redraws the report in place every --interval seconds until Ctrl-C (exit 130); it needs a terminal and does not take --json.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> -c prod.yaml --json',
@@ -99,10 +97,5 @@ ${EXIT_CODES_HELP}`;
         setTimeout(resolve, Math.max(0, this.flags.interval * 1000 - (Date.now() - started))),
       );
     }
-  }
-
-  protected override toErrorJson(err: unknown): unknown {
-    const json = super.toErrorJson(err) as Record<string, unknown>;
-    return err instanceof ClusterUnhealthyError ? { ...json, result: err.result } : json;
   }
 }

@@ -35,19 +35,20 @@ export const changeFlags = {
 /** How long an interrupted run may take to stop its remote commands and release the lock. */
 const INTERRUPT_GRACE_MS = 20_000;
 
-/** The exit-code table, shown at the end of every command's --help. */
-export const EXIT_CODES_HELP = `Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 preflight failed (nothing changed),
-4 apply failed part-way (run again to converge), 5 another run holds the cluster lock, 130 interrupted.
-With --json: {"status": 0, "result": {…}} on success, {"status": N, "error": {"code", "message", "suggestions", …}} on failure.`;
-
 /**
  * Every eectl command extends this: shared flags (`-c/--config`, `--json`, `--log-level`), one run log,
- * errors rendered with a code, the cause and "try this", and the exit-code table (`EXIT_CODES_HELP`).
+ * errors rendered with a code, the cause and "try this" (the exit codes end every --help: cli/help.ts).
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;
 
   static override baseFlags = {
+    // oclif's own --json says only "Format output as json."
+    json: Flags.boolean({
+      description:
+        'Print one JSON document on stdout: {"status": 0, "result": {…}}, or {"status": N, "error": {"code", "message", "suggestions"}} (schema/output.schema.json)',
+      helpGroup: 'GLOBAL',
+    }),
     config: Flags.string({
       char: 'c',
       description: 'Cluster file',
@@ -69,6 +70,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected log_!: Logger;
   /** Fires on Ctrl-C or SIGTERM: give it to actions (and sessions) so remote commands stop. */
   protected readonly interrupt = new AbortController();
+  /** Set once the run's JSON envelope is on stdout (`logJson`). */
+  private jsonPrinted = false;
+  /** stdout or stderr once its reader went away (`outputClosed`). */
+  private readonly closedOutputs = new Set<'stdout' | 'stderr'>();
 
   public override async init(): Promise<void> {
     await super.init();
@@ -85,6 +90,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.log_ = this.runLog.logger();
     process.once('SIGINT', () => this.interrupted('SIGINT'));
     process.once('SIGTERM', () => this.interrupted('SIGTERM'));
+    // A reader that went away (`eectl … | head -1`, a killed tee) makes the next write fail with EPIPE;
+    // unhandled, that error would end the process on the spot, with the cluster lock still held.
+    process.stdout.on('error', (error) => this.outputClosed('stdout', error));
+    process.stderr.on('error', (error) => this.outputClosed('stderr', error));
   }
 
   /**
@@ -92,16 +101,29 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * the command exits 130 (through `catch`). A second one, or a run that does not wind down within
    * INTERRUPT_GRACE_MS, exits at once.
    */
-  private interrupted(signal: NodeJS.Signals): void {
+  private interrupted(cause: string): void {
+    if (this.interrupt.signal.aborted) return;
     const now = (): never => {
       this.runLog.close();
       process.exit(ExitCode.interrupted);
     };
-    this.log_.warn(`interrupted (${signal}): stopping remote commands and releasing the cluster lock`);
-    this.interrupt.abort(new Error(`interrupted by ${signal}`));
+    this.log_.warn(`interrupted (${cause}): stopping remote commands and releasing the cluster lock`);
+    this.interrupt.abort(new Error(`interrupted by ${cause}`));
     process.once('SIGINT', now);
     process.once('SIGTERM', now);
     setTimeout(now, INTERRUPT_GRACE_MS).unref();
+  }
+
+  /**
+   * stdout or stderr can no longer be written (its reader closed the pipe): the run stops as on Ctrl-C,
+   * releasing the cluster lock, and exits 130. What it would have printed is in the run log.
+   */
+  private outputClosed(stream: 'stdout' | 'stderr', error: Error & { code?: string }): void {
+    // Every later write to it fails too, each with its own error event: only the first one counts.
+    if (this.closedOutputs.has(stream)) return;
+    this.closedOutputs.add(stream);
+    this.runLog.write('debug', '', `${stream}: ${error.code ?? ''} ${error.message}`);
+    this.interrupted(`${stream} was closed`);
   }
 
   /** Loads the cluster file named by --config and opens the run's log file under ~/.eectl/<cluster>/logs. */
@@ -231,7 +253,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         suggestions: e.suggestions,
         log: this.runLog.path,
       },
+      result: e.result,
     };
+  }
+
+  /**
+   * One envelope per run on stdout: a command that prints its envelope early (the dashboard, as soon as it
+   * listens, on one line so a script reads it at once) is not followed by a second one when it ends.
+   */
+  protected override logJson(json: unknown, options: { oneLine?: boolean } = {}): void {
+    if (this.jsonPrinted) return;
+    this.jsonPrinted = true;
+    if (options.oneLine) process.stdout.write(`${JSON.stringify(json)}\n`);
+    else super.logJson(json);
   }
 
   protected override async catch(
@@ -256,7 +290,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.runLog.write('debug', '', `error: ${e.code} ${e.stack ?? e.message}`);
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(e));
-    } else {
+    } else if (!e.shown) {
       process.stderr.write(renderError(e, this.runLog.path));
     }
     this.runLog.close();
@@ -270,6 +304,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return super.finally(err);
   }
 }
+
+/**
+ * The base flags of a command that reads no cluster file (the sandbox commands): no `-c/--config`, so
+ * help does not offer it and giving it is a usage error rather than ignored. Typed as the full set, which
+ * TypeScript requires of an override (the command never reads `flags.config`).
+ */
+export const baseFlagsWithoutConfig = (({ config: _config, ...rest }) => rest)(
+  BaseCommand.baseFlags,
+) as typeof BaseCommand.baseFlags;
 
 function asInterrupted(e: EectlError): EectlError {
   if (e.exitCode === ExitCode.interrupted) return e;

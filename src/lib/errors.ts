@@ -10,6 +10,17 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What each exit code means, as `--help` shows it (EXIT CODES) and the README's table says. */
+export const EXIT_CODE_MEANINGS: Record<ExitCodeValue, string> = {
+  0: 'success',
+  1: 'failure',
+  2: 'usage or configuration error',
+  3: 'preflight failed; nothing was changed',
+  4: 'apply failed part-way; run it again to converge',
+  5: 'another run holds the cluster lock',
+  130: 'interrupted (Ctrl-C, SIGTERM, output closed)',
+};
+
 /**
  * The kinds of failure (after Shopify CLI): something the user can fix, an external command or host that
  * failed, and a bug of ours. Every eectl error carries a stable `code`, the exit code and "try this" steps.
@@ -23,6 +34,10 @@ export interface EectlErrorOptions {
   suggestions?: string[];
   host?: string;
   cause?: unknown;
+  /** What the command found before it failed (every host's outcome, a report): `result` next to `error` under --json. */
+  result?: object;
+  /** The command's own output already said it (a table, a DENY line): no error block on the terminal. */
+  shown?: boolean;
 }
 
 export class EectlError extends Error {
@@ -31,6 +46,8 @@ export class EectlError extends Error {
   readonly kind: ErrorKind;
   readonly suggestions: string[];
   readonly host: string | undefined;
+  readonly result: object | undefined;
+  readonly shown: boolean;
 
   constructor(message: string, options: EectlErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -40,6 +57,8 @@ export class EectlError extends Error {
     this.exitCode = options.exitCode ?? (this.kind === 'user' ? ExitCode.usage : ExitCode.failure);
     this.suggestions = options.suggestions ?? [];
     this.host = options.host;
+    this.result = options.result;
+    this.shown = options.shown ?? false;
   }
 }
 
@@ -102,6 +121,9 @@ export interface HostsFailedOptions {
   exitCode: ExitCodeValue;
   /** What to do, after the failures' own suggestions (each said once). */
   suggestions?: readonly string[];
+  /** Every host's outcome, failed or not (see `EectlErrorOptions.result`). */
+  result?: object;
+  shown?: boolean;
 }
 
 /**
@@ -117,6 +139,8 @@ export function hostsFailedError(failures: readonly EectlError[], options: Hosts
     kind: options.kind,
     exitCode: options.exitCode,
     suggestions: [...new Set([...failures.flatMap((e) => e.suggestions), ...(options.suggestions ?? [])])],
+    result: options.result,
+    shown: options.shown,
   });
 }
 
@@ -160,8 +184,8 @@ function underEectlHome(path: string): boolean {
 /**
  * This machine's own trouble, raised by Node.js for a local file, port or program, as an error that says
  * what happened and what to do, not "a bug in eectl": a port another program holds (exit 2), an address
- * that is not this machine's, a local file eectl may not write (exit 2), a full disk, too many open
- * files (exit 1). Undefined for anything else. Network errors of a host never get here raw: the SSH layer
+ * that is not this machine's, a local file eectl may not write or a path of the wrong shape (exit 2), a
+ * full disk, too many open files (exit 1). Undefined for anything else. Network errors of a host never get here raw: the SSH layer
  * names the host.
  */
 export function environmentError(error: unknown): EectlError | undefined {
@@ -226,6 +250,18 @@ export function environmentError(error: unknown): EectlError | undefined {
     return user(`cannot ${verbOf(syscall)} ${what}: the file system is read-only`, 'ELOCAL_READONLY', [
       'Choose a path on a writable file system.',
       ...home,
+    ]);
+  // A path of the wrong shape: a file where a directory must be, or the other way round (`init --out
+  // /etc/passwd/x.yaml`, `--out` naming a directory where a file is written).
+  if (path !== undefined && (code === 'ENOTDIR' || (code === 'EEXIST' && syscall === 'mkdir')))
+    return user(
+      `cannot ${verbOf(syscall)} ${what}: ${code === 'ENOTDIR' ? 'a part of the path is a file, not a directory' : 'a file of that name is in the way'}`,
+      'ELOCAL_PATH',
+      ['Choose a path whose directories are directories (ls -ld each part), or move the file away.'],
+    );
+  if (code === 'EISDIR' && path !== undefined)
+    return user(`cannot ${verbOf(syscall)} ${what}: it is a directory, not a file`, 'ELOCAL_PATH', [
+      `Name a file, e.g. ${path.replace(/\/+$/, '')}/<name>.`,
     ]);
   if (code === 'ENOSPC' || code === 'EDQUOT')
     return external(

@@ -31,7 +31,9 @@ describe('eectl install: 3 managers + 2 workers from fresh hosts', () => {
   it('describe hosts reads five Debian 12 hosts over real sshd: systemd, root or working sudo', async () => {
     const r = await runEectl(['describe', 'hosts', '-c', sandbox.clusterFile, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const rows = r.json?.result as { address: string; ok: boolean; facts: Record<string, unknown> }[];
+    const rows = (
+      r.json?.result as { hosts: { address: string; ok: boolean; facts: Record<string, unknown> }[] }
+    ).hosts;
     expect(rows.map((row) => row.address)).toEqual(sandbox.hosts.map((h) => h.address));
     for (const row of rows) {
       const host = sandbox.hosts.find((h) => h.address === row.address)!;

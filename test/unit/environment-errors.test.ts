@@ -102,6 +102,43 @@ describe('errors of this machine are not "a bug in eectl"', () => {
     expect(readOnly).toMatchObject({ code: 'ELOCAL_READONLY', exitCode: ExitCode.usage });
   });
 
+  it('a path of the wrong shape (a file where a directory must be, a directory named as a file): exit 2', () => {
+    const fileInTheWay = toEectlError(
+      systemError("EEXIST: file already exists, mkdir '/etc/passwd'", {
+        code: 'EEXIST',
+        syscall: 'mkdir',
+        path: '/etc/passwd',
+      }),
+    );
+    expect(fileInTheWay).toMatchObject({ code: 'ELOCAL_PATH', kind: 'user', exitCode: ExitCode.usage });
+    expect(fileInTheWay.message).toBe(
+      'cannot create the directory /etc/passwd: a file of that name is in the way',
+    );
+    const notADir = toEectlError(
+      systemError("ENOTDIR: not a directory, open '/etc/passwd/x.yaml'", {
+        code: 'ENOTDIR',
+        syscall: 'open',
+        path: '/etc/passwd/x.yaml',
+      }),
+    );
+    expect(notADir.message).toBe(
+      'cannot open /etc/passwd/x.yaml: a part of the path is a file, not a directory',
+    );
+    const aDir = toEectlError(
+      systemError("EISDIR: illegal operation on a directory, open '/srv/out/'", {
+        code: 'EISDIR',
+        syscall: 'open',
+        path: '/srv/out/',
+      }),
+    );
+    expect(aDir).toMatchObject({ code: 'ELOCAL_PATH', exitCode: ExitCode.usage });
+    expect(aDir.suggestions[0]).toBe('Name a file, e.g. /srv/out/<name>.');
+    // EEXIST of anything but mkdir (a file written with flag wx) is the caller's to say.
+    expect(
+      environmentError(systemError('EEXIST', { code: 'EEXIST', syscall: 'open', path: '/x' })),
+    ).toBeUndefined();
+  });
+
   it('a full disk and too many open files: exit 1, what to free or raise, never "a bug"', () => {
     const full = toEectlError(
       systemError("ENOSPC: no space left on device, write '/var/backups/x.age'", {

@@ -1,11 +1,12 @@
 import { Flags } from '@oclif/core';
 import {
   accessCheck,
+  refusedError,
   registryScopeCheck,
   type AccessCheckResult,
   type RegistryCheckResult,
 } from '../../lib/actions/access.js';
-import { BaseCommand, EXIT_CODES_HELP, hostFlags } from '../../lib/base-command.js';
+import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 import { UsageError } from '../../lib/errors.js';
 
 export default class AccessCheck extends BaseCommand<typeof AccessCheck> {
@@ -15,11 +16,9 @@ export default class AccessCheck extends BaseCommand<typeof AccessCheck> {
 
 With --registry-scope (token authentication, registry.auth.token) it asks the registry's token service code on a manager instead: what a token of --user would hold for each scope (TYPE:NAME:ACTIONS, as docker asks, e.g. repository:web/app:pull,push), and why.
 
-Exits 0 when the request would be allowed and 1 when it would be refused (the reason is printed, and in --json).
+Exits 0 when the request would be allowed and 1 when it would be refused (the reason is printed; --json: the decision in result, and error EACCESS_DENIED).
 
-Without spec.access and images.policy.requireSigned in the file, access control is off: every request is allowed, exit 0, with that reason, and no manager is asked (--json: "host" is empty).
-
-${EXIT_CODES_HELP}`;
+Without spec.access and images.policy.requireSigned in the file, access control is off: every request is allowed, exit 0, with that reason, and no manager is asked (--json: "host" is empty).`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> --user dev --method GET --path /v1.41/services',
     '<%= config.bin %> <%= command.id %> --user dev --method POST --path /v1.41/services/create --body spec.json',
@@ -65,7 +64,7 @@ ${EXIT_CODES_HELP}`;
           }
           this.log(`  decided by the token service code on ${result.host}`);
         }
-        if (!result.allow) process.exitCode = 1;
+        if (!result.allow) throw refusedError(result);
         return result;
       });
     }
@@ -95,7 +94,7 @@ ${EXIT_CODES_HELP}`;
             : '  decided from the cluster file: no authorization plugin judges requests (run eectl install if the managers still enforce an earlier spec.access)',
         );
       }
-      if (!result.allow) process.exitCode = 1;
+      if (!result.allow) throw refusedError(result);
       return result;
     });
   }

@@ -1,12 +1,10 @@
 import { Flags } from '@oclif/core';
 import { accessLog, parseSince, type AccessLogResult } from '../../lib/actions/access.js';
-import { BaseCommand, EXIT_CODES_HELP, hostFlags } from '../../lib/base-command.js';
+import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 
 export default class AccessLog extends BaseCommand<typeof AccessLog> {
   static override summary = 'The audit log of access decisions, gathered from every manager';
-  static override description = `Every manager's authorization plugin writes one JSON line per decision (time, user, method, path, resource, allow or deny, reason) to journald (unit eectl-authz). With registry token authentication, the token service (unit eectl-token) writes one line per token issued or refused (path /token: user, how they signed in, address, scopes asked and granted, reason), read here too. This reads them over SSH from every manager, filters them and merges them by time. Requests on a manager's local socket appear as "(local socket)".
-
-${EXIT_CODES_HELP}`;
+  static override description = `Every manager's authorization plugin writes one JSON line per decision (time, user, method, path, resource, allow or deny, reason) to journald (unit eectl-authz). With registry token authentication, the token service (unit eectl-token) writes one line per token issued or refused (path /token: user, how they signed in, address, scopes asked and granted, reason), read here too. This reads them over SSH from every manager, filters them and merges them by time. Requests on a manager's local socket appear as "(local socket)".`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> --denied --since 1h',
     '<%= config.bin %> <%= command.id %> --user dev --since 2026-12-01T18:00:00Z --json',

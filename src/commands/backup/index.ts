@@ -4,7 +4,7 @@ import { Flags } from '@oclif/core';
 import { backup, type BackupResult } from '../../lib/actions/backup.js';
 import { checkRecipients, encryptionKeys, PASSPHRASE_ENV } from '../../lib/backup/keys.js';
 import { archivePath } from '../../lib/backup/paths.js';
-import { BaseCommand, changeFlags, EXIT_CODES_HELP, hostFlags } from '../../lib/base-command.js';
+import { BaseCommand, changeFlags, hostFlags } from '../../lib/base-command.js';
 import { askSecret } from '../../lib/ui/prompts.js';
 import { renderBackupSummary } from '../../lib/ui/backup-summary.js';
 
@@ -12,9 +12,7 @@ export default class Backup extends BaseCommand<typeof Backup> {
   static override summary = 'Back the cluster up into one age-encrypted tar archive';
   static override description = `Copies the swarm state (Raft log, snapshots, certificates) from a manager that is not the leader, with its engine stopped only for the copy and only while the other managers keep a majority, as one turn of the rolling path of upgrades: quorum checked, the node drained first (its tasks run elsewhere during the copy), engine stopped, copied, started again (unlocked when autolocked), waited on until the manager is Ready and Reachable, the node active again. With one manager that is a short outage of the swarm's management: said, and confirmed (--yes). Also in the archive: the cluster CA and the engine API certificates, the registry's configuration, users and TLS files (/etc/eectl), the cluster file, the autolock key when the swarm is autolocked, the registry's storage with --include-registry-data (streamed), and manifest.json: eectl version, swarm ID, nodes, services, secrets, configs and networks by name and ID, and a SHA-256 per entry.
 
-Encrypted with age to --recipient keys or backup.recipients of the file (no secret needed to write one), else with the passphrase in ${PASSPHRASE_ENV} (or asked on a terminal). The plaintext is an ordinary tar: \`age -d -i key.txt FILE | tar -x\` opens it without eectl. Written to a temporary file and renamed (0600); --keep N then removes this cluster's oldest archives in that folder.
-
-${EXIT_CODES_HELP}`;
+Encrypted with age to --recipient keys or backup.recipients of the file (no secret needed to write one), else with the passphrase in ${PASSPHRASE_ENV} (or asked on a terminal). The plaintext is an ordinary tar: \`age -d -i key.txt FILE | tar -x\` opens it without eectl. Written to a temporary file and renamed (0600); --keep N then removes this cluster's oldest archives in that folder.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> --recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p',
     `${PASSPHRASE_ENV}=… <%= config.bin %> <%= command.id %> --out /var/backups/eectl/ --keep 7 --yes`,

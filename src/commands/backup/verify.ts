@@ -4,7 +4,7 @@ import { decryptionKeys, PASSPHRASE_ENV } from '../../lib/backup/keys.js';
 import { requireTrust } from '../../lib/backup/signature.js';
 import { trustFlags, trustPolicy } from '../../lib/backup/trust-flags.js';
 import { readTrustedArchive, type TrustedArchive } from '../../lib/backup/trusted-archive.js';
-import { BaseCommand, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { BaseCommand } from '../../lib/base-command.js';
 import { askSecret } from '../../lib/ui/prompts.js';
 import { renderManifest } from '../../lib/ui/backup-summary.js';
 
@@ -15,9 +15,7 @@ export default class BackupVerify extends BaseCommand<typeof BackupVerify> {
 
 Who wrote it: age encrypts to a public key, so anyone with the recipient's public key can write an archive that decrypts. The signature is checked against the cluster's CA certificate on this machine (~/.eectl/<cluster>/pki/ca.pem, or controlPlane.ca) for the cluster file of -c when it exists, or against --trust FILE (ca.pem of a client bundle) — never against the CA copy inside the archive. --accept-unsigned reads an unsigned or unverifiable archive with a warning.
 
-The key: --identity FILE (an age identity file, as age-keygen writes it) for archives made for recipients, else the passphrase in ${PASSPHRASE_ENV} (or asked on a terminal).
-
-${EXIT_CODES_HELP}`;
+The key: --identity FILE (an age identity file, as age-keygen writes it) for archives made for recipients, else the passphrase in ${PASSPHRASE_ENV} (or asked on a terminal).`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> ~/.eectl/prod/backups/prod-backup-20260101T020000Z.tar.age --identity key.txt -c prod.yaml',
     '<%= config.bin %> <%= command.id %> prod.tar.age --identity key.txt --trust bundle/ca.pem',

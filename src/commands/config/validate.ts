@@ -1,4 +1,4 @@
-import { BaseCommand, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { BaseCommand } from '../../lib/base-command.js';
 import { checkClusterFile } from '../../lib/config/load.js';
 import {
   byPosition,
@@ -19,9 +19,7 @@ export default class ConfigValidate extends BaseCommand<typeof ConfigValidate> {
   static override summary = 'Check the cluster file and print every problem with file:line:col';
   static override description = `Reads the cluster file (-c, default ./cluster.yaml), substitutes $VAR and \${VAR:-default} from the environment, and checks it against the schema and the rules between fields: a manager exists, addresses are unique, registry replicas share storage, the manager count tolerates failures.
 
-Every problem is printed, errors and warnings, as FILE:LINE:COL: PATH: MESSAGE, then a summary. Exits 2 when there are errors, 0 otherwise (warnings alone do not fail). With --json the result is {valid, errors, warnings}, each problem with file, line, col, path and message; the exit code is the same.
-
-${EXIT_CODES_HELP}`;
+Every problem is printed, errors and warnings, as FILE:LINE:COL: PATH: MESSAGE, then a summary. Exits 2 when there are errors, 0 otherwise (warnings alone do not fail). With --json the result is {valid, errors, warnings}, each problem with file, line, col, path and message; the exit code is the same.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',

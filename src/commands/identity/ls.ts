@@ -1,13 +1,11 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, EXIT_CODES_HELP, hostFlags } from '../../lib/base-command.js';
+import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 import { identityList, type IdentityListResult } from '../../lib/actions/identity.js';
 import { renderIdentityUsers } from '../../lib/ui/identity-render.js';
 
 export default class IdentityLs extends BaseCommand<typeof IdentityLs> {
   static override summary = 'List the users and teams in force on the managers, and where each comes from';
-  static override description = `Reads the access policy of the first manager that answers: its users with their source (file: spec.access.users; ldap: the directory at the last identity sync or install), admin and teams, the teams with their directory group, and when the directory was last read. Read-only: it takes no lock.
-
-${EXIT_CODES_HELP}`;
+  static override description = `Reads the access policy of the first manager that answers: its users with their source (file: spec.access.users; ldap: the directory at the last identity sync or install), admin and teams, the teams with their directory group, and when the directory was last read. Read-only: it takes no lock.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --host 10.0.0.11 --json',

@@ -1,12 +1,10 @@
-import { BaseCommand, changeFlags, EXIT_CODES_HELP, hostFlags } from '../../lib/base-command.js';
+import { BaseCommand, changeFlags, hostFlags } from '../../lib/base-command.js';
 import { identitySync, type IdentitySyncResult } from '../../lib/actions/identity.js';
 import { renderIdentityDiff } from '../../lib/ui/identity-render.js';
 
 export default class IdentitySync extends BaseCommand<typeof IdentitySync> {
   static override summary = 'Read the directory and push the users and teams it gives to the managers';
-  static override description = `Reads spec.identity.ldap from here (the bind password from the environment variable its bindPasswordEnv names), maps its groups to the teams of spec.access (ldapGroup), and writes the resulting access policy on every manager, where the authorization plugin reloads it within a second. Directory users in no mapped group get nothing; one who left every mapped group, or the directory, is revoked: the certificates of the name issued before now are refused, and so are registry logins. Shows users and memberships added and removed; --dry-run shows them and changes nothing. Takes the cluster lock. A directory that cannot be read changes nothing.
-
-${EXIT_CODES_HELP}`;
+  static override description = `Reads spec.identity.ldap from here (the bind password from the environment variable its bindPasswordEnv names), maps its groups to the teams of spec.access (ldapGroup), and writes the resulting access policy on every manager, where the authorization plugin reloads it within a second. Directory users in no mapped group get nothing; one who left every mapped group, or the directory, is revoked: the certificates of the name issued before now are refused, and so are registry logins. Shows users and memberships added and removed; --dry-run shows them and changes nothing. Takes the cluster lock. A directory that cannot be read changes nothing.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> --dry-run',
     '<%= config.bin %> <%= command.id %> -c prod.yaml --log-level info',

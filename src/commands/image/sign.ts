@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { signImage, type SignResult } from '../../lib/actions/image.js';
-import { BaseCommand, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { BaseCommand } from '../../lib/base-command.js';
 import { UsageError } from '../../lib/errors.js';
 import { askSecret } from '../../lib/ui/prompts.js';
 
@@ -8,9 +8,7 @@ export default class ImageSign extends BaseCommand<typeof ImageSign> {
   static override summary = "Sign an image's digest with a cosign key, in the cluster registry";
   static override description = `Resolves IMAGE to its digest in the cluster registry, signs that digest with a cosign key (ECDSA P-256, as \`cosign generate-key-pair\` writes it) and stores the signature next to the image, as cosign does (the tag sha256-<hex>.sig): \`cosign verify --key\` accepts it, and eectl image verify and the managers accept signatures made by \`cosign sign --key\`.
 
-The key's password comes from COSIGN_PASSWORD (as cosign reads it), or a prompt on a terminal. Registry credentials come from EECTL_REGISTRY_USERNAME and EECTL_REGISTRY_PASSWORD, or from \`docker login\` (the docker config's auths). The registry's certificate is checked against the cluster CA (this machine's copy, or --ca). Signing is key-based only: keyless signing (Fulcio, Rekor) needs services a cluster like this cannot reach.
-
-${EXIT_CODES_HELP}`;
+The key's password comes from COSIGN_PASSWORD (as cosign reads it), or a prompt on a terminal. Registry credentials come from EECTL_REGISTRY_USERNAME and EECTL_REGISTRY_PASSWORD, or from \`docker login\` (the docker config's auths). The registry's certificate is checked against the cluster CA (this machine's copy, or --ca). Signing is key-based only: keyless signing (Fulcio, Rekor) needs services a cluster like this cannot reach.`;
   static override examples = [
     'COSIGN_PASSWORD=… <%= config.bin %> <%= command.id %> 10.0.0.31:5443/team/app:1.0 --key release.key',
     '<%= config.bin %> <%= command.id %> 10.0.0.31:5443/team/app@sha256:4f… --key release.key --json',

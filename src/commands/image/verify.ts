@@ -1,13 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { verifyImage, type VerifyResult } from '../../lib/actions/image.js';
-import { BaseCommand, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { BaseCommand } from '../../lib/base-command.js';
 import { EectlError, ExitCode } from '../../lib/errors.js';
 
 export default class ImageVerify extends BaseCommand<typeof ImageVerify> {
   static override summary = "Check an image's signature against the keys the cluster file trusts";
-  static override description = `Resolves IMAGE to its digest in the cluster registry and checks the cosign signatures stored for that digest against spec.images.policy.keys (plus the keys trusted for --collection or --team). The digest is what counts: a tag moved to another image after signing is not signed. Exit 0 when a trusted key signed it, 1 with the reason otherwise.
-
-${EXIT_CODES_HELP}`;
+  static override description = `Resolves IMAGE to its digest in the cluster registry and checks the cosign signatures stored for that digest against spec.images.policy.keys (plus the keys trusted for --collection or --team). The digest is what counts: a tag moved to another image after signing is not signed. Exit 0 when a trusted key signed it, 1 with the reason otherwise.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> 10.0.0.31:5443/team/app:1.0',
     '<%= config.bin %> <%= command.id %> 10.0.0.31:5443/team/app@sha256:4f… --collection /Shared/team --json',

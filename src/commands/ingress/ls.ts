@@ -1,4 +1,4 @@
-import { BaseCommand, EXIT_CODES_HELP, hostFlags } from '../../lib/base-command.js';
+import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 import { ClusterFile } from '../../lib/config/cluster-file.js';
 import { listIngress, type IngressListResult } from '../../lib/actions/ingress-list.js';
 import { renderIngressList } from '../../lib/ui/ingress-render.js';
@@ -9,8 +9,7 @@ export default class IngressLs extends BaseCommand<typeof IngressLs> {
     'Reads every service from the first reachable manager and shows the routes their labels ask for ' +
     '(eectl.http.* or com.docker.lb.*) as the ingress watcher decides them: who holds each host name, ' +
     "how many of the service's tasks run, and every service refused a route, with the reason (a host " +
-    'another collection claimed first, a label value outside the allowed grammar). Read-only: it takes no lock.' +
-    `\n\n${EXIT_CODES_HELP}`;
+    'another collection claimed first, a label value outside the allowed grammar). Read-only: it takes no lock.';
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --json',

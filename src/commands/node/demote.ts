@@ -1,4 +1,3 @@
-import { EXIT_CODES_HELP } from '../../lib/base-command.js';
 import { demoteNode } from '../../lib/actions/node-role.js';
 import { NodeChangeCommand } from '../../lib/cli/node-command.js';
 
@@ -9,8 +8,7 @@ export default class NodeDemote extends NodeChangeCommand {
     'Refused (exit 3) when the remaining managers would not hold a quorum, or when it is the only ' +
     'manager; warns when the manager count becomes even. Waits until the swarm reports it as a worker, ' +
     'then sets its role in the cluster file (comments kept): install never demotes, so without that the ' +
-    'file and the swarm would disagree.' +
-    `\n\n${EXIT_CODES_HELP}`;
+    'file and the swarm would disagree.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> 10.0.0.21',
     '<%= config.bin %> <%= command.id %> m4 --json',

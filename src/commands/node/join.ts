@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { BaseCommand, EXIT_CODES_HELP, changeFlags, hostFlags } from '../../lib/base-command.js';
+import { BaseCommand, changeFlags, hostFlags } from '../../lib/base-command.js';
 import { joinNode, type JoinResult } from '../../lib/actions/node-join.js';
 import { ClusterFile } from '../../lib/config/cluster-file.js';
 import { ROLES } from '../../lib/config/schema.js';
@@ -13,8 +13,7 @@ export default class NodeJoin extends BaseCommand<typeof NodeJoin> {
     'The same as adding the host to cluster.yaml and running install, which is what it does: the host is ' +
     'added to the file (comments and layout kept) once the edited file is valid and every host passes ' +
     'preflight, then install converges all hosts (the others in a second or two: only what differs ' +
-    'changes). If the join fails after that, the host stays in the file and `eectl install` finishes it.' +
-    `\n\n${EXIT_CODES_HELP}`;
+    'changes). If the join fails after that, the host stays in the file and `eectl install` finishes it.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --address 10.0.0.23 --role worker',
     '<%= config.bin %> <%= command.id %> --address 10.0.0.14 --role manager --ssh-user ops --ssh-key ~/.ssh/ops',

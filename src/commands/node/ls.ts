@@ -1,4 +1,4 @@
-import { BaseCommand, EXIT_CODES_HELP, hostFlags } from '../../lib/base-command.js';
+import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 import { ClusterFile } from '../../lib/config/cluster-file.js';
 import { listNodes, type NodeListResult } from '../../lib/actions/node-list.js';
 import { renderNodeList } from '../../lib/ui/node-render.js';
@@ -8,8 +8,7 @@ export default class NodeLs extends BaseCommand<typeof NodeLs> {
     'List the nodes: role, state, availability, engine, and whether the file has them';
   static override description =
     "Asks the first reachable manager of the cluster file for the swarm's nodes, and lists the file's " +
-    'hosts the swarm does not have. Read-only: it takes no lock.' +
-    `\n\n${EXIT_CODES_HELP}`;
+    'hosts the swarm does not have. Read-only: it takes no lock.';
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --json',

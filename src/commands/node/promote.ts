@@ -1,4 +1,3 @@
-import { EXIT_CODES_HELP } from '../../lib/base-command.js';
 import { promoteNode } from '../../lib/actions/node-role.js';
 import { NodeChangeCommand } from '../../lib/cli/node-command.js';
 
@@ -9,8 +8,7 @@ export default class NodePromote extends NodeChangeCommand {
     'file makes it a registry host; warns when the manager count becomes even (no more failures ' +
     'tolerated than one manager fewer). Waits until the node is a reachable manager, sets its role in the ' +
     'cluster file (comments kept), then runs install, which gives it the control-plane API every manager ' +
-    'has (certificates, mutual TLS) and changes nothing else on a converged cluster.' +
-    `\n\n${EXIT_CODES_HELP}`;
+    'has (certificates, mutual TLS) and changes nothing else on a converged cluster.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> 10.0.0.21',
     '<%= config.bin %> <%= command.id %> w1 --dry-run',

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { type BaseFlags, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { type BaseFlags } from '../../lib/base-command.js';
 import type { NodeActionOptions } from '../../lib/actions/node-action.js';
 import { drainTimeoutFlag, NodeChangeCommand } from '../../lib/cli/node-command.js';
 import { FORCE_RISKS, removeNode } from '../../lib/actions/node-remove.js';
@@ -11,8 +11,7 @@ export default class NodeRemove extends NodeChangeCommand {
     'host leave the swarm, removes the node once it shows Down, resets the host with --reset, and removes ' +
     'it from the cluster file (comments and layout kept). Refused (exit 3, nothing changed) when it would lose the quorum, ' +
     'the last manager or the last registry host. Asks first on a terminal; --yes otherwise.\n\n' +
-    `--force removes a dead host: no drain and no leave, the node is removed by force from a manager. It risks this: ${FORCE_RISKS}. The quorum and registry checks still apply.` +
-    `\n\n${EXIT_CODES_HELP}`;
+    `--force removes a dead host: no drain and no leave, the node is removed by force from a manager. It risks this: ${FORCE_RISKS}. The quorum and registry checks still apply.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> 10.0.0.22',
     '<%= config.bin %> <%= command.id %> 10.0.0.22 --dry-run',

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { BaseCommand, baseFlagsWithoutConfig } from '../../lib/base-command.js';
 import { EectlError, ExitCode } from '../../lib/errors.js';
 import { confirmAction } from '../../lib/ui/prompts.js';
 import { sandboxDown, type SandboxDownResult } from '../../lib/sandbox/down.js';
@@ -11,9 +11,7 @@ export default class SandboxDown extends BaseCommand<typeof SandboxDown> {
     'Remove a sandbox: its containers, volumes, network, mirror server, keys and cluster file';
   static override description = `Removes exactly what \`eectl sandbox up\` made (everything labelled eectl.sandbox=<name>, and ~/.eectl/sandboxes/<name>/ and its known_hosts entries) and nothing else; the cache in /var/cache/eectl-sandbox stays for the next up. Removing a sandbox that does not exist is not an error.
 
-On a terminal it asks first (--yes to skip). Without a terminal (scripts, CI, --json) it never asks: a sandbox is throwaway by design, so no confirmation is needed there.
-
-${EXIT_CODES_HELP}`;
+On a terminal it asks first (--yes to skip). Without a terminal (scripts, CI, --json) it never asks: a sandbox is throwaway by design, so no confirmation is needed there.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -21,6 +19,8 @@ ${EXIT_CODES_HELP}`;
     '<%= config.bin %> <%= command.id %> --all',
     '<%= config.bin %> <%= command.id %> --all --prefix e2e- --yes',
   ];
+
+  static override baseFlags = baseFlagsWithoutConfig;
 
   static override flags = {
     name: Flags.string({

@@ -1,14 +1,16 @@
-import { BaseCommand, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { BaseCommand, baseFlagsWithoutConfig } from '../../lib/base-command.js';
 import { sandboxList, type ListedSandbox } from '../../lib/sandbox/list.js';
 
 export default class SandboxLs extends BaseCommand<typeof SandboxLs> {
   static override summary = 'List the sandboxes on this machine and their hosts';
-  static override description = `Finds sandboxes by the eectl.sandbox label on the Docker engine and by their state in ~/.eectl/sandboxes/; a sandbox marked incomplete lost a part (an interrupted up): remove it with \`eectl sandbox down --name <name>\`.\n\n${EXIT_CODES_HELP}`;
+  static override description = `Finds sandboxes by the eectl.sandbox label on the Docker engine and by their state in ~/.eectl/sandboxes/; a sandbox marked incomplete lost a part (an interrupted up): remove it with \`eectl sandbox down --name <name>\`.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --json',
   ];
+
+  static override baseFlags = baseFlagsWithoutConfig;
 
   async run(): Promise<{ sandboxes: ListedSandbox[] }> {
     const sandboxes = await sandboxList({ logger: this.log_ });

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, EXIT_CODES_HELP } from '../../lib/base-command.js';
+import { BaseCommand, baseFlagsWithoutConfig } from '../../lib/base-command.js';
 import { MAX_PER_ROLE } from '../../lib/sandbox/addresses.js';
 import {
   assertSandboxName,
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
   static override summary =
     'Create throwaway hosts (Debian 12 containers with systemd and sshd) and a cluster file for them';
-  static override description = `Needs a Docker engine (DOCKER_HOST or the default socket) and root the first time, when the host image (debootstrap), the package mirror (docker.io 20.10 and 26.1) and the registry image are built into /var/cache/eectl-sandbox; later runs reuse them. Managers log in as root, the other hosts as "eectl" with sudo. Keys, cluster.yaml and the log go to ~/.eectl/sandboxes/<name>/.\n\nEnvironment: EECTL_SANDBOX_CACHE (another cache directory), EECTL_SANDBOX_DEBIAN_MIRROR (as --mirror). Without --mirror the Debian archive is the one this machine's apt sources name (/etc/apt/sources.list, sources.list.d/*.list and *.sources); with neither, building stops with exit 2.\n\n${EXIT_CODES_HELP}`;
+  static override description = `Needs a Docker engine (DOCKER_HOST or the default socket) and root the first time, when the host image (debootstrap), the package mirror (docker.io 20.10 and 26.1) and the registry image are built into /var/cache/eectl-sandbox; later runs reuse them. Managers log in as root, the other hosts as "eectl" with sudo. Keys, cluster.yaml and the log go to ~/.eectl/sandboxes/<name>/.\n\nEnvironment: EECTL_SANDBOX_CACHE (another cache directory), EECTL_SANDBOX_DEBIAN_MIRROR (as --mirror). Without --mirror the Debian archive is the one this machine's apt sources name (/etc/apt/sources.list, sources.list.d/*.list and *.sources); with neither, building stops with exit 2.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -21,6 +21,8 @@ export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
     '<%= config.bin %> <%= command.id %> --registries 2 --json',
     '<%= config.bin %> <%= command.id %> --mirror http://mirror.internal/debian',
   ];
+
+  static override baseFlags = baseFlagsWithoutConfig;
 
   static override flags = {
     name: Flags.string({

@@ -73,6 +73,27 @@ export interface AccessCheckInput {
 export type AccessCheckResult = Decision & { host: string; method: string; path: string };
 
 /**
+ * A refused request or scope as the error of `access check` (exit 1): its answer is already on the terminal
+ * (DENY, REFUSE), so only --json shows it, with the whole decision as `result`.
+ */
+export function refusedError(result: AccessCheckResult | RegistryCheckResult): EectlError {
+  const message =
+    'decisions' in result
+      ? `${result.user} is refused ${result.decisions
+          .filter((d) => (d.scope.split(':').at(-1) ?? '').split(',').some((a) => !d.granted.includes(a)))
+          .map((d) => `${d.scope} (granted: ${d.granted.join(',') || 'nothing'})`)
+          .join(', ')}`
+      : `${result.user} may not ${result.action}: ${result.reason}`;
+  return new EectlError(message, {
+    code: 'EACCESS_DENIED',
+    kind: 'user',
+    exitCode: ExitCode.failure,
+    result,
+    shown: true,
+  });
+}
+
+/**
  * Asks a manager's plugin code for its decision on a request, as the user's bundle would send it: the same
  * modules the plugin runs, with the manager's policy file and its engine for the resources the request
  * names. The body goes on stdin, never on a command line.

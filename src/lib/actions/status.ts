@@ -33,15 +33,14 @@ const SSH_ACCESS_CODES = new Set([
 
 /** Thrown (after the report is shown) when the cluster is not healthy: exit 1, with the report. */
 export class ClusterUnhealthyError extends EectlError {
+  declare readonly result: StatusResult;
+
   /**
    * `hostErrors`: why hosts could not be read (status's own reading). What to do follows from them: a host
    * that refused eectl's SSH login is fixed in the file or on the host, and `eectl install` is not advised
    * while one does (it would stop at the same login).
    */
-  constructor(
-    readonly result: StatusResult,
-    hostErrors: readonly EectlError[] = [],
-  ) {
+  constructor(result: StatusResult, hostErrors: readonly EectlError[] = []) {
     const access = hostErrors.filter((e) => SSH_ACCESS_CODES.has(e.code));
     const managers = result.nodes.filter((n) => n.fileRole === 'manager' && n.host !== undefined);
     const unread = managers.filter((n) => access.some((e) => e.host === n.host));
@@ -54,11 +53,12 @@ export class ClusterUnhealthyError extends EectlError {
         ? `has lost its quorum (${result.quorum.description})`
         : 'is degraded, in quorum';
     const codes = [...new Set(access.map((e) => e.code))];
-    super(`cluster ${result.cluster} ${what}: ${count}, listed above (--json: result.problems)`, {
+    super(`cluster ${result.cluster} ${what}: ${count}, listed in the report (result.problems)`, {
       code: blind ? (codes.length === 1 ? codes[0]! : 'ESSH_ACCESS') : lost ? 'EQUORUM_LOST' : 'EDEGRADED',
       kind: 'external',
       exitCode: ExitCode.failure,
       suggestions: statusSuggestions(result, hostErrors, blind),
+      result,
     });
   }
 }
@@ -88,7 +88,9 @@ export function statusSuggestions(
   if (result.health === 'quorum-lost') {
     out.push('Start the managers that are down: the swarm is managed again once a majority of them is back.');
   } else if (down) {
-    out.push('Bring back the hosts that do not answer over SSH (named above), then run eectl status again.');
+    out.push(
+      'Bring back the hosts that do not answer over SSH (the report’s problems name them), then run eectl status again.',
+    );
   }
   const reachableIssues =
     result.drift.missingFromSwarm.length > 0 ||

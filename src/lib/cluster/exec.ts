@@ -1,5 +1,12 @@
 import type { HostSpec, Role } from '../config/schema.js';
-import { CommandFailedError, UsageError, toEectlError } from '../errors.js';
+import {
+  CommandFailedError,
+  EectlError,
+  ExitCode,
+  hostsFailedError,
+  UsageError,
+  toEectlError,
+} from '../errors.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { Session } from './session.js';
 
@@ -9,7 +16,25 @@ export interface ExecOutcome {
   code: number | null;
   stdout: string;
   stderr: string;
-  error?: string;
+  /** Why the command did not run or finish on the host (no connection, a timeout); `code` is then null. */
+  error?: HostError;
+}
+
+/** A host's own failure, as `--json` shows it next to that host. */
+export interface HostError {
+  code: string;
+  message: string;
+  suggestions: string[];
+}
+
+/** The JSON form of a host's failure. */
+export function hostError(e: EectlError): HostError {
+  return { code: e.code, message: e.message, suggestions: e.suggestions };
+}
+
+/** `eectl exec --json`'s result: every host's outcome, in the file's order. */
+export interface ExecResult {
+  hosts: ExecOutcome[];
 }
 
 /** The hosts `--role` and `--host` select (both repeatable; no selector selects all). */
@@ -62,6 +87,36 @@ export async function execOnHosts(
     if (s.ok) return { host: s.item.address, ...s.value };
     const e = toEectlError(s.error);
     const code = e instanceof CommandFailedError ? e.commandExitCode : null;
-    return { host: s.item.address, code, stdout: '', stderr: '', error: e.message };
+    return { host: s.item.address, code, stdout: '', stderr: '', error: hostError(e) };
+  });
+}
+
+/**
+ * The error of an exec whose command failed on some hosts (exit 1), naming each with its exit code or why
+ * it did not run; `result` carries every host's outcome. Undefined when it succeeded everywhere.
+ */
+export function execFailedError(
+  outcomes: readonly ExecOutcome[],
+  result: ExecResult,
+): EectlError | undefined {
+  const failed = outcomes.filter((o) => o.code !== 0);
+  if (failed.length === 0) return undefined;
+  const failures = failed.map(
+    (o) =>
+      new EectlError(o.error?.message ?? `${o.host}: exited ${o.code}`, {
+        code: o.error?.code ?? 'EEXEC',
+        kind: 'external',
+        host: o.host,
+        suggestions: o.error?.suggestions,
+      }),
+  );
+  return hostsFailedError(failures, {
+    total: outcomes.length,
+    headline: (hosts) => `the command failed on ${hosts}`,
+    code: 'EEXEC',
+    ownCodeWhenOne: false,
+    kind: 'external',
+    exitCode: ExitCode.failure,
+    result,
   });
 }

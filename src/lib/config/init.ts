@@ -183,7 +183,7 @@ export async function writeClusterFile(path: string, answers: InitAnswers, force
     throw new ConfigError(
       `the answers do not make a valid cluster file:\n${check.errors.map(formatProblem).join('\n')}`,
       check,
-      ['Correct the flags or answers named above and run init again.'],
+      ['Correct the flags or answers each problem names, and run init again.'],
     );
   }
   await mkdir(dirname(resolve(path)), { recursive: true });

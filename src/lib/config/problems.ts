@@ -43,7 +43,9 @@ export class ConfigError extends UsageError {
   constructor(message: string, report: ProblemReport, suggestions?: string[]) {
     super(message, {
       code: 'ECONFIG',
-      suggestions: suggestions ?? ['Fix the lines above, then check again with `eectl config validate`.'],
+      suggestions: suggestions ?? [
+        'Fix each problem at its FILE:LINE:COL, then check again with `eectl config validate`.',
+      ],
     });
     this.errors = report.errors;
     this.warnings = report.warnings;

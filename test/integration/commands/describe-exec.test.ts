@@ -46,11 +46,12 @@ spec:
     rmSync(knownHosts, { force: true });
     const r = await runEectl(['describe', 'hosts', '-c', clusterFile, '--json'], { env: env() });
     expect(r.code).toBe(1);
-    const rows = r.json?.result as {
-      address: string;
-      ok: boolean;
-      error?: { code: string; message: string };
-    }[];
+    expect(r.json?.error?.code).toBe('EHOSTKEY_UNKNOWN');
+    const rows = (
+      r.json?.result as {
+        hosts: { address: string; ok: boolean; error?: { code: string; message: string } }[];
+      }
+    ).hosts;
     const ssh = rows.find((x) => x.address === server.host)!;
     expect(ssh.ok).toBe(false);
     expect(ssh.error?.code).toBe('EHOSTKEY_UNKNOWN');
@@ -65,7 +66,9 @@ spec:
     });
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(knownHosts, 'utf8')).toContain(server.hostPublicKey);
-    const rows = r.json?.result as { address: string; ok: boolean; facts: Record<string, unknown> }[];
+    const rows = (
+      r.json?.result as { hosts: { address: string; ok: boolean; facts: Record<string, unknown> }[] }
+    ).hosts;
     for (const row of rows) {
       expect(row.ok).toBe(true);
       expect(row.facts).toMatchObject({ hostname: hostname(), os: { id: 'debian' }, isRoot: true });
@@ -87,7 +90,9 @@ spec:
         env: env(),
       });
       expect(r.code).toBe(1);
-      const rows = r.json?.result as { address: string; error?: { code: string; message: string } }[];
+      const rows = (
+        r.json?.result as { hosts: { address: string; error?: { code: string; message: string } }[] }
+      ).hosts;
       const row = rows.find((x) => x.address === server.host)!;
       expect(row.error?.code).toBe('EHOSTKEY_CHANGED');
       expect(row.error?.message).toContain(`${knownHosts}:1`);
@@ -113,6 +118,16 @@ spec:
       },
     );
     expect(failed.code).toBe(1);
-    expect(failed.json?.result).toEqual([{ host: server.host, code: 3, stdout: '', stderr: '' }]);
+    expect(failed.json?.error).toMatchObject({
+      code: 'EEXEC',
+      message: `the command failed on 1 of 1 hosts:\n  ${server.host}: exited 3`,
+    });
+    expect(failed.json?.result).toEqual({ hosts: [{ host: server.host, code: 3, stdout: '', stderr: '' }] });
+
+    // Without --json the failure is an error like any other: what failed where, after the hosts' output.
+    const text = await runEectl(['exec', '-c', clusterFile, '--', 'echo before; exit 4'], { env: env() });
+    expect(text.code).toBe(1);
+    expect(text.stderr).toContain(`Error [EEXEC] the command failed on 2 of 2 hosts:`);
+    expect(text.stderr).toMatch(/ {2}(local|[\d.]+): exited 4/);
   });
 });

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_DIR } from '../../../src/lib/cluster/lock.js';
+import { createCa, issueClientCert } from '../../../src/lib/pki/certificates.js';
 import { startEectl } from '../../helpers/cli.js';
 import { generateKeyPair, TestSshServer } from '../../helpers/ssh-server.js';
 import { Scratch } from '../ssh/fixtures.js';
@@ -81,6 +82,54 @@ spec:
       expect(existsSync(lockDir)).toBe(false);
       await until('the remote command is gone', () => !sleeping(), 10_000);
       expect(server.record.signals).toContain('TERM');
+    });
+  }
+});
+
+// The dashboard serves until it is stopped: Ctrl-C, SIGTERM or a closed stdout end it at once (it waited
+// for SIGTERM alone, so Ctrl-C took the 20 s grace of an interrupted run).
+describe('an interrupted dashboard', () => {
+  const scratch = new Scratch();
+  const home = scratch.path('home');
+  const bundle = scratch.path('bundle');
+  let clusterFile: string;
+
+  beforeAll(async () => {
+    mkdirSync(home, { recursive: true });
+    mkdirSync(bundle, { recursive: true });
+    const ca = await createCa('test');
+    const client = await issueClientCert(ca, 'admin');
+    writeFileSync(join(bundle, 'ca.pem'), ca.certPem);
+    writeFileSync(join(bundle, 'cert.pem'), client.certPem);
+    writeFileSync(join(bundle, 'key.pem'), client.keyPem);
+    clusterFile = scratch.file(
+      'cluster.yaml',
+      'apiVersion: eectl/v1\nkind: Cluster\nmetadata: { name: lab }\nspec:\n  hosts:\n    - { address: local, role: manager, localhost: true }\n',
+    );
+  });
+  afterAll(() => scratch.remove());
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal}: stops within seconds, exit 130, after its one envelope`, async () => {
+      const run = startEectl(['dashboard', '-c', clusterFile, '--bundle', bundle, '--json'], {
+        env: { HOME: home, EECTL_HOME: join(home, '.eectl') },
+        timeoutMs: 60_000,
+      });
+      let out = '';
+      await new Promise<void>((resolve) =>
+        run.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolve();
+        }),
+      );
+      const started = Date.now();
+      run.kill(signal);
+      const result = await run;
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(result.exitCode, String(result.stderr)).toBe(130);
+      const lines = String(result.stdout).trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ status: 0, result: { cluster: 'lab' } });
     });
   }
 });

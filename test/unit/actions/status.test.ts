@@ -265,13 +265,13 @@ describe('eectl status: why a host could not be read, and what to do', () => {
     nodes[2] = { ...nodes[2]!, state: 'down', reachability: 'unreachable' };
     const r = assessCluster(config, hosts, view(nodes), NOW);
     expect(statusSuggestions(r, [unreachable('10.0.0.13')])).toEqual([
-      'Bring back the hosts that do not answer over SSH (named above), then run eectl status again.',
+      'Bring back the hosts that do not answer over SSH (the report’s problems name them), then run eectl status again.',
       'Run eectl install to converge the hosts that answer but are not as the file says.',
     ]);
     // Only the host that is down: nothing for install to do.
     const onlyDown = assessCluster(config, hosts, view([...nodes, node('10.0.0.21', 'w1', 'worker')]), NOW);
     expect(statusSuggestions(onlyDown, [unreachable('10.0.0.13')])).toEqual([
-      'Bring back the hosts that do not answer over SSH (named above), then run eectl status again.',
+      'Bring back the hosts that do not answer over SSH (the report’s problems name them), then run eectl status again.',
     ]);
   });
 });
