@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { runEectl } from '../helpers/cli.js';
 import { loadBusybox } from './helpers/images.js';
+import { ingressImageBundle } from './helpers/ingress.js';
 import { uniqueSandboxName, useSandbox, type SandboxUnderTest } from './helpers/sandbox.js';
 
 interface BackupJson {
@@ -161,6 +162,37 @@ let manifest: ManifestJson | undefined;
 /** The backed-up sandbox's subnet, held by a placeholder network so the new sandbox gets another. */
 let oldSubnet = '';
 
+/** The route the ingress keeps to e2e-port: through the proxy on w1, before the backup and after each restore. */
+const ROUTE_HOST = 'port.e2e.example.org';
+
+/** The file's ingress: a proxy on w1, its image as one more bundle (no Docker Hub), beside the registry's. */
+async function withIngress(sandbox: SandboxUnderTest): Promise<void> {
+  const { image, bundle } = await ingressImageBundle();
+  const doc = parseDocument(readFileSync(sandbox.clusterFile, 'utf8'));
+  const bundles =
+    (doc.getIn(['spec', 'images', 'bundles']) as { toJSON(): string[] } | undefined)?.toJSON() ?? [];
+  doc.setIn(['spec', 'images', 'bundles'], [...bundles, bundle]);
+  doc.setIn(['spec', 'ingress'], { nodes: [sandbox.host('w1').address], image });
+  writeFileSync(sandbox.clusterFile, doc.toString());
+}
+
+/** Waits (bounded: 90 s) until ROUTE_HOST through the proxy at `node` answers e2e-port's page. */
+async function routedThrough(node: string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  let last = '';
+  for (let i = 0; i < 180 && Date.now() < deadline; i++) {
+    const r = await execa(
+      'curl',
+      ['-sS', '--max-time', '5', '--resolve', `${ROUTE_HOST}:80:${node}`, `http://${ROUTE_HOST}/`],
+      { reject: false },
+    );
+    if (r.exitCode === 0 && r.stdout.trim() === 'e2e-port') return;
+    last = `curl exit ${r.exitCode}: ${r.stdout.slice(0, 80)} ${r.stderr.slice(0, 120)}`;
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  throw new Error(`http://${ROUTE_HOST}/ through the proxy at ${node} never answered e2e-port: ${last}`);
+}
+
 /** Names the registry in the cluster file and points every host's /etc/hosts at the registry host. */
 async function nameTheRegistry(sandbox: SandboxUnderTest, options: { file: boolean }): Promise<void> {
   if (options.file) {
@@ -198,6 +230,7 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     recipient = /public key: (age1\S+)/.exec(readFileSync(keyFile, 'utf8'))?.[1] ?? '';
     expect(recipient).toMatch(/^age1/);
     await nameTheRegistry(sandbox, { file: true });
+    await withIngress(sandbox);
     oldSubnet = sandbox.description.network.subnet;
     const installed = await runEectl(['install', '-c', sandbox.clusterFile, '--json']);
     expect(installed.code, `${installed.stderr}\n${installed.stdout.slice(0, 3000)}`).toBe(0);
@@ -216,9 +249,11 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
         `docker service create --detach=false --quiet --with-registry-auth --name e2e-web --replicas 3 --network e2e-net --secret e2e-secret --config source=e2e-config,target=/etc/e2e.conf ${image} /bin/busybox sleep 36000`,
         `docker service create --detach=false --quiet --with-registry-auth --name e2e-agent --mode global --network e2e-net ${image} /bin/busybox sleep 36000`,
         // A port published in host mode (no routing mesh here): each task answers on its node's address.
-        `docker service create --detach=false --quiet --with-registry-auth --name e2e-port --replicas 2 --publish mode=host,target=8080,published=${HOST_PORT} ${image} /bin/busybox sh -c 'echo e2e-port > /tmp/index.html && exec /bin/busybox httpd -f -p 8080 -h /tmp'`,
+        // Routed by the ingress too (labels, and the proxies' network).
+        `docker service create --detach=false --quiet --with-registry-auth --name e2e-port --replicas 2 --publish mode=host,target=8080,published=${HOST_PORT} --network eectl-ingress --label eectl.http.host=${ROUTE_HOST} --label eectl.http.port=8080 ${image} /bin/busybox sh -c 'echo e2e-port > /tmp/index.html && exec /bin/busybox httpd -f -p 8080 -h /tmp'`,
       ].join('\n'),
     );
+    await routedThrough(sandbox.host('w1').address);
     const bundle = await runEectl(['client-config', '-c', sandbox.clusterFile, '--out', bundleDir, '--json']);
     expect(bundle.code, bundle.stderr).toBe(0);
   });
@@ -528,6 +563,7 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
     }
     expect(services).toContain('e2e-web replicated 3/3');
     expect(services).toContain('e2e-agent global 5/5');
+    await routedThrough(sandbox.host('w1').address);
     // The restored manager's node came back as the backup copied it, drained for the copy: active again.
     const availability = (await run('m1', "docker node ls --format '{{.Hostname}} {{.Availability}}'"))
       .stdout;
@@ -623,6 +659,8 @@ describe('eectl restore onto hosts at new addresses (3 managers, 2 workers, 1 re
     const last = (a: string) => a.split('.').at(-1);
     for (const a of addresses()) expect([...oldAddresses()].map(last), a).not.toContain(last(a));
     await nameTheRegistry(sandbox, { file: true });
+    // The new site's ingress: a proxy on its w1.
+    await withIngress(sandbox);
     // A new cluster file: this machine has no CA for it, so the archive's signer is checked against the
     // old cluster's CA certificate, from the client bundle issued before the backup. Without it: exit 2.
     const untrusted = await runEectl([
@@ -743,7 +781,9 @@ describe('eectl restore onto hosts at new addresses (3 managers, 2 workers, 1 re
     expect(services).toContain('e2e-port replicated 2/2');
   });
 
-  it('answers on a host-mode port at a new address, carries overlay traffic between nodes, and has the secret, config and image back', async () => {
+  it('answers on a host-mode port and through the ingress at a new address, carries overlay traffic between nodes, and has the secret, config and image back', async () => {
+    // The route follows the service to the new site's proxy (the watcher and proxy deployed by restore).
+    await routedThrough(sandbox.host('w1').address);
     const portNodes = (
       await run('m1', "docker service ps e2e-port --filter desired-state=running --format '{{.Node}}'")
     ).stdout
