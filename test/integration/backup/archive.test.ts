@@ -7,9 +7,10 @@ import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readArchive } from '../../../src/lib/backup/archive-reader.js';
 import { ArchiveWriter } from '../../../src/lib/backup/archive-writer.js';
-import { MANIFEST_FORMAT, type Manifest } from '../../../src/lib/backup/manifest.js';
+import type { Manifest } from '../../../src/lib/backup/manifest.js';
 import { createCa, type CertifiedKey } from '../../../src/lib/pki/certificates.js';
 import { EectlError } from '../../../src/lib/errors.js';
+import { manifestMeta } from '../../helpers/backup-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eectl-archive-'));
 let identity = '';
@@ -17,21 +18,7 @@ let recipient = '';
 /** The cluster CA that signs the manifests (as `eectl backup` signs them). */
 let ca: CertifiedKey;
 
-const meta: Omit<Manifest, 'entries'> = {
-  format: MANIFEST_FORMAT,
-  eectlVersion: '0.1.0',
-  cluster: 'test',
-  createdAt: new Date().toISOString(),
-  swarmId: 'swarm-id',
-  source: { address: '10.0.0.12', nodeId: 'n2', hostname: 'm2' },
-  autolock: false,
-  registryData: false,
-  nodes: [],
-  services: [],
-  secrets: [],
-  configs: [],
-  networks: [],
-};
+const meta = manifestMeta();
 
 /** A real `tar -c` of a directory streamed into the archive, as a host's output is. */
 async function addDirectory(writer: ArchiveWriter, from: string, name: string, prefix: string) {

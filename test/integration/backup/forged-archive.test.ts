@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,10 +7,11 @@ import { Decrypter, Encrypter, generateIdentity, identityToRecipient } from 'age
 import tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '../../../src/lib/backup/archive-writer.js';
-import { MANIFEST_FORMAT, type Manifest } from '../../../src/lib/backup/manifest.js';
+import type { Manifest } from '../../../src/lib/backup/manifest.js';
 import { signManifest, type ManifestSignature } from '../../../src/lib/backup/signature.js';
 import { createCa, type CertifiedKey } from '../../../src/lib/pki/certificates.js';
 import { eectl } from '../commands/cli.js';
+import { manifestMeta, sha256 } from '../../helpers/backup-fixtures.js';
 
 // Issue 22: an archive that anyone holding the age recipient's PUBLIC key can write — a valid age
 // encryption of a tar whose manifest lists every entry with its true checksum — must not pass
@@ -27,23 +28,12 @@ spec:
     - { address: 192.0.2.21, role: worker }
 `;
 
-const meta: Omit<Manifest, 'entries'> = {
-  format: MANIFEST_FORMAT,
-  eectlVersion: '0.1.0',
+const meta = manifestMeta({
   cluster: 'lab',
-  createdAt: new Date().toISOString(),
-  swarmId: 'swarm-id',
   source: { address: '192.0.2.11', nodeId: 'n1', hostname: 'm1' },
-  autolock: false,
-  registryData: false,
-  nodes: [],
-  services: [],
-  secrets: [],
-  configs: [],
-  networks: [],
-};
+});
 
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const sha = sha256;
 
 interface Entry {
   name: string;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,10 +16,11 @@ import {
 } from '../../../src/lib/backup/archive-reader.js';
 import { ArchiveWriter } from '../../../src/lib/backup/archive-writer.js';
 import { extractToHosts } from '../../../src/lib/backup/extract.js';
-import { MANIFEST_FORMAT, type Manifest } from '../../../src/lib/backup/manifest.js';
+import type { Manifest } from '../../../src/lib/backup/manifest.js';
 import { createCa, type CertifiedKey } from '../../../src/lib/pki/certificates.js';
 import { EectlError } from '../../../src/lib/errors.js';
 import type { Host } from '../../../src/lib/host/host.js';
+import { manifestMeta, sha256 } from '../../helpers/backup-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eectl-hostile-'));
 let identity = '';
@@ -28,23 +28,9 @@ let recipient = '';
 /** The cluster CA that signs the manifests (as `eectl backup` signs them). */
 let ca: CertifiedKey;
 
-const meta: Omit<Manifest, 'entries'> = {
-  format: MANIFEST_FORMAT,
-  eectlVersion: '0.1.0',
-  cluster: 'test',
-  createdAt: new Date().toISOString(),
-  swarmId: 'swarm-id',
-  source: { address: '10.0.0.12', nodeId: 'n2', hostname: 'm2' },
-  autolock: false,
-  registryData: false,
-  nodes: [],
-  services: [],
-  secrets: [],
-  configs: [],
-  networks: [],
-};
+const meta = manifestMeta();
 
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const sha = sha256;
 
 async function encryptTo(path: string, plain: Buffer): Promise<void> {
   const e = new Encrypter();
