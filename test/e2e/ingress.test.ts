@@ -92,11 +92,11 @@ describe('eectl install: HTTP ingress by service labels', () => {
     );
     const sync = await sandbox.exec(
       'm1',
-      "docker service ps eectl-ingress-sync --no-trunc --format '{{.Node}} {{.CurrentState}} {{.Error}}' | head",
+      'for s in eectl-ingress-sync eectl-ingress; do echo "== $s"; docker service ps $s --no-trunc --format \'{{.Node}} {{.CurrentState}} {{.Error}}\' | head; done',
     );
     const proxy = await sandbox.exec(
       'w1',
-      "for c in $(docker ps --format '{{.ID}} {{.Names}}' | awk '$2 ~ /^eectl-ingress/ {print $1}'); do docker logs --tail 30 $c 2>&1 | grep -v 'GET /'; done; ls -la /run/eectl-ingress /run/eectl-ingress/certs; cat /run/eectl-ingress/crt-list.txt",
+      "for c in $(docker ps -a --format '{{.ID}} {{.Names}}' | awk '$2 ~ /^eectl-ingress/ {print $1}'); do echo \"== $c\"; docker logs -t $c 2>&1 | grep -v 'GET /' | tail -40; done; ls -la /run/eectl-ingress /run/eectl-ingress/certs; cat /run/eectl-ingress/crt-list.txt; ps -eo pid,etime,args | grep '[h]aproxy'",
     );
     return [watcher.stdout, sync.stdout, proxy.stdout].join('\n---\n');
   };

@@ -7,14 +7,24 @@ import type { Route } from './routes.js';
  * `server-template` over `tasks.<service>` resolved every second through the engine's embedded DNS
  * (127.0.0.11) on the ingress overlay network, so scaling and rolling a service changes no configuration;
  * health checks and layer-7 retries on another task carry the requests that meet a task going away.
- * `init-addr libc` resolves the tasks once while the configuration loads, so a reloaded worker starts
- * with addresses instead of answering 503 until its first DNS answer (seen in the e2e sampler).
+ * A reloaded worker starts with the addresses its predecessor had (`init-addr last` from the server
+ * state file the run script saves before the reload), instead of answering 503 until its first DNS
+ * answer; no address is looked up while a configuration loads (`libc` lookups there held reloads for
+ * minutes on a loaded machine). Backends are named by service and port, so a route keeps its state
+ * when others come and go.
  */
 
 /** Where the proxy sees the node's ingress folder (written by the sync task, read-only here). */
 export const PROXY_RUN_DIR = '/run/eectl-ingress';
 /** The configuration the proxy loads; kept stable across reloads (the run script copies it there). */
 export const PROXY_LIVE_CONFIG = '/tmp/eectl-ingress/haproxy.cfg';
+/** The servers' addresses saved before a reload, loaded by the new worker. */
+export const PROXY_STATE_FILE = '/tmp/eectl-ingress/servers.state';
+/**
+ * The read-only stats socket (level user: `show info`, `show servers state`; every command that changes
+ * anything is refused) on the container's own loopback, which only the proxy's processes share.
+ */
+export const PROXY_STATS_PORT = 8405;
 /** Ports inside the proxy's container; the node publishes spec.ingress.ports on them (host mode). */
 export const PROXY_HTTP_PORT = 8080;
 export const PROXY_HTTPS_PORT = 8443;
@@ -30,6 +40,8 @@ const GLOBAL = [
   'global',
   '  log stdout format raw local0 info',
   '  stats socket /tmp/eectl-ingress/admin.sock mode 600 level admin expose-fd listeners',
+  `  stats socket ipv4@127.0.0.1:${PROXY_STATS_PORT} level user`,
+  `  server-state-file ${PROXY_STATE_FILE}`,
   '  hard-stop-after 30s',
   '  uid 65534',
   '  gid 65534',
@@ -60,12 +72,16 @@ const GLOBAL = [
   '  retries 3',
   '  option redispatch 1',
   '  retry-on all-retryable-errors',
-  '  default-server init-addr libc,none check inter 1s fall 1 rise 1 resolvers docker resolve-prefer ipv4',
+  '  load-server-state-from-file global',
+  '  default-server init-addr last,none check inter 1s fall 1 rise 1 resolvers docker resolve-prefer ipv4',
   '',
 ];
 
-/** The backend's name in the configuration: its index keeps it unique, the service name says whose. */
-const backendName = (route: Route, index: number): string => `route${index}_${route.service}`;
+/**
+ * The backend's name: a service has one route, and its port is part of the name so that saved server
+ * state (addresses and ports) is loaded only into the same service on the same port.
+ */
+const backendName = (route: Route): string => `be_${route.service}_${route.port}`;
 
 /** Most specific first: longer paths before shorter ones, so /api wins over / for the same host. */
 function ordered(routes: readonly Route[]): Route[] {
@@ -96,22 +112,22 @@ export function haproxyConfig(routes: readonly Route[], generation = ''): string
       `  http-request redirect scheme https code 301 if !{ ssl_fc } ${matchWords(route).replaceAll(' || ', ' || !{ ssl_fc } ')}`,
     );
   }
-  sorted.forEach((route, i) => lines.push(`  use_backend ${backendName(route, i)} if ${matchWords(route)}`));
+  for (const route of sorted) lines.push(`  use_backend ${backendName(route)} if ${matchWords(route)}`);
   lines.push('  default_backend no_route', '');
   lines.push('backend no_route');
   lines.push(
     '  http-request return status 404 content-type text/plain string "eectl ingress: no route\\n"',
     '',
   );
-  sorted.forEach((route, i) => {
-    lines.push(`backend ${backendName(route, i)}`);
+  for (const route of sorted) {
+    lines.push(`backend ${backendName(route)}`);
     lines.push('  balance roundrobin');
     if (route.stickyCookie) {
       lines.push(`  cookie ${route.stickyCookie} insert indirect nocache dynamic`);
       lines.push(`  dynamic-cookie-key ${route.serviceId}`);
     }
     lines.push(`  server-template task ${SERVERS_PER_ROUTE} tasks.${route.service}:${route.port}`, '');
-  });
+  }
   return `${lines.join('\n')}\n`;
 }
 

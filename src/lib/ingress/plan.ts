@@ -74,10 +74,9 @@ export function planIngress(spec: IngressSpec, imageId?: string): IngressPlan {
       // The official image starts as its haproxy user: the node's folder is root's, and HAProxy drops
       // to nobody (uid/gid 65534 in the configuration) once it has bound its ports and read its keys.
       user: '0:0',
-      // `init-addr libc` resolves every server of every route while a configuration loads: a name the
-      // embedded DNS does not know (a service whose tasks are not running yet) would be sent to outside
-      // servers and wait on their timeouts, holding the reload (seen in the e2e under load). The container's
-      // own loopback has no DNS server, so such a name fails at once; tasks.<service> names still resolve.
+      // A name the embedded DNS does not know (a service whose tasks are not running yet) would be sent
+      // to outside servers and wait on their timeouts. The container's own loopback has no DNS server, so
+      // such a name fails at once; tasks.<service> names still resolve.
       dns: ['127.0.0.1'],
       stopSignal: 'SIGTERM',
       stopGracePeriod: '30s',

@@ -1,4 +1,4 @@
-import { PROXY_LIVE_CONFIG, PROXY_RUN_DIR } from './haproxy-config.js';
+import { PROXY_LIVE_CONFIG, PROXY_RUN_DIR, PROXY_STATE_FILE, PROXY_STATS_PORT } from './haproxy-config.js';
 
 /**
  * The two fixed shell scripts of the ingress services, given to them as swarm configs (no value of the
@@ -15,28 +15,79 @@ export const SYNC_OUT = '/out';
  * The proxy: HAProxy in master-worker mode on a configuration copied to a stable path; every second the
  * node's configuration is compared, and a new one that passes `haproxy -c` is put in place and the master
  * told to reload (SIGUSR2): the new worker takes over the listening sockets from the old one (expose-fd
- * listeners), which finishes its requests, so no connection is refused. A configuration that fails the
- * check is not loaded: the last good one stays in force. SIGTERM becomes HAProxy's soft stop.
+ * listeners), which finishes its requests, so no connection is refused. Before the signal the servers'
+ * addresses are saved (`show servers state` on the read-only stats socket of the loopback) for the new
+ * worker to start with (`init-addr last`): no DNS lookup holds a check or a reload, and a route that stays
+ * answers from its first request. The next change waits until a new worker answers that socket, so no
+ * signal reaches a master that is still reloading; a reload that brings no new worker in 30 s is tried
+ * again, and a configuration that fails the check is checked again when it changes (the last good one
+ * stays in force meanwhile). SIGTERM becomes HAProxy's soft stop. Tools: a POSIX sh, md5sum, sed, and nc or perl.
  */
 export const PROXY_SCRIPT = `set -u
 src=${PROXY_RUN_DIR}/haproxy.cfg
 live=${PROXY_LIVE_CONFIG}
+state=${PROXY_STATE_FILE}
 mkdir -p "\${live%/*}"
-if [ -f "$src" ] && haproxy -c -q -f "$src"; then cp "$src" "$live"; else cp ${SCRIPT_DIR}/fallback.cfg "$live"; fi
-seen=$(md5sum < "$src" 2>/dev/null || true)
+: > "$state"
+# One command to the stats socket: nc where the image has it (busybox, netcat), else perl (perl-base is in
+# the Debian images the official one is built on); with neither, reloads are not confirmed and start
+# without the saved addresses.
+client=nc
+if command -v nc > /dev/null 2>&1; then
+  stats() { echo "$1" | nc -w 2 127.0.0.1 ${PROXY_STATS_PORT} 2>/dev/null; }
+elif command -v perl > /dev/null 2>&1; then
+  client=perl
+  stats() {
+    perl -MIO::Socket::INET -e 'alarm 5; my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => ${PROXY_STATS_PORT}, Timeout => 2) or exit 1; print $s "$ARGV[0]\\n"; print while <$s>;' "$1" 2>/dev/null
+  }
+else
+  client=
+  stats() { return 1; }
+  echo "eectl-ingress: neither nc nor perl in the image: reloads are not confirmed" >&2
+fi
+# Waits (at most 30 s, while the master lives) until a worker other than $1 answers the stats socket.
+serving() {
+  [ -n "$client" ] || { sleep 2; return 0; }
+  i=0
+  while [ $i -lt 30 ] && kill -0 "$master" 2>/dev/null; do
+    w=$(stats 'show info' | sed -n 's/^Pid: //p')
+    [ -n "$w" ] && [ "$w" != "$1" ] && return 0
+    i=$((i + 1))
+    sleep 1
+  done
+  return 1
+}
+seen=
+if [ -f "$src" ] && haproxy -c -q -f "$src"; then
+  seen=$(md5sum < "$src")
+  cp "$src" "$live"
+else
+  cp ${SCRIPT_DIR}/fallback.cfg "$live"
+fi
 haproxy -W -db -f "$live" &
 master=$!
 trap 'kill -USR1 "$master"' TERM INT
+serving "" || echo "eectl-ingress: no HAProxy worker answers yet" >&2
+refused=
 while kill -0 "$master" 2>/dev/null; do
   sleep 1 &
   wait $! || true
   now=$(md5sum < "$src" 2>/dev/null || true)
   [ "$now" = "$seen" ] && continue
-  seen=$now
-  if [ -f "$src" ] && haproxy -c -q -f "$src"; then
-    cp "$src" "$live.new" && mv "$live.new" "$live" && kill -USR2 "$master" && echo "eectl-ingress: reloading"
+  if ! { [ -f "$src" ] && haproxy -c -q -f "$src"; }; then
+    [ "$now" = "$refused" ] || echo "eectl-ingress: the new configuration does not pass haproxy -c: the last good one stays in force" >&2
+    refused=$now
+    continue
+  fi
+  old=$(stats 'show info' | sed -n 's/^Pid: //p')
+  if stats 'show servers state' > "$state.new"; then mv "$state.new" "$state"; else : > "$state"; fi
+  cp "$src" "$live.new" && mv "$live.new" "$live" || continue
+  kill -USR2 "$master" || break
+  if serving "$old"; then
+    seen=$now
+    echo "eectl-ingress: reloaded"
   else
-    echo "eectl-ingress: the new configuration does not pass haproxy -c: the last good one stays in force" >&2
+    echo "eectl-ingress: no new HAProxy worker 30 s after the reload: trying again" >&2
   fi
 done
 wait "$master"

@@ -42,7 +42,24 @@ export const INGRESS_IMAGE_PACKAGES = [
 ].map((p) => `${p}/bookworm`);
 
 /** The busybox applets the run script calls, linked into /bin. */
-const APPLETS = ['sh', 'sleep', 'kill', 'cp', 'mv', 'cat', 'md5sum', 'mkdir', 'rm', 'echo', 'date', 'test'];
+const APPLETS = [
+  'sh',
+  'sleep',
+  'kill',
+  'cp',
+  'mv',
+  'cat',
+  'md5sum',
+  'mkdir',
+  'rm',
+  'echo',
+  'date',
+  'test',
+  'nc',
+  'sed',
+];
+/** Raised when the image's contents change (applets, layout), so a cached bundle of the old ones is not used. */
+const IMAGE_REVISION = 2;
 
 /**
  * The ingress bundle of this machine's sandbox cache, built when missing under the cache lock (with the
@@ -77,8 +94,8 @@ export async function ensureIngressBundle(
   const haproxy = files.find((f) => f.startsWith('haproxy_'));
   if (!haproxy) throw new Error(`haproxy's .deb is not in ${debs}: remove the folder and try again`);
   const version = upstreamVersion(await debVersion(join(debs, haproxy), ctx.logger));
-  const image = `eectl-sandbox/haproxy:${version}`;
-  const bundle = join(dir, `eectl-sandbox-haproxy-${version}.tar`);
+  const image = `eectl-sandbox/haproxy:${version}-r${IMAGE_REVISION}`;
+  const bundle = join(dir, `eectl-sandbox-haproxy-${version}-r${IMAGE_REVISION}.tar`);
   if (existsSync(bundle)) return { image, bundle };
 
   const work = await mkdtemp(join(dir, 'build-'));

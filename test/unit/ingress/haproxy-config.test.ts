@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { certManifest, crtList, haproxyConfig } from '../../../src/lib/ingress/haproxy-config.js';
-import { routingTable } from '../../../src/lib/ingress/routes.js';
+import { routingTable, type ServiceForRouting } from '../../../src/lib/ingress/routes.js';
 
-const table = routingTable([
+const services: ServiceForRouting[] = [
   {
     ID: 'a1',
     CreatedAt: '1',
@@ -23,7 +23,8 @@ const table = routingTable([
       },
     },
   },
-]);
+];
+const table = routingTable(services);
 
 describe('the HAProxy configuration', () => {
   const cfg = haproxyConfig(table.routes);
@@ -32,16 +33,50 @@ describe('the HAProxy configuration', () => {
     expect(cfg).toContain('  nameserver engine 127.0.0.11:53');
     expect(cfg).toContain('  server-template task 16 tasks.web:8000');
     expect(cfg).toContain('  server-template task 16 tasks.api:9000');
-    expect(cfg).toMatch(/default-server init-addr libc,none check .* resolvers docker/);
+    expect(cfg).toMatch(/default-server init-addr last,none check .* resolvers docker/);
+  });
+
+  it('loads no address while a configuration loads: a reloaded worker starts with the saved ones', () => {
+    // libc lookups at load time held reloads on a loaded machine; the run script saves the state instead.
+    expect(cfg).not.toContain('libc');
+    expect(cfg).toContain('  server-state-file /tmp/eectl-ingress/servers.state');
+    expect(cfg).toContain('  load-server-state-from-file global');
+    // The socket the run script reads the state and the worker's pid from: loopback, read-only.
+    expect(cfg).toContain('  stats socket ipv4@127.0.0.1:8405 level user');
+    expect(cfg.match(/stats socket/g)).toHaveLength(2);
+  });
+
+  it("names a route's backend by service and port, so a route added before it keeps its saved state", () => {
+    const more = routingTable([
+      ...services,
+      {
+        ID: 'c3',
+        CreatedAt: '3',
+        Spec: {
+          Name: 'aaa',
+          Labels: {
+            'eectl.http.host': 'a.example.org',
+            'eectl.http.path': '/long/path',
+            'eectl.http.port': '80',
+          },
+        },
+      },
+    ]);
+    const next = haproxyConfig(more.routes);
+    expect(next.indexOf('backend be_aaa_80')).toBeLessThan(next.indexOf('backend be_api_9000'));
+    for (const backend of ['backend be_web_8000', 'backend be_api_9000']) {
+      expect(cfg).toContain(backend);
+      expect(next).toContain(backend);
+    }
   });
 
   it('matches the longer path first, as a path prefix', () => {
-    const api = cfg.indexOf('use_backend route0_api');
-    const web = cfg.indexOf('use_backend route1_web');
+    const api = cfg.indexOf('use_backend be_api_9000');
+    const web = cfg.indexOf('use_backend be_web_8000');
     expect(api).toBeGreaterThan(0);
     expect(web).toBeGreaterThan(api);
     expect(cfg).toContain(
-      'use_backend route0_api if { var(txn.host) -m str app.example.org } { path -m str /api } || { var(txn.host) -m str app.example.org } { path -m beg /api/ }',
+      'use_backend be_api_9000 if { var(txn.host) -m str app.example.org } { path -m str /api } || { var(txn.host) -m str app.example.org } { path -m beg /api/ }',
     );
   });
 
