@@ -929,6 +929,39 @@ describe('access control: users, teams, grants and collections enforced by the m
     await expectAnswer({ user: 'dev', method: 'DELETE', path: '/v1.41/services/raw-ok', allow: true });
   });
 
+  it("an ingress host name stays with the collection routed for it first: another team's claim is refused by the plugin", async () => {
+    const routed = (name: string, collection: string, host: string) => {
+      const spec = serviceSpec(name, collection);
+      return {
+        ...spec,
+        Labels: { ...spec.Labels, 'eectl.http.host': host, 'eectl.http.port': '8080' },
+        Mode: { Replicated: { Replicas: 0 } },
+      };
+    };
+    const create = (user: string, body: unknown, allow: boolean) =>
+      expectAnswer({ user, method: 'POST', path: '/v1.41/services/create', body, allow });
+    const first = await create('full', routed('route-full', '/Shared/full', 'claimed.example.org'), true);
+    expect(first.status, first.text).toBe(201);
+    const rival = await create('dev', routed('route-dev', '/Shared/team', 'claimed.example.org'), false);
+    expect(rival.status).toBe(403);
+    expect(rival.text).toContain(
+      'host claimed.example.org is claimed by service route-full of collection /Shared/full',
+    );
+    const free = await create('dev', routed('route-dev-free', '/Shared/team', 'free.example.org'), true);
+    expect(free.status, free.text).toBe(201);
+    // Taking the host by a label update of a service that exists is refused the same way.
+    const update = await docker('dev', [
+      'service',
+      'update',
+      '--detach',
+      '--label-add',
+      'eectl.http.host=claimed.example.org',
+      'route-dev-free',
+    ]);
+    expect(denied(update), update.stderr).toBe(true);
+    expect(update.stderr).toContain('claimed by service route-full');
+  });
+
   /** A request of the corpus sent with the real curl to m1 (with `user`'s bundle): status and the engine's message. */
   const curl = async (req: RawRequest, fill: (text: string) => Promise<string>) =>
     curlEngine(address('m1'), bundle(req.user), {

@@ -43,38 +43,43 @@ const INSPECT_PATHS: Record<ResourceKind, (id: string) => string> = {
   node: (id) => `/nodes/${id}`,
 };
 
+/** One GET on the engine's local socket: its JSON, undefined on 404. */
+function engineGet(socketPath: string, path: string, what: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { socketPath, path, headers: { 'User-Agent': LOOKUP_AGENT }, timeout: LOOKUP_TIMEOUT_MS },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode === 404) return resolve(undefined);
+          if (res.statusCode !== 200)
+            return reject(new Error(`engine answered ${res.statusCode} for ${what}`));
+          try {
+            resolve(JSON.parse(text));
+          } catch {
+            reject(new Error(`engine answered with something not JSON for ${what}`));
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`engine look-up of ${what} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** Looks resources up on the engine's local socket (root, unrestricted; the plugin allows it). */
 export function engineLookup(socketPath = ENGINE_SOCKET): Lookup {
   return {
     inspect: (kind, id) =>
-      new Promise((resolve, reject) => {
-        const req = httpRequest(
-          {
-            socketPath,
-            path: INSPECT_PATHS[kind](encodeURIComponent(id)),
-            headers: { 'User-Agent': LOOKUP_AGENT },
-            timeout: LOOKUP_TIMEOUT_MS,
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              const text = Buffer.concat(chunks).toString('utf8');
-              if (res.statusCode === 404) return resolve(undefined);
-              if (res.statusCode !== 200)
-                return reject(new Error(`engine answered ${res.statusCode} for ${kind} ${id}`));
-              try {
-                resolve(JSON.parse(text));
-              } catch {
-                reject(new Error(`engine answered with something not JSON for ${kind} ${id}`));
-              }
-            });
-          },
-        );
-        req.on('timeout', () => req.destroy(new Error(`engine look-up of ${kind} ${id} timed out`)));
-        req.on('error', reject);
-        req.end();
-      }),
+      engineGet(socketPath, INSPECT_PATHS[kind](encodeURIComponent(id)), `${kind} ${id}`),
+    services: async () => {
+      const all = await engineGet(socketPath, '/services', 'the service list');
+      if (!Array.isArray(all)) throw new Error('engine answered the service list with something not a list');
+      return all;
+    },
   };
 }
 

@@ -25,6 +25,13 @@ import {
   type RoutedRequest,
 } from './routes.js';
 import { signedImageCheck } from './signed-images.js';
+import {
+  claimRefusal,
+  EECTL_PREFIX,
+  INTERLOCK_PREFIX,
+  routingTable,
+  type ServiceForRouting,
+} from '../ingress/routes.js';
 
 /** Who sent a request: nobody on the local socket (root on the host), or a client certificate's subject. */
 export type Identity =
@@ -36,6 +43,8 @@ export type Identity =
 /** The engine's view of existing resources: the JSON of their inspect endpoint, undefined when not found. */
 export interface Lookup {
   inspect(kind: ResourceKind, id: string): Promise<unknown>;
+  /** Every service (the engine's `GET /services`), for the ingress host claims; without it a route is refused. */
+  services?(): Promise<unknown[]>;
   /** The signatures of an image digest in the cluster registry; without it signed images are refused. */
   signatures?: SignatureLookup;
 }
@@ -576,6 +585,45 @@ function schedulableExample(ctx: CheckContext): string {
   return (mine.find((g) => g.role === 'scheduler') ?? mine[0])?.collection ?? SHARED_COLLECTION;
 }
 
+/** A service as the routing rules read it, from the engine's JSON (nothing assumed of its shape). */
+function forRouting(service: unknown): ServiceForRouting {
+  return {
+    ID: text(field(service, 'ID')),
+    CreatedAt: text(field(service, 'CreatedAt')),
+    Spec: { Name: text(path(service, 'Spec', 'Name')), Labels: stringMap(path(service, 'Spec', 'Labels')) },
+  };
+}
+
+/**
+ * Ingress host names (ingress/routes.ts, the watcher's own rules): a service may not ask for a host that a
+ * service of another collection is routed for, nor for a host and path routed to another service. The
+ * routes in force keep their hosts: an older service cannot take one by a label update, which the
+ * watcher's first-created rule alone would allow. Without the service list, a route is refused.
+ */
+export const ingressClaimCheck: Check = {
+  name: 'ingress-claims',
+  async run(ctx) {
+    if (specKind(ctx.op) !== 'service') return undefined;
+    for (const spec of await ctx.specs()) {
+      const labels = stringMap(field(spec, 'Labels'));
+      if (!Object.keys(labels).some((k) => k.startsWith(EECTL_PREFIX) || k.startsWith(INTERLOCK_PREFIX)))
+        continue;
+      if (!ctx.lookup.services)
+        return `${ctx.resource}: its ingress host names cannot be checked here (no service list): refused`;
+      const self =
+        ctx.op.type === 'update' ? text(field(await ctx.lookup.inspect('service', ctx.op.id), 'ID')) : '';
+      const services = (await ctx.lookup.services()).map(forRouting).filter((s) => s.ID !== self);
+      const refusal = claimRefusal(
+        { ID: self, Spec: { Name: text(field(spec, 'Name')), Labels: labels } },
+        routingTable(services).routes,
+      );
+      if (refusal)
+        return `${ctx.resource}: ${refusal}: a host name stays with the collection routed for it first (eectl ingress ls)`;
+    }
+    return undefined;
+  },
+};
+
 /** The checks of every decision, in order. */
 export const CHECKS: readonly Check[] = [
   collectionCheck,
@@ -583,5 +631,6 @@ export const CHECKS: readonly Check[] = [
   legacyStartCheck,
   referencesCheck,
   placementCheck,
+  ingressClaimCheck,
   signedImageCheck,
 ];

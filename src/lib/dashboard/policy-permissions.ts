@@ -67,6 +67,8 @@ export function policyPermissions(options: PolicyPermissionsOptions): Permission
       cache.set(key, { at: Date.now(), value });
       return value;
     },
+    // The ingress host claims: every service, as the plugin lists them on the manager.
+    services: () => options.api.get<unknown[]>('/services'),
   };
   /** The objects at hand first (the page's lists, the one an action just read), by ID or name. */
   const withObjects = (objects: { nodes?: unknown[]; services?: unknown[] }): Lookup => {
@@ -86,6 +88,7 @@ export function policyPermissions(options: PolicyPermissionsOptions): Permission
               : undefined;
         return local ?? fromApi.inspect(kind, id);
       },
+      services: async () => objects.services ?? (await fromApi.services!()),
     };
   };
 

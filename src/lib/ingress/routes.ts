@@ -279,6 +279,28 @@ export function routingTable(
   return { routes, refused };
 }
 
+/**
+ * Why a service, new or updated to these labels, may not take the hosts it asks for beside the routes in
+ * force: the authorization plugin's check, before the service exists. The routes in force keep their
+ * hosts whatever the service's creation time (so an old service cannot take a host by a label update).
+ * Undefined when it may, when it asks for no route, or when its labels do not pass (the watcher refuses
+ * those, with the reason).
+ */
+export function claimRefusal(candidate: ServiceForRouting, inForce: readonly Route[]): string | undefined {
+  let route: Route | undefined;
+  try {
+    route = routeOf(candidate);
+  } catch (error) {
+    if (error instanceof LabelError) return undefined;
+    throw error;
+  }
+  if (!route) return undefined;
+  const others = inForce.filter((r) => r.serviceId !== candidate.ID && r.service !== route.service);
+  const owner = new Map<string, Route>();
+  for (const r of others) for (const h of r.hosts) if (!owner.has(h)) owner.set(h, r);
+  return clashOf(route, owner, others);
+}
+
 /** Why `route` may not have one of its hosts, or undefined when it may have them all. */
 function clashOf(route: Route, owner: Map<string, Route>, routes: readonly Route[]): string | undefined {
   for (const host of route.hosts) {

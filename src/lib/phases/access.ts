@@ -53,6 +53,7 @@ export const PLUGIN_MODULES = [
   'access/registry-token.js',
   'access/directory-bind.js',
   'access/token-service.js',
+  'ingress/routes.js',
   'images/policy.js',
   'images/reference.js',
   'images/registry-client.js',
