@@ -10,13 +10,16 @@ import { runLocal } from '../../src/lib/sandbox/exec.js';
 import type { ListedSandbox } from '../../src/lib/sandbox/list.js';
 import { mirrorDockerVersions } from '../../src/lib/sandbox/mirror.js';
 import { LABEL, sandboxCacheDir, type SandboxDescription } from '../../src/lib/sandbox/state.js';
+import { TESTED_ENGINES } from '../../src/lib/tested.js';
 import { uniqueSandboxName, useSandbox } from './helpers/sandbox.js';
 
 // Read from the mirror's index, so a Debian point release (…+deb12u2) does not break the suite.
 const dockerVersions = async (): Promise<{ bookworm: string; trixie: string }> => {
   const versions = await mirrorDockerVersions(sandboxCacheDir());
   const find = (line: string): string => versions.find((v) => v.startsWith(line)) ?? `${line}?`;
-  return { bookworm: find('20.10.24'), trixie: find('26.1.5') };
+  // The versions `eectl version` says eectl is tested with: the mirror must serve exactly these.
+  const [older, newer] = TESTED_ENGINES;
+  return { bookworm: find(older.version), trixie: find(newer.version) };
 };
 
 describe('eectl sandbox: 3 managers, 2 workers, 1 registry host', () => {

@@ -6,6 +6,7 @@ import { runEectl } from '../../helpers/cli.js';
 import { validate, type Schema } from '../../helpers/json-schema.js';
 import { mapAll } from '../../../src/lib/util/concurrency.js';
 import { Scratch } from '../ssh/fixtures.js';
+import { TESTED_ENGINES } from '../../../src/lib/tested.js';
 
 const root = new URL('../../../', import.meta.url);
 const schema = JSON.parse(readFileSync(new URL('schema/output.schema.json', root), 'utf8')) as Schema;
@@ -75,6 +76,15 @@ describe('the --json envelope of every command', () => {
   }
 
   describe('success', () => {
+    it('version: eectl, Node and the engine versions the e2e tier runs', async () => {
+      const r = await envelope(['version']);
+      expect(r.result).toMatchObject({
+        eectl: expect.stringMatching(/^\d+\.\d+\.\d+/),
+        node: process.version,
+        testedEngines: TESTED_ENGINES.map((e) => ({ version: e.version, package: e.package })),
+      });
+    });
+
     it('config validate', async () => {
       const r = await envelope(['config', 'validate', '-c', local]);
       expect(r.result).toMatchObject({ valid: true, errors: [] });
