@@ -206,10 +206,29 @@ describe('eectl reset: 1 manager, 1 worker whose engine was there before eectl',
   });
 
   it('--dry-run lists per host what would be removed and what stays, and removes nothing', async () => {
+    // A service of a stack (no replicas, so no image is needed): the dry run names what the reset destroys.
+    await sandbox.exec(
+      'm1',
+      'docker service create --detach --quiet --no-resolve-image --replicas 0 --name doomed_web --label com.docker.stack.namespace=doomed busybox:none',
+      { check: true },
+    );
     const r = await eectl('reset', '-c', file, '--dry-run', '--json');
     expect(r.code, r.stderr).toBe(0);
     const result = r.json?.result as ResetResult;
     expect(result).toMatchObject({ dryRun: true, alreadyClean: false });
+    const services = (
+      await sandbox.exec('m1', "docker service ls --format '{{.Name}}'", { check: true })
+    ).stdout
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+    expect(services).toContain('doomed_web');
+    expect(result.destroys?.services).toEqual(services);
+    expect(result.destroys?.stacks).toContain('doomed');
+    const human = await eectl('reset', '-c', file, '--dry-run');
+    expect(human.stdout).toMatch(
+      /the swarm, with \d+ services? \(.*doomed_web.*\), \d+ stacks? \(.*doomed.*\)/,
+    );
     const [m1, w1] = result.hosts;
     expect(m1?.removed[0]).toBe('leave the swarm (--force: the cluster is being destroyed)');
     expect(w1?.removed[0]).toBe('leave the swarm');

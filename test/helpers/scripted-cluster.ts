@@ -82,6 +82,7 @@ interface FakeService {
   updateStatus: { State: string; StartedAt: string; Message?: string } | undefined;
   /** How the next forced update ends: completed (tasks spread), paused (a new task failed), or never. */
   nextUpdate: 'completes' | 'pauses' | 'hangs';
+  labels: Record<string, string>;
 }
 
 /** A swarm shared by the hosts of one cluster: nodes by ID (labels, role, availability), services, tasks. */
@@ -107,7 +108,7 @@ class FakeSwarm {
   addService(
     name: string,
     on: readonly string[],
-    placement: { constraints?: string[]; eligible?: string[] } = {},
+    placement: { constraints?: string[]; eligible?: string[]; labels?: Record<string, string> } = {},
   ): FakeService {
     const id = `${name}svc00000000000000000000`.slice(0, 25);
     const service: FakeService = {
@@ -119,6 +120,7 @@ class FakeSwarm {
       forceUpdate: 0,
       updateStatus: undefined,
       nextUpdate: 'completes',
+      labels: placement.labels ?? {},
     };
     this.services.set(id, service);
     for (const hostname of on) this.place(id, this.nodeNamed(hostname).id);
@@ -225,6 +227,7 @@ class FakeSwarm {
         ID: s.id,
         Spec: {
           Name: s.name,
+          Labels: s.labels,
           Mode: { Replicated: { Replicas: s.replicas } },
           TaskTemplate: {
             ContainerSpec: { Image: 'registry.example/web:1' },

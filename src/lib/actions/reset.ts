@@ -8,11 +8,13 @@ import { notResetError, releaseResetLock, resetHostsPhase, type ResetContext } f
 import { isClean, resetInventoryPhase } from '../phases/reset-inventory.js';
 import { resetManagersPhase } from '../phases/reset-managers.js';
 import { leaveSwarmPhase } from '../phases/reset-swarm.js';
+import { resetWorkloadsPhase } from '../phases/reset-workloads.js';
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
 import type { ResetResult } from '../ui/results.js';
 
 /**
- * `eectl reset`: reachable hosts → lock → facts → every manager of the swarm in the file → what is there
+ * `eectl reset`: reachable hosts → lock → facts → every manager of the swarm in the file → the services it
+ * destroys → what is there
  * (less what the install records keep) → swarm left → engines and files removed, the rest put back.
  */
 export const RESET_PHASES: AnyPhase<ResetContext>[] = [
@@ -20,6 +22,7 @@ export const RESET_PHASES: AnyPhase<ResetContext>[] = [
   lockPhaseFor('reset'),
   gatherFactsPhase,
   resetManagersPhase,
+  resetWorkloadsPhase,
   resetInventoryPhase,
   leaveSwarmPhase,
   resetHostsPhase,
@@ -61,6 +64,7 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     cluster: options.config.metadata.name,
     dryRun: options.dryRun,
     alreadyClean: ctx.changes.count === 0,
+    ...(ctx.workloads && { destroys: ctx.workloads }),
     hosts: ctx.hosts.map((h) => {
       const inventory = ctx.inventory.get(h.name);
       return {

@@ -28,6 +28,7 @@ import { applySteps } from '../phase/steps.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';
 import type { Logger } from '../ui/log.js';
+import type { SwarmWorkloads } from '../swarm/workloads.js';
 import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
 
 /** Lists names for a step's description: "a, b and c". */
@@ -130,6 +131,8 @@ export interface ResetContext extends ClusterContext {
   unreachable: UnreachableHost[];
   /** Refuse when the swarm has managers the file does not list (off for node remove's one-host reset). */
   checkManagers: boolean;
+  /** The services and stacks destroyed with the swarm, read from a manager (not for a one-host reset). */
+  workloads?: SwarmWorkloads;
 }
 
 /**

@@ -1,6 +1,7 @@
 import chalk from 'chalk';
 import type { ResetResult } from './results.js';
 import { formatPhaseLine } from './progress.js';
+import { describeWorkloads } from '../swarm/workloads.js';
 
 /** The human summary after reset: per host what was removed (or would be), or that it was already clean. */
 export function renderResetSummary(r: ResetResult): string {
@@ -18,6 +19,8 @@ export function renderResetSummary(r: ResetResult): string {
     lines.push(chalk.green(`Cluster ${r.cluster} reset: ${count} change${count === 1 ? '' : 's'}.`));
   }
   if (!r.alreadyClean) {
+    if (r.destroys)
+      lines.push(`  the swarm, with ${describeWorkloads(r.destroys)}${r.dryRun ? '' : ': destroyed'}`);
     for (const h of r.hosts) {
       if (h.removed.length === 0) {
         lines.push(`  ${h.host} (${h.role}): already clean`);

@@ -64,6 +64,8 @@ export interface ResetResult extends ChangeReport {
   cluster: string;
   /** True when no host had anything to remove: nothing changed (under --dry-run: nothing would). */
   alreadyClean: boolean;
+  /** The swarm's services and stacks, destroyed with it (under --dry-run: that would be); absent without a swarm. */
+  destroys?: { services: string[]; stacks: string[] };
   hosts: {
     host: string;
     role: Role;

@@ -7,6 +7,7 @@ import { reset } from '../../../src/lib/actions/reset.js';
 import type { ClusterConfig } from '../../../src/lib/config/schema.js';
 import { ExitCode, toEectlError, type EectlError } from '../../../src/lib/errors.js';
 import type { ResetResult } from '../../../src/lib/ui/results.js';
+import { renderResetSummary } from '../../../src/lib/ui/reset-summary.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { HOSTS, ScriptedCluster, clusterConfig, type JournalEntry } from '../../helpers/scripted-cluster.js';
 
@@ -108,6 +109,27 @@ describe('reset of an installed cluster', () => {
       ...AFTER_PATHS,
     ]);
     expect(cluster.journal.slice(since).filter((e) => e.kind !== 'read')).toEqual([]);
+  });
+
+  it('--dry-run names the services and stacks the reset destroys with the swarm, read from a manager', async () => {
+    const cluster = await installed();
+    const stack = { 'com.docker.stack.namespace': 'shop' };
+    cluster.swarm.addService('shop_web', ['w1'], { labels: stack });
+    cluster.swarm.addService('shop_db', ['w1'], { labels: stack });
+    cluster.swarm.addService('monitor', ['m1', 'w1'], { labels: { 'eectl.collection': '/Shared' } });
+    const since = cluster.mark();
+
+    const result = await runReset(cluster, true);
+
+    expect(result.destroys).toEqual({ services: ['monitor', 'shop_db', 'shop_web'], stacks: ['shop'] });
+    expect(renderResetSummary(result)).toContain(
+      '  the swarm, with 3 services (monitor, shop_db, shop_web), 1 stack (shop)\n',
+    );
+    expect(cluster.journal.slice(since).filter((e) => e.kind !== 'read')).toEqual([]);
+    // An empty swarm says so.
+    const empty = await runReset(await installed(), true);
+    expect(empty.destroys).toEqual({ services: [], stacks: [] });
+    expect(renderResetSummary(empty)).toContain('  the swarm, with 0 services, 0 stacks\n');
   });
 
   it('resets: workers leave first, then the managers one at a time, the lock host last; each host leaves before its engine goes', async () => {
