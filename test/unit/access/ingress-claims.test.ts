@@ -151,6 +151,13 @@ describe('ingress host claims in the authorization plugin', () => {
     );
     const d = await as('alice', 'POST', '/v1.41/services/create', dup);
     expect(d.allow).toBe(false);
+    // The same label twice (Go keeps the last): refused, so no reading can differ from the engine's.
+    const twice = Buffer.from(
+      `{"Name":"n","Labels":{"eectl.collection":"/Shared/team","eectl.http.host":"free.example.org","eectl.http.host":"app.example.org","eectl.http.port":"80"},"TaskTemplate":{"ContainerSpec":{"Image":"app"},"Placement":{"Constraints":["node.role==worker","node.labels.eectl.collection==/Shared/team"]}}}`,
+    );
+    const t = await as('alice', 'POST', '/v1.41/services/create', twice);
+    expect(t.allow).toBe(false);
+    expect(t.reason).toMatch(/names the field eectl.http.host twice/);
     const lower = Buffer.from(
       `{"Name":"n","labels":{"eectl.collection":"/Shared/team","eectl.http.host":"app.example.org","eectl.http.port":"80"},"TaskTemplate":{"ContainerSpec":{"Image":"app"},"Placement":{"Constraints":["node.role==worker","node.labels.eectl.collection==/Shared/team"]}}}`,
     );
