@@ -216,12 +216,26 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
   const run = (ref: string, script: string) => sandbox.exec(ref, script, { check: true, timeoutMs: 300_000 });
   const managers = ['m1', 'm2', 'm3'];
   const allHosts = [...managers, 'w1', 'r1'];
-  /** What a change would show: nodes, services with their replicas, and the swarm's ID, as m1 sees them. */
+  /**
+   * What a change would show, as m1 sees it: the swarm's ID, the nodes, the services with their counts,
+   * and the ID and node of every task meant to run. It is taken once every service runs at its count
+   * (at most 60 s): a task still coming back from the backup's engine stop would otherwise differ from
+   * one moment to the next with nothing changed. A task that a change restarted shows as a new task ID.
+   */
   const swarmPicture = async () =>
     (
       await run(
         'm1',
-        "docker info --format '{{.Swarm.Cluster.ID}}'; docker node ls --format '{{.ID}} {{.Hostname}} {{.Status}}' | sort; docker service ls --format '{{.ID}} {{.Name}} {{.Replicas}}' | sort",
+        [
+          'for i in $(seq 60); do',
+          "  docker service ls --format '{{.Replicas}}' | awk '{split($1, c, \"/\"); if (c[1] != c[2]) bad = 1} END {exit bad}' && break",
+          '  sleep 1',
+          'done',
+          "docker info --format '{{.Swarm.Cluster.ID}}'",
+          "docker node ls --format '{{.ID}} {{.Hostname}} {{.Status}}' | sort",
+          "docker service ls --format '{{.ID}} {{.Name}} {{.Replicas}}' | sort",
+          "docker service ps --filter desired-state=running --format '{{.ID}} {{.Name}} {{.Node}}' $(docker service ls -q) | sort",
+        ].join('\n'),
       )
     ).stdout;
 
