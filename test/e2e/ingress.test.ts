@@ -141,6 +141,30 @@ describe('eectl install: HTTP ingress by service labels', () => {
     );
     expect(placed.stdout.split('\n').filter(Boolean).sort()).toEqual(['w1', 'w2']);
     expect((await run('systemctl is-active eectl-ingress-watcher')).stdout.trim()).toBe('active');
+    // The watcher runs as its own user, with a key of its own, and no engine socket: its certificate
+    // passes the plugin for the watcher's own requests only.
+    const pid = (await run('systemctl show -p MainPID --value eectl-ingress-watcher')).stdout.trim();
+    expect((await run(`stat -c %U /proc/${pid}`)).stdout.trim()).toBe('eectl-ingress-watcher');
+    expect((await run('stat -c %U:%a /etc/eectl/ingress-watcher/key.pem')).stdout.trim()).toBe(
+      'eectl-ingress-watcher:600',
+    );
+    const asWatcher = async (method: string, path: string) =>
+      (
+        await run(
+          [
+            "curl -sS -o /dev/null -w '%{http_code}' --cacert /etc/eectl/ingress-watcher/ca.pem",
+            '--cert /etc/eectl/ingress-watcher/cert.pem --key /etc/eectl/ingress-watcher/key.pem',
+            `-X ${method} -H 'content-type: application/json'`,
+            method === 'POST' ? `-d '{"Name":"x","TaskTemplate":{"ContainerSpec":{"Image":"x"}}}'` : '',
+            `'https://127.0.0.1:2376${path}'`,
+          ].join(' '),
+        )
+      ).stdout.trim();
+    expect(await asWatcher('GET', '/services')).toBe('200');
+    expect(await asWatcher('GET', '/containers/json')).toBe('403');
+    expect(await asWatcher('GET', '/configs')).toBe('403');
+    expect(await asWatcher('POST', '/services/create')).toBe('403');
+    expect(await asWatcher('POST', '/secrets/create')).toBe('403');
   });
 
   it('routes two host names and a path prefix through each proxy node, every time', async () => {

@@ -32,6 +32,8 @@ import {
   routingTable,
   type ServiceForRouting,
 } from '../ingress/routes.js';
+import { WATCHER_USER } from '../ingress/names.js';
+import { watcherRefusal } from './watcher-rule.js';
 
 /** Who sent a request: nobody on the local socket (root on the host), or a client certificate's subject. */
 export type Identity =
@@ -133,6 +135,23 @@ export async function decide(
     resource,
     action,
   });
+  if (id.user === WATCHER_USER) {
+    // The ingress watcher's certificate: its own admit-list, with access control on or off.
+    let refusal: string | undefined;
+    try {
+      refusal = await watcherRefusal(routed, request.method, request.body, lookup);
+    } catch (error) {
+      refusal = `could not decide (${(error as Error).message}): refused`;
+    }
+    if (refusal !== undefined) return deny(`the ingress watcher's rule: ${refusal}`);
+    return {
+      allow: true,
+      reason: "the ingress watcher's rule",
+      user: id.user,
+      resource: resourceOf(op),
+      action,
+    };
+  }
   if (!policy)
     return deny('no access policy on this manager: every client certificate is refused (fail closed)');
   // Access control off: every certificate of the cluster CA is an admin, as without the plugin.

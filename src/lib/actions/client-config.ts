@@ -6,6 +6,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { bundleFiles, writeBundle } from '../pki/bundle.js';
 import { completeCa, readGivenCa, readLocalCa, writeLocalCa } from '../pki/ca-store.js';
+import { WATCHER_USER } from '../ingress/names.js';
 import { issueClientCert, type CertifiedKey } from '../pki/certificates.js';
 import { summarizeCertificate } from '../pki/inspect.js';
 import { keyMatchesCert } from '../pki/keys.js';
@@ -58,6 +59,12 @@ export async function clientConfig(options: ClientConfigOptions): Promise<Client
   if (!USER_NAME.test(user)) {
     throw new UsageError(
       `--user ${JSON.stringify(user)}: use letters, digits, '.', '_', '@' or '-' (64 at most)`,
+    );
+  }
+  if (user.toLowerCase() === WATCHER_USER) {
+    throw new UsageError(
+      `--user ${user}: that is the ingress watcher's own identity, which install gives the watcher alone`,
+      { code: 'EACCESS_USER', suggestions: ['Issue the bundle for a user of spec.access.users.'] },
     );
   }
   const access = config.spec.access;

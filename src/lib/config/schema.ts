@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACCESS_ROLES, COLLECTION_PATH } from '../access/model.js';
+import { WATCHER_USER } from '../ingress/names.js';
 import {
   bucketName,
   CONTROL,
@@ -300,7 +301,10 @@ export const imagesSchema = z.strictObject({
 /** A user name: a certificate's CN and a directory name, so plain. */
 export const accessUserNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "must be letters, digits, '.', '_', '@' or '-' (64 at most)");
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "must be letters, digits, '.', '_', '@' or '-' (64 at most)")
+  .refine((name) => name.toLowerCase() !== WATCHER_USER, {
+    message: `${WATCHER_USER} is the ingress watcher's own identity: choose another name`,
+  });
 export const accessSchema = z
   .strictObject({
     users: z

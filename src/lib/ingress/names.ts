@@ -23,6 +23,25 @@ export const WATCHER_ENTRY = `${WATCHER_DIR}/ingress/watcher.js`;
 export const WATCHER_MANIFEST = `${WATCHER_DIR}/manifest.json`;
 export const WATCHER_UNIT_NAME = 'eectl-ingress-watcher.service';
 export const WATCHER_UNIT = `/etc/systemd/system/${WATCHER_UNIT_NAME}`;
+/**
+ * The watcher's identity: the system user it runs as on every manager, and the CN of its client
+ * certificate, with which it calls the manager's engine API over mutual TLS. The authorization plugin
+ * gives that CN its own narrow rule (access/watcher-rule.ts), with access control on or off; the file
+ * may not name a user so, and no client bundle is issued for it.
+ */
+export const WATCHER_USER = 'eectl-ingress-watcher';
+/** The watcher's key (0600, its user's), certificate, the cluster CA, and the API endpoint it calls. */
+export const WATCHER_PKI_DIR = '/etc/eectl/ingress-watcher';
+export const WATCHER_KEY = `${WATCHER_PKI_DIR}/key.pem`;
+export const WATCHER_CERT = `${WATCHER_PKI_DIR}/cert.pem`;
+export const WATCHER_CA = `${WATCHER_PKI_DIR}/ca.pem`;
+export const WATCHER_ENDPOINT = `${WATCHER_PKI_DIR}/endpoint.json`;
+/** The label every config of the ingress carries (the watcher lists and removes only those). */
+export const INGRESS_CONFIG_LABEL = { 'eectl.ingress': 'config' } as const;
+/** The one query with which the watcher lists configs: those with the ingress label only. */
+export const INGRESS_CONFIG_FILTER = JSON.stringify({ label: ['eectl.ingress=config'] });
+/** An ingress config's name: `eectl-ingress-<kind>-<sha256[:12]>` (see ingressObjectName). */
+export const INGRESS_OBJECT_NAME = /^eectl-ingress-([a-z]+)-([0-9a-f]{12})$/;
 
 /** Where the sync task's configs are mounted, by what they hold. */
 export const SYNC_TARGETS = {
@@ -30,6 +49,12 @@ export const SYNC_TARGETS = {
   crtList: '/etc/eectl-ingress/crt-list.txt',
   certs: '/etc/eectl-ingress/certs.txt',
 } as const;
+/** The kind in the name of the config each sync target holds. */
+export const SYNC_KINDS: Record<keyof typeof SYNC_TARGETS, string> = {
+  config: 'cfg',
+  crtList: 'crt',
+  certs: 'certs',
+};
 
 /** `eectl-ingress-<kind>-<sha256[:12]>`: a new content is a new object (swarm configs cannot change). */
 export function ingressObjectName(kind: string, content: string): string {

@@ -1,45 +1,76 @@
-import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { pathToFileURL } from 'node:url';
 import { certManifest, crtList, haproxyConfig } from './haproxy-config.js';
 import {
+  INGRESS_CONFIG_FILTER,
+  INGRESS_CONFIG_LABEL,
   INGRESS_OBJECT_PREFIX,
   ingressObjectName,
   PROXY_SERVICE,
+  SYNC_KINDS,
   SYNC_SERVICE,
   SYNC_TARGETS,
+  WATCHER_CA,
+  WATCHER_CERT,
+  WATCHER_ENDPOINT,
+  WATCHER_KEY,
 } from './names.js';
 import { routingTable, type RoutingTable, type ServiceForRouting } from './routes.js';
 
 /**
- * The ingress watcher, on every manager under systemd (next to the authorization plugin). Every POLL_MS it
- * reads the services and secrets from the local engine socket; on the leader only (so two managers never
- * race), when the routing table's configuration differs from the one the sync service carries, it creates
- * the new configs and updates the sync service, whose new tasks write them for the proxies. It reads
- * services and secrets' names, and writes only configs named eectl-ingress-* and the sync service. Any
- * failure leaves the sync service as it was: the last good configuration stays in force. Its stdout is
- * the audit log (one JSON line per route added, removed or refused).
+ * The ingress watcher, on every manager under systemd (next to the authorization plugin), as its own
+ * unprivileged user. It calls this manager's engine API over mutual TLS with its own client certificate
+ * (CN eectl-ingress-watcher), so every request passes the authorization plugin, whose rule for that name
+ * (access/watcher-rule.ts) admits only what follows. Every POLL_MS it reads the services and secrets'
+ * names; on the leader only (so two managers never race), when the routing table's configuration
+ * differs from the one the sync service carries, it creates the new configs and updates the sync
+ * service, whose new tasks write them for the proxies. Any failure leaves the sync service as it was:
+ * the last good configuration stays in force. Its stdout is the audit log (one JSON line per route
+ * added, removed or refused).
  */
 
 const POLL_MS = 1000;
-const SOCKET = '/var/run/docker.sock';
 
 interface Answer {
   status: number;
   body: string;
 }
 
-/** One call to the engine API on the local socket. */
-export function engineCall(
-  method: string,
-  path: string,
-  body?: unknown,
-  socketPath = SOCKET,
-): Promise<Answer> {
+/** Where and how the watcher calls the engine API: from the files install writes, read at start. */
+export interface EngineEndpoint {
+  host: string;
+  port: number;
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export function readEndpoint(): EngineEndpoint {
+  const { host, port } = JSON.parse(readFileSync(WATCHER_ENDPOINT, 'utf8')) as { host: string; port: number };
+  return {
+    host,
+    port,
+    ca: readFileSync(WATCHER_CA, 'utf8'),
+    cert: readFileSync(WATCHER_CERT, 'utf8'),
+    key: readFileSync(WATCHER_KEY, 'utf8'),
+  };
+}
+
+let endpoint: EngineEndpoint | undefined;
+
+/** One call to the engine API over mutual TLS. */
+export function engineCall(method: string, path: string, body?: unknown, to = endpoint): Promise<Answer> {
   return new Promise((resolve, reject) => {
+    if (!to) return reject(new Error('no engine endpoint'));
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
       {
-        socketPath,
+        host: to.host,
+        port: to.port,
+        ca: to.ca,
+        cert: to.cert,
+        key: to.key,
         method,
         path,
         timeout: 10_000,
@@ -144,9 +175,9 @@ export async function poll(state: WatcherState): Promise<void> {
     certs: certManifest(table.routes),
   };
   const names = {
-    config: ingressObjectName('cfg', files.config),
-    crtList: ingressObjectName('crt', files.crtList),
-    certs: ingressObjectName('certs', files.certs),
+    config: ingressObjectName(SYNC_KINDS.config, files.config),
+    crtList: ingressObjectName(SYNC_KINDS.crtList, files.crtList),
+    certs: ingressObjectName(SYNC_KINDS.certs, files.certs),
   };
   const sync = services.find((s) => s.Spec.Name === SYNC_SERVICE) as SyncService | undefined;
   if (!sync) {
@@ -167,14 +198,22 @@ export async function poll(state: WatcherState): Promise<void> {
     }
     return;
   }
-  const existing = await json<{ ID: string; Spec: { Name: string } }[]>('GET', '/configs');
-  const configIds = new Map(existing.map((c) => [c.Spec.Name, c.ID]));
+  const existing = await ingressConfigs();
+  const configIds = new Map<string, string>();
   for (const k of wanted) {
-    if (configIds.has(names[k])) continue;
+    const data = Buffer.from(files[k]).toString('base64');
+    const found = existing.find((c) => c.Spec.Name === names[k]);
+    // A config of that name that holds anything else was not made here: never hand it to the proxies.
+    if (found && found.Spec.Data !== data)
+      throw new Error(`config ${names[k]} exists with other content: remove it (docker config rm)`);
+    if (found) {
+      configIds.set(names[k], found.ID);
+      continue;
+    }
     const made = await json<{ ID: string }>('POST', '/configs/create', {
       Name: names[k],
-      Labels: { 'eectl.ingress': 'config' },
-      Data: Buffer.from(files[k]).toString('base64'),
+      Labels: INGRESS_CONFIG_LABEL,
+      Data: data,
     });
     configIds.set(names[k], made.ID);
   }
@@ -206,13 +245,18 @@ export async function poll(state: WatcherState): Promise<void> {
   await prune(new Set(Object.values(names)), [...current.values()]);
 }
 
+interface IngressConfig {
+  ID: string;
+  Spec: { Name: string; Labels?: Record<string, string>; Data?: string };
+}
+
+/** The configs with the ingress label: the one list of configs the plugin lets the watcher read. */
+const ingressConfigs = () =>
+  json<IngressConfig[]>('GET', `/configs?filters=${encodeURIComponent(INGRESS_CONFIG_FILTER)}`);
+
 /** Removes ingress configs no service uses any more (the engine refuses those still in use: left for later). */
 async function prune(inUse: Set<string>, previous: string[]): Promise<void> {
-  const configs = await json<{ ID: string; Spec: { Name: string; Labels?: Record<string, string> } }[]>(
-    'GET',
-    '/configs',
-  );
-  for (const c of configs) {
+  for (const c of await ingressConfigs()) {
     if (
       c.Spec.Labels?.['eectl.ingress'] !== 'config' ||
       inUse.has(c.Spec.Name) ||
@@ -227,7 +271,8 @@ async function prune(inUse: Set<string>, previous: string[]): Promise<void> {
 /** Polls until stopped; a failed poll is logged and changes nothing. */
 export async function main(): Promise<void> {
   const state: WatcherState = {};
-  audit({ event: 'started', pid: process.pid });
+  endpoint = readEndpoint();
+  audit({ event: 'started', pid: process.pid, api: `${endpoint.host}:${endpoint.port}` });
   let lastError = '';
   for (;;) {
     try {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { findNodeRuntime, type NodeRuntime } from '../access/runtime.js';
 import { EectlError, ExitCode } from '../errors.js';
@@ -10,7 +10,18 @@ import {
   WATCHER_NODE,
   WATCHER_UNIT,
   WATCHER_UNIT_NAME,
+  WATCHER_USER,
+  WATCHER_PKI_DIR,
+  WATCHER_KEY,
+  WATCHER_CERT,
+  WATCHER_CA,
+  WATCHER_ENDPOINT,
 } from '../ingress/names.js';
+import { issueClientCert, type CertifiedKey } from '../pki/certificates.js';
+import { isDue, signedBy } from '../pki/inspect.js';
+import { keyMatchesCert } from '../pki/keys.js';
+import { addSecret } from '../ui/redact.js';
+import { clusterCaKey } from './registry-plan.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 
 /**
@@ -26,7 +37,9 @@ export const WATCHER_MODULES = [
 
 /**
  * The watcher's unit: supervised as the authorization plugin is (restarted at once when it dies), after
- * the engine it reads; its stdout (JSON lines) is the ingress audit log in journald.
+ * the engine it calls; its stdout (JSON lines) is the ingress audit log in journald. It runs as
+ * WATCHER_USER with no capability, and the engine's socket and the managers' PKI folder are out of its
+ * sight.
  */
 export function watcherUnit(): string {
   return [
@@ -38,6 +51,13 @@ export function watcherUnit(): string {
     '',
     '[Service]',
     `ExecStart=${WATCHER_NODE} ${WATCHER_ENTRY}`,
+    // Its own user, no capability, no engine socket: it reaches the engine only through the API's TLS
+    // port with its certificate, where the authorization plugin admits its own requests alone.
+    `User=${WATCHER_USER}`,
+    `Group=${WATCHER_USER}`,
+    'CapabilityBoundingSet=',
+    'InaccessiblePaths=-/run/docker.sock -/var/run/docker.sock -/run/containerd -/etc/eectl/pki',
+    'PrivateTmp=yes',
     'Restart=always',
     'RestartSec=1',
     'NoNewPrivileges=yes',
@@ -79,11 +99,106 @@ async function watcherPlan(): Promise<WatcherPlan> {
 /** Installs or updates the watcher on every manager, and starts it when it does not run. */
 export async function deployWatchers(ctx: ClusterContext, hosts: readonly Host[]): Promise<void> {
   const plan = await watcherPlan();
-  for (const host of hosts) await deployWatcher(ctx, host, plan);
+  const ca = ctx.controlPlane?.ca;
+  if (!ca) throw new Error('the ingress watcher needs the cluster CA: run the PKI phase first');
+  const endpoint = `${JSON.stringify({ host: '127.0.0.1', port: ctx.config.spec.controlPlane.apiPort })}\n`;
+  let caKey: Promise<string> | undefined;
+  const identity: WatcherIdentity = {
+    caPem: ca.certPem,
+    endpoint,
+    issue: async () => {
+      caKey ??= clusterCaKey(ctx, ca, "the ingress watcher's client certificate");
+      return issueClientCert({ certPem: ca.certPem, keyPem: await caKey }, WATCHER_USER);
+    },
+  };
+  for (const host of hosts) await deployWatcher(ctx, host, plan, identity);
 }
 
-async function deployWatcher(ctx: ClusterContext, host: Host, plan: WatcherPlan): Promise<void> {
+interface WatcherIdentity {
+  caPem: string;
+  endpoint: string;
+  issue: () => Promise<CertifiedKey>;
+}
+
+/**
+ * Why the watcher's certificate on a host must be issued again (missing, not from this CA, another name,
+ * due for renewal, or its key does not match); undefined when it is good.
+ */
+export function watcherCertProblem(
+  certPem: string | undefined,
+  keyPem: string | undefined,
+  caPem: string,
+  now = new Date(),
+): string | undefined {
+  if (!certPem || !keyPem) return 'missing';
+  try {
+    if (!signedBy(certPem, caPem)) return 'not issued by the cluster CA';
+    const cert = new X509Certificate(certPem);
+    if (!/(?:^|\n)CN=eectl-ingress-watcher(?:\n|$)/.test(cert.subject)) return `not for ${WATCHER_USER}`;
+    if (isDue(new Date(cert.validTo), now)) return 'due for renewal';
+    if (!keyMatchesCert(keyPem, certPem)) return 'its key does not match';
+  } catch {
+    return 'unreadable';
+  }
+  return undefined;
+}
+
+/** The system user, its folder, key (0600, its own), certificate, CA and endpoint. */
+async function ensureIdentity(ctx: ClusterContext, host: Host, identity: WatcherIdentity): Promise<boolean> {
+  const hasUser = (await host.exec(['id', '-u', WATCHER_USER], { check: false })).code === 0;
+  const certPem = (await host.conn.readFile(WATCHER_CERT))?.toString('utf8');
+  const keyPem = hasUser
+    ? (await host.conn.readFile(WATCHER_KEY, { sudo: true }))?.toString('utf8')
+    : undefined;
+  addSecret(keyPem);
+  const problem = watcherCertProblem(certPem, keyPem, identity.caPem);
+  const caHave = (await host.conn.readFile(WATCHER_CA))?.toString('utf8');
+  const endpointHave = (await host.conn.readFile(WATCHER_ENDPOINT))?.toString('utf8');
+  if (hasUser && !problem && caHave === identity.caPem && endpointHave === identity.endpoint) return false;
+  const why = !hasUser ? 'new' : problem ? `the certificate is ${problem}` : 'the CA or API endpoint changed';
+  await ctx.changes.apply(
+    host,
+    `give the ingress watcher its own user and client certificate (${why})`,
+    async () => {
+      if (!hasUser) {
+        await host.sudo([
+          'useradd',
+          '--system',
+          '--user-group',
+          '--no-create-home',
+          '--home-dir',
+          '/nonexistent',
+          '--shell',
+          '/usr/sbin/nologin',
+          WATCHER_USER,
+        ]);
+      }
+      await host.sudo(['install', '-d', '-m', '0750', '-o', 'root', '-g', WATCHER_USER, WATCHER_PKI_DIR]);
+      if (problem) {
+        const issued = await identity.issue();
+        addSecret(issued.keyPem);
+        await host.conn.upload(WATCHER_KEY, issued.keyPem, {
+          mode: 0o600,
+          sudo: true,
+          owner: `${WATCHER_USER}:${WATCHER_USER}`,
+        });
+        await host.conn.upload(WATCHER_CERT, issued.certPem, { mode: 0o644, sudo: true });
+      }
+      await host.conn.upload(WATCHER_CA, identity.caPem, { mode: 0o644, sudo: true });
+      await host.conn.upload(WATCHER_ENDPOINT, identity.endpoint, { mode: 0o644, sudo: true });
+    },
+  );
+  return true;
+}
+
+async function deployWatcher(
+  ctx: ClusterContext,
+  host: Host,
+  plan: WatcherPlan,
+  identity: WatcherIdentity,
+): Promise<void> {
   const installed = (await host.conn.readFile(WATCHER_MANIFEST))?.toString('utf8');
+  const renewed = await ensureIdentity(ctx, host, identity);
   const fresh = installed !== plan.manifest;
   if (fresh) {
     await ctx.changes.apply(host, `install the ingress watcher in ${WATCHER_DIR}`, async () => {
@@ -99,7 +214,7 @@ async function deployWatcher(ctx: ClusterContext, host: Host, plan: WatcherPlan)
   const active =
     (await host.exec(['systemctl', 'is-active', WATCHER_UNIT_NAME], { check: false })).stdout.trim() ===
     'active';
-  if (fresh || !active) {
+  if (fresh || renewed || !active) {
     await ctx.changes.apply(host, `${active ? 'restart' : 'start'} ${WATCHER_UNIT_NAME}`, () =>
       host.sudo(['systemctl', active ? 'restart' : 'start', WATCHER_UNIT_NAME]),
     );

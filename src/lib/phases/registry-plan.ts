@@ -41,7 +41,7 @@ export const registryPlanPhase: Phase<ClusterContext> = {
       env: process.env,
       state,
       caCertPem: ca.certPem,
-      caKey: () => caKey(ctx, ca),
+      caKey: () => clusterCaKey(ctx, ca, 'the registry certificate'),
       imageId: await bundledImageId(ctx.config.spec.images.bundles, ctx.config.spec.registry.image),
       keepAdminPassword: ctx.config.spec.images.policy.requireSigned,
       token: tokenAuthSettings(ctx.config),
@@ -51,9 +51,10 @@ export const registryPlanPhase: Phase<ClusterContext> = {
 };
 
 /** The CA key: from this run, from controlPlane.ca, from this machine's copy, else read as root from a manager. */
-async function caKey(
+export async function clusterCaKey(
   ctx: ClusterContext,
   ca: { certPem: string; keyPem?: string | undefined },
+  what: string,
 ): Promise<string> {
   if (ca.keyPem) return ca.keyPem;
   // A supplied CA signs on this machine only: its key is in controlPlane.ca, never on a manager.
@@ -70,7 +71,7 @@ async function caKey(
     addSecret(key);
     if (key && keyMatchesCert(key, ca.certPem)) return key;
   }
-  throw new EectlError('the registry certificate must be issued, and the cluster CA key was not found', {
+  throw new EectlError(`${what} must be issued, and the cluster CA key was not found`, {
     code: 'ECA_KEY_MISSING',
     kind: 'user',
     exitCode: ExitCode.preflight,
