@@ -267,11 +267,13 @@ describe("the ingress watcher's rule in the authorization plugin", () => {
     expect((await ask(OPEN, 'POST', '/configs/create')).allow).toBe(false);
   });
 
-  it("removes only the ingress's configs", async () => {
-    expect((await ask(OPEN, 'DELETE', '/configs/c-cfg0')).allow).toBe(true);
-    expect((await ask(OPEN, 'DELETE', '/configs/eectl-ingress-cfg-000000000000')).allow).toBe(true);
-    for (const id of ['c-user', 'app-config', 'c-fake', 'eectl-ingress-cfg-222222222222'])
-      expect([id, (await ask(ON, 'DELETE', `/configs/${id}`)).allow]).toEqual([id, false]);
+  it("removes only the ingress's configs, whatever the policy", async () => {
+    for (const [what, policy] of POLICIES) {
+      for (const id of ['c-cfg0', 'eectl-ingress-cfg-000000000000'])
+        expect([what, id, (await ask(policy, 'DELETE', `/configs/${id}`)).allow]).toEqual([what, id, true]);
+      for (const id of ['c-user', 'app-config', 'c-fake', 'eectl-ingress-cfg-222222222222'])
+        expect([what, id, (await ask(policy, 'DELETE', `/configs/${id}`)).allow]).toEqual([what, id, false]);
+    }
   });
 
   it('rolls eectl-ingress-sync to ingress configs and the TLS secrets of routes in force', async () => {
