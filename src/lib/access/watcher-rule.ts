@@ -20,12 +20,14 @@ import type { RoutedRequest } from './routes.js';
  * them); anything else is refused:
  * - `GET /info`, `GET /nodes/{id}`: is this manager the leader;
  * - `GET /services`, `GET /secrets`: the routes (labels) and the TLS secrets' IDs (names, never data);
- * - `GET /configs` with exactly the ingress label's filter: the ingress's own configs;
+ * - `GET /configs` with exactly the ingress label's filter: the ingress's own configs; `GET /configs/{id}`
+ *   of a config named as a sync target's (`eectl-ingress-<cfg|crt|certs>-…`: an older install made the
+ *   first ones without the label);
  * - `POST /configs/create`: a config named `eectl-ingress-<kind>-<sha256 of its data>` with exactly the
  *   ingress label, and nothing else in the body;
  * - `DELETE /configs/{id}`: of a config with that name and label only;
  * - `POST /services/{id}/update?version=N` of eectl-ingress-sync only, with a spec equal to the one in
- *   force (the same keys, spelled the same) except the configs at the sync targets (ingress configs of
+ *   force (the same keys, spelled the same) except the configs at the sync targets (configs named for
  *   the target's kind) and the secrets (each a TLS secret that a route in force names, mounted under its
  *   own name). So a watcher gone wrong can change the proxies' routes, and nothing else: not the sync
  *   task's image, command, mounts or network, not another service, not a secret no route names.
@@ -50,6 +52,13 @@ export async function watcherRefusal(
     return query.size === 1 && filters?.length === 1 && filters[0] === INGRESS_CONFIG_FILTER
       ? undefined
       : `configs are listed only with the filter ${INGRESS_CONFIG_FILTER}`;
+  }
+  if (method === 'GET' && op.type === 'existing' && op.kind === 'config' && op.action === 'view') {
+    // One of the configs the sync targets take, by its name: made by the watcher, or by install.
+    if (noQuery) return noQuery;
+    const config = await lookup.inspect('config', op.id);
+    if (config === undefined) return undefined; // the engine answers 404
+    return syncKindOf(nameOf(config)) ? undefined : `config ${op.id} is not one of the ingress's`;
   }
   if (method === 'POST' && op.type === 'create' && op.kind === 'config') {
     return noQuery ?? configCreateRefusal(body);
@@ -95,6 +104,12 @@ function same(a: unknown, b: unknown): boolean {
 
 const labelsOf = (v: unknown): unknown => (isPlain(v) && isPlain(v.Spec) ? v.Spec.Labels : undefined);
 const nameOf = (v: unknown): unknown => (isPlain(v) && isPlain(v.Spec) ? v.Spec.Name : undefined);
+
+/** The kind of a sync target's config (cfg, crt, certs) by its name; undefined for any other name. */
+function syncKindOf(name: unknown): string | undefined {
+  const m = typeof name === 'string' ? INGRESS_OBJECT_NAME.exec(name) : null;
+  return m && Object.values(SYNC_KINDS).includes(m[1]!) ? m[1] : undefined;
+}
 
 function isIngressConfig(config: unknown): boolean {
   const name = nameOf(config);
@@ -212,14 +227,10 @@ async function syncUpdateRefusal(
     const m = typeof ref.ConfigName === 'string' ? INGRESS_OBJECT_NAME.exec(ref.ConfigName) : null;
     if (!m || m[1] !== SYNC_KINDS[kind])
       return `the config at ${target} must be an ingress ${SYNC_KINDS[kind]} config`;
+    // By name, not label: install made the first ones, and an older install made them without it.
     const config =
       typeof ref.ConfigID === 'string' ? await lookup.inspect('config', ref.ConfigID) : undefined;
-    if (
-      !isPlain(config) ||
-      config.ID !== ref.ConfigID ||
-      nameOf(config) !== ref.ConfigName ||
-      !isIngressConfig(config)
-    )
+    if (!isPlain(config) || config.ID !== ref.ConfigID || nameOf(config) !== ref.ConfigName)
       return `config ${String(ref.ConfigID)} is not the ingress config ${String(ref.ConfigName)}`;
   }
 

@@ -323,9 +323,14 @@ export class HostDocker {
   }
 
   /** Creates a config; `template` makes the swarm render it per task (Go template, may read secrets). */
-  async configCreate(name: string, content: string, options: { template?: boolean } = {}): Promise<void> {
+  async configCreate(
+    name: string,
+    content: string,
+    options: { template?: boolean; labels?: Record<string, string> } = {},
+  ): Promise<void> {
     const driver = options.template ? ['--template-driver', 'golang'] : [];
-    await this.run(['config', 'create', ...driver, name, '-'], { stdin: content });
+    const labels = Object.entries(options.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    await this.run(['config', 'create', ...driver, ...labels, name, '-'], { stdin: content });
   }
 
   /** Removes configs or secrets (the swarm refuses those a service still uses). */

@@ -13,8 +13,10 @@ import {
   ingressObjectName,
   NODE_RUN_DIR,
   PROXY_SERVICE,
+  SYNC_KINDS,
   SYNC_SERVICE,
   SYNC_TARGETS,
+  INGRESS_CONFIG_LABEL,
 } from './names.js';
 import { PROXY_SCRIPT, SCRIPT_DIR, SYNC_OUT, SYNC_SCRIPT } from './scripts.js';
 
@@ -22,6 +24,8 @@ import { PROXY_SCRIPT, SCRIPT_DIR, SYNC_OUT, SYNC_SCRIPT } from './scripts.js';
 export interface IngressObject {
   name: string;
   content: string;
+  /** The ingress label, on the configs the watcher replaces later (the sync targets'). */
+  labels?: Record<string, string>;
 }
 
 /** The proxies and the sync service as install creates them, and the configs they need. */
@@ -35,6 +39,7 @@ export interface IngressPlan {
 const object = (kind: string, content: string): IngressObject => ({
   name: ingressObjectName(kind, content),
   content,
+  ...(Object.values(SYNC_KINDS).includes(kind) ? { labels: { ...INGRESS_CONFIG_LABEL } } : {}),
 });
 
 /**
@@ -48,9 +53,9 @@ export function planIngress(spec: IngressSpec, imageId?: string): IngressPlan {
   const run = object('run', PROXY_SCRIPT);
   const fallback = object('fallback', haproxyConfig([]));
   const sync = object('sync', SYNC_SCRIPT);
-  const config = object('cfg', haproxyConfig([]));
-  const crt = object('crt', crtList([]));
-  const certs = object('certs', certManifest([]));
+  const config = object(SYNC_KINDS.config, haproxyConfig([]));
+  const crt = object(SYNC_KINDS.crtList, crtList([]));
+  const certs = object(SYNC_KINDS.certs, certManifest([]));
   const placement = [`node.labels.${INGRESS_NODE_LABEL}==true`];
   return {
     objects: [run, fallback, sync, config, crt, certs],

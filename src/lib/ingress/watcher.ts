@@ -210,12 +210,7 @@ export async function poll(state: WatcherState): Promise<void> {
       configIds.set(names[k], found.ID);
       continue;
     }
-    const made = await json<{ ID: string }>('POST', '/configs/create', {
-      Name: names[k],
-      Labels: INGRESS_CONFIG_LABEL,
-      Data: data,
-    });
-    configIds.set(names[k], made.ID);
+    configIds.set(names[k], await createConfig(names[k], data));
   }
   const file = (name: string, mode: number) => ({ Name: name, UID: '0', GID: '0', Mode: mode });
   const keep = (container.Configs ?? []).filter((c) => !wanted.some((k) => SYNC_TARGETS[k] === c.File.Name));
@@ -243,6 +238,24 @@ export async function poll(state: WatcherState): Promise<void> {
   });
   state.table = table;
   await prune(new Set(Object.values(names)), [...current.values()]);
+}
+
+/**
+ * Creates an ingress config; its ID. One of that name without the ingress label (install made the first
+ * ones so before it labelled them) is used when it holds exactly this content.
+ */
+async function createConfig(name: string, data: string): Promise<string> {
+  const made = await engineCall('POST', '/configs/create', {
+    Name: name,
+    Labels: INGRESS_CONFIG_LABEL,
+    Data: data,
+  });
+  if (made.status < 300) return (JSON.parse(made.body) as { ID: string }).ID;
+  if (made.status !== 409) throw new Error(`POST /configs/create: ${made.status} ${made.body.trim()}`);
+  const found = await json<IngressConfig>('GET', `/configs/${encodeURIComponent(name)}`);
+  if (found.Spec.Name !== name || found.Spec.Data !== data)
+    throw new Error(`config ${name} exists with other content: remove it (docker config rm)`);
+  return found.ID;
 }
 
 interface IngressConfig {

@@ -171,7 +171,8 @@ export function registryLogins(
 /**
  * What every manager gets when the plugin runs, decided once per run: with `spec.access`, with
  * `spec.images.policy.requireSigned` (access control off then: every certificate has full control, images
- * are checked), and where a manager has the plugin already (so turning either off writes a policy that
+ * are checked), with `spec.ingress` (the watcher's certificate has its own narrow rule, access control on
+ * or off), and where a manager has the plugin already (so turning either off writes a policy that
  * says so, instead of leaving the last one enforced).
  */
 export interface AccessPlan {
@@ -200,7 +201,9 @@ async function buildPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
   const access = ctx.config.spec.access;
   const requireSigned = ctx.config.spec.images.policy.requireSigned;
   const installed = managers(ctx).some((h) => h.facts?.files[AUTHZ_MANIFEST] !== undefined);
-  if (!access && !requireSigned && !installed) return undefined;
+  // The ingress watcher's certificate is held to its own rule by the plugin, so the ingress needs it too.
+  const ingress = ctx.config.spec.ingress !== undefined;
+  if (!access && !requireSigned && !ingress && !installed) return undefined;
   for (const host of managers(ctx)) {
     if (host.known.arch !== 'amd64') {
       throw new UsageError(

@@ -56,7 +56,7 @@ export const ingressPhase: Phase<ClusterContext> = {
     const configs = await docker.objectNames('config');
     for (const o of plan.objects.filter((o) => !configs.includes(o.name))) {
       await ctx.changes.apply(manager, `create ingress config ${o.name}`, () =>
-        docker.configCreate(o.name, o.content),
+        docker.configCreate(o.name, o.content, o.labels ? { labels: o.labels } : {}),
       );
     }
     await deployServices(ctx, manager, docker, plan, out);

@@ -207,7 +207,6 @@ describe("the ingress watcher's rule in the authorization plugin", () => {
       ['GET', `/configs?filters=${encodeURIComponent('{"label":["eectl.collection=/Shared"]}')}`],
       ['GET', `${filtered}&filters=${encodeURIComponent('{}')}`],
       ['GET', `/configs?filters=${encodeURIComponent('{}')}&${filtered.slice(9)}`],
-      ['GET', '/configs/c-user'],
       ['GET', '/secrets/s-db'],
       ['GET', '/services?status=true'],
       ['GET', '/services/web1'],
@@ -267,6 +266,16 @@ describe("the ingress watcher's rule in the authorization plugin", () => {
     expect((await ask(OPEN, 'POST', '/configs/create')).allow).toBe(false);
   });
 
+  it("reads a sync target's config by its name (install made the first ones), and no other", async () => {
+    for (const [what, policy] of POLICIES) {
+      for (const id of ['c-cfg0', 'eectl-ingress-crt-000000000000', 'c-fake'])
+        expect([what, id, (await ask(policy, 'GET', `/configs/${id}`)).allow]).toEqual([what, id, true]);
+      for (const id of ['c-user', 'app-config', 'c-run', 'eectl-ingress-sync-aaaaaaaaaaaa'])
+        expect([what, id, (await ask(policy, 'GET', `/configs/${id}`)).allow]).toEqual([what, id, false]);
+      expect((await ask(policy, 'GET', '/configs/c-cfg0?x=1')).allow).toBe(false);
+    }
+  });
+
   it("removes only the ingress's configs, whatever the policy", async () => {
     for (const [what, policy] of POLICIES) {
       for (const id of ['c-cfg0', 'eectl-ingress-cfg-000000000000'])
@@ -315,11 +324,6 @@ describe("the ingress watcher's rule in the authorization plugin", () => {
         'a user config at a target',
         UPDATE,
         update((s) => ((c(s).Configs as unknown[])[1] = ref(SYNC_TARGETS.config, 'c-user'))),
-      ],
-      [
-        'an unlabelled config named for the ingress',
-        UPDATE,
-        update((s) => ((c(s).Configs as unknown[])[1] = ref(SYNC_TARGETS.config, 'c-fake'))),
       ],
       [
         'a config of another kind',
