@@ -54,7 +54,11 @@ export const ingressPhase: Phase<ClusterContext> = {
       );
     }
     const configs = await docker.objectNames('config');
-    for (const o of plan.objects.filter((o) => !configs.includes(o.name))) {
+    // The sync targets' first configs (labelled) are needed only to create the sync service: after that
+    // the watcher owns them, and removes them once it has replaced them.
+    const syncExists = (await docker.serviceInspect(plan.sync.name)) !== undefined;
+    const needed = plan.objects.filter((o) => !configs.includes(o.name) && !(o.labels && syncExists));
+    for (const o of needed) {
       await ctx.changes.apply(manager, `create ingress config ${o.name}`, () =>
         docker.configCreate(o.name, o.content, o.labels ? { labels: o.labels } : {}),
       );
