@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import type { InstallResult } from './results.js';
+import { managerStatus } from './node-render.js';
 import { renderTable } from './table.js';
 import { renderDryRun } from './changes.js';
 import { formatPhaseLine } from './progress.js';
@@ -25,7 +26,7 @@ export function renderInstallSummary(r: InstallResult): string {
           n.role,
           n.state,
           n.availability,
-          n.leader ? 'Leader' : (n.reachability ?? ''),
+          managerStatus(n),
           n.engineVersion,
         ]),
       ),
