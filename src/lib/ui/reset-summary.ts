@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import type { ResetResult } from './results.js';
-import { formatPhaseLine } from './progress.js';
+import { formatPhaseTable } from './progress.js';
 import { describeWorkloads } from '../swarm/workloads.js';
 
 /** The human summary after reset: per host what was removed (or would be), or that it was already clean. */
@@ -33,6 +33,6 @@ export function renderResetSummary(r: ResetResult): string {
       if (h.kept.length > 0) lines.push(`    kept (there before eectl): ${h.kept.join(', ')}`);
     }
   }
-  lines.push('', formatPhaseLine(r.phases), `Total: ${r.seconds.toFixed(1)}s`);
+  lines.push('', formatPhaseTable(r.phases), `Total: ${r.seconds.toFixed(1)}s`);
   return lines.join('\n');
 }
