@@ -66,6 +66,11 @@ export interface ResetResult extends ChangeReport {
   alreadyClean: boolean;
   /** The swarm's services and stacks, destroyed with it (under --dry-run: that would be); absent without a swarm. */
   destroys?: { services: string[]; stacks: string[] };
+  /**
+   * The packages purged (under --dry-run: that would be): the engine's and what they pulled in, each once
+   * with the hosts it is removed from. Each host's `removed` has its purge too, as one step.
+   */
+  packages: { name: string; hosts: string[] }[];
   hosts: {
     host: string;
     role: Role;
