@@ -200,18 +200,21 @@ export interface StatusNode {
   /** The host's address in the file; undefined for a node the file does not name. */
   host: string | undefined;
   fileRole: Role | undefined;
-  hostname: string;
+  /** The node's hostname, else the host's own; undefined (absent in --json) when neither could be read. */
+  hostname: string | undefined;
   address: string;
   /** Swarm role; undefined when the host is not in the swarm (or the swarm could not be read). */
   role: 'manager' | 'worker' | undefined;
   /** ready | down | unknown | disconnected, or "unreachable" when only SSH could tell (and failed). */
   state: string;
-  availability: string;
+  /** active | pause | drain; undefined when not in the swarm. */
+  availability: string | undefined;
   /** The manager that leads Raft (false for workers and hosts not in the swarm). */
   leader: boolean;
   /** Managers: reachable | unreachable | unknown, as the swarm says; undefined for workers. */
   reachability: string | undefined;
-  engineVersion: string;
+  /** What the node reports, else the host's engine; undefined when neither could be read. */
+  engineVersion: string | undefined;
   /** Managers: whether the engine listens on the API port (from the host's facts). */
   apiListening: boolean | undefined;
   /** Managers: the API server certificate's expiry. */
