@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { input, select } from '@inquirer/prompts';
 import { BaseCommand } from '../lib/base-command.js';
@@ -9,13 +10,14 @@ import {
   writeClusterFile,
   type GivenAnswers,
 } from '../lib/config/init.js';
+import { CLUSTER_SCHEMA_REF } from '../lib/config/json-schema.js';
 import { ENGINE_SOURCES } from '../lib/config/schema.js';
 
 export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Write a new cluster.yaml: asks on a terminal, takes flags otherwise';
   static override description = `On a terminal, asks for the cluster name, the manager, worker and registry addresses, and the SSH user and key; flags given are not asked again. Without a terminal (scripts, CI, --json) the answers come from flags, and every missing one is reported at once (exit 2).
 
-The file is checked as \`eectl config validate\` would before it is written, an existing file is only replaced with --force, and its first line points editors at the JSON Schema (yaml-language-server) so they complete and check it.`;
+The file is checked as \`eectl config validate\` would before it is written, and an existing file is only replaced with --force. Its first line points editors (yaml-language-server) at ./schema/cluster.schema.json, which init writes beside it, so they complete and check the file offline; a file of another kind at that path is only replaced with --force.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -48,10 +50,13 @@ The file is checked as \`eectl config validate\` would before it is written, an 
     'engine-version': Flags.string({ description: 'Engine version or prefix, such as 26.1' }),
     'repo-url': Flags.string({ description: 'Package mirror URL (with --engine-source mirror)' }),
     out: Flags.string({ char: 'o', description: 'File to write (default: the --config path)' }),
-    force: Flags.boolean({ description: 'Overwrite the file if it exists', default: false }),
+    force: Flags.boolean({
+      description: 'Overwrite the file if it exists, and a foreign schema/cluster.schema.json beside it',
+      default: false,
+    }),
   };
 
-  async run(): Promise<{ path: string; hosts: number }> {
+  async run(): Promise<{ path: string; hosts: number; schema: string }> {
     const f = this.flags;
     const out = f.out ?? f.config;
     assertCanWrite(out, f.force);
@@ -72,8 +77,9 @@ The file is checked as \`eectl config validate\` would before it is written, an 
       : answersFromFlags(given);
     await writeClusterFile(out, answers, f.force);
     const hosts = answers.managers.length + answers.workers.length + answers.registries.length;
+    const schema = join(dirname(out), CLUSTER_SCHEMA_REF);
     if (!this.jsonEnabled()) {
-      this.log(`Wrote ${out} (${hosts} host${hosts === 1 ? '' : 's'}).`);
+      this.log(`Wrote ${out} (${hosts} host${hosts === 1 ? '' : 's'}), and ${schema} for editors.`);
       if (answers.registryPath) {
         this.log(
           `Registry replicas share ${answers.registryPath}: mount the same storage there on every registry host.`,
@@ -81,7 +87,7 @@ The file is checked as \`eectl config validate\` would before it is written, an 
       }
       this.log(`Next: eectl config validate -c ${out}, then eectl install -c ${out}`);
     }
-    return { path: out, hosts };
+    return { path: out, hosts, schema };
   }
 }
 

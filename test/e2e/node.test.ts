@@ -12,12 +12,13 @@ interface NodeResultJson {
   changes: { host: string; description: string; applied: boolean }[];
   warnings: string[];
   file: { path: string; changed: boolean };
-  node?: { role: string; manager?: string; availability: string };
+  node?: { role: string; leader: boolean; reachability?: string; availability: string };
   seconds: number;
 }
 
 interface NodeLsJson {
   nodes: {
+    host?: string;
     address: string;
     hostname?: string;
     role?: string;
@@ -168,7 +169,7 @@ describe('eectl node: grow with join, promote/demote, remove under a service, qu
     expect(promoted.code, promoted.stderr).toBe(0);
     const p = promoted.json?.result as NodeResultJson;
     expect(p.warnings.join('\n')).toContain('4 managers tolerate 1 failure');
-    expect(p.node).toMatchObject({ role: 'manager', manager: 'reachable' });
+    expect(p.node).toMatchObject({ role: 'manager', leader: false, reachability: 'reachable' });
     // install ran after the promotion: the new manager has the engine API every manager has.
     const w1Changes = p.changes.filter((c) => c.host === address('w1')).map((c) => c.description);
     expect(w1Changes).toContain('promote node w1 to manager');

@@ -258,6 +258,10 @@ describe('eectl reset: 1 manager, 1 worker whose engine was there before eectl',
       /purge|docker group|\/var\/lib\/docker|network links|firewall/,
     );
     expect(w1?.kept).toEqual(expect.arrayContaining(['docker.io', 'the docker group']));
+    // The packages once, each with its hosts: m1's docker.io goes, w1 (whose engine stays) is on none.
+    expect(result.packages.find((p) => p.name === 'docker.io')?.hosts).toContain(m1?.host);
+    expect(result.packages.filter((p) => p.hosts.includes(w1!.host))).toEqual([]);
+    expect(human.stdout).toMatch(/^ {2}packages to remove:\n {4}docker\.io[,:] /m);
     expect(result.changes.every((c) => !c.applied)).toBe(true);
     expect(await engineState('m1')).toMatch(/ active$/);
     expect(await engineState('w1')).toMatch(/ active$/);

@@ -691,6 +691,14 @@ export class FakeHost {
               .join(''),
           ),
       },
+      // dockerd --validate reading the new daemon.json from stdin (the engine's own check; writes nothing).
+      {
+        kind: 'read',
+        match: script(
+          'command -v dockerd >/dev/null || exit 127; exec dockerd --validate --config-file /dev/stdin',
+        ),
+        answer: () => (this.packages.has('docker-ce') ? ok('configuration OK\n') : { code: 127 }),
+      },
       { kind: 'read', match: script(RECORD_PROBE_SCRIPT), answer: (argv) => ok(this.recordProbe(argv[4]!)) },
       {
         kind: 'read',
@@ -909,6 +917,25 @@ export class FakeHost {
         },
       },
       { kind: 'write', match: is(/^chmod /), answer: ok() },
+      {
+        kind: 'write',
+        match: is(/^mkdir -p \/etc\/docker$/),
+        answer: () => {
+          this.dirs.add('/etc/docker');
+          return ok();
+        },
+      },
+      // A rolling turn keeps the previous daemon.json before it writes the new one (rolling/roll.ts).
+      {
+        kind: 'write',
+        match: script('if [ -f "$1" ]; then cp -p "$1" "$2"; else rm -f "$2"; fi'),
+        answer: (argv) => {
+          const from = this.files.get(argv[4]!);
+          if (from) this.files.set(argv[5]!, from);
+          else this.files.delete(argv[5]!);
+          return ok();
+        },
+      },
       {
         kind: 'write',
         match: is(/^apt-mark hold /),

@@ -1,6 +1,6 @@
 import type { Connection, ExecOptions, ExecResult, RemoteCommand } from '../../src/lib/ssh/connection.js';
 import { CommandFailedError } from '../../src/lib/errors.js';
-import { nullLogger } from '../../src/lib/ui/log.js';
+import { nullLogger, type Logger } from '../../src/lib/ui/log.js';
 
 /** One scripted answer: the first rule whose pattern matches the command line (argv joined by spaces). */
 export interface ScriptRule {
@@ -14,7 +14,7 @@ export interface ScriptRule {
  * a command no rule matches fails the test loudly, so a phase cannot run something unseen.
  */
 export class ScriptedConnection implements Connection {
-  readonly log = nullLogger;
+  log: Logger = nullLogger;
   readonly isRoot = true;
   readonly commands: string[][] = [];
   /** The options of each command in `commands`, at the same index. */

@@ -33,7 +33,8 @@ export function summarizeNode(n: SwarmNode): NodeSummary {
     role: n.role,
     state: n.state,
     availability: n.availability,
-    manager: n.leader ? 'leader' : n.reachability,
+    leader: n.leader,
+    reachability: n.reachability,
     engineVersion: n.engineVersion,
   };
 }

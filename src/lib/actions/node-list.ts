@@ -94,14 +94,16 @@ function row(
   unreachable: boolean,
 ): NodeListRow {
   return {
-    address,
+    host: fileRole !== undefined ? address : undefined,
+    address: node?.addr ?? address,
     hostname: node?.hostname,
     id: node?.id,
     role: node?.role,
     fileRole,
     state: node?.state ?? (unreachable ? 'unreachable' : 'not in swarm'),
     availability: node?.availability,
-    manager: node ? (node.leader ? 'leader' : node.reachability) : undefined,
+    leader: node?.leader ?? false,
+    reachability: node?.reachability,
     engineVersion: node?.engineVersion,
     inFile: fileRole !== undefined,
     inSwarm: node !== undefined,

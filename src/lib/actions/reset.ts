@@ -65,6 +65,14 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     dryRun: options.dryRun,
     alreadyClean: ctx.changes.count === 0,
     ...(ctx.workloads && { destroys: ctx.workloads }),
+    packages: packagesWithHosts(
+      ctx.hosts.map((h) => {
+        const inventory = ctx.inventory.get(h.name);
+        // The engine's packages and what they pulled in go together, only when there are engine packages.
+        const purged = inventory?.packages.length ? [...inventory.packages, ...inventory.pulledIn] : [];
+        return { host: h.name, packages: purged };
+      }),
+    ),
     hosts: ctx.hosts.map((h) => {
       const inventory = ctx.inventory.get(h.name);
       return {
@@ -79,6 +87,24 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     changes: ctx.changes.entries,
     ...report,
   };
+}
+
+/**
+ * Each package once, with the hosts it is removed from (in the hosts' order), in the order the packages
+ * first appear: what `reset --dry-run` lists once instead of once per host.
+ */
+export function packagesWithHosts(
+  hosts: readonly { host: string; packages: readonly string[] }[],
+): ResetResult['packages'] {
+  const byName = new Map<string, string[]>();
+  for (const h of hosts) {
+    for (const name of h.packages) {
+      const on = byName.get(name) ?? [];
+      if (!on.includes(h.host)) on.push(h.host);
+      byName.set(name, on);
+    }
+  }
+  return [...byName].map(([name, on]) => ({ name, hosts: on }));
 }
 
 export type { ResetResult } from '../ui/results.js';

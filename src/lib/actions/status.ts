@@ -356,14 +356,14 @@ function nodeRow(
   return {
     host: d?.address,
     fileRole: d?.role,
-    hostname: node?.hostname ?? facts?.hostname ?? '',
+    hostname: node?.hostname ?? facts?.hostname,
     address: node?.addr ?? d?.address ?? '',
     role: node?.role,
     state: node?.state ?? hostState(d, facts),
-    availability: node?.availability ?? '',
+    availability: node?.availability,
     leader: node?.leader ?? false,
     reachability: node?.reachability,
-    engineVersion: node?.engineVersion ?? facts?.engine?.serverVersion ?? '',
+    engineVersion: node?.engineVersion ?? facts?.engine?.serverVersion,
     apiListening: apiPort && facts ? facts.listening.includes(apiPort) : undefined,
     certificate: certPem ? expiryOf(certPem, now) : undefined,
   };
@@ -395,7 +395,7 @@ function caExpiry(described: readonly HostDescription[], now: Date): Expiry | un
 
 /** Engines that are not the file's version (prefix or exact), or not the version most nodes run. */
 function versionDrift(config: ClusterConfig, nodes: readonly StatusNode[]): Drift['engineVersions'] {
-  const running = nodes.filter((n) => n.engineVersion !== '');
+  const running = nodes.flatMap((n) => (n.engineVersion ? [{ ...n, engineVersion: n.engineVersion }] : []));
   const wanted = config.spec.engine.version;
   if (wanted) {
     const fits = (v: string) =>

@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { CLUSTER_SCHEMA_REF, clusterJsonSchemaText } from './json-schema.js';
 import { checkClusterText } from './load.js';
 import { ConfigError, formatProblem } from './problems.js';
 import { clusterNameSchema, engineSchema, type EngineSource } from './schema.js';
@@ -167,14 +168,46 @@ export function splitAddresses(text: string): string[] {
   return text.split(/[\s,]+/).filter((a) => a !== '');
 }
 
-/** Refuses to overwrite unless forced; checked before any question is asked, and again when writing. */
+/**
+ * Refuses to overwrite unless forced; checked before any question is asked, and again when writing. The
+ * schema file beside it may be replaced when it is eectl's own (another version's); a file of another
+ * kind at that path is only replaced with --force.
+ */
 export function assertCanWrite(path: string, force: boolean): void {
   if (!force && existsSync(path)) throw existsError(path);
+  const schema = schemaPathFor(path);
+  if (!force && existsSync(schema) && !isClusterSchema(schema)) {
+    throw new UsageError(
+      `${schema} exists and is not eectl's cluster file schema: init writes the schema there (the file's first line points editors at ${CLUSTER_SCHEMA_REF}) and does not overwrite it`,
+      {
+        code: 'EEXIST',
+        suggestions: [
+          'Move that file away, or write elsewhere with --out FILE.',
+          'Or add --force to replace it.',
+        ],
+      },
+    );
+  }
+}
+
+/** Where init writes the cluster file's JSON Schema: `schema/cluster.schema.json` beside the file. */
+export function schemaPathFor(clusterFile: string): string {
+  return join(dirname(resolve(clusterFile)), CLUSTER_SCHEMA_REF);
+}
+
+/** Whether a file is an eectl cluster file schema (this version's or another's). */
+function isClusterSchema(path: string): boolean {
+  try {
+    const json = JSON.parse(readFileSync(path, 'utf8')) as { title?: unknown };
+    return json.title === 'eectl cluster file';
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Renders the answers, checks the result as `eectl config validate` would, and writes it (creating its
- * directory). Returns the text written.
+ * directory), with the JSON Schema beside it (schemaPathFor). Returns the text written.
  */
 export async function writeClusterFile(path: string, answers: InitAnswers, force: boolean): Promise<string> {
   const text = renderClusterFile(answers);
@@ -186,10 +219,18 @@ export async function writeClusterFile(path: string, answers: InitAnswers, force
       ['Correct the flags or answers each problem names, and run init again.'],
     );
   }
+  assertCanWrite(path, force);
   await mkdir(dirname(resolve(path)), { recursive: true });
   await writeFile(path, text, { flag: force ? 'w' : 'wx' }).catch((error: NodeJS.ErrnoException) => {
     throw error.code === 'EEXIST' ? existsError(path) : error;
   });
+  // The schema the file's first line names, so editors check it without a network.
+  const schema = schemaPathFor(path);
+  const schemaText = clusterJsonSchemaText();
+  if (!existsSync(schema) || readFileSync(schema, 'utf8') !== schemaText) {
+    await mkdir(dirname(schema), { recursive: true });
+    await writeFile(schema, schemaText);
+  }
   return text;
 }
 

@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import { clusterSchema } from './schema.js';
 
-/**
- * Where the published JSON Schema lives: its `$id`, and what `eectl init` puts on the
- * `# yaml-language-server: $schema=` line so editors complete and check the file.
- */
+/** The JSON Schema's `$id`: a name for it, never fetched (editors read the file init writes). */
 export const CLUSTER_SCHEMA_URL =
   'https://raw.githubusercontent.com/eectl/eectl/main/schema/cluster.schema.json';
+
+/**
+ * What `eectl init` puts on the `# yaml-language-server: $schema=` line: the schema file it writes beside
+ * the cluster file, relative to it, so editors complete and check the file offline (as in a clone, where
+ * `schema/cluster.schema.json` is the committed file).
+ */
+export const CLUSTER_SCHEMA_REF = './schema/cluster.schema.json';
 
 /** The JSON Schema of the cluster file, generated from the zod schema (defaulted fields are optional). */
 export function clusterJsonSchema(): Record<string, unknown> {

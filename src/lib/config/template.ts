@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { CLUSTER_SCHEMA_URL } from './json-schema.js';
+import { CLUSTER_SCHEMA_REF } from './json-schema.js';
 import { DEFAULT_REGISTRY_PATH, type EngineSource, type Role } from './schema.js';
 
 /** What `eectl init` asks for; everything else in the file starts at its default. */
@@ -34,7 +34,7 @@ export function renderClusterFile(a: InitAnswers): string {
   ];
   const shared = a.registries.length > 1;
   const storagePath = shared ? (a.registryPath ?? '') : DEFAULT_REGISTRY_PATH;
-  return `# yaml-language-server: $schema=${CLUSTER_SCHEMA_URL}
+  return `# yaml-language-server: $schema=${CLUSTER_SCHEMA_REF}
 #
 # eectl cluster file. Check it with \`eectl config validate\`, apply it with \`eectl install\`.
 # $VAR and \${VAR:-default} are replaced from the environment ($$ is a literal $). Secrets never go in

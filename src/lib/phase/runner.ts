@@ -1,5 +1,11 @@
 import { EectlError, ExitCode, interruptedError, toEectlError } from '../errors.js';
-import { createProgress, PhaseProgress, PROGRESS_INTERVAL_MS, type ProgressMode } from '../ui/progress.js';
+import {
+  createProgress,
+  PhaseProgress,
+  PlainPhaseLines,
+  PROGRESS_INTERVAL_MS,
+  type ProgressMode,
+} from '../ui/progress.js';
 import type { AnyPhase, PhaseContext, PhaseTiming, With } from './phase.js';
 import type { ActionReport } from '../ui/results.js';
 
@@ -14,42 +20,74 @@ export async function runPhases<C extends PhaseContext>(
   timings: PhaseTiming[] = [],
 ): Promise<PhaseTiming[]> {
   const ran: AnyPhase<C>[] = [];
-  const tasks = phases.map((phase) => ({
-    title: phase.title,
-    task: async (_: C, task: { output: string; skip: (message?: string) => void }) => {
-      // An interrupt between phases: the next one does not start.
-      if (ctx.signal?.aborted) throw interruptedError();
-      // A run that lost the cluster lock stops here, between phases: another run may be changing the cluster.
-      ctx.lock?.assertHeld(`before "${phase.title}"`);
-      const started = performance.now();
-      await phase.prepare?.(ctx);
-      if (phase.shouldRun && !phase.shouldRun(ctx)) {
-        timings.push({ title: phase.title, ms: performance.now() - started, skipped: true });
-        task.skip(`${phase.title} (nothing to do)`);
-        return;
-      }
-      const missing = (phase.needs ?? []).filter((field) => ctx[field] === undefined);
-      if (missing.length > 0) {
-        throw new Error(
-          `bug: phase "${phase.title}" needs ${missing.join(', ')}, which no phase before it set`,
-        );
-      }
-      ran.push(phase);
-      ctx.log.debug(`phase: ${phase.title}`);
-      const firstChange = ctx.changes.count;
-      const progress = new PhaseProgress((line) => (task.output = line), PROGRESS_INTERVAL_MS[mode]);
-      const inner: PhaseTiming[] = [];
-      // Checked just above: what the phase needs is set.
-      await phase.run(ctx as With<C, keyof C>, {
-        report: (host, line) => progress.report(host, line),
-        inner: (ts) => inner.push(...ts.map((t) => ({ ...t, title: `${phase.title} › ${t.title}` }))),
-      });
-      progress.finish(ctx.changes.entries.slice(firstChange), ctx.changes.dryRun);
-      timings.push({ title: phase.title, ms: performance.now() - started, skipped: false }, ...inner);
+  /** Runs one phase; `ui` is where its progress goes (a listr2 task, or the plain lines). */
+  const runOne = async (
+    phase: AnyPhase<C>,
+    ui: {
+      report: (host: string, line: string) => void;
+      finish: (changes: readonly { host: string }[], dryRun: boolean) => void;
+      skip: () => void;
     },
-  }));
+  ): Promise<void> => {
+    // An interrupt between phases: the next one does not start.
+    if (ctx.signal?.aborted) throw interruptedError();
+    // A run that lost the cluster lock stops here, between phases: another run may be changing the cluster.
+    ctx.lock?.assertHeld(`before "${phase.title}"`);
+    const started = performance.now();
+    await phase.prepare?.(ctx);
+    if (phase.shouldRun && !phase.shouldRun(ctx)) {
+      timings.push({ title: phase.title, ms: performance.now() - started, skipped: true });
+      ui.skip();
+      return;
+    }
+    const missing = (phase.needs ?? []).filter((field) => ctx[field] === undefined);
+    if (missing.length > 0) {
+      throw new Error(
+        `bug: phase "${phase.title}" needs ${missing.join(', ')}, which no phase before it set`,
+      );
+    }
+    ran.push(phase);
+    ctx.log.debug(`phase: ${phase.title}`);
+    const firstChange = ctx.changes.count;
+    const inner: PhaseTiming[] = [];
+    // Checked just above: what the phase needs is set.
+    await phase.run(ctx as With<C, keyof C>, {
+      report: ui.report,
+      inner: (ts) => inner.push(...ts.map((t) => ({ ...t, title: `${phase.title} › ${t.title}` }))),
+    });
+    ui.finish(ctx.changes.entries.slice(firstChange), ctx.changes.dryRun);
+    timings.push({ title: phase.title, ms: performance.now() - started, skipped: false }, ...inner);
+  };
   try {
-    await createProgress(tasks, mode, ctx).run();
+    if (mode === 'plain') {
+      const lines = new PlainPhaseLines((line) => process.stderr.write(`${line}\n`));
+      for (const phase of phases) {
+        lines.start(phase.title);
+        try {
+          await runOne(phase, {
+            report: (host, line) => lines.report(host, line),
+            finish: (changes, dryRun) => lines.done(changes, dryRun),
+            skip: () => lines.skipped(),
+          });
+        } catch (error) {
+          lines.failed();
+          throw error;
+        }
+      }
+    } else {
+      const tasks = phases.map((phase) => ({
+        title: phase.title,
+        task: async (_: C, task: { output: string; skip: (message?: string) => void }) => {
+          const progress = new PhaseProgress((line) => (task.output = line), PROGRESS_INTERVAL_MS[mode]);
+          await runOne(phase, {
+            report: (host, line) => progress.report(host, line),
+            finish: (changes, dryRun) => progress.finish(changes, dryRun),
+            skip: () => task.skip('nothing to do'),
+          });
+        },
+      }));
+      await createProgress(tasks, mode, ctx).run();
+    }
   } catch (error) {
     for (const phase of ran.reverse()) {
       if (!phase.cleanup) continue;

@@ -1,8 +1,9 @@
 import chalk from 'chalk';
 import type { InstallResult } from './results.js';
+import { managerStatus } from './node-render.js';
 import { renderTable } from './table.js';
 import { renderDryRun } from './changes.js';
-import { formatPhaseLine } from './progress.js';
+import { formatPhaseTable } from './progress.js';
 
 /** The human summary after install: what changed (or would), the nodes, the quorum, time per phase. */
 export function renderInstallSummary(r: InstallResult): string {
@@ -25,7 +26,7 @@ export function renderInstallSummary(r: InstallResult): string {
           n.role,
           n.state,
           n.availability,
-          n.leader ? 'Leader' : (n.reachability ?? ''),
+          managerStatus(n),
           n.engineVersion,
         ]),
       ),
@@ -39,7 +40,7 @@ export function renderInstallSummary(r: InstallResult): string {
       `Registry admin password (shown once; kept root-only in /etc/eectl/registry/admin-password on the managers): ${r.registry.adminPassword}`,
     );
   }
-  lines.push('', formatPhaseLine(r.phases));
+  lines.push('', formatPhaseTable(r.phases));
   lines.push(`Total: ${r.seconds.toFixed(1)}s`);
   return lines.join('\n');
 }

@@ -4,6 +4,14 @@ import type { NodeActionResult, NodeListResult, NodeListRow, NodeSummary } from 
 import { renderDryRun } from './changes.js';
 import { rebalanceHint } from './rebalance-render.js';
 
+/**
+ * The MANAGER column of every node table (status, node ls, install, node commands): `leader`, else the
+ * manager's reachability; empty for workers. From the `leader` and `reachability` fields they all report.
+ */
+export function managerStatus(n: { leader: boolean; reachability?: string | undefined }): string {
+  return n.leader ? 'leader' : (n.reachability ?? '');
+}
+
 const DONE: Record<NodeActionResult['command'], string> = {
   remove: 'removed from the swarm',
   promote: 'is a manager',
@@ -39,7 +47,7 @@ function nodeTable(nodes: NodeSummary[]): string {
       n.role,
       n.state,
       n.availability,
-      n.manager ?? '',
+      managerStatus(n),
       n.engineVersion,
     ]),
   );
@@ -51,11 +59,11 @@ export function renderNodeList(r: NodeListResult): string {
     ['NODE', 'ADDRESS', 'ROLE', 'STATE', 'AVAILABILITY', 'MANAGER', 'ENGINE', 'IN FILE'],
     r.nodes.map((n) => [
       n.hostname ?? '-',
-      n.address,
+      n.host ?? n.address,
       role(n),
       n.inSwarm ? n.state : chalk.yellow(n.state),
       n.availability ?? '',
-      n.manager ?? '',
+      managerStatus(n),
       n.engineVersion ?? '',
       n.inFile ? 'yes' : chalk.yellow('no'),
     ]),

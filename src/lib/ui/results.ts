@@ -66,6 +66,11 @@ export interface ResetResult extends ChangeReport {
   alreadyClean: boolean;
   /** The swarm's services and stacks, destroyed with it (under --dry-run: that would be); absent without a swarm. */
   destroys?: { services: string[]; stacks: string[] };
+  /**
+   * The packages purged (under --dry-run: that would be): the engine's and what they pulled in, each once
+   * with the hosts it is removed from. Each host's `removed` has its purge too, as one step.
+   */
+  packages: { name: string; hosts: string[] }[];
   hosts: {
     host: string;
     role: Role;
@@ -195,16 +200,21 @@ export interface StatusNode {
   /** The host's address in the file; undefined for a node the file does not name. */
   host: string | undefined;
   fileRole: Role | undefined;
-  hostname: string;
+  /** The node's hostname, else the host's own; undefined (absent in --json) when neither could be read. */
+  hostname: string | undefined;
   address: string;
   /** Swarm role; undefined when the host is not in the swarm (or the swarm could not be read). */
   role: 'manager' | 'worker' | undefined;
   /** ready | down | unknown | disconnected, or "unreachable" when only SSH could tell (and failed). */
   state: string;
-  availability: string;
+  /** active | pause | drain; undefined when not in the swarm. */
+  availability: string | undefined;
+  /** The manager that leads Raft (false for workers and hosts not in the swarm). */
   leader: boolean;
+  /** Managers: reachable | unreachable | unknown, as the swarm says; undefined for workers. */
   reachability: string | undefined;
-  engineVersion: string;
+  /** What the node reports, else the host's engine; undefined when neither could be read. */
+  engineVersion: string | undefined;
   /** Managers: whether the engine listens on the API port (from the host's facts). */
   apiListening: boolean | undefined;
   /** Managers: the API server certificate's expiry. */
@@ -274,7 +284,10 @@ export interface NodeActionResult extends ChangeReport {
   uneven?: string[];
 }
 
-/** A node as node commands report it. */
+/**
+ * A node as node commands report it. Its fields are named as in `status` and `node ls` (StatusNode,
+ * NodeListRow): `leader` and `reachability`, as the swarm's ManagerStatus has them.
+ */
 export interface NodeSummary {
   id: string;
   hostname: string;
@@ -282,16 +295,24 @@ export interface NodeSummary {
   role: string;
   state: string;
   availability: string;
-  manager: string | undefined;
+  leader: boolean;
+  /** Managers: reachable | unreachable | unknown; undefined for workers. */
+  reachability: string | undefined;
   engineVersion: string;
 }
 
 /** The day-2 node commands that change the cluster (ls only reads it). */
 export type NodeCommand = 'remove' | 'promote' | 'demote' | 'drain' | 'activate';
 
-/** One row of `eectl node ls`: a node of the swarm, a host of the file, or both. */
+/**
+ * One row of `eectl node ls`: a node of the swarm, a host of the file, or both. The facts status reports
+ * too have the names and meanings of StatusNode's: host, address, role, fileRole, state, availability,
+ * leader, reachability, engineVersion.
+ */
 export interface NodeListRow {
-  /** The address in the file, else the node's swarm address. */
+  /** The host's address in the file; undefined for a node the file does not name. */
+  host: string | undefined;
+  /** The node's swarm address, else (not in the swarm) the address in the file. */
   address: string;
   hostname: string | undefined;
   id: string | undefined;
@@ -302,8 +323,10 @@ export interface NodeListRow {
   /** ready | down | … ; or `not in swarm`, `unreachable` for file hosts the swarm does not have. */
   state: string;
   availability: string | undefined;
-  /** leader | reachable | unreachable, for managers. */
-  manager: string | undefined;
+  /** The manager that leads Raft (false for workers and hosts not in the swarm). */
+  leader: boolean;
+  /** Managers: reachable | unreachable | unknown, as the swarm says; undefined for workers. */
+  reachability: string | undefined;
   engineVersion: string | undefined;
   inFile: boolean;
   inSwarm: boolean;

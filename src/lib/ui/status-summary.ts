@@ -1,6 +1,7 @@
 import chalk from 'chalk';
 import type { StatusNode, StatusResult } from './results.js';
 import type { Workloads } from './results.js';
+import { managerStatus } from './node-render.js';
 import { renderTable } from './table.js';
 
 const HEALTH = {
@@ -10,8 +11,7 @@ const HEALTH = {
 };
 
 function managerColumn(n: StatusNode): string {
-  if (n.role !== 'manager') return '';
-  return n.leader ? 'Leader' : (n.reachability ?? '');
+  return n.role === 'manager' ? managerStatus(n) : '';
 }
 
 function apiColumn(n: StatusNode): string {

@@ -3,7 +3,7 @@ import type { UpgradePlan, UpgradeResult } from './results.js';
 import { upstreamVersion } from '../host/version.js';
 import { renderDryRun } from './changes.js';
 import { rebalanceHint } from './rebalance-render.js';
-import { formatPhaseLine } from './progress.js';
+import { formatPhaseTable } from './progress.js';
 import { renderTable } from './table.js';
 
 /** The plan shown before an upgrade changes anything: hosts in their order, from → to, batch size, backup. */
@@ -43,7 +43,7 @@ export function renderUpgradeSummary(r: UpgradeResult): string {
   }
   if (r.file.changed)
     lines.push(`${r.file.path}: engine.version ${r.dryRun ? 'would be' : 'is now'} "${r.plan.requested}"`);
-  lines.push('', formatPhaseLine(r.phases), `Total: ${r.seconds.toFixed(1)}s`);
+  lines.push('', formatPhaseTable(r.phases), `Total: ${r.seconds.toFixed(1)}s`);
   const hint = rebalanceHint(r.uneven, r.file.path);
   if (hint) lines.push(hint);
   return lines.join('\n');

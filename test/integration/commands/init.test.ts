@@ -44,7 +44,7 @@ describe('eectl init without a terminal', () => {
       cwd: dir,
     });
     expect(code).toBe(0);
-    expect(stdout).toContain('Wrote cluster.yaml (5 hosts).');
+    expect(stdout).toContain('Wrote cluster.yaml (5 hosts), and schema/cluster.schema.json for editors.');
     // Loading checks that the SSH key named exists and can be read.
     mkdirSync(join(dir, 'keys'), { recursive: true });
     writeFileSync(join(dir, 'keys', 'id'), 'a key\n');
@@ -85,8 +85,44 @@ describe('eectl init without a terminal', () => {
       cwd: dir,
     });
     expect(forced.code).toBe(0);
-    expect(JSON.parse(forced.stdout)).toEqual({ status: 0, result: { path: 'cluster.yaml', hosts: 1 } });
+    expect(JSON.parse(forced.stdout)).toEqual({
+      status: 0,
+      result: { path: 'cluster.yaml', hosts: 1, schema: 'schema/cluster.schema.json' },
+    });
     expect(readFileSync(join(dir, 'cluster.yaml'), 'utf8')).toContain('name: p');
+  });
+
+  it('writes the schema the first line names beside the file: the committed schema, byte for byte, so editors need no network', async () => {
+    const committed = readFileSync(new URL('../../../schema/cluster.schema.json', import.meta.url), 'utf8');
+    expect(
+      (await eectl(['init', '--name', 'a', '--manager', 'm', '--out', 'sub/a.yaml'], { cwd: dir })).code,
+    ).toBe(0);
+    const first = readFileSync(join(dir, 'sub/a.yaml'), 'utf8').split('\n')[0]!;
+    const ref = /^# yaml-language-server: \$schema=(\S+)$/.exec(first)?.[1];
+    expect(ref).toBe('./schema/cluster.schema.json');
+    // Resolved as yaml-language-server resolves it: relative to the YAML file.
+    expect(readFileSync(join(dir, 'sub', ref!), 'utf8')).toBe(committed);
+    // Another eectl's schema there is brought up to date; a second file in the same folder shares it.
+    writeFileSync(join(dir, 'sub/schema/cluster.schema.json'), '{"title": "eectl cluster file"}\n');
+    expect(
+      (await eectl(['init', '--name', 'b', '--manager', 'm', '--out', 'sub/b.yaml'], { cwd: dir })).code,
+    ).toBe(0);
+    expect(readFileSync(join(dir, 'sub/schema/cluster.schema.json'), 'utf8')).toBe(committed);
+  });
+
+  it('leaves a file of another kind at schema/cluster.schema.json alone: exit 2, nothing written, unless --force', async () => {
+    mkdirSync(join(dir, 'schema'));
+    writeFileSync(join(dir, 'schema/cluster.schema.json'), '{"title": "my own"}\n');
+    const refused = await eectl(['init', '--name', 'p', '--manager', '10.0.0.1', '--json'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout).error.message).toMatch(
+      /schema\/cluster\.schema\.json exists and is not eectl's cluster file schema/,
+    );
+    expect(() => readFileSync(join(dir, 'cluster.yaml'))).toThrow(/ENOENT/);
+    expect(readFileSync(join(dir, 'schema/cluster.schema.json'), 'utf8')).toBe('{"title": "my own"}\n');
+    const forced = await eectl(['init', '--name', 'p', '--manager', '10.0.0.1', '--force'], { cwd: dir });
+    expect(forced.code).toBe(0);
+    expect(readFileSync(join(dir, 'schema/cluster.schema.json'), 'utf8')).toContain('"eectl cluster file"');
   });
 
   it('refuses duplicate addresses and two registries without shared storage', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
-import { reset } from '../../../src/lib/actions/reset.js';
+import { packagesWithHosts, reset } from '../../../src/lib/actions/reset.js';
 import type { ClusterConfig } from '../../../src/lib/config/schema.js';
 import { ExitCode, toEectlError, type EectlError } from '../../../src/lib/errors.js';
 import type { ResetResult } from '../../../src/lib/ui/results.js';
@@ -130,6 +130,52 @@ describe('reset of an installed cluster', () => {
     const empty = await runReset(await installed(), true);
     expect(empty.destroys).toEqual({ services: [], stacks: [] });
     expect(renderResetSummary(empty)).toContain('  the swarm, with 0 services, 0 stacks\n');
+  });
+
+  it('--dry-run lists the packages once, with the hosts they go from, not once per host', async () => {
+    const cluster = await installed();
+    // w1 had no pigz of the engine's (as if something else kept it): its packages differ from the managers'.
+    cluster.host(W1).packages.delete('pigz');
+
+    const result = await runReset(cluster, true);
+
+    const all = [...MANAGERS, W1];
+    expect(result.packages).toEqual([
+      { name: 'docker-ce', hosts: all },
+      { name: 'docker-ce-cli', hosts: all },
+      { name: 'containerd.io', hosts: all },
+      { name: 'pigz', hosts: MANAGERS },
+      { name: 'iptables', hosts: all },
+    ]);
+    // Each host's removed list still has its own purge, as one step (what --json scripts read per host).
+    expect(changesOn(result, W1)).toContain('purge docker-ce, docker-ce-cli, containerd.io, iptables');
+    const text = renderResetSummary(result);
+    expect(text).toContain(
+      [
+        '  packages to remove:',
+        '    docker-ce, docker-ce-cli, containerd.io, iptables: every host (4)',
+        `    pigz: ${MANAGERS.join(', ')}`,
+      ].join('\n'),
+    );
+    expect(text.match(/docker-ce-cli/g)).toHaveLength(1);
+    expect(text.match(/- purge its 5 packages \(listed above\)$/gm)).toHaveLength(3);
+    expect(text.match(/- purge its 4 packages \(listed above\)$/gm)).toHaveLength(1);
+    expect(text).not.toMatch(/^ {4}- purge docker-ce/m);
+  });
+
+  it('packagesWithHosts: each package once, in the order first seen, its hosts in their order', () => {
+    expect(
+      packagesWithHosts([
+        { host: 'a', packages: ['docker.io', 'runc'] },
+        { host: 'b', packages: [] },
+        { host: 'c', packages: ['runc', 'docker.io', 'tini'] },
+      ]),
+    ).toEqual([
+      { name: 'docker.io', hosts: ['a', 'c'] },
+      { name: 'runc', hosts: ['a', 'c'] },
+      { name: 'tini', hosts: ['c'] },
+    ]);
+    expect(packagesWithHosts([{ host: 'a', packages: [] }])).toEqual([]);
   });
 
   it('resets: workers leave first, then the managers one at a time, the lock host last; each host leaves before its engine goes', async () => {

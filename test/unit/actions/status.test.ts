@@ -152,6 +152,12 @@ describe('eectl status: health from facts and the node list', () => {
     expect(r.quorum).toMatchObject({ managers: 3, reachable: 1, hasQuorum: false });
     expect(r.quorum.description).toContain('QUORUM LOST');
     expect(r.problems[0]).toContain('The swarm does not have a leader');
+    // What could not be read is absent (as in node ls), not an empty string.
+    const gone = JSON.parse(JSON.stringify(r.nodes[1])) as Record<string, unknown>;
+    expect(gone).toMatchObject({ host: '10.0.0.12', state: 'unreachable', leader: false });
+    for (const key of ['hostname', 'availability', 'engineVersion', 'reachability', 'role'])
+      expect(gone, key).not.toHaveProperty(key);
+    expect(renderStatus(r)).toMatch(/^- +10\.0\.0\.12 +manager +- +unreachable +- +-$/m);
   });
 
   it('a node list that cannot be read is never healthy, even when enough managers answer SSH', () => {

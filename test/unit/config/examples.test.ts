@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkClusterText } from '../../../src/lib/config/load.js';
@@ -17,6 +18,11 @@ describe('examples/', () => {
     const text = readFileSync(`${dir}${name}`, 'utf8');
     const check = checkClusterText(text, { file: `examples/${name}`, env: {}, baseDir: dir });
     expect(check.errors.map(formatProblem)).toEqual([]);
-    expect(text.split('\n')[0]).toMatch(/^# yaml-language-server: \$schema=\S+cluster\.schema\.json$/);
+    const ref = /^# yaml-language-server: \$schema=(\S+cluster\.schema\.json)$/.exec(
+      text.split('\n')[0]!,
+    )?.[1];
+    // A path to the clone's schema, relative to the example as editors resolve it: it works offline.
+    expect(ref).toBe('../schema/cluster.schema.json');
+    expect(existsSync(join(dir, ref!))).toBe(true);
   });
 });
