@@ -151,6 +151,44 @@ export interface UpgradePlan {
   skipped: string[];
 }
 
+/** What one host's package source offers of the engine package, and what it runs. */
+export interface HostOffer {
+  host: string;
+  /** The package manager's version ordering (deb, rpm). */
+  family: 'deb' | 'rpm';
+  /** The engine package of the source (docker.io, docker-ce, …). */
+  package: string;
+  /** Package versions offered, newest first. */
+  offered: string[];
+  /** The installed engine package's version; absent without an engine. */
+  installed?: string;
+  /** The version engine.version of the file resolves to on this host; absent when none offered matches. */
+  pinned?: string;
+}
+
+/** One offered package version, with the hosts that offer it, run it, and whose file's pin it is. */
+export interface OfferedVersion {
+  version: string;
+  /** As the daemon reports it (26.1.5). */
+  upstream: string;
+  package: string;
+  hosts: string[];
+  /** Hosts whose installed engine package is this version. */
+  installed: string[];
+  /** Hosts where engine.version of the file resolves to this version. */
+  pinned: string[];
+}
+
+/** What `upgrade --list` reports (the `--json` result). */
+export interface UpgradeListResult extends ActionReport {
+  cluster: string;
+  /** engine.version of the file; absent: the newest stable version. */
+  engineVersion?: string;
+  /** Every version offered, newest first, deduplicated over the hosts. */
+  versions: OfferedVersion[];
+  hosts: HostOffer[];
+}
+
 /** What `upgrade` reports (the `--json` result). */
 export interface UpgradeResult extends ChangeReport {
   cluster: string;
