@@ -19,7 +19,7 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
     'the daemon reports, waits until the node is Ready (and Reachable), and makes it active again. It stops ' +
     'at the first host that fails and says where; run it again to resume (hosts already upgraded are left ' +
     'alone). A downgrade is refused (exit 3, nothing changed). With --to, engine.version in the file is set ' +
-    'first, comments and layout kept. Before the first change it takes an encrypted backup (as `eectl backup` does, to ~/.eectl/<cluster>/backups/) under its own lock; without backup.recipients in the file or EECTL_BACKUP_PASSPHRASE it refuses before any change, unless --no-backup. Reading the package lists is the only thing --dry-run does on hosts. The drains leave tasks crowded on the nodes upgraded last: when services are unevenly spread at the end, it says so, with a hint to run `eectl rebalance`.';
+    'first, comments and layout kept. Before the first change it takes an encrypted backup (as `eectl backup` does, to ~/.eectl/<cluster>/backups/) under its own lock; without backup.recipients in the file or EECTL_BACKUP_PASSPHRASE it refuses before any change, unless --no-backup. --dry-run refuses without a backup key as the real run would; reading the package lists is the only thing it does on hosts, and its plan ends with an estimate from the last measured turn of each host. The drains leave tasks crowded on the nodes upgraded last: when services are unevenly spread at the end, it says so, with a hint to run `eectl rebalance`.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --list',
     '<%= config.bin %> <%= command.id %> --to 26.1 --dry-run',

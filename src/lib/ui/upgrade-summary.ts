@@ -21,8 +21,9 @@ export function renderUpgradePlan(plan: UpgradePlan): string {
   ]);
   lines.push(renderTable(['#', 'HOST', 'ROLE', 'DAEMON', 'PACKAGE', 'TO'], rows));
   lines.push(
-    `Order: managers one at a time (the leader last), then workers ${plan.batchSize} at a time, then registry nodes one at a time; each drained first when it runs tasks.`,
+    `Order: managers one at a time (the leader last), then workers ${plan.batchSize} at a time, then registry nodes one at a time; each drained first when it runs tasks (its tasks given ${plan.drainTimeoutSeconds} s to run elsewhere).`,
   );
+  if (plan.hosts.some((h) => h.changes)) lines.push(`Estimate: ${plan.estimate.description}`);
   lines.push(`Backup: ${plan.backup}`);
   if (plan.skipped.length > 0)
     lines.push(`Without an engine (eectl install sets them up): ${plan.skipped.join(', ')}`);
