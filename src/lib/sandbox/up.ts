@@ -216,7 +216,8 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxDescr
     logger.warn(
       `sandbox up failed; removing what it made: ${error instanceof Error ? error.message : error}`,
     );
-    await sandboxDown(name, { logger, keepLogs: true }).catch((cleanupError: unknown) => {
+    // What a failed up leaves is its own; ~/.eectl/<name> was made by earlier use, if at all: kept.
+    await sandboxDown(name, { logger, keepLogs: true, keepState: true }).catch((cleanupError: unknown) => {
       logger.error(
         `cleanup after the failed up: ${cleanupError instanceof Error ? cleanupError.message : cleanupError}`,
       );
