@@ -4,7 +4,8 @@ import { BaseCommand, changeFlags, hostFlags } from '../lib/base-command.js';
 import { ClusterFile } from '../lib/config/cluster-file.js';
 import { askSecret, confirmAction } from '../lib/ui/prompts.js';
 import { upgradeBackup } from '../lib/actions/upgrade-backup.js';
-import { renderUpgradePlan, renderUpgradeSummary } from '../lib/ui/upgrade-summary.js';
+import { renderUpgradeList, renderUpgradePlan, renderUpgradeSummary } from '../lib/ui/upgrade-summary.js';
+import { listUpgradeVersions, type UpgradeListResult } from '../lib/actions/upgrade-list.js';
 
 export default class Upgrade extends BaseCommand<typeof Upgrade> {
   static override summary =
@@ -18,8 +19,9 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
     'the daemon reports, waits until the node is Ready (and Reachable), and makes it active again. It stops ' +
     'at the first host that fails and says where; run it again to resume (hosts already upgraded are left ' +
     'alone). A downgrade is refused (exit 3, nothing changed). With --to, engine.version in the file is set ' +
-    'first, comments and layout kept. Before the first change it takes an encrypted backup (as `eectl backup` does, to ~/.eectl/<cluster>/backups/) under its own lock; without backup.recipients in the file or EECTL_BACKUP_PASSPHRASE it refuses before any change, unless --no-backup. Reading the package lists is the only thing --dry-run does on hosts. The drains leave tasks crowded on the nodes upgraded last: when services are unevenly spread at the end, it says so, with a hint to run `eectl rebalance`.';
+    'first, comments and layout kept. Before the first change it takes an encrypted backup (as `eectl backup` does, to ~/.eectl/<cluster>/backups/) under its own lock; without backup.recipients in the file or EECTL_BACKUP_PASSPHRASE it refuses before any change, unless --no-backup. --dry-run refuses without a backup key as the real run would; reading the package lists is the only thing it does on hosts, and its plan ends with an estimate from the last measured turn of each host. The drains leave tasks crowded on the nodes upgraded last: when services are unevenly spread at the end, it says so, with a hint to run `eectl rebalance`.';
   static override examples = [
+    '<%= config.bin %> <%= command.id %> --list',
     '<%= config.bin %> <%= command.id %> --to 26.1 --dry-run',
     '<%= config.bin %> <%= command.id %> --to 26.1 --yes',
     '<%= config.bin %> <%= command.id %> --max-unavailable 3 --yes --json',
@@ -49,10 +51,23 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
       default: true,
     }),
     'skip-backup': Flags.boolean({ description: 'The same as --no-backup', hidden: true, default: false }),
+    list: Flags.boolean({
+      description:
+        "Only list the engine versions each host's package source offers (newest first), marking the installed and the pinned (engine.version) one; changes nothing but package lists",
+      default: false,
+      exclusive: ['to', 'max-unavailable', 'yes', 'dry-run'],
+    }),
   };
 
-  async run(): Promise<UpgradeResult> {
+  async run(): Promise<UpgradeResult | UpgradeListResult> {
     const { config, path } = await this.loadCluster({ showWarnings: true });
+    if (this.flags.list) {
+      return this.withSession(config.metadata.name, this.flags, async (session) => {
+        const result = await listUpgradeVersions(this.actionOptions(config, session, this.flags));
+        if (!this.jsonEnabled()) this.log(renderUpgradeList(result));
+        return result;
+      });
+    }
     const file = await ClusterFile.read(path);
     const skipBackup = !this.flags.backup || this.flags['skip-backup'];
     if (skipBackup && !this.flags['dry-run']) {

@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { clusterSchema } from '../../src/lib/config/schema.js';
 import { DockerCli } from '../../src/lib/sandbox/docker.js';
 import { runLocal } from '../../src/lib/sandbox/exec.js';
+import { firstWorkloadCommand, WORKLOAD_INDEX } from '../../src/lib/sandbox/workload-image.js';
 import type { ListedSandbox } from '../../src/lib/sandbox/list.js';
 import { mirrorDockerVersions } from '../../src/lib/sandbox/mirror.js';
 import { LABEL, sandboxCacheDir, type SandboxDescription } from '../../src/lib/sandbox/state.js';
@@ -74,8 +75,9 @@ describe('eectl sandbox: 3 managers, 2 workers, 1 registry host', () => {
     );
     expect(config.spec.engine).toMatchObject({ source: 'mirror', repoUrl: d.mirrorUrl });
     expect(config.spec.registry.image).toBe(d.registry?.image);
-    expect(config.spec.images.bundles).toEqual([d.registry?.bundle]);
+    expect(config.spec.images.bundles).toEqual([d.workload?.bundle, d.registry?.bundle]);
     expect(existsSync(d.registry?.bundle ?? '')).toBe(true);
+    expect(existsSync(d.workload?.bundle ?? '')).toBe(true);
   });
 
   it('points apt at the mirror only, which has docker.io 20.10.24 and 26.1.5 with their dependencies', async () => {
@@ -120,6 +122,28 @@ describe('eectl sandbox: 3 managers, 2 workers, 1 registry host', () => {
     expect(r.stdout).toContain('20.10.24');
     expect(r.stdout).toContain(`Loaded image: ${sandbox.description.registry?.image}`);
     expect(r.stdout.trim().endsWith('{}')).toBe(true);
+  });
+
+  it('gives a first workload: the printed service create runs the busybox image, whose httpd answers on the published port', async () => {
+    // r1 has an engine since the test above; a one-node swarm there, left again at the end.
+    const workload = sandbox.description.workload;
+    expect(workload?.image).toMatch(/^eectl-sandbox\/busybox:/);
+    const address = sandbox.description.hosts.find((h) => h.hostname === 'r1')!.address;
+    await sandbox.copyTo('r1', workload?.bundle ?? '', '/root/workload.tar');
+    const r = await sandbox.exec(
+      'r1',
+      `set -e
+       docker load -i /root/workload.tar
+       docker swarm init --advertise-addr ${address} >/dev/null
+       ${firstWorkloadCommand(workload?.image ?? '').join(' ')} >/dev/null
+       for i in $(seq 1 60); do curl -fsS http://${address}:8080/ && break; sleep 1; done
+       docker service rm hello >/dev/null
+       docker swarm leave --force >/dev/null`,
+      { timeoutMs: 300_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Loaded image: ${workload?.image}`);
+    expect(r.stdout).toContain(WORKLOAD_INDEX.trim());
   });
 
   it('stops and starts a host: it boots again with the same identity', async () => {
@@ -203,6 +227,9 @@ describe('eectl sandbox up / ls / down (the commands)', () => {
     expect(await docker.networksLabelled(label)).toEqual([]);
     expect(existsSync(made.stateDir)).toBe(false);
     expect(existsSync(made.knownHostsFile)).toBe(false);
+    // The cluster's state directory goes too (~/.eectl/<name>); the other sandbox's stays.
+    expect(existsSync(join(home, target))).toBe(false);
+    expect(existsSync(join(home, bystander))).toBe(true);
     const processes = (await runLocal('ps', ['-eo', 'args'])).stdout;
     for (const id of ids) expect(processes).not.toContain(id);
     expect(processes).not.toContain(`${made.network.gateway}:`);

@@ -880,6 +880,12 @@ export class FakeHost {
           );
         }),
       },
+      {
+        // validateDaemonConfig: `dockerd --validate` reading the new daemon.json on stdin (engines >= 23).
+        kind: 'read',
+        match: is(/^sh -c command -v dockerd >\/dev\/null \|\| exit 127; exec dockerd --validate /),
+        answer: () => ok('configuration OK\n'),
+      },
       // Writes.
       {
         kind: 'write',

@@ -8,12 +8,13 @@ import {
   type SandboxDescription,
 } from '../../lib/sandbox/state.js';
 import { sandboxUp } from '../../lib/sandbox/up.js';
+import { firstWorkloadLines } from '../../lib/sandbox/workload-image.js';
 import { join } from 'node:path';
 
 export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
   static override summary =
     'Create throwaway hosts (Debian 12 containers with systemd and sshd) and a cluster file for them';
-  static override description = `Needs a Docker engine (DOCKER_HOST or the default socket) and root the first time, when the host image (debootstrap), the package mirror (docker.io 20.10 and 26.1) and the registry image are built into /var/cache/eectl-sandbox; later runs reuse them. Managers log in as root, the other hosts as "eectl" with sudo. Keys, cluster.yaml and the log go to ~/.eectl/sandboxes/<name>/.\n\nEnvironment: EECTL_SANDBOX_CACHE (another cache directory), EECTL_SANDBOX_DEBIAN_MIRROR (as --mirror). Without --mirror the Debian archive is the one this machine's apt sources name (/etc/apt/sources.list, sources.list.d/*.list and *.sources); with neither, building stops with exit 2.`;
+  static override description = `Needs a Docker engine (DOCKER_HOST or the default socket) and root the first time, when the host image (debootstrap), the package mirror (docker.io 20.10 and 26.1), the registry image and the first workload's image (eectl-sandbox/busybox: a shell and httpd) are built into /var/cache/eectl-sandbox; later runs reuse them. Managers log in as root, the other hosts as "eectl" with sudo. Keys, cluster.yaml and the log go to ~/.eectl/sandboxes/<name>/.\n\nEnvironment: EECTL_SANDBOX_CACHE (another cache directory), EECTL_SANDBOX_DEBIAN_MIRROR (as --mirror). Without --mirror the Debian archive is the one this machine's apt sources name (/etc/apt/sources.list, sources.list.d/*.list and *.sources); with neither, building stops with exit 2.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -87,6 +88,7 @@ function summary(s: SandboxDescription): string {
     `  eectl describe hosts -c ${s.clusterFile}`,
     `  eectl install -c ${s.clusterFile}`,
     `  ssh -i ${s.keyPath} -o UserKnownHostsFile=${s.knownHostsFile} root@${s.hosts[0]?.address ?? ''}`,
+    ...firstWorkloadLines(s),
     `When done: eectl sandbox down --name ${s.name}`,
   ].join('\n');
 }

@@ -76,6 +76,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     })),
     quorum: counts ? { ...counts, description: describeQuorum(counts) } : undefined,
     ...report,
+    ...(ctx.rollingPreview && { rolling: ctx.rollingPreview }),
     ...(ctx.registry && {
       registry: {
         replicas: ctx.registry.replicas,

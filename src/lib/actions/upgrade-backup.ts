@@ -41,6 +41,12 @@ export function upgradeBackup(options: UpgradeBackupOptions): UpgradeBackup {
         throw noBackupKey(toEectlError(error));
       }
     },
+    async checkWithoutAsking() {
+      const { env, interactive } = options.keys;
+      // Recipients, the passphrase in the environment, or a terminal to ask on: the real run has a key.
+      if (options.config.spec.backup.recipients.length > 0 || env[PASSPHRASE_ENV] || interactive) return;
+      await this.check();
+    },
     async take(lock) {
       if (!keys) await this.check();
       await mkdir(dirname(archive), { recursive: true, mode: 0o700 });

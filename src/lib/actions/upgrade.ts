@@ -30,6 +30,7 @@ import { spreadHintPhase } from '../phases/spread-hint.js';
 import { applySteps } from '../phase/steps.js';
 import { rollingOrder } from '../rolling/plan.js';
 import { rollHosts, type HostTurn, type RollingReport } from '../rolling/roll.js';
+import { describeEstimate, estimateRoll, readTurns } from '../rolling/turn-record.js';
 import { mapAll } from '../util/concurrency.js';
 import {
   inSwarm,
@@ -45,6 +46,8 @@ export interface UpgradeBackup {
   archive: string;
   /** Checks that it can be taken (a key to encrypt to), after the plan and before any change; throws to refuse. */
   check(): Promise<void>;
+  /** As check(), for a dry run: refuses the same way, but asks for no passphrase (a real run on a terminal would). */
+  checkWithoutAsking(): Promise<void>;
   /** Takes it, re-entering the upgrade's lock, and returns the archive's path. */
   take(lock: ClusterLock | undefined): Promise<string>;
 }
@@ -145,6 +148,11 @@ const planPhase: Phase<UpgradeContext> = {
         };
       });
     const [first] = targets.values();
+    const changing = new Set(rows.filter((r) => r.changes).map((r) => r.host));
+    const groups = [...order.managers, ...order.workers, ...order.registries]
+      .map((g) => g.filter((h) => changing.has(h.name)).map((h) => h.name))
+      .filter((g) => g.length > 0);
+    const estimate = estimateRoll(groups, await readTurns(ctx.config.metadata.name));
     ctx.plan = {
       requested,
       target: first === undefined ? undefined : upstreamVersion(first),
@@ -156,10 +164,16 @@ const planPhase: Phase<UpgradeContext> = {
           ? `taken first, to ${options.backup.archive}`
           : 'none (run eectl backup first)',
       skipped: ctx.hosts.filter((h) => !withEngine(h)).map((h) => h.name),
+      drainTimeoutSeconds: Math.round((options.drainTimeoutMs ?? 300_000) / 1000),
+      estimate: { ...estimate, description: describeEstimate(estimate) },
     };
+    // A backup that cannot be taken (no key) refuses the run here, before the question and any change;
+    // a dry run is refused the same way (it asks for no passphrase: a real run on a terminal would).
+    if (!options.skipBackup && rows.some((r) => r.changes)) {
+      if (ctx.changes.dryRun) await options.backup?.checkWithoutAsking();
+      else await options.backup?.check();
+    }
     if (ctx.changes.dryRun) return;
-    // A backup that cannot be taken (no key) refuses the run here, before the question and any change.
-    if (!options.skipBackup && rows.some((r) => r.changes)) await options.backup?.check();
     await options.confirm(ctx.plan);
   },
 };

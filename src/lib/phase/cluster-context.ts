@@ -8,6 +8,7 @@ import type { PhaseContext } from './phase.js';
 import type { Session } from '../cluster/session.js';
 import type { Logger } from '../ui/log.js';
 import type { ProgressMode } from '../ui/progress.js';
+import type { RollingPreview } from '../ui/results.js';
 import type { ControlPlanePlan } from '../pki/plan.js';
 import type { RegistryPlan } from '../registry/plan.js';
 import type { RegistryState } from '../registry/state.js';
@@ -46,6 +47,8 @@ export interface ClusterContext extends PhaseContext {
   installRecords?: Map<string, InstallRecord>;
   /** What each manager keeps in /etc/eectl/registry, by manager name, as read before any change. */
   registryState?: Map<string, RegistryState>;
+  /** Under --dry-run: how the rolling change would go (rolling/roll.ts), for the summary. */
+  rollingPreview?: RollingPreview;
   /** Hosts in the swarm whose engine must restart, by host name: one at a time, by the rolling change. */
   restarts?: Map<string, PendingRestart>;
   /** Running engines that differ from engine.version, by host name (their package version): install leaves them. */

@@ -216,3 +216,33 @@ export function infoMismatches(info: Record<string, unknown>, expected: Record<s
     .filter(([field, value]) => JSON.stringify(info[field]) !== JSON.stringify(value))
     .map(([field, value]) => `${field} is ${JSON.stringify(info[field])}, not ${JSON.stringify(value)}`);
 }
+
+/**
+ * What a new daemon.json changes, key by key: `+ "key": value` (added), `- "key": value` (removed),
+ * `~ "key": old → new` (changed), in key order. A file that is absent or not a JSON object counts as {}.
+ */
+export function daemonJsonDiff(before: string | undefined, after: string): string[] {
+  const parse = (text: string | undefined): Record<string, unknown> => {
+    if (text === undefined || text.trim() === '') return {};
+    try {
+      const value = JSON.parse(text) as unknown;
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : {};
+    } catch {
+      return {};
+    }
+  };
+  const old = parse(before);
+  const next = parse(after);
+  const show = (v: unknown) => JSON.stringify(v);
+  const lines: string[] = [];
+  for (const key of [...new Set([...Object.keys(old), ...Object.keys(next)])].sort()) {
+    const name = JSON.stringify(key);
+    if (!(key in old)) lines.push(`+ ${name}: ${show(next[key])}`);
+    else if (!(key in next)) lines.push(`- ${name}: ${show(old[key])}`);
+    else if (show(old[key]) !== show(next[key]))
+      lines.push(`~ ${name}: ${show(old[key])} → ${show(next[key])}`);
+  }
+  return lines;
+}

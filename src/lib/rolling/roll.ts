@@ -12,9 +12,10 @@ import { HOST_PKI_DIR, HOST_RESTART_PENDING } from '../pki/paths.js';
 import { waitForReplica } from '../registry/health.js';
 import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum, hasQuorum, quorumAfterRemoval, restartVerdict } from '../swarm/quorum.js';
-import { expectedInfo, infoMismatches, lastLines } from './daemon-config.js';
+import { daemonJsonDiff, expectedInfo, infoMismatches, lastLines } from './daemon-config.js';
+import { describeEstimate, estimateRoll, readTurns, recordTurns } from './turn-record.js';
 import { rollingOrder } from './plan.js';
-import type { RollingReport } from '../ui/results.js';
+import type { RollingPreview, RollingReport } from '../ui/results.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 
 /** The node label that says a rolling change drained the node (so a later run makes it active again). */
@@ -28,6 +29,8 @@ export const ROLLING_DEMOTED_LABEL = 'eectl.rolling-demoted';
 export const DAEMON_JSON_PREVIOUS = `${DAEMON_JSON}.eectl-previous`;
 
 const POLL_MS = 1000;
+/** How long a drained node's tasks may take to run elsewhere, unless the command says otherwise. */
+const DRAIN_TIMEOUT_MS = 300_000;
 const READY_TIMEOUT_MS = 120_000;
 /** How long the leader's demotion may take: swarmkit hands leadership over first, then Raft forgets it. */
 const HAND_OFF_TIMEOUT_MS = 90_000;
@@ -89,6 +92,9 @@ export async function rollHosts(
   );
   report.batchSize = order.batchSize;
   const groups = [...order.managers, ...order.workers, ...order.registries];
+  if (ctx.changes.dryRun) {
+    ctx.rollingPreview = await rollingPreview(ctx, groups, order.batchSize, nodeOf, options);
+  }
   const done: string[] = [];
   for (const [i, group] of groups.entries()) {
     // Between turns, never in one: a run that lost the cluster lock stops before the next host.
@@ -105,6 +111,7 @@ export async function rollHosts(
       group.map((turn) => runTurn(ctx, turn, nodeOf(turn.host), out, options, unlockKey)),
     );
     settled.forEach((s) => s.status === 'fulfilled' && report.hosts.push(s.value));
+    if (!ctx.changes.dryRun) await keepTurnTimes(ctx, group, settled);
     const failed = settled.flatMap((s, j) =>
       s.status === 'rejected' ? [{ turn: group[j]!, error: s.reason }] : [],
     );
@@ -117,6 +124,61 @@ export async function rollHosts(
     throw stopped(failed, done, left);
   }
   return report;
+}
+
+/** The group's finished turns as their hosts' last measured ones (for the next dry run's estimate). */
+async function keepTurnTimes(
+  ctx: ClusterContext,
+  group: readonly HostTurn[],
+  settled: readonly PromiseSettledResult<RollingReport['hosts'][number]>[],
+): Promise<void> {
+  const finished = settled.flatMap((s, j) =>
+    s.status === 'fulfilled'
+      ? [{ ...s.value, what: group[j]!.whileStopped?.what ?? group[j]!.reasons.join(', ') }]
+      : [],
+  );
+  // Only an estimate depends on it: a state directory that cannot be written never fails the run.
+  await recordTurns(ctx.config.metadata.name, finished).catch((error: unknown) =>
+    ctx.log.debug(`could not record the turns' times: ${String(error)}`),
+  );
+}
+
+/** What a dry run shows of the change: the order, batches, drains, the daemon.json difference, the time. */
+async function rollingPreview(
+  ctx: ClusterContext,
+  groups: readonly (readonly HostTurn[])[],
+  batchSize: number,
+  nodeOf: (h: Host) => SwarmNode | undefined,
+  options: RollingOptions,
+): Promise<RollingPreview> {
+  const diffs = new Map<string, { hosts: string[]; diff: string[] }>();
+  for (const turn of groups.flat()) {
+    if (turn.daemonJson === undefined) continue;
+    const diff = daemonJsonDiff(turn.host.facts?.files[DAEMON_JSON], turn.daemonJson);
+    const key = diff.join('\n');
+    const entry = diffs.get(key) ?? { hosts: [], diff };
+    entry.hosts.push(turn.host.name);
+    diffs.set(key, entry);
+  }
+  const estimate = estimateRoll(
+    groups.map((g) => g.map((t) => t.host.name)),
+    await readTurns(ctx.config.metadata.name),
+  );
+  return {
+    order: groups.flatMap((group, i) =>
+      group.map((t) => ({
+        turn: i + 1,
+        host: t.host.name,
+        role: t.host.role,
+        leader: nodeOf(t.host)?.leader === true,
+        reasons: t.reasons,
+      })),
+    ),
+    batchSize,
+    drainTimeoutSeconds: Math.round((options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS) / 1000),
+    daemonJson: [...diffs.values()],
+    estimate: { ...estimate, description: describeEstimate(estimate) },
+  };
 }
 
 function stopped(failed: { turn: HostTurn; error: unknown }[], done: string[], left: string[]): EectlError {
@@ -389,7 +451,7 @@ async function drain(
       docker.nodeUpdate(node.id, { availability: 'drain', labels: { [ROLLING_DRAIN_LABEL]: 'true' } }),
     );
   }
-  const timeoutMs = options.drainTimeoutMs ?? 300_000;
+  const timeoutMs = options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
   const drained = await pollUntil(() => drainObservation(docker, node.id, watched, runningBefore), {
     timeoutMs,
     intervalMs: POLL_MS,

@@ -30,14 +30,18 @@ export function sandboxClusterObject(desc: SandboxDescription): Record<string, u
       ...(desc.mirrorKey ? { repoKey: desc.mirrorKey } : { insecure: true }),
     },
   };
+  const bundles: string[] = [];
+  // The first workload's image, loaded on every host by install: something to run without a registry.
+  if (desc.workload) bundles.push(desc.workload.bundle);
   if (registryHosts > 0 && desc.registry) {
     spec.registry = {
       image: desc.registry.image,
       // Every registry host mounts the same volume at this path: shared storage, truly.
       storage: { filesystem: { path: REGISTRY_STORAGE_PATH, shared: true } },
     };
-    spec.images = { bundles: [desc.registry.bundle] };
+    bundles.push(desc.registry.bundle);
   }
+  if (bundles.length > 0) spec.images = { bundles };
   return { apiVersion: 'eectl/v1', kind: 'Cluster', metadata: { name: desc.name }, spec };
 }
 
@@ -78,11 +82,13 @@ export function sandboxClusterYaml(desc: SandboxDescription): string {
     ' The mirror has docker.io 20.10.24 (bookworm) and 26.1.5 (trixie): set "26.1" to upgrade.',
   );
   if (object.spec && (object.spec as Record<string, unknown>).images) {
+    const registry = desc.hosts.some((h) => h.role === 'registry') ? desc.registry?.image : undefined;
+    const held = [desc.workload?.image, registry].filter((i): i is string => i !== undefined);
     commentKey(
       doc,
       ['spec', 'images'],
       'bundles',
-      ` Holds ${desc.registry?.image ?? ''}, loaded on every host.`,
+      ` Hold ${held.join(' and ')}, loaded on every host by install.`,
     );
   }
   return doc.toString({ lineWidth: 0 });

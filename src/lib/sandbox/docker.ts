@@ -183,6 +183,19 @@ export class DockerCli {
     if (ids.length > 0) await this.run(['network', 'rm', ...ids]);
   }
 
+  // --- contexts (the docker CLI's own, in ~/.docker; `eectl client-config` makes them) -----------------
+
+  /** The CLI's contexts with their descriptions (`docker context ls` needs no engine). */
+  async contexts(): Promise<{ name: string; description: string }[]> {
+    const { stdout } = await this.run(['context', 'ls', '--format', '{{json .}}']);
+    return parseContextList(stdout);
+  }
+
+  async removeContexts(names: string[]): Promise<void> {
+    // --force: a context in use (docker context use) goes too; its hosts are gone with the sandbox.
+    if (names.length > 0) await this.run(['context', 'rm', '--force', ...names]);
+  }
+
   // --- volumes --------------------------------------------------------------------------------------
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
@@ -306,4 +319,22 @@ function lines(text: string): string[] {
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
+}
+
+/** `docker context ls --format '{{json .}}'`: one JSON object a line (Name, Description, …). */
+export function parseContextList(stdout: string): { name: string; description: string }[] {
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('{'))
+    .flatMap((l) => {
+      try {
+        const c = JSON.parse(l) as { Name?: unknown; Description?: unknown };
+        return typeof c.Name === 'string'
+          ? [{ name: c.Name, description: typeof c.Description === 'string' ? c.Description : '' }]
+          : [];
+      } catch {
+        return [];
+      }
+    });
 }

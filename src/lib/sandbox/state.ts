@@ -48,6 +48,8 @@ export interface SandboxDescription {
   stateDir: string;
   /** Present when the sandbox has registry hosts: the image bundle named in the cluster file. */
   registry?: { image: string; bundle: string };
+  /** The first workload's image (busybox with a shell and httpd) and its bundle, named in the cluster file. */
+  workload?: { image: string; bundle: string };
   createdAt: string;
 }
 

@@ -14,6 +14,7 @@ import { inotifyInstanceLimit, inotifyWarning } from './inotify.js';
 import { ensureMirrorRepository, mirrorDockerVersions, mirrorUrl, startMirrorServer } from './mirror.js';
 import { mirrorKeyPath } from './mirror-signing.js';
 import { ensureRegistryBundle, type RegistryBundle } from './registry-image.js';
+import { ensureWorkloadBundle } from './workload-image.js';
 import { generateKeyPair, recordHostKeys } from './ssh-keys.js';
 import {
   assertSandboxName,
@@ -43,6 +44,7 @@ interface UpContext {
   rootfs?: HostRootfs;
   image?: string;
   registry?: RegistryBundle;
+  workload?: RegistryBundle;
   description?: SandboxDescription;
 }
 
@@ -114,6 +116,17 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxDescr
         },
       },
       {
+        title: 'Workload image bundle (busybox: a shell and httpd)',
+        task: async (ctx, task) => {
+          ctx.workload = await withCacheLock(
+            cacheDir,
+            () => ensureWorkloadBundle({ docker, cacheDir, logger }),
+            progress(task),
+          );
+          task.title = `Workload image ${ctx.workload.image}: ${ctx.workload.bundle}`;
+        },
+      },
+      {
         title: 'Network',
         task: async (ctx, task) => {
           const network = await createSandboxNetwork(docker, name);
@@ -128,6 +141,7 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxDescr
             knownHostsFile: sandboxKnownHostsFile(name),
             stateDir,
             ...(ctx.registry ? { registry: ctx.registry } : {}),
+            ...(ctx.workload ? { workload: ctx.workload } : {}),
             createdAt: new Date().toISOString(),
           };
           // Written now so that `ls` shows a sandbox whose `up` is still running or failed.
@@ -216,7 +230,8 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxDescr
     logger.warn(
       `sandbox up failed; removing what it made: ${error instanceof Error ? error.message : error}`,
     );
-    await sandboxDown(name, { logger, keepLogs: true }).catch((cleanupError: unknown) => {
+    // What a failed up leaves is its own; ~/.eectl/<name> was made by earlier use, if at all: kept.
+    await sandboxDown(name, { logger, keepLogs: true, keepState: true }).catch((cleanupError: unknown) => {
       logger.error(
         `cleanup after the failed up: ${cleanupError instanceof Error ? cleanupError.message : cleanupError}`,
       );

@@ -4,12 +4,14 @@ import { managerStatus } from './node-render.js';
 import { renderTable } from './table.js';
 import { renderDryRun } from './changes.js';
 import { formatPhaseTable } from './progress.js';
+import { renderRollingPreview } from './rolling-render.js';
 
 /** The human summary after install: what changed (or would), the nodes, the quorum, time per phase. */
 export function renderInstallSummary(r: InstallResult): string {
   const lines: string[] = [];
   if (r.dryRun) {
     lines.push(...renderDryRun(r.changes));
+    if (r.rolling) lines.push('', ...renderRollingPreview(r.rolling));
   } else if (r.converged) {
     lines.push(chalk.green(`Cluster ${r.cluster} is already converged: nothing changed.`));
   } else {

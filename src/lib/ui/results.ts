@@ -57,6 +57,8 @@ export interface InstallResult extends ChangeReport {
   warnings: string[];
   /** Registry replicas as checked after the rollout; the admin password only on the run that generated it. */
   registry?: { replicas: ReplicaHealth[]; adminPassword?: string };
+  /** Under --dry-run, when engines in the swarm would restart (a new daemon.json): how the rolling change would go. */
+  rolling?: RollingPreview;
 }
 
 /** What `reset` reports (the `--json` result). */
@@ -152,8 +154,50 @@ export interface UpgradePlan {
   batchSize: number;
   /** What happens about a backup first. */
   backup: string;
+  /** How long a drained node's tasks may take to run elsewhere. */
+  drainTimeoutSeconds: number;
+  /** How long the hosts' turns may take, from each host's last measured turn. */
+  estimate: RollingPreview['estimate'];
   /** Hosts without an engine: `eectl install` sets them up, upgrade leaves them. */
   skipped: string[];
+}
+
+/** What one host's package source offers of the engine package, and what it runs. */
+export interface HostOffer {
+  host: string;
+  /** The package manager's version ordering (deb, rpm). */
+  family: 'deb' | 'rpm';
+  /** The engine package of the source (docker.io, docker-ce, …). */
+  package: string;
+  /** Package versions offered, newest first. */
+  offered: string[];
+  /** The installed engine package's version; absent without an engine. */
+  installed?: string;
+  /** The version engine.version of the file resolves to on this host; absent when none offered matches. */
+  pinned?: string;
+}
+
+/** One offered package version, with the hosts that offer it, run it, and whose file's pin it is. */
+export interface OfferedVersion {
+  version: string;
+  /** As the daemon reports it (26.1.5). */
+  upstream: string;
+  package: string;
+  hosts: string[];
+  /** Hosts whose installed engine package is this version. */
+  installed: string[];
+  /** Hosts where engine.version of the file resolves to this version. */
+  pinned: string[];
+}
+
+/** What `upgrade --list` reports (the `--json` result). */
+export interface UpgradeListResult extends ActionReport {
+  cluster: string;
+  /** engine.version of the file; absent: the newest stable version. */
+  engineVersion?: string;
+  /** Every version offered, newest first, deduplicated over the hosts. */
+  versions: OfferedVersion[];
+  hosts: HostOffer[];
 }
 
 /** What `upgrade` reports (the `--json` result). */
@@ -165,6 +209,25 @@ export interface UpgradeResult extends ChangeReport {
   rolling: RollingReport;
   /** Services whose tasks stayed unevenly spread after the hosts' turns (`eectl rebalance` spreads them). */
   uneven?: string[];
+}
+
+/** What a dry run shows of a rolling change before it runs: order, batches, drains, daemon.json, time. */
+export interface RollingPreview {
+  /** The hosts in the order of their turns (managers one at a time, the leader last, then workers in batches, then registry nodes); one `turn` number per group restarted at once. */
+  order: { turn: number; host: string; role: string; leader: boolean; reasons: string[] }[];
+  /** Workers restarted at once. */
+  batchSize: number;
+  /** How long a drained node's tasks may take to run elsewhere before its turn fails. */
+  drainTimeoutSeconds: number;
+  /** The daemon.json change, key by key (+ added, - removed, ~ changed), with the hosts it applies to. */
+  daemonJson: { hosts: string[]; diff: string[] }[];
+  /** From each host's last measured turn (~/.eectl/<cluster>/rolling-turns.json); no seconds when none was measured. */
+  estimate: {
+    seconds?: number;
+    measured: { host: string; seconds: number; at: string; what: string }[];
+    unmeasured: string[];
+    description: string;
+  };
 }
 
 /** How each host's turn went: its window is from the drain until it is active again. */

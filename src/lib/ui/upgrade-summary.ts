@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import type { UpgradePlan, UpgradeResult } from './results.js';
+import type { UpgradeListResult, UpgradePlan, UpgradeResult } from './results.js';
 import { upstreamVersion } from '../host/version.js';
 import { renderDryRun } from './changes.js';
 import { rebalanceHint } from './rebalance-render.js';
@@ -21,8 +21,9 @@ export function renderUpgradePlan(plan: UpgradePlan): string {
   ]);
   lines.push(renderTable(['#', 'HOST', 'ROLE', 'DAEMON', 'PACKAGE', 'TO'], rows));
   lines.push(
-    `Order: managers one at a time (the leader last), then workers ${plan.batchSize} at a time, then registry nodes one at a time; each drained first when it runs tasks.`,
+    `Order: managers one at a time (the leader last), then workers ${plan.batchSize} at a time, then registry nodes one at a time; each drained first when it runs tasks (its tasks given ${plan.drainTimeoutSeconds} s to run elsewhere).`,
   );
+  if (plan.hosts.some((h) => h.changes)) lines.push(`Estimate: ${plan.estimate.description}`);
   lines.push(`Backup: ${plan.backup}`);
   if (plan.skipped.length > 0)
     lines.push(`Without an engine (eectl install sets them up): ${plan.skipped.join(', ')}`);
@@ -46,5 +47,44 @@ export function renderUpgradeSummary(r: UpgradeResult): string {
   lines.push('', formatPhaseTable(r.phases), `Total: ${r.seconds.toFixed(1)}s`);
   const hint = rebalanceHint(r.uneven, r.file.path);
   if (hint) lines.push(hint);
+  return lines.join('\n');
+}
+
+/** `upgrade --list`: the versions the hosts' package sources offer, newest first, what runs and what is pinned. */
+export function renderUpgradeList(r: UpgradeListResult): string {
+  const all = r.hosts.map((h) => h.host);
+  const hostsOf = (hosts: readonly string[]): string =>
+    hosts.length === 0
+      ? '-'
+      : hosts.length === all.length && all.length > 1
+        ? 'every host'
+        : hosts.join(', ');
+  const rows = r.versions.map((v) => {
+    const marks: string[] = [];
+    if (v.installed.length > 0) marks.push(`installed: ${hostsOf(v.installed)}`);
+    if (v.pinned.length > 0) marks.push(`pinned: ${hostsOf(v.pinned)}`);
+    if (v.hosts.length === 0) marks.push('no longer offered');
+    return [v.upstream, `${v.package} ${v.version}`, hostsOf(v.hosts), marks.join('; ')];
+  });
+  const pin = r.engineVersion === undefined ? 'not set (the newest stable version)' : `"${r.engineVersion}"`;
+  const lines = [
+    `Engine versions the package sources offer (cluster ${r.cluster}; engine.version in the file: ${pin}):`,
+    rows.length > 0
+      ? renderTable(['ENGINE', 'PACKAGE', 'OFFERED ON', ''], rows)
+      : '  none: no host lists the engine package',
+  ];
+  const silent = r.hosts.filter((h) => h.offered.length === 0).map((h) => h.host);
+  if (silent.length > 0)
+    lines.push(`No version offered on ${silent.join(', ')}: check engine.source and its repository.`);
+  if (r.engineVersion !== undefined) {
+    const unmatched = r.hosts
+      .filter((h) => h.pinned === undefined && h.offered.length > 0)
+      .map((h) => h.host);
+    if (unmatched.length > 0)
+      lines.push(
+        `engine.version "${r.engineVersion}" matches no offered version on ${unmatched.join(', ')}.`,
+      );
+  }
+  lines.push('', 'Move to one: eectl upgrade --to VERSION --dry-run, then without --dry-run.');
   return lines.join('\n');
 }

@@ -51,6 +51,23 @@ describe('the sandbox cluster file', () => {
     expect(config.spec.images.bundles).toEqual(['/var/cache/eectl-sandbox/registry/r.tar']);
   });
 
+  it('names the first workload’s bundle (busybox with a shell and httpd) for install to load on every host, before the registry’s', () => {
+    const workload = {
+      image: 'eectl-sandbox/busybox:1.35.0-web1',
+      bundle: '/var/cache/eectl-sandbox/workload/eectl-sandbox-busybox-1.35.0-web1.tar',
+    };
+    const alone = clusterSchema.parse(parse(sandboxClusterYaml({ ...description(0), workload })));
+    expect(alone.spec.images.bundles).toEqual([workload.bundle]);
+    const text = sandboxClusterYaml({ ...description(2), workload });
+    expect(clusterSchema.parse(parse(text)).spec.images.bundles).toEqual([
+      workload.bundle,
+      '/var/cache/eectl-sandbox/registry/r.tar',
+    ]);
+    expect(text).toContain(
+      '# Hold eectl-sandbox/busybox:1.35.0-web1 and eectl-sandbox/registry:2.8.2, loaded on every host by install.',
+    );
+  });
+
   it('says in comments which user each role logs in as and how to remove the sandbox', () => {
     const text = sandboxClusterYaml(description(0));
     expect(text).toMatch(/^# .*Managers log in as root; workers and registry hosts as "eectl" with sudo/m);
