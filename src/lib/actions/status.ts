@@ -214,6 +214,12 @@ export function assessCluster(
   const engineVersions = versionDrift(config, nodes);
   for (const v of engineVersions) warnings.push(`${v.node} runs engine ${v.version}, expected ${v.expected}`);
 
+  const noIpvs = described.filter((d) => d.ok && d.facts.ipvs === 'missing').map((d) => d.address);
+  if (noIpvs.length > 0) {
+    warnings.push(
+      `${noIpvs.join(', ')}: the kernel has no ip_vs module, so the routing mesh and service VIPs do not work there: publish ports in host mode (spec.ingress reaches tasks by address)`,
+    );
+  }
   const ca = caExpiry(described, now);
   if (ca?.due) warnings.push(`the cluster CA expires in ${ca.daysLeft} days`);
   const health: Health = !quorum.hasQuorum ? 'quorum-lost' : problems.length > 0 ? 'degraded' : 'healthy';

@@ -166,6 +166,22 @@ describe('eectl status: health from facts and the node list', () => {
     expect(r.quorum.description).toContain('NO LEADER');
   });
 
+  it('warns, and stays healthy, where a kernel has no ip_vs: the routing mesh cannot work there', () => {
+    const hosts = healthyHosts().map((d, i) =>
+      d.ok && i < 2 ? { ...d, facts: { ...d.facts, ipvs: 'missing' as const } } : d,
+    );
+    const r = assessCluster(config, hosts, view(healthyNodes()), NOW);
+    expect(r.health).toBe('healthy');
+    const first = hosts
+      .slice(0, 2)
+      .map((d) => d.address)
+      .join(', ');
+    expect(r.warnings).toEqual([
+      expect.stringContaining(`${first}: the kernel has no ip_vs module`) as unknown,
+    ]);
+    expect(r.warnings[0]).toContain('publish ports in host mode');
+  });
+
   it('drift: a host of the file not in the swarm (degraded), a node not in the file and another engine version (warnings)', () => {
     const nodes = healthyNodes().filter((n) => n.hostname !== 'w1');
     nodes.push(node('10.0.0.99', 'stray', 'worker'));
