@@ -71,7 +71,7 @@ export interface Slapd {
   stop: (remove?: boolean) => Promise<void>;
 }
 
-/** Whether this machine has slapd (installed by .ci/run; integration tests say so when it is missing). */
+/** Whether this machine has slapd (installed by scripts/test-setup; integration tests say so when it is missing). */
 export const haveSlapd = (): boolean => existsSync(SLAPD_BINARY);
 
 /** `{SSHA}` as slappasswd writes it: SHA-1 of the password and a salt, then the salt, in base64. */

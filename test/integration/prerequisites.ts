@@ -43,6 +43,6 @@ export default function setup(): void {
   if (missing.length === 0) return;
   throw new Error(
     `the integration tier cannot run on this machine; missing:\n  ${missing.join('\n  ')}\n` +
-      'Install them (README, Development; .ci/run installs everything) and run again.',
+      'Install them (scripts/test-setup installs everything the tests need) and run again.',
   );
 }
