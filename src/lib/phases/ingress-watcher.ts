@@ -146,14 +146,14 @@ export function watcherCertProblem(
 /** The system user, its folder, key (0600, its own), certificate, CA and endpoint. */
 async function ensureIdentity(ctx: ClusterContext, host: Host, identity: WatcherIdentity): Promise<boolean> {
   const hasUser = (await host.exec(['id', '-u', WATCHER_USER], { check: false })).code === 0;
-  const certPem = (await host.conn.readFile(WATCHER_CERT))?.toString('utf8');
-  const keyPem = hasUser
-    ? (await host.conn.readFile(WATCHER_KEY, { sudo: true }))?.toString('utf8')
-    : undefined;
+  // The folder is root's and the watcher's (0750): a login user other than root reads it with sudo.
+  const read = async (path: string) => (await host.conn.readFile(path, { sudo: true }))?.toString('utf8');
+  const certPem = await read(WATCHER_CERT);
+  const keyPem = hasUser ? await read(WATCHER_KEY) : undefined;
   addSecret(keyPem);
   const problem = watcherCertProblem(certPem, keyPem, identity.caPem);
-  const caHave = (await host.conn.readFile(WATCHER_CA))?.toString('utf8');
-  const endpointHave = (await host.conn.readFile(WATCHER_ENDPOINT))?.toString('utf8');
+  const caHave = await read(WATCHER_CA);
+  const endpointHave = await read(WATCHER_ENDPOINT);
   if (hasUser && !problem && caHave === identity.caPem && endpointHave === identity.endpoint) return false;
   const why = !hasUser ? 'new' : problem ? `the certificate is ${problem}` : 'the CA or API endpoint changed';
   await ctx.changes.apply(
