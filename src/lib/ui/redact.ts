@@ -75,3 +75,16 @@ export function clearSecrets(): void {
   secrets.clear();
   patterns = [];
 }
+
+/**
+ * What of the known secrets is still in `text` (a final scan after `redact`): one description per kind
+ * found, never the secret itself. Empty when the text is clean.
+ */
+export function secretsLeftIn(text: string): string[] {
+  const found: string[] = [];
+  const forms = patterns.filter((form) => text.includes(form));
+  if (forms.length > 0) found.push(`${forms.length} form(s) of registered secrets`);
+  if (/SWMTKN-1-[0-9a-z]/i.test(text)) found.push('a swarm join token');
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----(?!\[REDACTED\])/.test(text)) found.push('a private key');
+  return found;
+}
