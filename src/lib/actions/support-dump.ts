@@ -13,7 +13,7 @@ import { supportStatusPhase } from '../phases/support-status.js';
 import { supportSwarmPhase } from '../phases/support-swarm.js';
 import { supportWritePhase } from '../phases/support-write.js';
 import type { SupportDumpResult } from '../ui/results.js';
-import { judgeCluster } from './status.js';
+import { ClusterUnhealthyError, judgeCluster } from './status.js';
 
 /**
  * `eectl support dump`: reachable hosts → the secrets to redact → every host (in parallel, each bounded in
@@ -42,8 +42,21 @@ export async function supportDump(options: SupportDumpOptions): Promise<SupportD
     entries: [],
     hostOutcomes: [],
     described: [],
-    readStatus: (described, swarm) =>
-      judgeCluster(config, described, { nodes: swarm.nodes, error: swarm.error }, session),
+    readStatus: async (described, swarm) => {
+      const result = await judgeCluster(
+        config,
+        described,
+        { nodes: swarm.nodes, error: swarm.error },
+        session,
+      );
+      if (result.health === 'healthy') return { status: 0, result };
+      const e = new ClusterUnhealthyError(result);
+      return {
+        status: e.exitCode,
+        error: { code: e.code, message: e.message, suggestions: e.suggestions },
+        result,
+      };
+    },
   };
   const report = await runAction(SUPPORT_DUMP_PHASES, ctx, options.progress, async () => {});
   const written = setByPhases(ctx.written, 'an archive');

@@ -8,6 +8,13 @@ import { HOST_FILES, hostDir, type DumpEntry } from '../support/layout.js';
 import { learnManagerSecrets } from '../support/secrets.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import type { StatusResult, SupportDumpHost } from '../ui/results.js';
+
+/** What `eectl status --json` prints. */
+export interface StatusEnvelope {
+  status: number;
+  result: StatusResult;
+  error?: { code: string; message: string; suggestions: string[] };
+}
 import { mapSettled } from '../util/concurrency.js';
 import type { UnreachableHost } from './reset-connect.js';
 
@@ -30,11 +37,14 @@ export interface SupportDumpContext extends ClusterContext {
   hostOutcomes: SupportDumpHost[];
   described: HostDescription[];
   swarm?: { from: string; nodes: SwarmNode[] } | { error: string };
-  /** The status report from what the dump read (given by the action: phases never call actions). */
+  /**
+   * `eectl status --json`'s envelope from what the dump read: `{status: 0, result}`, or `{status: 1, error,
+   * result}` for a cluster that is not healthy. Given by the action (phases never call actions).
+   */
   readStatus: (
     described: HostDescription[],
     swarm: { nodes?: SwarmNode[]; error?: string },
-  ) => Promise<StatusResult>;
+  ) => Promise<StatusEnvelope>;
   runLogs?: number;
   written?: { path: string; bytes: number; files: number };
 }

@@ -11,10 +11,10 @@ export const supportStatusPhase: Phase<SupportDumpContext> = {
     const swarm =
       ctx.swarm && 'nodes' in ctx.swarm ? { nodes: ctx.swarm.nodes } : { error: ctx.swarm?.error };
     try {
-      const result = await withDeadline(ctx.request.hostTimeoutMs, ctx.signal, () =>
+      const envelope = await withDeadline(ctx.request.hostTimeoutMs, ctx.signal, () =>
         ctx.readStatus(ctx.described, swarm),
       );
-      ctx.entries.push({ name: STATUS, text: `${JSON.stringify({ status: 0, result }, null, 2)}\n` });
+      ctx.entries.push({ name: STATUS, text: `${JSON.stringify(envelope, null, 2)}\n` });
     } catch (error) {
       const e = toEectlError(error);
       ctx.entries.push({

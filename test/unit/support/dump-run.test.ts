@@ -317,7 +317,12 @@ describe('support dump over scripted hosts', () => {
       managedFiles: [{ path: '/etc/docker/daemon.json' }],
     });
     expect(entry(entries, 'swarm/task-errors.txt')).toMatch(/task task-failed .* failed .*non-zero exit/);
-    expect(JSON.parse(entry(entries, 'status.json')!).result).toMatchObject({ cluster: 'prod' });
+    // As `eectl status --json` prints it: two hosts of the file are missing, so the cluster is degraded.
+    expect(JSON.parse(entry(entries, 'status.json')!)).toMatchObject({
+      status: 1,
+      error: { code: 'EDEGRADED' },
+      result: { cluster: 'prod', health: 'degraded', quorum: { hasQuorum: true } },
+    });
     expect(result.swarm).toEqual({ from: M1, nodes: 2 });
     expect(result.runLogs).toBe(1);
   });
