@@ -56,9 +56,9 @@ Changes nothing and takes no cluster lock. A host that cannot be reached, or run
             hostTimeoutMs,
             runLogs: this.flags['run-logs'],
             ownRunLog: this.runLog.path,
+            eectlVersion: this.config.version,
           },
         });
-        for (const w of result.warnings) this.log_.warn(w);
         if (!this.jsonEnabled()) this.log(renderSupportDump(result));
         return result;
       },

@@ -24,6 +24,8 @@ export interface SupportDumpRequest {
   journalLines: number;
   hostTimeoutMs: number;
   runLogs: number;
+  /** The eectl that wrote the dump, for summary.json. */
+  eectlVersion?: string | undefined;
   /** This run's own log, left out (it is being written). */
   ownRunLog?: string | undefined;
 }
@@ -113,13 +115,13 @@ export const supportHostsPhase: Phase<SupportDumpContext> = {
         for (const p of s.value) host.log.debug(`support dump: ${p}`);
         continue;
       }
-      const message = toEectlError(s.error).message;
-      ctx.log.warn(`${host.name}: not collected whole: ${message}`);
+      const { code, message } = toEectlError(s.error);
+      ctx.log.warn(`${host.name}: not collected whole (what it gave is in the dump): ${message}`);
       ctx.hostOutcomes.push({ host: host.name, role: host.role, collected: false, problems: [message] });
       ctx.described.push(
         host.facts
           ? { address: host.name, role: host.role, ok: true, facts: host.facts }
-          : { address: host.name, role: host.role, ok: false, error: { code: 'ETIMEOUT', message } },
+          : { address: host.name, role: host.role, ok: false, error: { code, message } },
       );
     }
     // The file's order, whatever order the hosts answered in.

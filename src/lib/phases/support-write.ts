@@ -24,6 +24,7 @@ function summary(ctx: SupportDumpContext): string {
   return `${JSON.stringify(
     {
       cluster: ctx.config.metadata.name,
+      eectl: ctx.request.eectlVersion,
       createdAt: ctx.startedAt.toISOString(),
       journalLines: ctx.request.journalLines,
       hostTimeoutSeconds: ctx.request.hostTimeoutMs / 1000,

@@ -1,7 +1,14 @@
+import { EectlError, ExitCode } from '../errors.js';
+
 /** Thrown when a host's part of a dump took longer than its bound. */
-export class DeadlineError extends Error {
+export class DeadlineError extends EectlError {
   constructor(readonly ms: number) {
-    super(`gave up after ${Math.round(ms / 1000)} s (--host-timeout)`);
+    super(`gave up after ${Math.round(ms / 1000)} s (--host-timeout)`, {
+      code: 'EHOST_TIMEOUT',
+      kind: 'external',
+      exitCode: ExitCode.failure,
+      suggestions: ['Give slow hosts more time with --host-timeout.'],
+    });
   }
 }
 

@@ -119,6 +119,7 @@ spec:
     for (const [name, e] of entries) expect(e.mode, name).toBe(0o600);
     const text = (name: string) => [...entries].find(([n]) => n.endsWith(`/${name}`))?.[1].text ?? '';
     expect(text('hosts/127.0.0.2/ERROR.txt')).toMatch(/cannot be reached/);
+    expect(JSON.parse(text('summary.json'))).toMatchObject({ cluster: 'lab', eectl: expect.any(String) });
     expect(JSON.parse(text(`hosts/${server.host}/facts.json`))).toMatchObject({ isRoot: true });
     // This machine's engine is in no swarm: status says the quorum is lost, exit 1, as `eectl status --json`.
     expect(JSON.parse(text('status.json'))).toMatchObject({
