@@ -85,6 +85,8 @@ export function secretsLeftIn(text: string): string[] {
   const forms = patterns.filter((form) => text.includes(form));
   if (forms.length > 0) found.push(`${forms.length} form(s) of registered secrets`);
   if (/SWMTKN-1-[0-9a-z]/i.test(text)) found.push('a swarm join token');
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----(?!\[REDACTED\])/.test(text)) found.push('a private key');
+  // A whole block with its body still there (a BEGIN line alone, from a cut log, holds nothing).
+  if (/-----BEGIN ([A-Z ]*)PRIVATE KEY-----(?!\[REDACTED\])[\s\S]*?-----END \1PRIVATE KEY-----/.test(text))
+    found.push('a private key');
   return found;
 }

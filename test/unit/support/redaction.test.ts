@@ -46,6 +46,12 @@ describe('redactEntries', () => {
     expect(secretsLeftIn(clean!.text)).toEqual([]);
   });
 
+  it('takes a key header cut from its key (a log cut at its start) as no key: the dump goes on', () => {
+    const text = 'out: -----BEGIN EC PRIVATE KEY-----\n(the first 1024 bytes are left out)\n';
+    expect(redactEntries([{ name: 'eectl-logs/x.log', text }])[0]!.text).toBe(text);
+    expect(secretsLeftIn(keyPem)).toEqual(['a private key']);
+  });
+
   it('leaves a text without secrets as it is', () => {
     addSecret(password);
     const text = '{"ServerVersion":"27.3.1","Swarm":{"LocalNodeState":"active"}}\n';
