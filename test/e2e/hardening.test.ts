@@ -1,10 +1,12 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { runEectl } from '../helpers/cli.js';
+import { leakForms, readDump } from '../helpers/support-dump.js';
 import { useSandbox } from './helpers/sandbox.js';
 
 const CI_PASSWORD_ENV = 'E2E_HARDENING_CI_PASSWORD';
@@ -117,6 +119,8 @@ function filesUnder(dir: string): string[] {
 
 describe('hardening: hostile cluster files change nothing; no secret in any log or argv', () => {
   const sandbox = useSandbox({ name: 'hardening', managers: 2, workers: 1, registries: 1 });
+  /** What the install test learnt, for the support dump's: the file, the secrets, the public certificates. */
+  let installed: { file: string; secrets: Record<string, string>; certificates: string } | undefined;
 
   /** The cluster file with registry users (one from the environment; admin's password generated). */
   const withUsers = async (): Promise<string> => {
@@ -278,6 +282,75 @@ describe('hardening: hostile cluster files change nothing; no secret in any log 
         }
       }
       expect(hits).toEqual([]);
+      installed = { file, secrets, certificates };
     },
   );
+
+  it('support dump: every host, the swarm and the status are in it, and none of the secrets', async () => {
+    if (!installed) throw new Error('the install test did not get to its end');
+    const { file, secrets, certificates } = installed;
+    const out = join(mkdtempSync(join(tmpdir(), 'eectl-e2e-dump-')), 'dump.tar.gz');
+    const r = await runEectl(['support', 'dump', '-c', file, '-o', out, '--json', '--host-timeout', '120'], {
+      env: { [CI_PASSWORD_ENV]: CI_PASSWORD },
+      timeoutMs: 300_000,
+    });
+    expect(r.code, `${r.stderr}\n${r.stdout.slice(0, 3000)}`).toBe(0);
+    const result = r.json?.result as { warnings: string[]; hosts: { host: string; collected: boolean }[] };
+    expect(result.warnings).toEqual([]);
+    expect(result.hosts.every((h) => h.collected)).toBe(true);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    // An ordinary .tar.gz, one folder.
+    const listed = await execa('tar', ['-tzf', out]);
+    expect(new Set(listed.stdout.split('\n').map((l) => l.split('/')[0])).size).toBe(1);
+
+    const entries = await readDump(out);
+    const text = (name: string): string => [...entries].find(([n]) => n.endsWith(`/${name}`))?.[1].text ?? '';
+    for (const h of sandbox.hosts) {
+      const dir = `hosts/${h.address}`;
+      expect(JSON.parse(text(`${dir}/facts.json`)), h.hostname).toMatchObject({ hostname: h.hostname });
+      expect(JSON.parse(text(`${dir}/docker-info.json`)), h.hostname).toMatchObject({
+        Swarm: { LocalNodeState: 'active' },
+      });
+      // The host's own daemon.json, as it is there (or that it has none).
+      const daemon = await sandbox.exec(
+        h,
+        'cat /etc/docker/daemon.json 2>/dev/null || echo "(no /etc/docker/daemon.json on this host)"',
+      );
+      expect(text(`${dir}/daemon.json`).trim(), h.hostname).toBe(daemon.stdout.trim());
+      expect(text(`${dir}/journal-docker.service.txt`), h.hostname).toMatch(/dockerd/);
+      expect(text(`${dir}/ERROR.txt`), h.hostname).toBe('');
+    }
+    const nodes = JSON.parse(text('swarm/nodes.json')) as { Description: { Hostname: string } }[];
+    expect(nodes.map((n) => n.Description.Hostname).sort()).toEqual(
+      sandbox.hosts.map((h) => h.hostname).sort(),
+    );
+    expect((JSON.parse(text('swarm/services.json')) as unknown[]).length).toBeGreaterThan(0);
+    expect((JSON.parse(text('swarm/tasks.json')) as unknown[]).length).toBeGreaterThan(0);
+    expect(text('swarm/task-errors.txt')).not.toBe('');
+    // What `eectl status --json` says of the cluster now.
+    const status = await runEectl(['status', '-c', file, '--json'], { timeoutMs: 300_000 });
+    const health = (status.json?.result as { health?: string } | undefined)?.health;
+    expect(health, status.stderr).toBeDefined();
+    expect(JSON.parse(text('status.json'))).toMatchObject({ status: status.code, result: { health } });
+    expect([...entries.keys()].some((n) => n.includes('/eectl-logs/'))).toBe(true);
+
+    // The secrets, raw or base64 (at every offset), in no file of the dump, nor in the dump's own run log.
+    const dumpLog = filesUnder(join(process.env.EECTL_HOME ?? '', sandbox.name, 'logs'))
+      .filter((f) => f.endsWith('-support-dump.log'))
+      .sort()
+      .at(-1);
+    expect(dumpLog, 'the dump run log').toBeDefined();
+    const texts = [
+      ...[...entries].map(([where, e]) => ({ where, text: e.text })),
+      ...(dumpLog ? [{ where: dumpLog, text: readFileSync(dumpLog, 'utf8') }] : []),
+    ];
+    const hits: string[] = [];
+    for (const [what, value] of Object.entries(secrets)) {
+      const forms = new Set([...searchForms(value), ...leakForms(value)]);
+      for (const form of [...forms].filter((f) => !certificates.includes(f))) {
+        for (const { where, text: t } of texts) if (t.includes(form)) hits.push(`${what} in ${where}`);
+      }
+    }
+    expect([...new Set(hits)]).toEqual([]);
+  });
 });

@@ -123,15 +123,22 @@ export async function clusterStatus(
     options.session,
     options.concurrency,
   );
-  const replicas = await registryReplicaHealth(options.config, described, options.session);
-  const proxies = await ingressProxyHealth(options.config, described, options.session);
-  return {
-    result: withIngressHealth(
-      withRegistryHealth(assessCluster(options.config, described, swarm), replicas),
-      proxies,
-    ),
-    hostErrors,
-  };
+  return { result: await judgeCluster(options.config, described, swarm, options.session), hostErrors };
+}
+
+/**
+ * The report from hosts already read (their facts, the node list): `assessCluster`, with the registry's
+ * replicas and the ingress proxies asked on their hosts. `support dump` judges what it collected with it.
+ */
+export async function judgeCluster(
+  config: ClusterConfig,
+  described: readonly HostDescription[],
+  swarm: SwarmView,
+  session: Session,
+): Promise<StatusResult> {
+  const replicas = await registryReplicaHealth(config, described, session);
+  const proxies = await ingressProxyHealth(config, described, session);
+  return withIngressHealth(withRegistryHealth(assessCluster(config, described, swarm), replicas), proxies);
 }
 
 /** What the swarm said: its nodes, or why no manager listed them. */

@@ -428,6 +428,40 @@ export class HostDocker {
     );
   }
 
+  /** `docker info` as the daemon prints it (JSON), for a support dump: it holds no join token. */
+  async infoText(options: { signal?: AbortSignal } = {}): Promise<string> {
+    return (await this.bulk(['info', '--format', '{{json .}}'], options)).stdout;
+  }
+
+  /** `docker node inspect` of every node (a JSON array), for a support dump. */
+  async inspectAllNodes(options: { signal?: AbortSignal } = {}): Promise<string> {
+    const ids = (await this.run(['node', 'ls', '--quiet'], options)).stdout.split('\n').filter(Boolean);
+    if (ids.length === 0) return '[]';
+    return (await this.bulk(['node', 'inspect', ...ids], options)).stdout;
+  }
+
+  /**
+   * `docker inspect` of every task the swarm keeps (each service's history too, whatever its desired
+   * state: the failed ones carry their error), for a support dump. A JSON array.
+   */
+  async inspectAllTasks(options: { signal?: AbortSignal } = {}): Promise<string> {
+    const services = (await this.run(['service', 'ls', '--quiet'], options)).stdout
+      .split('\n')
+      .filter(Boolean);
+    if (services.length === 0) return '[]';
+    const listed = await this.bulk(['service', 'ps', '--quiet', '--no-trunc', ...services], options);
+    const ids = [...new Set(listed.stdout.split('\n').filter(Boolean))];
+    if (ids.length === 0) return '[]';
+    // A task can vanish between the two calls: inspect then prints the others and exits 1.
+    const r = await this.bulk(['inspect', '--type', 'task', ...ids], { ...options, check: false });
+    if (!r.stdout.trim().startsWith('[')) await this.run(['inspect', '--type', 'task', ...ids], options);
+    return r.stdout;
+  }
+
+  private bulk(args: string[], options: ExecOptions = {}) {
+    return this.host.sudoBulk(['docker', ...args], { timeoutMs: 120_000, ...options });
+  }
+
   /** Every service with its running and desired replica counts. */
   async services(): Promise<SwarmService[]> {
     return parseServiceList((await this.run(['service', 'ls', '--format', SERVICE_LIST_FORMAT])).stdout);

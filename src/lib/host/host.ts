@@ -1,4 +1,5 @@
 import type { HostSpec, Role } from '../config/schema.js';
+import { Writable } from 'node:stream';
 import type { Connection, ExecOptions, ExecResult, RemoteCommand } from '../ssh/connection.js';
 import type { Logger } from '../ui/log.js';
 import type { Facts } from './facts-types.js';
@@ -48,5 +49,21 @@ export class Host {
   /** Runs a command as root (sudo when the login user is not root). */
   sudo(command: RemoteCommand, options?: ExecOptions): Promise<ExecResult> {
     return this.conn.exec(command, { ...options, sudo: true });
+  }
+
+  /**
+   * Runs a command as root whose output is bulk (a journal, an inspect of every object): returned whole,
+   * kept out of the run log (which would hold it twice, and every later support dump again).
+   */
+  async sudoBulk(command: RemoteCommand, options?: Omit<ExecOptions, 'stdoutTo'>): Promise<ExecResult> {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    const result = await this.sudo(command, { ...options, stdoutTo: sink });
+    return { ...result, stdout: Buffer.concat(chunks).toString('utf8') };
   }
 }

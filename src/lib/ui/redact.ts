@@ -75,3 +75,18 @@ export function clearSecrets(): void {
   secrets.clear();
   patterns = [];
 }
+
+/**
+ * What of the known secrets is still in `text` (a final scan after `redact`): one description per kind
+ * found, never the secret itself. Empty when the text is clean.
+ */
+export function secretsLeftIn(text: string): string[] {
+  const found: string[] = [];
+  const forms = patterns.filter((form) => text.includes(form));
+  if (forms.length > 0) found.push(`${forms.length} form(s) of registered secrets`);
+  if (/SWMTKN-1-[0-9a-z]/i.test(text)) found.push('a swarm join token');
+  // A whole block with its body still there (a BEGIN line alone, from a cut log, holds nothing).
+  if (/-----BEGIN ([A-Z ]*)PRIVATE KEY-----(?!\[REDACTED\])[\s\S]*?-----END \1PRIVATE KEY-----/.test(text))
+    found.push('a private key');
+  return found;
+}

@@ -6,7 +6,11 @@ import { open, rename, unlink } from 'node:fs/promises';
  * a symlink or file planted under that name makes the open fail instead of being followed) with its
  * mode from the start, then renamed over `path` (rename replaces a symlink, never writes through it).
  */
-export async function writeFileAtomically(path: string, content: string, mode: number): Promise<void> {
+export async function writeFileAtomically(
+  path: string,
+  content: string | Uint8Array,
+  mode: number,
+): Promise<void> {
   const temp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
   const handle = await open(temp, 'wx', mode);
   try {

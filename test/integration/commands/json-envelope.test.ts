@@ -121,6 +121,18 @@ describe('the --json envelope of every command', () => {
       expect(Array.isArray(hosts[0]!.facts.managedFiles)).toBe(true);
     });
 
+    it('support dump of a host in no swarm: the archive, each host, and a warning, exit 0', async () => {
+      const out = scratch.path('support.tar.gz');
+      const r = await envelope(['support', 'dump', '-c', local, '-o', out]);
+      expect(r.status, JSON.stringify(r.error)).toBe(0);
+      expect(r.result).toMatchObject({
+        cluster: 'lab',
+        archive: out,
+        hosts: [{ host: 'local', collected: true }],
+        warnings: ['the swarm could not be read: no manager of the file is in the swarm and reachable'],
+      });
+    });
+
     it('exec: an object with every host’s outcome', async () => {
       const r = await envelope(['exec', '-c', local, '--', 'echo out']);
       expect(r.result).toEqual({ hosts: [{ host: 'local', code: 0, stdout: 'out\n', stderr: '' }] });

@@ -6,6 +6,7 @@ import { NODE_ACTIVATE_PHASES } from '../../../src/lib/actions/node-availability
 import { REBALANCE_PHASES } from '../../../src/lib/actions/rebalance.js';
 import { RESET_PHASES } from '../../../src/lib/actions/reset.js';
 import { RESTORE_PHASES } from '../../../src/lib/actions/restore.js';
+import { SUPPORT_DUMP_PHASES } from '../../../src/lib/actions/support-dump.js';
 import { UPGRADE_PHASES } from '../../../src/lib/actions/upgrade.js';
 import type { Phase } from '../../../src/lib/phase/phase.js';
 import { BEFORE_LOCK, LOCK_TITLE, phaseLists, READ_ONLY_LISTS, titles } from '../../helpers/phase-lists.js';
@@ -39,6 +40,7 @@ describe('every exported *_PHASES list of src/lib/actions (found by reading the 
         'NODE_DRAIN_PHASES',
         'NODE_ACTIVATE_PHASES',
         'REBALANCE_PHASES',
+        'SUPPORT_DUMP_PHASES',
       ]),
     );
   });
@@ -133,6 +135,19 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Plan the rebalance',
       'Rebalance services, one at a time',
     ]);
+  });
+
+  it('support dump: no lock, every host before the swarm, the swarm before the status; written last, after the redaction', () => {
+    expect(titles(SUPPORT_DUMP_PHASES as Phase<never>[])).not.toContain(LOCK_TITLE);
+    expectOrder(SUPPORT_DUMP_PHASES as Phase<never>[], [
+      'Connect to hosts',
+      'Learn the secrets to redact',
+      'Collect from every host',
+      'Read the swarm',
+      'Report the status',
+      'Redact and write the archive',
+    ]);
+    expect(titles(SUPPORT_DUMP_PHASES as Phase<never>[]).at(-1)).toBe('Redact and write the archive');
   });
 
   it('node activate, upgrade and restore end by looking at how the services are spread (the hint to rebalance)', () => {
