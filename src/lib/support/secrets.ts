@@ -2,6 +2,7 @@ import { REGISTRY_LOGINS_FILE } from '../access/paths.js';
 import { secretEnvRefs } from '../config/secrets.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { HostDocker } from '../host/docker.js';
+import { WATCHER_KEY } from '../ingress/names.js';
 import type { Host } from '../host/host.js';
 import { readLocalCa } from '../pki/ca-store.js';
 import { HOST_CA_KEY, HOST_SERVER_KEY } from '../pki/paths.js';
@@ -33,13 +34,13 @@ export async function learnLocalSecrets(cluster: string): Promise<number> {
 }
 
 /**
- * A manager's secrets, read as root: the CA's and the API's keys, the registry's state (its TLS key, the
+ * A manager's secrets, read as root: the CA's, the API's and the ingress watcher's keys, the registry's state (its TLS key, the
  * token service's signing key, htpasswd, http.secret, the admin password) and the file users' password
  * hashes. Missing files are skipped.
  */
 export async function learnManagerSecrets(host: Host): Promise<number> {
   let count = 0;
-  for (const path of [HOST_CA_KEY, HOST_SERVER_KEY, REGISTRY_LOGINS_FILE]) {
+  for (const path of [HOST_CA_KEY, HOST_SERVER_KEY, WATCHER_KEY, REGISTRY_LOGINS_FILE]) {
     const text = (await host.conn.readFile(path, { sudo: true }))?.toString('utf8');
     if (!text) continue;
     addSecret(text);
