@@ -77,16 +77,20 @@ export async function importFiles(
   }
 }
 
+/** Debian's busybox-static package in the sandbox cache (the tool image and the first workload use it). */
+export async function busyboxDeb(ctx: ToolContext): Promise<string> {
+  const deb = await findDeb(ctx.cacheDir, 'busybox-static');
+  if (deb) return deb;
+  throw new EectlError('busybox-static is missing from the sandbox cache', {
+    code: 'ESANDBOXCACHE',
+    kind: 'bug',
+    suggestions: [`Remove ${join(ctx.cacheDir, 'mirror')} and run eectl sandbox up again to rebuild it.`],
+  });
+}
+
 /** The image of the mirror's file server (busybox httpd, statically linked). Returns its tag. */
 export async function ensureToolImage(ctx: ToolContext): Promise<string> {
-  const deb = await findDeb(ctx.cacheDir, 'busybox-static');
-  if (!deb) {
-    throw new EectlError('busybox-static is missing from the sandbox cache', {
-      code: 'ESANDBOXCACHE',
-      kind: 'bug',
-      suggestions: [`Remove ${join(ctx.cacheDir, 'mirror')} and run eectl sandbox up again to rebuild it.`],
-    });
-  }
+  const deb = await busyboxDeb(ctx);
   const version = (await debVersion(deb, ctx.logger)).replace(/^\d+:/, '').replace(/[^A-Za-z0-9_.-]/g, '_');
   const image = `eectl-sandbox/busybox:${version}`;
   if (await ctx.docker.imageExists(image)) return image;

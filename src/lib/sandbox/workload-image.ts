@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EectlError } from '../errors.js';
 import { runLocal } from './exec.js';
 import type { RegistryBundle } from './registry-image.js';
 import type { SandboxDescription } from './state.js';
 import { upstreamVersion } from './registry-image.js';
-import { debVersion, extractDeb, findDeb, type ToolContext } from './tool-image.js';
+import { busyboxDeb, debVersion, extractDeb, type ToolContext } from './tool-image.js';
 
 /**
  * The sandbox's first workload: Debian's statically linked busybox with its applets linked into /bin (a
@@ -103,14 +102,7 @@ export function firstWorkloadLines(s: SandboxDescription): string[] {
 
 /** The workload bundle in the cache, built when missing. Needs busybox-static in the tools' .debs. */
 export async function ensureWorkloadBundle(ctx: ToolContext): Promise<RegistryBundle> {
-  const deb = await findDeb(ctx.cacheDir, 'busybox-static');
-  if (!deb) {
-    throw new EectlError('busybox-static is missing from the sandbox cache', {
-      code: 'ESANDBOXCACHE',
-      kind: 'bug',
-      suggestions: [`Remove ${join(ctx.cacheDir, 'mirror')} and run eectl sandbox up again to rebuild it.`],
-    });
-  }
+  const deb = await busyboxDeb(ctx);
   const image = workloadImage(await debVersion(deb, ctx.logger));
   const dir = join(ctx.cacheDir, 'workload');
   const bundle = join(dir, `${image.replace(/[/:]/g, '-')}.tar`);
