@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import type { AccessPolicy, Decision, RegistryRules } from './model.js';
 import { CA_FILE, CERT_BACKDATE_MS, ENGINE_SOCKET, PLUGIN_SOCKET, POLICY_FILE } from './paths.js';
 import { decide, type Identity, type Lookup } from './policy.js';
+import { WATCHER_USER } from '../ingress/names.js';
 import type { ResourceKind } from './routes.js';
 import { cachedSignatures, registrySignatures } from './signed-images.js';
 
@@ -250,7 +251,11 @@ export async function servePlugin(options: PluginOptions = {}): Promise<{ close:
     const body = engineReq.RequestBody ? Buffer.from(engineReq.RequestBody, 'base64') : undefined;
     const decision = await decide(policy.get(), { method, uri, body, identity }, lookup);
     const ownLookup = identity.kind === 'local' && engineReq.RequestHeaders?.['User-Agent'] === LOOKUP_AGENT;
-    if (!ownLookup) log(auditLine(decision, method, uri));
+    // The ingress watcher reads every second on every manager: its admitted reads would bury the log.
+    // Its writes and anything refused to it are logged.
+    const watcherRead =
+      identity.kind === 'certificate' && identity.user === WATCHER_USER && method === 'GET' && decision.allow;
+    if (!ownLookup && !watcherRead) log(auditLine(decision, method, uri));
     return decision.allow
       ? { Allow: true }
       : { Allow: false, Msg: `${decision.reason} [${decision.user}: ${decision.action}]` };

@@ -102,6 +102,27 @@ describe('authorization plugin over its socket', () => {
     expect(last.resource).toBe('service web in /Shared/team');
   });
 
+  it("holds the ingress watcher's certificate to its rule, and logs its writes and refusals, not its reads", async () => {
+    const watcher = await issueClientCert(ca, 'eectl-ingress-watcher');
+    const asWatcher = (method: string, uri: string) =>
+      call('/AuthZPlugin.AuthZReq', {
+        User: 'eectl-ingress-watcher',
+        RequestMethod: method,
+        RequestUri: uri,
+        RequestPeerCertificates: [Buffer.from(watcher.certPem).toString('base64')],
+      });
+    const before = lines.length;
+    expect(await asWatcher('GET', '/services')).toEqual({ Allow: true });
+    expect(await asWatcher('GET', '/info')).toEqual({ Allow: true });
+    expect(lines.length).toBe(before);
+    const refused = await asWatcher('GET', '/containers/json');
+    expect(refused.Allow).toBe(false);
+    expect(String(refused.Msg)).toContain("the ingress watcher's rule");
+    expect(lines.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ user: 'eectl-ingress-watcher', path: '/containers/json', allow: false }),
+    ]);
+  });
+
   it('refuses a certificate of another CA with the same name', async () => {
     const d = await authz('GET', '/_ping', stranger);
     expect(d.Allow).toBe(false);
