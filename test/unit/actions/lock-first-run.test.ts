@@ -1,12 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backup } from '../../../src/lib/actions/backup.js';
 import { upgrade } from '../../../src/lib/actions/upgrade.js';
 import { ExitCode, toEectlError, type EectlError } from '../../../src/lib/errors.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { ScriptedCluster, clusterFile } from '../../helpers/scripted-cluster.js';
+import { useTempEectlHome } from '../../helpers/temp-home.js';
 
 // The actions that change hosts besides install and reset (install-run and reset-run test theirs), run
 // for real over the scripted cluster while another run holds the lock: each stops at the lock with exit 5
@@ -23,14 +24,7 @@ const HOLDER = JSON.stringify({
   since: '2026-12-02T04:00:00.000Z',
 });
 
-const home = process.env.EECTL_HOME;
-beforeEach(() => {
-  process.env.EECTL_HOME = mkdtempSync(join(tmpdir(), 'eectl-home-'));
-});
-afterAll(() => {
-  if (home === undefined) delete process.env.EECTL_HOME;
-  else process.env.EECTL_HOME = home;
-});
+useTempEectlHome();
 
 const failure = (p: Promise<unknown>): Promise<EectlError> =>
   p.then(

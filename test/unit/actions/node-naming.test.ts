@@ -1,7 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
 import { summarizeNode } from '../../../src/lib/actions/node-action.js';
 import { listNodes } from '../../../src/lib/actions/node-list.js';
@@ -12,19 +9,13 @@ import { nullLogger } from '../../../src/lib/ui/log.js';
 import { renderNodeList } from '../../../src/lib/ui/node-render.js';
 import { renderStatus } from '../../../src/lib/ui/status-summary.js';
 import { ScriptedCluster, clusterFile } from '../../helpers/scripted-cluster.js';
+import { useTempEectlHome } from '../../helpers/temp-home.js';
 
 // `status`, `node ls` and the node commands report the same facts of a node under the same names
 // (issue 28: `leader: true` + `reachability` against `manager: "leader"`), over a swarm the real install
 // formed on the scripted hosts.
 
-const home = process.env.EECTL_HOME;
-beforeEach(() => {
-  process.env.EECTL_HOME = mkdtempSync(join(tmpdir(), 'eectl-home-'));
-});
-afterAll(() => {
-  if (home === undefined) delete process.env.EECTL_HOME;
-  else process.env.EECTL_HOME = home;
-});
+useTempEectlHome();
 
 /** The facts both reports have, by the names both use. */
 const SHARED = [

@@ -1,7 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
 import { activateNode, drainNode } from '../../../src/lib/actions/node-availability.js';
 import { rebalance, type RebalancePlan } from '../../../src/lib/actions/rebalance.js';
@@ -11,6 +9,7 @@ import { toEectlError, UsageError, type EectlError } from '../../../src/lib/erro
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { rebalanceHint } from '../../../src/lib/ui/rebalance-render.js';
 import { clusterConfig, clusterFile, HOSTS, ScriptedCluster } from '../../helpers/scripted-cluster.js';
+import { useTempEectlHome } from '../../helpers/temp-home.js';
 
 // eectl rebalance over the scripted cluster: three managers and two workers installed by the real
 // install, services whose tasks the test places, and a scripted scheduler that spreads a forced update's
@@ -19,14 +18,7 @@ import { clusterConfig, clusterFile, HOSTS, ScriptedCluster } from '../../helper
 const W2 = { address: '10.0.0.22', hostname: 'w2', role: 'worker' } as const;
 const HOSTS_5 = [...HOSTS, W2];
 
-const home = process.env.EECTL_HOME;
-beforeEach(() => {
-  process.env.EECTL_HOME = mkdtempSync(join(tmpdir(), 'eectl-home-'));
-});
-afterAll(() => {
-  if (home === undefined) delete process.env.EECTL_HOME;
-  else process.env.EECTL_HOME = home;
-});
+useTempEectlHome();
 
 const options = (cluster: ScriptedCluster) => ({
   session: cluster.session(),

@@ -1,7 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
 import { packagesWithHosts, reset } from '../../../src/lib/actions/reset.js';
 import type { ClusterConfig } from '../../../src/lib/config/schema.js';
@@ -10,6 +7,7 @@ import type { ResetResult } from '../../../src/lib/ui/results.js';
 import { renderResetSummary } from '../../../src/lib/ui/reset-summary.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { HOSTS, ScriptedCluster, clusterConfig, type JournalEntry } from '../../helpers/scripted-cluster.js';
+import { useTempEectlHome } from '../../helpers/temp-home.js';
 
 // The real RESET_PHASES, through the real runner, against scripted Debian 12 hosts that the real install
 // left as it leaves them (3 managers, 1 worker; test/helpers/scripted-cluster.ts).
@@ -18,14 +16,7 @@ const M1 = '10.0.0.11';
 const W1 = '10.0.0.21';
 const MANAGERS = ['10.0.0.11', '10.0.0.12', '10.0.0.13'];
 
-const home = process.env.EECTL_HOME;
-beforeEach(() => {
-  process.env.EECTL_HOME = mkdtempSync(join(tmpdir(), 'eectl-home-'));
-});
-afterAll(() => {
-  if (home === undefined) delete process.env.EECTL_HOME;
-  else process.env.EECTL_HOME = home;
-});
+useTempEectlHome();
 
 const options = (cluster: ScriptedCluster, config: ClusterConfig, dryRun: boolean) => ({
   config,

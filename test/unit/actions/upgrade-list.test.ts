@@ -1,7 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
 import { listSteps, listUpgradeVersions, mergeOffers } from '../../../src/lib/actions/upgrade-list.js';
 import { ClusterFile } from '../../../src/lib/config/cluster-file.js';
@@ -12,15 +10,9 @@ import { nullLogger } from '../../../src/lib/ui/log.js';
 import { renderUpgradeList } from '../../../src/lib/ui/upgrade-summary.js';
 import { clusterFile, OFFERED, ScriptedCluster } from '../../helpers/scripted-cluster.js';
 import { DEBIAN_12, FEDORA_40, ROCKY_9, SLES_15 } from '../host/os/fixtures.js';
+import { useTempEectlHome } from '../../helpers/temp-home.js';
 
-const home = process.env.EECTL_HOME;
-beforeEach(() => {
-  process.env.EECTL_HOME = mkdtempSync(join(tmpdir(), 'eectl-home-'));
-});
-afterAll(() => {
-  if (home === undefined) delete process.env.EECTL_HOME;
-  else process.env.EECTL_HOME = home;
-});
+useTempEectlHome();
 
 const options = (cluster: ScriptedCluster) => ({
   session: cluster.session(),

@@ -1,7 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
 import { upgrade } from '../../../src/lib/actions/upgrade.js';
 import { ClusterFile } from '../../../src/lib/config/cluster-file.js';
@@ -16,19 +14,13 @@ import {
 import { renderInstallSummary } from '../../../src/lib/ui/install-summary.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { clusterConfig, clusterFile, ScriptedCluster } from '../../helpers/scripted-cluster.js';
+import { useTempEectlHome } from '../../helpers/temp-home.js';
 
 // The dry run of a daemon change: install --dry-run over the scripted cluster (m1 the leader, m2, m3,
 // w1) shows the daemon.json difference, the hosts' order with the leader last, the batch size and the
 // drain, and an estimate from the turns the last real run measured (kept in ~/.eectl/<cluster>/).
 
-const home = process.env.EECTL_HOME;
-beforeEach(() => {
-  process.env.EECTL_HOME = mkdtempSync(join(tmpdir(), 'eectl-home-'));
-});
-afterAll(() => {
-  if (home === undefined) delete process.env.EECTL_HOME;
-  else process.env.EECTL_HOME = home;
-});
+useTempEectlHome();
 
 const options = (cluster: ScriptedCluster) => ({
   session: cluster.session(),

@@ -1,7 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
 import { ExitCode, toEectlError, type EectlError } from '../../../src/lib/errors.js';
 import { newClusterContext, type ClusterContext } from '../../../src/lib/phase/cluster-context.js';
@@ -17,6 +14,7 @@ import {
 } from '../../../src/lib/rolling/roll.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { ScriptedCluster, clusterConfig } from '../../helpers/scripted-cluster.js';
+import { useTempEectlHome } from '../../helpers/temp-home.js';
 
 // The one rolling path (rolling/roll.ts) over the scripted cluster: a real 3-manager swarm (m1 the
 // leader, m2, m3) and a worker (w1), installed by the real install, with services whose tasks run on
@@ -28,14 +26,7 @@ const M3 = '10.0.0.13';
 const W1 = '10.0.0.21';
 const out = { report: () => undefined };
 
-const home = process.env.EECTL_HOME;
-beforeEach(() => {
-  process.env.EECTL_HOME = mkdtempSync(join(tmpdir(), 'eectl-home-'));
-});
-afterAll(() => {
-  if (home === undefined) delete process.env.EECTL_HOME;
-  else process.env.EECTL_HOME = home;
-});
+useTempEectlHome();
 afterEach(() => {
   vi.useRealTimers();
 });

@@ -1,7 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostSpec } from '../../../src/lib/config/schema.js';
 import { toEectlError } from '../../../src/lib/errors.js';
 import { Host } from '../../../src/lib/host/host.js';
@@ -11,16 +8,10 @@ import { rollHosts, type HostTurn } from '../../../src/lib/rolling/roll.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { ScriptedConnection, type ScriptRule } from '../../helpers/scripted-connection.js';
+import { useTempEectlHome } from '../../helpers/temp-home.js';
 
 // A real turn records its time under ~/.eectl/<cluster>/: a temporary home, not the user's.
-const home = process.env.EECTL_HOME;
-beforeEach(() => {
-  process.env.EECTL_HOME = mkdtempSync(join(tmpdir(), 'eectl-home-'));
-});
-afterAll(() => {
-  if (home === undefined) delete process.env.EECTL_HOME;
-  else process.env.EECTL_HOME = home;
-});
+useTempEectlHome();
 
 const KEY = 'SWMKEY-1-unit-test-key';
 const out = { report: () => undefined };
