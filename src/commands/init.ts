@@ -7,6 +7,7 @@ import {
   answersFromFlags,
   askForAnswers,
   assertCanWrite,
+  sshKeyWarning,
   writeClusterFile,
   type GivenAnswers,
 } from '../lib/config/init.js';
@@ -56,7 +57,7 @@ The file is checked as \`eectl config validate\` would before it is written, and
     }),
   };
 
-  async run(): Promise<{ path: string; hosts: number; schema: string }> {
+  async run(): Promise<{ path: string; hosts: number; schema: string; warnings: string[] }> {
     const f = this.flags;
     const out = f.out ?? f.config;
     assertCanWrite(out, f.force);
@@ -78,6 +79,8 @@ The file is checked as \`eectl config validate\` would before it is written, and
     await writeClusterFile(out, answers, f.force);
     const hosts = answers.managers.length + answers.workers.length + answers.registries.length;
     const schema = join(dirname(out), CLUSTER_SCHEMA_REF);
+    const warnings = [sshKeyWarning(answers.sshKey, out)].filter((w) => w !== undefined);
+    for (const warning of warnings) this.log_.warn(warning);
     if (!this.jsonEnabled()) {
       this.log(`Wrote ${out} (${hosts} host${hosts === 1 ? '' : 's'}), and ${schema} for editors.`);
       if (answers.registryPath) {
@@ -87,7 +90,7 @@ The file is checked as \`eectl config validate\` would before it is written, and
       }
       this.log(`Next: eectl config validate -c ${out}, then eectl install -c ${out}`);
     }
-    return { path: out, hosts, schema };
+    return { path: out, hosts, schema, warnings };
   }
 }
 

@@ -39,7 +39,8 @@ export function localFileProblems(config: ClusterConfig, loc: Locator): ConfigPr
   return problems;
 }
 
-function unreadable(path: string): string | undefined {
+/** Why a local file cannot be used (`does not exist`, `is not a file`, …), or undefined when it can be read. */
+export function unreadable(path: string): string | undefined {
   try {
     if (!statSync(path).isFile()) return 'is not a file';
     accessSync(path, constants.R_OK);

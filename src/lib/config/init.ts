@@ -4,7 +4,9 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { CLUSTER_SCHEMA_REF, clusterJsonSchemaText } from './json-schema.js';
+import { unreadable } from './files.js';
 import { checkClusterText } from './load.js';
+import { resolveFilePath } from './paths.js';
 import { ConfigError, formatProblem } from './problems.js';
 import { clusterNameSchema, engineSchema, type EngineSource } from './schema.js';
 import { renderClusterFile, type InitAnswers } from './template.js';
@@ -154,6 +156,24 @@ export async function askForAnswers(
   };
   assertValidAnswers(answers);
   return answers;
+}
+
+/**
+ * A warning when the SSH key the new file names cannot be read, resolved as `config validate` will resolve
+ * it (relative to the file, `~` the home directory), so the user hears it at `init` and not one command
+ * later. The file is still written: the key may be copied there afterwards.
+ */
+export function sshKeyWarning(
+  sshKey: string | undefined,
+  clusterFile: string,
+  home = homedir(),
+): string | undefined {
+  if (sshKey === undefined || sshKey === '' || sshKey.startsWith('%')) return undefined;
+  const path = resolveFilePath(sshKey, dirname(resolve(clusterFile)), home);
+  const reason = unreadable(path);
+  if (reason === undefined) return undefined;
+  const shown = path === sshKey ? path : `${sshKey} (${path})`;
+  return `SSH key ${shown} ${reason}: config validate and install will refuse the file until it is there. Put the key at that path, or change spec.hosts[].ssh.keyPath (or run init again with --ssh-key PATH).`;
 }
 
 /** ~/.ssh/id_ed25519 or ~/.ssh/id_rsa when the user has one, written with ~ so the file travels. */

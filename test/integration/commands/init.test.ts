@@ -40,11 +40,13 @@ describe('eectl init without a terminal', () => {
       '--ssh-key',
       'keys/id',
     ];
-    const { code, stdout } = await eectl(['init', ...flags, ...more, '--engine-version', '26.1'], {
+    const { code, stdout, stderr } = await eectl(['init', ...flags, ...more, '--engine-version', '26.1'], {
       cwd: dir,
     });
     expect(code).toBe(0);
     expect(stdout).toContain('Wrote cluster.yaml (5 hosts), and schema/cluster.schema.json for editors.');
+    // The key is not there yet: init writes the file and says so at once, with the path validate will read.
+    expect(stderr).toContain(`SSH key keys/id (${join(dir, 'keys/id')}) does not exist`);
     // Loading checks that the SSH key named exists and can be read.
     mkdirSync(join(dir, 'keys'), { recursive: true });
     writeFileSync(join(dir, 'keys', 'id'), 'a key\n');
@@ -87,7 +89,7 @@ describe('eectl init without a terminal', () => {
     expect(forced.code).toBe(0);
     expect(JSON.parse(forced.stdout)).toEqual({
       status: 0,
-      result: { path: 'cluster.yaml', hosts: 1, schema: 'schema/cluster.schema.json' },
+      result: { path: 'cluster.yaml', hosts: 1, schema: 'schema/cluster.schema.json', warnings: [] },
     });
     expect(readFileSync(join(dir, 'cluster.yaml'), 'utf8')).toContain('name: p');
   });

@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   answersFromFlags,
   askForAnswers,
   splitAddresses,
+  sshKeyWarning,
   type GivenAnswers,
   type Prompter,
 } from '../../../src/lib/config/init.js';
@@ -198,5 +202,23 @@ describe('askForAnswers (terminal)', () => {
 
   it('splits address lists on commas and spaces', () => {
     expect(splitAddresses(' a, b  c,,d ')).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
+
+describe('sshKeyWarning', () => {
+  it('names a key that is missing, as config validate will resolve it, and nothing for one that is there', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eectl-init-key-'));
+    try {
+      writeFileSync(join(dir, 'id'), 'a key\n');
+      expect(sshKeyWarning('id', join(dir, 'cluster.yaml'))).toBeUndefined();
+      expect(sshKeyWarning('~/.ssh/none', join(dir, 'cluster.yaml'), dir)).toBe(
+        `SSH key ~/.ssh/none (${join(dir, '.ssh/none')}) does not exist: config validate and install will refuse the file until it is there. Put the key at that path, or change spec.hosts[].ssh.keyPath (or run init again with --ssh-key PATH).`,
+      );
+      expect(sshKeyWarning(dir, join(dir, 'cluster.yaml'))).toMatch(/^SSH key .* is not a file:/);
+      expect(sshKeyWarning(undefined, join(dir, 'cluster.yaml'))).toBeUndefined();
+      expect(sshKeyWarning('%d/.ssh/id', join(dir, 'cluster.yaml'))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
