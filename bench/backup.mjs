@@ -21,7 +21,7 @@ import { localPkiDir } from '../dist/lib/pki/paths.js';
 import { DockerCli } from '../dist/lib/sandbox/docker.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { recreateSandboxHosts } from '../dist/lib/sandbox/recreate.js';
-import { sandboxUp } from '../dist/lib/sandbox/up.js';
+import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
 import { sandboxName, smoke, writeResult } from './results.mjs';
 
@@ -115,7 +115,7 @@ const must = (r, what) => {
 const sandbox = await sandboxUp({
   name,
   ...SIZE,
-  renderer: 'simple',
+  mode: 'plain',
   logger: log,
 });
 let dr;
@@ -201,7 +201,7 @@ try {
       managers: 3,
       workers: 2,
       registries: 1,
-      renderer: 'simple',
+      mode: 'plain',
       logger: log,
     });
     nameTheRegistry(dr, { file: true });

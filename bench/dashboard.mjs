@@ -18,7 +18,7 @@ import { EngineApi, readClientBundle } from '../dist/lib/engine-api/client.js';
 import { loadCluster } from '../dist/lib/config/load.js';
 import { managerEndpoints } from '../dist/lib/actions/dashboard.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
-import { sandboxUp } from '../dist/lib/sandbox/up.js';
+import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
 import { sandboxName, smoke, writeResult } from './results.mjs';
 
@@ -77,7 +77,7 @@ async function main() {
         name: sandbox,
         ...SIZE,
         registries: 0,
-        renderer: 'simple',
+        mode: 'plain',
         logger,
       });
       clusterFile = up.clusterFile;

@@ -17,7 +17,7 @@ import { DockerCli } from '../dist/lib/sandbox/docker.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { runOnHost } from '../dist/lib/sandbox/faults.js';
 import { cachedIngressBundle } from '../dist/lib/sandbox/ingress-image.js';
-import { sandboxUp } from '../dist/lib/sandbox/up.js';
+import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
 import { sandboxName, smoke, writeResult } from './results.mjs';
 
@@ -96,7 +96,7 @@ async function main() {
   const docker = new DockerCli({ logger });
   const bundle = await cachedIngressBundle(logger);
   const name = sandboxName('ingress');
-  const up = await sandboxUp({ name, managers: 1, workers: 2, registries: 0, renderer: 'simple', logger });
+  const up = await sandboxUp({ name, managers: 1, workers: 2, registries: 0, mode: 'plain', logger });
   try {
     const [w1, w2] = up.hosts.filter((h) => h.role === 'worker');
     const m1 = up.hosts.find((h) => h.role === 'manager');

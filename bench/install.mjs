@@ -10,7 +10,7 @@ import { install } from '../dist/lib/actions/install.js';
 import { loadCluster } from '../dist/lib/config/load.js';
 import { openSession } from '../dist/lib/cluster/session.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
-import { sandboxUp } from '../dist/lib/sandbox/up.js';
+import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
 import { loadAverage, sandboxName, smoke, writeResult } from './results.mjs';
 
@@ -145,7 +145,7 @@ const upStarted = performance.now();
 const sandbox = await sandboxUp({
   name,
   ...SIZE,
-  renderer: 'simple',
+  mode: 'plain',
   logger: log.logger('sandbox'),
 });
 const sandboxSeconds = Math.round(performance.now() - upStarted) / 1000;
@@ -157,7 +157,7 @@ try {
   const again = await sandboxUp({
     name,
     ...SIZE,
-    renderer: 'simple',
+    mode: 'plain',
     logger: log.logger('sandbox'),
   });
   const script = await baseline(again.clusterFile, log);

@@ -15,7 +15,7 @@ import { ClusterFile } from '../dist/lib/config/cluster-file.js';
 import { loadCluster } from '../dist/lib/config/load.js';
 import { openSession } from '../dist/lib/cluster/session.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
-import { sandboxUp } from '../dist/lib/sandbox/up.js';
+import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
 import { sandboxName, smoke, writeResult } from './results.mjs';
 
@@ -46,7 +46,7 @@ process.env.EECTL_HOME ??= mkdtempSync(join(tmpdir(), 'eectl-bench-'));
 const runLog = new RunLog('warn');
 runLog.openFile(join(tmpdir(), 'eectl-bench-logs'), name);
 const log = runLog.logger('bench');
-const sandbox = await sandboxUp({ name, ...SIZE, renderer: 'simple', logger: log });
+const sandbox = await sandboxUp({ name, ...SIZE, mode: 'plain', logger: log });
 const hosts = sandbox.hosts.map((h) => h.hostname);
 try {
   const { config } = await loadCluster(sandbox.clusterFile);

@@ -45,3 +45,12 @@ export const BEFORE_LOCK = new Set(['Connect to hosts']);
  * and is wanted most while a stuck run holds the lock.
  */
 export const READ_ONLY_LISTS = new Set<string>(['SUPPORT_DUMP_PHASES']);
+/**
+ * Phase lists of actions that reach no cluster's hosts, so there is no cluster lock to take: `sandbox up`
+ * makes containers on this machine's Docker engine, and refuses a name in use before its first phase.
+ */
+export const NO_CLUSTER_LISTS = new Set<string>(['SANDBOX_UP_PHASES']);
+
+/** The lists held to the lock rule: every list but the read-only ones and those that reach no cluster. */
+export const lockingLists = (lists: readonly PhaseList[]): PhaseList[] =>
+  lists.filter((l) => !READ_ONLY_LISTS.has(l.name) && !NO_CLUSTER_LISTS.has(l.name));

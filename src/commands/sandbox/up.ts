@@ -7,7 +7,8 @@ import {
   sandboxStateDir,
   type SandboxDescription,
 } from '../../lib/sandbox/state.js';
-import { sandboxUp } from '../../lib/sandbox/up.js';
+import { sandboxUp } from '../../lib/actions/sandbox-up.js';
+import { progressMode } from '../../lib/ui/progress.js';
 import { firstWorkloadLines } from '../../lib/sandbox/workload-image.js';
 import { join } from 'node:path';
 
@@ -65,7 +66,7 @@ export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
       workers,
       registries,
       ...(mirror === undefined ? {} : { mirror }),
-      renderer: this.jsonEnabled() ? 'silent' : 'default',
+      mode: progressMode(this.jsonEnabled()),
       logger: this.log_,
     });
     if (!this.jsonEnabled()) this.log(summary(sandbox));

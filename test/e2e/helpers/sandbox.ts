@@ -9,7 +9,7 @@ import { runLocal, type LocalResult } from '../../../src/lib/sandbox/exec.js';
 import { healHost, partitionHost, runOnHost, startHost, stopHost } from '../../../src/lib/sandbox/faults.js';
 import type { SandboxDescription, SandboxHost } from '../../../src/lib/sandbox/state.js';
 import { recreateSandboxHosts } from '../../../src/lib/sandbox/recreate.js';
-import { sandboxUp } from '../../../src/lib/sandbox/up.js';
+import { sandboxUp } from '../../../src/lib/actions/sandbox-up.js';
 import { RunLog } from '../../../src/lib/ui/log.js';
 
 /** A host by hostname ('m1') or as described. */
@@ -88,7 +88,7 @@ export function useSandbox(options: UseSandboxOptions): SandboxUnderTest {
       workers: options.workers ?? 0,
       registries: options.registries ?? 0,
       addressBase: options.addressBase ?? 0,
-      renderer: 'simple',
+      mode: 'plain',
       logger,
     });
   });

@@ -9,7 +9,7 @@ import { RESTORE_PHASES } from '../../../src/lib/actions/restore.js';
 import { SUPPORT_DUMP_PHASES } from '../../../src/lib/actions/support-dump.js';
 import { UPGRADE_PHASES } from '../../../src/lib/actions/upgrade.js';
 import type { Phase } from '../../../src/lib/phase/phase.js';
-import { BEFORE_LOCK, LOCK_TITLE, phaseLists, READ_ONLY_LISTS, titles } from '../../helpers/phase-lists.js';
+import { BEFORE_LOCK, LOCK_TITLE, lockingLists, phaseLists, titles } from '../../helpers/phase-lists.js';
 
 /** The phases that read what a run decides from: the hosts' facts, the swarm as the managers see it. */
 const FACT_GATHERING = ['Gather host facts', 'Reach the managers'];
@@ -41,11 +41,12 @@ describe('every exported *_PHASES list of src/lib/actions (found by reading the 
         'NODE_ACTIVATE_PHASES',
         'REBALANCE_PHASES',
         'SUPPORT_DUMP_PHASES',
+        'SANDBOX_UP_PHASES',
       ]),
     );
   });
 
-  const changing = lists.filter((l) => !READ_ONLY_LISTS.has(l.name));
+  const changing = lockingLists(lists);
   it.each(changing.map((l) => [`${l.name} (actions/${l.module})`, l] as const))(
     '%s: the lock comes before fact gathering, after nothing but the connection',
     (_, list) => {

@@ -4,7 +4,7 @@ import { newClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { EectlError, ExitCode } from '../../../src/lib/errors.js';
 import { Host } from '../../../src/lib/host/host.js';
-import { BEFORE_LOCK, LOCK_TITLE, phaseLists, READ_ONLY_LISTS, titles } from '../../helpers/phase-lists.js';
+import { BEFORE_LOCK, LOCK_TITLE, lockingLists, phaseLists, titles } from '../../helpers/phase-lists.js';
 import { lockHost, lockPhase } from '../../../src/lib/phases/lock.js';
 import { nodeLockPhase } from '../../../src/lib/phases/node-connect.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
@@ -27,7 +27,7 @@ const host = (i: number) =>
   new Host(config.spec.hosts[i]!, new ScriptedConnection(config.spec.hosts[i]!.address, []));
 
 describe('the cluster lock', async () => {
-  const changing = (await phaseLists()).filter((l) => !READ_ONLY_LISTS.has(l.name));
+  const changing = lockingLists(await phaseLists());
 
   it.each(changing.map((l) => [`${l.name} (actions/${l.module})`, l] as const))(
     '%s: taken right after connecting, before any fact or swarm state is read (every action that changes hosts)',
