@@ -1,73 +1,26 @@
-import type { Host } from '../host/host.js';
-import { configurerFor, engineVersions } from '../host/os/index.js';
-import type { CommandStep } from '../host/os/steps.js';
 import {
   comparePackageVersions,
   compareUpstream,
-  matchingVersions,
-  newestFirst,
   type PackageFamily,
   upstreamVersion,
 } from '../host/version.js';
-import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
-import type { AnyPhase, Phase } from '../phase/phase.js';
+import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
+import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { connectPhase } from '../phases/connect.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
-import { sourceSpec } from '../phases/package-source.js';
-import { mapAll } from '../util/concurrency.js';
+import { listVersionsPhase, type ListContext } from '../phases/upgrade-list.js';
 import type { HostOffer, OfferedVersion, UpgradeListResult } from '../ui/results.js';
 
-type ListContext = ClusterContext & { offers: HostOffer[] };
-
-/** The steps `upgrade --list` runs on a host: refresh the engine source's package lists, list the engine package. */
-export function listSteps(host: Pick<Host, 'known'>, ctx: ClusterContext): CommandStep[] {
-  const configurer = configurerFor(host.known);
-  const spec = sourceSpec(ctx);
-  const refresh = configurer.refreshMetadata(spec).filter((s): s is CommandStep => s.kind === 'command');
-  return [...refresh, configurer.listVersions(spec)];
-}
-
-/** Reads each host's offers through its package manager: only argv, never a value in a script's text. */
-const listPhase: Phase<ListContext> = {
-  title: 'List the engine versions offered',
-  async run(ctx, out) {
-    const spec = sourceSpec(ctx);
-    const pin = ctx.config.spec.engine.version;
-    ctx.offers = await mapAll(ctx.hosts, ctx.concurrency, async (host) => {
-      const configurer = configurerFor(host.known);
-      const steps = listSteps(host, ctx);
-      const listing = steps.at(-1)!;
-      for (const step of steps.slice(0, -1)) {
-        out.report(host.name, step.description);
-        await host.exec(step.command, { sudo: step.sudo, timeoutMs: 600_000 });
-      }
-      const result = await host.exec(listing.command, {
-        sudo: listing.sudo,
-        check: false,
-        timeoutMs: 120_000,
-      });
-      const offered = newestFirst(
-        engineVersions(configurer.parseAvailable(result.stdout), configurer.enginePackages(spec)),
-        configurer.packageFamily,
-      );
-      const engine = host.facts?.engine;
-      const pinned =
-        pin === undefined
-          ? undefined
-          : newestFirst(matchingVersions(pin, offered), configurer.packageFamily)[0];
-      out.report(host.name, `${offered.length} versions of ${configurer.enginePackages(spec).engine}`);
-      return {
-        host: host.name,
-        family: configurer.packageFamily,
-        package: configurer.enginePackages(spec).engine,
-        offered,
-        ...(engine?.packageVersion !== undefined && { installed: engine.packageVersion }),
-        ...(pinned !== undefined && { pinned }),
-      };
-    });
-  },
-};
+/**
+ * `eectl upgrade --list`: connect → facts → each host's offers. No cluster lock: it changes nothing but
+ * the hosts' package lists, which any package manager run refreshes too.
+ */
+export const UPGRADE_LIST_PHASES: AnyPhase<ListContext>[] = [
+  connectPhase,
+  gatherFactsPhase,
+  listVersionsPhase,
+];
 
 /** The hosts' offers as one list, newest first: a version offered by several hosts is one row naming them. */
 export function mergeOffers(hosts: readonly HostOffer[]): OfferedVersion[] {
@@ -110,8 +63,7 @@ export function mergeOffers(hosts: readonly HostOffer[]): OfferedVersion[] {
  */
 export async function listUpgradeVersions(options: ActionOptions): Promise<UpgradeListResult> {
   const ctx: ListContext = { ...newClusterContext(options), offers: [] };
-  const phases: AnyPhase<ListContext>[] = [connectPhase, gatherFactsPhase, listPhase];
-  const report = await runAction(phases, ctx, options.progress, async () => undefined);
+  const report = await runAction(UPGRADE_LIST_PHASES, ctx, options.progress, async () => undefined);
   const pin = options.config.spec.engine.version;
   return {
     cluster: options.config.metadata.name,

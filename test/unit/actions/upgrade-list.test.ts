@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
-import { listSteps, listUpgradeVersions, mergeOffers } from '../../../src/lib/actions/upgrade-list.js';
+import { listUpgradeVersions, mergeOffers } from '../../../src/lib/actions/upgrade-list.js';
+import { listSteps } from '../../../src/lib/phases/upgrade-list.js';
 import { ClusterFile } from '../../../src/lib/config/cluster-file.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import type { Host } from '../../../src/lib/host/host.js';
