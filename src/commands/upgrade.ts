@@ -96,6 +96,7 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
             eectlVersion: this.config.version,
             keys: { env: process.env, interactive: this.interactive, ask: askSecret },
             confirmOutage: (question) => this.confirmOutage(question),
+            exclude: selection.excluded,
           }),
         }),
         drainTimeoutMs: this.flags['drain-timeout'] * 1000,
