@@ -1,6 +1,7 @@
 import { BaseCommand, changeFlags, hostFlags } from '../lib/base-command.js';
 import { install, type InstallResult } from '../lib/actions/install.js';
 import { renderInstallSummary } from '../lib/ui/install-summary.js';
+import { excludeFlag, hostSelection } from '../lib/cli/host-selection-flags.js';
 
 export default class Install extends BaseCommand<typeof Install> {
   static override aliases = ['apply'];
@@ -9,18 +10,23 @@ export default class Install extends BaseCommand<typeof Install> {
     'Connects to every host, gathers facts, runs preflight checks on all hosts before changing any ' +
     '(exit 3 when one fails), installs the pinned engine, forms the swarm and waits until every node is ' +
     'Ready. Idempotent: on a converged cluster it changes nothing and says so. Interrupted or failed ' +
-    'runs (exit 4) are converged by running it again.';
+    'runs (exit 4) are converged by running it again. A host that cannot be reached stops it before any ' +
+    'change (exit 3); --exclude HOST converges the others and leaves that host as it is, not contacted ' +
+    '(managers only while the others keep the quorum; its certificates and registry files are not checked). ' +
+    'Run it again without --exclude once the host is back.';
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> -c prod.yaml --dry-run',
     '<%= config.bin %> <%= command.id %> --accept-new-host-keys --json',
+    '<%= config.bin %> <%= command.id %> --exclude 10.0.0.22 --dry-run',
   ];
-  static override flags = { ...hostFlags, ...changeFlags };
+  static override flags = { ...hostFlags, ...changeFlags, ...excludeFlag };
 
   async run(): Promise<InstallResult> {
     const { config } = await this.loadCluster({ showWarnings: true });
+    const { excluded } = hostSelection(config, { exclude: this.flags.exclude });
     return this.withSession(config.metadata.name, this.flags, async (session) => {
-      const result = await install(this.actionOptions(config, session, this.flags));
+      const result = await install({ ...this.actionOptions(config, session, this.flags), exclude: excluded });
       if (!this.jsonEnabled()) this.log(renderInstallSummary(result));
       return result;
     });

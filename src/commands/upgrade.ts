@@ -6,6 +6,7 @@ import { askSecret, confirmAction } from '../lib/ui/prompts.js';
 import { upgradeBackup } from '../lib/actions/upgrade-backup.js';
 import { renderUpgradeList, renderUpgradePlan, renderUpgradeSummary } from '../lib/ui/upgrade-summary.js';
 import { listUpgradeVersions, type UpgradeListResult } from '../lib/actions/upgrade-list.js';
+import { excludeFlag, hostSelection, hostsFlag } from '../lib/cli/host-selection-flags.js';
 
 export default class Upgrade extends BaseCommand<typeof Upgrade> {
   static override summary =
@@ -19,18 +20,22 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
     'the daemon reports, waits until the node is Ready (and Reachable), and makes it active again. It stops ' +
     'at the first host that fails and says where; run it again to resume (hosts already upgraded are left ' +
     'alone). A downgrade is refused (exit 3, nothing changed). With --to, engine.version in the file is set ' +
-    'first, comments and layout kept. Before the first change it takes an encrypted backup (as `eectl backup` does, to ~/.eectl/<cluster>/backups/) under its own lock; without backup.recipients in the file or EECTL_BACKUP_PASSPHRASE it refuses before any change, unless --no-backup. --dry-run refuses without a backup key as the real run would; reading the package lists is the only thing it does on hosts, and its plan ends with an estimate from the last measured turn of each host. The drains leave tasks crowded on the nodes upgraded last: when services are unevenly spread at the end, it says so, with a hint to run `eectl rebalance`.';
+    'first, comments and layout kept. Before the first change it takes an encrypted backup (as `eectl backup` does, to ~/.eectl/<cluster>/backups/) under its own lock; without backup.recipients in the file or EECTL_BACKUP_PASSPHRASE it refuses before any change, unless --no-backup. --dry-run refuses without a backup key as the real run would; reading the package lists is the only thing it does on hosts, and its plan ends with an estimate from the last measured turn of each host. --hosts A,B upgrades only those hosts and --exclude C leaves hosts out (not contacted; managers only while the others keep the quorum); both together: the named hosts minus the excluded. The plan and the result name the hosts left on their version; a swarm of mixed engine versions works meanwhile (status warns, it does not call it broken). The drains leave tasks crowded on the nodes upgraded last: when services are unevenly spread at the end, it says so, with a hint to run `eectl rebalance`.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --list',
     '<%= config.bin %> <%= command.id %> --to 26.1 --dry-run',
     '<%= config.bin %> <%= command.id %> --to 26.1 --yes',
     '<%= config.bin %> <%= command.id %> --max-unavailable 3 --yes --json',
+    '<%= config.bin %> <%= command.id %> --to 26.1 --hosts 10.0.0.21,10.0.0.22 --dry-run',
+    '<%= config.bin %> <%= command.id %> --exclude 10.0.0.23 --yes',
     'EECTL_BACKUP_PASSPHRASE=… <%= config.bin %> <%= command.id %> --to 26.1 --yes',
     '<%= config.bin %> <%= command.id %> --no-backup --yes',
   ];
   static override flags = {
     ...hostFlags,
     ...changeFlags,
+    ...hostsFlag,
+    ...excludeFlag,
     to: Flags.string({
       description:
         'Engine version to move to (a prefix such as 26.1, or an exact package version); written to the file',
@@ -55,7 +60,7 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
       description:
         "Only list the engine versions each host's package source offers (newest first), marking the installed and the pinned (engine.version) one; changes nothing but package lists",
       default: false,
-      exclusive: ['to', 'max-unavailable', 'yes', 'dry-run'],
+      exclusive: ['to', 'max-unavailable', 'yes', 'dry-run', 'hosts', 'exclude'],
     }),
   };
 
@@ -68,6 +73,7 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
         return result;
       });
     }
+    const selection = hostSelection(config, { hosts: this.flags.hosts, exclude: this.flags.exclude });
     const file = await ClusterFile.read(path);
     const skipBackup = !this.flags.backup || this.flags['skip-backup'];
     if (skipBackup && !this.flags['dry-run']) {
@@ -76,6 +82,8 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
     return this.withSession(config.metadata.name, this.flags, async (session) => {
       const result = await upgrade({
         ...this.actionOptions(config, session, this.flags),
+        exclude: selection.excluded,
+        notSelected: selection.notSelected,
         file,
         skipBackup,
         ...(!skipBackup && {
@@ -88,6 +96,7 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
             eectlVersion: this.config.version,
             keys: { env: process.env, interactive: this.interactive, ask: askSecret },
             confirmOutage: (question) => this.confirmOutage(question),
+            exclude: selection.excluded,
           }),
         }),
         drainTimeoutMs: this.flags['drain-timeout'] * 1000,

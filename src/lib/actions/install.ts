@@ -1,6 +1,7 @@
 import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
-import { connectPhase } from '../phases/connect.js';
+import { connectPhaseFor } from '../phases/connect.js';
+import { excludedHostsPhase } from '../phases/excluded-hosts.js';
 import { convergePhase } from '../phases/converge.js';
 import { engineVersionPhase } from '../phases/engine-version.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
@@ -21,14 +22,21 @@ import { registryTrustPhase } from '../phases/registry-trust.js';
 import { waitReadyPhase } from '../phases/wait-ready.js';
 import { describeQuorum } from '../swarm/quorum.js';
 import { managerCounts } from '../swarm/nodes.js';
-import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
+import {
+  excludedNames,
+  newClusterContext,
+  type ActionOptions,
+  type ClusterContext,
+} from '../phase/cluster-context.js';
 import type { InstallResult } from '../ui/results.js';
 
-/** `eectl install`: file → lock → facts → preflight → directory → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
+/** `eectl install`: file → lock → facts → excluded hosts → preflight → directory → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
 export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
-  connectPhase,
+  connectPhaseFor('install'),
   lockPhase,
   gatherFactsPhase,
+  // --exclude: the quorum of the managers left is checked before anything else is decided.
+  excludedHostsPhase,
   preflightPhase,
   readDirectoryPhase,
   daemonConfigPhase,
@@ -77,6 +85,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     quorum: counts ? { ...counts, description: describeQuorum(counts) } : undefined,
     ...report,
     ...(ctx.rollingPreview && { rolling: ctx.rollingPreview }),
+    ...(ctx.excluded && { excluded: excludedNames(ctx) }),
     ...(ctx.registry && {
       registry: {
         replicas: ctx.registry.replicas,

@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { encryptionKeys, PASSPHRASE_ENV, type EncryptionKeys, type KeySources } from '../backup/keys.js';
 import { archivePath } from '../backup/paths.js';
-import type { ClusterConfig } from '../config/schema.js';
+import type { ClusterConfig, HostSpec } from '../config/schema.js';
 import { EectlError, toEectlError, UsageError } from '../errors.js';
 import type { Session } from '../cluster/session.js';
 import type { Logger } from '../ui/log.js';
@@ -21,6 +21,8 @@ export interface UpgradeBackupOptions {
   keys: KeySources;
   /** Asks before a one-manager outage during the copy (the command: prompt, --yes, or refuse). */
   confirmOutage: (question: string) => Promise<boolean>;
+  /** The upgrade's --exclude: the backup does not contact these hosts either. */
+  exclude?: readonly HostSpec[];
   now?: Date;
 }
 
@@ -58,6 +60,7 @@ export function upgradeBackup(options: UpgradeBackupOptions): UpgradeBackup {
         concurrency: options.concurrency,
         progress: 'silent',
         lock,
+        ...(options.exclude && { exclude: options.exclude }),
         request: {
           out: archive,
           keys: keys!,

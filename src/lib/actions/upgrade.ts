@@ -1,5 +1,6 @@
 import type { ClusterLock } from '../cluster/lock.js';
 import type { ClusterFile } from '../config/cluster-file.js';
+import type { HostSpec } from '../config/schema.js';
 import { setEngineVersion } from '../config/edit.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
@@ -17,7 +18,8 @@ import {
 } from '../host/version.js';
 import { setByPhases, type AnyPhase, type Phase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
-import { connectPhase } from '../phases/connect.js';
+import { connectPhaseFor } from '../phases/connect.js';
+import { excludedHostsPhase } from '../phases/excluded-hosts.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { imageBundlesPhase } from '../phases/image-bundles.js';
 import { lockPhaseFor } from '../phases/lock.js';
@@ -33,6 +35,7 @@ import { rollHosts, type HostTurn, type RollingReport } from '../rolling/roll.js
 import { describeEstimate, estimateRoll, readTurns } from '../rolling/turn-record.js';
 import { mapAll } from '../util/concurrency.js';
 import {
+  excludedNames,
   inSwarm,
   newClusterContext,
   type ActionOptions,
@@ -58,6 +61,8 @@ export interface UpgradeOptions extends ActionOptions {
   /** --to: the version to move to; the file is edited to say it (comments and layout kept). */
   to?: string;
   maxUnavailable?: number;
+  /** Hosts of the file that --hosts did not name: read for the plan, left on their version. */
+  notSelected?: readonly HostSpec[];
   drainTimeoutMs?: number;
   /** --no-backup: no backup first (the command warns). */
   skipBackup: boolean;
@@ -89,7 +94,9 @@ const planPhase: Phase<UpgradeContext> = {
     const requested = options.to ?? ctx.config.spec.engine.version;
     if (requested !== undefined) assertPackageVersionSyntax(requested);
     const spec = sourceSpec(ctx);
-    const hosts = ctx.hosts.filter(withEngine);
+    const leftAlone = new Set((options.notSelected ?? []).map((h) => h.address));
+    // Only the hosts this run upgrades: the others' package lists are not refreshed, nor their versions judged.
+    const hosts = ctx.hosts.filter((h) => withEngine(h) && !leftAlone.has(h.name));
     const listed = await mapAll(hosts, ctx.concurrency, async (host) => {
       const configurer = configurerFor(host.known);
       // Reading the package lists is the one thing a dry run does to hosts: the plan needs the versions.
@@ -148,6 +155,17 @@ const planPhase: Phase<UpgradeContext> = {
         };
       });
     const [first] = targets.values();
+    // Hosts --hosts did not name stay on their version: shown after the others, changing nothing.
+    for (const h of ctx.hosts.filter((h) => withEngine(h) && leftAlone.has(h.name))) {
+      rows.push({
+        host: h.name,
+        role: h.role,
+        from: { package: h.known.engine!.packageVersion!, daemon: h.known.engine!.serverVersion },
+        to: first ?? h.known.engine!.packageVersion!,
+        changes: false,
+        selected: false,
+      });
+    }
     const changing = new Set(rows.filter((r) => r.changes).map((r) => r.host));
     const groups = [...order.managers, ...order.workers, ...order.registries]
       .map((g) => g.filter((h) => changing.has(h.name)).map((h) => h.name))
@@ -164,6 +182,9 @@ const planPhase: Phase<UpgradeContext> = {
           ? `taken first, to ${options.backup.archive}`
           : 'none (run eectl backup first)',
       skipped: ctx.hosts.filter((h) => !withEngine(h)).map((h) => h.name),
+      ...((leftAlone.size > 0 || ctx.excluded) && {
+        selection: { excluded: excludedNames(ctx), notSelected: [...leftAlone] },
+      }),
       drainTimeoutSeconds: Math.round((options.drainTimeoutMs ?? 300_000) / 1000),
       estimate: { ...estimate, description: describeEstimate(estimate) },
     };
@@ -280,10 +301,11 @@ const rollPhase: Phase<UpgradeContext, 'plan'> = {
  * registry image → which services the drains left crowded (the hint to rebalance).
  */
 export const UPGRADE_PHASES: AnyPhase<UpgradeContext>[] = [
-  connectPhase,
+  connectPhaseFor('upgrade'),
   // Before any fact is read: what the plan decides from is what no other run changes.
   lockPhaseFor('upgrade'),
   gatherFactsPhase,
+  excludedHostsPhase,
   planPhase,
   fileAndBackupPhase,
   downloadPhase,

@@ -4,7 +4,7 @@ import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';
 import type { PackageOffer } from '../host/os/index.js';
 import { ChangeLog } from './changes.js';
-import type { PhaseContext } from './phase.js';
+import type { PhaseContext, PhaseOutput } from './phase.js';
 import type { Session } from '../cluster/session.js';
 import type { Logger } from '../ui/log.js';
 import type { ProgressMode } from '../ui/progress.js';
@@ -26,8 +26,10 @@ export interface ClusterContext extends PhaseContext {
   config: ClusterConfig;
   /** Opens (or reuses: one connection per host per run) the connection to a host of the file. */
   connect: (spec: HostSpec) => Promise<Connection>;
-  /** The hosts of the file, in file order, once connected. */
+  /** The hosts of the file, in file order, once connected (all but the excluded ones). */
   hosts: Host[];
+  /** Hosts of the file left out with --exclude: never contacted, never changed; phases that want every manager say they skipped them. */
+  excluded?: readonly HostSpec[];
   /** Local clock (epoch seconds) when facts were read, to measure the hosts' clock skew. */
   factsReadAt: number;
   lock?: ClusterLock;
@@ -85,6 +87,26 @@ export function requestRestart(
   ctx.restarts.set(host.name, { ...pending, ...extra, reasons: pending.reasons });
 }
 
+/** The addresses of the hosts left out with --exclude (role `manager` only with `managersOnly`). */
+export const excludedNames = (ctx: Pick<ClusterContext, 'excluded'>, managersOnly = false): string[] =>
+  (ctx.excluded ?? []).filter((h) => !managersOnly || h.role === 'manager').map((h) => h.address);
+
+/**
+ * A phase that would work on every manager (or every host) says which excluded ones it skipped: what it
+ * does there stays as it was until a run without --exclude.
+ */
+export function reportExcluded(
+  ctx: ClusterContext,
+  out: PhaseOutput,
+  what: string,
+  managersOnly: boolean,
+): void {
+  for (const name of excludedNames(ctx, managersOnly)) {
+    out.report(name, `skipped (--exclude): ${what}`);
+    ctx.log.info(`${name}: skipped (--exclude): ${what}`);
+  }
+}
+
 export const managers = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) => h.isManager);
 export const nonManagers = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) => !h.isManager);
 /** Hosts that are in the swarm now, by their facts. */
@@ -104,6 +126,8 @@ export interface ActionOptions {
    * the action re-enters it instead of taking it again, and leaves it held at its end.
    */
   lock?: ClusterLock;
+  /** --exclude: hosts of the file the run leaves out (not contacted, not changed; see cluster/host-selection.ts). */
+  exclude?: readonly HostSpec[];
 }
 
 /** A fresh context for an action over the hosts of the file. */
@@ -116,6 +140,7 @@ export function newClusterContext(options: ActionOptions): ClusterContext {
     signal: options.signal,
     connect: (spec) => options.session.connect(spec),
     hosts: [],
+    ...(options.exclude && options.exclude.length > 0 && { excluded: options.exclude }),
     factsReadAt: 0,
     engineVersions: new Map(),
     engineOffers: new Map(),

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { managers, type ClusterContext } from '../phase/cluster-context.js';
+import { excludedNames, managers, reportExcluded, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { DAEMON_JSON } from '../host/facts.js';
 import type { Host } from '../host/host.js';
@@ -42,8 +42,9 @@ type ManagerCa = CaCandidate & { host: Host };
  */
 export const pkiPhase: Phase<ClusterContext> = {
   title: 'Prepare the cluster CA and API certificates',
-  async run(ctx) {
+  async run(ctx, out) {
     checkApiPrerequisites(ctx);
+    reportExcluded(ctx, out, 'its CA and API certificate are not checked or renewed', true);
     const cluster = ctx.config.metadata.name;
     const onManagers: ManagerCa[] = managers(ctx).flatMap((host) => {
       const certPem = host.facts?.files[HOST_CA_CERT];
@@ -56,6 +57,7 @@ export const pkiPhase: Phase<ClusterContext> = {
     // this machine's copy (a cluster installed again after a reset keeps its CA, and its bundles); then
     // the file's controlPlane.ca; else a new one. Every copy that exists must be that same CA.
     const chosen = agreeOnCa([...onManagers, ...(local ? [local] : []), ...(given ? [given] : [])]);
+    if (!chosen && excludedNames(ctx, true).length > 0) throw caOnlyOnExcluded(excludedNames(ctx, true));
 
     const now = new Date();
     const plans = new Map<string, ManagerApiPlan>();
@@ -105,6 +107,21 @@ export const pkiPhase: Phase<ClusterContext> = {
     ctx.controlPlane = plan;
   },
 };
+
+/** No CA anywhere the run looks, with a manager left out: it may hold the cluster's CA; a new one would split the cluster. */
+function caOnlyOnExcluded(excluded: readonly string[]): EectlError {
+  return new EectlError(
+    `no cluster CA on the managers this run reaches nor on this machine, and ${excluded.join(', ')} is excluded: it may hold the cluster's CA, so no new one is made; nothing was changed`,
+    {
+      code: 'EEXCLUDE_CA',
+      kind: 'user',
+      exitCode: ExitCode.preflight,
+      suggestions: [
+        `Bring ${excluded.join(', ')} back and run again without --exclude, or give the CA in controlPlane.ca.`,
+      ],
+    },
+  );
+}
 
 /**
  * Copies of a supplied CA's key that an older eectl left behind: this machine's is removed now (it is the

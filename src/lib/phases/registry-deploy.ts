@@ -1,4 +1,4 @@
-import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
+import { inSwarm, managers, reportExcluded, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker, type ServiceDefinition, type ServiceState } from '../host/docker.js';
 import type { Host } from '../host/host.js';
@@ -26,6 +26,7 @@ export const registryDeployPhase: Phase<ClusterContext, 'registry'> = {
     (ctx.changes.dryRun || (ctx.swarmManager !== undefined && inSwarm(ctx.swarmManager))),
   async run(ctx, out) {
     const plan = ctx.registry;
+    reportExcluded(ctx, out, "its copy of the registry's state is not updated", true);
     await mapAll(managers(ctx), ctx.concurrency, (m) => keepState(ctx, m, plan));
     await mapAll(registryHosts(ctx), ctx.concurrency, (h) => ensureStorage(ctx, h));
     const manager = ctx.swarmManager && inSwarm(ctx.swarmManager) ? ctx.swarmManager : undefined;

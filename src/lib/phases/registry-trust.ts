@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { ClusterContext } from '../phase/cluster-context.js';
+import { reportExcluded, type ClusterContext } from '../phase/cluster-context.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { trustFiles } from '../registry/trust.js';
@@ -17,7 +17,8 @@ export const registryTrustPhase: Phase<ClusterContext, 'controlPlane'> = {
   title: 'Trust the registry on every node',
   needs: ['controlPlane'],
   shouldRun: (ctx) => registryHosts(ctx).length > 0 && ctx.controlPlane !== undefined,
-  async run(ctx) {
+  async run(ctx, out) {
+    reportExcluded(ctx, out, "the registry's CA in /etc/docker/certs.d is not checked", false);
     const caPem = ctx.controlPlane.ca.certPem;
     const files = trustFiles(registryHosts(ctx), ctx.config.spec.registry);
     await mapAll(ctx.hosts, ctx.concurrency, async (host: Host) => {

@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../phase/cluster-context.js';
+import { excludedNames, type ClusterContext } from '../phase/cluster-context.js';
 import { toEectlError } from '../errors.js';
 import { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
@@ -21,7 +21,10 @@ export function tolerantConnectPhase(
   return {
     title: 'Connect to hosts',
     async run(ctx, out) {
-      const settled = await mapSettled(ctx.config.spec.hosts, ctx.concurrency, async (spec) => {
+      // Hosts left out with --exclude (upgrade's backup first) are not contacted.
+      const excluded = new Set(excludedNames(ctx));
+      const specs = ctx.config.spec.hosts.filter((s) => !excluded.has(s.address));
+      const settled = await mapSettled(specs, ctx.concurrency, async (spec) => {
         const host = new Host(spec, await ctx.connect(spec));
         out.report(spec.address, 'connected');
         return host;

@@ -10,7 +10,7 @@ import { drainObservation, servingBeforeDrain } from '../phase/node-wait.js';
 import { applySteps } from '../phase/steps.js';
 import { HOST_PKI_DIR, HOST_RESTART_PENDING } from '../pki/paths.js';
 import { waitForReplica } from '../registry/health.js';
-import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
+import { ADDRESS_LABEL, managerCounts, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum, hasQuorum, quorumAfterRemoval, restartVerdict } from '../swarm/quorum.js';
 import { daemonJsonDiff, expectedInfo, infoMismatches, lastLines } from './daemon-config.js';
 import { describeEstimate, estimateRoll, readTurns, recordTurns } from './turn-record.js';
@@ -236,6 +236,16 @@ async function timed<T>(times: TurnTimes, part: keyof TurnTimes, work: () => Pro
 }
 
 /** Nodes an earlier, interrupted run drained and that have no turn now: active again. */
+/** The node of a host excluded with --exclude: by the address label install puts on it, else its advertised address. */
+function isExcludedNode(ctx: ClusterContext, node: SwarmNode): boolean {
+  return (ctx.excluded ?? []).some(
+    (h) =>
+      node.labels[ADDRESS_LABEL] === h.address ||
+      (node.labels[ADDRESS_LABEL] === undefined &&
+        (node.addr === h.privateAddress || node.addr === h.address)),
+  );
+}
+
 async function activateLeftDrained(
   ctx: ClusterContext,
   nodes: SwarmNode[],
@@ -245,6 +255,8 @@ async function activateLeftDrained(
   if (!contact) return;
   const turnIds = new Set(turns.map((t) => t.host.facts?.swarm?.nodeId));
   for (const node of nodes) {
+    // A host left out with --exclude is not touched, not even to undo what an earlier run left.
+    if (isExcludedNode(ctx, node)) continue;
     if (node.labels[ROLLING_DEMOTED_LABEL] !== undefined && !turnIds.has(node.id)) {
       const host = ctx.hosts.find((h) => h.facts?.swarm?.nodeId === node.id);
       await promoteAgain(

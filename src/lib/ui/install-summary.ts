@@ -6,6 +6,10 @@ import { renderDryRun } from './changes.js';
 import { formatPhaseTable } from './progress.js';
 import { renderRollingPreview } from './rolling-render.js';
 
+/** ", but for HOST (excluded)" when --exclude left hosts out: they were not converged. */
+const butFor = (r: InstallResult): string =>
+  r.excluded && r.excluded.length > 0 ? `, but for ${r.excluded.join(', ')} (--exclude)` : '';
+
 /** The human summary after install: what changed (or would), the nodes, the quorum, time per phase. */
 export function renderInstallSummary(r: InstallResult): string {
   const lines: string[] = [];
@@ -13,9 +17,9 @@ export function renderInstallSummary(r: InstallResult): string {
     lines.push(...renderDryRun(r.changes));
     if (r.rolling) lines.push('', ...renderRollingPreview(r.rolling));
   } else if (r.converged) {
-    lines.push(chalk.green(`Cluster ${r.cluster} is already converged: nothing changed.`));
+    lines.push(chalk.green(`Cluster ${r.cluster} is already converged${butFor(r)}: nothing changed.`));
   } else {
-    lines.push(chalk.green(`Cluster ${r.cluster} converged: ${r.changes.length} changes.`));
+    lines.push(chalk.green(`Cluster ${r.cluster} converged${butFor(r)}: ${r.changes.length} changes.`));
   }
   if (r.nodes.length > 0) {
     lines.push('');

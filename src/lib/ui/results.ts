@@ -8,6 +8,7 @@ import type { Role } from '../config/schema.js';
 import type { ServiceView, TaskView } from '../dashboard/view-model.js';
 import type { ReplicaHealth } from '../registry/plan.js';
 import type { QuorumState } from '../swarm/quorum.js';
+import type { HostSelectionReport } from './results/host-selection.js';
 import type { NodeCount, ServiceSpread } from '../swarm/spread.js';
 
 /** One change to one host: made, or (under --dry-run) only described. */
@@ -59,6 +60,8 @@ export interface InstallResult extends ChangeReport {
   registry?: { replicas: ReplicaHealth[]; adminPassword?: string };
   /** Under --dry-run, when engines in the swarm would restart (a new daemon.json): how the rolling change would go. */
   rolling?: RollingPreview;
+  /** Hosts left out with --exclude (not contacted, not changed); absent without --exclude. */
+  excluded?: HostSelectionReport['excluded'];
 }
 
 /** What `reset` reports (the `--json` result). */
@@ -140,8 +143,10 @@ export interface UpgradeHostPlan {
   /** Installed package version and what the daemon reports now. */
   from: { package: string; daemon: string | undefined };
   to: string;
-  /** False when the host already runs the target (a resumed run leaves it alone). */
+  /** False when the host already runs the target (a resumed run leaves it alone), or is not in --hosts. */
   changes: boolean;
+  /** False when --hosts did not name it: it stays on its version (`to` is then what the others move to). */
+  selected?: boolean;
 }
 
 /** What `eectl upgrade` will do, shown before anything changes. */
@@ -160,6 +165,8 @@ export interface UpgradePlan {
   estimate: RollingPreview['estimate'];
   /** Hosts without an engine: `eectl install` sets them up, upgrade leaves them. */
   skipped: string[];
+  /** With --hosts or --exclude: the hosts this upgrade leaves on their version. */
+  selection?: HostSelectionReport;
 }
 
 /** What one host's package source offers of the engine package, and what it runs. */

@@ -17,7 +17,7 @@ export function renderUpgradePlan(plan: UpgradePlan): string {
     h.role,
     h.from.daemon ? upstreamVersion(h.from.daemon) : 'stopped',
     h.from.package,
-    h.changes ? h.to : 'already there: left alone',
+    h.changes ? h.to : h.selected === false ? 'not in --hosts: stays' : 'already there: left alone',
   ]);
   lines.push(renderTable(['#', 'HOST', 'ROLE', 'DAEMON', 'PACKAGE', 'TO'], rows));
   lines.push(
@@ -27,7 +27,18 @@ export function renderUpgradePlan(plan: UpgradePlan): string {
   lines.push(`Backup: ${plan.backup}`);
   if (plan.skipped.length > 0)
     lines.push(`Without an engine (eectl install sets them up): ${plan.skipped.join(', ')}`);
+  lines.push(...renderSelection(plan));
   return lines.join('\n');
+}
+
+/** The hosts --hosts and --exclude leave on their version, one line each kind. */
+function renderSelection(plan: UpgradePlan): string[] {
+  const lines: string[] = [];
+  const { notSelected = [], excluded = [] } = plan.selection ?? {};
+  if (notSelected.length > 0) lines.push(`Left on their version (not in --hosts): ${notSelected.join(', ')}`);
+  if (excluded.length > 0)
+    lines.push(`Left out (--exclude), not contacted, left on their version: ${excluded.join(', ')}`);
+  return lines;
 }
 
 /** The human summary after an upgrade. */
@@ -36,11 +47,14 @@ export function renderUpgradeSummary(r: UpgradeResult): string {
   if (r.dryRun) {
     lines.push(renderUpgradePlan(r.plan), '', ...renderDryRun(r.changes));
   } else if (!r.plan.hosts.some((h) => h.changes)) {
-    lines.push(chalk.green(`Every engine already runs ${r.plan.target}: nothing to upgrade.`));
+    const which = r.plan.selection ? 'Every engine chosen' : 'Every engine';
+    lines.push(chalk.green(`${which} already runs ${r.plan.target}: nothing to upgrade.`));
+    lines.push(...renderSelection(r.plan));
   } else {
     lines.push(chalk.green(`Upgraded ${r.rolling.hosts.length} host(s) to ${r.plan.target}.`));
     for (const h of r.rolling.hosts)
       lines.push(`  ${h.host} (${h.role}): ${h.seconds.toFixed(1)}s${h.drained ? ', drained' : ''}`);
+    lines.push(...renderSelection(r.plan));
   }
   if (r.file.changed)
     lines.push(`${r.file.path}: engine.version ${r.dryRun ? 'would be' : 'is now'} "${r.plan.requested}"`);

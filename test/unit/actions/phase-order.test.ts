@@ -72,6 +72,8 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Connect to hosts',
       'Lock the cluster',
       'Gather host facts',
+      // --exclude: the quorum without the excluded managers is judged from facts, before preflight.
+      'Check the excluded hosts',
       'Preflight checks',
       // Recorded before the first change, so reset knows what was there before eectl.
       'Record what each host has before install',
