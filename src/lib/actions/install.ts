@@ -4,6 +4,7 @@ import { connectPhase } from '../phases/connect.js';
 import { convergePhase } from '../phases/converge.js';
 import { engineVersionPhase } from '../phases/engine-version.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { hooksPhase } from '../phases/hooks.js';
 import { installRecordPhase } from '../phases/install-record.js';
 import { labelNodesPhase } from '../phases/label-nodes.js';
 import { lockPhase } from '../phases/lock.js';
@@ -24,12 +25,14 @@ import { managerCounts } from '../swarm/nodes.js';
 import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
 import type { InstallResult } from '../ui/results.js';
 
-/** `eectl install`: file → lock → facts → preflight → directory → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
+/** `eectl install`: file → lock → facts → preflight → hooks before → directory → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry → ingress → hooks after. */
 export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   connectPhase,
   lockPhase,
   gatherFactsPhase,
   preflightPhase,
+  // After every check, before the first change: a failing hook leaves every host as it was.
+  hooksPhase('install', 'before'),
   readDirectoryPhase,
   daemonConfigPhase,
   installRecordPhase,
@@ -45,13 +48,14 @@ export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   waitReadyPhase,
   registryDeployPhase,
   ingressPhase,
+  hooksPhase('install', 'after'),
 ];
 
 /** What install is given. */
 export type InstallOptions = ActionOptions;
 
 export async function install(options: InstallOptions): Promise<InstallResult> {
-  const ctx = newClusterContext(options);
+  const ctx: ClusterContext = { ...newClusterContext(options), hooks: { action: 'install', runs: [] } };
 
   const report = await runAction(INSTALL_PHASES, ctx, options.progress, async () => ctx.lock?.release());
   const nodes = ctx.nodes ?? [];
@@ -62,6 +66,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     dryRun: options.dryRun,
     converged: ctx.changes.count === 0,
     changes: ctx.changes.entries,
+    hooks: ctx.hooks?.runs ?? [],
     warnings: ctx.warnings ?? [],
     engineVersion: firstVersion,
     nodes: nodes.map((n) => ({
