@@ -25,16 +25,16 @@ import { managerCounts } from '../swarm/nodes.js';
 import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
 import type { InstallResult } from '../ui/results.js';
 
-/** `eectl install`: file → lock → facts → preflight → hooks before → directory → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry → ingress → hooks after. */
+/** `eectl install`: file → lock → facts → preflight → directory → daemon.json checked → hooks before → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry → ingress → hooks after. */
 export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   connectPhase,
   lockPhase,
   gatherFactsPhase,
   preflightPhase,
-  // After every check, before the first change: a failing hook leaves every host as it was.
-  hooksPhase('install', 'before'),
   readDirectoryPhase,
   daemonConfigPhase,
+  // After every check, before the first change: a failing hook leaves every host as it was.
+  hooksPhase('install', 'before'),
   installRecordPhase,
   pkiPhase,
   registryPlanPhase,

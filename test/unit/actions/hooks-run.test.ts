@@ -183,7 +183,7 @@ describe('hooks around each host’s turn in the rolling path', () => {
     const lines = cluster.journal
       .slice(since)
       .filter((e) => e.host === W1 || e.kind !== 'read')
-      .map((e) => (e.kind === 'hook' ? e.line.split(' sh -c ')[1] : e.line));
+      .map((e) => (e.kind === 'hook' ? (e.line.split(' sh -c ')[1] ?? e.line) : e.line));
     const index = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
     const before = index(/^echo before-turn/);
     expect(before).toBeGreaterThanOrEqual(0);

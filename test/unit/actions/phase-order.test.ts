@@ -73,6 +73,7 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Lock the cluster',
       'Gather host facts',
       'Preflight checks',
+      'Check the engine configuration',
       // The user's hooks after every check and before the first change: a failing one changes nothing.
       'Run the hooks before install',
       // Recorded before the first change, so reset knows what was there before eectl.
