@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
+import { reset } from '../../../src/lib/actions/reset.js';
 import type { ClusterConfig } from '../../../src/lib/config/schema.js';
 import { ExitCode, toEectlError, type EectlError } from '../../../src/lib/errors.js';
 import { newClusterContext, type ClusterContext } from '../../../src/lib/phase/cluster-context.js';
@@ -210,6 +211,54 @@ describe('hooks around each host’s turn in the rolling path', () => {
     expect(error.code).toBe('EHOOK');
     expect(error.message).toContain(`${W1}: hook spec.hooks.install.beforeTurn[0] exited 100`);
     expect(error.message).toContain('not touched: none');
+    expect(cluster.hostWork(since)).toEqual([]);
+  });
+});
+
+describe('reset with hooks', () => {
+  const RESET_HOOKS = `  hooks:
+    reset:
+      before:
+        - { name: save, run: 'echo save' }
+      after:
+        - { name: gone, run: 'echo gone', roles: [manager] }`;
+  const runReset = async (cluster: ScriptedCluster) =>
+    reset({
+      config: await clusterConfig(HOSTS, RESET_HOOKS),
+      session: cluster.session(),
+      log: nullLogger,
+      dryRun: false,
+      concurrency: 8,
+      progress: 'silent',
+    });
+
+  it('runs before on every host before the first removal, after on the managers after the last', async () => {
+    const cluster = new ScriptedCluster();
+    await run(cluster, false, await clusterConfig());
+    const since = cluster.mark();
+
+    const result = await runReset(cluster);
+
+    const journal = cluster.journal.slice(since);
+    const saves = journal.flatMap((e, i) => (e.kind === 'hook' && e.line.includes('echo save') ? [i] : []));
+    const gones = journal.flatMap((e, i) => (e.kind === 'hook' && e.line.includes('echo gone') ? [i] : []));
+    expect(saves).toHaveLength(4);
+    expect(gones).toHaveLength(3);
+    expect(Math.max(...saves)).toBeLessThan(journal.findIndex(changesHost));
+    expect(journal.findLastIndex(changesHost)).toBeLessThan(Math.min(...gones));
+    expect(result.hooks.map((h) => h.stage)).toEqual([...Array(4).fill('before'), ...Array(3).fill('after')]);
+  });
+
+  it('a failing before hook removes nothing (exit 3)', async () => {
+    const cluster = new ScriptedCluster();
+    await run(cluster, false, await clusterConfig());
+    const since = cluster.mark();
+    cluster.host(M2).failures.push(/echo save/);
+
+    const error = await failure(runReset(cluster));
+
+    expect(error.exitCode).toBe(ExitCode.preflight);
+    expect(error.message).toBe(`${M2}: hook spec.hooks.reset.before[0] (save) exited 100`);
     expect(cluster.hostWork(since)).toEqual([]);
   });
 });
