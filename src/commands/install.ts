@@ -13,7 +13,10 @@ export default class Install extends BaseCommand<typeof Install> {
     'runs (exit 4) are converged by running it again. A host that cannot be reached stops it before any ' +
     'change (exit 3); --exclude HOST converges the others and leaves that host as it is, not contacted ' +
     '(managers only while the others keep the quorum; its certificates and registry files are not checked). ' +
-    'Run it again without --exclude once the host is back.';
+    'Run it again without --exclude once the host is back. ' +
+    "The file's spec.hooks.install run on the hosts after the checks and before the first change (one failing: " +
+    "exit 3, nothing changed), after the last change when the run succeeded, and around each host's turn when " +
+    'engines restart one at a time; --dry-run lists them without running them.';
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> -c prod.yaml --dry-run',

@@ -10,7 +10,8 @@ export default class Reset extends BaseCommand<typeof Reset> {
     'every host in parallel the engine is stopped and its packages purged with what they pulled in, and ' +
     "the engine's data, bridges, firewall chains and group are removed, with eectl's package source and " +
     'its files in /etc/eectl and /var/lib/eectl. Hosts that cannot be reached are reported (exit 4) after ' +
-    'the others are reset; run it again for them. On clean hosts it changes nothing and says so.';
+    'the others are reset; run it again for them. On clean hosts it changes nothing and says so. ' +
+    "The file's spec.hooks.reset run before the first removal and after the last (only when every host was reset).";
   static override examples = [
     '<%= config.bin %> <%= command.id %> --dry-run',
     '<%= config.bin %> <%= command.id %> -c prod.yaml',

@@ -74,6 +74,8 @@ export class CommandFailedError extends EectlError {
   readonly command: string;
   readonly commandExitCode: number | null;
   readonly outputTail: string[];
+  /** Why eectl ended the command ("timed out after 300s"), when it did. */
+  readonly reason: string | undefined;
 
   constructor(args: {
     host: string;
@@ -95,6 +97,7 @@ export class CommandFailedError extends EectlError {
     this.command = args.command;
     this.commandExitCode = args.exitCode;
     this.outputTail = args.outputTail;
+    this.reason = args.reason;
   }
 }
 

@@ -27,10 +27,11 @@ import { ScriptedConnection, type ScriptRule } from './scripted-connection.js';
  * the next facts read what the last run left. A command no rule knows fails the test (ScriptedConnection).
  *
  * Every command lands in one journal for the whole cluster, in the order it ran, tagged `read`, `write`
- * (it changes the host), `upload` or `lock` (the cluster lock's own scripts): what tests assert on.
+ * (it changes the host), `upload`, `lock` (the cluster lock's own scripts) or `hook` (a spec.hooks
+ * script, answered with success unless `failures` names it): what tests assert on.
  */
 
-export type CommandKind = 'read' | 'write' | 'upload' | 'lock';
+export type CommandKind = 'read' | 'write' | 'upload' | 'lock' | 'hook';
 export interface JournalEntry {
   host: string;
   kind: CommandKind;
@@ -1111,6 +1112,7 @@ export class FakeHost {
           return ok();
         },
       },
+      { kind: 'hook', match: (argv) => argv[0] === 'env' && argv.at(-1) === 'eectl-hook', answer: ok() },
     ];
   }
 }

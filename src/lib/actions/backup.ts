@@ -5,19 +5,23 @@ import { backupConnectPhase } from '../phases/backup-connect.js';
 import { backupPlanPhase, type BackupContext, type BackupRequest } from '../phases/backup-plan.js';
 import { backupWritePhase } from '../phases/backup-write.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { hooksPhase } from '../phases/hooks.js';
 import { lockPhaseFor } from '../phases/lock.js';
 import type { Manifest } from '../backup/manifest.js';
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
 import type { BackupResult } from '../ui/results.js';
 
-/** `eectl backup`: reachable hosts → lock → facts → plan (source, quorum) → copy with the engine stopped → archive. */
+/** `eectl backup`: reachable hosts → lock → facts → plan (source, quorum) → hooks before → copy with the engine stopped → archive → hooks after. */
 export const BACKUP_PHASES: AnyPhase<BackupContext>[] = [
   backupConnectPhase,
   // Before any fact is read (as every action that changes hosts: the copy stops an engine).
   lockPhaseFor('backup'),
   gatherFactsPhase,
   backupPlanPhase,
+  // After the plan (which refuses a backup that cannot be taken), before the engine stops.
+  hooksPhase('backup', 'before'),
   backupWritePhase,
+  hooksPhase('backup', 'after'),
 ];
 
 export type BackupOptions = ActionOptions & { request: BackupRequest };
@@ -28,6 +32,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     unreachable: [],
     request: options.request,
     pruned: [],
+    hooks: { action: 'backup', runs: [] },
   };
   const report = await runAction(BACKUP_PHASES, ctx, options.progress, async () => ctx.lock?.release());
   const plan = setByPhases(ctx.plan, 'a backup plan');
@@ -53,6 +58,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     pruned: ctx.pruned,
     unreachable: ctx.unreachable,
     changes: ctx.changes.entries,
+    hooks: ctx.hooks?.runs ?? [],
     ...report,
   };
 }

@@ -5,6 +5,7 @@ import { excludedHostsPhase } from '../phases/excluded-hosts.js';
 import { convergePhase } from '../phases/converge.js';
 import { engineVersionPhase } from '../phases/engine-version.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { hooksPhase } from '../phases/hooks.js';
 import { installRecordPhase } from '../phases/install-record.js';
 import { labelNodesPhase } from '../phases/label-nodes.js';
 import { lockPhase } from '../phases/lock.js';
@@ -30,7 +31,7 @@ import {
 } from '../phase/cluster-context.js';
 import type { InstallResult } from '../ui/results.js';
 
-/** `eectl install`: file → lock → facts → excluded hosts → preflight → directory → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
+/** `eectl install`: file → lock → facts → excluded hosts → preflight → directory → daemon.json checked → hooks before → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry → ingress → hooks after. */
 export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   connectPhaseFor('install'),
   lockPhase,
@@ -40,6 +41,8 @@ export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   preflightPhase,
   readDirectoryPhase,
   daemonConfigPhase,
+  // After every check, before the first change: a failing hook leaves every host as it was.
+  hooksPhase('install', 'before'),
   installRecordPhase,
   pkiPhase,
   registryPlanPhase,
@@ -53,13 +56,14 @@ export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   waitReadyPhase,
   registryDeployPhase,
   ingressPhase,
+  hooksPhase('install', 'after'),
 ];
 
 /** What install is given. */
 export type InstallOptions = ActionOptions;
 
 export async function install(options: InstallOptions): Promise<InstallResult> {
-  const ctx = newClusterContext(options);
+  const ctx: ClusterContext = { ...newClusterContext(options), hooks: { action: 'install', runs: [] } };
 
   const report = await runAction(INSTALL_PHASES, ctx, options.progress, async () => ctx.lock?.release());
   const nodes = ctx.nodes ?? [];
@@ -70,6 +74,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     dryRun: options.dryRun,
     converged: ctx.changes.count === 0,
     changes: ctx.changes.entries,
+    hooks: ctx.hooks?.runs ?? [],
     warnings: ctx.warnings ?? [],
     engineVersion: firstVersion,
     nodes: nodes.map((n) => ({

@@ -2,6 +2,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { hooksPhase } from '../phases/hooks.js';
 import { lockHost, lockPhaseFor } from '../phases/lock.js';
 import { resetConnectPhase } from '../phases/reset-connect.js';
 import { notResetError, releaseResetLock, resetHostsPhase, type ResetContext } from '../phases/reset-host.js';
@@ -9,13 +10,14 @@ import { isClean, resetInventoryPhase } from '../phases/reset-inventory.js';
 import { resetManagersPhase } from '../phases/reset-managers.js';
 import { leaveSwarmPhase } from '../phases/reset-swarm.js';
 import { resetWorkloadsPhase } from '../phases/reset-workloads.js';
-import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
+import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
 import type { ResetResult } from '../ui/results.js';
 
 /**
  * `eectl reset`: reachable hosts → lock → facts → every manager of the swarm in the file → the services it
  * destroys → what is there
- * (less what the install records keep) → swarm left → engines and files removed, the rest put back.
+ * (less what the install records keep) → hooks before → swarm left → engines and files removed, the rest put
+ * back → hooks after.
  */
 export const RESET_PHASES: AnyPhase<ResetContext>[] = [
   resetConnectPhase,
@@ -24,9 +26,17 @@ export const RESET_PHASES: AnyPhase<ResetContext>[] = [
   resetManagersPhase,
   resetWorkloadsPhase,
   resetInventoryPhase,
+  // Once everything to remove is known, before the first removal.
+  hooksPhase('reset', 'before'),
   leaveSwarmPhase,
   resetHostsPhase,
+  // Only when every host was reset: a run that skipped an unreachable host did not succeed.
+  withReachableHosts(hooksPhase('reset', 'after')),
 ];
+
+function withReachableHosts(phase: AnyPhase<ClusterContext>): AnyPhase<ResetContext> {
+  return { ...phase, shouldRun: (ctx) => ctx.unreachable.length === 0 && (phase.shouldRun?.(ctx) ?? true) };
+}
 
 /** What reset is given. */
 export type ResetOptions = ActionOptions & {
@@ -55,6 +65,7 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     inventory: new Map(),
     unreachable: [],
     checkManagers: options.checkManagers ?? true,
+    hooks: { action: 'reset', runs: [] },
   };
   const report = await runAction(RESET_PHASES, ctx, options.progress, async () => {
     if (ctx.lock) await releaseResetLock(ctx.lock, lockHost(ctx), options.log);
@@ -85,6 +96,7 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
       };
     }),
     changes: ctx.changes.entries,
+    hooks: ctx.hooks?.runs ?? [],
     ...report,
   };
 }

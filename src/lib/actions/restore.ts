@@ -4,6 +4,7 @@ import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { convergePhase } from '../phases/converge.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { isHooksPhase } from '../phases/hooks.js';
 import { lockPhase, lockPhaseFor } from '../phases/lock.js';
 import { pkiPhase } from '../phases/pki.js';
 import { registryPlanPhase } from '../phases/registry-plan.js';
@@ -26,6 +27,8 @@ import type { RestoreResult } from '../ui/results.js';
 export const RESTORE_PHASES: AnyPhase<RestoreContext>[] = [
   ...(INSTALL_PHASES as AnyPhase<RestoreContext>[]).flatMap((phase): AnyPhase<RestoreContext>[] => {
     if (phase === lockPhase) return [lockPhaseFor('restore')];
+    // spec.hooks names install, upgrade, backup and reset: a restore runs no install hooks.
+    if (isHooksPhase(phase)) return [];
     if (phase === gatherFactsPhase) return [phase, restoreGuardPhase];
     if (phase === pkiPhase) return [restoreFilesPhase, phase];
     // The registry's plan reuses what the managers of the swarm keep: only once the swarm is back on the

@@ -21,6 +21,7 @@ import { runAction } from '../phase/runner.js';
 import { connectPhaseFor } from '../phases/connect.js';
 import { excludedHostsPhase } from '../phases/excluded-hosts.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { hooksPhase } from '../phases/hooks.js';
 import { imageBundlesPhase } from '../phases/image-bundles.js';
 import { lockPhaseFor } from '../phases/lock.js';
 import { sourceSpec } from '../phases/package-source.js';
@@ -296,8 +297,13 @@ const rollPhase: Phase<UpgradeContext, 'plan'> = {
   },
 };
 
+/** An upgrade's hooks run only when it upgrades a host: an upgrade with nothing to do runs none. */
+function onlyWhenUpgrading(phase: Phase<ClusterContext>): Phase<UpgradeContext> {
+  return { ...phase, shouldRun: (ctx) => upgrading(ctx) && (phase.shouldRun?.(ctx) ?? true) };
+}
+
 /**
- * `eectl upgrade`: lock → facts → plan → confirm → file → download everywhere → rolling engine upgrade →
+ * `eectl upgrade`: lock → facts → plan → confirm → hooks before → file → download everywhere → rolling engine upgrade →
  * registry image → which services the drains left crowded (the hint to rebalance).
  */
 export const UPGRADE_PHASES: AnyPhase<UpgradeContext>[] = [
@@ -307,6 +313,8 @@ export const UPGRADE_PHASES: AnyPhase<UpgradeContext>[] = [
   gatherFactsPhase,
   excludedHostsPhase,
   planPhase,
+  // After the plan and the question, before the file, the backup and the first package: only when it upgrades.
+  onlyWhenUpgrading(hooksPhase('upgrade', 'before')),
   fileAndBackupPhase,
   downloadPhase,
   rollPhase,
@@ -316,6 +324,7 @@ export const UPGRADE_PHASES: AnyPhase<UpgradeContext>[] = [
   imageBundlesPhase,
   registryTrustPhase,
   registryDeployPhase,
+  onlyWhenUpgrading(hooksPhase('upgrade', 'after')),
   // Only after hosts took their turns: a drained node came back to no tasks.
   spreadHintPhase(
     (ctx) => ctx.swarmManager,
@@ -331,6 +340,7 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
     targets: new Map(),
     fileChanged: false,
     rolling: { batchSize: 0, hosts: [] },
+    hooks: { action: 'upgrade', runs: [] },
   };
   const report = await runAction(UPGRADE_PHASES, ctx, options.progress, async () => ctx.lock?.release());
   return {
@@ -347,6 +357,7 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
     },
     ...(ctx.backupPath !== undefined && { backup: ctx.backupPath }),
     changes: ctx.changes.entries,
+    hooks: ctx.hooks?.runs ?? [],
     rolling: ctx.rolling,
     ...(ctx.uneven && { uneven: ctx.uneven }),
     ...report,

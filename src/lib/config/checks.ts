@@ -2,6 +2,7 @@ import { ldapFilterProblem } from './ldap-filter.js';
 import type { ConfigProblem } from './problems.js';
 import { inSystem, SHARED_COLLECTION, SYSTEM_COLLECTION } from '../access/model.js';
 import { SWARM_PORTS } from './fields.js';
+import { hookProblems } from './hook-checks.js';
 import { ingressProblems } from './ingress-checks.js';
 import {
   clusterSchema,
@@ -72,6 +73,8 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
     };
     problems.push(...ingressProblems(ingress.data, others, loc));
   }
+  const hooks = spec.hooks.safeParse(field(raw, 'hooks'));
+  if (hooks.success && hosts.success) problems.push(...hookProblems(hooks.data, hosts.data, loc));
   return problems;
 }
 

@@ -362,6 +362,75 @@ export const backupSchema = z.strictObject({
     ),
 });
 
+/** The actions that run hooks, and the points of each (reset restarts no engine, so it has no turns). */
+export const HOOK_ACTIONS = ['install', 'upgrade', 'backup', 'reset'] as const;
+export type HookAction = (typeof HOOK_ACTIONS)[number];
+export const HOOK_STAGES = ['before', 'after', 'beforeTurn', 'afterTurn'] as const;
+export type HookStage = (typeof HOOK_STAGES)[number];
+
+/** The longest a hook may run: a hook that hangs must not hold the cluster lock for ever. */
+export const HOOK_MAX_TIMEOUT_S = 3600;
+
+export const hookSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be letters, digits, spaces, . _ or - (64 at most)')
+    .optional()
+    .describe('Names the hook in the progress, the log, errors and --json'),
+  run: z
+    .string()
+    .min(1, 'must be a script (sh)')
+    .refine((v) => !v.includes('\0'), 'must not contain a NUL character')
+    .describe(
+      'The script, run by sh on the host exactly as written: $VAR in it is not substituted from your environment; eectl passes EECTL_CLUSTER, EECTL_ACTION, EECTL_STAGE, EECTL_HOST, EECTL_ROLE, EECTL_HOSTNAME and EECTL_HOOK as environment variables',
+    ),
+  roles: z
+    .array(z.enum(ROLES))
+    .default([])
+    .describe('Run only on hosts with one of these roles; every role when empty'),
+  hosts: z
+    .array(hostOrIp)
+    .default([])
+    .describe('Run only on these hosts (addresses of spec.hosts); with roles, on hosts matching both'),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(HOOK_MAX_TIMEOUT_S)
+    .default(300)
+    .describe('The hook fails when it runs longer (its process is sent SIGTERM)'),
+  sudo: z
+    .boolean()
+    .default(true)
+    .describe('Run as root (sudo -n when the login user is not root); false: as the login user'),
+});
+
+const hookList = z.array(hookSchema).default([]);
+const hookStages = z.strictObject({
+  before: hookList.describe(
+    'After the plan and its checks, before the first change; one failing stops the run (exit 3)',
+  ),
+  after: hookList.describe('After the last change, only when the run succeeded'),
+  beforeTurn: hookList.describe(
+    'On a host at the start of its turn in a rolling change, before it is drained; one failing stops the rolling change at that host, untouched',
+  ),
+  afterTurn: hookList.describe('On a host at the end of its turn: Ready, active and verified again'),
+});
+
+export const hooksSchema = z
+  .strictObject({
+    install: hookStages.prefault({}).describe('Around `eectl install` and its rolling engine restarts'),
+    upgrade: hookStages
+      .prefault({})
+      .describe("Around `eectl upgrade` (only when it upgrades a host) and each host's turn"),
+    backup: hookStages.prefault({}).describe('Around `eectl backup` (also the one upgrade takes first)'),
+    reset: hookStages
+      .omit({ beforeTurn: true, afterTurn: true })
+      .prefault({})
+      .describe('Around `eectl reset`'),
+  })
+  .describe("Your own scripts, run on the hosts before and after eectl's actions, chosen by role or host");
+
 /** An LDAP attribute name (RFC 4512 descr). */
 const ldapAttribute = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'must be an LDAP attribute name');
 
@@ -443,6 +512,7 @@ export const clusterSchema = z.strictObject({
     access: accessSchema.optional(),
     identity: identitySchema.prefault({}).describe('Where users come from besides this file (a directory)'),
     backup: backupSchema.prefault({}).describe('How `eectl backup` encrypts its archives'),
+    hooks: hooksSchema.prefault({}),
     ingress: ingressSchema.optional(),
   }),
 });
@@ -462,3 +532,5 @@ export type AccessSpec = z.output<typeof accessSchema>;
 export type LdapSpec = z.output<typeof ldapSchema>;
 export type IdentitySpec = z.output<typeof identitySchema>;
 export type IngressSpec = z.output<typeof ingressSchema>;
+export type HooksSpec = z.output<typeof hooksSchema>;
+export type HookSpec = z.output<typeof hookSchema>;

@@ -17,12 +17,13 @@ export interface Substitution {
  * Replaces `$VAR`, `${VAR}` and `${VAR:-default}` in every string value of the document with the
  * environment's values (`$$` is a literal `$`). Runs on the parsed document, not on the text, so a
  * value can never break the YAML around it and every position stays where the file has it. Keys are left
- * alone. An unquoted value that becomes a number or boolean (`port: $SSH_PORT`) is typed as one.
+ * alone, and so are hook scripts (`isHookScript`). An unquoted value that becomes a number or boolean
+ * (`port: $SSH_PORT`) is typed as one.
  */
 export function substituteEnv(source: ClusterSource, env: NodeJS.ProcessEnv): Substitution {
   const result: Substitution = { problems: [], failedPaths: new Set() };
   walk(source.doc.contents as Node | null, [], (scalar, path) => {
-    if (typeof scalar.value !== 'string' || !scalar.value.includes('$')) return;
+    if (typeof scalar.value !== 'string' || !scalar.value.includes('$') || isHookScript(path)) return;
     const written = scalar.value;
     let failed = false;
     const fail = (token: string, index: number, message: string) => {
@@ -62,6 +63,14 @@ export function substituteEnv(source: ClusterSource, env: NodeJS.ProcessEnv): Su
     scalar.value = scalar.type === 'PLAIN' ? retype(value) : value;
   });
   return result;
+}
+
+/**
+ * `spec.hooks.<action>.<stage>[i].run`: a hook's script is the user's shell, run on the host as written, so
+ * its `$VAR` is the host shell's (EECTL_HOST, HOME), never a value of this machine's environment.
+ */
+export function isHookScript(path: DocPath): boolean {
+  return path.length === 6 && path[0] === 'spec' && path[1] === 'hooks' && path[5] === 'run';
 }
 
 function walk(node: Node | null, path: PropertyKey[], visit: (scalar: Scalar, path: DocPath) => void): void {

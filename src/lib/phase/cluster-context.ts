@@ -1,4 +1,4 @@
-import type { ClusterConfig, HostSpec } from '../config/schema.js';
+import type { ClusterConfig, HookAction, HostSpec } from '../config/schema.js';
 import type { InstallRecord } from '../host/install-record.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';
@@ -9,6 +9,7 @@ import type { Session } from '../cluster/session.js';
 import type { Logger } from '../ui/log.js';
 import type { ProgressMode } from '../ui/progress.js';
 import type { RollingPreview } from '../ui/results.js';
+import type { HookRun } from '../ui/results/hooks.js';
 import type { ControlPlanePlan } from '../pki/plan.js';
 import type { RegistryPlan } from '../registry/plan.js';
 import type { RegistryState } from '../registry/state.js';
@@ -64,6 +65,11 @@ export interface ClusterContext extends PhaseContext {
    * them again when nothing changed since (a converged run saves a `node ls` and `node inspect`).
    */
   nodesSeen?: { nodes: SwarmNode[]; changes: number };
+  /**
+   * Set by the actions that run spec.hooks (install, upgrade, backup, reset): whose hooks run, and every
+   * hook run so far. Absent (restore, a node command's install), no hook runs, not even around turns.
+   */
+  hooks?: { action: HookAction; runs: HookRun[] };
 }
 
 /** Why a serving host's engine must restart, and what its turn puts in place first. */

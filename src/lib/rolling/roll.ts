@@ -5,6 +5,7 @@ import { DAEMON_JSON } from '../host/facts.js';
 import type { Host } from '../host/host.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import { upstreamVersion } from '../host/version.js';
+import { hasHooks, runHooks } from '../phase/hooks.js';
 import type { PhaseOutput } from '../phase/phase.js';
 import { drainObservation, servingBeforeDrain } from '../phase/node-wait.js';
 import { applySteps } from '../phase/steps.js';
@@ -63,7 +64,8 @@ export interface RollingOptions {
 }
 
 /**
- * The one way eectl restarts engines of hosts in the swarm: managers one at a time (leader last, only when
+ * The one way eectl restarts engines of hosts in the swarm (each turn between the user's `beforeTurn` and
+ * `afterTurn` hooks when the action has them): managers one at a time (leader last, only when
  * the quorum survives losing it; the leader is demoted for its turn, so Raft hands leadership over at once
  * instead of leaving the swarm without a leader until an election, and promoted again once it is Ready),
  * then workers in batches, then registry nodes one at a time, each drained
@@ -206,7 +208,7 @@ function stopped(failed: { turn: HostTurn; error: unknown }[], done: string[], l
  * Seconds of each part of a host's turn, in order: handOff (the leader demoted, leadership elsewhere), drain, apply (what the turn does before the engine
  * restarts, e.g. an upgrade's package install), stop / whileStopped / start (or restart), engineUp (the
  * daemon answers with its version), ready (the node Ready again), promote (a demoted leader a manager
- * again), activate.
+ * again), activate; hooks (spec.hooks' beforeTurn and afterTurn, together).
  */
 export type TurnTimes = Partial<
   Record<
@@ -220,7 +222,8 @@ export type TurnTimes = Partial<
     | 'engineUp'
     | 'ready'
     | 'promote'
-    | 'activate',
+    | 'activate'
+    | 'hooks',
     number
   >
 >;
@@ -329,15 +332,21 @@ async function runTurn(
     const what = turn.whileStopped
       ? `stop the engine, ${turn.whileStopped.what}, start it again`
       : 'restart the engine';
+    await runHooks(ctx, 'beforeTurn', [host], out);
     await ctx.changes.apply(
       host,
       `${what} in its turn of the rolling change (${why})`,
       async () => undefined,
     );
+    await runHooks(ctx, 'afterTurn', [host], out);
     return { host: host.name, role: host.role, seconds: 0, drained: false, times: {} };
   }
   const times: TurnTimes = {};
   out.report(host.name, `its turn: ${why}`);
+  // The user's hooks first, while the host still serves: a failing one leaves the host untouched.
+  if (hasHooks(ctx, 'beforeTurn', [host])) {
+    await timed(times, 'hooks', () => runHooks(ctx, 'beforeTurn', [host], out));
+  }
   // Demoted for this turn: by this run (the leader) or by an interrupted one (the label says so).
   let demoted = node?.labels[ROLLING_DEMOTED_LABEL] !== undefined;
   if (host.isManager && node && contact !== host && !demoted) {
@@ -428,6 +437,10 @@ async function runTurn(
   if (host.facts?.files[HOST_RESTART_PENDING] !== undefined || turn.daemonJson !== undefined) {
     await host.sudo(['rm', '-f', HOST_RESTART_PENDING, DAEMON_JSON_PREVIOUS]);
     if (host.facts) delete host.facts.files[HOST_RESTART_PENDING];
+  }
+  // Only once the host is back, verified and active: a failing one fails the turn (the host is changed).
+  if (hasHooks(ctx, 'afterTurn', [host])) {
+    await timed(times, 'hooks', () => runHooks(ctx, 'afterTurn', [host], out));
   }
   const seconds = Math.round(performance.now() - started) / 1000;
   host.log.info(`turn done in ${seconds}s (${why})`);

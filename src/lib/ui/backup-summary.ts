@@ -1,4 +1,5 @@
 import type { BackupResult } from './results.js';
+import { renderHooks } from './hooks-render.js';
 import type { Manifest } from '../backup/manifest.js';
 import type { TrustedArchive } from '../backup/trusted-archive.js';
 
@@ -29,6 +30,7 @@ export function renderBackupSummary(r: BackupResult): string {
     );
   for (const p of r.pruned) lines.push(`  removed ${p} (--keep)`);
   for (const u of r.unreachable) lines.push(`  not reached: ${u.host}`);
+  lines.push(...renderHooks(r.hooks));
   return lines.join('\n');
 }
 

@@ -3,6 +3,7 @@ import type { InstallResult } from './results.js';
 import { managerStatus } from './node-render.js';
 import { renderTable } from './table.js';
 import { renderDryRun } from './changes.js';
+import { renderHooks } from './hooks-render.js';
 import { formatPhaseTable } from './progress.js';
 import { renderRollingPreview } from './rolling-render.js';
 
@@ -39,6 +40,8 @@ export function renderInstallSummary(r: InstallResult): string {
     );
   }
   if (r.quorum) lines.push('', `Quorum: ${r.quorum.description}`);
+  const hooks = renderHooks(r.hooks);
+  if (hooks.length > 0) lines.push('', ...hooks);
   for (const w of r.warnings) lines.push('', chalk.yellow(`Warning: ${w}`));
   if (r.registry?.adminPassword) {
     lines.push(

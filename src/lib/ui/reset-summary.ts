@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import type { ResetResult } from './results.js';
+import { renderHooks } from './hooks-render.js';
 import { formatPhaseTable } from './progress.js';
 import { describeWorkloads } from '../swarm/workloads.js';
 
@@ -35,6 +36,8 @@ export function renderResetSummary(r: ResetResult): string {
       if (h.kept.length > 0) lines.push(`    kept (there before eectl): ${h.kept.join(', ')}`);
     }
   }
+  const hooks = renderHooks(r.hooks);
+  if (hooks.length > 0) lines.push('', ...hooks);
   lines.push('', formatPhaseTable(r.phases), `Total: ${r.seconds.toFixed(1)}s`);
   return lines.join('\n');
 }

@@ -10,6 +10,7 @@ import type { ReplicaHealth } from '../registry/plan.js';
 import type { QuorumState } from '../swarm/quorum.js';
 import type { HostSelectionReport } from './results/host-selection.js';
 import type { NodeCount, ServiceSpread } from '../swarm/spread.js';
+import type { HooksReport } from './results/hooks.js';
 
 /** One change to one host: made, or (under --dry-run) only described. */
 export interface Change {
@@ -38,7 +39,7 @@ export interface ChangeReport extends ActionReport {
 }
 
 /** What `install` reports (the `--json` result). */
-export interface InstallResult extends ChangeReport {
+export interface InstallResult extends ChangeReport, HooksReport {
   cluster: string;
   /** True when nothing had to change. */
   converged: boolean;
@@ -65,7 +66,7 @@ export interface InstallResult extends ChangeReport {
 }
 
 /** What `reset` reports (the `--json` result). */
-export interface ResetResult extends ChangeReport {
+export interface ResetResult extends ChangeReport, HooksReport {
   cluster: string;
   /** True when no host had anything to remove: nothing changed (under --dry-run: nothing would). */
   alreadyClean: boolean;
@@ -91,7 +92,7 @@ export interface ResetResult extends ChangeReport {
 }
 
 /** What `backup` reports (the `--json` result). */
-export interface BackupResult extends ChangeReport {
+export interface BackupResult extends ChangeReport, HooksReport {
   cluster: string;
   /** The archive written (under --dry-run: where it would be). */
   archive: string;
@@ -208,7 +209,7 @@ export interface UpgradeListResult extends ActionReport {
 }
 
 /** What `upgrade` reports (the `--json` result). */
-export interface UpgradeResult extends ChangeReport {
+export interface UpgradeResult extends ChangeReport, HooksReport {
   cluster: string;
   plan: UpgradePlan;
   file: { path: string; changed: boolean };

@@ -2,6 +2,7 @@ import chalk from 'chalk';
 import type { UpgradeListResult, UpgradePlan, UpgradeResult } from './results.js';
 import { upstreamVersion } from '../host/version.js';
 import { renderDryRun } from './changes.js';
+import { renderHooks } from './hooks-render.js';
 import { rebalanceHint } from './rebalance-render.js';
 import { formatPhaseTable } from './progress.js';
 import { renderTable } from './table.js';
@@ -58,6 +59,8 @@ export function renderUpgradeSummary(r: UpgradeResult): string {
   }
   if (r.file.changed)
     lines.push(`${r.file.path}: engine.version ${r.dryRun ? 'would be' : 'is now'} "${r.plan.requested}"`);
+  const hooks = renderHooks(r.hooks);
+  if (hooks.length > 0) lines.push('', ...hooks);
   lines.push('', formatPhaseTable(r.phases), `Total: ${r.seconds.toFixed(1)}s`);
   const hint = rebalanceHint(r.uneven, r.file.path);
   if (hint) lines.push(hint);

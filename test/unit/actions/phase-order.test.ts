@@ -3,6 +3,7 @@ import { INSTALL_PHASES } from '../../../src/lib/actions/install.js';
 import { NODE_REMOVE_PHASES } from '../../../src/lib/actions/node-remove.js';
 import { NODE_DEMOTE_PHASES, NODE_PROMOTE_PHASES } from '../../../src/lib/actions/node-role.js';
 import { NODE_ACTIVATE_PHASES } from '../../../src/lib/actions/node-availability.js';
+import { BACKUP_PHASES } from '../../../src/lib/actions/backup.js';
 import { REBALANCE_PHASES } from '../../../src/lib/actions/rebalance.js';
 import { RESET_PHASES } from '../../../src/lib/actions/reset.js';
 import { RESTORE_PHASES } from '../../../src/lib/actions/restore.js';
@@ -75,6 +76,9 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       // --exclude: the quorum without the excluded managers is judged from facts, before preflight.
       'Check the excluded hosts',
       'Preflight checks',
+      'Check the engine configuration',
+      // The user's hooks after every check and before the first change: a failing one changes nothing.
+      'Run the hooks before install',
       // Recorded before the first change, so reset knows what was there before eectl.
       'Record what each host has before install',
       'Configure package sources',
@@ -85,7 +89,31 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Trust the registry on every node',
       'Wait until every node is Ready',
       'Deploy the registry replicas',
+      'Run the hooks after install',
     ]);
+    expect(titles(INSTALL_PHASES as Phase<never>[]).at(-1)).toBe('Run the hooks after install');
+  });
+
+  it('hooks: before an action’s first change and after its last; restore runs none of install’s', () => {
+    expectOrder(UPGRADE_PHASES as Phase<never>[], [
+      'Plan the upgrade',
+      'Run the hooks before upgrade',
+      'Update the cluster file and take a backup',
+      'Download the new engine packages on every host',
+      'Upgrade engines, one manager at a time, workers in batches',
+      'Deploy the registry replicas',
+      'Run the hooks after upgrade',
+    ]);
+    expectOrder(BACKUP_PHASES as Phase<never>[], [
+      'Lock the cluster',
+      'Gather host facts',
+      'Plan the backup',
+      'Run the hooks before backup',
+      'Copy the swarm state and write the archive',
+      'Run the hooks after backup',
+    ]);
+    expect(titles(BACKUP_PHASES as Phase<never>[]).at(-1)).toBe('Run the hooks after backup');
+    expect(titles(RESTORE_PHASES as Phase<never>[]).filter((t) => t.startsWith('Run the hooks'))).toEqual([]);
   });
 
   it('reset: the managers checked and everything found before the first removal; the swarm left before engines go', () => {
@@ -95,8 +123,10 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Gather host facts',
       "Check the swarm's managers",
       'Find what to remove',
+      'Run the hooks before reset',
       'Leave the swarm',
       'Remove engines and eectl files',
+      'Run the hooks after reset',
     ]);
   });
 

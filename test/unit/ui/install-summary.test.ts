@@ -7,6 +7,7 @@ const base: InstallResult = {
   dryRun: true,
   converged: false,
   changes: [],
+  hooks: [],
   warnings: [],
   engineVersion: undefined,
   nodes: [],
