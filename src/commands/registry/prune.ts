@@ -20,7 +20,9 @@ A repository no rule names is never touched. A tag is kept when any keep clause 
       const result = await registryPrune({
         ...this.actionOptions(config, session, this.flags),
         confirm: async (plan) => {
-          if (!this.jsonEnabled()) process.stderr.write(`${renderPrunePlan(plan)}\n`);
+          // With --yes the summary shows the plan: once is enough.
+          if (!this.jsonEnabled() && this.flags.yes !== true)
+            process.stderr.write(`${renderPrunePlan(plan)}\n`);
           await this.confirmOrStop('Delete these tags?', this.flags.yes, {
             message: 'registry prune deletes tags; without a terminal, confirm with --yes',
             suggestions: [`${this.config.bin} registry prune ${this.argv.join(' ')} --yes`],

@@ -209,7 +209,12 @@ export const registryCollectPhase: Phase<RegistryGcContext, 'collector'> = {
   title: 'Collect garbage',
   needs: ['collector'],
   async run(ctx, out) {
-    const { host, container } = ctx.collector;
+    // The replica the plan found was replaced by the switch to read-only: ask the host for its new one.
+    const host = ctx.collector.host;
+    const [container = ctx.collector.container] = ctx.changes.dryRun
+      ? []
+      : await new HostDocker(host).serviceContainers(REGISTRY_SERVICE);
+    ctx.collector = { host, container };
     const path = storagePath(ctx);
     const dryRun = ctx.changes.dryRun;
     if (path !== undefined && !dryRun) {

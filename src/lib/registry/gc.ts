@@ -62,8 +62,9 @@ export function gcRefusal(spec: RegistrySpec, replicas: number): UsageError | un
 
 /** `registry garbage-collect` as run inside a replica (argv; the config path is the mounted one). */
 export function collectorArgs(options: { dryRun: boolean; deleteUntagged: boolean }): string[] {
+  // The official image and the sandbox's both have the binary there; an exec may have no PATH to search.
   return [
-    'registry',
+    '/bin/registry',
     'garbage-collect',
     ...(options.dryRun ? ['--dry-run'] : []),
     ...(options.deleteUntagged ? ['--delete-untagged'] : []),

@@ -84,12 +84,12 @@ describe('the gc plan', () => {
 
   it("runs Distribution's collector with the mounted config, its own flags only when asked", () => {
     expect(collectorArgs({ dryRun: false, deleteUntagged: false })).toEqual([
-      'registry',
+      '/bin/registry',
       'garbage-collect',
       '/etc/docker/registry/config.yml',
     ]);
     expect(collectorArgs({ dryRun: true, deleteUntagged: true })).toEqual([
-      'registry',
+      '/bin/registry',
       'garbage-collect',
       '--dry-run',
       '--delete-untagged',
