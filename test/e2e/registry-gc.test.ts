@@ -79,6 +79,10 @@ describe('registry gc, prune and ls: two replicas on shared storage, pulls serve
       check: true,
       args: [adminPassword, endpoint('r1')],
     });
+    await sandbox.exec('m1', 'printf "%s" "$1" | docker login -u admin --password-stdin "$2" >/dev/null', {
+      check: true,
+      args: [adminPassword, endpoint('r2')],
+    });
     await pushOwnLayer(base, 'keep', 1024);
     await pushOwnLayer(base, 'old', 2048);
     await pushOwnLayer(base, 'signed', 512);
@@ -192,6 +196,10 @@ describe('registry gc, prune and ls: two replicas on shared storage, pulls serve
     expect(result.readOnlyMs).toBeGreaterThan(0);
     expect(result.readOnlyMs).toBeLessThanOrEqual(ended - started);
 
+    console.info(
+      `gc: ${result.collector?.blobsEligible} blobs, ${result.bytesFreed} bytes freed; pushes refused for ${result.readOnlyMs} ms; ` +
+        `${samples.length} pulls sampled, ${samples.filter((x) => x.tried.length > 1).length} served by the second replica tried`,
+    );
     // Pulls: one a second through both replicas during the whole run, none failed.
     const during = samples.filter((s) => s.at >= started && s.at <= ended);
     expect(during.length).toBeGreaterThanOrEqual(Math.floor((ended - started) / 2000));
