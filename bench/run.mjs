@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, one after the other, each in its own process (so one's memory and
  * CPU never count in another's); `npm run bench -- --scale` (or --startup, --install, --upgrade, --backup,
- * --access, --dashboard, --identity, --ingress, several allowed) runs only those. Other arguments go to
+ * --access, --dashboard, --identity, --ingress, --registry, several allowed) runs only those. Other arguments go to
  * each chosen benchmark, e.g.
  * `npm run bench -- --scale --sizes 5,50`. Each writes bench/results/NAME.json; the exit code is the
  * first failure's. The sandbox benchmarks need root and a Docker engine, like the e2e tests.
@@ -28,6 +28,7 @@ const BENCHES = [
   'scale',
   'identity',
   'ingress',
+  'registry',
 ];
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');

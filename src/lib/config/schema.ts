@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACCESS_ROLES, COLLECTION_PATH } from '../access/model.js';
 import { WATCHER_USER } from '../ingress/names.js';
+import { REPOSITORY_PATTERN, TAG_PATTERN } from '../registry/retention.js';
 import {
   bucketName,
   CONTROL,
@@ -197,6 +198,37 @@ export const s3StorageSchema = z.strictObject({
   }),
 });
 
+/** One keep clause of a retention rule (see registry/retention.ts for the semantics). */
+const keepClauseSchema = z
+  .strictObject({
+    last: z.number().int().min(0).max(100_000).optional().describe('Keep the N newest tags the clause names'),
+    newerThan: z
+      .string()
+      .regex(/^[1-9][0-9]{0,5}[hdw]$/, "must be a duration: a number and h, d or w, e.g. '30d'")
+      .optional()
+      .describe("Keep the tags created within this long, e.g. '30d', '12h', '2w'"),
+    matching: z
+      .string()
+      .regex(TAG_PATTERN, "must be a tag pattern: tag characters with * and ?, e.g. 'v*'")
+      .optional()
+      .describe("The clause speaks only for tags matching this pattern (default '*')"),
+  })
+  .describe('A tag is kept when any clause keeps it; with neither last nor newerThan, every tag it names');
+
+export const retentionRuleSchema = z.strictObject({
+  repository: z
+    .string()
+    .regex(REPOSITORY_PATTERN, "must be a repository pattern: 'team/*', 'team/**', 'web/app'")
+    .describe('Repositories the rule applies to: * within one path segment, ** across segments'),
+  keep: z
+    .union([keepClauseSchema, z.array(keepClauseSchema).min(1)])
+    .describe('What to keep: one clause or a list; every other tag of the repository is pruned'),
+  pruneSigned: z
+    .boolean()
+    .default(false)
+    .describe('Also prune tags signed by a trusted key (kept otherwise, whatever the clauses say)'),
+});
+
 export const registrySchema = z.strictObject({
   image: imageReference.default('registry:2.8.3'),
   port: port.default(5443),
@@ -253,6 +285,12 @@ export const registrySchema = z.strictObject({
     .default([])
     .describe(
       "With token auth: which collection each namespace belongs to; `<user>/…` is the user's private collection",
+    ),
+  retention: z
+    .array(retentionRuleSchema)
+    .default([])
+    .describe(
+      'Which tags `eectl registry prune` keeps: a repository no rule names is never touched; a tag is kept when any clause of any matching rule keeps it',
     ),
 });
 

@@ -333,6 +333,34 @@ export class HostDocker {
     await this.run(['config', 'create', ...driver, ...labels, name, '-'], { stdin: content });
   }
 
+  /** A config's content and whether the swarm renders it as a template (`--template-driver golang`). */
+  async configData(name: string): Promise<{ content: string; template: boolean }> {
+    const { stdout } = await this.run(['config', 'inspect', '--format', '{{json .Spec}}', name]);
+    const spec = JSON.parse(stdout) as { Data?: string; Templating?: { Name?: string } };
+    return {
+      content: Buffer.from(spec.Data ?? '', 'base64').toString('utf8'),
+      template: spec.Templating?.Name === 'golang',
+    };
+  }
+
+  /** IDs of this host's running containers of a swarm service (its tasks placed here). */
+  async serviceContainers(service: string): Promise<string[]> {
+    const { stdout } = await this.run([
+      'ps',
+      '--quiet',
+      '--filter',
+      `label=com.docker.swarm.service.name=${service}`,
+      '--filter',
+      'status=running',
+    ]);
+    return stdout.split('\n').filter(Boolean);
+  }
+
+  /** Runs a command inside a running container (argv, no shell); the exit code is the caller's to judge. */
+  async containerExec(container: string, argv: string[], options: ExecOptions = {}) {
+    return this.run(['exec', container, ...argv], { check: false, ...options });
+  }
+
   /** Removes configs or secrets (the swarm refuses those a service still uses). */
   async objectRemove(kind: 'config' | 'secret', names: string[]): Promise<void> {
     if (names.length > 0) await this.run([kind, 'rm', ...names]);

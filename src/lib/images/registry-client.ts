@@ -101,6 +101,46 @@ export class RegistryClient {
     return { digest, mediaType, body: reply.body };
   }
 
+  /** Every repository of the registry (`/v2/_catalog`, followed page by page). */
+  async catalog(): Promise<string[]> {
+    return this.pages('/v2/_catalog?n=1000', 'list the repositories', (b) => b.repositories);
+  }
+
+  /** Every tag of a repository (`/v2/<name>/tags/list`, page by page); none when the repository is gone. */
+  async tags(repository: string): Promise<string[]> {
+    return this.pages(`/v2/${repository}/tags/list?n=1000`, `list the tags of ${repository}`, (b) => b.tags);
+  }
+
+  /** Deletes a manifest by digest: every tag on it goes with it (storage.delete.enabled). */
+  async deleteManifest(repository: string, digest: string): Promise<'deleted' | 'gone'> {
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw this.error(`refused to delete ${digest}: not a digest`);
+    const reply = await this.send('DELETE', `/v2/${repository}/manifests/${digest}`, {}, 0);
+    if (reply.status === 404) return 'gone';
+    this.expect(reply, [202], `delete ${repository}@${digest}`);
+    return 'deleted';
+  }
+
+  private async pages(
+    first: string,
+    what: string,
+    pick: (body: { repositories?: string[] | null; tags?: string[] | null }) => string[] | null | undefined,
+  ): Promise<string[]> {
+    const all: string[] = [];
+    let path: string | undefined = first;
+    for (let page = 0; path !== undefined; page++) {
+      if (page >= 10_000) throw this.error(`${what}: the registry kept sending pages`);
+      const reply = await this.send('GET', path);
+      if (reply.status === 404 && all.length === 0) return [];
+      this.expect(reply, [200], what);
+      all.push(...(pick(JSON.parse(reply.body.toString('utf8')) as Parameters<typeof pick>[0]) ?? []));
+      const next = /<([^>]+)>;\s*rel="?next"?/.exec(header(reply, 'link') ?? '')?.[1];
+      const url = next === undefined ? undefined : new URL(next, `https://${this.options.registry}`);
+      // Only pages of this registry: a Link elsewhere would carry the credentials away.
+      path = url && url.host === this.options.registry ? `${url.pathname}${url.search}` : undefined;
+    }
+    return all;
+  }
+
   /** A blob's bytes, checked against its digest. */
   async blob(repository: string, digest: string): Promise<Buffer> {
     const reply = await this.send('GET', `/v2/${repository}/blobs/${digest}`, {}, 0);

@@ -5,6 +5,7 @@ import { NODE_DEMOTE_PHASES, NODE_PROMOTE_PHASES } from '../../../src/lib/action
 import { NODE_ACTIVATE_PHASES } from '../../../src/lib/actions/node-availability.js';
 import { BACKUP_PHASES } from '../../../src/lib/actions/backup.js';
 import { REBALANCE_PHASES } from '../../../src/lib/actions/rebalance.js';
+import { REGISTRY_GC_PHASES, REGISTRY_PRUNE_PHASES } from '../../../src/lib/actions/registry.js';
 import { RESET_PHASES } from '../../../src/lib/actions/reset.js';
 import { RESTORE_PHASES } from '../../../src/lib/actions/restore.js';
 import { SUPPORT_DUMP_PHASES } from '../../../src/lib/actions/support-dump.js';
@@ -41,6 +42,8 @@ describe('every exported *_PHASES list of src/lib/actions (found by reading the 
         'NODE_DRAIN_PHASES',
         'NODE_ACTIVATE_PHASES',
         'REBALANCE_PHASES',
+        'REGISTRY_GC_PHASES',
+        'REGISTRY_PRUNE_PHASES',
         'SUPPORT_DUMP_PHASES',
         'SANDBOX_UP_PHASES',
       ]),
@@ -167,6 +170,28 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Reach the managers',
       'Plan the rebalance',
       'Rebalance services, one at a time',
+    ]);
+  });
+
+  it('registry gc: locked first; every replica read-only before the collector, read-write after it', () => {
+    expectOrder(REGISTRY_GC_PHASES as Phase<never>[], [
+      'Lock the cluster',
+      'Reach the managers',
+      'Plan the garbage collection',
+      'Switch every replica to read-only',
+      'Collect garbage',
+      'Switch every replica back to read-write',
+    ]);
+    const readOnly = REGISTRY_GC_PHASES.find((p) => p.title === 'Switch every replica to read-only');
+    expect(readOnly?.cleanup, 'a failed collect must return the replicas to read-write').toBeDefined();
+  });
+
+  it('registry prune: locked before the registry is read, the plan (and the question) before any delete', () => {
+    expectOrder(REGISTRY_PRUNE_PHASES as Phase<never>[], [
+      'Lock the cluster',
+      'Reach the managers',
+      'Plan the prune',
+      'Delete the pruned tags',
     ]);
   });
 

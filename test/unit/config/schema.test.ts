@@ -24,6 +24,7 @@ describe('cluster schema defaults', () => {
       port: 5443,
       storage: { filesystem: { path: '/var/lib/eectl/registry', shared: false } },
       namespaces: [],
+      retention: [],
     });
     expect(config.spec.identity).toEqual({});
     expect(config.spec.images).toEqual({
