@@ -75,6 +75,8 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       // --exclude: the quorum without the excluded managers is judged from facts, before preflight.
       'Check the excluded hosts',
       'Preflight checks',
+      // Refuses a destination before any host changes; converging writes what it found different.
+      'Check the files to upload',
       // Recorded before the first change, so reset knows what was there before eectl.
       'Record what each host has before install',
       'Configure package sources',
