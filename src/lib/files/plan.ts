@@ -112,7 +112,7 @@ export function planHostFiles(wanted: readonly WantedFile[], onHost: readonly Fi
     }
     if (state.kind === 'other') {
       plan.refusals.push(
-        `${dest} (${file.at}) is ${state.what} on the host: eectl replaces only regular files`,
+        `${dest} (${file.at}) is a ${state.what} on the host: eectl replaces only regular files`,
       );
       return;
     }
