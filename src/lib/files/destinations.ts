@@ -35,7 +35,7 @@ export const REFUSED_DESTINATIONS: readonly Refusal[] = [
   ...ENGINE_RUNTIME_PATHS.map((tree) => ({ tree, why: "it is the engine's runtime state" })),
   ...['/run', '/proc', '/sys', '/dev', '/tmp', '/var/tmp'].map((tree) => ({
     tree,
-    why: 'it is volatile or the kernel’s: a file there does not stay',
+    why: "it is volatile or the kernel's: a file there does not stay",
   })),
   {
     ancestorOf: [...EECTL_PATHS, DAEMON_JSON, '/etc/docker/certs.d', '/etc/systemd/system'],
@@ -66,10 +66,7 @@ export function refusedDestination(path: string): string | undefined {
   for (const rule of REFUSED_DESTINATIONS) {
     if ('name' in rule && parts.some((part) => rule.name.test(part))) return rule.why;
     if ('tree' in rule && (lower === rule.tree || lower.startsWith(`${rule.tree}/`))) return rule.why;
-    if (
-      'ancestorOf' in rule &&
-      rule.ancestorOf.some((p) => lower === '/' || p === lower || p.startsWith(`${lower}/`))
-    )
+    if ('ancestorOf' in rule && rule.ancestorOf.some((p) => p === lower || p.startsWith(`${lower}/`)))
       return rule.why;
   }
   return undefined;
