@@ -9,7 +9,9 @@ export default class Install extends BaseCommand<typeof Install> {
   static override description =
     'Connects to every host, gathers facts, runs preflight checks on all hosts before changing any ' +
     '(exit 3 when one fails), installs the pinned engine, forms the swarm and waits until every node is ' +
-    'Ready. Idempotent: on a converged cluster it changes nothing and says so. Interrupted or failed ' +
+    'Ready. Uploads the files of spec.files and hosts[].files after the engine packages, by checksum; ' +
+    'one that restarts the engine of a serving host is written in its rolling turn. ' +
+    'Idempotent: on a converged cluster it changes nothing and says so. Interrupted or failed ' +
     'runs (exit 4) are converged by running it again. A host that cannot be reached stops it before any ' +
     'change (exit 3); --exclude HOST converges the others and leaves that host as it is, not contacted ' +
     '(managers only while the others keep the quorum; its certificates and registry files are not checked). ' +
@@ -20,6 +22,7 @@ export default class Install extends BaseCommand<typeof Install> {
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> -c prod.yaml --dry-run',
+    '<%= config.bin %> <%= command.id %> --dry-run --json   # which files would change on which hosts, and the restarts',
     '<%= config.bin %> <%= command.id %> --accept-new-host-keys --json',
     '<%= config.bin %> <%= command.id %> --exclude 10.0.0.22 --dry-run',
   ];

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { LOCK_DIR } from '../../src/lib/cluster/lock.js';
 import { ClusterFile } from '../../src/lib/config/cluster-file.js';
 import type { HostSpec } from '../../src/lib/config/schema.js';
@@ -17,7 +18,8 @@ import {
   SOURCE_FILES,
 } from '../../src/lib/cluster/reset-leftovers.js';
 import { CommandFailedError } from '../../src/lib/errors.js';
-import type { ExecOptions, ExecResult } from '../../src/lib/ssh/connection.js';
+import { stateArgv } from '../../src/lib/files/host-state.js';
+import type { ExecOptions, ExecResult, UploadOptions } from '../../src/lib/ssh/connection.js';
 import { ScriptedConnection, type ScriptRule } from './scripted-connection.js';
 
 /**
@@ -290,6 +292,8 @@ export class FakeHost {
   readonly dirs = new Set<string>(['/etc/apt/sources.list.d', '/var/lib']);
   dockerGroup = false;
   curl = false;
+  /** Mode and owner of each uploaded file, as `stat -c '%a %U %u %G %g'` prints them. */
+  readonly stats = new Map<string, string>();
   /** Package lists of eectl's source were fetched (apt-cache madison knows the engine). */
   lists = false;
   links: string[] = [];
@@ -932,6 +936,34 @@ export class FakeHost {
           return ok();
         },
       },
+      // The files of `files:` (files/host-state.ts): mode and owner as uploaded, its directory as named.
+      {
+        kind: 'read',
+        match: script(stateArgv([], [])[2]!),
+        answer: (argv) => {
+          const rest = argv.slice(4);
+          const split = rest.indexOf('--');
+          const lines = rest.slice(0, split).map((p) => {
+            const content = this.files.get(p);
+            const dir = posix.dirname(p);
+            if (content === undefined) return `missing\t-\t-\t${dir}\n`;
+            const sum = createHash('sha256').update(content).digest('hex');
+            return `file\t${sum}\t${this.stats.get(p) ?? '644 root 0 root 0'}\t${dir}\n`;
+          });
+          const known = (n: string) =>
+            n === 'u:root' || n === 'g:root' || (n === 'g:docker' && this.dockerGroup);
+          const owners = rest.slice(split + 1).map((n) => `owner\t${n}\t${known(n) ? 'yes' : 'no'}\n`);
+          return ok([...lines, ...owners].join(''));
+        },
+      },
+      {
+        kind: 'write',
+        match: is(/^mkdir -p -- \//),
+        answer: (argv) => {
+          this.dirs.add(argv[3]!);
+          return ok();
+        },
+      },
       // A rolling turn keeps the previous daemon.json before it writes the new one (rolling/roll.ts).
       {
         kind: 'write',
@@ -1153,8 +1185,17 @@ class JournalConnection extends ScriptedConnection {
     return super.exec(command, options);
   }
 
-  override async upload(remotePath: string, content: string | Buffer): Promise<void> {
+  override async upload(
+    remotePath: string,
+    content: string | Buffer,
+    options: UploadOptions = {},
+  ): Promise<void> {
     this.journal.push({ host: this.name, kind: 'upload', line: `upload ${remotePath}` });
+    // Mode and owner as stat prints them (`644 root 0 root 0`); only names are modelled, ids are 0.
+    const [user = 'root', group = 'root'] = (options.owner ?? 'root:root')
+      .replace(/^0:0$/, 'root:root')
+      .split(':');
+    this.host.stats.set(remotePath, `${(options.mode ?? 0o644).toString(8)} ${user} 0 ${group} 0`);
     await super.upload(remotePath, content);
   }
 }

@@ -13,6 +13,7 @@ import { packageSourcePhase } from '../phases/package-source.js';
 import { pkiPhase } from '../phases/pki.js';
 import { rollingRestartPhase } from '../phases/rolling-restart.js';
 import { daemonConfigPhase } from '../phases/daemon-config.js';
+import { filesCheckPhase } from '../phases/files-check.js';
 import { preflightPhase } from '../phases/preflight.js';
 import { readDirectoryPhase } from '../phases/identity.js';
 import { imageBundlesPhase } from '../phases/image-bundles.js';
@@ -31,7 +32,7 @@ import {
 } from '../phase/cluster-context.js';
 import type { InstallResult } from '../ui/results.js';
 
-/** `eectl install`: file → lock → facts → excluded hosts → preflight → directory → daemon.json checked → hooks before → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry → ingress → hooks after. */
+/** `eectl install`: file → lock → facts → excluded hosts → preflight → directory → daemon.json and files checked → hooks before → install records → CA → package sources → version → engines + API + files + swarm → labels → bundles → Ready → registry → ingress → hooks after. */
 export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   connectPhaseFor('install'),
   lockPhase,
@@ -41,6 +42,7 @@ export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   preflightPhase,
   readDirectoryPhase,
   daemonConfigPhase,
+  filesCheckPhase,
   // After every check, before the first change: a failing hook leaves every host as it was.
   hooksPhase('install', 'before'),
   installRecordPhase,

@@ -2,6 +2,7 @@ import { ldapFilterProblem } from './ldap-filter.js';
 import type { ConfigProblem } from './problems.js';
 import { inSystem, SHARED_COLLECTION, SYSTEM_COLLECTION } from '../access/model.js';
 import { SWARM_PORTS } from './fields.js';
+import { fileProblems } from './file-checks.js';
 import { hookProblems } from './hook-checks.js';
 import { ingressProblems } from './ingress-checks.js';
 import {
@@ -63,6 +64,8 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
   if (registry.success) problems.push(...registryUserProblems(registry.data, loc));
   if (registry.success && access.success)
     problems.push(...tokenAuthProblems(registry.data, access.data, loc));
+  const files = spec.files.safeParse(field(raw, 'files'));
+  if (files.success && hosts.success) problems.push(...fileProblems(files.data, hosts.data, loc));
   const ingress = spec.ingress.safeParse(field(raw, 'ingress'));
   if (ingress.success && ingress.data && hosts.success) {
     const others = {

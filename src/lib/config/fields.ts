@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
+import { destinationShapeProblem, refusedDestination } from '../files/destinations.js';
 
 /**
  * What each kind of field of the cluster file may hold. Values end up in command lines, file contents
@@ -168,3 +169,45 @@ export const regionName = z
 
 /** Ports the swarm itself takes on every node: Raft (2377/tcp), gossip (7946/tcp+udp). */
 export const SWARM_PORTS = [2377, 7946] as const;
+
+/**
+ * A file's destination on the hosts: absolute, normalized, and not one of eectl's own places
+ * (files/destinations.ts has the table; it is judged again on the host with symbolic links resolved).
+ */
+export const hostFilePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .superRefine((v, ctx) => {
+    const why = refusedDestination(v);
+    if (why) ctx.addIssue({ code: 'custom', message: destinationShapeProblem(v) ?? `refused: ${why}` });
+  });
+
+/** Permission bits as an octal string: a YAML number would be read as decimal (644) or octal by version. */
+export const fileMode = z
+  .string({ error: 'must be an octal string, quoted, such as "0644"' })
+  .regex(
+    /^0?[0-7]{3}$/,
+    'must be octal permission bits, quoted, such as "0644" (no setuid, setgid or sticky bit)',
+  );
+
+/** A user or group on a host: a portable name (useradd's) or a numeric id. */
+const OWNER_NAME = '(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]{1,10})';
+
+/** `user` or `user:group`, as chown takes it. */
+export const fileOwner = z
+  .string()
+  .regex(
+    new RegExp(`^${OWNER_NAME}(?::${OWNER_NAME})?$`),
+    'must be user or user:group (letters, digits, _ . -, not starting with - or .; or numeric ids)',
+  );
+
+/** A service the hosts' init system restarts after a file of it changed; never one of eectl's own. */
+export const serviceToRestart = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9@._-]{0,127}$/, 'must be a service name such as docker or chrony')
+  .refine(
+    (v) => !/\.service$/.test(v),
+    'must be the service name without .service (docker, not docker.service)',
+  )
+  .refine((v) => !/eectl/i.test(v), "must not be one of eectl's own services: eectl restarts them itself");

@@ -14,10 +14,12 @@ export function resolveFilePath(path: string, baseDir: string, home: string = ho
   return resolve(baseDir, path);
 }
 
-/** Resolves every local file path in the config (ssh keys, image bundles, the CA) in place. */
+/** Resolves every local file path in the config (ssh keys, image bundles, the CA, files' sources) in place. */
 export function resolveConfigPaths(config: ClusterConfig, baseDir: string, home: string = homedir()): void {
   const fix = (path: string) => resolveFilePath(path, baseDir, home);
+  for (const file of config.spec.files) file.source = fix(file.source);
   for (const host of config.spec.hosts) {
+    for (const file of host.files ?? []) file.source = fix(file.source);
     if (host.ssh.keyPath) host.ssh.keyPath = fix(host.ssh.keyPath);
     if (host.ssh.bastion?.keyPath) host.ssh.bastion.keyPath = fix(host.ssh.bastion.keyPath);
   }

@@ -5,6 +5,9 @@ import { REPOSITORY_PATTERN, TAG_PATTERN } from '../registry/retention.js';
 import {
   bucketName,
   CONTROL,
+  fileMode,
+  fileOwner,
+  hostFilePath,
   hostOrIp,
   hostPath,
   imageReference,
@@ -16,6 +19,7 @@ import {
   regionName,
   registryEndpointUrl,
   registryUserName,
+  serviceToRestart,
   subjectAltName,
   urlOf,
   userName,
@@ -110,6 +114,21 @@ const registryNamespace = z
     'must be lower-case letters and digits, joined by . _ __ or -',
   );
 
+/** A file to upload to the hosts (`spec.files`, a host's `files`). */
+export const fileSchema = z.strictObject({
+  source: localPath.describe('A regular file on this machine, relative to the cluster file'),
+  destination: hostFilePath.describe(
+    "Absolute, normalized path on the host (no . or ..); never one of eectl's own places (daemon.json, /etc/eectl, …)",
+  ),
+  mode: fileMode.default('0644').describe('Octal permission bits, quoted: "0644", "0600"'),
+  owner: fileOwner.optional().describe('user or user:group (names or numeric ids); root:root when absent'),
+  restart: serviceToRestart
+    .optional()
+    .describe(
+      'A service to restart when the file changed: docker or containerd restart the engine through the rolling path, one host at a time',
+    ),
+});
+
 export const hostSchema = z.strictObject({
   address: hostOrIp.describe('Address eectl connects to over SSH (a host name or an IP address)'),
   role: z
@@ -131,6 +150,10 @@ export const hostSchema = z.strictObject({
     .describe(
       'Node collection of a worker for access control (its label eectl.collection): non-admins run services only on the workers of collections they may schedule on; default /Shared. Managers and registry hosts are always /System',
     ),
+  files: z
+    .array(fileSchema)
+    .optional()
+    .describe("Files for this host only; an entry wins over spec.files' entry for the same destination"),
 });
 
 export const engineSchema = z.strictObject({
@@ -552,11 +575,18 @@ export const clusterSchema = z.strictObject({
     backup: backupSchema.prefault({}).describe('How `eectl backup` encrypts its archives'),
     hooks: hooksSchema.prefault({}),
     ingress: ingressSchema.optional(),
+    files: z
+      .array(fileSchema)
+      .default([])
+      .describe(
+        'Files uploaded to every host by install, idempotent by checksum (source relative to the cluster file)',
+      ),
   }),
 });
 
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type HostSpec = z.output<typeof hostSchema>;
+export type FileSpec = z.output<typeof fileSchema>;
 export type SshSpec = z.output<typeof sshSchema>;
 export type BastionSpec = z.output<typeof bastionSchema>;
 export type EngineSpec = z.output<typeof engineSchema>;

@@ -13,6 +13,7 @@ import { writeApiFiles } from '../phases/api.js';
 import { sourceSpec } from '../phases/package-source.js';
 import { satisfiedVersion } from '../phases/engine-version.js';
 import { applySteps } from '../phase/steps.js';
+import { applyFiles } from './files.js';
 
 /**
  * daemon.json with engine.daemon merged over what the host has (keys of the file win, others are kept),
@@ -40,10 +41,11 @@ export function mergedDaemonJson(host: Host, wanted: Record<string, unknown>): s
 
 /**
  * Converges one host's engine: daemon.json first (so a fresh package starts with it and needs no restart),
- * then the pinned package, then the service — started when it is not running, restarted when its
- * configuration changed or the daemon still runs another version than the package. A host that serves in
- * the swarm is never restarted here: its restart goes to the rolling change (one host at a time, drained),
- * with its new daemon.json written in its turn; and its engine is never upgraded (that is `eectl upgrade`).
+ * then the pinned package, then the service, then the files of `files:` (converge/files.ts) — the service
+ * started when it is not running, restarted when its configuration or a file that restarts it changed or
+ * the daemon still runs another version than the package. A host that serves in the swarm is never
+ * restarted here: its restart goes to the rolling change (one host at a time, drained), with its new
+ * daemon.json and such files written in its turn; and its engine is never upgraded (that is `eectl upgrade`).
  */
 export async function convergeEngine(ctx: ClusterContext, host: Host, out: PhaseOutput): Promise<void> {
   const configurer = configurerFor(host.known);
@@ -82,6 +84,10 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
   if (!running || !installed) {
     await applySteps(ctx, host, service.enableAndStart('docker'), out);
   }
+  // After the packages (their users and groups exist), before the swarm: certs.d is in place for the join.
+  const files = ctx.files?.get(host.name);
+  ctx.files?.delete(host.name);
+  const filesRestart = files !== undefined && (await applyFiles(ctx, host, files, out, serving));
   const serverVersion = host.facts?.engine?.serverVersion;
   const stale =
     running &&
@@ -92,7 +98,7 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
     requestRestart(ctx, host, `the daemon runs ${serverVersion}, the package is ${version}`, {
       expectVersion: version,
     });
-  } else if (running && !serving && (daemonJson !== undefined || stale)) {
+  } else if (!serving && ((running && (daemonJson !== undefined || stale)) || filesRestart)) {
     await applySteps(ctx, host, service.restart('docker'), out);
   }
   if (ctx.changes.dryRun) return;

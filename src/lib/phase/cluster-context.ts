@@ -1,6 +1,7 @@
 import type { ClusterConfig, HookAction, HostSpec } from '../config/schema.js';
 import type { InstallRecord } from '../host/install-record.js';
 import type { ClusterLock } from '../cluster/lock.js';
+import type { HostFilesWork } from '../files/plan.js';
 import type { Host } from '../host/host.js';
 import type { PackageOffer } from '../host/os/index.js';
 import { ChangeLog } from './changes.js';
@@ -52,6 +53,8 @@ export interface ClusterContext extends PhaseContext {
   registryState?: Map<string, RegistryState>;
   /** Under --dry-run: how the rolling change would go (rolling/roll.ts), for the summary. */
   rollingPreview?: RollingPreview;
+  /** Each host's files of `files:` as read and judged before any change, by host name; removed once written. */
+  files?: Map<string, HostFilesWork>;
   /** Hosts in the swarm whose engine must restart, by host name: one at a time, by the rolling change. */
   restarts?: Map<string, PendingRestart>;
   /** Running engines that differ from engine.version, by host name (their package version): install leaves them. */
@@ -78,6 +81,8 @@ export interface PendingRestart {
   reasons: string[];
   daemonJson?: string;
   expectVersion?: string;
+  /** Work of the host's turn before its restart, in order (the files of `files:` that restart the engine). */
+  apply?: ((out: PhaseOutput) => Promise<void>)[];
 }
 
 /** Asks for an engine restart of a host in the swarm in the rolling change at the end of the converge. */
@@ -90,7 +95,13 @@ export function requestRestart(
   ctx.restarts ??= new Map();
   const pending = ctx.restarts.get(host.name) ?? { host, reasons: [] };
   if (!pending.reasons.includes(reason)) pending.reasons.push(reason);
-  ctx.restarts.set(host.name, { ...pending, ...extra, reasons: pending.reasons });
+  const apply = [...(pending.apply ?? []), ...(extra.apply ?? [])];
+  ctx.restarts.set(host.name, {
+    ...pending,
+    ...extra,
+    reasons: pending.reasons,
+    ...(apply.length > 0 && { apply }),
+  });
 }
 
 /** The addresses of the hosts left out with --exclude (role `manager` only with `managersOnly`). */

@@ -4,7 +4,7 @@ import { rollHosts, type RollingOptions } from '../rolling/roll.js';
 
 /**
  * The engine restarts that converging asked for on hosts in the swarm (a new daemon.json, new API files,
- * a restart an earlier run left pending), through the rolling change: one manager at a time, workers in
+ * a file of `files:` that restarts the engine, written in the host's turn; a restart an earlier run left pending), through the rolling change: one manager at a time, workers in
  * batches, each drained and checked.
  */
 export function rollingRestartPhase(options: RollingOptions = {}): Phase<ClusterContext, 'restarts'> {
@@ -18,6 +18,11 @@ export function rollingRestartPhase(options: RollingOptions = {}): Phase<Cluster
         reasons: r.reasons,
         ...(r.daemonJson !== undefined && { daemonJson: r.daemonJson }),
         ...(r.expectVersion !== undefined && { expectVersion: r.expectVersion }),
+        ...(r.apply && {
+          apply: async (turnOut: typeof out) => {
+            for (const work of r.apply!) await work(turnOut);
+          },
+        }),
       }));
       await rollHosts(ctx, turns, out, options);
     },

@@ -377,12 +377,7 @@ async function runTurn(
   const drained = node
     ? await timed(times, 'drain', () => drain(ctx, turn, node, docker, out, options))
     : false;
-  if (turn.daemonJson !== undefined && host.facts?.files[HOST_RESTART_PENDING] === undefined) {
-    await ctx.changes.apply(host, 'mark the engine for a restart', async () => {
-      await host.sudo(['install', '-d', '-m', '0755', HOST_PKI_DIR]);
-      await host.conn.upload(HOST_RESTART_PENDING, `${why}\n`, { mode: 0o644, sudo: true });
-    });
-  }
+  if (turn.daemonJson !== undefined) await markRestartPending(ctx, host, why);
   if (turn.apply) await timed(times, 'apply', () => turn.apply!(out));
   if (turn.daemonJson !== undefined) {
     await ctx.changes.apply(
@@ -445,6 +440,20 @@ async function runTurn(
   const seconds = Math.round(performance.now() - started) / 1000;
   host.log.info(`turn done in ${seconds}s (${why})`);
   return { host: host.name, role: host.role, seconds, drained, times };
+}
+
+/**
+ * Leaves the restart marker on the host before its turn writes what the engine reads only at start (a
+ * daemon.json, a file of `files:`): a run that stops before the restart leaves the marker, and the next
+ * run restarts the engine although the file is already right. The turn removes it once the engine is back.
+ */
+export async function markRestartPending(ctx: ClusterContext, host: Host, why: string): Promise<void> {
+  if (host.facts?.files[HOST_RESTART_PENDING] !== undefined) return;
+  await ctx.changes.apply(host, 'mark the engine for a restart', async () => {
+    await host.sudo(['install', '-d', '-m', '0755', HOST_PKI_DIR]);
+    await host.conn.upload(HOST_RESTART_PENDING, `${why}\n`, { mode: 0o644, sudo: true });
+    if (host.facts) host.facts.files[HOST_RESTART_PENDING] = `${why}\n`;
+  });
 }
 
 /**

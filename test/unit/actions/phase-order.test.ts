@@ -80,6 +80,8 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Check the excluded hosts',
       'Preflight checks',
       'Check the engine configuration',
+      // Refuses a destination before any host changes; converging writes what it found different.
+      'Check the files to upload',
       // The user's hooks after every check and before the first change: a failing one changes nothing.
       'Run the hooks before install',
       // Recorded before the first change, so reset knows what was there before eectl.

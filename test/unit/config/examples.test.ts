@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,10 @@ describe('examples/', () => {
     const text = readFileSync(`${dir}${name}`, 'utf8');
     const check = checkClusterText(text, { file: `examples/${name}`, env: {}, baseDir: dir });
     expect(check.errors.map(formatProblem)).toEqual([]);
+    // The files an example uploads are here too, regular files (sources resolved against examples/).
+    const config = check.config!;
+    for (const f of [...config.spec.files, ...config.spec.hosts.flatMap((h) => h.files ?? [])])
+      expect(statSync(f.source).isFile(), f.source).toBe(true);
     const ref = /^# yaml-language-server: \$schema=(\S+cluster\.schema\.json)$/.exec(
       text.split('\n')[0]!,
     )?.[1];
