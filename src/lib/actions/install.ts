@@ -8,6 +8,7 @@ import { installRecordPhase } from '../phases/install-record.js';
 import { labelNodesPhase } from '../phases/label-nodes.js';
 import { lockPhase } from '../phases/lock.js';
 import { packageSourcePhase } from '../phases/package-source.js';
+import { packageProxyPhase } from '../phases/proxy.js';
 import { pkiPhase } from '../phases/pki.js';
 import { rollingRestartPhase } from '../phases/rolling-restart.js';
 import { daemonConfigPhase } from '../phases/daemon-config.js';
@@ -24,7 +25,7 @@ import { managerCounts } from '../swarm/nodes.js';
 import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
 import type { InstallResult } from '../ui/results.js';
 
-/** `eectl install`: file → lock → facts → preflight → directory → install records → CA → package sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
+/** `eectl install`: file → lock → facts → preflight → directory → install records → CA → package proxies and sources → version → engines + API + swarm → labels → bundles → Ready → registry. */
 export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   connectPhase,
   lockPhase,
@@ -35,6 +36,7 @@ export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   installRecordPhase,
   pkiPhase,
   registryPlanPhase,
+  packageProxyPhase,
   packageSourcePhase,
   engineVersionPhase,
   convergePhase,

@@ -19,6 +19,7 @@ import {
   urlOf,
   userName,
 } from './fields.js';
+import { noProxyProblem, proxyUrlProblem } from './proxy-url.js';
 
 /**
  * The cluster file's schema (apiVersion eectl/v1, kind Cluster). The single source of truth: types are
@@ -109,6 +110,47 @@ const registryNamespace = z
     'must be lower-case letters and digits, joined by . _ __ or -',
   );
 
+/** A proxy URL in the file: checked by proxy-url.ts's positive model; credentials only through urlEnv. */
+const proxyUrl = z.string().superRefine((value, ctx) => {
+  const problem = proxyUrlProblem(value, { credentials: false });
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const noProxyEntry = z.string().superRefine((value, ctx) => {
+  const problem = noProxyProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const proxySchema = z
+  .strictObject({
+    http: proxyUrl
+      .optional()
+      .describe('The proxy for http:// downloads, http://HOST[:PORT] (no user or password: use urlEnv)'),
+    https: proxyUrl
+      .optional()
+      .describe('The proxy for https:// downloads; the http proxy (or urlEnv) when absent'),
+    urlEnv: envNameSchema
+      .optional()
+      .describe(
+        'Instead of http: an environment variable holding the proxy URL, for one with credentials (http://USER:PASSWORD@HOST:PORT); a secret, never shown',
+      ),
+    noProxy: z
+      .array(noProxyEntry)
+      .default([])
+      .describe(
+        "Reached directly (host names, .domain, IP addresses, CIDR ranges), besides the cluster's own addresses, localhost and the swarm's address pools",
+      ),
+  })
+  .refine((p) => p.http !== undefined || p.https !== undefined || p.urlEnv !== undefined, {
+    message: 'give http, https or urlEnv',
+  })
+  .refine((p) => !(p.http !== undefined && p.urlEnv !== undefined), {
+    message: 'give http or urlEnv, not both',
+  })
+  .describe(
+    "An HTTP proxy for the package manager's downloads and the engine's pulls (a systemd drop-in for docker)",
+  );
+
 export const hostSchema = z.strictObject({
   address: hostOrIp.describe('Address eectl connects to over SSH (a host name or an IP address)'),
   role: z
@@ -130,6 +172,7 @@ export const hostSchema = z.strictObject({
     .describe(
       'Node collection of a worker for access control (its label eectl.collection): non-admins run services only on the workers of collections they may schedule on; default /Shared. Managers and registry hosts are always /System',
     ),
+  proxy: proxySchema.optional().describe("This host's proxy, instead of spec.proxy"),
 });
 
 export const engineSchema = z.strictObject({
@@ -444,6 +487,7 @@ export const clusterSchema = z.strictObject({
     identity: identitySchema.prefault({}).describe('Where users come from besides this file (a directory)'),
     backup: backupSchema.prefault({}).describe('How `eectl backup` encrypts its archives'),
     ingress: ingressSchema.optional(),
+    proxy: proxySchema.optional(),
   }),
 });
 
@@ -462,3 +506,4 @@ export type AccessSpec = z.output<typeof accessSchema>;
 export type LdapSpec = z.output<typeof ldapSchema>;
 export type IdentitySpec = z.output<typeof identitySchema>;
 export type IngressSpec = z.output<typeof ingressSchema>;
+export type ProxySpec = z.output<typeof proxySchema>;

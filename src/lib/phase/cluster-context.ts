@@ -2,9 +2,10 @@ import type { ClusterConfig, HostSpec } from '../config/schema.js';
 import type { InstallRecord } from '../host/install-record.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';
+import type { HostProxy } from '../host/proxy.js';
 import type { PackageOffer } from '../host/os/index.js';
 import { ChangeLog } from './changes.js';
-import type { PhaseContext } from './phase.js';
+import type { PhaseContext, PhaseOutput } from './phase.js';
 import type { Session } from '../cluster/session.js';
 import type { Logger } from '../ui/log.js';
 import type { ProgressMode } from '../ui/progress.js';
@@ -53,6 +54,8 @@ export interface ClusterContext extends PhaseContext {
   restarts?: Map<string, PendingRestart>;
   /** Running engines that differ from engine.version, by host name (their package version): install leaves them. */
   heldBack?: Map<string, string>;
+  /** Each host's proxy (phases/proxy.ts), by host name, once resolved; undefined: none. */
+  proxies?: Map<string, HostProxy | undefined>;
   /** Said to the user at the end of the run (and in --json). */
   warnings?: string[];
   /** The swarm's nodes as the last wait for them saw them (install's summary). */
@@ -70,6 +73,8 @@ export interface PendingRestart {
   reasons: string[];
   daemonJson?: string;
   expectVersion?: string;
+  /** Work of the host's turn before its restart, after the drain (the engine proxy's drop-in). */
+  apply?: ((out: PhaseOutput) => Promise<void>)[];
 }
 
 /** Asks for an engine restart of a host in the swarm in the rolling change at the end of the converge. */
@@ -82,7 +87,13 @@ export function requestRestart(
   ctx.restarts ??= new Map();
   const pending = ctx.restarts.get(host.name) ?? { host, reasons: [] };
   if (!pending.reasons.includes(reason)) pending.reasons.push(reason);
-  ctx.restarts.set(host.name, { ...pending, ...extra, reasons: pending.reasons });
+  const apply = [...(pending.apply ?? []), ...(extra.apply ?? [])];
+  ctx.restarts.set(host.name, {
+    ...pending,
+    ...extra,
+    reasons: pending.reasons,
+    ...(apply.length > 0 && { apply }),
+  });
 }
 
 export const managers = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) => h.isManager);

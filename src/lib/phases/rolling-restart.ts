@@ -1,5 +1,5 @@
 import type { ClusterContext } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase, PhaseOutput } from '../phase/phase.js';
 import { rollHosts, type RollingOptions } from '../rolling/roll.js';
 
 /**
@@ -18,6 +18,11 @@ export function rollingRestartPhase(options: RollingOptions = {}): Phase<Cluster
         reasons: r.reasons,
         ...(r.daemonJson !== undefined && { daemonJson: r.daemonJson }),
         ...(r.expectVersion !== undefined && { expectVersion: r.expectVersion }),
+        ...(r.apply !== undefined && {
+          apply: async (out: PhaseOutput) => {
+            for (const work of r.apply!) await work(out);
+          },
+        }),
       }));
       await rollHosts(ctx, turns, out, options);
     },
