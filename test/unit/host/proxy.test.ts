@@ -152,7 +152,7 @@ describe('apt: a conf file, and the login in auth.conf.d', () => {
     const steps = apt.packageProxy(resolveHostProxy(WITH_LOGIN, 0, [], env), {});
     const [auth] = secretUploads(steps);
     expect(auth).toMatchObject({ path: APT_PROXY_AUTH, mode: 0o600 });
-    expect(auth?.content).toBe('machine proxy.corp:3128 login svc-eectl password Pr0xy-s3cret\n');
+    expect(auth?.content).toBe('machine http://proxy.corp:3128 login svc-eectl password Pr0xy-s3cret\n');
     const conf = uploads(steps).find((u) => u.path === APT_PROXY_CONF)!;
     expect(conf.content).toContain('Acquire::http::Proxy "http://proxy.corp:3128/";');
     expect(conf.content).not.toContain('s3cret');

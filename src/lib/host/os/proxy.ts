@@ -10,7 +10,7 @@ import { rootCommand, secretUpload, upload, type Step } from './steps.js';
 
 /** apt's proxy settings (world-readable: no credentials). */
 export const APT_PROXY_CONF = '/etc/apt/apt.conf.d/90eectl-proxy';
-/** The proxy's login for apt (apt_auth.conf(5) covers proxies too): root only. */
+/** The proxy's login for apt (apt_auth.conf(5) covers proxies too, by `machine http://HOST:PORT`): root only. */
 export const APT_PROXY_AUTH = '/etc/apt/auth.conf.d/eectl-proxy.conf';
 /** SUSE's system proxy file, which libzypp reads. */
 export const ZYPPER_PROXY_FILE = '/etc/sysconfig/proxy';
@@ -51,12 +51,13 @@ export function aptProxyConf(proxy: HostProxy): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** apt_auth.conf entries for the proxies that have a login: `machine HOST:PORT login USER password PASSWORD`. */
+/** apt_auth.conf entries for the proxies that have a login: `machine http://HOST:PORT login USER password PASSWORD`. */
 export function aptProxyAuth(proxy: HostProxy): string {
   const entries = new Set<string>();
   for (const url of [proxy.http, proxy.https]) {
     if (url?.user === undefined) continue;
-    const machine = url.port === undefined ? url.host : `${url.host}:${url.port}`;
+    // With the scheme: apt uses an entry without one only over https (seen with apt 2.6 on Debian 12).
+    const machine = url.address;
     entries.add(
       `machine ${machine} login ${url.user}${url.password === undefined ? '' : ` password ${url.password}`}\n`,
     );
