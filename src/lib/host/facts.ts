@@ -13,7 +13,7 @@ import { APT_SOURCE_FILE } from './os/apt.js';
 import { YUM_REPO_FILE } from './os/dnf.js';
 import { ZYPPER_REPO_FILE } from './os/zypper.js';
 import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from './os/source.js';
-import { APT_PROXY_CONF, DNF_CONF, YUM_CONF, ZYPPER_PROXY_FILE } from './os/proxy.js';
+import { APT_PROXY_CONF, PACKAGE_PROXY_MARK } from './os/proxy.js';
 import { ENGINE_PROXY_DROP_IN } from './proxy.js';
 import { PKI_MANAGED_FILES } from '../pki/paths.js';
 import { AUTHZ_MANIFEST, POLICY_FILE, REGISTRY_LOGINS_SUM } from '../access/paths.js';
@@ -37,9 +37,7 @@ export const MANAGED_FILES = [
   // spec.proxy: the public halves (a login is never read back).
   ENGINE_PROXY_DROP_IN,
   APT_PROXY_CONF,
-  DNF_CONF,
-  YUM_CONF,
-  ZYPPER_PROXY_FILE,
+  PACKAGE_PROXY_MARK,
   // Globs (the script's unquoted loop expands them): registry trust files and loaded-bundle markers.
   ...REGISTRY_MANAGED_FILES,
 ];

@@ -5,8 +5,10 @@ import {
   APT_PROXY_AUTH,
   APT_PROXY_CONF,
   DNF_CONF,
+  PACKAGE_PROXY_MARK,
   ZYPPER_PROXY_FILE,
 } from '../../../src/lib/host/os/proxy.js';
+import { MANAGED_FILES } from '../../../src/lib/host/facts.js';
 import {
   defaultNoProxy,
   ENGINE_PROXY_ENV,
@@ -163,17 +165,22 @@ describe('apt: a conf file, and the login in auth.conf.d', () => {
 describe('dnf: [main] proxy through config-manager', () => {
   const dnf = configurerFor(ROCKY_9);
 
-  it('sets, keeps and removes the proxy of dnf.conf', () => {
+  it("sets, keeps and removes the proxy of dnf.conf, judged by eectl's own record (dnf.conf is never read)", () => {
     const proxy = resolveHostProxy(PLAIN, 0, [], {});
-    expect(commands(dnf.packageProxy(proxy, { [DNF_CONF]: '[main]\ngpgcheck=1\n' }))).toEqual([
+    const steps = dnf.packageProxy(proxy, { [DNF_CONF]: '[main]\nproxy=http://proxy.corp:3128\n' });
+    expect(commands(steps)).toEqual([
       ['dnf', 'config-manager', '--save', '--setopt=proxy=http://proxy.corp:3128'],
+      ['install', '-d', '-m', '0755', '/etc/eectl'],
     ]);
-    const set = '[main]\ngpgcheck=1\nproxy = http://proxy.corp:3128\n';
-    expect(dnf.packageProxy(proxy, { [DNF_CONF]: set })).toEqual([]);
-    expect(commands(dnf.packageProxy(undefined, { [DNF_CONF]: set }))).toEqual([
+    const mark = uploads(steps)[0]!;
+    expect(mark).toMatchObject({ path: PACKAGE_PROXY_MARK, mode: 0o644 });
+    expect(dnf.packageProxy(proxy, { [PACKAGE_PROXY_MARK]: mark.content })).toEqual([]);
+    expect(commands(dnf.packageProxy(undefined, { [PACKAGE_PROXY_MARK]: mark.content }))).toEqual([
       ['dnf', 'config-manager', '--save', '--setopt=proxy='],
+      ['rm', '-f', PACKAGE_PROXY_MARK],
     ]);
-    expect(dnf.packageProxy(undefined, { [DNF_CONF]: '[main]\n' })).toEqual([]);
+    // A proxy the operator set in dnf.conf is not eectl's to remove.
+    expect(dnf.packageProxy(undefined, {})).toEqual([]);
   });
 
   it('refuses a login: dnf.conf is world-readable', () => {
@@ -181,21 +188,31 @@ describe('dnf: [main] proxy through config-manager', () => {
       expect.objectContaining({ code: 'EPROXY' }),
     );
   });
+
+  it('never reads dnf.conf or /etc/sysconfig/proxy with the facts (an operator login may be in them)', () => {
+    expect(MANAGED_FILES).not.toContain(DNF_CONF);
+    expect(MANAGED_FILES).not.toContain(ZYPPER_PROXY_FILE);
+    expect(MANAGED_FILES).toContain(PACKAGE_PROXY_MARK);
+  });
 });
 
 describe("zypper: SUSE's /etc/sysconfig/proxy", () => {
   const zypper = configurerFor(SLES_15);
 
-  it('writes the file whole, and disables it (only when it is ours) when the proxy goes', () => {
+  it('writes the file whole, and disables it (only when eectl wrote it) when the proxy goes', () => {
     const steps = zypper.packageProxy(resolveHostProxy(PLAIN, 0, [], {}), {});
-    const [file] = uploads(steps);
+    const [file, mark] = uploads(steps);
     expect(file?.path).toBe(ZYPPER_PROXY_FILE);
     expect(file?.content).toContain('PROXY_ENABLED="yes"\nHTTP_PROXY="http://proxy.corp:3128"\n');
     expect(file?.content).toMatch(/^NO_PROXY="localhost, 127\.0\.0\.1, .*\.corp\.internal"$/m);
+    expect(mark).toMatchObject({ path: PACKAGE_PROXY_MARK, content: file!.content });
     expect(
-      uploads(zypper.packageProxy(undefined, { [ZYPPER_PROXY_FILE]: file!.content }))[0]?.content,
-    ).toContain('PROXY_ENABLED="no"');
-    expect(zypper.packageProxy(undefined, { [ZYPPER_PROXY_FILE]: 'PROXY_ENABLED="yes"\n' })).toEqual([]);
+      zypper.packageProxy(resolveHostProxy(PLAIN, 0, [], {}), { [PACKAGE_PROXY_MARK]: file!.content }),
+    ).toEqual([]);
+    const off = zypper.packageProxy(undefined, { [PACKAGE_PROXY_MARK]: file!.content });
+    expect(uploads(off)[0]?.content).toContain('PROXY_ENABLED="no"');
+    expect(commands(off)).toEqual([['rm', '-f', PACKAGE_PROXY_MARK]]);
+    expect(zypper.packageProxy(undefined, {})).toEqual([]);
   });
 
   it('refuses a login', () => {

@@ -85,17 +85,21 @@ export function aptProxySteps(proxy: HostProxy | undefined, files: Readonly<Reco
   return [...login, ...(current === conf ? [] : [upload(APT_PROXY_CONF, conf, 'point apt at the proxy')])];
 }
 
-/** The `proxy=` of a dnf.conf / yum.conf [main] section, or undefined. */
-export function mainProxy(conf: string | undefined): string | undefined {
-  let section = '';
-  for (const raw of (conf ?? '').split('\n')) {
-    const line = raw.trim();
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) section = header[1]!;
-    const m = /^proxy\s*=\s*(.*)$/.exec(line);
-    if (section === 'main' && m) return m[1]!.trim() || undefined;
-  }
-  return undefined;
+/**
+ * What eectl last set in a system file it shares with the operator (dnf.conf, /etc/sysconfig/proxy), kept
+ * in a file of its own that the facts read: the system files themselves are never read into the facts
+ * (they go to the log), since an operator's own proxy login may be in them.
+ */
+export const PACKAGE_PROXY_MARK = '/etc/eectl/package-proxy';
+
+/** The steps that record (or forget) what eectl set, after the change itself. */
+function markSteps(mark: string | undefined): Step[] {
+  if (mark === undefined)
+    return [rootCommand(['rm', '-f', PACKAGE_PROXY_MARK], "forget eectl's package proxy")];
+  return [
+    rootCommand(['install', '-d', '-m', '0755', '/etc/eectl'], 'create /etc/eectl'),
+    upload(PACKAGE_PROXY_MARK, mark, "record eectl's package proxy"),
+  ];
 }
 
 /**
@@ -107,22 +111,25 @@ export function dnfProxySteps(
   proxy: HostProxy | undefined,
   files: Readonly<Record<string, string>>,
 ): Step[] {
+  if (proxy?.credentials)
+    throw credentialsRefused(packageManager, 'its configuration is readable by every user');
   const confPath = packageManager === 'dnf' ? DNF_CONF : YUM_CONF;
   const configManager = packageManager === 'dnf' ? ['dnf', 'config-manager'] : ['yum-config-manager'];
-  const current = mainProxy(files[confPath]);
-  if (proxy?.credentials) throw credentialsRefused(packageManager, `${confPath} is readable by every user`);
   // dnf has one proxy setting for every scheme: the https one when both are given (repositories are https).
   const wanted = (proxy?.https ?? proxy?.http)?.address;
-  if (current === wanted) return [];
+  const mark = wanted === undefined ? undefined : `${confPath}: proxy=${wanted}\n`;
+  const current = files[PACKAGE_PROXY_MARK];
+  if (current === mark) return [];
   return [
     rootCommand(
       [...configManager, '--save', `--setopt=proxy=${wanted ?? ''}`],
       wanted === undefined ? `remove the proxy from ${confPath}` : `point ${packageManager} at the proxy`,
     ),
+    ...markSteps(mark),
   ];
 }
 
-/** zypper: SUSE's /etc/sysconfig/proxy (libzypp reads it), written whole, or disabled when ours. */
+/** zypper: SUSE's /etc/sysconfig/proxy (libzypp reads it), written whole, or disabled when eectl wrote it. */
 export function zypperProxyFile(proxy: HostProxy | undefined): string {
   if (!proxy) return `${HEADER}\nPROXY_ENABLED="no"\n`;
   return [
@@ -140,13 +147,13 @@ export function zypperProxySteps(
   files: Readonly<Record<string, string>>,
 ): Step[] {
   if (proxy?.credentials) throw credentialsRefused('zypper', `its login would go into root's ~/.curlrc`);
-  const current = files[ZYPPER_PROXY_FILE];
-  // Without a proxy, a file eectl did not write is left alone.
-  if (!proxy && !current?.startsWith(HEADER)) return [];
+  const current = files[PACKAGE_PROXY_MARK];
   const text = zypperProxyFile(proxy);
-  if (current === text) return [];
+  // Without a proxy, a file eectl did not write is left alone.
+  if (proxy ? current === text : current === undefined) return [];
   return [
     upload(ZYPPER_PROXY_FILE, text, proxy ? 'point zypper at the proxy' : "disable eectl's proxy for zypper"),
+    ...markSteps(proxy ? text : undefined),
   ];
 }
 
