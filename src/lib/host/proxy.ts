@@ -116,8 +116,9 @@ function engineEnvironment(proxy: HostProxy): [string, string][] {
 }
 
 /**
- * The files that give dockerd its proxy. Every value was admitted by proxy-url.ts (no space, quote, `%`
- * expansion hazard aside: systemd expands `%` specifiers in Environment=, so they are doubled there).
+ * The files that give dockerd its proxy. Every value was admitted by proxy-url.ts (no spaces, quotes,
+ * backslashes or line breaks); the one character left that systemd reads specially in Environment= is
+ * `%` (its specifiers, from a URL's %XX escapes), so it is doubled there. An EnvironmentFile has none.
  */
 export function engineProxyFiles(proxy: HostProxy): EngineProxyFiles {
   const header = '# Written by eectl (spec.proxy): the engine pulls images through this proxy.';
