@@ -10,6 +10,7 @@ import { installRecordPhase } from '../phases/install-record.js';
 import { labelNodesPhase } from '../phases/label-nodes.js';
 import { lockPhase } from '../phases/lock.js';
 import { packageSourcePhase } from '../phases/package-source.js';
+import { packageProxyPhase } from '../phases/proxy.js';
 import { pkiPhase } from '../phases/pki.js';
 import { rollingRestartPhase } from '../phases/rolling-restart.js';
 import { daemonConfigPhase } from '../phases/daemon-config.js';
@@ -32,7 +33,7 @@ import {
 } from '../phase/cluster-context.js';
 import type { InstallResult } from '../ui/results.js';
 
-/** `eectl install`: file → lock → facts → excluded hosts → preflight → directory → daemon.json and files checked → hooks before → install records → CA → package sources → version → engines + API + files + swarm → labels → bundles → Ready → registry → ingress → hooks after. */
+/** `eectl install`: file → lock → facts → excluded hosts → preflight → directory → daemon.json and files checked → hooks before → install records → CA → package proxies and sources → version → engines + API + files + swarm → labels → bundles → Ready → registry → ingress → hooks after. */
 export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   connectPhaseFor('install'),
   lockPhase,
@@ -48,6 +49,7 @@ export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   installRecordPhase,
   pkiPhase,
   registryPlanPhase,
+  packageProxyPhase,
   packageSourcePhase,
   engineVersionPhase,
   convergePhase,

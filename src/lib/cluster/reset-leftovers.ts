@@ -4,7 +4,8 @@ import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from '../host/os/source.js';
 import { DNF_PASSWORD_FILES, YUM_REPO_FILE } from '../host/os/dnf.js';
 import { ENGINE_DATA_PATHS } from '../host/os/packages.js';
 import { ZYPPER_CREDENTIALS_FILE, ZYPPER_REPO_FILE } from '../host/os/zypper.js';
-import { API_DROP_IN } from '../pki/paths.js';
+import { API_DROP_IN, ENGINE_PROXY_DROP_IN } from '../pki/paths.js';
+import { APT_PROXY_AUTH, APT_PROXY_CONF } from '../host/os/proxy.js';
 import { AUTHZ_UNIT_NAME, PLUGIN_SOCKET, PLUGIN_SPEC, TOKEN_UNIT_NAME } from '../access/paths.js';
 import { NODE_RUN_DIR, NODE_TMPFILES, WATCHER_UNIT_NAME } from '../ingress/names.js';
 
@@ -23,9 +24,10 @@ export const ENGINE_RUNTIME_PATHS = ['/run/docker', '/run/docker.sock', '/run/co
 /** containerd creates its CNI directory at start; it is a leftover only while nothing else put files in it. */
 export const CNI_DIR = '/etc/cni';
 
-/** The directory of eectl's systemd drop-in for the engine API: removed with it when nothing else is in it. */
+/** The directory of eectl's systemd drop-ins for the engine (API, proxy): removed with them when nothing else is in it. */
 export const DROP_IN_DIR = API_DROP_IN.slice(0, API_DROP_IN.lastIndexOf('/'));
-const DROP_IN_NAME = API_DROP_IN.slice(DROP_IN_DIR.length + 1);
+const ENGINE_DROP_INS = [API_DROP_IN, ENGINE_PROXY_DROP_IN] as const;
+const DROP_IN_NAMES = ENGINE_DROP_INS.map((p) => `-e ${p.slice(DROP_IN_DIR.length + 1)}`).join(' ');
 
 /** eectl's services on the managers: the authorization plugin, the registry's token service, the ingress watcher. */
 export const EECTL_SERVICE_UNITS = [AUTHZ_UNIT_NAME, TOKEN_UNIT_NAME, WATCHER_UNIT_NAME] as const;
@@ -67,6 +69,8 @@ export const SOURCE_FILES = [
   ...DNF_PASSWORD_FILES,
   ZYPPER_REPO_FILE,
   ZYPPER_CREDENTIALS_FILE,
+  APT_PROXY_CONF,
+  APT_PROXY_AUTH,
 ] as const;
 
 /** The directory this run's lock lives in on the lock host: kept until the lock is released. */
@@ -132,9 +136,9 @@ export LC_ALL=C
 KEEP="$1"; shift
 ${PRESENT}${FIREWALL_COMMANDS}${ENGINE_LINKS}
 for p in "$@"; do present "$p" && printf 'path %s\n' "$p"; done
-if [ -d ${DROP_IN_DIR} ] && [ -z "$(ls -A ${DROP_IN_DIR} | grep -vx ${DROP_IN_NAME})" ]; then
+if [ -d ${DROP_IN_DIR} ] && [ -z "$(ls -A ${DROP_IN_DIR} | grep -vx ${DROP_IN_NAMES})" ]; then
   echo 'path ${DROP_IN_DIR}'
-elif [ -e ${API_DROP_IN} ]; then echo 'path ${API_DROP_IN}'; fi
+else for f in ${ENGINE_DROP_INS.join(' ')}; do [ -e "$f" ] && printf 'path %s\n' "$f"; done; fi
 for f in ${SOURCE_FILES.join(' ')}; do [ -e "$f" ] && printf 'source %s\n' "$f"; done
 engine_links | sed 's/^/link /'
 engine_firewall | sed 's/^/firewall /'

@@ -24,6 +24,7 @@ import {
   urlOf,
   userName,
 } from './fields.js';
+import { noProxyProblem, proxyUrlProblem } from './proxy-url.js';
 
 /**
  * The cluster file's schema (apiVersion eectl/v1, kind Cluster). The single source of truth: types are
@@ -129,6 +130,47 @@ export const fileSchema = z.strictObject({
     ),
 });
 
+/** A proxy URL in the file: checked by proxy-url.ts's positive model; credentials only through urlEnv. */
+const proxyUrl = z.string().superRefine((value, ctx) => {
+  const problem = proxyUrlProblem(value, { credentials: false });
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const noProxyEntry = z.string().superRefine((value, ctx) => {
+  const problem = noProxyProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const proxySchema = z
+  .strictObject({
+    http: proxyUrl
+      .optional()
+      .describe('The proxy for http:// downloads, http://HOST[:PORT] (no user or password: use urlEnv)'),
+    https: proxyUrl
+      .optional()
+      .describe('The proxy for https:// downloads; the http proxy (or urlEnv) when absent'),
+    urlEnv: envNameSchema
+      .optional()
+      .describe(
+        'Instead of http: an environment variable holding the proxy URL, for one with credentials (http://USER:PASSWORD@HOST:PORT); a secret, never shown',
+      ),
+    noProxy: z
+      .array(noProxyEntry)
+      .default([])
+      .describe(
+        "Reached directly (host names, .domain, IP addresses, CIDR ranges), besides the cluster's own addresses, localhost and the swarm's address pools",
+      ),
+  })
+  .refine((p) => p.http !== undefined || p.https !== undefined || p.urlEnv !== undefined, {
+    message: 'give http, https or urlEnv',
+  })
+  .refine((p) => !(p.http !== undefined && p.urlEnv !== undefined), {
+    message: 'give http or urlEnv, not both',
+  })
+  .describe(
+    "An HTTP proxy for the package manager's downloads and the engine's pulls (a systemd drop-in for docker)",
+  );
+
 export const hostSchema = z.strictObject({
   address: hostOrIp.describe('Address eectl connects to over SSH (a host name or an IP address)'),
   role: z
@@ -154,6 +196,7 @@ export const hostSchema = z.strictObject({
     .array(fileSchema)
     .optional()
     .describe("Files for this host only; an entry wins over spec.files' entry for the same destination"),
+  proxy: proxySchema.optional().describe("This host's proxy, instead of spec.proxy"),
 });
 
 export const engineSchema = z.strictObject({
@@ -581,6 +624,7 @@ export const clusterSchema = z.strictObject({
       .describe(
         'Files uploaded to every host by install, idempotent by checksum (source relative to the cluster file)',
       ),
+    proxy: proxySchema.optional(),
   }),
 });
 
@@ -602,3 +646,4 @@ export type IdentitySpec = z.output<typeof identitySchema>;
 export type IngressSpec = z.output<typeof ingressSchema>;
 export type HooksSpec = z.output<typeof hooksSchema>;
 export type HookSpec = z.output<typeof hookSchema>;
+export type ProxySpec = z.output<typeof proxySchema>;

@@ -20,7 +20,9 @@ export function secretEnvRefs(config: ClusterConfig): SecretRef[] {
   config.spec.hosts.forEach((host, i) => {
     add(`spec.hosts[${i}].ssh.passwordEnv`, host.ssh.passwordEnv);
     add(`spec.hosts[${i}].ssh.keyPassphraseEnv`, host.ssh.keyPassphraseEnv);
+    add(`spec.hosts[${i}].proxy.urlEnv`, host.proxy?.urlEnv);
   });
+  add('spec.proxy.urlEnv', config.spec.proxy?.urlEnv);
   const storage = config.spec.registry.storage;
   if ('s3' in storage) {
     add('spec.registry.storage.s3.accessKeyEnv', storage.s3.accessKeyEnv);

@@ -10,6 +10,7 @@ import { HOST_RESTART_PENDING } from '../pki/paths.js';
 import type { PhaseOutput } from '../phase/phase.js';
 import { accessDaemonKeys, deployAuthz } from '../phases/access.js';
 import { writeApiFiles } from '../phases/api.js';
+import { convergeEngineProxy } from '../phases/proxy.js';
 import { sourceSpec } from '../phases/package-source.js';
 import { satisfiedVersion } from '../phases/engine-version.js';
 import { applySteps } from '../phase/steps.js';
@@ -66,6 +67,8 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
   if (serving && host.facts?.files[HOST_RESTART_PENDING] !== undefined && !host.isManager) {
     requestRestart(ctx, host, 'a restart an earlier run left pending');
   }
+  // Before the package too: a fresh engine starts with its proxy.
+  const proxyChanged = await convergeEngineProxy(ctx, host, out);
   await writeApiFiles(ctx, host, out); // managers: CA, server certificate and API drop-in, also before the package
   await deployAuthz(ctx, host, out); // managers with spec.access: the plugin answers before the engine starts
   const heldBack = ctx.heldBack?.get(host.name);
@@ -98,7 +101,7 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
     requestRestart(ctx, host, `the daemon runs ${serverVersion}, the package is ${version}`, {
       expectVersion: version,
     });
-  } else if (!serving && ((running && (daemonJson !== undefined || stale)) || filesRestart)) {
+  } else if (!serving && ((running && (daemonJson !== undefined || stale || proxyChanged)) || filesRestart)) {
     await applySteps(ctx, host, service.restart('docker'), out);
   }
   if (ctx.changes.dryRun) return;

@@ -13,6 +13,8 @@ import { APT_SOURCE_FILE } from './os/apt.js';
 import { YUM_REPO_FILE } from './os/dnf.js';
 import { ZYPPER_REPO_FILE } from './os/zypper.js';
 import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from './os/source.js';
+import { APT_PROXY_CONF, PACKAGE_PROXY_MARK } from './os/proxy.js';
+import { ENGINE_PROXY_DROP_IN } from '../pki/paths.js';
 import { PKI_MANAGED_FILES } from '../pki/paths.js';
 import { AUTHZ_MANIFEST, POLICY_FILE, REGISTRY_LOGINS_SUM } from '../access/paths.js';
 import { REGISTRY_MANAGED_FILES } from '../registry/paths.js';
@@ -32,6 +34,10 @@ export const MANAGED_FILES = [
   POLICY_FILE,
   AUTHZ_MANIFEST,
   REGISTRY_LOGINS_SUM,
+  // spec.proxy: the public halves (a login is never read back).
+  ENGINE_PROXY_DROP_IN,
+  APT_PROXY_CONF,
+  PACKAGE_PROXY_MARK,
   // Globs (the script's unquoted loop expands them): registry trust files and loaded-bundle markers.
   ...REGISTRY_MANAGED_FILES,
 ];

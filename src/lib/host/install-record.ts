@@ -2,6 +2,7 @@ import { LOCK_DIR } from '../cluster/lock.js';
 import { API_DROP_IN } from '../pki/paths.js';
 import { BUNDLES_DIR, CERTS_D_DIR } from '../registry/paths.js';
 import { DAEMON_JSON } from './facts.js';
+import { ENGINE_PROXY_DROP_IN } from '../pki/paths.js';
 import { APT_KEYRING, APT_SOURCE_FILE } from './os/apt.js';
 import { YUM_REPO_FILE } from './os/dnf.js';
 import { ZYPPER_REPO_FILE } from './os/zypper.js';
@@ -44,6 +45,7 @@ export const EECTL_TRACES = [
   YUM_REPO_FILE,
   ZYPPER_REPO_FILE,
   API_DROP_IN,
+  ENGINE_PROXY_DROP_IN,
   BUNDLES_DIR,
 ] as const;
 

@@ -3,6 +3,7 @@ import type { InstallRecord } from '../host/install-record.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { HostFilesWork } from '../files/plan.js';
 import type { Host } from '../host/host.js';
+import type { HostProxy } from '../host/proxy.js';
 import type { PackageOffer } from '../host/os/index.js';
 import { ChangeLog } from './changes.js';
 import type { PhaseContext, PhaseOutput } from './phase.js';
@@ -59,6 +60,8 @@ export interface ClusterContext extends PhaseContext {
   restarts?: Map<string, PendingRestart>;
   /** Running engines that differ from engine.version, by host name (their package version): install leaves them. */
   heldBack?: Map<string, string>;
+  /** Each host's proxy (phases/proxy.ts), by host name, once resolved; undefined: none. */
+  proxies?: Map<string, HostProxy | undefined>;
   /** Said to the user at the end of the run (and in --json). */
   warnings?: string[];
   /** The swarm's nodes as the last wait for them saw them (install's summary). */
@@ -81,7 +84,7 @@ export interface PendingRestart {
   reasons: string[];
   daemonJson?: string;
   expectVersion?: string;
-  /** Work of the host's turn before its restart, in order (the files of `files:` that restart the engine). */
+  /** Work of the host's turn before its restart, after the drain, in order (the engine proxy's drop-in, the files of `files:` that restart the engine). */
   apply?: ((out: PhaseOutput) => Promise<void>)[];
 }
 

@@ -24,6 +24,7 @@ export async function applySteps(
         sudo: step.sudo,
         check: step.check,
         stdin: step.stdin,
+        ...(step.env !== undefined && { env: { ...step.env } }),
         timeoutMs: STEP_TIMEOUT_MS,
         signal: ctx.signal,
         onStdout: (line) => out?.report(host.name, line),

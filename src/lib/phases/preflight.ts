@@ -6,6 +6,7 @@ import { serviceManagerFor } from '../host/service/index.js';
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';
 import { sourceSpec } from './package-source.js';
+import { hostProxy } from './proxy.js';
 import { checkHosts, type PreflightProblem } from '../cluster/preflight-checks.js';
 
 /**
@@ -58,6 +59,29 @@ async function probeManagers(host: Host, addresses: string[]): Promise<Preflight
     }));
 }
 
+/**
+ * A host's proxy against what it runs: the engine's proxy is a systemd drop-in, and some package managers
+ * cannot keep a proxy's login to root. An unset urlEnv or a refused URL in it is a usage error (exit 2).
+ */
+function proxyProblems(ctx: ClusterContext, host: Host): PreflightProblem[] {
+  const proxy = hostProxy(ctx, host);
+  if (!proxy) return [];
+  const problems: PreflightProblem[] = [];
+  if (host.known.initSystem !== 'systemd') {
+    problems.push({
+      host: host.name,
+      severity: 'error',
+      message: `spec.proxy needs systemd (the engine's proxy is a drop-in for docker.service); this host runs ${host.known.initSystem}`,
+    });
+  }
+  try {
+    configurerFor(host.known).packageProxy(proxy, host.known.files);
+  } catch (error) {
+    problems.push({ host: host.name, severity: 'error', message: toEectlError(error).message });
+  }
+  return problems;
+}
+
 /** Every check on every host before anything changes; any error stops the run with exit 3. */
 export const preflightPhase: Phase<ClusterContext> = {
   title: 'Preflight checks',
@@ -84,6 +108,7 @@ export const preflightPhase: Phase<ClusterContext> = {
         ctx.config,
       ),
     );
+    problems.push(...ctx.hosts.flatMap((h) => proxyProblems(ctx, h)));
     const allManagers = managers(ctx);
     const probes = await mapAll(ctx.hosts, ctx.concurrency, (h) =>
       probeManagers(h, probeTargets(h, allManagers)),

@@ -17,6 +17,13 @@ export const HOST_SERVER_CERT = `${HOST_PKI_DIR}/server-cert.pem`;
 export const HOST_SERVER_KEY = `${HOST_PKI_DIR}/server-key.pem`;
 /** The systemd drop-in that makes the engine listen on the API port with mutual TLS. */
 export const API_DROP_IN = '/etc/systemd/system/docker.service.d/eectl-api.conf';
+/** The engine's proxy (spec.proxy), beside the API drop-in: a systemd drop-in for docker.service. */
+export const ENGINE_PROXY_DROP_IN = '/etc/systemd/system/docker.service.d/eectl-proxy.conf';
+/**
+ * With credentials, the drop-in names this file (root, 0600) instead of holding the URLs: systemd shows a
+ * unit's Environment= to every local user (`systemctl show docker`), never an EnvironmentFile's content.
+ */
+export const ENGINE_PROXY_ENV = '/etc/eectl/proxy/engine.env';
 
 /**
  * Present while a manager's engine still runs with API files older than those on disk: written before

@@ -94,7 +94,7 @@ spec:
     expect(e.message).toBe(
       `${file} has 2 errors:\n` +
         `${file}:6:5: spec.hosts: no manager: at least one host needs role: manager (3 managers tolerate 1 failure)\n` +
-        `${file}:6:35: spec.hosts[0]: unknown key "port" (expected one of address, role, ssh, localhost, privateAddress, labels, collection, files)`,
+        `${file}:6:35: spec.hosts[0]: unknown key "port" (expected one of address, role, ssh, localhost, privateAddress, labels, collection, files, proxy)`,
     );
     expect(e.errors).toHaveLength(2);
   });

@@ -86,6 +86,8 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Run the hooks before install',
       // Recorded before the first change, so reset knows what was there before eectl.
       'Record what each host has before install',
+      // The proxy before the sources: setting up Docker's repository downloads its key.
+      'Configure package proxies',
       'Configure package sources',
       'Resolve the engine version',
       'Install engines and form the swarm',

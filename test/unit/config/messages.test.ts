@@ -147,7 +147,7 @@ spec:
     expect(lines(text)).toEqual([
       'cluster.yaml:7:5: spec.hosts: no manager: at least one host needs role: manager (3 managers tolerate 1 failure)',
       'cluster.yaml:8:13: spec.hosts[0].role: must be one of manager, worker, registry',
-      'cluster.yaml:9:7: spec.hosts[0]: unknown key "user" (expected one of address, role, ssh, localhost, privateAddress, labels, collection, files)',
+      'cluster.yaml:9:7: spec.hosts[0]: unknown key "user" (expected one of address, role, ssh, localhost, privateAddress, labels, collection, files, proxy)',
       'cluster.yaml:10:21: spec.engine.source: must be one of docker, distro, mirror',
     ]);
   });

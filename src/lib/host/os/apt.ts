@@ -1,4 +1,6 @@
 import type { OsFacts } from '../facts-types.js';
+import type { HostProxy } from '../proxy.js';
+import { APT_PROXY_AUTH, APT_PROXY_CONF, aptProxySteps, curlProxyEnv } from './proxy.js';
 import { assertPackageVersionSyntax } from '../version.js';
 import { DOCKER_REPO_PACKAGES, pinnedCompanions, removeEngineData } from './packages.js';
 import {
@@ -113,6 +115,7 @@ export class AptConfigurer implements OsConfigurer {
       rootCommand(
         ['curl', '-fsSL', '--retry', '3', '-o', APT_KEYRING, `${repo}/gpg`],
         "download Docker's signing key",
+        { env: curlProxyEnv(spec.proxy) },
       ),
       rootCommand(['chmod', '0644', APT_KEYRING], 'make the key readable by apt'),
       upload(APT_SOURCE_FILE, managedHeader(spec) + line, "add Docker's apt repository"),
@@ -206,7 +209,21 @@ export class AptConfigurer implements OsConfigurer {
               `purge ${installed.join(', ')}`,
             ),
           ];
-    return [...purge, ...removeEngineData([APT_SOURCE_FILE, APT_KEYRING, MIRROR_KEY_APT, APT_AUTH_FILE])];
+    return [
+      ...purge,
+      ...removeEngineData([
+        APT_SOURCE_FILE,
+        APT_KEYRING,
+        MIRROR_KEY_APT,
+        APT_AUTH_FILE,
+        APT_PROXY_CONF,
+        APT_PROXY_AUTH,
+      ]),
+    ];
+  }
+
+  packageProxy(proxy: HostProxy | undefined, files: Readonly<Record<string, string>>): Step[] {
+    return aptProxySteps(proxy, files);
   }
 
   /**

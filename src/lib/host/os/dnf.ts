@@ -1,4 +1,6 @@
 import type { OsFacts } from '../facts-types.js';
+import type { HostProxy } from '../proxy.js';
+import { dnfProxySteps } from './proxy.js';
 import { assertPackageVersionSyntax, stripEpoch } from '../version.js';
 import { pinnedCompanions, removeEngineData } from './packages.js';
 import { parseRpmQuery, rpmInstalledQuery } from './rpm-query.js';
@@ -191,6 +193,10 @@ export class DnfConfigurer implements OsConfigurer {
   }
 
   /** dnf and yum read variables (`$name` in repository files) from one file each in this directory. */
+  packageProxy(proxy: HostProxy | undefined, files: Readonly<Record<string, string>>): Step[] {
+    return dnfProxySteps(this.packageManager, proxy, files);
+  }
+
   private get varsDir(): string {
     return this.packageManager === 'yum' ? '/etc/yum/vars' : '/etc/dnf/vars';
   }

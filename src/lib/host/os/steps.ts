@@ -12,6 +12,8 @@ export interface CommandStep {
   /** Says what the step is for, in the plan and in logs ("hold docker-ce at 5:26.1.4-1~debian.12~bookworm"). */
   readonly description: string;
   readonly stdin?: string;
+  /** Environment for the command (a proxy for curl): it travels on stdin, never on the command line. */
+  readonly env?: Readonly<Record<string, string>>;
   /**
    * false: a non-zero exit is not an error. The step is optional (a version lock plugin that may be
    * missing) or its caller reads the result (a listing that finds nothing, a status probe).
@@ -37,7 +39,7 @@ export type Step = CommandStep | UploadStep;
 export function rootCommand(
   command: RemoteCommand,
   description: string,
-  options: { check?: boolean; stdin?: string } = {},
+  options: { check?: boolean; stdin?: string; env?: Record<string, string> } = {},
 ): CommandStep {
   return {
     kind: 'command',
@@ -46,6 +48,7 @@ export function rootCommand(
     description,
     check: options.check ?? true,
     ...stdinOf(options),
+    ...(options.env !== undefined && Object.keys(options.env).length > 0 && { env: options.env }),
   };
 }
 

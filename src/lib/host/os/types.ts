@@ -1,4 +1,5 @@
 import type { EngineSpec } from '../../config/schema.js';
+import type { HostProxy } from '../proxy.js';
 import type { PackageFamily } from '../version.js';
 import type { CommandStep, Step } from './steps.js';
 
@@ -14,6 +15,8 @@ export interface EngineSourceSpec {
   insecure?: boolean | undefined;
   /** apt mirrors with a distribution layout: the components (default: main). */
   components?: readonly string[] | undefined;
+  /** The host's proxy: what downloads outside the package manager (Docker's key, with curl) go through. */
+  proxy?: HostProxy | undefined;
 }
 
 /** The packages that make up the engine from one source. */
@@ -67,4 +70,11 @@ export interface OsConfigurer {
   parseInstalled(stdout: string): PackageOffer[];
   /** Purges the installed engine packages, the engine's data and eectl's package source (for reset). */
   removeEngine(installed: readonly string[]): Step[];
+  /**
+   * Makes the package manager download through `proxy` (spec.proxy), or removes eectl's proxy settings
+   * when it is undefined, judged from the managed files the facts read: no steps when they say so already.
+   * A login is a secret upload, always returned (the facts never read it): the caller compares it on the
+   * host. Throws EPROXY when this package manager cannot keep the proxy's login to root.
+   */
+  packageProxy(proxy: HostProxy | undefined, files: Readonly<Record<string, string>>): Step[];
 }

@@ -1,4 +1,6 @@
 import type { OsFacts } from '../facts-types.js';
+import type { HostProxy } from '../proxy.js';
+import { zypperProxySteps } from './proxy.js';
 import { assertPackageVersionSyntax, stripEpoch } from '../version.js';
 import { pinnedCompanions, removeEngineData } from './packages.js';
 import { parseRpmQuery, rpmInstalledQuery } from './rpm-query.js';
@@ -181,6 +183,10 @@ export class ZypperConfigurer implements OsConfigurer {
   }
 
   /** A mirror site's other repositories may be unreachable: eectl's was refreshed just before. */
+  packageProxy(proxy: HostProxy | undefined, files: Readonly<Record<string, string>>): Step[] {
+    return zypperProxySteps(proxy, files);
+  }
+
   private noRefresh(spec: EngineSourceSpec): string[] {
     return spec.source === 'mirror' ? ['--no-refresh'] : [];
   }

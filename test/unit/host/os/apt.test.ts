@@ -271,7 +271,16 @@ describe('AptConfigurer: reset', () => {
     expect(commands(debian.removeEngine(['docker-ce', 'docker-ce-cli', 'containerd.io']))).toEqual([
       [...APT, 'purge', '-y', '--allow-change-held-packages', 'docker-ce', 'docker-ce-cli', 'containerd.io'],
       ['rm', '-rf', '--one-file-system', '/var/lib/docker', '/var/lib/containerd', '/etc/docker'],
-      ['rm', '-f', LIST, KEY, MIRROR_KEY, AUTH],
+      [
+        'rm',
+        '-f',
+        LIST,
+        KEY,
+        MIRROR_KEY,
+        AUTH,
+        '/etc/apt/apt.conf.d/90eectl-proxy',
+        '/etc/apt/auth.conf.d/eectl-proxy.conf',
+      ],
     ]);
   });
 
