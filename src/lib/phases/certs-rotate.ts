@@ -15,7 +15,10 @@ export const ROTATE_REASON = 'rotation asked (eectl certs rotate)';
 
 /** What `certs rotate` is asked to do. */
 export interface RotateRequest {
-  /** Also rotate the swarm's own CA (`docker swarm ca --rotate`) and wait for every node. */
+  /**
+   * Rotate the swarm's own CA (`docker swarm ca --rotate`) and wait for every node, instead of the server
+   * certificates: swarmkit rotates online, no engine restarts.
+   */
   swarmCa: boolean;
   /** Longest wait for every node to hold a certificate of the new swarm CA. */
   swarmCaTimeoutMs: number;
@@ -68,13 +71,18 @@ export const certsRotateGuardPhase: Phase<CertsRotateContext> = {
 /**
  * Decides the rotation before any host changes, after install's own PKI decision (the CA every place
  * agrees on, and what is due anyway): a new server certificate for every manager that is not already
- * getting one, the registry's plan with new certificates, the watcher's; then the plan is shown and
- * confirmed.
+ * getting one, the registry's plan with new certificates, the watcher's (or, with --swarm-ca, the swarm's
+ * CA alone); then the plan is shown and confirmed.
  */
 export const certsRotatePlanPhase: Phase<CertsRotateContext, 'controlPlane'> = {
   title: 'Plan the certificate rotation',
   needs: ['controlPlane'],
   async run(ctx) {
+    if (ctx.request.swarmCa) {
+      ctx.plan = { certificates: [swarmCaRow], engineRestarts: [], swarmCa: true };
+      if (!ctx.changes.dryRun) await ctx.confirm(ctx.plan);
+      return;
+    }
     const controlPlane = ctx.controlPlane;
     if (controlPlane.ca.keyPem === undefined) {
       const key = await clusterCaKey(ctx, controlPlane.ca, 'new server certificates');
@@ -120,13 +128,15 @@ export const certsRotatePlanPhase: Phase<CertsRotateContext, 'controlPlane'> = {
         });
       }
     }
-    ctx.plan = {
-      certificates,
-      engineRestarts: managers(ctx).map((h) => h.name),
-      swarmCa: ctx.request.swarmCa,
-    };
+    ctx.plan = { certificates, engineRestarts: managers(ctx).map((h) => h.name), swarmCa: false };
     if (!ctx.changes.dryRun) await ctx.confirm(ctx.plan);
   },
+};
+
+const swarmCaRow: RotatedCertificate = {
+  what: "swarm root CA, and every node's swarm certificate",
+  owner: 'swarm',
+  takenUpBy: 'swarmkit, online (no engine restarts)',
 };
 
 /**
@@ -135,6 +145,7 @@ export const certsRotatePlanPhase: Phase<CertsRotateContext, 'controlPlane'> = {
  */
 export const certsServerFilesPhase: Phase<CertsRotateContext> = {
   title: 'Write the new API server certificates',
+  shouldRun: (ctx) => !ctx.request.swarmCa,
   async run(ctx, out) {
     for (const host of managers(ctx)) {
       const cert = ctx.controlPlane?.managers.get(host.name)?.serverCert;
@@ -148,6 +159,6 @@ export const certsServerFilesPhase: Phase<CertsRotateContext> = {
 /** The ingress watcher's new client certificate on every manager, taken up by restarting its unit. */
 export const certsWatcherPhase: Phase<CertsRotateContext> = {
   title: "Renew the ingress watcher's client certificate",
-  shouldRun: hasWatcher,
+  shouldRun: (ctx) => hasWatcher(ctx) && !ctx.request.swarmCa,
   run: (ctx) => deployWatchers(ctx, managers(ctx), `to be rotated (${ROTATE_REASON})`),
 };

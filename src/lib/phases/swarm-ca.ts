@@ -27,12 +27,12 @@ export const swarmCaRotatePhase: Phase<CertsRotateContext, 'swarmManager'> = {
   async run(ctx, out) {
     const manager = ctx.swarmManager;
     const docker = new HostDocker(manager);
-    const before = await docker.swarmCa();
     await ctx.changes.apply(
       manager,
-      `rotate the swarm's root CA (now ${shortFingerprint(before.caCertPem)}…) and wait for every node`,
+      "rotate the swarm's root CA (docker swarm ca --rotate) and wait until every node has a new certificate",
       async () => {
         const started = Date.now();
+        const before = await docker.swarmCa();
         await docker.swarmCaRotate();
         const outcome = await pollUntil(
           async () => {
@@ -69,7 +69,9 @@ export const swarmCaRotatePhase: Phase<CertsRotateContext, 'swarmManager'> = {
           );
         }
         const seconds = Math.round((Date.now() - started) / 1000);
-        out.report(manager.name, `all ${outcome.value.nodes} nodes have the new certificate (${seconds}s)`);
+        manager.log.info(
+          `swarm CA ${shortFingerprint(before.caCertPem)}… → ${shortFingerprint(outcome.value.ca.caCertPem)}…: all ${outcome.value.nodes} nodes have a new certificate (${seconds}s)`,
+        );
         ctx.swarmCaDone = { nodes: outcome.value.nodes, seconds };
       },
     );

@@ -244,7 +244,7 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
     stateFiles,
     ...(generated ? { generatedAdminPassword: generated } : {}),
     ...(cert.reason || signing?.reason
-      ? { certReason: [cert.reason, signing?.reason].filter(Boolean).join('; ') }
+      ? { certReason: [...new Set([cert.reason, signing?.reason].filter(Boolean))].join('; ') }
       : {}),
     replicas: [],
   };

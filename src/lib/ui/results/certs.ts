@@ -26,7 +26,7 @@ export interface CertsRotatePlan {
   certificates: RotatedCertificate[];
   /** Engines restarted one at a time (rolling path), by host. */
   engineRestarts: string[];
-  /** `docker swarm ca --rotate`, and the wait for every node. */
+  /** `docker swarm ca --rotate` and the wait for every node (--swarm-ca: then nothing else is rotated). */
   swarmCa: boolean;
 }
 
