@@ -24,13 +24,14 @@ export async function certsStatus(options: Omit<ActionOptions, 'dryRun'>): Promi
     unreachable: [],
     expiries: [],
     unread: [],
+    stale: [],
   };
   const report = await runAction(CERTS_STATUS_PHASES, ctx, options.progress, async () => {});
   return {
     cluster: options.config.metadata.name,
     certificates: ctx.expiries,
     unread: ctx.unread,
-    warnings: expiryWarnings(ctx.expiries),
+    warnings: [...expiryWarnings(ctx.expiries), ...ctx.stale],
     ...report,
   };
 }

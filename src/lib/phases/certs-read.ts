@@ -7,7 +7,7 @@ import type { Phase } from '../phase/phase.js';
 import { readLocalCa } from '../pki/ca-store.js';
 import { certExpiry, sortExpiries, type CertExpiry, type CertKind } from '../pki/expiry.js';
 import { readCertificateFiles, swarmNodeCert } from '../pki/host-certs.js';
-import { bundleExpiry, readIssuedBundles } from '../pki/issued-bundles.js';
+import { bundleExpiry, bundlesToReissue, readIssuedBundles } from '../pki/issued-bundles.js';
 import { HOST_CA_CERT, HOST_SERVER_CERT } from '../pki/paths.js';
 import { REGISTRY_CERT_FILE, REGISTRY_TOKEN_CERT_FILE } from '../registry/paths.js';
 import { mapAll } from '../util/concurrency.js';
@@ -18,6 +18,8 @@ export interface CertsStatusContext extends ClusterContext {
   unreachable: UnreachableHost[];
   expiries: CertExpiry[];
   unread: { where: string; message: string }[];
+  /** Warnings besides expiry: recorded bundles the cluster CA did not sign. */
+  stale: string[];
 }
 
 /** The engine's data root on a host (daemon.json's data-root), where its swarm certificates live. */
@@ -61,9 +63,13 @@ export const certsReadPhase: Phase<CertsStatusContext> = {
       add('registry', 'registry', `${m.name}:${REGISTRY_CERT_FILE}`, files[REGISTRY_CERT_FILE], true);
       add('swarm-ca', cluster, `${m.name}: docker info`, m.facts?.swarm?.caCertPem, true);
     }
+    let caPem = managers(ctx)
+      .map((m) => m.facts?.files[HOST_CA_CERT])
+      .find((pem) => pem !== undefined);
     if (!once.has('cluster-ca')) {
       const local = await readLocalCa(cluster);
       add('cluster-ca', cluster, local?.where ?? '', local?.certPem, true);
+      caPem = local?.certPem;
     }
     await mapAll(ctx.hosts, ctx.concurrency, async (host) => {
       const nodeCert = swarmNodeCert(dataRoot(host));
@@ -79,8 +85,14 @@ export const certsReadPhase: Phase<CertsStatusContext> = {
         ctx.unread.push({ where: host.name, message: toEectlError(e).message.split('\n')[0] ?? '' });
       }
     });
-    for (const b of await readIssuedBundles(cluster)) {
-      rows.push(bundleExpiry(b, now));
+    const bundles = await readIssuedBundles(cluster);
+    for (const b of bundles) rows.push(bundleExpiry(b, now));
+    if (caPem !== undefined) {
+      for (const b of bundlesToReissue(bundles, caPem)) {
+        ctx.stale.push(
+          `client bundle of ${b.user} (${b.dir}) was signed by another cluster CA: the managers refuse it; issue it again with eectl client-config`,
+        );
+      }
     }
     for (const u of ctx.unreachable) ctx.unread.push({ where: u.host, message: u.message });
     ctx.expiries = sortExpiries(rows);

@@ -86,3 +86,12 @@ export function bundleExpiry(b: IssuedBundle, now = new Date()): CertExpiry {
     due: isDue(notAfter, now),
   };
 }
+
+/**
+ * The recorded bundles the cluster CA did not sign (issued before the cluster got another CA): their
+ * certificates no longer get in, so each must be issued again with `eectl client-config`.
+ */
+export function bundlesToReissue(records: readonly IssuedBundle[], caPem: string): IssuedBundle[] {
+  const current = summarizeCertificate(caPem).fingerprint;
+  return records.filter((b) => b.caFingerprint !== current);
+}

@@ -9,6 +9,7 @@ import { serverNames } from '../../../src/lib/pki/inspect.js';
 import {
   bundleExpiry,
   bundleRecord,
+  bundlesToReissue,
   issuedBundlesFile,
   readIssuedBundles,
   recordIssuedBundle,
@@ -100,6 +101,17 @@ describe('the record of issued client bundles', () => {
   });
 });
 
+describe('bundles to issue again after the cluster got another CA', () => {
+  it('names the recorded bundles another CA signed, and none of the current one', async () => {
+    const other = await createCa('prod', NOW);
+    const old = bundleRecord('alice', '/b/alice', alice.certPem, ca.certPem, NOW);
+    const bob = await issueClientCert(other, 'bob', NOW);
+    const current = bundleRecord('bob', '/b/bob', bob.certPem, other.certPem, NOW);
+    expect(bundlesToReissue([old, current], other.certPem).map((b) => b.user)).toEqual(['alice']);
+    expect(bundlesToReissue([old, current], ca.certPem).map((b) => b.user)).toEqual(['bob']);
+  });
+});
+
 describe('eectl status: the 30-day warning beyond the API certificates', () => {
   const config = clusterSchema.parse({
     apiVersion: 'eectl/v1',
@@ -107,7 +119,6 @@ describe('eectl status: the 30-day warning beyond the API certificates', () => {
     metadata: { name: 'prod' },
     spec: { hosts: [{ address: '10.0.0.11', role: 'manager' }], engine: { version: '20.10' } },
   });
-  // A swarm CA that ends 20 days after NOW + 330 days: a short-lived one the test controls.
   const described = (swarmCa: string) => [
     {
       address: '10.0.0.11',
