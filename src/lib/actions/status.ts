@@ -413,7 +413,7 @@ function expiryOf(pem: string, now: Date): Expiry | undefined {
  * registry's and its token-signing certificate and the swarm's CA (from a manager's facts), and the client
  * bundles this machine issued (its own record). Swarm node certificates are root-only (`certs status`).
  */
-export function clusterWideExpiries(
+function clusterWideExpiries(
   config: ClusterConfig,
   described: readonly HostDescription[],
   bundles: readonly IssuedBundle[],

@@ -19,6 +19,7 @@ import { REGISTRY_CERT_FILE } from '../../../src/lib/registry/paths.js';
 import { nodesBehindSwarmCa } from '../../../src/lib/swarm/ca-rotation.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';
+import { renderCertsStatus } from '../../../src/lib/ui/certs-render.js';
 
 useTempEectlHome();
 const NOW = new Date('2026-06-01T12:00:00Z');
@@ -77,6 +78,30 @@ describe('the expiry table', () => {
       'registry certificate of registry expires in 15 days (2027-06-01): eectl certs rotate (or eectl install) renews it',
     ]);
     expect(expiryWarnings([certExpiry('registry', 'registry', '', registry.certPem, NOW)!])).toEqual([]);
+  });
+});
+
+describe('certs status, as a person reads it', () => {
+  it('one row per certificate with its date and days left, then what was not read and the warnings', () => {
+    const at = new Date(NOW.getTime() + 350 * DAY);
+    const rows = [
+      certExpiry('cluster-ca', 'prod', 'm1:/etc/eectl/pki/ca.pem', ca.certPem, at)!,
+      certExpiry('api-server', '10.0.0.11', 'm1:/etc/eectl/pki/server-cert.pem', server.certPem, at)!,
+    ];
+    const text = renderCertsStatus({
+      cluster: 'prod',
+      certificates: rows,
+      unread: [{ where: '10.0.0.21', message: 'SSH: connect EHOSTUNREACH' }],
+      warnings: expiryWarnings(rows),
+      phases: [],
+      seconds: 1,
+    }).replace(/\u001b\[[0-9;]*m/g, '');
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^CERTIFICATE\s+OF\s+EXPIRES\s+LEFT\s+SERIAL\s+WHERE$/);
+    expect(lines[1]).toMatch(/^cluster CA\s+prod\s+2036-05-29\s+3300d\s/);
+    expect(lines[2]).toMatch(/^API server certificate\s+10\.0\.0\.11\s+2027-06-01\s+15d\s/);
+    expect(text).toContain('not read: 10.0.0.21: SSH: connect EHOSTUNREACH');
+    expect(text).toContain('! API server certificate of 10.0.0.11 expires in 15 days (2027-06-01)');
   });
 });
 
