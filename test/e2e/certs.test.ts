@@ -221,11 +221,10 @@ describe('eectl certs: status, rotate under a running service, --swarm-ca (1 man
     expect(await engineStart('w1')).toBe(starts.w1);
     expect(await engineStart('w2')).toBe(starts.w2);
     expect(result.changes.map((c) => c.description)).toContain('restart docker');
-    // Sampled every second for the whole run: both replicas ran in every sample, and the API was down
-    // only while the engine restarted.
+    // Sampled every second for the whole run: both replicas ran in every sample, and the API answers with
+    // the old bundle after it (a restart can fall between two samples, so a gap is not required).
     expect(samples.length).toBeGreaterThanOrEqual(Math.floor(result.seconds));
     expect(samples.filter((s) => s.web !== 2)).toEqual([]);
-    expect(samples.some((s) => !s.api)).toBe(true);
     expect(samples.at(-1)!.api).toBe(true);
 
     // The client bundle issued before the rotation still works with the docker CLI.
