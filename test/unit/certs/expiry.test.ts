@@ -24,6 +24,8 @@ import { renderCertsStatus } from '../../../src/lib/ui/certs-render.js';
 useTempEectlHome();
 const NOW = new Date('2026-06-01T12:00:00Z');
 const DAY = 86_400_000;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
 const ca = await createCa('prod', NOW);
 const server = await issueServerCert(ca, serverNames('m1', ['10.0.0.11'], []), NOW);
 const registry = await issueServerCert(ca, serverNames('r1', ['10.0.0.31'], []), NOW);
@@ -95,7 +97,7 @@ describe('certs status, as a person reads it', () => {
       warnings: expiryWarnings(rows),
       phases: [],
       seconds: 1,
-    }).replace(/\u001b\[[0-9;]*m/g, '');
+    }).replace(ANSI, '');
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^CERTIFICATE\s+OF\s+EXPIRES\s+LEFT\s+SERIAL\s+WHERE$/);
     expect(lines[1]).toMatch(/^cluster CA\s+prod\s+2036-05-29\s+3300d\s/);
