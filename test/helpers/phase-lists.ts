@@ -43,9 +43,13 @@ export const BEFORE_LOCK = new Set(['Connect to hosts']);
  * Phase lists of actions that change no host (and so take no lock). A read-only list must be named here on
  * purpose; any other new list is held to the lock rule. `support dump` reads and writes nothing on a host,
  * and is wanted most while a stuck run holds the lock. `upgrade --list` refreshes the hosts' package lists
- * and reads them, as any package manager run does.
+ * and reads them, as any package manager run does. `certs status` only reads certificates, as `status`.
  */
-export const READ_ONLY_LISTS = new Set<string>(['SUPPORT_DUMP_PHASES', 'UPGRADE_LIST_PHASES']);
+export const READ_ONLY_LISTS = new Set<string>([
+  'SUPPORT_DUMP_PHASES',
+  'UPGRADE_LIST_PHASES',
+  'CERTS_STATUS_PHASES',
+]);
 /**
  * Phase lists of actions that reach no cluster's hosts, so there is no cluster lock to take: `sandbox up`
  * makes containers on this machine's Docker engine, and refuses a name in use before its first phase.

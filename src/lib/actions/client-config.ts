@@ -5,6 +5,7 @@ import type { Session } from '../cluster/session.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { bundleFiles, writeBundle } from '../pki/bundle.js';
+import { bundleRecord, recordIssuedBundle } from '../pki/issued-bundles.js';
 import { completeCa, readGivenCa, readLocalCa, writeLocalCa } from '../pki/ca-store.js';
 import { WATCHER_USER } from '../ingress/names.js';
 import { issueClientCert, type CertifiedKey } from '../pki/certificates.js';
@@ -101,6 +102,8 @@ export async function clientConfig(options: ClientConfigOptions): Promise<Client
     bundleFiles({ cluster, user, caPem: ca.certPem, ...client, dockerHost, dir, expires }),
   );
   options.log.info(`client bundle for ${user} written to ${dir}`);
+  // Remembered here (no key): `certs status` lists it, and a new cluster CA names it to issue again.
+  await recordIssuedBundle(cluster, bundleRecord(user, dir, client.certPem, ca.certPem));
   const context = await dockerContext(
     options.log,
     contextName,

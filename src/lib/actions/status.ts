@@ -9,6 +9,9 @@ import { Host } from '../host/host.js';
 import { matchingVersions, upstreamVersion } from '../host/version.js';
 import { daysLeft, isDue, summarizeCertificate } from '../pki/inspect.js';
 import { HOST_CA_CERT, HOST_SERVER_CERT } from '../pki/paths.js';
+import { certExpiry, expiryWarnings, type CertExpiry, type CertKind } from '../pki/expiry.js';
+import { bundleExpiry, readIssuedBundles, type IssuedBundle } from '../pki/issued-bundles.js';
+import { REGISTRY_CERT_FILE, REGISTRY_TOKEN_CERT_FILE } from '../registry/paths.js';
 import { ADDRESS_LABEL, managerCounts, type SwarmNode } from '../swarm/nodes.js';
 import { mapSettled } from '../util/concurrency.js';
 import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
@@ -138,7 +141,12 @@ export async function judgeCluster(
 ): Promise<StatusResult> {
   const replicas = await registryReplicaHealth(config, described, session);
   const proxies = await ingressProxyHealth(config, described, session);
-  return withIngressHealth(withRegistryHealth(assessCluster(config, described, swarm), replicas), proxies);
+  // This machine's record of the client bundles it issued: a damaged record costs its warnings, not the report.
+  const bundles = await readIssuedBundles(config.metadata.name).catch(() => []);
+  return withIngressHealth(
+    withRegistryHealth(assessCluster(config, described, swarm, new Date(), bundles), replicas),
+    proxies,
+  );
 }
 
 /** What the swarm said: its nodes, or why no manager listed them. */
@@ -153,6 +161,7 @@ export function assessCluster(
   described: readonly HostDescription[],
   swarm: SwarmView,
   now = new Date(),
+  bundles: readonly IssuedBundle[] = [],
 ): StatusResult {
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -229,6 +238,7 @@ export function assessCluster(
   }
   const ca = caExpiry(described, now);
   if (ca?.due) warnings.push(`the cluster CA expires in ${ca.daysLeft} days`);
+  warnings.push(...expiryWarnings(clusterWideExpiries(config, described, bundles, now)));
   const health: Health = !quorum.hasQuorum ? 'quorum-lost' : problems.length > 0 ? 'degraded' : 'healthy';
   return {
     cluster: config.metadata.name,
@@ -396,6 +406,45 @@ function expiryOf(pem: string, now: Date): Expiry | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The certificates besides the API's and the CA's that status can judge without another round trip: the
+ * registry's and its token-signing certificate and the swarm's CA (from a manager's facts), and the client
+ * bundles this machine issued (its own record). Swarm node certificates are root-only (`certs status`).
+ */
+function clusterWideExpiries(
+  config: ClusterConfig,
+  described: readonly HostDescription[],
+  bundles: readonly IssuedBundle[],
+  now: Date,
+): CertExpiry[] {
+  const rows: CertExpiry[] = [];
+  const first = (pick: (f: Facts) => string | undefined) =>
+    described.flatMap((d) => (d.ok && d.role === 'manager' ? [pick(d.facts)] : [])).find(Boolean);
+  const add = (kind: CertKind, owner: string, pem: string | undefined) => {
+    const row = pem === undefined ? undefined : certExpiry(kind, owner, '', pem, now);
+    if (row) rows.push(row);
+  };
+  add(
+    'registry',
+    'registry',
+    first((f) => f.files[REGISTRY_CERT_FILE]),
+  );
+  add(
+    'token-signing',
+    'registry',
+    first((f) => f.files[REGISTRY_TOKEN_CERT_FILE]),
+  );
+  add(
+    'swarm-ca',
+    config.metadata.name,
+    first((f) => f.swarm?.caCertPem),
+  );
+  for (const b of bundles) {
+    rows.push(bundleExpiry(b, now));
+  }
+  return rows;
 }
 
 function caExpiry(described: readonly HostDescription[], now: Date): Expiry | undefined {

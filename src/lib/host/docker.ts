@@ -83,6 +83,22 @@ export const SWARM_JOIN_CURL = [
 /** `node ps` / `service ps` arguments: full IDs of the tasks that should be running. */
 const WANTED_TASKS = ['--quiet', '--no-trunc', '--filter', 'desired-state=running'];
 
+/** The swarm's root CA as a manager reports it. */
+export interface SwarmCa {
+  caCertPem: string;
+  issuerPublicKey: string;
+  rotating: boolean;
+}
+
+/** The CA a node's certificate chains to, as `docker node inspect` reports it. */
+export interface NodeCertificate {
+  id: string;
+  hostname: string;
+  addr: string;
+  caCertPem: string;
+  issuerPublicKey: string;
+}
+
 /**
  * The Docker CLI on a host (one module owns it: docs/architecture.md). Every call runs as root, because the
  * engine's socket is root's; join tokens are registered as secrets so they never reach a log.
@@ -454,6 +470,50 @@ export class HostDocker {
     await this.swarmUpdate(`service update --force ${id}`, () =>
       this.run(['service', 'update', '--force', '--detach', '--quiet', '--no-resolve-image', id]),
     );
+  }
+
+  /**
+   * The swarm's CA as this manager reports it: its root certificate (PEM), the issuer's public key that
+   * nodes' certificates must carry, and whether a root rotation is still under way.
+   */
+  async swarmCa(): Promise<SwarmCa> {
+    const { stdout } = await this.run(['info', '--format', '{{json .Swarm.Cluster}}'], { timeoutMs: 30_000 });
+    const raw = JSON.parse(stdout) as {
+      TLSInfo?: { TrustRoot?: string; CertIssuerPublicKey?: string };
+      RootRotationInProgress?: boolean;
+    } | null;
+    return {
+      caCertPem: raw?.TLSInfo?.TrustRoot ?? '',
+      issuerPublicKey: raw?.TLSInfo?.CertIssuerPublicKey ?? '',
+      rotating: raw?.RootRotationInProgress === true,
+    };
+  }
+
+  /** Each node's TLS identity as the swarm records it: the CA its certificate chains to (node inspect). */
+  async nodeCertificates(): Promise<NodeCertificate[]> {
+    const ids = (await this.run(['node', 'ls', '--quiet'])).stdout.split('\n').filter(Boolean);
+    if (ids.length === 0) return [];
+    const { stdout } = await this.run(['node', 'inspect', ...ids]);
+    const nodes = JSON.parse(stdout) as {
+      ID: string;
+      Description?: { Hostname?: string; TLSInfo?: { TrustRoot?: string; CertIssuerPublicKey?: string } };
+      Status?: { Addr?: string };
+    }[];
+    return nodes.map((n) => ({
+      id: n.ID,
+      hostname: n.Description?.Hostname ?? '',
+      addr: n.Status?.Addr ?? '',
+      caCertPem: n.Description?.TLSInfo?.TrustRoot ?? '',
+      issuerPublicKey: n.Description?.TLSInfo?.CertIssuerPublicKey ?? '',
+    }));
+  }
+
+  /**
+   * Starts a rotation of the swarm's root CA (`docker swarm ca --rotate --detach`): swarmkit issues a new
+   * CA, cross-signs it and reissues every node's certificate; the caller waits for the nodes.
+   */
+  async swarmCaRotate(): Promise<void> {
+    await this.run(['swarm', 'ca', '--rotate', '--detach', '--quiet'], { timeoutMs: 60_000 });
   }
 
   /** `docker info` as the daemon prints it (JSON), for a support dump: it holds no join token. */

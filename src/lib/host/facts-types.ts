@@ -33,6 +33,8 @@ export interface SwarmFacts {
   /** Addresses of the managers this node knows (host:port). */
   remoteManagers: string[];
   nodeAddr: string | undefined;
+  /** Managers: the swarm's root CA certificate (PEM), from `docker info` (Cluster.TLSInfo.TrustRoot). */
+  caCertPem?: string;
 }
 
 export interface Facts {

@@ -172,7 +172,7 @@ export function parseSwarm(json: string | undefined): SwarmFacts | undefined {
     LocalNodeState?: string;
     ControlAvailable?: boolean;
     RemoteManagers?: { Addr?: string }[] | null;
-    Cluster?: { ID?: string } | null;
+    Cluster?: { ID?: string; TLSInfo?: { TrustRoot?: string } } | null;
   };
   try {
     raw = JSON.parse(json) as typeof raw;
@@ -187,6 +187,7 @@ export function parseSwarm(json: string | undefined): SwarmFacts | undefined {
     isManager: raw.ControlAvailable === true,
     remoteManagers: (raw.RemoteManagers ?? []).map((m) => m.Addr ?? '').filter(Boolean),
     nodeAddr: raw.NodeAddr || undefined,
+    ...(raw.Cluster?.TLSInfo?.TrustRoot ? { caCertPem: raw.Cluster.TLSInfo.TrustRoot } : {}),
   };
 }
 

@@ -96,8 +96,15 @@ async function watcherPlan(): Promise<WatcherPlan> {
   return { runtime, files, manifest };
 }
 
-/** Installs or updates the watcher on every manager, and starts it when it does not run. */
-export async function deployWatchers(ctx: ClusterContext, hosts: readonly Host[]): Promise<void> {
+/**
+ * Installs or updates the watcher on every manager, and starts it when it does not run; `renew` (a reason)
+ * issues its client certificate again although the one it has is good (`certs rotate`).
+ */
+export async function deployWatchers(
+  ctx: ClusterContext,
+  hosts: readonly Host[],
+  renew?: string,
+): Promise<void> {
   const plan = await watcherPlan();
   const ca = ctx.controlPlane?.ca;
   if (!ca) throw new Error('the ingress watcher needs the cluster CA: run the PKI phase first');
@@ -106,6 +113,7 @@ export async function deployWatchers(ctx: ClusterContext, hosts: readonly Host[]
   const identity: WatcherIdentity = {
     caPem: ca.certPem,
     endpoint,
+    renew,
     issue: async () => {
       caKey ??= clusterCaKey(ctx, ca, "the ingress watcher's client certificate");
       return issueClientCert({ certPem: ca.certPem, keyPem: await caKey }, WATCHER_USER);
@@ -117,6 +125,7 @@ export async function deployWatchers(ctx: ClusterContext, hosts: readonly Host[]
 interface WatcherIdentity {
   caPem: string;
   endpoint: string;
+  renew: string | undefined;
   issue: () => Promise<CertifiedKey>;
 }
 
@@ -151,7 +160,8 @@ async function ensureIdentity(ctx: ClusterContext, host: Host, identity: Watcher
   const certPem = await read(WATCHER_CERT);
   const keyPem = hasUser ? await read(WATCHER_KEY) : undefined;
   addSecret(keyPem);
-  const problem = watcherCertProblem(certPem, keyPem, identity.caPem);
+  const problem =
+    watcherCertProblem(certPem, keyPem, identity.caPem) ?? (hasUser ? identity.renew : undefined);
   const caHave = await read(WATCHER_CA);
   const endpointHave = await read(WATCHER_ENDPOINT);
   if (hasUser && !problem && caHave === identity.caPem && endpointHave === identity.endpoint) return false;

@@ -23,32 +23,39 @@ export const registryHosts = (ctx: ClusterContext): Host[] => ctx.hosts.filter((
 export const registryPlanPhase: Phase<ClusterContext> = {
   title: 'Prepare the registry configuration',
   shouldRun: (ctx) => registryHosts(ctx).length > 0,
-  async run(ctx) {
-    // File users' password hashes are checked here too, before any host changes (the plugin's phase uses them).
-    const access = ctx.config.spec.access;
-    if (ctx.config.spec.registry.auth?.token && access) registryLogins(access, process.env);
-    const kept = await Promise.all(
-      managers(ctx).map(async (m) => [m.name, inSwarm(m) ? await readRegistryState(m) : new Map()] as const),
-    );
-    ctx.registryState = new Map(kept);
-    const state: RegistryState = kept.find(([, s]) => s.size > 0)?.[1] ?? new Map();
-    const ca = ctx.controlPlane?.ca;
-    if (!ca) throw new Error('the registry plan needs the cluster CA: run the PKI phase first');
-    ctx.registry = await planRegistry({
-      spec: ctx.config.spec.registry,
-      cluster: ctx.config.metadata.name,
-      registryHosts: registryHosts(ctx),
-      env: process.env,
-      state,
-      caCertPem: ca.certPem,
-      caKey: () => clusterCaKey(ctx, ca, 'the registry certificate'),
-      imageId: await bundledImageId(ctx.config.spec.images.bundles, ctx.config.spec.registry.image),
-      keepAdminPassword: ctx.config.spec.images.policy.requireSigned,
-      token: tokenAuthSettings(ctx.config),
-    });
-    if (ctx.registry.certReason) ctx.log.info(`${ctx.registry.certReason}: issuing a new one`);
-  },
+  run: (ctx) => planRegistryFor(ctx),
 };
+
+/**
+ * The registry's plan into `ctx.registry`; `renew` (a reason) issues its server and token-signing
+ * certificates again although the kept ones are good (`certs rotate`).
+ */
+export async function planRegistryFor(ctx: ClusterContext, renew?: string): Promise<void> {
+  // File users' password hashes are checked here too, before any host changes (the plugin's phase uses them).
+  const access = ctx.config.spec.access;
+  if (ctx.config.spec.registry.auth?.token && access) registryLogins(access, process.env);
+  const kept = await Promise.all(
+    managers(ctx).map(async (m) => [m.name, inSwarm(m) ? await readRegistryState(m) : new Map()] as const),
+  );
+  ctx.registryState = new Map(kept);
+  const state: RegistryState = kept.find(([, s]) => s.size > 0)?.[1] ?? new Map();
+  const ca = ctx.controlPlane?.ca;
+  if (!ca) throw new Error('the registry plan needs the cluster CA: run the PKI phase first');
+  ctx.registry = await planRegistry({
+    spec: ctx.config.spec.registry,
+    cluster: ctx.config.metadata.name,
+    registryHosts: registryHosts(ctx),
+    env: process.env,
+    state,
+    caCertPem: ca.certPem,
+    caKey: () => clusterCaKey(ctx, ca, 'the registry certificate'),
+    imageId: await bundledImageId(ctx.config.spec.images.bundles, ctx.config.spec.registry.image),
+    keepAdminPassword: ctx.config.spec.images.policy.requireSigned,
+    token: tokenAuthSettings(ctx.config),
+    renew,
+  });
+  if (ctx.registry.certReason) ctx.log.info(`${ctx.registry.certReason}: issuing a new one`);
+}
 
 /** The CA key: from this run, from controlPlane.ca, from this machine's copy, else read as root from a manager. */
 export async function clusterCaKey(

@@ -50,6 +50,7 @@ export const certsDCaFile = (endpoint: string): string => posix.join(CERTS_D_DIR
 /** Globs read with the facts (see host/facts.ts MANAGED_FILES): trust files and bundle markers. */
 export const REGISTRY_MANAGED_FILES = [
   REGISTRY_CERT_FILE,
+  REGISTRY_TOKEN_CERT_FILE,
   `${CERTS_D_DIR}/*/ca.crt`,
   `${BUNDLES_DIR}/*.loaded`,
 ];

@@ -82,6 +82,8 @@ export interface RegistryPlanInput {
   keepAdminPassword?: boolean;
   /** Token authentication (registry.auth.token): no htpasswd and no admin password, a token-signing key. */
   token?: TokenAuthSettings | undefined;
+  /** Issue the certificates again although the kept ones are good (`certs rotate`), with this reason. */
+  renew?: string | undefined;
   now?: Date;
 }
 
@@ -119,7 +121,7 @@ async function serverCert(input: RegistryPlanInput): Promise<CertifiedKey & { re
   const problem =
     keyPem === undefined
       ? 'no registry certificate yet'
-      : serverCertificateProblem(certPem, input.caCertPem, names, input.now);
+      : (serverCertificateProblem(certPem, input.caCertPem, names, input.now) ?? input.renew);
   if (!problem) return { certPem: certPem!, keyPem: keyPem! };
   const caKey = await input.caKey();
   const cert = await issueServerCert({ certPem: input.caCertPem, keyPem: caKey }, names, input.now);
@@ -153,7 +155,7 @@ export function tokenSigningCertProblem(
 async function tokenSigningCert(input: RegistryPlanInput): Promise<CertifiedKey & { reason?: string }> {
   const certPem = input.state.get(REGISTRY_TOKEN_CERT_FILE);
   const keyPem = input.state.get(REGISTRY_TOKEN_KEY_FILE);
-  const problem = tokenSigningCertProblem(certPem, keyPem, input.caCertPem, input.now);
+  const problem = tokenSigningCertProblem(certPem, keyPem, input.caCertPem, input.now) ?? input.renew;
   if (!problem) return { certPem: certPem!, keyPem: keyPem! };
   const cert = await issueTokenSigningCert(
     { certPem: input.caCertPem, keyPem: await input.caKey() },
@@ -242,7 +244,7 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
     stateFiles,
     ...(generated ? { generatedAdminPassword: generated } : {}),
     ...(cert.reason || signing?.reason
-      ? { certReason: [cert.reason, signing?.reason].filter(Boolean).join('; ') }
+      ? { certReason: [...new Set([cert.reason, signing?.reason].filter(Boolean))].join('; ') }
       : {}),
     replicas: [],
   };

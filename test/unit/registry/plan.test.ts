@@ -104,6 +104,19 @@ describe('registry plan', () => {
     expect(kinds(second).sort()).toEqual(['cert', 'key']);
   });
 
+  it('certs rotate: a new certificate although the kept one is good, the same password and http secret', async () => {
+    const first = await planRegistry(input());
+    const rotated = await planRegistry(input({ state: keptState(first), renew: 'rotation asked' }));
+    expect(rotated.certReason).toBe('rotation asked');
+    expect(rotated.stateFiles.get(REGISTRY_CERT_FILE)!.content).not.toBe(
+      first.stateFiles.get(REGISTRY_CERT_FILE)!.content,
+    );
+    const kinds = (p: RegistryPlan) =>
+      p.objects.filter((o) => !names(first).includes(o.name)).map((o) => o.name.split('-')[2]);
+    expect(kinds(rotated).sort()).toEqual(['cert', 'key']);
+    expect(rotated.generatedAdminPassword).toBeUndefined();
+  });
+
   it('refuses a user whose password variable is not set, naming the variable', async () => {
     const spec = registrySpec({ auth: { htpasswd: { users: [{ name: 'ci', passwordEnv: 'CI_PW' }] } } });
     await expect(planRegistry(input({ spec }))).rejects.toThrow(/CI_PW is not set/);

@@ -24,7 +24,7 @@ const token: TokenAuthSettings = {
   expirySeconds: 300,
 };
 
-function plan(state = new Map<string, string>()): Promise<RegistryPlan> {
+function plan(state = new Map<string, string>(), renew?: string): Promise<RegistryPlan> {
   return planRegistry({
     spec: registrySpec({ auth: { token: { port: 5444, expirySeconds: 300 } } }),
     cluster: 'prod',
@@ -34,6 +34,7 @@ function plan(state = new Map<string, string>()): Promise<RegistryPlan> {
     caCertPem: ca.certPem,
     caKey: async () => ca.keyPem,
     token,
+    renew,
     now: NOW,
   });
 }
@@ -85,6 +86,18 @@ describe('the registry with token authentication', () => {
         new Date('2027-05-20T00:00:00Z'),
       ),
     ).toMatch(/expires soon/);
+  });
+
+  it('certs rotate: a new signing key and certificate although the kept ones are good', async () => {
+    const first = await plan();
+    const kept = new Map([...first.stateFiles].map(([path, f]) => [path, f.content]));
+    const rotated = await plan(kept, 'rotation asked');
+    expect(rotated.stateFiles.get(REGISTRY_TOKEN_KEY_FILE)!.content).not.toBe(
+      first.stateFiles.get(REGISTRY_TOKEN_KEY_FILE)!.content,
+    );
+    expect(rotated.certReason).toBe('rotation asked');
+    const cert = new X509Certificate(rotated.stateFiles.get(REGISTRY_TOKEN_CERT_FILE)!.content);
+    expect(cert.checkIssued(new X509Certificate(ca.certPem))).toBe(true);
   });
 
   it('writes auth.token into config.yml (and no htpasswd)', () => {

@@ -1,0 +1,39 @@
+import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
+import type { AnyPhase } from '../phase/phase.js';
+import { runAction } from '../phase/runner.js';
+import { certsReadPhase, type CertsStatusContext } from '../phases/certs-read.js';
+import { gatherFactsPhase } from '../phases/gather-facts.js';
+import { tolerantConnectPhase } from '../phases/reset-connect.js';
+import { expiryWarnings } from '../pki/expiry.js';
+import type { CertsStatusResult } from '../ui/results/certs.js';
+
+/**
+ * `eectl certs status`: reachable hosts → facts → every certificate's expiry. It changes nothing and takes
+ * no cluster lock (as `status`): an expiry is worth reading while another run holds the lock.
+ */
+export const CERTS_STATUS_PHASES: AnyPhase<CertsStatusContext>[] = [
+  tolerantConnectPhase(', so its certificates are not read'),
+  gatherFactsPhase,
+  certsReadPhase,
+];
+
+/** Runs `eectl certs status` (see CERTS_STATUS_PHASES). */
+export async function certsStatus(options: Omit<ActionOptions, 'dryRun'>): Promise<CertsStatusResult> {
+  const ctx: CertsStatusContext = {
+    ...newClusterContext({ ...options, dryRun: false }),
+    unreachable: [],
+    expiries: [],
+    unread: [],
+    stale: [],
+  };
+  const report = await runAction(CERTS_STATUS_PHASES, ctx, options.progress, async () => {});
+  return {
+    cluster: options.config.metadata.name,
+    certificates: ctx.expiries,
+    unread: ctx.unread,
+    warnings: [...expiryWarnings(ctx.expiries), ...ctx.stale],
+    ...report,
+  };
+}
+
+export type { CertsStatusResult } from '../ui/results/certs.js';

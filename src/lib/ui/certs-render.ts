@@ -1,0 +1,71 @@
+import chalk from 'chalk';
+import { CERT_KIND_LABEL, type CertExpiry } from '../pki/expiry.js';
+import { renderDryRun } from './changes.js';
+import type { CertsRotatePlan, CertsRotateResult, CertsStatusResult } from './results/certs.js';
+import { renderRollingPreview } from './rolling-render.js';
+import { renderTable } from './table.js';
+
+/** Days left, coloured: red when expired, yellow in the last 30 days. */
+function left(r: CertExpiry): string {
+  if (r.daysLeft < 0) return chalk.red(`expired ${-r.daysLeft}d ago`);
+  return r.due ? chalk.yellow(`${r.daysLeft}d`) : `${r.daysLeft}d`;
+}
+
+/** The expiry table of `certs status`: one row per certificate, then what could not be read and the warnings. */
+export function renderCertsStatus(r: CertsStatusResult): string {
+  const lines = [
+    renderTable(
+      ['CERTIFICATE', 'OF', 'EXPIRES', 'LEFT', 'SERIAL', 'WHERE'],
+      r.certificates.map((c) => [
+        CERT_KIND_LABEL[c.kind],
+        c.owner,
+        c.notAfter.slice(0, 10),
+        left(c),
+        c.serial.slice(0, 16),
+        c.where,
+      ]),
+    ),
+  ];
+  for (const u of r.unread) lines.push(chalk.yellow(`not read: ${u.where}: ${u.message}`));
+  if (r.warnings.length > 0) lines.push('', ...r.warnings.map((w) => chalk.yellow(`! ${w}`)));
+  return lines.join('\n');
+}
+
+/** The plan shown before `certs rotate` changes anything. */
+export function renderRotatePlan(plan: CertsRotatePlan): string {
+  const lines = ['Certificates issued again, and what takes each one up:'];
+  for (const c of plan.certificates) lines.push(`  - ${c.what} of ${c.owner}: ${c.takenUpBy}`);
+  if (plan.engineRestarts.length > 0) {
+    lines.push(
+      `Engines restarted one at a time through the rolling path (drained, restarted, checked): ${plan.engineRestarts.join(', ')}`,
+    );
+  }
+  if (plan.swarmCa) {
+    lines.push(
+      "The swarm's root CA is rotated (docker swarm ca --rotate); every node gets a new certificate.",
+    );
+  }
+  lines.push('Client bundles stay valid: the cluster CA does not change.');
+  return lines.join('\n');
+}
+
+/** The human summary of `certs rotate`. */
+export function renderRotateSummary(r: CertsRotateResult): string {
+  if (r.dryRun) {
+    return [
+      renderRotatePlan(r.plan),
+      '',
+      ...renderDryRun(r.changes),
+      ...(r.rolling ? renderRollingPreview(r.rolling) : []),
+    ].join('\n');
+  }
+  const lines = [
+    chalk.green(`Rotated ${r.plan.certificates.length} certificate(s) in ${r.seconds.toFixed(0)}s.`),
+  ];
+  for (const [owner, serial] of Object.entries(r.serials))
+    lines.push(`  ${owner}: new serial ${serial.toLowerCase()}`);
+  if (r.swarmCa)
+    lines.push(`  swarm CA rotated: ${r.swarmCa.nodes} nodes have new certificates (${r.swarmCa.seconds}s)`);
+  for (const w of r.warnings) lines.push(chalk.yellow(`! ${w}`));
+  return lines.join('\n');
+}
