@@ -1,5 +1,5 @@
 import type { ClusterContext } from '../phase/cluster-context.js';
-import type { Phase, PhaseOutput } from '../phase/phase.js';
+import type { Phase } from '../phase/phase.js';
 import { rollHosts, type RollingOptions } from '../rolling/roll.js';
 
 /**
