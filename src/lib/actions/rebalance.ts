@@ -1,8 +1,7 @@
-import { ChangeLog } from '../phase/changes.js';
 import type { ActionOptions } from '../phase/cluster-context.js';
 import { setByPhases, type AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
-import { managerLockPhase, nodeConnectPhase } from '../phases/node-connect.js';
+import { managerActionContext, managerLockPhase, nodeConnectPhase } from '../phases/node-connect.js';
 import { rebalancePlanPhase, type RebalanceContext } from '../phases/rebalance-plan.js';
 import { rebalanceServicesPhase } from '../phases/rebalance-services.js';
 import type { RebalancePlan, RebalanceResult } from '../ui/results.js';
@@ -28,15 +27,7 @@ export const REBALANCE_PHASES: AnyPhase<RebalanceContext>[] = [
 /** Runs `eectl rebalance` (see REBALANCE_PHASES). */
 export async function rebalance(options: RebalanceOptions): Promise<RebalanceResult> {
   const ctx: RebalanceContext = {
-    config: options.config,
-    connect: (spec) => options.session.connect(spec),
-    log: options.log,
-    changes: new ChangeLog(options.dryRun),
-    concurrency: options.concurrency,
-    signal: options.signal,
-    managers: [],
-    unreachable: new Map(),
-    swarm: new Map(),
+    ...managerActionContext(options),
     named: options.services,
     timeoutMs: options.timeoutMs,
     confirm: options.confirm,

@@ -1,10 +1,10 @@
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { ChangeLog } from '../phase/changes.js';
 import type { ActionOptions } from '../phase/cluster-context.js';
 import { setByPhases, type AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import {
+  managerActionContext,
   managerLockPhase,
   nodeConnectPhase,
   reachManagers,
@@ -55,15 +55,7 @@ export const REGISTRY_GC_PHASES: AnyPhase<RegistryGcContext>[] = [
 /** Runs `eectl registry gc` (see REGISTRY_GC_PHASES). */
 export async function registryGc(options: RegistryGcOptions): Promise<RegistryGcResult> {
   const ctx: RegistryGcContext = {
-    config: options.config,
-    connect: (spec) => options.session.connect(spec),
-    log: options.log,
-    changes: new ChangeLog(options.dryRun),
-    concurrency: options.concurrency,
-    signal: options.signal,
-    managers: [],
-    unreachable: new Map(),
-    swarm: new Map(),
+    ...managerActionContext(options),
     deleteUntagged: options.deleteUntagged,
     confirm: options.confirm,
   };
@@ -105,15 +97,7 @@ export const REGISTRY_PRUNE_PHASES: AnyPhase<RegistryPruneContext>[] = [
 /** Runs `eectl registry prune` (see REGISTRY_PRUNE_PHASES). */
 export async function registryPrune(options: RegistryPruneOptions): Promise<RegistryPruneResult> {
   const ctx: RegistryPruneContext = {
-    config: options.config,
-    connect: (spec) => options.session.connect(spec),
-    log: options.log,
-    changes: new ChangeLog(options.dryRun),
-    concurrency: options.concurrency,
-    signal: options.signal,
-    managers: [],
-    unreachable: new Map(),
-    swarm: new Map(),
+    ...managerActionContext(options),
     now: options.now ?? new Date(),
     confirm: options.confirm,
   };

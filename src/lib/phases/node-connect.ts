@@ -1,3 +1,5 @@
+import type { ActionOptions } from '../phase/cluster-context.js';
+import { ChangeLog } from '../phase/changes.js';
 import type { NodeContext } from '../phase/node-context.js';
 import { ClusterLock } from '../cluster/lock.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
@@ -23,6 +25,21 @@ export function readOnlyManagerContext(
   log: ManagerContext['log'],
 ): ManagerContext {
   return { config, connect, log, managers: [], unreachable: new Map(), swarm: new Map() };
+}
+
+/**
+ * The context of a command that changes the swarm through one manager (rebalance, registry gc and prune),
+ * before its first phase: nothing reached, nothing changed; the command adds its own fields.
+ */
+export function managerActionContext(
+  options: Pick<ActionOptions, 'config' | 'session' | 'log' | 'dryRun' | 'concurrency' | 'signal'>,
+): PhaseContext & ManagerContext {
+  return {
+    ...readOnlyManagerContext(options.config, (spec) => options.session.connect(spec), options.log),
+    changes: new ChangeLog(options.dryRun),
+    concurrency: options.concurrency,
+    signal: options.signal,
+  };
 }
 
 /**
