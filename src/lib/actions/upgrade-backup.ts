@@ -7,7 +7,7 @@ import { EectlError, toEectlError, UsageError } from '../errors.js';
 import type { Session } from '../cluster/session.js';
 import type { Logger } from '../ui/log.js';
 import { backup } from './backup.js';
-import type { UpgradeBackup } from './upgrade.js';
+import type { UpgradeBackup } from '../phases/upgrade.js';
 
 /** What the upgrade's backup is built from: the file's backup settings and the command's run. */
 export interface UpgradeBackupOptions {

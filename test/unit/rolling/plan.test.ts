@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDowngrade, needsUpgrade } from '../../../src/lib/actions/upgrade.js';
+import { isDowngrade, needsUpgrade } from '../../../src/lib/phases/upgrade.js';
 import { rollingOrder, workerBatchSize, type RollingMember } from '../../../src/lib/rolling/plan.js';
 
 const member = (
