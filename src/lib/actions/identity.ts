@@ -1,21 +1,23 @@
-import { compilePolicy } from '../access/compile.js';
 import type { AccessPolicy } from '../access/model.js';
-import { AUTHZ_MANIFEST, POLICY_FILE } from '../access/paths.js';
+import { POLICY_FILE } from '../access/paths.js';
 import { parsePolicy } from '../access/plugin.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { EectlError, ExitCode, UsageError, toEectlError } from '../errors.js';
-import { Host } from '../host/host.js';
-import { diffIsEmpty, identityDiff, type IdentityDiff } from '../identity/diff.js';
-import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
-import type { AnyPhase, Phase } from '../phase/phase.js';
+import { EectlError, ExitCode, UsageError } from '../errors.js';
+import { diffIsEmpty, type IdentityDiff } from '../identity/diff.js';
+import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
+import type { AnyPhase } from '../phase/phase.js';
 import { runAction, type ActionReport } from '../phase/runner.js';
-import { writePolicy } from '../phases/access.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { directoryRead, readDirectoryPhase } from '../phases/identity.js';
+import {
+  connectManagersPhase,
+  planPolicyPhase,
+  writePolicyPhase,
+  type SyncContext,
+} from '../phases/identity-sync.js';
 import { lockPhaseFor } from '../phases/lock.js';
 import type { UnreachableHost } from '../phases/reset-connect.js';
 import type { Change } from '../ui/results.js';
-import { mapAll, mapSettled } from '../util/concurrency.js';
 import { firstManager, type AccessOptions } from './access.js';
 
 /** What `identity sync` did: who gained or lost access, and on which managers the policy was written. */
@@ -32,103 +34,6 @@ export interface IdentitySyncResult extends ActionReport {
   warnings: string[];
   changes: Change[];
 }
-
-interface SyncContext extends ClusterContext {
-  unreachable: UnreachableHost[];
-  /** The next policy and what it changes, once planned. */
-  next?: { json: string; diff: IdentityDiff };
-}
-
-/**
- * Connects the managers only (workers hold no policy). One that cannot be reached is written to next
- * time: the run goes on for the others and ends with exit 4, naming it; the lock's manager must answer.
- */
-const connectManagersPhase: Phase<SyncContext> = {
-  title: 'Connect to hosts',
-  async run(ctx, out) {
-    const specs = ctx.config.spec.hosts.filter((h) => h.role === 'manager');
-    const settled = await mapSettled(specs, ctx.concurrency, async (spec) => {
-      const host = new Host(spec, await ctx.connect(spec));
-      out.report(spec.address, 'connected');
-      return host;
-    });
-    for (const s of settled) {
-      if (s.ok) continue;
-      const message = toEectlError(s.error).message;
-      ctx.unreachable.push({ host: s.item.address, message });
-      ctx.log.warn(`${s.item.address}: cannot be reached, so its policy is not updated: ${message}`);
-    }
-    ctx.hosts = settled.flatMap((s) => (s.ok ? [s.value] : []));
-  },
-};
-
-/** The policy the managers enforce now, with the file's access and what the directory said. */
-const planPolicyPhase: Phase<SyncContext> = {
-  title: 'Compare with the managers’ policy',
-  async run(ctx, out) {
-    const current: AccessPolicy[] = [];
-    for (const host of ctx.hosts) {
-      const files = host.known.files;
-      const text = files[POLICY_FILE];
-      if (files[AUTHZ_MANIFEST] === undefined || text === undefined) {
-        throw new EectlError(
-          `${host.name}: no authorization plugin: identity sync updates an installed policy`,
-          {
-            code: 'EIDENTITY_NO_POLICY',
-            kind: 'user',
-            exitCode: ExitCode.preflight,
-            host: host.name,
-            suggestions: ['Run eectl install: it installs the plugin and reads the directory too.'],
-          },
-        );
-      }
-      try {
-        current.push(parsePolicy(text));
-      } catch (error) {
-        throw new EectlError(`${host.name}: ${POLICY_FILE} cannot be read (${(error as Error).message})`, {
-          code: 'EIDENTITY_NO_POLICY',
-          kind: 'external',
-          exitCode: ExitCode.preflight,
-          host: host.name,
-          suggestions: ['Run eectl install: it writes the policy again.'],
-        });
-      }
-    }
-    const read = await directoryRead(ctx);
-    if (!read) throw new Error('bug: identity sync without a directory read');
-    const base = current[0];
-    // Only people change here: the image policy and the registry's rules stay as install wrote them.
-    const compiled = compilePolicy(
-      ctx.config.metadata.name,
-      ctx.config.spec.access,
-      current,
-      new Date(read.snapshot.readAt),
-      base?.images,
-      read.input,
-    );
-    const policy: AccessPolicy = {
-      ...compiled,
-      ...(compiled.registry === undefined && base?.registry !== undefined && { registry: base.registry }),
-    };
-    const diff = identityDiff(base, policy);
-    ctx.next = { json: `${JSON.stringify(policy, null, 2)}\n`, diff };
-    out.report(
-      read.snapshot.url,
-      diffIsEmpty(diff)
-        ? 'no change in users or teams'
-        : `+${diff.usersAdded.length} -${diff.usersRemoved.length} users, +${diff.membershipsAdded.length} -${diff.membershipsRemoved.length} memberships`,
-    );
-  },
-};
-
-/** Every reachable manager gets the policy (with the new time of the sync); the plugin reloads it itself. */
-const writePolicyPhase: Phase<SyncContext, 'next'> = {
-  title: 'Write the policy on the managers',
-  needs: ['next'],
-  async run(ctx) {
-    await mapAll(ctx.hosts, ctx.concurrency, (host) => writePolicy(ctx, host, ctx.next.json));
-  },
-};
 
 /** `eectl identity sync`: managers → lock → facts → directory → new policy → written on every manager. */
 export const IDENTITY_SYNC_PHASES: AnyPhase<SyncContext>[] = [
