@@ -10,6 +10,7 @@ import { runLocal } from '../../src/lib/sandbox/exec.js';
 import { runEectl } from '../helpers/cli.js';
 import { loadBusybox } from './helpers/images.js';
 import { useSandbox } from './helpers/sandbox.js';
+import { waitFor } from './helpers/wait.js';
 
 // One manager and two workers: the manager's engine restarts for its new API certificate while a service
 // runs on the workers; one manager is enough to prove the rolling path keeps the workload and the bundle.
@@ -20,14 +21,6 @@ interface Sample {
   web: number;
   /** Whether the manager's API answered with the bundle's certificate. */
   api: boolean;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 describe('eectl certs: status, rotate under a running service, --swarm-ca (1 manager, 2 workers)', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runEectl, startEectl } from '../helpers/cli.js';
 import { loadBusybox } from './helpers/images.js';
 import { useSandbox } from './helpers/sandbox.js';
+import { waitFor } from './helpers/wait.js';
 
 // What the sandbox mirror resolves engine.version "20.10" to.
 const PINNED_PACKAGE = '20.10.24+dfsg1-1+deb12u1+b6';
@@ -13,14 +14,6 @@ interface InstallJson {
   changes: { host: string; description: string; applied: boolean }[];
   quorum?: { managers: number; reachable: number; description: string };
   seconds: number;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 describe('eectl install: 3 managers + 2 workers from fresh hosts', () => {

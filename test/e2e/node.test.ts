@@ -5,6 +5,7 @@ import { isMap, isSeq, parseDocument } from 'yaml';
 import { runEectl } from '../helpers/cli.js';
 import { loadBusybox } from './helpers/images.js';
 import { useSandbox } from './helpers/sandbox.js';
+import { waitFor } from './helpers/wait.js';
 
 interface NodeResultJson {
   command: string;
@@ -27,14 +28,6 @@ interface NodeLsJson {
     inSwarm: boolean;
   }[];
   quorum: { managers: number; reachable: number };
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 /** Lines of `after` that `before` lacks, when `after` only adds lines (else undefined). */

@@ -6,6 +6,7 @@ import type { InstallResult } from '../../src/lib/actions/install.js';
 import type { ResetResult } from '../../src/lib/actions/reset.js';
 import { runLocal } from '../../src/lib/sandbox/exec.js';
 import { useSandbox } from './helpers/sandbox.js';
+import { waitFor } from './helpers/wait.js';
 
 /** The built CLI, as users run it, without a terminal (`npm run build` first, as `npm run test:e2e` does). */
 async function eectl(...args: string[]) {
@@ -42,14 +43,6 @@ ip -o link show | awk -F': ' '{print $2}' | grep -E '^(docker0|docker_gwbridge|b
 iptables-save | grep -E '^:DOCKER(-| )|docker0|docker_gwbridge' | sed 's/^/firewall /'
 getent group docker >/dev/null && echo 'group docker'
 true`;
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 /** Proof that a host runs the engine and its swarm: the daemon's version and the node's swarm state. */
 const ENGINE_STATE = `docker info --format '{{.ServerVersion}} {{.Swarm.LocalNodeState}}' 2>&1 || true`;

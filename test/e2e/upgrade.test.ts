@@ -9,6 +9,7 @@ import { parseDocument } from 'yaml';
 import { runEectl, startEectl } from '../helpers/cli.js';
 import { loadBusybox } from './helpers/images.js';
 import { uniqueSandboxName, useSandbox } from './helpers/sandbox.js';
+import { waitFor } from './helpers/wait.js';
 
 // What the sandbox mirror offers: bookworm's docker.io and trixie's.
 const OLD_DAEMON = '20.10.24';
@@ -18,14 +19,6 @@ interface Change {
   host: string;
   description: string;
   applied: boolean;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 /** One sample of the cluster during an upgrade, read through the mutual-TLS API of whichever manager answers. */
