@@ -13,7 +13,7 @@ import { parseDocument } from 'yaml';
 import { DockerCli } from '../dist/lib/sandbox/docker.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { runOnHost } from '../dist/lib/sandbox/faults.js';
-import { sandboxUp } from '../dist/lib/sandbox/up.js';
+import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
 import { sandboxName, smoke, writeResult } from './results.mjs';
 
@@ -46,7 +46,7 @@ async function main() {
   const logger = runLog.logger('bench-registry');
   const docker = new DockerCli({ logger });
   const name = sandboxName('registry');
-  const up = await sandboxUp({ name, managers: 1, workers: 0, registries: 2, renderer: 'simple', logger });
+  const up = await sandboxUp({ name, managers: 1, workers: 0, registries: 2, mode: 'plain', logger });
   try {
     const m1 = up.hosts.find((h) => h.role === 'manager');
     const r1 = up.hosts.find((h) => h.role === 'registry');
