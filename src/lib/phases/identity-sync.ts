@@ -2,15 +2,14 @@ import { compilePolicy } from '../access/compile.js';
 import type { AccessPolicy } from '../access/model.js';
 import { AUTHZ_MANIFEST, POLICY_FILE } from '../access/paths.js';
 import { parsePolicy } from '../access/plugin.js';
-import { EectlError, ExitCode, toEectlError } from '../errors.js';
-import { Host } from '../host/host.js';
+import { EectlError, ExitCode } from '../errors.js';
 import { diffIsEmpty, identityDiff, type IdentityDiff } from '../identity/diff.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Phase } from '../phase/phase.js';
-import { mapAll, mapSettled } from '../util/concurrency.js';
+import { mapAll } from '../util/concurrency.js';
 import { writePolicy } from './access.js';
 import { directoryRead } from './identity.js';
-import type { UnreachableHost } from './reset-connect.js';
+import { tolerantConnectPhase, type UnreachableHost } from './reset-connect.js';
 
 /** The context of `eectl identity sync`: the managers reached, and the next policy once planned. */
 export interface SyncContext extends ClusterContext {
@@ -23,24 +22,10 @@ export interface SyncContext extends ClusterContext {
  * Connects the managers only (workers hold no policy). One that cannot be reached is written to next
  * time: the run goes on for the others and ends with exit 4, naming it; the lock's manager must answer.
  */
-export const connectManagersPhase: Phase<SyncContext> = {
-  title: 'Connect to hosts',
-  async run(ctx, out) {
-    const specs = ctx.config.spec.hosts.filter((h) => h.role === 'manager');
-    const settled = await mapSettled(specs, ctx.concurrency, async (spec) => {
-      const host = new Host(spec, await ctx.connect(spec));
-      out.report(spec.address, 'connected');
-      return host;
-    });
-    for (const s of settled) {
-      if (s.ok) continue;
-      const message = toEectlError(s.error).message;
-      ctx.unreachable.push({ host: s.item.address, message });
-      ctx.log.warn(`${s.item.address}: cannot be reached, so its policy is not updated: ${message}`);
-    }
-    ctx.hosts = settled.flatMap((s) => (s.ok ? [s.value] : []));
-  },
-};
+export const connectManagersPhase: Phase<SyncContext> = tolerantConnectPhase(
+  ', so its policy is not updated',
+  (spec) => spec.role === 'manager',
+);
 
 /** The policy the managers enforce now, with the file's access and what the directory said. */
 export const planPolicyPhase: Phase<SyncContext> = {
