@@ -138,6 +138,38 @@ describe.runIf(haveSlapd())('eectl identity sync (scripted managers, real slapd)
     }
   });
 
+  it('writes the policy on the managers that answer when one is down, never contacts the worker, and exits 4 naming the one left', async () => {
+    const asked: string[] = [];
+    const inner = cluster.session();
+    const since = cluster.mark();
+    const error = await failure(
+      identitySync({
+        config: await config(),
+        session: {
+          connect: async (spec) => {
+            asked.push(spec.address);
+            if (spec.address === '10.0.0.13') throw new Error('10.0.0.13: connect EHOSTUNREACH');
+            return inner.connect(spec);
+          },
+          close: inner.close,
+        },
+        log: nullLogger,
+        dryRun: false,
+        concurrency: 8,
+        progress: 'silent',
+      }),
+    );
+    expect(error).toMatchObject({ code: 'EIDENTITY_PARTIAL', exitCode: 4 });
+    expect(error.message).toContain('not on 10.0.0.13 (unreachable)');
+    expect([...new Set(asked)].sort()).toEqual(MANAGERS);
+    expect(
+      cluster
+        .hostWork(since)
+        .filter((l) => l.endsWith(`upload ${POLICY_FILE}`))
+        .sort(),
+    ).toEqual(['10.0.0.11', '10.0.0.12'].map((m) => `${m}: upload ${POLICY_FILE}`));
+  });
+
   it('changes no host when the directory cannot be reached, and says which and why', async () => {
     const since = cluster.mark();
     const e = await failure(sync(false, 'ldaps://127.0.0.1:1'));
