@@ -18,7 +18,10 @@ export const FORCE_RISKS =
   'its tasks are not drained first, so its replicas are missing until the swarm reschedules them; and if the host comes back, it still believes it is in the swarm: reset it, or run `docker swarm leave --force` on it, before it joins again';
 
 /** The swarm's verdict plus what only removal needs: a host eectl can log in to, or --force. */
-export function removalRules(change: NodeChange, ctx: NodeContext): Verdict {
+export function removalRules(
+  change: NodeChange,
+  ctx: Pick<NodeContext, 'force' | 'node' | 'host' | 'spec' | 'target' | 'hostError'>,
+): Verdict {
   const verdict = removalVerdict(change);
   if (ctx.force || !ctx.node) {
     if (ctx.force && ctx.node && !ctx.host) verdict.warnings.push(`--force: ${FORCE_RISKS}`);

@@ -1,5 +1,4 @@
-import type { Host } from '../host/host.js';
-import { configurerFor, engineVersions } from '../host/os/index.js';
+import { configurerFor, engineVersions, type ConfigurerFacts } from '../host/os/index.js';
 import type { CommandStep } from '../host/os/steps.js';
 import { matchingVersions, newestFirst } from '../host/version.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
@@ -12,7 +11,7 @@ import { sourceSpec } from './package-source.js';
 export type ListContext = ClusterContext & { offers: HostOffer[] };
 
 /** The steps `upgrade --list` runs on a host: refresh the engine source's package lists, list the engine package. */
-export function listSteps(host: Pick<Host, 'known'>, ctx: ClusterContext): CommandStep[] {
+export function listSteps(host: { known: ConfigurerFacts }, ctx: ClusterContext): CommandStep[] {
   const configurer = configurerFor(host.known);
   const spec = sourceSpec(ctx);
   const refresh = configurer.refreshMetadata(spec).filter((s): s is CommandStep => s.kind === 'command');

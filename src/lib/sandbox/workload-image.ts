@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { runLocal } from './exec.js';
 import type { RegistryBundle } from './registry-image.js';
-import type { SandboxDescription } from './state.js';
+import type { SandboxDescription, SandboxHost } from './state.js';
 import { upstreamVersion } from './registry-image.js';
 import { busyboxDeb, debVersion, extractDeb, type ToolContext } from './tool-image.js';
 
@@ -86,7 +86,9 @@ export function firstWorkloadCommand(image: string): string[] {
 }
 
 /** What `sandbox up` prints: the first service, ready to run once installed, and how to reach it. */
-export function firstWorkloadLines(s: SandboxDescription): string[] {
+export function firstWorkloadLines(
+  s: Pick<SandboxDescription, 'workload' | 'clusterFile'> & { hosts: readonly Pick<SandboxHost, 'role' | 'address'>[] },
+): string[] {
   const manager = s.hosts.find((h) => h.role === 'manager')?.address;
   if (!s.workload || manager === undefined) return [];
   const exec = `eectl exec -c ${s.clusterFile} --host ${manager} --`;

@@ -21,11 +21,12 @@ const fileWith = (spec: Record<string, unknown> = {}) =>
   });
 
 /** A session that fails the test if anything connects. */
-const noSession = {
+const noSession: Session = {
   connect: () => {
     throw new Error('no manager should be asked');
   },
-} as unknown as Session;
+  close: () => Promise.resolve(),
+};
 
 describe('access check without a policy in the file', () => {
   it('answers "allowed: access control is off", asking no manager', async () => {
@@ -114,7 +115,7 @@ describe('access check --registry-scope', () => {
         }),
       },
     ]);
-    const session = { connect: async () => conn } as unknown as Session;
+    const session: Session = { connect: async () => conn, close: () => Promise.resolve() };
     const r = await registryScopeCheck(
       { config, session, log: nullLogger },
       { user: 'alice', scopes: ['repository:web/app:pull,push'] },

@@ -5,13 +5,12 @@ import { listUpgradeVersions, mergeOffers } from '../../../src/lib/actions/upgra
 import { listSteps } from '../../../src/lib/phases/upgrade-list.js';
 import { ClusterFile } from '../../../src/lib/config/cluster-file.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
-import type { Host } from '../../../src/lib/host/host.js';
-import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { renderUpgradeList } from '../../../src/lib/ui/upgrade-summary.js';
 import { clusterFile, OFFERED, ScriptedCluster } from '../../helpers/scripted-cluster.js';
 import { DEBIAN_12, FEDORA_40, ROCKY_9, SLES_15 } from '../host/os/fixtures.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';
+import { testClusterContext } from '../../helpers/contexts.js';
 
 useTempEectlHome();
 
@@ -60,16 +59,16 @@ describe('upgrade --list over the scripted cluster', () => {
 
 describe('the commands --list runs, per OS family', () => {
   const ctx = (engine: Record<string, unknown>) =>
-    ({
-      config: clusterSchema.parse({
+    testClusterContext(
+      clusterSchema.parse({
         apiVersion: 'eectl/v1',
         kind: 'Cluster',
         metadata: { name: 'prod' },
         spec: { hosts: [{ address: '10.0.0.11', role: 'manager' }], engine },
       }),
-    }) as unknown as ClusterContext;
+    );
   const argv = (facts: typeof DEBIAN_12, engine: Record<string, unknown>) =>
-    listSteps({ known: facts } as unknown as Pick<Host, 'known'>, ctx(engine)).map((s) =>
+    listSteps({ known: facts }, ctx(engine)).map((s) =>
       [s.sudo ? 'root' : 'user', ...s.command].join(' '),
     );
 

@@ -7,16 +7,18 @@ import {
 } from '../../../src/lib/backup/address-map.js';
 import type { Manifest } from '../../../src/lib/backup/manifest.js';
 import { EectlError, ExitCode } from '../../../src/lib/errors.js';
+import { manifestMeta } from '../../helpers/backup-fixtures.js';
 
-const manifest = {
-  source: { address: '10.0.1.12', nodeId: 'n2', hostname: 'm2' },
+const manifest: Manifest = {
+  ...manifestMeta({ source: { address: '10.0.1.12', nodeId: 'n2', hostname: 'm2' } }),
+  entries: [],
   nodes: [
     { hostname: 'm1', address: '10.0.1.11', role: 'manager', id: 'n1', engineVersion: '20.10.24' },
     { hostname: 'm2', address: '10.0.1.12', role: 'manager', id: 'n2', engineVersion: '20.10.24' },
     { hostname: 'm3', address: '10.0.1.13', role: 'manager', id: 'n3', engineVersion: '20.10.24' },
     { hostname: 'w1', address: '10.0.1.21', role: 'worker', id: 'n4', engineVersion: '20.10.24' },
   ],
-} as unknown as Manifest;
+};
 
 const host = (name: string, advertiseAddress: string, isManager = true): MappableHost => ({
   name,

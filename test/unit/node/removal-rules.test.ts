@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeContext } from '../../../src/lib/phase/node-context.js';
 import { removalRules } from '../../../src/lib/actions/node-remove.js';
 import { hostSchema } from '../../../src/lib/config/schema.js';
 import { EectlError } from '../../../src/lib/errors.js';
-import type { Host } from '../../../src/lib/host/host.js';
+import { Host } from '../../../src/lib/host/host.js';
+import { stubConnection } from '../../helpers/contexts.js';
 import type { NodeChange } from '../../../src/lib/swarm/node-safety.js';
 import type { SwarmNode } from '../../../src/lib/swarm/nodes.js';
 
@@ -27,11 +27,11 @@ function situation(options: { inFile: boolean; reachable: boolean; force: boolea
     force: options.force,
     node: worker,
     spec,
-    host: options.reachable && spec ? ({ name: spec.address } as Host) : undefined,
+    host: options.reachable && spec ? new Host(spec, stubConnection(spec.address)) : undefined,
     hostError: options.reachable
       ? undefined
       : new EectlError('10.0.0.22: connect EHOSTUNREACH', { code: 'ECONNECT' }),
-  } as unknown as NodeContext;
+  } satisfies Parameters<typeof removalRules>[1];
   const change: NodeChange = {
     name: ctx.target,
     node: worker,

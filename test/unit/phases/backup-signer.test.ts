@@ -9,9 +9,8 @@ import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { findManifestSigner } from '../../../src/lib/phases/backup-signer.js';
 import { createCa, type CertifiedKey } from '../../../src/lib/pki/certificates.js';
 import { HOST_CA_CERT, HOST_CA_KEY, localPkiDir } from '../../../src/lib/pki/paths.js';
-import type { Connection } from '../../../src/lib/ssh/connection.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';
+import { stubConnection, testClusterContext } from '../../helpers/contexts.js';
 
 // Which key signs a backup's manifest: found before anything is stopped, refused (exit 3) without one.
 
@@ -21,14 +20,12 @@ let other: CertifiedKey;
 /** The source manager: its CA certificate in the facts, its key (or none) read as root on request. */
 function source(certPem: string | undefined, keyOnHost: string | undefined) {
   const reads: string[] = [];
-  const conn = {
-    name: '10.0.0.12',
-    log: nullLogger,
+  const conn = stubConnection('10.0.0.12', {
     readFile: (path: string) => {
       reads.push(path);
       return Promise.resolve(path === HOST_CA_KEY && keyOnHost ? Buffer.from(keyOnHost) : undefined);
     },
-  } as unknown as Connection;
+  });
   const host = new Host({ address: '10.0.0.12', role: 'manager' } as Host['spec'], conn);
   host.facts = makeFacts({ files: certPem ? { [HOST_CA_CERT]: certPem } : {} });
   return { host, reads };
@@ -41,7 +38,7 @@ function context(controlPlane: Record<string, unknown> = {}): ClusterContext {
     metadata: { name: 'prod' },
     spec: { hosts: [{ address: '10.0.0.12', role: 'manager' }], controlPlane },
   });
-  return { config, log: nullLogger } as unknown as ClusterContext;
+  return testClusterContext(config);
 }
 
 describe("the key a backup's manifest is signed with", () => {

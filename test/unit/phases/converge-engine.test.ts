@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { Host } from '../../../src/lib/host/host.js';
-import { ChangeLog } from '../../../src/lib/phase/changes.js';
 import { convergeEngine } from '../../../src/lib/converge/engine.js';
-import type { Connection, ExecResult, RemoteCommand } from '../../../src/lib/ssh/connection.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import type { ExecResult, RemoteCommand } from '../../../src/lib/ssh/connection.js';
 import { makeFacts } from '../../helpers/facts.js';
+import { stubConnection, testClusterContext } from '../../helpers/contexts.js';
 
 const VERSION = '5:27.3.1-1~debian.12~bookworm';
 const config = clusterSchema.parse({
@@ -19,10 +18,7 @@ const config = clusterSchema.parse({
 /** A connection that records what runs on the host; the engine answers `docker version`. */
 function recordingHost(daemonJson: string | undefined): { host: Host; ran: string[] } {
   const ran: string[] = [];
-  const conn = {
-    name: 'w1',
-    log: nullLogger,
-    isRoot: true,
+  const conn = stubConnection('w1', {
     exec: (command: RemoteCommand): Promise<ExecResult> => {
       ran.push(command.join(' '));
       const stdout = command.includes('version') ? '27.3.1\n' : '';
@@ -32,7 +28,7 @@ function recordingHost(daemonJson: string | undefined): { host: Host; ran: strin
       ran.push(`upload ${path}`);
       return Promise.resolve();
     },
-  } as unknown as Connection;
+  });
   const host = new Host(config.spec.hosts[0]!, conn);
   host.facts = makeFacts({
     hostname: 'w1',
@@ -43,13 +39,7 @@ function recordingHost(daemonJson: string | undefined): { host: Host; ran: strin
 }
 
 const context = (): ClusterContext =>
-  ({
-    config,
-    dryRun: false,
-    changes: new ChangeLog(false),
-    engineVersions: new Map([['w1', VERSION]]),
-    engineOffers: new Map(),
-  }) as unknown as ClusterContext;
+  testClusterContext(config, { fields: { engineVersions: new Map([['w1', VERSION]]) } });
 
 describe('convergeEngine on a host whose engine is already as the file says', () => {
   it('runs nothing at all: the engine answered with the facts and nothing touched it', async () => {

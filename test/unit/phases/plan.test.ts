@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import type { Facts } from '../../../src/lib/host/facts-types.js';
 import { Host } from '../../../src/lib/host/host.js';
-import { ChangeLog } from '../../../src/lib/phase/changes.js';
 import { configurerFor } from '../../../src/lib/host/os/index.js';
 import { mergedDaemonJson } from '../../../src/lib/converge/engine.js';
 import { satisfiedVersion } from '../../../src/lib/phases/engine-version.js';
 import { sourceInPlace } from '../../../src/lib/phases/package-source.js';
-import type { Connection } from '../../../src/lib/ssh/connection.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';
+import { stubConnection, testClusterContext } from '../../helpers/contexts.js';
 
 // The decisions install takes from facts alone: what is already in place needs no change.
 
@@ -23,14 +20,13 @@ const config = (engine: Record<string, unknown>) =>
   });
 
 function host(facts: Partial<Facts>): Host {
-  const conn = { name: 'h1', log: nullLogger } as unknown as Connection;
+  const conn = stubConnection('h1');
   const h = new Host(config({}).spec.hosts[0]!, conn);
   h.facts = makeFacts({ hostname: 'h1', privateAddresses: ['10.0.0.1'], addresses: ['10.0.0.1'], ...facts });
   return h;
 }
 
-const ctx = (engine: Record<string, unknown>) =>
-  ({ config: config(engine), changes: new ChangeLog(false) }) as unknown as ClusterContext;
+const ctx = (engine: Record<string, unknown>) => testClusterContext(config(engine));
 
 const engine = (packageName: string, packageVersion: string) => ({
   packageName,

@@ -3,9 +3,8 @@ import { clusterSchema } from '../../../src/lib/config/schema.js';
 import type { SwarmFacts } from '../../../src/lib/host/facts-types.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { probeTargets } from '../../../src/lib/phases/preflight.js';
-import type { Connection } from '../../../src/lib/ssh/connection.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';
+import { stubConnection } from '../../helpers/contexts.js';
 
 const specs = clusterSchema.parse({
   apiVersion: 'eectl/v1',
@@ -31,10 +30,7 @@ const swarm = (isManager: boolean): SwarmFacts => ({
 });
 
 function host(index: number, inSwarm: SwarmFacts | undefined): Host {
-  const h = new Host(specs[index]!, {
-    name: specs[index]!.address,
-    log: nullLogger,
-  } as unknown as Connection);
+  const h = new Host(specs[index]!, stubConnection(specs[index]!.address));
   h.facts = makeFacts({ swarm: inSwarm });
   return h;
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterConfig } from '../../../src/lib/config/schema.js';
 import { toEectlError } from '../../../src/lib/errors.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { ChangeLog } from '../../../src/lib/phase/changes.js';
@@ -17,6 +16,7 @@ import { contentName } from '../../../src/lib/registry/names.js';
 import { nullLogger } from '../../../src/lib/ui/log.js';
 import { ScriptedConnection } from '../../helpers/scripted-connection.js';
 import { registrySpec } from '../registry/fixtures.js';
+import { clusterSchema } from '../../../src/lib/config/schema.js';
 
 // The gc phases after the lock over scripted hosts: a manager that keeps a model of the registry service's
 // config and the swarm's configs, and two registry hosts whose replica runs the collector.
@@ -134,26 +134,19 @@ function scriptedRegistry(options: { shared: boolean; collector: { code: number;
     ['10.0.0.31', registryHost('10.0.0.31')],
     ['10.0.0.32', registryHost('10.0.0.32')],
   ]);
-  const hostSpec = (address: string, role: 'manager' | 'registry') => ({
-    address,
-    role,
-    ssh: {},
-    localhost: false,
-    labels: {},
-  });
-  const config = {
+  const config = clusterSchema.parse({
     apiVersion: 'eectl/v1',
     kind: 'Cluster',
     metadata: { name: 'prod' },
     spec: {
       hosts: [
-        hostSpec('10.0.0.11', 'manager'),
-        hostSpec('10.0.0.31', 'registry'),
-        hostSpec('10.0.0.32', 'registry'),
+        { address: '10.0.0.11', role: 'manager' },
+        { address: '10.0.0.31', role: 'registry' },
+        { address: '10.0.0.32', role: 'registry' },
       ],
       registry: spec,
     },
-  } as unknown as ClusterConfig;
+  });
   const ctx: RegistryGcContext = {
     config,
     connect: async (s) => conns.get(s.address)!,

@@ -17,9 +17,9 @@ import { isClean, probeHost } from '../../../src/lib/phases/reset-inventory.js';
 import { PROBE_SCRIPT } from '../../../src/lib/cluster/reset-leftovers.js';
 import { unlistedManagerAddresses, unlistedManagerNodes } from '../../../src/lib/phases/reset-managers.js';
 import type { SwarmNode } from '../../../src/lib/swarm/nodes.js';
-import type { Connection, RemoteCommand } from '../../../src/lib/ssh/connection.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import type { RemoteCommand } from '../../../src/lib/ssh/connection.js';
 import { makeFacts } from '../../helpers/facts.js';
+import { stubConnection } from '../../helpers/contexts.js';
 
 // Reset goes back to the install record: what was there before eectl stays, what eectl changed goes back.
 
@@ -87,7 +87,7 @@ function fakeHost(state: FakeHost): Host {
     }
     return Promise.resolve({ code: 0, stdout, stderr: '' });
   };
-  const conn = { name: '10.0.0.21', log: nullLogger, exec } as unknown as Connection;
+  const conn = stubConnection('10.0.0.21', { exec });
   const spec = clusterSchema.parse({
     apiVersion: 'eectl/v1',
     kind: 'Cluster',

@@ -6,7 +6,6 @@ import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { EectlError, ExitCode } from '../../../src/lib/errors.js';
 import type { Facts, SwarmFacts } from '../../../src/lib/host/facts-types.js';
 import type { CommandStep, Step } from '../../../src/lib/host/os/index.js';
-import { ChangeLog } from '../../../src/lib/phase/changes.js';
 import { notResetError, resetSteps, type ResetContext } from '../../../src/lib/phases/reset-host.js';
 import {
   isClean,
@@ -16,8 +15,8 @@ import {
 } from '../../../src/lib/phases/reset-inventory.js';
 import { leaveOrder } from '../../../src/lib/phases/reset-swarm.js';
 import { API_DROP_IN } from '../../../src/lib/pki/paths.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';
+import { testClusterContext } from '../../helpers/contexts.js';
 
 const config = clusterSchema.parse({
   apiVersion: 'eectl/v1',
@@ -249,13 +248,12 @@ describe('reset: what the user is told', () => {
   });
 
   it('reports hosts that were not reset with exit 4, the unreachable and the failed', () => {
-    const ctx = {
-      config,
-      dryRun: false,
-      log: nullLogger,
-      changes: new ChangeLog(false),
+    const ctx: ResetContext = {
+      ...testClusterContext(config),
+      inventory: new Map(),
+      checkManagers: true,
       unreachable: [{ host: '10.0.0.21', message: 'connect ETIMEDOUT' }],
-    } as unknown as ResetContext;
+    };
     const unreachable = notResetError(ctx, []);
     expect(unreachable.exitCode).toBe(ExitCode.partial);
     expect(unreachable.code).toBe('EUNREACHABLE');

@@ -4,16 +4,15 @@ import type { Manifest } from '../../../src/lib/backup/manifest.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { EectlError, ExitCode } from '../../../src/lib/errors.js';
 import { Host } from '../../../src/lib/host/host.js';
-import { ChangeLog } from '../../../src/lib/phase/changes.js';
 import { gatherFactsPhase } from '../../../src/lib/phases/gather-facts.js';
 import { registryDeployPhase } from '../../../src/lib/phases/registry-deploy.js';
 import { registryPlanPhase } from '../../../src/lib/phases/registry-plan.js';
 import { restoreSwarmPhase } from '../../../src/lib/phases/restore-swarm.js';
 import { restoreGuardPhase, type RestoreContext } from '../../../src/lib/phases/restore-guard.js';
 import { isRegistryObject } from '../../../src/lib/phases/restore-verify.js';
-import type { Connection } from '../../../src/lib/ssh/connection.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';
+import { stubConnection, testClusterContext } from '../../helpers/contexts.js';
+import { manifestMeta } from '../../helpers/backup-fixtures.js';
 
 const config = clusterSchema.parse({
   apiVersion: 'eectl/v1',
@@ -28,7 +27,9 @@ const config = clusterSchema.parse({
   },
 });
 const SWARM = 'swarm-in-the-archive';
-const manifest = {
+const manifest: Manifest = {
+  ...manifestMeta(),
+  entries: [],
   swarmId: SWARM,
   createdAt: '2026-12-01T00:00:00Z',
   source: { address: '10.0.0.12', nodeId: 'n2', hostname: 'm2' },
@@ -36,12 +37,12 @@ const manifest = {
     { hostname: 'm1', address: '10.0.0.11', role: 'manager', id: 'n1', engineVersion: '20.10.24' },
     { hostname: 'm2', address: '10.0.0.12', role: 'manager', id: 'n2', engineVersion: '20.10.24' },
   ],
-} as unknown as Manifest;
+};
 
 /** The hosts as gathered facts describe them: in the archive's swarm, or fresh. */
 function context(inSwarm: boolean): RestoreContext {
   const hosts = config.spec.hosts.map((spec, i) => {
-    const host = new Host(spec, { name: spec.address, log: nullLogger } as unknown as Connection);
+    const host = new Host(spec, stubConnection(spec.address));
     host.facts = makeFacts({
       hostname: `h${i}`,
       swarm: inSwarm
@@ -58,16 +59,13 @@ function context(inSwarm: boolean): RestoreContext {
     return host;
   });
   return {
-    config,
-    hosts,
-    dryRun: false,
-    log: nullLogger,
-    changes: new ChangeLog(false),
-    concurrency: 4,
+    ...testClusterContext(config, { concurrency: 4, fields: { hosts } }),
     replacing: [],
     differences: [],
     request: {
       archive: 'b.tar.age',
+      // The guard reads no archive: a key it must never need.
+      keys: { identities: [] },
       manifest,
       signature: {
         verified: true,
@@ -78,7 +76,7 @@ function context(inSwarm: boolean): RestoreContext {
       maps: [],
       confirmReplace: () => Promise.resolve(false),
     },
-  } as unknown as RestoreContext;
+  };
 }
 
 describe('restore: what it would replace is checked before anything changes', () => {

@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { Host } from '../../../src/lib/host/host.js';
-import { ChangeLog } from '../../../src/lib/phase/changes.js';
 import type { PhaseOutput } from '../../../src/lib/phase/phase.js';
 import { writeApiFiles } from '../../../src/lib/phases/api.js';
 import { pkiPhase } from '../../../src/lib/phases/pki.js';
@@ -19,8 +18,8 @@ import {
   localPkiDir,
 } from '../../../src/lib/pki/paths.js';
 import type { Connection, RemoteCommand } from '../../../src/lib/ssh/connection.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
 import { makeFacts } from '../../helpers/facts.js';
+import { stubConnection, testClusterContext } from '../../helpers/contexts.js';
 
 // Where each kind of cluster CA lives: the plan install makes, and what it uploads to a fresh manager.
 
@@ -28,24 +27,22 @@ import { makeFacts } from '../../helpers/facts.js';
 function recordingConnection(name: string, keyOnHost = false) {
   const uploads: string[] = [];
   const commands: string[][] = [];
-  const conn = {
-    name,
-    log: nullLogger,
+  const conn = stubConnection(name, {
     upload: (path: string) => {
       uploads.push(path);
       return Promise.resolve();
     },
     exec: (command: RemoteCommand) => {
-      const argv = command as string[];
+      const argv = [...command];
       commands.push(argv);
       const missing = argv[0] === 'test' && argv.includes(HOST_CA_KEY) && !keyOnHost;
       return Promise.resolve({ code: missing ? 1 : 0, stdout: '', stderr: '' });
     },
-  } as unknown as Connection;
+  });
   return { conn, uploads, commands };
 }
 
-const out: PhaseOutput = { report: () => undefined } as unknown as PhaseOutput;
+const out: PhaseOutput = { report: () => undefined };
 
 function context(controlPlane: Record<string, unknown>, host: Host): ClusterContext {
   const config = clusterSchema.parse({
@@ -54,14 +51,7 @@ function context(controlPlane: Record<string, unknown>, host: Host): ClusterCont
     metadata: { name: 'capl' },
     spec: { hosts: [{ address: '10.0.0.11', role: 'manager' }], controlPlane },
   });
-  return {
-    config,
-    dryRun: false,
-    hosts: [host],
-    changes: new ChangeLog(false),
-    log: nullLogger,
-    concurrency: 1,
-  } as unknown as ClusterContext;
+  return testClusterContext(config, { concurrency: 1, fields: { hosts: [host] } });
 }
 
 describe('where the cluster CA key lives', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { SandboxDescription } from '../../../src/lib/sandbox/state.js';
 import {
   firstWorkloadCommand,
   firstWorkloadLines,
@@ -30,15 +29,15 @@ describe('what sandbox up prints for it', () => {
     const lines = firstWorkloadLines({
       clusterFile: '/root/.eectl/sandboxes/dev/cluster.yaml',
       hosts: [
-        { hostname: 'w1', address: '10.77.3.21', role: 'worker' },
-        { hostname: 'm1', address: '10.77.3.11', role: 'manager' },
+        { address: '10.77.3.21', role: 'worker' },
+        { address: '10.77.3.11', role: 'manager' },
       ],
       workload: { image: 'eectl-sandbox/busybox:1.35.0-web1', bundle: '/c/w.tar' },
-    } as unknown as SandboxDescription);
+    });
     expect(lines).toContain(
       '  eectl exec -c /root/.eectl/sandboxes/dev/cluster.yaml --host 10.77.3.11 -- docker service create --name hello --publish mode=host,target=8080,published=8080 eectl-sandbox/busybox:1.35.0-web1 httpd -f -p 8080',
     );
     expect(lines.join('\n')).toContain('ip_vs');
-    expect(firstWorkloadLines({ hosts: [], clusterFile: 'x' } as unknown as SandboxDescription)).toEqual([]);
+    expect(firstWorkloadLines({ hosts: [], clusterFile: 'x' })).toEqual([]);
   });
 });
