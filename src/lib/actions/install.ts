@@ -23,6 +23,7 @@ import { registryDeployPhase } from '../phases/registry-deploy.js';
 import { registryPlanPhase } from '../phases/registry-plan.js';
 import { registryTrustPhase } from '../phases/registry-trust.js';
 import { waitReadyPhase } from '../phases/wait-ready.js';
+import { nodeRow } from './node-action.js';
 import { describeQuorum } from '../swarm/quorum.js';
 import { managerCounts } from '../swarm/nodes.js';
 import {
@@ -81,16 +82,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     hooks: ctx.hooks?.runs ?? [],
     warnings: ctx.warnings ?? [],
     engineVersion: firstVersion,
-    nodes: nodes.map((n) => ({
-      hostname: n.hostname,
-      address: n.addr,
-      role: n.role,
-      state: n.state,
-      availability: n.availability,
-      leader: n.leader,
-      reachability: n.reachability,
-      engineVersion: n.engineVersion,
-    })),
+    nodes: nodes.map(nodeRow),
     quorum: counts ? { ...counts, description: describeQuorum(counts) } : undefined,
     ...report,
     ...(ctx.rollingPreview && { rolling: ctx.rollingPreview }),

@@ -26,8 +26,12 @@ export interface NodeActionOptions {
 
 /** A swarm node as the result of a node command shows it. */
 export function summarizeNode(n: SwarmNode): NodeSummary {
+  return { id: n.id, ...nodeRow(n) };
+}
+
+/** A swarm node as results show it in a table row (install's nodes; node commands add its ID). */
+export function nodeRow(n: SwarmNode): Omit<NodeSummary, 'id'> {
   return {
-    id: n.id,
     hostname: n.hostname,
     address: n.addr,
     role: n.role,

@@ -1,7 +1,6 @@
 import chalk from 'chalk';
 import type { InstallResult } from './results.js';
-import { managerStatus } from './node-render.js';
-import { renderTable } from './table.js';
+import { nodeTable } from './node-render.js';
 import { renderDryRun } from './changes.js';
 import { renderHooks } from './hooks-render.js';
 import { formatPhaseTable } from './progress.js';
@@ -24,20 +23,7 @@ export function renderInstallSummary(r: InstallResult): string {
   }
   if (r.nodes.length > 0) {
     lines.push('');
-    lines.push(
-      renderTable(
-        ['NODE', 'ADDRESS', 'ROLE', 'STATE', 'AVAILABILITY', 'MANAGER', 'ENGINE'],
-        r.nodes.map((n) => [
-          n.hostname,
-          n.address,
-          n.role,
-          n.state,
-          n.availability,
-          managerStatus(n),
-          n.engineVersion,
-        ]),
-      ),
-    );
+    lines.push(nodeTable(r.nodes));
   }
   if (r.quorum) lines.push('', `Quorum: ${r.quorum.description}`);
   const hooks = renderHooks(r.hooks);

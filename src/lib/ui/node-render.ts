@@ -38,7 +38,8 @@ export function renderNodeResult(r: NodeActionResult): string {
   return lines.join('\n');
 }
 
-function nodeTable(nodes: NodeSummary[]): string {
+/** Swarm nodes as a table (install's summary, the node commands' results). */
+export function nodeTable(nodes: readonly Omit<NodeSummary, 'id'>[]): string {
   return renderTable(
     ['NODE', 'ADDRESS', 'ROLE', 'STATE', 'AVAILABILITY', 'MANAGER', 'ENGINE'],
     nodes.map((n) => [

@@ -44,16 +44,7 @@ export interface InstallResult extends ChangeReport, HooksReport {
   /** True when nothing had to change. */
   converged: boolean;
   engineVersion: string | undefined;
-  nodes: {
-    hostname: string;
-    address: string;
-    role: string;
-    state: string;
-    availability: string;
-    leader: boolean;
-    reachability?: string;
-    engineVersion: string;
-  }[];
+  nodes: Omit<NodeSummary, 'id'>[];
   quorum: (QuorumState & { description: string }) | undefined;
   /** What the run left alone and why (running engines that differ from engine.version). */
   warnings: string[];
