@@ -72,15 +72,35 @@ export const PLUGIN_MODULES = [
  * Restarted at once when it dies; its stdout (one JSON line per decision) is the audit log in journald.
  */
 export function authzUnit(): string {
+  return managerNodeUnit({
+    about: 'the authorization plugin of the engine API on this manager.',
+    description: 'eectl authorization plugin for the Docker engine API (docker.authz/1.0)',
+    order: 'Before=docker.service',
+    execStart: `${AUTHZ_NODE} ${AUTHZ_ENTRY}`,
+    wantedBy: 'multi-user.target docker.service',
+  });
+}
+
+/**
+ * A unit of the Node runtime eectl keeps on managers (the plugin, the token service): restarted at once
+ * when it dies, however often; no journald rate limit, since its stdout is an audit log.
+ */
+function managerNodeUnit(unit: {
+  about: string;
+  description: string;
+  order: string;
+  execStart: string;
+  wantedBy: string;
+}): string {
   return [
-    '# Written by eectl: the authorization plugin of the engine API on this manager.',
+    `# Written by eectl: ${unit.about}`,
     '[Unit]',
-    'Description=eectl authorization plugin for the Docker engine API (docker.authz/1.0)',
-    'Before=docker.service',
+    `Description=${unit.description}`,
+    unit.order,
     'StartLimitIntervalSec=0',
     '',
     '[Service]',
-    `ExecStart=${AUTHZ_NODE} ${AUTHZ_ENTRY}`,
+    `ExecStart=${unit.execStart}`,
     'Restart=always',
     'RestartSec=1',
     'LogRateLimitIntervalSec=0',
@@ -88,7 +108,7 @@ export function authzUnit(): string {
     'ProtectHome=yes',
     '',
     '[Install]',
-    'WantedBy=multi-user.target docker.service',
+    `WantedBy=${unit.wantedBy}`,
     '',
   ].join('\n');
 }
@@ -107,25 +127,13 @@ export const VENDORED_PACKAGES = [
  * once when it dies; its stdout (one JSON line per token issued or refused) is its audit log in journald.
  */
 export function tokenUnit(port: number): string {
-  return [
-    '# Written by eectl: the registry token service on this manager (registry.auth.token).',
-    '[Unit]',
-    'Description=eectl registry token service (Distribution token authentication)',
-    'After=network-online.target',
-    'StartLimitIntervalSec=0',
-    '',
-    '[Service]',
-    `ExecStart=${AUTHZ_NODE} ${TOKEN_ENTRY} --port ${port}`,
-    'Restart=always',
-    'RestartSec=1',
-    'LogRateLimitIntervalSec=0',
-    'NoNewPrivileges=yes',
-    'ProtectHome=yes',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+  return managerNodeUnit({
+    about: 'the registry token service on this manager (registry.auth.token).',
+    description: 'eectl registry token service (Distribution token authentication)',
+    order: 'After=network-online.target',
+    execStart: `${AUTHZ_NODE} ${TOKEN_ENTRY} --port ${port}`,
+    wantedBy: 'multi-user.target',
+  });
 }
 
 /**

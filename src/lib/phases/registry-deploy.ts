@@ -1,9 +1,8 @@
 import { inSwarm, managers, reportExcluded, type ClusterContext } from '../phase/cluster-context.js';
-import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker, type ServiceDefinition, type ServiceState } from '../host/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
-import { waitForReplica } from '../registry/health.js';
+import { requireReplicasServing, waitForReplica } from '../registry/health.js';
 import { REGISTRY_OBJECT_PREFIX } from '../registry/names.js';
 import { REGISTRY_STATE_DIR } from '../registry/paths.js';
 import type { RegistryPlan } from '../registry/plan.js';
@@ -141,17 +140,5 @@ async function checkReplicas(
     out.report(host.name, 'checking /v2/');
     return waitForReplica(host, ctx.config.spec.registry, REPLICA_TIMEOUT_MS);
   });
-  const down = plan.replicas.filter((r) => !r.healthy);
-  if (down.length === 0) return;
-  throw new EectlError(
-    `registry replicas do not answer: ${down.map((r) => `${r.url} (${r.detail})`).join(', ')}`,
-    {
-      code: 'EREGISTRY_DOWN',
-      kind: 'external',
-      exitCode: ExitCode.partial,
-      suggestions: [
-        'Look at `docker service ps eectl-registry --no-trunc` on a manager, then run install again.',
-      ],
-    },
-  );
+  requireReplicasServing(plan.replicas, 'install');
 }

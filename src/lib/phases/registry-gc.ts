@@ -14,7 +14,7 @@ import {
   UPLOADS_IN_FLIGHT_SCRIPT,
   type CollectorReport,
 } from '../registry/gc.js';
-import { waitForReplica } from '../registry/health.js';
+import { requireReplicasServing, waitForReplica } from '../registry/health.js';
 import { contentName, REGISTRY_SERVICE } from '../registry/names.js';
 import { mapAll } from '../util/concurrency.js';
 import { done, pending, pollUntil } from '../util/poll.js';
@@ -150,24 +150,10 @@ async function rollTo(
     docker.serviceUpdate(withConfig(current, mounted, config.name), current),
   );
   if (ctx.changes.dryRun) return;
-  const down = (
-    await mapAll(ctx.registryHosts ?? [], ctx.concurrency, (h) =>
-      waitForReplica(h, ctx.config.spec.registry, REPLICA_TIMEOUT_MS),
-    )
-  ).filter((r) => !r.healthy);
-  if (down.length > 0) {
-    throw new EectlError(
-      `registry replicas do not answer: ${down.map((r) => `${r.url} (${r.detail})`).join(', ')}`,
-      {
-        code: 'EREGISTRY_DOWN',
-        kind: 'external',
-        exitCode: ExitCode.partial,
-        suggestions: [
-          'Look at `docker service ps eectl-registry --no-trunc` on a manager, then run gc again.',
-        ],
-      },
-    );
-  }
+  const replicas = await mapAll(ctx.registryHosts ?? [], ctx.concurrency, (h) =>
+    waitForReplica(h, ctx.config.spec.registry, REPLICA_TIMEOUT_MS),
+  );
+  requireReplicasServing(replicas, 'gc');
 }
 
 /** Back to read-write, whatever happened; the read-only window ends when every replica is back. */

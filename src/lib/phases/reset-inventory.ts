@@ -13,7 +13,7 @@ import {
   type RecordProbe,
 } from '../host/install-record.js';
 import { ENGINE_PACKAGE_NAMES } from '../host/os/packages.js';
-import { probeRecord, recordOf } from './install-record.js';
+import { installedEnginePackages, probeRecord, recordOf } from './install-record.js';
 import {
   CNI_DIR,
   ENGINE_RUNTIME_PATHS,
@@ -184,13 +184,7 @@ export async function probeHost(host: Host, keep: string | undefined): Promise<R
   }
   const configurer = configurerFor(facts);
   const service = serviceManagerFor(facts.initSystem);
-  const query = configurer.installedQuery();
-  const installed = await host.exec(query.command, {
-    sudo: query.sudo,
-    check: query.check,
-    timeoutMs: 60_000,
-  });
-  const installedPackages = configurer.parseInstalled(installed.stdout).map((p) => p.name);
+  const installedPackages = await installedEnginePackages(host);
   const plan = await recordPlan(host, installedPackages);
   if (plan.untouched) return { ...NOTHING };
   const { record, probe: found } = plan;

@@ -1,4 +1,5 @@
 import type { RegistrySpec } from '../config/schema.js';
+import { EectlError, ExitCode } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 import { certsDCaFile } from './paths.js';
@@ -37,6 +38,24 @@ export async function waitForReplica(
     { timeoutMs, intervalMs: 2000 },
   );
   return 'value' in outcome ? outcome.value : outcome.waiting;
+}
+
+/**
+ * Throws EREGISTRY_DOWN when a replica did not answer in time, naming each and what to run once they
+ * serve again (`rerun`: the command that waited for them).
+ */
+export function requireReplicasServing(replicas: readonly ReplicaHealth[], rerun: string): void {
+  const down = replicas.filter((r) => !r.healthy);
+  if (down.length === 0) return;
+  throw new EectlError(
+    `registry replicas do not answer: ${down.map((r) => `${r.url} (${r.detail})`).join(', ')}`,
+    {
+      code: 'EREGISTRY_DOWN',
+      kind: 'external',
+      exitCode: ExitCode.partial,
+      suggestions: [`Look at \`docker service ps eectl-registry --no-trunc\` on a manager, then run ${rerun} again.`],
+    },
+  );
 }
 
 /** Every replica's health: the registry part of `eectl status`. */
