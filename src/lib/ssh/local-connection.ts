@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { EectlError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
-import { CommandOutput, settleCommand, type CommandEnd } from './command-output.js';
-import type { Connection, ExecOptions, ExecResult, RemoteCommand, UploadOptions } from './connection.js';
+import { CommandOutput, type CommandEnd } from './command-output.js';
+import type { Connection, ExecOptions } from './connection.js';
 import { abortedError } from './exec-errors.js';
-import { readHostFile, uploadFile, type FileTransport } from './file-transfer.js';
+import { type FileTransport } from './file-transfer.js';
 import { prepareCommand, type PreparedCommand } from './prepare-command.js';
+import { TransportConnection } from './transport-connection.js';
 import { detectSudo, type SudoState } from './sudo.js';
 
 /** Exit status of a shell for "command not found", used when the program cannot be spawned at all. */
@@ -17,7 +18,7 @@ const NOT_FOUND_EXIT = 127;
  * A Connection to this machine (`localhost: true`), on execa: the same contract, errors and sudo rule as
  * over SSH, so phases cannot tell the difference.
  */
-export class LocalConnection implements Connection {
+export class LocalConnection extends TransportConnection implements Connection {
   readonly name: string;
   private sudo: SudoState | undefined;
 
@@ -25,6 +26,7 @@ export class LocalConnection implements Connection {
     name: string,
     readonly log: Logger,
   ) {
+    super();
     this.name = name;
   }
 
@@ -43,27 +45,17 @@ export class LocalConnection implements Connection {
     );
   }
 
-  async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
-    await this.connect();
-    // sudo drops the environment, so env goes through stdin then; otherwise the process env carries it.
-    const envViaStdin = options.sudo === true && !this.isRoot;
-    const prepared = prepareCommand(this.name, command, options, this.sudo, envViaStdin);
-    const { end, output } = await this.run(prepared, options, options.secretOutput !== true);
-    return settleCommand(this.log, end, output);
+  protected sudoState(): SudoState | undefined {
+    return this.sudo;
   }
 
-  async upload(path: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
-    await this.connect();
-    await uploadFile(this, this.files, path, content, options);
-  }
-
-  async readFile(path: string, options: { sudo?: boolean } = {}): Promise<Buffer | undefined> {
-    await this.connect();
-    return readHostFile(this, this.files, path, options);
+  /** sudo drops the environment, so env goes through stdin then; otherwise the process env carries it. */
+  protected envViaStdin(options: ExecOptions): boolean {
+    return options.sudo === true && !this.isRoot;
   }
 
   /** The local-files side of uploads and reads (file-transfer.ts has the flow both connections share). */
-  private readonly files: FileTransport = {
+  protected readonly files: FileTransport = {
     sudo: () => this.sudo as SudoState,
     tmpDir: tmpdir(),
     writeNew: async (path, data, mode) => {
@@ -98,7 +90,7 @@ export class LocalConnection implements Connection {
 
   async close(): Promise<void> {}
 
-  private async run(
+  protected async run(
     prepared: PreparedCommand,
     options: ExecOptions,
     logStdout: boolean,

@@ -1,11 +1,11 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { CommandFailedError, EectlError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
-import { CommandOutput, settleCommand, type CommandEnd } from './command-output.js';
-import type { Connection, ExecOptions, ExecResult, RemoteCommand, UploadOptions } from './connection.js';
+import { CommandOutput, type CommandEnd } from './command-output.js';
+import type { Connection, ExecOptions } from './connection.js';
 import type { ResolvedTarget } from './endpoint.js';
 import { abortedError, connectFailedError, connectionLostError } from './exec-errors.js';
-import { readHostFile, uploadFile, type FileTransport } from './file-transfer.js';
+import { type FileTransport } from './file-transfer.js';
 import { JumpHosts } from './jump-hosts.js';
 import { Limiter } from './limiter.js';
 import { prepareCommand, type PreparedCommand } from './prepare-command.js';
@@ -14,6 +14,7 @@ import { withRetries } from './retry.js';
 import { readFileIfExists, removeQuietly, withSftp, writeNewFile } from './sftp.js';
 import { detectSudo, type SudoState } from './sudo.js';
 import { openClient, type TransportOptions } from './transport.js';
+import { TransportConnection } from './transport-connection.js';
 
 /** Settings of one SSH connection; `connect()` in connect.ts fills them from cluster.yaml and flags. */
 export interface Ssh2ConnectionOptions {
@@ -32,7 +33,7 @@ export interface Ssh2ConnectionOptions {
 }
 
 /** A Connection over ssh2: one SSH session per host, many channels on it, reconnecting after a drop. */
-export class Ssh2Connection implements Connection {
+export class Ssh2Connection extends TransportConnection implements Connection {
   readonly name: string;
   readonly log: Logger;
   private client: Client | undefined;
@@ -46,6 +47,7 @@ export class Ssh2Connection implements Connection {
   private readonly inFlight = new Set<(error: unknown) => void>();
 
   constructor(private readonly options: Ssh2ConnectionOptions) {
+    super();
     this.name = options.name;
     this.log = options.transport.log;
     this.channels = new Limiter(options.maxChannels ?? 8);
@@ -68,25 +70,13 @@ export class Ssh2Connection implements Connection {
     return this.connecting;
   }
 
-  async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
-    await this.connect();
-    const prepared = prepareCommand(this.name, command, options, this.sudoState(), true);
-    const { end, output } = await this.run(prepared, options, options.secretOutput !== true);
-    return settleCommand(this.log, end, output);
-  }
-
-  async upload(remotePath: string, content: string | Buffer, options: UploadOptions = {}): Promise<void> {
-    await this.connect();
-    await uploadFile(this, this.files, remotePath, content, options);
-  }
-
-  async readFile(remotePath: string, options: { sudo?: boolean } = {}): Promise<Buffer | undefined> {
-    await this.connect();
-    return readHostFile(this, this.files, remotePath, options);
+  /** Over SSH the env always travels on stdin (the preamble): sshd passes on only the variables its AcceptEnv names. */
+  protected envViaStdin(): boolean {
+    return true;
   }
 
   /** The SFTP side of uploads and reads (file-transfer.ts has the flow both connections share). */
-  private readonly files: FileTransport = {
+  protected readonly files: FileTransport = {
     sudo: () => this.sudoState(),
     writeNew: (path, data, mode) =>
       this.channels.run(() =>
@@ -190,7 +180,7 @@ export class Ssh2Connection implements Connection {
     for (const fail of this.inFlight) fail(undefined);
   }
 
-  private sudoState(): SudoState {
+  protected sudoState(): SudoState {
     if (!this.sudo) throw new EectlError(`${this.name}: not connected`, { code: 'EINTERNAL', kind: 'bug' });
     return this.sudo;
   }
@@ -211,7 +201,7 @@ export class Ssh2Connection implements Connection {
   }
 
   /** Runs a prepared command on its own channel; resolves with how it ended, rejects only on drop/abort. */
-  private run(
+  protected run(
     prepared: PreparedCommand,
     options: ExecOptions,
     logStdout: boolean,
