@@ -20,10 +20,12 @@ import { parseDocument } from 'yaml';
 import { localPkiDir } from '../dist/lib/pki/paths.js';
 import { DockerCli } from '../dist/lib/sandbox/docker.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
-import { recreateSandboxHosts } from '../dist/lib/sandbox/recreate.js';
 import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
+import { e2eHelper } from './e2e-helpers.mjs';
 import { sandboxName, smoke, writeResult } from './results.mjs';
+
+const { recreateSandboxHosts } = await e2eHelper('recreate.ts');
 
 /** 3 managers, 1 worker, 1 registry host; at the smallest size (--smoke) 1 manager and the registry host. */
 const SIZE = smoke ? { managers: 1, workers: 0, registries: 1 } : { managers: 3, workers: 1, registries: 1 };

@@ -15,11 +15,13 @@ import { fileURLToPath, URL } from 'node:url';
 import { parseDocument } from 'yaml';
 import { DockerCli } from '../dist/lib/sandbox/docker.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
-import { runOnHost } from '../dist/lib/sandbox/faults.js';
 import { cachedIngressBundle } from '../dist/lib/sandbox/ingress-image.js';
 import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
+import { e2eHelper } from './e2e-helpers.mjs';
 import { sandboxName, smoke, writeResult } from './results.mjs';
+
+const { runOnHost } = await e2eHelper('faults.ts');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // At the smallest size (--smoke): 2 s of load per path, one route timed.

@@ -61,7 +61,7 @@ Exit 1 when degraded (in quorum, but a host of the file is down, unreachable or 
         let hostErrors: EectlError[] = [];
         const report = async (): Promise<StatusReport> => {
           const [status, workloads] = await Promise.all([
-            clusterStatus({ config, session, concurrency: this.flags.concurrency }),
+            clusterStatus({ config, session, concurrency: this.flags.concurrency, log: this.log_ }),
             this.flags.services ? tryReadWorkloads(config, this.flags.bundle) : undefined,
           ]);
           hostErrors = status.hostErrors;

@@ -44,11 +44,13 @@ export const BEFORE_LOCK = new Set(['Connect to hosts']);
  * purpose; any other new list is held to the lock rule. `support dump` reads and writes nothing on a host,
  * and is wanted most while a stuck run holds the lock. `upgrade --list` refreshes the hosts' package lists
  * and reads them, as any package manager run does. `certs status` only reads certificates, as `status`.
+ * `status` reads facts and the node list, and is wanted while another run holds the lock: it must not wait.
  */
 export const READ_ONLY_LISTS = new Set<string>([
   'SUPPORT_DUMP_PHASES',
   'UPGRADE_LIST_PHASES',
   'CERTS_STATUS_PHASES',
+  'STATUS_PHASES',
 ]);
 /**
  * Phase lists of actions that reach no cluster's hosts, so there is no cluster lock to take: `sandbox up`

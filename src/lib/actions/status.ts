@@ -1,28 +1,39 @@
 import type { HostDescription } from '../cluster/describe.js';
 import type { Session } from '../cluster/session.js';
-import type { ClusterConfig, HostSpec } from '../config/schema.js';
-import { EectlError, ExitCode, toEectlError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
-import { gatherFacts } from '../host/facts.js';
+import type { ClusterConfig } from '../config/schema.js';
+import { EectlError, ExitCode } from '../errors.js';
 import type { Facts } from '../host/facts-types.js';
-import { Host } from '../host/host.js';
 import { matchingVersions, upstreamVersion } from '../host/version.js';
+import { newClusterContext } from '../phase/cluster-context.js';
+import { setByPhases, type AnyPhase } from '../phase/phase.js';
+import { runAction } from '../phase/runner.js';
+import {
+  readServiceHealth,
+  statusHostsPhase,
+  statusServicesPhase,
+  statusSwarmPhase,
+  type ServiceHealth,
+  type StatusContext,
+  type SwarmView,
+} from '../phases/status.js';
 import { daysLeft, isDue, summarizeCertificate } from '../pki/inspect.js';
 import { HOST_CA_CERT, HOST_SERVER_CERT } from '../pki/paths.js';
 import { certExpiry, expiryWarnings, type CertExpiry, type CertKind } from '../pki/expiry.js';
 import { bundleExpiry, readIssuedBundles, type IssuedBundle } from '../pki/issued-bundles.js';
 import { REGISTRY_CERT_FILE, REGISTRY_TOKEN_CERT_FILE } from '../registry/paths.js';
 import { ADDRESS_LABEL, managerCounts, type SwarmNode } from '../swarm/nodes.js';
-import { mapSettled } from '../util/concurrency.js';
 import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
-import { registryReplicaHealth, withRegistryHealth } from '../registry/status.js';
-import { ingressProxyHealth, withIngressHealth } from '../ingress/status.js';
+import { withRegistryHealth } from '../registry/status.js';
+import { withIngressHealth } from '../ingress/status.js';
+import { nullLogger, type Logger } from '../ui/log.js';
 import type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../ui/results.js';
 
 export interface StatusOptions {
   config: ClusterConfig;
   session: Session;
   concurrency: number;
+  /** The run's log (each phase is noted in it); none when not given. */
+  log?: Logger;
 }
 
 /** SSH refused eectl on a host (a wrong user or key, an unknown or changed host key, no sudo): the host may be fine. */
@@ -114,19 +125,42 @@ export function statusSuggestions(
 export const STATUS_TIMEOUTS = { readyTimeoutMs: 8_000, connectAttempts: 2 };
 
 /**
- * Reads the cluster's state: every host's facts (one round trip each, hosts that cannot be reached are
- * reported, not fatal, and `hostErrors` says why) and the node list from the first manager that answers.
- * Nothing changes.
+ * `eectl status`: every host's facts (hosts that cannot be reached are reported, not fatal) → the node
+ * list from the first manager that answers → the registry replicas and ingress proxies. It changes
+ * nothing and takes no cluster lock: the state of a cluster is wanted most while another run holds it.
+ */
+export const STATUS_PHASES: AnyPhase<StatusContext>[] = [
+  statusHostsPhase,
+  statusSwarmPhase,
+  statusServicesPhase,
+];
+
+/**
+ * Reads the cluster's state (see STATUS_PHASES) and judges it; `hostErrors` says why hosts could not be
+ * read. Nothing changes.
  */
 export async function clusterStatus(
   options: StatusOptions,
 ): Promise<{ result: StatusResult; hostErrors: EectlError[] }> {
-  const { described, swarm, hostErrors } = await readCluster(
-    options.config.spec.hosts,
-    options.session,
-    options.concurrency,
-  );
-  return { result: await judgeCluster(options.config, described, swarm, options.session), hostErrors };
+  const { config, session } = options;
+  const ctx: StatusContext = {
+    ...newClusterContext({
+      config,
+      session,
+      log: options.log ?? nullLogger,
+      dryRun: false,
+      concurrency: options.concurrency,
+      progress: 'silent',
+    }),
+    session,
+    hostErrors: [],
+    listings: new Map(),
+  };
+  await runAction(STATUS_PHASES, ctx, 'silent', async () => {});
+  const described = setByPhases(ctx.described, 'the hosts read');
+  const swarm = setByPhases(ctx.swarm, 'the swarm read');
+  const health = setByPhases(ctx.health, "the registry's and ingress's health");
+  return { result: await reportFrom(config, described, swarm, health), hostErrors: ctx.hostErrors };
 }
 
 /**
@@ -139,20 +173,22 @@ export async function judgeCluster(
   swarm: SwarmView,
   session: Session,
 ): Promise<StatusResult> {
-  const replicas = await registryReplicaHealth(config, described, session);
-  const proxies = await ingressProxyHealth(config, described, session);
+  return reportFrom(config, described, swarm, await readServiceHealth(config, described, session));
+}
+
+/** The report from what was read: `assessCluster`, then what the replicas and proxies said. */
+async function reportFrom(
+  config: ClusterConfig,
+  described: readonly HostDescription[],
+  swarm: SwarmView,
+  health: ServiceHealth,
+): Promise<StatusResult> {
   // This machine's record of the client bundles it issued: a damaged record costs its warnings, not the report.
   const bundles = await readIssuedBundles(config.metadata.name).catch(() => []);
   return withIngressHealth(
-    withRegistryHealth(assessCluster(config, described, swarm, new Date(), bundles), replicas),
-    proxies,
+    withRegistryHealth(assessCluster(config, described, swarm, new Date(), bundles), health.replicas),
+    health.proxies,
   );
-}
-
-/** What the swarm said: its nodes, or why no manager listed them. */
-export interface SwarmView {
-  nodes: SwarmNode[] | undefined;
-  error: string | undefined;
 }
 
 /** Judges the cluster from the hosts' facts and the node list (pure: the tests feed it states). */
@@ -251,60 +287,6 @@ export function assessCluster(
     problems,
     warnings,
   };
-}
-
-/**
- * Every host's facts, and the node list from the first manager of the file (in file order) that
- * answers. Each manager's `node ls` starts as soon as its own facts are in, alongside the hosts still
- * connecting: without a leader `node ls` takes its 20 s deadline to fail, and a down host its SSH
- * timeout, and status should wait for the longer of the two, not their sum.
- */
-async function readCluster(
-  specs: readonly HostSpec[],
-  session: Session,
-  concurrency: number,
-): Promise<{
-  described: HostDescription[];
-  swarm: { nodes: SwarmNode[] | undefined; error: string | undefined };
-  hostErrors: EectlError[];
-}> {
-  const listings = new Map<string, Promise<SwarmNode[]>>();
-  const settled = await mapSettled(specs, concurrency, async (spec) => {
-    const conn = await session.connect(spec);
-    const facts = await gatherFacts(conn);
-    if (spec.role === 'manager' && facts.swarm?.state === 'active' && facts.swarm.isManager) {
-      const host = new Host(spec, conn);
-      host.facts = facts;
-      const listing = new HostDocker(host).nodes();
-      listing.catch(() => undefined);
-      listings.set(spec.address, listing);
-    }
-    return facts;
-  });
-  const hostErrors: EectlError[] = [];
-  const described = settled.map((s): HostDescription => {
-    const base = { address: s.item.address, role: s.item.role };
-    if (s.ok) return { ...base, ok: true, facts: s.value };
-    const e = toEectlError(s.error);
-    hostErrors.push(
-      e.host === undefined ? new EectlError(e.message, { ...e, host: s.item.address, cause: e.cause }) : e,
-    );
-    return { ...base, ok: false, error: { code: e.code, message: e.message } };
-  });
-  const errors: string[] = [];
-  for (const spec of specs) {
-    const listing = listings.get(spec.address);
-    if (!listing) continue;
-    try {
-      return { described, swarm: { nodes: await listing, error: undefined }, hostErrors };
-    } catch (e) {
-      // With the quorum lost, `node ls` says "The swarm does not have a leader" or times out.
-      errors.push(`${spec.address}: ${lastLine(toEectlError(e).message)}`);
-    }
-  }
-  const error =
-    errors.length > 0 ? errors.join('; ') : 'no manager of the file is in the swarm and reachable';
-  return { described, swarm: { nodes: undefined, error }, hostErrors };
 }
 
 /**
@@ -504,11 +486,5 @@ function sshIssue(address: string, message: string): string {
   return /^SSH\b/.test(text) ? text : `SSH: ${text}`;
 }
 
-const lastLine = (text: string): string =>
-  text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .at(-1) ?? text;
-
+export type { SwarmView } from '../phases/status.js';
 export type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../ui/results.js';

@@ -6,9 +6,9 @@ import { afterAll, beforeAll } from 'vitest';
 import { DockerCli } from '../../../src/lib/sandbox/docker.js';
 import { sandboxDown } from '../../../src/lib/sandbox/down.js';
 import { runLocal, type LocalResult } from '../../../src/lib/sandbox/exec.js';
-import { healHost, partitionHost, runOnHost, startHost, stopHost } from '../../../src/lib/sandbox/faults.js';
+import { healHost, partitionHost, runOnHost, startHost, stopHost } from './faults.js';
 import type { SandboxDescription, SandboxHost } from '../../../src/lib/sandbox/state.js';
-import { recreateSandboxHosts } from '../../../src/lib/sandbox/recreate.js';
+import { recreateSandboxHosts } from './recreate.js';
 import { sandboxUp } from '../../../src/lib/actions/sandbox-up.js';
 import { RunLog } from '../../../src/lib/ui/log.js';
 

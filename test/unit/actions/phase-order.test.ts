@@ -9,12 +9,13 @@ import { REGISTRY_GC_PHASES, REGISTRY_PRUNE_PHASES } from '../../../src/lib/acti
 import { RESET_PHASES } from '../../../src/lib/actions/reset.js';
 import { RESTORE_PHASES } from '../../../src/lib/actions/restore.js';
 import { SUPPORT_DUMP_PHASES } from '../../../src/lib/actions/support-dump.js';
+import { STATUS_PHASES } from '../../../src/lib/actions/status.js';
 import { UPGRADE_PHASES } from '../../../src/lib/actions/upgrade.js';
 import type { Phase } from '../../../src/lib/phase/phase.js';
 import { BEFORE_LOCK, LOCK_TITLE, lockingLists, phaseLists, titles } from '../../helpers/phase-lists.js';
 
 /** The phases that read what a run decides from: the hosts' facts, the swarm as the managers see it. */
-const FACT_GATHERING = ['Gather host facts', 'Reach the managers'];
+const FACT_GATHERING = ['Gather host facts', 'Connect to hosts and gather their facts', 'Reach the managers'];
 
 /** Asserts that every title is in the list once, and that they come in this order. */
 function expectOrder(phases: readonly Phase<never>[], order: string[]): void {
@@ -46,6 +47,7 @@ describe('every exported *_PHASES list of src/lib/actions (found by reading the 
         'REGISTRY_PRUNE_PHASES',
         'SUPPORT_DUMP_PHASES',
         'SANDBOX_UP_PHASES',
+        'STATUS_PHASES',
       ]),
     );
   });
@@ -210,6 +212,17 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Redact and write the archive',
     ]);
     expect(titles(SUPPORT_DUMP_PHASES as Phase<never>[]).at(-1)).toBe('Redact and write the archive');
+  });
+
+  it('status: no lock (it must not wait for a run that holds it); the hosts, then the swarm they lead to, then the services on them', () => {
+    expect(titles(STATUS_PHASES as Phase<never>[])).not.toContain(LOCK_TITLE);
+    expectOrder(STATUS_PHASES as Phase<never>[], [
+      // Starts each manager's node list as soon as its facts are in: the swarm is read from those.
+      'Connect to hosts and gather their facts',
+      'Read the swarm',
+      // The replicas and proxies are asked on the hosts that answered.
+      'Ask the registry replicas and ingress proxies',
+    ]);
   });
 
   it('node activate, upgrade and restore end by looking at how the services are spread (the hint to rebalance)', () => {

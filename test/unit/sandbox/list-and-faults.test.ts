@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerInfo } from '../../../src/lib/sandbox/docker.js';
-import { healScript, partitionScript } from '../../../src/lib/sandbox/faults.js';
+import { healScript, partitionScript } from '../../e2e/helpers/faults.js';
 import { describeListed, sandboxesWithPrefix } from '../../../src/lib/sandbox/list.js';
 import { planHosts } from '../../../src/lib/sandbox/addresses.js';
 import type { SandboxDescription } from '../../../src/lib/sandbox/state.js';

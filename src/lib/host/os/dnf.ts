@@ -1,22 +1,17 @@
 import type { OsFacts } from '../facts-types.js';
 import type { HostProxy } from '../proxy.js';
 import { dnfProxySteps } from './proxy.js';
-import { assertPackageVersionSyntax, stripEpoch } from '../version.js';
-import { pinnedCompanions, removeEngineData } from './packages.js';
-import { parseRpmQuery, rpmInstalledQuery } from './rpm-query.js';
+import { DOCKER_CE, RpmConfigurer, type DownloadOnly, type VersionLock } from './rpm.js';
 import {
   DOCKER_DOWNLOAD,
   EECTL_REPO,
   majorVersion,
-  managedHeader,
   mirrorAddress,
   mirrorKey,
-  mirrorUrl,
   MIRROR_KEY_RPM,
-  unsupportedSource,
 } from './source.js';
-import { rootCommand, secretUpload, upload, type CommandStep, type Step } from './steps.js';
-import type { EnginePackages, EngineSourceSpec, OsConfigurer, PackageOffer } from './types.js';
+import { rootCommand, secretUpload, type Step, type UploadStep } from './steps.js';
+import type { EnginePackages, EngineSourceSpec, PackageOffer } from './types.js';
 
 /** eectl's repository file (dnf and yum read the same directory). */
 export const YUM_REPO_FILE = `/etc/yum.repos.d/${EECTL_REPO}.repo`;
@@ -29,42 +24,48 @@ export const DNF_PASSWORD_FILES = [`/etc/dnf/vars/${PASSWORD_VAR}`, `/etc/yum/va
 /** Docker's directory under download.docker.com: RHEL has its own; its rebuilds use the CentOS one. */
 export type DockerRpmFlavor = 'rhel' | 'centos' | 'fedora';
 
-const DOCKER_CE: EnginePackages = {
-  engine: 'docker-ce',
-  companions: ['docker-ce-cli'],
-  unpinned: ['containerd.io'],
+/** dnf's versionlock plugin: optional on dnf 4, so its commands are not checked. yum 7 has none. */
+const DNF_VERSIONLOCK: VersionLock = {
+  add: (_names, specs) => ['dnf', 'versionlock', 'add', ...specs],
+  remove: (names) => ['dnf', 'versionlock', 'delete', ...names],
+  optional: true,
 };
 
 /** RHEL, CentOS, Rocky Linux, AlmaLinux, Oracle Linux (dnf, or yum on 7) and Fedora. */
-export class DnfConfigurer implements OsConfigurer {
-  readonly packageFamily = 'rpm';
+export class DnfConfigurer extends RpmConfigurer {
   readonly name: string;
+  protected readonly repoPath = YUM_REPO_FILE;
+  protected readonly replacedSourceFiles = [YUM_REPO_FILE, MIRROR_KEY_RPM];
+  protected readonly versionSeparator = '-';
+  protected readonly versionLock: VersionLock | undefined;
+  protected readonly downloadOnly: DownloadOnly;
 
   constructor(
     private readonly os: OsFacts,
     readonly packageManager: 'dnf' | 'yum',
     private readonly flavor: DockerRpmFlavor,
   ) {
+    super();
     this.name = `${os.prettyName || os.id} (${packageManager})`;
+    this.versionLock = packageManager === 'dnf' ? DNF_VERSIONLOCK : undefined;
+    // The lock of the running version would hide the new one; the install in the host's turn unlocks it.
+    this.downloadOnly = {
+      flags: ['--downloadonly', ...(packageManager === 'dnf' ? ['--disableplugin=versionlock'] : [])],
+      liftsLock: false,
+    };
   }
 
-  checkSource(spec: EngineSourceSpec): void {
-    if (spec.source === 'mirror') {
-      mirrorUrl(spec);
-      mirrorKey(spec);
-    }
-    if (
-      spec.source === 'distro' &&
-      this.flavor !== 'fedora' &&
-      Number(majorVersion(this.os.versionId)) >= 8
-    ) {
-      throw unsupportedSource(
-        this.name,
-        spec,
-        'RHEL 8 and later ship no Docker Engine package (their "docker" is podman-docker, an emulation)',
-        'Use engine.source "docker", or "mirror" with a mirror of Docker\'s repository.',
-      );
-    }
+  protected get sourceFiles(): readonly string[] {
+    return [YUM_REPO_FILE, MIRROR_KEY_RPM, this.passwordVar];
+  }
+
+  protected unsupported(spec: EngineSourceSpec): { why: string; instead: string } | undefined {
+    if (spec.source !== 'distro' || this.flavor === 'fedora' || Number(majorVersion(this.os.versionId)) < 8)
+      return undefined;
+    return {
+      why: 'RHEL 8 and later ship no Docker Engine package (their "docker" is podman-docker, an emulation)',
+      instead: 'Use engine.source "docker", or "mirror" with a mirror of Docker\'s repository.',
+    };
   }
 
   /**
@@ -78,29 +79,14 @@ export class DnfConfigurer implements OsConfigurer {
     return { engine: 'docker', companions: [], unpinned: [] };
   }
 
-  setupSource(spec: EngineSourceSpec): Step[] {
-    this.checkSource(spec);
-    if (spec.source === 'distro') {
-      return [
-        rootCommand(['rm', '-f', YUM_REPO_FILE, MIRROR_KEY_RPM], "remove eectl's package source, if any"),
-      ];
-    }
-    const text = managedHeader(spec) + this.repoFile(spec);
-    const description = `add the ${spec.source} repository`;
-    if (spec.source !== 'mirror') return [upload(YUM_REPO_FILE, text, description)];
-    const key = mirrorKey(spec);
-    const { credentials } = mirrorAddress(spec);
-    return [
-      ...(key === undefined ? [] : [upload(MIRROR_KEY_RPM, key, "install the mirror's signing key")]),
-      // The password is a dnf/yum variable in a file only root reads; the repository file names it.
-      ...(credentials === undefined
-        ? []
-        : [
-            rootCommand(['install', '-m', '0755', '-d', this.varsDir], `create ${this.varsDir}`),
-            secretUpload(this.passwordVar, credentials.password, "store the mirror's password (root only)"),
-          ]),
-      upload(YUM_REPO_FILE, text, description),
-    ];
+  /** Docker's key is named by the repository file (gpgkey=), and dnf fetches it itself. */
+  protected dockerKeySteps(): Step[] {
+    return [];
+  }
+
+  /** The password is a dnf/yum variable in a file only root reads; the repository file names it. */
+  protected mirrorLogin(credentials: { password: string }): UploadStep {
+    return secretUpload(this.passwordVar, credentials.password, "store the mirror's password (root only)");
   }
 
   refreshMetadata(spec: EngineSourceSpec): Step[] {
@@ -114,82 +100,23 @@ export class DnfConfigurer implements OsConfigurer {
     ];
   }
 
-  listVersions(spec: EngineSourceSpec): CommandStep {
-    const { engine, companions } = this.enginePackages(spec);
-    // As root, to read the system metadata cache that refreshMetadata filled (users get their own cache).
-    return rootCommand(
-      [this.packageManager, 'list', '--showduplicates', ...this.onlyEectlRepo(spec), engine, ...companions],
-      `list versions of ${engine}`,
-      { check: false },
-    );
+  /** As root, to read the system metadata cache that refreshMetadata filled (users get their own cache). */
+  protected listArgs(spec: EngineSourceSpec, packages: readonly string[]): string[] {
+    return [this.packageManager, 'list', '--showduplicates', ...this.onlyEectlRepo(spec), ...packages];
   }
 
   parseAvailable(stdout: string): PackageOffer[] {
     return parseDnfList(stdout);
   }
 
-  installEngine(spec: EngineSourceSpec, version: string, available: readonly PackageOffer[]): Step[] {
-    assertPackageVersionSyntax(version);
-    const packages = this.enginePackages(spec);
-    const pinned = [packages.engine, ...pinnedCompanions(packages, version, available)];
-    // name-version-release without the epoch: docker-ce has epoch 3 and docker-ce-cli epoch 1 for one build.
-    const specs = pinned.map((name) => `${name}-${stripEpoch(version)}`);
-    // A mirror site's other repositories may be unreachable; dependencies come from those that answer.
+  /** A mirror site's other repositories may be unreachable; dependencies come from those that answer. */
+  protected installArgs(spec: EngineSourceSpec, packages: readonly string[]): string[] {
     const tolerant = spec.source === 'mirror' ? ['--setopt=skip_if_unavailable=True'] : [];
-    const install = rootCommand(
-      [this.packageManager, 'install', '-y', ...tolerant, ...specs, ...packages.unpinned],
-      `install ${packages.engine} ${version}`,
-    );
-    if (this.packageManager === 'yum') return [install];
-    // The versionlock plugin is optional on dnf 4: without it these fail and the version is simply not locked.
-    return [
-      rootCommand(['dnf', 'versionlock', 'delete', ...pinned], `unlock ${pinned.join(', ')}`, {
-        check: false,
-      }),
-      install,
-      rootCommand(['dnf', 'versionlock', 'add', ...specs], `lock ${pinned.join(', ')} at ${version}`, {
-        check: false,
-      }),
-    ];
+    return [this.packageManager, 'install', '-y', ...tolerant, ...packages];
   }
 
-  holdPackages(names: readonly string[]): Step[] {
-    if (this.packageManager === 'yum') return [];
-    return [
-      rootCommand(['dnf', 'versionlock', 'add', ...names], `lock ${names.join(', ')}`, { check: false }),
-    ];
-  }
-
-  downloadEngine(spec: EngineSourceSpec, version: string, available: readonly PackageOffer[]): Step[] {
-    const install = this.installEngine(spec, version, available).find((s) =>
-      s.description.startsWith('install'),
-    );
-    const args = [...(install as CommandStep).command];
-    // The lock of the running version would hide the new one; the install in the host's turn unlocks it.
-    const unlocked = this.packageManager === 'dnf' ? ['--disableplugin=versionlock'] : [];
-    args.splice(args.indexOf('install') + 1, 0, '--downloadonly', ...unlocked);
-    return [rootCommand(args, `download ${this.enginePackages(spec).engine} ${version} (not installed yet)`)];
-  }
-
-  installedQuery(): CommandStep {
-    return rpmInstalledQuery();
-  }
-
-  parseInstalled(stdout: string): PackageOffer[] {
-    return parseRpmQuery(stdout);
-  }
-
-  removeEngine(installed: readonly string[]): Step[] {
-    const steps: Step[] = [];
-    if (installed.length > 0) {
-      if (this.packageManager === 'dnf') {
-        steps.push(rootCommand(['dnf', 'versionlock', 'delete', ...installed], 'unlock', { check: false }));
-      }
-      steps.push(
-        rootCommand([this.packageManager, 'remove', '-y', ...installed], `remove ${installed.join(', ')}`),
-      );
-    }
-    return [...steps, ...removeEngineData([YUM_REPO_FILE, MIRROR_KEY_RPM, this.passwordVar])];
+  protected removeArgs(packages: readonly string[]): string[] {
+    return [this.packageManager, 'remove', '-y', ...packages];
   }
 
   /** dnf and yum read variables (`$name` in repository files) from one file each in this directory. */
@@ -197,12 +124,8 @@ export class DnfConfigurer implements OsConfigurer {
     return dnfProxySteps(this.packageManager, proxy, files);
   }
 
-  private get varsDir(): string {
-    return this.packageManager === 'yum' ? '/etc/yum/vars' : '/etc/dnf/vars';
-  }
-
   private get passwordVar(): string {
-    return `${this.varsDir}/${PASSWORD_VAR}`;
+    return `${this.packageManager === 'yum' ? '/etc/yum/vars' : '/etc/dnf/vars'}/${PASSWORD_VAR}`;
   }
 
   private onlyEectlRepo(spec: EngineSourceSpec): string[] {
@@ -215,7 +138,7 @@ export class DnfConfigurer implements OsConfigurer {
    * (gpgcheck with that key file), unless the file says the mirror is unsigned on purpose; its login, if
    * any, is written as username/password, never in the baseurl.
    */
-  private repoFile(spec: EngineSourceSpec): string {
+  protected repoFile(spec: EngineSourceSpec): string {
     if (spec.source === 'mirror') {
       const { url, credentials } = mirrorAddress(spec);
       const check =

@@ -1,22 +1,17 @@
 import type { OsFacts } from '../facts-types.js';
 import type { HostProxy } from '../proxy.js';
 import { zypperProxySteps } from './proxy.js';
-import { assertPackageVersionSyntax, stripEpoch } from '../version.js';
-import { pinnedCompanions, removeEngineData } from './packages.js';
-import { parseRpmQuery, rpmInstalledQuery } from './rpm-query.js';
+import { DOCKER_CE, RpmConfigurer, type DownloadOnly, type VersionLock } from './rpm.js';
 import {
   DOCKER_DOWNLOAD,
   EECTL_REPO,
   majorVersion,
-  managedHeader,
   mirrorAddress,
   mirrorKey,
-  mirrorUrl,
   MIRROR_KEY_RPM,
-  unsupportedSource,
 } from './source.js';
-import { rootCommand, secretUpload, upload, type CommandStep, type Step } from './steps.js';
-import type { EnginePackages, EngineSourceSpec, OsConfigurer, PackageOffer } from './types.js';
+import { rootCommand, secretUpload, type Step, type UploadStep } from './steps.js';
+import type { EnginePackages, EngineSourceSpec, PackageOffer } from './types.js';
 
 /** eectl's repository file; its section name is the alias that `zypper refresh` takes. */
 export const ZYPPER_REPO_FILE = `/etc/zypp/repos.d/${EECTL_REPO}.repo`;
@@ -29,87 +24,70 @@ function zypper(...args: string[]): string[] {
   return ['env', 'ZYPP_LOCK_TIMEOUT=300', 'zypper', '--non-interactive', ...args];
 }
 
+/** zypper's locks are by name, whatever the version. */
+const ZYPPER_LOCK: VersionLock = {
+  add: (names) => zypper('addlock', ...names),
+  remove: (names) => zypper('removelock', ...names),
+  optional: false,
+};
+
 /** SLES and openSUSE. */
-export class ZypperConfigurer implements OsConfigurer {
+export class ZypperConfigurer extends RpmConfigurer {
   readonly packageManager = 'zypper';
-  readonly packageFamily = 'rpm';
   readonly name: string;
+  protected readonly repoPath = ZYPPER_REPO_FILE;
+  protected readonly sourceFiles = [ZYPPER_REPO_FILE, MIRROR_KEY_RPM, ZYPPER_CREDENTIALS_FILE];
+  protected readonly replacedSourceFiles = this.sourceFiles;
+  protected readonly versionSeparator = '=';
+  protected readonly versionLock = ZYPPER_LOCK;
+  /** Locks are by name: lifted for the download (it installs nothing), put back right after. */
+  protected readonly downloadOnly: DownloadOnly = { flags: ['--download-only'], liftsLock: true };
 
   constructor(
     private readonly os: OsFacts,
     private readonly arch: string,
   ) {
+    super();
     this.name = `${os.prettyName || os.id} (zypper)`;
   }
 
-  checkSource(spec: EngineSourceSpec): void {
-    if (spec.source === 'mirror') {
-      mirrorUrl(spec);
-      mirrorKey(spec);
-    }
-    if (spec.source === 'docker' && !(this.os.id.startsWith('sles') && this.arch === 's390x')) {
-      throw unsupportedSource(
-        this.name,
-        spec,
-        'Docker publishes SLES packages for s390x only, and none for openSUSE',
-        'Use engine.source "distro" (SLES: enable the Containers Module) or "mirror".',
-      );
-    }
+  protected unsupported(spec: EngineSourceSpec): { why: string; instead: string } | undefined {
+    if (spec.source !== 'docker' || (this.os.id.startsWith('sles') && this.arch === 's390x'))
+      return undefined;
+    return {
+      why: 'Docker publishes SLES packages for s390x only, and none for openSUSE',
+      instead: 'Use engine.source "distro" (SLES: enable the Containers Module) or "mirror".',
+    };
   }
 
   enginePackages(spec: EngineSourceSpec): EnginePackages {
-    if (spec.source === 'docker') {
-      return { engine: 'docker-ce', companions: ['docker-ce-cli'], unpinned: ['containerd.io'] };
-    }
+    if (spec.source === 'docker') return DOCKER_CE;
     return { engine: 'docker', companions: [], unpinned: [] };
   }
 
-  setupSource(spec: EngineSourceSpec): Step[] {
-    this.checkSource(spec);
-    if (spec.source === 'distro') {
-      return [
-        rootCommand(
-          ['rm', '-f', ZYPPER_REPO_FILE, MIRROR_KEY_RPM, ZYPPER_CREDENTIALS_FILE],
-          "remove eectl's package source, if any",
-        ),
-      ];
-    }
-    const file = upload(
-      ZYPPER_REPO_FILE,
-      managedHeader(spec) + this.repoFile(spec),
-      `add the ${spec.source} repository`,
+  /**
+   * Imported explicitly over https: non-interactive zypper otherwise rejects the repository's unknown key,
+   * and --gpg-auto-import-keys would trust whatever key the repository serves.
+   */
+  protected dockerKeySteps(): Step[] {
+    return [rootCommand(['rpm', '--import', `${DOCKER_SLES}/gpg`], "import Docker's signing key")];
+  }
+
+  /** Imported from the file the operator gave, not from whatever key the mirror serves. */
+  protected override mirrorKeySteps(key: string): Step[] {
+    return [
+      rootCommand(['install', '-m', '0755', '-d', '/etc/pki/rpm-gpg'], 'create /etc/pki/rpm-gpg'),
+      ...super.mirrorKeySteps(key),
+      rootCommand(['rpm', '--import', MIRROR_KEY_RPM], "import the mirror's signing key"),
+    ];
+  }
+
+  protected mirrorLogin(credentials: { user: string; password: string }): UploadStep {
+    return secretUpload(
+      ZYPPER_CREDENTIALS_FILE,
+      `username=${credentials.user}\npassword=${credentials.password}\n`,
+      "store the mirror's login (root only)",
     );
-    if (spec.source === 'mirror') {
-      const key = mirrorKey(spec);
-      const { credentials } = mirrorAddress(spec);
-      return [
-        ...(key === undefined
-          ? []
-          : [
-              rootCommand(['install', '-m', '0755', '-d', '/etc/pki/rpm-gpg'], 'create /etc/pki/rpm-gpg'),
-              upload(MIRROR_KEY_RPM, key, "install the mirror's signing key"),
-              // Imported from the file the operator gave, not from whatever key the mirror serves.
-              rootCommand(['rpm', '--import', MIRROR_KEY_RPM], "import the mirror's signing key"),
-            ]),
-        ...(credentials === undefined
-          ? []
-          : [
-              rootCommand(
-                ['install', '-m', '0755', '-d', '/etc/zypp/credentials.d'],
-                'create /etc/zypp/credentials.d',
-              ),
-              secretUpload(
-                ZYPPER_CREDENTIALS_FILE,
-                `username=${credentials.user}\npassword=${credentials.password}\n`,
-                "store the mirror's login (root only)",
-              ),
-            ]),
-        file,
-      ];
-    }
-    // Imported explicitly over https: non-interactive zypper otherwise rejects the repository's unknown key,
-    // and --gpg-auto-import-keys would trust whatever key the repository serves.
-    return [rootCommand(['rpm', '--import', `${DOCKER_SLES}/gpg`], "import Docker's signing key"), file];
   }
 
   refreshMetadata(spec: EngineSourceSpec): Step[] {
@@ -117,76 +95,27 @@ export class ZypperConfigurer implements OsConfigurer {
     return [rootCommand(zypper('refresh', EECTL_REPO), "refresh eectl's metadata")];
   }
 
-  listVersions(spec: EngineSourceSpec): CommandStep {
-    const { engine, companions } = this.enginePackages(spec);
-    return rootCommand(
-      zypper(...this.noRefresh(spec), 'search', '--details', '--match-exact', engine, ...companions),
-      `list versions of ${engine}`,
-      { check: false },
-    );
+  protected listArgs(spec: EngineSourceSpec, packages: readonly string[]): string[] {
+    return zypper(...this.noRefresh(spec), 'search', '--details', '--match-exact', ...packages);
   }
 
   parseAvailable(stdout: string): PackageOffer[] {
     return parseZypperSearch(stdout);
   }
 
-  installEngine(spec: EngineSourceSpec, version: string, available: readonly PackageOffer[]): Step[] {
-    assertPackageVersionSyntax(version);
-    const packages = this.enginePackages(spec);
-    const pinned = [packages.engine, ...pinnedCompanions(packages, version, available)];
-    // Without the epoch: docker-ce and docker-ce-cli of one build differ in epoch; an epoch-less edition
-    // matches any epoch.
-    const specs = pinned.map((name) => `${name}=${stripEpoch(version)}`);
-    return [
-      rootCommand(zypper('removelock', ...pinned), `unlock ${pinned.join(', ')}`, { check: false }),
-      rootCommand(
-        zypper(...this.noRefresh(spec), 'install', '--oldpackage', ...specs, ...packages.unpinned),
-        `install ${packages.engine} ${version}`,
-      ),
-      rootCommand(zypper('addlock', ...pinned), `lock ${pinned.join(', ')} at ${version}`),
-    ];
+  protected installArgs(spec: EngineSourceSpec, packages: readonly string[]): string[] {
+    return zypper(...this.noRefresh(spec), 'install', '--oldpackage', ...packages);
   }
 
-  holdPackages(names: readonly string[]): Step[] {
-    return [rootCommand(zypper('addlock', ...names), `lock ${names.join(', ')}`)];
+  protected removeArgs(packages: readonly string[]): string[] {
+    return zypper('remove', ...packages);
   }
 
-  downloadEngine(spec: EngineSourceSpec, version: string, available: readonly PackageOffer[]): Step[] {
-    // Locks are by name: lifted for the download (it installs nothing), put back right after.
-    const [unlock, install, lock] = this.installEngine(spec, version, available) as CommandStep[];
-    const args = [...install!.command];
-    args.splice(args.indexOf('install') + 1, 0, '--download-only');
-    return [
-      unlock!,
-      rootCommand(args, `download ${this.enginePackages(spec).engine} ${version} (not installed yet)`),
-      lock!,
-    ];
-  }
-
-  installedQuery(): CommandStep {
-    return rpmInstalledQuery();
-  }
-
-  parseInstalled(stdout: string): PackageOffer[] {
-    return parseRpmQuery(stdout);
-  }
-
-  removeEngine(installed: readonly string[]): Step[] {
-    const remove =
-      installed.length === 0
-        ? []
-        : [
-            rootCommand(zypper('removelock', ...installed), 'unlock', { check: false }),
-            rootCommand(zypper('remove', ...installed), `remove ${installed.join(', ')}`),
-          ];
-    return [...remove, ...removeEngineData([ZYPPER_REPO_FILE, MIRROR_KEY_RPM, ZYPPER_CREDENTIALS_FILE])];
-  }
-
-  /** A mirror site's other repositories may be unreachable: eectl's was refreshed just before. */
   packageProxy(proxy: HostProxy | undefined, files: Readonly<Record<string, string>>): Step[] {
     return zypperProxySteps(proxy, files);
   }
 
+  /** A mirror site's other repositories may be unreachable: eectl's was refreshed just before. */
   private noRefresh(spec: EngineSourceSpec): string[] {
     return spec.source === 'mirror' ? ['--no-refresh'] : [];
   }
@@ -195,7 +124,7 @@ export class ZypperConfigurer implements OsConfigurer {
    * A mirror's packages must be signed by engine.repoKey (imported beforehand), unless the file says the
    * mirror is unsigned on purpose; its login, if any, is in ZYPPER_CREDENTIALS_FILE, not in the URL.
    */
-  private repoFile(spec: EngineSourceSpec): string {
+  protected repoFile(spec: EngineSourceSpec): string {
     const mirror = spec.source === 'mirror' ? mirrorAddress(spec) : undefined;
     const signed = spec.source === 'mirror' && mirrorKey(spec) !== undefined;
     const baseurl = mirror?.credentials

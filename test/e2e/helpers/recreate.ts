@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { hostAptSources } from './apt.js';
-import type { DockerCli } from './docker.js';
-import { createHosts, provisionHost, waitForBoot } from './hosts.js';
-import { recordHostKeys } from './ssh-keys.js';
-import { registryVolumeName, volumeName, type SandboxDescription } from './state.js';
+import { hostAptSources } from '../../../src/lib/sandbox/apt.js';
+import type { DockerCli } from '../../../src/lib/sandbox/docker.js';
+import { createHosts, provisionHost, waitForBoot } from '../../../src/lib/sandbox/hosts.js';
+import { recordHostKeys } from '../../../src/lib/sandbox/ssh-keys.js';
+import { registryVolumeName, volumeName, type SandboxDescription } from '../../../src/lib/sandbox/state.js';
 
 /**
  * Replaces every host of a sandbox with a fresh one at the same address and hostname: containers and their

@@ -1,8 +1,8 @@
-import { quoteArg } from '../ssh/quote.js';
-import type { DockerCli } from './docker.js';
-import type { LocalResult } from './exec.js';
-import { waitForBoot } from './hosts.js';
-import type { SandboxHost } from './state.js';
+import { quoteArg } from '../../../src/lib/ssh/quote.js';
+import type { DockerCli } from '../../../src/lib/sandbox/docker.js';
+import type { LocalResult } from '../../../src/lib/sandbox/exec.js';
+import { waitForBoot } from '../../../src/lib/sandbox/hosts.js';
+import type { SandboxHost } from '../../../src/lib/sandbox/state.js';
 
 /**
  * Faults for end-to-end tests, done to a sandbox host from outside it: power off and on, and network
