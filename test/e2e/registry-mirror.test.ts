@@ -105,7 +105,9 @@ describe('registry mirror: a pull-through cache of another registry, served on w
     // config has it; the config object, the service, the hosts' processes and the run logs do not.
     const rendered = await run(
       'r1',
-      'docker exec "$(docker ps -q -f label=com.docker.swarm.service.name=eectl-registry-mirror-hub)" cat /etc/docker/registry/config.yml',
+      // The image has no shell tools: read the task's file through its process's root.
+      'c=$(docker ps -q -f label=com.docker.swarm.service.name=eectl-registry-mirror-hub) && ' +
+        'cat "/proc/$(docker inspect -f "{{.State.Pid}}" "$c")/root/etc/docker/registry/config.yml"',
     );
     expect(rendered.stdout).toContain(`password: "${UPSTREAM_PASSWORD}"`);
     const swarmSide = await run(

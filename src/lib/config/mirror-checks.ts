@@ -18,8 +18,8 @@ function overlaps(a: string, b: string): boolean {
  * registry.mirrors: unique names and ports; an http:// upstream only when the file says insecure; a
  * login needs both halves; `engines` only for Docker Hub without an upstream login (an engine sends the
  * Docker Hub login, not the mirror's, so such a mirror serves pulls without one: only public images may
- * sit behind it) and never beside the file's own engine.daemon registry-mirrors; token authentication
- * and registry storage inside the caches' directory are refused.
+ * sit behind it) and never beside the file's own engine.daemon registry-mirrors; registry storage inside
+ * the caches' directory is refused; with token auth, a mirror no namespace maps is warned about (admins only).
  */
 export function mirrorProblems(
   registry: RegistrySpec,
@@ -56,11 +56,9 @@ export function mirrorProblems(
       );
     if ((m.username === undefined) !== (m.passwordEnv === undefined))
       error([m.username === undefined ? 'passwordEnv' : 'username'], 'username and passwordEnv go together');
-    if (registry.auth?.token) {
-      error(
-        [],
-        'mirrors work with htpasswd authentication only for now: the token service does not yet issue tokens for a mirror',
-      );
+    if (registry.auth?.token && !m.engines && !registry.namespaces.some((n) => n.name === m.name)) {
+      const message = `no registry.namespaces entry named ${m.name}: only admins may pull through this mirror (map ${m.name} to a collection to grant pulls)`;
+      problems.push(loc.problem('warning', [...at, 'name'], message));
     }
     if (!m.engines) return;
     if (!DOCKER_HUB_HOSTS.includes(upstream.hostname) || upstream.protocol !== 'https:')

@@ -3,6 +3,7 @@ import type { ObjectRef, ServiceDefinition } from '../host/docker.js';
 import { CONFIG_TARGET, fromSecret, SECRET_TARGETS, secretPath, STORAGE_TARGET } from './config-file.js';
 import { contentName, REGISTRY_SERVICE } from './names.js';
 import { mirrorCacheDir } from './paths.js';
+import { mirrorTokenService, type TokenAuthSettings } from './token-auth.js';
 
 /**
  * Pull-through caches (`registry.mirrors`): each one is Distribution in proxy mode (`proxy.remoteurl`),
@@ -28,6 +29,8 @@ export interface MirrorInputs {
   image: string;
   /** The registry's secret references by their role (http secret, certificate, key, htpasswd). */
   registrySecrets: Partial<Record<keyof typeof SECRET_TARGETS, ObjectRef>>;
+  /** Token authentication (registry.auth.token), or undefined with htpasswd. */
+  token?: TokenAuthSettings | undefined;
   /** The upstream password of a mirror with passwordEnv (already registered for redaction). */
   password: (mirror: RegistryMirrorSpec) => string | undefined;
 }
@@ -47,7 +50,11 @@ const q = (value: string): string => JSON.stringify(value);
  * and `proxy` with the password read from its secret at render time. Distribution 2.8 has no `proxy.ttl`
  * (it came with 3.0): cached content expires after its fixed 7 days, so the file offers no TTL.
  */
-export function mirrorConfigYaml(mirror: RegistryMirrorSpec, cluster: string): string {
+export function mirrorConfigYaml(
+  mirror: RegistryMirrorSpec,
+  cluster: string,
+  token?: TokenAuthSettings,
+): string {
   const lines = [
     '# Written by eectl: edit registry.mirrors in cluster.yaml and run eectl install instead.',
     'version: 0.1',
@@ -70,14 +77,7 @@ export function mirrorConfigYaml(mirror: RegistryMirrorSpec, cluster: string): s
     `    key: ${secretPath(SECRET_TARGETS.key)}`,
     '  headers:',
     '    X-Content-Type-Options: [nosniff]',
-    ...(mirror.engines
-      ? []
-      : [
-          'auth:',
-          '  htpasswd:',
-          `    realm: ${q(`eectl ${cluster} mirror ${mirror.name}`)}`,
-          `    path: ${secretPath(SECRET_TARGETS.htpasswd)}`,
-        ]),
+    ...(mirror.engines ? [] : authLines(mirror, cluster, token)),
     'proxy:',
     `  remoteurl: ${q(mirror.upstream)}`,
     ...(mirror.username !== undefined
@@ -92,21 +92,42 @@ export function mirrorConfigYaml(mirror: RegistryMirrorSpec, cluster: string): s
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The registry's kind of login: its htpasswd, or its token service with a `service` of the mirror's own
+ * (so a token for the registry is no good here, and the token service judges pulls by the mirror's name).
+ */
+function authLines(mirror: RegistryMirrorSpec, cluster: string, token?: TokenAuthSettings): string[] {
+  if (!token) {
+    return [
+      'auth:',
+      '  htpasswd:',
+      `    realm: ${q(`eectl ${cluster} mirror ${mirror.name}`)}`,
+      `    path: ${secretPath(SECRET_TARGETS.htpasswd)}`,
+    ];
+  }
+  return [
+    'auth:',
+    '  token:',
+    `    realm: ${q(token.realm)}`,
+    `    service: ${q(mirrorTokenService(cluster, mirror.name))}`,
+    `    issuer: ${q(token.issuer)}`,
+    `    rootcertbundle: ${secretPath(SECRET_TARGETS.tokenCert)}`,
+  ];
+}
+
 /** Every mirror's objects and service: one global service per mirror, on the registry hosts. */
 export function planMirrors(input: MirrorInputs): MirrorPlan[] {
   const { registrySecrets: s } = input;
   return input.spec.mirrors.map((mirror) => {
-    const config = mirrorConfigYaml(mirror, input.cluster);
+    const config = mirrorConfigYaml(mirror, input.cluster, input.token);
     const configName = contentName(`mirror-${mirror.name}-config`, config);
     const objects: MirrorPlan['objects'] = [
       { kind: 'config', name: configName, content: config, template: true },
     ];
-    const secrets: ObjectRef[] = [
-      s.httpSecret,
-      s.cert,
-      s.key,
-      ...(mirror.engines ? [] : [s.htpasswd]),
-    ].filter((r): r is ObjectRef => r !== undefined);
+    const login = mirror.engines ? [] : [input.token ? s.tokenCert : s.htpasswd];
+    const secrets: ObjectRef[] = [s.httpSecret, s.cert, s.key, ...login].filter(
+      (r): r is ObjectRef => r !== undefined,
+    );
     const password = input.password(mirror);
     if (password !== undefined) {
       const name = contentName(`mirror-${mirror.name}-password`, password);

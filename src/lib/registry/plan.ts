@@ -242,6 +242,7 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
     spec,
     cluster: input.cluster,
     image: service.image,
+    token: input.token,
     registrySecrets: Object.fromEntries(secrets.map(([target], i) => [target, secretRefs[i]!])),
     password: (m) =>
       m.passwordEnv === undefined

@@ -107,7 +107,7 @@ describe('registry.mirrors in the cluster file', () => {
     ]);
   });
 
-  it("refuses registry storage that overlaps the mirrors' caches, and token authentication for now", () => {
+  it("refuses registry storage that overlaps the mirrors' caches; warns of a token-auth mirror no namespace maps", () => {
     const mirrors = '    mirrors:\n      - { name: hub, upstream: "https://h.example", port: 5446 }\n';
     expect(
       lines(withRegistry(`    storage: { filesystem: { path: /var/lib/eectl } }\n${mirrors}`)).map((p) =>
@@ -119,14 +119,11 @@ describe('registry.mirrors in the cluster file', () => {
     expect(
       lines(withRegistry(`    storage: { filesystem: { path: /var/lib/eectl/registry } }\n${mirrors}`)),
     ).toEqual([]);
-    const token = lines(
-      withRegistry(
-        `    auth: { token: {} }\n${mirrors}`,
-        '  access:\n    users: [{ name: ann, admin: true }]\n',
-      ),
-    );
-    expect(token.some((p) => p.includes('mirrors work with htpasswd authentication only for now'))).toBe(
-      true,
-    );
+    const access = '  access:\n    users: [{ name: ann, admin: true }]\n';
+    expect(lines(withRegistry(`    auth: { token: {} }\n${mirrors}`, access))).toEqual([
+      'cluster.yaml:18:17: warning: spec.registry.mirrors[0].name: no registry.namespaces entry named hub: only admins may pull through this mirror (map hub to a collection to grant pulls)',
+    ]);
+    const mapped = '    namespaces: [{ name: hub, collection: /Shared/hub }]\n';
+    expect(lines(withRegistry(`    auth: { token: {} }\n${mapped}${mirrors}`, access))).toEqual([]);
   });
 });

@@ -110,6 +110,34 @@ describe('registry mirrors: config.yml', () => {
   });
 });
 
+describe('registry mirrors: token authentication', () => {
+  it("uses the registry's token service with a service of the mirror's own, and the token-signing certificate", async () => {
+    const token = {
+      realm: 'https://10.0.0.1:5444/token',
+      service: 'eectl-prod-registry',
+      issuer: 'eectl-prod-token-service',
+      port: 5444,
+      expirySeconds: 300,
+    };
+    const plan = await planRegistry({ ...input({ auth: { token: {} }, mirrors: [hub] }), token });
+    const config = plan.mirrors[0]!.objects[0]!.content;
+    expect((parse(config) as { auth: unknown }).auth).toEqual({
+      token: {
+        realm: 'https://10.0.0.1:5444/token',
+        service: 'eectl-prod-mirror-hub',
+        issuer: 'eectl-prod-token-service',
+        rootcertbundle: '/run/secrets/eectl-registry-token-cert.pem',
+      },
+    });
+    expect(plan.mirrors[0]!.service.secrets.map((s) => s.target)).toEqual([
+      'eectl-registry-http-secret',
+      'eectl-registry-cert.pem',
+      'eectl-registry-key.pem',
+      'eectl-registry-token-cert.pem',
+    ]);
+  });
+});
+
 describe('registry mirrors: trust and daemon.json', () => {
   it('trusts every registry host name on each mirror port, beside the registry', () => {
     const spec = registrySpec({ mirrors: [hub] });
