@@ -97,6 +97,13 @@ describe('registry mirror: a pull-through cache of another registry, served on w
         expect.stringMatching(/^create mirror hub's cache \/var\/lib\/eectl\/registry-mirrors\/hub$/),
       ]),
     );
+    const status = await runEectl(['status', '-c', file, '--json']);
+    expect(
+      (status.json?.result as { registry: { mirrors?: unknown } } | undefined)?.registry.mirrors,
+      status.stderr,
+    ).toEqual([
+      { name: 'hub', replicas: [{ host: sandbox.host('r1').address, healthy: true, detail: 'HTTP 401' }] },
+    ]);
     // Every node trusts the mirror's endpoint like the registry's.
     const ca = (await run('m1', 'sha256sum < /etc/eectl/pki/ca.pem')).stdout;
     expect((await run('m1', `sha256sum < /etc/docker/certs.d/${mirror()}/ca.crt`)).stdout).toBe(ca);

@@ -144,7 +144,11 @@ export async function judgeCluster(
   // This machine's record of the client bundles it issued: a damaged record costs its warnings, not the report.
   const bundles = await readIssuedBundles(config.metadata.name).catch(() => []);
   return withIngressHealth(
-    withRegistryHealth(assessCluster(config, described, swarm, new Date(), bundles), replicas),
+    withRegistryHealth(
+      assessCluster(config, described, swarm, new Date(), bundles),
+      replicas,
+      config.spec.registry.mirrors.map((m) => m.name),
+    ),
     proxies,
   );
 }

@@ -294,6 +294,8 @@ export interface RegistryStatus {
   checked: boolean;
   replicas: { host: string; healthy: boolean; detail: string }[];
   note: string;
+  /** Each pull-through cache (registry.mirrors) with its replicas; absent without mirrors. */
+  mirrors?: { name: string; replicas: { host: string; healthy: boolean; detail: string }[] }[];
 }
 
 /** What differs between the file and the cluster. */
