@@ -54,7 +54,9 @@ export function requireReplicasServing(replicas: readonly ReplicaHealth[], rerun
       code: 'EREGISTRY_DOWN',
       kind: 'external',
       exitCode: ExitCode.partial,
-      suggestions: [`Look at \`docker service ps eectl-registry --no-trunc\` on a manager, then run ${rerun} again.`],
+      suggestions: [
+        `Look at \`docker service ps eectl-registry --no-trunc\` on a manager, then run ${rerun} again.`,
+      ],
     },
   );
 }
