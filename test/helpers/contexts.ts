@@ -10,7 +10,9 @@ import { nullLogger } from '../../src/lib/ui/log.js';
  */
 
 /** The parts of a connection a test may script; what it does not give fails loudly when called. */
-export type ConnectionParts = Partial<Pick<Connection, 'connect' | 'exec' | 'upload' | 'readFile' | 'close'>> & {
+export type ConnectionParts = Partial<
+  Pick<Connection, 'connect' | 'exec' | 'upload' | 'readFile' | 'close'>
+> & {
   isRoot?: boolean;
 };
 
@@ -32,7 +34,8 @@ export function stubConnection(name: string, parts: ConnectionParts = {}): Conne
 
 /** A session for contexts whose test reaches no host through it: a connect rejects. */
 export const noSession: Session = {
-  connect: (spec) => Promise.reject(new Error(`the test's context connects to no host (asked: ${spec.address})`)),
+  connect: (spec) =>
+    Promise.reject(new Error(`the test's context connects to no host (asked: ${spec.address})`)),
   close: () => Promise.resolve(),
 };
 
@@ -46,7 +49,10 @@ export interface TestClusterContextOptions {
 }
 
 /** A cluster context as an action builds it (newClusterContext), with the fields the test gives. */
-export function testClusterContext(config: ClusterConfig, options: TestClusterContextOptions = {}): ClusterContext {
+export function testClusterContext(
+  config: ClusterConfig,
+  options: TestClusterContextOptions = {},
+): ClusterContext {
   const ctx = newClusterContext({
     config,
     session: options.session ?? noSession,

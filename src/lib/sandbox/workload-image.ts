@@ -87,7 +87,9 @@ export function firstWorkloadCommand(image: string): string[] {
 
 /** What `sandbox up` prints: the first service, ready to run once installed, and how to reach it. */
 export function firstWorkloadLines(
-  s: Pick<SandboxDescription, 'workload' | 'clusterFile'> & { hosts: readonly Pick<SandboxHost, 'role' | 'address'>[] },
+  s: Pick<SandboxDescription, 'workload' | 'clusterFile'> & {
+    hosts: readonly Pick<SandboxHost, 'role' | 'address'>[];
+  },
 ): string[] {
   const manager = s.hosts.find((h) => h.role === 'manager')?.address;
   if (!s.workload || manager === undefined) return [];

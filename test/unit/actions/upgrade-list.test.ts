@@ -68,9 +68,7 @@ describe('the commands --list runs, per OS family', () => {
       }),
     );
   const argv = (facts: typeof DEBIAN_12, engine: Record<string, unknown>) =>
-    listSteps({ known: facts }, ctx(engine)).map((s) =>
-      [s.sudo ? 'root' : 'user', ...s.command].join(' '),
-    );
+    listSteps({ known: facts }, ctx(engine)).map((s) => [s.sudo ? 'root' : 'user', ...s.command].join(' '));
 
   it('Debian: apt-get update of the engine source, then apt-cache madison of the engine package', () => {
     expect(argv(DEBIAN_12, { source: 'distro' })).toEqual([

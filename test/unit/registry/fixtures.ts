@@ -10,7 +10,10 @@ export function registrySpec(input: Record<string, unknown> = {}): RegistrySpec 
 
 /** A registry host with just the facts the registry reads (hostname, addresses); it has no connection. */
 export function registryHost(address: string, hostname: string): Host {
-  const host = new Host({ address, role: 'registry', ssh: {}, localhost: false, labels: {} }, stubConnection(address));
+  const host = new Host(
+    { address, role: 'registry', ssh: {}, localhost: false, labels: {} },
+    stubConnection(address),
+  );
   host.facts = makeFacts({ hostname, addresses: [address], privateAddresses: [address], files: {} });
   return host;
 }
