@@ -4,7 +4,7 @@ import type { AccessSpec, ClusterConfig } from '../config/schema.js';
 import { clusterRegistries } from '../images/cluster-policy.js';
 import type { DirectoryGroup, DirectoryUser } from '../identity/directory.js';
 import { sameDn } from '../identity/dn.js';
-import { tokenAuthSettings } from '../registry/token-auth.js';
+import { mirrorTokenService, tokenAuthSettings } from '../registry/token-auth.js';
 import {
   privateCollection,
   type AccessPolicy,
@@ -192,6 +192,10 @@ export function compileRegistryRules(config: ClusterConfig): RegistryRules | und
       name: n.name,
       collection: n.collection,
       public: n.public,
+    })),
+    mirrors: config.spec.registry.mirrors.map((m) => ({
+      name: m.name,
+      service: mirrorTokenService(config.metadata.name, m.name),
     })),
   };
 }

@@ -156,6 +156,11 @@ export interface RegistryRules {
   issuer: string;
   expirySeconds: number;
   namespaces: RegistryNamespace[];
+  /**
+   * The pull-through caches (registry.mirrors): the `service` each one names in its challenge, and its
+   * name, the namespace whose grants decide who may pull through it. Absent in policies of older eectl.
+   */
+  mirrors?: { name: string; service: string }[];
 }
 
 /** What the plugin and `eectl access check` answer for one request. */

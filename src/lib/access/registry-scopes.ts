@@ -145,3 +145,40 @@ export function decideScopes(
     return { requested: r, granted, reason };
   });
 }
+
+/**
+ * What `user` is granted through the mirror `mirror` (a pull-through cache, pull-only): a repository
+ * `library/alpine` there is judged as `<mirror>/library/alpine` on the registry, by the collection
+ * registry.namespaces maps the mirror's name to (never a user's private namespace); admins may pull; only
+ * `pull` is ever granted, and the decision keeps the name the mirror asked for.
+ */
+export function decideMirrorScopes(
+  policy: AccessPolicy,
+  userName: string,
+  mirror: string,
+  requested: readonly RegistryAccess[],
+): AccessDecision[] {
+  const user = policy.users.find((u) => u.name === userName);
+  const mapped = policy.registry?.namespaces.find((n) => n.name === mirror);
+  return requested.map((r): AccessDecision => {
+    const refuse = (reason: string): AccessDecision => ({ requested: r, granted: [], reason });
+    if (!user) return refuse(`${userName} is not a user of the access policy`);
+    if (r.type !== 'repository') return refuse(`mirror ${mirror} serves repositories only, not ${r.type}`);
+    if (!validRepositoryName(r.name)) return refuse(`${JSON.stringify(r.name)} is not a repository name`);
+    const others = r.actions.filter((a) => a !== 'pull');
+    const note = others.length > 0 ? ` (${others.join(',')} refused: a mirror is pull-only)` : '';
+    if (!r.actions.includes('pull')) return refuse(`mirror ${mirror} is pull-only${note}`);
+    if (user.admin) return { requested: r, granted: ['pull'], reason: `admin, mirror ${mirror}${note}` };
+    if (!mapped)
+      return refuse(`mirror ${mirror}: namespace ${mirror} is not in registry.namespaces (admins only)`);
+    if (inSystem(mapped.collection)) return refuse(`${mapped.collection} is for admins only`);
+    const pull = mapped.public || registryActionsOn(policy, user.name, mapped.collection).has('pull');
+    return pull
+      ? {
+          requested: r,
+          granted: ['pull'],
+          reason: `mirror ${mirror}: ${mapped.collection}${mapped.public ? ' (public)' : ''}: pull${note}`,
+        }
+      : refuse(`mirror ${mirror}: ${mapped.collection}: ${user.name} may not pull there`);
+  });
+}

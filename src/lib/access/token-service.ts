@@ -15,7 +15,13 @@ import {
   TOKEN_SIGNING_KEY_FILE,
 } from './paths.js';
 import { certificateIdentity, parsePolicy, Reloading } from './plugin.js';
-import { decideScopes, formatScope, parseScopes, type RegistryAccess } from './registry-scopes.js';
+import {
+  decideMirrorScopes,
+  decideScopes,
+  formatScope,
+  parseScopes,
+  type RegistryAccess,
+} from './registry-scopes.js';
 import { signRegistryToken } from './registry-token.js';
 
 /**
@@ -291,13 +297,11 @@ export async function serveTokens(
       );
       return reply(res, 503, errorBody('UNAVAILABLE', 'the token service has no registry policy'));
     }
-    if (url.searchParams.get('service') !== rules.service) {
-      audit(
-        '(unknown)',
-        'none',
-        false,
-        `service ${JSON.stringify(url.searchParams.get('service'))} is not ${rules.service}`,
-      );
+    const service = url.searchParams.get('service');
+    // The registry, or one of its mirrors: a token is good only for the service it was asked for.
+    const mirror = rules.mirrors?.find((m) => m.service === service);
+    if (service !== rules.service && !mirror) {
+      audit('(unknown)', 'none', false, `service ${JSON.stringify(service)} is not ${rules.service}`);
       return reply(
         res,
         400,
@@ -332,14 +336,16 @@ export async function serveTokens(
       audit(who.user.name, who.method, false, 'no token-signing key on this manager (fail closed)');
       return reply(res, 503, errorBody('UNAVAILABLE', 'the token service has no signing key'));
     }
-    const decisions = decideScopes(policy, who.user.name, parseScopes(asked));
+    const decisions = mirror
+      ? decideMirrorScopes(policy, who.user.name, mirror.name, parseScopes(asked))
+      : decideScopes(policy, who.user.name, parseScopes(asked));
     const granted = decisions
       .map((d) => ({ ...d.requested, actions: d.granted }))
       .filter((a) => a.actions.length > 0);
     const issued = signRegistryToken({
       key,
       issuer: rules.issuer,
-      audience: rules.service,
+      audience: mirror ? mirror.service : rules.service,
       subject: who.user.name,
       access: granted,
       expirySeconds: rules.expirySeconds,

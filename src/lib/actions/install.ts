@@ -90,6 +90,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     ...(ctx.registry && {
       registry: {
         replicas: ctx.registry.replicas,
+        ...(ctx.registry.mirrors.length > 0 && { mirrors: ctx.registry.mirrorReplicas }),
         ...(!options.dryRun && { adminPassword: ctx.registry.generatedAdminPassword }),
       },
     }),

@@ -186,7 +186,11 @@ async function reportFrom(
   // This machine's record of the client bundles it issued: a damaged record costs its warnings, not the report.
   const bundles = await readIssuedBundles(config.metadata.name).catch(() => []);
   return withIngressHealth(
-    withRegistryHealth(assessCluster(config, described, swarm, new Date(), bundles), health.replicas),
+    withRegistryHealth(
+      assessCluster(config, described, swarm, new Date(), bundles),
+      health.replicas,
+      config.spec.registry.mirrors.map((m) => m.name),
+    ),
     health.proxies,
   );
 }

@@ -5,6 +5,7 @@ import { SWARM_PORTS } from './fields.js';
 import { fileProblems } from './file-checks.js';
 import { hookProblems } from './hook-checks.js';
 import { ingressProblems } from './ingress-checks.js';
+import { mirrorProblems } from './mirror-checks.js';
 import {
   clusterSchema,
   hostSchema,
@@ -62,6 +63,10 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
     problems.push(...portProblems(controlPlane.data, registry.data, swarm.data, loc));
   }
   if (registry.success) problems.push(...registryUserProblems(registry.data, loc));
+  if (registry.success) {
+    const others = { engine: engine.data, apiPort: controlPlane.data?.apiPort };
+    problems.push(...mirrorProblems(registry.data, others, loc));
+  }
   if (registry.success && access.success)
     problems.push(...tokenAuthProblems(registry.data, access.data, loc));
   const files = spec.files.safeParse(field(raw, 'files'));

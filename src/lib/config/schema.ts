@@ -295,6 +295,44 @@ export const retentionRuleSchema = z.strictObject({
     .describe('Also prune tags signed by a trusted key (kept otherwise, whatever the clauses say)'),
 });
 
+/** A pull-through cache of another registry (`registry.mirrors`): its own service and port on the registry hosts. */
+export const registryMirrorSchema = z.strictObject({
+  name: z
+    .string()
+    .max(32)
+    .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be lower-case letters and digits, joined by -')
+    .describe(
+      "The mirror's name (`hub`): its service eectl-registry-mirror-<name>, its cache directory, and with token auth the namespace whose grants decide who may pull through it",
+    ),
+  upstream: urlOf(/^https?$/, 'must be a URL starting with https:// (or http:// with insecure: true)')
+    // The mirror's config is a swarm config template: braces would be read as template actions.
+    .refine((v) => !/[{}]/.test(v), 'must not contain { or }')
+    .describe('The registry to cache, e.g. https://registry-1.docker.io'),
+  port: port.describe(
+    "The mirror's HTTPS port on every registry host (its own endpoint, with the registry's TLS)",
+  ),
+  insecure: z
+    .boolean()
+    .default(false)
+    .describe('Allow an http:// upstream: images (and the upstream password) travel unencrypted'),
+  username: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((v) => !/[{}]/.test(v) && !CONTROL.test(v), 'must not contain { } or control characters')
+    .optional()
+    .describe('Upstream login name (with passwordEnv)'),
+  passwordEnv: envNameSchema
+    .optional()
+    .describe('Environment variable holding the upstream password (a swarm secret on the hosts)'),
+  engines: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Write the mirror into every engine's registry-mirrors (Docker Hub only; the mirror then serves pulls without a login)",
+    ),
+});
+
 export const registrySchema = z.strictObject({
   image: imageReference.default('registry:2.8.3'),
   port: port.default(5443),
@@ -352,6 +390,10 @@ export const registrySchema = z.strictObject({
     .describe(
       "With token auth: which collection each namespace belongs to; `<user>/…` is the user's private collection",
     ),
+  mirrors: z
+    .array(registryMirrorSchema)
+    .default([])
+    .describe('Pull-through caches of other registries, each on its own port of the registry hosts'),
   retention: z
     .array(retentionRuleSchema)
     .default([])
@@ -638,6 +680,7 @@ export type SwarmSpec = z.output<typeof swarmSchema>;
 export type ControlPlaneSpec = z.output<typeof controlPlaneSchema>;
 export type RegistrySpec = z.output<typeof registrySchema>;
 export type RegistryStorage = RegistrySpec['storage'];
+export type RegistryMirrorSpec = z.output<typeof registryMirrorSchema>;
 export type ImagesSpec = z.output<typeof imagesSchema>;
 export type ImagePolicySpec = z.output<typeof imagePolicySchema>;
 export type AccessSpec = z.output<typeof accessSchema>;

@@ -1,5 +1,7 @@
 import { inSwarm, requestRestart, type ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
+import { engineMirrorKeys } from '../registry/mirror.js';
 import { HostDocker } from '../host/docker.js';
 import { DAEMON_JSON } from '../host/facts.js';
 import type { Host } from '../host/host.js';
@@ -15,6 +17,13 @@ import { sourceSpec } from '../phases/package-source.js';
 import { satisfiedVersion } from '../phases/engine-version.js';
 import { applySteps } from '../phase/steps.js';
 import { applyFiles } from './files.js';
+
+/** The `registry-mirrors` that registry.mirrors with `engines: true` ask of every engine (none otherwise). */
+export const mirrorDaemonKeys = (config: ClusterConfig): Record<string, unknown> =>
+  engineMirrorKeys(
+    config.spec.registry,
+    config.spec.hosts.filter((h) => h.role === 'registry').map((h) => h.address),
+  );
 
 /**
  * daemon.json with engine.daemon merged over what the host has (keys of the file win, others are kept),
@@ -53,7 +62,11 @@ export async function convergeEngine(ctx: ClusterContext, host: Host, out: Phase
   const service = serviceManagerFor(host.known.initSystem);
   const running = host.facts?.engine?.running === true;
   const serving = running && inSwarm(host);
-  const wanted = { ...ctx.config.spec.engine.daemon, ...(await accessDaemonKeys(ctx, host)) };
+  const wanted = {
+    ...ctx.config.spec.engine.daemon,
+    ...mirrorDaemonKeys(ctx.config),
+    ...(await accessDaemonKeys(ctx, host)),
+  };
   const daemonJson = mergedDaemonJson(host, wanted);
   const changesBefore = ctx.changes.countFor(host.name);
   if (daemonJson !== undefined && serving) {

@@ -377,6 +377,11 @@ export class HostDocker {
     return this.run(['exec', container, ...argv], { check: false, ...options });
   }
 
+  /** Removes a service and its tasks. */
+  async serviceRemove(name: string): Promise<void> {
+    await this.run(['service', 'rm', name]);
+  }
+
   /** Removes configs or secrets (the swarm refuses those a service still uses). */
   async objectRemove(kind: 'config' | 'secret', names: string[]): Promise<void> {
     if (names.length > 0) await this.run([kind, 'rm', ...names]);

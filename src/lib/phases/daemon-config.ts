@@ -2,7 +2,13 @@ import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Phase } from '../phase/phase.js';
 import { validateDaemonConfig } from '../rolling/daemon-config.js';
 import { mapAll } from '../util/concurrency.js';
-import { mergedDaemonJson } from '../converge/engine.js';
+import { mergedDaemonJson, mirrorDaemonKeys } from '../converge/engine.js';
+
+/** What the file asks of daemon.json: engine.daemon and the mirrors' registry-mirrors. */
+const fileDaemonKeys = (ctx: ClusterContext): Record<string, unknown> => ({
+  ...ctx.config.spec.engine.daemon,
+  ...mirrorDaemonKeys(ctx.config),
+});
 
 /**
  * Checks every daemon.json the run would write before any host changes (exit 3 when one is refused):
@@ -10,10 +16,10 @@ import { mergedDaemonJson } from '../converge/engine.js';
  */
 export const daemonConfigPhase: Phase<ClusterContext> = {
   title: 'Check the engine configuration',
-  shouldRun: (ctx) => ctx.hosts.some((h) => mergedDaemonJson(h, ctx.config.spec.engine.daemon) !== undefined),
+  shouldRun: (ctx) => ctx.hosts.some((h) => mergedDaemonJson(h, fileDaemonKeys(ctx)) !== undefined),
   async run(ctx) {
     await mapAll(ctx.hosts, ctx.concurrency, async (host) => {
-      const text = mergedDaemonJson(host, ctx.config.spec.engine.daemon);
+      const text = mergedDaemonJson(host, fileDaemonKeys(ctx));
       if (text !== undefined) await validateDaemonConfig(host, text);
     });
   },

@@ -4,7 +4,8 @@ import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { requireReplicasServing, waitForReplica } from '../registry/health.js';
 import { REGISTRY_OBJECT_PREFIX } from '../registry/names.js';
-import { REGISTRY_STATE_DIR } from '../registry/paths.js';
+import { MIRROR_SERVICE_PREFIX } from '../registry/mirror.js';
+import { mirrorCacheDir, REGISTRY_STATE_DIR } from '../registry/paths.js';
 import type { RegistryPlan } from '../registry/plan.js';
 import { mapAll } from '../util/concurrency.js';
 import { registryHosts } from './registry-plan.js';
@@ -33,7 +34,8 @@ export const registryDeployPhase: Phase<ClusterContext, 'registry'> = {
       // A dry run on a cluster that does not exist yet: everything would be created.
       for (const o of plan.objects)
         await ctx.changes.apply(ctx.hosts[0]!, `create registry ${o.kind} ${o.name}`, noop);
-      await ctx.changes.apply(ctx.hosts[0]!, `create service ${plan.service.name}`, noop);
+      for (const s of [plan.service, ...plan.mirrors.map((m) => m.service)])
+        await ctx.changes.apply(ctx.hosts[0]!, `create service ${s.name}`, noop);
       return;
     }
     const docker = new HostDocker(manager);
@@ -48,29 +50,53 @@ export const registryDeployPhase: Phase<ClusterContext, 'registry'> = {
           : docker.secretCreate(o.name, o.content),
       );
     }
-    const current = await docker.serviceInspect(plan.service.name);
-    const changed = current && differences(plan.service, current);
-    if (!current) {
-      out.report(manager.name, `creating ${plan.service.name}`);
-      await ctx.changes.apply(
-        manager,
-        `create service ${plan.service.name} (one replica per registry host)`,
-        () => docker.serviceCreate(plan.service),
-      );
-    } else if (changed && changed.length > 0) {
-      out.report(manager.name, `rolling out ${plan.service.name}, one replica at a time`);
-      await ctx.changes.apply(
-        manager,
-        `roll out ${plan.service.name} one replica at a time (${changed.join(', ')})`,
-        () => docker.serviceUpdate(plan.service, current),
-      );
-    }
+    await convergeService(ctx, manager, docker, plan.service, out);
+    for (const mirror of plan.mirrors) await convergeService(ctx, manager, docker, mirror.service, out);
+    await removeOldMirrors(ctx, manager, docker, plan);
     await pruneObjects(ctx, manager, docker, plan);
     if (!ctx.changes.dryRun) await checkReplicas(ctx, plan, out);
   },
 };
 
 const noop = async (): Promise<void> => undefined;
+
+/** Creates the service, or rolls it out one replica at a time when it differs from its definition. */
+async function convergeService(
+  ctx: ClusterContext,
+  manager: Host,
+  docker: HostDocker,
+  service: ServiceDefinition,
+  out: { report(h: string, l: string): void },
+): Promise<void> {
+  const current = await docker.serviceInspect(service.name);
+  const changed = current && differences(service, current);
+  if (!current) {
+    out.report(manager.name, `creating ${service.name}`);
+    await ctx.changes.apply(manager, `create service ${service.name} (one replica per registry host)`, () =>
+      docker.serviceCreate(service),
+    );
+  } else if (changed && changed.length > 0) {
+    out.report(manager.name, `rolling out ${service.name}, one replica at a time`);
+    await ctx.changes.apply(
+      manager,
+      `roll out ${service.name} one replica at a time (${changed.join(', ')})`,
+      () => docker.serviceUpdate(service, current),
+    );
+  }
+}
+
+/** Removes the services of mirrors the file no longer has (their caches stay on the hosts). */
+async function removeOldMirrors(ctx: ClusterContext, manager: Host, docker: HostDocker, plan: RegistryPlan) {
+  const wanted = new Set(plan.mirrors.map((m) => m.service.name));
+  const old = (await docker.services())
+    .map((s) => s.name)
+    .filter((n) => n.startsWith(MIRROR_SERVICE_PREFIX) && !wanted.has(n));
+  for (const name of old) {
+    await ctx.changes.apply(manager, `remove service ${name} (no longer in registry.mirrors)`, () =>
+      docker.serviceRemove(name),
+    );
+  }
+}
 
 /** What differs between the service and its definition, in words (empty: nothing to roll out). */
 export function differences(want: ServiceDefinition, have: ServiceState): string[] {
@@ -102,16 +128,28 @@ async function keepState(ctx: ClusterContext, manager: Host, plan: RegistryPlan)
   });
 }
 
-/** The storage path must exist on every registry host: a bind mount of a missing path fails the task. */
+/**
+ * The storage path and every mirror's cache must exist on every registry host: a bind mount of a missing
+ * path fails the task.
+ */
 async function ensureStorage(ctx: ClusterContext, host: Host): Promise<void> {
   const storage = ctx.config.spec.registry.storage;
-  if (!('filesystem' in storage)) return;
-  const path = storage.filesystem.path;
-  const exists = await host.sudo(['test', '-d', path], { check: false });
-  if (exists.code === 0) return;
-  await ctx.changes.apply(host, `create the registry storage directory ${path}`, () =>
-    host.sudo(['mkdir', '-p', '-m', '0700', path]),
-  );
+  const paths = [
+    ...('filesystem' in storage
+      ? [{ path: storage.filesystem.path, what: 'the registry storage directory' }]
+      : []),
+    ...ctx.config.spec.registry.mirrors.map((m) => ({
+      path: mirrorCacheDir(m.name),
+      what: `mirror ${m.name}'s cache`,
+    })),
+  ];
+  for (const { path, what } of paths) {
+    const exists = await host.sudo(['test', '-d', path], { check: false });
+    if (exists.code === 0) continue;
+    await ctx.changes.apply(host, `create ${what} ${path}`, () =>
+      host.sudo(['mkdir', '-p', '-m', '0700', path]),
+    );
+  }
 }
 
 /** Removes the registry's configs and secrets that the service no longer uses (older contents). */
@@ -140,5 +178,14 @@ async function checkReplicas(
     out.report(host.name, 'checking /v2/');
     return waitForReplica(host, ctx.config.spec.registry, REPLICA_TIMEOUT_MS);
   });
-  requireReplicasServing(plan.replicas, 'install');
+  plan.mirrorReplicas = (
+    await mapAll(registryHosts(ctx), ctx.concurrency, (host) =>
+      mapAll(ctx.config.spec.registry.mirrors, 1, (m) => {
+        out.report(host.name, `checking mirror ${m.name}'s /v2/`);
+        return waitForReplica(host, ctx.config.spec.registry, REPLICA_TIMEOUT_MS, m.port);
+      }),
+    )
+  ).flat();
+  // A mirror's replica is named by its URL (its port); the service to look at is eectl-registry-mirror-<name>.
+  requireReplicasServing([...plan.replicas, ...plan.mirrorReplicas], 'install');
 }

@@ -24,7 +24,7 @@ export const secretPath = (target: string): string => `/run/secrets/${target}`;
  * A value the swarm fills in from a secret when it renders the config for a task (a `golang` templated
  * config): the config object itself holds no secret, and `%q` makes any value a valid YAML scalar.
  */
-const fromSecret = (target: string): string => `{{ printf "%q" (secret "${target}") }}`;
+export const fromSecret = (target: string): string => `{{ printf "%q" (secret "${target}") }}`;
 
 const q = (value: string): string => JSON.stringify(value);
 

@@ -6,11 +6,11 @@ import { certsDCaFile } from './paths.js';
 import type { ReplicaHealth } from './plan.js';
 
 /**
- * Asks one replica for `/v2/` from its own host, over TLS checked against the CA in certs.d (what every
+ * Asks one replica (or a mirror's replica, on its port) for `/v2/` from its own host, over TLS checked against the CA in certs.d (what every
  * engine trusts): 200, or 401 with auth, is a replica that serves.
  */
-export async function checkReplica(host: Host, spec: RegistrySpec): Promise<ReplicaHealth> {
-  const endpoint = `${host.spec.address}:${spec.port}`;
+export async function checkReplica(host: Host, spec: RegistrySpec, port = spec.port): Promise<ReplicaHealth> {
+  const endpoint = `${host.spec.address}:${port}`;
   const url = `https://${endpoint}/v2/`;
   const curl = ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10'];
   const r = await host.sudo([...curl, '--cacert', certsDCaFile(endpoint), url], {
@@ -24,15 +24,16 @@ export async function checkReplica(host: Host, spec: RegistrySpec): Promise<Repl
   return { host: host.name, url, healthy, detail };
 }
 
-/** Checks the replica until it serves or `timeoutMs` passes (a task just started takes a moment). */
+/** Checks the replica (or a mirror's, on its port) until it serves or `timeoutMs` passes (a task just started takes a moment). */
 export async function waitForReplica(
   host: Host,
   spec: RegistrySpec,
   timeoutMs: number,
+  port = spec.port,
 ): Promise<ReplicaHealth> {
   const outcome = await pollUntil(
     async () => {
-      const health = await checkReplica(host, spec);
+      const health = await checkReplica(host, spec, port);
       return health.healthy ? done(health) : pending(health);
     },
     { timeoutMs, intervalMs: 2000 },

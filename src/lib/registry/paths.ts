@@ -54,3 +54,9 @@ export const REGISTRY_MANAGED_FILES = [
   `${CERTS_D_DIR}/*/ca.crt`,
   `${BUNDLES_DIR}/*.loaded`,
 ];
+
+/** Where the pull-through caches keep their images on the registry hosts: never inside the registry's own storage. */
+export const REGISTRY_MIRRORS_DIR = '/var/lib/eectl/registry-mirrors';
+
+/** One mirror's cache on a registry host (root, 0700): `registry gc` and `prune` never look there. */
+export const mirrorCacheDir = (name: string): string => `${REGISTRY_MIRRORS_DIR}/${name}`;

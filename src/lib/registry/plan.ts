@@ -14,6 +14,7 @@ import { serverCertificateProblem } from '../pki/inspect.js';
 import { addSecret } from '../ui/redact.js';
 import { CONFIG_TARGET, registryConfigYaml, SECRET_TARGETS, STORAGE_TARGET } from './config-file.js';
 import { htpasswdFile, type RegistryUser } from './htpasswd.js';
+import { planMirrors, type MirrorPlan } from './mirror.js';
 import { contentName, REGISTRY_SERVICE } from './names.js';
 import {
   REGISTRY_ADMIN_PASSWORD_FILE,
@@ -60,6 +61,10 @@ export interface RegistryPlan {
   /** Why the server certificate was issued on this run, when it was. */
   certReason?: string;
   replicas: ReplicaHealth[];
+  /** The pull-through caches (registry.mirrors): their objects are in `objects` too. */
+  mirrors: MirrorPlan[];
+  /** Each mirror replica's `/v2/` as last checked. */
+  mirrorReplicas: ReplicaHealth[];
 }
 
 /** What the plan is made from: the file's registry section, the environment and what a manager kept. */
@@ -233,6 +238,18 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
     stateFiles.set(REGISTRY_TOKEN_CERT_FILE, { content: signing.certPem, mode: 0o644 });
     stateFiles.set(REGISTRY_TOKEN_KEY_FILE, { content: signing.keyPem, mode: 0o600 });
   }
+  const mirrors = planMirrors({
+    spec,
+    cluster: input.cluster,
+    image: service.image,
+    token: input.token,
+    registrySecrets: Object.fromEntries(secrets.map(([target], i) => [target, secretRefs[i]!])),
+    password: (m) =>
+      m.passwordEnv === undefined
+        ? undefined
+        : fromEnv(input.env, m.passwordEnv, `mirror ${m.name}'s upstream password`),
+  });
+  for (const m of mirrors) objects.push(...m.objects);
   const admin = users.find((u) => u.name === ADMIN_USER);
   const givenAdmin = spec.auth?.htpasswd?.users.some((u) => u.name === ADMIN_USER) === true;
   if (admin && (!givenAdmin || input.keepAdminPassword)) {
@@ -247,5 +264,7 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
       ? { certReason: [...new Set([cert.reason, signing?.reason].filter(Boolean))].join('; ') }
       : {}),
     replicas: [],
+    mirrors,
+    mirrorReplicas: [],
   };
 }

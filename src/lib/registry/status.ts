@@ -15,32 +15,65 @@ export async function registryReplicaHealth(
   described: readonly HostDescription[],
   session: Session,
 ): Promise<ReplicaHealth[]> {
-  const port = config.spec.registry.port;
-  return Promise.all(
+  const ports = [config.spec.registry.port, ...config.spec.registry.mirrors.map((m) => m.port)];
+  const checks = await Promise.all(
     config.spec.hosts
       .filter((spec) => spec.role === 'registry')
       .map(async (spec) => {
         const d = described.find((x) => x.address === spec.address);
-        const url = `https://${spec.address}:${port}/v2/`;
-        if (!d?.ok) return { host: spec.address, url, healthy: false, detail: 'host unreachable' };
+        if (!d?.ok) {
+          return ports.map((port) => ({
+            host: spec.address,
+            url: `https://${spec.address}:${port}/v2/`,
+            healthy: false,
+            detail: 'host unreachable',
+          }));
+        }
         const host = new Host(spec, await session.connect(spec));
         host.facts = d.facts;
-        return checkReplica(host, config.spec.registry);
+        const out: ReplicaHealth[] = [];
+        for (const port of ports) out.push(await checkReplica(host, config.spec.registry, port));
+        return out;
       }),
   );
+  // The registry's replicas first, then each mirror's (registry.mirrors order), as withRegistryHealth reads them.
+  return ports.flatMap((_, i) => checks.map((perHost) => perHost[i]!));
 }
 
-/** Puts the replicas into a status report: an unhealthy replica is a problem, and the cluster degraded. */
-export function withRegistryHealth(result: StatusResult, replicas: readonly ReplicaHealth[]): StatusResult {
-  if (replicas.length === 0) return result;
-  const down = replicas.filter((r) => !r.healthy);
-  const problems = [...result.problems, ...down.map((r) => `registry replica ${r.url}: ${r.detail}`)];
+/**
+ * Puts the replicas into a status report: an unhealthy replica is a problem, and the cluster degraded.
+ * `mirrors` names the mirrors whose replicas follow the registry's in `checked`, one per registry host each.
+ */
+export function withRegistryHealth(
+  result: StatusResult,
+  checked: readonly ReplicaHealth[],
+  mirrors: readonly string[] = [],
+): StatusResult {
+  if (checked.length === 0) return result;
+  const perService = checked.length / (mirrors.length + 1);
+  const replicas = checked.slice(0, perService);
+  const mirrorReplicas = mirrors.map((name, i) => ({
+    name,
+    replicas: checked.slice((i + 1) * perService, (i + 2) * perService),
+  }));
+  const down = checked.filter((r) => !r.healthy);
+  const problems = [
+    ...result.problems,
+    ...replicas.filter((r) => !r.healthy).map((r) => `registry replica ${r.url}: ${r.detail}`),
+    ...mirrorReplicas.flatMap((m) =>
+      m.replicas.filter((r) => !r.healthy).map((r) => `mirror ${m.name} replica ${r.url}: ${r.detail}`),
+    ),
+  ];
+  const brief = (r: ReplicaHealth) => ({ host: r.host, healthy: r.healthy, detail: r.detail });
   return {
     ...result,
     registry: {
       checked: true,
-      replicas: replicas.map((r) => ({ host: r.host, healthy: r.healthy, detail: r.detail })),
-      note: `${replicas.length - down.length}/${replicas.length} replicas answer /v2/`,
+      replicas: replicas.map(brief),
+      note: `${replicas.filter((r) => r.healthy).length}/${replicas.length} replicas answer /v2/`,
+      ...(mirrors.length > 0 && {
+        mirrors: mirrorReplicas.map((m) => ({ name: m.name, replicas: m.replicas.map(brief) })),
+      }),
     },
     problems,
     health: result.health === 'healthy' && down.length > 0 ? 'degraded' : result.health,

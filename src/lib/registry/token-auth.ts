@@ -12,6 +12,10 @@ export interface TokenAuthSettings {
   expirySeconds: number;
 }
 
+/** The `service` a mirror names in its challenge: its tokens are good for it alone, not for the registry. */
+export const mirrorTokenService = (cluster: string, mirror: string): string =>
+  `eectl-${cluster}-mirror-${mirror}`;
+
 /** The settings of token authentication, or undefined when the registry uses htpasswd. */
 export function tokenAuthSettings(config: ClusterConfig): TokenAuthSettings | undefined {
   const token = config.spec.registry.auth?.token;

@@ -24,7 +24,22 @@ function hostNames(host: Host): string[] {
 export function registryEndpoints(registryHosts: readonly Host[], spec: RegistrySpec): string[] {
   const endpoints = registryHosts.flatMap((h) => hostNames(h).map((n) => `${n.toLowerCase()}:${spec.port}`));
   const external = externalEndpoint(spec.externalUrl);
-  return [...new Set([...endpoints, ...(external ? [external] : [])])];
+  return [
+    ...new Set([...endpoints, ...(external ? [external] : []), ...mirrorEndpoints(registryHosts, spec)]),
+  ];
+}
+
+/**
+ * The `host:port` names of the mirrors: each registry host by each of its names on each mirror's port, and
+ * the external URL's host on it (a load balancer that forwards the mirror's port too).
+ */
+export function mirrorEndpoints(registryHosts: readonly Host[], spec: RegistrySpec): string[] {
+  const external = spec.externalUrl ? new URL(`https://${externalEndpoint(spec.externalUrl)}`).hostname : '';
+  const names = [
+    ...registryHosts.flatMap((h) => hostNames(h).map((n) => n.toLowerCase())),
+    ...(external ? [external] : []),
+  ];
+  return [...new Set(spec.mirrors.flatMap((m) => names.map((n) => `${n}:${m.port}`)))];
 }
 
 /** The certs.d CA files every node of the cluster needs, one per endpoint. */

@@ -49,7 +49,12 @@ export interface InstallResult extends ChangeReport, HooksReport {
   /** What the run left alone and why (running engines that differ from engine.version). */
   warnings: string[];
   /** Registry replicas as checked after the rollout; the admin password only on the run that generated it. */
-  registry?: { replicas: ReplicaHealth[]; adminPassword?: string };
+  registry?: {
+    replicas: ReplicaHealth[];
+    adminPassword?: string;
+    /** Each mirror replica (registry.mirrors) as checked after the rollout: `url` names its port. */
+    mirrors?: ReplicaHealth[];
+  };
   /** Under --dry-run, when engines in the swarm would restart (a new daemon.json): how the rolling change would go. */
   rolling?: RollingPreview;
   /** Hosts left out with --exclude (not contacted, not changed); absent without --exclude. */
@@ -289,6 +294,8 @@ export interface RegistryStatus {
   checked: boolean;
   replicas: { host: string; healthy: boolean; detail: string }[];
   note: string;
+  /** Each pull-through cache (registry.mirrors) with its replicas; absent without mirrors. */
+  mirrors?: { name: string; replicas: { host: string; healthy: boolean; detail: string }[] }[];
 }
 
 /** What differs between the file and the cluster. */

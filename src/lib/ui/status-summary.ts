@@ -45,6 +45,11 @@ export function renderStatus(r: StatusResult): string {
     `CA:       ${r.ca ? `expires ${r.ca.notAfter.slice(0, 10)} (${r.ca.daysLeft} days)` : 'not found on any manager'}`,
     `Registry: ${r.registry.checked ? `${r.registry.replicas.filter((x) => x.healthy).length}/${r.registry.replicas.length} replicas healthy` : r.registry.note}`,
   ];
+  for (const m of r.registry.mirrors ?? []) {
+    lines.push(
+      `Mirror:   ${m.name}: ${m.replicas.filter((x) => x.healthy).length}/${m.replicas.length} replicas healthy`,
+    );
+  }
   if (r.ingress) {
     const up = r.ingress.proxies.filter((p) => p.healthy).length;
     lines.push(`Ingress:  ${up}/${r.ingress.proxies.length} proxies answer`);

@@ -358,6 +358,43 @@ describe.runIf(haveSlapd())('the registry token service', () => {
     expect((await get(tokenUrl(), basic('alice', 'alice-pw'))).status).toBe(200);
   });
 
+  it("gives pull-only tokens for a mirror's own service, judged by the namespace of the mirror's name", async () => {
+    const mirror = 'eectl-t-mirror-hub';
+    const withMirror: AccessPolicy = {
+      ...policy,
+      registry: {
+        ...policy.registry!,
+        namespaces: [
+          ...policy.registry!.namespaces,
+          { name: 'hub', collection: '/Shared/web', public: false },
+        ],
+        mirrors: [{ name: 'hub', service: mirror }],
+      },
+    };
+    await writePolicy(withMirror);
+    try {
+      const url = tokenUrl(['repository:library/alpine:pull,push', 'registry:catalog:*']).replace(
+        SERVICE,
+        mirror,
+      );
+      const reply = await get(url, basic('dev', 'dev-pw'));
+      expect(reply.status, reply.body).toBe(200);
+      const { token } = JSON.parse(reply.body) as { token: string };
+      const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as {
+        aud: string;
+        access: unknown[];
+      };
+      // Good for the mirror only; `library/alpine` as the mirror asked for it; never push, never the catalog.
+      expect(payload.aud).toBe(mirror);
+      expect(payload.access).toEqual([{ type: 'repository', name: 'library/alpine', actions: ['pull'] }]);
+      // A mirror the policy does not name gets nothing: the service is refused.
+      const other = await get(tokenUrl().replace(SERVICE, 'eectl-t-mirror-quay'), basic('dev', 'dev-pw'));
+      expect(other.status).toBe(400);
+    } finally {
+      await writePolicy(policy);
+    }
+  });
+
   it('refuses a wrong service, and limits failed logins per user and address', async () => {
     expect((await get(tokenUrl().replace(SERVICE, 'other'), basic('dev', 'dev-pw'))).status).toBe(400);
     const strict = await serveTokens({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACCESS_ROLES, type AccessPolicy, type AccessRole } from '../../../src/lib/access/model.js';
 import {
+  decideMirrorScopes,
   decideScopes,
   formatScope,
   parseScopes,
@@ -185,5 +186,44 @@ describe('scope parsing, as Distribution’s token server parses it', () => {
     expect(validRepositoryName('web/a..b')).toBe(false);
     expect(validRepositoryName('web/-a')).toBe(false);
     expect(validRepositoryName('web/a_')).toBe(false);
+  });
+});
+
+describe('scopes through a mirror (pull-only, judged by the namespace of its name)', () => {
+  const withMirror = (): AccessPolicy => {
+    const p = policy();
+    p.registry!.mirrors = [{ name: 'web', service: 'eectl-prod-mirror-web' }];
+    return p;
+  };
+  const through = (p: AccessPolicy, user: string, scope: string, mirror = 'web') =>
+    decideMirrorScopes(p, user, mirror, parseScopes([scope]));
+
+  it("grants pull by the role on the mirror's namespace, never push or delete, under the name asked for", () => {
+    const [d] = through(withMirror(), 'u-fullControl', 'repository:library/alpine:pull,push,delete,*');
+    expect(d).toMatchObject({ requested: { name: 'library/alpine' }, granted: ['pull'] });
+    expect(d?.reason).toContain('push,delete,* refused: a mirror is pull-only');
+    expect(
+      through(withMirror(), 'u-restrictedControl', 'repository:library/alpine:pull')[0]?.granted,
+    ).toEqual(['pull']);
+    expect(through(withMirror(), 'u-none', 'repository:library/alpine:pull')[0]?.granted).toEqual([]);
+    expect(through(withMirror(), 'u-fullControl', 'repository:library/alpine:push')[0]?.granted).toEqual([]);
+  });
+
+  it('lets admins pull; a mirror no namespace maps is for admins only; a public namespace lets every user pull', () => {
+    expect(through(withMirror(), 'ops', 'repository:x/y:pull', 'hub')[0]?.granted).toEqual(['pull']);
+    const [d] = through(withMirror(), 'u-fullControl', 'repository:x/y:pull', 'hub');
+    expect(d?.granted).toEqual([]);
+    expect(d?.reason).toContain('namespace hub is not in registry.namespaces (admins only)');
+    expect(through(withMirror(), 'bob', 'repository:x/y:pull', 'api')[0]?.granted).toEqual(['pull']);
+    // Never a user's private namespace, even when the mirror is named like the user.
+    expect(through(withMirror(), 'bob', 'repository:x/y:pull', 'bob')[0]?.granted).toEqual([]);
+  });
+
+  it('refuses the catalog, other types, bad names and unknown users', () => {
+    for (const scope of ['registry:catalog:*', 'repository:UPPER/x:pull', 'repository(plugin):a/b:pull']) {
+      const granted = through(withMirror(), 'ops', scope)[0]?.granted ?? [];
+      expect(granted, scope).toEqual(scope.startsWith('repository(plugin)') ? ['pull'] : []);
+    }
+    expect(through(withMirror(), 'nobody', 'repository:a/b:pull')[0]?.granted).toEqual([]);
   });
 });
