@@ -52,7 +52,7 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
       // Key first: a generated CA's certificate on a host promises its key is there too (the facts see
       // only certificates). A supplied CA's key is never copied to a host.
       if (!ca.supplied) await host.conn.upload(HOST_CA_KEY, ca.keyPem!, { mode: 0o600, sudo: true });
-      await host.conn.upload(HOST_CA_CERT, ca.certPem, { mode: 0o644, sudo: true });
+      await host.conn.upload(HOST_CA_CERT, ca.trustPem ?? ca.certPem, { mode: 0o644, sudo: true });
     });
   }
   if (plan.removeCaKey) {

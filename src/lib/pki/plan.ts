@@ -21,6 +21,15 @@ export interface ControlPlanePlan {
    * `supplied`: the CA of controlPlane.ca, whose key never leaves the operator's machine (certificates are
    * signed here); a CA eectl generated lives on every manager, so any operator machine can sign.
    */
-  ca: { certPem: string; keyPem?: string | undefined; supplied: boolean };
+  ca: {
+    certPem: string;
+    keyPem?: string | undefined;
+    supplied: boolean;
+    /**
+     * What the cluster trusts when that is more than the CA that signs: during a cluster CA rotation the
+     * old and the new CA (`certs rotate --cluster-ca`). Every CA file eectl writes holds this, when set.
+     */
+    trustPem?: string | undefined;
+  };
   managers: Map<string, ManagerApiPlan>;
 }
