@@ -4,6 +4,11 @@ import type { CertifiedKey } from './certificates.js';
 export interface ManagerApiPlan {
   /** The manager has no copy of the cluster CA yet: write its certificate (and the key of a generated CA). */
   writeCa: boolean;
+  /**
+   * A cluster CA rotation's trust bundle (old and new CA) for the manager's CA file, the key left as it
+   * is: the engine reads it when it restarts, so it is a restart like any change to the API files.
+   */
+  writeTrust?: string;
   /** The manager holds the key of a supplied CA (an older eectl copied it there): remove it. */
   removeCaKey?: boolean;
   /** A new server certificate and key, and why the one the manager has will not do. */
