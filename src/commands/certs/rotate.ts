@@ -4,7 +4,8 @@ import { BaseCommand, changeFlags, hostFlags } from '../../lib/base-command.js';
 import { renderRotatePlan, renderRotateSummary } from '../../lib/ui/certs-render.js';
 
 export default class CertsRotate extends BaseCommand<typeof CertsRotate> {
-  static override summary = "Issue the server certificates again, or (--swarm-ca) rotate the swarm's own CA";
+  static override summary =
+    "Issue the server certificates again, or rotate the swarm's own CA (--swarm-ca) or the cluster CA (--cluster-ca)";
   static override description = `Issues new certificates from the cluster CA, whatever their dates: each manager's engine API server certificate, the registry's certificate and (token auth) its token-signing certificate, and the ingress watcher's client certificate. The cluster CA stays: client bundles keep working.
 
 How each is taken up: a manager's engine reads its API certificate only when it starts, so the engines restart through the rolling path (one manager at a time with the quorum checked, drained, restarted, checked, made active again), as install does for any change to the API files; the token service reloads the same certificate by itself. The registry takes its new certificate by a service update, one replica at a time. The watcher's unit restarts (not the engine).
