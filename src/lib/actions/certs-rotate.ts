@@ -21,6 +21,7 @@ import {
   clusterCaPlanPhase,
   clusterCaRetirePhase,
   clusterCaWatcherPhase,
+  retiredCaFile,
   type ClusterCaChange,
 } from '../phases/certs-cluster-ca.js';
 import { registryTrustPhase } from '../phases/registry-trust.js';
@@ -93,7 +94,11 @@ export async function certsRotate(options: CertsRotateOptions): Promise<CertsRot
     warnings: ctx.warnings ?? [],
     ...(ctx.swarmCaDone && { swarmCa: ctx.swarmCaDone }),
     ...(ctx.clusterCaChange && {
-      clusterCa: clusterCaRotation(ctx.clusterCaChange, options.request.finish === true),
+      clusterCa: clusterCaRotation(
+        options.config.metadata.name,
+        ctx.clusterCaChange,
+        options.request.finish === true,
+      ),
     }),
     ...(ctx.rollingPreview && { rolling: ctx.rollingPreview }),
     ...report,
@@ -101,7 +106,7 @@ export async function certsRotate(options: CertsRotateOptions): Promise<CertsRot
 }
 
 /** Where the cluster CA rotation stands after this run, and what the operator does next. */
-function clusterCaRotation(change: ClusterCaChange, finish: boolean): ClusterCaRotation {
+function clusterCaRotation(cluster: string, change: ClusterCaChange, finish: boolean): ClusterCaRotation {
   const reissue = change.oldBundles.map((b) => ({ user: b.user, dir: b.dir }));
   const commands = reissue.map((b) => `eectl client-config --user ${b.user} --out ${b.dir}`);
   const next = finish
@@ -110,6 +115,11 @@ function clusterCaRotation(change: ClusterCaChange, finish: boolean): ClusterCaR
           ? ['These client bundles of the old CA are refused from now on; issue them again:', ...commands]
           : []),
         'Client bundles issued during the overlap keep working; their ca.pem still lists the old CA, which nothing signs with any more (issue them again to drop it).',
+        ...(change.old !== undefined
+          ? [
+              `Backups made before the finish were signed by the old CA: verify or restore them with --trust ${retiredCaFile(cluster, change.old)}`,
+            ]
+          : []),
       ]
     : [
         ...(commands.length > 0

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { managers, type ClusterContext } from '../phase/cluster-context.js';
@@ -9,7 +10,7 @@ import {
   type CaRotationState,
   type ManagerCaFiles,
 } from '../pki/ca-rotation.js';
-import { completeCa, readLocalNextCa, writeLocalCa } from '../pki/ca-store.js';
+import { completeCa, readLocalNextCa, writeAtomically, writeLocalCa } from '../pki/ca-store.js';
 import { createCa, issueServerCert, type CertifiedKey } from '../pki/certificates.js';
 import { sameCertificate, serverNames, summarizeCertificate } from '../pki/inspect.js';
 import { readIssuedBundles, type IssuedBundle } from '../pki/issued-bundles.js';
@@ -321,6 +322,14 @@ export const clusterCaWatcherPhase: Phase<CertsRotateContext> = {
     ),
 };
 
+/** Where the finish keeps the old CA's certificate on this machine (public; backup verify --trust reads it). */
+export function retiredCaFile(cluster: string, oldPem: string): string {
+  return join(
+    localPkiDir(cluster),
+    `ca-retired-${summarizeCertificate(oldPem).fingerprint.slice(0, 16)}.pem`,
+  );
+}
+
 /**
  * The finish's last step, once every place trusts the new CA alone: this machine's copy of the cluster
  * CA becomes the new one (install, client-config and backup sign with it from now on), then the managers'
@@ -333,11 +342,14 @@ export const clusterCaRetirePhase: Phase<CertsRotateContext, 'clusterCaChange'> 
   shouldRun: (ctx) => ctx.request.finish === true,
   async run(ctx) {
     const cluster = ctx.config.metadata.name;
-    const { next } = ctx.clusterCaChange;
+    const { next, old } = ctx.clusterCaChange;
+    const retired = old === undefined ? undefined : retiredCaFile(cluster, old);
     await ctx.changes.apply(
       { name: 'local', log: ctx.log },
       `make the new cluster CA this machine's copy in ${localPkiDir(cluster)}`,
       async () => {
+        // The old CA's certificate (never its key) stays here: backups it signed verify with --trust.
+        if (retired) await writeAtomically(retired, old!, 0o644);
         await writeLocalCa(cluster, next);
         await rm(localNextPkiDir(cluster), { recursive: true, force: true });
       },

@@ -119,7 +119,8 @@ export function agreeOnCa(found: readonly CaCandidate[]): CaCandidate | undefine
       exitCode: ExitCode.preflight,
       suggestions: [
         'Keep the CA the managers have: remove the other copy (~/.eectl/<cluster>/pki, or controlPlane.ca from the file).',
-        'To replace the cluster CA, run `eectl reset` first: every client bundle must then be issued again.',
+        'A cluster CA rotation stopped during its finish leaves this too: run eectl certs rotate --cluster-ca --finish again.',
+        'To replace the cluster CA, use eectl certs rotate --cluster-ca (in two steps, with an overlap).',
       ],
     },
   );

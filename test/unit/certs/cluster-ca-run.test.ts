@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { certsRotate } from '../../../src/lib/actions/certs-rotate.js';
+import { retiredCaFile } from '../../../src/lib/phases/certs-cluster-ca.js';
 import { install } from '../../../src/lib/actions/install.js';
 import { ExitCode, toEectlError } from '../../../src/lib/errors.js';
 import { createCa, issueClientCert } from '../../../src/lib/pki/certificates.js';
@@ -148,6 +149,9 @@ describe('certs rotate --cluster-ca', () => {
     });
     expect(fp(localCa(localPkiDir('prod')))).toBe(fp(next));
     expect(existsSync(localNextPkiDir('prod'))).toBe(false);
+    // The old CA's certificate stays here (no key), for backups it signed.
+    expect(fp(readFileSync(retiredCaFile('prod', oldCa), 'utf8'))).toBe(fp(oldCa));
+    expect(done.clusterCa?.next.join('\n')).toContain(`--trust ${retiredCaFile('prod', oldCa)}`);
   });
 
   it('a finish stopped halfway (one manager already on the new CA alone, its ca-next gone): the start refuses, the finish completes it', async () => {
