@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -41,18 +41,18 @@ describe('eectl certs: status, rotate under a running service, --swarm-ca (1 man
     (
       await sandbox.exec(h, 'systemctl show docker -p ActiveEnterTimestampMonotonic --value', { check: true })
     ).stdout.trim();
-  /** The docker CLI of this machine with the client bundle, nothing of the user's own docker setup. */
-  const dockerWithBundle = (args: string[]) =>
+  /** The docker CLI of this machine with a client bundle, nothing of the user's own docker setup. */
+  const dockerWith = (dir: string, args: string[]) =>
     runLocal(
       'docker',
       [
         '--tlsverify',
         '--tlscacert',
-        join(bundle, 'ca.pem'),
+        join(dir, 'ca.pem'),
         '--tlscert',
-        join(bundle, 'cert.pem'),
+        join(dir, 'cert.pem'),
         '--tlskey',
-        join(bundle, 'key.pem'),
+        join(dir, 'key.pem'),
         '-H',
         `tcp://${m1()}:2376`,
         ...args,
@@ -63,6 +63,8 @@ describe('eectl certs: status, rotate under a running service, --swarm-ca (1 man
         env: { DOCKER_CONFIG: join(work, 'docker'), DOCKER_HOST: '', DOCKER_CONTEXT: '' },
       },
     );
+
+  const dockerWithBundle = (args: string[]) => dockerWith(bundle, args);
 
   function apiAnswers(): Promise<boolean> {
     return new Promise((resolve) => {
@@ -258,4 +260,66 @@ describe('eectl certs: status, rotate under a running service, --swarm-ca (1 man
     const replicas = await sandbox.exec('m1', "docker service ls --format '{{.Replicas}}'");
     expect(replicas.stdout.trim()).toMatch(/^2\/2\b/);
   }, 600_000);
+
+  it('certs rotate --cluster-ca: both CAs trusted, the old bundle works; the finish waits for the old bundle to be issued again, then refuses the old one; no replica lost', async () => {
+    const caCerts = async () =>
+      (
+        (await sandbox.exec('m1', 'cat /etc/eectl/pki/ca.pem', { check: true })).stdout.match(
+          /BEGIN CERT/g,
+        ) ?? []
+      ).length;
+    const oldCopy = join(work, 'bundle-old-ca');
+    cpSync(bundle, oldCopy, { recursive: true });
+    const engine = await engineStart('m1');
+    const watch = sampler();
+
+    const start = await eectl('certs', 'rotate', '--cluster-ca', '--yes');
+    expect(start.code, start.stderr).toBe(0);
+    const started = start.json?.result as CertsRotateResult;
+    expect(started.clusterCa).toMatchObject({ stage: 'overlap', reissue: [{ user: 'ops', dir: bundle }] });
+    expect(await caCerts()).toBe(2);
+    // The engine restarted (rolling path) to read the trust bundle; the bundle of the old CA still works.
+    expect(await engineStart('m1')).not.toBe(engine);
+    expect((await dockerWithBundle(['node', 'ls', '-q'])).code).toBe(0);
+    // A bundle issued now is the new CA's, and works during the overlap.
+    const dev = join(work, 'bundle-dev');
+    const cc = await eectl('client-config', '--user', 'dev', '--out', dev);
+    expect(cc.code, cc.stderr).toBe(0);
+    const devCert = new X509Certificate(readFileSync(join(dev, 'cert.pem')));
+    const nextCa = new X509Certificate(
+      (await sandbox.exec('m1', 'cat /etc/eectl/pki/ca-next.pem', { check: true })).stdout,
+    );
+    expect(devCert.checkIssued(nextCa) && devCert.verify(nextCa.publicKey)).toBe(true);
+    expect((await dockerWith(dev, ['node', 'ls', '-q'])).code).toBe(0);
+
+    // The finish refuses while a recorded bundle (ops) is the old CA's, and changes nothing.
+    const refused = await eectl('certs', 'rotate', '--cluster-ca', '--finish', '--yes');
+    expect(refused.code).toBe(3);
+    expect(refused.json?.error?.code).toBe('ECA_OLD_BUNDLES');
+    expect(await caCerts()).toBe(2);
+    const again = await eectl('client-config', '--user', 'ops', '--out', bundle);
+    expect(again.code, again.stderr).toBe(0);
+
+    const finish = await eectl('certs', 'rotate', '--cluster-ca', '--finish', '--yes');
+    await new Promise((res) => setTimeout(res, 3000));
+    const samples = await watch.stop();
+    expect(finish.code, finish.stderr).toBe(0);
+    expect((finish.json?.result as CertsRotateResult).clusterCa).toMatchObject({
+      stage: 'finished',
+      reissue: [],
+    });
+    expect(await caCerts()).toBe(1);
+    // Sampled every second through both runs: both replicas ran in every sample.
+    expect(samples.length).toBeGreaterThanOrEqual(Math.floor(started.seconds));
+    expect(samples.filter((s) => s.web !== 2)).toEqual([]);
+
+    // After the finish: the bundles of the new CA work, the old one is refused.
+    expect((await dockerWithBundle(['node', 'ls', '-q'])).code).toBe(0);
+    expect((await dockerWith(dev, ['node', 'ls', '-q'])).code).toBe(0);
+    const old = await dockerWith(oldCopy, ['node', 'ls', '-q']);
+    expect(old.code).not.toBe(0);
+    expect(old.stderr).toMatch(/certificate|tls/i);
+    const status = await eectl('certs', 'status');
+    expect((status.json?.result as CertsStatusResult).warnings).toEqual([]);
+  }, 900_000);
 });

@@ -8,6 +8,7 @@ import { decide, type Identity, type Lookup } from './policy.js';
 import { WATCHER_USER } from '../ingress/names.js';
 import type { ResourceKind } from './routes.js';
 import { cachedSignatures, registrySignatures } from './signed-images.js';
+import { issuerIn, parseTrustBundle } from '../pki/trust-bundle.js';
 
 /**
  * The engine authorization plugin (docker.authz/1.0, a legacy plugin on a unix socket) that every manager
@@ -143,28 +144,34 @@ export function parsePolicy(text: string): AccessPolicy {
   return { ...value, teams: value.teams ?? [], revoked: value.revoked ?? [] };
 }
 
-/** Certificates already checked against the CA (a client sends the same one on every request). */
-const verified = new Map<string, { ca: X509Certificate; cert: X509Certificate | string }>();
+/**
+ * The CAs of the cluster CA file: one, or during a cluster CA rotation the old and the new one (a
+ * certificate is good when either issued it).
+ */
+export type ClusterCas = readonly X509Certificate[];
+
+/** Certificates already checked against the CAs (a client sends the same one on every request). */
+const verified = new Map<string, { cas: ClusterCas; cert: X509Certificate | string }>();
 const VERIFIED_MAX = 1000;
 
-/** The client certificate, signed by the CA; else why not. Cached: a signature check costs more than a decision. */
-function verifiedCertificate(encoded: string, ca: X509Certificate): X509Certificate | string {
+/** The client certificate, signed by one of the CAs; else why not. Cached: a signature check costs more than a decision. */
+function verifiedCertificate(encoded: string, cas: ClusterCas): X509Certificate | string {
   const hit = verified.get(encoded);
-  if (hit && hit.ca === ca) return hit.cert;
+  if (hit && hit.cas === cas) return hit.cert;
   let cert: X509Certificate | string;
   try {
     const parsed = new X509Certificate(Buffer.from(encoded, 'base64').toString('utf8'));
-    cert = parsed.checkIssued(ca) && parsed.verify(ca.publicKey) ? parsed : 'not issued by the cluster CA';
+    cert = issuerIn(parsed, cas) ? parsed : 'not issued by the cluster CA';
   } catch {
     cert = 'the client certificate could not be read';
   }
   if (verified.size >= VERIFIED_MAX) verified.clear();
-  verified.set(encoded, { ca, cert });
+  verified.set(encoded, { cas, cert });
   return cert;
 }
 
 /** Who sent a request, from the engine's User field and the client certificate chain. */
-export function identify(req: EngineAuthzRequest, ca: X509Certificate | undefined): Identity {
+export function identify(req: EngineAuthzRequest, ca: ClusterCas | undefined): Identity {
   const chain = req.RequestPeerCertificates ?? [];
   if (chain.length === 0) {
     // Every TCP listener has --tlsverify, so only the local socket has no client certificate.
@@ -174,13 +181,13 @@ export function identify(req: EngineAuthzRequest, ca: X509Certificate | undefine
 }
 
 /**
- * Who a client certificate (base64 of its PEM, as the engine passes it) names: its CN when the cluster
- * CA issued it and it is valid now, and when `expectedUser` (the engine's User field) is empty or the
+ * Who a client certificate (base64 of its PEM, as the engine passes it) names: its CN when a CA of the
+ * cluster CA file issued it and it is valid now, and when `expectedUser` (the engine's User field) is empty or the
  * same. The plugin and the registry's token service judge certificates with this one function.
  */
 export function certificateIdentity(
   encoded: string,
-  ca: X509Certificate | undefined,
+  ca: ClusterCas | undefined,
   expectedUser?: string,
 ): Identity {
   if (!ca) return { kind: 'invalid', why: `no cluster CA in ${CA_FILE} to check it against` };
@@ -225,7 +232,7 @@ export async function servePlugin(options: PluginOptions = {}): Promise<{ close:
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const warn = (message: string) => log(JSON.stringify({ time: new Date().toISOString(), error: message }));
   const policy = new Reloading(options.policyFile ?? POLICY_FILE, parsePolicy, warn);
-  const ca = new Reloading(options.caFile ?? CA_FILE, (t) => new X509Certificate(t), warn);
+  const ca = new Reloading(options.caFile ?? CA_FILE, parseTrustBundle, warn);
   const lookup = options.lookup ?? pluginLookup(() => policy.get()?.registry);
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

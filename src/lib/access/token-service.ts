@@ -1,4 +1,4 @@
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -15,6 +15,7 @@ import {
   TOKEN_SIGNING_KEY_FILE,
 } from './paths.js';
 import { certificateIdentity, parsePolicy, Reloading } from './plugin.js';
+import { parseTrustBundle } from '../pki/trust-bundle.js';
 import {
   decideMirrorScopes,
   decideScopes,
@@ -170,7 +171,7 @@ export async function serveTokens(
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const warn = (message: string) => log(JSON.stringify({ time: new Date().toISOString(), error: message }));
   const policies = new Reloading(options.policyFile ?? POLICY_FILE, parsePolicy, warn);
-  const ca = new Reloading(options.caFile ?? CA_FILE, (t) => new X509Certificate(t), warn);
+  const ca = new Reloading(options.caFile ?? CA_FILE, parseTrustBundle, warn);
   const logins = new Reloading(options.loginsFile ?? REGISTRY_LOGINS_FILE, parseLogins, warn);
   const signingKey = new Reloading(
     options.signingKeyFile ?? TOKEN_SIGNING_KEY_FILE,

@@ -6,12 +6,19 @@ import type { ClusterConfig } from '../config/schema.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { bundleFiles, writeBundle } from '../pki/bundle.js';
 import { bundleRecord, recordIssuedBundle } from '../pki/issued-bundles.js';
-import { completeCa, readGivenCa, readLocalCa, writeLocalCa } from '../pki/ca-store.js';
+import { completeCa, readGivenCa, readLocalCa, readLocalNextCa, writeLocalCa } from '../pki/ca-store.js';
 import { WATCHER_USER } from '../ingress/names.js';
 import { issueClientCert, type CertifiedKey } from '../pki/certificates.js';
 import { summarizeCertificate } from '../pki/inspect.js';
 import { keyMatchesCert } from '../pki/keys.js';
-import { HOST_CA_CERT, HOST_CA_KEY } from '../pki/paths.js';
+import {
+  HOST_CA_CERT,
+  HOST_CA_KEY,
+  HOST_CA_NEXT_CERT,
+  HOST_CA_NEXT_KEY,
+  localNextPkiDir,
+} from '../pki/paths.js';
+import { firstCertificate, trustBundle } from '../pki/trust-bundle.js';
 import { LocalConnection } from '../ssh/local-connection.js';
 import { clusterDir, type Logger } from '../ui/log.js';
 import { addSecret } from '../ui/redact.js';
@@ -91,7 +98,7 @@ export async function clientConfig(options: ClientConfigOptions): Promise<Client
       suggestions: ['Use letters, digits, "_", ".", "+" and "-", starting with a letter or digit.'],
     });
   }
-  const { ca, source } = await findCa(options);
+  const { ca, source, trustPem } = await findCa(options);
   const client = await issueClientCert(ca, user);
   const endpoint = options.endpoint ?? config.spec.hosts.find((h) => h.role === 'manager')!.address;
   const dockerHost = `tcp://${endpoint}:${config.spec.controlPlane.apiPort}`;
@@ -99,7 +106,7 @@ export async function clientConfig(options: ClientConfigOptions): Promise<Client
   const expires = summarizeCertificate(client.certPem).notAfter;
   const files = await writeBundle(
     dir,
-    bundleFiles({ cluster, user, caPem: ca.certPem, ...client, dockerHost, dir, expires }),
+    bundleFiles({ cluster, user, caPem: trustPem ?? ca.certPem, ...client, dockerHost, dir, expires }),
   );
   options.log.info(`client bundle for ${user} written to ${dir}`);
   // Remembered here (no key): `certs status` lists it, and a new cluster CA names it to issue again.
@@ -141,7 +148,9 @@ async function requireDirectoryUser(options: ClientConfigOptions): Promise<void>
  * there); else this machine's copy of the generated CA (install keeps it the same as the managers'), so a
  * bundle needs no connection; else the first manager that has it (and this machine keeps a copy from then on).
  */
-async function findCa(options: ClientConfigOptions): Promise<{ ca: CertifiedKey; source: string }> {
+async function findCa(
+  options: ClientConfigOptions,
+): Promise<{ ca: CertifiedKey; source: string; trustPem?: string }> {
   const cluster = options.config.metadata.name;
   // A supplied CA signs here, from the operator's own files: its key is on no manager, nor in ~/.eectl.
   const given = options.config.spec.controlPlane.ca;
@@ -151,6 +160,14 @@ async function findCa(options: ClientConfigOptions): Promise<{ ca: CertifiedKey;
   }
   const local = await readLocalCa(cluster);
   const localCa = local && completeCa(local);
+  // During a cluster CA rotation the new CA signs, and the bundle trusts both: the managers' server
+  // certificates are the old CA's until the finish, the new CA's after it.
+  const next = await readLocalNextCa(cluster);
+  const nextCa = next && completeCa(next);
+  if (nextCa) {
+    const trustPem = trustBundle([nextCa.certPem, ...(local ? [local.certPem] : [])]);
+    return { ca: nextCa, source: next.where, trustPem };
+  }
   if (localCa) return { ca: localCa, source: local.where };
   const session = options.session();
   try {
@@ -159,7 +176,22 @@ async function findCa(options: ClientConfigOptions): Promise<{ ca: CertifiedKey;
         options.log.warn(`${spec.address}: ${(e as Error).message}`);
         return undefined;
       });
-      const certPem = (await conn?.readFile(HOST_CA_CERT, { sudo: true }))?.toString('utf8');
+      const trust = (await conn?.readFile(HOST_CA_CERT, { sudo: true }))?.toString('utf8');
+      const nextPem = trust && (await conn?.readFile(HOST_CA_NEXT_CERT, { sudo: true }))?.toString('utf8');
+      if (trust && nextPem) {
+        const nextKey = (await conn?.readFile(HOST_CA_NEXT_KEY, { sudo: true }))?.toString('utf8');
+        addSecret(nextKey);
+        if (nextKey && keyMatchesCert(nextKey, nextPem)) {
+          const ca = { certPem: nextPem, keyPem: nextKey };
+          await writeLocalCa(cluster, ca, localNextPkiDir(cluster));
+          return {
+            ca,
+            source: `${spec.address}:${HOST_CA_NEXT_CERT}`,
+            trustPem: trustBundle([nextPem, trust]),
+          };
+        }
+      }
+      const certPem = trust && firstCertificate(trust);
       const keyPem = certPem && (await conn?.readFile(HOST_CA_KEY, { sudo: true }))?.toString('utf8');
       addSecret(keyPem);
       if (certPem && keyPem && keyMatchesCert(keyPem, certPem)) {

@@ -54,6 +54,7 @@ export const PLUGIN_MODULES = [
   'access/directory-bind.js',
   'access/token-service.js',
   'access/watcher-rule.js',
+  'pki/trust-bundle.js',
   'ingress/routes.js',
   'ingress/names.js',
   'images/policy.js',

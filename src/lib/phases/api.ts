@@ -25,7 +25,11 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
   const controlPlane = ctx.controlPlane;
   const plan = controlPlane?.managers.get(host.name);
   if (!controlPlane || !plan) return;
-  const changed = plan.writeCa || plan.serverCert !== undefined || plan.dropIn !== undefined;
+  const changed =
+    plan.writeCa ||
+    plan.writeTrust !== undefined ||
+    plan.serverCert !== undefined ||
+    plan.dropIn !== undefined;
   const restartNeeded = host.facts?.engine?.running === true && (changed || plan.restartPending);
   // In the swarm (a manager, or a worker about to be promoted): its restart is the rolling change's.
   const deferred = restartNeeded && inSwarm(host);
@@ -52,7 +56,14 @@ export async function writeApiFiles(ctx: ClusterContext, host: Host, out: PhaseO
       // Key first: a generated CA's certificate on a host promises its key is there too (the facts see
       // only certificates). A supplied CA's key is never copied to a host.
       if (!ca.supplied) await host.conn.upload(HOST_CA_KEY, ca.keyPem!, { mode: 0o600, sudo: true });
-      await host.conn.upload(HOST_CA_CERT, ca.certPem, { mode: 0o644, sudo: true });
+      await host.conn.upload(HOST_CA_CERT, ca.trustPem ?? ca.certPem, { mode: 0o644, sudo: true });
+    });
+  }
+  if (plan.writeTrust !== undefined) {
+    const bundle = plan.writeTrust;
+    await ctx.changes.apply(host, `trust the old and the new cluster CA in ${HOST_CA_CERT}`, async () => {
+      await prepareDirs();
+      await host.conn.upload(HOST_CA_CERT, bundle, { mode: 0o644, sudo: true });
     });
   }
   if (plan.removeCaKey) {

@@ -8,7 +8,8 @@ import { readLocalCa } from '../pki/ca-store.js';
 import { certExpiry, sortExpiries, type CertExpiry, type CertKind } from '../pki/expiry.js';
 import { readCertificateFiles, swarmNodeCert } from '../pki/host-certs.js';
 import { bundleExpiry, bundlesToReissue, readIssuedBundles } from '../pki/issued-bundles.js';
-import { HOST_CA_CERT, HOST_SERVER_CERT } from '../pki/paths.js';
+import { bundlesOfOldCa } from '../pki/ca-rotation.js';
+import { HOST_CA_CERT, HOST_CA_NEXT_CERT, HOST_SERVER_CERT } from '../pki/paths.js';
 import { REGISTRY_CERT_FILE, REGISTRY_TOKEN_CERT_FILE } from '../registry/paths.js';
 import { mapAll } from '../util/concurrency.js';
 import type { UnreachableHost } from './reset-connect.js';
@@ -87,7 +88,19 @@ export const certsReadPhase: Phase<CertsStatusContext> = {
     });
     const bundles = await readIssuedBundles(cluster);
     for (const b of bundles) rows.push(bundleExpiry(b, now));
-    if (caPem !== undefined) {
+    const nextPem = managers(ctx)
+      .map((m) => m.facts?.files[HOST_CA_NEXT_CERT])
+      .find((pem) => pem !== undefined);
+    if (nextPem !== undefined) {
+      ctx.stale.push(
+        'a cluster CA rotation is in its overlap (both CAs trusted): end it with eectl certs rotate --cluster-ca --finish',
+      );
+      for (const b of bundlesOfOldCa(bundles, nextPem)) {
+        ctx.stale.push(
+          `client bundle of ${b.user} (${b.dir}) is of the old cluster CA: it works until the rotation's finish; issue it again with eectl client-config`,
+        );
+      }
+    } else if (caPem !== undefined) {
       for (const b of bundlesToReissue(bundles, caPem)) {
         ctx.stale.push(
           `client bundle of ${b.user} (${b.dir}) was signed by another cluster CA: the managers refuse it; issue it again with eectl client-config`,

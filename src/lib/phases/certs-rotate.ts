@@ -7,6 +7,7 @@ import { serverNames } from '../pki/inspect.js';
 import { addSecret } from '../ui/redact.js';
 import type { CertsRotatePlan, RotatedCertificate } from '../ui/results/certs.js';
 import { writeApiFiles } from './api.js';
+import type { ClusterCaChange } from './certs-cluster-ca.js';
 import { deployWatchers } from './ingress-watcher.js';
 import { clusterCaKey, planRegistryFor, registryHosts } from './registry-plan.js';
 
@@ -22,6 +23,12 @@ export interface RotateRequest {
   swarmCa: boolean;
   /** Longest wait for every node to hold a certificate of the new swarm CA. */
   swarmCaTimeoutMs: number;
+  /** Rotate the cluster CA (CERTS_CLUSTER_CA_PHASES): its start, or with `finish` its end. */
+  clusterCa?: boolean;
+  /** With clusterCa: end the overlap (the new CA alone everywhere). */
+  finish?: boolean;
+  /** With finish: go on although recorded client bundles of the old CA will be refused. */
+  force?: boolean;
 }
 
 /** What the phases of `eectl certs rotate` share. */
@@ -34,6 +41,8 @@ export interface CertsRotateContext extends ClusterContext {
   serials: Record<string, string>;
   /** The swarm CA rotation, once done. */
   swarmCaDone?: { nodes: number; seconds: number };
+  /** --cluster-ca: what the plan decided. */
+  clusterCaChange?: ClusterCaChange;
 }
 
 /** The names of a manager's API certificate, as install gives them (phases/pki.ts). */

@@ -111,7 +111,8 @@ export async function deployWatchers(
   const endpoint = `${JSON.stringify({ host: '127.0.0.1', port: ctx.config.spec.controlPlane.apiPort })}\n`;
   let caKey: Promise<string> | undefined;
   const identity: WatcherIdentity = {
-    caPem: ca.certPem,
+    // Trusts what the cluster trusts (both CAs during a cluster CA rotation); is issued by the CA that signs.
+    caPem: ca.trustPem ?? ca.certPem,
     endpoint,
     renew,
     issue: async () => {

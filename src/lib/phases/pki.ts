@@ -28,6 +28,7 @@ import {
   localPkiDir,
 } from '../pki/paths.js';
 import type { ControlPlanePlan, ManagerApiPlan } from '../pki/plan.js';
+import { firstCertificate, pemCertificates } from '../pki/trust-bundle.js';
 import { addSecret } from '../ui/redact.js';
 
 /** A CA found on a manager, with the manager to read its key from. */
@@ -46,10 +47,16 @@ export const pkiPhase: Phase<ClusterContext> = {
     checkApiPrerequisites(ctx);
     reportExcluded(ctx, out, 'its CA and API certificate are not checked or renewed', true);
     const cluster = ctx.config.metadata.name;
+    // A manager's CA file may be a trust bundle (a cluster CA rotation in its overlap): its first
+    // certificate is the CA that signs, the whole file what the cluster trusts and keeps trusting.
     const onManagers: ManagerCa[] = managers(ctx).flatMap((host) => {
-      const certPem = host.facts?.files[HOST_CA_CERT];
-      return certPem === undefined ? [] : [{ where: `${host.name}:${HOST_CA_CERT}`, certPem, host }];
+      const file = host.facts?.files[HOST_CA_CERT];
+      if (file === undefined) return [];
+      return [{ where: `${host.name}:${HOST_CA_CERT}`, certPem: firstCertificate(file), host }];
     });
+    const trustPem = managers(ctx)
+      .map((h) => h.facts?.files[HOST_CA_CERT])
+      .find((file) => file !== undefined && pemCertificates(file).length > 1);
     const local = await readLocalCa(cluster);
     const givenPaths = ctx.config.spec.controlPlane.ca;
     const given = givenPaths ? await readGivenCa(givenPaths) : undefined;
@@ -101,7 +108,7 @@ export const pkiPhase: Phase<ClusterContext> = {
       plans.get(host.name)!.serverCert = { ...cert, reason };
     }
     const plan: ControlPlanePlan = {
-      ca: { ...(ca ?? { certPem: chosen!.certPem }), supplied },
+      ca: { ...(ca ?? { certPem: chosen!.certPem }), supplied, ...(trustPem && { trustPem }) },
       managers: plans,
     };
     ctx.controlPlane = plan;

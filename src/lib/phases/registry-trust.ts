@@ -19,7 +19,8 @@ export const registryTrustPhase: Phase<ClusterContext, 'controlPlane'> = {
   shouldRun: (ctx) => registryHosts(ctx).length > 0 && ctx.controlPlane !== undefined,
   async run(ctx, out) {
     reportExcluded(ctx, out, "the registry's CA in /etc/docker/certs.d is not checked", false);
-    const caPem = ctx.controlPlane.ca.certPem;
+    // During a cluster CA rotation, the old and the new CA: a registry certificate of either is good.
+    const caPem = ctx.controlPlane.ca.trustPem ?? ctx.controlPlane.ca.certPem;
     const files = trustFiles(registryHosts(ctx), ctx.config.spec.registry);
     await mapAll(ctx.hosts, ctx.concurrency, async (host: Host) => {
       const missing = files.filter((f) => host.facts?.files[f] !== caPem);

@@ -7,7 +7,7 @@ import { writeFileAtomically } from '../util/exclusive-file.js';
 import type { CertifiedKey } from './certificates.js';
 import { summarizeCertificate } from './inspect.js';
 import { keyMatchesCert } from './keys.js';
-import { CA_CERT_FILE, CA_KEY_FILE, localPkiDir } from './paths.js';
+import { CA_CERT_FILE, CA_KEY_FILE, localNextPkiDir, localPkiDir } from './paths.js';
 
 /** A CA certificate found somewhere (a manager, this machine, the file), with its key when read. */
 export interface CaCandidate {
@@ -27,8 +27,10 @@ async function readIfExists(path: string): Promise<string | undefined> {
 }
 
 /** This machine's copy of the cluster CA, or undefined when there is none (the key may be missing). */
-export async function readLocalCa(cluster: string): Promise<CaCandidate | undefined> {
-  const dir = localPkiDir(cluster);
+export async function readLocalCa(
+  cluster: string,
+  dir = localPkiDir(cluster),
+): Promise<CaCandidate | undefined> {
   const certPem = await readIfExists(join(dir, CA_CERT_FILE));
   if (certPem === undefined) return undefined;
   const keyPem = await readIfExists(join(dir, CA_KEY_FILE));
@@ -40,14 +42,20 @@ export async function readLocalCa(cluster: string): Promise<CaCandidate | undefi
  * Saves the cluster CA on this machine: directory 0700, key 0600, each file written to a temporary name
  * and renamed, key first, so a reader never sees a certificate without its key.
  */
-export async function writeLocalCa(cluster: string, ca: CertifiedKey): Promise<string> {
-  const dir = localPkiDir(cluster);
+export async function writeLocalCa(
+  cluster: string,
+  ca: CertifiedKey,
+  dir = localPkiDir(cluster),
+): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
   await writeAtomically(join(dir, CA_KEY_FILE), ca.keyPem, 0o600);
   await writeAtomically(join(dir, CA_CERT_FILE), ca.certPem, 0o644);
   return dir;
 }
+
+/** This machine's copy of the new cluster CA during a rotation's overlap (`certs rotate --cluster-ca`). */
+export const readLocalNextCa = (cluster: string) => readLocalCa(cluster, localNextPkiDir(cluster));
 
 /** Writes a file through a temporary sibling and a rename, with its mode set before any content. */
 export async function writeAtomically(path: string, content: string, mode: number): Promise<void> {
@@ -111,7 +119,8 @@ export function agreeOnCa(found: readonly CaCandidate[]): CaCandidate | undefine
       exitCode: ExitCode.preflight,
       suggestions: [
         'Keep the CA the managers have: remove the other copy (~/.eectl/<cluster>/pki, or controlPlane.ca from the file).',
-        'To replace the cluster CA, run `eectl reset` first: every client bundle must then be issued again.',
+        'A cluster CA rotation stopped during its finish leaves this too: run eectl certs rotate --cluster-ca --finish again.',
+        'To replace the cluster CA, use eectl certs rotate --cluster-ca (in two steps, with an overlap).',
       ],
     },
   );

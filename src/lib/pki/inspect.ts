@@ -1,6 +1,7 @@
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { isIP } from 'node:net';
 import { RENEW_BEFORE_DAYS, type ServerNames } from './certificates.js';
+import { issuerIn, parseTrustBundle } from './trust-bundle.js';
 import { x509 } from './x509.js';
 
 const DAY_MS = 86_400_000;
@@ -43,12 +44,10 @@ export function sameCertificate(a: string, b: string): boolean {
   }
 }
 
-/** Whether the CA signed the certificate (issuer name and signature both checked). */
+/** Whether a CA of the CA file (one, or a trust bundle of several) signed the certificate (issuer and signature checked). */
 export function signedBy(certPem: string, caPem: string): boolean {
   try {
-    const cert = new NodeX509(certPem);
-    const ca = new NodeX509(caPem);
-    return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+    return issuerIn(new NodeX509(certPem), parseTrustBundle(caPem)) !== undefined;
   } catch {
     return false;
   }

@@ -4,6 +4,11 @@ import type { CertifiedKey } from './certificates.js';
 export interface ManagerApiPlan {
   /** The manager has no copy of the cluster CA yet: write its certificate (and the key of a generated CA). */
   writeCa: boolean;
+  /**
+   * A cluster CA rotation's trust bundle (old and new CA) for the manager's CA file, the key left as it
+   * is: the engine reads it when it restarts, so it is a restart like any change to the API files.
+   */
+  writeTrust?: string;
   /** The manager holds the key of a supplied CA (an older eectl copied it there): remove it. */
   removeCaKey?: boolean;
   /** A new server certificate and key, and why the one the manager has will not do. */
@@ -21,6 +26,15 @@ export interface ControlPlanePlan {
    * `supplied`: the CA of controlPlane.ca, whose key never leaves the operator's machine (certificates are
    * signed here); a CA eectl generated lives on every manager, so any operator machine can sign.
    */
-  ca: { certPem: string; keyPem?: string | undefined; supplied: boolean };
+  ca: {
+    certPem: string;
+    keyPem?: string | undefined;
+    supplied: boolean;
+    /**
+     * What the cluster trusts when that is more than the CA that signs: during a cluster CA rotation the
+     * old and the new CA (`certs rotate --cluster-ca`). Every CA file eectl writes holds this, when set.
+     */
+    trustPem?: string | undefined;
+  };
   managers: Map<string, ManagerApiPlan>;
 }

@@ -1,7 +1,12 @@
 import chalk from 'chalk';
 import { CERT_KIND_LABEL, type CertExpiry } from '../pki/expiry.js';
 import { renderDryRun } from './changes.js';
-import type { CertsRotatePlan, CertsRotateResult, CertsStatusResult } from './results/certs.js';
+import type {
+  CertsRotatePlan,
+  CertsRotateResult,
+  CertsStatusResult,
+  ClusterCaRotation,
+} from './results/certs.js';
 import { renderRollingPreview } from './rolling-render.js';
 import { renderTable } from './table.js';
 
@@ -45,7 +50,18 @@ export function renderRotatePlan(plan: CertsRotatePlan): string {
       "The swarm's root CA is rotated (docker swarm ca --rotate); every node gets a new certificate.",
     );
   }
-  lines.push('Client bundles stay valid: the cluster CA does not change.');
+  if (plan.clusterCa === 'start') {
+    lines.push(
+      'The cluster CA is rotated in two steps. Now: a new CA, trusted beside the old one everywhere; server certificates stay, so every client bundle keeps working.',
+      'Later, `certs rotate --cluster-ca --finish`: the new CA alone; bundles of the old CA are then refused.',
+    );
+  } else if (plan.clusterCa === 'finish') {
+    lines.push(
+      'The overlap ends: every CA file trusts the new CA alone; client bundles of the old CA are refused from now on.',
+    );
+  } else {
+    lines.push('Client bundles stay valid: the cluster CA does not change.');
+  }
   return lines.join('\n');
 }
 
@@ -54,6 +70,7 @@ export function renderRotateSummary(r: CertsRotateResult): string {
   if (r.dryRun) {
     return [
       renderRotatePlan(r.plan),
+      ...(r.clusterCa ? renderClusterCa(r.clusterCa) : []),
       '',
       ...renderDryRun(r.changes),
       ...(r.rolling ? renderRollingPreview(r.rolling) : []),
@@ -66,6 +83,20 @@ export function renderRotateSummary(r: CertsRotateResult): string {
     lines.push(`  ${owner}: new serial ${serial.toLowerCase()}`);
   if (r.swarmCa)
     lines.push(`  swarm CA rotated: ${r.swarmCa.nodes} nodes have new certificates (${r.swarmCa.seconds}s)`);
+  if (r.clusterCa) lines.push(...renderClusterCa(r.clusterCa));
   for (const w of r.warnings) lines.push(chalk.yellow(`! ${w}`));
   return lines.join('\n');
+}
+
+/** The cluster CA rotation's stage and what to do next. */
+function renderClusterCa(c: ClusterCaRotation): string[] {
+  const name = (ca: ClusterCaRotation['new']) => `${ca.subject} (SHA-256 ${ca.fingerprint.slice(0, 16)}…)`;
+  const lines = [
+    c.stage === 'overlap'
+      ? `Cluster CA rotation: overlap. Trusted: ${c.old ? `old ${name(c.old)} and ` : ''}new ${name(c.new)}.`
+      : chalk.green(`Cluster CA rotation finished: only ${name(c.new)} is trusted.`),
+  ];
+  if (c.reissue.length === 0) lines.push('No client bundle recorded here is of the old CA.');
+  lines.push(...c.next.map((n) => `  ${n}`));
+  return lines;
 }

@@ -129,6 +129,24 @@ describe('authorization plugin over its socket', () => {
     expect(String(d.Msg)).toMatch(/not issued by the cluster CA/);
   });
 
+  it('takes either CA of a two-CA file (a cluster CA rotation), read without a restart, and still no other', async () => {
+    const next = await createCa('t');
+    const bob = await issueClientCert(next, 'alice');
+    expect((await authz('GET', '/_ping', bob)).Allow).toBe(false);
+    await writeFile(join(dir, 'ca.pem.tmp'), ca.certPem + next.certPem);
+    await rename(join(dir, 'ca.pem.tmp'), join(dir, 'ca.pem'));
+    await new Promise((r) => setTimeout(r, 1100));
+    try {
+      expect(await authz('GET', '/v1.41/services/web', bob)).toEqual({ Allow: true });
+      expect(await authz('GET', '/v1.41/services/web', alice)).toEqual({ Allow: true });
+      expect((await authz('GET', '/_ping', stranger)).Allow).toBe(false);
+    } finally {
+      await writeFile(join(dir, 'ca.pem.tmp'), ca.certPem);
+      await rename(join(dir, 'ca.pem.tmp'), join(dir, 'ca.pem'));
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+  });
+
   it('allows the local socket (no certificate)', async () => {
     expect(await authz('POST', '/v1.41/swarm/leave')).toEqual({ Allow: true });
   });

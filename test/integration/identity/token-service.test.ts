@@ -300,6 +300,22 @@ describe.runIf(haveSlapd())('the registry token service', () => {
     expect((await get(tokenUrl(), {}, { cert: stranger.certPem, key: stranger.keyPem })).status).toBe(401);
   });
 
+  it('takes a client certificate of either CA of a two-CA file (a cluster CA rotation), read without a restart', async () => {
+    const next = await createCa('t');
+    const ops = await issueClientCert(next, 'ops');
+    expect((await get(tokenUrl(), {}, { cert: ops.certPem, key: ops.keyPem })).status).toBe(401);
+    await writeFile(join(dir, 'ca.pem'), ca.certPem + next.certPem);
+    await new Promise((r) => setTimeout(r, 1100));
+    try {
+      expect((await get(tokenUrl(), {}, { cert: ops.certPem, key: ops.keyPem })).status).toBe(200);
+      const old = await issueClientCert(ca, 'ops');
+      expect((await get(tokenUrl(), {}, { cert: old.certPem, key: old.keyPem })).status).toBe(200);
+    } finally {
+      await writeFile(join(dir, 'ca.pem'), ca.certPem);
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+  });
+
   it('has tokens the real registry refuses when another key signed them, a client bundle’s key of the same CA included, or when expired', async () => {
     if (!registry) return expect.fail('no registry binary');
     const everything = [{ type: 'repository', name: 'web/app', actions: ['pull', 'push'] }];

@@ -130,6 +130,21 @@ describe('where the cluster CA key lives', () => {
     expect(uploads).not.toContain(HOST_CA_KEY);
     expect(commands).toContainEqual(['rm', '-f', HOST_CA_KEY]);
   });
+  it('a manager whose CA file is a trust bundle (cluster CA rotation): the first CA signs and agrees with ~/.eectl, the bundle is kept', async () => {
+    const [old, next] = await Promise.all([createCa('capl'), createCa('capl')]);
+    const dir = localPkiDir('capl');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'ca.pem'), old.certPem);
+    writeFileSync(join(dir, 'ca-key.pem'), old.keyPem, { mode: 0o600 });
+    const { conn } = recordingConnection('10.0.0.11');
+    const bundle = old.certPem + next.certPem;
+    const ctx = context({}, manager(conn, { [HOST_CA_CERT]: bundle }));
+    await pkiPhase.run(ctx, out);
+    expect(ctx.controlPlane!.ca.certPem).toBe(old.certPem);
+    expect(ctx.controlPlane!.ca.trustPem).toBe(bundle);
+    expect(ctx.controlPlane!.managers.get('10.0.0.11')).toMatchObject({ writeCa: false });
+  });
+
   it('a serving manager marked for a restart has the marker in its facts, so its rolling turn removes it', async () => {
     const { conn, uploads } = recordingConnection('10.0.0.11');
     const host = manager(conn);

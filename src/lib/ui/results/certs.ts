@@ -28,6 +28,28 @@ export interface CertsRotatePlan {
   engineRestarts: string[];
   /** `docker swarm ca --rotate` and the wait for every node (--swarm-ca: then nothing else is rotated). */
   swarmCa: boolean;
+  /** --cluster-ca: its first step (`start`: the new CA, trusted beside the old one) or `finish`. */
+  clusterCa?: 'start' | 'finish';
+}
+
+/** A cluster CA, as the rotation names it. */
+export interface CaSummary {
+  subject: string;
+  /** SHA-256 of the certificate (lowercase hex). */
+  fingerprint: string;
+  notAfter: string;
+}
+
+/** Where a cluster CA rotation (`certs rotate --cluster-ca`) stands after the run, and what is left to do. */
+export interface ClusterCaRotation {
+  /** `overlap`: both CAs trusted everywhere; `finished`: the new CA alone. */
+  stage: 'overlap' | 'finished';
+  old?: CaSummary;
+  new: CaSummary;
+  /** Recorded client bundles (issued-bundles.json) the old CA signed: issue each again with client-config. */
+  reissue: { user: string; dir: string }[];
+  /** What to do next, in order. */
+  next: string[];
 }
 
 /** What `eectl certs rotate` reports (the `--json` result). */
@@ -38,6 +60,8 @@ export interface CertsRotateResult extends ChangeReport {
   serials: Record<string, string>;
   /** The swarm CA rotation, when asked: nodes that took the new certificate. */
   swarmCa?: { nodes: number; seconds: number };
+  /** --cluster-ca: the rotation's stage and what is left to do. */
+  clusterCa?: ClusterCaRotation;
   /** Under --dry-run: how the rolling restart would go. */
   rolling?: RollingPreview;
   warnings: string[];
