@@ -16,6 +16,7 @@ import { ADDRESS_LABEL, managerCounts, type SwarmNode } from '../swarm/nodes.js'
 import { mapSettled } from '../util/concurrency.js';
 import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
 import { registryReplicaHealth, withRegistryHealth } from '../registry/status.js';
+import { readRelayCounters, summarizeWebhooks, withWebhookState } from '../webhooks/status.js';
 import { ingressProxyHealth, withIngressHealth } from '../ingress/status.js';
 import type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../ui/results.js';
 
@@ -141,11 +142,19 @@ export async function judgeCluster(
 ): Promise<StatusResult> {
   const replicas = await registryReplicaHealth(config, described, session);
   const proxies = await ingressProxyHealth(config, described, session);
+  const endpoints = config.spec.registry.notifications;
+  const webhooks =
+    endpoints.length > 0
+      ? summarizeWebhooks(endpoints, await readRelayCounters(config, described, session))
+      : undefined;
   // This machine's record of the client bundles it issued: a damaged record costs its warnings, not the report.
   const bundles = await readIssuedBundles(config.metadata.name).catch(() => []);
-  return withIngressHealth(
-    withRegistryHealth(assessCluster(config, described, swarm, new Date(), bundles), replicas),
-    proxies,
+  return withWebhookState(
+    withIngressHealth(
+      withRegistryHealth(assessCluster(config, described, swarm, new Date(), bundles), replicas),
+      proxies,
+    ),
+    webhooks,
   );
 }
 

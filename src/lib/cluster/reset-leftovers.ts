@@ -8,6 +8,7 @@ import { API_DROP_IN, ENGINE_PROXY_DROP_IN } from '../pki/paths.js';
 import { APT_PROXY_AUTH, APT_PROXY_CONF } from '../host/os/proxy.js';
 import { AUTHZ_UNIT_NAME, PLUGIN_SOCKET, PLUGIN_SPEC, TOKEN_UNIT_NAME } from '../access/paths.js';
 import { NODE_RUN_DIR, NODE_TMPFILES, WATCHER_UNIT_NAME } from '../ingress/names.js';
+import { RELAY_UNIT_NAME } from '../webhooks/names.js';
 
 /**
  * What an engine installed by eectl leaves on a host, beyond its packages, and the shell that finds and
@@ -29,8 +30,16 @@ export const DROP_IN_DIR = API_DROP_IN.slice(0, API_DROP_IN.lastIndexOf('/'));
 const ENGINE_DROP_INS = [API_DROP_IN, ENGINE_PROXY_DROP_IN] as const;
 const DROP_IN_NAMES = ENGINE_DROP_INS.map((p) => `-e ${p.slice(DROP_IN_DIR.length + 1)}`).join(' ');
 
-/** eectl's services on the managers: the authorization plugin, the registry's token service, the ingress watcher. */
-export const EECTL_SERVICE_UNITS = [AUTHZ_UNIT_NAME, TOKEN_UNIT_NAME, WATCHER_UNIT_NAME] as const;
+/**
+ * eectl's services: on the managers the authorization plugin, the registry's token service and the ingress
+ * watcher; on the registry hosts the webhook relay.
+ */
+export const EECTL_SERVICE_UNITS = [
+  AUTHZ_UNIT_NAME,
+  TOKEN_UNIT_NAME,
+  WATCHER_UNIT_NAME,
+  RELAY_UNIT_NAME,
+] as const;
 const SYSTEMD_DIR = '/etc/systemd/system';
 
 /**

@@ -62,6 +62,7 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
     problems.push(...portProblems(controlPlane.data, registry.data, swarm.data, loc));
   }
   if (registry.success) problems.push(...registryUserProblems(registry.data, loc));
+  if (registry.success) problems.push(...notificationProblems(registry.data, loc));
   if (registry.success && access.success)
     problems.push(...tokenAuthProblems(registry.data, access.data, loc));
   const files = spec.files.safeParse(field(raw, 'files'));
@@ -486,6 +487,23 @@ function registryUserProblems(registry: RegistrySpec, loc: Locator): ConfigProbl
     else {
       const at = ['spec', 'registry', 'auth', 'htpasswd', 'users', i, 'name'];
       problems.push(loc.problem('error', at, `duplicate user ${user.name}: users[${first}] has it too`));
+    }
+  });
+  return problems;
+}
+
+/** Each webhook endpoint's name is its path at the relay and its line in `eectl status`: one of each. */
+function notificationProblems(registry: RegistrySpec, loc: Locator): ConfigProblem[] {
+  const seen = new Map<string, number>();
+  const problems: ConfigProblem[] = [];
+  registry.notifications.forEach((n, i) => {
+    const first = seen.get(n.name);
+    if (first === undefined) seen.set(n.name, i);
+    else {
+      const at = ['spec', 'registry', 'notifications', i, 'name'];
+      problems.push(
+        loc.problem('error', at, `duplicate endpoint ${n.name}: notifications[${first}] has it too`),
+      );
     }
   });
   return problems;

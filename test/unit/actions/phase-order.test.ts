@@ -95,6 +95,7 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Label nodes',
       'Trust the registry on every node',
       'Wait until every node is Ready',
+      'Deploy the webhook relays',
       'Deploy the registry replicas',
       'Run the hooks after install',
     ]);

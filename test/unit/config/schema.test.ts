@@ -25,6 +25,7 @@ describe('cluster schema defaults', () => {
       storage: { filesystem: { path: '/var/lib/eectl/registry', shared: false } },
       namespaces: [],
       retention: [],
+      notifications: [],
     });
     expect(config.spec.identity).toEqual({});
     expect(config.spec.images).toEqual({
