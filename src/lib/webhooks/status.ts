@@ -21,11 +21,13 @@ export function summarizeWebhooks(
     endpoints: endpoints.map((e): WebhookEndpointStatus => {
       const seen = read.map((c) => c[e.name]).filter((c): c is EndpointCounters => c !== undefined);
       const sum = (k: 'delivered' | 'failed' | 'pending') => seen.reduce((n, c) => n + (c[k] ?? 0), 0);
-      const latest = [...seen]
+      const newestFirst = [...seen]
         .filter((c) => c.lastAttemptAt)
-        .sort((a, b) => (a.lastAttemptAt! < b.lastAttemptAt! ? 1 : -1))[0];
+        .sort((a, b) => (a.lastAttemptAt! < b.lastAttemptAt! ? 1 : -1));
+      const latest = newestFirst[0];
       const pending = sum('pending');
-      const lastError = seen.find((c) => c.lastError && c.pending > 0)?.lastError ?? latest?.lastError;
+      // The error that keeps events pending, the newest of them (a relay that recovered has none).
+      const lastError = newestFirst.find((c) => c.lastError && c.pending > 0)?.lastError ?? latest?.lastError;
       return {
         name: e.name,
         url: e.url,
