@@ -143,4 +143,17 @@ describe('registry webhooks: a push is delivered signed; a failing endpoint bloc
     expect(relay.stdout).toMatch(/^600 eectl-webhooks\n/);
     expect(relay.stdout).not.toContain(CI_KEY);
   });
+
+  it('a second install changes nothing: the token is kept, the replicas and the relay are left as they are', async () => {
+    const again = await runEectl(['install', '-c', file, '--json'], { env });
+    const result = again.json?.result as { converged?: boolean; changes?: unknown[] } | undefined;
+    expect(
+      { code: again.code, converged: result?.converged, changes: result?.changes },
+      again.stderr.slice(-2000),
+    ).toEqual({
+      code: 0,
+      converged: true,
+      changes: [],
+    });
+  });
 });
