@@ -30,16 +30,12 @@ export const DROP_IN_DIR = API_DROP_IN.slice(0, API_DROP_IN.lastIndexOf('/'));
 const ENGINE_DROP_INS = [API_DROP_IN, ENGINE_PROXY_DROP_IN] as const;
 const DROP_IN_NAMES = ENGINE_DROP_INS.map((p) => `-e ${p.slice(DROP_IN_DIR.length + 1)}`).join(' ');
 
-/**
- * eectl's services: on the managers the authorization plugin, the registry's token service and the ingress
- * watcher; on the registry hosts the webhook relay.
- */
-export const EECTL_SERVICE_UNITS = [
-  AUTHZ_UNIT_NAME,
-  TOKEN_UNIT_NAME,
-  WATCHER_UNIT_NAME,
-  RELAY_UNIT_NAME,
-] as const;
+/** eectl's services on the managers: the authorization plugin, the registry's token service, the ingress watcher. */
+export const MANAGER_SERVICE_UNITS = [AUTHZ_UNIT_NAME, TOKEN_UNIT_NAME, WATCHER_UNIT_NAME] as const;
+/** eectl's services on the registry hosts: the webhook relay. */
+export const REGISTRY_SERVICE_UNITS = [RELAY_UNIT_NAME] as const;
+/** Every service of eectl's, wherever it runs (reset stops and removes them all). */
+export const EECTL_SERVICE_UNITS = [...MANAGER_SERVICE_UNITS, ...REGISTRY_SERVICE_UNITS] as const;
 const SYSTEMD_DIR = '/etc/systemd/system';
 
 /**
