@@ -1,4 +1,5 @@
 import { ldapFilterProblem } from './ldap-filter.js';
+import { RELAY_PORT } from '../webhooks/names.js';
 import type { ConfigProblem } from './problems.js';
 import { inSystem, SHARED_COLLECTION, SYSTEM_COLLECTION } from '../access/model.js';
 import { SWARM_PORTS } from './fields.js';
@@ -496,6 +497,10 @@ function registryUserProblems(registry: RegistrySpec, loc: Locator): ConfigProbl
 function notificationProblems(registry: RegistrySpec, loc: Locator): ConfigProblem[] {
   const seen = new Map<string, number>();
   const problems: ConfigProblem[] = [];
+  if (registry.notifications.length > 0 && registry.port === RELAY_PORT) {
+    const message = `${RELAY_PORT} is the webhook relay's port on the registry hosts: choose another registry port`;
+    problems.push(loc.problem('error', ['spec', 'registry', 'port'], message));
+  }
   registry.notifications.forEach((n, i) => {
     const first = seen.get(n.name);
     if (first === undefined) seen.set(n.name, i);

@@ -133,6 +133,15 @@ describe('registry notifications in the cluster file', () => {
     ).toEqual([
       'cluster.yaml:16:17: spec.registry.notifications[1].name: duplicate endpoint ci: notifications[0] has it too',
     ]);
+    expect(
+      lines(
+        file(`    port: 5447
+    notifications: [{ name: ci, url: "https://a.example/", secretEnv: A }]
+`),
+      ),
+    ).toEqual([
+      "cluster.yaml:14:11: spec.registry.port: 5447 is the webhook relay's port on the registry hosts: choose another registry port",
+    ]);
     const bad = lines(
       file(`    notifications:
       - { name: "Bad_Name", url: "ftp://x.example/", events: [pull], secretEnv: A }
