@@ -19,7 +19,7 @@ export type StatusReport = StatusResult & {
 export default class Status extends BaseCommand<typeof Status> {
   static override summary =
     'Show the cluster: nodes, quorum, engine API certificates, registry, drift from the file';
-  static override description = `Reads every host's facts and the node list from a manager; changes nothing. Per node: role, state, availability, leader or reachability, engine version, whether the engine API listens and when its certificate expires. Then the quorum in words, the registry replicas, and what differs from the cluster file (hosts not in the swarm, nodes not in the file, engine versions).
+  static override description = `Reads every host's facts and the node list from a manager; changes nothing. Per node: role, state, availability, leader or reachability, engine version, whether the engine API listens and when its certificate expires. Then the quorum in words, the registry replicas, the webhook endpoints (spec.registry.notifications: deliveries taken, failed attempts, events pending, the last error), and what differs from the cluster file (hosts not in the swarm, nodes not in the file, engine versions).
 
 Exit 0 when healthy: every host of the file is a Ready node, managers are reachable and serve the engine API. Warnings do not change that: drift from the file, certificates due within 30 days, drained nodes.
 
@@ -31,6 +31,7 @@ Exit 1 when degraded (in quorum, but a host of the file is down, unreachable or 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> -c prod.yaml --json',
+    "<%= config.bin %> <%= command.id %> --json | jq '.result.webhooks.endpoints[] | select(.failing)'",
     '<%= config.bin %> <%= command.id %> --services',
     '<%= config.bin %> <%= command.id %> --services --watch --interval 5',
   ];

@@ -20,6 +20,7 @@ import { readDirectoryPhase } from '../phases/identity.js';
 import { imageBundlesPhase } from '../phases/image-bundles.js';
 import { ingressPhase } from '../phases/ingress.js';
 import { registryDeployPhase } from '../phases/registry-deploy.js';
+import { registryWebhooksPhase } from '../phases/registry-webhooks.js';
 import { registryPlanPhase } from '../phases/registry-plan.js';
 import { registryTrustPhase } from '../phases/registry-trust.js';
 import { waitReadyPhase } from '../phases/wait-ready.js';
@@ -59,6 +60,7 @@ export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
   imageBundlesPhase,
   registryTrustPhase,
   waitReadyPhase,
+  registryWebhooksPhase,
   registryDeployPhase,
   ingressPhase,
   hooksPhase('install', 'after'),

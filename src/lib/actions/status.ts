@@ -26,6 +26,7 @@ import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
 import { withRegistryHealth } from '../registry/status.js';
 import { withIngressHealth } from '../ingress/status.js';
 import { nullLogger, type Logger } from '../ui/log.js';
+import { withWebhookState } from '../webhooks/status.js';
 import type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../ui/results.js';
 
 export interface StatusOptions {
@@ -126,7 +127,7 @@ export const STATUS_TIMEOUTS = { readyTimeoutMs: 8_000, connectAttempts: 2 };
 
 /**
  * `eectl status`: every host's facts (hosts that cannot be reached are reported, not fatal) → the node
- * list from the first manager that answers → the registry replicas and ingress proxies. It changes
+ * list from the first manager that answers → the registry replicas, ingress proxies and webhook relays. It changes
  * nothing and takes no cluster lock: the state of a cluster is wanted most while another run holds it.
  */
 export const STATUS_PHASES: AnyPhase<StatusContext>[] = [
@@ -185,13 +186,16 @@ async function reportFrom(
 ): Promise<StatusResult> {
   // This machine's record of the client bundles it issued: a damaged record costs its warnings, not the report.
   const bundles = await readIssuedBundles(config.metadata.name).catch(() => []);
-  return withIngressHealth(
-    withRegistryHealth(
-      assessCluster(config, described, swarm, new Date(), bundles),
-      health.replicas,
-      config.spec.registry.mirrors.map((m) => m.name),
+  return withWebhookState(
+    withIngressHealth(
+      withRegistryHealth(
+        assessCluster(config, described, swarm, new Date(), bundles),
+        health.replicas,
+        config.spec.registry.mirrors.map((m) => m.name),
+      ),
+      health.proxies,
     ),
-    health.proxies,
+    health.webhooks,
   );
 }
 

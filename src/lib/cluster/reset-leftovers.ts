@@ -8,6 +8,7 @@ import { API_DROP_IN, ENGINE_PROXY_DROP_IN } from '../pki/paths.js';
 import { APT_PROXY_AUTH, APT_PROXY_CONF } from '../host/os/proxy.js';
 import { AUTHZ_UNIT_NAME, PLUGIN_SOCKET, PLUGIN_SPEC, TOKEN_UNIT_NAME } from '../access/paths.js';
 import { NODE_RUN_DIR, NODE_TMPFILES, WATCHER_UNIT_NAME } from '../ingress/names.js';
+import { RELAY_UNIT_NAME } from '../webhooks/names.js';
 
 /**
  * What an engine installed by eectl leaves on a host, beyond its packages, and the shell that finds and
@@ -30,7 +31,11 @@ const ENGINE_DROP_INS = [API_DROP_IN, ENGINE_PROXY_DROP_IN] as const;
 const DROP_IN_NAMES = ENGINE_DROP_INS.map((p) => `-e ${p.slice(DROP_IN_DIR.length + 1)}`).join(' ');
 
 /** eectl's services on the managers: the authorization plugin, the registry's token service, the ingress watcher. */
-export const EECTL_SERVICE_UNITS = [AUTHZ_UNIT_NAME, TOKEN_UNIT_NAME, WATCHER_UNIT_NAME] as const;
+export const MANAGER_SERVICE_UNITS = [AUTHZ_UNIT_NAME, TOKEN_UNIT_NAME, WATCHER_UNIT_NAME] as const;
+/** eectl's services on the registry hosts: the webhook relay. */
+export const REGISTRY_SERVICE_UNITS = [RELAY_UNIT_NAME] as const;
+/** Every service of eectl's, wherever it runs (reset stops and removes them all). */
+export const EECTL_SERVICE_UNITS = [...MANAGER_SERVICE_UNITS, ...REGISTRY_SERVICE_UNITS] as const;
 const SYSTEMD_DIR = '/etc/systemd/system';
 
 /**

@@ -1,4 +1,5 @@
 import { ldapFilterProblem } from './ldap-filter.js';
+import { RELAY_PORT } from '../webhooks/names.js';
 import type { ConfigProblem } from './problems.js';
 import { inSystem, SHARED_COLLECTION, SYSTEM_COLLECTION } from '../access/model.js';
 import { SWARM_PORTS } from './fields.js';
@@ -67,6 +68,7 @@ export function relationProblems(data: unknown, loc: Locator): ConfigProblem[] {
     const others = { engine: engine.data, apiPort: controlPlane.data?.apiPort };
     problems.push(...mirrorProblems(registry.data, others, loc));
   }
+  if (registry.success) problems.push(...notificationProblems(registry.data, loc));
   if (registry.success && access.success)
     problems.push(...tokenAuthProblems(registry.data, access.data, loc));
   const files = spec.files.safeParse(field(raw, 'files'));
@@ -491,6 +493,27 @@ function registryUserProblems(registry: RegistrySpec, loc: Locator): ConfigProbl
     else {
       const at = ['spec', 'registry', 'auth', 'htpasswd', 'users', i, 'name'];
       problems.push(loc.problem('error', at, `duplicate user ${user.name}: users[${first}] has it too`));
+    }
+  });
+  return problems;
+}
+
+/** Each webhook endpoint's name is its path at the relay and its line in `eectl status`: one of each. */
+function notificationProblems(registry: RegistrySpec, loc: Locator): ConfigProblem[] {
+  const seen = new Map<string, number>();
+  const problems: ConfigProblem[] = [];
+  if (registry.notifications.length > 0 && registry.port === RELAY_PORT) {
+    const message = `${RELAY_PORT} is the webhook relay's port on the registry hosts: choose another registry port`;
+    problems.push(loc.problem('error', ['spec', 'registry', 'port'], message));
+  }
+  registry.notifications.forEach((n, i) => {
+    const first = seen.get(n.name);
+    if (first === undefined) seen.set(n.name, i);
+    else {
+      const at = ['spec', 'registry', 'notifications', i, 'name'];
+      problems.push(
+        loc.problem('error', at, `duplicate endpoint ${n.name}: notifications[${first}] has it too`),
+      );
     }
   });
   return problems;

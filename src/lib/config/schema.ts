@@ -333,6 +333,28 @@ export const registryMirrorSchema = z.strictObject({
     ),
 });
 
+/** A webhook receiver of the registry's events (see webhooks/relay.ts). */
+export const registryNotificationSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(
+      /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/,
+      'must be lower-case letters, digits and dashes (at most 40)',
+    )
+    .describe('Names the endpoint in `eectl status` and in the relay'),
+  url: urlOf(/^https?$/, 'must be a URL starting with http:// or https://').describe(
+    'Where the relay posts each delivery (from the registry hosts)',
+  ),
+  events: z
+    .array(z.enum(['push', 'delete']))
+    .min(1)
+    .default(['push'])
+    .describe('Which manifest events are sent: push, delete'),
+  secretEnv: envNameSchema.describe(
+    'Environment variable holding the HMAC-SHA256 key the deliveries are signed with',
+  ),
+});
+
 export const registrySchema = z.strictObject({
   image: imageReference.default('registry:2.8.3'),
   port: port.default(5443),
@@ -399,6 +421,12 @@ export const registrySchema = z.strictObject({
     .default([])
     .describe(
       'Which tags `eectl registry prune` keeps: a repository no rule names is never touched; a tag is kept when any clause of any matching rule keeps it',
+    ),
+  notifications: z
+    .array(registryNotificationSchema)
+    .default([])
+    .describe(
+      "Webhooks: Distribution's notifications, each delivery signed (X-Hub-Signature-256) by a relay on every registry host",
     ),
 });
 

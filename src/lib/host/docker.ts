@@ -52,6 +52,8 @@ export interface ServiceDefinition {
    * once instead of waiting on outside servers (which air-gapped hosts, and the sandbox, do not reach).
    */
   dns?: string[];
+  /** Names the tasks resolve to an address (`--host NAME:ADDRESS`; `host-gateway` is the node itself). */
+  extraHosts?: string[];
 }
 
 /** What `service inspect` says of the parts of a service that eectl defines. */
@@ -302,6 +304,7 @@ export class HostDocker {
     if (def.stopGracePeriod) args.push('--stop-grace-period', def.stopGracePeriod);
     if (def.user) args.push('--user', def.user);
     for (const d of def.dns ?? []) args.push('--dns', d);
+    for (const h of def.extraHosts ?? []) args.push('--host', h);
     await this.run([...args, def.image, ...(def.args ?? [])], { timeoutMs: ROLLOUT_TIMEOUT_MS });
   }
 
@@ -589,6 +592,7 @@ interface RawService {
         Configs?: { ConfigName: string; File?: { Name?: string } }[];
         Secrets?: { SecretName: string; File?: { Name?: string } }[];
         Mounts?: { Type?: string; Source?: string; Target?: string }[];
+        Hosts?: string[];
       };
       Placement?: { Constraints?: string[] };
     };
@@ -616,6 +620,11 @@ export function parseServiceInspect(json: string): ServiceState {
     binds: (container.Mounts ?? [])
       .filter((m) => m.Type === 'bind')
       .map((m) => ({ source: m.Source ?? '', target: m.Target ?? '' })),
+    // The swarm keeps `--host NAME:ADDRESS` as an /etc/hosts line, `ADDRESS NAME`.
+    extraHosts: (container.Hosts ?? []).flatMap((line) => {
+      const [address, name] = line.trim().split(/\s+/);
+      return address && name ? [`${name}:${address}`] : [];
+    }),
   };
 }
 
@@ -637,6 +646,12 @@ function serviceUpdateArgs(def: ServiceDefinition, current: ServiceState): strin
   const binds = diff<ObjectRef & { readOnly?: boolean }>(wanted, current.binds);
   for (const b of binds.remove) args.push('--mount-rm', b.target);
   for (const b of binds.add) args.push('--mount-add', `${bindMount(b)}${b.readOnly ? ',readonly' : ''}`);
+  const hosts = diff(
+    (def.extraHosts ?? []).map((h) => ({ source: h, target: '' })),
+    (current.extraHosts ?? []).map((h) => ({ source: h, target: '' })),
+  );
+  for (const h of hosts.remove) args.push('--host-rm', h.source);
+  for (const h of hosts.add) args.push('--host-add', h.source);
   const portKey = (p: { target: number; published: number }) => hostPort(p);
   const wantPorts = def.hostPorts.map(portKey);
   const havePorts = current.hostPorts.map(portKey);

@@ -233,12 +233,13 @@ async function deployWatcher(
   if (fresh) await host.conn.upload(WATCHER_MANIFEST, plan.manifest, { mode: 0o644, sudo: true });
 }
 
-async function uploadRuntime(host: Host, runtime: NodeRuntime): Promise<void> {
-  await host.conn.upload(WATCHER_NODE, await runtime.content(), { mode: 0o755, sudo: true });
-  const remote = (await host.sudo(['sha256sum', '--', WATCHER_NODE])).stdout.split(/\s+/)[0];
+/** Uploads the Node.js runtime to `path` and checks what arrived (the ingress watcher's, the webhook relay's). */
+export async function uploadRuntime(host: Host, runtime: NodeRuntime, path = WATCHER_NODE): Promise<void> {
+  await host.conn.upload(path, await runtime.content(), { mode: 0o755, sudo: true });
+  const remote = (await host.sudo(['sha256sum', '--', path])).stdout.split(/\s+/)[0];
   if (remote === runtime.sha256) return;
-  throw new EectlError(`${host.name}: ${WATCHER_NODE} arrived damaged (SHA-256 ${remote ?? '?'})`, {
-    code: 'EINGRESS_CHECKSUM',
+  throw new EectlError(`${host.name}: ${path} arrived damaged (SHA-256 ${remote ?? '?'})`, {
+    code: 'ERUNTIME_CHECKSUM',
     kind: 'external',
     exitCode: ExitCode.partial,
     host: host.name,

@@ -113,6 +113,8 @@ export function differences(want: ServiceDefinition, have: ServiceState): string
   const ports = (p: { target: number; published: number }[]) =>
     p.map((x) => `${x.published}:${x.target}`).join();
   if (ports(want.hostPorts) !== ports(have.hostPorts)) out.push('port');
+  if ([...(want.extraHosts ?? [])].sort().join() !== [...(have.extraHosts ?? [])].sort().join())
+    out.push('hosts');
   return out;
 }
 

@@ -10,6 +10,8 @@ import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Phase } from '../phase/phase.js';
 import type { ReplicaHealth } from '../registry/plan.js';
 import { registryReplicaHealth } from '../registry/status.js';
+import { readRelayCounters, summarizeWebhooks } from '../webhooks/status.js';
+import type { WebhookStatus } from '../ui/results/webhooks.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import { mapSettled } from '../util/concurrency.js';
 
@@ -19,10 +21,12 @@ export interface SwarmView {
   error: string | undefined;
 }
 
-/** What the registry replicas and the ingress proxies say, each asked on its host. */
+/** What the registry replicas, the ingress proxies and the webhook relays say, each asked on its host. */
 export interface ServiceHealth {
   replicas: ReplicaHealth[];
   proxies: ProxyHealth[];
+  /** The webhook endpoints' delivery state, when the file has any (registry.notifications). */
+  webhooks: WebhookStatus | undefined;
 }
 
 /**
@@ -99,14 +103,14 @@ export const statusSwarmPhase: Phase<StatusContext, 'described'> = {
 
 /** Each registry replica's `/v2/` and each ingress proxy, asked on their hosts. */
 export const statusServicesPhase: Phase<StatusContext, 'described' | 'swarm'> = {
-  title: 'Ask the registry replicas and ingress proxies',
+  title: 'Ask the registry replicas, ingress proxies and webhook relays',
   needs: ['described', 'swarm'],
   async run(ctx) {
     ctx.health = await readServiceHealth(ctx.config, ctx.described, ctx.session);
   },
 };
 
-/** What the registry replicas and ingress proxies of the file say (status, and `support dump`'s status). */
+/** What the registry replicas, ingress proxies and webhook relays of the file say (status, and `support dump`'s status). */
 export async function readServiceHealth(
   config: ClusterConfig,
   described: readonly HostDescription[],
@@ -114,7 +118,12 @@ export async function readServiceHealth(
 ): Promise<ServiceHealth> {
   const replicas = await registryReplicaHealth(config, described, session);
   const proxies = await ingressProxyHealth(config, described, session);
-  return { replicas, proxies };
+  const endpoints = config.spec.registry.notifications;
+  const webhooks =
+    endpoints.length > 0
+      ? summarizeWebhooks(endpoints, await readRelayCounters(config, described, session))
+      : undefined;
+  return { replicas, proxies, webhooks };
 }
 
 const lastLine = (text: string): string =>

@@ -1,5 +1,6 @@
 import type { RegistrySpec } from '../config/schema.js';
 import type { TokenAuthSettings } from './token-auth.js';
+import { RELAY_HOSTNAME, RELAY_PORT } from '../webhooks/names.js';
 
 /** Where the config is mounted: the path both the official image and the sandbox image read. */
 export const CONFIG_TARGET = '/etc/docker/registry/config.yml';
@@ -15,6 +16,7 @@ export const SECRET_TARGETS = {
   tokenCert: 'eectl-registry-token-cert.pem',
   s3AccessKey: 'eectl-registry-s3-access-key',
   s3SecretKey: 'eectl-registry-s3-secret-key',
+  webhookToken: 'eectl-registry-webhook-token',
 } as const;
 
 /** The path of a secret inside a replica. */
@@ -76,8 +78,38 @@ export function registryConfigYaml(spec: RegistrySpec, cluster: string, token?: 
     '    enabled: true',
     '    interval: 10s',
     '    threshold: 3',
+    ...notificationLines(spec.notifications),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The actions Distribution reports; an endpoint gets only its `events`. */
+const ACTIONS = ['push', 'pull', 'mount', 'delete'] as const;
+
+/**
+ * One Distribution endpoint per webhook, each at the relay on the replica's own host (webhooks/relay.ts),
+ * which signs and forwards: Distribution keeps the queue and retries (threshold, backoff) and counts. The
+ * relay's bearer token comes from a secret at render time. Only manifest events: blob pushes are ignored.
+ */
+function notificationLines(endpoints: RegistrySpec['notifications']): string[] {
+  if (endpoints.length === 0) return [];
+  const bearer = `{{ printf "%q" (printf "Bearer %s" (secret "${SECRET_TARGETS.webhookToken}")) }}`;
+  return [
+    'notifications:',
+    '  endpoints:',
+    ...endpoints.flatMap((e) => [
+      `    - name: ${q(e.name)}`,
+      `      url: ${q(`http://${RELAY_HOSTNAME}:${RELAY_PORT}/${e.name}`)}`,
+      '      headers:',
+      `        Authorization: [${bearer}]`,
+      '      timeout: 15s',
+      '      threshold: 3',
+      '      backoff: 5s',
+      '      ignore:',
+      '        mediatypes: [application/octet-stream]',
+      `        actions: [${ACTIONS.filter((a) => !(e.events as string[]).includes(a)).join(', ')}]`,
+    ]),
+  ];
 }
 
 function storageLines(storage: RegistrySpec['storage']): string[] {

@@ -21,6 +21,9 @@ export const REGISTRY_ADMIN_PASSWORD_FILE = `${REGISTRY_STATE_DIR}/admin-passwor
 export const REGISTRY_TOKEN_CERT_FILE = `${REGISTRY_STATE_DIR}/token-cert.pem`;
 export const REGISTRY_TOKEN_KEY_FILE = `${REGISTRY_STATE_DIR}/token-key.pem`;
 
+/** The bearer token with which the replicas reach the webhook relays (root, 0600): kept, so the config stays. */
+export const REGISTRY_WEBHOOK_TOKEN_FILE = `${REGISTRY_STATE_DIR}/webhook-token`;
+
 /** Every state file, in the order the state script prints them. */
 export const REGISTRY_STATE_FILES = [
   REGISTRY_CERT_FILE,
@@ -30,6 +33,7 @@ export const REGISTRY_STATE_FILES = [
   REGISTRY_ADMIN_PASSWORD_FILE,
   REGISTRY_TOKEN_CERT_FILE,
   REGISTRY_TOKEN_KEY_FILE,
+  REGISTRY_WEBHOOK_TOKEN_FILE,
 ] as const;
 
 /** One marker per image bundle loaded on a host, named by the bundle's SHA-256. */

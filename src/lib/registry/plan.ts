@@ -24,7 +24,10 @@ import {
   REGISTRY_KEY_FILE,
   REGISTRY_TOKEN_CERT_FILE,
   REGISTRY_TOKEN_KEY_FILE,
+  REGISTRY_WEBHOOK_TOKEN_FILE,
 } from './paths.js';
+import { RELAY_HOSTNAME, RELAY_PORT } from '../webhooks/names.js';
+import type { RelaySettings } from '../webhooks/relay.js';
 import type { TokenAuthSettings } from './token-auth.js';
 import type { RegistryState } from './state.js';
 import { registryCertNames } from './trust.js';
@@ -65,6 +68,8 @@ export interface RegistryPlan {
   mirrors: MirrorPlan[];
   /** Each mirror replica's `/v2/` as last checked. */
   mirrorReplicas: ReplicaHealth[];
+  /** The webhook relay's settings for every registry host (with its secrets), when there are webhooks. */
+  relay?: RelaySettings;
 }
 
 /** What the plan is made from: the file's registry section, the environment and what a manager kept. */
@@ -192,6 +197,8 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
   const signing = input.token ? await tokenSigningCert(input) : undefined;
   if (htpasswd !== undefined) secrets.push(['htpasswd', 'htpasswd', htpasswd]);
   if (signing) secrets.push(['tokenCert', 'token-cert', signing.certPem]);
+  const relay = relaySettings(input);
+  if (relay) secrets.push(['webhookToken', 'webhook-token', relay.token]);
   if ('s3' in spec.storage) {
     const s3 = spec.storage.s3;
     secrets.push([
@@ -227,6 +234,8 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
     binds:
       'filesystem' in spec.storage ? [{ source: spec.storage.filesystem.path, target: STORAGE_TARGET }] : [],
     rolling: { parallelism: 1, order: 'stop-first' },
+    // Each replica reaches the relay on its own host at the engine's host-gateway address.
+    ...(relay ? { extraHosts: [`${RELAY_HOSTNAME}:host-gateway`] } : {}),
   };
   const stateFiles = new Map([
     [REGISTRY_CERT_FILE, { content: cert.certPem, mode: 0o644 }],
@@ -250,6 +259,7 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
         : fromEnv(input.env, m.passwordEnv, `mirror ${m.name}'s upstream password`),
   });
   for (const m of mirrors) objects.push(...m.objects);
+  if (relay) stateFiles.set(REGISTRY_WEBHOOK_TOKEN_FILE, { content: `${relay.token}\n`, mode: 0o600 });
   const admin = users.find((u) => u.name === ADMIN_USER);
   const givenAdmin = spec.auth?.htpasswd?.users.some((u) => u.name === ADMIN_USER) === true;
   if (admin && (!givenAdmin || input.keepAdminPassword)) {
@@ -266,5 +276,23 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
     replicas: [],
     mirrors,
     mirrorReplicas: [],
+    ...(relay ? { relay } : {}),
+  };
+}
+
+/** The relay's settings: a kept (or new) token for the replicas, each endpoint's signing secret from the environment. */
+function relaySettings(input: RegistryPlanInput): RelaySettings | undefined {
+  const endpoints = input.spec.notifications;
+  if (endpoints.length === 0) return undefined;
+  const token = input.state.get(REGISTRY_WEBHOOK_TOKEN_FILE)?.trim() || randomBytes(32).toString('hex');
+  addSecret(token);
+  return {
+    port: RELAY_PORT,
+    token,
+    endpoints: endpoints.map((e) => ({
+      name: e.name,
+      url: e.url,
+      secret: fromEnv(input.env, e.secretEnv, `registry webhook ${e.name}`),
+    })),
   };
 }

@@ -1,4 +1,4 @@
-import { EECTL_SERVICE_UNITS } from '../cluster/reset-leftovers.js';
+import { MANAGER_SERVICE_UNITS, REGISTRY_SERVICE_UNITS } from '../cluster/reset-leftovers.js';
 import { toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import { DAEMON_JSON, gatherFacts } from '../host/facts.js';
@@ -20,9 +20,10 @@ import {
 /** The engine's unit, whose journal every host's dump has. */
 export const ENGINE_UNIT = 'docker.service';
 
-/** Which units' journals a host's dump has: the engine's, and on managers eectl's own services. */
-export function journalUnits(host: Pick<Host, 'isManager'>): string[] {
-  return host.isManager ? [ENGINE_UNIT, ...EECTL_SERVICE_UNITS] : [ENGINE_UNIT];
+/** Which units' journals a host's dump has: the engine's, and eectl's own services of its role. */
+export function journalUnits(host: Pick<Host, 'isManager' | 'role'>): string[] {
+  if (host.isManager) return [ENGINE_UNIT, ...MANAGER_SERVICE_UNITS];
+  return host.role === 'registry' ? [ENGINE_UNIT, ...REGISTRY_SERVICE_UNITS] : [ENGINE_UNIT];
 }
 
 /** A host's facts as a dump shows them: the managed files by size (daemon.json has a file of its own). */

@@ -11,6 +11,7 @@ import type { QuorumState } from '../swarm/quorum.js';
 import type { HostSelectionReport } from './results/host-selection.js';
 import type { NodeCount, ServiceSpread } from '../swarm/spread.js';
 import type { HooksReport } from './results/hooks.js';
+import type { WebhookStatus } from './results/webhooks.js';
 
 /** One change to one host: made, or (under --dry-run) only described. */
 export interface Change {
@@ -346,6 +347,8 @@ export interface StatusResult {
   registry: RegistryStatus;
   /** The ingress proxies, each asked from its own node (only with spec.ingress). */
   ingress?: { proxies: { host: string; healthy: boolean; detail: string }[] };
+  /** The registry's webhook endpoints and their deliveries (only with spec.registry.notifications). */
+  webhooks?: WebhookStatus;
   /** What makes the cluster degraded or lost (empty when healthy). */
   problems: string[];
   /** Worth knowing, not unhealthy: drift, certificates due, drained nodes. */

@@ -54,6 +54,22 @@ export function renderStatus(r: StatusResult): string {
     const up = r.ingress.proxies.filter((p) => p.healthy).length;
     lines.push(`Ingress:  ${up}/${r.ingress.proxies.length} proxies answer`);
   }
+  if (r.webhooks) {
+    lines.push(
+      '',
+      renderTable(
+        ['WEBHOOK', 'URL', 'DELIVERED', 'FAILED', 'PENDING', 'LAST ERROR'],
+        r.webhooks.endpoints.map((e) => [
+          e.name,
+          e.url,
+          String(e.delivered),
+          e.failed > 0 ? chalk.yellow(String(e.failed)) : '0',
+          e.pending > 0 ? chalk.yellow(String(e.pending)) : '0',
+          e.lastError ?? '-',
+        ]),
+      ),
+    );
+  }
   if (r.warnings.length > 0) lines.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
   if (r.problems.length > 0) lines.push('', 'Problems:', ...r.problems.map((p) => `  - ${p}`));
   // No manager could be read (SSH refused eectl): the swarm may be fine; "quorum-lost" is all --json can say.

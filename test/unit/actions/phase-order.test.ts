@@ -97,6 +97,7 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Label nodes',
       'Trust the registry on every node',
       'Wait until every node is Ready',
+      'Deploy the webhook relays',
       'Deploy the registry replicas',
       'Run the hooks after install',
     ]);
@@ -221,7 +222,7 @@ describe('the order of the phase lists (what each phase needs from the ones befo
       'Connect to hosts and gather their facts',
       'Read the swarm',
       // The replicas and proxies are asked on the hosts that answered.
-      'Ask the registry replicas and ingress proxies',
+      'Ask the registry replicas, ingress proxies and webhook relays',
     ]);
   });
 

@@ -26,6 +26,7 @@ describe('cluster schema defaults', () => {
       namespaces: [],
       retention: [],
       mirrors: [],
+      notifications: [],
     });
     expect(config.spec.identity).toEqual({});
     expect(config.spec.images).toEqual({

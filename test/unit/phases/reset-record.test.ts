@@ -168,12 +168,13 @@ describe('reset with an install record', () => {
       '/etc/docker (certs.d: other.example.com:5000)',
     ]);
     const steps = resetSteps(host.known, inventory, undefined).map((s) => s.description);
-    // The fake finds every candidate: eectl's manager services too (the plugin, token service, watcher).
+    // The fake finds every candidate: eectl's services too (the plugin, token service, watcher, relay).
     const removed = ['/etc/eectl', ...EECTL_SERVICE_PATHS];
     expect(steps).toEqual([
       'stop eectl-authz',
       'stop eectl-token',
       'stop eectl-ingress-watcher',
+      'stop eectl-webhook-relay',
       'stop docker.socket',
       'stop docker',
       'stop containerd',

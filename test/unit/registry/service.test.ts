@@ -57,4 +57,23 @@ describe('registry service', () => {
       'secrets',
     ]);
   });
+
+  it("reads the swarm's /etc/hosts lines back as NAME:ADDRESS, and names a change of them", () => {
+    const raw = JSON.parse(inspected) as [
+      { Spec: { TaskTemplate: { ContainerSpec: Record<string, unknown> } } },
+    ];
+    raw[0].Spec.TaskTemplate.ContainerSpec.Hosts = ['host-gateway eectl-webhook-relay'];
+    const state = parseServiceInspect(JSON.stringify(raw));
+    expect(state.extraHosts).toEqual(['eectl-webhook-relay:host-gateway']);
+    expect(differences({ ...definition, extraHosts: ['eectl-webhook-relay:host-gateway'] }, state)).toEqual(
+      [],
+    );
+    expect(differences(definition, state)).toEqual(['hosts']);
+    expect(
+      differences(
+        { ...definition, extraHosts: ['eectl-webhook-relay:host-gateway'] },
+        parseServiceInspect(inspected),
+      ),
+    ).toEqual(['hosts']);
+  });
 });
