@@ -31,6 +31,23 @@ export const fromSecret = (target: string): string => `{{ printf "%q" (secret "$
 const q = (value: string): string => JSON.stringify(value);
 
 /**
+ * The `http` section of a replica's config (the registry's and each mirror's): its port, the shared secret
+ * (an upload begun on one replica finishes on another), the registry's TLS certificate, no MIME sniffing.
+ */
+export function httpLines(port: number): string[] {
+  return [
+    'http:',
+    `  addr: ":${port}"`,
+    `  secret: ${fromSecret(SECRET_TARGETS.httpSecret)}`,
+    '  tls:',
+    `    certificate: ${secretPath(SECRET_TARGETS.cert)}`,
+    `    key: ${secretPath(SECRET_TARGETS.key)}`,
+    '  headers:',
+    '    X-Content-Type-Options: [nosniff]',
+  ];
+}
+
+/**
  * The registry's config.yml, one for every replica, as a swarm config template: http.secret (shared, so
  * an upload begun on one replica finishes on another) and S3 keys come from secrets at render time.
  */
@@ -50,14 +67,7 @@ export function registryConfigYaml(spec: RegistrySpec, cluster: string, token?: 
     '    uploadpurging:',
     // One replica must not purge another's upload in progress on shared storage.
     '      enabled: false',
-    'http:',
-    `  addr: ":${spec.port}"`,
-    `  secret: ${fromSecret(SECRET_TARGETS.httpSecret)}`,
-    '  tls:',
-    `    certificate: ${secretPath(SECRET_TARGETS.cert)}`,
-    `    key: ${secretPath(SECRET_TARGETS.key)}`,
-    '  headers:',
-    '    X-Content-Type-Options: [nosniff]',
+    ...httpLines(spec.port),
     'auth:',
     ...(token
       ? [

@@ -1,6 +1,13 @@
 import type { RegistryMirrorSpec, RegistrySpec } from '../config/schema.js';
 import type { ObjectRef, ServiceDefinition } from '../host/docker.js';
-import { CONFIG_TARGET, fromSecret, SECRET_TARGETS, secretPath, STORAGE_TARGET } from './config-file.js';
+import {
+  CONFIG_TARGET,
+  fromSecret,
+  httpLines,
+  SECRET_TARGETS,
+  secretPath,
+  STORAGE_TARGET,
+} from './config-file.js';
 import { contentName, REGISTRY_SERVICE } from './names.js';
 import { mirrorCacheDir } from './paths.js';
 import { mirrorTokenService, type TokenAuthSettings } from './token-auth.js';
@@ -69,14 +76,7 @@ export function mirrorConfigYaml(
     '  delete:',
     // The proxy's scheduler removes expired content through the storage driver.
     '    enabled: true',
-    'http:',
-    `  addr: ":${mirror.port}"`,
-    `  secret: ${fromSecret(SECRET_TARGETS.httpSecret)}`,
-    '  tls:',
-    `    certificate: ${secretPath(SECRET_TARGETS.cert)}`,
-    `    key: ${secretPath(SECRET_TARGETS.key)}`,
-    '  headers:',
-    '    X-Content-Type-Options: [nosniff]',
+    ...httpLines(mirror.port),
     ...(mirror.engines ? [] : authLines(mirror, cluster, token)),
     'proxy:',
     `  remoteurl: ${q(mirror.upstream)}`,
