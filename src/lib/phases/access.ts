@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,10 +27,11 @@ import {
 import { parsePolicy } from '../access/plugin.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
 import { addSecret } from '../ui/redact.js';
-import { EectlError, ExitCode, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { PhaseOutput } from '../phase/phase.js';
-import { findNodeRuntime, type NodeRuntime } from '../access/runtime.js';
+import type { NodeRuntime } from '../access/runtime.js';
+import { nodeProgram, sha256, uploadRuntime, type ProgramFile } from '../converge/node-program.js';
 import { REGISTRY_SERVICE } from '../registry/names.js';
 import { directoryRead } from './identity.js';
 
@@ -187,7 +187,7 @@ export function registryLogins(
 export interface AccessPlan {
   policyJson: string;
   runtime: NodeRuntime;
-  files: { path: string; content: string; mode: number }[];
+  files: ProgramFile[];
   /** Checksums of everything in AUTHZ_DIR and the unit: equal to the host's manifest means nothing to upload. */
   manifest: string;
   /** With token auth: the file users' hashes (secret) and its SHA-256 (public, compared with the facts). */
@@ -254,29 +254,15 @@ async function buildPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
   const token = tokenAuthSettings(ctx.config);
   const loginsJson = token && access ? registryLogins(access, process.env) : undefined;
   const policyJson = `${JSON.stringify(policy, null, 2)}\n`;
-  const runtime = await findNodeRuntime();
-  const libDir = new URL('../', import.meta.url);
-  const files = [
-    ...(await Promise.all(
-      PLUGIN_MODULES.map(async (name) => ({
-        path: `${AUTHZ_DIR}/${name}`,
-        content: await readFile(new URL(name, libDir), 'utf8'),
-        mode: 0o644,
-      })),
-    )),
-    { path: `${AUTHZ_DIR}/package.json`, content: '{ "type": "module" }\n', mode: 0o644 },
+  const program = await nodeProgram(AUTHZ_DIR, PLUGIN_MODULES, [
     ...(await vendoredFiles()),
     { path: AUTHZ_UNIT, content: authzUnit(), mode: 0o644 },
     ...(token ? [{ path: TOKEN_UNIT, content: tokenUnit(token.port), mode: 0o644 }] : []),
     { path: PLUGIN_SPEC, content: `unix://${PLUGIN_SOCKET}\n`, mode: 0o644 },
-  ];
-  const sums = Object.fromEntries(files.map((f) => [f.path, sha256(f.content)]));
-  const manifest = `${JSON.stringify({ node: runtime.sha256, nodeVersion: runtime.version, files: sums }, null, 2)}\n`;
+  ]);
   return {
     policyJson,
-    runtime,
-    files,
-    manifest,
+    ...program,
     ...(loginsJson !== undefined && { logins: { json: loginsJson, sum: `${sha256(loginsJson)}\n` } }),
   };
 }
@@ -331,8 +317,6 @@ function parseManifest(text: string): { node?: string; files?: Record<string, st
   }
 }
 
-const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
-
 /** daemon.json keys a host needs for access control: managers name the plugin. */
 export async function accessDaemonKeys(ctx: ClusterContext, host: Host): Promise<Record<string, unknown>> {
   if (!host.isManager || !(await accessPlan(ctx))) return {};
@@ -364,7 +348,11 @@ export async function deployAuthz(ctx: ClusterContext, host: Host, out: PhaseOut
           .map((f) => f.path.slice(0, f.path.lastIndexOf('/')));
         await host.sudo(['install', '-d', '-m', '0755', ...new Set(dirs), ACCESS_DIR, '/etc/docker/plugins']);
         const old = installed ? parseManifest(installed) : {};
-        if (old.node !== plan.runtime.sha256) await uploadRuntime(host, plan.runtime, out);
+        if (old.node !== plan.runtime.sha256) {
+          const mb = (plan.runtime.bytes / 1048576).toFixed(0);
+          out.report(host.name, `uploading Node.js ${plan.runtime.version} (${mb} MB)`);
+          await uploadRuntime(host, plan.runtime, AUTHZ_NODE);
+        }
         for (const f of plan.files) await host.conn.upload(f.path, f.content, { mode: f.mode, sudo: true });
         // Modules an older eectl put elsewhere (the first layout was flat) would only confuse a reader.
         const gone = Object.keys(old.files ?? {}).filter(
@@ -418,25 +406,6 @@ export async function writePolicy(
     // World-readable like the certificates: names and grants, no secret; the facts read it as the login user.
     await host.conn.upload(POLICY_FILE, policyJson, { mode: 0o644, sudo: true });
   });
-}
-
-async function uploadRuntime(host: Host, runtime: NodeRuntime, out: PhaseOutput): Promise<void> {
-  out.report(host.name, `uploading Node.js ${runtime.version} (${(runtime.bytes / 1048576).toFixed(0)} MB)`);
-  await host.conn.upload(AUTHZ_NODE, await runtime.content(), { mode: 0o755, sudo: true });
-  const { stdout } = await host.sudo(['sha256sum', '--', AUTHZ_NODE]);
-  const remote = stdout.split(/\s+/)[0];
-  if (remote !== runtime.sha256) {
-    throw new EectlError(
-      `${host.name}: ${AUTHZ_NODE} arrived damaged (SHA-256 ${remote ?? '?'}, expected ${runtime.sha256})`,
-      {
-        code: 'EAUTHZ_CHECKSUM',
-        kind: 'external',
-        exitCode: ExitCode.partial,
-        host: host.name,
-        suggestions: ['Run install again; if it happens again, check the disk space on the host.'],
-      },
-    );
-  }
 }
 
 /** Starts a unit that is not running, or restarts it after its files changed. */

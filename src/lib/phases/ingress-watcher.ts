@@ -1,7 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { findNodeRuntime, type NodeRuntime } from '../access/runtime.js';
-import { EectlError, ExitCode } from '../errors.js';
+import { X509Certificate } from 'node:crypto';
 import type { Host } from '../host/host.js';
 import {
   WATCHER_DIR,
@@ -23,6 +20,7 @@ import { keyMatchesCert } from '../pki/keys.js';
 import { addSecret } from '../ui/redact.js';
 import { clusterCaKey } from './registry-plan.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
+import { nodeProgram, uploadRuntime, type NodeProgram } from '../converge/node-program.js';
 
 /**
  * The watcher's modules by their path under dist/lib, uploaded as they are into the same folders under
@@ -70,30 +68,10 @@ export function watcherUnit(): string {
   ].join('\n');
 }
 
-interface WatcherPlan {
-  runtime: NodeRuntime;
-  files: { path: string; content: string }[];
-  manifest: string;
-}
-
-const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
-
-async function watcherPlan(): Promise<WatcherPlan> {
-  const runtime = await findNodeRuntime();
-  const libDir = new URL('../', import.meta.url);
-  const files = [
-    ...(await Promise.all(
-      WATCHER_MODULES.map(async (name) => ({
-        path: `${WATCHER_DIR}/${name}`,
-        content: await readFile(new URL(name, libDir), 'utf8'),
-      })),
-    )),
-    { path: `${WATCHER_DIR}/package.json`, content: '{ "type": "module" }\n' },
-    { path: WATCHER_UNIT, content: watcherUnit() },
-  ];
-  const sums = Object.fromEntries(files.map((f) => [f.path, sha256(f.content)]));
-  const manifest = `${JSON.stringify({ node: runtime.sha256, nodeVersion: runtime.version, files: sums }, null, 2)}\n`;
-  return { runtime, files, manifest };
+function watcherPlan(): Promise<NodeProgram> {
+  return nodeProgram(WATCHER_DIR, WATCHER_MODULES, [
+    { path: WATCHER_UNIT, content: watcherUnit(), mode: 0o644 },
+  ]);
 }
 
 /**
@@ -205,7 +183,7 @@ async function ensureIdentity(ctx: ClusterContext, host: Host, identity: Watcher
 async function deployWatcher(
   ctx: ClusterContext,
   host: Host,
-  plan: WatcherPlan,
+  plan: NodeProgram,
   identity: WatcherIdentity,
 ): Promise<void> {
   const installed = (await host.conn.readFile(WATCHER_MANIFEST))?.toString('utf8');
@@ -215,7 +193,7 @@ async function deployWatcher(
     await ctx.changes.apply(host, `install the ingress watcher in ${WATCHER_DIR}`, async () => {
       await host.sudo(['install', '-d', '-m', '0755', WATCHER_DIR, `${WATCHER_DIR}/ingress`]);
       const oldNode = installed && (JSON.parse(installed) as { node?: string }).node;
-      if (oldNode !== plan.runtime.sha256) await uploadRuntime(host, plan.runtime);
+      if (oldNode !== plan.runtime.sha256) await uploadRuntime(host, plan.runtime, WATCHER_NODE);
       for (const f of plan.files) await host.conn.upload(f.path, f.content, { mode: 0o644, sudo: true });
       await host.sudo(['systemctl', 'daemon-reload']);
       await host.sudo(['systemctl', 'enable', WATCHER_UNIT_NAME]);
@@ -231,18 +209,4 @@ async function deployWatcher(
     );
   }
   if (fresh) await host.conn.upload(WATCHER_MANIFEST, plan.manifest, { mode: 0o644, sudo: true });
-}
-
-/** Uploads the Node.js runtime to `path` and checks what arrived (the ingress watcher's, the webhook relay's). */
-export async function uploadRuntime(host: Host, runtime: NodeRuntime, path = WATCHER_NODE): Promise<void> {
-  await host.conn.upload(path, await runtime.content(), { mode: 0o755, sudo: true });
-  const remote = (await host.sudo(['sha256sum', '--', path])).stdout.split(/\s+/)[0];
-  if (remote === runtime.sha256) return;
-  throw new EectlError(`${host.name}: ${path} arrived damaged (SHA-256 ${remote ?? '?'})`, {
-    code: 'ERUNTIME_CHECKSUM',
-    kind: 'external',
-    exitCode: ExitCode.partial,
-    host: host.name,
-    suggestions: ['Run install again; if it happens again, check the disk space on the host.'],
-  });
 }

@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { findNodeRuntime, type NodeRuntime } from '../access/runtime.js';
 import type { Host } from '../host/host.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Phase } from '../phase/phase.js';
@@ -19,7 +16,7 @@ import {
   RELAY_USER,
 } from '../webhooks/names.js';
 import type { RelaySettings } from '../webhooks/relay.js';
-import { uploadRuntime } from './ingress-watcher.js';
+import { nodeProgram, uploadRuntime, type NodeProgram } from '../converge/node-program.js';
 import { registryHosts } from './registry-plan.js';
 
 /** The relay's modules by their path under dist/lib (they import only node: built-ins and each other). */
@@ -58,33 +55,17 @@ export function relayUnit(): string {
   ].join('\n');
 }
 
-interface RelayPlan {
-  runtime: NodeRuntime;
-  files: { path: string; content: string }[];
-  manifest: string;
+interface RelayPlan extends NodeProgram {
   settings: string;
 }
 
-const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
-
 async function relayPlan(settings: RelaySettings): Promise<RelayPlan> {
-  const runtime = await findNodeRuntime();
-  const libDir = new URL('../', import.meta.url);
-  const files = [
-    ...(await Promise.all(
-      RELAY_MODULES.map(async (name) => ({
-        path: `${RELAY_DIR}/${name}`,
-        content: await readFile(new URL(name, libDir), 'utf8'),
-      })),
-    )),
-    { path: `${RELAY_DIR}/package.json`, content: '{ "type": "module" }\n' },
-    { path: RELAY_UNIT, content: relayUnit() },
-  ];
-  const sums = Object.fromEntries(files.map((f) => [f.path, sha256(f.content)]));
-  const manifest = `${JSON.stringify({ node: runtime.sha256, nodeVersion: runtime.version, files: sums }, null, 2)}\n`;
+  const program = await nodeProgram(RELAY_DIR, RELAY_MODULES, [
+    { path: RELAY_UNIT, content: relayUnit(), mode: 0o644 },
+  ]);
   const text = `${JSON.stringify(settings, null, 2)}\n`;
   addSecret(text);
-  return { runtime, files, manifest, settings: text };
+  return { ...program, settings: text };
 }
 
 /**
