@@ -1,4 +1,5 @@
 import type { RegistrySpec } from '../config/schema.js';
+import { REGISTRY_SOCKET_NAME, REGISTRY_SOCKET_TARGET } from './gate-paths.js';
 import type { TokenAuthSettings } from './token-auth.js';
 
 /** Where the config is mounted: the path both the official image and the sandbox image read. */
@@ -49,11 +50,8 @@ export function registryConfigYaml(spec: RegistrySpec, cluster: string, token?: 
     // One replica must not purge another's upload in progress on shared storage.
     '      enabled: false',
     'http:',
-    `  addr: ":${spec.port}"`,
+    ...listenLines(spec),
     `  secret: ${fromSecret(SECRET_TARGETS.httpSecret)}`,
-    '  tls:',
-    `    certificate: ${secretPath(SECRET_TARGETS.cert)}`,
-    `    key: ${secretPath(SECRET_TARGETS.key)}`,
     '  headers:',
     '    X-Content-Type-Options: [nosniff]',
     'auth:',
@@ -78,6 +76,22 @@ export function registryConfigYaml(spec: RegistrySpec, cluster: string, token?: 
     '    threshold: 3',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Where Distribution listens: its TCP port with TLS; or, with immutable repositories, only a unix socket
+ * in a root-only folder of the host, behind the gate that serves the port (registry/gate.ts).
+ */
+function listenLines(spec: RegistrySpec): string[] {
+  if (spec.immutable.length > 0) {
+    return ['  net: unix', `  addr: ${q(`${REGISTRY_SOCKET_TARGET}/${REGISTRY_SOCKET_NAME}`)}`];
+  }
+  return [
+    `  addr: ":${spec.port}"`,
+    '  tls:',
+    `    certificate: ${secretPath(SECRET_TARGETS.cert)}`,
+    `    key: ${secretPath(SECRET_TARGETS.key)}`,
+  ];
 }
 
 function storageLines(storage: RegistrySpec['storage']): string[] {
