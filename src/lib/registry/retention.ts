@@ -155,3 +155,14 @@ export function planRetention(
     deleteDigests: [...new Set([...doomed, ...companions.map((c) => c.digest)])],
   };
 }
+
+/**
+ * An immutable repository (`registry.immutable`, named by `pattern`) keeps every tag whatever the rules
+ * say: the registry gate refuses deleting its manifests, and a deleted tag could be pushed again elsewhere.
+ */
+export function keepImmutable(decided: RepositoryRetention, pattern: string | undefined): void {
+  if (pattern === undefined) return;
+  const reason = `immutable (registry.immutable '${pattern}')`;
+  decided.tags = decided.tags.map((t) => ({ ...t, keep: true, reason }));
+  decided.deleteDigests = [];
+}

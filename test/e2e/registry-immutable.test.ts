@@ -1,0 +1,105 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { runEectl } from '../helpers/cli.js';
+import { loadBusybox } from './helpers/images.js';
+import { useSandbox } from './helpers/sandbox.js';
+
+interface InstallJson {
+  changes: { host: string; description: string }[];
+  registry?: {
+    replicas: { host: string; healthy: boolean; detail: string }[];
+    adminPassword?: string;
+  };
+}
+
+const PORT = 5443;
+
+/**
+ * registry.immutable with the real docker CLI: one manager pushes through the gate on the one registry
+ * host (the fewest hosts that show it: the gate runs where the replica does).
+ */
+describe('registry.immutable: a tag of a release repository never moves', () => {
+  const sandbox = useSandbox({ name: 'e2e-imm', managers: 1, registries: 1 });
+  const run = (ref: string, script: string) => sandbox.exec(ref, script, { check: true, timeoutMs: 300_000 });
+  /** A push from m1: its exit code and what docker printed. */
+  const push = async (ref: string) => {
+    const r = await sandbox.exec('m1', `docker push ${ref} 2>&1`, { timeoutMs: 300_000 });
+    return { code: r.code, output: `${r.stdout}${r.stderr}` };
+  };
+  const registry = () => `${sandbox.host('r1').address}:${PORT}`;
+  let password = '';
+  /** The digest the registry has for a tag (HEAD through the gate, as the admin). */
+  const digestOf = async (repository: string, tag: string) => {
+    const head = await run(
+      'm1',
+      `curl -sS -I -u 'admin:${password}' --cacert /etc/docker/certs.d/${registry()}/ca.crt ` +
+        `-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' ` +
+        `https://${registry()}/v2/${repository}/manifests/${tag}`,
+    );
+    return /docker-content-digest: (sha256:[0-9a-f]{64})/i.exec(head.stdout)?.[1];
+  };
+
+  it('installs the gate in front of the replica: the port is the gate’s, Distribution has only its socket', async () => {
+    const doc = parseDocument(await readFile(sandbox.clusterFile, 'utf8'));
+    doc.setIn(['spec', 'registry', 'immutable'], ['release/*']);
+    await writeFile(sandbox.clusterFile, doc.toString(), { mode: 0o600 });
+    const r = await runEectl(['install', '-c', sandbox.clusterFile, '--json']);
+    expect(r.code, `${r.stderr}\n${r.stdout.slice(0, 3000)}`).toBe(0);
+    const result = r.json?.result as InstallJson;
+    expect(result.registry?.replicas.map((x) => [x.healthy, x.detail])).toEqual([[true, 'HTTP 401']]);
+    expect(result.changes.map((c) => c.description)).toContainEqual(
+      expect.stringContaining('install the registry gate (immutable tags)'),
+    );
+    const ports = await run(
+      'm1',
+      "docker service inspect eectl-registry --format '{{json .Spec.EndpointSpec.Ports}}'",
+    );
+    expect(ports.stdout.trim()).toMatch(/^(null|\[\])$/);
+    const listener = await run('r1', `ss -Hltnp 'sport = :${PORT}'`);
+    expect(listener.stdout).toContain('"node"');
+    expect((await run('r1', 'stat -c %a /var/lib/eectl/registry-socket')).stdout.trim()).toBe('700');
+    password = result.registry?.adminPassword ?? '';
+    await run('m1', `printf '%s' '${password}' | docker login -u admin --password-stdin ${registry()}`);
+    const again = await runEectl(['install', '-c', sandbox.clusterFile, '--json']);
+    expect(again.code).toBe(0);
+    expect((again.json?.result as InstallJson).changes).toEqual([]);
+  });
+
+  it('pushes a release, pushes it again, refuses another image under its tag, takes a new tag; other repositories move', async () => {
+    const local = await loadBusybox(sandbox, ['m1']);
+    const one = `${registry()}/release/app:1.0`;
+    // A second image: the first with one more label (another config, so another digest).
+    await run(
+      'm1',
+      `docker tag ${local} e2e/one && docker rm -f e2e-two >/dev/null 2>&1; docker create --name e2e-two ${local} >/dev/null && ` +
+        `docker commit --change 'LABEL e2e=two' e2e-two e2e/two >/dev/null && docker rm e2e-two >/dev/null`,
+    );
+
+    await run('m1', `docker tag e2e/one ${one}`);
+    expect(await push(one)).toMatchObject({ code: 0 });
+    const first = await digestOf('release/app', '1.0');
+    expect(first).toMatch(/^sha256:/);
+    expect((await push(one)).code).toBe(0);
+
+    await run('m1', `docker tag e2e/two ${one}`);
+    const refused = await push(one);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain("tag release/app:1.0 is immutable (registry.immutable 'release/*')");
+    expect(refused.output).toContain('Push the image under a new tag instead');
+    expect(await digestOf('release/app', '1.0')).toBe(first);
+
+    const next = `${registry()}/release/app:1.1`;
+    await run('m1', `docker tag e2e/two ${next}`);
+    expect((await push(next)).code).toBe(0);
+
+    const other = `${registry()}/dev/app:1.0`;
+    await run('m1', `docker tag e2e/one ${other}`);
+    expect((await push(other)).code).toBe(0);
+    await run('m1', `docker tag e2e/two ${other}`);
+    expect((await push(other)).code).toBe(0);
+    expect(await digestOf('dev/app', '1.0')).not.toBe(await digestOf('release/app', '1.0'));
+    // And what was pushed pulls back through the gate.
+    await run('m1', `docker image rm ${next} >/dev/null && docker pull ${next} >/dev/null`);
+  });
+});
