@@ -8,6 +8,7 @@ import { API_DROP_IN, ENGINE_PROXY_DROP_IN } from '../pki/paths.js';
 import { APT_PROXY_AUTH, APT_PROXY_CONF } from '../host/os/proxy.js';
 import { AUTHZ_UNIT_NAME, PLUGIN_SOCKET, PLUGIN_SPEC, TOKEN_UNIT_NAME } from '../access/paths.js';
 import { NODE_RUN_DIR, NODE_TMPFILES, WATCHER_UNIT_NAME } from '../ingress/names.js';
+import { GATE_UNIT_NAME } from '../registry/gate-paths.js';
 
 /**
  * What an engine installed by eectl leaves on a host, beyond its packages, and the shell that finds and
@@ -31,6 +32,8 @@ const DROP_IN_NAMES = ENGINE_DROP_INS.map((p) => `-e ${p.slice(DROP_IN_DIR.lengt
 
 /** eectl's services on the managers: the authorization plugin, the registry's token service, the ingress watcher. */
 export const EECTL_SERVICE_UNITS = [AUTHZ_UNIT_NAME, TOKEN_UNIT_NAME, WATCHER_UNIT_NAME] as const;
+/** eectl's services a reset stops and removes: the managers' and the registry hosts' gate (registry.immutable). */
+export const RESET_SERVICE_UNITS = [...EECTL_SERVICE_UNITS, GATE_UNIT_NAME] as const;
 const SYSTEMD_DIR = '/etc/systemd/system';
 
 /**
@@ -38,8 +41,8 @@ const SYSTEMD_DIR = '/etc/systemd/system';
  * modules (/opt/eectl), the plugin's spec file and socket directory, the ingress's tmpfiles line and folder.
  */
 export const EECTL_SERVICE_PATHS = [
-  ...EECTL_SERVICE_UNITS.map((u) => `${SYSTEMD_DIR}/multi-user.target.wants/${u}`),
-  ...EECTL_SERVICE_UNITS.map((u) => `${SYSTEMD_DIR}/${u}`),
+  ...RESET_SERVICE_UNITS.map((u) => `${SYSTEMD_DIR}/multi-user.target.wants/${u}`),
+  ...RESET_SERVICE_UNITS.map((u) => `${SYSTEMD_DIR}/${u}`),
   '/opt/eectl',
   PLUGIN_SPEC,
   PLUGIN_SOCKET.slice(0, PLUGIN_SOCKET.lastIndexOf('/')),

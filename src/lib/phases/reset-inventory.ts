@@ -19,7 +19,7 @@ import {
   ENGINE_RUNTIME_PATHS,
   KEPT_WHILE_LOCKED,
   PROBE_SCRIPT,
-  EECTL_SERVICE_UNITS,
+  RESET_SERVICE_UNITS,
   RESET_PATHS,
 } from '../cluster/reset-leftovers.js';
 
@@ -200,7 +200,7 @@ export async function probeHost(host: Host, keep: string | undefined): Promise<R
   const services =
     facts.initSystem === 'systemd'
       ? [
-          ...EECTL_SERVICE_UNITS.map((u) => u.replace(/\.service$/, '')),
+          ...RESET_SERVICE_UNITS.map((u) => u.replace(/\.service$/, '')),
           'docker.socket',
           'docker',
           'containerd',

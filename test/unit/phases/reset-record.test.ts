@@ -174,6 +174,7 @@ describe('reset with an install record', () => {
       'stop eectl-authz',
       'stop eectl-token',
       'stop eectl-ingress-watcher',
+      'stop eectl-registry-gate',
       'stop docker.socket',
       'stop docker',
       'stop containerd',
