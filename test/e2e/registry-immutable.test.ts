@@ -40,26 +40,37 @@ describe('registry.immutable: a tag of a release repository never moves', () => 
     return /docker-content-digest: (sha256:[0-9a-f]{64})/i.exec(head.stdout)?.[1];
   };
 
-  it('installs the gate in front of the replica: the port is the gate’s, Distribution has only its socket', async () => {
+  /** Sets registry.immutable in the sandbox's file and installs; the install's result. */
+  const installWith = async (immutable: string[]) => {
     const doc = parseDocument(await readFile(sandbox.clusterFile, 'utf8'));
-    doc.setIn(['spec', 'registry', 'immutable'], ['release/*']);
+    doc.setIn(['spec', 'registry', 'immutable'], immutable);
     await writeFile(sandbox.clusterFile, doc.toString(), { mode: 0o600 });
     const r = await runEectl(['install', '-c', sandbox.clusterFile, '--json']);
     expect(r.code, `${r.stderr}\n${r.stdout.slice(0, 3000)}`).toBe(0);
     const result = r.json?.result as InstallJson;
     expect(result.registry?.replicas.map((x) => [x.healthy, x.detail])).toEqual([[true, 'HTTP 401']]);
-    expect(result.changes.map((c) => c.description)).toContainEqual(
-      expect.stringContaining('install the registry gate (immutable tags)'),
+    return result;
+  };
+  const publishedPorts = async () =>
+    (
+      await run('m1', "docker service inspect eectl-registry --format '{{json .Spec.EndpointSpec.Ports}}'")
+    ).stdout.trim();
+
+  it('puts the gate in front of a running replica: the port becomes the gate’s, Distribution keeps only its socket', async () => {
+    const first = await installWith([]);
+    password = first.registry?.adminPassword ?? '';
+    expect(await publishedPorts()).toContain(`"PublishedPort":${PORT}`);
+    const result = await installWith(['release/*']);
+    expect(result.changes.map((c) => c.description)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('install the registry gate (immutable tags)'),
+        expect.stringMatching(/^roll out eectl-registry one replica at a time \(.*port.*\)$/),
+      ]),
     );
-    const ports = await run(
-      'm1',
-      "docker service inspect eectl-registry --format '{{json .Spec.EndpointSpec.Ports}}'",
-    );
-    expect(ports.stdout.trim()).toMatch(/^(null|\[\])$/);
+    expect(await publishedPorts()).toMatch(/^(null|\[\])$/);
     const listener = await run('r1', `ss -Hltnp 'sport = :${PORT}'`);
     expect(listener.stdout).toContain('"node"');
     expect((await run('r1', 'stat -c %a /var/lib/eectl/registry-socket')).stdout.trim()).toBe('700');
-    password = result.registry?.adminPassword ?? '';
     await run('m1', `printf '%s' '${password}' | docker login -u admin --password-stdin ${registry()}`);
     const again = await runEectl(['install', '-c', sandbox.clusterFile, '--json']);
     expect(again.code).toBe(0);
@@ -87,6 +98,7 @@ describe('registry.immutable: a tag of a release repository never moves', () => 
     expect(refused.code).not.toBe(0);
     expect(refused.output).toContain("tag release/app:1.0 is immutable (registry.immutable 'release/*')");
     expect(refused.output).toContain('Push the image under a new tag instead');
+    console.log(`docker push of a moved tag: ${refused.output.trim().split('\n').at(-1)}`);
     expect(await digestOf('release/app', '1.0')).toBe(first);
 
     const next = `${registry()}/release/app:1.1`;
@@ -101,5 +113,19 @@ describe('registry.immutable: a tag of a release repository never moves', () => 
     expect(await digestOf('dev/app', '1.0')).not.toBe(await digestOf('release/app', '1.0'));
     // And what was pushed pulls back through the gate.
     await run('m1', `docker image rm ${next} >/dev/null && docker pull ${next} >/dev/null`);
+  });
+
+  it('gives the port back to Distribution when the list is emptied: the tag can move again', async () => {
+    const result = await installWith([]);
+    expect(result.changes.map((c) => c.description)).toContainEqual(
+      expect.stringContaining('remove the registry gate'),
+    );
+    expect(await publishedPorts()).toContain(`"PublishedPort":${PORT}`);
+    expect(
+      (await sandbox.exec('r1', 'test -e /etc/systemd/system/eectl-registry-gate.service')).code,
+    ).not.toBe(0);
+    const one = `${registry()}/release/app:1.0`;
+    await run('m1', `docker tag e2e/two ${one}`);
+    expect((await push(one)).code).toBe(0);
   });
 });
