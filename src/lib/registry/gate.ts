@@ -138,7 +138,10 @@ export async function serveGate(
       audit(req, 503, `registry unreachable: ${error.message}`);
       sendError(res, { status: 503, code: 'UNAVAILABLE', message: 'the registry replica is not answering' });
     });
-    res.on('close', () => up.destroy());
+    // The client went away mid-stream: stop the upload or download to Distribution too.
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy();
+    });
     if (body) up.end(body);
     else req.pipe(up);
   }
