@@ -5,6 +5,7 @@ import { readOnlyConfig } from '../../../src/lib/registry/gc.js';
 import { REGISTRY_SOCKET_DIR, REGISTRY_SOCKET_TARGET } from '../../../src/lib/registry/gate-paths.js';
 import { gateConfig, gateUnit } from '../../../src/lib/phases/registry-gate.js';
 import { registrySchema } from '../../../src/lib/config/schema.js';
+import { serviceUpdateArgs, type ServiceDefinition } from '../../../src/lib/host/docker.js';
 import { registrySpec } from './fixtures.js';
 
 describe('registry.immutable: Distribution behind the gate', () => {
@@ -48,5 +49,32 @@ describe('registry.immutable: Distribution behind the gate', () => {
     for (const bad of ['Release/*', 'release/../x', '/release', 'release/', '', 'a b', 'release/?']) {
       expect(registrySchema.safeParse({ immutable: [bad] }).success, bad).toBe(false);
     }
+  });
+
+  it('moves the replicas off the host-mode port: the update removes it by mode and target', () => {
+    const def: ServiceDefinition = {
+      name: 'eectl-registry',
+      image: 'registry:2',
+      constraints: [],
+      hostPorts: [],
+      configs: [],
+      secrets: [],
+      binds: [{ source: REGISTRY_SOCKET_DIR, target: REGISTRY_SOCKET_TARGET }],
+      rolling: { parallelism: 1, order: 'stop-first' },
+    };
+    const current = {
+      ...def,
+      id: 'x',
+      mode: 'global',
+      hostPorts: [{ target: 5443, published: 5443 }],
+      binds: [],
+    };
+    const args = serviceUpdateArgs(def, current);
+    // A bare `--publish-rm 5443` matches only ingress-mode ports and left this one in place.
+    expect(args.slice(args.indexOf('--publish-rm'), args.indexOf('--publish-rm') + 2)).toEqual([
+      '--publish-rm',
+      'mode=host,target=5443',
+    ]);
+    expect(args).toContain(`type=bind,source=${REGISTRY_SOCKET_DIR},target=${REGISTRY_SOCKET_TARGET}`);
   });
 });
