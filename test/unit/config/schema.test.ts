@@ -25,6 +25,7 @@ describe('cluster schema defaults', () => {
       storage: { filesystem: { path: '/var/lib/eectl/registry', shared: false } },
       namespaces: [],
       retention: [],
+      immutable: [],
     });
     expect(config.spec.identity).toEqual({});
     expect(config.spec.images).toEqual({
