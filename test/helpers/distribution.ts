@@ -40,16 +40,26 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A real Distribution registry on 127.0.0.1 with the given `auth` section (YAML lines), over TLS. */
+/**
+ * A real Distribution registry on 127.0.0.1 with the given `auth` section (YAML lines), over TLS; or, with
+ * `socket`, on that unix socket alone without TLS (as behind the immutable-tag gate).
+ */
 export async function startDistribution(options: {
   binary: string;
   dir: string;
   certFile: string;
   keyFile: string;
   auth: string[];
+  socket?: string;
 }): Promise<{ address: string; stop: () => Promise<void>; output: () => string }> {
   const port = await freePort();
   const config = join(options.dir, 'registry.yml');
+  const listen = options.socket
+    ? ['  net: unix', `  addr: ${JSON.stringify(options.socket)}`]
+    : [
+        `  addr: 127.0.0.1:${port}`,
+        `  tls: { certificate: ${JSON.stringify(options.certFile)}, key: ${JSON.stringify(options.keyFile)} }`,
+      ];
   await writeFile(
     config,
     [
@@ -57,8 +67,7 @@ export async function startDistribution(options: {
       'log: { level: info }',
       `storage: { filesystem: { rootdirectory: ${JSON.stringify(join(options.dir, 'storage'))} } }`,
       'http:',
-      `  addr: 127.0.0.1:${port}`,
-      `  tls: { certificate: ${JSON.stringify(options.certFile)}, key: ${JSON.stringify(options.keyFile)} }`,
+      ...listen,
       'auth:',
       ...options.auth.map((l) => `  ${l}`),
       '',

@@ -9,6 +9,7 @@ import { APT_PROXY_AUTH, APT_PROXY_CONF } from '../host/os/proxy.js';
 import { AUTHZ_UNIT_NAME, PLUGIN_SOCKET, PLUGIN_SPEC, TOKEN_UNIT_NAME } from '../access/paths.js';
 import { NODE_RUN_DIR, NODE_TMPFILES, WATCHER_UNIT_NAME } from '../ingress/names.js';
 import { RELAY_UNIT_NAME } from '../webhooks/names.js';
+import { GATE_UNIT_NAME } from '../registry/gate-paths.js';
 
 /**
  * What an engine installed by eectl leaves on a host, beyond its packages, and the shell that finds and
@@ -32,8 +33,8 @@ const DROP_IN_NAMES = ENGINE_DROP_INS.map((p) => `-e ${p.slice(DROP_IN_DIR.lengt
 
 /** eectl's services on the managers: the authorization plugin, the registry's token service, the ingress watcher. */
 export const MANAGER_SERVICE_UNITS = [AUTHZ_UNIT_NAME, TOKEN_UNIT_NAME, WATCHER_UNIT_NAME] as const;
-/** eectl's services on the registry hosts: the webhook relay. */
-export const REGISTRY_SERVICE_UNITS = [RELAY_UNIT_NAME] as const;
+/** eectl's services on the registry hosts: the webhook relay, the gate (registry.immutable). */
+export const REGISTRY_SERVICE_UNITS = [RELAY_UNIT_NAME, GATE_UNIT_NAME] as const;
 /** Every service of eectl's, wherever it runs (reset stops and removes them all). */
 export const EECTL_SERVICE_UNITS = [...MANAGER_SERVICE_UNITS, ...REGISTRY_SERVICE_UNITS] as const;
 const SYSTEMD_DIR = '/etc/systemd/system';

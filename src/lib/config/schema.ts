@@ -428,6 +428,14 @@ export const registrySchema = z.strictObject({
     .describe(
       "Webhooks: Distribution's notifications, each delivery signed (X-Hub-Signature-256) by a relay on every registry host",
     ),
+  immutable: z
+    .array(
+      z.string().regex(REPOSITORY_PATTERN, "must be a repository pattern: 'release/*', 'team/**', 'web/app'"),
+    )
+    .default([])
+    .describe(
+      'Repositories whose tags never move (patterns as in retention): a push that would point an existing tag at another image is refused, the same image again is fine; their manifests cannot be deleted. A gate on every registry host checks each push',
+    ),
 });
 
 /** A collection: an absolute path of the access tree (`/Shared/team`). */

@@ -629,7 +629,7 @@ export function parseServiceInspect(json: string): ServiceState {
 }
 
 /** The `service update` arguments that bring `current` to `def` (removals before additions, as the CLI applies them). */
-function serviceUpdateArgs(def: ServiceDefinition, current: ServiceState): string[] {
+export function serviceUpdateArgs(def: ServiceDefinition, current: ServiceState): string[] {
   const args = ['service', 'update', '--detach=false', '--quiet', '--no-resolve-image'];
   args.push('--image', def.image, ...rollingArgs(def));
   const diff = <T extends ObjectRef>(want: T[], have: T[]) => ({
@@ -656,7 +656,9 @@ function serviceUpdateArgs(def: ServiceDefinition, current: ServiceState): strin
   const wantPorts = def.hostPorts.map(portKey);
   const havePorts = current.hostPorts.map(portKey);
   if (wantPorts.join() !== havePorts.join()) {
-    for (const p of current.hostPorts) args.push('--publish-rm', String(p.target));
+    // The long form: a bare target port matches only ingress-mode ports (docker/cli equalPublishMode),
+    // so `--publish-rm 5443` left a host-mode port in place.
+    for (const p of current.hostPorts) args.push('--publish-rm', `mode=host,target=${p.target}`);
     for (const p of wantPorts) args.push('--publish-add', p);
   }
   return [...args, def.name];

@@ -8,6 +8,7 @@ import { MIRROR_SERVICE_PREFIX } from '../registry/mirror.js';
 import { mirrorCacheDir, REGISTRY_STATE_DIR } from '../registry/paths.js';
 import type { RegistryPlan } from '../registry/plan.js';
 import { mapAll } from '../util/concurrency.js';
+import { convergeGates } from './registry-gate.js';
 import { registryHosts } from './registry-plan.js';
 
 /** How long a replica may take to answer `/v2/` after its rollout. */
@@ -29,6 +30,9 @@ export const registryDeployPhase: Phase<ClusterContext, 'registry'> = {
     reportExcluded(ctx, out, "its copy of the registry's state is not updated", true);
     await mapAll(managers(ctx), ctx.concurrency, (m) => keepState(ctx, m, plan));
     await mapAll(registryHosts(ctx), ctx.concurrency, (h) => ensureStorage(ctx, h));
+    // registry.immutable: the gate takes the port before the replicas move to their socket (and goes
+    // before they take the port back when the list is emptied).
+    await convergeGates(ctx, registryHosts(ctx), plan);
     const manager = ctx.swarmManager && inSwarm(ctx.swarmManager) ? ctx.swarmManager : undefined;
     if (!manager) {
       // A dry run on a cluster that does not exist yet: everything would be created.

@@ -3,7 +3,8 @@ import type { RegistryClient } from '../images/registry-client.js';
 import type { Phase, PhaseContext } from '../phase/phase.js';
 import { clusterRegistryClient, readRegistry, trustedKeys } from '../registry/catalog.js';
 import { REGISTRY_ADMIN_PASSWORD_FILE } from '../registry/paths.js';
-import { planRetention } from '../registry/retention.js';
+import { immutablePattern } from '../registry/gate-rules.js';
+import { keepImmutable, planRetention } from '../registry/retention.js';
 import { addSecret } from '../ui/redact.js';
 import type { PrunedRepository } from '../ui/results/registry.js';
 import type { ManagerContext } from './node-connect.js';
@@ -52,6 +53,7 @@ export const registryPrunePlanPhase: Phase<RegistryPruneContext, 'contact'> = {
       }));
       const decided = planRetention(repo.name, tags, rules, ctx.now);
       if (!decided) return [];
+      keepImmutable(decided, immutablePattern(ctx.config.spec.registry.immutable, repo.name));
       return [
         {
           repository: repo.name,

@@ -1,4 +1,5 @@
 import type { RegistrySpec } from '../config/schema.js';
+import { REGISTRY_SOCKET_NAME, REGISTRY_SOCKET_TARGET } from './gate-paths.js';
 import type { TokenAuthSettings } from './token-auth.js';
 import { RELAY_HOSTNAME, RELAY_PORT } from '../webhooks/names.js';
 
@@ -34,14 +35,20 @@ const q = (value: string): string => JSON.stringify(value);
  * The `http` section of a replica's config (the registry's and each mirror's): its port, the shared secret
  * (an upload begun on one replica finishes on another), the registry's TLS certificate, no MIME sniffing.
  */
-export function httpLines(port: number): string[] {
+export function httpLines(listen: { port: number } | { socket: string }): string[] {
+  const tcp = 'port' in listen;
   return [
     'http:',
-    `  addr: ":${port}"`,
+    // With immutable repositories only a unix socket in a root-only folder, behind the gate (registry/gate.ts).
+    ...(tcp ? [`  addr: ":${listen.port}"`] : ['  net: unix', `  addr: ${q(listen.socket)}`]),
     `  secret: ${fromSecret(SECRET_TARGETS.httpSecret)}`,
-    '  tls:',
-    `    certificate: ${secretPath(SECRET_TARGETS.cert)}`,
-    `    key: ${secretPath(SECRET_TARGETS.key)}`,
+    ...(tcp
+      ? [
+          '  tls:',
+          `    certificate: ${secretPath(SECRET_TARGETS.cert)}`,
+          `    key: ${secretPath(SECRET_TARGETS.key)}`,
+        ]
+      : []),
     '  headers:',
     '    X-Content-Type-Options: [nosniff]',
   ];
@@ -67,7 +74,11 @@ export function registryConfigYaml(spec: RegistrySpec, cluster: string, token?: 
     '    uploadpurging:',
     // One replica must not purge another's upload in progress on shared storage.
     '      enabled: false',
-    ...httpLines(spec.port),
+    ...httpLines(
+      spec.immutable.length > 0
+        ? { socket: `${REGISTRY_SOCKET_TARGET}/${REGISTRY_SOCKET_NAME}` }
+        : { port: spec.port },
+    ),
     'auth:',
     ...(token
       ? [

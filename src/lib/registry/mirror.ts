@@ -76,7 +76,7 @@ export function mirrorConfigYaml(
     '  delete:',
     // The proxy's scheduler removes expired content through the storage driver.
     '    enabled: true',
-    ...httpLines(mirror.port),
+    ...httpLines({ port: mirror.port }),
     ...(mirror.engines ? [] : authLines(mirror, cluster, token)),
     'proxy:',
     `  remoteurl: ${q(mirror.upstream)}`,

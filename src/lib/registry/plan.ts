@@ -13,6 +13,7 @@ import { keyMatchesCert } from '../pki/keys.js';
 import { serverCertificateProblem } from '../pki/inspect.js';
 import { addSecret } from '../ui/redact.js';
 import { CONFIG_TARGET, registryConfigYaml, SECRET_TARGETS, STORAGE_TARGET } from './config-file.js';
+import { REGISTRY_SOCKET_DIR, REGISTRY_SOCKET_TARGET } from './gate-paths.js';
 import { htpasswdFile, type RegistryUser } from './htpasswd.js';
 import { planMirrors, type MirrorPlan } from './mirror.js';
 import { contentName, REGISTRY_SERVICE } from './names.js';
@@ -224,15 +225,21 @@ export async function planRegistry(input: RegistryPlanInput): Promise<RegistryPl
     source: objects[i + 1]!.name,
     target: SECRET_TARGETS[target],
   }));
+  const gated = spec.immutable.length > 0;
   const service: ServiceDefinition = {
     name: REGISTRY_SERVICE,
     image: input.imageId ?? spec.image,
     constraints: ['node.labels.eectl.role==registry'],
-    hostPorts: [{ target: spec.port, published: spec.port }],
+    // Immutable repositories: no port at all, the gate on the host serves it (no way around the check).
+    hostPorts: gated ? [] : [{ target: spec.port, published: spec.port }],
     configs: [{ source: objects[0]!.name, target: CONFIG_TARGET }],
     secrets: secretRefs,
-    binds:
-      'filesystem' in spec.storage ? [{ source: spec.storage.filesystem.path, target: STORAGE_TARGET }] : [],
+    binds: [
+      ...('filesystem' in spec.storage
+        ? [{ source: spec.storage.filesystem.path, target: STORAGE_TARGET }]
+        : []),
+      ...(gated ? [{ source: REGISTRY_SOCKET_DIR, target: REGISTRY_SOCKET_TARGET }] : []),
+    ],
     rolling: { parallelism: 1, order: 'stop-first' },
     // Each replica reaches the relay on its own host at the engine's host-gateway address.
     ...(relay ? { extraHosts: [`${RELAY_HOSTNAME}:host-gateway`] } : {}),

@@ -15,6 +15,10 @@
  *   belongs to, deleted only when that image's digest is.
  */
 
+import { repositoryMatches, wildcardMatch } from './repository-pattern.js';
+
+export { REPOSITORY_PATTERN, repositoryMatches, wildcardMatch } from './repository-pattern.js';
+
 /** One keep clause: `{ last: 5, newerThan: '30d', matching: 'v*' }`. */
 export interface KeepClause {
   last?: number | undefined;
@@ -70,53 +74,6 @@ export function parseDuration(text: string): number | undefined {
 
 /** The characters of a tag pattern: a tag's own (`[A-Za-z0-9_.-]`) and the wildcards `*` and `?`. */
 export const TAG_PATTERN = /^[A-Za-z0-9_.*?-]{1,128}$/;
-/** A repository pattern: path segments of lower-case name characters and `*`, or a whole `**` segment. */
-export const REPOSITORY_PATTERN =
-  /^(?=.{1,255}$)(\*\*|[a-z0-9*][a-z0-9._*-]*)(\/(\*\*|[a-z0-9*][a-z0-9._*-]*))*$/;
-
-/**
- * Wildcard match of `text` against `pattern` (`*` any run, `?` one character) without regular expressions:
- * the usual greedy match with one backtrack point, O(len(text) × len(pattern)) whatever the pattern.
- */
-export function wildcardMatch(pattern: string, text: string, any = '*', one = '?'): boolean {
-  let p = 0;
-  let t = 0;
-  let star = -1;
-  let mark = 0;
-  while (t < text.length) {
-    if (p < pattern.length && (pattern[p] === one || (pattern[p] === text[t] && pattern[p] !== any))) {
-      p++;
-      t++;
-    } else if (p < pattern.length && pattern[p] === any) {
-      star = p++;
-      mark = t;
-    } else if (star >= 0) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.length && pattern[p] === any) p++;
-  return p === pattern.length;
-}
-
-/** Whether a repository pattern names `repository`: `*` within one path segment, `**` any segments. */
-export function repositoryMatches(pattern: string, repository: string): boolean {
-  const want = pattern.split('/');
-  const have = repository.split('/');
-  const match = (i: number, j: number): boolean => {
-    if (i === want.length) return j === have.length;
-    if (want[i] === '**') {
-      for (let k = j; k <= have.length; k++) if (match(i + 1, k)) return true;
-      return false;
-    }
-    // `?` is no wildcard here: not a repository character, and the schema refuses it.
-    return j < have.length && wildcardMatch(want[i]!, have[j]!, '*', '\u0000') && match(i + 1, j + 1);
-  };
-  return match(0, 0);
-}
-
 /** cosign's tags: a signature, attestation or SBOM of the image `sha256:<hex>`. */
 const COSIGN_TAG = /^sha256-([0-9a-f]{64})\.(sig|att|sbom)$/;
 
@@ -197,4 +154,15 @@ export function planRetention(
     tags: verdicts,
     deleteDigests: [...new Set([...doomed, ...companions.map((c) => c.digest)])],
   };
+}
+
+/**
+ * An immutable repository (`registry.immutable`, named by `pattern`) keeps every tag whatever the rules
+ * say: the registry gate refuses deleting its manifests, and a deleted tag could be pushed again elsewhere.
+ */
+export function keepImmutable(decided: RepositoryRetention, pattern: string | undefined): void {
+  if (pattern === undefined) return;
+  const reason = `immutable (registry.immutable '${pattern}')`;
+  decided.tags = decided.tags.map((t) => ({ ...t, keep: true, reason }));
+  decided.deleteDigests = [];
 }

@@ -27,6 +27,7 @@ describe('cluster schema defaults', () => {
       retention: [],
       mirrors: [],
       notifications: [],
+      immutable: [],
     });
     expect(config.spec.identity).toEqual({});
     expect(config.spec.images).toEqual({

@@ -175,6 +175,7 @@ describe('reset with an install record', () => {
       'stop eectl-token',
       'stop eectl-ingress-watcher',
       'stop eectl-webhook-relay',
+      'stop eectl-registry-gate',
       'stop docker.socket',
       'stop docker',
       'stop containerd',

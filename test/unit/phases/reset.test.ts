@@ -196,7 +196,12 @@ describe('reset: the steps for one host', () => {
   });
 
   it("removes eectl's manager services: the plugin, the token service and the ingress watcher, their units, enable links, runtime and spec file", () => {
-    const units = ['eectl-authz.service', 'eectl-token.service', 'eectl-ingress-watcher.service'];
+    const units = [
+      'eectl-authz.service',
+      'eectl-token.service',
+      'eectl-ingress-watcher.service',
+      'eectl-registry-gate.service',
+    ];
     for (const u of units) {
       expect(RESET_PATHS).toContain(`/etc/systemd/system/${u}`);
       expect(RESET_PATHS).toContain(`/etc/systemd/system/multi-user.target.wants/${u}`);

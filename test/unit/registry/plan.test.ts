@@ -63,6 +63,19 @@ describe('registry plan', () => {
     });
   });
 
+  it('registry.immutable: publishes no port (the gate serves it) and mounts the socket folder', async () => {
+    const spec = registrySpec({
+      storage: { filesystem: { path: '/mnt/registry', shared: true } },
+      immutable: ['release/*'],
+    });
+    const plan = await planRegistry(input({ spec }));
+    expect(plan.service.hostPorts).toEqual([]);
+    expect(plan.service.binds).toEqual([
+      { source: '/mnt/registry', target: '/var/lib/registry' },
+      { source: '/var/lib/eectl/registry-socket', target: '/run/eectl-registry' },
+    ]);
+  });
+
   it('on a converged cluster: the same objects, no new password, no certificate, no CA key read', async () => {
     const first = await planRegistry(input());
     const again = input({ state: keptState(first) });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { registrySpec } from './fixtures.js';
 import {
+  keepImmutable,
   parseDuration,
   planRetention,
   repositoryMatches,
@@ -102,6 +103,17 @@ describe('planRetention', () => {
     expect(kept(r)).toEqual(['v3', 'v4']);
     expect(pruned(r)).toEqual(['v1', 'v2']);
     expect(r?.deleteDigests.sort()).toEqual([digest('a'), digest('b')]);
+  });
+
+  it('keeps every tag of an immutable repository, deleting nothing (the gate would refuse it)', () => {
+    const tags = [tag('v1', 'a', 30), tag('v2', 'b', 20), tag('v3', 'c', 10), tag('v4', 'd', 1)];
+    const r = planRetention('team/app', tags, rules, NOW)!;
+    keepImmutable(r, undefined);
+    expect(pruned(r)).toEqual(['v1', 'v2']);
+    keepImmutable(r, 'team/*');
+    expect(pruned(r)).toEqual([]);
+    expect(r.deleteDigests).toEqual([]);
+    expect(r.tags[0]!.reason).toBe("immutable (registry.immutable 'team/*')");
   });
 
   it('keeps a tag when ANY clause of ANY matching rule keeps it', () => {

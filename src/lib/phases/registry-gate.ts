@@ -1,0 +1,139 @@
+import type { Host } from '../host/host.js';
+import type { ClusterContext } from '../phase/cluster-context.js';
+import {
+  GATE_CERT,
+  GATE_CONFIG,
+  GATE_CONFIG_DIR,
+  GATE_DIR,
+  GATE_ENTRY,
+  GATE_KEY,
+  GATE_MANIFEST,
+  GATE_NODE,
+  GATE_UNIT,
+  GATE_UNIT_NAME,
+  REGISTRY_SOCKET_DIR,
+  REGISTRY_SOCKET_NAME,
+} from '../registry/gate-paths.js';
+import { REGISTRY_CERT_FILE, REGISTRY_KEY_FILE } from '../registry/paths.js';
+import type { RegistryPlan } from '../registry/plan.js';
+import { nodeProgram, uploadRuntime, type NodeProgram } from '../converge/node-program.js';
+
+/**
+ * The gate's modules by their path under dist/lib, uploaded as they are into the same folders under
+ * GATE_DIR (their relative imports hold): they import only node: built-ins and each other.
+ */
+export const GATE_MODULES = [
+  'registry/gate.js',
+  'registry/gate-rules.js',
+  'registry/gate-paths.js',
+  'registry/repository-pattern.js',
+];
+
+/**
+ * The gate's unit: root (it reads the registry's key and reaches Distribution's root-only socket) with
+ * no capability but binding a low port, restarted at once when it dies. While Distribution still holds
+ * the port (the rollout to the socket is under way) it fails to listen and systemd starts it again.
+ */
+export function gateUnit(): string {
+  return [
+    '# Written by eectl: the registry port, in front of Distribution (registry.immutable in cluster.yaml).',
+    '[Unit]',
+    'Description=eectl registry gate (immutable tags)',
+    'After=network-online.target docker.service',
+    'StartLimitIntervalSec=0',
+    '',
+    '[Service]',
+    `ExecStart=${GATE_NODE} ${GATE_ENTRY}`,
+    'CapabilityBoundingSet=CAP_NET_BIND_SERVICE',
+    'AmbientCapabilities=CAP_NET_BIND_SERVICE',
+    'InaccessiblePaths=-/run/docker.sock -/var/run/docker.sock -/run/containerd -/etc/eectl/pki',
+    'PrivateTmp=yes',
+    'Restart=always',
+    'RestartSec=1',
+    'NoNewPrivileges=yes',
+    'ProtectHome=yes',
+    'ProtectSystem=strict',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/** The gate's settings file: the registry's port, Distribution's socket and the patterns. */
+export function gateConfig(port: number, immutable: readonly string[]): string {
+  const socket = `${REGISTRY_SOCKET_DIR}/${REGISTRY_SOCKET_NAME}`;
+  return `${JSON.stringify({ port, socket, immutable }, null, 2)}\n`;
+}
+
+async function gateFiles(ctx: ClusterContext, plan: RegistryPlan): Promise<NodeProgram> {
+  const spec = ctx.config.spec.registry;
+  const cert = plan.stateFiles.get(REGISTRY_CERT_FILE)!.content;
+  const key = plan.stateFiles.get(REGISTRY_KEY_FILE)!.content;
+  const program = await nodeProgram(GATE_DIR, GATE_MODULES, [
+    { path: GATE_UNIT, content: gateUnit(), mode: 0o644 },
+    { path: GATE_CONFIG, content: gateConfig(spec.port, spec.immutable), mode: 0o644 },
+    { path: GATE_CERT, content: cert, mode: 0o644 },
+  ]);
+  // The key is not in the manifest: a new key always comes with a new certificate, which is.
+  return { ...program, files: [...program.files, { path: GATE_KEY, content: key, mode: 0o600 }] };
+}
+
+/**
+ * With `registry.immutable`: the socket folder and the gate on every registry host, installed or updated
+ * and running, before the replicas move from the port to the socket. Without: the gate stopped and
+ * removed where an earlier install left one, before the replicas take the port back.
+ */
+export async function convergeGates(ctx: ClusterContext, hosts: readonly Host[], plan: RegistryPlan) {
+  const gated = ctx.config.spec.registry.immutable.length > 0;
+  if (!gated) {
+    for (const host of hosts) await removeGate(ctx, host);
+    return;
+  }
+  const files = await gateFiles(ctx, plan);
+  for (const host of hosts) await deployGate(ctx, host, files);
+}
+
+async function deployGate(ctx: ClusterContext, host: Host, plan: NodeProgram): Promise<void> {
+  const hasSocketDir = (await host.sudo(['test', '-d', REGISTRY_SOCKET_DIR], { check: false })).code === 0;
+  if (!hasSocketDir) {
+    await ctx.changes.apply(
+      host,
+      `create the registry socket folder ${REGISTRY_SOCKET_DIR} (root only)`,
+      () => host.sudo(['install', '-d', '-m', '0700', '-o', 'root', '-g', 'root', REGISTRY_SOCKET_DIR]),
+    );
+  }
+  const installed = (await host.conn.readFile(GATE_MANIFEST))?.toString('utf8');
+  const fresh = installed !== plan.manifest;
+  if (fresh) {
+    await ctx.changes.apply(host, `install the registry gate (immutable tags) in ${GATE_DIR}`, async () => {
+      await host.sudo(['install', '-d', '-m', '0755', GATE_DIR, `${GATE_DIR}/registry`]);
+      await host.sudo(['install', '-d', '-m', '0700', GATE_CONFIG_DIR]);
+      const oldNode = installed && (JSON.parse(installed) as { node?: string }).node;
+      if (oldNode !== plan.runtime.sha256) await uploadRuntime(host, plan.runtime, GATE_NODE);
+      for (const f of plan.files) await host.conn.upload(f.path, f.content, { mode: f.mode, sudo: true });
+      await host.sudo(['systemctl', 'daemon-reload']);
+      await host.sudo(['systemctl', 'enable', GATE_UNIT_NAME]);
+    });
+  }
+  if (ctx.changes.dryRun) return;
+  const active =
+    (await host.exec(['systemctl', 'is-active', GATE_UNIT_NAME], { check: false })).stdout.trim() ===
+    'active';
+  if (fresh || !active) {
+    await ctx.changes.apply(host, `${active ? 'restart' : 'start'} ${GATE_UNIT_NAME}`, () =>
+      host.sudo(['systemctl', active ? 'restart' : 'start', GATE_UNIT_NAME]),
+    );
+  }
+  if (fresh) await host.conn.upload(GATE_MANIFEST, plan.manifest, { mode: 0o644, sudo: true });
+}
+
+async function removeGate(ctx: ClusterContext, host: Host): Promise<void> {
+  const present = (await host.exec(['test', '-e', GATE_UNIT], { check: false })).code === 0;
+  if (!present) return;
+  await ctx.changes.apply(host, `remove the registry gate (registry.immutable is empty)`, async () => {
+    await host.sudo(['systemctl', 'disable', '--now', GATE_UNIT_NAME], { check: false });
+    await host.sudo(['rm', '-rf', '--', GATE_UNIT, GATE_DIR, GATE_CONFIG_DIR]);
+    await host.sudo(['systemctl', 'daemon-reload']);
+  });
+}
