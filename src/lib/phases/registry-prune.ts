@@ -1,9 +1,13 @@
+import { createPrivateKey } from 'node:crypto';
+import { eectlOwnToken } from '../access/registry-token.js';
+import type { ClusterConfig } from '../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { RegistryClient } from '../images/registry-client.js';
 import type { Phase, PhaseContext } from '../phase/phase.js';
-import { clusterRegistryClient, readRegistry, trustedKeys } from '../registry/catalog.js';
-import { REGISTRY_ADMIN_PASSWORD_FILE } from '../registry/paths.js';
+import { clusterRegistryClient, readRegistry, trustedKeys, type KeptLogin } from '../registry/catalog.js';
+import { REGISTRY_ADMIN_PASSWORD_FILE, REGISTRY_TOKEN_KEY_FILE } from '../registry/paths.js';
 import { planRetention } from '../registry/retention.js';
+import { tokenAuthSettings } from '../registry/token-auth.js';
 import { addSecret } from '../ui/redact.js';
 import type { PrunedRepository } from '../ui/results/registry.js';
 import type { ManagerContext } from './node-connect.js';
@@ -28,6 +32,24 @@ export async function keptAdminPassword(manager: Host): Promise<string | undefin
 }
 
 /**
+ * What eectl logs in with when this machine has no registry login: under token auth, tokens it mints
+ * for each challenge with the token-signing key the manager keeps (read as root, never written here);
+ * under htpasswd, the admin password the manager keeps.
+ */
+export async function keptLogin(config: ClusterConfig, manager: Host): Promise<KeptLogin | undefined> {
+  const settings = tokenAuthSettings(config);
+  if (!settings) {
+    const password = await keptAdminPassword(manager);
+    return password === undefined ? undefined : { kind: 'password', password };
+  }
+  const pem = (await manager.conn.readFile(REGISTRY_TOKEN_KEY_FILE, { sudo: true }))?.toString('utf8');
+  if (!pem) return undefined;
+  addSecret(pem.trim());
+  const key = createPrivateKey(pem);
+  return { kind: 'token', token: async (challenge) => eectlOwnToken(key, settings, challenge) };
+}
+
+/**
  * Reads every repository and tag through the registry's API (digests, creation dates, trusted
  * signatures) and decides with the file's retention rules what goes (registry/retention.ts); then asks.
  */
@@ -37,7 +59,7 @@ export const registryPrunePlanPhase: Phase<RegistryPruneContext, 'contact'> = {
   async run(ctx, out) {
     const rules = ctx.config.spec.registry.retention;
     const { client, registry } = await clusterRegistryClient(ctx.config, ctx.log, () =>
-      keptAdminPassword(ctx.contact),
+      keptLogin(ctx.config, ctx.contact),
     );
     ctx.client = client;
     ctx.registry = registry;
