@@ -55,7 +55,8 @@ export async function startDistribution(options: {
     [
       'version: 0.1',
       'log: { level: info }',
-      `storage: { filesystem: { rootdirectory: ${JSON.stringify(join(options.dir, 'storage'))} } }`,
+      // Deletes on, as eectl configures its registry (registry/config-file.ts): prune deletes by digest.
+      `storage: { filesystem: { rootdirectory: ${JSON.stringify(join(options.dir, 'storage'))} }, delete: { enabled: true } }`,
       'http:',
       `  addr: 127.0.0.1:${port}`,
       `  tls: { certificate: ${JSON.stringify(options.certFile)}, key: ${JSON.stringify(options.keyFile)} }`,

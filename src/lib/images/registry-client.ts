@@ -190,8 +190,11 @@ export class RegistryClient {
   private expect(reply: Reply, statuses: number[], what: string): void {
     if (statuses.includes(reply.status)) return;
     const text = reply.body.toString('utf8').slice(0, 300).trim();
-    const hint =
-      reply.status === 401
+    // Token auth: a token was given and the registry still refuses, so the login may not do this.
+    const insufficient = /error="insufficient_scope"/.test(header(reply, 'www-authenticate') ?? '');
+    const hint = insufficient
+      ? 'The registry login may not do this: the token service granted less than this needs (eectl access log shows why; the catalog is for admins only).'
+      : reply.status === 401
         ? 'Give registry credentials: EECTL_REGISTRY_USERNAME and EECTL_REGISTRY_PASSWORD, or `docker login` to this registry.'
         : reply.status === 403
           ? 'The registry user may not do this.'
