@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { parseScopes, validRepositoryName, type RegistryAccess } from './registry-scopes.js';
+import type { RegistryAccess } from './registry-scopes.js';
 
 /**
  * The registry's bearer tokens (Distribution's token spec, docs/spec/auth/jwt.md): ES256 JWTs whose
@@ -148,41 +148,4 @@ export function verifyRegistryToken(
     Buffer.from(parts[2]!, 'base64url'),
   );
   return ok ? claims : 'bad signature';
-}
-
-/** The subject of the tokens eectl mints for itself (`registry ls`, `registry prune`): not a policy user. */
-export const EECTL_REGISTRY_ACCOUNT = 'eectl';
-/** What eectl's own tokens may carry: the catalog, and pull and delete of repositories (never push). */
-const OWN_ACTIONS: Record<string, readonly string[]> = { registry: ['*'], repository: ['pull', 'delete'] };
-const OWN_TOKEN_SECONDS = 60;
-
-/**
- * A token eectl mints itself, with the token-signing key the managers keep, for the scope a registry
- * challenge names (token auth, when this machine has no registry login): the counterpart of the admin
- * password under htpasswd. Only this cluster's service; of what is asked, only the catalog and pull and
- * delete of valid repository names; anything else is left out (and the registry then refuses).
- */
-export function eectlOwnToken(
-  key: KeyObject,
-  settings: { issuer: string; service: string },
-  challenge: { service: string; scope?: string },
-  now?: Date,
-): string {
-  if (challenge.service !== settings.service) {
-    throw new Error(
-      `the registry asks for tokens of ${challenge.service}, not of this cluster's ${settings.service}: refused`,
-    );
-  }
-  const access = parseScopes((challenge.scope ?? '').split(' ').filter((s) => s !== ''))
-    .filter((a) => (a.type === 'registry' ? a.name === 'catalog' : validRepositoryName(a.name)))
-    .map((a) => ({ ...a, actions: a.actions.filter((x) => OWN_ACTIONS[a.type]?.includes(x) === true) }));
-  return signRegistryToken({
-    key,
-    issuer: settings.issuer,
-    audience: settings.service,
-    subject: EECTL_REGISTRY_ACCOUNT,
-    access,
-    expirySeconds: OWN_TOKEN_SECONDS,
-    ...(now && { now }),
-  }).token;
 }

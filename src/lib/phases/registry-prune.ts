@@ -1,11 +1,10 @@
-import { createPrivateKey } from 'node:crypto';
-import { eectlOwnToken } from '../access/registry-token.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { RegistryClient } from '../images/registry-client.js';
 import type { Phase, PhaseContext } from '../phase/phase.js';
 import { clusterRegistryClient, readRegistry, trustedKeys, type KeptLogin } from '../registry/catalog.js';
-import { REGISTRY_ADMIN_PASSWORD_FILE, REGISTRY_TOKEN_KEY_FILE } from '../registry/paths.js';
+import { mintOnManager, ownTokenSubject } from '../registry/own-token.js';
+import { REGISTRY_ADMIN_PASSWORD_FILE } from '../registry/paths.js';
 import { planRetention } from '../registry/retention.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
 import { addSecret } from '../ui/redact.js';
@@ -32,9 +31,10 @@ export async function keptAdminPassword(manager: Host): Promise<string | undefin
 }
 
 /**
- * What eectl logs in with when this machine has no registry login: under token auth, tokens it mints
- * for each challenge with the token-signing key the manager keeps (read as root, never written here);
- * under htpasswd, the admin password the manager keeps.
+ * What eectl logs in with when this machine has no registry login: under token auth, tokens the manager
+ * mints for each challenge (its token service's `mint` mode, as root over SSH: the signing key never
+ * leaves the manager, and each token is in its audit log); under htpasswd, the admin password the
+ * manager keeps.
  */
 export async function keptLogin(config: ClusterConfig, manager: Host): Promise<KeptLogin | undefined> {
   const settings = tokenAuthSettings(config);
@@ -42,11 +42,8 @@ export async function keptLogin(config: ClusterConfig, manager: Host): Promise<K
     const password = await keptAdminPassword(manager);
     return password === undefined ? undefined : { kind: 'password', password };
   }
-  const pem = (await manager.conn.readFile(REGISTRY_TOKEN_KEY_FILE, { sudo: true }))?.toString('utf8');
-  if (!pem) return undefined;
-  addSecret(pem.trim());
-  const key = createPrivateKey(pem);
-  return { kind: 'token', token: async (challenge) => eectlOwnToken(key, settings, challenge) };
+  const subject = ownTokenSubject();
+  return { kind: 'token', token: (challenge) => mintOnManager(manager, settings, challenge, subject) };
 }
 
 /**

@@ -27,7 +27,7 @@ export function registryEndpoint(config: ClusterConfig): string {
 
 /**
  * What eectl logs in with when this machine has no registry login, from what the managers keep: the
- * admin password (htpasswd), or tokens eectl mints for the scope each challenge names (token auth).
+ * admin password (htpasswd), or tokens a manager mints for the scope each challenge names (token auth).
  */
 export type KeptLogin =
   | { kind: 'password'; password: string }
@@ -58,7 +58,7 @@ export async function clusterRegistryClient(
     if (login?.kind === 'password') credentials = { username: ADMIN_USER, password: login.password };
     if (login?.kind === 'token') token = login;
   }
-  const as = credentials ? `as ${credentials.username}` : token ? 'with tokens it mints' : 'anonymous';
+  const as = credentials ? `as ${credentials.username}` : token ? 'with tokens a manager mints' : 'anonymous';
   log.debug(`registry ${registry}: ${as}`);
   return {
     client: new RegistryClient({

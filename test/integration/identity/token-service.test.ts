@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessPolicy } from '../../../src/lib/access/model.js';
-import { eectlOwnToken, signRegistryToken } from '../../../src/lib/access/registry-token.js';
-import { FailureLimiter, serveTokens } from '../../../src/lib/access/token-service.js';
+import { signRegistryToken } from '../../../src/lib/access/registry-token.js';
+import { FailureLimiter, mintFromStdin, serveTokens } from '../../../src/lib/access/token-service.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { RegistryReader } from '../../../src/lib/dashboard/registry-reader.js';
 import { OCI_MANIFEST, RegistryClient } from '../../../src/lib/images/registry-client.js';
@@ -273,25 +273,47 @@ describe.runIf(haveSlapd())('the registry token service', () => {
     return ops.putManifest(repository, tag, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
   };
 
-  it("eectl's own tokens (registry ls and prune with no login): the real registry lists, reads and deletes, and refuses a push", async () => {
+  it("eectl's own tokens (registry ls and prune with no login), minted by the manager's mint mode: the real registry lists, reads and deletes, and refuses a push", async () => {
     if (!registry) return expect.fail('the sandbox registry image is not on this engine');
     const digest = await pushImage('web/own', '1');
-    const key = createPrivateKey(signing.keyPem);
+    const files = { policyFile: policyFile(), keyFile: join(dir, 'token-key.pem') };
+    const audits: string[] = [];
+    const mint = (request: unknown) => {
+      const outcome = mintFromStdin(JSON.stringify(request), files);
+      audits.push(outcome.audit);
+      return outcome;
+    };
     const own = new RegistryClient({
       registry: registry.address,
       ca: [ca.certPem],
-      token: async (challenge) => eectlOwnToken(key, { issuer: ISSUER, service: SERVICE }, challenge),
+      token: async (challenge) => {
+        const scopes = (challenge.scope ?? '').split(' ').filter(Boolean);
+        const outcome = mint({ service: challenge.service, subject: 'eectl-admin@tester', scopes });
+        if (!outcome.allow) throw new Error(outcome.reason);
+        return outcome.token;
+      },
     });
     expect(await own.catalog()).toContain('web/own');
     expect(await own.tags('web/own')).toEqual(['1']);
     expect((await own.manifest('web/own', '1'))?.digest).toBe(digest);
-    await expect(own.pushBlob('web/own', Buffer.from('not allowed'))).rejects.toThrow(/HTTP 401/);
+    // A push asks for push: the manager refuses to mint at all (and says so in its audit log).
+    await expect(own.pushBlob('web/own', Buffer.from('not allowed'))).rejects.toThrow(
+      /only the catalog, pull and delete/,
+    );
     expect(await own.deleteManifest('web/own', digest)).toBe('deleted');
     expect(await own.tags('web/own')).toEqual([]);
-    // A registry of another service gets no token of this cluster.
-    expect(() => eectlOwnToken(key, { issuer: ISSUER, service: SERVICE }, { service: 'other' })).toThrow(
-      /not of this cluster/,
+    // Every token issued and the refused push are one audit line each, as the HTTPS service writes them.
+    const lines = audits.map(
+      (a) => JSON.parse(a) as { user: string; allow: boolean; path: string; action: string },
     );
+    expect(lines.length).toBeGreaterThanOrEqual(5);
+    expect(lines.every((l) => l.user === 'eectl-admin@tester' && l.path === 'mint')).toBe(true);
+    expect(lines.filter((l) => !l.allow)).toHaveLength(1);
+    // A registry of another service gets no token of this cluster.
+    expect(mint({ service: 'other', subject: 'eectl-admin@tester', scopes: [] })).toMatchObject({
+      allow: false,
+      reason: expect.stringMatching(/is not eectl-t-registry/) as unknown,
+    });
   });
 
   it("the dashboard's Registry page through a login's tokens, one repository after another: only what the viewer may pull", async () => {

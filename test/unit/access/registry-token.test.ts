@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ownPullToken } from '../../../src/lib/access/signed-images.js';
 import {
-  EECTL_REGISTRY_ACCOUNT,
-  eectlOwnToken,
   libtrustKeyId,
   signRegistryToken,
   verifyRegistryToken,
@@ -125,43 +123,5 @@ describe('the plugin’s own pull tokens (a key, not a password)', () => {
       /no token-signing key in .*missing\.pem \(ENOENT\): run eectl install/,
     );
     rmSync(dir, { recursive: true });
-  });
-});
-
-describe("eectl's own tokens (registry ls and prune under token auth, with no login on this machine)", () => {
-  const settings = { issuer: base.issuer, service: base.audience };
-  const claimsOf = (scope: string) =>
-    part(
-      eectlOwnToken(TEST_KEY, settings, { service: base.audience, scope }, NOW),
-      1,
-    ) as unknown as RegistryClaims;
-
-  it('carry the catalog, pull and delete the challenge asks for, as subject eectl, for 60 s', () => {
-    const c = claimsOf('registry:catalog:* repository:web/app:pull,delete');
-    expect(c).toMatchObject({ sub: EECTL_REGISTRY_ACCOUNT, iss: base.issuer, aud: base.audience });
-    expect(c.exp - c.iat).toBe(60);
-    expect(c.access).toEqual([
-      { type: 'registry', name: 'catalog', actions: ['*'] },
-      { type: 'repository', name: 'web/app', actions: ['pull', 'delete'] },
-    ]);
-    expect(
-      verifyRegistryToken(eectlOwnToken(TEST_KEY, settings, { service: base.audience }, NOW), [TEST_KEY], {
-        ...expect_,
-        now: NOW,
-      }),
-    ).toMatchObject({ access: [] });
-  });
-
-  it('never carry push, *, another registry resource, or a name that is no repository name', () => {
-    expect(claimsOf('repository:web/app:pull,push,*').access).toEqual([
-      { type: 'repository', name: 'web/app', actions: ['pull'] },
-    ]);
-    expect(claimsOf('registry:other:* repository:Web/App:pull repository:../x:pull').access).toEqual([]);
-  });
-
-  it('are refused for a registry that names another service', () => {
-    expect(() => eectlOwnToken(TEST_KEY, settings, { service: 'eectl-other-registry' }, NOW)).toThrow(
-      /eectl-other-registry, not of this cluster's eectl-prod-registry/,
-    );
   });
 });
