@@ -11,6 +11,7 @@ import type {
   RegistryListResult,
   RegistryPruneResult,
 } from '../../src/lib/ui/results/registry.js';
+import { ownTokenSubject } from '../../src/lib/registry/own-token.js';
 import { runEectl } from '../helpers/cli.js';
 import { GROUPS, PEOPLE, READER_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { curlEngine } from './helpers/curl.js';
@@ -200,7 +201,7 @@ describe('registry logins and repository permissions from the access model (toke
     const tagsOf = (result: unknown, repository: string) =>
       (result as RegistryListResult).repositories.find((r) => r.name === repository)?.tags ?? [];
 
-    it('lists with no login here (eectl mints its own tokens with the key the managers keep), and with an admin login', async () => {
+    it('lists with no login here (the manager mints eectl its own tokens, in its audit log), and with an admin login', async () => {
       const own = await eectl(['registry', 'ls']);
       expect(own.code, `${own.stderr}\n${JSON.stringify(own.json?.error)}`).toBe(0);
       for (const repository of ['web/app', 'api/base']) {
@@ -212,6 +213,16 @@ describe('registry logins and repository permissions from the access model (toke
         expect(tag!.size).toBeGreaterThan(0);
       }
       expect(own.stdout + own.stderr).not.toMatch(/PRIVATE KEY/);
+      // Each of eectl's tokens is in the manager's audit log, minted there: the catalog, never push.
+      const audit = await runEectl(['access', 'log', '-c', file, '--user', ownTokenSubject(), '--json'], {
+        env,
+      });
+      expect(audit.code, audit.stderr).toBe(0);
+      const minted = (audit.json?.result as { entries: (AuditEntry & { granted?: string[] })[] }).entries;
+      expect(minted.length).toBeGreaterThan(0);
+      expect(minted.every((e) => e.path === 'mint' && e.allow)).toBe(true);
+      expect(minted.flatMap((e) => e.granted ?? [])).toContain('registry:catalog:*');
+      expect(minted.flatMap((e) => e.granted ?? []).some((g) => /push/.test(g))).toBe(false);
       // Through the token service, as an admin of the access policy.
       const ops = await eectl(['registry', 'ls'], {
         EECTL_REGISTRY_USERNAME: 'ops',

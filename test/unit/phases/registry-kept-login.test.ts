@@ -136,7 +136,9 @@ describe('what registry ls and prune log in with when this machine has no regist
   });
 
   it('under htpasswd: the admin password the managers keep', async () => {
-    expect(await keptLogin(config(false), manager({ [REGISTRY_ADMIN_PASSWORD_FILE]: 'kept-pw\n' }))).toEqual({
+    expect(
+      await keptLogin(config(false), manager({ [REGISTRY_ADMIN_PASSWORD_FILE]: 'kept-pw\n' }).host),
+    ).toEqual({
       kind: 'password',
       password: 'kept-pw',
     });
