@@ -2,7 +2,14 @@
 // Plain DOM, no framework, no build step: everything the page needs is served by `eectl dashboard`.
 'use strict';
 
-const state = { snapshot: undefined, permissions: undefined, user: undefined, connected: false };
+const state = {
+  snapshot: undefined,
+  permissions: undefined,
+  user: undefined,
+  connected: false,
+  // The Registry page's answer (GET /api/registry), asked when that page is shown.
+  registry: { view: undefined, askedAt: 0, loading: false },
+};
 const $ = (id) => document.getElementById(id);
 
 /** h('td', {class: 'x'}, 'text', child…): an element; strings become text nodes (never HTML). */
@@ -101,7 +108,7 @@ function render() {
   if (!s) return;
   const focusKey =
     document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : undefined;
-  const views = { overview, services, service, tasks, node, routes, events };
+  const views = { overview, services, service, tasks, node, routes, events, registry };
   const view = views[page] || overview;
   const main = $('main');
   main.replaceChildren(...[view(s, id)].flat());
@@ -660,6 +667,121 @@ function events(s) {
         'Events',
       ),
     ),
+  ];
+}
+
+const REGISTRY_ASK_EVERY_MS = 10_000;
+
+/** Asks the server for the Registry page (it reads the registry at most every 30 s for all pages). */
+async function loadRegistry() {
+  const r = state.registry;
+  if (r.loading || Date.now() - r.askedAt < REGISTRY_ASK_EVERY_MS) return;
+  r.loading = true;
+  r.askedAt = Date.now();
+  try {
+    const res = await fetch('/api/registry', { headers: { Accept: 'application/json' } });
+    const body = await res.json();
+    r.view = res.ok ? body : { error: { message: body.message || `HTTP ${res.status}`, suggestions: [] } };
+  } catch (e) {
+    r.view = { error: { message: `could not ask the dashboard: ${e.message}`, suggestions: [] } };
+  } finally {
+    r.loading = false;
+  }
+  if (route().page === 'registry') render();
+}
+
+const bytes = (n) =>
+  n === undefined
+    ? ''
+    : n < 1024
+      ? `${n} B`
+      : n < 1048576
+        ? `${(n / 1024).toFixed(1)} KiB`
+        : n < 1073741824
+          ? `${(n / 1048576).toFixed(1)} MiB`
+          : `${(n / 1073741824).toFixed(2)} GiB`;
+
+/** The repositories the user may pull: tags, digests, sizes and trusted signatures. */
+function registry() {
+  void loadRegistry();
+  const v = state.registry.view;
+  if (!v) return [h('h1', {}, 'Registry'), h('p', { class: 'muted' }, 'Reading the registry…')];
+  const head = [
+    h('h1', {}, 'Registry'),
+    h('p', { class: 'muted', 'data-testid': 'registry-source' }, v.source || ''),
+  ];
+  if (v.error) {
+    return [
+      ...head,
+      panel(
+        'The registry could not be read',
+        h('p', { class: 'bad', 'data-testid': 'registry-error' }, v.error.message),
+        ...(v.error.suggestions || []).map((x) => h('p', { class: 'muted' }, x)),
+      ),
+    ];
+  }
+  const notes = [
+    v.omittedRepositories > 0
+      ? `${v.omittedRepositories} more repositories are not read here: eectl registry ls lists them all`
+      : '',
+    v.catalogCut ? 'The catalog is longer than the page reads: eectl registry ls lists it all' : '',
+    v.keysTrusted ? '' : 'No key is trusted (spec.images.policy.keys): no tag can show as signed',
+  ].filter(Boolean);
+  return [
+    ...head,
+    ...notes.map((n) => h('p', { class: 'muted' }, n)),
+    v.repositories.length === 0
+      ? panel(
+          'No repository',
+          h('p', { class: 'muted', 'data-testid': 'registry-empty' }, 'No repository you may pull.'),
+        )
+      : '',
+    ...v.repositories.map((repo) =>
+      h(
+        'section',
+        { class: 'panel', 'aria-label': repo.name, 'data-repository': repo.name },
+        h(
+          'h2',
+          {},
+          h('span', { class: 'mono' }, repo.name),
+          ' ',
+          badge(`${repo.tags.length + repo.omittedTags} tags`),
+          ' ',
+          repo.signedTags > 0 ? badge(`${repo.signedTags} signed`, 'ok') : '',
+        ),
+        table(
+          ['Tag', 'Digest', 'Size', 'Created', 'Signed by a trusted key'],
+          repo.tags.map((t) =>
+            h(
+              'tr',
+              { 'data-tag': t.tag },
+              h('td', { class: 'mono' }, t.tag),
+              h('td', { class: 'mono', title: t.digest }, t.digest.slice(0, 19)),
+              h('td', {}, bytes(t.size)),
+              h('td', { class: 'muted' }, t.created ? ago(t.created) : ''),
+              h(
+                'td',
+                { 'data-signed': t.signature ? 'signature' : t.signedBy ? 'yes' : 'no' },
+                t.signature
+                  ? h('span', { class: 'muted' }, 'a signature')
+                  : t.signedBy
+                    ? badge(t.signedBy, 'ok')
+                    : h('span', { class: 'muted' }, 'no'),
+              ),
+            ),
+          ),
+          `Tags of ${repo.name}`,
+        ),
+        repo.omittedTags > 0
+          ? h(
+              'p',
+              { class: 'muted' },
+              `${repo.omittedTags} more tags: eectl registry ls ${repo.name} lists them all`,
+            )
+          : '',
+      ),
+    ),
+    v.readAt ? h('p', { class: 'muted' }, `Read ${ago(v.readAt)} from ${v.registry}.`) : '',
   ];
 }
 

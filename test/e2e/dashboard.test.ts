@@ -46,7 +46,8 @@ const ACCESS = {
 const SCREENSHOT = join(import.meta.dirname, '..', '..', 'docs', 'dashboard.png');
 
 describe('eectl dashboard: the cluster live in a real browser, over the mTLS engine API', () => {
-  const sandbox = useSandbox({ name: 'dashboard', managers: 3, workers: 1 });
+  // One registry host: the Registry page's case (its login is the admin's, as `eectl registry ls` uses).
+  const sandbox = useSandbox({ name: 'dashboard', managers: 3, workers: 1, registries: 1 });
   let work = '';
   let image = '';
   let dashboard: ResultPromise | undefined;
@@ -55,11 +56,14 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
   let page: Page;
   const bundle = (user = 'root') => join(work, user === 'root' ? 'bundle' : `bundle-${user}`);
   const others: ResultPromise[] = [];
+  /** This machine's registry login for the dashboards: the admin password install generated. */
+  const registryLogin: Record<string, string> = {};
+  const registryAddress = () => `${address('r1')}:5443`;
   /** A dashboard of another user's bundle on its own loopback address, and a page on it. */
   const dashboardOf = async (user: string, listen: string, clusterFile = sandbox.clusterFile) => {
     const child = startEectl(
       ['dashboard', '-c', clusterFile, '--bundle', bundle(user), '--listen', listen, '--json'],
-      { timeoutMs: 1_800_000 },
+      { timeoutMs: 1_800_000, env: registryLogin },
     );
     others.push(child);
     const at = await firstJsonLine(child);
@@ -94,6 +98,9 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
     writeFileSync(sandbox.clusterFile, stringify(doc));
     const install = await runEectl(['install', '-c', sandbox.clusterFile, '--json']);
     expect(install.code, `${install.stdout}\n${install.stderr}`).toBe(0);
+    registryLogin.EECTL_REGISTRY_USERNAME = 'admin';
+    registryLogin.EECTL_REGISTRY_PASSWORD =
+      (install.json?.result as { registry?: { adminPassword?: string } }).registry?.adminPassword ?? '';
     const cc = await runEectl(['client-config', '-c', sandbox.clusterFile, '--out', bundle(), '--json'], {
       env: { DOCKER_CONFIG: join(work, 'docker-config') },
     });
@@ -130,6 +137,7 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
 
     dashboard = startEectl(['dashboard', '-c', sandbox.clusterFile, '--bundle', bundle(), '--json'], {
       timeoutMs: 1_800_000,
+      env: registryLogin,
     });
     url = await firstJsonLine(dashboard);
     context = await chromium.launchPersistentContext(mkdtempSync(join(work, 'chromium-')), {
@@ -175,11 +183,11 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
     // Nodes by role, engine version and tasks; the worker too.
     await expect.poll(() => page.locator('tr[data-node="w1"]').textContent()).toContain('worker');
     expect(await page.locator('#banner').isHidden()).toBe(true);
-    await expect.poll(() => page.locator('tr[data-node]').count()).toBe(4);
-    // Tasks of web running: the screenshot shows a cluster at work.
+    await expect.poll(() => page.locator('tr[data-node]').count()).toBe(5);
+    // Tasks of web (and the registry's) running: the screenshot shows a cluster at work.
     await expect
       .poll(async () => (await page.locator('main').textContent()) ?? '', { timeout: 60_000 })
-      .toContain('2 tasks running');
+      .toContain('3 tasks running');
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
@@ -319,6 +327,7 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
     expect(result.workloads?.services.map((s) => s.name).sort()).toEqual([
       'cli_api',
       'cli_cron',
+      'eectl-registry',
       'shop_api',
       'shop_cron',
       'web',
@@ -334,7 +343,8 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
     const own = viewer.page;
     await own.goto(new URL('/#/services', viewer.url).toString());
     await own.locator('tr[data-service="team-web"]').waitFor({ timeout: 30_000 });
-    await expect.poll(() => own.locator('tr[data-service]').count()).toBe(6);
+    // Five of the tests above and the registry's own service (viewOnly on /Shared lists every service).
+    await expect.poll(() => own.locator('tr[data-service]').count()).toBe(7);
     expect(await own.locator('tr[data-service] button').count()).toBe(0);
     expect(await own.getByTestId('scale-note').textContent()).toContain('Scaling: not offered to viewer:');
     // No service is scalable for viewer, so the page has no action column; its state says why for each.
@@ -351,7 +361,7 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
     // The model gives every user restricted control of a private collection: stacks may go there only.
     expect(await own.getByTestId('deploy-note').textContent()).toContain('into /Shared/Private/viewer:');
     await own.goto(new URL('/#/overview', viewer.url).toString());
-    await expect.poll(() => own.locator('tr[data-node]').count(), { timeout: 30_000 }).toBe(4);
+    await expect.poll(() => own.locator('tr[data-node]').count(), { timeout: 30_000 }).toBe(5);
     expect(await own.locator('tr[data-node] button').count()).toBe(0);
     expect(await own.getByTestId('node-note').textContent()).toContain('are for admins only');
 
@@ -418,9 +428,68 @@ describe('eectl dashboard: the cluster live in a real browser, over the mTLS eng
         .stdout,
     ).toBe('1');
     await own.goto(new URL('/#/overview', dev.url).toString());
-    await expect.poll(() => own.locator('tr[data-node]').count(), { timeout: 30_000 }).toBe(4);
+    await expect.poll(() => own.locator('tr[data-node]').count(), { timeout: 30_000 }).toBe(5);
     expect(await own.locator('tr[data-node] button').count()).toBe(0);
     await own.close();
+  });
+
+  it('the Registry page: repositories, tags, digests, sizes, signatures; a viewer sees only what they may pull, and nothing of the rest', async () => {
+    expect(registryLogin.EECTL_REGISTRY_PASSWORD).not.toBe('');
+    await sandbox.exec('m1', 'printf "%s" "$1" | docker login -u admin --password-stdin "$2" >/dev/null', {
+      check: true,
+      args: [registryLogin.EECTL_REGISTRY_PASSWORD!, registryAddress()],
+    });
+    // viewer's and dev's private namespaces, and one that only an admin may pull.
+    for (const repository of ['viewer/tool:1', 'dev/app:1', 'dev/app:2', 'ops/secret:1']) {
+      await sandbox.exec('m1', 'docker tag "$1" "$2" && docker push "$2" >/dev/null', {
+        check: true,
+        args: [image, `${registryAddress()}/${repository}`],
+        timeoutMs: 300_000,
+      });
+    }
+    await page.goto(new URL('/#/registry', url).toString());
+    /** The repositories the page shows, in order (attribute by attribute: the page's CSP allows no eval). */
+    const repositories = async (p: Page) => {
+      const sections = p.locator('section[data-repository]');
+      const names: (string | null)[] = [];
+      for (let i = 0; i < (await sections.count()); i++) {
+        names.push(await sections.nth(i).getAttribute('data-repository'));
+      }
+      return names;
+    };
+    await expect
+      .poll(() => repositories(page), { timeout: 60_000 })
+      .toEqual(['dev/app', 'ops/secret', 'viewer/tool']);
+    const row = page.locator('section[data-repository="dev/app"] tr[data-tag="2"]');
+    expect(await row.locator('td').nth(1).textContent()).toMatch(/^sha256:[0-9a-f]{12}$/);
+    expect(await row.locator('td').nth(1).getAttribute('title')).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await row.locator('td').nth(2).textContent()).toMatch(/^[0-9.]+ (KiB|MiB)$/);
+    // No key is trusted in this file: no tag shows as signed, and the page says why.
+    expect(await row.locator('td[data-signed]').getAttribute('data-signed')).toBe('no');
+    expect(await page.locator('main').textContent()).toContain('No key is trusted');
+    expect(await page.getByTestId('registry-source').textContent()).toContain(
+      'only the repositories root may pull',
+    );
+
+    // viewer, with the same registry login on this machine: their own namespace, and dev's (viewOnly on
+    // /Shared reaches /Shared/Private/dev, as the token service decides), but not ops/, which no rule gives.
+    const viewer = await dashboardOf('viewer', '127.0.0.4');
+    await viewer.page.goto(new URL('/#/registry', viewer.url).toString());
+    await expect
+      .poll(() => repositories(viewer.page), { timeout: 60_000 })
+      .toEqual(['dev/app', 'viewer/tool']);
+    const text = (await viewer.page.locator('main').textContent()) ?? '';
+    const answer = await (
+      await viewer.page.request.get(new URL('/api/registry', viewer.url).toString())
+    ).text();
+    for (const hidden of ['ops/secret']) {
+      expect(text).not.toContain(hidden);
+      expect(answer).not.toContain(hidden);
+    }
+    expect(JSON.parse(answer)).toMatchObject({
+      omittedRepositories: 0,
+      repositories: [{ name: 'dev/app' }, { name: 'viewer/tool' }],
+    });
   });
 
   it('a manager whose host stops turns unreachable on the page, which says so plainly', async () => {

@@ -6,6 +6,12 @@ import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { AuditEntry, RegistryCheckResult } from '../../src/lib/actions/access.js';
+import type {
+  RegistryGcResult,
+  RegistryListResult,
+  RegistryPruneResult,
+} from '../../src/lib/ui/results/registry.js';
+import { ownTokenSubject } from '../../src/lib/registry/own-token.js';
 import { runEectl } from '../helpers/cli.js';
 import { GROUPS, PEOPLE, READER_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { curlEngine } from './helpers/curl.js';
@@ -183,6 +189,88 @@ describe('registry logins and repository permissions from the access model (toke
       expect(granted('web/app')).toContain('pull,push');
       expect(granted('api/base')).toContain('pull');
       expect(granted('api/base')).not.toContain('pull,push');
+    });
+  });
+
+  describe('registry ls, prune and gc under token authentication', () => {
+    /** eectl with no registry login on this machine, unless `env` gives one. */
+    const eectl = (args: string[], extra: Record<string, string> = {}) =>
+      runEectl([...args, '-c', file, '--json'], {
+        env: { ...env, DOCKER_CONFIG: join(work, 'no-docker'), ...extra },
+      });
+    const tagsOf = (result: unknown, repository: string) =>
+      (result as RegistryListResult).repositories.find((r) => r.name === repository)?.tags ?? [];
+
+    it('lists with no login here (the manager mints eectl its own tokens, in its audit log), and with an admin login', async () => {
+      const own = await eectl(['registry', 'ls']);
+      expect(own.code, `${own.stderr}\n${JSON.stringify(own.json?.error)}`).toBe(0);
+      for (const repository of ['web/app', 'api/base']) {
+        const [tag] = tagsOf(own.json?.result, repository);
+        expect(tag, repository).toMatchObject({
+          tag: '1',
+          digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        });
+        expect(tag!.size).toBeGreaterThan(0);
+      }
+      expect(own.stdout + own.stderr).not.toMatch(/PRIVATE KEY/);
+      // Each of eectl's tokens is in the manager's audit log, minted there: the catalog, never push.
+      const audit = await runEectl(['access', 'log', '-c', file, '--user', ownTokenSubject(), '--json'], {
+        env,
+      });
+      expect(audit.code, audit.stderr).toBe(0);
+      const minted = (audit.json?.result as { entries: (AuditEntry & { granted?: string[] })[] }).entries;
+      expect(minted.length).toBeGreaterThan(0);
+      expect(minted.every((e) => e.path === 'mint' && e.allow)).toBe(true);
+      expect(minted.flatMap((e) => e.granted ?? [])).toContain('registry:catalog:*');
+      expect(minted.flatMap((e) => e.granted ?? []).some((g) => /push/.test(g))).toBe(false);
+      // Through the token service, as an admin of the access policy.
+      const ops = await eectl(['registry', 'ls'], {
+        EECTL_REGISTRY_USERNAME: 'ops',
+        EECTL_REGISTRY_PASSWORD: PASSWORDS.ops,
+      });
+      expect(ops.code, ops.stderr).toBe(0);
+      expect(tagsOf(ops.json?.result, 'web/app').map((t) => t.tag)).toEqual(['1']);
+      // A login that may not read the catalog is told so, not asked for credentials again.
+      const dev = await eectl(['registry', 'ls'], {
+        EECTL_REGISTRY_USERNAME: 'dev',
+        EECTL_REGISTRY_PASSWORD: PASSWORDS.dev,
+      });
+      expect(dev.code).not.toBe(0);
+      expect(JSON.stringify(dev.json?.error)).toMatch(/catalog is for admins only/);
+    });
+
+    it('prunes by rule with no login here: --dry-run deletes nothing; then the tag outside the rule goes', async () => {
+      const doc = parse(readFileSync(file, 'utf8')) as { spec: { registry: Record<string, unknown> } };
+      doc.spec.registry.retention = [{ repository: 'web/*', keep: { matching: 'keep*' } }];
+      writeFileSync(file, stringify(doc));
+      const dry = await eectl(['registry', 'prune', '--dry-run']);
+      expect(dry.code, `${dry.stderr}\n${JSON.stringify(dry.json?.error)}`).toBe(0);
+      const plan = (dry.json?.result as RegistryPruneResult).repositories;
+      expect(plan.map((r) => [r.repository, r.tags.map((t) => `${t.tag}:${t.keep}`)])).toEqual([
+        ['web/app', ['1:false']],
+      ]);
+      expect(tagsOf((await eectl(['registry', 'ls', 'web/app'])).json?.result, 'web/app')).toHaveLength(1);
+      const pruned = await eectl(['registry', 'prune', '--yes']);
+      expect(pruned.code, `${pruned.stderr}\n${JSON.stringify(pruned.json?.error)}`).toBe(0);
+      expect((pruned.json?.result as RegistryPruneResult).prunedTags).toBe(1);
+      const after = await eectl(['registry', 'ls']);
+      expect(tagsOf(after.json?.result, 'web/app')).toEqual([]);
+      expect(tagsOf(after.json?.result, 'api/base').map((t) => t.tag)).toEqual(['1']);
+    });
+
+    it('collects garbage (read-only and back under token auth): pulls and pushes work after it', async () => {
+      const gc = await eectl(['registry', 'gc', '--yes']);
+      expect(gc.code, `${gc.stderr}\n${JSON.stringify(gc.json?.error)}`).toBe(0);
+      const result = gc.json?.result as RegistryGcResult;
+      expect(result.replicas).toBe(1);
+      expect(result.changes.map((c) => c.description)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^roll eectl-registry back to read-write/)]),
+      );
+      expect((await login('dev', PASSWORDS.dev)).code).toBe(0);
+      const pulled = await pull('api/base:1');
+      expect(pulled.code, pulled.stderr).toBe(0);
+      const pushed = await push('web/app:2');
+      expect(pushed.code, pushed.stderr).toBe(0);
     });
   });
 

@@ -65,7 +65,8 @@ export async function startDistribution(options: {
     [
       'version: 0.1',
       'log: { level: info }',
-      `storage: { filesystem: { rootdirectory: ${JSON.stringify(join(options.dir, 'storage'))} } }`,
+      // Deletes on, as eectl configures its registry (registry/config-file.ts): prune deletes by digest.
+      `storage: { filesystem: { rootdirectory: ${JSON.stringify(join(options.dir, 'storage'))} }, delete: { enabled: true } }`,
       'http:',
       ...listen,
       'auth:',

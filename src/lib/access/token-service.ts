@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,7 +13,9 @@ import {
   REGISTRY_LOGINS_FILE,
   SERVER_CERT_FILE,
   SERVER_KEY_FILE,
+  TOKEN_SERVICE_NAME,
   TOKEN_SIGNING_KEY_FILE,
+  TOKEN_UNIT_NAME,
 } from './paths.js';
 import { certificateIdentity, parsePolicy, Reloading } from './plugin.js';
 import { parseTrustBundle } from '../pki/trust-bundle.js';
@@ -21,6 +24,7 @@ import {
   decideScopes,
   formatScope,
   parseScopes,
+  validRepositoryName,
   type RegistryAccess,
 } from './registry-scopes.js';
 import { signRegistryToken } from './registry-token.js';
@@ -32,6 +36,10 @@ import { signRegistryToken } from './registry-token.js';
  * file user (bcrypt hash), a directory user (an LDAP bind as their DN) or a client certificate of the
  * cluster CA; what they get is decided by registry-scopes.ts from the access policy. Every token issued
  * or refused is one JSON line on stdout (journald): the audit log.
+ *
+ * Run once as `node token-service.js check` or `… mint` (root over SSH, the request on stdin) it answers
+ * one question and exits: `mint` is how eectl gets its own short tokens (mintFromStdin): the signing key
+ * never leaves the manager.
  */
 
 /** File users' registry password hashes, as install writes them (root, 0600). */
@@ -124,11 +132,16 @@ type Authentication =
   | { user: PolicyUser; method: LoginMethod }
   | { refused: string; status: number; method: LoginMethod; user?: string };
 
+/** How eectl's own tokens are asked for: `token-service.js mint`, run as root over SSH. */
+export const MINT_LOGIN = 'root over ssh';
+
 /** One audit line: a token issued or refused. */
 export function tokenAuditLine(entry: {
   user: string;
-  method: LoginMethod;
+  method: LoginMethod | typeof MINT_LOGIN;
   remote: string;
+  /** The request's method and path; default GET /token (the HTTPS service). */
+  request?: { method: string; path: string };
   asked: readonly string[];
   granted: readonly RegistryAccess[];
   allow: boolean;
@@ -138,8 +151,8 @@ export function tokenAuditLine(entry: {
   return JSON.stringify({
     time: (entry.now ?? new Date()).toISOString(),
     user: entry.user,
-    method: 'GET',
-    path: '/token',
+    method: entry.request?.method ?? 'GET',
+    path: entry.request?.path ?? '/token',
     resource: 'registry token',
     action: `token (${entry.method})`,
     auth: entry.method,
@@ -447,6 +460,148 @@ export function checkScopesFromStdin(input: string, policyFile = POLICY_FILE): u
   return { user: req.user, tokenAuth: true, known, decisions };
 }
 
+/** How long eectl's own tokens live (`mint`), whatever the policy's expiry. */
+export const MINT_SECONDS = 60;
+/** What eectl's own tokens may carry: the catalog, and pull and delete of repositories. Never push. */
+const MINT_ACTIONS: Record<string, readonly string[]> = { registry: ['*'], repository: ['pull', 'delete'] };
+/** Who asks: `eectl-admin@<the user on eectl's machine>`. */
+export const MINT_SUBJECT = /^eectl-admin@[A-Za-z0-9._-]{1,64}$/;
+const MINT_MAX_INPUT = 16 * 1024;
+const MINT_MAX_SCOPES = 16;
+const MINT_MAX_SCOPE_LENGTH = 512;
+
+/** What `mint` answers: a token, or why not; either way exactly one audit line. */
+export type MintOutcome =
+  | { allow: true; token: string; expiresIn: number; audit: string }
+  | { allow: false; reason: string; audit: string };
+
+/**
+ * `node token-service.js mint`: a token for eectl itself (`registry ls`, `registry prune` with no registry
+ * login on eectl's machine), signed here with this manager's key, which never leaves it. The request on
+ * stdin is `{"service": …, "subject": "eectl-admin@<user>", "scopes": ["registry:catalog:*", …]}`; only
+ * this registry's service, the catalog and pull and delete of valid repository names are admitted, and
+ * a request asking for anything else (push, `*` on a repository, another resource) is refused whole.
+ * The token lives MINT_SECONDS.
+ */
+export function mintFromStdin(
+  input: string,
+  files: { policyFile?: string; keyFile?: string } = {},
+  now: Date = new Date(),
+): MintOutcome {
+  let user = '(unknown)';
+  let asked: string[] = [];
+  const audit = (allow: boolean, reason: string, granted: RegistryAccess[] = []) =>
+    tokenAuditLine({
+      user,
+      method: MINT_LOGIN,
+      remote: 'ssh',
+      request: { method: 'SSH', path: 'mint' },
+      asked,
+      granted,
+      allow,
+      reason,
+      now,
+    });
+  const refuse = (reason: string): MintOutcome => ({ allow: false, reason, audit: audit(false, reason) });
+  if (input.length > MINT_MAX_INPUT) return refuse(`the request is over ${MINT_MAX_INPUT} bytes`);
+  let req: unknown;
+  try {
+    req = JSON.parse(input);
+  } catch {
+    return refuse('the request is not JSON');
+  }
+  if (typeof req !== 'object' || req === null || Array.isArray(req))
+    return refuse('the request is not an object');
+  const { service, subject, scopes, ...rest } = req as Record<string, unknown>;
+  if (Object.keys(rest).length > 0)
+    return refuse(`unknown fields: ${Object.keys(rest).slice(0, 5).join(', ')}`);
+  if (typeof subject !== 'string' || !MINT_SUBJECT.test(subject))
+    return refuse('the subject is not eectl-admin@<user>');
+  user = subject;
+  if (
+    !Array.isArray(scopes) ||
+    scopes.length > MINT_MAX_SCOPES ||
+    !scopes.every((s): s is string => typeof s === 'string' && s.length <= MINT_MAX_SCOPE_LENGTH)
+  )
+    return refuse(`scopes must be a list of at most ${MINT_MAX_SCOPES} strings`);
+  asked = scopes;
+  let policy: AccessPolicy;
+  try {
+    policy = parsePolicy(readFileSync(files.policyFile ?? POLICY_FILE, 'utf8'));
+  } catch (error) {
+    return refuse(`no access policy on this manager (fail closed): ${(error as Error).message}`);
+  }
+  const rules = policy.registry;
+  if (!rules) return refuse('no registry rules in the access policy on this manager (fail closed)');
+  if (service !== rules.service) return refuse(`service ${JSON.stringify(service)} is not ${rules.service}`);
+  const access: RegistryAccess[] = [];
+  for (const scope of scopes) {
+    const parsed = parseScopes([scope]);
+    const a = parsed[0];
+    const admitted =
+      parsed.length === 1 &&
+      a !== undefined &&
+      a.class === undefined &&
+      (a.type === 'registry'
+        ? a.name === 'catalog'
+        : a.type === 'repository' && validRepositoryName(a.name)) &&
+      a.actions.length > 0 &&
+      a.actions.every((x) => MINT_ACTIONS[a.type]?.includes(x) === true);
+    if (!admitted)
+      return refuse(`${JSON.stringify(scope)}: eectl's own tokens carry only the catalog, pull and delete`);
+    access.push(...parseScopes([scope]));
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readFileSync(files.keyFile ?? TOKEN_SIGNING_KEY_FILE));
+  } catch {
+    return refuse('no token-signing key on this manager (fail closed)');
+  }
+  const merged = parseScopes(access.map(formatScope));
+  const issued = signRegistryToken({
+    key,
+    issuer: rules.issuer,
+    audience: rules.service,
+    subject,
+    access: merged,
+    expirySeconds: MINT_SECONDS,
+    now,
+  });
+  return {
+    allow: true,
+    token: issued.token,
+    expiresIn: issued.expiresIn,
+    audit: audit(true, "eectl's own token (catalog, pull, delete)", merged),
+  };
+}
+
+/**
+ * The audit line of `mint` into the journal beside the service's own (`journalctl -u eectl-token`, what
+ * `eectl access log` reads): root's entry about the unit (OBJECT_SYSTEMD_UNIT, trusted with _UID=0).
+ */
+function journalAudit(line: string): void {
+  const r = spawnSync('logger', ['--journald'], {
+    input: `MESSAGE=${line}\nSYSLOG_IDENTIFIER=${TOKEN_SERVICE_NAME}\nOBJECT_SYSTEMD_UNIT=${TOKEN_UNIT_NAME}\n`,
+    timeout: 10_000,
+  });
+  if (r.status !== 0) {
+    throw new Error(
+      `could not write the audit line to the journal (logger --journald: ${r.error?.message ?? r.stderr.toString().trim()}): no token`,
+    );
+  }
+}
+
+async function readStdin(limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of process.stdin) {
+    size += (c as Buffer).length;
+    if (size > limit) return '\u0000'.repeat(limit + 1);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'check') {
     const chunks: Buffer[] = [];
@@ -454,6 +609,18 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify(checkScopesFromStdin(Buffer.concat(chunks).toString('utf8')))}\n`);
     return;
   }
+  if (argv[0] === 'mint') {
+    const outcome = mintFromStdin(await readStdin(MINT_MAX_INPUT));
+    journalAudit(outcome.audit);
+    if (!outcome.allow) {
+      process.stderr.write(`eectl-token: refused: ${outcome.reason}\n`);
+      process.exit(3);
+    }
+    process.stdout.write(`${JSON.stringify({ token: outcome.token, expires_in: outcome.expiresIn })}\n`);
+    return;
+  }
+  if (argv.length > 0 && argv[0] !== '--port')
+    throw new Error(`${argv[0]}: not a mode (check, mint, --port N)`);
   const portAt = argv.indexOf('--port');
   const port = Number(portAt >= 0 ? argv[portAt + 1] : 5444);
   if (!Number.isInteger(port) || port < 1 || port > 65535)

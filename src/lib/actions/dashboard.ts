@@ -6,6 +6,7 @@ import { EngineApi, readClientBundle, type ClientTls } from '../engine-api/clien
 import { ClusterCollector } from '../dashboard/collector.js';
 import { fullControlPermissions, type PermissionsSource } from '../dashboard/permissions.js';
 import { policyPermissions } from '../dashboard/policy-permissions.js';
+import { RegistryReader } from '../dashboard/registry-reader.js';
 import { CERT_BACKDATE_MS } from '../access/paths.js';
 import { dashboardApp, startDashboardServer } from '../dashboard/server.js';
 import { AccessTokens } from '../dashboard/token.js';
@@ -192,6 +193,14 @@ export async function startDashboard(
     bundleDir: dir,
     user: { name: user, issuedAt },
     permissions: options.permissions ?? dashboardPermissions(options.config, options.file, api),
+    ...(options.config.spec.hosts.some((h) => h.role === 'registry') && {
+      registry: new RegistryReader({
+        config: options.config,
+        user,
+        file: options.file ?? 'the cluster file',
+        log: options.log,
+      }),
+    }),
     log: options.log,
   });
   const server = await startDashboardServer(app, options.listen, options.port).catch((error: unknown) => {

@@ -18,7 +18,7 @@ import {
   type RegistryGcContext,
 } from '../phases/registry-gc.js';
 import {
-  keptAdminPassword,
+  keptLogin,
   registryPruneDeletePhase,
   registryPrunePlanPhase,
   type RegistryPruneContext,
@@ -126,16 +126,16 @@ export interface RegistryListOptions {
 
 /**
  * `eectl registry ls`: repositories, tags, digests, sizes and trusted signatures, through the registry's
- * API. Read-only: no lock. A manager is reached only for the kept admin password, when this machine has
- * no registry login.
+ * API. Read-only: no lock. A manager is reached only for what it keeps to log in with (keptLogin), when
+ * this machine has no registry login.
  */
 export async function registryList(options: RegistryListOptions): Promise<RegistryListResult> {
   const { config, log } = options;
-  const adminPassword = async () => {
+  const kept = async () => {
     const ctx = readOnlyManagerContext(config, (spec) => options.session.connect(spec), log);
-    return keptAdminPassword(await reachManagers(ctx));
+    return keptLogin(config, await reachManagers(ctx));
   };
-  const { client, registry } = await clusterRegistryClient(config, log, adminPassword);
+  const { client, registry } = await clusterRegistryClient(config, log, kept);
   const repositories = await readRegistry(client, trustedKeys(config), options.repository);
   return { cluster: config.metadata.name, registry, repositories };
 }

@@ -16,6 +16,7 @@ import type {
   DashboardUser,
   PermissionsSource,
 } from './permissions.js';
+import type { RegistrySource } from './registry-reader.js';
 import { TOKEN_COOKIE, tokenFromCookie, type AccessTokens } from './token.js';
 
 /** The page's files, shipped with the package (package.json "files"): no build step, nothing fetched. */
@@ -48,6 +49,8 @@ export interface DashboardServerOptions {
   bundleDir: string;
   user: DashboardUser;
   permissions: PermissionsSource;
+  /** The Registry page's source: only repositories the user may pull (registry-reader.ts). */
+  registry?: RegistrySource;
   log: Logger;
   /** Sent as an SSE comment when nothing changed, so proxies and browsers keep the stream open. */
   keepAliveMs?: number;
@@ -99,6 +102,13 @@ export function dashboardApp(options: DashboardServerOptions): Hono {
     return { snapshot, user: options.user, permissions: await permissionsNow() };
   };
   app.get('/api/state', async (c) => c.json(await state()));
+
+  // Asked by the Registry page when it is shown, not on every round of the live stream: it costs more.
+  app.get('/api/registry', async (c) =>
+    options.registry
+      ? c.json(await options.registry.page())
+      : c.json({ ok: false, message: 'this dashboard reads no registry' }, 404),
+  );
 
   app.get('/api/stream', (c) =>
     streamSSE(c, async (stream) => {

@@ -101,9 +101,9 @@ export class RegistryClient {
     return { digest, mediaType, body: reply.body };
   }
 
-  /** Every repository of the registry (`/v2/_catalog`, followed page by page). */
-  async catalog(): Promise<string[]> {
-    return this.pages('/v2/_catalog?n=1000', 'list the repositories', (b) => b.repositories);
+  /** Every repository of the registry (`/v2/_catalog`, followed page by page; at most `limit` pages). */
+  async catalog(limit?: number): Promise<string[]> {
+    return this.pages('/v2/_catalog?n=1000', 'list the repositories', (b) => b.repositories, limit);
   }
 
   /** Every tag of a repository (`/v2/<name>/tags/list`, page by page); none when the repository is gone. */
@@ -124,10 +124,12 @@ export class RegistryClient {
     first: string,
     what: string,
     pick: (body: { repositories?: string[] | null; tags?: string[] | null }) => string[] | null | undefined,
+    limit?: number,
   ): Promise<string[]> {
     const all: string[] = [];
     let path: string | undefined = first;
     for (let page = 0; path !== undefined; page++) {
+      if (limit !== undefined && page >= limit) break;
       if (page >= 10_000) throw this.error(`${what}: the registry kept sending pages`);
       const reply = await this.send('GET', path);
       if (reply.status === 404 && all.length === 0) return [];
@@ -188,8 +190,11 @@ export class RegistryClient {
   private expect(reply: Reply, statuses: number[], what: string): void {
     if (statuses.includes(reply.status)) return;
     const text = reply.body.toString('utf8').slice(0, 300).trim();
-    const hint =
-      reply.status === 401
+    // Token auth: a token was given and the registry still refuses, so the login may not do this.
+    const insufficient = /error="insufficient_scope"/.test(header(reply, 'www-authenticate') ?? '');
+    const hint = insufficient
+      ? 'The registry login may not do this: the token service granted less than this needs (eectl access log shows why; the catalog is for admins only).'
+      : reply.status === 401
         ? 'Give registry credentials: EECTL_REGISTRY_USERNAME and EECTL_REGISTRY_PASSWORD, or `docker login` to this registry.'
         : reply.status === 403
           ? 'The registry user may not do this.'

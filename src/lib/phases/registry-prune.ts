@@ -1,10 +1,13 @@
+import type { ClusterConfig } from '../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { RegistryClient } from '../images/registry-client.js';
 import type { Phase, PhaseContext } from '../phase/phase.js';
-import { clusterRegistryClient, readRegistry, trustedKeys } from '../registry/catalog.js';
+import { clusterRegistryClient, readRegistry, trustedKeys, type KeptLogin } from '../registry/catalog.js';
+import { mintOnManager, ownTokenSubject } from '../registry/own-token.js';
 import { REGISTRY_ADMIN_PASSWORD_FILE } from '../registry/paths.js';
 import { immutablePattern } from '../registry/gate-rules.js';
 import { keepImmutable, planRetention } from '../registry/retention.js';
+import { tokenAuthSettings } from '../registry/token-auth.js';
 import { addSecret } from '../ui/redact.js';
 import type { PrunedRepository } from '../ui/results/registry.js';
 import type { ManagerContext } from './node-connect.js';
@@ -29,6 +32,22 @@ export async function keptAdminPassword(manager: Host): Promise<string | undefin
 }
 
 /**
+ * What eectl logs in with when this machine has no registry login: under token auth, tokens the manager
+ * mints for each challenge (its token service's `mint` mode, as root over SSH: the signing key never
+ * leaves the manager, and each token is in its audit log); under htpasswd, the admin password the
+ * manager keeps.
+ */
+export async function keptLogin(config: ClusterConfig, manager: Host): Promise<KeptLogin | undefined> {
+  const settings = tokenAuthSettings(config);
+  if (!settings) {
+    const password = await keptAdminPassword(manager);
+    return password === undefined ? undefined : { kind: 'password', password };
+  }
+  const subject = ownTokenSubject();
+  return { kind: 'token', token: (challenge) => mintOnManager(manager, settings, challenge, subject) };
+}
+
+/**
  * Reads every repository and tag through the registry's API (digests, creation dates, trusted
  * signatures) and decides with the file's retention rules what goes (registry/retention.ts); then asks.
  */
@@ -38,7 +57,7 @@ export const registryPrunePlanPhase: Phase<RegistryPruneContext, 'contact'> = {
   async run(ctx, out) {
     const rules = ctx.config.spec.registry.retention;
     const { client, registry } = await clusterRegistryClient(ctx.config, ctx.log, () =>
-      keptAdminPassword(ctx.contact),
+      keptLogin(ctx.config, ctx.contact),
     );
     ctx.client = client;
     ctx.registry = registry;

@@ -4,7 +4,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { TrustedKey } from '../images/cosign-key.js';
 import { clusterRegistries, imagePolicyFromConfig, registryCredentials } from '../images/cluster-policy.js';
-import { RegistryClient, type RegistryCredentials } from '../images/registry-client.js';
+import { RegistryClient, type BearerChallenge, type RegistryCredentials } from '../images/registry-client.js';
 import { verifyDigest, type Descriptor } from '../images/signatures.js';
 import { CA_CERT_FILE, localPkiDir } from '../pki/paths.js';
 import type { Logger } from '../ui/log.js';
@@ -26,14 +26,22 @@ export function registryEndpoint(config: ClusterConfig): string {
 }
 
 /**
+ * What eectl logs in with when this machine has no registry login, from what the managers keep: the
+ * admin password (htpasswd), or tokens a manager mints for the scope each challenge names (token auth).
+ */
+export type KeptLogin =
+  | { kind: 'password'; password: string }
+  | { kind: 'token'; token: (challenge: BearerChallenge) => Promise<string> };
+
+/**
  * A client of the cluster registry: trusted by this machine's copy of the cluster CA, logged in as
- * EECTL_REGISTRY_USERNAME/PASSWORD or the `docker login` of this machine, else as admin with the
- * password the managers keep (`adminPassword`, read only then; it is registered for redaction there).
+ * EECTL_REGISTRY_USERNAME/PASSWORD or the `docker login` of this machine, else with what the managers
+ * keep (`kept`, read only then; its secrets are registered for redaction there). Without either: anonymous.
  */
 export async function clusterRegistryClient(
   config: ClusterConfig,
   log: Logger,
-  adminPassword?: () => Promise<string | undefined>,
+  kept?: () => Promise<KeptLogin | undefined>,
 ): Promise<{ client: RegistryClient; registry: string }> {
   const registry = registryEndpoint(config);
   const caFile = join(localPkiDir(config.metadata.name), CA_CERT_FILE);
@@ -44,13 +52,21 @@ export async function clusterRegistryClient(
     });
   });
   let credentials: RegistryCredentials | undefined = registryCredentials(registry);
-  if (!credentials && adminPassword) {
-    const password = await adminPassword();
-    if (password) credentials = { username: ADMIN_USER, password };
+  let token: (KeptLogin & { kind: 'token' }) | undefined;
+  if (!credentials && kept) {
+    const login = await kept();
+    if (login?.kind === 'password') credentials = { username: ADMIN_USER, password: login.password };
+    if (login?.kind === 'token') token = login;
   }
-  log.debug(`registry ${registry}: ${credentials ? `as ${credentials.username}` : 'anonymous'}`);
+  const as = credentials ? `as ${credentials.username}` : token ? 'with tokens a manager mints' : 'anonymous';
+  log.debug(`registry ${registry}: ${as}`);
   return {
-    client: new RegistryClient({ registry, ca: [ca], ...(credentials && { credentials }) }),
+    client: new RegistryClient({
+      registry,
+      ca: [ca],
+      ...(credentials && { credentials }),
+      ...(token && { token: token.token }),
+    }),
     registry,
   };
 }
@@ -70,14 +86,19 @@ interface ImageManifest {
 /** A cosign tag: the signature (or attestation) of another image of the repository, listed with it. */
 const COSIGN_TAG = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/;
 
-/** One repository's tags: digest, size, creation date and the trusted signature of each (one read per digest). */
+/**
+ * One repository's tags: digest, size, creation date and the trusted signature of each (one read per
+ * digest). With `maxTags`, only the first that many (by name) are read, and `omittedTags` counts the rest.
+ */
 export async function readRepository(
   client: RegistryClient,
   name: string,
   keys: readonly TrustedKey[],
   concurrency = 4,
+  maxTags?: number,
 ): Promise<RegistryRepository> {
-  const tags = (await client.tags(name)).sort();
+  const all = (await client.tags(name)).sort();
+  const tags = maxTags === undefined ? all : all.slice(0, maxTags);
   const byDigest = new Map<string, Promise<Omit<RegistryTag, 'tag' | 'digest'>>>();
   const read = await mapAll(tags, concurrency, async (tag): Promise<RegistryTag | undefined> => {
     const manifest = await client.manifest(name, tag);
@@ -101,7 +122,12 @@ export async function readRepository(
     }
     return { tag, digest, ...(await byDigest.get(digest)!) };
   });
-  return { name, tags: read.filter((t): t is RegistryTag => t !== undefined) };
+  const omitted = all.length - tags.length;
+  return {
+    name,
+    tags: read.filter((t): t is RegistryTag => t !== undefined),
+    ...(omitted > 0 && { omittedTags: omitted }),
+  };
 }
 
 /** The image's `created` from its config blob; undefined for an index or a config that says none. */

@@ -7,8 +7,10 @@ import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessPolicy } from '../../../src/lib/access/model.js';
 import { signRegistryToken } from '../../../src/lib/access/registry-token.js';
-import { FailureLimiter, serveTokens } from '../../../src/lib/access/token-service.js';
-import { RegistryClient } from '../../../src/lib/images/registry-client.js';
+import { FailureLimiter, mintFromStdin, serveTokens } from '../../../src/lib/access/token-service.js';
+import { clusterSchema } from '../../../src/lib/config/schema.js';
+import { RegistryReader } from '../../../src/lib/dashboard/registry-reader.js';
+import { OCI_MANIFEST, RegistryClient } from '../../../src/lib/images/registry-client.js';
 import {
   createCa,
   issueClientCert,
@@ -16,6 +18,7 @@ import {
   issueTokenSigningCert,
   type CertifiedKey,
 } from '../../../src/lib/pki/certificates.js';
+import { nullLogger } from '../../../src/lib/ui/log.js';
 import { freePort, registryBinary, startDistribution } from '../../helpers/distribution.js';
 import { haveSlapd, startSlapd, type Slapd } from '../../helpers/slapd.js';
 
@@ -239,6 +242,148 @@ describe.runIf(haveSlapd())('the registry token service', () => {
       auth: 'password',
       allow: true,
       granted: ['repository:api/app:pull'],
+    });
+  });
+
+  /** Pushes a one-layer image under `repository:tag` as ops; returns its digest. */
+  const pushImage = async (repository: string, tag: string) => {
+    const ops = new RegistryClient({
+      registry: registry!.address,
+      ca: [ca.certPem],
+      credentials: { username: 'ops', password: 'ops-pw' },
+    });
+    const config = Buffer.from(JSON.stringify({ created: '2026-12-01T00:00:00Z', architecture: 'amd64' }));
+    const layer = Buffer.from(`${repository}:${tag}`);
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: await ops.pushBlob(repository, config),
+        size: config.length,
+      },
+      layers: [
+        {
+          mediaType: 'application/vnd.oci.image.layer.v1.tar',
+          digest: await ops.pushBlob(repository, layer),
+          size: layer.length,
+        },
+      ],
+    };
+    return ops.putManifest(repository, tag, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
+  };
+
+  it("eectl's own tokens (registry ls and prune with no login), minted by the manager's mint mode: the real registry lists, reads and deletes, and refuses a push", async () => {
+    if (!registry) return expect.fail('the sandbox registry image is not on this engine');
+    const digest = await pushImage('web/own', '1');
+    const files = { policyFile: policyFile(), keyFile: join(dir, 'token-key.pem') };
+    const audits: string[] = [];
+    const mint = (request: unknown) => {
+      const outcome = mintFromStdin(JSON.stringify(request), files);
+      audits.push(outcome.audit);
+      return outcome;
+    };
+    const own = new RegistryClient({
+      registry: registry.address,
+      ca: [ca.certPem],
+      token: async (challenge) => {
+        const scopes = (challenge.scope ?? '').split(' ').filter(Boolean);
+        const outcome = mint({ service: challenge.service, subject: 'eectl-admin@tester', scopes });
+        if (!outcome.allow) throw new Error(outcome.reason);
+        return outcome.token;
+      },
+    });
+    expect(await own.catalog()).toContain('web/own');
+    expect(await own.tags('web/own')).toEqual(['1']);
+    expect((await own.manifest('web/own', '1'))?.digest).toBe(digest);
+    // A push asks for push: the manager refuses to mint at all (and says so in its audit log).
+    await expect(own.pushBlob('web/own', Buffer.from('not allowed'))).rejects.toThrow(
+      /only the catalog, pull and delete/,
+    );
+    expect(await own.deleteManifest('web/own', digest)).toBe('deleted');
+    expect(await own.tags('web/own')).toEqual([]);
+    // Every token issued and the refused push are one audit line each, as the HTTPS service writes them.
+    const lines = audits.map(
+      (a) => JSON.parse(a) as { user: string; allow: boolean; path: string; action: string },
+    );
+    expect(lines.length).toBeGreaterThanOrEqual(5);
+    expect(lines.every((l) => l.user === 'eectl-admin@tester' && l.path === 'mint')).toBe(true);
+    expect(lines.filter((l) => !l.allow)).toHaveLength(1);
+    // A registry of another service gets no token of this cluster.
+    expect(mint({ service: 'other', subject: 'eectl-admin@tester', scopes: [] })).toMatchObject({
+      allow: false,
+      reason: expect.stringMatching(/is not eectl-t-registry/) as unknown,
+    });
+  });
+
+  it("the dashboard's Registry page through a login's tokens, one repository after another: only what the viewer may pull", async () => {
+    if (!registry) return expect.fail('the sandbox registry image is not on this engine');
+    await pushImage('web/site', '1');
+    await pushImage('web/site', '2');
+    await pushImage('api/lib', '1');
+    await pushImage('ops/private', '1');
+    await pushImage('webx/lookalike', '1');
+    const cluster = clusterSchema.parse({
+      apiVersion: 'eectl/v1',
+      kind: 'Cluster',
+      metadata: { name: 't' },
+      spec: {
+        hosts: [
+          { address: '127.0.0.1', role: 'manager' },
+          { address: '127.0.0.2', role: 'registry' },
+        ],
+        registry: {
+          auth: { token: {} },
+          namespaces: [
+            { name: 'web', collection: '/Shared/web' },
+            { name: 'api', collection: '/Shared/api', public: true },
+          ],
+        },
+        access: {
+          users: [{ name: 'ops', admin: true }, { name: 'dev' }],
+          teams: [{ name: 'web', members: ['dev'] }],
+          grants: [{ team: 'web', role: 'restrictedControl', collection: '/Shared/web' }],
+        },
+      },
+    });
+    // The catalog needs an admin's login (as `eectl registry ls`); the viewer is dev.
+    const client = new RegistryClient({
+      registry: registry.address,
+      ca: [ca.certPem],
+      credentials: { username: 'ops', password: 'ops-pw' },
+    });
+    const page = await new RegistryReader({
+      config: cluster,
+      user: 'dev',
+      file: 'cluster.yaml',
+      log: nullLogger,
+      client: async () => ({ client, registry: registry!.address }),
+    }).page();
+    expect(page.error).toBeUndefined();
+    const shown = page.repositories.map((r) => `${r.name}:${r.tags.map((t) => t.tag).join(',')}`);
+    expect(shown).toContain('web/site:1,2');
+    expect(shown).toContain('api/lib:1');
+    expect(shown.join(' ')).not.toMatch(/ops\/private|webx/);
+    // A login that may not read the catalog: the page says so, and shows nothing.
+    const devClient = new RegistryClient({
+      registry: registry.address,
+      ca: [ca.certPem],
+      credentials: { username: 'dev', password: 'dev-pw' },
+    });
+    const refused = await new RegistryReader({
+      config: cluster,
+      user: 'dev',
+      file: 'cluster.yaml',
+      log: nullLogger,
+      client: async () => ({ client: devClient, registry: registry!.address }),
+    }).page();
+    expect(refused.repositories).toEqual([]);
+    expect(refused.error?.suggestions.join(' ')).toMatch(/catalog is for admins only/);
+    const tag = page.repositories.find((r) => r.name === 'web/site')!.tags[0]!;
+    expect(tag).toMatchObject({
+      tag: '1',
+      digest: expect.stringMatching(/^sha256:/),
+      size: expect.any(Number),
     });
   });
 

@@ -18,6 +18,8 @@ export interface RegistryTag {
 export interface RegistryRepository {
   name: string;
   tags: RegistryTag[];
+  /** Tags left unread by a bound on the work (the dashboard's); `registry ls` reads every tag. */
+  omittedTags?: number;
 }
 
 /** What `eectl registry ls` reports. */
