@@ -17,6 +17,9 @@ import {
   VENDORED_PACKAGES,
   vendoredPackageRoot,
 } from '../../../src/lib/phases/access.js';
+import { GATE_MODULES } from '../../../src/lib/phases/registry-gate.js';
+import { RELAY_MODULES } from '../../../src/lib/phases/registry-webhooks.js';
+import { WATCHER_MODULES } from '../../../src/lib/phases/ingress-watcher.js';
 import {
   REGISTRY_ADMIN_PASSWORD_FILE,
   REGISTRY_TOKEN_CERT_FILE,
@@ -184,9 +187,17 @@ describe('the image policy install writes into the policy file', () => {
   });
 });
 
-describe('the plugin’s modules are self-contained', () => {
-  it('import only node: built-ins and each other (they are uploaded to the managers as they are)', () => {
-    for (const name of PLUGIN_MODULES) {
+/** Every Node program eectl uploads to hosts, with the modules it uploads and the npm packages it vendors. */
+const PROGRAMS: [string, readonly string[], readonly string[]][] = [
+  ['the authorization plugin and token service', PLUGIN_MODULES, VENDORED_PACKAGES.map((p) => p.name)],
+  ['the ingress watcher', WATCHER_MODULES, []],
+  ['the webhook relay', RELAY_MODULES, []],
+  ['the registry gate', GATE_MODULES, []],
+];
+
+describe.each(PROGRAMS)('the modules of %s are self-contained', (_, modules, vendoredNames) => {
+  it('import only node: built-ins and each other (they are uploaded to the hosts as they are)', () => {
+    for (const name of modules) {
       const source = readFileSync(
         new URL(`../../../src/lib/${name.replace(/\.js$/, '.ts')}`, import.meta.url),
         'utf8',
@@ -201,13 +212,14 @@ describe('the plugin’s modules are self-contained', () => {
       );
       for (const spec of [...specs, ...bare]) {
         const resolved = spec.startsWith('.') ? posix.join(posix.dirname(name), spec) : spec;
-        const vendored = VENDORED_PACKAGES.some((p) => p.name === spec);
-        const ok = spec.startsWith('node:') || PLUGIN_MODULES.includes(resolved) || vendored;
+        const ok = spec.startsWith('node:') || modules.includes(resolved) || vendoredNames.includes(spec);
         expect(ok, `${name} imports ${spec}`).toBe(true);
       }
     }
   });
+});
 
+describe('the plugin and its vendored packages', () => {
   it('vendor npm packages whose uploaded file imports only Node.js built-ins', () => {
     for (const pkg of VENDORED_PACKAGES) {
       const root = vendoredPackageRoot(pkg.name);
