@@ -31,7 +31,13 @@ import { UsageError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { PhaseOutput } from '../phase/phase.js';
 import type { NodeRuntime } from '../access/runtime.js';
-import { nodeProgram, sha256, uploadRuntime, type ProgramFile } from '../converge/node-program.js';
+import {
+  nodeProgram,
+  programUnit,
+  sha256,
+  uploadRuntime,
+  type ProgramFile,
+} from '../converge/node-program.js';
 import { REGISTRY_SERVICE } from '../registry/names.js';
 import { directoryRead } from './identity.js';
 
@@ -73,46 +79,24 @@ export const PLUGIN_MODULES = [
  * Restarted at once when it dies; its stdout (one JSON line per decision) is the audit log in journald.
  */
 export function authzUnit(): string {
-  return managerNodeUnit({
+  return programUnit({
     about: 'the authorization plugin of the engine API on this manager.',
     description: 'eectl authorization plugin for the Docker engine API (docker.authz/1.0)',
     order: 'Before=docker.service',
     execStart: `${AUTHZ_NODE} ${AUTHZ_ENTRY}`,
+    service: AUDITED_SERVICE,
     wantedBy: 'multi-user.target docker.service',
   });
 }
 
-/**
- * A unit of the Node runtime eectl keeps on managers (the plugin, the token service): restarted at once
- * when it dies, however often; no journald rate limit, since its stdout is an audit log.
- */
-function managerNodeUnit(unit: {
-  about: string;
-  description: string;
-  order: string;
-  execStart: string;
-  wantedBy: string;
-}): string {
-  return [
-    `# Written by eectl: ${unit.about}`,
-    '[Unit]',
-    `Description=${unit.description}`,
-    unit.order,
-    'StartLimitIntervalSec=0',
-    '',
-    '[Service]',
-    `ExecStart=${unit.execStart}`,
-    'Restart=always',
-    'RestartSec=1',
-    'LogRateLimitIntervalSec=0',
-    'NoNewPrivileges=yes',
-    'ProtectHome=yes',
-    '',
-    '[Install]',
-    `WantedBy=${unit.wantedBy}`,
-    '',
-  ].join('\n');
-}
+/** The restart and logging of the managers' programs: no journald rate limit, since their stdout is an audit log. */
+const AUDITED_SERVICE = [
+  'Restart=always',
+  'RestartSec=1',
+  'LogRateLimitIntervalSec=0',
+  'NoNewPrivileges=yes',
+  'ProtectHome=yes',
+];
 
 /**
  * The npm packages the token service imports, each one self-contained ESM file with only node: built-ins
@@ -128,12 +112,12 @@ export const VENDORED_PACKAGES = [
  * once when it dies; its stdout (one JSON line per token issued or refused) is its audit log in journald.
  */
 export function tokenUnit(port: number): string {
-  return managerNodeUnit({
+  return programUnit({
     about: 'the registry token service on this manager (registry.auth.token).',
     description: 'eectl registry token service (Distribution token authentication)',
     order: 'After=network-online.target',
     execStart: `${AUTHZ_NODE} ${TOKEN_ENTRY} --port ${port}`,
-    wantedBy: 'multi-user.target',
+    service: AUDITED_SERVICE,
   });
 }
 

@@ -20,7 +20,17 @@ import { keyMatchesCert } from '../pki/keys.js';
 import { addSecret } from '../ui/redact.js';
 import { clusterCaKey } from './registry-plan.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
-import { nodeProgram, uploadRuntime, type NodeProgram } from '../converge/node-program.js';
+import {
+  CONFINED_SERVICE,
+  installedManifest,
+  systemUserArgv,
+  installProgram,
+  nodeProgram,
+  programUnit,
+  startProgram,
+  type NodeProgram,
+  type ProgramPlace,
+} from '../converge/node-program.js';
 
 /**
  * The watcher's modules by their path under dist/lib, uploaded as they are into the same folders under
@@ -40,32 +50,21 @@ export const WATCHER_MODULES = [
  * sight.
  */
 export function watcherUnit(): string {
-  return [
-    '# Written by eectl: routes HTTP ingress from service labels (reads services, rolls eectl-ingress-sync).',
-    '[Unit]',
-    'Description=eectl ingress watcher',
-    'After=docker.service',
-    'StartLimitIntervalSec=0',
-    '',
-    '[Service]',
-    `ExecStart=${WATCHER_NODE} ${WATCHER_ENTRY}`,
-    // Its own user, no capability, no engine socket: it reaches the engine only through the API's TLS
-    // port with its certificate, where the authorization plugin admits its own requests alone.
-    `User=${WATCHER_USER}`,
-    `Group=${WATCHER_USER}`,
-    'CapabilityBoundingSet=',
-    'InaccessiblePaths=-/run/docker.sock -/var/run/docker.sock -/run/containerd -/etc/eectl/pki',
-    'PrivateTmp=yes',
-    'Restart=always',
-    'RestartSec=1',
-    'NoNewPrivileges=yes',
-    'ProtectHome=yes',
-    'ProtectSystem=strict',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+  return programUnit({
+    about: 'routes HTTP ingress from service labels (reads services, rolls eectl-ingress-sync).',
+    description: 'eectl ingress watcher',
+    order: 'After=docker.service',
+    execStart: `${WATCHER_NODE} ${WATCHER_ENTRY}`,
+    service: [
+      // Its own user, no capability, no engine socket: it reaches the engine only through the API's TLS
+      // port with its certificate, where the authorization plugin admits its own requests alone.
+      `User=${WATCHER_USER}`,
+      `Group=${WATCHER_USER}`,
+      'CapabilityBoundingSet=',
+      'InaccessiblePaths=-/run/docker.sock -/var/run/docker.sock -/run/containerd -/etc/eectl/pki',
+      ...CONFINED_SERVICE,
+    ],
+  });
 }
 
 function watcherPlan(): Promise<NodeProgram> {
@@ -150,17 +149,7 @@ async function ensureIdentity(ctx: ClusterContext, host: Host, identity: Watcher
     `give the ingress watcher its own user and client certificate (${why})`,
     async () => {
       if (!hasUser) {
-        await host.sudo([
-          'useradd',
-          '--system',
-          '--user-group',
-          '--no-create-home',
-          '--home-dir',
-          '/nonexistent',
-          '--shell',
-          '/usr/sbin/nologin',
-          WATCHER_USER,
-        ]);
+        await host.sudo(systemUserArgv(WATCHER_USER));
       }
       await host.sudo(['install', '-d', '-m', '0750', '-o', 'root', '-g', WATCHER_USER, WATCHER_PKI_DIR]);
       if (problem) {
@@ -186,27 +175,19 @@ async function deployWatcher(
   plan: NodeProgram,
   identity: WatcherIdentity,
 ): Promise<void> {
-  const installed = (await host.conn.readFile(WATCHER_MANIFEST))?.toString('utf8');
+  const installed = await installedManifest(host, WATCHER_PLACE);
   const renewed = await ensureIdentity(ctx, host, identity);
-  const fresh = installed !== plan.manifest;
-  if (fresh) {
-    await ctx.changes.apply(host, `install the ingress watcher in ${WATCHER_DIR}`, async () => {
-      await host.sudo(['install', '-d', '-m', '0755', WATCHER_DIR, `${WATCHER_DIR}/ingress`]);
-      const oldNode = installed && (JSON.parse(installed) as { node?: string }).node;
-      if (oldNode !== plan.runtime.sha256) await uploadRuntime(host, plan.runtime, WATCHER_NODE);
-      for (const f of plan.files) await host.conn.upload(f.path, f.content, { mode: 0o644, sudo: true });
-      await host.sudo(['systemctl', 'daemon-reload']);
-      await host.sudo(['systemctl', 'enable', WATCHER_UNIT_NAME]);
-    });
-  }
-  if (ctx.changes.dryRun) return;
-  const active =
-    (await host.exec(['systemctl', 'is-active', WATCHER_UNIT_NAME], { check: false })).stdout.trim() ===
-    'active';
-  if (fresh || renewed || !active) {
-    await ctx.changes.apply(host, `${active ? 'restart' : 'start'} ${WATCHER_UNIT_NAME}`, () =>
-      host.sudo(['systemctl', active ? 'restart' : 'start', WATCHER_UNIT_NAME]),
-    );
-  }
-  if (fresh) await host.conn.upload(WATCHER_MANIFEST, plan.manifest, { mode: 0o644, sudo: true });
+  const fresh = await installProgram(ctx, host, plan, WATCHER_PLACE, installed);
+  await startProgram(ctx, host, plan, WATCHER_PLACE, { fresh, changed: renewed });
 }
+
+const WATCHER_PLACE: ProgramPlace = {
+  what: 'the ingress watcher',
+  dirs: [
+    [WATCHER_DIR, '0755'],
+    [`${WATCHER_DIR}/ingress`, '0755'],
+  ],
+  node: WATCHER_NODE,
+  manifest: WATCHER_MANIFEST,
+  unit: WATCHER_UNIT_NAME,
+};

@@ -16,7 +16,16 @@ import {
 } from '../registry/gate-paths.js';
 import { REGISTRY_CERT_FILE, REGISTRY_KEY_FILE } from '../registry/paths.js';
 import type { RegistryPlan } from '../registry/plan.js';
-import { nodeProgram, uploadRuntime, type NodeProgram } from '../converge/node-program.js';
+import {
+  CONFINED_SERVICE,
+  installedManifest,
+  installProgram,
+  nodeProgram,
+  programUnit,
+  startProgram,
+  type NodeProgram,
+  type ProgramPlace,
+} from '../converge/node-program.js';
 
 /**
  * The gate's modules by their path under dist/lib, uploaded as they are into the same folders under
@@ -35,29 +44,18 @@ export const GATE_MODULES = [
  * the port (the rollout to the socket is under way) it fails to listen and systemd starts it again.
  */
 export function gateUnit(): string {
-  return [
-    '# Written by eectl: the registry port, in front of Distribution (registry.immutable in cluster.yaml).',
-    '[Unit]',
-    'Description=eectl registry gate (immutable tags)',
-    'After=network-online.target docker.service',
-    'StartLimitIntervalSec=0',
-    '',
-    '[Service]',
-    `ExecStart=${GATE_NODE} ${GATE_ENTRY}`,
-    'CapabilityBoundingSet=CAP_NET_BIND_SERVICE',
-    'AmbientCapabilities=CAP_NET_BIND_SERVICE',
-    'InaccessiblePaths=-/run/docker.sock -/var/run/docker.sock -/run/containerd -/etc/eectl/pki',
-    'PrivateTmp=yes',
-    'Restart=always',
-    'RestartSec=1',
-    'NoNewPrivileges=yes',
-    'ProtectHome=yes',
-    'ProtectSystem=strict',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+  return programUnit({
+    about: 'the registry port, in front of Distribution (registry.immutable in cluster.yaml).',
+    description: 'eectl registry gate (immutable tags)',
+    order: 'After=network-online.target docker.service',
+    execStart: `${GATE_NODE} ${GATE_ENTRY}`,
+    service: [
+      'CapabilityBoundingSet=CAP_NET_BIND_SERVICE',
+      'AmbientCapabilities=CAP_NET_BIND_SERVICE',
+      'InaccessiblePaths=-/run/docker.sock -/var/run/docker.sock -/run/containerd -/etc/eectl/pki',
+      ...CONFINED_SERVICE,
+    ],
+  });
 }
 
 /** The gate's settings file: the registry's port, Distribution's socket and the patterns. */
@@ -103,30 +101,23 @@ async function deployGate(ctx: ClusterContext, host: Host, plan: NodeProgram): P
       () => host.sudo(['install', '-d', '-m', '0700', '-o', 'root', '-g', 'root', REGISTRY_SOCKET_DIR]),
     );
   }
-  const installed = (await host.conn.readFile(GATE_MANIFEST))?.toString('utf8');
-  const fresh = installed !== plan.manifest;
-  if (fresh) {
-    await ctx.changes.apply(host, `install the registry gate (immutable tags) in ${GATE_DIR}`, async () => {
-      await host.sudo(['install', '-d', '-m', '0755', GATE_DIR, `${GATE_DIR}/registry`]);
-      await host.sudo(['install', '-d', '-m', '0700', GATE_CONFIG_DIR]);
-      const oldNode = installed && (JSON.parse(installed) as { node?: string }).node;
-      if (oldNode !== plan.runtime.sha256) await uploadRuntime(host, plan.runtime, GATE_NODE);
-      for (const f of plan.files) await host.conn.upload(f.path, f.content, { mode: f.mode, sudo: true });
-      await host.sudo(['systemctl', 'daemon-reload']);
-      await host.sudo(['systemctl', 'enable', GATE_UNIT_NAME]);
-    });
-  }
-  if (ctx.changes.dryRun) return;
-  const active =
-    (await host.exec(['systemctl', 'is-active', GATE_UNIT_NAME], { check: false })).stdout.trim() ===
-    'active';
-  if (fresh || !active) {
-    await ctx.changes.apply(host, `${active ? 'restart' : 'start'} ${GATE_UNIT_NAME}`, () =>
-      host.sudo(['systemctl', active ? 'restart' : 'start', GATE_UNIT_NAME]),
-    );
-  }
-  if (fresh) await host.conn.upload(GATE_MANIFEST, plan.manifest, { mode: 0o644, sudo: true });
+  const installed = await installedManifest(host, GATE_PLACE);
+  const fresh = await installProgram(ctx, host, plan, GATE_PLACE, installed);
+  await startProgram(ctx, host, plan, GATE_PLACE, { fresh, changed: false });
 }
+
+const GATE_PLACE: ProgramPlace = {
+  what: 'the registry gate (immutable tags)',
+  dirs: [
+    [GATE_DIR, '0755'],
+    [`${GATE_DIR}/registry`, '0755'],
+    // Its settings and the registry's key: root only.
+    [GATE_CONFIG_DIR, '0700'],
+  ],
+  node: GATE_NODE,
+  manifest: GATE_MANIFEST,
+  unit: GATE_UNIT_NAME,
+};
 
 async function removeGate(ctx: ClusterContext, host: Host): Promise<void> {
   const present = (await host.exec(['test', '-e', GATE_UNIT], { check: false })).code === 0;

@@ -16,7 +16,17 @@ import {
   RELAY_USER,
 } from '../webhooks/names.js';
 import type { RelaySettings } from '../webhooks/relay.js';
-import { nodeProgram, uploadRuntime, type NodeProgram } from '../converge/node-program.js';
+import {
+  CONFINED_SERVICE,
+  installedManifest,
+  systemUserArgv,
+  installProgram,
+  nodeProgram,
+  programUnit,
+  startProgram,
+  type NodeProgram,
+  type ProgramPlace,
+} from '../converge/node-program.js';
 import { registryHosts } from './registry-plan.js';
 
 /** The relay's modules by their path under dist/lib (they import only node: built-ins and each other). */
@@ -27,32 +37,21 @@ export const RELAY_MODULES = ['webhooks/relay.js', 'webhooks/sign.js', 'webhooks
  * StateDirectory (the counters), and the engine's socket and eectl's key folders are out of its sight.
  */
 export function relayUnit(): string {
-  return [
-    "# Written by eectl: signs the registry's notifications and forwards them to spec.registry.notifications.",
-    '[Unit]',
-    'Description=eectl webhook relay',
-    'After=network-online.target',
-    'StartLimitIntervalSec=0',
-    '',
-    '[Service]',
-    `ExecStart=${RELAY_NODE} ${RELAY_ENTRY}`,
-    `User=${RELAY_USER}`,
-    `Group=${RELAY_USER}`,
-    `StateDirectory=${RELAY_STATE_DIR.slice('/var/lib/'.length)}`,
-    'StateDirectoryMode=0755',
-    'CapabilityBoundingSet=',
-    'InaccessiblePaths=-/run/docker.sock -/var/run/docker.sock -/run/containerd -/etc/eectl/pki -/etc/eectl/registry',
-    'PrivateTmp=yes',
-    'Restart=always',
-    'RestartSec=1',
-    'NoNewPrivileges=yes',
-    'ProtectHome=yes',
-    'ProtectSystem=strict',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+  return programUnit({
+    about: "signs the registry's notifications and forwards them to spec.registry.notifications.",
+    description: 'eectl webhook relay',
+    order: 'After=network-online.target',
+    execStart: `${RELAY_NODE} ${RELAY_ENTRY}`,
+    service: [
+      `User=${RELAY_USER}`,
+      `Group=${RELAY_USER}`,
+      `StateDirectory=${RELAY_STATE_DIR.slice('/var/lib/'.length)}`,
+      'StateDirectoryMode=0755',
+      'CapabilityBoundingSet=',
+      'InaccessiblePaths=-/run/docker.sock -/var/run/docker.sock -/run/containerd -/etc/eectl/pki -/etc/eectl/registry',
+      ...CONFINED_SERVICE,
+    ],
+  });
 }
 
 interface RelayPlan extends NodeProgram {
@@ -89,34 +88,14 @@ export const registryWebhooksPhase: Phase<ClusterContext> = {
 };
 
 async function deployRelay(ctx: ClusterContext, host: Host, plan: RelayPlan): Promise<void> {
-  const installed = (await host.conn.readFile(RELAY_MANIFEST))?.toString('utf8');
-  const fresh = installed !== plan.manifest;
+  const installed = await installedManifest(host, RELAY_PLACE);
   const hasUser = (await host.exec(['id', '-u', RELAY_USER], { check: false })).code === 0;
   if (!hasUser) {
     await ctx.changes.apply(host, `add the system user ${RELAY_USER} for the webhook relay`, () =>
-      host.sudo([
-        'useradd',
-        '--system',
-        '--user-group',
-        '--no-create-home',
-        '--home-dir',
-        '/nonexistent',
-        '--shell',
-        '/usr/sbin/nologin',
-        RELAY_USER,
-      ]),
+      host.sudo(systemUserArgv(RELAY_USER)),
     );
   }
-  if (fresh) {
-    await ctx.changes.apply(host, `install the webhook relay in ${RELAY_DIR}`, async () => {
-      await host.sudo(['install', '-d', '-m', '0755', RELAY_DIR, `${RELAY_DIR}/webhooks`]);
-      const oldNode = installed && (JSON.parse(installed) as { node?: string }).node;
-      if (oldNode !== plan.runtime.sha256) await uploadRuntime(host, plan.runtime, RELAY_NODE);
-      for (const f of plan.files) await host.conn.upload(f.path, f.content, { mode: 0o644, sudo: true });
-      await host.sudo(['systemctl', 'daemon-reload']);
-      await host.sudo(['systemctl', 'enable', RELAY_UNIT_NAME]);
-    });
-  }
+  const fresh = await installProgram(ctx, host, plan, RELAY_PLACE, installed);
   const have = (await host.conn.readFile(RELAY_SETTINGS, { sudo: true }))?.toString('utf8');
   addSecret(have);
   const settingsChanged = have !== plan.settings;
@@ -134,17 +113,19 @@ async function deployRelay(ctx: ClusterContext, host: Host, plan: RelayPlan): Pr
       },
     );
   }
-  if (ctx.changes.dryRun) return;
-  const active =
-    (await host.exec(['systemctl', 'is-active', RELAY_UNIT_NAME], { check: false })).stdout.trim() ===
-    'active';
-  if (fresh || settingsChanged || !active) {
-    await ctx.changes.apply(host, `${active ? 'restart' : 'start'} ${RELAY_UNIT_NAME}`, () =>
-      host.sudo(['systemctl', active ? 'restart' : 'start', RELAY_UNIT_NAME]),
-    );
-  }
-  if (fresh) await host.conn.upload(RELAY_MANIFEST, plan.manifest, { mode: 0o644, sudo: true });
+  await startProgram(ctx, host, plan, RELAY_PLACE, { fresh, changed: settingsChanged });
 }
+
+const RELAY_PLACE: ProgramPlace = {
+  what: 'the webhook relay',
+  dirs: [
+    [RELAY_DIR, '0755'],
+    [`${RELAY_DIR}/webhooks`, '0755'],
+  ],
+  node: RELAY_NODE,
+  manifest: RELAY_MANIFEST,
+  unit: RELAY_UNIT_NAME,
+};
 
 /** A relay from an earlier file with webhooks: stopped, disabled, and its secrets removed. */
 async function retireRelay(ctx: ClusterContext, host: Host): Promise<void> {
