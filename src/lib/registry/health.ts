@@ -55,7 +55,7 @@ export function requireReplicasServing(replicas: readonly ReplicaHealth[], rerun
       kind: 'external',
       exitCode: ExitCode.partial,
       suggestions: [
-        `Look at \`docker service ps eectl-registry --no-trunc\` on a manager, then run ${rerun} again.`,
+        `Look at \`docker service ps eectl-registry --no-trunc\` on a manager (a mirror's port: eectl-registry-mirror-<name>), then run ${rerun} again.`,
       ],
     },
   );
