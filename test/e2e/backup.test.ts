@@ -9,6 +9,7 @@ import { runEectl } from '../helpers/cli.js';
 import { loadBusybox } from './helpers/images.js';
 import { ingressImageBundle } from './helpers/ingress.js';
 import { uniqueSandboxName, useSandbox, type SandboxUnderTest } from './helpers/sandbox.js';
+import { waitFor } from './helpers/wait.js';
 
 interface BackupJson {
   archive: string;
@@ -788,8 +789,16 @@ describe('eectl restore onto hosts at new addresses (3 managers, 2 workers, 1 re
       join,
     ).toContain(joinAt);
     for (const old of oldAddresses()) expect(join).not.toContain(old);
-    const services = (await run('m1', "docker service ls --format '{{.Name}} {{.Mode}} {{.Replicas}}'"))
-      .stdout;
+    // As at the same addresses: the global service's task on the node that joined last may be created a
+    // moment after restore's own check (5/5 then), so the counts are asked again, for a bounded time.
+    const counts = async () =>
+      (await run('m1', "docker service ls --format '{{.Name}} {{.Mode}} {{.Replicas}}'")).stdout;
+    let services = await counts();
+    await waitFor(
+      'e2e-agent on all six nodes',
+      async () => (services = await counts()).includes('e2e-agent global 6/6'),
+      60_000,
+    ).catch(() => undefined);
     expect(services).toContain('e2e-web replicated 3/3');
     expect(services).toContain('e2e-agent global 6/6');
     expect(services).toContain('e2e-port replicated 2/2');
