@@ -28,7 +28,7 @@ import { trustBundle } from '../pki/trust-bundle.js';
 import { addSecret } from '../ui/redact.js';
 import type { CaSummary, RotatedCertificate } from '../ui/results/certs.js';
 import { writeApiFiles } from './api.js';
-import type { CertsRotateContext } from './certs-rotate.js';
+import { hasWatcher, watcherCertificates, type CertsRotateContext } from './certs-rotate.js';
 import { deployWatchers } from './ingress-watcher.js';
 import { planRegistryFor, registryHosts } from './registry-plan.js';
 
@@ -53,8 +53,6 @@ function managerCaFiles(ctx: ClusterContext): ManagerCaFiles[] {
     next: h.facts?.files[HOST_CA_NEXT_CERT],
   }));
 }
-
-const hasWatcher = (ctx: ClusterContext): boolean => ctx.config.spec.ingress !== undefined;
 
 /** A CA as the result names it. */
 export function caSummary(pem: string): CaSummary {
@@ -161,15 +159,7 @@ async function planStart(ctx: CertsRotateContext, state: CaRotationState): Promi
       ...(!inOverlap && { writeTrust: bundle }),
     });
   }
-  if (hasWatcher(ctx)) {
-    for (const host of managers(ctx)) {
-      certificates.push({
-        what: "ingress watcher's client certificate, from the new CA",
-        owner: host.name,
-        takenUpBy: 'restart of eectl-ingress-watcher (not the engine)',
-      });
-    }
-  }
+  certificates.push(...watcherCertificates(ctx, "ingress watcher's client certificate, from the new CA"));
   const writeNext =
     state.stage === 'none'
       ? managers(ctx).map((h) => h.name)

@@ -52,7 +52,17 @@ function namesOf(ctx: ClusterContext, host: ClusterContext['hosts'][number]) {
 }
 
 /** Whether the file runs the ingress watcher (spec.ingress): its client certificate is rotated too. */
-const hasWatcher = (ctx: ClusterContext): boolean => ctx.config.spec.ingress !== undefined;
+export const hasWatcher = (ctx: ClusterContext): boolean => ctx.config.spec.ingress !== undefined;
+
+/** Each manager's ingress watcher certificate, as a rotation plan lists it (none without spec.ingress). */
+export function watcherCertificates(ctx: ClusterContext, what: string): RotatedCertificate[] {
+  if (!hasWatcher(ctx)) return [];
+  return managers(ctx).map((host) => ({
+    what,
+    owner: host.name,
+    takenUpBy: 'restart of eectl-ingress-watcher (not the engine)',
+  }));
+}
 
 /**
  * Rotation is for a running cluster: every host of the file must be in the swarm (else install first, which
@@ -128,15 +138,7 @@ export const certsRotatePlanPhase: Phase<CertsRotateContext, 'controlPlane'> = {
         });
       }
     }
-    if (hasWatcher(ctx)) {
-      for (const host of managers(ctx)) {
-        certificates.push({
-          what: "ingress watcher's client certificate",
-          owner: host.name,
-          takenUpBy: 'restart of eectl-ingress-watcher (not the engine)',
-        });
-      }
-    }
+    certificates.push(...watcherCertificates(ctx, "ingress watcher's client certificate"));
     ctx.plan = { certificates, engineRestarts: managers(ctx).map((h) => h.name), swarmCa: false };
     if (!ctx.changes.dryRun) await ctx.confirm(ctx.plan);
   },
