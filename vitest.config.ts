@@ -27,6 +27,9 @@ export default defineConfig({
           maxWorkers: 2,
           testTimeout: 900_000,
           hookTimeout: 1_800_000,
+          // A page or an engine moves in its own time: a poll with no timeout of its own waits up to 15 s,
+          // not vitest's default 1 s (the manager banner was read one round before the collector's next one).
+          expect: { poll: { timeout: 15_000, interval: 250 } },
         },
       },
     ],

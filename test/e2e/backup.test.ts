@@ -220,18 +220,23 @@ describe('eectl backup, backup verify and restore (3 managers, 1 worker, 1 regis
   /**
    * What a change would show, as m1 sees it: the swarm's ID, the nodes, the services with their counts,
    * and the ID and node of every task meant to run. It is taken once every service runs at its count
-   * (at most 60 s): a task still coming back from the backup's engine stop would otherwise differ from
-   * one moment to the next with nothing changed. A task that a change restarted shows as a new task ID.
+   * (at most 180 s, else the test fails saying so): a task still coming back from the backup's engine
+   * stop would otherwise differ from one moment to the next with nothing changed. A task that a change
+   * restarted shows as a new task ID.
    */
   const swarmPicture = async () =>
     (
       await run(
         'm1',
         [
-          'for i in $(seq 60); do',
-          "  docker service ls --format '{{.Replicas}}' | awk '{split($1, c, \"/\"); if (c[1] != c[2]) bad = 1} END {exit bad}' && break",
+          'settled=',
+          'for i in $(seq 180); do',
+          // An engine that is still coming back answers nothing: empty output is not "every count met".
+          '  counts=$(docker service ls --format \'{{.Replicas}}\') && [ -n "$counts" ] &&',
+          '    echo "$counts" | awk \'{split($1, c, "/"); if (c[1] != c[2]) bad = 1} END {exit bad}\' && settled=1 && break',
           '  sleep 1',
           'done',
+          '[ -n "$settled" ] || { echo "services not at their counts after 180 s:" >&2; docker service ls >&2; exit 1; }',
           "docker info --format '{{.Swarm.Cluster.ID}}'",
           "docker node ls --format '{{.ID}} {{.Hostname}} {{.Status}}' | sort",
           "docker service ls --format '{{.ID}} {{.Name}} {{.Replicas}}' | sort",
