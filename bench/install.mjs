@@ -3,9 +3,11 @@
  * the converged cluster (1 + 1 at the smallest size, --smoke), and writes bench/results/install.json: wall time per phase, totals, and the SSH
  * round trips (exec, upload, read) per host of each run. Needs root and a Docker engine, like the e2e tests.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { install } from '../dist/lib/actions/install.js';
 import { loadCluster } from '../dist/lib/config/load.js';
 import { openSession } from '../dist/lib/cluster/session.js';
@@ -14,6 +16,8 @@ import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
 import { RunLog } from '../dist/lib/ui/log.js';
 import { loadAverage, sandboxName, smoke, writeResult } from './results.mjs';
 
+/** The engine package the script and Ansible install (eectl resolves the same from the file's 20.10). */
+const ENGINE_PACKAGE = '20.10.24+dfsg1-1+deb12u1+b6';
 /** The cluster: 3 managers + 2 workers; at the smallest size (--smoke) 1 + 1. */
 const SIZE = smoke ? { managers: 1, workers: 1 } : { managers: 3, workers: 2 };
 
@@ -40,6 +44,9 @@ function countingSession(inner, counts) {
 
 async function run(clusterFile, log, label) {
   const { config } = await loadCluster(clusterFile);
+  // The same work as the script and the playbook: the sandbox file also loads a workload image on every
+  // host (about a second), which they do not do.
+  config.spec.images.bundles = [];
   const counts = new Map();
   const session = countingSession(
     openSession({
@@ -102,7 +109,7 @@ async function baseline(clusterFile, log) {
       hosts.map((h) =>
         sh(
           h,
-          'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io=20.10.24+dfsg1-1+deb12u1+b6',
+          `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io=${ENGINE_PACKAGE}`,
         ),
       ),
     );
@@ -129,12 +136,81 @@ async function baseline(clusterFile, log) {
   }
 }
 
-/** Ansible is not measured here yet: the result says whether it could have been. */
-function ansibleNote() {
-  const found = (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'ansible-playbook')));
-  return found
-    ? 'ansible-playbook is installed, but this benchmark has no playbook for it yet: not measured'
-    : 'not measured: ansible-playbook is not installed on this machine';
+/** ansible-playbook on this machine's PATH, or undefined. */
+function ansiblePlaybook() {
+  return (process.env.PATH ?? '')
+    .split(':')
+    .map((d) => d && join(d, 'ansible-playbook'))
+    .find((p) => p && existsSync(p));
+}
+
+/**
+ * The Ansible peer: bench/ansible/install.yml (the same engine and swarm as the script, idempotent) with
+ * pipelining and 10 forks, fresh and then again on the converged cluster. The inventory is written from
+ * the sandbox: its addresses, users, key and known_hosts (host keys checked, as eectl checks them).
+ */
+async function ansible(sandbox, log) {
+  const playbook = ansiblePlaybook();
+  if (!playbook) return { measured: false, why: 'ansible-playbook is not installed on this machine' };
+  const work = mkdtempSync(join(tmpdir(), 'eectl-bench-ansible-'));
+  const [founder, ...others] = sandbox.hosts.filter((h) => h.role === 'manager');
+  const hostVars = (h) => ({ ansible_host: h.address, ansible_user: h.user });
+  const group = (hosts) => ({ hosts: Object.fromEntries(hosts.map((h) => [h.hostname, hostVars(h)])) });
+  const inventory = {
+    all: {
+      vars: {
+        ansible_ssh_private_key_file: sandbox.keyPath,
+        ansible_ssh_common_args: `-o UserKnownHostsFile=${sandbox.knownHostsFile} -o StrictHostKeyChecking=yes`,
+        ansible_python_interpreter: '/usr/bin/python3',
+        engine_version: ENGINE_PACKAGE,
+      },
+      children: {
+        founder: group([founder]),
+        managers: group([founder, ...others]),
+        workers: group(sandbox.hosts.filter((h) => h.role === 'worker')),
+      },
+    },
+  };
+  const inventoryFile = join(work, 'inventory.json');
+  writeFileSync(inventoryFile, JSON.stringify(inventory));
+  const env = {
+    ...process.env,
+    ANSIBLE_PIPELINING: 'True',
+    ANSIBLE_FORKS: '10',
+    ANSIBLE_HOST_KEY_CHECKING: 'True',
+    ANSIBLE_GATHERING: 'explicit',
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_RETRY_FILES_ENABLED: 'False',
+    ANSIBLE_HOME: join(work, 'home'),
+    ANSIBLE_LOCAL_TEMP: join(work, 'tmp'),
+    ANSIBLE_SSH_CONTROL_PATH_DIR: join(work, 'cp'),
+  };
+  const book = fileURLToPath(new URL('./ansible/install.yml', import.meta.url));
+  const once = async (label) => {
+    const loadBefore = loadAverage()[0];
+    const started = performance.now();
+    const r = await execa(playbook, ['-i', inventoryFile, book], { env, reject: false, all: true });
+    const seconds = Math.round(performance.now() - started) / 1000;
+    writeFileSync(join(work, `${label}.log`), r.all ?? '');
+    log.logger('ansible').info(`ansible-playbook ${label}: exit ${r.exitCode} in ${seconds} s`);
+    if (r.exitCode !== 0) {
+      throw new Error(`ansible-playbook (${label}) exited ${r.exitCode}:\n${(r.all ?? '').slice(-3000)}`);
+    }
+    // PLAY RECAP: one line per host, "changed=N".
+    const changed = [...(r.all ?? '').matchAll(/changed=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    return { seconds, loadAverage: [loadBefore, loadAverage()[0]], changed };
+  };
+  const fresh = await once('fresh');
+  const converged = await once('converged');
+  if (converged.changed !== 0)
+    throw new Error(`the second ansible-playbook run changed ${converged.changed} things`);
+  return {
+    measured: true,
+    version: (await execa(playbook, ['--version'])).stdout.split('\n')[0],
+    settings: 'pipelining, 10 forks, host keys checked, no fact gathering',
+    install: fresh,
+    convergedReinstall: converged,
+  };
 }
 
 const name = sandboxName('install');
@@ -161,9 +237,14 @@ try {
     logger: log.logger('sandbox'),
   });
   const script = await baseline(again.clusterFile, log);
+  // And fresh once more, for Ansible (when it is installed).
+  await sandboxDown(name, { logger: log.logger('sandbox') });
+  const peer = ansiblePlaybook()
+    ? await ansible(await sandboxUp({ name, ...SIZE, mode: 'plain', logger: log.logger('sandbox') }), log)
+    : await ansible(undefined, log);
   const results = {
-    /** The other peer of issue 27's table: measured only where it is installed, and said so otherwise. */
-    ansible: ansibleNote(),
+    /** The other peer: measured where ansible-playbook is installed, and said so otherwise. */
+    ansible: peer,
     hosts: `${SIZE.managers} managers + ${SIZE.workers} workers (sandbox, Debian 12, engine from the sandbox mirror)`,
     sandboxUpSeconds: sandboxSeconds,
     install: fresh,

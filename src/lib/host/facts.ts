@@ -103,8 +103,13 @@ echo "@@engine"
 if command -v docker >/dev/null 2>&1; then
   T=""; command -v timeout >/dev/null 2>&1 && T="timeout 15"
   printf '%s\n' "active=$( (systemctl is-active docker 2>/dev/null || rc-service docker status 2>/dev/null || service docker status 2>/dev/null) | head -n1)"
-  printf '%s\n' "server=$($T $S docker version --format '{{.Server.Version}}' 2>/dev/null)"
-  printf '%s\n' "swarm=$($T $S docker info --format '{{json .Swarm}}' 2>/dev/null)"
+  # One docker CLI call, not two (each is a process start and an API call): the version, then the swarm,
+  # a line each. An engine that does not answer prints nothing: both are empty.
+  $T $S docker info --format '{{.ServerVersion}}{{"\n"}}{{json .Swarm}}' 2>/dev/null | {
+    IFS= read -r server; IFS= read -r swarm
+    printf '%s\n' "server=$server"
+    printf '%s\n' "swarm=$swarm"
+  }
 fi
 for f in $MANAGED_FILES; do
   [ -r "$f" ] && { echo "@@file $f"; base64 -w0 "$f"; echo; }

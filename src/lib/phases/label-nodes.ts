@@ -2,6 +2,7 @@ import { inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { HostDocker } from '../host/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
+import { mapAll } from '../util/concurrency.js';
 import { ADDRESS_LABEL } from '../swarm/nodes.js';
 import { COLLECTION_LABEL, SHARED_COLLECTION, SYSTEM_COLLECTION } from '../access/model.js';
 
@@ -22,7 +23,11 @@ export function desiredLabels(host: Host): Record<string, string> {
   };
 }
 
-/** Adds the labels a node lacks (one `node update` per node that needs one). */
+/**
+ * Adds the labels a node lacks (one `node update` per node that needs one), several nodes at once: each
+ * update is its own object's, so they do not conflict, and the manager's connection bounds its channels
+ * (500 nodes one after the other took 20 s of a fresh install).
+ */
 export const labelNodesPhase: Phase<ClusterContext, 'swarmManager'> = {
   title: 'Label nodes',
   needs: ['swarmManager'],
@@ -31,20 +36,20 @@ export const labelNodesPhase: Phase<ClusterContext, 'swarmManager'> = {
     const docker = new HostDocker(ctx.swarmManager);
     const seen = await docker.nodes();
     const nodes = new Map(seen.map((n) => [n.id, n]));
-    for (const host of ctx.hosts) {
+    await mapAll(ctx.hosts, ctx.concurrency, async (host) => {
       const node = nodes.get(host.facts?.swarm?.nodeId ?? '');
-      if (!node) continue;
+      if (!node) return;
       const missing = Object.fromEntries(
         Object.entries(desiredLabels(host)).filter(([k, v]) => node.labels[k] !== v),
       );
-      if (Object.keys(missing).length === 0) continue;
+      if (Object.keys(missing).length === 0) return;
       const text = Object.entries(missing)
         .map(([k, v]) => `${k}=${v}`)
         .join(', ');
       await ctx.changes.apply(host, `label node ${node.hostname}: ${text}`, () =>
         docker.nodeUpdate(node.id, { labels: missing }),
       );
-    }
+    });
     ctx.nodesSeen = { nodes: seen, changes: ctx.changes.count };
   },
 };

@@ -29,6 +29,9 @@ export const HOST_PACKAGES = [
   'kmod',
   'curl',
   'gnupg',
+  // Python with apt's binding, as a cloud image has it: Ansible's modules need it on the host, and the
+  // install benchmark runs an Ansible playbook beside eectl (eectl itself needs no Python).
+  'python3-apt',
 ];
 
 /** The cached debootstrap root: a tarball and its dpkg status (what apt resolves host packages against). */
