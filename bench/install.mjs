@@ -1,7 +1,12 @@
 /**
- * `npm run bench`: installs a 3 manager + 2 worker cluster into a fresh sandbox, then installs again on
- * the converged cluster (1 + 1 at the smallest size, --smoke), and writes bench/results/install.json: wall time per phase, totals, and the SSH
- * round trips (exec, upload, read) per host of each run. Needs root and a Docker engine, like the e2e tests.
+ * `npm run bench -- --install`: eectl install against its two peers on the same kind of fresh hosts
+ * (3 managers + 2 workers; 1 + 1 at the smallest size, --smoke): a hand-written script (engines with apt
+ * in parallel, then the swarm) and, where ansible-playbook is installed, an Ansible playbook
+ * (bench/ansible/install.yml); then each again on its converged cluster (eectl and Ansible). Every peer
+ * gets fresh hosts for each run, and the rounds (3, 1 at the smallest size, `--rounds N`) rotate the
+ * order, so the load that one run leaves behind does not always fall on the same peer. Writes
+ * bench/results/install.json: the medians, every round with its load average, and the last round's eectl
+ * runs in full (wall time per phase, SSH round trips per host). Needs root and a Docker engine.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,7 +156,6 @@ function ansiblePlaybook() {
  */
 async function ansible(sandbox, log) {
   const playbook = ansiblePlaybook();
-  if (!playbook) return { measured: false, why: 'ansible-playbook is not installed on this machine' };
   const work = mkdtempSync(join(tmpdir(), 'eectl-bench-ansible-'));
   const [founder, ...others] = sandbox.hosts.filter((h) => h.role === 'manager');
   const hostVars = (h) => ({ ansible_host: h.address, ansible_user: h.user });
@@ -217,41 +221,95 @@ const name = sandboxName('install');
 process.env.EECTL_HOME ??= mkdtempSync(join(tmpdir(), 'eectl-bench-'));
 const log = new RunLog('warn');
 log.openFile(join(tmpdir(), 'eectl-bench-logs'), name);
-const upStarted = performance.now();
-const sandbox = await sandboxUp({
-  name,
-  ...SIZE,
-  mode: 'plain',
-  logger: log.logger('sandbox'),
-});
-const sandboxSeconds = Math.round(performance.now() - upStarted) / 1000;
+
+/** Rounds of the three peers, each on fresh hosts: 3, or 1 at the smallest size; `--rounds N` says otherwise. */
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : smoke ? 1 : 3;
+
+/** Fresh hosts for one peer's run (the previous sandbox of this name removed first). */
+async function freshSandbox() {
+  await sandboxDown(name, { logger: log.logger('sandbox') });
+  const started = performance.now();
+  const desc = await sandboxUp({ name, ...SIZE, mode: 'plain', logger: log.logger('sandbox') });
+  return { desc, seconds: Math.round(performance.now() - started) / 1000 };
+}
+
+/** The peers; each round runs them in another order, so no peer always runs after the same one. */
+const PEERS = {
+  eectl: async (sandbox) => {
+    const fresh = await run(sandbox.clusterFile, log, 'fresh');
+    const noop = await run(sandbox.clusterFile, log, 'noop');
+    if (!noop.converged) throw new Error(`the second install changed ${noop.changes} things`);
+    return { install: fresh, noopReinstall: noop };
+  },
+  script: async (sandbox) => baseline(sandbox.clusterFile, log),
+  ansible: async (sandbox) => ansible(sandbox, log),
+};
+const median = (xs) => {
+  const sorted = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (sorted.length === 0) return undefined;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : Math.round(((sorted[mid - 1] + sorted[mid]) / 2) * 1000) / 1000;
+};
+
+const order = Object.keys(PEERS).filter((p) => p !== 'ansible' || ansiblePlaybook());
+const rounds = [];
+let sandboxUpSeconds;
 try {
-  const fresh = await run(sandbox.clusterFile, log, 'fresh');
-  const noop = await run(sandbox.clusterFile, log, 'noop');
-  // The same hosts fresh again, for the hand-written script.
-  await sandboxDown(name, { logger: log.logger('sandbox') });
-  const again = await sandboxUp({
-    name,
-    ...SIZE,
-    mode: 'plain',
-    logger: log.logger('sandbox'),
-  });
-  const script = await baseline(again.clusterFile, log);
-  // And fresh once more, for Ansible (when it is installed).
-  await sandboxDown(name, { logger: log.logger('sandbox') });
-  const peer = ansiblePlaybook()
-    ? await ansible(await sandboxUp({ name, ...SIZE, mode: 'plain', logger: log.logger('sandbox') }), log)
-    : await ansible(undefined, log);
+  for (let r = 0; r < ROUNDS; r++) {
+    const round = { order: order.map((_, i) => order[(i + r) % order.length]) };
+    for (const peer of round.order) {
+      const { desc, seconds } = await freshSandbox();
+      sandboxUpSeconds ??= seconds;
+      round[peer] = await PEERS[peer](desc);
+      console.error(`round ${r + 1}/${ROUNDS}: ${peer} done`);
+    }
+    rounds.push(round);
+  }
+  const eectlFresh = median(rounds.map((r) => r.eectl.install.seconds));
+  const scriptFresh = median(rounds.map((r) => r.script.seconds));
+  const ansibleFresh = median(rounds.map((r) => r.ansible?.install?.seconds));
+  const eectlNoop = median(rounds.map((r) => r.eectl.noopReinstall.seconds));
+  const ansibleNoop = median(rounds.map((r) => r.ansible?.convergedReinstall?.seconds));
+  const ratio = (a, b) => (a && b ? Math.round((a / b) * 100) / 100 : undefined);
+  const last = rounds.at(-1);
   const results = {
-    /** The other peer: measured where ansible-playbook is installed, and said so otherwise. */
-    ansible: peer,
     hosts: `${SIZE.managers} managers + ${SIZE.workers} workers (sandbox, Debian 12, engine from the sandbox mirror)`,
-    sandboxUpSeconds: sandboxSeconds,
-    install: fresh,
-    noopReinstall: noop,
-    handWrittenScript: script,
+    roundCount: ROUNDS,
+    sandboxUpSeconds,
+    /** Medians over the rounds, each peer on fresh hosts every time. */
+    summary: {
+      eectlInstall: eectlFresh,
+      handWrittenScript: scriptFresh,
+      ansible: ansibleFresh ?? 'not measured: ansible-playbook is not installed on this machine',
+      eectlConverged: eectlNoop,
+      ansibleConverged: ansibleNoop,
+      eectlVsScript: ratio(eectlFresh, scriptFresh),
+      ansibleVsEectl: ratio(ansibleFresh, eectlFresh),
+      ansibleConvergedVsEectl: ratio(ansibleNoop, eectlNoop),
+    },
+    // The last round's eectl runs in full (phases, round trips), as before; every round in `rounds`.
+    install: last.eectl.install,
+    noopReinstall: last.eectl.noopReinstall,
+    handWrittenScript: last.script,
+    ansible: last.ansible ?? { measured: false, why: 'ansible-playbook is not installed on this machine' },
+    rounds: rounds.map((r) => ({
+      order: r.order,
+      eectl: {
+        install: r.eectl.install.seconds,
+        loadAverage: r.eectl.install.loadAverage,
+        noop: r.eectl.noopReinstall.seconds,
+      },
+      script: { seconds: r.script.seconds, loadAverage: r.script.loadAverage },
+      ...(r.ansible && {
+        ansible: {
+          install: r.ansible.install.seconds,
+          loadAverage: r.ansible.install.loadAverage,
+          converged: r.ansible.convergedReinstall.seconds,
+        },
+      }),
+    })),
   };
-  if (!noop.converged) throw new Error(`the second install changed ${noop.changes} things`);
   console.log(JSON.stringify(results, null, 2));
   console.error(`wrote ${writeResult('install', results)}`);
 } finally {
