@@ -5,6 +5,7 @@ import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
 import { convergeEngine } from '../converge/engine.js';
 import { initSwarm, joinManager, joinWorker } from '../converge/swarm-membership.js';
+import { labelJoinedNode } from './label-nodes.js';
 
 /** A promise with its resolve/reject exposed: "the swarm exists, through this manager" for hosts waiting to join. */
 function signal<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (e: unknown) => void } {
@@ -28,7 +29,8 @@ function serial(): <T>(work: () => Promise<T>) => Promise<T> {
 /**
  * Engines and swarm membership, per host, without waiting for the slowest host: the first manager
  * initialises the swarm as soon as its own engine runs, and every other host joins as soon as its own
- * engine runs and the swarm exists — managers one at a time with a quorum check, workers in parallel.
+ * engine runs and the swarm exists — managers one at a time with a quorum check, workers in parallel —
+ * and is labelled right after it joins.
  */
 export const convergePhase: Phase<ClusterContext> = {
   title: 'Install engines and form the swarm',
@@ -43,10 +45,12 @@ export const convergePhase: Phase<ClusterContext> = {
     // The founder first, so it is never queued behind hosts that wait for it.
     const ordered = founder ? [founder, ...ctx.hosts.filter((h) => h !== founder)] : ctx.hosts;
     const settled = await mapSettled(ordered, ctx.concurrency, async (host: Host) => {
+      const wasIn = inSwarm(host);
       try {
         await convergeEngine(ctx, host, out);
         if (host === founder) {
           swarmExists.resolve(await initSwarm(ctx, host));
+          await labelJoinedNode(ctx, host, host);
           return;
         }
       } catch (error) {
@@ -62,6 +66,8 @@ export const convergePhase: Phase<ClusterContext> = {
       });
       if (host.isManager) await managerJoins(() => joinManager(ctx, contact, host));
       else await joinWorker(ctx, contact, host);
+      // Its labels now, not after every other host has joined.
+      if (!wasIn && inSwarm(host)) await labelJoinedNode(ctx, contact, host);
       if (!ctx.changes.dryRun) out.report(host.name, 'in the swarm');
     });
     const failed = settled.filter((s) => !s.ok);

@@ -24,6 +24,23 @@ export function desiredLabels(host: Host): Record<string, string> {
 }
 
 /**
+ * Labels a node that has just joined (or started) the swarm, in its own host's turn, through `contact`:
+ * it has no labels yet, so every desired label is added at once, without reading the node first, and
+ * without waiting for the other hosts to join. The phase below then finds nothing to add for it.
+ */
+export async function labelJoinedNode(ctx: ClusterContext, contact: Host, host: Host): Promise<void> {
+  const nodeId = host.facts?.swarm?.nodeId;
+  if (ctx.changes.dryRun || !nodeId) return;
+  const labels = desiredLabels(host);
+  const text = Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  await ctx.changes.apply(host, `label node ${host.facts?.hostname ?? host.name}: ${text}`, () =>
+    new HostDocker(contact).nodeUpdate(nodeId, { labels }),
+  );
+}
+
+/**
  * Adds the labels a node lacks (one `node update` per node that needs one), several nodes at once: each
  * update is its own object's, so they do not conflict, and the manager's connection bounds its channels
  * (500 nodes one after the other took 20 s of a fresh install).
