@@ -9,6 +9,11 @@ import { done, pending, pollUntil } from '../util/poll.js';
 
 /** How long a joined manager may take to become Reachable before the run stops. */
 const MANAGER_READY_TIMEOUT_MS = 90_000;
+/**
+ * How often the quorum is read while a joined manager becomes Reachable: every later manager's join
+ * waits on it (Raft changes go one at a time), so a second-long interval cost up to a second per join.
+ */
+const QUORUM_POLL_MS = 250;
 
 /** Initialises the swarm on `host` (the first manager of the file) and makes it the swarm's contact. */
 export async function initSwarm(ctx: ClusterContext, host: Host): Promise<Host> {
@@ -100,7 +105,7 @@ async function waitForManagerQuorum(ctx: ClusterContext, contact: Host, host: Ho
       const ready = me?.role === 'manager' && me.reachability === 'reachable' && hasQuorum(counts);
       return ready ? done(quorum) : pending(quorum);
     },
-    { timeoutMs: MANAGER_READY_TIMEOUT_MS, intervalMs: 1000, signal: ctx.signal },
+    { timeoutMs: MANAGER_READY_TIMEOUT_MS, intervalMs: QUORUM_POLL_MS, signal: ctx.signal },
   );
   if ('value' in outcome) {
     host.log.info(`manager reachable; ${outcome.value}`);

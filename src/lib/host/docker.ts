@@ -144,7 +144,8 @@ export class HostDocker {
         });
         return r.code === 0 && r.stdout.trim() ? done(r.stdout.trim()) : pending(undefined);
       },
-      { timeoutMs, intervalMs: 1000 },
+      // Often: the swarm's init or join waits on this engine (a started engine answers within a second).
+      { timeoutMs, intervalMs: 250 },
     );
     if ('value' in outcome) return outcome.value;
     throw new EectlError(`${this.host.name}: the engine does not answer after ${timeoutMs / 1000}s`, {
