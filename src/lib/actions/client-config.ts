@@ -20,8 +20,8 @@ import {
 } from '../pki/paths.js';
 import { firstCertificate, trustBundle } from '../pki/trust-bundle.js';
 import { LocalConnection } from '../ssh/local-connection.js';
-import { clusterDir, type Logger } from '../ui/log.js';
-import { addSecret } from '../ui/redact.js';
+import { clusterDir, type Logger } from '../util/log.js';
+import { addSecret } from '../util/redact.js';
 import { readManagerPolicy } from './identity.js';
 
 /** User names become a certificate's CN and a directory name: keep them plain. */

@@ -6,7 +6,7 @@ import { Host } from '../host/host.js';
 import { reachManagers, readOnlyManagerContext } from '../phases/node-connect.js';
 import { ADDRESS_LABEL, managerCounts, nodesOfHost, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum } from '../swarm/quorum.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { NodeListRow, NodeListResult } from '../ui/results.js';
 

@@ -25,7 +25,7 @@ import { ADDRESS_LABEL, managerCounts, type SwarmNode } from '../swarm/nodes.js'
 import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
 import { withRegistryHealth } from '../registry/status.js';
 import { withIngressHealth } from '../ingress/status.js';
-import { nullLogger, type Logger } from '../ui/log.js';
+import { nullLogger, type Logger } from '../util/log.js';
 import { withWebhookState } from '../webhooks/status.js';
 import type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../ui/results.js';
 

@@ -4,7 +4,7 @@ import { HostDocker } from '../host/docker.js';
 import type { Host } from '../host/host.js';
 import { managerCounts } from '../swarm/nodes.js';
 import { describeQuorum, hasQuorum } from '../swarm/quorum.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 
 /** How long a joined manager may take to become Reachable before the run stops. */

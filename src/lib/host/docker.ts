@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { EectlError, ExitCode } from '../errors.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import type { ExecOptions } from '../ssh/connection.js';
 import { parseNodeInspect, type SwarmNode } from '../swarm/nodes.js';
 import { parsePlacedServices, type PlacedService } from '../swarm/spread.js';
@@ -12,7 +12,7 @@ import {
   type SwarmService,
   type SwarmTask,
 } from '../swarm/tasks.js';
-import { redact } from '../ui/redact.js';
+import { redact } from '../util/redact.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 import { parseSwarm } from './facts.js';
 import type { SwarmFacts } from './facts-types.js';

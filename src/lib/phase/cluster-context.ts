@@ -8,7 +8,7 @@ import type { PackageOffer } from '../host/os/index.js';
 import { ChangeLog } from './changes.js';
 import type { PhaseContext, PhaseOutput } from './phase.js';
 import type { Session } from '../cluster/session.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import type { ProgressMode } from '../ui/progress.js';
 import type { RollingPreview } from '../ui/results.js';
 import type { HookRun } from '../ui/results/hooks.js';

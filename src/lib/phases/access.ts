@@ -26,7 +26,7 @@ import {
 } from '../access/paths.js';
 import { parsePolicy } from '../access/plugin.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { UsageError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { PhaseOutput } from '../phase/phase.js';
@@ -70,7 +70,7 @@ export const PLUGIN_MODULES = [
   'images/simple-signing.js',
   'util/p256-key.js',
   'errors.js',
-  'ui/redact.js',
+  'util/redact.js',
 ];
 
 /**

@@ -25,7 +25,7 @@ import {
 } from '../pki/paths.js';
 import type { ManagerApiPlan } from '../pki/plan.js';
 import { trustBundle } from '../pki/trust-bundle.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import type { CaSummary, RotatedCertificate } from '../ui/results/certs.js';
 import { writeApiFiles } from './api.js';
 import { hasWatcher, watcherCertificates, type CertsRotateContext } from './certs-rotate.js';

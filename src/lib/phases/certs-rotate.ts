@@ -4,7 +4,7 @@ import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context
 import type { Phase } from '../phase/phase.js';
 import { issueServerCert } from '../pki/certificates.js';
 import { serverNames } from '../pki/inspect.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import type { CertsRotatePlan, RotatedCertificate } from '../ui/results/certs.js';
 import { writeApiFiles } from './api.js';
 import type { ClusterCaChange } from './certs-cluster-ca.js';

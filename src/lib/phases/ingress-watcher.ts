@@ -17,7 +17,7 @@ import {
 import { issueClientCert, type CertifiedKey } from '../pki/certificates.js';
 import { isDue, signedBy } from '../pki/inspect.js';
 import { keyMatchesCert } from '../pki/keys.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { clusterCaKey } from './registry-plan.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import {

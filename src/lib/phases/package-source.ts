@@ -7,7 +7,7 @@ import type { Host } from '../host/host.js';
 import { configurerFor, type EngineSourceSpec } from '../host/os/index.js';
 import type { Phase } from '../phase/phase.js';
 import { repoKeyText } from '../config/repo-key.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { mapAll } from '../util/concurrency.js';
 import { applySteps, uploadsInPlace } from '../phase/steps.js';
 import { hostProxy } from './proxy.js';

@@ -29,7 +29,7 @@ import {
 } from '../pki/paths.js';
 import type { ControlPlanePlan, ManagerApiPlan } from '../pki/plan.js';
 import { firstCertificate, pemCertificates } from '../pki/trust-bundle.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 
 /** A CA found on a manager, with the manager to read its key from. */
 type ManagerCa = CaCandidate & { host: Host };

@@ -10,7 +10,7 @@ import { planRegistry } from '../registry/plan.js';
 import { readRegistryState, type RegistryState } from '../registry/state.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
 import { registryLogins } from './access.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 
 /** The hosts of the file that run a registry replica. */
 export const registryHosts = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) => h.role === 'registry');

@@ -8,7 +8,7 @@ import { REGISTRY_ADMIN_PASSWORD_FILE } from '../registry/paths.js';
 import { immutablePattern } from '../registry/gate-rules.js';
 import { keepImmutable, planRetention } from '../registry/retention.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import type { PrunedRepository } from '../ui/results/registry.js';
 import type { ManagerContext } from './node-connect.js';
 

@@ -1,7 +1,7 @@
 import type { Host } from '../host/host.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Phase } from '../phase/phase.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { mapAll } from '../util/concurrency.js';
 import {
   RELAY_DIR,

@@ -27,7 +27,7 @@ import {
 import { applySteps } from '../phase/steps.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import type { SwarmWorkloads } from '../swarm/workloads.js';
 import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
 

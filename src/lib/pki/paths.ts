@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { clusterDir } from '../ui/log.js';
+import { clusterDir } from '../util/log.js';
 
 /**
  * Where the control plane's PKI lives on every manager: under /etc/eectl, where backup and

@@ -7,7 +7,7 @@ import { clusterRegistries, imagePolicyFromConfig, registryCredentials } from '.
 import { RegistryClient, type BearerChallenge, type RegistryCredentials } from '../images/registry-client.js';
 import { verifyDigest, type Descriptor } from '../images/signatures.js';
 import { CA_CERT_FILE, localPkiDir } from '../pki/paths.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import type { RegistryRepository, RegistryTag } from '../ui/results/registry.js';
 import { mapAll } from '../util/concurrency.js';
 import { ADMIN_USER } from './plan.js';

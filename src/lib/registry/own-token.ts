@@ -3,7 +3,7 @@ import { AUTHZ_NODE, TOKEN_ENTRY } from '../access/paths.js';
 import { EectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { BearerChallenge } from '../images/registry-client.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import type { TokenAuthSettings } from './token-auth.js';
 
 /**

@@ -11,7 +11,7 @@ import {
 } from '../pki/certificates.js';
 import { keyMatchesCert } from '../pki/keys.js';
 import { serverCertificateProblem } from '../pki/inspect.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { CONFIG_TARGET, registryConfigYaml, SECRET_TARGETS, STORAGE_TARGET } from './config-file.js';
 import { REGISTRY_SOCKET_DIR, REGISTRY_SOCKET_TARGET } from './gate-paths.js';
 import { htpasswdFile, type RegistryUser } from './htpasswd.js';

@@ -1,5 +1,5 @@
 import type { Host } from '../host/host.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { REGISTRY_STATE_FILES } from './paths.js';
 
 /** The registry's files on one manager (path → content; a missing path is a missing file). */

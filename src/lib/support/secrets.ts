@@ -7,11 +7,11 @@ import type { Host } from '../host/host.js';
 import { readLocalCa } from '../pki/ca-store.js';
 import { HOST_CA_KEY, HOST_SERVER_KEY } from '../pki/paths.js';
 import { readRegistryState } from '../registry/state.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 
 /**
  * What a support dump redacts besides what has the shape of a secret (join tokens, PEM private keys): the
- * secrets themselves, learnt here and registered with the redactor (ui/redact.ts), which then removes each
+ * secrets themselves, learnt here and registered with the redactor (util/redact.ts), which then removes each
  * in every encoding. They are read into memory only: none of these reads is ever an entry of the dump.
  */
 

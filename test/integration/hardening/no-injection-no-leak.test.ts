@@ -9,8 +9,8 @@ import { Host } from '../../../src/lib/host/host.js';
 import { probeManagersArgv } from '../../../src/lib/phases/preflight.js';
 import { readRegistryState } from '../../../src/lib/registry/state.js';
 import { LocalConnection } from '../../../src/lib/ssh/local-connection.js';
-import type { Logger } from '../../../src/lib/ui/log.js';
-import { clearSecrets } from '../../../src/lib/ui/redact.js';
+import type { Logger } from '../../../src/lib/util/log.js';
+import { clearSecrets } from '../../../src/lib/util/redact.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eectl-hardening-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

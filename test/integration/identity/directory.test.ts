@@ -11,7 +11,7 @@ import {
 } from '../../../src/lib/identity/directory.js';
 import { identityDiff } from '../../../src/lib/identity/diff.js';
 import { createCa } from '../../../src/lib/pki/certificates.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { redact } from '../../../src/lib/util/redact.js';
 import { GROUPS, haveSlapd, PEOPLE, READER_DN, startSlapd, type Slapd } from '../../helpers/slapd.js';
 
 const spec = (over: Partial<Record<keyof LdapSpec, unknown>>): LdapSpec =>

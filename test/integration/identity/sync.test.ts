@@ -5,7 +5,7 @@ import { AUTHZ_MANIFEST, POLICY_FILE } from '../../../src/lib/access/paths.js';
 import { identitySync } from '../../../src/lib/actions/identity.js';
 import { install } from '../../../src/lib/actions/install.js';
 import { toEectlError, type EectlError } from '../../../src/lib/errors.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { clusterConfig, HOSTS, ScriptedCluster } from '../../helpers/scripted-cluster.js';
 import { GROUPS, haveSlapd, PEOPLE, READER_DN, startSlapd, type Slapd } from '../../helpers/slapd.js';
 

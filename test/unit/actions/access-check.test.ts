@@ -9,7 +9,7 @@ import { ACCESS_OFF_REASON, accessCheck, registryScopeCheck } from '../../../src
 import type { Session } from '../../../src/lib/cluster/session.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { UsageError } from '../../../src/lib/errors.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { ScriptedConnection } from '../../helpers/scripted-connection.js';
 
 const fileWith = (spec: Record<string, unknown> = {}) =>

@@ -5,7 +5,7 @@ import { listNodes } from '../../../src/lib/actions/node-list.js';
 import { clusterStatus } from '../../../src/lib/actions/status.js';
 import { HostDocker } from '../../../src/lib/host/docker.js';
 import { Host } from '../../../src/lib/host/host.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { renderNodeList } from '../../../src/lib/ui/node-render.js';
 import { renderStatus } from '../../../src/lib/ui/status-summary.js';
 import { ScriptedCluster, clusterFile } from '../../helpers/scripted-cluster.js';

@@ -19,7 +19,7 @@ import {
   localPkiDir,
 } from '../../../src/lib/pki/paths.js';
 import { pemCertificates } from '../../../src/lib/pki/trust-bundle.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { ScriptedCluster, clusterConfig } from '../../helpers/scripted-cluster.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';
 

@@ -7,7 +7,7 @@ import { createCa } from '../../../src/lib/pki/certificates.js';
 import { engineMirrorKeys, mirrorConfigYaml } from '../../../src/lib/registry/mirror.js';
 import { planRegistry, type RegistryPlanInput } from '../../../src/lib/registry/plan.js';
 import { registryEndpoints } from '../../../src/lib/registry/trust.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { redact } from '../../../src/lib/util/redact.js';
 import { registryHost, registrySpec } from './fixtures.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');

@@ -8,7 +8,7 @@ import {
 } from '../../../src/lib/registry/paths.js';
 import { planRegistry, type RegistryPlan, type RegistryPlanInput } from '../../../src/lib/registry/plan.js';
 import type { RegistryState } from '../../../src/lib/registry/state.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { redact } from '../../../src/lib/util/redact.js';
 import { htpasswdVerifies } from '../../../src/lib/registry/htpasswd.js';
 import { registryHost, registrySpec } from './fixtures.js';
 

@@ -11,7 +11,7 @@ import {
 } from '../../../src/lib/registry/paths.js';
 import { planRegistry, tokenSigningCertProblem, type RegistryPlan } from '../../../src/lib/registry/plan.js';
 import type { TokenAuthSettings } from '../../../src/lib/registry/token-auth.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { redact } from '../../../src/lib/util/redact.js';
 import { registryHost, registrySpec } from './fixtures.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
