@@ -9,7 +9,7 @@ import { openSession, type Session, type SessionOptions } from './cluster/sessio
 import type { ClusterConfig } from './config/schema.js';
 import type { ActionOptions } from './phase/cluster-context.js';
 import { progressMode } from './ui/progress.js';
-import { confirmAction } from './ui/prompts.js';
+import { confirmAction } from './util/prompts.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
