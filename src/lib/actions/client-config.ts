@@ -11,13 +11,8 @@ import { WATCHER_USER } from '../ingress/names.js';
 import { issueClientCert, type CertifiedKey } from '../pki/certificates.js';
 import { summarizeCertificate } from '../pki/inspect.js';
 import { keyMatchesCert } from '../pki/keys.js';
-import {
-  HOST_CA_CERT,
-  HOST_CA_KEY,
-  HOST_CA_NEXT_CERT,
-  HOST_CA_NEXT_KEY,
-  localNextPkiDir,
-} from '../pki/paths.js';
+import { localNextPkiDir } from '../pki/paths.js';
+import { HOST_CA_CERT, HOST_CA_KEY, HOST_CA_NEXT_CERT, HOST_CA_NEXT_KEY } from '../host/layout.js';
 import { firstCertificate, trustBundle } from '../pki/trust-bundle.js';
 import { LocalConnection } from '../ssh/local-connection.js';
 import { clusterDir, type Logger } from '../util/log.js';

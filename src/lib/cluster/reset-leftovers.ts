@@ -1,12 +1,12 @@
-import { LOCK_DIR } from './lock.js';
+import { LOCK_DIR } from '../host/layout.js';
 import { APT_AUTH_FILE, APT_KEYRING, APT_SOURCE_FILE } from '../host/os/apt.js';
 import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from '../host/os/source.js';
 import { DNF_PASSWORD_FILES, YUM_REPO_FILE } from '../host/os/dnf.js';
 import { ENGINE_DATA_PATHS } from '../host/os/packages.js';
 import { ZYPPER_CREDENTIALS_FILE, ZYPPER_REPO_FILE } from '../host/os/zypper.js';
-import { API_DROP_IN, ENGINE_PROXY_DROP_IN } from '../pki/paths.js';
+import { API_DROP_IN, ENGINE_PROXY_DROP_IN } from '../host/layout.js';
 import { APT_PROXY_AUTH, APT_PROXY_CONF } from '../host/os/proxy.js';
-import { AUTHZ_UNIT_NAME, PLUGIN_SOCKET, PLUGIN_SPEC, TOKEN_UNIT_NAME } from '../access/paths.js';
+import { AUTHZ_UNIT_NAME, PLUGIN_SOCKET, PLUGIN_SPEC, TOKEN_UNIT_NAME } from '../host/layout.js';
 import { NODE_RUN_DIR, NODE_TMPFILES, WATCHER_UNIT_NAME } from '../ingress/names.js';
 import { RELAY_UNIT_NAME } from '../webhooks/names.js';
 import { GATE_UNIT_NAME } from '../registry/gate-paths.js';

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { ENGINE_RUNTIME_PATHS, EECTL_PATHS } from '../cluster/reset-leftovers.js';
-import { DAEMON_JSON } from '../host/facts.js';
+import { DAEMON_JSON } from '../host/layout.js';
 import { ENGINE_DATA_PATHS } from '../host/os/packages.js';
 
 /**

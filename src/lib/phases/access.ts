@@ -23,7 +23,7 @@ import {
   TOKEN_ENTRY,
   TOKEN_UNIT,
   TOKEN_UNIT_NAME,
-} from '../access/paths.js';
+} from '../host/layout.js';
 import { parsePolicy } from '../access/plugin.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
 import { addSecret } from '../util/redact.js';
@@ -54,6 +54,7 @@ export const PLUGIN_MODULES = [
   'access/policy.js',
   'access/signed-images.js',
   'access/paths.js',
+  'host/layout.js',
   'access/plugin.js',
   'access/registry-scopes.js',
   'access/registry-token.js',

@@ -9,9 +9,9 @@ import {
   type EngineProxyFiles,
   type HostProxy,
 } from '../host/proxy.js';
-import { ENGINE_PROXY_DROP_IN, ENGINE_PROXY_ENV } from '../pki/paths.js';
+import { ENGINE_PROXY_DROP_IN, ENGINE_PROXY_ENV } from '../host/layout.js';
 import { serviceManagerFor } from '../host/service/index.js';
-import { HOST_PKI_DIR, HOST_RESTART_PENDING } from '../pki/paths.js';
+import { HOST_PKI_DIR, HOST_RESTART_PENDING } from '../host/layout.js';
 import type { Phase, PhaseOutput } from '../phase/phase.js';
 import { applySteps } from '../phase/steps.js';
 import { mapAll } from '../util/concurrency.js';

@@ -26,7 +26,7 @@ import {
   REGISTRY_TOKEN_CERT_FILE,
   REGISTRY_TOKEN_KEY_FILE,
   REGISTRY_WEBHOOK_TOKEN_FILE,
-} from './paths.js';
+} from '../host/layout.js';
 import { RELAY_HOSTNAME, RELAY_PORT } from '../webhooks/names.js';
 import type { RelaySettings } from '../webhooks/relay.js';
 import type { TokenAuthSettings } from './token-auth.js';

@@ -2,7 +2,7 @@ import type { RegistrySpec } from '../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { ServerNames } from '../pki/certificates.js';
 import { serverNames } from '../pki/inspect.js';
-import { certsDCaFile } from './paths.js';
+import { certsDCaFile } from '../host/layout.js';
 
 /** The host part of `registry.externalUrl` (`https://` assumed), with its port unless it is 443. */
 export function externalEndpoint(externalUrl: string | undefined): string | undefined {

@@ -14,8 +14,8 @@ import {
   readIssuedBundles,
   recordIssuedBundle,
 } from '../../../src/lib/pki/issued-bundles.js';
-import { HOST_CA_CERT, HOST_SERVER_CERT } from '../../../src/lib/pki/paths.js';
-import { REGISTRY_CERT_FILE } from '../../../src/lib/registry/paths.js';
+import { HOST_CA_CERT, HOST_SERVER_CERT } from '../../../src/lib/host/layout.js';
+import { REGISTRY_CERT_FILE } from '../../../src/lib/host/layout.js';
 import { nodesBehindSwarmCa } from '../../../src/lib/swarm/ca-rotation.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';

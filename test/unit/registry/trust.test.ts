@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { certsDCaFile } from '../../../src/lib/registry/paths.js';
+import { certsDCaFile } from '../../../src/lib/host/layout.js';
 import { externalEndpoint, registryCertNames, trustFiles } from '../../../src/lib/registry/trust.js';
 import { registryHost, registrySpec } from './fixtures.js';
 
