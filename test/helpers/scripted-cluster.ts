@@ -16,7 +16,7 @@ import {
   REMOVE_LINKS_SCRIPT,
   REMOVE_PATHS_SCRIPT,
   SOURCE_FILES,
-} from '../../src/lib/cluster/reset-leftovers.js';
+} from '../../src/lib/host/reset-leftovers.js';
 import { CommandFailedError } from '../../src/lib/errors.js';
 import { stateArgv } from '../../src/lib/files/host-state.js';
 import type { ExecOptions, ExecResult, UploadOptions } from '../../src/lib/ssh/connection.js';

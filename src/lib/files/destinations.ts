@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { ENGINE_RUNTIME_PATHS, EECTL_PATHS } from '../cluster/reset-leftovers.js';
+import { ENGINE_RUNTIME_PATHS, EECTL_PATHS } from '../host/reset-leftovers.js';
 import { DAEMON_JSON } from '../host/layout.js';
 import { ENGINE_DATA_PATHS } from '../host/os/packages.js';
 

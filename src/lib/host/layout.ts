@@ -200,7 +200,6 @@ export const REGISTRY_LOGINS_SUM = `${ACCESS_DIR}/registry-logins.sha256`;
 
 /** The manager's engine API certificate and key (HOST_SERVER_CERT, HOST_SERVER_KEY): the token service serves HTTPS with them. */
 export const SERVER_CERT_FILE = '/etc/eectl/pki/server-cert.pem';
-
 export const SERVER_KEY_FILE = '/etc/eectl/pki/server-key.pem';
 
 /**
@@ -209,5 +208,28 @@ export const SERVER_KEY_FILE = '/etc/eectl/pki/server-key.pem';
  * certificate (auth.token.rootcertbundle), never the CA: every client bundle's key is the CA's too.
  */
 export const TOKEN_SIGNING_KEY_FILE = '/etc/eectl/registry/token-key.pem';
-
 export const TOKEN_SIGNING_CERT_FILE = '/etc/eectl/registry/token-cert.pem';
+
+/** The folder on every ingress node the sync task writes and the proxy reads: tmpfs, so keys stay off disk. */
+export const NODE_RUN_DIR = '/run/eectl-ingress';
+
+/** Makes NODE_RUN_DIR again at every boot (a bind mount of a missing folder fails the task). */
+export const NODE_TMPFILES = '/etc/tmpfiles.d/eectl-ingress.conf';
+
+/** The line of NODE_TMPFILES. */
+export const NODE_TMPFILES_LINE = `d ${NODE_RUN_DIR} 0700 root root -\n`;
+
+/** The ingress watcher's unit on every manager (ingress/names.ts: its folder, user and certificates). */
+export const WATCHER_UNIT_NAME = 'eectl-ingress-watcher.service';
+
+export const WATCHER_UNIT = `/etc/systemd/system/${WATCHER_UNIT_NAME}`;
+
+/** The webhook relay's unit on the registry hosts (webhooks/names.ts: its folders). */
+export const RELAY_UNIT_NAME = 'eectl-webhook-relay.service';
+
+export const RELAY_UNIT = `/etc/systemd/system/${RELAY_UNIT_NAME}`;
+
+/** The immutable-tag gate's unit on the registry hosts (registry/gate-paths.ts: its folders). */
+export const GATE_UNIT_NAME = 'eectl-registry-gate.service';
+
+export const GATE_UNIT = `/etc/systemd/system/${GATE_UNIT_NAME}`;

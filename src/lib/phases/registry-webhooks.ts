@@ -11,10 +11,9 @@ import {
   RELAY_SETTINGS,
   RELAY_SETTINGS_DIR,
   RELAY_STATE_DIR,
-  RELAY_UNIT,
-  RELAY_UNIT_NAME,
   RELAY_USER,
 } from '../webhooks/names.js';
+import { RELAY_UNIT, RELAY_UNIT_NAME } from '../host/layout.js';
 import type { RelaySettings } from '../webhooks/relay.js';
 import {
   CONFINED_SERVICE,

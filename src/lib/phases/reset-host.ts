@@ -23,7 +23,7 @@ import {
   REMOVE_FIREWALL_SCRIPT,
   REMOVE_LINKS_SCRIPT,
   REMOVE_PATHS_SCRIPT,
-} from '../cluster/reset-leftovers.js';
+} from '../host/reset-leftovers.js';
 import { applySteps } from '../phase/steps.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';

@@ -21,7 +21,7 @@ import {
   PROBE_SCRIPT,
   EECTL_SERVICE_UNITS,
   RESET_PATHS,
-} from '../cluster/reset-leftovers.js';
+} from '../host/reset-leftovers.js';
 
 /** What a reset finds on one host: everything it will remove, nothing else. Empty lists: already clean. */
 export interface ResetInventory {

@@ -1,4 +1,4 @@
-import { MANAGER_SERVICE_UNITS, REGISTRY_SERVICE_UNITS } from '../cluster/reset-leftovers.js';
+import { MANAGER_SERVICE_UNITS, REGISTRY_SERVICE_UNITS } from '../host/reset-leftovers.js';
 import { toEectlError } from '../errors.js';
 import { HostDocker } from '../host/docker.js';
 import { gatherFacts } from '../host/facts.js';

@@ -8,8 +8,6 @@ export const RELAY_DIR = '/opt/eectl/webhooks';
 export const RELAY_NODE = `${RELAY_DIR}/node`;
 export const RELAY_ENTRY = `${RELAY_DIR}/webhooks/relay.js`;
 export const RELAY_MANIFEST = `${RELAY_DIR}/manifest.json`;
-export const RELAY_UNIT_NAME = 'eectl-webhook-relay.service';
-export const RELAY_UNIT = `/etc/systemd/system/${RELAY_UNIT_NAME}`;
 /** The system user the relay runs as: it reads its settings (with the secrets) and writes its counters. */
 export const RELAY_USER = 'eectl-webhooks';
 /** Its settings (endpoints, signing secrets, the registry's token): 0600, the relay user's. */

@@ -1,4 +1,4 @@
-import { RESET_PATHS } from '../../../src/lib/cluster/reset-leftovers.js';
+import { RESET_PATHS } from '../../../src/lib/host/reset-leftovers.js';
 import { describe, expect, it } from 'vitest';
 import { resetWarning } from '../../../src/lib/actions/reset.js';
 import { LOCK_DIR } from '../../../src/lib/host/layout.js';

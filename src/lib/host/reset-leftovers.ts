@@ -1,15 +1,15 @@
-import { LOCK_DIR } from '../host/layout.js';
-import { APT_AUTH_FILE, APT_KEYRING, APT_SOURCE_FILE } from '../host/os/apt.js';
-import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from '../host/os/source.js';
-import { DNF_PASSWORD_FILES, YUM_REPO_FILE } from '../host/os/dnf.js';
-import { ENGINE_DATA_PATHS } from '../host/os/packages.js';
-import { ZYPPER_CREDENTIALS_FILE, ZYPPER_REPO_FILE } from '../host/os/zypper.js';
-import { API_DROP_IN, ENGINE_PROXY_DROP_IN } from '../host/layout.js';
-import { APT_PROXY_AUTH, APT_PROXY_CONF } from '../host/os/proxy.js';
-import { AUTHZ_UNIT_NAME, PLUGIN_SOCKET, PLUGIN_SPEC, TOKEN_UNIT_NAME } from '../host/layout.js';
-import { NODE_RUN_DIR, NODE_TMPFILES, WATCHER_UNIT_NAME } from '../ingress/names.js';
-import { RELAY_UNIT_NAME } from '../webhooks/names.js';
-import { GATE_UNIT_NAME } from '../registry/gate-paths.js';
+import { LOCK_DIR } from './layout.js';
+import { APT_AUTH_FILE, APT_KEYRING, APT_SOURCE_FILE } from './os/apt.js';
+import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from './os/source.js';
+import { DNF_PASSWORD_FILES, YUM_REPO_FILE } from './os/dnf.js';
+import { ENGINE_DATA_PATHS } from './os/packages.js';
+import { ZYPPER_CREDENTIALS_FILE, ZYPPER_REPO_FILE } from './os/zypper.js';
+import { API_DROP_IN, ENGINE_PROXY_DROP_IN } from './layout.js';
+import { APT_PROXY_AUTH, APT_PROXY_CONF } from './os/proxy.js';
+import { AUTHZ_UNIT_NAME, PLUGIN_SOCKET, PLUGIN_SPEC, TOKEN_UNIT_NAME } from './layout.js';
+import { NODE_RUN_DIR, NODE_TMPFILES, WATCHER_UNIT_NAME } from './layout.js';
+import { RELAY_UNIT_NAME } from './layout.js';
+import { GATE_UNIT_NAME } from './layout.js';
 
 /**
  * What an engine installed by eectl leaves on a host, beyond its packages, and the shell that finds and
