@@ -2,7 +2,7 @@ import { inSwarm, requestRestart, type ClusterContext } from '../phase/cluster-c
 import type { ClusterConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { engineMirrorKeys } from '../registry/mirror.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { DAEMON_JSON } from '../host/layout.js';
 import type { Host } from '../host/host.js';
 import { configurerFor } from '../host/os/index.js';

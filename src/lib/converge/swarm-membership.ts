@@ -1,6 +1,6 @@
 import { inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import { managerCounts } from '../swarm/nodes.js';
 import { describeQuorum, hasQuorum } from '../swarm/quorum.js';

@@ -1,5 +1,5 @@
 import type { IngressSpec } from '../config/schema.js';
-import type { ServiceDefinition } from '../host/docker.js';
+import type { ServiceDefinition } from '../swarm/docker.js';
 import {
   certManifest,
   crtList,

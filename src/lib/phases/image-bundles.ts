@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { BUNDLES_DIR, bundleMarker, bundleUpload } from '../host/layout.js';

@@ -1,5 +1,5 @@
 import { EectlError, ExitCode } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import { INGRESS_NODE_LABEL, PROXY_SERVICE } from '../ingress/names.js';
 import { NODE_RUN_DIR, NODE_TMPFILES, NODE_TMPFILES_LINE } from '../host/layout.js';

@@ -1,5 +1,5 @@
 import { inSwarm, type ClusterContext } from '../phase/cluster-context.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';

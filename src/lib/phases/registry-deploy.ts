@@ -1,5 +1,5 @@
 import { inSwarm, managers, reportExcluded, type ClusterContext } from '../phase/cluster-context.js';
-import { HostDocker, type ServiceDefinition, type ServiceState } from '../host/docker.js';
+import { HostDocker, type ServiceDefinition, type ServiceState } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { requireReplicasServing, waitForReplica } from '../registry/health.js';

@@ -1,6 +1,6 @@
 import { extractToHosts, type ExtractRoute } from '../backup/extract.js';
 import { readdressSwarmState, SWARM_STATE_FILE } from '../backup/swarm-state.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { gatherFacts } from '../host/facts.js';
 import type { Host } from '../host/host.js';
 import type { Step } from '../host/os/index.js';

@@ -2,7 +2,7 @@ import type { HostDescription } from '../cluster/describe.js';
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { EectlError, toEectlError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { gatherFacts } from '../host/facts.js';
 import { Host } from '../host/host.js';
 import { ingressProxyHealth, type ProxyHealth } from '../ingress/status.js';

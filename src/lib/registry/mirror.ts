@@ -1,5 +1,5 @@
 import type { RegistryMirrorSpec, RegistrySpec } from '../config/schema.js';
-import type { ObjectRef, ServiceDefinition } from '../host/docker.js';
+import type { ObjectRef, ServiceDefinition } from '../swarm/docker.js';
 import {
   CONFIG_TARGET,
   fromSecret,

@@ -1,7 +1,7 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import type { RegistrySpec } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import type { ObjectRef, ServiceDefinition } from '../host/docker.js';
+import type { ObjectRef, ServiceDefinition } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import {
   issueServerCert,

@@ -1,6 +1,6 @@
 import { managers, inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { DAEMON_JSON } from '../host/layout.js';
 import type { Host } from '../host/host.js';
 import { serviceManagerFor } from '../host/service/index.js';

@@ -1,6 +1,6 @@
 import { MANAGER_SERVICE_UNITS, REGISTRY_SERVICE_UNITS } from '../host/reset-leftovers.js';
 import { toEectlError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { gatherFacts } from '../host/facts.js';
 import { DAEMON_JSON } from '../host/layout.js';
 import type { Facts } from '../host/facts-types.js';

@@ -1,7 +1,7 @@
 import { REGISTRY_LOGINS_FILE } from '../host/layout.js';
 import { secretEnvRefs } from '../config/secrets.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { WATCHER_KEY } from '../ingress/names.js';
 import type { Host } from '../host/host.js';
 import { readLocalCa } from '../pki/ca-store.js';

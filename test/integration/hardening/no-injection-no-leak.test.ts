@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { HostSpec } from '../../../src/lib/config/schema.js';
-import { HostDocker } from '../../../src/lib/host/docker.js';
+import { HostDocker } from '../../../src/lib/swarm/docker.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { probeManagersArgv } from '../../../src/lib/phases/preflight.js';
 import { readRegistryState } from '../../../src/lib/registry/state.js';

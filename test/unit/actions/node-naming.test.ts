@@ -3,7 +3,7 @@ import { install } from '../../../src/lib/actions/install.js';
 import { summarizeNode } from '../../../src/lib/actions/node-action.js';
 import { listNodes } from '../../../src/lib/actions/node-list.js';
 import { clusterStatus } from '../../../src/lib/actions/status.js';
-import { HostDocker } from '../../../src/lib/host/docker.js';
+import { HostDocker } from '../../../src/lib/swarm/docker.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { nullLogger } from '../../../src/lib/util/log.js';
 import { renderNodeList } from '../../../src/lib/ui/node-render.js';

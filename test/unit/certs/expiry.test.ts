@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assessCluster } from '../../../src/lib/actions/status.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
-import type { NodeCertificate, SwarmCa } from '../../../src/lib/host/docker.js';
+import type { NodeCertificate, SwarmCa } from '../../../src/lib/swarm/docker.js';
 import { createCa, issueClientCert, issueServerCert } from '../../../src/lib/pki/certificates.js';
 import { certExpiry, expiryWarnings, sortExpiries } from '../../../src/lib/pki/expiry.js';
 import { serverNames } from '../../../src/lib/pki/inspect.js';
