@@ -3,7 +3,7 @@ import { POLICY_FILE } from '../host/layout.js';
 import { parsePolicy } from '../access/plugin.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
-import { diffIsEmpty, type IdentityDiff } from '../identity/diff.js';
+import { diffIsEmpty, type IdentityDiff } from '../access/identity-diff.js';
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
 import type { AnyPhase } from '../phase/phase.js';
 import { runAction, type ActionReport } from '../phase/runner.js';

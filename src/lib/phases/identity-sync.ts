@@ -3,7 +3,7 @@ import type { AccessPolicy } from '../access/model.js';
 import { AUTHZ_MANIFEST, POLICY_FILE } from '../host/layout.js';
 import { parsePolicy } from '../access/plugin.js';
 import { EectlError, ExitCode } from '../errors.js';
-import { diffIsEmpty, identityDiff, type IdentityDiff } from '../identity/diff.js';
+import { diffIsEmpty, identityDiff, type IdentityDiff } from '../access/identity-diff.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';

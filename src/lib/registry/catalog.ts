@@ -10,7 +10,7 @@ import { CA_CERT_FILE, localPkiDir } from '../pki/paths.js';
 import type { Logger } from '../util/log.js';
 import { mapAll } from '../util/concurrency.js';
 import { ADMIN_USER } from './plan.js';
-import { externalEndpoint } from './trust.js';
+import { externalEndpoint } from '../images/cluster-policy.js';
 
 /** One tag of the cluster registry as `registry ls` and `registry prune` read it. */
 export interface RegistryTag {
