@@ -8,7 +8,8 @@ import { newClusterContext, type ActionOptions } from '../phase/cluster-context.
 import type { AnyPhase } from '../phase/phase.js';
 import { runAction, type ActionReport } from '../phase/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
-import { directoryRead, readDirectoryPhase } from '../phases/identity.js';
+import { readDirectoryPhase } from '../phases/identity.js';
+import { directoryRead } from '../converge/directory-read.js';
 import {
   connectManagersPhase,
   planPolicyPhase,

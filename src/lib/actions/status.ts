@@ -17,10 +17,14 @@ import {
   type SwarmView,
 } from '../phases/status.js';
 import { daysLeft, isDue, summarizeCertificate } from '../pki/inspect.js';
-import { HOST_CA_CERT, HOST_SERVER_CERT } from '../host/layout.js';
+import {
+  HOST_CA_CERT,
+  HOST_SERVER_CERT,
+  REGISTRY_CERT_FILE,
+  REGISTRY_TOKEN_CERT_FILE,
+} from '../host/layout.js';
 import { certExpiry, expiryWarnings, type CertExpiry, type CertKind } from '../pki/expiry.js';
 import { bundleExpiry, readIssuedBundles, type IssuedBundle } from '../pki/issued-bundles.js';
-import { REGISTRY_CERT_FILE, REGISTRY_TOKEN_CERT_FILE } from '../host/layout.js';
 import { ADDRESS_LABEL, managerCounts, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
 import { withRegistryHealth } from '../registry/status.js';

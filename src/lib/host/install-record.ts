@@ -1,8 +1,11 @@
-import { LOCK_DIR } from './layout.js';
-import { API_DROP_IN } from './layout.js';
-import { BUNDLES_DIR, CERTS_D_DIR } from './layout.js';
-import { DAEMON_JSON } from './layout.js';
-import { ENGINE_PROXY_DROP_IN } from './layout.js';
+import {
+  LOCK_DIR,
+  API_DROP_IN,
+  BUNDLES_DIR,
+  CERTS_D_DIR,
+  DAEMON_JSON,
+  ENGINE_PROXY_DROP_IN,
+} from './layout.js';
 import { APT_KEYRING, APT_SOURCE_FILE } from './os/apt.js';
 import { YUM_REPO_FILE } from './os/dnf.js';
 import { ZYPPER_REPO_FILE } from './os/zypper.js';

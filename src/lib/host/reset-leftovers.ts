@@ -1,15 +1,23 @@
-import { LOCK_DIR } from './layout.js';
+import {
+  LOCK_DIR,
+  API_DROP_IN,
+  ENGINE_PROXY_DROP_IN,
+  AUTHZ_UNIT_NAME,
+  PLUGIN_SOCKET,
+  PLUGIN_SPEC,
+  TOKEN_UNIT_NAME,
+  NODE_RUN_DIR,
+  NODE_TMPFILES,
+  WATCHER_UNIT_NAME,
+  RELAY_UNIT_NAME,
+  GATE_UNIT_NAME,
+} from './layout.js';
 import { APT_AUTH_FILE, APT_KEYRING, APT_SOURCE_FILE } from './os/apt.js';
 import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from './os/source.js';
 import { DNF_PASSWORD_FILES, YUM_REPO_FILE } from './os/dnf.js';
 import { ENGINE_DATA_PATHS } from './os/packages.js';
 import { ZYPPER_CREDENTIALS_FILE, ZYPPER_REPO_FILE } from './os/zypper.js';
-import { API_DROP_IN, ENGINE_PROXY_DROP_IN } from './layout.js';
 import { APT_PROXY_AUTH, APT_PROXY_CONF } from './os/proxy.js';
-import { AUTHZ_UNIT_NAME, PLUGIN_SOCKET, PLUGIN_SPEC, TOKEN_UNIT_NAME } from './layout.js';
-import { NODE_RUN_DIR, NODE_TMPFILES, WATCHER_UNIT_NAME } from './layout.js';
-import { RELAY_UNIT_NAME } from './layout.js';
-import { GATE_UNIT_NAME } from './layout.js';
 
 /**
  * What an engine installed by eectl leaves on a host, beyond its packages, and the shell that finds and

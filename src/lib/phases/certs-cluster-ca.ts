@@ -21,7 +21,7 @@ import type { ManagerApiPlan } from '../pki/plan.js';
 import { trustBundle } from '../pki/trust-bundle.js';
 import { addSecret } from '../util/redact.js';
 import type { CaSummary, RotatedCertificate } from '../ui/results/certs.js';
-import { writeApiFiles } from './api.js';
+import { writeApiFiles } from '../converge/api.js';
 import { hasWatcher, watcherCertificates, type CertsRotateContext } from './certs-rotate.js';
 import { deployWatchers } from './ingress-watcher.js';
 import { planRegistryFor, registryHosts } from './registry-plan.js';

@@ -7,8 +7,8 @@ import { diffIsEmpty, identityDiff, type IdentityDiff } from '../access/identity
 import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';
-import { writePolicy } from './access.js';
-import { directoryRead } from './identity.js';
+import { writePolicy } from '../converge/access.js';
+import { directoryRead } from '../converge/directory-read.js';
 import { tolerantConnectPhase, type UnreachableHost } from './reset-connect.js';
 
 /** The context of `eectl identity sync`: the managers reached, and the next policy once planned. */

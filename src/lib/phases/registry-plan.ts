@@ -9,7 +9,7 @@ import { bundledImageId } from '../registry/bundle-images.js';
 import { planRegistry } from '../registry/plan.js';
 import { readRegistryState, type RegistryState } from '../registry/state.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
-import { registryLogins } from './access.js';
+import { registryLogins } from '../converge/access.js';
 import { addSecret } from '../util/redact.js';
 
 /** The hosts of the file that run a registry replica. */

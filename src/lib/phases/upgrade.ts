@@ -17,7 +17,7 @@ import {
   upstreamVersion,
 } from '../host/version.js';
 import type { Phase } from '../phase/phase.js';
-import { sourceSpec } from './package-source.js';
+import { sourceSpec } from '../converge/package-source.js';
 import { applySteps } from '../phase/steps.js';
 import { rollingOrder } from '../rolling/plan.js';
 import { rollHosts, type HostTurn, type RollingReport } from '../rolling/roll.js';

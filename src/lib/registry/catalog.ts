@@ -3,14 +3,18 @@ import { join } from 'node:path';
 import type { ClusterConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { TrustedKey } from '../images/cosign-key.js';
-import { clusterRegistries, imagePolicyFromConfig, registryCredentials } from '../images/cluster-policy.js';
+import {
+  clusterRegistries,
+  imagePolicyFromConfig,
+  registryCredentials,
+  externalEndpoint,
+} from '../images/cluster-policy.js';
 import { RegistryClient, type BearerChallenge, type RegistryCredentials } from '../images/registry-client.js';
 import { verifyDigest, type Descriptor } from '../images/signatures.js';
 import { CA_CERT_FILE, localPkiDir } from '../pki/paths.js';
 import type { Logger } from '../util/log.js';
 import { mapAll } from '../util/concurrency.js';
 import { ADMIN_USER } from './plan.js';
-import { externalEndpoint } from '../images/cluster-policy.js';
 
 /** One tag of the cluster registry as `registry ls` and `registry prune` read it. */
 export interface RegistryTag {

@@ -1,11 +1,10 @@
-import { REGISTRY_LOGINS_FILE } from '../host/layout.js';
+import { REGISTRY_LOGINS_FILE, HOST_CA_KEY, HOST_SERVER_KEY } from '../host/layout.js';
 import { secretEnvRefs } from '../config/secrets.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { HostDocker } from '../swarm/docker.js';
 import { WATCHER_KEY } from '../ingress/names.js';
 import type { Host } from '../host/host.js';
 import { readLocalCa } from '../pki/ca-store.js';
-import { HOST_CA_KEY, HOST_SERVER_KEY } from '../host/layout.js';
 import { readRegistryState } from '../registry/state.js';
 import { addSecret } from '../util/redact.js';
 

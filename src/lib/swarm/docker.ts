@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { EectlError, ExitCode } from '../errors.js';
-import { addSecret } from '../util/redact.js';
+import { addSecret, redact } from '../util/redact.js';
 import type { ExecOptions } from '../ssh/connection.js';
 import { parseNodeInspect, type SwarmNode } from './nodes.js';
 import { parsePlacedServices, type PlacedService } from './spread.js';
@@ -12,7 +12,6 @@ import {
   type SwarmService,
   type SwarmTask,
 } from './tasks.js';
-import { redact } from '../util/redact.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 import { parseSwarm } from '../host/facts.js';
 import type { SwarmFacts } from '../host/facts-types.js';

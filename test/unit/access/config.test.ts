@@ -9,6 +9,9 @@ import {
   REGISTRY_PASSWORD_FILE,
   TOKEN_SIGNING_CERT_FILE,
   TOKEN_SIGNING_KEY_FILE,
+  REGISTRY_ADMIN_PASSWORD_FILE,
+  REGISTRY_TOKEN_CERT_FILE,
+  REGISTRY_TOKEN_KEY_FILE,
 } from '../../../src/lib/host/layout.js';
 import {
   authzUnit,
@@ -16,15 +19,10 @@ import {
   tokenUnit,
   VENDORED_PACKAGES,
   vendoredPackageRoot,
-} from '../../../src/lib/phases/access.js';
+} from '../../../src/lib/converge/access.js';
 import { GATE_MODULES } from '../../../src/lib/phases/registry-gate.js';
 import { RELAY_MODULES } from '../../../src/lib/phases/registry-webhooks.js';
 import { WATCHER_MODULES } from '../../../src/lib/phases/ingress-watcher.js';
-import {
-  REGISTRY_ADMIN_PASSWORD_FILE,
-  REGISTRY_TOKEN_CERT_FILE,
-  REGISTRY_TOKEN_KEY_FILE,
-} from '../../../src/lib/host/layout.js';
 import { ADMIN_USER } from '../../../src/lib/registry/plan.js';
 import { check, HEAD, lines, THREE_MANAGERS } from '../config/helpers.js';
 

@@ -6,7 +6,7 @@ import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { Host } from '../../../src/lib/host/host.js';
 import type { PhaseOutput } from '../../../src/lib/phase/phase.js';
-import { writeApiFiles } from '../../../src/lib/phases/api.js';
+import { writeApiFiles } from '../../../src/lib/converge/api.js';
 import { pkiPhase } from '../../../src/lib/phases/pki.js';
 import { createCa } from '../../../src/lib/pki/certificates.js';
 import { localPkiDir } from '../../../src/lib/pki/paths.js';

@@ -31,15 +31,9 @@ import { UsageError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { PhaseOutput } from '../phase/phase.js';
 import type { NodeRuntime } from '../access/runtime.js';
-import {
-  nodeProgram,
-  programUnit,
-  sha256,
-  uploadRuntime,
-  type ProgramFile,
-} from '../converge/node-program.js';
+import { nodeProgram, programUnit, sha256, uploadRuntime, type ProgramFile } from './node-program.js';
 import { REGISTRY_SERVICE } from '../registry/names.js';
-import { directoryRead } from './identity.js';
+import { directoryRead } from './directory-read.js';
 
 /**
  * The plugin's modules, by their path under dist/lib, uploaded as they are into the same folders under
