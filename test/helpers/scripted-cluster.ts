@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { LOCK_DIR, API_DROP_IN, CERTS_D_DIR } from '../../src/lib/host/layout.js';
+import { LOCK_DIR, API_DROP_IN, CERTS_D_DIR } from '../../src/lib/host-layout.js';
 import { ClusterFile } from '../../src/lib/config/cluster-file.js';
 import type { HostSpec } from '../../src/lib/config/schema.js';
 import { MANAGED_FILES } from '../../src/lib/host/facts.js';

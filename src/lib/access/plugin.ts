@@ -4,9 +4,8 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { dirname } from 'node:path';
 import type { AccessPolicy, Decision, RegistryRules } from './model.js';
 import { CERT_BACKDATE_MS } from './paths.js';
-import { CA_FILE, ENGINE_SOCKET, PLUGIN_SOCKET, POLICY_FILE } from '../host/layout.js';
+import { CA_FILE, ENGINE_SOCKET, PLUGIN_SOCKET, POLICY_FILE, WATCHER_USER } from '../host-layout.js';
 import { decide, type Identity, type Lookup } from './policy.js';
-import { WATCHER_USER } from '../ingress/names.js';
 import type { ResourceKind } from './routes.js';
 import { cachedSignatures, registrySignatures } from './signed-images.js';
 import { issuerIn, parseTrustBundle } from '../pki/trust-bundle.js';

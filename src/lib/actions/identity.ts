@@ -1,5 +1,5 @@
 import type { AccessPolicy } from '../access/model.js';
-import { POLICY_FILE } from '../host/layout.js';
+import { POLICY_FILE } from '../host-layout.js';
 import { parsePolicy } from '../access/plugin.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';

@@ -22,7 +22,7 @@ import {
   HOST_SERVER_CERT,
   REGISTRY_CERT_FILE,
   REGISTRY_TOKEN_CERT_FILE,
-} from '../host/layout.js';
+} from '../host-layout.js';
 import { certExpiry, expiryWarnings, type CertExpiry, type CertKind } from '../pki/expiry.js';
 import { bundleExpiry, readIssuedBundles, type IssuedBundle } from '../pki/issued-bundles.js';
 import { ADDRESS_LABEL, managerCounts, type SwarmNode } from '../swarm/nodes.js';

@@ -1,4 +1,4 @@
-import { LOCK_DIR } from '../host/layout.js';
+import { LOCK_DIR } from '../host-layout.js';
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { EectlError, ExitCode } from '../errors.js';

@@ -23,7 +23,7 @@ import {
   TOKEN_ENTRY,
   TOKEN_UNIT,
   TOKEN_UNIT_NAME,
-} from '../host/layout.js';
+} from '../host-layout.js';
 import { parsePolicy } from '../access/plugin.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
 import { addSecret } from '../util/redact.js';
@@ -41,6 +41,7 @@ import { directoryRead } from './directory-read.js';
  */
 export const PLUGIN_MODULES = [
   'access/model.js',
+  'config/access-names.js',
   'access/json-fields.js',
   'access/routes.js',
   'access/allow-list.js',
@@ -48,7 +49,7 @@ export const PLUGIN_MODULES = [
   'access/policy.js',
   'access/signed-images.js',
   'access/paths.js',
-  'host/layout.js',
+  'host-layout.js',
   'access/plugin.js',
   'access/registry-scopes.js',
   'access/registry-token.js',

@@ -13,7 +13,7 @@ import {
   ENGINE_PROXY_ENV,
   HOST_PKI_DIR,
   HOST_RESTART_PENDING,
-} from '../host/layout.js';
+} from '../host-layout.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import type { PhaseOutput } from '../phase/phase.js';
 import { applySteps } from '../phase/steps.js';

@@ -3,7 +3,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { engineMirrorKeys } from '../registry/mirror.js';
 import { HostDocker } from '../swarm/docker.js';
-import { DAEMON_JSON, HOST_RESTART_PENDING } from '../host/layout.js';
+import { DAEMON_JSON, HOST_RESTART_PENDING } from '../host-layout.js';
 import type { Host } from '../host/host.js';
 import { configurerFor } from '../host/os/index.js';
 import { serviceManagerFor } from '../host/service/index.js';

@@ -6,7 +6,7 @@ import {
   POLICY_FILE,
   REGISTRY_LOGINS_SUM,
   REGISTRY_MANAGED_FILES,
-} from './layout.js';
+} from '../host-layout.js';
 import { EectlError, ExitCode } from '../errors.js';
 import type { Connection } from '../ssh/connection.js';
 import type {

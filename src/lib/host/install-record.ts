@@ -5,7 +5,7 @@ import {
   CERTS_D_DIR,
   DAEMON_JSON,
   ENGINE_PROXY_DROP_IN,
-} from './layout.js';
+} from '../host-layout.js';
 import { APT_KEYRING, APT_SOURCE_FILE } from './os/apt.js';
 import { YUM_REPO_FILE } from './os/dnf.js';
 import { ZYPPER_REPO_FILE } from './os/zypper.js';

@@ -1,4 +1,6 @@
 import {
+  EECTL_PATHS,
+  ENGINE_RUNTIME_PATHS,
   LOCK_DIR,
   API_DROP_IN,
   ENGINE_PROXY_DROP_IN,
@@ -11,11 +13,11 @@ import {
   WATCHER_UNIT_NAME,
   RELAY_UNIT_NAME,
   GATE_UNIT_NAME,
-} from './layout.js';
+  ENGINE_DATA_PATHS,
+} from '../host-layout.js';
 import { APT_AUTH_FILE, APT_KEYRING, APT_SOURCE_FILE } from './os/apt.js';
 import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from './os/source.js';
 import { DNF_PASSWORD_FILES, YUM_REPO_FILE } from './os/dnf.js';
-import { ENGINE_DATA_PATHS } from './os/packages.js';
 import { ZYPPER_CREDENTIALS_FILE, ZYPPER_REPO_FILE } from './os/zypper.js';
 import { APT_PROXY_AUTH, APT_PROXY_CONF } from './os/proxy.js';
 
@@ -24,12 +26,6 @@ import { APT_PROXY_AUTH, APT_PROXY_CONF } from './os/proxy.js';
  * removes it. The probe and the removal share these fragments, so a reset removes exactly what a dry run
  * listed, and a second reset finds nothing.
  */
-
-/** eectl's own places on a host (docs/architecture.md): certificates and configuration, state and the cluster lock. */
-export const EECTL_PATHS = ['/etc/eectl', '/var/lib/eectl'] as const;
-
-/** The engine's sockets and runtime state; gone at the next boot anyway, but a reset should not need one. */
-export const ENGINE_RUNTIME_PATHS = ['/run/docker', '/run/docker.sock', '/run/containerd'] as const;
 
 /** containerd creates its CNI directory at start; it is a leftover only while nothing else put files in it. */
 export const CNI_DIR = '/etc/cni';

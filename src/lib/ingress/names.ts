@@ -16,13 +16,6 @@ export const WATCHER_DIR = '/opt/eectl/ingress';
 export const WATCHER_NODE = `${WATCHER_DIR}/node`;
 export const WATCHER_ENTRY = `${WATCHER_DIR}/ingress/watcher.js`;
 export const WATCHER_MANIFEST = `${WATCHER_DIR}/manifest.json`;
-/**
- * The watcher's identity: the system user it runs as on every manager, and the CN of its client
- * certificate, with which it calls the manager's engine API over mutual TLS. The authorization plugin
- * gives that CN its own narrow rule (access/watcher-rule.ts), with access control on or off; the file
- * may not name a user so, and no client bundle is issued for it.
- */
-export const WATCHER_USER = 'eectl-ingress-watcher';
 /** The watcher's key (0600, its user's), certificate, the cluster CA, and the API endpoint it calls. */
 export const WATCHER_PKI_DIR = '/etc/eectl/ingress-watcher';
 export const WATCHER_KEY = `${WATCHER_PKI_DIR}/key.pem`;

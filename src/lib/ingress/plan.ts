@@ -17,7 +17,7 @@ import {
   SYNC_TARGETS,
   INGRESS_CONFIG_LABEL,
 } from './names.js';
-import { NODE_RUN_DIR } from '../host/layout.js';
+import { NODE_RUN_DIR } from '../host-layout.js';
 import { PROXY_SCRIPT, SCRIPT_DIR, SYNC_OUT, SYNC_SCRIPT } from './scripts.js';
 
 /** A swarm config the ingress services use, by its content-addressed name. */

@@ -5,7 +5,7 @@ import type { Host } from '../host/host.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import { agreeOnCa, readGivenCa, readLocalCa, type CaCandidate } from '../pki/ca-store.js';
 import { keyMatchesCert } from '../pki/keys.js';
-import { HOST_CA_CERT, HOST_CA_KEY } from '../host/layout.js';
+import { HOST_CA_CERT, HOST_CA_KEY } from '../host-layout.js';
 import { addSecret } from '../util/redact.js';
 
 /**

@@ -16,7 +16,7 @@ import { sameCertificate, serverNames, summarizeCertificate } from '../pki/inspe
 import { readIssuedBundles, type IssuedBundle } from '../pki/issued-bundles.js';
 import { keyMatchesCert } from '../pki/keys.js';
 import { localNextPkiDir, localPkiDir } from '../pki/paths.js';
-import { HOST_CA_CERT, HOST_CA_NEXT_CERT, HOST_CA_NEXT_KEY, HOST_RESTART_PENDING } from '../host/layout.js';
+import { HOST_CA_CERT, HOST_CA_NEXT_CERT, HOST_CA_NEXT_KEY, HOST_RESTART_PENDING } from '../host-layout.js';
 import type { ManagerApiPlan } from '../pki/plan.js';
 import { trustBundle } from '../pki/trust-bundle.js';
 import { addSecret } from '../util/redact.js';

@@ -6,7 +6,7 @@ import {
   HOST_SERVER_CERT,
   REGISTRY_CERT_FILE,
   REGISTRY_TOKEN_CERT_FILE,
-} from '../host/layout.js';
+} from '../host-layout.js';
 import type { Host } from '../host/host.js';
 import { WATCHER_CERT } from '../ingress/names.js';
 import { managers, type ClusterContext } from '../phase/cluster-context.js';

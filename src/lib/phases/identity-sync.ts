@@ -1,6 +1,6 @@
 import { compilePolicy } from '../access/compile.js';
 import type { AccessPolicy } from '../access/model.js';
-import { AUTHZ_MANIFEST, POLICY_FILE } from '../host/layout.js';
+import { AUTHZ_MANIFEST, POLICY_FILE } from '../host-layout.js';
 import { parsePolicy } from '../access/plugin.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { diffIsEmpty, identityDiff, type IdentityDiff } from '../access/identity-diff.js';

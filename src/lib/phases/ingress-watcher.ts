@@ -5,14 +5,13 @@ import {
   WATCHER_ENTRY,
   WATCHER_MANIFEST,
   WATCHER_NODE,
-  WATCHER_USER,
   WATCHER_PKI_DIR,
   WATCHER_KEY,
   WATCHER_CERT,
   WATCHER_CA,
   WATCHER_ENDPOINT,
 } from '../ingress/names.js';
-import { WATCHER_UNIT, WATCHER_UNIT_NAME } from '../host/layout.js';
+import { WATCHER_USER, WATCHER_UNIT, WATCHER_UNIT_NAME } from '../host-layout.js';
 import { issueClientCert, type CertifiedKey } from '../pki/certificates.js';
 import { isDue, signedBy } from '../pki/inspect.js';
 import { keyMatchesCert } from '../pki/keys.js';

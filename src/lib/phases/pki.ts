@@ -10,7 +10,7 @@ import {
   HOST_CA_KEY,
   HOST_RESTART_PENDING,
   HOST_SERVER_CERT,
-} from '../host/layout.js';
+} from '../host-layout.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { apiDropIn, conflictingDaemonKeys } from '../pki/api-drop-in.js';

@@ -5,7 +5,7 @@ import type { Phase } from '../phase/phase.js';
 import { requireReplicasServing, waitForReplica } from '../registry/health.js';
 import { REGISTRY_OBJECT_PREFIX } from '../registry/names.js';
 import { MIRROR_SERVICE_PREFIX } from '../registry/mirror.js';
-import { mirrorCacheDir, REGISTRY_STATE_DIR } from '../host/layout.js';
+import { mirrorCacheDir, REGISTRY_STATE_DIR } from '../host-layout.js';
 import type { RegistryPlan } from '../registry/plan.js';
 import { mapAll } from '../util/concurrency.js';
 import { convergeGates } from './registry-gate.js';

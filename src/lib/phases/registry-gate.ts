@@ -12,7 +12,7 @@ import {
   REGISTRY_SOCKET_DIR,
   REGISTRY_SOCKET_NAME,
 } from '../registry/gate-paths.js';
-import { GATE_UNIT, GATE_UNIT_NAME, REGISTRY_CERT_FILE, REGISTRY_KEY_FILE } from '../host/layout.js';
+import { GATE_UNIT, GATE_UNIT_NAME, REGISTRY_CERT_FILE, REGISTRY_KEY_FILE } from '../host-layout.js';
 import type { RegistryPlan } from '../registry/plan.js';
 import {
   CONFINED_SERVICE,

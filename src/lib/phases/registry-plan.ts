@@ -4,7 +4,7 @@ import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { completeCa, readGivenCa, readLocalCa } from '../pki/ca-store.js';
 import { keyMatchesCert } from '../pki/keys.js';
-import { HOST_CA_KEY } from '../host/layout.js';
+import { HOST_CA_KEY } from '../host-layout.js';
 import { bundledImageId } from '../registry/bundle-images.js';
 import { planRegistry } from '../registry/plan.js';
 import { readRegistryState, type RegistryState } from '../registry/state.js';

@@ -13,7 +13,7 @@ import {
   RELAY_STATE_DIR,
   RELAY_USER,
 } from '../webhooks/names.js';
-import { RELAY_UNIT, RELAY_UNIT_NAME } from '../host/layout.js';
+import { RELAY_UNIT, RELAY_UNIT_NAME } from '../host-layout.js';
 import type { RelaySettings } from '../webhooks/relay.js';
 import {
   CONFINED_SERVICE,

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import type { Facts } from '../host/facts-types.js';
-import { DAEMON_JSON, API_DROP_IN, CERTS_D_DIR } from '../host/layout.js';
+import { DAEMON_JSON, API_DROP_IN, CERTS_D_DIR, EECTL_PATHS } from '../host-layout.js';
 import { INSTALL_RECORD_DIR } from '../host/install-record.js';
 import { configurerFor, type Step } from '../host/os/index.js';
 import { removeEngineData } from '../host/os/packages.js';
@@ -15,7 +15,6 @@ import type { UnreachableHost } from './reset-connect.js';
 import type { ResetInventory } from './reset-inventory.js';
 import {
   DROP_IN_DIR,
-  EECTL_PATHS,
   isSystemdUnitPath,
   KEPT_WHILE_LOCKED,
   REMOVE_FIREWALL_SCRIPT,

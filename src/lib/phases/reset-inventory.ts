@@ -16,12 +16,12 @@ import { ENGINE_PACKAGE_NAMES } from '../host/os/packages.js';
 import { installedEnginePackages, probeRecord, recordOf } from './install-record.js';
 import {
   CNI_DIR,
-  ENGINE_RUNTIME_PATHS,
   KEPT_WHILE_LOCKED,
   PROBE_SCRIPT,
   EECTL_SERVICE_UNITS,
   RESET_PATHS,
 } from '../host/reset-leftovers.js';
+import { ENGINE_RUNTIME_PATHS } from '../host-layout.js';
 
 /** What a reset finds on one host: everything it will remove, nothing else. Empty lists: already clean. */
 export interface ResetInventory {

@@ -9,7 +9,7 @@ import {
   STORAGE_TARGET,
 } from './config-file.js';
 import { contentName, REGISTRY_SERVICE } from './names.js';
-import { mirrorCacheDir } from '../host/layout.js';
+import { mirrorCacheDir } from '../host-layout.js';
 import { mirrorTokenService, type TokenAuthSettings } from './token-auth.js';
 
 /**

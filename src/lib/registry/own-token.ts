@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { AUTHZ_NODE, TOKEN_ENTRY } from '../host/layout.js';
+import { AUTHZ_NODE, TOKEN_ENTRY } from '../host-layout.js';
 import { EectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { BearerChallenge } from '../images/registry-client.js';

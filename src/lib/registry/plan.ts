@@ -26,8 +26,9 @@ import {
   REGISTRY_TOKEN_CERT_FILE,
   REGISTRY_TOKEN_KEY_FILE,
   REGISTRY_WEBHOOK_TOKEN_FILE,
-} from '../host/layout.js';
-import { RELAY_HOSTNAME, RELAY_PORT } from '../webhooks/names.js';
+  RELAY_PORT,
+} from '../host-layout.js';
+import { RELAY_HOSTNAME } from '../webhooks/names.js';
 import type { RelaySettings } from '../webhooks/relay.js';
 import type { TokenAuthSettings } from './token-auth.js';
 import type { RegistryState } from './state.js';

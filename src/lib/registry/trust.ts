@@ -3,7 +3,7 @@ import type { RegistrySpec } from '../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { ServerNames } from '../pki/certificates.js';
 import { serverNames } from '../pki/inspect.js';
-import { certsDCaFile } from '../host/layout.js';
+import { certsDCaFile } from '../host-layout.js';
 
 /** Every name a registry host is known by: the file's address, the advertise address, its hostname. */
 function hostNames(host: Host): string[] {

@@ -1,7 +1,7 @@
 import { managers, inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
-import { DAEMON_JSON, HOST_PKI_DIR, HOST_RESTART_PENDING } from '../host/layout.js';
+import { DAEMON_JSON, HOST_PKI_DIR, HOST_RESTART_PENDING } from '../host-layout.js';
 import type { Host } from '../host/host.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import { upstreamVersion } from '../host/version.js';

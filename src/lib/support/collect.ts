@@ -2,7 +2,7 @@ import { MANAGER_SERVICE_UNITS, REGISTRY_SERVICE_UNITS } from '../host/reset-lef
 import { toEectlError } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
 import { gatherFacts } from '../host/facts.js';
-import { DAEMON_JSON } from '../host/layout.js';
+import { DAEMON_JSON } from '../host-layout.js';
 import type { Facts } from '../host/facts-types.js';
 import type { Host } from '../host/host.js';
 import { journalTail } from '../host/journal.js';

@@ -1,4 +1,4 @@
-import { REGISTRY_LOGINS_FILE, HOST_CA_KEY, HOST_SERVER_KEY } from '../host/layout.js';
+import { REGISTRY_LOGINS_FILE, HOST_CA_KEY, HOST_SERVER_KEY } from '../host-layout.js';
 import { secretEnvRefs } from '../config/secrets.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { HostDocker } from '../swarm/docker.js';

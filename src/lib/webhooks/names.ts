@@ -16,8 +16,6 @@ export const RELAY_SETTINGS = `${RELAY_SETTINGS_DIR}/relay.json`;
 /** Its delivery counters, per endpoint (systemd's StateDirectory, so the relay user may write it). */
 export const RELAY_STATE_DIR = '/var/lib/eectl/webhooks';
 export const RELAY_STATE = `${RELAY_STATE_DIR}/status.json`;
-/** The port the relay listens on, on every registry host. */
-export const RELAY_PORT = 5447;
 /**
  * The name a replica reaches its own host's relay by: the service maps it to the engine's host-gateway
  * address (`--host NAME:host-gateway`), so one config serves every replica.

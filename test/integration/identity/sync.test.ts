@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { compilePolicy } from '../../../src/lib/access/compile.js';
 import type { AccessPolicy } from '../../../src/lib/access/model.js';
-import { AUTHZ_MANIFEST, POLICY_FILE } from '../../../src/lib/host/layout.js';
+import { AUTHZ_MANIFEST, POLICY_FILE } from '../../../src/lib/host-layout.js';
 import { identitySync } from '../../../src/lib/actions/identity.js';
 import { install } from '../../../src/lib/actions/install.js';
 import { toEectlError, type EectlError } from '../../../src/lib/errors.js';

@@ -12,7 +12,7 @@ import {
   REGISTRY_ADMIN_PASSWORD_FILE,
   REGISTRY_TOKEN_CERT_FILE,
   REGISTRY_TOKEN_KEY_FILE,
-} from '../../../src/lib/host/layout.js';
+} from '../../../src/lib/host-layout.js';
 import {
   authzUnit,
   PLUGIN_MODULES,

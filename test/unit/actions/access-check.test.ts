@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, compileRegistryRules } from '../../../src/lib/access/compile.js';
-import { TOKEN_ENTRY } from '../../../src/lib/host/layout.js';
+import { TOKEN_ENTRY } from '../../../src/lib/host-layout.js';
 import { checkScopesFromStdin } from '../../../src/lib/access/token-service.js';
 import { ACCESS_OFF_REASON, accessCheck, registryScopeCheck } from '../../../src/lib/actions/access.js';
 import type { Session } from '../../../src/lib/cluster/session.js';

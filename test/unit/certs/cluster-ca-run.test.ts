@@ -16,7 +16,7 @@ import {
   HOST_CA_NEXT_KEY,
   HOST_RESTART_PENDING,
   HOST_SERVER_CERT,
-} from '../../../src/lib/host/layout.js';
+} from '../../../src/lib/host-layout.js';
 import { pemCertificates } from '../../../src/lib/pki/trust-bundle.js';
 import { nullLogger } from '../../../src/lib/util/log.js';
 import { ScriptedCluster, clusterConfig } from '../../helpers/scripted-cluster.js';

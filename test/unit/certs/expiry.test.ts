@@ -14,7 +14,7 @@ import {
   readIssuedBundles,
   recordIssuedBundle,
 } from '../../../src/lib/pki/issued-bundles.js';
-import { HOST_CA_CERT, HOST_SERVER_CERT, REGISTRY_CERT_FILE } from '../../../src/lib/host/layout.js';
+import { HOST_CA_CERT, HOST_SERVER_CERT, REGISTRY_CERT_FILE } from '../../../src/lib/host-layout.js';
 import { nodesBehindSwarmCa } from '../../../src/lib/swarm/ca-rotation.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { certsRotate } from '../../../src/lib/actions/certs-rotate.js';
 import { install } from '../../../src/lib/actions/install.js';
 import { ExitCode, toEectlError } from '../../../src/lib/errors.js';
-import { HOST_SERVER_CERT } from '../../../src/lib/host/layout.js';
+import { HOST_SERVER_CERT } from '../../../src/lib/host-layout.js';
 import { nullLogger } from '../../../src/lib/util/log.js';
 import type { CertsRotatePlan } from '../../../src/lib/ui/results/certs.js';
 import { ScriptedCluster, clusterConfig } from '../../helpers/scripted-cluster.js';

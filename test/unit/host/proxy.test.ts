@@ -10,7 +10,7 @@ import {
 } from '../../../src/lib/host/os/proxy.js';
 import { MANAGED_FILES } from '../../../src/lib/host/facts.js';
 import { defaultNoProxy, engineProxyFiles, resolveHostProxy } from '../../../src/lib/host/proxy.js';
-import { ENGINE_PROXY_ENV } from '../../../src/lib/host/layout.js';
+import { ENGINE_PROXY_ENV } from '../../../src/lib/host-layout.js';
 import { redact } from '../../../src/lib/util/redact.js';
 import { commands, DEBIAN_12, ROCKY_9, SLES_15, uploads } from './os/fixtures.js';
 

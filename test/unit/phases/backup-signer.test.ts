@@ -9,7 +9,7 @@ import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { findManifestSigner } from '../../../src/lib/phases/backup-signer.js';
 import { createCa, type CertifiedKey } from '../../../src/lib/pki/certificates.js';
 import { localPkiDir } from '../../../src/lib/pki/paths.js';
-import { HOST_CA_CERT, HOST_CA_KEY } from '../../../src/lib/host/layout.js';
+import { HOST_CA_CERT, HOST_CA_KEY } from '../../../src/lib/host-layout.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { stubConnection, testClusterContext } from '../../helpers/contexts.js';
 

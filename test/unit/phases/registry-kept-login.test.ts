@@ -5,7 +5,7 @@ import {
   REGISTRY_ADMIN_PASSWORD_FILE,
   REGISTRY_TOKEN_KEY_FILE,
   TOKEN_SIGNING_KEY_FILE,
-} from '../../../src/lib/host/layout.js';
+} from '../../../src/lib/host-layout.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { keptLogin } from '../../../src/lib/phases/registry-prune.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PLUGIN_SPEC } from '../../../src/lib/host/layout.js';
+import { PLUGIN_SPEC } from '../../../src/lib/host-layout.js';
 import { EECTL_SERVICE_PATHS, PROBE_SCRIPT } from '../../../src/lib/host/reset-leftovers.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import type { SwarmFacts } from '../../../src/lib/host/facts-types.js';

@@ -1,7 +1,7 @@
 import { RESET_PATHS } from '../../../src/lib/host/reset-leftovers.js';
 import { describe, expect, it } from 'vitest';
 import { resetWarning } from '../../../src/lib/actions/reset.js';
-import { LOCK_DIR, API_DROP_IN } from '../../../src/lib/host/layout.js';
+import { LOCK_DIR, API_DROP_IN } from '../../../src/lib/host-layout.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { EectlError, ExitCode } from '../../../src/lib/errors.js';
 import type { Facts, SwarmFacts } from '../../../src/lib/host/facts-types.js';

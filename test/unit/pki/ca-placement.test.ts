@@ -16,7 +16,7 @@ import {
   HOST_CA_KEY,
   HOST_RESTART_PENDING,
   HOST_SERVER_CERT,
-} from '../../../src/lib/host/layout.js';
+} from '../../../src/lib/host-layout.js';
 import type { Connection, RemoteCommand } from '../../../src/lib/ssh/connection.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { stubConnection, testClusterContext } from '../../helpers/contexts.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { mergedDaemonJson, mirrorDaemonKeys } from '../../../src/lib/converge/engine.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
-import { DAEMON_JSON } from '../../../src/lib/host/layout.js';
+import { DAEMON_JSON } from '../../../src/lib/host-layout.js';
 import { createCa } from '../../../src/lib/pki/certificates.js';
 import { engineMirrorKeys, mirrorConfigYaml } from '../../../src/lib/registry/mirror.js';
 import { planRegistry, type RegistryPlanInput } from '../../../src/lib/registry/plan.js';

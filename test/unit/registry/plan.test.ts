@@ -5,7 +5,7 @@ import {
   REGISTRY_ADMIN_PASSWORD_FILE,
   REGISTRY_CERT_FILE,
   REGISTRY_HTPASSWD_FILE,
-} from '../../../src/lib/host/layout.js';
+} from '../../../src/lib/host-layout.js';
 import { planRegistry, type RegistryPlan, type RegistryPlanInput } from '../../../src/lib/registry/plan.js';
 import type { RegistryState } from '../../../src/lib/registry/state.js';
 import { redact } from '../../../src/lib/util/redact.js';

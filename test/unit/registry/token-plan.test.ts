@@ -8,7 +8,7 @@ import {
   REGISTRY_HTPASSWD_FILE,
   REGISTRY_TOKEN_CERT_FILE,
   REGISTRY_TOKEN_KEY_FILE,
-} from '../../../src/lib/host/layout.js';
+} from '../../../src/lib/host-layout.js';
 import { planRegistry, tokenSigningCertProblem, type RegistryPlan } from '../../../src/lib/registry/plan.js';
 import type { TokenAuthSettings } from '../../../src/lib/registry/token-auth.js';
 import { redact } from '../../../src/lib/util/redact.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { certsDCaFile } from '../../../src/lib/host/layout.js';
+import { certsDCaFile } from '../../../src/lib/host-layout.js';
 import { registryCertNames, trustFiles } from '../../../src/lib/registry/trust.js';
 import { externalEndpoint } from '../../../src/lib/images/cluster-policy.js';
 import { registryHost, registrySpec } from './fixtures.js';

@@ -11,7 +11,7 @@ import {
   HOST_SERVER_KEY,
   REGISTRY_HTTP_SECRET_FILE,
   REGISTRY_TOKEN_KEY_FILE,
-} from '../../../src/lib/host/layout.js';
+} from '../../../src/lib/host-layout.js';
 import type { ExecOptions, ExecResult, RemoteCommand } from '../../../src/lib/ssh/connection.js';
 import { nullLogger } from '../../../src/lib/util/log.js';
 import { clearSecrets } from '../../../src/lib/util/redact.js';

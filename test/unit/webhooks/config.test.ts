@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { registryConfigYaml, SECRET_TARGETS } from '../../../src/lib/registry/config-file.js';
-import { REGISTRY_WEBHOOK_TOKEN_FILE } from '../../../src/lib/host/layout.js';
+import { REGISTRY_WEBHOOK_TOKEN_FILE } from '../../../src/lib/host-layout.js';
 import { planRegistry, type RegistryPlanInput } from '../../../src/lib/registry/plan.js';
 import { createCa } from '../../../src/lib/pki/certificates.js';
 import { redact } from '../../../src/lib/util/redact.js';

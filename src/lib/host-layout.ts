@@ -233,3 +233,23 @@ export const RELAY_UNIT = `/etc/systemd/system/${RELAY_UNIT_NAME}`;
 export const GATE_UNIT_NAME = 'eectl-registry-gate.service';
 
 export const GATE_UNIT = `/etc/systemd/system/${GATE_UNIT_NAME}`;
+
+/** eectl's own places on a host (docs/architecture.md): certificates and configuration, state and the cluster lock. */
+export const EECTL_PATHS = ['/etc/eectl', '/var/lib/eectl'] as const;
+
+/** The engine's sockets and runtime state; gone at the next boot anyway, but a reset should not need one. */
+export const ENGINE_RUNTIME_PATHS = ['/run/docker', '/run/docker.sock', '/run/containerd'] as const;
+
+/** Where the engine keeps its state and configuration; reset removes them. */
+export const ENGINE_DATA_PATHS = ['/var/lib/docker', '/var/lib/containerd', '/etc/docker'] as const;
+
+/**
+ * The watcher's identity: the system user it runs as on every manager, and the CN of its client
+ * certificate, with which it calls the manager's engine API over mutual TLS. The authorization plugin
+ * gives that CN its own narrow rule (access/watcher-rule.ts), with access control on or off; the file
+ * may not name a user so, and no client bundle is issued for it.
+ */
+export const WATCHER_USER = 'eectl-ingress-watcher';
+
+/** The port the relay listens on, on every registry host. */
+export const RELAY_PORT = 5447;
