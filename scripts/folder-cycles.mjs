@@ -174,7 +174,7 @@ function main() {
     console.error(`\n  ${nodes.join(' → ')}`);
     for (const { from, to, example } of edges) console.error(`    ${from} → ${to}: ${example}`);
   }
-  console.error('\nMove the shared code to the lower folder (docs/architecture.md, "Layers").');
+  console.error('\nMove the shared code to the lower folder (docs/architecture.md, "The layers").');
   process.exitCode = 1;
 }
 
