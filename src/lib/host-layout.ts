@@ -1,11 +1,14 @@
 /**
- * Where eectl's things live on a host: the one place that says so. The lock folder, daemon.json, the engine's
- * restart-pending marker, the package sources' files, the PKI, registry, bundle and access files. Modules that
- * write, read or remove them (facts, install record, reset, the phases) import the paths from here, so no
- * domain folder has to import another for a path.
+ * Where eectl's things live on a host: the one place that says so. The lock folder, the install record,
+ * daemon.json, the engine's restart-pending marker and its data folders, the PKI and the API and proxy
+ * drop-ins, the registry's state, bundles and certs.d, the authorization plugin's and token service's files,
+ * eectl's service units, and what backup copies. Modules that write, read or remove them (facts, the install
+ * record, reset, backup, the phases, the cluster file's checks) import the paths from here, so no folder has
+ * to import another for a path. The package-source files of each OS family stay with their configurer
+ * (host/os/).
  *
- * It imports only node: built-ins: the programs eectl uploads to hosts (the authorization plugin, …) ship it
- * as it is.
+ * It sits below config/ (the file's checks refuse eectl's own paths) and imports only node: built-ins: the
+ * programs eectl uploads to hosts (the authorization plugin, …) ship it as it is.
  */
 import { posix } from 'node:path';
 
@@ -253,3 +256,14 @@ export const WATCHER_USER = 'eectl-ingress-watcher';
 
 /** The port the relay listens on, on every registry host. */
 export const RELAY_PORT = 5447;
+
+/** Where the engine keeps the swarm state; the archive holds it as `swarm/…`. */
+export const SWARM_PARENT_DIR = '/var/lib/docker';
+
+/** eectl's files on a manager (`pki/…` and `registry/…` in the archive). */
+export const EECTL_ETC_DIR = '/etc/eectl';
+
+/** Where the record lives on each host (with the rest of eectl's state, removed last by reset). */
+export const INSTALL_RECORD = '/var/lib/eectl/install-record.json';
+
+export const INSTALL_RECORD_DIR = '/var/lib/eectl';

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { LOCK_DIR, API_DROP_IN, CERTS_D_DIR } from '../../src/lib/host-layout.js';
+import { LOCK_DIR, API_DROP_IN, CERTS_D_DIR, INSTALL_RECORD_DIR } from '../../src/lib/host-layout.js';
 import { ClusterFile } from '../../src/lib/config/cluster-file.js';
 import type { HostSpec } from '../../src/lib/config/schema.js';
 import { MANAGED_FILES } from '../../src/lib/host/facts.js';
-import { EECTL_TRACES, INSTALL_RECORD_DIR, RECORD_PROBE_SCRIPT } from '../../src/lib/host/install-record.js';
+import { EECTL_TRACES, RECORD_PROBE_SCRIPT } from '../../src/lib/host/install-record.js';
 import { APT_KEYRING, APT_SOURCE_FILE } from '../../src/lib/host/os/apt.js';
 import {
   PROBE_SCRIPT,

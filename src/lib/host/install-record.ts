@@ -1,4 +1,5 @@
 import {
+  INSTALL_RECORD_DIR,
   LOCK_DIR,
   API_DROP_IN,
   BUNDLES_DIR,
@@ -35,10 +36,6 @@ export interface InstallRecord {
   /** Whether the engine was running: when reset keeps the engine, it starts it again. */
   engineActive: boolean;
 }
-
-/** Where the record lives on each host (with the rest of eectl's state, removed last by reset). */
-export const INSTALL_RECORD = '/var/lib/eectl/install-record.json';
-export const INSTALL_RECORD_DIR = '/var/lib/eectl';
 
 /** Files only eectl writes: a host that has one was installed by eectl, with or without a record. */
 export const EECTL_TRACES = [
