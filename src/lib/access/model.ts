@@ -1,7 +1,7 @@
 /**
  * The access model after UCP 3.x, as the managers enforce it. This folder is uploaded to every manager and
- * run there by the authorization plugin, so its modules import only node: built-ins and each other (and config/access-names.ts, the vocabulary
- * the cluster file shares).
+ * run there by the authorization plugin, so its modules import only node: built-ins and each other (and
+ * config/access-names.ts, the vocabulary the cluster file shares).
  */
 import { ACCESS_ROLES, SHARED_COLLECTION } from '../config/access-names.js';
 

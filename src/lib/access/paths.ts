@@ -4,8 +4,9 @@
 export const CERT_BACKDATE_MS = 5 * 60_000;
 /**
  * The registry account the plugin reads signatures with: the registry's admin, whose password install
- * keeps root-only (0600) on every manager (REGISTRY_PASSWORD_FILE in host-layout.ts). The registry's htpasswd has no read-only users: any account could push, so a second one would
- * add a secret to rotate and no protection.
+ * keeps root-only (0600) on every manager (REGISTRY_PASSWORD_FILE in host-layout.ts). The registry's
+ * htpasswd has no read-only users: any account could push, so a second one would add a secret to rotate and
+ * no protection.
  */
 export const REGISTRY_READER = 'admin';
 
