@@ -23,6 +23,12 @@ const PHASES = [
   },
 ];
 
+const UI = {
+  group: ['**/ui/**'],
+  message:
+    'ui/ renders domain types and sits above the domain: a domain module returns data (run log, redaction, tables and prompts are in util/).',
+};
+
 /** One no-restricted-imports block per layer: a module may import its own layer and those below it. */
 function layerRules(layers) {
   return layers.map(({ files, ignores, above }) => ({
@@ -65,8 +71,9 @@ export default tseslint.config(
       },
     },
   },
-  // One-way layers: commands -> actions -> phases -> domain (host, swarm, pki, registry, cluster, ssh,
-  // config, ui, util ...). A module never imports a layer above its own (docs/architecture.md).
+  // One-way layers: commands -> actions -> phases -> ui -> domain (host, swarm, pki, registry, cluster, ssh,
+  // config, util ...). A module never imports a layer above its own (docs/architecture.md); between the
+  // folders of src/lib, scripts/folder-cycles.mjs (in npm run lint) allows no cycle.
   ...layerRules([
     {
       name: 'actions',
@@ -95,7 +102,7 @@ export default tseslint.config(
         'src/lib/cli/**',
         'src/lib/base-command.ts',
       ],
-      above: [...COMMANDS, ACTIONS, ...PHASES],
+      above: [...COMMANDS, ACTIONS, ...PHASES, UI],
     },
   ]),
   prettier,

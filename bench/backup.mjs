@@ -21,7 +21,7 @@ import { localPkiDir } from '../dist/lib/pki/paths.js';
 import { DockerCli } from '../dist/lib/sandbox/docker.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
-import { RunLog } from '../dist/lib/ui/log.js';
+import { RunLog } from '../dist/lib/util/log.js';
 import { e2eHelper } from './e2e-helpers.mjs';
 import { sandboxName, smoke, writeResult } from './results.mjs';
 

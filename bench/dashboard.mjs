@@ -19,7 +19,7 @@ import { loadCluster } from '../dist/lib/config/load.js';
 import { managerEndpoints } from '../dist/lib/actions/dashboard.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
-import { RunLog } from '../dist/lib/ui/log.js';
+import { RunLog } from '../dist/lib/util/log.js';
 import { sandboxName, smoke, writeResult } from './results.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

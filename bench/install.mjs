@@ -18,7 +18,7 @@ import { loadCluster } from '../dist/lib/config/load.js';
 import { openSession } from '../dist/lib/cluster/session.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
-import { RunLog } from '../dist/lib/ui/log.js';
+import { RunLog } from '../dist/lib/util/log.js';
 import { loadAverage, sandboxName, smoke, writeResult } from './results.mjs';
 
 /** The engine package the script and Ansible install (eectl resolves the same from the file's 20.10). */

@@ -16,7 +16,7 @@ import { loadCluster } from '../dist/lib/config/load.js';
 import { openSession } from '../dist/lib/cluster/session.js';
 import { sandboxDown } from '../dist/lib/sandbox/down.js';
 import { sandboxUp } from '../dist/lib/actions/sandbox-up.js';
-import { RunLog } from '../dist/lib/ui/log.js';
+import { RunLog } from '../dist/lib/util/log.js';
 import { sandboxName, smoke, writeResult } from './results.mjs';
 
 /** 3 managers + 2 workers and 4 replicas; at the smallest size (--smoke) 1 + 1 and 1 replica. */

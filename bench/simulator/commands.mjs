@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { posix } from 'node:path';
 import { expandExecScript, splitWords } from './shell-words.mjs';
 import { LOCK_SCRIPTS } from '../../dist/lib/cluster/lock.js';
-import { SWARM_JOIN_CURL } from '../../dist/lib/host/docker.js';
+import { SWARM_JOIN_CURL } from '../../dist/lib/swarm/docker.js';
 import { EECTL_TRACES, RECORD_PROBE_SCRIPT } from '../../dist/lib/host/install-record.js';
 import { probeManagersArgv } from '../../dist/lib/phases/preflight.js';
 import { moveIntoPlaceArgv, readFileArgv } from '../../dist/lib/ssh/file-transfer.js';

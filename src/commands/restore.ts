@@ -7,8 +7,8 @@ import { trustFlags, trustPolicy } from '../lib/backup/trust-flags.js';
 import { readTrustedArchive } from '../lib/backup/trusted-archive.js';
 import { BaseCommand, changeFlags, hostFlags } from '../lib/base-command.js';
 import { UNLOCK_KEY_ENTRY } from '../lib/phases/backup-write.js';
-import { addSecret } from '../lib/ui/redact.js';
-import { askSecret } from '../lib/ui/prompts.js';
+import { addSecret } from '../lib/util/redact.js';
+import { askSecret } from '../lib/util/prompts.js';
 import { renderRestoreSummary } from '../lib/ui/restore-summary.js';
 
 export default class Restore extends BaseCommand<typeof Restore> {

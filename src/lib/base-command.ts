@@ -2,14 +2,14 @@ import { Command, Flags, Interfaces } from '@oclif/core';
 import chalk from 'chalk';
 import { EectlError, ExitCode, toEectlError, UsageError } from './errors.js';
 import { loadCluster, type LoadedCluster } from './config/load.js';
-import { clusterDir, LOG_LEVELS, RunLog, type Logger, type LogLevel } from './ui/log.js';
-import { logRetentionFromEnv } from './ui/log-retention.js';
+import { clusterDir, LOG_LEVELS, RunLog, type Logger, type LogLevel } from './util/log.js';
+import { logRetentionFromEnv } from './util/log-retention.js';
 import { join } from 'node:path';
 import { openSession, type Session, type SessionOptions } from './cluster/session.js';
 import type { ClusterConfig } from './config/schema.js';
 import type { ActionOptions } from './phase/cluster-context.js';
 import { progressMode } from './ui/progress.js';
-import { confirmAction } from './ui/prompts.js';
+import { confirmAction } from './util/prompts.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']

@@ -2,7 +2,7 @@ import type { ClusterConfig } from '../../src/lib/config/schema.js';
 import { newClusterContext, type ClusterContext } from '../../src/lib/phase/cluster-context.js';
 import type { Session } from '../../src/lib/cluster/session.js';
 import type { Connection } from '../../src/lib/ssh/connection.js';
-import { nullLogger } from '../../src/lib/ui/log.js';
+import { nullLogger } from '../../src/lib/util/log.js';
 
 /**
  * Typed stand-ins for unit tests, built with the real constructors: when a context or a connection gains a

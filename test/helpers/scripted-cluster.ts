@@ -2,21 +2,19 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { LOCK_DIR } from '../../src/lib/cluster/lock.js';
+import { LOCK_DIR, API_DROP_IN, CERTS_D_DIR, INSTALL_RECORD_DIR } from '../../src/lib/host-layout.js';
 import { ClusterFile } from '../../src/lib/config/cluster-file.js';
 import type { HostSpec } from '../../src/lib/config/schema.js';
 import { MANAGED_FILES } from '../../src/lib/host/facts.js';
-import { EECTL_TRACES, INSTALL_RECORD_DIR, RECORD_PROBE_SCRIPT } from '../../src/lib/host/install-record.js';
+import { EECTL_TRACES, RECORD_PROBE_SCRIPT } from '../../src/lib/host/install-record.js';
 import { APT_KEYRING, APT_SOURCE_FILE } from '../../src/lib/host/os/apt.js';
-import { API_DROP_IN } from '../../src/lib/pki/paths.js';
-import { CERTS_D_DIR } from '../../src/lib/registry/paths.js';
 import {
   PROBE_SCRIPT,
   REMOVE_FIREWALL_SCRIPT,
   REMOVE_LINKS_SCRIPT,
   REMOVE_PATHS_SCRIPT,
   SOURCE_FILES,
-} from '../../src/lib/cluster/reset-leftovers.js';
+} from '../../src/lib/host/reset-leftovers.js';
 import { CommandFailedError } from '../../src/lib/errors.js';
 import { stateArgv } from '../../src/lib/files/host-state.js';
 import type { ExecOptions, ExecResult, UploadOptions } from '../../src/lib/ssh/connection.js';

@@ -1,6 +1,6 @@
 import type { Connection, ExecOptions, ExecResult, RemoteCommand } from '../../src/lib/ssh/connection.js';
 import { CommandFailedError } from '../../src/lib/errors.js';
-import { nullLogger, type Logger } from '../../src/lib/ui/log.js';
+import { nullLogger, type Logger } from '../../src/lib/util/log.js';
 
 /** One scripted answer: the first rule whose pattern matches the command line (argv joined by spaces). */
 export interface ScriptRule {

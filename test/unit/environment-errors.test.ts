@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { listenError } from '../../src/lib/actions/dashboard.js';
 import { renderError } from '../../src/lib/base-command.js';
 import { environmentError, ExitCode, toEectlError } from '../../src/lib/errors.js';
-import { RunLog } from '../../src/lib/ui/log.js';
+import { RunLog } from '../../src/lib/util/log.js';
 
 /** A Node.js system error as fs, net and child_process raise them. */
 const systemError = (message: string, fields: Record<string, unknown>) =>

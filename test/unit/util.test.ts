@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mapAll, mapSettled } from '../../src/lib/util/concurrency.js';
-import { formatBytes, renderTable } from '../../src/lib/ui/table.js';
+import { formatBytes, renderTable } from '../../src/lib/util/table.js';
 
 describe('mapSettled', () => {
   it('never runs more than the limit at once and keeps item order', async () => {

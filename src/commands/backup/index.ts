@@ -5,7 +5,7 @@ import { backup, type BackupResult } from '../../lib/actions/backup.js';
 import { checkRecipients, encryptionKeys, PASSPHRASE_ENV } from '../../lib/backup/keys.js';
 import { archivePath } from '../../lib/backup/paths.js';
 import { BaseCommand, changeFlags, hostFlags } from '../../lib/base-command.js';
-import { askSecret } from '../../lib/ui/prompts.js';
+import { askSecret } from '../../lib/util/prompts.js';
 import { renderBackupSummary } from '../../lib/ui/backup-summary.js';
 
 export default class Backup extends BaseCommand<typeof Backup> {

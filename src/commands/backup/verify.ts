@@ -5,7 +5,7 @@ import { requireTrust } from '../../lib/backup/signature.js';
 import { trustFlags, trustPolicy } from '../../lib/backup/trust-flags.js';
 import { readTrustedArchive, type TrustedArchive } from '../../lib/backup/trusted-archive.js';
 import { BaseCommand } from '../../lib/base-command.js';
-import { askSecret } from '../../lib/ui/prompts.js';
+import { askSecret } from '../../lib/util/prompts.js';
 import { renderManifest } from '../../lib/ui/backup-summary.js';
 
 export default class BackupVerify extends BaseCommand<typeof BackupVerify> {

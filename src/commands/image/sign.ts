@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { signImage, type SignResult } from '../../lib/actions/image.js';
 import { BaseCommand } from '../../lib/base-command.js';
 import { UsageError } from '../../lib/errors.js';
-import { askSecret } from '../../lib/ui/prompts.js';
+import { askSecret } from '../../lib/util/prompts.js';
 
 export default class ImageSign extends BaseCommand<typeof ImageSign> {
   static override summary = "Sign an image's digest with a cosign key, in the cluster registry";

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, baseFlagsWithoutConfig } from '../../lib/base-command.js';
 import { EectlError, ExitCode } from '../../lib/errors.js';
-import { confirmAction } from '../../lib/ui/prompts.js';
+import { confirmAction } from '../../lib/util/prompts.js';
 import {
   sandboxDown,
   sandboxLeftovers,

@@ -1,10 +1,10 @@
 /**
  * The access model after UCP 3.x, as the managers enforce it. This folder is uploaded to every manager and
- * run there by the authorization plugin, so its modules import only node: built-ins and each other.
+ * run there by the authorization plugin, so its modules import only node: built-ins and each other (and
+ * config/access-names.ts, the vocabulary the cluster file shares).
  */
+import { ACCESS_ROLES, SHARED_COLLECTION } from '../config/access-names.js';
 
-/** Roles of a grant, weakest first; `scheduler` stands apart (nodes, not workloads). */
-export const ACCESS_ROLES = ['none', 'viewOnly', 'restrictedControl', 'scheduler', 'fullControl'] as const;
 export type AccessRole = (typeof ACCESS_ROLES)[number];
 
 /** What a role allows on the resources of a collection. */
@@ -28,29 +28,7 @@ export const ROLE_PERMISSIONS: Record<AccessRole, readonly Permission[]> = {
 
 /** The label that puts a resource in a collection. */
 export const COLLECTION_LABEL = 'eectl.collection';
-/** Managers and eectl's own services (the registry): admins only, whatever the grants say. */
-export const SYSTEM_COLLECTION = '/System';
-/** Where workers are, and every user's private collection below it. */
-export const SHARED_COLLECTION = '/Shared';
 export const privateCollection = (user: string): string => `${SHARED_COLLECTION}/Private/${user}`;
-
-/** A collection path: `/` or `/A/B`, each part letters, digits, `.`, `_`, `-` or `@`. */
-export const COLLECTION_PATH = /^\/$|^(\/[A-Za-z0-9][A-Za-z0-9._@-]{0,63})+$/;
-
-/** Whether `collection` is `ancestor` or below it (grants are inherited by child collections). */
-export function within(collection: string, ancestor: string): boolean {
-  if (ancestor === '/') return true;
-  return collection === ancestor || collection.startsWith(`${ancestor}/`);
-}
-
-/**
- * Whether a collection is /System or below it, in any spelling of case: swarmkit matches a placement
- * constraint's value without regard to case, so `node.labels.eectl.collection==/system` reaches the nodes
- * of /System, and no spelling of it may ever be granted.
- */
-export function inSystem(collection: string): boolean {
-  return within(collection.toLowerCase(), SYSTEM_COLLECTION.toLowerCase());
-}
 
 /** One grant: a role on a collection, for a user or a team. */
 export interface PolicyGrant {

@@ -1,4 +1,5 @@
-import { COLLECTION_LABEL, COLLECTION_PATH } from './model.js';
+import { COLLECTION_LABEL } from './model.js';
+import { COLLECTION_PATH } from '../config/access-names.js';
 
 /**
  * Where a non-admin's service may run. A plugin cannot change a request, so it cannot add constraints;

@@ -2,17 +2,19 @@ import { readBody } from './allow-list.js';
 import { AmbiguousBodyError, field, list, parseBody, path, stringMap, text } from './json-fields.js';
 import {
   COLLECTION_LABEL,
-  COLLECTION_PATH,
-  inSystem,
   privateCollection,
   ROLE_PERMISSIONS,
-  SHARED_COLLECTION,
-  SYSTEM_COLLECTION,
-  within,
   type AccessPolicy,
   type Decision,
   type Permission,
 } from './model.js';
+import {
+  COLLECTION_PATH,
+  inSystem,
+  SHARED_COLLECTION,
+  SYSTEM_COLLECTION,
+  within,
+} from '../config/access-names.js';
 import type { SignatureLookup } from '../images/policy.js';
 import { placementFinding } from './placement.js';
 import {
@@ -32,7 +34,7 @@ import {
   routingTable,
   type ServiceForRouting,
 } from '../ingress/routes.js';
-import { WATCHER_USER } from '../ingress/names.js';
+import { WATCHER_USER } from '../host-layout.js';
 import { watcherRefusal } from './watcher-rule.js';
 
 /** Who sent a request: nobody on the local socket (root on the host), or a client certificate's subject. */

@@ -1,4 +1,5 @@
-import { inSystem, privateCollection, type AccessPolicy, type RegistryNamespace } from './model.js';
+import { privateCollection, type AccessPolicy, type RegistryNamespace } from './model.js';
+import { inSystem } from '../config/access-names.js';
 import { permissionsOf } from './policy.js';
 
 /**

@@ -7,13 +7,8 @@ import { verifyDigest } from '../images/signatures.js';
 import { p256PublicKey } from '../util/p256-key.js';
 import { field, path, stringMap, text } from './json-fields.js';
 import { COLLECTION_LABEL, type ImagePolicyRules, type PolicyKey, type RegistryRules } from './model.js';
-import {
-  CA_FILE,
-  PLUGIN_REGISTRY_ACCOUNT,
-  REGISTRY_PASSWORD_FILE,
-  REGISTRY_READER,
-  TOKEN_SIGNING_KEY_FILE,
-} from './paths.js';
+import { PLUGIN_REGISTRY_ACCOUNT, REGISTRY_READER } from './paths.js';
+import { CA_FILE, REGISTRY_PASSWORD_FILE, TOKEN_SIGNING_KEY_FILE } from '../host-layout.js';
 import { signRegistryToken } from './registry-token.js';
 import type { Check, CheckContext } from './policy.js';
 

@@ -16,7 +16,7 @@ import {
   TOKEN_SERVICE_NAME,
   TOKEN_SIGNING_KEY_FILE,
   TOKEN_UNIT_NAME,
-} from './paths.js';
+} from '../host-layout.js';
 import { certificateIdentity, parsePolicy, Reloading } from './plugin.js';
 import { parseTrustBundle } from '../pki/trust-bundle.js';
 import {

@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig, HostSpec } from '../config/schema.js';
 import type { Decision } from '../access/model.js';
-import { AUTHZ_ENTRY, AUTHZ_NODE, AUTHZ_UNIT_NAME, TOKEN_ENTRY, TOKEN_UNIT_NAME } from '../access/paths.js';
+import { AUTHZ_ENTRY, AUTHZ_NODE, AUTHZ_UNIT_NAME, TOKEN_ENTRY, TOKEN_UNIT_NAME } from '../host-layout.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import type { Connection } from '../ssh/connection.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { mapSettled } from '../util/concurrency.js';
 
 /** What `access check` and `access log` are given. */

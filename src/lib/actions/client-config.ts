@@ -7,21 +7,21 @@ import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { bundleFiles, writeBundle } from '../pki/bundle.js';
 import { bundleRecord, recordIssuedBundle } from '../pki/issued-bundles.js';
 import { completeCa, readGivenCa, readLocalCa, readLocalNextCa, writeLocalCa } from '../pki/ca-store.js';
-import { WATCHER_USER } from '../ingress/names.js';
-import { issueClientCert, type CertifiedKey } from '../pki/certificates.js';
-import { summarizeCertificate } from '../pki/inspect.js';
-import { keyMatchesCert } from '../pki/keys.js';
 import {
+  WATCHER_USER,
   HOST_CA_CERT,
   HOST_CA_KEY,
   HOST_CA_NEXT_CERT,
   HOST_CA_NEXT_KEY,
-  localNextPkiDir,
-} from '../pki/paths.js';
+} from '../host-layout.js';
+import { issueClientCert, type CertifiedKey } from '../pki/certificates.js';
+import { summarizeCertificate } from '../pki/inspect.js';
+import { keyMatchesCert } from '../pki/keys.js';
+import { localNextPkiDir } from '../pki/paths.js';
 import { firstCertificate, trustBundle } from '../pki/trust-bundle.js';
 import { LocalConnection } from '../ssh/local-connection.js';
-import { clusterDir, type Logger } from '../ui/log.js';
-import { addSecret } from '../ui/redact.js';
+import { clusterDir, type Logger } from '../util/log.js';
+import { addSecret } from '../util/redact.js';
 import { readManagerPolicy } from './identity.js';
 
 /** User names become a certificate's CN and a directory name: keep them plain. */

@@ -11,7 +11,7 @@ import { CERT_BACKDATE_MS } from '../access/paths.js';
 import { dashboardApp, startDashboardServer } from '../dashboard/server.js';
 import { AccessTokens } from '../dashboard/token.js';
 import { summarizeCertificate } from '../pki/inspect.js';
-import { clusterDir, type Logger } from '../ui/log.js';
+import { clusterDir, type Logger } from '../util/log.js';
 
 /** Where `eectl client-config` writes the admin bundle, which the dashboard uses unless told otherwise. */
 export function defaultBundleDir(cluster: string): string {

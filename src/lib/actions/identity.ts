@@ -1,14 +1,15 @@
 import type { AccessPolicy } from '../access/model.js';
-import { POLICY_FILE } from '../access/paths.js';
+import { POLICY_FILE } from '../host-layout.js';
 import { parsePolicy } from '../access/plugin.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
-import { diffIsEmpty, type IdentityDiff } from '../identity/diff.js';
+import { diffIsEmpty, type IdentityDiff } from '../access/identity-diff.js';
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
 import type { AnyPhase } from '../phase/phase.js';
 import { runAction, type ActionReport } from '../phase/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
-import { directoryRead, readDirectoryPhase } from '../phases/identity.js';
+import { readDirectoryPhase } from '../phases/identity.js';
+import { directoryRead } from '../converge/directory-read.js';
 import {
   connectManagersPhase,
   planPolicyPhase,

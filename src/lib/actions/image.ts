@@ -14,7 +14,7 @@ import {
 import { RegistryClient } from '../images/registry-client.js';
 import { resolveDigest, signDigest, verifyDigest } from '../images/signatures.js';
 import { CA_CERT_FILE, localPkiDir } from '../pki/paths.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 
 /** What `image sign` and `image verify` are given. */
 export interface ImageOptions {

@@ -1,11 +1,11 @@
 import type { ClusterFile } from '../config/cluster-file.js';
 import type { Session } from '../cluster/session.js';
 import { UsageError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { ingressListing, type IngressListing } from '../ingress/listing.js';
 import type { ServiceForRouting } from '../ingress/routes.js';
 import { reachManagers, readOnlyManagerContext } from '../phases/node-connect.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 
 /** What `ingress ls` is given. */
 export interface IngressListOptions {

@@ -6,7 +6,7 @@ import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import type { ProgressMode } from '../ui/progress.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import type { NodeActionResult, NodeSummary } from '../ui/results.js';
 
 /** What a node command's action is given by its command. */

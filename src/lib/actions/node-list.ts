@@ -1,12 +1,12 @@
 import type { ClusterFile } from '../config/cluster-file.js';
 import type { HostSpec, Role } from '../config/schema.js';
 import type { Session } from '../cluster/session.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { Host } from '../host/host.js';
 import { reachManagers, readOnlyManagerContext } from '../phases/node-connect.js';
 import { ADDRESS_LABEL, managerCounts, nodesOfHost, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum } from '../swarm/quorum.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { NodeListRow, NodeListResult } from '../ui/results.js';
 

@@ -24,7 +24,7 @@ import {
   type RegistryPruneContext,
 } from '../phases/registry-prune.js';
 import { clusterRegistryClient, readRegistry, trustedKeys } from '../registry/catalog.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import type {
   PrunedRepository,
   RegistryGcResult,

@@ -1,5 +1,5 @@
 import { describeMapping } from '../backup/address-map.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { convergePhase } from '../phases/converge.js';

@@ -27,7 +27,7 @@ import {
   sandboxStateDir,
   type SandboxDescription,
 } from '../sandbox/state.js';
-import { nullLogger, type Logger } from '../ui/log.js';
+import { nullLogger, type Logger } from '../util/log.js';
 import { progressMode, type ProgressMode } from '../ui/progress.js';
 
 /**

@@ -17,17 +17,22 @@ import {
   type SwarmView,
 } from '../phases/status.js';
 import { daysLeft, isDue, summarizeCertificate } from '../pki/inspect.js';
-import { HOST_CA_CERT, HOST_SERVER_CERT } from '../pki/paths.js';
+import {
+  HOST_CA_CERT,
+  HOST_SERVER_CERT,
+  REGISTRY_CERT_FILE,
+  REGISTRY_TOKEN_CERT_FILE,
+} from '../host-layout.js';
 import { certExpiry, expiryWarnings, type CertExpiry, type CertKind } from '../pki/expiry.js';
 import { bundleExpiry, readIssuedBundles, type IssuedBundle } from '../pki/issued-bundles.js';
-import { REGISTRY_CERT_FILE, REGISTRY_TOKEN_CERT_FILE } from '../registry/paths.js';
 import { ADDRESS_LABEL, managerCounts, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum, faultTolerance, hasQuorum } from '../swarm/quorum.js';
 import { withRegistryHealth } from '../registry/status.js';
 import { withIngressHealth } from '../ingress/status.js';
-import { nullLogger, type Logger } from '../ui/log.js';
+import { nullLogger, type Logger } from '../util/log.js';
 import { withWebhookState } from '../webhooks/status.js';
-import type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../ui/results.js';
+import type { Health, Expiry, StatusNode, Drift, StatusResult } from '../ui/results.js';
+import type { RegistryStatus } from '../registry/status.js';
 
 export interface StatusOptions {
   config: ClusterConfig;
@@ -495,4 +500,5 @@ function sshIssue(address: string, message: string): string {
 }
 
 export type { SwarmView } from '../phases/status.js';
-export type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../ui/results.js';
+export type { Health, Expiry, StatusNode, Drift, StatusResult } from '../ui/results.js';
+export type { RegistryStatus } from '../registry/status.js';

@@ -5,7 +5,7 @@ import { archivePath } from '../backup/paths.js';
 import type { ClusterConfig, HostSpec } from '../config/schema.js';
 import { EectlError, toEectlError, UsageError } from '../errors.js';
 import type { Session } from '../cluster/session.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { backup } from './backup.js';
 import type { UpgradeBackup } from '../phases/upgrade.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { AGE_RECIPIENT } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 
 /** The environment variable a passphrase comes from (never a flag: argv is visible to every user). */
 export const PASSPHRASE_ENV = 'EECTL_BACKUP_PASSPHRASE';

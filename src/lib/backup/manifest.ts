@@ -1,3 +1,4 @@
+import type { NamedObject, ManifestService, SwarmInventory } from '../swarm/inventory.js';
 /**
  * What a backup archive holds, as its `manifest.json` says (the last entry of the tar): the cluster it was
  * taken from and a SHA-256 per entry. The format is documented in the README so the data can be had without
@@ -15,22 +16,6 @@ export const MANIFEST_ENTRY = 'manifest.json';
 
 /** The manifest's signature, the entry after it (see signature.ts). */
 export const SIGNATURE_ENTRY = 'manifest.sig';
-
-/** A swarm object (service, secret, config, network) by name and ID. */
-export interface NamedObject {
-  name: string;
-  id: string;
-}
-
-/** A service as backed up: enough to tell whether it came back. */
-export interface ManifestService extends NamedObject {
-  mode: 'replicated' | 'global';
-  /** Desired replicas (replicated services only). */
-  replicas?: number;
-  secrets: string[];
-  configs: string[];
-  networks: string[];
-}
 
 export interface ManifestNode {
   hostname: string;
@@ -85,9 +70,6 @@ export interface Manifest {
   /** Format 2: every directory of the archive, with its attributes. */
   directories?: ManifestDirectory[];
 }
-
-/** The swarm objects of a manifest, as compared after a restore. */
-export type SwarmInventory = Pick<Manifest, 'services' | 'secrets' | 'configs' | 'networks'>;
 
 /** One way a restored cluster differs from its backup. */
 export interface InventoryDifference {

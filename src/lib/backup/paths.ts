@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { clusterDir } from '../ui/log.js';
+import { clusterDir } from '../util/log.js';
 import { archiveName } from './retention.js';
 
 /** Where archives go by default: `~/.eectl/<cluster>/backups/`. */

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import type { ClusterConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { CA_CERT_FILE, localPkiDir } from '../pki/paths.js';
-import type { Logger } from '../ui/log.js';
-import { addSecret } from '../ui/redact.js';
+import type { Logger } from '../util/log.js';
+import { addSecret } from '../util/redact.js';
 import { MANIFEST_ENTRY, SIGNATURE_ENTRY } from './manifest.js';
 
 export { SIGNATURE_ENTRY };

@@ -1,4 +1,4 @@
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { readArchive, type ArchiveCheck, type ArchiveEntry } from './archive-reader.js';
 import type { DecryptionKeys } from './keys.js';
 import { checkArchiveSignature, requireTrust, type ArchiveSignature, type TrustPolicy } from './signature.js';

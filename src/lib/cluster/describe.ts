@@ -2,7 +2,7 @@ import type { HostSpec } from '../config/schema.js';
 import { EectlError, ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import { gatherFacts } from '../host/facts.js';
 import type { Facts } from '../host/facts-types.js';
-import { formatBytes, renderTable } from '../ui/table.js';
+import { formatBytes, renderTable } from '../util/table.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { Session } from './session.js';
 

@@ -1,3 +1,4 @@
+import { LOCK_DIR } from '../host-layout.js';
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { EectlError, ExitCode } from '../errors.js';
@@ -5,8 +6,6 @@ import type { Host } from '../host/host.js';
 import { machineId } from './machine-id.js';
 import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
 
-/** Where the lock lives on the lock host, with the rest of eectl's state under /var/lib/eectl. */
-export const LOCK_DIR = '/var/lib/eectl/lock';
 /** A holder refreshes the lock this often; a lock not refreshed for STALE_AFTER_S belongs to a dead run. */
 const HEARTBEAT_MS = 30_000;
 export const STALE_AFTER_S = 120;

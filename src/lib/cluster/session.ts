@@ -2,8 +2,8 @@ import type { HostSpec } from '../config/schema.js';
 import { ConnectionPool } from '../ssh/pool.js';
 import type { Connection } from '../ssh/connection.js';
 import { withRunSignal } from '../ssh/signal-connection.js';
-import type { Logger } from '../ui/log.js';
-import { askSecret, confirmNewHostKey } from '../ui/prompts.js';
+import type { Logger } from '../util/log.js';
+import { askSecret, confirmNewHostKey } from '../util/prompts.js';
 
 export interface SessionOptions {
   clusterName: string;

@@ -1,7 +1,7 @@
 import { ldapFilterProblem } from './ldap-filter.js';
-import { RELAY_PORT } from '../webhooks/names.js';
+import { RELAY_PORT } from '../host-layout.js';
 import type { ConfigProblem } from './problems.js';
-import { inSystem, SHARED_COLLECTION, SYSTEM_COLLECTION } from '../access/model.js';
+import { inSystem, SHARED_COLLECTION, SYSTEM_COLLECTION } from './access-names.js';
 import { SWARM_PORTS } from './fields.js';
 import { fileProblems } from './file-checks.js';
 import { hookProblems } from './hook-checks.js';

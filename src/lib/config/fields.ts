@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { destinationShapeProblem, refusedDestination } from '../files/destinations.js';
+import { destinationShapeProblem, refusedDestination } from './destinations.js';
 
 /**
  * What each kind of field of the cluster file may hold. Values end up in command lines, file contents
@@ -211,3 +211,10 @@ export const serviceToRestart = z
     'must be the service name without .service (docker, not docker.service)',
   )
   .refine((v) => !/eectl/i.test(v), "must not be one of eectl's own services: eectl restarts them itself");
+
+/** A repository pattern: path segments of lower-case name characters and `*`, or a whole `**` segment. */
+export const REPOSITORY_PATTERN =
+  /^(?=.{1,255}$)(\*\*|[a-z0-9*][a-z0-9._*-]*)(\/(\*\*|[a-z0-9*][a-z0-9._*-]*))*$/;
+
+/** The characters of a tag pattern: a tag's own (`[A-Za-z0-9_.-]`) and the wildcards `*` and `?`. */
+export const TAG_PATTERN = /^[A-Za-z0-9_.*?-]{1,128}$/;

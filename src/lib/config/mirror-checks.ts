@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { REGISTRY_MIRRORS_DIR } from '../registry/paths.js';
+import { REGISTRY_MIRRORS_DIR } from '../host-layout.js';
 import { SWARM_PORTS } from './fields.js';
 import type { ConfigProblem } from './problems.js';
 import type { EngineSpec, RegistrySpec } from './schema.js';

@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { ACCESS_ROLES, COLLECTION_PATH } from '../access/model.js';
-import { WATCHER_USER } from '../ingress/names.js';
-import { REPOSITORY_PATTERN, TAG_PATTERN } from '../registry/retention.js';
+import { ACCESS_ROLES, COLLECTION_PATH } from './access-names.js';
+import { WATCHER_USER } from '../host-layout.js';
+
 import {
+  REPOSITORY_PATTERN,
+  TAG_PATTERN,
   bucketName,
   CONTROL,
   fileMode,

@@ -2,19 +2,17 @@ import { inSwarm, requestRestart, type ClusterContext } from '../phase/cluster-c
 import type { ClusterConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { engineMirrorKeys } from '../registry/mirror.js';
-import { HostDocker } from '../host/docker.js';
-import { DAEMON_JSON } from '../host/facts.js';
+import { HostDocker } from '../swarm/docker.js';
+import { DAEMON_JSON, HOST_RESTART_PENDING } from '../host-layout.js';
 import type { Host } from '../host/host.js';
 import { configurerFor } from '../host/os/index.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import { upstreamVersion } from '../host/version.js';
-import { HOST_RESTART_PENDING } from '../pki/paths.js';
 import type { PhaseOutput } from '../phase/phase.js';
-import { accessDaemonKeys, deployAuthz } from '../phases/access.js';
-import { writeApiFiles } from '../phases/api.js';
-import { convergeEngineProxy } from '../phases/proxy.js';
-import { sourceSpec } from '../phases/package-source.js';
-import { satisfiedVersion } from '../phases/engine-version.js';
+import { accessDaemonKeys, deployAuthz } from './access.js';
+import { writeApiFiles } from './api.js';
+import { convergeEngineProxy } from './engine-proxy.js';
+import { sourceSpec, satisfiedVersion } from './package-source.js';
 import { applySteps } from '../phase/steps.js';
 import { applyFiles } from './files.js';
 

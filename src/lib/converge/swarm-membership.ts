@@ -1,10 +1,10 @@
 import { inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import { managerCounts } from '../swarm/nodes.js';
 import { describeQuorum, hasQuorum } from '../swarm/quorum.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 
 /** How long a joined manager may take to become Reachable before the run stops. */

@@ -4,7 +4,7 @@ import { LocalConnection } from '../ssh/local-connection.js';
 import { parseNodeInspect } from '../swarm/nodes.js';
 import { drainVerdict } from '../swarm/node-safety.js';
 import { updateSwarmObject } from '../swarm/update.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 
 /**
  * The dashboard's actions, each through the engine API (or the docker CLI) with the user's client bundle,

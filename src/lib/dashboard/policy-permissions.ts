@@ -1,5 +1,6 @@
 import { compilePolicy } from '../access/compile.js';
-import { COLLECTION_LABEL, inSystem, privateCollection, type AccessPolicy } from '../access/model.js';
+import { COLLECTION_LABEL, privateCollection, type AccessPolicy } from '../access/model.js';
+import { inSystem } from '../config/access-names.js';
 import { CHECKS, decide, type Check, type Identity, type Lookup } from '../access/policy.js';
 import type { ResourceKind } from '../access/routes.js';
 import type { AccessSpec } from '../config/schema.js';

@@ -4,8 +4,8 @@ import { toEectlError } from '../errors.js';
 import type { RegistryClient } from '../images/registry-client.js';
 import { clusterRegistryClient, readRepository, registryEndpoint, trustedKeys } from '../registry/catalog.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
-import type { Logger } from '../ui/log.js';
-import type { RegistryRepository } from '../ui/results/registry.js';
+import type { Logger } from '../util/log.js';
+import type { RegistryRepository } from '../registry/catalog.js';
 import {
   pullableRepositories,
   registryErrorView,

@@ -7,7 +7,7 @@ import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { EngineApiError, NoManagerAnswersError, type EngineApi } from '../engine-api/client.js';
 import { toEectlError } from '../errors.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { deployStack, scaleService, setNodeAvailability, type ActionOutcome } from './actions.js';
 import type { ClusterCollector } from './collector.js';
 import type {

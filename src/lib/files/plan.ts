@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { FileSpec, HostSpec } from '../config/schema.js';
-import { refusedDestination } from './destinations.js';
+import { refusedDestination } from '../config/destinations.js';
 
 /**
  * What `files:` wants on one host against what the host has, decided without I/O: which files to write

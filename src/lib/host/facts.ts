@@ -1,3 +1,12 @@
+import {
+  DAEMON_JSON,
+  ENGINE_PROXY_DROP_IN,
+  PKI_MANAGED_FILES,
+  AUTHZ_MANIFEST,
+  POLICY_FILE,
+  REGISTRY_LOGINS_SUM,
+  REGISTRY_MANAGED_FILES,
+} from '../host-layout.js';
 import { EectlError, ExitCode } from '../errors.js';
 import type { Connection } from '../ssh/connection.js';
 import type {
@@ -14,13 +23,6 @@ import { YUM_REPO_FILE } from './os/dnf.js';
 import { ZYPPER_REPO_FILE } from './os/zypper.js';
 import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from './os/source.js';
 import { APT_PROXY_CONF, PACKAGE_PROXY_MARK } from './os/proxy.js';
-import { ENGINE_PROXY_DROP_IN } from '../pki/paths.js';
-import { PKI_MANAGED_FILES } from '../pki/paths.js';
-import { AUTHZ_MANIFEST, POLICY_FILE, REGISTRY_LOGINS_SUM } from '../access/paths.js';
-import { REGISTRY_MANAGED_FILES } from '../registry/paths.js';
-
-/** The engine's configuration file, which eectl merges `engine.daemon` into. */
-export const DAEMON_JSON = '/etc/docker/daemon.json';
 
 /** Files eectl writes whose content decides whether a change is needed: read with the facts, no extra trip. */
 export const MANAGED_FILES = [

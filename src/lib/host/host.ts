@@ -1,7 +1,7 @@
 import type { HostSpec, Role } from '../config/schema.js';
 import { Writable } from 'node:stream';
 import type { Connection, ExecOptions, ExecResult, RemoteCommand } from '../ssh/connection.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import type { Facts } from './facts-types.js';
 
 /** A host of the cluster file with its connection and, once gathered, its facts. */

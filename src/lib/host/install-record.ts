@@ -1,8 +1,12 @@
-import { LOCK_DIR } from '../cluster/lock.js';
-import { API_DROP_IN } from '../pki/paths.js';
-import { BUNDLES_DIR, CERTS_D_DIR } from '../registry/paths.js';
-import { DAEMON_JSON } from './facts.js';
-import { ENGINE_PROXY_DROP_IN } from '../pki/paths.js';
+import {
+  INSTALL_RECORD_DIR,
+  LOCK_DIR,
+  API_DROP_IN,
+  BUNDLES_DIR,
+  CERTS_D_DIR,
+  DAEMON_JSON,
+  ENGINE_PROXY_DROP_IN,
+} from '../host-layout.js';
 import { APT_KEYRING, APT_SOURCE_FILE } from './os/apt.js';
 import { YUM_REPO_FILE } from './os/dnf.js';
 import { ZYPPER_REPO_FILE } from './os/zypper.js';
@@ -32,10 +36,6 @@ export interface InstallRecord {
   /** Whether the engine was running: when reset keeps the engine, it starts it again. */
   engineActive: boolean;
 }
-
-/** Where the record lives on each host (with the rest of eectl's state, removed last by reset). */
-export const INSTALL_RECORD = '/var/lib/eectl/install-record.json';
-export const INSTALL_RECORD_DIR = '/var/lib/eectl';
 
 /** Files only eectl writes: a host that has one was installed by eectl, with or without a record. */
 export const EECTL_TRACES = [

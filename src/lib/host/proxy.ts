@@ -1,8 +1,8 @@
 import { UsageError } from '../errors.js';
 import { parseProxyUrl, type ProxyUrl } from '../config/proxy-url.js';
 import type { ClusterConfig, ProxySpec } from '../config/schema.js';
-import { addSecret } from '../ui/redact.js';
-import { ENGINE_PROXY_ENV } from '../pki/paths.js';
+import { addSecret } from '../util/redact.js';
+import { ENGINE_PROXY_ENV } from '../host-layout.js';
 
 /** One host's proxy, resolved: URLs parsed (urlEnv read), noProxy with the cluster's own addresses. */
 export interface HostProxy {

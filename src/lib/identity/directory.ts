@@ -4,7 +4,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, NoSuchObjectError, ResultCodeError, type Entry } from 'ldapts';
 import { accessUserNameSchema, type LdapSpec } from '../config/schema.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { normalizeDn } from './dn.js';
 import { filterProblem, userSearchFilter } from './filter.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterConfig } from '../config/schema.js';
-import { externalEndpoint } from '../registry/trust.js';
+
 import { parseCosignPublicKey, type TrustedKey } from './cosign-key.js';
 import type { SignedImagePolicy } from './policy.js';
 import type { RegistryCredentials } from './registry-client.js';
@@ -58,4 +58,11 @@ export function registryCredentials(
   const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon < 0 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** The host part of `registry.externalUrl` (`https://` assumed), with its port unless it is 443. */
+export function externalEndpoint(externalUrl: string | undefined): string | undefined {
+  if (!externalUrl) return undefined;
+  const url = new URL(externalUrl.includes('://') ? externalUrl : `https://${externalUrl}`);
+  return url.host.toLowerCase();
 }

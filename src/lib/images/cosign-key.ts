@@ -1,7 +1,7 @@
 import { createPrivateKey, scryptSync, type KeyObject } from 'node:crypto';
 import { xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { UsageError } from '../errors.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { isP256, p256PublicKey } from '../util/p256-key.js';
 
 /**

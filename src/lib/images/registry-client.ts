@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { request, type RequestOptions } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { EectlError } from '../errors.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 
 /**
  * Just enough of the OCI distribution API (the registry's `/v2/`) for signatures: read a manifest and

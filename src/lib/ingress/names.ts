@@ -10,26 +10,12 @@ export const SYNC_SERVICE = 'eectl-ingress-sync';
 export const INGRESS_OBJECT_PREFIX = 'eectl-ingress-';
 /** The node label that places the proxies: set by install on spec.ingress.nodes, removed from the others. */
 export const INGRESS_NODE_LABEL = 'eectl.ingress';
-/** The folder on every ingress node the sync task writes and the proxy reads: tmpfs, so keys stay off disk. */
-export const NODE_RUN_DIR = '/run/eectl-ingress';
-/** Makes NODE_RUN_DIR again at every boot (a bind mount of a missing folder fails the task). */
-export const NODE_TMPFILES = '/etc/tmpfiles.d/eectl-ingress.conf';
-export const NODE_TMPFILES_LINE = `d ${NODE_RUN_DIR} 0700 root root -\n`;
 
 /** The watcher on every manager: its Node.js runtime and modules (the folders they have under dist/lib). */
 export const WATCHER_DIR = '/opt/eectl/ingress';
 export const WATCHER_NODE = `${WATCHER_DIR}/node`;
 export const WATCHER_ENTRY = `${WATCHER_DIR}/ingress/watcher.js`;
 export const WATCHER_MANIFEST = `${WATCHER_DIR}/manifest.json`;
-export const WATCHER_UNIT_NAME = 'eectl-ingress-watcher.service';
-export const WATCHER_UNIT = `/etc/systemd/system/${WATCHER_UNIT_NAME}`;
-/**
- * The watcher's identity: the system user it runs as on every manager, and the CN of its client
- * certificate, with which it calls the manager's engine API over mutual TLS. The authorization plugin
- * gives that CN its own narrow rule (access/watcher-rule.ts), with access control on or off; the file
- * may not name a user so, and no client bundle is issued for it.
- */
-export const WATCHER_USER = 'eectl-ingress-watcher';
 /** The watcher's key (0600, its user's), certificate, the cluster CA, and the API endpoint it calls. */
 export const WATCHER_PKI_DIR = '/etc/eectl/ingress-watcher';
 export const WATCHER_KEY = `${WATCHER_PKI_DIR}/key.pem`;

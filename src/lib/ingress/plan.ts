@@ -1,5 +1,5 @@
 import type { IngressSpec } from '../config/schema.js';
-import type { ServiceDefinition } from '../host/docker.js';
+import type { ServiceDefinition } from '../swarm/docker.js';
 import {
   certManifest,
   crtList,
@@ -11,13 +11,13 @@ import {
 import {
   INGRESS_NODE_LABEL,
   ingressObjectName,
-  NODE_RUN_DIR,
   PROXY_SERVICE,
   SYNC_KINDS,
   SYNC_SERVICE,
   SYNC_TARGETS,
   INGRESS_CONFIG_LABEL,
 } from './names.js';
+import { NODE_RUN_DIR } from '../host-layout.js';
 import { PROXY_SCRIPT, SCRIPT_DIR, SYNC_OUT, SYNC_SCRIPT } from './scripts.js';
 
 /** A swarm config the ingress services use, by its content-addressed name. */

@@ -1,4 +1,4 @@
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import type { Change } from '../ui/results.js';
 
 /**

@@ -1,6 +1,6 @@
 import { nodeName, type NodeContext } from './node-context.js';
 import { EectlError, ExitCode } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { PhaseOutput, With } from './phase.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import { drainProgress, runningByService } from '../swarm/tasks.js';

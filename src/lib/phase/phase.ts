@@ -1,5 +1,5 @@
 import type { ClusterLock } from '../cluster/lock.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import type { ChangeLog } from './changes.js';
 
 /** What every phase can reach; actions extend it with their own state (hosts, config, tokens). */

@@ -1,4 +1,4 @@
-import type { HostDocker } from '../host/docker.js';
+import type { HostDocker } from '../swarm/docker.js';
 import { judgeSpread, type PlacedService, type ServiceSpread } from '../swarm/spread.js';
 
 /** The swarm's services as placement reads them, and how each replicated one is spread. */

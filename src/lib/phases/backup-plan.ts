@@ -4,7 +4,7 @@ import { MANIFEST_FORMAT, type Manifest } from '../backup/manifest.js';
 import type { ManifestSigner } from '../backup/signature.js';
 import { chooseBackupSource } from '../backup/source.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { parseIdNameLines, parseServiceInventory } from '../swarm/inventory.js';

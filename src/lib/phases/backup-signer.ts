@@ -5,8 +5,8 @@ import type { Host } from '../host/host.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import { agreeOnCa, readGivenCa, readLocalCa, type CaCandidate } from '../pki/ca-store.js';
 import { keyMatchesCert } from '../pki/keys.js';
-import { HOST_CA_CERT, HOST_CA_KEY } from '../pki/paths.js';
-import { addSecret } from '../ui/redact.js';
+import { HOST_CA_CERT, HOST_CA_KEY } from '../host-layout.js';
+import { addSecret } from '../util/redact.js';
 
 /**
  * The cluster CA a backup's manifest is signed with, found before anything is stopped: the CA the source

@@ -1,3 +1,4 @@
+import { SWARM_PARENT_DIR, EECTL_ETC_DIR } from '../host-layout.js';
 import { readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ArchiveWriter } from '../backup/archive-writer.js';
@@ -7,10 +8,6 @@ import type { Phase, PhaseOutput } from '../phase/phase.js';
 import { withEngineStoppedForCopy } from './backup-engine-stop.js';
 import type { BackupContext } from './backup-plan.js';
 
-/** Where the engine keeps the swarm state; the archive holds it as `swarm/…`. */
-export const SWARM_PARENT_DIR = '/var/lib/docker';
-/** eectl's files on a manager (`pki/…` and `registry/…` in the archive). */
-export const EECTL_ETC_DIR = '/etc/eectl';
 export const EECTL_ETC_PARTS = ['pki', 'registry'];
 /** The registry's storage in the archive. */
 export const REGISTRY_DATA_PREFIX = 'registry-data';

@@ -15,19 +15,13 @@ import { createCa, issueServerCert, type CertifiedKey } from '../pki/certificate
 import { sameCertificate, serverNames, summarizeCertificate } from '../pki/inspect.js';
 import { readIssuedBundles, type IssuedBundle } from '../pki/issued-bundles.js';
 import { keyMatchesCert } from '../pki/keys.js';
-import {
-  HOST_CA_CERT,
-  HOST_CA_NEXT_CERT,
-  HOST_CA_NEXT_KEY,
-  HOST_RESTART_PENDING,
-  localNextPkiDir,
-  localPkiDir,
-} from '../pki/paths.js';
+import { localNextPkiDir, localPkiDir } from '../pki/paths.js';
+import { HOST_CA_CERT, HOST_CA_NEXT_CERT, HOST_CA_NEXT_KEY, HOST_RESTART_PENDING } from '../host-layout.js';
 import type { ManagerApiPlan } from '../pki/plan.js';
 import { trustBundle } from '../pki/trust-bundle.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import type { CaSummary, RotatedCertificate } from '../ui/results/certs.js';
-import { writeApiFiles } from './api.js';
+import { writeApiFiles } from '../converge/api.js';
 import { hasWatcher, watcherCertificates, type CertsRotateContext } from './certs-rotate.js';
 import { deployWatchers } from './ingress-watcher.js';
 import { planRegistryFor, registryHosts } from './registry-plan.js';

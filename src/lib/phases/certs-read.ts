@@ -1,5 +1,12 @@
 import { toEectlError } from '../errors.js';
-import { DAEMON_JSON } from '../host/facts.js';
+import {
+  DAEMON_JSON,
+  HOST_CA_CERT,
+  HOST_CA_NEXT_CERT,
+  HOST_SERVER_CERT,
+  REGISTRY_CERT_FILE,
+  REGISTRY_TOKEN_CERT_FILE,
+} from '../host-layout.js';
 import type { Host } from '../host/host.js';
 import { WATCHER_CERT } from '../ingress/names.js';
 import { managers, type ClusterContext } from '../phase/cluster-context.js';
@@ -9,8 +16,6 @@ import { certExpiry, sortExpiries, type CertExpiry, type CertKind } from '../pki
 import { readCertificateFiles, swarmNodeCert } from '../pki/host-certs.js';
 import { bundleExpiry, bundlesToReissue, readIssuedBundles } from '../pki/issued-bundles.js';
 import { bundlesOfOldCa } from '../pki/ca-rotation.js';
-import { HOST_CA_CERT, HOST_CA_NEXT_CERT, HOST_SERVER_CERT } from '../pki/paths.js';
-import { REGISTRY_CERT_FILE, REGISTRY_TOKEN_CERT_FILE } from '../registry/paths.js';
 import { mapAll } from '../util/concurrency.js';
 import type { UnreachableHost } from './reset-connect.js';
 

@@ -4,9 +4,9 @@ import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context
 import type { Phase } from '../phase/phase.js';
 import { issueServerCert } from '../pki/certificates.js';
 import { serverNames } from '../pki/inspect.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import type { CertsRotatePlan, RotatedCertificate } from '../ui/results/certs.js';
-import { writeApiFiles } from './api.js';
+import { writeApiFiles } from '../converge/api.js';
 import type { ClusterCaChange } from './certs-cluster-ca.js';
 import { deployWatchers } from './ingress-watcher.js';
 import { clusterCaKey, planRegistryFor, registryHosts } from './registry-plan.js';

@@ -1,30 +1,11 @@
+import { satisfiedVersion, sourceSpec } from '../converge/package-source.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Host } from '../host/host.js';
 import { configurerFor, engineVersions } from '../host/os/index.js';
-import {
-  assertSameUpstreamVersion,
-  matchingVersions,
-  resolveAcrossHosts,
-  upstreamVersion,
-} from '../host/version.js';
+import { assertSameUpstreamVersion, resolveAcrossHosts, upstreamVersion } from '../host/version.js';
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';
-import { sourceSpec } from './package-source.js';
 import { applySteps } from '../phase/steps.js';
-
-/**
- * The engine package a host already has, when it satisfies engine.version. `install` never upgrades an
- * engine that satisfies the file (that is `eectl upgrade`'s job), which also keeps a converged run fast:
- * no metadata refresh, no listing.
- */
-export function satisfiedVersion(ctx: ClusterContext, host: Host): string | undefined {
-  const engine = host.facts?.engine;
-  if (!engine?.packageVersion || !engine.packageName) return undefined;
-  const wanted = configurerFor(host.known).enginePackages(sourceSpec(ctx)).engine;
-  if (engine.packageName !== wanted) return undefined;
-  const ok = matchingVersions(ctx.config.spec.engine.version, [engine.packageVersion]).length > 0;
-  return ok ? engine.packageVersion : undefined;
-}
 
 /**
  * Running engines that differ from the file stay as they are (restarting them all at once is an outage):

@@ -1,6 +1,6 @@
 import { excludedNames, inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { excludedManagersRefusal, type ExcludedManagersState } from '../cluster/host-selection.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Phase } from '../phase/phase.js';
 
 /**

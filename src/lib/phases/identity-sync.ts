@@ -1,14 +1,14 @@
 import { compilePolicy } from '../access/compile.js';
 import type { AccessPolicy } from '../access/model.js';
-import { AUTHZ_MANIFEST, POLICY_FILE } from '../access/paths.js';
+import { AUTHZ_MANIFEST, POLICY_FILE } from '../host-layout.js';
 import { parsePolicy } from '../access/plugin.js';
 import { EectlError, ExitCode } from '../errors.js';
-import { diffIsEmpty, identityDiff, type IdentityDiff } from '../identity/diff.js';
+import { diffIsEmpty, identityDiff, type IdentityDiff } from '../access/identity-diff.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';
-import { writePolicy } from './access.js';
-import { directoryRead } from './identity.js';
+import { writePolicy } from '../converge/access.js';
+import { directoryRead } from '../converge/directory-read.js';
 import { tolerantConnectPhase, type UnreachableHost } from './reset-connect.js';
 
 /** The context of `eectl identity sync`: the managers reached, and the next policy once planned. */

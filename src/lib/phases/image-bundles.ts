@@ -4,10 +4,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
-import { BUNDLES_DIR, bundleMarker, bundleUpload } from '../registry/paths.js';
+import { BUNDLES_DIR, bundleMarker, bundleUpload } from '../host-layout.js';
 import { mapAll } from '../util/concurrency.js';
 
 /** An image archive of the file, with its checksum (computed once per run). */

@@ -5,19 +5,17 @@ import {
   WATCHER_ENTRY,
   WATCHER_MANIFEST,
   WATCHER_NODE,
-  WATCHER_UNIT,
-  WATCHER_UNIT_NAME,
-  WATCHER_USER,
   WATCHER_PKI_DIR,
   WATCHER_KEY,
   WATCHER_CERT,
   WATCHER_CA,
   WATCHER_ENDPOINT,
 } from '../ingress/names.js';
+import { WATCHER_USER, WATCHER_UNIT, WATCHER_UNIT_NAME } from '../host-layout.js';
 import { issueClientCert, type CertifiedKey } from '../pki/certificates.js';
 import { isDue, signedBy } from '../pki/inspect.js';
 import { keyMatchesCert } from '../pki/keys.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { clusterCaKey } from './registry-plan.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import {

@@ -1,13 +1,8 @@
 import { EectlError, ExitCode } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
-import {
-  INGRESS_NODE_LABEL,
-  NODE_RUN_DIR,
-  NODE_TMPFILES,
-  NODE_TMPFILES_LINE,
-  PROXY_SERVICE,
-} from '../ingress/names.js';
+import { INGRESS_NODE_LABEL, PROXY_SERVICE } from '../ingress/names.js';
+import { NODE_RUN_DIR, NODE_TMPFILES, NODE_TMPFILES_LINE } from '../host-layout.js';
 import { planIngress, type IngressPlan } from '../ingress/plan.js';
 import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
 import type { Phase, PhaseOutput } from '../phase/phase.js';

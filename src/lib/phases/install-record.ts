@@ -1,8 +1,6 @@
 import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Host } from '../host/host.js';
 import {
-  INSTALL_RECORD,
-  INSTALL_RECORD_DIR,
   RECORD_PROBE_SCRIPT,
   formatInstallRecord,
   newInstallRecord,
@@ -11,6 +9,7 @@ import {
   type InstallRecord,
   type RecordProbe,
 } from '../host/install-record.js';
+import { INSTALL_RECORD, INSTALL_RECORD_DIR } from '../host-layout.js';
 import { configurerFor } from '../host/os/index.js';
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';

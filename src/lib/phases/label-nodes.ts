@@ -1,10 +1,11 @@
 import { inSwarm, type ClusterContext } from '../phase/cluster-context.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';
 import { ADDRESS_LABEL } from '../swarm/nodes.js';
-import { COLLECTION_LABEL, SHARED_COLLECTION, SYSTEM_COLLECTION } from '../access/model.js';
+import { COLLECTION_LABEL } from '../access/model.js';
+import { SHARED_COLLECTION, SYSTEM_COLLECTION } from '../config/access-names.js';
 
 /**
  * Labels eectl keeps on every node: its role in the file, that eectl manages it, its address in the file

@@ -3,7 +3,7 @@ import { ChangeLog } from '../phase/changes.js';
 import type { NodeContext } from '../phase/node-context.js';
 import { ClusterLock } from '../cluster/lock.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { Host } from '../host/host.js';
 import type { HostSpec } from '../config/schema.js';
 import { lockHostUnreachable, lockSpec } from './lock.js';

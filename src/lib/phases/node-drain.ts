@@ -1,6 +1,6 @@
 import { nodeName, type NodeContext } from '../phase/node-context.js';
 import { EectlError, ExitCode } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { pollUntil } from '../util/poll.js';
 import { changeTarget, drainObservation, servingBeforeDrain } from '../phase/node-wait.js';

@@ -1,6 +1,6 @@
 import type { NodeContext } from '../phase/node-context.js';
 import { toEectlError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 import { changeTarget, waitForNode } from '../phase/node-wait.js';

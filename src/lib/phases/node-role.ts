@@ -1,5 +1,5 @@
 import type { NodeContext } from '../phase/node-context.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum, hasQuorum } from '../swarm/quorum.js';

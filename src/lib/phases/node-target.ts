@@ -1,7 +1,7 @@
 import type { NodeContext } from '../phase/node-context.js';
 import type { HostSpec } from '../config/schema.js';
 import { EectlError, ExitCode, UsageError, toEectlError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { ADDRESS_LABEL, nodesOfHost, type SwarmNode } from '../swarm/nodes.js';

@@ -3,7 +3,14 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { excludedNames, managers, reportExcluded, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
-import { DAEMON_JSON } from '../host/facts.js';
+import {
+  DAEMON_JSON,
+  API_DROP_IN,
+  HOST_CA_CERT,
+  HOST_CA_KEY,
+  HOST_RESTART_PENDING,
+  HOST_SERVER_CERT,
+} from '../host-layout.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { apiDropIn, conflictingDaemonKeys } from '../pki/api-drop-in.js';
@@ -18,18 +25,10 @@ import {
 import { createCa, issueServerCert, type CertifiedKey } from '../pki/certificates.js';
 import { serverCertificateProblem, serverNames } from '../pki/inspect.js';
 import { keyMatchesCert } from '../pki/keys.js';
-import {
-  API_DROP_IN,
-  HOST_CA_CERT,
-  HOST_CA_KEY,
-  HOST_RESTART_PENDING,
-  HOST_SERVER_CERT,
-  CA_KEY_FILE,
-  localPkiDir,
-} from '../pki/paths.js';
+import { CA_KEY_FILE, localPkiDir } from '../pki/paths.js';
 import type { ControlPlanePlan, ManagerApiPlan } from '../pki/plan.js';
 import { firstCertificate, pemCertificates } from '../pki/trust-bundle.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 
 /** A CA found on a manager, with the manager to read its key from. */
 type ManagerCa = CaCandidate & { host: Host };

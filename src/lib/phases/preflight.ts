@@ -5,8 +5,8 @@ import { configurerFor } from '../host/os/index.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';
-import { sourceSpec } from './package-source.js';
-import { hostProxy } from './proxy.js';
+import { sourceSpec } from '../converge/package-source.js';
+import { hostProxy } from '../converge/engine-proxy.js';
 import { checkHosts, type PreflightProblem } from '../cluster/preflight-checks.js';
 
 /**

@@ -1,4 +1,4 @@
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Phase, PhaseContext } from '../phase/phase.js';
 import { readSpreads, type SpreadReading } from '../phase/service-spread.js';
 import { chooseRebalance } from '../swarm/rebalance.js';

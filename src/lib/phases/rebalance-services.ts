@@ -1,5 +1,5 @@
 import { EectlError, ExitCode } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Phase, PhaseOutput, With } from '../phase/phase.js';
 import { readSpreads } from '../phase/service-spread.js';
 import { describeSettings, describeSpread, replaceTimeoutMs, type PlacedService } from '../swarm/spread.js';

@@ -1,11 +1,11 @@
 import { inSwarm, managers, reportExcluded, type ClusterContext } from '../phase/cluster-context.js';
-import { HostDocker, type ServiceDefinition, type ServiceState } from '../host/docker.js';
+import { HostDocker, type ServiceDefinition, type ServiceState } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { requireReplicasServing, waitForReplica } from '../registry/health.js';
 import { REGISTRY_OBJECT_PREFIX } from '../registry/names.js';
 import { MIRROR_SERVICE_PREFIX } from '../registry/mirror.js';
-import { mirrorCacheDir, REGISTRY_STATE_DIR } from '../registry/paths.js';
+import { mirrorCacheDir, REGISTRY_STATE_DIR } from '../host-layout.js';
 import type { RegistryPlan } from '../registry/plan.js';
 import { mapAll } from '../util/concurrency.js';
 import { convergeGates } from './registry-gate.js';

@@ -9,12 +9,10 @@ import {
   GATE_KEY,
   GATE_MANIFEST,
   GATE_NODE,
-  GATE_UNIT,
-  GATE_UNIT_NAME,
   REGISTRY_SOCKET_DIR,
   REGISTRY_SOCKET_NAME,
 } from '../registry/gate-paths.js';
-import { REGISTRY_CERT_FILE, REGISTRY_KEY_FILE } from '../registry/paths.js';
+import { GATE_UNIT, GATE_UNIT_NAME, REGISTRY_CERT_FILE, REGISTRY_KEY_FILE } from '../host-layout.js';
 import type { RegistryPlan } from '../registry/plan.js';
 import {
   CONFINED_SERVICE,

@@ -1,5 +1,5 @@
 import { EectlError, ExitCode } from '../errors.js';
-import { HostDocker, type ServiceDefinition, type ServiceState } from '../host/docker.js';
+import { HostDocker, type ServiceDefinition, type ServiceState } from '../swarm/docker.js';
 import { Host } from '../host/host.js';
 import type { Phase, PhaseContext } from '../phase/phase.js';
 import { CONFIG_TARGET } from '../registry/config-file.js';

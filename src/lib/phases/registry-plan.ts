@@ -4,13 +4,13 @@ import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { completeCa, readGivenCa, readLocalCa } from '../pki/ca-store.js';
 import { keyMatchesCert } from '../pki/keys.js';
-import { HOST_CA_KEY } from '../pki/paths.js';
+import { HOST_CA_KEY } from '../host-layout.js';
 import { bundledImageId } from '../registry/bundle-images.js';
 import { planRegistry } from '../registry/plan.js';
 import { readRegistryState, type RegistryState } from '../registry/state.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
-import { registryLogins } from './access.js';
-import { addSecret } from '../ui/redact.js';
+import { registryLogins } from '../converge/access.js';
+import { addSecret } from '../util/redact.js';
 
 /** The hosts of the file that run a registry replica. */
 export const registryHosts = (ctx: ClusterContext): Host[] => ctx.hosts.filter((h) => h.role === 'registry');

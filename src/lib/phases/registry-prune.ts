@@ -4,11 +4,11 @@ import type { RegistryClient } from '../images/registry-client.js';
 import type { Phase, PhaseContext } from '../phase/phase.js';
 import { clusterRegistryClient, readRegistry, trustedKeys, type KeptLogin } from '../registry/catalog.js';
 import { mintOnManager, ownTokenSubject } from '../registry/own-token.js';
-import { REGISTRY_ADMIN_PASSWORD_FILE } from '../registry/paths.js';
+import { REGISTRY_ADMIN_PASSWORD_FILE } from '../host-layout.js';
 import { immutablePattern } from '../registry/gate-rules.js';
 import { keepImmutable, planRetention } from '../registry/retention.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import type { PrunedRepository } from '../ui/results/registry.js';
 import type { ManagerContext } from './node-connect.js';
 

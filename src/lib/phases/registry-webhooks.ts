@@ -1,7 +1,7 @@
 import type { Host } from '../host/host.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Phase } from '../phase/phase.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { mapAll } from '../util/concurrency.js';
 import {
   RELAY_DIR,
@@ -11,10 +11,9 @@ import {
   RELAY_SETTINGS,
   RELAY_SETTINGS_DIR,
   RELAY_STATE_DIR,
-  RELAY_UNIT,
-  RELAY_UNIT_NAME,
   RELAY_USER,
 } from '../webhooks/names.js';
+import { RELAY_UNIT, RELAY_UNIT_NAME } from '../host-layout.js';
 import type { RelaySettings } from '../webhooks/relay.js';
 import {
   CONFINED_SERVICE,

@@ -2,14 +2,11 @@ import { posix } from 'node:path';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import type { Facts } from '../host/facts-types.js';
-import { DAEMON_JSON } from '../host/facts.js';
-import { INSTALL_RECORD_DIR } from '../host/install-record.js';
+import { DAEMON_JSON, API_DROP_IN, CERTS_D_DIR, EECTL_PATHS, INSTALL_RECORD_DIR } from '../host-layout.js';
 import { configurerFor, type Step } from '../host/os/index.js';
 import { removeEngineData } from '../host/os/packages.js';
 import { rootCommand, upload } from '../host/os/steps.js';
 import { serviceManagerFor } from '../host/service/index.js';
-import { API_DROP_IN } from '../pki/paths.js';
-import { CERTS_D_DIR } from '../registry/paths.js';
 import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
 import { lockHost } from './lock.js';
@@ -17,17 +14,16 @@ import type { UnreachableHost } from './reset-connect.js';
 import type { ResetInventory } from './reset-inventory.js';
 import {
   DROP_IN_DIR,
-  EECTL_PATHS,
   isSystemdUnitPath,
   KEPT_WHILE_LOCKED,
   REMOVE_FIREWALL_SCRIPT,
   REMOVE_LINKS_SCRIPT,
   REMOVE_PATHS_SCRIPT,
-} from '../cluster/reset-leftovers.js';
+} from '../host/reset-leftovers.js';
 import { applySteps } from '../phase/steps.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import type { SwarmWorkloads } from '../swarm/workloads.js';
 import { UNINTERRUPTIBLE } from '../ssh/signal-connection.js';
 

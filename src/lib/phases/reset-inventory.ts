@@ -6,22 +6,17 @@ import { serviceManagerFor } from '../host/service/index.js';
 import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
 import { lockHost } from './lock.js';
-import {
-  INSTALL_RECORD,
-  INSTALL_RECORD_DIR,
-  type InstallRecord,
-  type RecordProbe,
-} from '../host/install-record.js';
+import { type InstallRecord, type RecordProbe } from '../host/install-record.js';
+import { INSTALL_RECORD, INSTALL_RECORD_DIR, ENGINE_RUNTIME_PATHS } from '../host-layout.js';
 import { ENGINE_PACKAGE_NAMES } from '../host/os/packages.js';
 import { installedEnginePackages, probeRecord, recordOf } from './install-record.js';
 import {
   CNI_DIR,
-  ENGINE_RUNTIME_PATHS,
   KEPT_WHILE_LOCKED,
   PROBE_SCRIPT,
   EECTL_SERVICE_UNITS,
   RESET_PATHS,
-} from '../cluster/reset-leftovers.js';
+} from '../host/reset-leftovers.js';
 
 /** What a reset finds on one host: everything it will remove, nothing else. Empty lists: already clean. */
 export interface ResetInventory {

@@ -1,6 +1,6 @@
 import type { ClusterContext } from '../phase/cluster-context.js';
 import { toEectlError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Facts } from '../host/facts-types.js';
 import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';

@@ -1,4 +1,4 @@
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Phase } from '../phase/phase.js';
 import type { ResetContext } from './reset-host.js';
 import { describeWorkloads, workloadsOf } from '../swarm/workloads.js';

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { joinManager } from '../converge/swarm-membership.js';
 import { EectlError, ExitCode } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 import type { RestoreContext } from './restore-guard.js';

@@ -1,6 +1,6 @@
 import { extractToHosts, type ExtractRoute } from '../backup/extract.js';
 import { readdressSwarmState, SWARM_STATE_FILE } from '../backup/swarm-state.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { gatherFacts } from '../host/facts.js';
 import type { Host } from '../host/host.js';
 import type { Step } from '../host/os/index.js';
@@ -8,7 +8,8 @@ import { serviceManagerFor } from '../host/service/index.js';
 import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';
 import { convergeEngine } from '../converge/engine.js';
-import { EECTL_ETC_DIR, REGISTRY_DATA_PREFIX, SWARM_PARENT_DIR } from './backup-write.js';
+import { REGISTRY_DATA_PREFIX } from './backup-write.js';
+import { EECTL_ETC_DIR, SWARM_PARENT_DIR } from '../host-layout.js';
 import type { RestoreContext } from './restore-guard.js';
 import { handOffRaftIdentity } from './restore-readdress.js';
 import { ROLLING_DRAIN_LABEL } from '../rolling/roll.js';

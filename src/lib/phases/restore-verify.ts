@@ -1,6 +1,6 @@
 import { describeDifference, diffInventory } from '../backup/manifest.js';
 import { EectlError, ExitCode } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { parseIdNameLines, parseServiceInventory } from '../swarm/inventory.js';
 import { done, pending, pollUntil } from '../util/poll.js';

@@ -1,5 +1,5 @@
 import { toEectlError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import type { Phase, PhaseContext } from '../phase/phase.js';
 import { readSpreads } from '../phase/service-spread.js';

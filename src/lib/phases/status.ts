@@ -2,7 +2,7 @@ import type { HostDescription } from '../cluster/describe.js';
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { EectlError, toEectlError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { gatherFacts } from '../host/facts.js';
 import { Host } from '../host/host.js';
 import { ingressProxyHealth, type ProxyHealth } from '../ingress/status.js';
@@ -11,7 +11,7 @@ import type { Phase } from '../phase/phase.js';
 import type { ReplicaHealth } from '../registry/plan.js';
 import { registryReplicaHealth } from '../registry/status.js';
 import { readRelayCounters, summarizeWebhooks } from '../webhooks/status.js';
-import type { WebhookStatus } from '../ui/results/webhooks.js';
+import type { WebhookStatus } from '../webhooks/report.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import { mapSettled } from '../util/concurrency.js';
 

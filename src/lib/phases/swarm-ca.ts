@@ -1,5 +1,5 @@
 import { EectlError, ExitCode } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { Phase } from '../phase/phase.js';
 import { summarizeCertificate } from '../pki/inspect.js';
 import { nodesBehindSwarmCa } from '../swarm/ca-rotation.js';

@@ -5,7 +5,7 @@ import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Phase } from '../phase/phase.js';
 import type { HostOffer } from '../ui/results.js';
 import { mapAll } from '../util/concurrency.js';
-import { sourceSpec } from './package-source.js';
+import { sourceSpec } from '../converge/package-source.js';
 
 /** `upgrade --list`'s context: what each host's engine source offers, once listed. */
 export type ListContext = ClusterContext & { offers: HostOffer[] };

@@ -3,7 +3,7 @@ import type { ClusterFile } from '../config/cluster-file.js';
 import type { HostSpec } from '../config/schema.js';
 import { setEngineVersion } from '../config/edit.js';
 import { EectlError, ExitCode } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import type { EngineFacts } from '../host/facts-types.js';
 import type { Host } from '../host/host.js';
 import { configurerFor, engineVersions, type PackageOffer } from '../host/os/index.js';
@@ -17,7 +17,7 @@ import {
   upstreamVersion,
 } from '../host/version.js';
 import type { Phase } from '../phase/phase.js';
-import { sourceSpec } from './package-source.js';
+import { sourceSpec } from '../converge/package-source.js';
 import { applySteps } from '../phase/steps.js';
 import { rollingOrder } from '../rolling/plan.js';
 import { rollHosts, type HostTurn, type RollingReport } from '../rolling/roll.js';

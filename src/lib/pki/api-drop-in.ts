@@ -1,4 +1,4 @@
-import { HOST_CA_CERT, HOST_SERVER_CERT, HOST_SERVER_KEY } from './paths.js';
+import { HOST_CA_CERT, HOST_SERVER_CERT, HOST_SERVER_KEY } from '../host-layout.js';
 
 /**
  * daemon.json keys the drop-in sets as flags: dockerd refuses to start when a directive is given both

@@ -1,7 +1,7 @@
 import { EectlError, ExitCode } from '../errors.js';
 import { summarizeCertificate } from './inspect.js';
 import type { IssuedBundle } from './issued-bundles.js';
-import { HOST_CA_CERT, HOST_CA_NEXT_CERT } from './paths.js';
+import { HOST_CA_CERT, HOST_CA_NEXT_CERT } from '../host-layout.js';
 import { pemCertificates } from './trust-bundle.js';
 
 /**

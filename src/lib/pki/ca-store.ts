@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { writeFileAtomically } from '../util/exclusive-file.js';
 import type { CertifiedKey } from './certificates.js';
 import { summarizeCertificate } from './inspect.js';

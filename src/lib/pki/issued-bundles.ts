@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { clusterDir } from '../ui/log.js';
+import { clusterDir } from '../util/log.js';
 import { writeFileAtomically } from '../util/exclusive-file.js';
 import { daysLeft, isDue, summarizeCertificate } from './inspect.js';
 import type { CertExpiry } from './expiry.js';

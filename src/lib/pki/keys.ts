@@ -6,7 +6,7 @@ import {
   type webcrypto,
 } from 'node:crypto';
 import { UsageError } from '../errors.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { subtle } from './x509.js';
 
 /** ECDSA P-256: small keys, fast to make and to verify, and what Go's TLS (the engine) prefers. */

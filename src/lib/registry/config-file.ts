@@ -1,7 +1,8 @@
 import type { RegistrySpec } from '../config/schema.js';
 import { REGISTRY_SOCKET_NAME, REGISTRY_SOCKET_TARGET } from './gate-paths.js';
 import type { TokenAuthSettings } from './token-auth.js';
-import { RELAY_HOSTNAME, RELAY_PORT } from '../webhooks/names.js';
+import { RELAY_HOSTNAME } from '../webhooks/names.js';
+import { RELAY_PORT } from '../host-layout.js';
 
 /** Where the config is mounted: the path both the official image and the sandbox image read. */
 export const CONFIG_TARGET = '/etc/docker/registry/config.yml';

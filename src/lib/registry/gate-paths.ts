@@ -14,8 +14,6 @@ export const GATE_CONFIG_DIR = '/etc/eectl/registry-gate';
 export const GATE_CONFIG = `${GATE_CONFIG_DIR}/gate.json`;
 export const GATE_CERT = `${GATE_CONFIG_DIR}/server-cert.pem`;
 export const GATE_KEY = `${GATE_CONFIG_DIR}/server-key.pem`;
-export const GATE_UNIT_NAME = 'eectl-registry-gate.service';
-export const GATE_UNIT = `/etc/systemd/system/${GATE_UNIT_NAME}`;
 /**
  * The folder (root, 0700) bind-mounted into the replica where Distribution listens on a unix socket instead
  * of a TCP port: only root on the host reaches it, so no push reaches Distribution around the gate.

@@ -2,7 +2,7 @@ import type { RegistrySpec } from '../config/schema.js';
 import { EectlError, ExitCode } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { done, pending, pollUntil } from '../util/poll.js';
-import { certsDCaFile } from './paths.js';
+import { certsDCaFile } from '../host-layout.js';
 import type { ReplicaHealth } from './plan.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { RegistryMirrorSpec, RegistrySpec } from '../config/schema.js';
-import type { ObjectRef, ServiceDefinition } from '../host/docker.js';
+import type { ObjectRef, ServiceDefinition } from '../swarm/docker.js';
 import {
   CONFIG_TARGET,
   fromSecret,
@@ -9,7 +9,7 @@ import {
   STORAGE_TARGET,
 } from './config-file.js';
 import { contentName, REGISTRY_SERVICE } from './names.js';
-import { mirrorCacheDir } from './paths.js';
+import { mirrorCacheDir } from '../host-layout.js';
 import { mirrorTokenService, type TokenAuthSettings } from './token-auth.js';
 
 /**

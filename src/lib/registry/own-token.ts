@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
-import { AUTHZ_NODE, TOKEN_ENTRY } from '../access/paths.js';
+import { AUTHZ_NODE, TOKEN_ENTRY } from '../host-layout.js';
 import { EectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { BearerChallenge } from '../images/registry-client.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import type { TokenAuthSettings } from './token-auth.js';
 
 /**

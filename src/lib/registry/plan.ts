@@ -1,7 +1,7 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import type { RegistrySpec } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import type { ObjectRef, ServiceDefinition } from '../host/docker.js';
+import type { ObjectRef, ServiceDefinition } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
 import {
   issueServerCert,
@@ -11,7 +11,7 @@ import {
 } from '../pki/certificates.js';
 import { keyMatchesCert } from '../pki/keys.js';
 import { serverCertificateProblem } from '../pki/inspect.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { CONFIG_TARGET, registryConfigYaml, SECRET_TARGETS, STORAGE_TARGET } from './config-file.js';
 import { REGISTRY_SOCKET_DIR, REGISTRY_SOCKET_TARGET } from './gate-paths.js';
 import { htpasswdFile, type RegistryUser } from './htpasswd.js';
@@ -26,8 +26,9 @@ import {
   REGISTRY_TOKEN_CERT_FILE,
   REGISTRY_TOKEN_KEY_FILE,
   REGISTRY_WEBHOOK_TOKEN_FILE,
-} from './paths.js';
-import { RELAY_HOSTNAME, RELAY_PORT } from '../webhooks/names.js';
+  RELAY_PORT,
+} from '../host-layout.js';
+import { RELAY_HOSTNAME } from '../webhooks/names.js';
 import type { RelaySettings } from '../webhooks/relay.js';
 import type { TokenAuthSettings } from './token-auth.js';
 import type { RegistryState } from './state.js';

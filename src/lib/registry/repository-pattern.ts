@@ -4,10 +4,6 @@
  * hosts with node: built-ins only.
  */
 
-/** A repository pattern: path segments of lower-case name characters and `*`, or a whole `**` segment. */
-export const REPOSITORY_PATTERN =
-  /^(?=.{1,255}$)(\*\*|[a-z0-9*][a-z0-9._*-]*)(\/(\*\*|[a-z0-9*][a-z0-9._*-]*))*$/;
-
 /**
  * Wildcard match of `text` against `pattern` (`*` any run, `?` one character) without regular expressions:
  * the usual greedy match with one backtrack point, O(len(text) × len(pattern)) whatever the pattern.

@@ -17,7 +17,7 @@
 
 import { repositoryMatches, wildcardMatch } from './repository-pattern.js';
 
-export { REPOSITORY_PATTERN, repositoryMatches, wildcardMatch } from './repository-pattern.js';
+export { repositoryMatches, wildcardMatch } from './repository-pattern.js';
 
 /** One keep clause: `{ last: 5, newerThan: '30d', matching: 'v*' }`. */
 export interface KeepClause {
@@ -72,8 +72,6 @@ export function parseDuration(text: string): number | undefined {
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
-/** The characters of a tag pattern: a tag's own (`[A-Za-z0-9_.-]`) and the wildcards `*` and `?`. */
-export const TAG_PATTERN = /^[A-Za-z0-9_.*?-]{1,128}$/;
 /** cosign's tags: a signature, attestation or SBOM of the image `sha256:<hex>`. */
 const COSIGN_TAG = /^sha256-([0-9a-f]{64})\.(sig|att|sbom)$/;
 

@@ -1,6 +1,6 @@
 import type { Host } from '../host/host.js';
-import { addSecret } from '../ui/redact.js';
-import { REGISTRY_STATE_FILES } from './paths.js';
+import { addSecret } from '../util/redact.js';
+import { REGISTRY_STATE_FILES } from '../host-layout.js';
 
 /** The registry's files on one manager (path → content; a missing path is a missing file). */
 export type RegistryState = Map<string, string>;

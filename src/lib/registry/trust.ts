@@ -1,15 +1,9 @@
+import { externalEndpoint } from '../images/cluster-policy.js';
 import type { RegistrySpec } from '../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { ServerNames } from '../pki/certificates.js';
 import { serverNames } from '../pki/inspect.js';
-import { certsDCaFile } from './paths.js';
-
-/** The host part of `registry.externalUrl` (`https://` assumed), with its port unless it is 443. */
-export function externalEndpoint(externalUrl: string | undefined): string | undefined {
-  if (!externalUrl) return undefined;
-  const url = new URL(externalUrl.includes('://') ? externalUrl : `https://${externalUrl}`);
-  return url.host.toLowerCase();
-}
+import { certsDCaFile } from '../host-layout.js';
 
 /** Every name a registry host is known by: the file's address, the advertise address, its hostname. */
 function hostNames(host: Host): string[] {

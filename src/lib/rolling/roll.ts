@@ -1,7 +1,7 @@
 import { managers, inSwarm, type ClusterContext } from '../phase/cluster-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
-import { DAEMON_JSON } from '../host/facts.js';
+import { HostDocker } from '../swarm/docker.js';
+import { DAEMON_JSON, HOST_PKI_DIR, HOST_RESTART_PENDING } from '../host-layout.js';
 import type { Host } from '../host/host.js';
 import { serviceManagerFor } from '../host/service/index.js';
 import { upstreamVersion } from '../host/version.js';
@@ -9,7 +9,6 @@ import { hasHooks, runHooks } from '../phase/hooks.js';
 import type { PhaseOutput } from '../phase/phase.js';
 import { drainObservation, servingBeforeDrain } from '../phase/node-wait.js';
 import { applySteps } from '../phase/steps.js';
-import { HOST_PKI_DIR, HOST_RESTART_PENDING } from '../pki/paths.js';
 import { waitForReplica } from '../registry/health.js';
 import { ADDRESS_LABEL, managerCounts, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum, hasQuorum, quorumAfterRemoval, restartVerdict } from '../swarm/quorum.js';

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { clusterDir } from '../ui/log.js';
+import { clusterDir } from '../util/log.js';
 
 /**
  * How long each host's last turn of a rolling change took, kept in the cluster's state directory

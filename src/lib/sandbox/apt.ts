@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { runLocal } from './exec.js';
 
 /**

@@ -1,5 +1,5 @@
 import { EectlError, ExitCode } from '../errors.js';
-import { nullLogger, type Logger } from '../ui/log.js';
+import { nullLogger, type Logger } from '../util/log.js';
 import { runLocal, tail, type LocalResult } from './exec.js';
 
 /**

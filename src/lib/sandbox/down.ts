@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { clusterDir, nullLogger, type Logger } from '../ui/log.js';
+import { clusterDir, nullLogger, type Logger } from '../util/log.js';
 import { DockerCli } from './docker.js';
 import { forgetHostKeys } from './ssh-keys.js';
 import {

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { CommandFailedError, EectlError, ExitCode } from '../errors.js';
 import { quoteCommand } from '../ssh/quote.js';
-import { nullLogger, type Logger } from '../ui/log.js';
+import { nullLogger, type Logger } from '../util/log.js';
 
 /** How to run one program on this machine (the machine that hosts the sandbox). */
 export interface LocalRunOptions {

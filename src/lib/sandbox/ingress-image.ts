@@ -8,7 +8,7 @@ import { machineDebianMirrors } from './apt.js';
 import { withCacheLock } from './cache-lock.js';
 import { DockerCli } from './docker.js';
 import { sandboxCacheDir } from './state.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { debVersion, extractDeb, type ToolContext } from './tool-image.js';
 import { upstreamVersion, type RegistryBundle } from './registry-image.js';
 

@@ -1,5 +1,5 @@
 import type { Role } from '../config/schema.js';
-import { nullLogger, type Logger } from '../ui/log.js';
+import { nullLogger, type Logger } from '../util/log.js';
 import { DockerCli, type ContainerInfo } from './docker.js';
 import { LABEL, readDescription, stateDirNames, type SandboxDescription } from './state.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { runLocal } from './exec.js';
 
 /**

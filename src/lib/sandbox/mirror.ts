@@ -4,7 +4,7 @@ import { copyFile, mkdir, readdir, readFile, rename, symlink, writeFile } from '
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { EectlError } from '../errors.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 import { AptWorkspace, type DebianMirrors } from './apt.js';
 import { mirrorRunArgs, type DockerCli } from './docker.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { runLocal } from './exec.js';
 
 /**

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Role } from '../config/schema.js';
-import { clusterDir, eectlHome } from '../ui/log.js';
+import { clusterDir, eectlHome } from '../util/log.js';
 
 /**
  * What a sandbox consists of and where each part lives. Everything `up` creates on the Docker engine

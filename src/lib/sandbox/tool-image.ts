@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EectlError } from '../errors.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import type { DockerCli } from './docker.js';
 import { runLocal } from './exec.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AnyAuthMethod, AuthHandlerMiddleware, ParsedKey } from 'ssh2';
 import ssh2 from 'ssh2';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import type { SshEndpoint } from './endpoint.js';
 
 /** Asks the person at the terminal a question (a passphrase); absent when nobody is there. */

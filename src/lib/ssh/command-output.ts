@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { CommandFailedError } from '../errors.js';
-import type { Logger } from '../ui/log.js';
-import { redact } from '../ui/redact.js';
+import type { Logger } from '../util/log.js';
+import { redact } from '../util/redact.js';
 import type { ExecResult } from './connection.js';
 
 const TAIL_LINES = 20;

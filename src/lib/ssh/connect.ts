@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type SSHConfig from 'ssh-config';
 import type { HostSpec } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import { clusterDir, type Logger } from '../ui/log.js';
+import { clusterDir, type Logger } from '../util/log.js';
 import type { Prompt } from './auth.js';
 import type { Connection } from './connection.js';
 import { resolveTarget } from './endpoint.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 
 /** A command to run on a host: an argv (quoted in one place, `quote.ts`), never a concatenated string. */
 export type RemoteCommand = readonly string[];

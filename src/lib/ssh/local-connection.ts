@@ -2,7 +2,7 @@ import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { EectlError } from '../errors.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { CommandOutput, type CommandEnd } from './command-output.js';
 import type { Connection, ExecOptions } from './connection.js';
 import { abortedError } from './exec-errors.js';

@@ -1,4 +1,4 @@
-import { addSecret, redact } from '../ui/redact.js';
+import { addSecret, redact } from '../util/redact.js';
 import type { ExecOptions, RemoteCommand } from './connection.js';
 import { wrapWithEnv } from './env-preamble.js';
 import { quoteCommand } from './quote.js';

@@ -1,6 +1,6 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { CommandFailedError, EectlError } from '../errors.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { CommandOutput, type CommandEnd } from './command-output.js';
 import type { Connection, ExecOptions } from './connection.js';
 import type { ResolvedTarget } from './endpoint.js';

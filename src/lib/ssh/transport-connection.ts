@@ -1,4 +1,4 @@
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { settleCommand, type CommandEnd, type CommandOutput } from './command-output.js';
 import type { ExecOptions, ExecResult, RemoteCommand, UploadOptions } from './connection.js';
 import { readHostFile, uploadFile, type FileTransport } from './file-transfer.js';

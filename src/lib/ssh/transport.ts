@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import ssh2, { type Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { EectlError } from '../errors.js';
-import type { Logger } from '../ui/log.js';
+import type { Logger } from '../util/log.js';
 import { planAuth, type Prompt } from './auth.js';
 import type { SshEndpoint } from './endpoint.js';
 import { preferredHostKeyAlgorithms, verifyHostKey, type HostKeyPolicy } from './host-key-policy.js';

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { EectlError, ExitCode } from '../errors.js';
-import { redact, secretsLeftIn } from '../ui/redact.js';
+import { redact, secretsLeftIn } from '../util/redact.js';
 import { writeFileAtomically } from '../util/exclusive-file.js';
 import type { DumpEntry } from './layout.js';
 

@@ -1,7 +1,8 @@
-import { MANAGER_SERVICE_UNITS, REGISTRY_SERVICE_UNITS } from '../cluster/reset-leftovers.js';
+import { MANAGER_SERVICE_UNITS, REGISTRY_SERVICE_UNITS } from '../host/reset-leftovers.js';
 import { toEectlError } from '../errors.js';
-import { HostDocker } from '../host/docker.js';
-import { DAEMON_JSON, gatherFacts } from '../host/facts.js';
+import { HostDocker } from '../swarm/docker.js';
+import { gatherFacts } from '../host/facts.js';
+import { DAEMON_JSON } from '../host-layout.js';
 import type { Facts } from '../host/facts-types.js';
 import type { Host } from '../host/host.js';
 import { journalTail } from '../host/journal.js';

@@ -1,7 +1,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { clusterDir } from '../ui/log.js';
-import { isRunLogName } from '../ui/log-retention.js';
+import { clusterDir } from '../util/log.js';
+import { isRunLogName } from '../util/log-retention.js';
 
 /** A run log larger than this is cut to its last bytes: the end of a run is where it went wrong. */
 export const RUN_LOG_MAX_BYTES = 4 * 1024 * 1024;

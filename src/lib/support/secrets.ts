@@ -1,17 +1,16 @@
-import { REGISTRY_LOGINS_FILE } from '../access/paths.js';
+import { REGISTRY_LOGINS_FILE, HOST_CA_KEY, HOST_SERVER_KEY } from '../host-layout.js';
 import { secretEnvRefs } from '../config/secrets.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { HostDocker } from '../host/docker.js';
+import { HostDocker } from '../swarm/docker.js';
 import { WATCHER_KEY } from '../ingress/names.js';
 import type { Host } from '../host/host.js';
 import { readLocalCa } from '../pki/ca-store.js';
-import { HOST_CA_KEY, HOST_SERVER_KEY } from '../pki/paths.js';
 import { readRegistryState } from '../registry/state.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 
 /**
  * What a support dump redacts besides what has the shape of a secret (join tokens, PEM private keys): the
- * secrets themselves, learnt here and registered with the redactor (ui/redact.ts), which then removes each
+ * secrets themselves, learnt here and registered with the redactor (util/redact.ts), which then removes each
  * in every encoding. They are read into memory only: none of these reads is ever an entry of the dump.
  */
 

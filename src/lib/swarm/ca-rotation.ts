@@ -1,4 +1,4 @@
-import type { NodeCertificate, SwarmCa } from '../host/docker.js';
+import type { NodeCertificate, SwarmCa } from './docker.js';
 
 /**
  * The nodes whose certificate the swarm has not yet reissued under its current root CA: a node is done

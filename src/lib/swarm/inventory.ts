@@ -1,5 +1,3 @@
-import type { ManifestService, NamedObject, SwarmInventory } from '../backup/manifest.js';
-
 interface RawServiceSpec {
   ID: string;
   Spec: {
@@ -49,3 +47,27 @@ export function parseServiceInventory(json: string, networks: readonly NamedObje
 
 /** An empty inventory (a swarm with nothing in it). */
 export const EMPTY_INVENTORY: SwarmInventory = { services: [], secrets: [], configs: [], networks: [] };
+
+/** A swarm object (service, secret, config, network) by name and ID. */
+export interface NamedObject {
+  name: string;
+  id: string;
+}
+
+/** A service as backed up: enough to tell whether it came back. */
+export interface ManifestService extends NamedObject {
+  mode: 'replicated' | 'global';
+  /** Desired replicas (replicated services only). */
+  replicas?: number;
+  secrets: string[];
+  configs: string[];
+  networks: string[];
+}
+
+/** The swarm objects of a backup's manifest (backup/manifest.ts), as compared after a restore. */
+export interface SwarmInventory {
+  services: ManifestService[];
+  secrets: NamedObject[];
+  configs: NamedObject[];
+  networks: NamedObject[];
+}

@@ -8,7 +8,7 @@ import type {
   ClusterCaRotation,
 } from './results/certs.js';
 import { renderRollingPreview } from './rolling-render.js';
-import { renderTable } from './table.js';
+import { renderTable } from '../util/table.js';
 
 /** Days left, coloured: red when expired, yellow in the last 30 days. */
 function left(r: CertExpiry): string {

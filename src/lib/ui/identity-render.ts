@@ -1,4 +1,4 @@
-import type { IdentityDiff } from '../identity/diff.js';
+import type { IdentityDiff } from '../access/identity-diff.js';
 
 /** What a sync changes for people, one line each, for the terminal. */
 export function renderIdentityDiff(diff: IdentityDiff): string[] {

@@ -1,5 +1,5 @@
 import type { IngressListing } from '../ingress/listing.js';
-import { renderTable } from './table.js';
+import { renderTable } from '../util/table.js';
 
 /** `eectl ingress ls` for people: the routes, then the refused claims, then the proxies. */
 export function renderIngressList(listing: IngressListing): string {

@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import { renderTable } from './table.js';
+import { renderTable } from '../util/table.js';
 import type { NodeActionResult, NodeListResult, NodeListRow, NodeSummary } from './results.js';
 import { renderDryRun } from './changes.js';
 import { rebalanceHint } from './rebalance-render.js';

@@ -2,7 +2,7 @@ import chalk from 'chalk';
 import { describeSettings, describeSpread, type ServiceSpread } from '../swarm/spread.js';
 import { renderDryRun } from './changes.js';
 import type { RebalancePlan, RebalanceResult } from './results.js';
-import { renderTable } from './table.js';
+import { renderTable } from '../util/table.js';
 
 const VERDICT: Record<ServiceSpread['verdict'], string> = {
   even: 'even',

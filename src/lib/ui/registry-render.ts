@@ -6,7 +6,7 @@ import type {
   RegistryListResult,
   RegistryPruneResult,
 } from './results/registry.js';
-import { formatBytes, renderTable } from './table.js';
+import { formatBytes, renderTable } from '../util/table.js';
 
 /** `registry ls`: one row per tag. */
 export function renderRegistryList(result: RegistryListResult): string {

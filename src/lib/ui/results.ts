@@ -7,11 +7,12 @@ import type { ArchiveSignature } from '../backup/signature.js';
 import type { Role } from '../config/schema.js';
 import type { ServiceView, TaskView } from '../dashboard/view-model.js';
 import type { ReplicaHealth } from '../registry/plan.js';
+import type { RegistryStatus } from '../registry/status.js';
 import type { QuorumState } from '../swarm/quorum.js';
 import type { HostSelectionReport } from './results/host-selection.js';
 import type { NodeCount, ServiceSpread } from '../swarm/spread.js';
-import type { HooksReport } from './results/hooks.js';
-import type { WebhookStatus } from './results/webhooks.js';
+import type { HooksReport } from '../hooks/report.js';
+import type { WebhookStatus } from '../webhooks/report.js';
 
 /** One change to one host: made, or (under --dry-run) only described. */
 export interface Change {
@@ -287,16 +288,6 @@ export interface StatusNode {
   apiListening: boolean | undefined;
   /** Managers: the API server certificate's expiry. */
   certificate: Expiry | undefined;
-}
-
-/** The registry's replicas: filled by the registry module once eectl installs registries. */
-export interface RegistryStatus {
-  /** False until eectl deploys registry replicas: nothing was checked. */
-  checked: boolean;
-  replicas: { host: string; healthy: boolean; detail: string }[];
-  note: string;
-  /** Each pull-through cache (registry.mirrors) with its replicas; absent without mirrors. */
-  mirrors?: { name: string; replicas: { host: string; healthy: boolean; detail: string }[] }[];
 }
 
 /** What differs between the file and the cluster. */

@@ -1,8 +1,7 @@
 import chalk from 'chalk';
-import type { StatusNode, StatusResult } from './results.js';
-import type { Workloads } from './results.js';
+import type { StatusNode, StatusResult, Workloads } from './results.js';
 import { managerStatus } from './node-render.js';
-import { renderTable } from './table.js';
+import { renderTable } from '../util/table.js';
 
 const HEALTH = {
   healthy: chalk.green('healthy'),

@@ -5,7 +5,7 @@ import { renderDryRun } from './changes.js';
 import { renderHooks } from './hooks-render.js';
 import { rebalanceHint } from './rebalance-render.js';
 import { formatPhaseTable } from './progress.js';
-import { renderTable } from './table.js';
+import { renderTable } from '../util/table.js';
 
 /** The plan shown before an upgrade changes anything: hosts in their order, from → to, batch size, backup. */
 export function renderUpgradePlan(plan: UpgradePlan): string {

@@ -8,8 +8,6 @@ export const RELAY_DIR = '/opt/eectl/webhooks';
 export const RELAY_NODE = `${RELAY_DIR}/node`;
 export const RELAY_ENTRY = `${RELAY_DIR}/webhooks/relay.js`;
 export const RELAY_MANIFEST = `${RELAY_DIR}/manifest.json`;
-export const RELAY_UNIT_NAME = 'eectl-webhook-relay.service';
-export const RELAY_UNIT = `/etc/systemd/system/${RELAY_UNIT_NAME}`;
 /** The system user the relay runs as: it reads its settings (with the secrets) and writes its counters. */
 export const RELAY_USER = 'eectl-webhooks';
 /** Its settings (endpoints, signing secrets, the registry's token): 0600, the relay user's. */
@@ -18,8 +16,6 @@ export const RELAY_SETTINGS = `${RELAY_SETTINGS_DIR}/relay.json`;
 /** Its delivery counters, per endpoint (systemd's StateDirectory, so the relay user may write it). */
 export const RELAY_STATE_DIR = '/var/lib/eectl/webhooks';
 export const RELAY_STATE = `${RELAY_STATE_DIR}/status.json`;
-/** The port the relay listens on, on every registry host. */
-export const RELAY_PORT = 5447;
 /**
  * The name a replica reaches its own host's relay by: the service maps it to the engine's host-gateway
  * address (`--host NAME:host-gateway`), so one config serves every replica.

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { AptWorkspace } from '../../../src/lib/sandbox/apt.js';
 import { withCacheLock } from '../../../src/lib/sandbox/cache-lock.js';
 import { sandboxCacheDir } from '../../../src/lib/sandbox/state.js';
-import { RunLog } from '../../../src/lib/ui/log.js';
+import { RunLog } from '../../../src/lib/util/log.js';
 
 /**
  * The real cosign for compatibility tests: Debian 13's `cosign` package (2.5, runs on Debian 12),

@@ -1,5 +1,5 @@
 import { cachedIngressBundle } from '../../../src/lib/sandbox/ingress-image.js';
-import { RunLog } from '../../../src/lib/ui/log.js';
+import { RunLog } from '../../../src/lib/util/log.js';
 
 /**
  * The proxy image for `spec.ingress` (HAProxy from Debian's package, no Docker Hub), built once into the

@@ -10,7 +10,7 @@ import { healHost, partitionHost, runOnHost, startHost, stopHost } from './fault
 import type { SandboxDescription, SandboxHost } from '../../../src/lib/sandbox/state.js';
 import { recreateSandboxHosts } from './recreate.js';
 import { sandboxUp } from '../../../src/lib/actions/sandbox-up.js';
-import { RunLog } from '../../../src/lib/ui/log.js';
+import { RunLog } from '../../../src/lib/util/log.js';
 
 /** A host by hostname ('m1') or as described. */
 export type HostRef = string | SandboxHost;

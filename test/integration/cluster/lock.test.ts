@@ -9,7 +9,7 @@ import { Host } from '../../../src/lib/host/host.js';
 import { hostSchema } from '../../../src/lib/config/schema.js';
 import { connect } from '../../../src/lib/ssh/connect.js';
 import { LocalConnection } from '../../../src/lib/ssh/local-connection.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { generateKeyPair, TestSshServer } from '../../helpers/ssh-server.js';
 import { hostFor, isolatedOptions, Scratch, trust } from '../ssh/fixtures.js';
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCK_DIR } from '../../../src/lib/cluster/lock.js';
+import { LOCK_DIR } from '../../../src/lib/host-layout.js';
 import { generateKeyPair, TestSshServer } from '../../helpers/ssh-server.js';
 import { Scratch } from '../ssh/fixtures.js';
 

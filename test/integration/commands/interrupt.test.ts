@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCK_DIR } from '../../../src/lib/cluster/lock.js';
+import { LOCK_DIR } from '../../../src/lib/host-layout.js';
 import { createCa, issueClientCert } from '../../../src/lib/pki/certificates.js';
 import { startEectl } from '../../helpers/cli.js';
 import { generateKeyPair, TestSshServer } from '../../helpers/ssh-server.js';

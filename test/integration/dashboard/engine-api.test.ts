@@ -10,7 +10,7 @@ import { AccessTokens } from '../../../src/lib/dashboard/token.js';
 import { EngineApi, EngineApiError, NoManagerAnswersError } from '../../../src/lib/engine-api/client.js';
 import { createCa, issueClientCert, issueServerCert } from '../../../src/lib/pki/certificates.js';
 import { serverNames } from '../../../src/lib/pki/inspect.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 
 /**
  * A stand-in for a manager's engine API on loopback with real mutual TLS from a cluster CA: it answers

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { HostSpec } from '../../../src/lib/config/schema.js';
-import { HostDocker } from '../../../src/lib/host/docker.js';
+import { HostDocker } from '../../../src/lib/swarm/docker.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { probeManagersArgv } from '../../../src/lib/phases/preflight.js';
 import { readRegistryState } from '../../../src/lib/registry/state.js';
 import { LocalConnection } from '../../../src/lib/ssh/local-connection.js';
-import type { Logger } from '../../../src/lib/ui/log.js';
-import { clearSecrets } from '../../../src/lib/ui/redact.js';
+import type { Logger } from '../../../src/lib/util/log.js';
+import { clearSecrets } from '../../../src/lib/util/redact.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eectl-hardening-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,9 +9,9 @@ import {
   readDirectory,
   type DirectoryOptions,
 } from '../../../src/lib/identity/directory.js';
-import { identityDiff } from '../../../src/lib/identity/diff.js';
+import { identityDiff } from '../../../src/lib/access/identity-diff.js';
 import { createCa } from '../../../src/lib/pki/certificates.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { redact } from '../../../src/lib/util/redact.js';
 import { GROUPS, haveSlapd, PEOPLE, READER_DN, startSlapd, type Slapd } from '../../helpers/slapd.js';
 
 const spec = (over: Partial<Record<keyof LdapSpec, unknown>>): LdapSpec =>

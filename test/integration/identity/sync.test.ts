@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { compilePolicy } from '../../../src/lib/access/compile.js';
 import type { AccessPolicy } from '../../../src/lib/access/model.js';
-import { AUTHZ_MANIFEST, POLICY_FILE } from '../../../src/lib/access/paths.js';
+import { AUTHZ_MANIFEST, POLICY_FILE } from '../../../src/lib/host-layout.js';
 import { identitySync } from '../../../src/lib/actions/identity.js';
 import { install } from '../../../src/lib/actions/install.js';
 import { toEectlError, type EectlError } from '../../../src/lib/errors.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { clusterConfig, HOSTS, ScriptedCluster } from '../../helpers/scripted-cluster.js';
 import { GROUPS, haveSlapd, PEOPLE, READER_DN, startSlapd, type Slapd } from '../../helpers/slapd.js';
 

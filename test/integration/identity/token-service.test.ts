@@ -18,7 +18,7 @@ import {
   issueTokenSigningCert,
   type CertifiedKey,
 } from '../../../src/lib/pki/certificates.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { freePort, registryBinary, startDistribution } from '../../helpers/distribution.js';
 import { haveSlapd, startSlapd, type Slapd } from '../../helpers/slapd.js';
 

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CommandFailedError, EectlError } from '../../../src/lib/errors.js';
 import { connect } from '../../../src/lib/ssh/connect.js';
 import type { Connection } from '../../../src/lib/ssh/connection.js';
-import { RunLog } from '../../../src/lib/ui/log.js';
+import { RunLog } from '../../../src/lib/util/log.js';
 import { generateKeyPair, TestSshServer } from '../../helpers/ssh-server.js';
 import { hostFor, isolatedOptions, Scratch, trust } from './fixtures.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostSpec } from '../../../src/lib/config/schema.js';
 import type { ConnectOptions } from '../../../src/lib/ssh/connect.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import type { TestSshServer } from '../../helpers/ssh-server.js';
 
 /** A private scratch directory per test file: keys, known_hosts files, ssh config. */

@@ -5,7 +5,7 @@ import { CommandFailedError, EectlError } from '../../../src/lib/errors.js';
 import { connect } from '../../../src/lib/ssh/connect.js';
 import { LocalConnection } from '../../../src/lib/ssh/local-connection.js';
 import { ConnectionPool } from '../../../src/lib/ssh/pool.js';
-import { RunLog } from '../../../src/lib/ui/log.js';
+import { RunLog } from '../../../src/lib/util/log.js';
 import { generateKeyPair, TestSshServer } from '../../helpers/ssh-server.js';
 import { hostFor, isolatedOptions, Scratch, trust } from './fixtures.js';
 

@@ -4,27 +4,25 @@ import { join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileImagePolicy, compilePolicy } from '../../../src/lib/access/compile.js';
 import type { AccessPolicy } from '../../../src/lib/access/model.js';
+import { REGISTRY_READER } from '../../../src/lib/access/paths.js';
 import {
   REGISTRY_PASSWORD_FILE,
-  REGISTRY_READER,
   TOKEN_SIGNING_CERT_FILE,
   TOKEN_SIGNING_KEY_FILE,
-} from '../../../src/lib/access/paths.js';
+  REGISTRY_ADMIN_PASSWORD_FILE,
+  REGISTRY_TOKEN_CERT_FILE,
+  REGISTRY_TOKEN_KEY_FILE,
+} from '../../../src/lib/host-layout.js';
 import {
   authzUnit,
   PLUGIN_MODULES,
   tokenUnit,
   VENDORED_PACKAGES,
   vendoredPackageRoot,
-} from '../../../src/lib/phases/access.js';
+} from '../../../src/lib/converge/access.js';
 import { GATE_MODULES } from '../../../src/lib/phases/registry-gate.js';
 import { RELAY_MODULES } from '../../../src/lib/phases/registry-webhooks.js';
 import { WATCHER_MODULES } from '../../../src/lib/phases/ingress-watcher.js';
-import {
-  REGISTRY_ADMIN_PASSWORD_FILE,
-  REGISTRY_TOKEN_CERT_FILE,
-  REGISTRY_TOKEN_KEY_FILE,
-} from '../../../src/lib/registry/paths.js';
 import { ADMIN_USER } from '../../../src/lib/registry/plan.js';
 import { check, HEAD, lines, THREE_MANAGERS } from '../config/helpers.js';
 

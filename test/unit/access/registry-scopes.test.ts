@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ACCESS_ROLES, type AccessPolicy, type AccessRole } from '../../../src/lib/access/model.js';
+import { type AccessPolicy, type AccessRole } from '../../../src/lib/access/model.js';
+import { ACCESS_ROLES } from '../../../src/lib/config/access-names.js';
 import {
   decideMirrorScopes,
   decideScopes,

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { AccessPolicy } from '../../../src/lib/access/model.js';
 import { decide, type Lookup } from '../../../src/lib/access/policy.js';
 import { accessUserNameSchema } from '../../../src/lib/config/schema.js';
-import { INGRESS_CONFIG_FILTER, SYNC_TARGETS, WATCHER_USER } from '../../../src/lib/ingress/names.js';
+import { INGRESS_CONFIG_FILTER, SYNC_TARGETS } from '../../../src/lib/ingress/names.js';
+import { WATCHER_USER } from '../../../src/lib/host-layout.js';
 
 /**
  * The ingress watcher's rule in the authorization plugin: its certificate may read services and secrets'

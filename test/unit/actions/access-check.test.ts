@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, compileRegistryRules } from '../../../src/lib/access/compile.js';
-import { TOKEN_ENTRY } from '../../../src/lib/access/paths.js';
+import { TOKEN_ENTRY } from '../../../src/lib/host-layout.js';
 import { checkScopesFromStdin } from '../../../src/lib/access/token-service.js';
 import { ACCESS_OFF_REASON, accessCheck, registryScopeCheck } from '../../../src/lib/actions/access.js';
 import type { Session } from '../../../src/lib/cluster/session.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { UsageError } from '../../../src/lib/errors.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { ScriptedConnection } from '../../helpers/scripted-connection.js';
 
 const fileWith = (spec: Record<string, unknown> = {}) =>

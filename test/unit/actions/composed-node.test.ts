@@ -15,7 +15,7 @@ import { lockPhaseFor } from '../../../src/lib/phases/lock.js';
 import { nodeLockPhase } from '../../../src/lib/phases/node-connect.js';
 import { nodeResetPhase } from '../../../src/lib/phases/node-reset.js';
 import type { ResetContext } from '../../../src/lib/phases/reset-host.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { ScriptedConnection, type ScriptRule } from '../../helpers/scripted-connection.js';
 
 const YAML = `apiVersion: eectl/v1

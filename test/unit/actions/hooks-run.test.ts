@@ -9,7 +9,7 @@ import { connectPhase } from '../../../src/lib/phases/connect.js';
 import { gatherFactsPhase } from '../../../src/lib/phases/gather-facts.js';
 import { lockPhase } from '../../../src/lib/phases/lock.js';
 import { rollHosts } from '../../../src/lib/rolling/roll.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { HOSTS, ScriptedCluster, clusterConfig, type JournalEntry } from '../../helpers/scripted-cluster.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';
 

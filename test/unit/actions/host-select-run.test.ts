@@ -6,7 +6,7 @@ import { selectHosts } from '../../../src/lib/cluster/host-selection.js';
 import { ClusterFile } from '../../../src/lib/config/cluster-file.js';
 import type { ClusterConfig, HostSpec } from '../../../src/lib/config/schema.js';
 import { EectlError, ExitCode, toEectlError } from '../../../src/lib/errors.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { renderInstallSummary } from '../../../src/lib/ui/install-summary.js';
 import { renderUpgradePlan, renderUpgradeSummary } from '../../../src/lib/ui/upgrade-summary.js';
 import { clusterConfig, clusterFile, ScriptedCluster } from '../../helpers/scripted-cluster.js';

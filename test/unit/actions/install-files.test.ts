@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
 import { ExitCode, toEectlError } from '../../../src/lib/errors.js';
 import type { InstallResult } from '../../../src/lib/ui/results.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { ScriptedCluster, clusterConfig } from '../../helpers/scripted-cluster.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';
 

@@ -5,9 +5,9 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { install } from '../../../src/lib/actions/install.js';
 import { ExitCode, toEectlError, type EectlError } from '../../../src/lib/errors.js';
 import { APT_SOURCE_FILE } from '../../../src/lib/host/os/apt.js';
-import { API_DROP_IN } from '../../../src/lib/pki/paths.js';
+import { API_DROP_IN } from '../../../src/lib/host-layout.js';
 import type { InstallResult } from '../../../src/lib/ui/results.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { PINNED, ScriptedCluster, clusterConfig, type JournalEntry } from '../../helpers/scripted-cluster.js';
 
 // The real INSTALL_PHASES, through the real runner, against scripted Debian 12 hosts (3 managers, 1 worker)

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { backup } from '../../../src/lib/actions/backup.js';
 import { upgrade } from '../../../src/lib/actions/upgrade.js';
 import { ExitCode, toEectlError, type EectlError } from '../../../src/lib/errors.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { ScriptedCluster, clusterFile } from '../../helpers/scripted-cluster.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
 import { ClusterFile } from '../../../src/lib/config/cluster-file.js';
 import { renderInstallSummary } from '../../../src/lib/ui/install-summary.js';
-import { RunLog, nullLogger } from '../../../src/lib/ui/log.js';
+import { RunLog, nullLogger } from '../../../src/lib/util/log.js';
 import { HOSTS, ScriptedCluster } from '../../helpers/scripted-cluster.js';
 
 // Golden tests of what `eectl install` prints without a terminal (CI logs, pipes: progress mode `plain`),

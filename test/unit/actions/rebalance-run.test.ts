@@ -6,7 +6,7 @@ import { rebalance, type RebalancePlan } from '../../../src/lib/actions/rebalanc
 import { upgrade } from '../../../src/lib/actions/upgrade.js';
 import { ClusterFile } from '../../../src/lib/config/cluster-file.js';
 import { toEectlError, UsageError, type EectlError } from '../../../src/lib/errors.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { rebalanceHint } from '../../../src/lib/ui/rebalance-render.js';
 import { clusterConfig, clusterFile, HOSTS, ScriptedCluster } from '../../helpers/scripted-cluster.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';

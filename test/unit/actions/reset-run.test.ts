@@ -5,7 +5,7 @@ import type { ClusterConfig } from '../../../src/lib/config/schema.js';
 import { ExitCode, toEectlError, type EectlError } from '../../../src/lib/errors.js';
 import type { ResetResult } from '../../../src/lib/ui/results.js';
 import { renderResetSummary } from '../../../src/lib/ui/reset-summary.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { HOSTS, ScriptedCluster, clusterConfig, type JournalEntry } from '../../helpers/scripted-cluster.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';
 

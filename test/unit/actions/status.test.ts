@@ -11,7 +11,7 @@ import { EectlError } from '../../../src/lib/errors.js';
 import type { Facts } from '../../../src/lib/host/facts-types.js';
 import { createCa, issueServerCert } from '../../../src/lib/pki/certificates.js';
 import { serverNames } from '../../../src/lib/pki/inspect.js';
-import { HOST_CA_CERT, HOST_SERVER_CERT } from '../../../src/lib/pki/paths.js';
+import { HOST_CA_CERT, HOST_SERVER_CERT } from '../../../src/lib/host-layout.js';
 import type { SwarmNode } from '../../../src/lib/swarm/nodes.js';
 import { renderStatus } from '../../../src/lib/ui/status-summary.js';
 import { makeFacts } from '../../helpers/facts.js';

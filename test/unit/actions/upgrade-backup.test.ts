@@ -8,7 +8,7 @@ import { upgradeBackup } from '../../../src/lib/actions/upgrade-backup.js';
 import { ClusterFile } from '../../../src/lib/config/cluster-file.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { ExitCode, toEectlError } from '../../../src/lib/errors.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { renderUpgradeSummary } from '../../../src/lib/ui/upgrade-summary.js';
 import { clusterFile, ScriptedCluster } from '../../helpers/scripted-cluster.js';
 

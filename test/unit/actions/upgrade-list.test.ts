@@ -5,7 +5,7 @@ import { listUpgradeVersions, mergeOffers } from '../../../src/lib/actions/upgra
 import { listSteps } from '../../../src/lib/phases/upgrade-list.js';
 import { ClusterFile } from '../../../src/lib/config/cluster-file.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { renderUpgradeList } from '../../../src/lib/ui/upgrade-summary.js';
 import { clusterFile, OFFERED, ScriptedCluster } from '../../helpers/scripted-cluster.js';
 import { DEBIAN_12, FEDORA_40, ROCKY_9, SLES_15 } from '../host/os/fixtures.js';

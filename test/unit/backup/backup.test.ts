@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { diffInventory, describeDifference, manifestProblems } from '../../../src/lib/backup/manifest.js';
 import {
-  diffInventory,
-  describeDifference,
-  manifestProblems,
   type SwarmInventory,
-} from '../../../src/lib/backup/manifest.js';
+  parseIdNameLines,
+  parseServiceInventory,
+} from '../../../src/lib/swarm/inventory.js';
 import { archiveName, archivesToPrune, archiveStamp } from '../../../src/lib/backup/retention.js';
 import { chooseBackupSource } from '../../../src/lib/backup/source.js';
 import { joinEntryName } from '../../../src/lib/backup/archive-writer.js';
-import { parseIdNameLines, parseServiceInventory } from '../../../src/lib/swarm/inventory.js';
 import type { SwarmNode } from '../../../src/lib/swarm/nodes.js';
 
 const node = (hostname: string, addr: string, extra: Partial<SwarmNode> = {}): SwarmNode => ({

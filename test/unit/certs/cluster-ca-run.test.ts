@@ -9,17 +9,16 @@ import { ExitCode, toEectlError } from '../../../src/lib/errors.js';
 import { createCa, issueClientCert } from '../../../src/lib/pki/certificates.js';
 import { signedBy } from '../../../src/lib/pki/inspect.js';
 import { bundleRecord, recordIssuedBundle } from '../../../src/lib/pki/issued-bundles.js';
+import { localNextPkiDir, localPkiDir } from '../../../src/lib/pki/paths.js';
 import {
   HOST_CA_CERT,
   HOST_CA_NEXT_CERT,
   HOST_CA_NEXT_KEY,
   HOST_RESTART_PENDING,
   HOST_SERVER_CERT,
-  localNextPkiDir,
-  localPkiDir,
-} from '../../../src/lib/pki/paths.js';
+} from '../../../src/lib/host-layout.js';
 import { pemCertificates } from '../../../src/lib/pki/trust-bundle.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { ScriptedCluster, clusterConfig } from '../../helpers/scripted-cluster.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';
 

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assessCluster } from '../../../src/lib/actions/status.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
-import type { NodeCertificate, SwarmCa } from '../../../src/lib/host/docker.js';
+import type { NodeCertificate, SwarmCa } from '../../../src/lib/swarm/docker.js';
 import { createCa, issueClientCert, issueServerCert } from '../../../src/lib/pki/certificates.js';
 import { certExpiry, expiryWarnings, sortExpiries } from '../../../src/lib/pki/expiry.js';
 import { serverNames } from '../../../src/lib/pki/inspect.js';
@@ -14,8 +14,7 @@ import {
   readIssuedBundles,
   recordIssuedBundle,
 } from '../../../src/lib/pki/issued-bundles.js';
-import { HOST_CA_CERT, HOST_SERVER_CERT } from '../../../src/lib/pki/paths.js';
-import { REGISTRY_CERT_FILE } from '../../../src/lib/registry/paths.js';
+import { HOST_CA_CERT, HOST_SERVER_CERT, REGISTRY_CERT_FILE } from '../../../src/lib/host-layout.js';
 import { nodesBehindSwarmCa } from '../../../src/lib/swarm/ca-rotation.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { registryLogins } from '../../../src/lib/phases/access.js';
+import { registryLogins } from '../../../src/lib/converge/access.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { UsageError } from '../../../src/lib/errors.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { redact } from '../../../src/lib/util/redact.js';
 import { HEAD, lines, THREE_MANAGERS } from './helpers.js';
 
 const ACCESS = `  access:

@@ -4,7 +4,7 @@ import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { RegistryReader, registryViewer } from '../../../src/lib/dashboard/registry-reader.js';
 import { pullableRepositories, registryPageView } from '../../../src/lib/dashboard/registry-view.js';
 import type { RegistryClient } from '../../../src/lib/images/registry-client.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 
 /** A cluster with token auth, namespaces and an access policy, as a user writes it. */
 function config(options: { access?: boolean; token?: boolean } = {}) {

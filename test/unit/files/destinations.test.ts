@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REFUSED_DESTINATIONS, refusedDestination } from '../../../src/lib/files/destinations.js';
+import { REFUSED_DESTINATIONS, refusedDestination } from '../../../src/lib/config/destinations.js';
 
 describe("files' destinations: one table of what eectl and the engine own, and everything else admitted", () => {
   it.each([

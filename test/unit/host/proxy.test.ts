@@ -10,8 +10,8 @@ import {
 } from '../../../src/lib/host/os/proxy.js';
 import { MANAGED_FILES } from '../../../src/lib/host/facts.js';
 import { defaultNoProxy, engineProxyFiles, resolveHostProxy } from '../../../src/lib/host/proxy.js';
-import { ENGINE_PROXY_ENV } from '../../../src/lib/pki/paths.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { ENGINE_PROXY_ENV } from '../../../src/lib/host-layout.js';
+import { redact } from '../../../src/lib/util/redact.js';
 import { commands, DEBIAN_12, ROCKY_9, SLES_15, uploads } from './os/fixtures.js';
 
 function config(spec: Record<string, unknown>): ClusterConfig {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WATCHER_USER } from '../../../src/lib/ingress/names.js';
+import { WATCHER_USER } from '../../../src/lib/host-layout.js';
 import { watcherCertProblem, watcherUnit } from '../../../src/lib/phases/ingress-watcher.js';
 import { createCa, issueClientCert } from '../../../src/lib/pki/certificates.js';
 

@@ -3,7 +3,7 @@ import { ChangeLog } from '../../../src/lib/phase/changes.js';
 import type { Phase, PhaseContext, PhaseTiming } from '../../../src/lib/phase/phase.js';
 import { runPhases } from '../../../src/lib/phase/runner.js';
 import { composedPhase, type SharedContext } from '../../../src/lib/phase/compose.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 
 const host = { name: 'h1', log: nullLogger };
 

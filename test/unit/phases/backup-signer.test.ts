@@ -8,7 +8,8 @@ import { Host } from '../../../src/lib/host/host.js';
 import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { findManifestSigner } from '../../../src/lib/phases/backup-signer.js';
 import { createCa, type CertifiedKey } from '../../../src/lib/pki/certificates.js';
-import { HOST_CA_CERT, HOST_CA_KEY, localPkiDir } from '../../../src/lib/pki/paths.js';
+import { localPkiDir } from '../../../src/lib/pki/paths.js';
+import { HOST_CA_CERT, HOST_CA_KEY } from '../../../src/lib/host-layout.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { stubConnection, testClusterContext } from '../../helpers/contexts.js';
 

@@ -7,7 +7,7 @@ import { Host } from '../../../src/lib/host/host.js';
 import { BEFORE_LOCK, LOCK_TITLE, lockingLists, phaseLists, titles } from '../../helpers/phase-lists.js';
 import { lockHost, lockPhase } from '../../../src/lib/phases/lock.js';
 import { nodeLockPhase } from '../../../src/lib/phases/node-connect.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { clusterFile } from '../../helpers/scripted-cluster.js';
 import { ScriptedConnection } from '../../helpers/scripted-connection.js';
 

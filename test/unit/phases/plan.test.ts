@@ -4,8 +4,7 @@ import type { Facts } from '../../../src/lib/host/facts-types.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { configurerFor } from '../../../src/lib/host/os/index.js';
 import { mergedDaemonJson } from '../../../src/lib/converge/engine.js';
-import { satisfiedVersion } from '../../../src/lib/phases/engine-version.js';
-import { sourceInPlace } from '../../../src/lib/phases/package-source.js';
+import { satisfiedVersion, sourceInPlace } from '../../../src/lib/converge/package-source.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { stubConnection, testClusterContext } from '../../helpers/contexts.js';
 

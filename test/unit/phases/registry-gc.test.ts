@@ -13,7 +13,7 @@ import {
 import { CONFIG_TARGET, registryConfigYaml } from '../../../src/lib/registry/config-file.js';
 import { isReadOnly } from '../../../src/lib/registry/gc.js';
 import { contentName } from '../../../src/lib/registry/names.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { ScriptedConnection } from '../../helpers/scripted-connection.js';
 import { registrySpec } from '../registry/fixtures.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { AUTHZ_NODE, TOKEN_ENTRY } from '../../../src/lib/access/paths.js';
+import {
+  AUTHZ_NODE,
+  TOKEN_ENTRY,
+  REGISTRY_ADMIN_PASSWORD_FILE,
+  REGISTRY_TOKEN_KEY_FILE,
+  TOKEN_SIGNING_KEY_FILE,
+} from '../../../src/lib/host-layout.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { keptLogin } from '../../../src/lib/phases/registry-prune.js';
-import { REGISTRY_ADMIN_PASSWORD_FILE, REGISTRY_TOKEN_KEY_FILE } from '../../../src/lib/registry/paths.js';
-import { TOKEN_SIGNING_KEY_FILE } from '../../../src/lib/access/paths.js';
 import type { ScriptRule } from '../../helpers/scripted-connection.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { redact } from '../../../src/lib/util/redact.js';
 import { ScriptedConnection } from '../../helpers/scripted-connection.js';
 
 const config = (token: boolean) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PLUGIN_SPEC } from '../../../src/lib/access/paths.js';
-import { EECTL_SERVICE_PATHS } from '../../../src/lib/cluster/reset-leftovers.js';
+import { PLUGIN_SPEC } from '../../../src/lib/host-layout.js';
+import { EECTL_SERVICE_PATHS, PROBE_SCRIPT } from '../../../src/lib/host/reset-leftovers.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import type { SwarmFacts } from '../../../src/lib/host/facts-types.js';
 import { Host } from '../../../src/lib/host/host.js';
@@ -14,7 +14,6 @@ import {
 } from '../../../src/lib/host/install-record.js';
 import { resetSteps } from '../../../src/lib/phases/reset-host.js';
 import { isClean, probeHost } from '../../../src/lib/phases/reset-inventory.js';
-import { PROBE_SCRIPT } from '../../../src/lib/cluster/reset-leftovers.js';
 import { unlistedManagerAddresses, unlistedManagerNodes } from '../../../src/lib/phases/reset-managers.js';
 import type { SwarmNode } from '../../../src/lib/swarm/nodes.js';
 import type { RemoteCommand } from '../../../src/lib/ssh/connection.js';

@@ -1,7 +1,7 @@
-import { RESET_PATHS } from '../../../src/lib/cluster/reset-leftovers.js';
+import { RESET_PATHS } from '../../../src/lib/host/reset-leftovers.js';
 import { describe, expect, it } from 'vitest';
 import { resetWarning } from '../../../src/lib/actions/reset.js';
-import { LOCK_DIR } from '../../../src/lib/cluster/lock.js';
+import { LOCK_DIR, API_DROP_IN } from '../../../src/lib/host-layout.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { EectlError, ExitCode } from '../../../src/lib/errors.js';
 import type { Facts, SwarmFacts } from '../../../src/lib/host/facts-types.js';
@@ -14,7 +14,6 @@ import {
   type ResetInventory,
 } from '../../../src/lib/phases/reset-inventory.js';
 import { leaveOrder } from '../../../src/lib/phases/reset-swarm.js';
-import { API_DROP_IN } from '../../../src/lib/pki/paths.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { testClusterContext } from '../../helpers/contexts.js';
 

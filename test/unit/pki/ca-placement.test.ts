@@ -6,17 +6,17 @@ import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { Host } from '../../../src/lib/host/host.js';
 import type { PhaseOutput } from '../../../src/lib/phase/phase.js';
-import { writeApiFiles } from '../../../src/lib/phases/api.js';
+import { writeApiFiles } from '../../../src/lib/converge/api.js';
 import { pkiPhase } from '../../../src/lib/phases/pki.js';
 import { createCa } from '../../../src/lib/pki/certificates.js';
+import { localPkiDir } from '../../../src/lib/pki/paths.js';
 import {
   API_DROP_IN,
   HOST_CA_CERT,
   HOST_CA_KEY,
   HOST_RESTART_PENDING,
   HOST_SERVER_CERT,
-  localPkiDir,
-} from '../../../src/lib/pki/paths.js';
+} from '../../../src/lib/host-layout.js';
 import type { Connection, RemoteCommand } from '../../../src/lib/ssh/connection.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { stubConnection, testClusterContext } from '../../helpers/contexts.js';

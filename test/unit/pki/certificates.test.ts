@@ -11,7 +11,7 @@ import {
 import { signedBy, summarizeCertificate } from '../../../src/lib/pki/inspect.js';
 import { importSigningKey, keyMatchesCert } from '../../../src/lib/pki/keys.js';
 import { subtle, x509 } from '../../../src/lib/pki/x509.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { redact } from '../../../src/lib/util/redact.js';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-06-01T12:00:00Z');

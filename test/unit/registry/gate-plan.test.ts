@@ -5,7 +5,7 @@ import { readOnlyConfig } from '../../../src/lib/registry/gc.js';
 import { REGISTRY_SOCKET_DIR, REGISTRY_SOCKET_TARGET } from '../../../src/lib/registry/gate-paths.js';
 import { gateConfig, gateUnit } from '../../../src/lib/phases/registry-gate.js';
 import { registrySchema } from '../../../src/lib/config/schema.js';
-import { serviceUpdateArgs, type ServiceDefinition } from '../../../src/lib/host/docker.js';
+import { serviceUpdateArgs, type ServiceDefinition } from '../../../src/lib/swarm/docker.js';
 import { registrySpec } from './fixtures.js';
 
 describe('registry.immutable: Distribution behind the gate', () => {

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { mergedDaemonJson, mirrorDaemonKeys } from '../../../src/lib/converge/engine.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
-import { DAEMON_JSON } from '../../../src/lib/host/facts.js';
+import { DAEMON_JSON } from '../../../src/lib/host-layout.js';
 import { createCa } from '../../../src/lib/pki/certificates.js';
 import { engineMirrorKeys, mirrorConfigYaml } from '../../../src/lib/registry/mirror.js';
 import { planRegistry, type RegistryPlanInput } from '../../../src/lib/registry/plan.js';
 import { registryEndpoints } from '../../../src/lib/registry/trust.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { redact } from '../../../src/lib/util/redact.js';
 import { registryHost, registrySpec } from './fixtures.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');

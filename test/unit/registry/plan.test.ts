@@ -5,10 +5,10 @@ import {
   REGISTRY_ADMIN_PASSWORD_FILE,
   REGISTRY_CERT_FILE,
   REGISTRY_HTPASSWD_FILE,
-} from '../../../src/lib/registry/paths.js';
+} from '../../../src/lib/host-layout.js';
 import { planRegistry, type RegistryPlan, type RegistryPlanInput } from '../../../src/lib/registry/plan.js';
 import type { RegistryState } from '../../../src/lib/registry/state.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { redact } from '../../../src/lib/util/redact.js';
 import { htpasswdVerifies } from '../../../src/lib/registry/htpasswd.js';
 import { registryHost, registrySpec } from './fixtures.js';
 

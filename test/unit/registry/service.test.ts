@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseServiceInspect, type ServiceDefinition } from '../../../src/lib/host/docker.js';
+import { parseServiceInspect, type ServiceDefinition } from '../../../src/lib/swarm/docker.js';
 import { differences } from '../../../src/lib/phases/registry-deploy.js';
 
 const definition: ServiceDefinition = {

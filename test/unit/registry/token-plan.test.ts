@@ -8,10 +8,10 @@ import {
   REGISTRY_HTPASSWD_FILE,
   REGISTRY_TOKEN_CERT_FILE,
   REGISTRY_TOKEN_KEY_FILE,
-} from '../../../src/lib/registry/paths.js';
+} from '../../../src/lib/host-layout.js';
 import { planRegistry, tokenSigningCertProblem, type RegistryPlan } from '../../../src/lib/registry/plan.js';
 import type { TokenAuthSettings } from '../../../src/lib/registry/token-auth.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { redact } from '../../../src/lib/util/redact.js';
 import { registryHost, registrySpec } from './fixtures.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');

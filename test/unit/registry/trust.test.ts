@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { certsDCaFile } from '../../../src/lib/registry/paths.js';
-import { externalEndpoint, registryCertNames, trustFiles } from '../../../src/lib/registry/trust.js';
+import { certsDCaFile } from '../../../src/lib/host-layout.js';
+import { registryCertNames, trustFiles } from '../../../src/lib/registry/trust.js';
+import { externalEndpoint } from '../../../src/lib/images/cluster-policy.js';
 import { registryHost, registrySpec } from './fixtures.js';
 
 describe('registry trust', () => {

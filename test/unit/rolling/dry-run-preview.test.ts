@@ -12,7 +12,7 @@ import {
   turnsFile,
 } from '../../../src/lib/rolling/turn-record.js';
 import { renderInstallSummary } from '../../../src/lib/ui/install-summary.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { clusterConfig, clusterFile, ScriptedCluster } from '../../helpers/scripted-cluster.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';
 

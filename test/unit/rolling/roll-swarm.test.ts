@@ -12,7 +12,7 @@ import {
   rollHosts,
   type HostTurn,
 } from '../../../src/lib/rolling/roll.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { ScriptedCluster, clusterConfig } from '../../helpers/scripted-cluster.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';
 

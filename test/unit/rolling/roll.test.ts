@@ -5,7 +5,7 @@ import { Host } from '../../../src/lib/host/host.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { newClusterContext, type ClusterContext } from '../../../src/lib/phase/cluster-context.js';
 import { rollHosts, type HostTurn } from '../../../src/lib/rolling/roll.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { ScriptedConnection, type ScriptRule } from '../../helpers/scripted-connection.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';

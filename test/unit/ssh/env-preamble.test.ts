@@ -3,7 +3,7 @@ import { EectlError } from '../../../src/lib/errors.js';
 import { wrapWithEnv } from '../../../src/lib/ssh/env-preamble.js';
 import { prepareCommand } from '../../../src/lib/ssh/prepare-command.js';
 import type { SudoState } from '../../../src/lib/ssh/sudo.js';
-import { clearSecrets, redact } from '../../../src/lib/ui/redact.js';
+import { clearSecrets, redact } from '../../../src/lib/util/redact.js';
 
 const sudoUser: SudoState = { user: 'ops', isRoot: false, passwordless: true, detail: '' };
 

@@ -8,7 +8,7 @@ import {
   type FileTransport,
 } from '../../../src/lib/ssh/file-transfer.js';
 import type { PreparedCommand } from '../../../src/lib/ssh/prepare-command.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
 
 /** A connection and transport that record what the shared flow asks of them. */
 function fake(options: { isRoot: boolean; placeFails?: boolean; readExit?: number }) {

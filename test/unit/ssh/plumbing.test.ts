@@ -10,8 +10,8 @@ import {
 } from '../../../src/lib/ssh/file-transfer.js';
 import { Limiter } from '../../../src/lib/ssh/limiter.js';
 import { isTransient, TransientConnectError, withRetries } from '../../../src/lib/ssh/retry.js';
-import { nullLogger, type Logger } from '../../../src/lib/ui/log.js';
-import { addSecret, clearSecrets } from '../../../src/lib/ui/redact.js';
+import { nullLogger, type Logger } from '../../../src/lib/util/log.js';
+import { addSecret, clearSecrets } from '../../../src/lib/util/redact.js';
 
 function recordingLogger(lines: string[]): Logger {
   const logger: Logger = { ...nullLogger, debug: (m) => lines.push(m), child: () => logger };

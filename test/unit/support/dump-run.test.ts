@@ -6,11 +6,15 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { supportDump } from '../../../src/lib/actions/support-dump.js';
 import type { Session } from '../../../src/lib/cluster/session.js';
 import { EectlError } from '../../../src/lib/errors.js';
-import { HOST_CA_KEY, HOST_SERVER_KEY } from '../../../src/lib/pki/paths.js';
-import { REGISTRY_HTTP_SECRET_FILE, REGISTRY_TOKEN_KEY_FILE } from '../../../src/lib/registry/paths.js';
+import {
+  HOST_CA_KEY,
+  HOST_SERVER_KEY,
+  REGISTRY_HTTP_SECRET_FILE,
+  REGISTRY_TOKEN_KEY_FILE,
+} from '../../../src/lib/host-layout.js';
 import type { ExecOptions, ExecResult, RemoteCommand } from '../../../src/lib/ssh/connection.js';
-import { nullLogger } from '../../../src/lib/ui/log.js';
-import { clearSecrets } from '../../../src/lib/ui/redact.js';
+import { nullLogger } from '../../../src/lib/util/log.js';
+import { clearSecrets } from '../../../src/lib/util/redact.js';
 import { clusterFile } from '../../helpers/scripted-cluster.js';
 import { ScriptedConnection, type ScriptRule } from '../../helpers/scripted-connection.js';
 import { leaks, readDump } from '../../helpers/support-dump.js';

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { redactEntries } from '../../../src/lib/support/archive.js';
-import { addSecret, clearSecrets, secretsLeftIn } from '../../../src/lib/ui/redact.js';
+import { addSecret, clearSecrets, secretsLeftIn } from '../../../src/lib/util/redact.js';
 import { leakForms } from '../../helpers/support-dump.js';
 
 // The redaction of a support dump's texts: every registered secret, raw and in each encoding, wherever it

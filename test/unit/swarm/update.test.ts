@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CommandFailedError, toEectlError } from '../../../src/lib/errors.js';
-import { HostDocker, type ServiceDefinition, type ServiceState } from '../../../src/lib/host/docker.js';
+import { HostDocker, type ServiceDefinition, type ServiceState } from '../../../src/lib/swarm/docker.js';
 import { Host } from '../../../src/lib/host/host.js';
 import type { HostSpec } from '../../../src/lib/config/schema.js';
 import { isVersionConflict, updateSwarmObject } from '../../../src/lib/swarm/update.js';

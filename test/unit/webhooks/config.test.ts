@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { registryConfigYaml, SECRET_TARGETS } from '../../../src/lib/registry/config-file.js';
-import { REGISTRY_WEBHOOK_TOKEN_FILE } from '../../../src/lib/registry/paths.js';
+import { REGISTRY_WEBHOOK_TOKEN_FILE } from '../../../src/lib/host-layout.js';
 import { planRegistry, type RegistryPlanInput } from '../../../src/lib/registry/plan.js';
 import { createCa } from '../../../src/lib/pki/certificates.js';
-import { redact } from '../../../src/lib/ui/redact.js';
+import { redact } from '../../../src/lib/util/redact.js';
 import { HEAD, lines, THREE_MANAGERS } from '../config/helpers.js';
 import { registryHost, registrySpec } from '../registry/fixtures.js';
 

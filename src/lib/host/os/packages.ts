@@ -1,3 +1,4 @@
+import { ENGINE_DATA_PATHS } from '../../host-layout.js';
 import { samePackageVersion } from '../version.js';
 import { rootCommand, type Step } from './steps.js';
 import type { EnginePackages, PackageOffer } from './types.js';
@@ -16,9 +17,6 @@ export const DOCKER_REPO_PACKAGES = [
   'docker-ee',
   'docker-ee-cli',
 ] as const;
-
-/** Where the engine keeps its state and configuration; reset removes them. */
-export const ENGINE_DATA_PATHS = ['/var/lib/docker', '/var/lib/containerd', '/etc/docker'] as const;
 
 /** The versions listed for one package, in listing order, without duplicates. */
 export function versionsOf(offers: readonly PackageOffer[], name: string): string[] {

@@ -1,27 +1,31 @@
-import { LOCK_DIR } from './lock.js';
-import { APT_AUTH_FILE, APT_KEYRING, APT_SOURCE_FILE } from '../host/os/apt.js';
-import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from '../host/os/source.js';
-import { DNF_PASSWORD_FILES, YUM_REPO_FILE } from '../host/os/dnf.js';
-import { ENGINE_DATA_PATHS } from '../host/os/packages.js';
-import { ZYPPER_CREDENTIALS_FILE, ZYPPER_REPO_FILE } from '../host/os/zypper.js';
-import { API_DROP_IN, ENGINE_PROXY_DROP_IN } from '../pki/paths.js';
-import { APT_PROXY_AUTH, APT_PROXY_CONF } from '../host/os/proxy.js';
-import { AUTHZ_UNIT_NAME, PLUGIN_SOCKET, PLUGIN_SPEC, TOKEN_UNIT_NAME } from '../access/paths.js';
-import { NODE_RUN_DIR, NODE_TMPFILES, WATCHER_UNIT_NAME } from '../ingress/names.js';
-import { RELAY_UNIT_NAME } from '../webhooks/names.js';
-import { GATE_UNIT_NAME } from '../registry/gate-paths.js';
+import {
+  EECTL_PATHS,
+  ENGINE_RUNTIME_PATHS,
+  LOCK_DIR,
+  API_DROP_IN,
+  ENGINE_PROXY_DROP_IN,
+  AUTHZ_UNIT_NAME,
+  PLUGIN_SOCKET,
+  PLUGIN_SPEC,
+  TOKEN_UNIT_NAME,
+  NODE_RUN_DIR,
+  NODE_TMPFILES,
+  WATCHER_UNIT_NAME,
+  RELAY_UNIT_NAME,
+  GATE_UNIT_NAME,
+  ENGINE_DATA_PATHS,
+} from '../host-layout.js';
+import { APT_AUTH_FILE, APT_KEYRING, APT_SOURCE_FILE } from './os/apt.js';
+import { MIRROR_KEY_APT, MIRROR_KEY_RPM } from './os/source.js';
+import { DNF_PASSWORD_FILES, YUM_REPO_FILE } from './os/dnf.js';
+import { ZYPPER_CREDENTIALS_FILE, ZYPPER_REPO_FILE } from './os/zypper.js';
+import { APT_PROXY_AUTH, APT_PROXY_CONF } from './os/proxy.js';
 
 /**
  * What an engine installed by eectl leaves on a host, beyond its packages, and the shell that finds and
  * removes it. The probe and the removal share these fragments, so a reset removes exactly what a dry run
  * listed, and a second reset finds nothing.
  */
-
-/** eectl's own places on a host (docs/architecture.md): certificates and configuration, state and the cluster lock. */
-export const EECTL_PATHS = ['/etc/eectl', '/var/lib/eectl'] as const;
-
-/** The engine's sockets and runtime state; gone at the next boot anyway, but a reset should not need one. */
-export const ENGINE_RUNTIME_PATHS = ['/run/docker', '/run/docker.sock', '/run/containerd'] as const;
 
 /** containerd creates its CNI directory at start; it is a leftover only while nothing else put files in it. */
 export const CNI_DIR = '/etc/cni';

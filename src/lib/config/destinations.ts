@@ -1,7 +1,5 @@
 import { posix } from 'node:path';
-import { ENGINE_RUNTIME_PATHS, EECTL_PATHS } from '../cluster/reset-leftovers.js';
-import { DAEMON_JSON } from '../host/facts.js';
-import { ENGINE_DATA_PATHS } from '../host/os/packages.js';
+import { ENGINE_RUNTIME_PATHS, EECTL_PATHS, DAEMON_JSON, ENGINE_DATA_PATHS } from '../host-layout.js';
 
 /**
  * Where `files:` may put a file on a host. A destination is judged as the host will use it (absolute,

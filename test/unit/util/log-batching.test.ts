@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RunLog } from '../../../src/lib/ui/log.js';
+import { RunLog } from '../../../src/lib/util/log.js';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,7 +31,7 @@ describe('the run log writes its file in batches', () => {
 
   it('writes what is left when the process exits without closing the log', () => {
     dir = mkdtempSync(join(tmpdir(), 'eectl-log-'));
-    const module = pathToFileURL(join(import.meta.dirname, '../../../dist/lib/ui/log.js')).href;
+    const module = pathToFileURL(join(import.meta.dirname, '../../../dist/lib/util/log.js')).href;
     const script = `
       const { RunLog } = await import(${JSON.stringify(module)});
       const log = new RunLog('error');

@@ -1,22 +1,21 @@
 import { Writable } from 'node:stream';
 import { EectlError, ExitCode } from '../errors.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret, redact } from '../util/redact.js';
 import type { ExecOptions } from '../ssh/connection.js';
-import { parseNodeInspect, type SwarmNode } from '../swarm/nodes.js';
-import { parsePlacedServices, type PlacedService } from '../swarm/spread.js';
-import { updateSwarmObject } from '../swarm/update.js';
+import { parseNodeInspect, type SwarmNode } from './nodes.js';
+import { parsePlacedServices, type PlacedService } from './spread.js';
+import { updateSwarmObject } from './update.js';
 import {
   parseServiceList,
   parseTaskInspect,
   SERVICE_LIST_FORMAT,
   type SwarmService,
   type SwarmTask,
-} from '../swarm/tasks.js';
-import { redact } from '../ui/redact.js';
+} from './tasks.js';
 import { done, pending, pollUntil } from '../util/poll.js';
-import { parseSwarm } from './facts.js';
-import type { SwarmFacts } from './facts-types.js';
-import type { Host } from './host.js';
+import { parseSwarm } from '../host/facts.js';
+import type { SwarmFacts } from '../host/facts-types.js';
+import type { Host } from '../host/host.js';
 
 /** A swarm config or secret reference: the object's name and where the task sees it. */
 export interface ObjectRef {

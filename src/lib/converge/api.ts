@@ -11,7 +11,7 @@ import {
   HOST_RESTART_PENDING,
   HOST_SERVER_CERT,
   HOST_SERVER_KEY,
-} from '../pki/paths.js';
+} from '../host-layout.js';
 import { applySteps } from '../phase/steps.js';
 
 /**

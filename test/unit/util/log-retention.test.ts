@@ -17,8 +17,8 @@ import {
   isRunLogName,
   logRetentionFromEnv,
   pruneRunLogs,
-} from '../../../src/lib/ui/log-retention.js';
-import { RunLog } from '../../../src/lib/ui/log.js';
+} from '../../../src/lib/util/log-retention.js';
+import { RunLog } from '../../../src/lib/util/log.js';
 
 const MiB = 1024 * 1024;
 // Now, so that RunLog.openFile (which prunes at the real time) sees the test's old logs as old.

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { addSecret, clearSecrets, redact, REDACTED } from '../../../src/lib/ui/redact.js';
+import { addSecret, clearSecrets, redact, REDACTED } from '../../../src/lib/util/redact.js';
 
 afterEach(() => clearSecrets());
 

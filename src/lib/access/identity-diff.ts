@@ -1,4 +1,4 @@
-import type { AccessPolicy, PolicyUser } from '../access/model.js';
+import type { AccessPolicy, PolicyUser } from './model.js';
 
 /** A user as `identity sync` reports it. */
 export interface SyncUser {

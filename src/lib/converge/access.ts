@@ -23,23 +23,17 @@ import {
   TOKEN_ENTRY,
   TOKEN_UNIT,
   TOKEN_UNIT_NAME,
-} from '../access/paths.js';
+} from '../host-layout.js';
 import { parsePolicy } from '../access/plugin.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
-import { addSecret } from '../ui/redact.js';
+import { addSecret } from '../util/redact.js';
 import { UsageError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { PhaseOutput } from '../phase/phase.js';
 import type { NodeRuntime } from '../access/runtime.js';
-import {
-  nodeProgram,
-  programUnit,
-  sha256,
-  uploadRuntime,
-  type ProgramFile,
-} from '../converge/node-program.js';
+import { nodeProgram, programUnit, sha256, uploadRuntime, type ProgramFile } from './node-program.js';
 import { REGISTRY_SERVICE } from '../registry/names.js';
-import { directoryRead } from './identity.js';
+import { directoryRead } from './directory-read.js';
 
 /**
  * The plugin's modules, by their path under dist/lib, uploaded as they are into the same folders under
@@ -47,6 +41,7 @@ import { directoryRead } from './identity.js';
  */
 export const PLUGIN_MODULES = [
   'access/model.js',
+  'config/access-names.js',
   'access/json-fields.js',
   'access/routes.js',
   'access/allow-list.js',
@@ -54,6 +49,7 @@ export const PLUGIN_MODULES = [
   'access/policy.js',
   'access/signed-images.js',
   'access/paths.js',
+  'host-layout.js',
   'access/plugin.js',
   'access/registry-scopes.js',
   'access/registry-token.js',
@@ -70,7 +66,7 @@ export const PLUGIN_MODULES = [
   'images/simple-signing.js',
   'util/p256-key.js',
   'errors.js',
-  'ui/redact.js',
+  'util/redact.js',
 ];
 
 /**
