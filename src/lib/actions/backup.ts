@@ -9,7 +9,7 @@ import { hooksPhase } from '../phases/hooks.js';
 import { lockPhaseFor } from '../phases/lock.js';
 import type { Manifest } from '../backup/manifest.js';
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
-import type { BackupResult } from '../ui/results.js';
+import type { BackupResult } from '../results/backup.js';
 
 /** `eectl backup`: reachable hosts → lock → facts → plan (source, quorum) → hooks before → copy with the engine stopped → archive → hooks after. */
 export const BACKUP_PHASES: AnyPhase<BackupContext>[] = [
@@ -62,5 +62,3 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     ...report,
   };
 }
-
-export type { BackupResult } from '../ui/results.js';

@@ -11,7 +11,7 @@ import { resetManagersPhase } from '../phases/reset-managers.js';
 import { leaveSwarmPhase } from '../phases/reset-swarm.js';
 import { resetWorkloadsPhase } from '../phases/reset-workloads.js';
 import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
-import type { ResetResult } from '../ui/results.js';
+import type { ResetResult } from '../results/install.js';
 
 /**
  * `eectl reset`: reachable hosts → lock → facts → every manager of the swarm in the file → the services it
@@ -118,5 +118,3 @@ export function packagesWithHosts(
   }
   return [...byName].map(([name, on]) => ({ name, hosts: on }));
 }
-
-export type { ResetResult } from '../ui/results.js';

@@ -27,7 +27,7 @@ import { withRegistryHealth } from '../registry/status.js';
 import { withIngressHealth } from '../ingress/status.js';
 import { nullLogger, type Logger } from '../ui/log.js';
 import { withWebhookState } from '../webhooks/status.js';
-import type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../ui/results.js';
+import type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../results/status.js';
 
 export interface StatusOptions {
   config: ClusterConfig;
@@ -495,4 +495,3 @@ function sshIssue(address: string, message: string): string {
 }
 
 export type { SwarmView } from '../phases/status.js';
-export type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../ui/results.js';

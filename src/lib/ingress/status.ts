@@ -2,7 +2,7 @@ import type { HostDescription } from '../cluster/describe.js';
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { Host } from '../host/host.js';
-import type { StatusResult } from '../ui/results.js';
+import type { StatusResult } from '../results/status.js';
 
 /** A proxy as `eectl status` saw it. */
 export interface ProxyHealth {

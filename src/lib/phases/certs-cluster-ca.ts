@@ -26,7 +26,7 @@ import {
 import type { ManagerApiPlan } from '../pki/plan.js';
 import { trustBundle } from '../pki/trust-bundle.js';
 import { addSecret } from '../ui/redact.js';
-import type { CaSummary, RotatedCertificate } from '../ui/results/certs.js';
+import type { CaSummary, RotatedCertificate } from '../results/certs.js';
 import { writeApiFiles } from './api.js';
 import { hasWatcher, watcherCertificates, type CertsRotateContext } from './certs-rotate.js';
 import { deployWatchers } from './ingress-watcher.js';

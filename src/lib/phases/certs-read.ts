@@ -12,7 +12,7 @@ import { bundlesOfOldCa } from '../pki/ca-rotation.js';
 import { HOST_CA_CERT, HOST_CA_NEXT_CERT, HOST_SERVER_CERT } from '../pki/paths.js';
 import { REGISTRY_CERT_FILE, REGISTRY_TOKEN_CERT_FILE } from '../registry/paths.js';
 import { mapAll } from '../util/concurrency.js';
-import type { UnreachableHost } from './reset-connect.js';
+import type { UnreachableHost } from '../results/report.js';
 
 /** What the phases of `eectl certs status` share. */
 export interface CertsStatusContext extends ClusterContext {

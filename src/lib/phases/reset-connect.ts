@@ -4,12 +4,7 @@ import type { HostSpec } from '../config/schema.js';
 import { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
-
-/** A host of the file that could not be reached, and why. */
-export interface UnreachableHost {
-  host: string;
-  message: string;
-}
+import type { UnreachableHost } from '../results/report.js';
 
 /**
  * Opens one connection per host, in parallel. Unlike install's connect phase, a host that cannot be reached

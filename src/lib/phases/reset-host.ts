@@ -13,7 +13,7 @@ import { CERTS_D_DIR } from '../registry/paths.js';
 import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
 import { lockHost } from './lock.js';
-import type { UnreachableHost } from './reset-connect.js';
+import type { UnreachableHost } from '../results/report.js';
 import type { ResetInventory } from './reset-inventory.js';
 import {
   DROP_IN_DIR,

@@ -8,7 +8,7 @@ import { RegistryClient, type BearerChallenge, type RegistryCredentials } from '
 import { verifyDigest, type Descriptor } from '../images/signatures.js';
 import { CA_CERT_FILE, localPkiDir } from '../pki/paths.js';
 import type { Logger } from '../ui/log.js';
-import type { RegistryRepository, RegistryTag } from '../ui/results/registry.js';
+import type { RegistryRepository, RegistryTag } from '../results/registry.js';
 import { mapAll } from '../util/concurrency.js';
 import { ADMIN_USER } from './plan.js';
 import { externalEndpoint } from './trust.js';

@@ -1,4 +1,4 @@
-import type { StatusResult } from '../ui/results.js';
+import type { StatusResult } from '../results/status.js';
 import type { HostDescription } from '../cluster/describe.js';
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig } from '../config/schema.js';

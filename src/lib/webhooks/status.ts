@@ -2,8 +2,8 @@ import type { HostDescription } from '../cluster/describe.js';
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig, RegistrySpec } from '../config/schema.js';
 import { Host } from '../host/host.js';
-import type { StatusResult } from '../ui/results.js';
-import type { WebhookEndpointStatus, WebhookStatus } from '../ui/results/webhooks.js';
+import type { StatusResult } from '../results/status.js';
+import type { WebhookEndpointStatus, WebhookStatus } from '../results/webhooks.js';
 import { RELAY_STATE } from './names.js';
 import type { EndpointCounters } from './relay.js';
 

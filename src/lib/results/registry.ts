@@ -1,6 +1,6 @@
-import type { CollectorReport } from '../../registry/gc.js';
-import type { TagVerdict } from '../../registry/retention.js';
-import type { ChangeReport } from '../results.js';
+import type { CollectorReport } from '../registry/gc.js';
+import type { TagVerdict } from '../registry/retention.js';
+import type { ChangeReport } from './report.js';
 
 /** One tag of the cluster registry as `registry ls` and `registry prune` read it. */
 export interface RegistryTag {

@@ -1,4 +1,4 @@
-import type { HookAction, HookStage } from '../../config/schema.js';
+import type { HookAction, HookStage } from '../config/schema.js';
 
 /** One hook on one host: run, with its exit code and seconds, or (under --dry-run) only listed. */
 export interface HookRun {
