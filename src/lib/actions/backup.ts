@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { setByPhases, type AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
-import { backupConnectPhase } from '../phases/backup-connect.js';
+import { tolerantConnectPhase } from '../phases/connect.js';
 import { backupPlanPhase, type BackupContext, type BackupRequest } from '../phases/backup-plan.js';
 import { backupWritePhase } from '../phases/backup-write.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
@@ -13,7 +13,10 @@ import type { BackupResult } from '../results/backup.js';
 
 /** `eectl backup`: reachable hosts → lock → facts → plan (source, quorum) → hooks before → copy with the engine stopped → archive → hooks after. */
 export const BACKUP_PHASES: AnyPhase<BackupContext>[] = [
-  backupConnectPhase,
+  // Only the managers it reads from and copies are needed, so a host that cannot be reached does not
+  // stop it here: the plan decides (a dead manager can be exactly why the swarm cannot spare another for
+  // the copy).
+  tolerantConnectPhase(),
   // Before any fact is read (as every action that changes hosts: the copy stops an engine).
   lockPhaseFor('backup'),
   gatherFactsPhase,

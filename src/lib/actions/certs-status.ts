@@ -3,7 +3,7 @@ import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { certsReadPhase, type CertsStatusContext } from '../phases/certs-read.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
-import { tolerantConnectPhase } from '../phases/reset-connect.js';
+import { tolerantConnectPhase } from '../phases/connect.js';
 import { expiryWarnings } from '../pki/expiry.js';
 import type { CertsStatusResult } from '../results/certs.js';
 

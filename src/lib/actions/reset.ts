@@ -4,7 +4,7 @@ import { runAction } from '../phase/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { hooksPhase } from '../phases/hooks.js';
 import { lockHost, lockPhaseFor } from '../phases/lock.js';
-import { resetConnectPhase } from '../phases/reset-connect.js';
+import { tolerantConnectPhase } from '../phases/connect.js';
 import { notResetError, releaseResetLock, resetHostsPhase, type ResetContext } from '../phases/reset-host.js';
 import { isClean, resetInventoryPhase } from '../phases/reset-inventory.js';
 import { resetManagersPhase } from '../phases/reset-managers.js';
@@ -20,7 +20,9 @@ import type { ResetResult } from '../results/install.js';
  * back → hooks after.
  */
 export const RESET_PHASES: AnyPhase<ResetContext>[] = [
-  resetConnectPhase,
+  // A reset of the others is still wanted when a host cannot be reached (a dead host is often why the
+  // cluster is being torn down); the action reports those hosts at the end (exit 4).
+  tolerantConnectPhase(', so it is not reset'),
   lockPhaseFor('reset'),
   gatherFactsPhase,
   resetManagersPhase,

@@ -1,7 +1,7 @@
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
 import { setByPhases, type AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
-import { tolerantConnectPhase } from '../phases/reset-connect.js';
+import { tolerantConnectPhase } from '../phases/connect.js';
 import {
   supportHostsPhase,
   type SupportDumpContext,

@@ -9,7 +9,7 @@ import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';
 import { writePolicy } from './access.js';
 import { directoryRead } from './identity.js';
-import { tolerantConnectPhase } from './reset-connect.js';
+import { tolerantConnectPhase } from './connect.js';
 import type { UnreachableHost } from '../results/report.js';
 
 /** The context of `eectl identity sync`: the managers reached, and the next policy once planned. */
