@@ -27,7 +27,8 @@ import { withRegistryHealth } from '../registry/status.js';
 import { withIngressHealth } from '../ingress/status.js';
 import { nullLogger, type Logger } from '../ui/log.js';
 import { withWebhookState } from '../webhooks/status.js';
-import type { Health, Expiry, StatusNode, RegistryStatus, Drift, StatusResult } from '../results/status.js';
+import type { Health, Expiry, StatusNode, Drift, StatusResult } from '../results/status.js';
+import type { RegistryStatus } from '../registry/status.js';
 
 export interface StatusOptions {
   config: ClusterConfig;

@@ -5,7 +5,7 @@ import type { RegistryClient } from '../images/registry-client.js';
 import { clusterRegistryClient, readRepository, registryEndpoint, trustedKeys } from '../registry/catalog.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
 import type { Logger } from '../ui/log.js';
-import type { RegistryRepository } from '../results/registry.js';
+import type { RegistryRepository } from '../registry/catalog.js';
 import {
   pullableRepositories,
   registryErrorView,

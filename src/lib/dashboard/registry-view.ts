@@ -1,6 +1,6 @@
 import type { AccessPolicy } from '../access/model.js';
 import { decideScopes, validRepositoryName } from '../access/registry-scopes.js';
-import type { RegistryRepository } from '../results/registry.js';
+import type { RegistryRepository } from '../registry/catalog.js';
 
 /**
  * The dashboard's Registry page: the repositories the viewer may pull, decided by the token service's

@@ -1,7 +1,7 @@
 import type { HookAction, HooksSpec, HookStage } from '../config/schema.js';
 import { CommandFailedError, EectlError, ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
-import type { HookRun } from '../results/hooks.js';
+import type { HookRun } from './report.js';
 import { mapSettled } from '../util/concurrency.js';
 import { hookCommand, hookEnv, hookLabel, hooksFor, type PlannedHook } from './plan.js';
 

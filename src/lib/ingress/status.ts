@@ -2,7 +2,6 @@ import type { HostDescription } from '../cluster/describe.js';
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { Host } from '../host/host.js';
-import type { StatusResult } from '../results/status.js';
 
 /** A proxy as `eectl status` saw it. */
 export interface ProxyHealth {
@@ -47,8 +46,18 @@ export async function ingressProxyHealth(
   );
 }
 
+/** What of a status report (ui/results.ts, StatusResult) the proxies go into. */
+export interface IngressStatusPart {
+  health: 'healthy' | 'degraded' | 'quorum-lost';
+  problems: string[];
+  ingress?: { proxies: ProxyHealth[] };
+}
+
 /** Puts the proxies into a status report: a proxy that does not answer is a problem, the cluster degraded. */
-export function withIngressHealth(result: StatusResult, proxies: readonly ProxyHealth[]): StatusResult {
+export function withIngressHealth<R extends IngressStatusPart>(
+  result: R,
+  proxies: readonly ProxyHealth[],
+): R {
   if (proxies.length === 0) return result;
   const down = proxies.filter((p) => !p.healthy);
   return {

@@ -11,7 +11,7 @@ import type { Session } from '../cluster/session.js';
 import type { Logger } from '../ui/log.js';
 import type { ProgressMode } from '../ui/progress.js';
 import type { RollingPreview } from '../results/rolling.js';
-import type { HookRun } from '../results/hooks.js';
+import type { HookRun } from '../hooks/report.js';
 import type { ControlPlanePlan } from '../pki/plan.js';
 import type { RegistryPlan } from '../registry/plan.js';
 import type { RegistryState } from '../registry/state.js';

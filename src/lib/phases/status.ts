@@ -11,7 +11,7 @@ import type { Phase } from '../phase/phase.js';
 import type { ReplicaHealth } from '../registry/plan.js';
 import { registryReplicaHealth } from '../registry/status.js';
 import { readRelayCounters, summarizeWebhooks } from '../webhooks/status.js';
-import type { WebhookStatus } from '../results/webhooks.js';
+import type { WebhookStatus } from '../webhooks/report.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import { mapSettled } from '../util/concurrency.js';
 

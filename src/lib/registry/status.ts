@@ -1,10 +1,26 @@
-import type { StatusResult } from '../results/status.js';
 import type { HostDescription } from '../cluster/describe.js';
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { Host } from '../host/host.js';
 import { checkReplica } from './health.js';
 import type { ReplicaHealth } from './plan.js';
+
+/** The registry's replicas: filled by the registry module once eectl installs registries. */
+export interface RegistryStatus {
+  /** False until eectl deploys registry replicas: nothing was checked. */
+  checked: boolean;
+  replicas: { host: string; healthy: boolean; detail: string }[];
+  note: string;
+  /** Each pull-through cache (registry.mirrors) with its replicas; absent without mirrors. */
+  mirrors?: { name: string; replicas: { host: string; healthy: boolean; detail: string }[] }[];
+}
+
+/** What of a status report (ui/results.ts, StatusResult) the replicas go into. */
+export interface RegistryStatusPart {
+  health: 'healthy' | 'degraded' | 'quorum-lost';
+  problems: string[];
+  registry: RegistryStatus;
+}
 
 /**
  * The registry part of `eectl status`: each registry host's replica asked for `/v2/` (from the host
@@ -44,11 +60,11 @@ export async function registryReplicaHealth(
  * Puts the replicas into a status report: an unhealthy replica is a problem, and the cluster degraded.
  * `mirrors` names the mirrors whose replicas follow the registry's in `checked`, one per registry host each.
  */
-export function withRegistryHealth(
-  result: StatusResult,
+export function withRegistryHealth<R extends RegistryStatusPart>(
+  result: R,
   checked: readonly ReplicaHealth[],
   mirrors: readonly string[] = [],
-): StatusResult {
+): R {
   if (checked.length === 0) return result;
   const perService = checked.length / (mirrors.length + 1);
   const replicas = checked.slice(0, perService);

@@ -1,5 +1,5 @@
 import type { ArchiveSignature } from '../backup/signature.js';
-import type { HooksReport } from './hooks.js';
+import type { HooksReport } from '../hooks/report.js';
 import type { ChangeReport } from './report.js';
 
 /** What `backup` reports (the `--json` result). */

@@ -1,7 +1,7 @@
 import type { Role } from '../config/schema.js';
 import type { ReplicaHealth } from '../registry/plan.js';
 import type { QuorumState } from '../swarm/quorum.js';
-import type { HooksReport } from './hooks.js';
+import type { HooksReport } from '../hooks/report.js';
 import type { NodeSummary } from './node.js';
 import type { ChangeReport, HostSelectionReport } from './report.js';
 import type { RollingPreview } from './rolling.js';

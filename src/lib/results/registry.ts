@@ -1,26 +1,7 @@
 import type { CollectorReport } from '../registry/gc.js';
 import type { TagVerdict } from '../registry/retention.js';
+import type { RegistryRepository } from '../registry/catalog.js';
 import type { ChangeReport } from './report.js';
-
-/** One tag of the cluster registry as `registry ls` and `registry prune` read it. */
-export interface RegistryTag {
-  tag: string;
-  digest: string;
-  /** Bytes of the manifest's blobs (config and layers, or the platform manifests of an index). */
-  size?: number;
-  /** The image's creation date (ISO 8601), when its config says. */
-  created?: string;
-  /** The trusted key whose signature vouches for the digest, when one does. */
-  signedBy?: string;
-}
-
-/** One repository and its tags. */
-export interface RegistryRepository {
-  name: string;
-  tags: RegistryTag[];
-  /** Tags left unread by a bound on the work (the dashboard's); `registry ls` reads every tag. */
-  omittedTags?: number;
-}
 
 /** What `eectl registry ls` reports. */
 export interface RegistryListResult {

@@ -1,6 +1,7 @@
 import type { Role } from '../config/schema.js';
 import type { ServiceView, TaskView } from '../dashboard/view-model.js';
-import type { WebhookStatus } from './webhooks.js';
+import type { RegistryStatus } from '../registry/status.js';
+import type { WebhookStatus } from '../webhooks/report.js';
 
 /**
  * healthy: every host of the file is a Ready node, managers reachable, API listening, quorum held.
@@ -41,16 +42,6 @@ export interface StatusNode {
   apiListening: boolean | undefined;
   /** Managers: the API server certificate's expiry. */
   certificate: Expiry | undefined;
-}
-
-/** The registry's replicas: filled by the registry module once eectl installs registries. */
-export interface RegistryStatus {
-  /** False until eectl deploys registry replicas: nothing was checked. */
-  checked: boolean;
-  replicas: { host: string; healthy: boolean; detail: string }[];
-  note: string;
-  /** Each pull-through cache (registry.mirrors) with its replicas; absent without mirrors. */
-  mirrors?: { name: string; replicas: { host: string; healthy: boolean; detail: string }[] }[];
 }
 
 /** What differs between the file and the cluster. */

@@ -1,4 +1,4 @@
-import type { HooksReport } from './hooks.js';
+import type { HooksReport } from '../hooks/report.js';
 import type { ActionReport, ChangeReport, HostSelectionReport } from './report.js';
 import type { RollingPreview, RollingReport } from './rolling.js';
 

@@ -1,4 +1,4 @@
-import type { HookRun } from '../results/hooks.js';
+import type { HookRun } from '../hooks/report.js';
 
 /**
  * The hooks of a run, one line per hook with the hosts it ran on: under --dry-run what would run, else

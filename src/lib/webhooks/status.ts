@@ -2,8 +2,7 @@ import type { HostDescription } from '../cluster/describe.js';
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig, RegistrySpec } from '../config/schema.js';
 import { Host } from '../host/host.js';
-import type { StatusResult } from '../results/status.js';
-import type { WebhookEndpointStatus, WebhookStatus } from '../results/webhooks.js';
+import type { WebhookEndpointStatus, WebhookStatus } from './report.js';
 import { RELAY_STATE } from './names.js';
 import type { EndpointCounters } from './relay.js';
 
@@ -69,7 +68,10 @@ export async function readRelayCounters(
 }
 
 /** Puts the webhooks into a status report: a failing endpoint or an unread relay is a warning. */
-export function withWebhookState(result: StatusResult, webhooks: WebhookStatus | undefined): StatusResult {
+export function withWebhookState<R extends { warnings: string[]; webhooks?: WebhookStatus }>(
+  result: R,
+  webhooks: WebhookStatus | undefined,
+): R {
   if (!webhooks) return result;
   const warnings = [
     ...result.warnings,

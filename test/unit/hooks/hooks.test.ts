@@ -5,7 +5,7 @@ import { Host } from '../../../src/lib/host/host.js';
 import { hookCommand, hookEnv, hooksFor } from '../../../src/lib/hooks/plan.js';
 import { runHookStage, type HookStageRun } from '../../../src/lib/hooks/run.js';
 import { quoteCommand } from '../../../src/lib/ssh/quote.js';
-import type { HookRun } from '../../../src/lib/results/hooks.js';
+import type { HookRun } from '../../../src/lib/hooks/report.js';
 import { renderHooks } from '../../../src/lib/ui/hooks-render.js';
 import { ScriptedConnection } from '../../helpers/scripted-connection.js';
 
