@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { clientConfig, type ClientConfigResult } from '../lib/actions/client-config.js';
+import { clientConfig } from '../lib/actions/client-config.js';
+import type { ClientConfigResult } from '../lib/results/access.js';
 import { BaseCommand, hostFlags } from '../lib/base-command.js';
 
 export default class ClientConfig extends BaseCommand<typeof ClientConfig> {

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { startDashboard, type DashboardResult } from '../lib/actions/dashboard.js';
+import { startDashboard } from '../lib/actions/dashboard.js';
+import type { DashboardResult } from '../lib/results/dashboard.js';
 import { BaseCommand } from '../lib/base-command.js';
 import { LocalConnection } from '../lib/ssh/local-connection.js';
 

@@ -1,5 +1,6 @@
 import { BaseCommand, changeFlags, hostFlags } from '../lib/base-command.js';
-import { install, type InstallResult } from '../lib/actions/install.js';
+import { install } from '../lib/actions/install.js';
+import type { InstallResult } from '../lib/results/install.js';
 import { renderInstallSummary } from '../lib/ui/install-summary.js';
 import { excludeFlag, hostSelection } from '../lib/cli/host-selection-flags.js';
 

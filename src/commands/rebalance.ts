@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { rebalance, type RebalancePlan, type RebalanceResult } from '../lib/actions/rebalance.js';
+import { rebalance } from '../lib/actions/rebalance.js';
+import type { RebalancePlan, RebalanceResult } from '../lib/results/rebalance.js';
 import { BaseCommand, changeFlags, hostFlags } from '../lib/base-command.js';
 import { renderRebalancePlan, renderRebalanceSummary } from '../lib/ui/rebalance-render.js';
 

@@ -1,5 +1,6 @@
 import { BaseCommand, changeFlags, hostFlags } from '../lib/base-command.js';
-import { reset, resetWarning, type ResetResult } from '../lib/actions/reset.js';
+import { reset, resetWarning } from '../lib/actions/reset.js';
+import type { ResetResult } from '../lib/results/install.js';
 import { renderResetSummary } from '../lib/ui/reset-summary.js';
 
 export default class Reset extends BaseCommand<typeof Reset> {

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { restore, type RestoreResult } from '../lib/actions/restore.js';
+import { restore } from '../lib/actions/restore.js';
+import type { RestoreResult } from '../lib/results/backup.js';
 import { parseManagerMaps } from '../lib/backup/address-map.js';
 import { decryptionKeys, PASSPHRASE_ENV } from '../lib/backup/keys.js';
 import { requireTrust } from '../lib/backup/signature.js';

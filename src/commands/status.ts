@@ -1,11 +1,7 @@
-import {
-  clusterStatus,
-  ClusterUnhealthyError,
-  STATUS_TIMEOUTS,
-  type StatusResult,
-} from '../lib/actions/status.js';
+import { clusterStatus, ClusterUnhealthyError, STATUS_TIMEOUTS } from '../lib/actions/status.js';
+import type { StatusResult, Workloads } from '../lib/results/status.js';
 import { Flags } from '@oclif/core';
-import { tryReadWorkloads, type Workloads } from '../lib/actions/workloads.js';
+import { tryReadWorkloads } from '../lib/actions/workloads.js';
 import { BaseCommand, hostFlags } from '../lib/base-command.js';
 import { UsageError, type EectlError } from '../lib/errors.js';
 import { renderStatus, renderWorkloads } from '../lib/ui/status-summary.js';

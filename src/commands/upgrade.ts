@@ -1,11 +1,12 @@
 import { Flags } from '@oclif/core';
-import { upgrade, type UpgradePlan, type UpgradeResult } from '../lib/actions/upgrade.js';
+import { upgrade } from '../lib/actions/upgrade.js';
+import type { UpgradePlan, UpgradeResult, UpgradeListResult } from '../lib/results/upgrade.js';
 import { BaseCommand, changeFlags, hostFlags } from '../lib/base-command.js';
 import { ClusterFile } from '../lib/config/cluster-file.js';
 import { askSecret, confirmAction } from '../lib/util/prompts.js';
 import { upgradeBackup } from '../lib/actions/upgrade-backup.js';
 import { renderUpgradeList, renderUpgradePlan, renderUpgradeSummary } from '../lib/ui/upgrade-summary.js';
-import { listUpgradeVersions, type UpgradeListResult } from '../lib/actions/upgrade-list.js';
+import { listUpgradeVersions } from '../lib/actions/upgrade-list.js';
 import { excludeFlag, hostSelection, hostsFlag } from '../lib/cli/host-selection-flags.js';
 
 export default class Upgrade extends BaseCommand<typeof Upgrade> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import type { AccessCheckResult, AuditEntry } from '../../src/lib/actions/access.js';
+import type { AccessCheckResult, AuditEntry } from '../../src/lib/results/access.js';
 import { runLocal } from '../../src/lib/sandbox/exec.js';
 import { runEectl } from '../helpers/cli.js';
 import { curlEngine, refusedByPlugin } from './helpers/curl.js';

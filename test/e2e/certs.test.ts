@@ -5,7 +5,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CertsRotateResult, CertsStatusResult } from '../../src/lib/ui/results/certs.js';
+import type { CertsRotateResult, CertsStatusResult } from '../../src/lib/results/certs.js';
 import { runLocal } from '../../src/lib/sandbox/exec.js';
 import { runEectl } from '../helpers/cli.js';
 import { loadBusybox } from './helpers/images.js';

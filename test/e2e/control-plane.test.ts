@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import type { StatusResult } from '../../src/lib/actions/status.js';
+import type { StatusResult } from '../../src/lib/results/status.js';
 import { createCa, issueClientCert, issueServerCert } from '../../src/lib/pki/certificates.js';
 import { sameCertificate, serverNames, summarizeCertificate } from '../../src/lib/pki/inspect.js';
 import { localPkiDir } from '../../src/lib/pki/paths.js';

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import type { InstallResult } from '../../src/lib/actions/install.js';
+import type { InstallResult } from '../../src/lib/results/install.js';
 import { runEectl } from '../helpers/cli.js';
 import { useSandbox } from './helpers/sandbox.js';
 

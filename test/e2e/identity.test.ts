@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import type { AuditEntry, RegistryCheckResult } from '../../src/lib/actions/access.js';
+import type { AuditEntry, RegistryCheckResult } from '../../src/lib/results/access.js';
 import type {
   RegistryGcResult,
   RegistryListResult,
   RegistryPruneResult,
-} from '../../src/lib/ui/results/registry.js';
+} from '../../src/lib/results/registry.js';
 import { ownTokenSubject } from '../../src/lib/registry/own-token.js';
 import { runEectl } from '../helpers/cli.js';
 import { GROUPS, PEOPLE, READER_DN, startSlapd, type Slapd } from '../helpers/slapd.js';

@@ -9,7 +9,7 @@ import type {
   RegistryGcResult,
   RegistryListResult,
   RegistryPruneResult,
-} from '../../src/lib/ui/results/registry.js';
+} from '../../src/lib/results/registry.js';
 import { runEectl, startEectl } from '../helpers/cli.js';
 import { realCosign } from './helpers/cosign.js';
 import { loadBusybox } from './helpers/images.js';

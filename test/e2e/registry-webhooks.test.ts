@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import type { StatusResult } from '../../src/lib/ui/results.js';
+import type { StatusResult } from '../../src/lib/results/status.js';
 import { verifySignature } from '../../src/lib/webhooks/sign.js';
 import { runEectl } from '../helpers/cli.js';
 import { loadBusybox } from './helpers/images.js';

@@ -1,11 +1,6 @@
 import { Flags } from '@oclif/core';
-import {
-  accessCheck,
-  refusedError,
-  registryScopeCheck,
-  type AccessCheckResult,
-  type RegistryCheckResult,
-} from '../../lib/actions/access.js';
+import { accessCheck, refusedError, registryScopeCheck } from '../../lib/actions/access.js';
+import type { AccessCheckResult, RegistryCheckResult } from '../../lib/results/access.js';
 import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 import { UsageError } from '../../lib/errors.js';
 

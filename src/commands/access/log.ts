@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { accessLog, parseSince, type AccessLogResult } from '../../lib/actions/access.js';
+import { accessLog, parseSince } from '../../lib/actions/access.js';
+import type { AccessLogResult } from '../../lib/results/access.js';
 import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 
 export default class AccessLog extends BaseCommand<typeof AccessLog> {

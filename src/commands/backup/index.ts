@@ -1,7 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Flags } from '@oclif/core';
-import { backup, type BackupResult } from '../../lib/actions/backup.js';
+import { backup } from '../../lib/actions/backup.js';
+import type { BackupResult } from '../../lib/results/backup.js';
 import { checkRecipients, encryptionKeys, PASSPHRASE_ENV } from '../../lib/backup/keys.js';
 import { archivePath } from '../../lib/backup/paths.js';
 import { BaseCommand, changeFlags, hostFlags } from '../../lib/base-command.js';

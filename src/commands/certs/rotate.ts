@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { certsRotate, type CertsRotatePlan, type CertsRotateResult } from '../../lib/actions/certs-rotate.js';
+import { certsRotate } from '../../lib/actions/certs-rotate.js';
+import type { CertsRotatePlan, CertsRotateResult } from '../../lib/results/certs.js';
 import { BaseCommand, changeFlags, hostFlags } from '../../lib/base-command.js';
 import { renderRotatePlan, renderRotateSummary } from '../../lib/ui/certs-render.js';
 

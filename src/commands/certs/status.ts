@@ -1,4 +1,5 @@
-import { certsStatus, type CertsStatusResult } from '../../lib/actions/certs-status.js';
+import { certsStatus } from '../../lib/actions/certs-status.js';
+import type { CertsStatusResult } from '../../lib/results/certs.js';
 import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 import { renderCertsStatus } from '../../lib/ui/certs-render.js';
 

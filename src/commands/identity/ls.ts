@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, hostFlags } from '../../lib/base-command.js';
-import { identityList, type IdentityListResult } from '../../lib/actions/identity.js';
+import { identityList } from '../../lib/actions/identity.js';
+import type { IdentityListResult } from '../../lib/results/identity.js';
 import { renderIdentityUsers } from '../../lib/ui/identity-render.js';
 
 export default class IdentityLs extends BaseCommand<typeof IdentityLs> {

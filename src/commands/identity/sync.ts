@@ -1,5 +1,6 @@
 import { BaseCommand, changeFlags, hostFlags } from '../../lib/base-command.js';
-import { identitySync, type IdentitySyncResult } from '../../lib/actions/identity.js';
+import { identitySync } from '../../lib/actions/identity.js';
+import type { IdentitySyncResult } from '../../lib/results/identity.js';
 import { renderIdentityDiff } from '../../lib/ui/identity-render.js';
 
 export default class IdentitySync extends BaseCommand<typeof IdentitySync> {

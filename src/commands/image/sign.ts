@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { signImage, type SignResult } from '../../lib/actions/image.js';
+import { signImage } from '../../lib/actions/image.js';
+import type { SignResult } from '../../lib/results/image.js';
 import { BaseCommand } from '../../lib/base-command.js';
 import { UsageError } from '../../lib/errors.js';
 import { askSecret } from '../../lib/util/prompts.js';

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { verifyImage, type VerifyResult } from '../../lib/actions/image.js';
+import { verifyImage } from '../../lib/actions/image.js';
+import type { VerifyResult } from '../../lib/results/image.js';
 import { BaseCommand } from '../../lib/base-command.js';
 import { EectlError, ExitCode } from '../../lib/errors.js';
 

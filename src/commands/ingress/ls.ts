@@ -1,6 +1,7 @@
 import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 import { ClusterFile } from '../../lib/config/cluster-file.js';
-import { listIngress, type IngressListResult } from '../../lib/actions/ingress-list.js';
+import { listIngress } from '../../lib/actions/ingress-list.js';
+import type { IngressListResult } from '../../lib/results/ingress.js';
 import { renderIngressList } from '../../lib/ui/ingress-render.js';
 
 export default class IngressLs extends BaseCommand<typeof IngressLs> {

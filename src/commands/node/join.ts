@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { BaseCommand, changeFlags, hostFlags } from '../../lib/base-command.js';
-import { joinNode, type JoinResult } from '../../lib/actions/node-join.js';
+import { joinNode } from '../../lib/actions/node-join.js';
+import type { JoinResult } from '../../lib/results/install.js';
 import { ClusterFile } from '../../lib/config/cluster-file.js';
 import { ROLES } from '../../lib/config/schema.js';
 import { progressMode } from '../../lib/ui/progress.js';

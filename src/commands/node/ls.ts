@@ -1,6 +1,7 @@
 import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 import { ClusterFile } from '../../lib/config/cluster-file.js';
-import { listNodes, type NodeListResult } from '../../lib/actions/node-list.js';
+import { listNodes } from '../../lib/actions/node-list.js';
+import type { NodeListResult } from '../../lib/results/node.js';
 import { renderNodeList } from '../../lib/ui/node-render.js';
 
 export default class NodeLs extends BaseCommand<typeof NodeLs> {

@@ -1,7 +1,8 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { registryGc, type RegistryGcResult } from '../../lib/actions/registry.js';
+import { registryGc } from '../../lib/actions/registry.js';
+import type { RegistryGcResult } from '../../lib/results/registry.js';
 import { BaseCommand, changeFlags, hostFlags } from '../../lib/base-command.js';
 import { renderGcSummary } from '../../lib/ui/registry-render.js';
 import { systemdSchedule } from '../../lib/ui/systemd-schedule.js';

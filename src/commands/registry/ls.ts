@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
-import { registryList, type RegistryListResult } from '../../lib/actions/registry.js';
+import { registryList } from '../../lib/actions/registry.js';
+import type { RegistryListResult } from '../../lib/results/registry.js';
 import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 import { renderRegistryList } from '../../lib/ui/registry-render.js';
 

@@ -1,4 +1,5 @@
-import { registryPrune, type RegistryPruneResult } from '../../lib/actions/registry.js';
+import { registryPrune } from '../../lib/actions/registry.js';
+import type { RegistryPruneResult } from '../../lib/results/registry.js';
 import { BaseCommand, changeFlags, hostFlags } from '../../lib/base-command.js';
 import { renderPrunePlan, renderPruneSummary } from '../../lib/ui/registry-render.js';
 

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { supportDump, type SupportDumpResult } from '../../lib/actions/support-dump.js';
+import { supportDump } from '../../lib/actions/support-dump.js';
+import type { SupportDumpResult } from '../../lib/results/support.js';
 import { BaseCommand, hostFlags } from '../../lib/base-command.js';
 import { defaultArchiveName } from '../../lib/support/layout.js';
 import { renderSupportDump } from '../../lib/ui/support-render.js';

@@ -7,6 +7,12 @@ import { EectlError, ExitCode, UsageError } from '../errors.js';
 import type { Connection } from '../ssh/connection.js';
 import type { Logger } from '../util/log.js';
 import { mapSettled } from '../util/concurrency.js';
+import type {
+  AccessCheckResult,
+  AccessLogResult,
+  AuditEntry,
+  RegistryCheckResult,
+} from '../results/access.js';
 
 /** What `access check` and `access log` are given. */
 export interface AccessOptions {
@@ -69,8 +75,6 @@ export interface AccessCheckInput {
   path: string;
   bodyFile?: string | undefined;
 }
-/** `host` is the manager whose plugin decided; empty when access control is off and the file decided. */
-export type AccessCheckResult = Decision & { host: string; method: string; path: string };
 
 /**
  * A refused request or scope as the error of `access check` (exit 1): its answer is already on the terminal
@@ -156,17 +160,6 @@ export async function accessCheck(
   return { ...decision, host: spec.address, method, path: input.path };
 }
 
-/** `access check --registry-scope`: what the token service would grant `user` of each scope. */
-export interface RegistryCheckResult {
-  host: string;
-  user: string;
-  /** Whether the user is in the manager's policy (a login would be refused otherwise). */
-  known: boolean;
-  /** Every asked action granted. */
-  allow: boolean;
-  decisions: { scope: string; granted: string[]; reason: string }[];
-}
-
 /**
  * Asks a manager's token-service code what `user` would be granted of registry scopes, from that
  * manager's policy: the same decision as a token request after a successful login.
@@ -228,30 +221,11 @@ export async function registryScopeCheck(
   return { host: spec.address, user: input.user, known, allow, decisions: answer.decisions };
 }
 
-/** One decision of the audit log, with the manager that made it. */
-export interface AuditEntry {
-  host: string;
-  time: string;
-  user: string;
-  method: string;
-  path: string;
-  resource: string;
-  action: string;
-  allow: boolean;
-  reason: string;
-}
-
 export interface AccessLogFilter {
   user?: string | undefined;
   /** Epoch milliseconds. */
   since?: number | undefined;
   denied?: boolean | undefined;
-}
-
-export interface AccessLogResult {
-  entries: AuditEntry[];
-  /** Managers that could not be read, with why. */
-  unreachable: { host: string; error: string }[];
 }
 
 /** Parses `--since`: an ISO 8601 time, or a duration back from now (30s, 15m, 2h, 7d). */

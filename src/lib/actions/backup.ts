@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { setByPhases, type AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
-import { backupConnectPhase } from '../phases/backup-connect.js';
+import { tolerantConnectPhase } from '../phases/connect.js';
 import { backupPlanPhase, type BackupContext, type BackupRequest } from '../phases/backup-plan.js';
 import { backupWritePhase } from '../phases/backup-write.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
@@ -9,11 +9,14 @@ import { hooksPhase } from '../phases/hooks.js';
 import { lockPhaseFor } from '../phases/lock.js';
 import type { Manifest } from '../backup/manifest.js';
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
-import type { BackupResult } from '../ui/results.js';
+import type { BackupResult } from '../results/backup.js';
 
 /** `eectl backup`: reachable hosts → lock → facts → plan (source, quorum) → hooks before → copy with the engine stopped → archive → hooks after. */
 export const BACKUP_PHASES: AnyPhase<BackupContext>[] = [
-  backupConnectPhase,
+  // Only the managers it reads from and copies are needed, so a host that cannot be reached does not
+  // stop it here: the plan decides (a dead manager can be exactly why the swarm cannot spare another for
+  // the copy).
+  tolerantConnectPhase(),
   // Before any fact is read (as every action that changes hosts: the copy stops an engine).
   lockPhaseFor('backup'),
   gatherFactsPhase,
@@ -62,5 +65,3 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     ...report,
   };
 }
-
-export type { BackupResult } from '../ui/results.js';

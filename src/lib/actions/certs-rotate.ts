@@ -26,7 +26,7 @@ import {
 } from '../phases/certs-cluster-ca.js';
 import { registryTrustPhase } from '../phases/registry-trust.js';
 import { swarmCaRotatePhase } from '../phases/swarm-ca.js';
-import type { CertsRotatePlan, CertsRotateResult, ClusterCaRotation } from '../ui/results/certs.js';
+import type { CertsRotatePlan, CertsRotateResult, ClusterCaRotation } from '../results/certs.js';
 
 /**
  * `eectl certs rotate`: lock → facts → every host in the swarm → install's CA decision → new certificates,
@@ -136,5 +136,3 @@ function clusterCaRotation(cluster: string, change: ClusterCaChange, finish: boo
     next,
   };
 }
-
-export type { CertsRotatePlan, CertsRotateResult } from '../ui/results/certs.js';

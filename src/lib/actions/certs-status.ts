@@ -3,9 +3,9 @@ import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import { certsReadPhase, type CertsStatusContext } from '../phases/certs-read.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
-import { tolerantConnectPhase } from '../phases/reset-connect.js';
+import { tolerantConnectPhase } from '../phases/connect.js';
 import { expiryWarnings } from '../pki/expiry.js';
-import type { CertsStatusResult } from '../ui/results/certs.js';
+import type { CertsStatusResult } from '../results/certs.js';
 
 /**
  * `eectl certs status`: reachable hosts → facts → every certificate's expiry. It changes nothing and takes
@@ -35,5 +35,3 @@ export async function certsStatus(options: Omit<ActionOptions, 'dryRun'>): Promi
     ...report,
   };
 }
-
-export type { CertsStatusResult } from '../ui/results/certs.js';

@@ -23,6 +23,7 @@ import { LocalConnection } from '../ssh/local-connection.js';
 import { clusterDir, type Logger } from '../util/log.js';
 import { addSecret } from '../util/redact.js';
 import { readManagerPolicy } from './identity.js';
+import type { ClientConfigResult } from '../results/access.js';
 
 /** User names become a certificate's CN and a directory name: keep them plain. */
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -41,20 +42,6 @@ export interface ClientConfigOptions {
   context?: string | undefined;
   /** Manager address the bundle talks to; default the first manager of the file. */
   endpoint?: string | undefined;
-}
-
-/** What `client-config` did (the `--json` result). */
-export interface ClientConfigResult {
-  cluster: string;
-  user: string;
-  dir: string;
-  files: string[];
-  dockerHost: string;
-  /** The certificate's last day (ISO 8601). */
-  expires: string;
-  /** Where the CA came from: this machine, a manager, or controlPlane.ca. */
-  caSource: string;
-  context: { name: string; status: 'created' | 'updated' | 'skipped'; reason?: string };
 }
 
 /**

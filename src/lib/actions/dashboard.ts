@@ -12,6 +12,7 @@ import { dashboardApp, startDashboardServer } from '../dashboard/server.js';
 import { AccessTokens } from '../dashboard/token.js';
 import { summarizeCertificate } from '../pki/inspect.js';
 import { clusterDir, type Logger } from '../util/log.js';
+import type { DashboardResult } from '../results/dashboard.js';
 
 /** Where `eectl client-config` writes the admin bundle, which the dashboard uses unless told otherwise. */
 export function defaultBundleDir(cluster: string): string {
@@ -72,19 +73,6 @@ export interface DashboardOptions {
   permissions?: PermissionsSource;
   /** Time between two reads of the cluster while a page is open. */
   intervalMs?: number;
-}
-
-/** What `eectl dashboard` serves (the `--json` result, printed once it listens). */
-export interface DashboardResult {
-  cluster: string;
-  url: string;
-  listen: string;
-  port: number;
-  user: string;
-  bundle: string;
-  managers: string[];
-  /** Where the actions the page offers come from. */
-  permissions: string;
 }
 
 /**

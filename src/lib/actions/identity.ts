@@ -3,10 +3,10 @@ import { POLICY_FILE } from '../host-layout.js';
 import { parsePolicy } from '../access/plugin.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
-import { diffIsEmpty, type IdentityDiff } from '../access/identity-diff.js';
+import { diffIsEmpty } from '../access/identity-diff.js';
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
 import type { AnyPhase } from '../phase/phase.js';
-import { runAction, type ActionReport } from '../phase/runner.js';
+import { runAction } from '../phase/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { readDirectoryPhase } from '../phases/identity.js';
 import { directoryRead } from '../converge/directory-read.js';
@@ -17,24 +17,8 @@ import {
   type SyncContext,
 } from '../phases/identity-sync.js';
 import { lockPhaseFor } from '../phases/lock.js';
-import type { UnreachableHost } from '../phases/reset-connect.js';
-import type { Change } from '../ui/results.js';
 import { firstManager, type AccessOptions } from './access.js';
-
-/** What `identity sync` did: who gained or lost access, and on which managers the policy was written. */
-export interface IdentitySyncResult extends ActionReport {
-  cluster: string;
-  dryRun: boolean;
-  /** False when the directory and the file give the same people the same access as the managers' policy. */
-  changed: boolean;
-  diff: IdentityDiff;
-  directory: { url: string; users: number; roundTrips: number; syncedAt: string };
-  /** The managers that got the policy (would, under --dry-run). */
-  managers: string[];
-  unreachable: UnreachableHost[];
-  warnings: string[];
-  changes: Change[];
-}
+import type { IdentityListResult, IdentitySyncResult } from '../results/identity.js';
 
 /** `eectl identity sync`: managers → lock → facts → directory → new policy → written on every manager. */
 export const IDENTITY_SYNC_PHASES: AnyPhase<SyncContext>[] = [
@@ -94,24 +78,6 @@ export async function identitySync(options: ActionOptions): Promise<IdentitySync
     );
   }
   return result;
-}
-
-/** A user in force on the managers, as `identity ls` lists it. */
-export interface IdentityUserRow {
-  name: string;
-  source: 'file' | 'ldap';
-  admin: boolean;
-  teams: string[];
-  dn?: string;
-}
-
-/** What `identity ls` shows: the users and teams of a manager's policy, and when the directory was read. */
-export interface IdentityListResult {
-  cluster: string;
-  host: string;
-  directory?: { url: string; syncedAt?: string };
-  users: IdentityUserRow[];
-  teams: { name: string; ldapGroup?: string; members: string[] }[];
 }
 
 /** The policy file of the first manager that answers (world-readable: no sudo). */

@@ -15,6 +15,7 @@ import { RegistryClient } from '../images/registry-client.js';
 import { resolveDigest, signDigest, verifyDigest } from '../images/signatures.js';
 import { CA_CERT_FILE, localPkiDir } from '../pki/paths.js';
 import type { Logger } from '../util/log.js';
+import type { SignResult, VerifyResult } from '../results/image.js';
 
 /** What `image sign` and `image verify` are given. */
 export interface ImageOptions {
@@ -54,15 +55,6 @@ async function clusterRegistryClient(options: ImageOptions, ref: ImageReference)
   return new RegistryClient({ registry: ref.registry, ca: [ca], ...(credentials && { credentials }) });
 }
 
-/** What `image sign` reports. */
-export interface SignResult {
-  image: string;
-  digest: string;
-  signatureTag: string;
-  /** False when the same key had signed this digest already. */
-  added: boolean;
-}
-
 /** Signs an image's digest with a cosign key and stores the signature in the cluster registry. */
 export async function signImage(
   options: ImageOptions & { keyFile: string; password: () => Promise<string> },
@@ -77,18 +69,6 @@ export async function signImage(
   const stored = await signDigest(client, ref, digest, key);
   options.log.info(`signed ${repositoryName(ref)}@${digest} (${stored.added ? 'added' : 'already signed'})`);
   return { image: `${repositoryName(ref)}@${digest}`, digest, signatureTag: stored.tag, added: stored.added };
-}
-
-/** What `image verify` reports. */
-export interface VerifyResult {
-  image: string;
-  digest: string;
-  verified: boolean;
-  signedBy?: string;
-  signatures: number;
-  /** Why signatures found did not count. */
-  rejected: string[];
-  keys: string[];
 }
 
 /** Checks an image's signatures against the keys the file trusts (for a collection or team if given). */

@@ -2,10 +2,11 @@ import type { ClusterFile } from '../config/cluster-file.js';
 import type { Session } from '../cluster/session.js';
 import { UsageError } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
-import { ingressListing, type IngressListing } from '../ingress/listing.js';
+import { ingressListing } from '../ingress/listing.js';
 import type { ServiceForRouting } from '../ingress/routes.js';
 import { reachManagers, readOnlyManagerContext } from '../phases/node-connect.js';
 import type { Logger } from '../util/log.js';
+import type { IngressListResult } from '../results/ingress.js';
 
 /** What `ingress ls` is given. */
 export interface IngressListOptions {
@@ -13,8 +14,6 @@ export interface IngressListOptions {
   session: Session;
   log: Logger;
 }
-
-export type IngressListResult = IngressListing & { cluster: string; contact: string };
 
 /** `eectl ingress ls`: the routes, the refused claims and the proxies, as a manager sees them. Read-only. */
 export async function listIngress(options: IngressListOptions): Promise<IngressListResult> {

@@ -33,7 +33,7 @@ import {
   type ActionOptions,
   type ClusterContext,
 } from '../phase/cluster-context.js';
-import type { InstallResult } from '../ui/results.js';
+import type { InstallResult } from '../results/install.js';
 
 /** `eectl install`: file → lock → facts → excluded hosts → preflight → directory → daemon.json and files checked → hooks before → install records → CA → package proxies and sources → version → engines + API + files + swarm → labels → bundles → Ready → registry → ingress → hooks after. */
 export const INSTALL_PHASES: AnyPhase<ClusterContext>[] = [
@@ -98,5 +98,3 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     }),
   };
 }
-
-export type { InstallResult } from '../ui/results.js';

@@ -1,13 +1,13 @@
 import type { ClusterFile } from '../config/cluster-file.js';
 import type { Session } from '../cluster/session.js';
 import { ChangeLog } from '../phase/changes.js';
-import type { NodeCommand, NodeContext } from '../phase/node-context.js';
+import type { NodeContext } from '../phase/node-context.js';
+import type { NodeCommand, NodeActionResult, NodeSummary } from '../results/node.js';
 import type { AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import type { ProgressMode } from '../ui/progress.js';
 import type { Logger } from '../util/log.js';
-import type { NodeActionResult, NodeSummary } from '../ui/results.js';
 
 /** What a node command's action is given by its command. */
 export interface NodeActionOptions {
@@ -90,5 +90,3 @@ export async function runNodeAction(
     ...report,
   };
 }
-
-export type { NodeActionResult, NodeSummary } from '../ui/results.js';

@@ -6,7 +6,8 @@ import { nodeTargetPhase } from '../phases/node-target.js';
 import { spreadHintPhase } from '../phases/spread-hint.js';
 import { drainVerdict } from '../swarm/node-safety.js';
 import type { NodeContext } from '../phase/node-context.js';
-import { runNodeAction, type NodeActionOptions, type NodeActionResult } from './node-action.js';
+import { runNodeAction, type NodeActionOptions } from './node-action.js';
+import type { NodeActionResult } from '../results/node.js';
 
 /** `eectl node drain`: no new tasks on the node, and its tasks moved elsewhere before it returns. */
 export const NODE_DRAIN_PHASES: AnyPhase<NodeContext>[] = [

@@ -3,7 +3,8 @@ import { addHost, type NewHost } from '../config/edit.js';
 import { EectlError, UsageError, toEectlError } from '../errors.js';
 import type { ProgressMode } from '../ui/progress.js';
 import type { ActionOptions } from '../phase/cluster-context.js';
-import { install, type InstallResult } from './install.js';
+import { install } from './install.js';
+import type { InstallResult, JoinResult } from '../results/install.js';
 
 /** What `node join` is given: the file, the host to add, and how to reach the hosts. */
 export interface JoinOptions extends Omit<ActionOptions, 'config'> {
@@ -11,19 +12,6 @@ export interface JoinOptions extends Omit<ActionOptions, 'config'> {
   host: NewHost;
   /** Told (before the install starts) that the file now lists the host. */
   onFileWritten?: (message: string) => void;
-}
-
-/** What `node join` reports (the `--json` result). */
-export interface JoinResult {
-  cluster: string;
-  address: string;
-  role: string;
-  dryRun: boolean;
-  /** The host was added to the file by this run (under --dry-run: would be). False when it was listed already. */
-  file: { path: string; changed: boolean };
-  /** The install run that joined it (under --dry-run: its plan). */
-  install: InstallResult;
-  seconds: number;
 }
 
 /**

@@ -8,7 +8,7 @@ import { ADDRESS_LABEL, managerCounts, nodesOfHost, type SwarmNode } from '../sw
 import { describeQuorum } from '../swarm/quorum.js';
 import type { Logger } from '../util/log.js';
 import { mapSettled } from '../util/concurrency.js';
-import type { NodeListRow, NodeListResult } from '../ui/results.js';
+import type { NodeListRow, NodeListResult } from '../results/node.js';
 
 /** What `node ls` is given. */
 export interface NodeListOptions {
@@ -109,5 +109,3 @@ function row(
     inSwarm: node !== undefined,
   };
 }
-
-export type { NodeListRow, NodeListResult } from '../ui/results.js';

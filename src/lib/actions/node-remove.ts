@@ -11,7 +11,8 @@ import { nodeTargetPhase } from '../phases/node-target.js';
 import { removalVerdict, type NodeChange, type Verdict } from '../swarm/node-safety.js';
 import type { NodeContext } from '../phase/node-context.js';
 import { RESET_PHASES } from './reset.js';
-import { runNodeAction, type NodeActionOptions, type NodeActionResult } from './node-action.js';
+import { runNodeAction, type NodeActionOptions } from './node-action.js';
+import type { NodeActionResult } from '../results/node.js';
 
 /** What --force risks, said before it is used and in --help. */
 export const FORCE_RISKS =

@@ -10,7 +10,8 @@ import { nodeTargetPhase } from '../phases/node-target.js';
 import { demotionVerdict, promotionVerdict, type NodeChange, type Verdict } from '../swarm/node-safety.js';
 import type { NodeContext } from '../phase/node-context.js';
 import { INSTALL_PHASES } from './install.js';
-import { runNodeAction, type NodeActionOptions, type NodeActionResult } from './node-action.js';
+import { runNodeAction, type NodeActionOptions } from './node-action.js';
+import type { NodeActionResult } from '../results/node.js';
 
 /**
  * The file gets the role the node now has, so the next install agrees: install promotes a worker that

@@ -4,7 +4,7 @@ import { runAction } from '../phase/runner.js';
 import { managerActionContext, managerLockPhase, nodeConnectPhase } from '../phases/node-connect.js';
 import { rebalancePlanPhase, type RebalanceContext } from '../phases/rebalance-plan.js';
 import { rebalanceServicesPhase } from '../phases/rebalance-services.js';
-import type { RebalancePlan, RebalanceResult } from '../ui/results.js';
+import type { RebalancePlan, RebalanceResult } from '../results/rebalance.js';
 
 /** What `eectl rebalance` is given. */
 export interface RebalanceOptions extends ActionOptions {
@@ -45,5 +45,3 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
     ...report,
   };
 }
-
-export type { RebalancePlan, RebalanceResult } from '../ui/results.js';

@@ -30,7 +30,7 @@ import type {
   RegistryGcResult,
   RegistryListResult,
   RegistryPruneResult,
-} from '../ui/results/registry.js';
+} from '../results/registry.js';
 
 /** What `eectl registry gc` is given. */
 export interface RegistryGcOptions extends ActionOptions {
@@ -139,5 +139,3 @@ export async function registryList(options: RegistryListOptions): Promise<Regist
   const repositories = await readRegistry(client, trustedKeys(config), options.repository);
   return { cluster: config.metadata.name, registry, repositories };
 }
-
-export type { RegistryGcResult, RegistryListResult, RegistryPruneResult } from '../ui/results/registry.js';

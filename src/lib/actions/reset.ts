@@ -4,14 +4,14 @@ import { runAction } from '../phase/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { hooksPhase } from '../phases/hooks.js';
 import { lockHost, lockPhaseFor } from '../phases/lock.js';
-import { resetConnectPhase } from '../phases/reset-connect.js';
+import { tolerantConnectPhase } from '../phases/connect.js';
 import { notResetError, releaseResetLock, resetHostsPhase, type ResetContext } from '../phases/reset-host.js';
 import { isClean, resetInventoryPhase } from '../phases/reset-inventory.js';
 import { resetManagersPhase } from '../phases/reset-managers.js';
 import { leaveSwarmPhase } from '../phases/reset-swarm.js';
 import { resetWorkloadsPhase } from '../phases/reset-workloads.js';
 import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
-import type { ResetResult } from '../ui/results.js';
+import type { ResetResult } from '../results/install.js';
 
 /**
  * `eectl reset`: reachable hosts → lock → facts → every manager of the swarm in the file → the services it
@@ -20,7 +20,9 @@ import type { ResetResult } from '../ui/results.js';
  * back → hooks after.
  */
 export const RESET_PHASES: AnyPhase<ResetContext>[] = [
-  resetConnectPhase,
+  // A reset of the others is still wanted when a host cannot be reached (a dead host is often why the
+  // cluster is being torn down); the action reports those hosts at the end (exit 4).
+  tolerantConnectPhase(', so it is not reset'),
   lockPhaseFor('reset'),
   gatherFactsPhase,
   resetManagersPhase,
@@ -118,5 +120,3 @@ export function packagesWithHosts(
   }
   return [...byName].map(([name, on]) => ({ name, hosts: on }));
 }
-
-export type { ResetResult } from '../ui/results.js';

@@ -14,7 +14,7 @@ import { restoreServicesPhase, restoreVerifyPhase } from '../phases/restore-veri
 import { spreadHintPhase } from '../phases/spread-hint.js';
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
 import { INSTALL_PHASES } from './install.js';
-import type { RestoreResult } from '../ui/results.js';
+import type { RestoreResult } from '../results/backup.js';
 
 /**
  * `eectl restore`: install's phases, with the restore woven in — what would be replaced is checked as soon
@@ -75,5 +75,3 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     ...report,
   };
 }
-
-export type { RestoreResult } from '../ui/results.js';

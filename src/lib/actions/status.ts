@@ -31,7 +31,7 @@ import { withRegistryHealth } from '../registry/status.js';
 import { withIngressHealth } from '../ingress/status.js';
 import { nullLogger, type Logger } from '../util/log.js';
 import { withWebhookState } from '../webhooks/status.js';
-import type { Health, Expiry, StatusNode, Drift, StatusResult } from '../ui/results.js';
+import type { Health, Expiry, StatusNode, Drift, StatusResult } from '../results/status.js';
 import type { RegistryStatus } from '../registry/status.js';
 
 export interface StatusOptions {
@@ -500,5 +500,3 @@ function sshIssue(address: string, message: string): string {
 }
 
 export type { SwarmView } from '../phases/status.js';
-export type { Health, Expiry, StatusNode, Drift, StatusResult } from '../ui/results.js';
-export type { RegistryStatus } from '../registry/status.js';

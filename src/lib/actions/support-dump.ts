@@ -1,7 +1,7 @@
 import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
 import { setByPhases, type AnyPhase } from '../phase/phase.js';
 import { runAction } from '../phase/runner.js';
-import { tolerantConnectPhase } from '../phases/reset-connect.js';
+import { tolerantConnectPhase } from '../phases/connect.js';
 import {
   supportHostsPhase,
   type SupportDumpContext,
@@ -12,7 +12,7 @@ import { supportSecretsPhase } from '../phases/support-secrets.js';
 import { supportStatusPhase } from '../phases/support-status.js';
 import { supportSwarmPhase } from '../phases/support-swarm.js';
 import { supportWritePhase } from '../phases/support-write.js';
-import type { SupportDumpResult } from '../ui/results.js';
+import type { SupportDumpResult } from '../results/support.js';
 import { ClusterUnhealthyError, judgeCluster } from './status.js';
 
 /**
@@ -79,5 +79,3 @@ export async function supportDump(options: SupportDumpOptions): Promise<SupportD
     ...report,
   };
 }
-
-export type { SupportDumpResult } from '../ui/results.js';

@@ -10,7 +10,7 @@ import { runAction } from '../phase/runner.js';
 import { connectPhase } from '../phases/connect.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { listVersionsPhase, type ListContext } from '../phases/upgrade-list.js';
-import type { HostOffer, OfferedVersion, UpgradeListResult } from '../ui/results.js';
+import type { HostOffer, OfferedVersion, UpgradeListResult } from '../results/upgrade.js';
 
 /**
  * `eectl upgrade --list`: connect → facts → each host's offers. No cluster lock: it changes nothing but
@@ -73,5 +73,3 @@ export async function listUpgradeVersions(options: ActionOptions): Promise<Upgra
     ...report,
   };
 }
-
-export type { HostOffer, OfferedVersion, UpgradeListResult } from '../ui/results.js';

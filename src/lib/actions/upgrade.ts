@@ -21,7 +21,7 @@ import {
   type UpgradeContext,
   type UpgradeOptions,
 } from '../phases/upgrade.js';
-import type { UpgradeResult } from '../ui/results.js';
+import type { UpgradeResult } from '../results/upgrade.js';
 
 /**
  * `eectl upgrade`: lock → facts → plan → confirm → hooks before → file → download everywhere → rolling engine upgrade →
@@ -84,5 +84,3 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
     ...report,
   };
 }
-
-export type { UpgradeHostPlan, UpgradePlan, UpgradeResult } from '../ui/results.js';

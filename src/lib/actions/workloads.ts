@@ -2,7 +2,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import { toEectlError } from '../errors.js';
 import { buildSnapshot, type TaskView } from '../dashboard/view-model.js';
 import { openClusterApi } from './dashboard.js';
-import type { Workloads } from '../ui/results.js';
+import type { Workloads } from '../results/status.js';
 
 const FAILED_SHOWN_PER_SERVICE = 3;
 
@@ -66,5 +66,3 @@ export async function tryReadWorkloads(
     return { workloads: undefined, error: toEectlError(e).message };
   }
 }
-
-export type { Workloads } from '../ui/results.js';

@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, changeFlags, hostFlags } from '../base-command.js';
 import { ClusterFile } from '../config/cluster-file.js';
 import { progressMode } from '../ui/progress.js';
-import type { NodeActionOptions, NodeActionResult } from '../actions/node-action.js';
+import type { NodeActionOptions } from '../actions/node-action.js';
+import type { NodeActionResult } from '../results/node.js';
 import { renderNodeResult } from '../ui/node-render.js';
 
 /**

@@ -5,7 +5,7 @@ import { CHECKS, decide, type Check, type Identity, type Lookup } from '../acces
 import type { ResourceKind } from '../access/routes.js';
 import type { AccessSpec } from '../config/schema.js';
 import { EngineApiError, type EngineApi } from '../engine-api/client.js';
-import { availabilityRequest, scaleRequest, type ApiRequest, type RawSpecObject } from './actions.js';
+import { availabilityRequest, scaleRequest, type ApiRequest, type RawSpecObject } from './operations.js';
 import type {
   DashboardAction,
   DashboardPermissions,

@@ -8,7 +8,7 @@ import { streamSSE } from 'hono/streaming';
 import { EngineApiError, NoManagerAnswersError, type EngineApi } from '../engine-api/client.js';
 import { toEectlError } from '../errors.js';
 import type { Logger } from '../util/log.js';
-import { deployStack, scaleService, setNodeAvailability, type ActionOutcome } from './actions.js';
+import { deployStack, scaleService, setNodeAvailability, type OperationOutcome } from './operations.js';
 import type { ClusterCollector } from './collector.js';
 import type {
   DashboardAction,
@@ -133,7 +133,7 @@ export function dashboardApp(options: DashboardServerOptions): Hono {
     }),
   );
 
-  const act = async (c: Context, action: DashboardAction, run: () => Promise<ActionOutcome>) => {
+  const act = async (c: Context, action: DashboardAction, run: () => Promise<OperationOutcome>) => {
     try {
       // Asked again here, whatever the page showed: a forged request is refused before the managers see it.
       const verdict = await options.permissions.check(options.user, action);

@@ -46,7 +46,7 @@ export async function ingressProxyHealth(
   );
 }
 
-/** What of a status report (ui/results.ts, StatusResult) the proxies go into. */
+/** What of a status report (results/status.ts, StatusResult) the proxies go into. */
 export interface IngressStatusPart {
   health: 'healthy' | 'degraded' | 'quorum-lost';
   problems: string[];

@@ -1,5 +1,5 @@
 import type { Logger } from '../util/log.js';
-import type { Change } from '../ui/results.js';
+import type { Change } from '../results/report.js';
 
 /**
  * Every change to a host goes through `apply()` (after k0sctl), so --dry-run cannot forget one: under
@@ -42,5 +42,3 @@ export class ChangeLog {
     return this.entries.filter((c) => c.host === host).map((c) => c.description);
   }
 }
-
-export type { Change } from '../ui/results.js';

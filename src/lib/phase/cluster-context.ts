@@ -10,7 +10,7 @@ import type { PhaseContext, PhaseOutput } from './phase.js';
 import type { Session } from '../cluster/session.js';
 import type { Logger } from '../util/log.js';
 import type { ProgressMode } from '../ui/progress.js';
-import type { RollingPreview } from '../ui/results.js';
+import type { RollingPreview } from '../results/rolling.js';
 import type { HookRun } from '../hooks/report.js';
 import type { ControlPlanePlan } from '../pki/plan.js';
 import type { RegistryPlan } from '../registry/plan.js';

@@ -7,7 +7,7 @@ import type { Host } from '../host/host.js';
 import type { PhaseContext } from './phase.js';
 import type { Connection } from '../ssh/connection.js';
 import type { SwarmNode } from '../swarm/nodes.js';
-import type { NodeCommand } from '../ui/results.js';
+import type { NodeCommand } from '../results/node.js';
 
 /** What the phases of one node command share: the file, the swarm as a manager sees it, and the node. */
 export interface NodeContext extends PhaseContext {
@@ -60,5 +60,3 @@ export function nodeName(ctx: Pick<NodeContext, 'spec' | 'node' | 'target'>): st
   const hostname = ctx.node?.hostname;
   return hostname && hostname !== address ? `${address} (${hostname})` : address;
 }
-
-export type { NodeCommand } from '../ui/results.js';

@@ -7,7 +7,7 @@ import {
   type ProgressMode,
 } from '../ui/progress.js';
 import type { AnyPhase, PhaseContext, PhaseTiming, With } from './phase.js';
-import type { ActionReport } from '../ui/results.js';
+import type { ActionReport } from '../results/report.js';
 
 /**
  * Runs phases in order with progress. On failure, the `cleanup` of every phase that ran is called in
@@ -99,8 +99,6 @@ export async function runPhases<C extends PhaseContext>(
   }
   return timings;
 }
-
-export type { ActionReport, PhaseReport } from '../ui/results.js';
 
 /**
  * Runs an action: its phases with progress, then `finish` whatever happened (it releases the cluster lock).

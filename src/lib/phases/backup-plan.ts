@@ -9,7 +9,7 @@ import type { Host } from '../host/host.js';
 import type { Phase } from '../phase/phase.js';
 import { parseIdNameLines, parseServiceInventory } from '../swarm/inventory.js';
 import type { SwarmNode } from '../swarm/nodes.js';
-import type { UnreachableHost } from './reset-connect.js';
+import type { UnreachableHost } from '../results/report.js';
 import { describeSigner, findManifestSigner } from './backup-signer.js';
 
 /** What `eectl backup` is asked for. */

@@ -20,7 +20,7 @@ import { HOST_CA_CERT, HOST_CA_NEXT_CERT, HOST_CA_NEXT_KEY, HOST_RESTART_PENDING
 import type { ManagerApiPlan } from '../pki/plan.js';
 import { trustBundle } from '../pki/trust-bundle.js';
 import { addSecret } from '../util/redact.js';
-import type { CaSummary, RotatedCertificate } from '../ui/results/certs.js';
+import type { CaSummary, RotatedCertificate } from '../results/certs.js';
 import { writeApiFiles } from '../converge/api.js';
 import { hasWatcher, watcherCertificates, type CertsRotateContext } from './certs-rotate.js';
 import { deployWatchers } from './ingress-watcher.js';

@@ -17,7 +17,7 @@ import { readCertificateFiles, swarmNodeCert } from '../pki/host-certs.js';
 import { bundleExpiry, bundlesToReissue, readIssuedBundles } from '../pki/issued-bundles.js';
 import { bundlesOfOldCa } from '../pki/ca-rotation.js';
 import { mapAll } from '../util/concurrency.js';
-import type { UnreachableHost } from './reset-connect.js';
+import type { UnreachableHost } from '../results/report.js';
 
 /** What the phases of `eectl certs status` share. */
 export interface CertsStatusContext extends ClusterContext {

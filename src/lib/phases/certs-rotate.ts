@@ -5,7 +5,7 @@ import type { Phase } from '../phase/phase.js';
 import { issueServerCert } from '../pki/certificates.js';
 import { serverNames } from '../pki/inspect.js';
 import { addSecret } from '../util/redact.js';
-import type { CertsRotatePlan, RotatedCertificate } from '../ui/results/certs.js';
+import type { CertsRotatePlan, RotatedCertificate } from '../results/certs.js';
 import { writeApiFiles } from '../converge/api.js';
 import type { ClusterCaChange } from './certs-cluster-ca.js';
 import { deployWatchers } from './ingress-watcher.js';

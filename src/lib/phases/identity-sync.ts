@@ -9,7 +9,8 @@ import type { Phase } from '../phase/phase.js';
 import { mapAll } from '../util/concurrency.js';
 import { writePolicy } from '../converge/access.js';
 import { directoryRead } from '../converge/directory-read.js';
-import { tolerantConnectPhase, type UnreachableHost } from './reset-connect.js';
+import { tolerantConnectPhase } from './connect.js';
+import type { UnreachableHost } from '../results/report.js';
 
 /** The context of `eectl identity sync`: the managers reached, and the next policy once planned. */
 export interface SyncContext extends ClusterContext {

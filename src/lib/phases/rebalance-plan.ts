@@ -3,7 +3,7 @@ import type { Phase, PhaseContext } from '../phase/phase.js';
 import { readSpreads, type SpreadReading } from '../phase/service-spread.js';
 import { chooseRebalance } from '../swarm/rebalance.js';
 import type { ServiceSpread } from '../swarm/spread.js';
-import type { RebalancedService, RebalancePlan } from '../ui/results.js';
+import type { RebalancedService, RebalancePlan } from '../results/rebalance.js';
 import type { ManagerContext } from './node-connect.js';
 
 /** What the phases of `eectl rebalance` share. */

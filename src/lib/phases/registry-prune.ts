@@ -9,7 +9,7 @@ import { immutablePattern } from '../registry/gate-rules.js';
 import { keepImmutable, planRetention } from '../registry/retention.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
 import { addSecret } from '../util/redact.js';
-import type { PrunedRepository } from '../ui/results/registry.js';
+import type { PrunedRepository } from '../results/registry.js';
 import type { ManagerContext } from './node-connect.js';
 
 /** What the phases of `eectl registry prune` share. */

@@ -10,7 +10,7 @@ import { serviceManagerFor } from '../host/service/index.js';
 import type { Phase } from '../phase/phase.js';
 import { mapSettled } from '../util/concurrency.js';
 import { lockHost } from './lock.js';
-import type { UnreachableHost } from './reset-connect.js';
+import type { UnreachableHost } from '../results/report.js';
 import type { ResetInventory } from './reset-inventory.js';
 import {
   DROP_IN_DIR,

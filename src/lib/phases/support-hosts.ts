@@ -7,7 +7,8 @@ import { withDeadline } from '../support/deadline.js';
 import { HOST_FILES, hostDir, type DumpEntry } from '../support/layout.js';
 import { learnManagerSecrets } from '../support/secrets.js';
 import type { SwarmNode } from '../swarm/nodes.js';
-import type { StatusResult, SupportDumpHost } from '../ui/results.js';
+import type { StatusResult } from '../results/status.js';
+import type { SupportDumpHost } from '../results/support.js';
 
 /** What `eectl status --json` prints. */
 export interface StatusEnvelope {
@@ -16,7 +17,7 @@ export interface StatusEnvelope {
   error?: { code: string; message: string; suggestions: string[] };
 }
 import { mapSettled } from '../util/concurrency.js';
-import type { UnreachableHost } from './reset-connect.js';
+import type { UnreachableHost } from '../results/report.js';
 
 /** What the dump asks for: where, how much of each journal, how long per host, how many run logs. */
 export interface SupportDumpRequest {

@@ -3,7 +3,7 @@ import type { CommandStep } from '../host/os/steps.js';
 import { matchingVersions, newestFirst } from '../host/version.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 import type { Phase } from '../phase/phase.js';
-import type { HostOffer } from '../ui/results.js';
+import type { HostOffer } from '../results/upgrade.js';
 import { mapAll } from '../util/concurrency.js';
 import { sourceSpec } from '../converge/package-source.js';
 

@@ -15,7 +15,7 @@ export interface RegistryStatus {
   mirrors?: { name: string; replicas: { host: string; healthy: boolean; detail: string }[] }[];
 }
 
-/** What of a status report (ui/results.ts, StatusResult) the replicas go into. */
+/** What of a status report (results/status.ts, StatusResult) the replicas go into. */
 export interface RegistryStatusPart {
   health: 'healthy' | 'degraded' | 'quorum-lost';
   problems: string[];

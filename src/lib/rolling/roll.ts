@@ -15,7 +15,7 @@ import { describeQuorum, hasQuorum, quorumAfterRemoval, restartVerdict } from '.
 import { daemonJsonDiff, expectedInfo, infoMismatches, lastLines } from './daemon-config.js';
 import { describeEstimate, estimateRoll, readTurns, recordTurns } from './turn-record.js';
 import { rollingOrder } from './plan.js';
-import type { RollingPreview, RollingReport } from '../ui/results.js';
+import type { RollingPreview, RollingReport } from '../results/rolling.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 
 /** The node label that says a rolling change drained the node (so a later run makes it active again). */
@@ -735,5 +735,3 @@ async function waitReady(
     },
   );
 }
-
-export type { RollingReport } from '../ui/results.js';

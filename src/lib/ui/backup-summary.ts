@@ -1,4 +1,4 @@
-import type { BackupResult } from './results.js';
+import type { BackupResult } from '../results/backup.js';
 import { renderHooks } from './hooks-render.js';
 import type { Manifest } from '../backup/manifest.js';
 import type { TrustedArchive } from '../backup/trusted-archive.js';

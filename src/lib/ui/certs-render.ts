@@ -6,7 +6,7 @@ import type {
   CertsRotateResult,
   CertsStatusResult,
   ClusterCaRotation,
-} from './results/certs.js';
+} from '../results/certs.js';
 import { renderRollingPreview } from './rolling-render.js';
 import { renderTable } from '../util/table.js';
 

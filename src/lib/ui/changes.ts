@@ -1,4 +1,4 @@
-import type { Change } from './results.js';
+import type { Change } from '../results/report.js';
 
 /** What a dry run would change, per host in the order hosts first appear: one line a change. */
 export function renderDryRun(changes: readonly Change[]): string[] {

@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import type { InstallResult } from './results.js';
+import type { InstallResult } from '../results/install.js';
 import { nodeTable } from './node-render.js';
 import { renderDryRun } from './changes.js';
 import { renderHooks } from './hooks-render.js';

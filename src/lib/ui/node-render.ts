@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import { renderTable } from '../util/table.js';
-import type { NodeActionResult, NodeListResult, NodeListRow, NodeSummary } from './results.js';
+import type { NodeActionResult, NodeListResult, NodeListRow, NodeSummary } from '../results/node.js';
 import { renderDryRun } from './changes.js';
 import { rebalanceHint } from './rebalance-render.js';
 

@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { describeSettings, describeSpread, type ServiceSpread } from '../swarm/spread.js';
 import { renderDryRun } from './changes.js';
-import type { RebalancePlan, RebalanceResult } from './results.js';
+import type { RebalancePlan, RebalanceResult } from '../results/rebalance.js';
 import { renderTable } from '../util/table.js';
 
 const VERDICT: Record<ServiceSpread['verdict'], string> = {

@@ -5,7 +5,7 @@ import type {
   RegistryGcResult,
   RegistryListResult,
   RegistryPruneResult,
-} from './results/registry.js';
+} from '../results/registry.js';
 import { formatBytes, renderTable } from '../util/table.js';
 
 /** `registry ls`: one row per tag. */

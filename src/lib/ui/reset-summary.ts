@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import type { ResetResult } from './results.js';
+import type { ResetResult } from '../results/install.js';
 import { renderHooks } from './hooks-render.js';
 import { formatPhaseTable } from './progress.js';
 import { describeWorkloads } from '../swarm/workloads.js';

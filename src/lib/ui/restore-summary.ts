@@ -1,5 +1,5 @@
 import { rebalanceHint } from './rebalance-render.js';
-import type { RestoreResult } from './results.js';
+import type { RestoreResult } from '../results/backup.js';
 
 /** The human summary of `eectl restore`; `configPath`: the cluster file, for the hint to rebalance. */
 export function renderRestoreSummary(r: RestoreResult, configPath: string): string {

@@ -1,4 +1,4 @@
-import type { RollingPreview } from './results.js';
+import type { RollingPreview } from '../results/rolling.js';
 
 /** A dry run's account of the rolling change: the hosts in order, batches, drains, daemon.json, the time. */
 export function renderRollingPreview(p: RollingPreview): string[] {

@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import type { StatusNode, StatusResult, Workloads } from './results.js';
+import type { StatusNode, StatusResult, Workloads } from '../results/status.js';
 import { managerStatus } from './node-render.js';
 import { renderTable } from '../util/table.js';
 

@@ -1,4 +1,4 @@
-import type { SupportDumpResult } from './results.js';
+import type { SupportDumpResult } from '../results/support.js';
 
 /** The end of `eectl support dump` on a terminal: where the archive is, and what is missing from it. */
 export function renderSupportDump(r: SupportDumpResult): string {

@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import type { UpgradeListResult, UpgradePlan, UpgradeResult } from './results.js';
+import type { UpgradeListResult, UpgradePlan, UpgradeResult } from '../results/upgrade.js';
 import { upstreamVersion } from '../host/version.js';
 import { renderDryRun } from './changes.js';
 import { renderHooks } from './hooks-render.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { install } from '../../../src/lib/actions/install.js';
 import { ExitCode, toEectlError } from '../../../src/lib/errors.js';
-import type { InstallResult } from '../../../src/lib/ui/results.js';
+import type { InstallResult } from '../../../src/lib/results/install.js';
 import { nullLogger } from '../../../src/lib/util/log.js';
 import { ScriptedCluster, clusterConfig } from '../../helpers/scripted-cluster.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';

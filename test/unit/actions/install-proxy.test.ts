@@ -3,7 +3,7 @@ import { install } from '../../../src/lib/actions/install.js';
 import { APT_PROXY_CONF } from '../../../src/lib/host/os/proxy.js';
 import { ENGINE_PROXY_DROP_IN } from '../../../src/lib/host-layout.js';
 import type { ClusterConfig } from '../../../src/lib/config/schema.js';
-import type { InstallResult } from '../../../src/lib/ui/results.js';
+import type { InstallResult } from '../../../src/lib/results/install.js';
 import { nullLogger } from '../../../src/lib/util/log.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';
 import { ScriptedCluster, clusterConfig, type JournalEntry } from '../../helpers/scripted-cluster.js';

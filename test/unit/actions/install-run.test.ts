@@ -6,7 +6,7 @@ import { install } from '../../../src/lib/actions/install.js';
 import { ExitCode, toEectlError, type EectlError } from '../../../src/lib/errors.js';
 import { APT_SOURCE_FILE } from '../../../src/lib/host/os/apt.js';
 import { API_DROP_IN } from '../../../src/lib/host-layout.js';
-import type { InstallResult } from '../../../src/lib/ui/results.js';
+import type { InstallResult } from '../../../src/lib/results/install.js';
 import { nullLogger } from '../../../src/lib/util/log.js';
 import { PINNED, ScriptedCluster, clusterConfig, type JournalEntry } from '../../helpers/scripted-cluster.js';
 

@@ -3,7 +3,7 @@ import { install } from '../../../src/lib/actions/install.js';
 import { packagesWithHosts, reset } from '../../../src/lib/actions/reset.js';
 import type { ClusterConfig } from '../../../src/lib/config/schema.js';
 import { ExitCode, toEectlError, type EectlError } from '../../../src/lib/errors.js';
-import type { ResetResult } from '../../../src/lib/ui/results.js';
+import type { ResetResult } from '../../../src/lib/results/install.js';
 import { renderResetSummary } from '../../../src/lib/ui/reset-summary.js';
 import { nullLogger } from '../../../src/lib/util/log.js';
 import { HOSTS, ScriptedCluster, clusterConfig, type JournalEntry } from '../../helpers/scripted-cluster.js';

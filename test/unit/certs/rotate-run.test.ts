@@ -5,7 +5,7 @@ import { install } from '../../../src/lib/actions/install.js';
 import { ExitCode, toEectlError } from '../../../src/lib/errors.js';
 import { HOST_SERVER_CERT } from '../../../src/lib/host-layout.js';
 import { nullLogger } from '../../../src/lib/util/log.js';
-import type { CertsRotatePlan } from '../../../src/lib/ui/results/certs.js';
+import type { CertsRotatePlan } from '../../../src/lib/results/certs.js';
 import { ScriptedCluster, clusterConfig } from '../../helpers/scripted-cluster.js';
 import { useTempEectlHome } from '../../helpers/temp-home.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StatusResult } from '../../../src/lib/actions/status.js';
+import type { StatusResult } from '../../../src/lib/results/status.js';
 import { withRegistryHealth } from '../../../src/lib/registry/status.js';
 
 const healthy = {

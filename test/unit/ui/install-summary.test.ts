@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { InstallResult } from '../../../src/lib/actions/install.js';
+import type { InstallResult } from '../../../src/lib/results/install.js';
 import { renderInstallSummary } from '../../../src/lib/ui/install-summary.js';
 
 const base: InstallResult = {

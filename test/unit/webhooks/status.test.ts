@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { registrySpec } from '../registry/fixtures.js';
 import { summarizeWebhooks, withWebhookState } from '../../../src/lib/webhooks/status.js';
-import type { StatusResult } from '../../../src/lib/ui/results.js';
+import type { StatusResult } from '../../../src/lib/results/status.js';
 
 const spec = registrySpec({
   notifications: [

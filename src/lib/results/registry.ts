@@ -1,7 +1,7 @@
-import type { CollectorReport } from '../../registry/gc.js';
-import type { TagVerdict } from '../../registry/retention.js';
-import type { ChangeReport } from '../results.js';
-import type { RegistryRepository } from '../../registry/catalog.js';
+import type { CollectorReport } from '../registry/gc.js';
+import type { TagVerdict } from '../registry/retention.js';
+import type { RegistryRepository } from '../registry/catalog.js';
+import type { ChangeReport } from './report.js';
 
 /** What `eectl registry ls` reports. */
 export interface RegistryListResult {

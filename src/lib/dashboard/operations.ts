@@ -7,12 +7,13 @@ import { updateSwarmObject } from '../swarm/update.js';
 import type { Logger } from '../util/log.js';
 
 /**
- * The dashboard's actions, each through the engine API (or the docker CLI) with the user's client bundle,
- * so the managers' access control decides on them as on any docker command of that user.
+ * The dashboard's operations (drain, activate, scale, deploy a stack), each through the engine API (or the
+ * docker CLI) with the user's client bundle, so the managers' access control decides on them as on any
+ * docker command of that user.
  */
 
-/** What an action did, shown on the page. */
-export interface ActionOutcome {
+/** What an operation did, shown on the page. */
+export interface OperationOutcome {
   message: string;
   warnings: string[];
 }
@@ -32,7 +33,7 @@ export async function setNodeAvailability(
   api: Pick<EngineApi, 'get' | 'post'>,
   nodeId: string,
   availability: 'drain' | 'active',
-): Promise<ActionOutcome> {
+): Promise<OperationOutcome> {
   const raw = await api.get<unknown[]>('/nodes');
   const nodes = parseNodeInspect(JSON.stringify(raw));
   const node = nodes.find((n) => n.id === nodeId);
@@ -59,7 +60,7 @@ export async function scaleService(
   api: Pick<EngineApi, 'get' | 'post'>,
   serviceId: string,
   replicas: number,
-): Promise<ActionOutcome> {
+): Promise<OperationOutcome> {
   if (!Number.isInteger(replicas) || replicas < 0 || replicas > 1000) {
     throw new UsageError(`replicas must be a whole number from 0 to 1000, not ${replicas}`);
   }
@@ -79,7 +80,7 @@ export async function scaleService(
   return { message: `service ${spec.Name ?? serviceId} scaled to ${replicas}`, warnings: [] };
 }
 
-/** An engine API request an action sends: what the access policy is asked about, exactly as it goes out. */
+/** An engine API request an operation sends: what the access policy is asked about, exactly as it goes out. */
 export interface ApiRequest {
   method: 'POST';
   path: string;
@@ -127,7 +128,7 @@ export interface StackDeployOptions {
  * no stack endpoint). Images are not resolved here: the dashboard holds no registry credentials, and
  * each node pulls the image from its registry anyway.
  */
-export async function deployStack(options: StackDeployOptions): Promise<ActionOutcome> {
+export async function deployStack(options: StackDeployOptions): Promise<OperationOutcome> {
   if (!STACK_NAME.test(options.name)) {
     throw new UsageError(
       `stack name ${JSON.stringify(options.name)}: use letters, digits, '_', '.' or '-' (63 at most)`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scaleService } from '../../../src/lib/dashboard/actions.js';
+import { scaleService } from '../../../src/lib/dashboard/operations.js';
 import { EngineApiError } from '../../../src/lib/engine-api/client.js';
 
 /** A manager's engine API whose service changes under the first update: it refuses it as out of sequence. */

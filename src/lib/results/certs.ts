@@ -1,5 +1,6 @@
-import type { CertExpiry } from '../../pki/expiry.js';
-import type { ActionReport, ChangeReport, RollingPreview } from '../results.js';
+import type { CertExpiry } from '../pki/expiry.js';
+import type { ActionReport, ChangeReport } from './report.js';
+import type { RollingPreview } from './rolling.js';
 
 /** What `eectl certs status` reports (the `--json` result). */
 export interface CertsStatusResult extends ActionReport {
