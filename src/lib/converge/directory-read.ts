@@ -9,7 +9,8 @@ import {
 } from '../identity/directory.js';
 import type { ClusterContext } from '../phase/cluster-context.js';
 
-/** The directory (spec.identity.ldap) as a run reads it, once: the access plan and the read-directory phase share it. */
+// The directory (spec.identity.ldap) as a run reads it, once: the access plan and the read-directory
+// phase share it.
 
 /** The directory as this run read it, and what the policy gets from it. */
 export interface DirectoryRead {

@@ -36,26 +36,6 @@ export interface RegistryRepository {
   omittedTags?: number;
 }
 
-/** One tag of the cluster registry as `registry ls` and `registry prune` read it. */
-export interface RegistryTag {
-  tag: string;
-  digest: string;
-  /** Bytes of the manifest's blobs (config and layers, or the platform manifests of an index). */
-  size?: number;
-  /** The image's creation date (ISO 8601), when its config says. */
-  created?: string;
-  /** The trusted key whose signature vouches for the digest, when one does. */
-  signedBy?: string;
-}
-
-/** One repository and its tags. */
-export interface RegistryRepository {
-  name: string;
-  tags: RegistryTag[];
-  /** Tags left unread by a bound on the work (the dashboard's); `registry ls` reads every tag. */
-  omittedTags?: number;
-}
-
 /** The registry's `host:port` eectl talks to: the external URL when the file has one, else the first replica. */
 export function registryEndpoint(config: ClusterConfig): string {
   const endpoint = externalEndpoint(config.spec.registry.externalUrl) ?? clusterRegistries(config)[0];
