@@ -181,7 +181,7 @@ async function benchSize(n, work) {
       })),
     };
     console.error(
-      `${scenario.padEnd(7)} ${String(n).padStart(4)} hosts: ${run.wallSeconds}s wall (${run.actionSeconds}s in the action), ${run.cpuSeconds}s CPU, ${run.peakRssMb} MB, ${run.roundTripsPerHost} trips/host, ${run.connections} connections`,
+      `${scenario.padEnd(7)} ${String(n).padStart(4)} hosts: ${run.wallSeconds}s wall${run.actionSeconds === undefined ? '' : ` (${run.actionSeconds}s in the action)`}, ${run.cpuSeconds}s CPU, ${run.peakRssMb} MB, ${run.roundTripsPerHost} trips/host, ${run.connections} connections`,
     );
     runs.push(run);
     return r;
