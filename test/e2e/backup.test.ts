@@ -844,7 +844,22 @@ describe('eectl restore onto hosts at new addresses (3 managers, 2 workers, 1 re
       );
       expect(got.stdout.trim(), `${url}: ${got.stderr}`).toBe('e2e-port');
     }
-    // From one e2e-web task: every e2e-agent task (one per node) answers a ping over e2e-net.
+    // From one e2e-web task: every e2e-agent task (one per node) answers a ping over e2e-net. The tasks'
+    // addresses come from the managers (the network's gossip may still hold a task from before the
+    // restore), and each address is tried a bounded number of times while the overlay learns it.
+    const agentIps = (
+      await run(
+        'm1',
+        [
+          'ids=$(docker service ps -q --filter desired-state=running e2e-agent)',
+          'docker inspect --type task --format \'{{range .NetworksAttachments}}{{if eq .Network.Spec.Name "e2e-net"}}{{range .Addresses}}{{.}} {{end}}{{end}}{{end}}\' $ids',
+        ].join('\n'),
+      )
+    ).stdout
+      .split(/\s+/)
+      .map((a) => a.replace(/\/\d+$/, ''))
+      .filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
+    expect(agentIps).toHaveLength(6);
     const web = (
       await run('m1', "docker service ps e2e-web --filter desired-state=running --format '{{.Node}}'")
     ).stdout
@@ -854,13 +869,11 @@ describe('eectl restore onto hosts at new addresses (3 managers, 2 workers, 1 re
       web,
       [
         'c=$(docker ps -q --filter label=com.docker.swarm.service.name=e2e-web | head -1)',
-        // Every e2e-agent task's address on e2e-net, as the network's gossip on this node knows them; the
-        // gossip is eventually consistent, so it is read again (at most 20 times, 3 s apart) until it knows 6.
-        'for i in $(seq 1 20); do',
-        '  ips=$(docker network inspect e2e-net --verbose --format \'{{range $n, $s := .Services}}{{if eq $n "e2e-agent"}}{{range $s.Tasks}}{{.EndpointIP}} {{end}}{{end}}{{end}}\')',
-        '  [ "$(echo $ips | wc -w)" -ge 6 ] && break; sleep 3',
+        // Addresses checked above to be dotted quads.
+        `for ip in ${agentIps.join(' ')}; do`,
+        '  ok=; for i in $(seq 1 10); do docker exec "$c" /bin/busybox ping -c 1 -W 2 "$ip" >/dev/null && { ok=1; break; }; sleep 1; done',
+        '  if [ -n "$ok" ]; then echo "ok $ip"; else echo "lost $ip"; fi',
         'done',
-        'for ip in $ips; do if docker exec "$c" /bin/busybox ping -c 1 -W 3 "$ip" >/dev/null; then echo "ok $ip"; else echo "lost $ip"; fi; done',
       ].join('\n'),
     );
     const answers = probe.stdout.split('\n').filter(Boolean);
