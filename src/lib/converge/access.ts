@@ -1,3 +1,4 @@
+import { oncePer } from '../util/once-per.js';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -174,17 +175,8 @@ export interface AccessPlan {
   logins?: { json: string; sum: string };
 }
 
-const plans = new WeakMap<ClusterContext, Promise<AccessPlan | undefined>>();
-
 /** The access plan of this run (memoised), or undefined when no manager needs the plugin. */
-export function accessPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
-  let plan = plans.get(ctx);
-  if (!plan) {
-    plan = buildPlan(ctx);
-    plans.set(ctx, plan);
-  }
-  return plan;
-}
+export const accessPlan: (ctx: ClusterContext) => Promise<AccessPlan | undefined> = oncePer(buildPlan);
 
 async function buildPlan(ctx: ClusterContext): Promise<AccessPlan | undefined> {
   const access = ctx.config.spec.access;

@@ -1,3 +1,4 @@
+import { oncePer } from '../util/once-per.js';
 import type { DirectoryInput } from '../access/compile.js';
 import type { DirectoryConnection } from '../access/model.js';
 import type { LdapSpec } from '../config/schema.js';
@@ -18,21 +19,12 @@ export interface DirectoryRead {
   input: DirectoryInput;
 }
 
-const reads = new WeakMap<ClusterContext, Promise<DirectoryRead | undefined>>();
-
 /**
  * The directory of `spec.identity.ldap`, read once per run (memoised), from where eectl runs: undefined
  * without a directory or without access control. Its warnings (users skipped, groups not found, a name in
  * both the file and the directory) are said at the end of the run.
  */
-export function directoryRead(ctx: ClusterContext): Promise<DirectoryRead | undefined> {
-  let read = reads.get(ctx);
-  if (!read) {
-    read = readOnce(ctx);
-    reads.set(ctx, read);
-  }
-  return read;
-}
+export const directoryRead: (ctx: ClusterContext) => Promise<DirectoryRead | undefined> = oncePer(readOnce);
 
 async function readOnce(ctx: ClusterContext): Promise<DirectoryRead | undefined> {
   const ldap = ctx.config.spec.identity.ldap;

@@ -1,3 +1,4 @@
+import { oncePer } from '../util/once-per.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -29,11 +30,12 @@ import { markRestartPending } from '../rolling/roll.js';
  */
 
 /** Bytes and checksum of each source, read once per run however many hosts get it. */
-const sources = new WeakMap<ClusterContext, Map<string, Promise<{ content: Buffer; sha256: string }>>>();
+const sourcesOf = oncePer(
+  (_ctx: ClusterContext) => new Map<string, Promise<{ content: Buffer; sha256: string }>>(),
+);
 
 function source(ctx: ClusterContext, path: string): Promise<{ content: Buffer; sha256: string }> {
-  const cache = sources.get(ctx) ?? new Map<string, Promise<{ content: Buffer; sha256: string }>>();
-  sources.set(ctx, cache);
+  const cache = sourcesOf(ctx);
   let read = cache.get(path);
   if (!read) {
     read = readFile(path).then((content) => ({

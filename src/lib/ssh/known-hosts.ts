@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { oncePer } from '../util/once-per.js';
 
 /** One key line of a known_hosts file, with where it came from (for "remove FILE:LINE" messages). */
 export interface KnownHostEntry {
@@ -94,7 +95,23 @@ interface EntryIndex {
   position: Map<KnownHostEntry, number>;
 }
 
-const indexes = new WeakMap<KnownHostEntry[], EntryIndex>();
+/** The index of an entry list, built once per list. */
+const indexOf = oncePer((entries: KnownHostEntry[]): EntryIndex => {
+  const index: EntryIndex = { byName: new Map(), patterns: [], position: new Map() };
+  for (const [i, e] of entries.entries()) {
+    index.position.set(e, i);
+    if (e.hosts.startsWith('|1|') || /[*?!]/.test(e.hosts)) {
+      index.patterns.push(e);
+      continue;
+    }
+    for (const name of new Set(e.hosts.toLowerCase().split(','))) {
+      const list = index.byName.get(name) ?? [];
+      list.push(e);
+      index.byName.set(name, list);
+    }
+  }
+  return index;
+});
 
 /**
  * The entries that name `token`, in file order. A cluster's file has a line per host and every host is
@@ -102,23 +119,7 @@ const indexes = new WeakMap<KnownHostEntry[], EntryIndex>();
  * plain names are looked up in an index built once per entry list.
  */
 function entriesNaming(entries: KnownHostEntry[], token: string): KnownHostEntry[] {
-  let index = indexes.get(entries);
-  if (!index) {
-    index = { byName: new Map(), patterns: [], position: new Map() };
-    for (const [i, e] of entries.entries()) {
-      index.position.set(e, i);
-      if (e.hosts.startsWith('|1|') || /[*?!]/.test(e.hosts)) {
-        index.patterns.push(e);
-        continue;
-      }
-      for (const name of new Set(e.hosts.toLowerCase().split(','))) {
-        const list = index.byName.get(name) ?? [];
-        list.push(e);
-        index.byName.set(name, list);
-      }
-    }
-    indexes.set(entries, index);
-  }
+  const index = indexOf(entries);
   const named = [
     ...(index.byName.get(token.toLowerCase()) ?? []),
     ...index.patterns.filter((e) => entryMatchesHost(e, token)),
