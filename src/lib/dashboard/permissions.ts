@@ -39,8 +39,8 @@ export interface DashboardUser {
   issuedAt?: Date;
 }
 
-/** One action the page asks for, as the server is about to send it. */
-export type DashboardAction =
+/** One operation the page asks for (dashboard/operations.ts carries it out), as the server is about to send it. */
+export type DashboardOperation =
   | { kind: 'nodeAvailability'; nodeId: string; availability: 'drain' | 'active' }
   | { kind: 'scaleService'; serviceId: string; replicas: number }
   | { kind: 'deployStack'; name: string };
@@ -55,7 +55,7 @@ export interface RawObjects {
 export interface PermissionsSource {
   forPage(user: DashboardUser, objects: RawObjects): Promise<DashboardPermissions>;
   /** Refusing (allowed false) stops the action before the managers are asked. */
-  check(user: DashboardUser, action: DashboardAction): Promise<Verdict>;
+  check(user: DashboardUser, operation: DashboardOperation): Promise<Verdict>;
 }
 
 const FULL_CONTROL_SOURCE =

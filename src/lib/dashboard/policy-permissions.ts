@@ -7,7 +7,7 @@ import type { AccessSpec } from '../config/schema.js';
 import { EngineApiError, type EngineApi } from '../engine-api/client.js';
 import { availabilityRequest, scaleRequest, type ApiRequest, type RawSpecObject } from './operations.js';
 import type {
-  DashboardAction,
+  DashboardOperation,
   DashboardPermissions,
   DashboardUser,
   PermissionsSource,
@@ -221,22 +221,24 @@ export function policyPermissions(options: PolicyPermissionsOptions): Permission
       return last.answer;
     },
 
-    async check(user, action: DashboardAction) {
-      switch (action.kind) {
+    async check(user, operation: DashboardOperation) {
+      switch (operation.kind) {
         case 'nodeAvailability': {
-          const current = await options.api.get<RawSpecObject>(`/nodes/${encodeURIComponent(action.nodeId)}`);
+          const current = await options.api.get<RawSpecObject>(
+            `/nodes/${encodeURIComponent(operation.nodeId)}`,
+          );
           return ask(
             user,
-            availabilityRequest(current, action.availability),
+            availabilityRequest(current, operation.availability),
             withObjects({ nodes: [current] }),
           );
         }
         case 'scaleService': {
           const current = await options.api.get<RawSpecObject>(
-            `/services/${encodeURIComponent(action.serviceId)}`,
+            `/services/${encodeURIComponent(operation.serviceId)}`,
           );
           // Not replicated: the action refuses it itself; the policy is asked about the same update anyway.
-          const request = scaleRequest(current, action.replicas) ?? {
+          const request = scaleRequest(current, operation.replicas) ?? {
             method: 'POST',
             path: `/services/${encodeURIComponent(current.ID)}/update?version=${current.Version.Index}`,
             body: current.Spec,

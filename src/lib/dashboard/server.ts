@@ -11,7 +11,7 @@ import type { Logger } from '../util/log.js';
 import { deployStack, scaleService, setNodeAvailability, type OperationOutcome } from './operations.js';
 import type { ClusterCollector } from './collector.js';
 import type {
-  DashboardAction,
+  DashboardOperation,
   DashboardPermissions,
   DashboardUser,
   PermissionsSource,
@@ -133,12 +133,12 @@ export function dashboardApp(options: DashboardServerOptions): Hono {
     }),
   );
 
-  const act = async (c: Context, action: DashboardAction, run: () => Promise<OperationOutcome>) => {
+  const act = async (c: Context, operation: DashboardOperation, run: () => Promise<OperationOutcome>) => {
     try {
       // Asked again here, whatever the page showed: a forged request is refused before the managers see it.
-      const verdict = await options.permissions.check(options.user, action);
+      const verdict = await options.permissions.check(options.user, operation);
       if (!verdict.allowed) {
-        options.log.warn(`dashboard: refused ${action.kind} for ${options.user.name}: ${verdict.reason}`);
+        options.log.warn(`dashboard: refused ${operation.kind} for ${options.user.name}: ${verdict.reason}`);
         return c.json(
           {
             ok: false,
