@@ -21,6 +21,9 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // Root, an engine that answers, dist/, debootstrap … first: a missing one fails the run with its name,
+          // instead of failing every file's sandbox in beforeAll (which reads as skipped tests).
+          globalSetup: ['test/e2e/prerequisites.ts'],
           // Two files at a time: most of an e2e file is waiting on engines in its own sandbox (each on its
           // own /24), so two share 2 cores well and the suite stays within CI's time budget.
           fileParallelism: true,
