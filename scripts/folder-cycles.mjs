@@ -12,6 +12,12 @@
  * import/no-cycle and madge work at the level of files, not folders: two files may form no cycle while their
  * folders do, which is what keeps a layer from sitting under another.
  *
+ * The phase layer is one folder with an order inside it (NESTED): `phases/runner` (Phase, the runner, the
+ * contexts), `phases/rolling` (the one rolling path), `phases/converge` (per-host work phases share) are
+ * nodes of their own, and the files directly in `phases/` (one phase each) are the node `phases`. Each of
+ * those subfolders may import only the ones listed before it, and none imports a phase file: shared work
+ * never reaches up into the phases that use it. A violation is reported even when no cycle closes.
+ *
  * Usage: node scripts/folder-cycles.mjs [root]   (root defaults to src/lib)
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -21,6 +27,9 @@ import ts from 'typescript';
 
 /** Files directly in the root that are not a node: they belong to a layer outside it. */
 const LEFT_OUT = new Set(['base-command.ts']);
+
+/** Folders whose listed subfolders are nodes of their own, bottom up: each may import only those before it. */
+export const NESTED = { phases: ['runner', 'rolling', 'converge'] };
 
 function tsFiles(dir) {
   const out = [];
@@ -50,7 +59,27 @@ function nodeOf(root, file) {
   if (rel.startsWith('..') || rel === '') return undefined;
   const parts = rel.split(sep);
   if (parts.length === 1) return LEFT_OUT.has(parts[0]) ? undefined : parts[0].replace(/\.ts$/, '');
+  if (parts.length > 2 && NESTED[parts[0]]?.includes(parts[1])) return `${parts[0]}/${parts[1]}`;
   return parts[0];
+}
+
+/**
+ * Imports against the order inside a nested folder: a listed subfolder importing one listed after it, or the
+ * folder's own files (its phases). Each as { from, to, example }.
+ */
+export function nestedViolations(root, edges = folderEdges(root)) {
+  const found = [];
+  for (const [folder, order] of Object.entries(NESTED)) {
+    order.forEach((sub, i) => {
+      const from = `${folder}/${sub}`;
+      const allowed = new Set(order.slice(0, i).map((s) => `${folder}/${s}`));
+      for (const [to, example] of edges.get(from) ?? []) {
+        if (to === folder || (to.startsWith(`${folder}/`) && !allowed.has(to)))
+          found.push({ from, to, example });
+      }
+    });
+  }
+  return found.sort((a, b) => `${a.from}>${a.to}`.localeCompare(`${b.from}>${b.to}`));
 }
 
 /** Edges between folders: Map<from, Map<to, example>> with one example import ("file imports 'spec'"). */
@@ -161,18 +190,27 @@ export function folderCycles(root) {
 function main() {
   const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'lib');
   const cycles = folderCycles(root);
-  if (cycles.length === 0) {
+  const violations = nestedViolations(root);
+  const shown = relative(process.cwd(), root) || '.';
+  if (cycles.length === 0 && violations.length === 0) {
     console.log(
-      `folder-cycles: no import cycle between the folders of ${relative(process.cwd(), root) || '.'}`,
+      `folder-cycles: no import cycle between the folders of ${shown}, and the phase layer's order holds`,
     );
     return;
   }
-  console.error(
-    `folder-cycles: ${cycles.length} import cycle(s) between the folders of ${relative(process.cwd(), root)}:`,
-  );
-  for (const { nodes, edges } of cycles) {
-    console.error(`\n  ${nodes.join(' → ')}`);
-    for (const { from, to, example } of edges) console.error(`    ${from} → ${to}: ${example}`);
+  if (cycles.length > 0) {
+    console.error(`folder-cycles: ${cycles.length} import cycle(s) between the folders of ${shown}:`);
+    for (const { nodes, edges } of cycles) {
+      console.error(`\n  ${nodes.join(' → ')}`);
+      for (const { from, to, example } of edges) console.error(`    ${from} → ${to}: ${example}`);
+    }
+  }
+  if (violations.length > 0) {
+    const order = Object.entries(NESTED).map(
+      ([f, subs]) => `${subs.map((s) => `${f}/${s}`).join(' < ')} < ${f}`,
+    );
+    console.error(`\nfolder-cycles: ${violations.length} import(s) against the order ${order.join('; ')}:`);
+    for (const { from, to, example } of violations) console.error(`  ${from} → ${to}: ${example}`);
   }
   console.error('\nMove the shared code to the lower folder (docs/architecture.md, "The layers").');
   process.exitCode = 1;

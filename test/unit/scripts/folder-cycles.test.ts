@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { folderCycles } from '../../../scripts/folder-cycles.mjs';
+import { folderCycles, nestedViolations } from '../../../scripts/folder-cycles.mjs';
 
 const SCRIPT = join(import.meta.dirname, '../../../scripts/folder-cycles.mjs');
 
@@ -85,5 +85,55 @@ describe('the folder-cycles check', () => {
     const cycles = folderCycles(dir);
     expect(cycles.map((c) => c.nodes)).toEqual([['cluster', 'host', 'util', 'errors', 'cluster']]);
     expect(cycles[0]?.edges.map((e) => e.example)).toHaveLength(4);
+  });
+
+  describe('the order inside the phase layer', () => {
+    const PHASE_LAYER = {
+      ...LAYERED,
+      'phases/runner/phase.ts': "import { UsageError } from '../../errors.js';\nexport interface Phase {}\n",
+      'phases/rolling/roll.ts': "import type { Phase } from '../runner/phase.js';\n",
+      'phases/converge/engine.ts':
+        "import type { Phase } from '../runner/phase.js';\nimport { roll } from '../rolling/roll.js';\n",
+      'phases/label-nodes.ts':
+        "import type { Phase } from './runner/phase.js';\nimport { engine } from './converge/engine.js';\n",
+    };
+
+    it('passes runner < rolling < converge < the phase files', () => {
+      const dir = tree(PHASE_LAYER);
+      expect(nestedViolations(dir)).toEqual([]);
+      expect(run(dir)).toEqual({ code: 0, output: expect.stringContaining("the phase layer's order holds") });
+    });
+
+    it('fails shared work that imports a phase file, even where no cycle closes', () => {
+      // Nothing imports converge/engine.ts back from a phase here, so only the order can see it.
+      const dir = tree({
+        ...PHASE_LAYER,
+        'phases/label-nodes.ts': "import type { Phase } from './runner/phase.js';\n",
+        'phases/converge/engine.ts': "import { labelNodes } from '../label-nodes.js';\n",
+      });
+      expect(folderCycles(dir)).toEqual([]);
+      expect(nestedViolations(dir)).toEqual([
+        {
+          from: 'phases/converge',
+          to: 'phases',
+          example: expect.stringContaining("phases/converge/engine.ts imports '../label-nodes.js'"),
+        },
+      ]);
+      const { code, output } = run(dir);
+      expect(code).toBe(1);
+      expect(output).toContain('phases/runner < phases/rolling < phases/converge < phases');
+    });
+
+    it('fails the runner importing the rolling path, and the rolling path importing converge', () => {
+      const dir = tree({
+        ...PHASE_LAYER,
+        'phases/runner/steps.ts': "import { roll } from '../rolling/roll.js';\n",
+        'phases/rolling/plan.ts': "import { engine } from '../converge/engine.js';\n",
+      });
+      expect(nestedViolations(dir).map((v) => `${v.from} > ${v.to}`)).toEqual([
+        'phases/rolling > phases/converge',
+        'phases/runner > phases/rolling',
+      ]);
+    });
   });
 });
