@@ -12,3 +12,7 @@ export interface FolderCycle {
 }
 export function folderEdges(root: string): Map<string, Map<string, string>>;
 export function folderCycles(root: string): FolderCycle[];
+/** Listed subfolders that are nodes of their own, bottom up. */
+export const NESTED: Record<string, string[]>;
+/** Imports against the order inside a nested folder. */
+export function nestedViolations(root: string, edges?: Map<string, Map<string, string>>): FolderEdge[];

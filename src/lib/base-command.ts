@@ -7,7 +7,7 @@ import { logRetentionFromEnv } from './util/log-retention.js';
 import { join } from 'node:path';
 import { openSession, type Session, type SessionOptions } from './cluster/session.js';
 import type { ClusterConfig } from './config/schema.js';
-import type { ActionOptions } from './phase/cluster-context.js';
+import type { ActionOptions } from './phases/runner/cluster-context.js';
 import { progressMode } from './ui/progress.js';
 import { confirmAction } from './util/prompts.js';
 

@@ -1,5 +1,5 @@
 import type { ClusterConfig } from '../../src/lib/config/schema.js';
-import { newClusterContext, type ClusterContext } from '../../src/lib/phase/cluster-context.js';
+import { newClusterContext, type ClusterContext } from '../../src/lib/phases/runner/cluster-context.js';
 import type { Session } from '../../src/lib/cluster/session.js';
 import type { Connection } from '../../src/lib/ssh/connection.js';
 import { nullLogger } from '../../src/lib/util/log.js';

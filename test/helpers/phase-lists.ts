@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Phase } from '../../src/lib/phase/phase.js';
+import type { Phase } from '../../src/lib/phases/runner/phase.js';
 
 const ACTIONS_DIR = fileURLToPath(new URL('../../src/lib/actions/', import.meta.url));
 

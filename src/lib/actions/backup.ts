@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { setByPhases, type AnyPhase } from '../phase/phase.js';
-import { runAction } from '../phase/runner.js';
+import { setByPhases, type AnyPhase } from '../phases/runner/phase.js';
+import { runAction } from '../phases/runner/runner.js';
 import { tolerantConnectPhase } from '../phases/connect.js';
 import { backupPlanPhase, type BackupContext, type BackupRequest } from '../phases/backup-plan.js';
 import { backupWritePhase } from '../phases/backup-write.js';
@@ -8,7 +8,7 @@ import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { hooksPhase } from '../phases/hooks.js';
 import { lockPhaseFor } from '../phases/lock.js';
 import type { Manifest } from '../backup/manifest.js';
-import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
+import { newClusterContext, type ActionOptions } from '../phases/runner/cluster-context.js';
 import type { BackupResult } from '../results/backup.js';
 
 /** `eectl backup`: reachable hosts → lock → facts → plan (source, quorum) → hooks before → copy with the engine stopped → archive → hooks after. */

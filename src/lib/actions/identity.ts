@@ -4,12 +4,12 @@ import { parsePolicy } from '../access/plugin.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { diffIsEmpty } from '../access/identity-diff.js';
-import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
-import type { AnyPhase } from '../phase/phase.js';
-import { runAction } from '../phase/runner.js';
+import { newClusterContext, type ActionOptions } from '../phases/runner/cluster-context.js';
+import type { AnyPhase } from '../phases/runner/phase.js';
+import { runAction } from '../phases/runner/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { readDirectoryPhase } from '../phases/identity.js';
-import { directoryRead } from '../converge/directory-read.js';
+import { directoryRead } from '../phases/converge/directory-read.js';
 import {
   connectManagersPhase,
   planPolicyPhase,

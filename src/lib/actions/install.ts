@@ -1,5 +1,5 @@
-import type { AnyPhase } from '../phase/phase.js';
-import { runAction } from '../phase/runner.js';
+import type { AnyPhase } from '../phases/runner/phase.js';
+import { runAction } from '../phases/runner/runner.js';
 import { connectPhaseFor } from '../phases/connect.js';
 import { excludedHostsPhase } from '../phases/excluded-hosts.js';
 import { convergePhase } from '../phases/converge.js';
@@ -32,7 +32,7 @@ import {
   newClusterContext,
   type ActionOptions,
   type ClusterContext,
-} from '../phase/cluster-context.js';
+} from '../phases/runner/cluster-context.js';
 import type { InstallResult } from '../results/install.js';
 
 /** `eectl install`: file → lock → facts → excluded hosts → preflight → directory → daemon.json and files checked → hooks before → install records → CA → package proxies and sources → version → engines + API + files + swarm → labels → bundles → Ready → registry → ingress → hooks after. */

@@ -1,10 +1,10 @@
 import type { ClusterFile } from '../config/cluster-file.js';
 import type { Session } from '../cluster/session.js';
-import { ChangeLog } from '../phase/changes.js';
-import type { NodeContext } from '../phase/node-context.js';
+import { ChangeLog } from '../phases/runner/changes.js';
+import type { NodeContext } from '../phases/runner/node-context.js';
 import type { NodeCommand, NodeActionResult, NodeSummary } from '../results/node.js';
-import type { AnyPhase } from '../phase/phase.js';
-import { runAction } from '../phase/runner.js';
+import type { AnyPhase } from '../phases/runner/phase.js';
+import { runAction } from '../phases/runner/runner.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import type { ProgressMode } from '../ui/progress.js';
 import type { Logger } from '../util/log.js';

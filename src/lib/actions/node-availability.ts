@@ -1,11 +1,11 @@
-import type { AnyPhase } from '../phase/phase.js';
+import type { AnyPhase } from '../phases/runner/phase.js';
 import { nodeCheckPhase, notInSwarm } from '../phases/node-check.js';
 import { nodeConnectPhase, nodeLockPhase } from '../phases/node-connect.js';
 import { activatePhase, drainPhase } from '../phases/node-drain.js';
 import { nodeTargetPhase } from '../phases/node-target.js';
 import { spreadHintPhase } from '../phases/spread-hint.js';
 import { drainVerdict } from '../swarm/node-safety.js';
-import type { NodeContext } from '../phase/node-context.js';
+import type { NodeContext } from '../phases/runner/node-context.js';
 import { runNodeAction, type NodeActionOptions } from './node-action.js';
 import type { NodeActionResult } from '../results/node.js';
 

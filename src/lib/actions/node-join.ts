@@ -2,7 +2,7 @@ import type { ClusterFile } from '../config/cluster-file.js';
 import { addHost, type NewHost } from '../config/edit.js';
 import { EectlError, UsageError, toEectlError } from '../errors.js';
 import type { ProgressMode } from '../ui/progress.js';
-import type { ActionOptions } from '../phase/cluster-context.js';
+import type { ActionOptions } from '../phases/runner/cluster-context.js';
 import { install } from './install.js';
 import type { InstallResult, JoinResult } from '../results/install.js';
 

@@ -1,5 +1,5 @@
 import { removeHost } from '../config/edit.js';
-import type { AnyPhase } from '../phase/phase.js';
+import type { AnyPhase } from '../phases/runner/phase.js';
 import { nodeCheckPhase } from '../phases/node-check.js';
 import { nodeConnectPhase, nodeLockPhase } from '../phases/node-connect.js';
 import { drainPhase } from '../phases/node-drain.js';
@@ -9,7 +9,7 @@ import { forgetPhase, leavePhase } from '../phases/node-leave.js';
 import { demotePhase } from '../phases/node-role.js';
 import { nodeTargetPhase } from '../phases/node-target.js';
 import { removalVerdict, type NodeChange, type Verdict } from '../swarm/node-safety.js';
-import type { NodeContext } from '../phase/node-context.js';
+import type { NodeContext } from '../phases/runner/node-context.js';
 import { RESET_PHASES } from './reset.js';
 import { runNodeAction, type NodeActionOptions } from './node-action.js';
 import type { NodeActionResult } from '../results/node.js';

@@ -1,6 +1,6 @@
 import { setHostRole } from '../config/edit.js';
 import type { Role } from '../config/schema.js';
-import type { AnyPhase } from '../phase/phase.js';
+import type { AnyPhase } from '../phases/runner/phase.js';
 import { nodeCheckPhase, notInSwarm } from '../phases/node-check.js';
 import { nodeConnectPhase, nodeLockPhase } from '../phases/node-connect.js';
 import { nodeConvergePhase } from '../phases/node-converge.js';
@@ -8,7 +8,7 @@ import { nodeFilePhase } from '../phases/node-file.js';
 import { demotePhase, promotePhase } from '../phases/node-role.js';
 import { nodeTargetPhase } from '../phases/node-target.js';
 import { demotionVerdict, promotionVerdict, type NodeChange, type Verdict } from '../swarm/node-safety.js';
-import type { NodeContext } from '../phase/node-context.js';
+import type { NodeContext } from '../phases/runner/node-context.js';
 import { INSTALL_PHASES } from './install.js';
 import { runNodeAction, type NodeActionOptions } from './node-action.js';
 import type { NodeActionResult } from '../results/node.js';

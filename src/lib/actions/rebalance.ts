@@ -1,6 +1,6 @@
-import type { ActionOptions } from '../phase/cluster-context.js';
-import { setByPhases, type AnyPhase } from '../phase/phase.js';
-import { runAction } from '../phase/runner.js';
+import type { ActionOptions } from '../phases/runner/cluster-context.js';
+import { setByPhases, type AnyPhase } from '../phases/runner/phase.js';
+import { runAction } from '../phases/runner/runner.js';
 import { managerActionContext, managerLockPhase, nodeConnectPhase } from '../phases/node-connect.js';
 import { rebalancePlanPhase, type RebalanceContext } from '../phases/rebalance-plan.js';
 import { rebalanceServicesPhase } from '../phases/rebalance-services.js';

@@ -1,8 +1,8 @@
 import type { Session } from '../cluster/session.js';
 import type { ClusterConfig } from '../config/schema.js';
-import type { ActionOptions } from '../phase/cluster-context.js';
-import { setByPhases, type AnyPhase } from '../phase/phase.js';
-import { runAction } from '../phase/runner.js';
+import type { ActionOptions } from '../phases/runner/cluster-context.js';
+import { setByPhases, type AnyPhase } from '../phases/runner/phase.js';
+import { runAction } from '../phases/runner/runner.js';
 import {
   managerActionContext,
   managerLockPhase,

@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '../config/schema.js';
-import type { AnyPhase } from '../phase/phase.js';
-import { runAction } from '../phase/runner.js';
+import type { AnyPhase } from '../phases/runner/phase.js';
+import { runAction } from '../phases/runner/runner.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { hooksPhase } from '../phases/hooks.js';
 import { lockHost, lockPhaseFor } from '../phases/lock.js';
@@ -10,7 +10,11 @@ import { isClean, resetInventoryPhase } from '../phases/reset-inventory.js';
 import { resetManagersPhase } from '../phases/reset-managers.js';
 import { leaveSwarmPhase } from '../phases/reset-swarm.js';
 import { resetWorkloadsPhase } from '../phases/reset-workloads.js';
-import { newClusterContext, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
+import {
+  newClusterContext,
+  type ActionOptions,
+  type ClusterContext,
+} from '../phases/runner/cluster-context.js';
 import type { ResetResult } from '../results/install.js';
 
 /**

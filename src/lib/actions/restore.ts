@@ -1,7 +1,7 @@
 import { describeMapping } from '../backup/address-map.js';
 import { HostDocker } from '../swarm/docker.js';
-import type { AnyPhase } from '../phase/phase.js';
-import { runAction } from '../phase/runner.js';
+import type { AnyPhase } from '../phases/runner/phase.js';
+import { runAction } from '../phases/runner/runner.js';
 import { convergePhase } from '../phases/converge.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { isHooksPhase } from '../phases/hooks.js';
@@ -12,7 +12,7 @@ import { restoreGuardPhase, type RestoreContext, type RestoreRequest } from '../
 import { restoreFilesPhase, restoreSwarmPhase } from '../phases/restore-swarm.js';
 import { restoreServicesPhase, restoreVerifyPhase } from '../phases/restore-verify.js';
 import { spreadHintPhase } from '../phases/spread-hint.js';
-import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
+import { newClusterContext, type ActionOptions } from '../phases/runner/cluster-context.js';
 import { INSTALL_PHASES } from './install.js';
 import type { RestoreResult } from '../results/backup.js';
 

@@ -1,8 +1,8 @@
 import { UsageError } from '../errors.js';
-import { ChangeLog } from '../phase/changes.js';
-import type { AnyPhase } from '../phase/phase.js';
-import { setByPhases } from '../phase/phase.js';
-import { runPhases } from '../phase/runner.js';
+import { ChangeLog } from '../phases/runner/changes.js';
+import type { AnyPhase } from '../phases/runner/phase.js';
+import { setByPhases } from '../phases/runner/phase.js';
+import { runPhases } from '../phases/runner/runner.js';
 import {
   sandboxBootPhase,
   sandboxClusterFilePhase,

@@ -4,9 +4,9 @@ import type { ClusterConfig } from '../config/schema.js';
 import { EectlError, ExitCode } from '../errors.js';
 import type { Facts } from '../host/facts-types.js';
 import { matchingVersions, upstreamVersion } from '../host/version.js';
-import { newClusterContext } from '../phase/cluster-context.js';
-import { setByPhases, type AnyPhase } from '../phase/phase.js';
-import { runAction } from '../phase/runner.js';
+import { newClusterContext } from '../phases/runner/cluster-context.js';
+import { setByPhases, type AnyPhase } from '../phases/runner/phase.js';
+import { runAction } from '../phases/runner/runner.js';
 import {
   readServiceHealth,
   statusHostsPhase,

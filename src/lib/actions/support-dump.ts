@@ -1,6 +1,6 @@
-import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
-import { setByPhases, type AnyPhase } from '../phase/phase.js';
-import { runAction } from '../phase/runner.js';
+import { newClusterContext, type ActionOptions } from '../phases/runner/cluster-context.js';
+import { setByPhases, type AnyPhase } from '../phases/runner/phase.js';
+import { runAction } from '../phases/runner/runner.js';
 import { tolerantConnectPhase } from '../phases/connect.js';
 import {
   supportHostsPhase,

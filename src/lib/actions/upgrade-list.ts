@@ -4,9 +4,9 @@ import {
   type PackageFamily,
   upstreamVersion,
 } from '../host/version.js';
-import { newClusterContext, type ActionOptions } from '../phase/cluster-context.js';
-import type { AnyPhase } from '../phase/phase.js';
-import { runAction } from '../phase/runner.js';
+import { newClusterContext, type ActionOptions } from '../phases/runner/cluster-context.js';
+import type { AnyPhase } from '../phases/runner/phase.js';
+import { runAction } from '../phases/runner/runner.js';
 import { connectPhase } from '../phases/connect.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';
 import { listVersionsPhase, type ListContext } from '../phases/upgrade-list.js';

@@ -1,6 +1,6 @@
-import { setByPhases, type AnyPhase } from '../phase/phase.js';
-import { runAction } from '../phase/runner.js';
-import { newClusterContext } from '../phase/cluster-context.js';
+import { setByPhases, type AnyPhase } from '../phases/runner/phase.js';
+import { runAction } from '../phases/runner/runner.js';
+import { newClusterContext } from '../phases/runner/cluster-context.js';
 import { connectPhaseFor } from '../phases/connect.js';
 import { excludedHostsPhase } from '../phases/excluded-hosts.js';
 import { gatherFactsPhase } from '../phases/gather-facts.js';

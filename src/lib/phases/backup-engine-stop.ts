@@ -1,5 +1,5 @@
-import { rollHosts } from '../rolling/roll.js';
-import type { PhaseOutput } from '../phase/phase.js';
+import { rollHosts } from './rolling/roll.js';
+import type { PhaseOutput } from './runner/phase.js';
 import type { BackupContext, BackupPlan } from './backup-plan.js';
 
 /**

@@ -1,4 +1,4 @@
-import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
+import { inSwarm, managers, type ClusterContext } from './runner/cluster-context.js';
 import type { EncryptionKeys } from '../backup/keys.js';
 import { MANIFEST_FORMAT, type Manifest } from '../backup/manifest.js';
 import type { ManifestSigner } from '../backup/signature.js';
@@ -6,7 +6,7 @@ import { chooseBackupSource } from '../backup/source.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { parseIdNameLines, parseServiceInventory } from '../swarm/inventory.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import type { UnreachableHost } from '../results/report.js';

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { ManifestSigner } from '../backup/signature.js';
 import { EectlError, ExitCode } from '../errors.js';
 import type { Host } from '../host/host.js';
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import { agreeOnCa, readGivenCa, readLocalCa, type CaCandidate } from '../pki/ca-store.js';
 import { keyMatchesCert } from '../pki/keys.js';
 import { HOST_CA_CERT, HOST_CA_KEY } from '../host-layout.js';

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { ArchiveWriter } from '../backup/archive-writer.js';
 import { archivesToPrune } from '../backup/retention.js';
 import type { Host } from '../host/host.js';
-import type { Phase, PhaseOutput } from '../phase/phase.js';
+import type { Phase, PhaseOutput } from './runner/phase.js';
 import { withEngineStoppedForCopy } from './backup-engine-stop.js';
 import type { BackupContext } from './backup-plan.js';
 

@@ -2,8 +2,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import type { Host } from '../host/host.js';
-import { managers, type ClusterContext } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
+import { managers, type ClusterContext } from './runner/cluster-context.js';
+import type { Phase } from './runner/phase.js';
 import {
   bundlesOfOldCa,
   caRotationState,
@@ -21,7 +21,7 @@ import type { ManagerApiPlan } from '../pki/plan.js';
 import { trustBundle } from '../pki/trust-bundle.js';
 import { addSecret } from '../util/redact.js';
 import type { CaSummary, RotatedCertificate } from '../results/certs.js';
-import { writeApiFiles } from '../converge/api.js';
+import { writeApiFiles } from './converge/api.js';
 import { hasWatcher, watcherCertificates, type CertsRotateContext } from './certs-rotate.js';
 import { deployWatchers } from './ingress-watcher.js';
 import { planRegistryFor, registryHosts } from './registry-plan.js';

@@ -9,8 +9,8 @@ import {
 } from '../host-layout.js';
 import type { Host } from '../host/host.js';
 import { WATCHER_CERT } from '../ingress/names.js';
-import { managers, type ClusterContext } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
+import { managers, type ClusterContext } from './runner/cluster-context.js';
+import type { Phase } from './runner/phase.js';
 import { readLocalCa } from '../pki/ca-store.js';
 import { certExpiry, sortExpiries, type CertExpiry, type CertKind } from '../pki/expiry.js';
 import { readCertificateFiles, swarmNodeCert } from '../pki/host-certs.js';

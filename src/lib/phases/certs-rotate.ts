@@ -1,12 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { EectlError, ExitCode } from '../errors.js';
-import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
+import { inSwarm, managers, type ClusterContext } from './runner/cluster-context.js';
+import type { Phase } from './runner/phase.js';
 import { issueServerCert } from '../pki/certificates.js';
 import { serverNames } from '../pki/inspect.js';
 import { addSecret } from '../util/redact.js';
 import type { CertsRotatePlan, RotatedCertificate } from '../results/certs.js';
-import { writeApiFiles } from '../converge/api.js';
+import { writeApiFiles } from './converge/api.js';
 import type { ClusterCaChange } from './certs-cluster-ca.js';
 import { deployWatchers } from './ingress-watcher.js';
 import { clusterCaKey, planRegistryFor, registryHosts } from './registry-plan.js';

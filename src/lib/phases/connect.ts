@@ -1,8 +1,8 @@
-import { excludedNames, type ClusterContext } from '../phase/cluster-context.js';
+import { excludedNames, type ClusterContext } from './runner/cluster-context.js';
 import { ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import type { HostSpec } from '../config/schema.js';
 import { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { UnreachableHost } from '../results/report.js';
 

@@ -1,10 +1,10 @@
-import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
+import { inSwarm, managers, type ClusterContext } from './runner/cluster-context.js';
 import { EectlError, ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { mapSettled } from '../util/concurrency.js';
-import { convergeEngine } from '../converge/engine.js';
-import { initSwarm, joinManager, joinWorker } from '../converge/swarm-membership.js';
+import { convergeEngine } from './converge/engine.js';
+import { initSwarm, joinManager, joinWorker } from './converge/swarm-membership.js';
 import { labelJoinedNode } from './label-nodes.js';
 
 /** A promise with its resolve/reject exposed: "the swarm exists, through this manager" for hosts waiting to join. */

@@ -1,8 +1,8 @@
-import type { ClusterContext } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
-import { validateDaemonConfig } from '../rolling/daemon-config.js';
+import type { ClusterContext } from './runner/cluster-context.js';
+import type { Phase } from './runner/phase.js';
+import { validateDaemonConfig } from './rolling/daemon-config.js';
 import { mapAll } from '../util/concurrency.js';
-import { mergedDaemonJson, mirrorDaemonKeys } from '../converge/engine.js';
+import { mergedDaemonJson, mirrorDaemonKeys } from './converge/engine.js';
 
 /** What the file asks of daemon.json: engine.daemon and the mirrors' registry-mirrors. */
 const fileDaemonKeys = (ctx: ClusterContext): Record<string, unknown> => ({

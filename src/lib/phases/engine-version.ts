@@ -1,11 +1,11 @@
-import { satisfiedVersion, sourceSpec } from '../converge/package-source.js';
-import type { ClusterContext } from '../phase/cluster-context.js';
+import { satisfiedVersion, sourceSpec } from './converge/package-source.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import type { Host } from '../host/host.js';
 import { configurerFor, engineVersions } from '../host/os/index.js';
 import { assertSameUpstreamVersion, resolveAcrossHosts, upstreamVersion } from '../host/version.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { mapAll } from '../util/concurrency.js';
-import { applySteps } from '../phase/steps.js';
+import { applySteps } from './runner/steps.js';
 
 /**
  * Running engines that differ from the file stay as they are (restarting them all at once is an outage):

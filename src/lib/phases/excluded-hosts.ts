@@ -1,7 +1,7 @@
-import { excludedNames, inSwarm, type ClusterContext } from '../phase/cluster-context.js';
+import { excludedNames, inSwarm, type ClusterContext } from './runner/cluster-context.js';
 import { excludedManagersRefusal, type ExcludedManagersState } from '../cluster/host-selection.js';
 import { HostDocker } from '../swarm/docker.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 
 /**
  * --exclude: says which hosts are left out, and refuses (before any change) to leave out managers unless

@@ -1,8 +1,8 @@
-import type { ClusterContext } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
+import type { ClusterContext } from './runner/cluster-context.js';
+import type { Phase } from './runner/phase.js';
 import { ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import { mapSettled } from '../util/concurrency.js';
-import { planFiles } from '../converge/files.js';
+import { planFiles } from './converge/files.js';
 
 /**
  * Reads every host's side of its files (one round trip each: checksums, modes, owners, the destination's

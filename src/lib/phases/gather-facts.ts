@@ -1,6 +1,6 @@
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import { gatherFacts } from '../host/facts.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { mapAll } from '../util/concurrency.js';
 
 /** Reads every host's facts in one round trip each, in parallel. */

@@ -1,7 +1,7 @@
 import type { HookAction } from '../config/schema.js';
-import type { ClusterContext } from '../phase/cluster-context.js';
-import { hasHooks, runHooks } from '../phase/hooks.js';
-import type { Phase } from '../phase/phase.js';
+import type { ClusterContext } from './runner/cluster-context.js';
+import { hasHooks, runHooks } from './runner/hooks.js';
+import type { Phase } from './runner/phase.js';
 
 /**
  * The user's hooks before or after an action (spec.hooks.<action>.before / .after) on the hosts of the run.

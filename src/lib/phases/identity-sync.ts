@@ -4,11 +4,11 @@ import { AUTHZ_MANIFEST, POLICY_FILE } from '../host-layout.js';
 import { parsePolicy } from '../access/plugin.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { diffIsEmpty, identityDiff, type IdentityDiff } from '../access/identity-diff.js';
-import type { ClusterContext } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
+import type { ClusterContext } from './runner/cluster-context.js';
+import type { Phase } from './runner/phase.js';
 import { mapAll } from '../util/concurrency.js';
-import { writePolicy } from '../converge/access.js';
-import { directoryRead } from '../converge/directory-read.js';
+import { writePolicy } from './converge/access.js';
+import { directoryRead } from './converge/directory-read.js';
 import { tolerantConnectPhase } from './connect.js';
 import type { UnreachableHost } from '../results/report.js';
 

@@ -1,6 +1,6 @@
-import { directoryRead } from '../converge/directory-read.js';
-import type { ClusterContext } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
+import { directoryRead } from './converge/directory-read.js';
+import type { ClusterContext } from './runner/cluster-context.js';
+import type { Phase } from './runner/phase.js';
 
 /**
  * Reads the directory before any host changes (the access plan uses what it read): a directory that cannot

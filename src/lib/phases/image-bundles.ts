@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { BUNDLES_DIR, bundleMarker, bundleUpload } from '../host-layout.js';
 import { mapAll } from '../util/concurrency.js';
 

@@ -17,7 +17,7 @@ import { isDue, signedBy } from '../pki/inspect.js';
 import { keyMatchesCert } from '../pki/keys.js';
 import { addSecret } from '../util/redact.js';
 import { clusterCaKey } from './registry-plan.js';
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import {
   CONFINED_SERVICE,
   installedManifest,
@@ -28,7 +28,7 @@ import {
   startProgram,
   type NodeProgram,
   type ProgramPlace,
-} from '../converge/node-program.js';
+} from './converge/node-program.js';
 
 /**
  * The watcher's modules by their path under dist/lib, uploaded as they are into the same folders under

@@ -1,4 +1,4 @@
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import type { Host } from '../host/host.js';
 import {
   RECORD_PROBE_SCRIPT,
@@ -11,7 +11,7 @@ import {
 } from '../host/install-record.js';
 import { INSTALL_RECORD, INSTALL_RECORD_DIR } from '../host-layout.js';
 import { configurerFor } from '../host/os/index.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { mapAll } from '../util/concurrency.js';
 
 /** Reads a host's record probe (as root): the record, eectl's traces and what reset may put back. */

@@ -1,7 +1,7 @@
-import { inSwarm, type ClusterContext } from '../phase/cluster-context.js';
+import { inSwarm, type ClusterContext } from './runner/cluster-context.js';
 import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { mapAll } from '../util/concurrency.js';
 import { ADDRESS_LABEL } from '../swarm/nodes.js';
 import { COLLECTION_LABEL } from '../access/model.js';

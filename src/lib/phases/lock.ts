@@ -1,9 +1,9 @@
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import { ClusterLock } from '../cluster/lock.js';
 import type { ClusterConfig, HostSpec } from '../config/schema.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 
 /**
  * Where every run locks the cluster: the first manager of the file, always. Not the first reachable one:

@@ -1,6 +1,6 @@
-import { nodeName, type NodeContext } from '../phase/node-context.js';
+import { nodeName, type NodeContext } from './runner/node-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import type { NodeChange, Refusal, Verdict } from '../swarm/node-safety.js';
 
 /** A node command's own rules: the swarm's verdict, and the file as the command would leave it. */

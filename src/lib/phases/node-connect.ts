@@ -1,13 +1,13 @@
-import type { ActionOptions } from '../phase/cluster-context.js';
-import { ChangeLog } from '../phase/changes.js';
-import type { NodeContext } from '../phase/node-context.js';
+import type { ActionOptions } from './runner/cluster-context.js';
+import { ChangeLog } from './runner/changes.js';
+import type { NodeContext } from './runner/node-context.js';
 import { ClusterLock } from '../cluster/lock.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
 import { Host } from '../host/host.js';
 import type { HostSpec } from '../config/schema.js';
 import { lockHostUnreachable, lockSpec } from './lock.js';
-import type { Phase, PhaseContext } from '../phase/phase.js';
+import type { Phase, PhaseContext } from './runner/phase.js';
 
 /** The context a node command needs to reach the swarm (ls and rebalance use it too, without a target). */
 export type ManagerContext = Pick<

@@ -1,8 +1,8 @@
-import { newClusterContext, type ClusterContext } from '../phase/cluster-context.js';
-import { composedPhase } from '../phase/compose.js';
-import type { NodeContext } from '../phase/node-context.js';
-import type { AnyPhase } from '../phase/phase.js';
-import { changeTarget } from '../phase/node-wait.js';
+import { newClusterContext, type ClusterContext } from './runner/cluster-context.js';
+import { composedPhase } from './runner/compose.js';
+import type { NodeContext } from './runner/node-context.js';
+import type { AnyPhase } from './runner/phase.js';
+import { changeTarget } from './runner/node-wait.js';
 
 /**
  * After a promotion, install's phases (`installPhases`, given by the action) run over the file, which now

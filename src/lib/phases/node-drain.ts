@@ -1,9 +1,9 @@
-import { nodeName, type NodeContext } from '../phase/node-context.js';
+import { nodeName, type NodeContext } from './runner/node-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { pollUntil } from '../util/poll.js';
-import { changeTarget, drainObservation, servingBeforeDrain } from '../phase/node-wait.js';
+import { changeTarget, drainObservation, servingBeforeDrain } from './runner/node-wait.js';
 
 const POLL_MS = 1000;
 

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
-import type { NodeContext } from '../phase/node-context.js';
-import type { Phase } from '../phase/phase.js';
+import type { NodeContext } from './runner/node-context.js';
+import type { Phase } from './runner/phase.js';
 
 /**
  * Writes the cluster file as the command leaves it (checked before any host changed), keeping its

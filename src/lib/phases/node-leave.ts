@@ -1,9 +1,9 @@
-import type { NodeContext } from '../phase/node-context.js';
+import type { NodeContext } from './runner/node-context.js';
 import { toEectlError } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { done, pending, pollUntil } from '../util/poll.js';
-import { changeTarget, waitForNode } from '../phase/node-wait.js';
+import { changeTarget, waitForNode } from './runner/node-wait.js';
 
 const DEMOTED_TIMEOUT_MS = 60_000;
 const DOWN_TIMEOUT_MS = 60_000;

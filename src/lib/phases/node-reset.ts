@@ -1,8 +1,8 @@
-import { newClusterContext } from '../phase/cluster-context.js';
-import { composedPhase } from '../phase/compose.js';
-import type { NodeContext } from '../phase/node-context.js';
-import type { AnyPhase, Phase, With } from '../phase/phase.js';
-import { changeTarget } from '../phase/node-wait.js';
+import { newClusterContext } from './runner/cluster-context.js';
+import { composedPhase } from './runner/compose.js';
+import type { NodeContext } from './runner/node-context.js';
+import type { AnyPhase, Phase, With } from './runner/phase.js';
+import { changeTarget } from './runner/node-wait.js';
 import { notResetError, releaseResetLock, type ResetContext } from './reset-host.js';
 
 /**

@@ -1,9 +1,9 @@
-import type { NodeContext } from '../phase/node-context.js';
+import type { NodeContext } from './runner/node-context.js';
 import { HostDocker } from '../swarm/docker.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { managerCounts, type SwarmNode } from '../swarm/nodes.js';
 import { describeQuorum, hasQuorum } from '../swarm/quorum.js';
-import { changeTarget, waitForNode } from '../phase/node-wait.js';
+import { changeTarget, waitForNode } from './runner/node-wait.js';
 
 const ROLE_CHANGE_TIMEOUT_MS = 90_000;
 

@@ -1,9 +1,9 @@
-import type { NodeContext } from '../phase/node-context.js';
+import type { NodeContext } from './runner/node-context.js';
 import type { HostSpec } from '../config/schema.js';
 import { EectlError, ExitCode, UsageError, toEectlError } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
 import { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { ADDRESS_LABEL, nodesOfHost, type SwarmNode } from '../swarm/nodes.js';
 
 /** The swarm address a file host's node shows (its privateAddress, else the address eectl logs in to). */

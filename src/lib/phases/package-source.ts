@@ -1,10 +1,10 @@
-import { sourceSpec, sourceInPlace } from '../converge/package-source.js';
-import type { ClusterContext } from '../phase/cluster-context.js';
+import { sourceSpec, sourceInPlace } from './converge/package-source.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import { configurerFor } from '../host/os/index.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { mapAll } from '../util/concurrency.js';
-import { applySteps } from '../phase/steps.js';
-import { hostProxy } from '../converge/engine-proxy.js';
+import { applySteps } from './runner/steps.js';
+import { hostProxy } from './converge/engine-proxy.js';
 
 /** Points each host's package manager at the engine's source: Docker's repository, the distro's, or a mirror. */
 export const packageSourcePhase: Phase<ClusterContext> = {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { excludedNames, managers, reportExcluded, type ClusterContext } from '../phase/cluster-context.js';
+import { excludedNames, managers, reportExcluded, type ClusterContext } from './runner/cluster-context.js';
 import { EectlError, ExitCode, UsageError } from '../errors.js';
 import {
   DAEMON_JSON,
@@ -12,7 +12,7 @@ import {
   HOST_SERVER_CERT,
 } from '../host-layout.js';
 import type { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { apiDropIn, conflictingDaemonKeys } from '../pki/api-drop-in.js';
 import {
   agreeOnCa,

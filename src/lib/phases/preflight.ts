@@ -1,12 +1,12 @@
-import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
+import { inSwarm, managers, type ClusterContext } from './runner/cluster-context.js';
 import { EectlError, ExitCode, toEectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { configurerFor } from '../host/os/index.js';
 import { serviceManagerFor } from '../host/service/index.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { mapAll } from '../util/concurrency.js';
-import { sourceSpec } from '../converge/package-source.js';
-import { hostProxy } from '../converge/engine-proxy.js';
+import { sourceSpec } from './converge/package-source.js';
+import { hostProxy } from './converge/engine-proxy.js';
 import { checkHosts, type PreflightProblem } from '../cluster/preflight-checks.js';
 
 /**

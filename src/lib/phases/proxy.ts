@@ -1,9 +1,9 @@
-import { hostProxy, sameOnHost } from '../converge/engine-proxy.js';
-import { type ClusterContext } from '../phase/cluster-context.js';
+import { hostProxy, sameOnHost } from './converge/engine-proxy.js';
+import { type ClusterContext } from './runner/cluster-context.js';
 import type { Host } from '../host/host.js';
 import { configurerFor, type Step, type UploadStep } from '../host/os/index.js';
-import type { Phase } from '../phase/phase.js';
-import { applySteps } from '../phase/steps.js';
+import type { Phase } from './runner/phase.js';
+import { applySteps } from './runner/steps.js';
 import { mapAll } from '../util/concurrency.js';
 
 const isSecretUpload = (s: Step): s is UploadStep => s.kind === 'upload' && s.secret === true;

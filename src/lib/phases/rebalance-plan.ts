@@ -1,6 +1,6 @@
 import { HostDocker } from '../swarm/docker.js';
-import type { Phase, PhaseContext } from '../phase/phase.js';
-import { readSpreads, type SpreadReading } from '../phase/service-spread.js';
+import type { Phase, PhaseContext } from './runner/phase.js';
+import { readSpreads, type SpreadReading } from './runner/service-spread.js';
 import { chooseRebalance } from '../swarm/rebalance.js';
 import type { ServiceSpread } from '../swarm/spread.js';
 import type { RebalancedService, RebalancePlan } from '../results/rebalance.js';

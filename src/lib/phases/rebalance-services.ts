@@ -1,7 +1,7 @@
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
-import type { Phase, PhaseOutput, With } from '../phase/phase.js';
-import { readSpreads } from '../phase/service-spread.js';
+import type { Phase, PhaseOutput, With } from './runner/phase.js';
+import { readSpreads } from './runner/service-spread.js';
 import { describeSettings, describeSpread, replaceTimeoutMs, type PlacedService } from '../swarm/spread.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 import type { RebalanceContext } from './rebalance-plan.js';

@@ -1,7 +1,7 @@
-import { inSwarm, managers, reportExcluded, type ClusterContext } from '../phase/cluster-context.js';
+import { inSwarm, managers, reportExcluded, type ClusterContext } from './runner/cluster-context.js';
 import { HostDocker, type ServiceDefinition, type ServiceState } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { requireReplicasServing, waitForReplica } from '../registry/health.js';
 import { REGISTRY_OBJECT_PREFIX } from '../registry/names.js';
 import { MIRROR_SERVICE_PREFIX } from '../registry/mirror.js';

@@ -1,5 +1,5 @@
 import type { Host } from '../host/host.js';
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import {
   GATE_CERT,
   GATE_CONFIG,
@@ -23,7 +23,7 @@ import {
   startProgram,
   type NodeProgram,
   type ProgramPlace,
-} from '../converge/node-program.js';
+} from './converge/node-program.js';
 
 /**
  * The gate's modules by their path under dist/lib, uploaded as they are into the same folders under

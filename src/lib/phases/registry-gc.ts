@@ -1,7 +1,7 @@
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker, type ServiceDefinition, type ServiceState } from '../swarm/docker.js';
 import { Host } from '../host/host.js';
-import type { Phase, PhaseContext } from '../phase/phase.js';
+import type { Phase, PhaseContext } from './runner/phase.js';
 import { CONFIG_TARGET } from '../registry/config-file.js';
 import {
   collectorArgs,

@@ -1,7 +1,7 @@
-import { inSwarm, managers, type ClusterContext } from '../phase/cluster-context.js';
+import { inSwarm, managers, type ClusterContext } from './runner/cluster-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import type { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { completeCa, readGivenCa, readLocalCa } from '../pki/ca-store.js';
 import { keyMatchesCert } from '../pki/keys.js';
 import { HOST_CA_KEY } from '../host-layout.js';
@@ -9,7 +9,7 @@ import { bundledImageId } from '../registry/bundle-images.js';
 import { planRegistry } from '../registry/plan.js';
 import { readRegistryState, type RegistryState } from '../registry/state.js';
 import { tokenAuthSettings } from '../registry/token-auth.js';
-import { registryLogins } from '../converge/access.js';
+import { registryLogins } from './converge/access.js';
 import { addSecret } from '../util/redact.js';
 
 /** The hosts of the file that run a registry replica. */

@@ -1,7 +1,7 @@
 import type { ClusterConfig } from '../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { RegistryClient } from '../images/registry-client.js';
-import type { Phase, PhaseContext } from '../phase/phase.js';
+import type { Phase, PhaseContext } from './runner/phase.js';
 import { clusterRegistryClient, readRegistry, trustedKeys, type KeptLogin } from '../registry/catalog.js';
 import { mintOnManager, ownTokenSubject } from '../registry/own-token.js';
 import { REGISTRY_ADMIN_PASSWORD_FILE } from '../host-layout.js';

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
-import { reportExcluded, type ClusterContext } from '../phase/cluster-context.js';
+import { reportExcluded, type ClusterContext } from './runner/cluster-context.js';
 import type { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { trustFiles } from '../registry/trust.js';
 import { mapAll } from '../util/concurrency.js';
 import { recordCertsD } from './install-record.js';

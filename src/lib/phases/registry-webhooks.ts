@@ -1,6 +1,6 @@
 import type { Host } from '../host/host.js';
-import type { ClusterContext } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
+import type { ClusterContext } from './runner/cluster-context.js';
+import type { Phase } from './runner/phase.js';
 import { addSecret } from '../util/redact.js';
 import { mapAll } from '../util/concurrency.js';
 import {
@@ -25,7 +25,7 @@ import {
   startProgram,
   type NodeProgram,
   type ProgramPlace,
-} from '../converge/node-program.js';
+} from './converge/node-program.js';
 import { registryHosts } from './registry-plan.js';
 
 /** The relay's modules by their path under dist/lib (they import only node: built-ins and each other). */

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import { EectlError, ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import type { Facts } from '../host/facts-types.js';
 import { DAEMON_JSON, API_DROP_IN, CERTS_D_DIR, EECTL_PATHS, INSTALL_RECORD_DIR } from '../host-layout.js';
@@ -7,7 +7,7 @@ import { configurerFor, type Step } from '../host/os/index.js';
 import { removeEngineData } from '../host/os/packages.js';
 import { rootCommand, upload } from '../host/os/steps.js';
 import { serviceManagerFor } from '../host/service/index.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { mapSettled } from '../util/concurrency.js';
 import { lockHost } from './lock.js';
 import type { UnreachableHost } from '../results/report.js';
@@ -20,7 +20,7 @@ import {
   REMOVE_LINKS_SCRIPT,
   REMOVE_PATHS_SCRIPT,
 } from '../host/reset-leftovers.js';
-import { applySteps } from '../phase/steps.js';
+import { applySteps } from './runner/steps.js';
 import type { ClusterLock } from '../cluster/lock.js';
 import type { Host } from '../host/host.js';
 import type { Logger } from '../util/log.js';

@@ -1,9 +1,9 @@
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import { EectlError, ExitCode, hostsFailedError, toEectlError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { configurerFor, type OsConfigurer } from '../host/os/index.js';
 import { serviceManagerFor } from '../host/service/index.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { mapSettled } from '../util/concurrency.js';
 import { lockHost } from './lock.js';
 import { type InstallRecord, type RecordProbe } from '../host/install-record.js';

@@ -1,9 +1,9 @@
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import type { HostSpec } from '../config/schema.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { nodesOfHost, type SwarmNode } from '../swarm/nodes.js';
 
 /**

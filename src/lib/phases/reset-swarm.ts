@@ -1,9 +1,9 @@
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import { toEectlError } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
 import type { Facts } from '../host/facts-types.js';
 import type { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { mapAll } from '../util/concurrency.js';
 import { lockHost } from './lock.js';
 

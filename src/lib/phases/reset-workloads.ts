@@ -1,5 +1,5 @@
 import { HostDocker } from '../swarm/docker.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import type { ResetContext } from './reset-host.js';
 import { describeWorkloads, workloadsOf } from '../swarm/workloads.js';
 

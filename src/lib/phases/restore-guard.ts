@@ -1,11 +1,11 @@
-import type { ClusterContext } from '../phase/cluster-context.js';
+import type { ClusterContext } from './runner/cluster-context.js';
 import { describeMapping, mapManagers, type ManagerMap, type ManagerMapping } from '../backup/address-map.js';
 import type { DecryptionKeys } from '../backup/keys.js';
 import type { Manifest } from '../backup/manifest.js';
 import type { ArchiveSignature } from '../backup/signature.js';
 import { EectlError, ExitCode } from '../errors.js';
 import type { Host } from '../host/host.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 
 /** What `eectl restore` is asked for, once the archive was checked whole. */

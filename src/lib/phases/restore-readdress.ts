@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { joinManager } from '../converge/swarm-membership.js';
+import { joinManager } from './converge/swarm-membership.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';

@@ -5,14 +5,14 @@ import { gatherFacts } from '../host/facts.js';
 import type { Host } from '../host/host.js';
 import type { Step } from '../host/os/index.js';
 import { serviceManagerFor } from '../host/service/index.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { mapAll } from '../util/concurrency.js';
-import { convergeEngine } from '../converge/engine.js';
+import { convergeEngine } from './converge/engine.js';
 import { REGISTRY_DATA_PREFIX } from './backup-write.js';
 import { EECTL_ETC_DIR, SWARM_PARENT_DIR } from '../host-layout.js';
 import type { RestoreContext } from './restore-guard.js';
 import { handOffRaftIdentity } from './restore-readdress.js';
-import { ROLLING_DRAIN_LABEL } from '../rolling/roll.js';
+import { ROLLING_DRAIN_LABEL } from './rolling/roll.js';
 
 /**
  * Puts eectl's files back before install's phases read them: the CA and API certificates and the registry's

@@ -1,7 +1,7 @@
 import { describeDifference, diffInventory } from '../backup/manifest.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { parseIdNameLines, parseServiceInventory } from '../swarm/inventory.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 import { REGISTRY_SERVICE } from '../registry/names.js';

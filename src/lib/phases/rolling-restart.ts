@@ -1,6 +1,6 @@
-import type { ClusterContext } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
-import { rollHosts, type RollingOptions } from '../rolling/roll.js';
+import type { ClusterContext } from './runner/cluster-context.js';
+import type { Phase } from './runner/phase.js';
+import { rollHosts, type RollingOptions } from './rolling/roll.js';
 
 /**
  * The engine restarts that converging asked for on hosts in the swarm (a new daemon.json, new API files,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Phase, PhaseContext } from '../phase/phase.js';
+import type { Phase, PhaseContext } from './runner/phase.js';
 import { planHosts, type AddressBase, type HostCounts } from '../sandbox/addresses.js';
 import { hostAptSources, type DebianMirrors } from '../sandbox/apt.js';
 import { withCacheLock } from '../sandbox/cache-lock.js';

@@ -1,8 +1,8 @@
 import { toEectlError } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
 import type { Host } from '../host/host.js';
-import type { Phase, PhaseContext } from '../phase/phase.js';
-import { readSpreads } from '../phase/service-spread.js';
+import type { Phase, PhaseContext } from './runner/phase.js';
+import { readSpreads } from './runner/service-spread.js';
 
 /** A context whose run ends with the services that stayed crowded (the hint to run eectl rebalance). */
 export interface SpreadHintContext extends PhaseContext {

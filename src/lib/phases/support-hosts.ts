@@ -1,7 +1,7 @@
 import type { HostDescription } from '../cluster/describe.js';
 import { toEectlError } from '../errors.js';
-import type { ClusterContext } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
+import type { ClusterContext } from './runner/cluster-context.js';
+import type { Phase } from './runner/phase.js';
 import { collectHost } from '../support/collect.js';
 import { withDeadline } from '../support/deadline.js';
 import { HOST_FILES, hostDir, type DumpEntry } from '../support/layout.js';

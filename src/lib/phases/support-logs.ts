@@ -1,4 +1,4 @@
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { newestRunLogs } from '../support/run-logs.js';
 import { RUN_LOGS_DIR } from '../support/layout.js';
 import type { SupportDumpContext } from './support-hosts.js';

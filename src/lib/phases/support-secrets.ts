@@ -1,4 +1,4 @@
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { learnEnvSecrets, learnLocalSecrets } from '../support/secrets.js';
 import type { SupportDumpContext } from './support-hosts.js';
 

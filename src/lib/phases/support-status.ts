@@ -1,5 +1,5 @@
 import { toEectlError } from '../errors.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { withDeadline } from '../support/deadline.js';
 import { STATUS } from '../support/layout.js';
 import type { SupportDumpContext } from './support-hosts.js';

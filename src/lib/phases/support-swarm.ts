@@ -1,6 +1,6 @@
 import { toEectlError } from '../errors.js';
-import { inSwarm } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
+import { inSwarm } from './runner/cluster-context.js';
+import type { Phase } from './runner/phase.js';
 import { collectSwarm } from '../support/collect.js';
 import { withDeadline } from '../support/deadline.js';
 import { SWARM_ERROR } from '../support/layout.js';

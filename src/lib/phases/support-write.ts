@@ -1,4 +1,4 @@
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { redactEntries, writeDumpArchive } from '../support/archive.js';
 import { SUMMARY, topFolder, type DumpEntry } from '../support/layout.js';
 import type { SupportDumpContext } from './support-hosts.js';

@@ -1,6 +1,6 @@
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import { summarizeCertificate } from '../pki/inspect.js';
 import { nodesBehindSwarmCa } from '../swarm/ca-rotation.js';
 import { done, pending, pollUntil } from '../util/poll.js';

@@ -1,11 +1,11 @@
 import { configurerFor, engineVersions, type ConfigurerFacts } from '../host/os/index.js';
 import type { CommandStep } from '../host/os/steps.js';
 import { matchingVersions, newestFirst } from '../host/version.js';
-import type { ClusterContext } from '../phase/cluster-context.js';
-import type { Phase } from '../phase/phase.js';
+import type { ClusterContext } from './runner/cluster-context.js';
+import type { Phase } from './runner/phase.js';
 import type { HostOffer } from '../results/upgrade.js';
 import { mapAll } from '../util/concurrency.js';
-import { sourceSpec } from '../converge/package-source.js';
+import { sourceSpec } from './converge/package-source.js';
 
 /** `upgrade --list`'s context: what each host's engine source offers, once listed. */
 export type ListContext = ClusterContext & { offers: HostOffer[] };

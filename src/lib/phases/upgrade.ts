@@ -16,15 +16,15 @@ import {
   samePackageVersion,
   upstreamVersion,
 } from '../host/version.js';
-import type { Phase } from '../phase/phase.js';
-import { sourceSpec } from '../converge/package-source.js';
-import { applySteps } from '../phase/steps.js';
-import { rollingOrder } from '../rolling/plan.js';
-import { rollHosts, type HostTurn } from '../rolling/roll.js';
+import type { Phase } from './runner/phase.js';
+import { sourceSpec } from './converge/package-source.js';
+import { applySteps } from './runner/steps.js';
+import { rollingOrder } from './rolling/plan.js';
+import { rollHosts, type HostTurn } from './rolling/roll.js';
 import type { RollingReport } from '../results/rolling.js';
-import { describeEstimate, estimateRoll, readTurns } from '../rolling/turn-record.js';
+import { describeEstimate, estimateRoll, readTurns } from './rolling/turn-record.js';
 import { mapAll } from '../util/concurrency.js';
-import { excludedNames, inSwarm, type ActionOptions, type ClusterContext } from '../phase/cluster-context.js';
+import { excludedNames, inSwarm, type ActionOptions, type ClusterContext } from './runner/cluster-context.js';
 import type { UpgradeHostPlan, UpgradePlan } from '../results/upgrade.js';
 
 /** How upgrade takes its backup first: checked with the plan, taken under the upgrade's lock. */

@@ -1,7 +1,7 @@
-import { inSwarm, type ClusterContext } from '../phase/cluster-context.js';
+import { inSwarm, type ClusterContext } from './runner/cluster-context.js';
 import { EectlError, ExitCode } from '../errors.js';
 import { HostDocker } from '../swarm/docker.js';
-import type { Phase } from '../phase/phase.js';
+import type { Phase } from './runner/phase.js';
 import type { SwarmNode } from '../swarm/nodes.js';
 import { done, pending, pollUntil } from '../util/poll.js';
 

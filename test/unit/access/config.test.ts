@@ -19,7 +19,7 @@ import {
   tokenUnit,
   VENDORED_PACKAGES,
   vendoredPackageRoot,
-} from '../../../src/lib/converge/access.js';
+} from '../../../src/lib/phases/converge/access.js';
 import { GATE_MODULES } from '../../../src/lib/phases/registry-gate.js';
 import { RELAY_MODULES } from '../../../src/lib/phases/registry-webhooks.js';
 import { WATCHER_MODULES } from '../../../src/lib/phases/ingress-watcher.js';

@@ -11,7 +11,7 @@ import { RESTORE_PHASES } from '../../../src/lib/actions/restore.js';
 import { SUPPORT_DUMP_PHASES } from '../../../src/lib/actions/support-dump.js';
 import { STATUS_PHASES } from '../../../src/lib/actions/status.js';
 import { UPGRADE_PHASES } from '../../../src/lib/actions/upgrade.js';
-import type { Phase } from '../../../src/lib/phase/phase.js';
+import type { Phase } from '../../../src/lib/phases/runner/phase.js';
 import { BEFORE_LOCK, LOCK_TITLE, lockingLists, phaseLists, titles } from '../../helpers/phase-lists.js';
 
 /** The phases that read what a run decides from: the hosts' facts, the swarm as the managers see it. */

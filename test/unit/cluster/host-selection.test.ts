@@ -6,7 +6,7 @@ import {
 } from '../../../src/lib/cluster/host-selection.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { ExitCode, toEectlError, type EectlError } from '../../../src/lib/errors.js';
-import { rollingOrder } from '../../../src/lib/rolling/plan.js';
+import { rollingOrder } from '../../../src/lib/phases/rolling/plan.js';
 
 const config = clusterSchema.parse({
   apiVersion: 'eectl/v1',

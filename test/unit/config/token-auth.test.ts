@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { registryLogins } from '../../../src/lib/converge/access.js';
+import { registryLogins } from '../../../src/lib/phases/converge/access.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { UsageError } from '../../../src/lib/errors.js';
 import { redact } from '../../../src/lib/util/redact.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compilePolicy, type DirectoryInput } from '../../../src/lib/access/compile.js';
 import { accessSchema } from '../../../src/lib/config/schema.js';
 import { identityDiff } from '../../../src/lib/access/identity-diff.js';
-import { keepSyncTime } from '../../../src/lib/converge/access.js';
+import { keepSyncTime } from '../../../src/lib/phases/converge/access.js';
 import { HEAD, lines, THREE_MANAGERS } from '../config/helpers.js';
 
 const GROUPS = 'ou=groups,dc=example,dc=org';

@@ -5,7 +5,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { EectlError } from '../../../src/lib/errors.js';
 import { Host } from '../../../src/lib/host/host.js';
-import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
+import type { ClusterContext } from '../../../src/lib/phases/runner/cluster-context.js';
 import { findManifestSigner } from '../../../src/lib/phases/backup-signer.js';
 import { createCa, type CertifiedKey } from '../../../src/lib/pki/certificates.js';
 import { localPkiDir } from '../../../src/lib/pki/paths.js';

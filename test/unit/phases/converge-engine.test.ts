@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
+import type { ClusterContext } from '../../../src/lib/phases/runner/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { Host } from '../../../src/lib/host/host.js';
-import { convergeEngine } from '../../../src/lib/converge/engine.js';
+import { convergeEngine } from '../../../src/lib/phases/converge/engine.js';
 import type { ExecResult, RemoteCommand } from '../../../src/lib/ssh/connection.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { stubConnection, testClusterContext } from '../../helpers/contexts.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newNodeContext } from '../../../src/lib/actions/node-action.js';
-import { newClusterContext } from '../../../src/lib/phase/cluster-context.js';
+import { newClusterContext } from '../../../src/lib/phases/runner/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { EectlError, ExitCode } from '../../../src/lib/errors.js';
 import { Host } from '../../../src/lib/host/host.js';

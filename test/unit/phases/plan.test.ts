@@ -3,8 +3,8 @@ import { clusterSchema } from '../../../src/lib/config/schema.js';
 import type { Facts } from '../../../src/lib/host/facts-types.js';
 import { Host } from '../../../src/lib/host/host.js';
 import { configurerFor } from '../../../src/lib/host/os/index.js';
-import { mergedDaemonJson } from '../../../src/lib/converge/engine.js';
-import { satisfiedVersion, sourceInPlace } from '../../../src/lib/converge/package-source.js';
+import { mergedDaemonJson } from '../../../src/lib/phases/converge/engine.js';
+import { satisfiedVersion, sourceInPlace } from '../../../src/lib/phases/converge/package-source.js';
 import { makeFacts } from '../../helpers/facts.js';
 import { stubConnection, testClusterContext } from '../../helpers/contexts.js';
 

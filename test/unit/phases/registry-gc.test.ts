@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { toEectlError } from '../../../src/lib/errors.js';
 import { Host } from '../../../src/lib/host/host.js';
-import { ChangeLog } from '../../../src/lib/phase/changes.js';
-import { runPhases } from '../../../src/lib/phase/runner.js';
+import { ChangeLog } from '../../../src/lib/phases/runner/changes.js';
+import { runPhases } from '../../../src/lib/phases/runner/runner.js';
 import {
   registryCollectPhase,
   registryGcPlanPhase,

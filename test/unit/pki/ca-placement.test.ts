@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ClusterContext } from '../../../src/lib/phase/cluster-context.js';
+import type { ClusterContext } from '../../../src/lib/phases/runner/cluster-context.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { Host } from '../../../src/lib/host/host.js';
-import type { PhaseOutput } from '../../../src/lib/phase/phase.js';
-import { writeApiFiles } from '../../../src/lib/converge/api.js';
+import type { PhaseOutput } from '../../../src/lib/phases/runner/phase.js';
+import { writeApiFiles } from '../../../src/lib/phases/converge/api.js';
 import { pkiPhase } from '../../../src/lib/phases/pki.js';
 import { createCa } from '../../../src/lib/pki/certificates.js';
 import { localPkiDir } from '../../../src/lib/pki/paths.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { mergedDaemonJson, mirrorDaemonKeys } from '../../../src/lib/converge/engine.js';
+import { mergedDaemonJson, mirrorDaemonKeys } from '../../../src/lib/phases/converge/engine.js';
 import { clusterSchema } from '../../../src/lib/config/schema.js';
 import { DAEMON_JSON } from '../../../src/lib/host-layout.js';
 import { createCa } from '../../../src/lib/pki/certificates.js';
