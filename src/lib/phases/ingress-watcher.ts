@@ -20,12 +20,12 @@ import { clusterCaKey } from './registry-plan.js';
 import type { ClusterContext } from './runner/cluster-context.js';
 import {
   CONFINED_SERVICE,
-  installedManifest,
+  deployProgram,
+  hiddenPaths,
   systemUserArgv,
-  installProgram,
   nodeProgram,
+  ownUserService,
   programUnit,
-  startProgram,
   type NodeProgram,
   type ProgramPlace,
 } from './converge/node-program.js';
@@ -56,10 +56,8 @@ export function watcherUnit(): string {
     service: [
       // Its own user, no capability, no engine socket: it reaches the engine only through the API's TLS
       // port with its certificate, where the authorization plugin admits its own requests alone.
-      `User=${WATCHER_USER}`,
-      `Group=${WATCHER_USER}`,
-      'CapabilityBoundingSet=',
-      'InaccessiblePaths=-/run/docker.sock -/var/run/docker.sock -/run/containerd -/etc/eectl/pki',
+      ...ownUserService(WATCHER_USER),
+      hiddenPaths(),
       ...CONFINED_SERVICE,
     ],
   });
@@ -173,10 +171,7 @@ async function deployWatcher(
   plan: NodeProgram,
   identity: WatcherIdentity,
 ): Promise<void> {
-  const installed = await installedManifest(host, WATCHER_PLACE);
-  const renewed = await ensureIdentity(ctx, host, identity);
-  const fresh = await installProgram(ctx, host, plan, WATCHER_PLACE, installed);
-  await startProgram(ctx, host, plan, WATCHER_PLACE, { fresh, changed: renewed });
+  await deployProgram(ctx, host, plan, WATCHER_PLACE, { prepare: () => ensureIdentity(ctx, host, identity) });
 }
 
 const WATCHER_PLACE: ProgramPlace = {

@@ -16,11 +16,10 @@ import { GATE_UNIT, GATE_UNIT_NAME, REGISTRY_CERT_FILE, REGISTRY_KEY_FILE } from
 import type { RegistryPlan } from '../registry/plan.js';
 import {
   CONFINED_SERVICE,
-  installedManifest,
-  installProgram,
+  deployProgram,
+  hiddenPaths,
   nodeProgram,
   programUnit,
-  startProgram,
   type NodeProgram,
   type ProgramPlace,
 } from './converge/node-program.js';
@@ -50,7 +49,7 @@ export function gateUnit(): string {
     service: [
       'CapabilityBoundingSet=CAP_NET_BIND_SERVICE',
       'AmbientCapabilities=CAP_NET_BIND_SERVICE',
-      'InaccessiblePaths=-/run/docker.sock -/var/run/docker.sock -/run/containerd -/etc/eectl/pki',
+      hiddenPaths(),
       ...CONFINED_SERVICE,
     ],
   });
@@ -99,9 +98,7 @@ async function deployGate(ctx: ClusterContext, host: Host, plan: NodeProgram): P
       () => host.sudo(['install', '-d', '-m', '0700', '-o', 'root', '-g', 'root', REGISTRY_SOCKET_DIR]),
     );
   }
-  const installed = await installedManifest(host, GATE_PLACE);
-  const fresh = await installProgram(ctx, host, plan, GATE_PLACE, installed);
-  await startProgram(ctx, host, plan, GATE_PLACE, { fresh, changed: false });
+  await deployProgram(ctx, host, plan, GATE_PLACE);
 }
 
 const GATE_PLACE: ProgramPlace = {

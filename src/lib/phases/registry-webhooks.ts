@@ -17,12 +17,11 @@ import { RELAY_UNIT, RELAY_UNIT_NAME } from '../host-layout.js';
 import type { RelaySettings } from '../webhooks/relay.js';
 import {
   CONFINED_SERVICE,
-  installedManifest,
+  deployProgram,
+  hiddenPaths,
   systemUserArgv,
-  installProgram,
   nodeProgram,
   programUnit,
-  startProgram,
   type NodeProgram,
   type ProgramPlace,
 } from './converge/node-program.js';
@@ -41,13 +40,14 @@ export function relayUnit(): string {
     description: 'eectl webhook relay',
     order: 'After=network-online.target',
     execStart: `${RELAY_NODE} ${RELAY_ENTRY}`,
+    // The lines in the order units of earlier versions have them: another text would reinstall the relay.
     service: [
       `User=${RELAY_USER}`,
       `Group=${RELAY_USER}`,
       `StateDirectory=${RELAY_STATE_DIR.slice('/var/lib/'.length)}`,
       'StateDirectoryMode=0755',
       'CapabilityBoundingSet=',
-      'InaccessiblePaths=-/run/docker.sock -/var/run/docker.sock -/run/containerd -/etc/eectl/pki -/etc/eectl/registry',
+      hiddenPaths('/etc/eectl/registry'),
       ...CONFINED_SERVICE,
     ],
   });
@@ -87,32 +87,45 @@ export const registryWebhooksPhase: Phase<ClusterContext> = {
 };
 
 async function deployRelay(ctx: ClusterContext, host: Host, plan: RelayPlan): Promise<void> {
-  const installed = await installedManifest(host, RELAY_PLACE);
-  const hasUser = (await host.exec(['id', '-u', RELAY_USER], { check: false })).code === 0;
-  if (!hasUser) {
-    await ctx.changes.apply(host, `add the system user ${RELAY_USER} for the webhook relay`, () =>
-      host.sudo(systemUserArgv(RELAY_USER)),
-    );
-  }
-  const fresh = await installProgram(ctx, host, plan, RELAY_PLACE, installed);
-  const have = (await host.conn.readFile(RELAY_SETTINGS, { sudo: true }))?.toString('utf8');
-  addSecret(have);
-  const settingsChanged = have !== plan.settings;
-  if (settingsChanged) {
-    await ctx.changes.apply(
-      host,
-      `write the webhook relay's endpoints and secrets (${RELAY_SETTINGS})`,
-      async () => {
-        await host.sudo(['install', '-d', '-m', '0750', '-o', 'root', '-g', RELAY_USER, RELAY_SETTINGS_DIR]);
-        await host.conn.upload(RELAY_SETTINGS, plan.settings, {
-          mode: 0o600,
-          sudo: true,
-          owner: `${RELAY_USER}:${RELAY_USER}`,
-        });
-      },
-    );
-  }
-  await startProgram(ctx, host, plan, RELAY_PLACE, { fresh, changed: settingsChanged });
+  await deployProgram(ctx, host, plan, RELAY_PLACE, {
+    prepare: async () => {
+      const hasUser = (await host.exec(['id', '-u', RELAY_USER], { check: false })).code === 0;
+      if (!hasUser) {
+        await ctx.changes.apply(host, `add the system user ${RELAY_USER} for the webhook relay`, () =>
+          host.sudo(systemUserArgv(RELAY_USER)),
+        );
+      }
+      return false;
+    },
+    settings: async () => {
+      const have = (await host.conn.readFile(RELAY_SETTINGS, { sudo: true }))?.toString('utf8');
+      addSecret(have);
+      if (have === plan.settings) return false;
+      await ctx.changes.apply(
+        host,
+        `write the webhook relay's endpoints and secrets (${RELAY_SETTINGS})`,
+        async () => {
+          await host.sudo([
+            'install',
+            '-d',
+            '-m',
+            '0750',
+            '-o',
+            'root',
+            '-g',
+            RELAY_USER,
+            RELAY_SETTINGS_DIR,
+          ]);
+          await host.conn.upload(RELAY_SETTINGS, plan.settings, {
+            mode: 0o600,
+            sudo: true,
+            owner: `${RELAY_USER}:${RELAY_USER}`,
+          });
+        },
+      );
+      return true;
+    },
+  });
 }
 
 const RELAY_PLACE: ProgramPlace = {

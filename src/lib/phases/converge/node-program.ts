@@ -111,6 +111,46 @@ export const CONFINED_SERVICE = [
   'ProtectSystem=strict',
 ] as const;
 
+/** [Service] lines of a program that runs as its own system user (made by `systemUserArgv`), with no capability. */
+export function ownUserService(user: string): string[] {
+  return [`User=${user}`, `Group=${user}`, 'CapabilityBoundingSet='];
+}
+
+/**
+ * The `InaccessiblePaths=` line that keeps the engine's and containerd's sockets and the managers' PKI
+ * folder out of a program's sight, and `more` paths (each `-` prefixed: a path the host lacks is no error).
+ */
+export function hiddenPaths(...more: string[]): string {
+  return `InaccessiblePaths=${['/run/docker.sock', '/var/run/docker.sock', '/run/containerd', '/etc/eectl/pki', ...more].map((p) => `-${p}`).join(' ')}`;
+}
+
+/** What a program's deploy does besides its files, each true when it changed what the running program holds. */
+export interface DeploySteps {
+  /** Before the files: its user, folders, certificate. */
+  prepare?: () => Promise<boolean>;
+  /** After the files, before the start: the settings it reads when it starts. */
+  settings?: () => Promise<boolean>;
+}
+
+/**
+ * The one way eectl deploys a program on a host: `prepare`, the files when the host's manifest is not the
+ * plan's, `settings`, then the unit started, or restarted when the files or anything `prepare` or
+ * `settings` changed.
+ */
+export async function deployProgram(
+  ctx: PhaseContext,
+  host: Host,
+  plan: NodeProgram,
+  place: ProgramPlace,
+  steps: DeploySteps = {},
+): Promise<void> {
+  const installed = await installedManifest(host, place);
+  const prepared = (await steps.prepare?.()) ?? false;
+  const fresh = await installProgram(ctx, host, plan, place, installed);
+  const settled = (await steps.settings?.()) ?? false;
+  await startProgram(ctx, host, plan, place, { fresh, changed: prepared || settled });
+}
+
 /** Where a program lives on a host. */
 export interface ProgramPlace {
   /** What the change log calls it: "the ingress watcher". */
