@@ -83,6 +83,11 @@ export interface CommandEnd {
   startedAt: number;
 }
 
+/** A command's end as it starts: no code yet, checked unless the caller said `check: false`. */
+export function startedCommand(host: string, display: string, check: boolean | undefined): CommandEnd {
+  return { host, display, code: null, check: check ?? true, startedAt: Date.now() };
+}
+
 /** Logs how a command ended, and turns a checked failure into CommandFailedError. */
 export function settleCommand(log: Logger, end: CommandEnd, output: CommandOutput): ExecResult {
   const seconds = ((Date.now() - end.startedAt) / 1000).toFixed(2);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { EectlError } from '../errors.js';
 import type { Logger } from '../util/log.js';
-import { CommandOutput, type CommandEnd } from './command-output.js';
+import { CommandOutput, startedCommand, type CommandEnd } from './command-output.js';
 import type { Connection, ExecOptions } from './connection.js';
 import { abortedError } from './exec-errors.js';
 import { type FileTransport } from './file-transfer.js';
@@ -102,13 +102,7 @@ export class LocalConnection extends TransportConnection implements Connection {
       onStderr: options.onStderr,
       logStdout,
     });
-    const end: CommandEnd = {
-      host: this.name,
-      display: prepared.display,
-      code: null,
-      check: options.check ?? true,
-      startedAt: Date.now(),
-    };
+    const end = startedCommand(this.name, prepared.display, options.check);
     this.log.debug(`$ ${prepared.display}`);
     const [file, ...args] = prepared.argv as [string, ...string[]];
     const subprocess = execa(file, args, {

@@ -1,7 +1,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { CommandFailedError, EectlError } from '../errors.js';
 import type { Logger } from '../util/log.js';
-import { CommandOutput, type CommandEnd } from './command-output.js';
+import { CommandOutput, startedCommand, type CommandEnd } from './command-output.js';
 import type { Connection, ExecOptions } from './connection.js';
 import type { ResolvedTarget } from './endpoint.js';
 import { abortedError, connectFailedError, connectionLostError } from './exec-errors.js';
@@ -217,13 +217,7 @@ export class Ssh2Connection extends TransportConnection implements Connection {
       const client = this.client;
       if (!client) throw connectionLostError(this.name, prepared.display);
       this.log.debug(`$ ${prepared.display}`);
-      const end: CommandEnd = {
-        host: this.name,
-        display: prepared.display,
-        code: null,
-        check: options.check ?? true,
-        startedAt: Date.now(),
-      };
+      const end = startedCommand(this.name, prepared.display, options.check);
       await new Promise<void>((resolve, reject) => {
         let channel: ClientChannel | undefined;
         let finished = false;

@@ -1,7 +1,7 @@
 import type { OsFacts } from '../facts-types.js';
 import type { HostProxy } from '../proxy.js';
 import { dnfProxySteps } from './proxy.js';
-import { DOCKER_CE, RpmConfigurer, type DownloadOnly, type VersionLock } from './rpm.js';
+import { DISTRO_DOCKER, DOCKER_CE, RpmConfigurer, type DownloadOnly, type VersionLock } from './rpm.js';
 import {
   DOCKER_DOWNLOAD,
   EECTL_REPO,
@@ -76,7 +76,7 @@ export class DnfConfigurer extends RpmConfigurer {
     if (spec.source === 'docker') return DOCKER_CE;
     if (this.flavor === 'fedora') return { engine: 'moby-engine', companions: [], unpinned: [] };
     if (spec.source === 'mirror') return DOCKER_CE;
-    return { engine: 'docker', companions: [], unpinned: [] };
+    return DISTRO_DOCKER;
   }
 
   /** Docker's key is named by the repository file (gpgkey=), and dnf fetches it itself. */

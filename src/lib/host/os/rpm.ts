@@ -21,6 +21,9 @@ export const DOCKER_CE: EnginePackages = {
   unpinned: ['containerd.io'],
 };
 
+/** The distribution's own engine package, as RHEL 7 and SUSE name it (no companions to pin). */
+export const DISTRO_DOCKER: EnginePackages = { engine: 'docker', companions: [], unpinned: [] };
+
 /** How a package manager holds packages at their version (dnf versionlock, zypper addlock). */
 export interface VersionLock {
   /** Locks the packages: dnf at the name-version `specs` installed (the names alone for a hold), zypper by name. */

@@ -1,7 +1,7 @@
 import type { OsFacts } from '../facts-types.js';
 import type { HostProxy } from '../proxy.js';
 import { zypperProxySteps } from './proxy.js';
-import { DOCKER_CE, RpmConfigurer, type DownloadOnly, type VersionLock } from './rpm.js';
+import { DISTRO_DOCKER, DOCKER_CE, RpmConfigurer, type DownloadOnly, type VersionLock } from './rpm.js';
 import {
   DOCKER_DOWNLOAD,
   EECTL_REPO,
@@ -62,7 +62,7 @@ export class ZypperConfigurer extends RpmConfigurer {
 
   enginePackages(spec: EngineSourceSpec): EnginePackages {
     if (spec.source === 'docker') return DOCKER_CE;
-    return { engine: 'docker', companions: [], unpinned: [] };
+    return DISTRO_DOCKER;
   }
 
   /**
