@@ -72,8 +72,7 @@ export class DnfConfigurer extends RpmConfigurer {
    * Fedora packages the engine as moby-engine; RHEL 7 had "docker". A mirror for RHEL and its rebuilds
    * carries Docker's packages (there is no distribution package to mirror), one for Fedora carries Fedora's.
    */
-  enginePackages(spec: EngineSourceSpec): EnginePackages {
-    if (spec.source === 'docker') return DOCKER_CE;
+  protected nonDockerPackages(spec: EngineSourceSpec): EnginePackages {
     if (this.flavor === 'fedora') return { engine: 'moby-engine', companions: [], unpinned: [] };
     if (spec.source === 'mirror') return DOCKER_CE;
     return DISTRO_DOCKER;

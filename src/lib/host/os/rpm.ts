@@ -64,7 +64,12 @@ export abstract class RpmConfigurer implements OsConfigurer {
 
   /** Why this OS cannot install from the source, and what to use instead; undefined: it can. */
   protected abstract unsupported(spec: EngineSourceSpec): { why: string; instead: string } | undefined;
-  abstract enginePackages(spec: EngineSourceSpec): EnginePackages;
+  /** Docker's own repository carries docker-ce everywhere; the distribution and a mirror differ per family. */
+  enginePackages(spec: EngineSourceSpec): EnginePackages {
+    return spec.source === 'docker' ? DOCKER_CE : this.nonDockerPackages(spec);
+  }
+  /** The engine's packages from the distribution, or from a mirror (`spec.source` is not "docker"). */
+  protected abstract nonDockerPackages(spec: EngineSourceSpec): EnginePackages;
   /** The repository file's text, after the managed header. */
   protected abstract repoFile(spec: EngineSourceSpec): string;
   /** The mirror's login as the package manager reads it: a file only root reads. */

@@ -1,7 +1,7 @@
 import type { OsFacts } from '../facts-types.js';
 import type { HostProxy } from '../proxy.js';
 import { zypperProxySteps } from './proxy.js';
-import { DISTRO_DOCKER, DOCKER_CE, RpmConfigurer, type DownloadOnly, type VersionLock } from './rpm.js';
+import { DISTRO_DOCKER, RpmConfigurer, type DownloadOnly, type VersionLock } from './rpm.js';
 import {
   DOCKER_DOWNLOAD,
   EECTL_REPO,
@@ -60,8 +60,8 @@ export class ZypperConfigurer extends RpmConfigurer {
     };
   }
 
-  enginePackages(spec: EngineSourceSpec): EnginePackages {
-    if (spec.source === 'docker') return DOCKER_CE;
+  /** SUSE's own package, in the distribution and in a mirror of it. */
+  protected nonDockerPackages(): EnginePackages {
     return DISTRO_DOCKER;
   }
 
