@@ -11,10 +11,11 @@ import { runLocal } from '../../src/lib/sandbox/exec.js';
 import { runEectl, startEectl } from '../helpers/cli.js';
 import { loadBusybox } from './helpers/images.js';
 import { useSandbox } from './helpers/sandbox.js';
+import { CHROMIUM_PATH } from './helpers/browser.js';
 
 /** Debian's chromium, as the README and .ci/run install it; nothing is downloaded. */
 export const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
+  executablePath: CHROMIUM_PATH,
   args: [
     '--no-sandbox',
     '--headless',

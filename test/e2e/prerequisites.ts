@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { SLAPD_BINARY } from '../helpers/slapd.js';
+import { CHROMIUM_PATH } from './helpers/browser.js';
 
 /**
  * What the end-to-end tier needs on the machine, checked once before any test file runs (vitest
@@ -7,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
  * the cause buried in the first file's output. Missing pieces fail the run here, all named at once, with what
  * brings each. scripts/test-setup installs and starts all of them.
  */
+/** Commands run by name (from PATH), as the sandbox and the tests run them, each with its Debian package. */
 const COMMANDS: Record<string, string> = {
   docker: 'docker.io',
   debootstrap: 'debootstrap',
@@ -14,12 +17,14 @@ const COMMANDS: Record<string, string> = {
   'ssh-keygen': 'openssh-client',
   ssh: 'openssh-client',
   gpg: 'gnupg',
-  iptables: 'iptables',
   age: 'age',
-  chromium: 'chromium',
-  slapd: 'slapd',
-  ldapadd: 'ldap-utils',
   openssl: 'openssl',
+};
+
+/** Programs the tests start by their absolute path, each with its Debian package. */
+const FILES: Record<string, string> = {
+  [SLAPD_BINARY]: 'slapd',
+  [CHROMIUM_PATH]: 'chromium',
 };
 
 /** The limit every sandbox host's systemd takes inotify instances from (scripts/test-setup raises it). */
@@ -30,6 +35,7 @@ export interface E2eProbe {
   has(command: string): boolean;
   /** `docker info` answered. */
   engineAnswers(): boolean;
+  /** The file exists (dist/, or a program started by its path). */
   built(path: string): boolean;
   inotifyInstances(): number | undefined;
 }
@@ -40,6 +46,9 @@ export function missingPrerequisites(probe: E2eProbe): string[] {
     missing.push('root: sandbox hosts are containers with their own network namespaces (run as root)');
   for (const [command, pkg] of Object.entries(COMMANDS)) {
     if (!probe.has(command)) missing.push(`${command} (apt-get install ${pkg})`);
+  }
+  for (const [path, pkg] of Object.entries(FILES)) {
+    if (!probe.built(path)) missing.push(`${path} (apt-get install ${pkg})`);
   }
   if (probe.has('docker') && !probe.engineAnswers())
     missing.push('a Docker engine that answers `docker info` (start dockerd, or run scripts/test-setup)');

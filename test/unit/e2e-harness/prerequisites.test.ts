@@ -17,15 +17,15 @@ describe('the end-to-end tier checks the machine before any sandbox', () => {
   it('names every missing piece at once, each with what brings it', () => {
     const missing = missingPrerequisites({
       uid: 1000,
-      has: (c) => !['debootstrap', 'slapd'].includes(c),
+      has: (c) => c !== 'debootstrap',
       engineAnswers: () => false,
-      built: () => false,
+      built: (path) => path === '/usr/bin/chromium',
       inotifyInstances: () => 128,
     });
     expect(missing).toEqual([
       expect.stringMatching(/^root: /),
       'debootstrap (apt-get install debootstrap)',
-      'slapd (apt-get install slapd)',
+      '/usr/sbin/slapd (apt-get install slapd)',
       expect.stringMatching(/^a Docker engine that answers/),
       expect.stringMatching(/^dist\/ \(run npm run build/),
       expect.stringMatching(/max_user_instances 128 < 8192/),
