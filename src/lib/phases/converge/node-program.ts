@@ -1,3 +1,4 @@
+import { LIB_DIR } from '../../lib-dir.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { findNodeRuntime, type NodeRuntime } from '../../access/runtime.js';
@@ -35,12 +36,11 @@ export async function nodeProgram(
   others: readonly ProgramFile[],
 ): Promise<NodeProgram> {
   const runtime = await findNodeRuntime();
-  const libDir = new URL('../', import.meta.url);
   const files = [
     ...(await Promise.all(
       modules.map(async (name) => ({
         path: `${dir}/${name}`,
-        content: await readFile(new URL(name, libDir), 'utf8'),
+        content: await readFile(new URL(name, LIB_DIR), 'utf8'),
         mode: 0o644,
       })),
     )),

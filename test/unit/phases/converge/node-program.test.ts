@@ -1,4 +1,12 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { LIB_DIR } from '../../../../src/lib/lib-dir.js';
+import { PLUGIN_MODULES } from '../../../../src/lib/phases/converge/access.js';
+import { GATE_MODULES } from '../../../../src/lib/phases/registry-gate.js';
+import { RELAY_MODULES } from '../../../../src/lib/phases/registry-webhooks.js';
+import { WATCHER_MODULES } from '../../../../src/lib/phases/ingress-watcher.js';
 import { Host } from '../../../../src/lib/host/host.js';
 import { ChangeLog } from '../../../../src/lib/phases/runner/changes.js';
 import {
@@ -123,5 +131,39 @@ describe('the unit lines programs share', () => {
     expect(hiddenPaths('/etc/eectl/registry')).toBe(
       'InaccessiblePaths=-/run/docker.sock -/var/run/docker.sock -/run/containerd -/etc/eectl/pki -/etc/eectl/registry',
     );
+  });
+});
+
+/** Every program eectl ships, with the modules it reads by their path under the lib folder. */
+const PROGRAMS: [string, readonly string[]][] = [
+  ['the authorization plugin and token service', PLUGIN_MODULES],
+  ['the ingress watcher', WATCHER_MODULES],
+  ['the webhook relay', RELAY_MODULES],
+  ['the registry gate', GATE_MODULES],
+];
+
+describe('where the shipped programs are read from', () => {
+  it('LIB_DIR is the folder every module list names its files under', () => {
+    for (const [, modules] of PROGRAMS) {
+      for (const name of modules) {
+        expect(existsSync(new URL(name.replace(/\.js$/, '.ts'), LIB_DIR)), name).toBe(true);
+      }
+    }
+  });
+
+  // Built code, as eectl runs: npm test builds dist/ first. A reader whose idea of the lib folder is wrong
+  // (it moved and resolved '../' from its new place) fails here, not on the first real install.
+  it.each(PROGRAMS)('the built nodeProgram reads the modules of %s from dist/lib', async (_, modules) => {
+    const distLib = join(import.meta.dirname, '../../../../dist/lib');
+    const built = join(distLib, 'phases/converge/node-program.js');
+    expect(existsSync(built), `${built}: run npm run build first`).toBe(true);
+    const { nodeProgram } = (await import(pathToFileURL(built).href)) as {
+      nodeProgram: (dir: string, modules: readonly string[], others: []) => Promise<NodeProgram>;
+    };
+    const plan = await nodeProgram('/opt/eectl/test', modules, []);
+    for (const name of modules) {
+      const file = plan.files.find((f) => f.path === `/opt/eectl/test/${name}`);
+      expect(file?.content, name).toBe(readFileSync(join(distLib, name), 'utf8'));
+    }
   });
 });
