@@ -27,6 +27,8 @@ interface Sample {
   /** The manager that answered, or undefined when none did. */
   via: string | undefined;
   webRunning: number;
+  /** Per host: its running web containers, or why it did not say (counted as 0 in webRunning). */
+  web: Record<string, number | string>;
   reachableManagers: number;
 }
 
@@ -98,13 +100,20 @@ describe('eectl upgrade: 3 managers + 2 workers from 20.10 to 26.1 under a runni
   async function sample(): Promise<Sample> {
     const at = Date.now();
     // Replicas that serve: web containers running on the hosts (what users reach, leader or not).
+    const web: Record<string, number | string> = {};
     const counts = await Promise.all(
       all.map(async (h) => {
+        // pipefail: a docker ps that fails is "no answer", not "0 running" (both count as 0 below).
         const r = await sandbox.exec(
           h,
-          'docker ps -q --filter label=com.docker.swarm.service.name=web | wc -l',
+          'set -o pipefail; docker ps -q --filter label=com.docker.swarm.service.name=web | wc -l',
         );
-        return Number(r.stdout.trim()) || 0;
+        const count = Number(r.stdout.trim());
+        web[h] =
+          r.code === 0 && Number.isInteger(count)
+            ? count
+            : `no answer (exit ${r.code}: ${r.stderr.trim().split('\n').at(-1) ?? ''})`;
+        return r.code === 0 ? count || 0 : 0;
       }),
     );
     let via: string | undefined;
@@ -120,7 +129,7 @@ describe('eectl upgrade: 3 managers + 2 workers from 20.10 to 26.1 under a runni
         // the next manager
       }
     }
-    return { at, via, webRunning: counts.reduce((a, b) => a + b, 0), reachableManagers };
+    return { at, via, webRunning: counts.reduce((a, b) => a + b, 0), web, reachableManagers };
   }
 
   /** Samples every second until stopped. */
@@ -310,9 +319,15 @@ describe('eectl upgrade: 3 managers + 2 workers from 20.10 to 26.1 under a runni
     expect(samples.length).toBeGreaterThan(30);
     const noApi = samples.filter((s) => s.via === undefined);
     expect(noApi, 'samples where no manager answered over mutual TLS').toEqual([]);
+    // The samples under 3, each with every host's count or why it did not answer: what a failure needs to
+    // tell a real outage from a host that did not answer in time.
+    const low = samples
+      .filter((s) => s.webRunning < 3)
+      .slice(0, 8)
+      .map((s) => `${new Date(s.at).toISOString()} ${JSON.stringify(s.web)}`);
     expect(
       Math.min(...samples.map((s) => s.webRunning)),
-      'fewest web replicas running',
+      `fewest web replicas running; samples under 3:\n${low.join('\n')}`,
     ).toBeGreaterThanOrEqual(3);
     expect(
       Math.min(...samples.map((s) => s.reachableManagers)),
