@@ -165,7 +165,7 @@ export interface ProgramPlace {
 }
 
 /** The manifest of the program as the host has it, if any. */
-export async function installedManifest(host: Host, place: ProgramPlace): Promise<string | undefined> {
+async function installedManifest(host: Host, place: ProgramPlace): Promise<string | undefined> {
   return (await host.conn.readFile(place.manifest))?.toString('utf8');
 }
 
@@ -174,7 +174,7 @@ export async function installedManifest(host: Host, place: ProgramPlace): Promis
  * changed) and enables its unit; true when it did. The manifest is written once the unit runs
  * (startProgram), so a run stopped in between installs again.
  */
-export async function installProgram(
+async function installProgram(
   ctx: PhaseContext,
   host: Host,
   plan: NodeProgram,
@@ -200,7 +200,7 @@ export async function installProgram(
  * Starts the program's unit when it does not run, or restarts it when `changed` (its files, its
  * settings, its certificate); then records the manifest when its files were installed (`fresh`).
  */
-export async function startProgram(
+async function startProgram(
   ctx: PhaseContext,
   host: Host,
   plan: NodeProgram,
