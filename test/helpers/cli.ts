@@ -36,7 +36,13 @@ export function startEectl(args: string[], options: CliOptions = {}): ResultProm
 export async function runEectl(args: string[], options: CliOptions = {}) {
   const r = await startEectl(args, options);
   const stdout = String(r.stdout);
-  let json: { status: number; result?: unknown; error?: { code: string; message: string } } | undefined;
+  let json:
+    | {
+        status: number;
+        result?: unknown;
+        error?: { code: string; message: string; host?: string; log?: string };
+      }
+    | undefined;
   if (args.includes('--json')) {
     try {
       json = JSON.parse(stdout) as typeof json;
