@@ -1015,6 +1015,8 @@ export class FakeHost {
         },
       },
       { kind: 'write', match: is(/^systemctl daemon-reload$/), answer: ok() },
+      // The start rate counter: nothing here limits starts, so there is nothing to reset.
+      { kind: 'write', match: is(/^systemctl reset-failed docker$/), answer: ok() },
       {
         kind: 'write',
         match: docker('swarm init '),

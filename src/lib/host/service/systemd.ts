@@ -13,7 +13,28 @@ export class SystemdManager implements ServiceManager {
   }
 
   restart(service: string): Step[] {
-    return [rootCommand(['systemctl', 'restart', serviceName(service)], `restart ${service}`)];
+    return [
+      this.resetStartLimit(service),
+      rootCommand(['systemctl', 'restart', serviceName(service)], `restart ${service}`),
+    ];
+  }
+
+  /**
+   * Before a restart of a running service (or its start after a stop eectl made): systemd refuses a unit's
+   * fourth start within a minute (docker.service: StartLimitBurst=3, StartLimitIntervalSec=60s), counting
+   * deliberate starts as well as its own restarts after a crash. A restart eectl asked for right after an
+   * operator's restarts, or an earlier run's, was refused with "start of the service was attempted too
+   * often", and the engine stayed stopped: a host taken out of service by a restart meant to be harmless.
+   * Resetting the counter first makes eectl's start count as one. Crash loops stay limited: systemd's own
+   * restarts after a failure count from here, and a start that fails still fails the turn. A first start
+   * (enableAndStart) has nothing to reset. Unchecked: nothing to reset is no error.
+   */
+  private resetStartLimit(service: string): Step {
+    return rootCommand(
+      ['systemctl', 'reset-failed', serviceName(service)],
+      `reset the start limit of ${service}`,
+      { check: false },
+    );
   }
 
   stop(service: string): Step[] {
@@ -35,6 +56,7 @@ export class SystemdManager implements ServiceManager {
     const socket = `${serviceName(service)}.socket`;
     return [
       rootCommand(['systemctl', 'start', socket], `start ${socket}`, { check: false }),
+      this.resetStartLimit(service),
       ...this.enableAndStart(service),
     ];
   }

@@ -9,10 +9,27 @@ describe('systemd', () => {
 
   it('enables, starts, restarts, stops and reloads with systemctl as root', () => {
     expect(argv(systemd.enableAndStart('docker'))).toEqual([['systemctl', 'enable', '--now', 'docker']]);
-    expect(argv(systemd.restart('docker'))).toEqual([['systemctl', 'restart', 'docker']]);
+    expect(argv(systemd.restart('docker'))).toEqual([
+      ['systemctl', 'reset-failed', 'docker'],
+      ['systemctl', 'restart', 'docker'],
+    ]);
     expect(argv(systemd.stop('docker'))).toEqual([['systemctl', 'stop', 'docker']]);
     expect(argv(systemd.daemonReload())).toEqual([['systemctl', 'daemon-reload']]);
-    expect(systemd.restart('docker')[0]).toMatchObject({ sudo: true, check: true });
+    expect(systemd.restart('docker')[1]).toMatchObject({ sudo: true, check: true });
+  });
+
+  it('resets the start rate counter before a restart, and before a start after its own stop, unchecked: a fourth start within a minute is otherwise refused', () => {
+    expect(systemd.restart('docker')[0]).toMatchObject({
+      command: ['systemctl', 'reset-failed', 'docker'],
+      sudo: true,
+      check: false,
+    });
+    expect(systemd.startHeld('docker')[1]).toMatchObject({
+      command: ['systemctl', 'reset-failed', 'docker'],
+      check: false,
+    });
+    // A first start has nothing to reset, and no line in the plan for it.
+    expect(argv(systemd.enableAndStart('docker'))).toEqual([['systemctl', 'enable', '--now', 'docker']]);
   });
 
   it('holds a stopped engine stopped: its socket goes first (it would start the engine on the next connection), and comes back with it', () => {
@@ -23,6 +40,7 @@ describe('systemd', () => {
     expect(systemd.stopHeld('docker')[0]).toMatchObject({ sudo: true, check: false });
     expect(argv(systemd.startHeld('docker'))).toEqual([
       ['systemctl', 'start', 'docker.socket'],
+      ['systemctl', 'reset-failed', 'docker'],
       ['systemctl', 'enable', '--now', 'docker'],
     ]);
   });

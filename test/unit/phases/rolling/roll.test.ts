@@ -44,6 +44,7 @@ function manager(options: { autolock?: boolean } = {}) {
     { match: /^docker swarm unlock-key --quiet$/, answer: { stdout: `${KEY}\n` } },
     { match: /^systemctl (stop|start) docker\.socket$/, answer: {} },
     { match: /^systemctl stop docker$/, answer: {} },
+    { match: /^systemctl reset-failed docker$/, answer: {} },
     {
       match: /^systemctl (enable --now|restart) docker$/,
       answer: () => {
@@ -129,7 +130,11 @@ describe('rollHosts: a turn whose work needs the engine stopped (whileStopped)',
     expect(seenWhileStopped.slice(-2)).toEqual(['systemctl stop docker.socket', 'systemctl stop docker']);
     expect(seenWhileStopped).not.toContain('systemctl enable --now docker');
     const after = conn.lines.slice(seenWhileStopped.length);
-    expect(after.slice(0, 2)).toEqual(['systemctl start docker.socket', 'systemctl enable --now docker']);
+    expect(after.slice(0, 3)).toEqual([
+      'systemctl start docker.socket',
+      'systemctl reset-failed docker',
+      'systemctl enable --now docker',
+    ]);
     expect(after.indexOf('docker version --format {{.Server.Version}}')).toBeGreaterThan(0);
     // Ready and Reachable again, read from the swarm after the start.
     expect(after).toContain('docker node inspect n1');
