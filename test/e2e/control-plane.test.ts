@@ -251,6 +251,16 @@ describe('control plane: cluster CA, mutual-TLS engine API on every manager, cli
     expect(again.converged).toBe(true);
   });
 
+  it('install starts a manager whose engine was stopped, and it is back in its swarm: no join, no second swarm', async () => {
+    await sandbox.exec('m3', 'systemctl stop docker.socket docker', { check: true });
+    const r = await install(sandbox.clusterFile);
+    expect(r.changes.map((c) => `${c.host} ${c.description}`)).toEqual([
+      `${address('m3')} enable and start docker`,
+    ]);
+    const healthy = await statusUntil((s) => s.health === 'healthy');
+    expect(healthy.result?.quorum.description).toBe('3 managers, tolerates 1 failure, all reachable');
+  });
+
   it('status: healthy; one manager of three stopped: degraded, in quorum (exit 1); two stopped: quorum lost (exit 1)', async () => {
     const healthy = await status();
     expect(healthy.code).toBe(0);

@@ -409,8 +409,9 @@ export class FakeHost {
       'tcp 0.0.0.0:22',
       'tcp [::]:22',
       ...this.listening,
-      ...(this.node ? ['tcp *:7946', 'udp *:7946', 'udp 0.0.0.0:4789'] : []),
-      ...(this.node?.role === 'manager' ? ['tcp *:2377'] : []),
+      // The engine listens on the swarm's ports while it runs.
+      ...(this.node && this.engineRunning ? ['tcp *:7946', 'udp *:7946', 'udp 0.0.0.0:4789'] : []),
+      ...(this.node?.role === 'manager' && this.engineRunning ? ['tcp *:2377'] : []),
       '@@os-release',
       'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"',
       'NAME="Debian GNU/Linux"',
@@ -533,6 +534,13 @@ export class FakeHost {
   }): Partial<ExecResult> {
     if (!this.curl) return { code: 127, stderr: 'sh: 1: curl: not found\n' };
     if (!this.engineRunning) return { code: 7, stderr: "curl: (7) Couldn't connect to server\n" };
+    // As the engine answers: a node in a swarm joins no other (and not this one again).
+    if (this.node) {
+      return {
+        stdout:
+          '{"message":"This node is already part of a swarm. Use \\"docker swarm leave\\" to leave this swarm and join another one."}\n503\n',
+      };
+    }
     const contact = this.cluster.hosts.find((h) => body.RemoteAddrs.includes(`${h.address}:2377`));
     const role =
       body.JoinToken === this.swarm.tokens.manager

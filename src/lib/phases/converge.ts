@@ -45,12 +45,12 @@ export const convergePhase: Phase<ClusterContext> = {
     // The founder first, so it is never queued behind hosts that wait for it.
     const ordered = founder ? [founder, ...ctx.hosts.filter((h) => h !== founder)] : ctx.hosts;
     const settled = await mapSettled(ordered, ctx.concurrency, async (host: Host) => {
-      const wasIn = inSwarm(host);
       try {
         await convergeEngine(ctx, host, out);
         if (host === founder) {
-          swarmExists.resolve(await initSwarm(ctx, host));
-          await labelJoinedNode(ctx, host, host);
+          const { contact, founded } = await initSwarm(ctx, host);
+          swarmExists.resolve(contact);
+          if (founded) await labelJoinedNode(ctx, host, host);
           return;
         }
       } catch (error) {
@@ -64,10 +64,11 @@ export const convergePhase: Phase<ClusterContext> = {
           host: host.name,
         });
       });
-      if (host.isManager) await managerJoins(() => joinManager(ctx, contact, host));
-      else await joinWorker(ctx, contact, host);
+      const joined = host.isManager
+        ? await managerJoins(() => joinManager(ctx, contact, host))
+        : await joinWorker(ctx, contact, host);
       // Its labels now, not after every other host has joined.
-      if (!wasIn && inSwarm(host)) await labelJoinedNode(ctx, contact, host);
+      if (joined && inSwarm(host)) await labelJoinedNode(ctx, contact, host);
       if (!ctx.changes.dryRun) out.report(host.name, 'in the swarm');
     });
     const failed = settled.filter((s) => !s.ok);

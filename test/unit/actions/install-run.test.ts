@@ -210,6 +210,59 @@ describe('install on fresh hosts', () => {
   });
 });
 
+describe('install after engines were stopped (a crash, an operator, a start refused by systemd)', () => {
+  it('starts a stopped worker again and leaves it in the swarm, once it has connected: no join, which its engine would refuse', async () => {
+    const cluster = new ScriptedCluster();
+    await run(cluster, false);
+    const worker = cluster.host(W1);
+    worker.active.delete('docker');
+    // Its engine, started again, says "pending" twice while it connects to the managers.
+    const swarmJson = worker.swarmJson.bind(worker);
+    let asked = 0;
+    vi.spyOn(worker, 'swarmJson').mockImplementation(() =>
+      worker.engineRunning && asked++ < 2 ? swarmJson().replace('"active"', '"pending"') : swarmJson(),
+    );
+
+    const again = await run(cluster, false);
+
+    expect(changesOn(again, W1)).toEqual(['enable and start docker']);
+    expect(asked).toBeGreaterThan(2);
+    expect(again.nodes).toHaveLength(4);
+  });
+
+  it('starts every stopped manager again and founds no second swarm on the first of them', async () => {
+    const cluster = new ScriptedCluster();
+    await run(cluster, false);
+    const swarmBefore = JSON.parse(cluster.host(M1).swarmJson()) as { Cluster: { ID: string } };
+    for (const m of MANAGERS) cluster.host(m).active.delete('docker');
+
+    const again = await run(cluster, false);
+
+    for (const m of MANAGERS) expect(changesOn(again, m), m).toEqual(['enable and start docker']);
+    expect(again.changes.map((c) => c.description).filter((d) => /swarm/.test(d))).toEqual([]);
+    expect((JSON.parse(cluster.host(M1).swarmJson()) as { Cluster: { ID: string } }).Cluster.ID).toBe(
+      swarmBefore.Cluster.ID,
+    );
+  });
+
+  it('joins nothing whose engine says it is in a swarm but not active in it: exit 4, ESWARM_STATE, no join tried', async () => {
+    const cluster = new ScriptedCluster();
+    await run(cluster, false);
+    const worker = cluster.host(W1);
+    worker.active.delete('docker');
+    const swarmJson = worker.swarmJson.bind(worker);
+    vi.spyOn(worker, 'swarmJson').mockImplementation(() => swarmJson().replace('"active"', '"error"'));
+    const since = cluster.mark();
+
+    const error = await failure(run(cluster, false));
+
+    expect(error.exitCode).toBe(ExitCode.partial);
+    expect(error.code).toBe('ESWARM_STATE');
+    expect(error.message).toContain('its engine says its swarm state is "error"');
+    expect(cluster.journal.slice(since).some((e) => e.host === W1 && /swarm\/join/.test(e.line))).toBe(false);
+  });
+});
+
 describe('install when preflight finds a problem', () => {
   it('exits 3 before any host changes, naming the host, and releases the lock', async () => {
     const cluster = new ScriptedCluster();

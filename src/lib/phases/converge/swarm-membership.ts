@@ -2,6 +2,7 @@ import { inSwarm, type ClusterContext } from '../runner/cluster-context.js';
 import { EectlError, ExitCode } from '../../errors.js';
 import { HostDocker } from '../../swarm/docker.js';
 import type { Host } from '../../host/host.js';
+import type { SwarmFacts } from '../../host/facts-types.js';
 import { managerCounts } from '../../swarm/nodes.js';
 import { describeQuorum, hasQuorum } from '../../swarm/quorum.js';
 import { addSecret } from '../../util/redact.js';
@@ -15,9 +16,22 @@ const MANAGER_READY_TIMEOUT_MS = 90_000;
  */
 const QUORUM_POLL_MS = 250;
 
-/** Initialises the swarm on `host` (the first manager of the file) and makes it the swarm's contact. */
-export async function initSwarm(ctx: ClusterContext, host: Host): Promise<Host> {
+/**
+ * Initialises the swarm on `host` (the first manager of the file) and makes it the swarm's contact; `founded`
+ * is false when its engine, stopped when the facts were read and started since, says it is a manager of a
+ * swarm already: that swarm is the cluster's, and nothing is initialised.
+ */
+export async function initSwarm(
+  ctx: ClusterContext,
+  host: Host,
+): Promise<{ contact: Host; founded: boolean }> {
   const swarm = ctx.config.spec.swarm;
+  const now = await membershipNow(ctx, host);
+  if (now?.state === 'active' && now.isManager) {
+    host.log.info('its engine, started by this run, is a manager of a swarm already: no new swarm');
+    ctx.swarmManager = host;
+    return { contact: host, founded: false };
+  }
   await ctx.changes.apply(host, `initialise the swarm, advertising ${host.advertiseAddress}`, async () => {
     await new HostDocker(host).swarmInit({
       advertiseAddr: host.advertiseAddress,
@@ -28,7 +42,7 @@ export async function initSwarm(ctx: ClusterContext, host: Host): Promise<Host> 
     await refreshSwarmFacts(host);
   });
   ctx.swarmManager = host;
-  return host;
+  return { contact: host, founded: true };
 }
 
 /** A join token, read once per run from the swarm's contact manager (registered as a secret). */
@@ -46,25 +60,30 @@ async function joinToken(ctx: ClusterContext, contact: Host, role: 'manager' | '
 /**
  * Brings a manager of the file into the swarm: joins it (or promotes it when it is a worker), then waits
  * until it is Reachable and the swarm still has its quorum, as `contact` (a manager in it) sees it.
- * Callers run this one host at a time.
+ * Callers run this one host at a time. True when it joined now (a new node, to be labelled).
  */
-export async function joinManager(ctx: ClusterContext, contact: Host, host: Host): Promise<void> {
-  if (inSwarm(host) && host.facts?.swarm?.isManager) return;
-  if (inSwarm(host)) {
+export async function joinManager(ctx: ClusterContext, contact: Host, host: Host): Promise<boolean> {
+  if (!inSwarm(host)) await membershipNow(ctx, host, contact);
+  if (inSwarm(host) && host.facts?.swarm?.isManager) return false;
+  const joins = !inSwarm(host);
+  if (joins) {
+    await joinAs(ctx, contact, host, 'manager');
+  } else {
     await ctx.changes.apply(host, 'promote to manager', async () => {
       await new HostDocker(contact).nodeUpdate(host.facts!.swarm!.nodeId!, { role: 'manager' });
       await refreshSwarmFacts(host);
     });
-  } else {
-    await joinAs(ctx, contact, host, 'manager');
   }
   if (!ctx.changes.dryRun) await waitForManagerQuorum(ctx, contact, host);
+  return joins;
 }
 
-/** Joins a worker or registry node to the swarm. Safe to run for many hosts at once. */
-export async function joinWorker(ctx: ClusterContext, contact: Host, host: Host): Promise<void> {
-  if (inSwarm(host)) return;
+/** Joins a worker or registry node to the swarm. Safe to run for many hosts at once. True when it joined now. */
+export async function joinWorker(ctx: ClusterContext, contact: Host, host: Host): Promise<boolean> {
+  if (!inSwarm(host)) await membershipNow(ctx, host, contact);
+  if (inSwarm(host)) return false;
   await joinAs(ctx, contact, host, 'worker');
+  return true;
 }
 
 /** `docker swarm join` through the swarm's contact manager, then the host's own view of the swarm. */
@@ -84,6 +103,57 @@ async function joinAs(
         advertiseAddr: host.advertiseAddress,
       });
       await refreshSwarmFacts(host);
+    },
+  );
+}
+
+/** How long a node that is connecting to its swarm (state "pending", as after its engine starts) may take. */
+const PENDING_TIMEOUT_MS = 60_000;
+
+/**
+ * The host's swarm membership as its engine says it now, kept in its facts, before eectl founds a swarm on
+ * it or joins it to one: the facts may be older than the engine (its engine was stopped when they were
+ * read, and this run started it), and a node that was in a swarm says "pending" for some seconds after its
+ * engine starts. Only a node that is in no swarm ("inactive") may found or join one; a node in this swarm
+ * is simply in it; anything else stops here with what the engine says, where a join or an init would be
+ * refused by the engine with "already part of a swarm" (or worse, succeed on a node of another swarm).
+ */
+async function membershipNow(
+  ctx: ClusterContext,
+  host: Host,
+  contact?: Host,
+): Promise<SwarmFacts | undefined> {
+  if (ctx.changes.dryRun) return host.facts?.swarm;
+  const docker = new HostDocker(host);
+  const outcome = await pollUntil(
+    async () => {
+      const swarm = await docker.swarmInfo();
+      return swarm?.state === 'pending' ? pending(swarm) : done(swarm);
+    },
+    { timeoutMs: PENDING_TIMEOUT_MS, intervalMs: 1000, signal: ctx.signal },
+  );
+  const swarm = 'value' in outcome ? outcome.value : outcome.waiting;
+  if (host.facts) host.facts.swarm = swarm;
+  const state = swarm?.state ?? 'inactive';
+  // Managers know their swarm's ID (workers' engines do not say it): two that differ are two swarms.
+  const theirs = contact?.facts?.swarm?.clusterId;
+  const ours = swarm?.clusterId;
+  const elsewhere = state === 'active' && theirs !== undefined && ours !== undefined && ours !== theirs;
+  if (state === 'inactive' || (state === 'active' && !elsewhere)) return swarm;
+  throw new EectlError(
+    elsewhere
+      ? `${host.name}: its engine is in another swarm (${swarm?.clusterId}), not this cluster's (${theirs})`
+      : `${host.name}: its engine says its swarm state is "${state}": not joining it, nor founding a swarm on it`,
+    {
+      code: 'ESWARM_STATE',
+      kind: 'external',
+      exitCode: ExitCode.partial,
+      host: host.name,
+      suggestions: [
+        state === 'locked'
+          ? `Unlock it with \`docker swarm unlock\` on ${host.name}, then run install again.`
+          : `Look at \`docker info\` and \`journalctl -u docker\` on ${host.name}; if it should leave that swarm, run \`eectl node remove\` or \`docker swarm leave --force\` there, then run install again.`,
+      ],
     },
   );
 }
