@@ -245,6 +245,20 @@ describe('install after engines were stopped (a crash, an operator, a start refu
     );
   });
 
+  it('founds no swarm on a first manager whose engine says it is a worker of one, when no manager of the file answers', async () => {
+    const cluster = new ScriptedCluster();
+    await run(cluster, false);
+    cluster.swarm.nodeNamed('m1').role = 'worker';
+    for (const m of MANAGERS) cluster.host(m).active.delete('docker');
+    const since = cluster.mark();
+
+    const error = await failure(run(cluster, false));
+
+    expect(error.exitCode).toBe(ExitCode.partial);
+    expect(error.message).toContain(`${M1}: its engine is a worker of a swarm`);
+    expect(cluster.journal.slice(since).some((e) => /swarm init/.test(e.line))).toBe(false);
+  });
+
   it('joins nothing whose engine says it is in a swarm but not active in it: exit 4, ESWARM_STATE, no join tried', async () => {
     const cluster = new ScriptedCluster();
     await run(cluster, false);

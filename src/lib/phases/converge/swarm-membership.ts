@@ -32,6 +32,21 @@ export async function initSwarm(
     ctx.swarmManager = host;
     return { contact: host, founded: false };
   }
+  if (now?.state === 'active') {
+    // A worker of a swarm none of whose managers in the file answered: a new swarm here is refused.
+    throw new EectlError(
+      `${host.name}: its engine is a worker of a swarm, and no manager of the file is a manager of it`,
+      {
+        code: 'ESWARM_STATE',
+        kind: 'external',
+        exitCode: ExitCode.partial,
+        host: host.name,
+        suggestions: [
+          "Start the engines of the swarm's managers (or fix the file's roles), then run install again.",
+        ],
+      },
+    );
+  }
   await ctx.changes.apply(host, `initialise the swarm, advertising ${host.advertiseAddress}`, async () => {
     await new HostDocker(host).swarmInit({
       advertiseAddr: host.advertiseAddress,
