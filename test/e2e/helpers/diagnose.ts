@@ -1,13 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import type { runEectl } from '../../helpers/cli.js';
 import type { SandboxUnderTest } from './sandbox.js';
 
 /** A run of the built CLI, as `runEectl` returns it. */
-interface FailedRun {
-  code: number | undefined;
-  stdout: string;
-  stderr: string;
-  json?: { error?: { host?: string; log?: string } } | undefined;
-}
+type FailedRun = Awaited<ReturnType<typeof runEectl>>;
 
 /**
  * What an assertion on a failed eectl run should print, beyond its output: the last lines of the run's
